@@ -1,0 +1,2 @@
+"""Grounding Desktop."""
+__version__ = "0.1.0"

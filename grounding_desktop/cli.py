@@ -1,0 +1,68 @@
+"""Command-line entry point: the GUI by default, subcommands for headless work on the same core."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+from . import __version__
+from .commands import COMMAND_MODULES, CliError
+
+PROG = "grounding-desktop"
+
+
+def _available_commands():
+    for name in COMMAND_MODULES:
+        try:
+            yield importlib.import_module(f"{__package__}.commands.{name}")
+        except ModuleNotFoundError as exc:  # a command not built yet
+            if exc.name != f"{__package__}.commands.{name}":
+                raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Turn folders of images into phrase-grounding training data.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _available_commands():
+        module.add_parser(sub)
+    return parser
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    from .commands import gui
+
+    parser = argparse.ArgumentParser(prog=PROG, description="Open FOLDER in the desktop app.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    gui.add_arguments(parser)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()
+    first = next((a for a in argv if not a.startswith("-")), None)
+    try:
+        if argv and (first in commands or argv[0] in ("-h", "--help")):
+            args = parser.parse_args(argv)
+        else:
+            args = _gui_parser().parse_args(argv)
+            from .commands import gui
+
+            args.func = gui.run
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The default command: open FOLDER in the desktop app (``grounding-desktop [FOLDER]``)."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folder", nargs="?", help="image folder to open (default: the last one, or none)")
+    p.add_argument("--db", help="project database path, for read-only image folders")
+    p.add_argument("--device", help="inference device: cpu, cuda, cuda:1, mps (default: best available)")
+    p.add_argument("--phrase", help="type this phrase into the phrase bar on start")
+    p.add_argument("--screenshot", metavar="PNG",
+                   help="open FOLDER, show the first image, wait for proposals, save the window as PNG, exit")
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import CliError
+
+    if args.folder is not None:
+        from pathlib import Path
+
+        folder = Path(args.folder)
+        if not folder.exists():
+            raise CliError(f"folder not found: {folder}")
+        if not folder.is_dir():
+            raise CliError(f"not a folder: {folder}")
+    from ..ui.app import run_app  # Qt is imported only here
+
+    return run_app(args)

@@ -1,0 +1,109 @@
+"""The records the whole application shares: images, expressions (phrases) and boxes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Optional
+
+from .geometry import XYWH, XYXY, area_xywh, clamp_xywh, iou_xywh, normalize_xywh, xywh_to_xyxy
+
+
+class ImageState(str, Enum):
+    NEW = "new"
+    PROPOSED = "proposed"
+    REVIEWED = "reviewed"
+
+
+class BoxState(str, Enum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class BoxSource(str, Enum):
+    MODEL = "model"
+    MANUAL = "manual"
+    MODEL_EDITED = "model+edited"
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One image file of the project. ``path`` is relative to the project root, with '/' separators.
+
+    ``width``/``height`` are of the EXIF-corrected image (as a viewer shows it); ``error`` is set
+    when the file cannot be read, and such images are shown and skipped rather than crashing.
+    """
+
+    id: int
+    path: str
+    width: int
+    height: int
+    state: ImageState = ImageState.NEW
+    content_hash: str = ""
+    error: Optional[str] = None
+    size: int = 0
+    mtime: float = 0.0
+    missing: bool = False
+
+    @property
+    def readable(self) -> bool:
+        return self.error is None and not self.missing
+
+    @property
+    def file_name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A phrase typed for one image. It may have several boxes, or none (a no-target expression)."""
+
+    id: int
+    image_id: int
+    text: str
+    created: float = 0.0
+    updated: float = 0.0
+
+
+@dataclass(frozen=True)
+class Box:
+    """A box of an expression, pixel ``bbox = (x, y, w, h)`` in the EXIF-corrected image frame."""
+
+    id: int
+    expression_id: int
+    bbox: XYWH
+    state: BoxState = BoxState.ACCEPTED
+    source: BoxSource = BoxSource.MANUAL
+    score: Optional[float] = None
+    model_version: Optional[str] = None
+
+    @property
+    def xyxy(self) -> XYXY:
+        return xywh_to_xyxy(self.bbox)
+
+    @property
+    def area(self) -> float:
+        return area_xywh(self.bbox)
+
+    def normalized(self, width: float, height: float) -> XYWH:
+        return normalize_xywh(self.bbox, width, height)
+
+    def clamped(self, width: float, height: float) -> "Box":
+        return replace(self, bbox=clamp_xywh(self.bbox, width, height))
+
+    def iou(self, other: "Box") -> float:
+        return iou_xywh(self.bbox, other.bbox)
+
+
+@dataclass(frozen=True)
+class ScanEntry:
+    """What a folder scan learned of one file, before it is matched against the database."""
+
+    path: str
+    size: int
+    mtime: float
+    width: int = 0
+    height: int = 0
+    content_hash: str = ""
+    error: Optional[str] = None
+    unchanged: bool = field(default=False, compare=False)

@@ -1,0 +1,1 @@
+"""Folder scanning, image decoding and the export/import formats. Imports ``core`` only."""

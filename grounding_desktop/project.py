@@ -1,0 +1,31 @@
+"""Opening a folder as a project: the store plus a scan, shared by the GUI and every CLI command."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Optional
+
+from .io.scan import scan_folder
+from .store import ProjectStore
+from .store.database import ScanReport
+
+
+def open_project(
+    folder: os.PathLike | str,
+    db: os.PathLike | str | None = None,
+    rescan: bool = True,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> tuple[ProjectStore, Optional[ScanReport]]:
+    """Open (creating if needed) the project of ``folder`` and sync it with the files on disk.
+
+    Raises ``store.StoreError`` with a user-facing message for a missing folder or an unwritable
+    database location.
+    """
+    store = ProjectStore.open_folder(folder, db)
+    report = rescan_project(store, progress) if rescan else None
+    return store, report
+
+
+def rescan_project(store: ProjectStore, progress: Optional[Callable[[int, int], None]] = None) -> ScanReport:
+    entries = scan_folder(Path(store.root), store.scan_index(), progress)
+    return store.apply_scan(entries)

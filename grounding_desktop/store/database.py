@@ -1,0 +1,445 @@
+"""The project database: every operation is one SQLite transaction, so a crash at any point
+leaves the last committed state intact (WAL journal, synchronous=FULL).
+
+Threading: one connection per thread (SQLite connections must not be shared), so the GUI thread
+can write while workers read. Writers serialise on SQLite's own lock (BEGIN IMMEDIATE).
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence
+
+from natsort import natsort_keygen, ns
+
+from ..core import Box, BoxSource, BoxState, Expression, ImageRecord, ImageState, ScanEntry
+from .schema import SCHEMA_VERSION, current_version, migrate
+
+DB_DIRNAME = ".grounding"
+DB_FILENAME = "project.sqlite"
+_path_key = natsort_keygen(alg=ns.PATH | ns.IGNORECASE)
+
+_IMAGE_COLS = "id, path, width, height, state, content_hash, error, size, mtime, missing"
+_BOX_COLS = "id, expression_id, x, y, w, h, state, source, score, model_version"
+
+
+class StoreError(Exception):
+    """A problem with the project database, phrased for the user."""
+
+
+def default_db_path(folder: os.PathLike | str) -> Path:
+    return Path(folder) / DB_DIRNAME / DB_FILENAME
+
+
+@dataclass
+class ScanReport:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # gone from disk (kept as 'missing' if labelled)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new), matched by content hash
+    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _image(row: Sequence) -> ImageRecord:
+    return ImageRecord(
+        id=row[0], path=row[1], width=row[2], height=row[3], state=ImageState(row[4]),
+        content_hash=row[5], error=row[6], size=row[7], mtime=row[8], missing=bool(row[9]),
+    )
+
+
+def _box(row: Sequence) -> Box:
+    return Box(
+        id=row[0], expression_id=row[1], bbox=(row[2], row[3], row[4], row[5]),
+        state=BoxState(row[6]), source=BoxSource(row[7]), score=row[8], model_version=row[9],
+    )
+
+
+def _expression(row: Sequence) -> Expression:
+    return Expression(id=row[0], image_id=row[1], text=row[2], created=row[3], updated=row[4])
+
+
+def _enum_value(v) -> str:
+    return v.value if hasattr(v, "value") else str(v)
+
+
+class ProjectStore:
+    """The labels of one image folder. Paths are relative to ``root`` with '/' separators."""
+
+    def __init__(self, db_path: os.PathLike | str, root: os.PathLike | str | None = None):
+        self.db_path = Path(db_path)
+        self.root = Path(root) if root is not None else self.db_path.parent.parent
+        self._local = threading.local()
+        self._all_conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        try:
+            migrate(self._conn())
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(f"cannot open project database {self.db_path}: {exc}") from exc
+        except RuntimeError as exc:
+            self.close()
+            raise StoreError(str(exc)) from exc
+
+    @classmethod
+    def open_folder(cls, folder: os.PathLike | str, db: os.PathLike | str | None = None) -> "ProjectStore":
+        """Open (creating if needed) the project of an image folder; ``db`` for read-only folders."""
+        folder = Path(folder)
+        if not folder.exists():
+            raise StoreError(f"folder not found: {folder}")
+        if not folder.is_dir():
+            raise StoreError(f"not a folder: {folder}")
+        db_path = Path(db) if db is not None else default_db_path(folder)
+        try:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the project database in {db_path.parent} ({exc.strerror or exc}); "
+                f"pass --db PATH to keep it elsewhere"
+            ) from exc
+        if not os.access(db_path.parent, os.W_OK) or (db_path.exists() and not os.access(db_path, os.W_OK)):
+            raise StoreError(
+                f"cannot write the project database at {db_path} (read-only location); "
+                f"pass --db PATH to keep it elsewhere"
+            )
+        return cls(db_path, root=folder)
+
+    # -- connections -------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"cannot open project database {self.db_path}: {exc}") from exc
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._conns_lock:
+                self._all_conns.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._conns_lock:
+            conns, self._all_conns = self._all_conns, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.ProgrammingError:  # created in another thread; it closes with that thread
+                pass
+        self._local = threading.local()
+
+    def __enter__(self) -> "ProjectStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing: commit on success, roll back on any exception (also KeyboardInterrupt)."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return current_version(self._conn())
+
+    # -- meta --------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: Optional[str] = None) -> Optional[str]:
+        row = self._conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- images ------------------------------------------------------------------------------
+    def images(self, state: ImageState | str | None = None, include_missing: bool = False) -> list[ImageRecord]:
+        """Images in natural path order (img2 before img10)."""
+        sql = f"SELECT {_IMAGE_COLS} FROM images"
+        where, args = [], []
+        if not include_missing:
+            where.append("missing = 0")
+        if state is not None:
+            where.append("state = ?")
+            args.append(_enum_value(state))
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = [_image(r) for r in self._conn().execute(sql, args)]
+        rows.sort(key=lambda r: _path_key(r.path))
+        return rows
+
+    def image(self, image_id: int) -> Optional[ImageRecord]:
+        row = self._conn().execute(f"SELECT {_IMAGE_COLS} FROM images WHERE id=?", (image_id,)).fetchone()
+        return _image(row) if row else None
+
+    def image_by_path(self, path: str) -> Optional[ImageRecord]:
+        row = self._conn().execute(f"SELECT {_IMAGE_COLS} FROM images WHERE path=?", (path,)).fetchone()
+        return _image(row) if row else None
+
+    def add_image(self, path: str, width: int, height: int, content_hash: str = "",
+                  error: Optional[str] = None, size: int = 0, mtime: float = 0.0) -> ImageRecord:
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO images(path, width, height, content_hash, error, size, mtime) VALUES (?,?,?,?,?,?,?)",
+                (path, width, height, content_hash, error, size, mtime),
+            )
+            image_id = cur.lastrowid
+        return self.image(image_id)
+
+    def set_image_state(self, image_id: int, state: ImageState | str) -> None:
+        with self.transaction() as c:
+            self._require(c, "images", image_id)
+            c.execute("UPDATE images SET state=? WHERE id=?", (_enum_value(state), image_id))
+
+    def set_image_error(self, image_id: int, error: Optional[str]) -> None:
+        """Record (or clear) why a file cannot be read, e.g. found at full decode after the scan."""
+        with self.transaction() as c:
+            c.execute("UPDATE images SET error=? WHERE id=?", (error, image_id))
+
+    def scan_index(self) -> dict[str, ImageRecord]:
+        """Every known image by path (missing ones too), for the scanner to skip unchanged files."""
+        return {r.path: r for r in (_image(row) for row in self._conn().execute(f"SELECT {_IMAGE_COLS} FROM images"))}
+
+    def apply_scan(self, entries: Iterable[ScanEntry]) -> ScanReport:
+        """Sync the database with a folder scan in one transaction.
+
+        Files are matched by path, then by content hash (a renamed or moved file keeps its labels).
+        A vanished file that has labels is kept as ``missing`` (hidden, restored if it comes back);
+        one without labels is forgotten.
+        """
+        report = ScanReport()
+        with self.transaction() as c:
+            known = {row[1]: _image(row) for row in c.execute(f"SELECT {_IMAGE_COLS} FROM images")}
+            seen: set[str] = set()
+            fresh: list[ScanEntry] = []
+            for e in entries:
+                seen.add(e.path)
+                row = known.get(e.path)
+                if row is None:
+                    fresh.append(e)
+                elif e.unchanged:
+                    report.unchanged += 1
+                    if row.missing:
+                        c.execute("UPDATE images SET missing=0 WHERE id=?", (row.id,))
+                else:
+                    report.changed.append(e.path)
+                    c.execute(
+                        "UPDATE images SET width=?, height=?, content_hash=?, error=?, size=?, mtime=?, missing=0 WHERE id=?",
+                        (e.width, e.height, e.content_hash, e.error, e.size, e.mtime, row.id),
+                    )
+            gone = [r for p, r in known.items() if p not in seen]
+            by_hash: dict[str, ImageRecord] = {}
+            for r in gone:
+                if r.content_hash:
+                    by_hash.setdefault(r.content_hash, r)
+            inserts = []
+            for e in fresh:
+                old = by_hash.pop(e.content_hash, None) if e.content_hash else None
+                if old is not None:
+                    report.renamed.append((old.path, e.path))
+                    c.execute(
+                        "UPDATE images SET path=?, width=?, height=?, error=?, size=?, mtime=?, missing=0 WHERE id=?",
+                        (e.path, e.width, e.height, e.error, e.size, e.mtime, old.id),
+                    )
+                else:
+                    report.added.append(e.path)
+                    inserts.append((e.path, e.width, e.height, e.content_hash, e.error, e.size, e.mtime))
+            c.executemany(
+                "INSERT INTO images(path, width, height, content_hash, error, size, mtime) VALUES (?,?,?,?,?,?,?)",
+                inserts,
+            )
+            renamed_ids = {old for old in (known[o].id for o, _ in report.renamed)}
+            for r in gone:
+                if r.id in renamed_ids or r.missing:
+                    continue
+                report.removed.append(r.path)
+                labelled = c.execute("SELECT 1 FROM expressions WHERE image_id=? LIMIT 1", (r.id,)).fetchone()
+                if labelled or r.state == ImageState.REVIEWED:
+                    c.execute("UPDATE images SET missing=1 WHERE id=?", (r.id,))
+                else:
+                    c.execute("DELETE FROM images WHERE id=?", (r.id,))
+        return report
+
+    # -- expressions -------------------------------------------------------------------------
+    def expressions(self, image_id: int) -> list[Expression]:
+        rows = self._conn().execute(
+            "SELECT id, image_id, text, created, updated FROM expressions WHERE image_id=? ORDER BY id", (image_id,)
+        )
+        return [_expression(r) for r in rows]
+
+    def expression(self, expression_id: int) -> Optional[Expression]:
+        row = self._conn().execute(
+            "SELECT id, image_id, text, created, updated FROM expressions WHERE id=?", (expression_id,)
+        ).fetchone()
+        return _expression(row) if row else None
+
+    def add_expression(self, image_id: int, text: str, boxes: Iterable[Box] = ()) -> tuple[Expression, list[Box]]:
+        """Store a phrase with its boxes (ids in ``boxes`` are ignored) in one transaction."""
+        now = time.time()
+        with self.transaction() as c:
+            self._require(c, "images", image_id)
+            cur = c.execute(
+                "INSERT INTO expressions(image_id, text, created, updated) VALUES (?,?,?,?)", (image_id, text, now, now)
+            )
+            expr = Expression(cur.lastrowid, image_id, text, now, now)
+            stored = [self._insert_box(c, expr.id, b) for b in boxes]
+            self._sync_image_state(c, image_id)
+        return expr, stored
+
+    def restore_expression(self, expr: Expression, boxes: Iterable[Box] = ()) -> None:
+        """Put back a deleted expression with its original ids (undo of a delete)."""
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (?,?,?,?,?)",
+                (expr.id, expr.image_id, expr.text, expr.created, expr.updated),
+            )
+            for b in boxes:
+                self._insert_box(c, expr.id, b, keep_id=True)
+            self._sync_image_state(c, expr.image_id)
+
+    def set_expression_text(self, expression_id: int, text: str) -> Expression:
+        with self.transaction() as c:
+            self._require(c, "expressions", expression_id)
+            c.execute("UPDATE expressions SET text=?, updated=? WHERE id=?", (text, time.time(), expression_id))
+        return self.expression(expression_id)
+
+    def delete_expression(self, expression_id: int) -> tuple[Expression, list[Box]]:
+        """Delete a phrase and its boxes; returns what was deleted so undo can restore it."""
+        with self.transaction() as c:
+            expr = self._require_expression(c, expression_id)
+            boxes = [_box(r) for r in c.execute(f"SELECT {_BOX_COLS} FROM boxes WHERE expression_id=? ORDER BY id", (expression_id,))]
+            c.execute("DELETE FROM expressions WHERE id=?", (expression_id,))
+            self._sync_image_state(c, expr.image_id)
+        return expr, boxes
+
+    # -- boxes -------------------------------------------------------------------------------
+    def boxes(self, expression_id: int) -> list[Box]:
+        rows = self._conn().execute(f"SELECT {_BOX_COLS} FROM boxes WHERE expression_id=? ORDER BY id", (expression_id,))
+        return [_box(r) for r in rows]
+
+    def box(self, box_id: int) -> Optional[Box]:
+        row = self._conn().execute(f"SELECT {_BOX_COLS} FROM boxes WHERE id=?", (box_id,)).fetchone()
+        return _box(row) if row else None
+
+    def annotations(self, image_id: int) -> list[tuple[Expression, list[Box]]]:
+        """An image's expressions, each with its boxes, in creation order."""
+        return [(e, self.boxes(e.id)) for e in self.expressions(image_id)]
+
+    def all_annotations(self) -> dict[int, list[tuple[Expression, list[Box]]]]:
+        """Every expression with its boxes, grouped by image id, in two queries (for exports)."""
+        conn = self._conn()
+        by_expr: dict[int, list[Box]] = {}
+        for r in conn.execute(f"SELECT {_BOX_COLS} FROM boxes ORDER BY id"):
+            by_expr.setdefault(r[1], []).append(_box(r))
+        out: dict[int, list[tuple[Expression, list[Box]]]] = {}
+        for r in conn.execute("SELECT id, image_id, text, created, updated FROM expressions ORDER BY id"):
+            out.setdefault(r[1], []).append((_expression(r), by_expr.get(r[0], [])))
+        return out
+
+    def add_box(self, expression_id: int, bbox: Sequence[float], state: BoxState | str = BoxState.ACCEPTED,
+                source: BoxSource | str = BoxSource.MANUAL, score: Optional[float] = None,
+                model_version: Optional[str] = None) -> Box:
+        spec = Box(0, expression_id, tuple(float(v) for v in bbox), BoxState(_enum_value(state)),
+                   BoxSource(_enum_value(source)), score, model_version)
+        with self.transaction() as c:
+            expr = self._require_expression(c, expression_id)
+            box = self._insert_box(c, expression_id, spec)
+            self._sync_image_state(c, expr.image_id)
+        return box
+
+    def restore_box(self, box: Box) -> None:
+        """Put back a deleted box with its original id (undo of a delete)."""
+        with self.transaction() as c:
+            self._insert_box(c, box.expression_id, box, keep_id=True)
+
+    def update_box(self, box_id: int, bbox: Optional[Sequence[float]] = None,
+                   state: BoxState | str | None = None, source: BoxSource | str | None = None) -> Box:
+        with self.transaction() as c:
+            row = c.execute(f"SELECT {_BOX_COLS} FROM boxes WHERE id=?", (box_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"box {box_id} does not exist")
+            old = _box(row)
+            x, y, w, h = old.bbox if bbox is None else (float(v) for v in bbox)
+            c.execute(
+                "UPDATE boxes SET x=?, y=?, w=?, h=?, state=?, source=? WHERE id=?",
+                (x, y, w, h, _enum_value(state or old.state), _enum_value(source or old.source), box_id),
+            )
+        return self.box(box_id)
+
+    def delete_box(self, box_id: int) -> Box:
+        with self.transaction() as c:
+            row = c.execute(f"SELECT {_BOX_COLS} FROM boxes WHERE id=?", (box_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"box {box_id} does not exist")
+            c.execute("DELETE FROM boxes WHERE id=?", (box_id,))
+        return _box(row)
+
+    # -- summary -----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        c = self._conn()
+        out = {
+            "images": c.execute("SELECT COUNT(*) FROM images WHERE missing=0").fetchone()[0],
+            "unreadable": c.execute("SELECT COUNT(*) FROM images WHERE missing=0 AND error IS NOT NULL").fetchone()[0],
+            "missing": c.execute("SELECT COUNT(*) FROM images WHERE missing=1").fetchone()[0],
+            "expressions": c.execute("SELECT COUNT(*) FROM expressions").fetchone()[0],
+            "boxes": c.execute("SELECT COUNT(*) FROM boxes").fetchone()[0],
+        }
+        for s in ImageState:
+            out[f"images_{s.value}"] = 0
+        for state, n in c.execute("SELECT state, COUNT(*) FROM images WHERE missing=0 GROUP BY state"):
+            out[f"images_{state}"] = n
+        for s in BoxState:
+            out[f"boxes_{s.value}"] = 0
+        for state, n in c.execute("SELECT state, COUNT(*) FROM boxes GROUP BY state"):
+            out[f"boxes_{state}"] = n
+        return out
+
+    # -- helpers -----------------------------------------------------------------------------
+    @staticmethod
+    def _require(c: sqlite3.Connection, table: str, row_id: int) -> None:
+        if c.execute(f"SELECT 1 FROM {table} WHERE id=?", (row_id,)).fetchone() is None:
+            raise StoreError(f"{table[:-1] if table != 'boxes' else 'box'} {row_id} does not exist")
+
+    @staticmethod
+    def _require_expression(c: sqlite3.Connection, expression_id: int) -> Expression:
+        row = c.execute("SELECT id, image_id, text, created, updated FROM expressions WHERE id=?", (expression_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"expression {expression_id} does not exist")
+        return _expression(row)
+
+    @staticmethod
+    def _insert_box(c: sqlite3.Connection, expression_id: int, b: Box, keep_id: bool = False) -> Box:
+        x, y, w, h = (float(v) for v in b.bbox)
+        values = (expression_id, x, y, w, h, _enum_value(b.state), _enum_value(b.source), b.score, b.model_version)
+        if keep_id:
+            c.execute(f"INSERT INTO boxes({_BOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)", (b.id, *values))
+            box_id = b.id
+        else:
+            box_id = c.execute(
+                "INSERT INTO boxes(expression_id, x, y, w, h, state, source, score, model_version) VALUES (?,?,?,?,?,?,?,?,?)",
+                values,
+            ).lastrowid
+        return Box(box_id, expression_id, (x, y, w, h), BoxState(values[5]), BoxSource(values[6]), b.score, b.model_version)
+
+    @staticmethod
+    def _sync_image_state(c: sqlite3.Connection, image_id: int) -> None:
+        """'new' means untouched: an image gets 'proposed' with its first expression, and goes back
+        to 'new' when its last one is removed. 'reviewed' is only ever set or cleared by the user."""
+        has = c.execute("SELECT 1 FROM expressions WHERE image_id=? LIMIT 1", (image_id,)).fetchone() is not None
+        if has:
+            c.execute("UPDATE images SET state='proposed' WHERE id=? AND state='new'", (image_id,))
+        else:
+            c.execute("UPDATE images SET state='new' WHERE id=? AND state='proposed'", (image_id,))

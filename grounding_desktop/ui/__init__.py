@@ -1,0 +1,1 @@
+"""PySide6 front end. Nothing outside ``ui`` imports it."""
