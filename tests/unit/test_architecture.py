@@ -1,0 +1,52 @@
+"""DESIGN.md's layering rules, checked by importing every module of a layer with the libraries it
+must not use blocked, then looking at which of the package's modules got imported."""
+import subprocess
+import sys
+
+import pytest
+
+SCRIPT = """
+import sys, importlib, importlib.abc, pkgutil
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {blocked!r}:
+            raise ImportError('blocked import of ' + name)
+sys.meta_path.insert(0, Block())
+pkg = importlib.import_module('grounding_desktop.{layer}')
+for info in pkgutil.walk_packages(getattr(pkg, '__path__', []), pkg.__name__ + '.'):
+    importlib.import_module(info.name)
+allowed = {allowed!r}
+own = [m for m in sys.modules if m.startswith('grounding_desktop.')]
+bad = [m for m in own if allowed is not None and not m.startswith(tuple('grounding_desktop.' + a for a in allowed))]
+assert not bad, 'imports outside its layer: ' + ', '.join(sorted(bad))
+print(sorted(m for m in ('torch', 'PySide6', 'cv2') if m in sys.modules))
+"""
+
+HEAVY = {"torch", "torchvision", "PySide6", "cv2", "sentence_transformers"}
+
+
+def _run(layer: str, blocked: set, allowed=None) -> subprocess.CompletedProcess:
+    code = SCRIPT.format(blocked=blocked, layer=layer, allowed=allowed)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_package_and_cli_import_light():
+    for layer in ("__init__", "cli", "commands"):
+        r = _run(layer, set())
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "[]", f"{layer} imported {r.stdout}"
+
+
+@pytest.mark.parametrize("layer,allowed", [
+    ("core", ("core",)),
+    ("store", ("core", "store")),
+    ("io", ("core", "io")),
+])
+def test_core_store_io_are_qt_and_torch_free_and_stay_in_their_layer(layer, allowed):
+    r = _run(layer, HEAVY, allowed)
+    assert r.returncode == 0, r.stderr
+
+
+def test_grounding_never_imports_qt_or_ui():
+    r = _run("grounding", {"PySide6"}, ("core", "grounding"))
+    assert r.returncode == 0, r.stderr

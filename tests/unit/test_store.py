@@ -1,0 +1,232 @@
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from grounding_desktop.core import Box, BoxSource, BoxState, ImageState, ScanEntry
+from grounding_desktop.store import SCHEMA_VERSION, ProjectStore, StoreError
+from grounding_desktop.store import schema
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = ProjectStore(tmp_path / "p.sqlite", root=tmp_path)
+    yield s
+    s.close()
+
+
+def _image(store, path="a.jpg", w=100, h=80):
+    return store.add_image(path, w, h, content_hash=f"h-{path}", size=10, mtime=1.0)
+
+
+def test_new_database_has_schema_wal_and_foreign_keys(store):
+    c = store._conn()
+    assert store.schema_version == SCHEMA_VERSION
+    assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_migration_runs_each_step_once_and_refuses_newer(tmp_path, monkeypatch):
+    db = tmp_path / "m.sqlite"
+    ProjectStore(db).close()
+    # A hypothetical version 2 adds a column; opening the v1 file upgrades it in place.
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(schema.MIGRATIONS, 2, "ALTER TABLE images ADD COLUMN note TEXT")
+    s = ProjectStore(db)
+    assert s.schema_version == 2
+    assert "note" in [r[1] for r in s._conn().execute("PRAGMA table_info(images)")]
+    s.close()
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 1)
+    with pytest.raises(StoreError, match="newer"):
+        ProjectStore(db)
+
+
+def test_expression_with_boxes_and_image_state(store):
+    img = _image(store)
+    assert img.state == ImageState.NEW
+    expr, boxes = store.add_expression(img.id, "the horses", [
+        Box(0, 0, (1, 2, 3, 4), BoxState.ACCEPTED, BoxSource.MODEL, 0.9, "m1"),
+        Box(0, 0, (5, 6, 7, 8), BoxState.PROPOSED, BoxSource.MODEL, 0.4, "m1"),
+    ])
+    assert [b.bbox for b in store.boxes(expr.id)] == [(1.0, 2.0, 3.0, 4.0), (5.0, 6.0, 7.0, 8.0)]
+    assert store.boxes(expr.id) == boxes
+    assert store.image(img.id).state == ImageState.PROPOSED
+    store.set_image_state(img.id, ImageState.REVIEWED)
+    snapshot = store.delete_expression(expr.id)
+    assert store.image(img.id).state == ImageState.REVIEWED  # reviewed is the user's call
+    store.restore_expression(*snapshot)
+    assert store.annotations(img.id) == [(expr, boxes)]
+
+
+def test_box_update_delete_restore_keep_ids(store):
+    img = _image(store)
+    expr, _ = store.add_expression(img.id, "a cup")
+    box = store.add_box(expr.id, (10, 10, 20, 20))
+    moved = store.update_box(box.id, bbox=(12, 11, 20, 25), source=BoxSource.MODEL_EDITED)
+    assert moved.id == box.id and moved.bbox == (12.0, 11.0, 20.0, 25.0) and moved.source == BoxSource.MODEL_EDITED
+    gone = store.delete_box(box.id)
+    assert store.boxes(expr.id) == []
+    store.restore_box(gone)
+    assert store.boxes(expr.id) == [moved]
+    with pytest.raises(StoreError):
+        store.update_box(9999, bbox=(0, 0, 1, 1))
+    with pytest.raises(StoreError):
+        store.add_box(9999, (0, 0, 1, 1))
+
+
+def test_last_expression_removed_sends_image_back_to_new(store):
+    img = _image(store)
+    expr, _ = store.add_expression(img.id, "a cat")
+    store.delete_expression(expr.id)
+    assert store.image(img.id).state == ImageState.NEW
+
+
+def test_failed_transaction_changes_nothing(store):
+    img = _image(store)
+    with pytest.raises(sqlite3.IntegrityError):
+        # the second box violates the state CHECK: the expression must not land either
+        store.add_expression(img.id, "half", [Box(0, 0, (0, 0, 1, 1)), Box(0, 0, (0, 0, 1, 1), state="bogus")])
+    assert store.expressions(img.id) == []
+    assert store.image(img.id).state == ImageState.NEW
+
+
+def test_reader_threads_see_writes_from_writer(store):
+    img = _image(store)
+    errors, seen = [], []
+
+    def reader():
+        try:
+            for _ in range(50):
+                seen.append(len(store.expressions(img.id)))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(20):
+        store.add_expression(img.id, f"phrase {i}")
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(store.expressions(img.id)) == 20
+
+
+def test_apply_scan_add_change_rename_remove(store):
+    e = lambda p, h, **kw: ScanEntry(p, 10, 1.0, 64, 48, h, **kw)
+    r = store.apply_scan([e("a.jpg", "ha"), e("b.jpg", "hb"), e("c.jpg", "hc")])
+    assert sorted(r.added) == ["a.jpg", "b.jpg", "c.jpg"]
+    b = store.image_by_path("b.jpg")
+    store.add_expression(b.id, "the dog")
+    c = store.image_by_path("c.jpg")
+    store.add_expression(c.id, "the cat")
+    # b renamed to sub/b2.jpg (same hash), c deleted, a unchanged, d added
+    r = store.apply_scan([e("a.jpg", "ha", unchanged=True), e("sub/b2.jpg", "hb"), e("d.jpg", "hd")])
+    assert r.renamed == [("b.jpg", "sub/b2.jpg")]
+    assert r.added == ["d.jpg"] and r.removed == ["c.jpg"] and r.unchanged == 1
+    moved = store.image_by_path("sub/b2.jpg")
+    assert moved.id == b.id and [x.text for x in store.expressions(moved.id)] == ["the dog"]
+    assert [i.path for i in store.images()] == ["a.jpg", "d.jpg", "sub/b2.jpg"]
+    assert store.image(c.id).missing  # labelled: kept, hidden
+    # c comes back: its labels are there again
+    store.apply_scan([e("a.jpg", "ha"), e("sub/b2.jpg", "hb"), e("d.jpg", "hd"), e("c.jpg", "hc")])
+    assert not store.image(c.id).missing and store.expressions(c.id)[0].text == "the cat"
+
+
+def test_natural_order(store):
+    for p in ["img10.jpg", "img2.jpg", "Img1.jpg", "a/img3.jpg"]:
+        _image(store, p)
+    assert [i.path for i in store.images()] == ["a/img3.jpg", "Img1.jpg", "img2.jpg", "img10.jpg"]
+
+
+def test_open_folder_errors(tmp_path):
+    with pytest.raises(StoreError, match="not found"):
+        ProjectStore.open_folder(tmp_path / "nope")
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    with pytest.raises(StoreError, match="not a folder"):
+        ProjectStore.open_folder(f)
+    s = ProjectStore.open_folder(tmp_path)
+    assert s.db_path == tmp_path / ".grounding" / "project.sqlite" and s.db_path.exists()
+    s.close()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_read_only_folder_asks_for_db(tmp_path):  # pragma: no cover - CI runs as root
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        with pytest.raises(StoreError, match="--db"):
+            ProjectStore.open_folder(ro)
+    finally:
+        ro.chmod(0o755)
+
+
+def test_unwritable_db_location_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(StoreError, match="--db"):
+        ProjectStore.open_folder(tmp_path, db=blocker / "sub" / "p.sqlite")
+
+
+def test_corrupt_database_is_a_clear_error(tmp_path):
+    db = tmp_path / "bad.sqlite"
+    db.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="cannot open"):
+        ProjectStore(db)
+
+
+_WRITER = textwrap.dedent("""
+    import sys, time
+    from grounding_desktop.core import Box
+    from grounding_desktop.store import ProjectStore
+    s = ProjectStore(sys.argv[1])
+    img = s.image_by_path("a.jpg")
+    mode = sys.argv[2]
+    if mode == "loop":
+        i = 0
+        while True:
+            s.add_expression(img.id, f"phrase {i}", [Box(0, 0, (i, i, 5, 5)) for _ in range(3)])
+            i += 1
+            if i == 5:
+                print("ready", flush=True)
+    else:  # stop inside an open transaction and wait to be killed
+        with s.transaction() as c:
+            for i in range(200):
+                c.execute("INSERT INTO expressions(image_id, text, created, updated) VALUES (?, 'uncommitted', 0, 0)", (img.id,))
+            c.execute("UPDATE images SET width = 1 WHERE id = ?", (img.id,))
+            print("ready", flush=True)
+            time.sleep(60)
+""")
+
+
+@pytest.mark.parametrize("mode", ["loop", "in_transaction"])
+def test_sigkill_mid_write_keeps_last_committed_state(tmp_path, mode):
+    db = tmp_path / "p.sqlite"
+    with ProjectStore(db) as s:
+        img = _image(s)
+        s.add_expression(img.id, "committed before", [Box(0, 0, (1, 1, 2, 2))])
+    child = subprocess.Popen([sys.executable, "-c", _WRITER, str(db), mode], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
+    if mode == "loop":
+        time.sleep(0.3)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    with ProjectStore(db) as s:
+        assert s._conn().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        img = s.image_by_path("a.jpg")
+        assert img.width == 100
+        texts = [e.text for e in s.expressions(img.id)]
+        assert texts[0] == "committed before"
+        assert "uncommitted" not in texts
+        for expr in s.expressions(img.id)[1:]:
+            assert len(s.boxes(expr.id)) == 3  # each write is all-or-nothing
+        if mode == "loop":
+            assert len(texts) > 5
