@@ -299,6 +299,42 @@ class ProjectStore:
             self._sync_image_state(c, image_id)
         return expr, stored
 
+    def add_expressions_bulk(
+        self, items: Iterable[tuple[int, str, Sequence[Box]]], reviewed: Iterable[int] = ()
+    ) -> list[int]:
+        """Store many ``(image_id, text, boxes)`` at once in ONE transaction, then mark the images
+        in ``reviewed`` as reviewed: an import lands whole or not at all (box ids are ignored).
+        Returns the new expression ids in input order."""
+        now = time.time()
+        ids: list[int] = []
+        touched: set[int] = set()
+        with self.transaction() as c:
+            for image_id, text, boxes in items:
+                if image_id not in touched:
+                    self._require(c, "images", image_id)
+                    touched.add(image_id)
+                expr_id = c.execute(
+                    "INSERT INTO expressions(image_id, text, created, updated) VALUES (?,?,?,?)",
+                    (image_id, text, now, now),
+                ).lastrowid
+                ids.append(expr_id)
+                rows = []
+                for b in boxes:
+                    x, y, w, h = (float(v) for v in b.bbox)
+                    rows.append((expr_id, x, y, w, h, _enum_value(b.state), _enum_value(b.source),
+                                 b.score, b.model_version))
+                c.executemany(
+                    "INSERT INTO boxes(expression_id, x, y, w, h, state, source, score, model_version) "
+                    "VALUES (?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+            for image_id in touched:
+                self._sync_image_state(c, image_id)
+            for image_id in set(reviewed):
+                self._require(c, "images", image_id)
+                c.execute("UPDATE images SET state='reviewed' WHERE id=?", (image_id,))
+        return ids
+
     def restore_expression(self, expr: Expression, boxes: Iterable[Box] = ()) -> None:
         """Put back a deleted expression with its original ids (undo of a delete)."""
         with self.transaction() as c:
