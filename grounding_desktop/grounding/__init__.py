@@ -1,0 +1,1 @@
+"""The grounding model (torch). Never imports Qt."""
