@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torchvision.ops import batched_nms, roi_align
 
 from .ssd_model import NUM_CLASSES, SSDMobileNetV2
 from .ssd_weights import INPUT_SIZE, MODEL_NAME, SSDSpec, load_weights
@@ -125,8 +127,6 @@ def select_detections(boxes: torch.Tensor, scores: torch.Tensor, score_threshold
     IoU ``nms_threshold``, and the best ``max_detections`` survivors overall are kept.
     Returns (anchor index, class id, score) tensors, best first.
     """
-    from torchvision.ops import batched_nms
-
     cls_scores = scores[:, 1:]
     mask = cls_scores > score_threshold
     if valid_classes is not None:
@@ -191,8 +191,6 @@ def resize_for_model(rgb: np.ndarray) -> np.ndarray:
     OpenCV's ``INTER_LINEAR`` is what ``cv2.dnn.blobFromImage`` uses, so the parity test feeds
     both implementations the same pixels.
     """
-    import cv2
-
     if rgb.shape[0] == INPUT_SIZE and rgb.shape[1] == INPUT_SIZE:
         return rgb
     return cv2.resize(rgb, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_LINEAR)
@@ -211,7 +209,7 @@ class SSDDetector:
         _check_supported(self.spec)
         model = SSDMobileNetV2()
         model.load_state_dict(loaded.state_dict)
-        model.fuse_batchnorm().eval()
+        model.fuse_for_inference().eval()
         for p in model.parameters():
             p.requires_grad_(False)
         self.model = model.to(self.device, memory_format=torch.channels_last)
@@ -220,10 +218,14 @@ class SSDDetector:
         self._valid_classes = _valid_class_mask(self.device)
 
     def _feature_sizes(self) -> list[tuple[int, int]]:
-        """Feature-map sizes for the 300x300 input (19, 10, 5, 3, 2, 1), from the network itself."""
+        """Feature-map sizes for the 300x300 input (19, 10, 5, 3, 2, 1), from the network itself.
+
+        Running the whole network once here also warms up the backend (oneDNN / cuDNN kernel
+        selection), so the first real ``detect`` is as fast as the rest.
+        """
         with torch.inference_mode():
             x = torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE, device=self.device)
-            maps = self.model.feature_maps(x.contiguous(memory_format=torch.channels_last))
+            _, _, maps = self.model(x.contiguous(memory_format=torch.channels_last))
         return [(m.shape[2], m.shape[3]) for m in maps]
 
     def preprocess(self, image: ImageLike) -> tuple[torch.Tensor, tuple[int, int]]:
@@ -270,8 +272,6 @@ class SSDDetector:
     @staticmethod
     def _region_features(feature_map: torch.Tensor, norm_boxes: torch.Tensor) -> torch.Tensor:
         """RoIAlign each box on a backbone map, average-pool, L2-normalise -> (N, C)."""
-        from torchvision.ops import roi_align
-
         n, channels = norm_boxes.shape[0], feature_map.shape[1]
         if n == 0:
             return feature_map.new_zeros((0, channels))

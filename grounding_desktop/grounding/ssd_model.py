@@ -8,7 +8,7 @@ predictor per feature map.
 TF's ``SAME`` padding is asymmetric for stride-2 convolutions on even-sized inputs (the extra
 row/column goes at the bottom/right), which torch's symmetric ``padding=`` cannot express; the
 convolutions therefore work out their padding from the input size and pad explicitly only when
-the split is uneven. Batch norm is folded into the convolutions at load (``fuse_batchnorm``).
+the split is uneven. Batch norm is folded into the convolutions at load (``fuse_for_inference``).
 """
 from __future__ import annotations
 
@@ -56,24 +56,30 @@ class ConvBN(nn.Module):
         self.conv = nn.Conv2d(cin, cout, kernel, stride, padding=0, groups=groups, bias=False)
         self.bn: nn.Module = nn.BatchNorm2d(cout, eps=BN_EPS)
         self.relu6 = relu6
-        # Padding depends only on the input size; it is looked up per size and, where TF's
-        # split is symmetric, handed to the conv itself (no separate pad op).
-        self._pad_cache: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+        # Padding depends only on the input size: looked up once per size. Where TF's split is
+        # symmetric the conv pads by itself; only uneven splits need a separate pad op.
+        self._pad_cache: dict[tuple[int, int], tuple[tuple[int, ...] | None, tuple[int, int]]] = {}
 
-    def _pad(self, x: torch.Tensor) -> torch.Tensor:
-        if self.kernel == 1:
-            return x
-        h, w = x.shape[-2], x.shape[-1]
-        pads = self._pad_cache.get((h, w))
-        if pads is None:
+    def _padding(self, h: int, w: int) -> tuple[tuple[int, ...] | None, tuple[int, int]]:
+        found = self._pad_cache.get((h, w))
+        if found is None:
             top, bottom = tf_same_padding(h, self.kernel, self.stride)
             left, right = tf_same_padding(w, self.kernel, self.stride)
-            pads = self._pad_cache[(h, w)] = (left, right, top, bottom)
-        return F.pad(x, pads) if any(pads) else x
+            if top == bottom and left == right:
+                found = (None, (top, left))
+            else:
+                found = ((left, right, top, bottom), (0, 0))
+            self._pad_cache[(h, w)] = found
+        return found
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.bn(self.conv(self._pad(x)))
-        return F.relu6(x) if self.relu6 else x
+        explicit, implicit = self._padding(x.shape[-2], x.shape[-1])
+        if explicit is not None:
+            x = F.pad(x, explicit)
+        conv = self.conv
+        x = self.bn(F.conv2d(x, conv.weight, conv.bias, conv.stride, implicit, 1, conv.groups))
+        # In place: x is this layer's own fresh output.
+        return F.hardtanh_(x, 0.0, 6.0) if self.relu6 else x
 
     @torch.no_grad()
     def fuse_batchnorm(self) -> None:
@@ -107,7 +113,7 @@ class InvertedResidual(nn.Module):
         expansion = y
         y = self.project(self.depthwise(y))
         if self.residual:
-            y = y + x
+            y = y.add_(x)
         return (y, expansion) if return_expansion else y
 
 
@@ -148,18 +154,40 @@ class ExtraLayer(nn.Module):
 
 
 class PredictionHead(nn.Module):
-    """3x3 box-encoding and class convolutions of one ``BoxPredictor_i``."""
+    """3x3 box-encoding and class convolutions of one ``BoxPredictor_i``.
+
+    ``merge`` stacks the two into one convolution at load: both read the same input, so one
+    pass over it does the work of two (the split afterwards is free).
+    """
 
     def __init__(self, cin: int, anchors: int) -> None:
         super().__init__()
         self.box = nn.Conv2d(cin, anchors * 4, 3, padding=1)
         self.cls = nn.Conv2d(cin, anchors * NUM_CLASSES, 3, padding=1)
+        self.merged: nn.Conv2d | None = None
+        self.split_sizes = (anchors * 4, anchors * NUM_CLASSES)
+
+    @torch.no_grad()
+    def merge(self) -> None:
+        if self.merged is not None:
+            return
+        box, cls = self.box, self.cls
+        merged = nn.Conv2d(box.in_channels, sum(self.split_sizes), 3, padding=1)
+        merged.weight.copy_(torch.cat([box.weight, cls.weight]))
+        merged.bias.copy_(torch.cat([box.bias, cls.bias]))
+        self.merged = merged.to(box.weight.device)
+        # The separate convolutions are not needed any more (and would double the memory).
+        self.box = self.cls = None
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         n = x.shape[0]
+        if self.merged is not None:
+            box, cls = self.merged(x).split(self.split_sizes, 1)
+        else:
+            box, cls = self.box(x), self.cls(x)
         # NCHW -> (N, H*W*A, k): TF orders anchors as [y][x][anchor], like NHWC flattening.
-        box = self.box(x).permute(0, 2, 3, 1).reshape(n, -1, 4)
-        cls = self.cls(x).permute(0, 2, 3, 1).reshape(n, -1, NUM_CLASSES)
+        box = box.permute(0, 2, 3, 1).reshape(n, -1, 4)
+        cls = cls.permute(0, 2, 3, 1).reshape(n, -1, NUM_CLASSES)
         return box, cls
 
 
@@ -194,8 +222,15 @@ class SSDMobileNetV2(nn.Module):
         boxes, logits = zip(*(head(m) for head, m in zip(self.heads, maps)))
         return torch.cat(boxes, 1), torch.cat(logits, 1), maps
 
-    def fuse_batchnorm(self) -> "SSDMobileNetV2":
+    def fuse_for_inference(self) -> "SSDMobileNetV2":
+        """Fold batch norm into the convolutions and merge each head's two convolutions.
+
+        The converted state_dict keeps TF's unfused layout; this runs after loading it, and
+        the module's own state_dict changes layout accordingly (inference only).
+        """
         for module in self.modules():
             if isinstance(module, ConvBN):
                 module.fuse_batchnorm()
+            elif isinstance(module, PredictionHead):
+                module.merge()
         return self
