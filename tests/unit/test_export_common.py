@@ -1,0 +1,228 @@
+"""Shared export machinery: splits, atomic writes, cancel and progress, options parsing."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from pycocotools.coco import COCO
+
+from exportkit import labelled_project, load
+
+from grounding_desktop.core import Box, ScanEntry
+from grounding_desktop.io import coco_grounding
+from grounding_desktop.io.export import Cancelled, ExportError, ExportOptions, export_project
+from grounding_desktop.io.export_common import (
+    atomic_write_text,
+    load_label_map,
+    parse_splits,
+    split_of,
+    split_path,
+)
+from grounding_desktop.store import ProjectStore
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = labelled_project(tmp_path / "photos")
+    yield s
+    s.close()
+
+
+def test_split_of_is_stable_across_processes_and_follows_weights():
+    paths = [f"set{i % 7}/img{i}.jpg" for i in range(3000)]
+    here = [split_of(p, (80, 10, 10)) for p in paths]
+    code = ("import json, sys; from grounding_desktop.io.export_common import split_of; "
+            "print(json.dumps([split_of(p, (80, 10, 10)) for p in json.load(sys.stdin)]))")
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    other = subprocess.run([sys.executable, "-c", code], input=json.dumps(paths), capture_output=True, text=True,
+                           env=env, check=True)
+    assert json.loads(other.stdout) == here  # not Python's salted hash()
+    share = {name: here.count(name) / len(here) for name in ("train", "val", "test")}
+    assert share["train"] == pytest.approx(0.8, abs=0.04)
+    assert share["val"] == pytest.approx(0.1, abs=0.03) and share["test"] == pytest.approx(0.1, abs=0.03)
+    assert {split_of(p, (90, 0, 10)) for p in paths} == {"train", "test"}  # a zero weight is never chosen
+    assert {split_of(p, (0, 1)) for p in paths} == {"val"}
+
+
+def test_parse_splits():
+    assert parse_splits("80,10,10") == (80, 10, 10)
+    assert parse_splits(" 9, 1 ") == (9, 1)
+    for bad in ("80", "80,10,10,0", "a,b", "-1,5", "0,0,0", "nan,1"):
+        with pytest.raises(ExportError):
+            parse_splits(bad)
+
+
+def test_split_path_suffixes(tmp_path):
+    assert split_path(tmp_path / "out.json", "train").name == "out_train.json"
+    assert split_path(tmp_path / "out.jsonl", "test").name == "out_test.jsonl"
+    assert split_path(tmp_path / "out.json", None).name == "out.json"
+
+
+def _many_images_store(tmp_path, n=60) -> ProjectStore:
+    s = ProjectStore(tmp_path / "p.sqlite", root=tmp_path)
+    s.apply_scan([ScanEntry(f"dir{i % 3}/im{i}.jpg", 1, 1.0, 100, 80, f"h{i}") for i in range(n)])
+    items = [(img.id, f"thing {img.id}", [Box(0, 0, (1.0, 2.0, 30.0, 20.0))]) for img in s.images()]
+    s.add_expressions_bulk(items)
+    return s
+
+
+@pytest.mark.parametrize("fmt,ext", [("coco-grounding", ".json"), ("coco", ".json"), ("odvg", ".jsonl")])
+def test_splits_write_suffixed_files_and_never_share_an_image(tmp_path, fmt, ext):
+    s = _many_images_store(tmp_path)
+    out = tmp_path / "out" / f"data{ext}"
+    summary = export_project(s, fmt, out, ExportOptions(splits=(80, 10, 10)))
+    names = sorted(os.path.basename(f) for f in summary.files)
+    assert names == sorted(f"data_{n}{ext}" for n in ("train", "val", "test"))
+    assert not out.exists()
+    seen: dict[str, str] = {}
+    for split in ("train", "val", "test"):
+        path = out.with_name(f"data_{split}{ext}")
+        if fmt == "odvg":
+            files = [json.loads(line)["filename"] for line in path.read_text().splitlines()]
+        else:
+            COCO(str(path))
+            files = [im["file_name"] for im in load(path)["images"]]
+        for f in set(files):
+            assert f not in seen, f"{f} in {seen[f]} and {split}"
+            seen[f] = split
+            assert split_of(f, (80, 10, 10)) == split
+        assert summary.splits[split]["images"] == len(set(files))
+    assert len(seen) == 60
+    s.close()
+
+
+def test_refcoco_split_field(tmp_path):
+    s = _many_images_store(tmp_path)
+    export_project(s, "refcoco", tmp_path / "ref", ExportOptions(splits=(50, 50)))
+    refs = load(tmp_path / "ref" / "refs.json")
+    assert {r["split"] for r in refs} == {"train", "val"}
+    assert all(r["split"] == split_of(r["file_name"], (50, 50)) for r in refs)
+    assert sorted(p.name for p in (tmp_path / "ref").iterdir()) == ["instances.json", "refs.json"]
+    s.close()
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+@pytest.mark.parametrize("fmt", ["coco-grounding", "odvg", "refcoco"])
+def test_cancel_leaves_earlier_files_byte_identical(store, tmp_path, fmt):
+    out_dir = tmp_path / "out"
+    out = out_dir / ("ref" if fmt == "refcoco" else "data.json")
+    export_project(store, fmt, out, ExportOptions(splits=(70, 30)))
+    folder = out if fmt == "refcoco" else out_dir
+    before = _snapshot(folder)
+    # new labels, so a completed export would change the files
+    e = store.image_by_path("e.jpg")
+    store.add_expression(e.id, "a new thing", [Box(0, 0, (1, 1, 5, 5))])
+    calls = []
+
+    def cancelled():
+        calls.append(1)
+        return len(calls) > 3  # cancel part-way through
+
+    with pytest.raises(Cancelled):
+        export_project(store, fmt, out, ExportOptions(splits=(70, 30)), cancelled=cancelled)
+    assert _snapshot(folder) == before  # same names (no temp files left) and same bytes
+    # and a cancel at the very last check, after every file was written to its temp file
+    checks = []
+    export_project(store, fmt, tmp_path / "probe" / out.name, ExportOptions(splits=(70, 30)),
+                   cancelled=lambda: checks.append(1) and False)
+    last = []
+    with pytest.raises(Cancelled):
+        export_project(store, fmt, out, ExportOptions(splits=(70, 30)),
+                       cancelled=lambda: len(last.append(1) or last) >= len(checks))
+    assert _snapshot(folder) == before
+
+
+def test_failure_mid_export_leaves_earlier_file_and_no_temp(store, tmp_path, monkeypatch):
+    out = tmp_path / "g.json"
+    export_project(store, "coco-grounding", out)
+    store.add_expression(store.image_by_path("e.jpg").id, "a new thing", [])
+    before = _snapshot(tmp_path)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(coco_grounding, "dump_json", boom)
+    with pytest.raises(RuntimeError):
+        export_project(store, "coco-grounding", out)
+    assert _snapshot(tmp_path) == before
+
+
+def test_failure_while_renaming_splits_keeps_remaining_targets(store, tmp_path, monkeypatch):
+    """If the second rename fails, the first file is new and the rest untouched; no temp is left."""
+    out = tmp_path / "g.json"
+    export_project(store, "coco-grounding", out, ExportOptions(splits=(50, 50)))
+    val_before = (tmp_path / "g_val.json").read_bytes()
+    real_replace = os.replace
+    n = []
+
+    def flaky_replace(src, dst):
+        n.append(dst)
+        if len(n) == 2:
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky_replace)
+    with pytest.raises(ExportError, match="g_val.json: No space left"):
+        export_project(store, "coco-grounding", out, ExportOptions(splits=(50, 50)))
+    assert (tmp_path / "g_val.json").read_bytes() == val_before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_atomic_write_text_keeps_old_content_on_error(tmp_path):
+    target = tmp_path / "x.json"
+    target.write_text("old")
+
+    def chunks():
+        yield "new part"
+        raise ValueError("broken generator")
+
+    with pytest.raises(ValueError):
+        atomic_write_text(target, chunks())
+    assert target.read_text() == "old" and os.listdir(tmp_path) == ["x.json"]
+    atomic_write_text(target, "new")
+    assert target.read_text() == "new"
+
+
+def test_progress_reports_monotonic_to_total(store, tmp_path):
+    seen = []
+    export_project(store, "coco", tmp_path / "c.json", progress=lambda done, total: seen.append((done, total)))
+    assert seen, "no progress reported"
+    assert all(0 < d <= t for d, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert seen[-1][0] == seen[-1][1]
+
+
+def test_out_must_be_a_file_except_refcoco(store, tmp_path):
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(ExportError, match="must name a file"):
+        export_project(store, "coco", tmp_path / "adir")
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ExportError, match="is a file"):
+        export_project(store, "refcoco", tmp_path / "afile")
+    with pytest.raises(ExportError, match="unknown export format"):
+        export_project(store, "yolo", tmp_path / "y.txt")
+
+
+def test_label_map_file_errors(tmp_path):
+    p = tmp_path / "lm.json"
+    p.write_text('{"Red  Ball": " ball "}')
+    assert load_label_map(p) == {"red ball": "ball"}
+    for text, match in [('{"a": ', "malformed JSON at line 1"), ("[1, 2]", "JSON object"),
+                        ('{"a": 3}', "entry 'a'"), ("{}", "non-empty")]:
+        p.write_text(text)
+        with pytest.raises(ExportError, match=match):
+            load_label_map(p)
+    with pytest.raises(ExportError, match="not found"):
+        load_label_map(tmp_path / "nope.json")
+
+
+def test_export_of_empty_project_writes_valid_empty_files(tmp_path):
+    s = ProjectStore(tmp_path / "p.sqlite", root=tmp_path)
+    summary = export_project(s, "coco-grounding", tmp_path / "g.json")
+    assert summary.images == 0
+    COCO(str(tmp_path / "g.json"))
+    s.close()

@@ -1,0 +1,206 @@
+"""Each export format: loads in pycocotools, spans cut exactly the phrase, the selection rules hold."""
+import json
+
+import pytest
+from pycocotools.coco import COCO
+
+from exportkit import labelled_project, load
+
+from grounding_desktop.core import Box
+from grounding_desktop.io import odvg
+from grounding_desktop.io.export import ExportOptions, export_project
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = labelled_project(tmp_path / "photos")
+    yield s
+    s.close()
+
+
+def _coco(path) -> COCO:
+    return COCO(str(path))
+
+
+def test_coco_grounding_fields_spans_and_no_target(store, tmp_path):
+    out = tmp_path / "out" / "g.json"
+    summary = export_project(store, "coco-grounding", out)
+    assert summary.files == [str(out)]
+    api = _coco(out)
+    data = load(out)
+    by_caption = {}
+    for im in data["images"]:
+        by_caption.setdefault((im["file_name"], im["caption"]), []).append(im)
+        expr = store.expression(im["id"])
+        assert expr is not None and expr.text == im["caption"]
+        assert im["original_id"] == store.image_by_path(im["file_name"]).id
+        assert (im["width"], im["height"]) == (store.image(im["original_id"]).width, store.image(im["original_id"]).height)
+    # one images entry per exported expression; the proposal-only "a dog" is not one of them
+    assert sorted(by_caption) == sorted([("a.jpg", "the horses"), ("a.jpg", "the cat"), ("b.png", "red ball"),
+                                         ("b.png", "blue ball"), ("d.jpg", "the tree"), ("d.jpg", "the horses")])
+    for im in data["images"]:
+        anns = api.loadAnns(api.getAnnIds(imgIds=[im["id"]]))
+        for ann in anns:
+            assert [im["caption"][s:e] for s, e in ann["tokens_positive"]] == [im["caption"]]
+            assert ann["area"] == pytest.approx(ann["bbox"][2] * ann["bbox"][3])
+        if im["caption"] in ("the cat", "blue ball"):  # no-target: no annotations, phrase in tokens_negative
+            assert anns == []
+            assert [im["caption"][s:e] for s, e in im["tokens_negative"]] == [im["caption"]]
+        else:
+            assert anns and im["tokens_negative"] == []
+    horses = by_caption[("a.jpg", "the horses")][0]
+    boxes = sorted(a["bbox"] for a in api.loadAnns(api.getAnnIds(imgIds=[horses["id"]])))
+    assert boxes == [[1.25, 2.5, 10.0, 12.0], [20.0, 5.0, 10.5, 12.25]]  # plural keeps both; proposal left out
+    assert data["categories"] == [{"id": 1, "name": "object", "supercategory": "object"}]
+    assert summary.images == 3 and summary.expressions == 6 and summary.no_target == 2 and summary.boxes == 5
+    assert summary.skipped["expressions"]["only unreviewed proposals"] == 1
+    assert summary.skipped["boxes"]["rejected"] == 1
+    assert summary.skipped["boxes"]["proposal, not a label"] == 2
+    assert summary.skipped["images"]["no labels"] == 2  # sub/c.jpg (only a proposal) and e.jpg
+
+
+def test_spans_exclude_surrounding_whitespace(tmp_path):
+    s = labelled_project(tmp_path / "photos")
+    e = s.image_by_path("e.jpg")
+    s.add_expression(e.id, "  the  small\tbird ", [Box(0, 0, (1, 1, 4, 4))])
+    out = tmp_path / "g.json"
+    export_project(s, "coco-grounding", out)
+    data = load(out)
+    im = next(i for i in data["images"] if i["file_name"] == "e.jpg")
+    ann = next(a for a in data["annotations"] if a["image_id"] == im["id"])
+    (start, end), = ann["tokens_positive"]
+    assert im["caption"][start:end] == "the  small\tbird"
+    assert im["caption"][start:end].split() == ["the", "small", "bird"]
+    s.close()
+
+
+def test_plain_coco_one_image_each_and_category_per_phrase(store, tmp_path):
+    e = store.image_by_path("e.jpg")
+    store.add_expression(e.id, "Red  Ball", [Box(0, 0, (1, 1, 4, 4))])
+    out = tmp_path / "c.json"
+    export_project(store, "coco", out)
+    api = _coco(out)
+    data = load(out)
+    assert sorted(im["file_name"] for im in data["images"]) == ["a.jpg", "b.png", "d.jpg", "e.jpg"]
+    assert len({im["id"] for im in data["images"]}) == 4
+    names = {c["id"]: c["name"] for c in data["categories"]}
+    assert sorted(names.values()) == ["blue ball", "red ball", "the cat", "the horses", "the tree"]
+    red = api.getCatIds(catNms=["red ball"])
+    assert len(api.getAnnIds(catIds=red)) == 2  # "red ball" and "Red  Ball" are one category
+    assert len(api.getAnnIds(imgIds=[store.image_by_path("a.jpg").id])) == 2
+
+
+def test_label_map_categories_and_skips(store, tmp_path):
+    label_map = {"The Horses": "horse", "red ball": "ball", "blue  ball": "ball"}  # keys are normalised
+    out = tmp_path / "c.json"
+    summary = export_project(store, "coco", out, ExportOptions(label_map=label_map))
+    data = load(out)
+    assert [c["name"] for c in data["categories"]] == ["ball", "horse"]
+    api = _coco(out)
+    assert len(api.getAnnIds(catIds=api.getCatIds(catNms=["horse"]))) == 3
+    assert summary.skipped["expressions"]["phrase not in the label map"] == 3  # the cat, the tree, a dog
+
+
+def test_odvg_grounding_records(store, tmp_path):
+    out = tmp_path / "o.jsonl"
+    export_project(store, "odvg", out)
+    records = {r["filename"]: r for r in odvg.read_records(out)}
+    assert sorted(records) == ["a.jpg", "b.png", "d.jpg"]
+    a = records["a.jpg"]
+    assert (a["width"], a["height"]) == (64, 48)
+    caption = a["grounding"]["caption"]
+    assert caption == "the horses . the cat ."
+    regions = a["grounding"]["regions"]
+    assert len(regions) == 2 and all(r["phrase"] == "the horses" for r in regions)
+    for rec in records.values():
+        cap = rec["grounding"]["caption"]
+        for r in rec["grounding"]["regions"]:
+            assert [cap[s:e] for s, e in r["tokens_positive"]] == [r["phrase"]]
+    assert sorted(r["bbox"] for r in regions) == [[1.25, 2.5, 11.25, 14.5], [20.0, 5.0, 30.5, 17.25]]
+    d = records["d.jpg"]["grounding"]
+    assert [d["caption"][s:e] for r in d["regions"] for s, e in r["tokens_positive"]] == ["the tree", "the horses"]
+
+
+def test_odvg_detection_with_label_map(store, tmp_path):
+    out = tmp_path / "det.jsonl"
+    summary = export_project(store, "odvg", out, ExportOptions(label_map={"the horses": "horse", "red ball": "ball"}))
+    label_map = load(tmp_path / "det_label_map.json")
+    assert label_map == {"0": "ball", "1": "horse"}
+    assert str(tmp_path / "det_label_map.json") in summary.files
+    records = list(odvg.read_records(out))
+    instances = [i for r in records for i in r["detection"]["instances"]]
+    assert sorted((i["label"], i["category"]) for i in instances) == [(0, "ball"), (1, "horse"), (1, "horse"), (1, "horse")]
+    assert all("grounding" not in r for r in records)
+
+
+def test_refcoco_folder(store, tmp_path):
+    out = tmp_path / "refcoco"
+    summary = export_project(store, "refcoco", out)
+    api = _coco(out / "instances.json")
+    refs = load(out / "refs.json")
+    keys = {"ref_id", "ann_id", "image_id", "category_id", "file_name", "split", "sent_ids", "sentences"}
+    assert all(set(r) == keys for r in refs)
+    assert all(r["split"] == "train" for r in refs)
+    assert len({r["ref_id"] for r in refs}) == len(refs)
+    sent_ids = [s["sent_id"] for r in refs for s in r["sentences"]]
+    assert len(set(sent_ids)) == len(sent_ids) and sent_ids == [i for r in refs for i in r["sent_ids"]]
+    for r in refs:
+        ann = api.loadAnns([r["ann_id"]])[0]
+        assert ann["image_id"] == r["image_id"] and api.loadImgs([r["image_id"]])[0]["file_name"] == r["file_name"]
+        for sent in r["sentences"]:
+            assert sent["tokens"] == sent["raw"].lower().split() and sent["sent"] == " ".join(sent["tokens"])
+    raws = sorted(tuple(sorted(s["raw"] for s in r["sentences"])) for r in refs)
+    # plural: one ref per box; the box shared by "the tree" and "the horses" on d.jpg is one ref
+    assert raws == [("red ball",), ("the horses",), ("the horses",), ("the horses", "the tree")]
+    assert len(api.getAnnIds()) == 4
+    assert summary.skipped["expressions"]["no-target expression (RefCOCO cannot represent it)"] == 2
+
+
+def test_include_rejected_and_reviewed_only(store, tmp_path):
+    out = tmp_path / "g.json"
+    export_project(store, "coco-grounding", out, ExportOptions(include_rejected=True))
+    data = load(out)
+    rejected = [a for a in data["annotations"] if a["state"] == "rejected"]
+    assert len(rejected) == 1 and rejected[0]["bbox"] == [5.0, 5.0, 5.0, 5.0]
+    assert all(a["state"] in ("accepted", "rejected") for a in data["annotations"])
+    summary = export_project(store, "coco-grounding", out, ExportOptions(reviewed_only=True))
+    assert {im["file_name"] for im in load(out)["images"]} == {"d.jpg"}
+    assert summary.skipped["images"]["not reviewed"] == 4
+
+
+def test_boxes_clipped_to_image_and_outside_ones_skipped(store, tmp_path):
+    e = store.image_by_path("e.jpg")  # 32x32
+    store.add_expression(e.id, "edge", [Box(0, 0, (-2.0, 20.0, 10.0, 20.0))])
+    store.add_expression(e.id, "gone", [Box(0, 0, (40.0, 40.0, 5.0, 5.0))])
+    out = tmp_path / "g.json"
+    summary = export_project(store, "coco-grounding", out)
+    data = load(out)
+    cap = {im["id"]: im["caption"] for im in data["images"]}
+    edge = [a["bbox"] for a in data["annotations"] if cap[a["image_id"]] == "edge"]
+    assert edge == [[0.0, 20.0, 8.0, 12.0]]
+    assert "gone" not in cap.values()
+    assert summary.skipped["boxes"]["no area inside the image"] == 1
+    assert summary.skipped["expressions"]["all boxes outside the image"] == 1
+
+
+def test_unreadable_and_missing_images_are_skipped(tmp_path):
+    s = labelled_project(tmp_path / "photos")
+    (tmp_path / "photos" / "d.jpg").unlink()
+    (tmp_path / "photos" / "bad.jpg").write_bytes(b"not an image")
+    from grounding_desktop.project import rescan_project
+
+    rescan_project(s)
+    bad = s.image_by_path("bad.jpg")
+    s.add_expression(bad.id, "ghost", [])
+    summary = export_project(s, "coco", tmp_path / "c.json")
+    assert {im["file_name"] for im in load(tmp_path / "c.json")["images"]} == {"a.jpg", "b.png"}
+    assert summary.skipped["images"]["file missing on disk"] == 1
+    assert summary.skipped["images"]["unreadable image"] == 1
+    s.close()
+
+
+def test_summary_is_json_serialisable(store, tmp_path):
+    summary = export_project(store, "odvg", tmp_path / "o.jsonl", ExportOptions(splits=(50, 50)))
+    d = json.loads(json.dumps(summary.to_dict()))
+    assert d["format"] == "odvg" and set(d["splits"]) == {"train", "val"}
+    assert any(line.startswith("skipped") for line in summary.lines())
