@@ -1,0 +1,116 @@
+"""Export speed on a large project: 10,000 images and 100,000 boxes, built straight through the store
+(the images need not exist on disk: exports take sizes from the database).
+
+Prints the median wall time of several runs per format (target: each under 3 s), plus the time of
+the shared selection step alone as a baseline measured in the same run, and each format's ratio to it.
+
+    .venv/bin/python benchmarks/export_speed.py [--images 10000] [--boxes 100000] [--runs 5]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from grounding_desktop.core import Box, BoxSource, BoxState, ScanEntry  # noqa: E402
+from grounding_desktop.io.export import FORMATS, OUT_IS_FOLDER, ExportOptions, export_project, gc_paused  # noqa: E402
+from grounding_desktop.io.export_common import ExportSummary, Ticker, select  # noqa: E402
+from grounding_desktop.store import ProjectStore  # noqa: E402
+
+PHRASES = ["the dog on the left", "a red car", "the horses", "person holding an umbrella", "the cat",
+           "a bowl of fruit", "two people walking", "the tallest building", "a bicycle", "the blue sign"]
+
+
+def build_project(folder: Path, n_images: int, n_boxes: int, seed: int = 0) -> ProjectStore:
+    """Images in nested folders, two expressions with boxes per image plus a no-target one on every
+    fifth image; about 10% of boxes proposed and 5% rejected, like a project mid-review."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    store = ProjectStore.open_folder(folder)
+    entries = [ScanEntry(f"set{i // 1000:02d}/img{i:06d}.jpg", 50_000, 1.0, rng.choice((640, 800, 1024)),
+                         rng.choice((480, 600, 768)), f"{i:032x}") for i in range(n_images)]
+    store.apply_scan(entries)
+    images = store.images()
+    per_image = n_boxes // n_images
+    items = []
+    for k, img in enumerate(images):
+        counts = (per_image // 2, per_image - per_image // 2)
+        for j, n in enumerate(counts):
+            boxes = []
+            for _ in range(n):
+                w, h = rng.uniform(10, img.width / 3), rng.uniform(10, img.height / 3)
+                x, y = rng.uniform(0, img.width - w), rng.uniform(0, img.height - h)
+                r = rng.random()
+                state = BoxState.PROPOSED if r < 0.10 else BoxState.REJECTED if r < 0.15 else BoxState.ACCEPTED
+                source = BoxSource.MANUAL if state == BoxState.ACCEPTED and rng.random() < 0.3 else BoxSource.MODEL
+                boxes.append(Box(0, 0, (x, y, w, h), state, source, round(rng.random(), 4), "bench-1"))
+            items.append((img.id, PHRASES[(k + j) % len(PHRASES)], boxes))
+        if k % 5 == 0:
+            items.append((img.id, "the giraffe", []))
+    store.add_expressions_bulk(items, reviewed=[img.id for img in images[::2]])
+    return store
+
+
+def timed(fn, runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=10_000)
+    ap.add_argument("--boxes", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        t0 = time.perf_counter()
+        store = build_project(root / "photos", args.images, args.boxes)
+        counts = store.counts()
+        print(f"project: {counts['images']} images, {counts['expressions']} expressions, {counts['boxes']} boxes "
+              f"(accepted {counts['boxes_accepted']}, proposed {counts['boxes_proposed']}, "
+              f"rejected {counts['boxes_rejected']}); built in {time.perf_counter() - t0:.1f} s")
+        def selection_only():
+            with gc_paused():  # as export_project runs it
+                select(store, ExportOptions(), ExportSummary("x"), Ticker(None, None, 1))
+
+        base = timed(selection_only, args.runs)
+        base_med = statistics.median(base)
+        print(f"{'selection only (baseline)':34s} median {base_med:6.3f} s  (runs: "
+              f"{', '.join(f'{t:.3f}' for t in base)})")
+        cases = [(fmt, ExportOptions()) for fmt in FORMATS]
+        cases.append(("coco-grounding", ExportOptions(splits=(80, 10, 10))))
+        worst = 0.0
+        for fmt, options in cases:
+            label = fmt + (" --splits 80,10,10" if options.splits else "")
+            out = root / "out" / (fmt if fmt in OUT_IS_FOLDER else f"{fmt}.json")
+            summary = None
+
+            def run():
+                nonlocal summary
+                summary = export_project(store, fmt, out, options)
+
+            times = timed(run, args.runs)
+            med = statistics.median(times)
+            worst = max(worst, med)
+            size = sum(Path(f).stat().st_size for f in summary.files) / 1e6
+            print(f"{label:34s} median {med:6.3f} s  ratio to selection {med / base_med:4.1f}x  "
+                  f"({summary.images} images, {summary.expressions} expressions, {summary.boxes} boxes, "
+                  f"{size:.1f} MB; runs: {', '.join(f'{t:.3f}' for t in times)})")
+        print(f"slowest format median {worst:.3f} s; target under 3 s each: {'met' if worst < 3 else 'NOT met'}")
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
