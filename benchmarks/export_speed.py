@@ -2,7 +2,8 @@
 (the images need not exist on disk: exports take sizes from the database).
 
 Prints the median wall time of several runs per format (target: each under 3 s), plus the time of
-the shared selection step alone as a baseline measured in the same run, and each format's ratio to it.
+the shared selection step alone as a baseline measured in the same run, and each format's ratio to
+it; then the time to import the coco-grounding export into a fresh project (for information).
 
     .venv/bin/python benchmarks/export_speed.py [--images 10000] [--boxes 100000] [--runs 5]
 """
@@ -19,8 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grounding_desktop.core import Box, BoxSource, BoxState, ScanEntry  # noqa: E402
-from grounding_desktop.io.export import FORMATS, OUT_IS_FOLDER, ExportOptions, export_project, gc_paused  # noqa: E402
-from grounding_desktop.io.export_common import ExportSummary, Ticker, select  # noqa: E402
+from grounding_desktop.io.coco_import import import_coco  # noqa: E402
+from grounding_desktop.io.export import FORMATS, OUT_IS_FOLDER, ExportOptions, export_project  # noqa: E402
+from grounding_desktop.io.export_common import ExportSummary, Ticker, gc_paused, select  # noqa: E402
 from grounding_desktop.store import ProjectStore  # noqa: E402
 
 PHRASES = ["the dog on the left", "a red car", "the horses", "person holding an umbrella", "the cat",
@@ -108,6 +110,21 @@ def main(argv=None) -> int:
                   f"({summary.images} images, {summary.expressions} expressions, {summary.boxes} boxes, "
                   f"{size:.1f} MB; runs: {', '.join(f'{t:.3f}' for t in times)})")
         print(f"slowest format median {worst:.3f} s; target under 3 s each: {'met' if worst < 3 else 'NOT met'}")
+
+        # import of the coco-grounding export into a fresh project over the same images (no target set)
+        src = root / "out" / "coco-grounding.json"
+        export_project(store, "coco-grounding", src)
+        scan = [ScanEntry(i.path, i.size, i.mtime, i.width, i.height, i.content_hash) for i in store.images()]
+        times = []
+        for k in range(max(args.runs // 2, 1)):
+            fresh = ProjectStore(root / f"fresh{k}.sqlite", root=root / "photos")
+            fresh.apply_scan(scan)
+            t0 = time.perf_counter()
+            summary = import_coco(fresh, src)
+            times.append(time.perf_counter() - t0)
+            fresh.close()
+        print(f"{'import coco-grounding (fresh db)':34s} median {statistics.median(times):6.3f} s  "
+              f"({summary.expressions} expressions, {summary.boxes} boxes; runs: {', '.join(f'{t:.3f}' for t in times)})")
         store.close()
     return 0
 

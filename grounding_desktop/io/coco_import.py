@@ -20,6 +20,8 @@ then the bare file name when exactly one project image has it.
   ``proposed`` with ``as_proposals``; ``score``/``source``/``model_version`` are kept when present.
   A box may stick out of its image by at most :data:`BOX_TOLERANCE_PX` (rounding in other tools)
   and is then clipped; further out is an error. ``iscrowd: 1`` annotations are skipped (counted).
+- captions and category names are checked and cleaned as typed phrases are (``core.clean_phrase``:
+  whitespace collapsed; empty or absurdly long ones refused).
 - an expression already on the image with the same text and the same boxes is skipped as a
   duplicate, so importing a file twice does not double the labels.
 """
@@ -34,7 +36,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..core import Box, BoxSource, BoxState, ImageRecord, ImageState, PhraseError, clamp_xywh, clean_phrase
-from .export_common import CancelFn, Cancelled, ProgressFn, Ticker
+from .export_common import CancelFn, Cancelled, ProgressFn, Ticker, gc_paused
 
 BOX_TOLERANCE_PX = 1.0
 MAX_REPORTED_PROBLEMS = 20
@@ -313,7 +315,8 @@ def plan_import(store: Any, data: Any, path: os.PathLike | str, as_proposals: bo
         if x < -tol or y < -tol or x + bw > img.width + tol or y + bh > img.height + tol:
             problem(f"{where}: box {bbox!r} lies outside its image {img.path} ({img.width}x{img.height})")
             continue
-        clipped = clamp_xywh((x, y, bw, bh), img.width, img.height)
+        inside = 0 <= x and 0 <= y and x + bw <= img.width and y + bh <= img.height
+        clipped = (x, y, bw, bh) if inside else clamp_xywh((x, y, bw, bh), img.width, img.height)
         box = _box_from(ann, clipped, as_proposals, where, problem)
         if box is None:
             continue
@@ -378,7 +381,7 @@ def plan_import(store: Any, data: Any, path: os.PathLike | str, as_proposals: bo
 
 
 def _box_key(boxes) -> tuple:
-    return tuple(sorted(tuple(round(float(v), 2) for v in b.bbox) for b in boxes))
+    return tuple(sorted(tuple(float(v) for v in b.bbox) for b in boxes))
 
 
 def _box_from(ann: dict, bbox, as_proposals: bool, where: str, problem) -> Optional[Box]:
@@ -421,13 +424,18 @@ def _grounding_text(ann: dict, entry: dict, where: str, problem) -> Optional[str
         problem(f"{where}: 'tokens_positive' must be [start, end] character spans inside the caption "
                 f"(length {len(caption)}), got {spans!r}")
         return None
+    key = tuple(tuple(s) for s in spans)
+    cache = entry.setdefault("span_texts", {})
+    if key in cache:
+        return cache[key]
     text = " ".join(caption[s:e] for s, e in sorted(spans))
     try:
         text = clean_phrase(text)
     except PhraseError as exc:
         problem(f"{where}: the span text {text!r}: {exc}")
         return None
-    return entry["text"] if text == entry["text"] else text
+    cache[key] = text
+    return text
 
 
 # -- applying -----------------------------------------------------------------------------------
@@ -444,11 +452,12 @@ def import_coco(
     (nothing written). With ``dry_run`` only the summary of what would be added is returned."""
     ticker = Ticker(progress, cancelled, 1)
     ticker.check()
-    data = read_json(path)
-    try:
-        plan = plan_import(store, data, path, as_proposals, ticker)
-    except Cancelled:
-        raise Cancelled("import cancelled") from None
+    with gc_paused():
+        data = read_json(path)
+        try:
+            plan = plan_import(store, data, path, as_proposals, ticker)
+        except Cancelled:
+            raise Cancelled("import cancelled") from None
     if cancelled is not None and cancelled():
         raise Cancelled("import cancelled")
     if not dry_run and (plan.items or plan.reviewed):

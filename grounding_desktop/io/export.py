@@ -5,9 +5,7 @@ The GUI calls :func:`export_project` from a worker thread with ``progress(done, 
 """
 from __future__ import annotations
 
-import gc
 import os
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +18,7 @@ from .export_common import (
     ExportError,
     ExportOptions,
     ExportSummary,
+    gc_paused,
     ProgressFn,
     StagedFiles,
     Ticker,
@@ -57,20 +56,6 @@ def export_project(
     """
     with gc_paused():
         return _export(store, fmt, out, options, progress, cancelled)
-
-
-@contextmanager
-def gc_paused():
-    """An export allocates a few hundred thousand dicts and lists that all stay alive until the
-    JSON is written; the cyclic collector would rescan them again and again (a third of the time
-    on 100k boxes) without ever freeing one. Pause it for the export and restore it afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _export(store: Any, fmt: str, out: os.PathLike | str, options: Optional[ExportOptions],

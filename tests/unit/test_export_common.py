@@ -1,4 +1,5 @@
 """Shared export machinery: splits, atomic writes, cancel and progress, options parsing."""
+import gc
 import json
 import os
 import subprocess
@@ -194,6 +195,13 @@ def test_progress_reports_monotonic_to_total(store, tmp_path):
     assert all(0 < d <= t for d, t in seen)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert seen[-1][0] == seen[-1][1]
+    assert gc.isenabled()  # the collector paused for the export is back on
+
+
+def test_gc_comes_back_after_a_failed_export(store, tmp_path):
+    with pytest.raises(Cancelled):
+        export_project(store, "coco", tmp_path / "c.json", cancelled=lambda: True)
+    assert gc.isenabled()
 
 
 def test_out_must_be_a_file_except_refcoco(store, tmp_path):
