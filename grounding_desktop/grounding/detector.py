@@ -5,15 +5,17 @@ this threshold, decides what is shown) together with each detection's full per-c
 vector and a RoIAlign region feature from the backbone, so the grounding stage never has to run
 the CNN again for a new phrase.
 
-The port reproduces the frozen graph and OpenCV's ``DetectionOutput`` read of it
-(``ssd_mobilenet_v2_coco_2018_03_29.pbtxt``): anchors of TF's ``SsdAnchorGenerator``
-(the pbtxt's ``PriorBox_0..5``), ``CENTER_SIZE`` decoding with variances 0.1/0.1/0.2/0.2
-(TF's box-coder scales 10/10/5/5), sigmoid class scores, per-class top-k 100 and NMS at IoU 0.6,
-at most 100 detections. ``tests/unit/test_detector.py`` holds it to OpenCV DNN on the same graph.
+The port reproduces the frozen graph and OpenCV's reading of it: the anchors, variances and
+post-processing settings come from the text graph beside it
+(``ssd_mobilenet_v2_coco_2018_03_29.pbtxt``, read by ``ssd_weights.read_ssd_spec``):
+``PriorBox_0..5`` anchors (TF's ``SsdAnchorGenerator`` layout), ``CENTER_SIZE`` decoding with
+variances 0.1/0.1/0.2/0.2 (TF's box-coder scales 10/10/5/5), sigmoid class scores, per-class
+top-k 100 and NMS at IoU 0.6, at most 100 detections. One deliberate addition: boxes are clipped
+to the image after NMS (as TF's own post-processing window does), and boxes left empty by the
+clipping are dropped. ``tests/unit/test_detector.py`` holds the port to OpenCV DNN.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
@@ -149,6 +151,16 @@ def select_detections(boxes: torch.Tensor, scores: torch.Tensor, score_threshold
     return anchor_idx, labels, cand_scores
 
 
+def clip_to_image(norm_boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clip normalised xyxy boxes to the image, and say which still have an area.
+
+    TF's post-processing clips to its window the same way; a box wholly outside the image is
+    no use to anyone, so the caller drops those.
+    """
+    clipped = norm_boxes.clamp(0.0, 1.0)
+    return clipped, (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
+
+
 def _check_supported(spec: SSDSpec) -> None:
     """The port implements one flavour of SSD output; refuse a graph that asks for another."""
     problems = []
@@ -255,8 +267,10 @@ class SSDDetector:
             anchor_idx, labels, det_scores = select_detections(
                 boxes, scores, score_threshold, max_detections, self.spec.nms_threshold,
                 self.spec.top_k, self._valid_classes)
-            # Like TF's post-processing window, boxes are clipped to the image after NMS.
-            norm = boxes[anchor_idx].clamp(0.0, 1.0)
+            norm, inside = clip_to_image(boxes[anchor_idx])
+            if not bool(inside.all()):
+                anchor_idx, labels, det_scores, norm = (
+                    anchor_idx[inside], labels[inside], det_scores[inside], norm[inside])
             features = self._region_features(maps[REGION_FEATURE_MAP], norm)
             scale = torch.tensor([width, height, width, height], dtype=norm.dtype,
                                  device=norm.device)

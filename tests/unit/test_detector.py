@@ -20,7 +20,7 @@ cv2 = pytest.importorskip("cv2")
 
 from grounding_desktop.grounding import ssd_weights  # noqa: E402
 from grounding_desktop.grounding.detector import (  # noqa: E402
-    COCO_LABELS, Detections, SSDDetector, generate_anchors)
+    COCO_LABELS, Detections, SSDDetector, clip_to_image, generate_anchors, select_detections)
 from grounding_desktop.grounding.ssd_model import tf_same_padding  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,7 +101,11 @@ def _opencv_detections(net, rgb: np.ndarray, threshold: float) -> tuple[np.ndarr
     net.setInput(cv2.dnn.blobFromImage(rgb, size=(300, 300), swapRB=False, crop=False))
     out = net.forward()[0, 0]
     out = out[out[:, 2] > threshold]
-    boxes = np.clip(out[:, 3:7], 0.0, 1.0) * np.array([width, height, width, height])
+    clipped = np.clip(out[:, 3:7], 0.0, 1.0)
+    # The port drops boxes that lie wholly outside the image (empty once clipped).
+    keep = (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
+    out, clipped = out[keep], clipped[keep]
+    boxes = clipped * np.array([width, height, width, height])
     return boxes.astype(np.float32), out[:, 2].astype(np.float32), out[:, 1].astype(np.int64)
 
 
@@ -210,6 +214,29 @@ def test_spec_is_read_from_the_text_graph(detector):
     np.testing.assert_allclose(spec.anchor_sizes[0][0], (0.1, 0.1), rtol=1e-6)
     w, h = spec.anchor_sizes[0][1]
     assert w == pytest.approx(2 * h, rel=1e-6) and w * h == pytest.approx(0.04, rel=1e-6)
+
+
+def test_select_detections_ranks_per_class_and_suppresses_within_a_class_only():
+    boxes = torch.tensor([[0.1, 0.1, 0.5, 0.5], [0.12, 0.1, 0.52, 0.5], [0.6, 0.6, 0.9, 0.9],
+                          [0.1, 0.1, 0.5, 0.5]])
+    scores = torch.zeros(4, 91)
+    scores[0, 1], scores[1, 1], scores[2, 1] = 0.9, 0.8, 0.7  # two overlapping persons
+    scores[3, 18] = 0.6                                       # a dog on the first person's box
+    scores[1, 17] = 0.04                                      # below the threshold
+    anchors, labels, kept = select_detections(boxes, scores, 0.05, 100, 0.6, 100)
+    assert anchors.tolist() == [0, 2, 3] and labels.tolist() == [1, 1, 18]
+    np.testing.assert_allclose(kept.numpy(), [0.9, 0.7, 0.6])
+    # top_k caps the candidates of each class before NMS; max_detections caps the result.
+    anchors, _, _ = select_detections(boxes, scores, 0.05, 100, 0.6, 1)
+    assert anchors.tolist() == [0, 3]
+    anchors, _, _ = select_detections(boxes, scores, 0.05, 2, 0.6, 100)
+    assert anchors.tolist() == [0, 2]
+
+
+def test_boxes_are_clipped_and_empty_ones_flagged():
+    clipped, keep = clip_to_image(torch.tensor([[-0.2, 0.1, 0.5, 1.3], [1.1, 0.2, 1.4, 0.6]]))
+    assert clipped[0].tolist() == pytest.approx([0.0, 0.1, 0.5, 1.0])
+    assert keep.tolist() == [True, False]
 
 
 def test_tf_same_padding_is_asymmetric_for_even_stride_two():
