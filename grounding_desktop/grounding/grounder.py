@@ -1,0 +1,370 @@
+"""``Grounder``: the one object the GUI and the CLI talk to for phrase -> boxes.
+
+``prepare(image)`` runs the CNN once per image and keeps the result (regions, per-class scores,
+colour statistics) in a bounded LRU; ``propose(image, phrase)`` then only re-scores those regions,
+so typing a phrase costs milliseconds per keystroke. Models load lazily on first use (the GUI
+builds a Grounder in a background thread); every public method is thread-safe.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+
+from ..core.geometry import clamp_xywh
+from ..core.phrase import clean_phrase
+from ..core.proposal import Proposal
+from .device import is_device_failure, resolve_device, warn_fallback
+from .phrase_parse import ParsedPhrase, parse_phrase
+from .priors import DEFAULT_WEIGHTS, ScorerWeights
+from .regions import RegionStats, nested_objects
+from .scorer import PhraseScorer, Scene
+
+log = logging.getLogger(__name__)
+
+SCORER_VERSION = "modular-1"
+INFERENCE_MAX_SIDE = 1024     # huge photos are downscaled for inference, never for coordinates
+DETECTION_THRESHOLD = 0.05
+MAX_DETECTIONS = 100
+
+ImageInput = Union[str, os.PathLike, "Image.Image", np.ndarray]  # noqa: F821
+
+
+class GroundingImageError(ValueError):
+    """An image the grounder cannot read, with a reason meant for the user."""
+
+
+@dataclass
+class PreparedImage:
+    """What ``prepare`` keeps per image: regions in inference pixels and the way back."""
+
+    key: str
+    scene: Scene
+    width: int                 # original (EXIF-corrected) size
+    height: int
+    scale_x: float             # original pixels per inference pixel
+    scale_y: float
+    stamp: Optional[tuple[float, int]] = None  # (mtime, size) of a file, to notice edits
+    region_features: Optional[np.ndarray] = None
+
+
+def load_rgb(path: Union[str, os.PathLike], max_side: Optional[int] = INFERENCE_MAX_SIDE):
+    """Decode ``path`` as RGB with EXIF orientation applied; returns (image, original size).
+
+    Large JPEGs are decoded at reduced size (DCT scaling) when only ``max_side`` is needed.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                w, h = img.size
+                try:
+                    orientation = img.getexif().get(0x0112, 1)
+                except Exception:
+                    orientation = 1
+                if orientation in (5, 6, 7, 8):
+                    w, h = h, w
+                if max_side and max(img.size) > 2 * max_side and img.format == "JPEG":
+                    img.draft("RGB", (max_side, max_side))
+                img.load()
+                out = ImageOps.exif_transpose(img)
+                out = out.convert("RGB") if out.mode != "RGB" else out.copy()
+    except FileNotFoundError as exc:
+        raise GroundingImageError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise GroundingImageError(f"{path}: is a folder, not an image") from exc
+    except UnidentifiedImageError as exc:
+        raise GroundingImageError(f"{path}: not a readable image (unknown or corrupt format)") from exc
+    except Image.DecompressionBombError as exc:
+        raise GroundingImageError(f"{path}: image too large to decode safely") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        reason = "truncated image file" if "truncated" in str(exc).lower() else str(exc)
+        raise GroundingImageError(f"{path}: {reason}") from exc
+    if max_side and max(out.size) > max_side:
+        out.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    return out, (w, h)
+
+
+def _file_stamp(path: Union[str, os.PathLike]) -> Optional[tuple[float, int]]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime, st.st_size)
+
+
+class Grounder:
+    """Phrase grounding on one device with a per-image feature cache.
+
+    ``device``: None/'auto' picks CUDA, then MPS, then the CPU; 'cpu', 'cuda', 'cuda:N', 'mps'
+    ask for one. ``detector``: 'torch' (the port, runs on any device) or 'opencv' (the same
+    graph in OpenCV DNN, CPU only).
+    """
+
+    def __init__(self, device: Optional[str] = None, cache_size: int = 32, *,
+                 detector: str = "torch", weights: ScorerWeights = DEFAULT_WEIGHTS,
+                 max_side: int = INFERENCE_MAX_SIDE,
+                 score_threshold: float = DETECTION_THRESHOLD) -> None:
+        if detector not in ("torch", "opencv"):
+            raise ValueError("detector must be 'torch' or 'opencv'")
+        self.requested_device = device
+        self._device: Optional[str] = None
+        self.cache_size = max(1, int(cache_size))
+        self.detector_kind = detector
+        self.weights = weights
+        self.max_side = max_side
+        self.score_threshold = score_threshold
+        self._detector = None
+        self._encoder = None
+        self._scorer: Optional[PhraseScorer] = None
+        self._model_lock = threading.RLock()
+        self._cache_lock = threading.Lock()
+        self._cache: "OrderedDict[str, PreparedImage]" = OrderedDict()
+
+    # ------------------------------------------------------------------ loading
+    @property
+    def device(self) -> str:
+        """The device in use ('cpu', 'cuda', 'cuda:N', 'mps'); resolving it imports torch."""
+        if self._device is None:
+            with self._model_lock:
+                if self._device is None:
+                    self._device = resolve_device(self.requested_device)
+                    if self.detector_kind == "opencv":
+                        self._device = "cpu"
+        return self._device
+
+    @property
+    def model_version(self) -> str:
+        self.load_detector()
+        from .encoder import MODEL_NAME
+
+        return f"{self._detector.version}+{MODEL_NAME}+{SCORER_VERSION}"
+
+    def load(self) -> "Grounder":
+        """Load everything now (the GUI calls this from a worker thread at start-up)."""
+        self.load_detector()
+        self.load_scorer()
+        return self
+
+    def load_detector(self):
+        with self._model_lock:
+            if self._detector is None:
+                device = self.device
+                try:
+                    self._detector = self._make_detector(device)
+                except Exception as exc:
+                    if device == "cpu" or not is_device_failure(exc):
+                        raise
+                    self._fall_back(exc)
+                    self._detector = self._make_detector("cpu")
+            return self._detector
+
+    def _make_detector(self, device: str):
+        if self.detector_kind == "opencv":
+            from .opencv_detector import OpenCVSSDDetector
+
+            return OpenCVSSDDetector()
+        from .detector import SSDDetector
+
+        return SSDDetector(device=device)
+
+    def load_scorer(self) -> PhraseScorer:
+        with self._model_lock:
+            if self._scorer is None:
+                from .detector import COCO_LABELS
+                from .encoder import ClassPrototypes, PhraseEncoder
+                from .ssd_weights import cache_dir
+
+                # The encoder embeds a few words per phrase: the CPU is as fast as a GPU for that
+                # and keeps GPU memory for the detector.
+                self._encoder = PhraseEncoder(device="cpu")
+                prototypes = ClassPrototypes(self._encoder, COCO_LABELS, cache_dir=cache_dir())
+                self._scorer = PhraseScorer(prototypes, self.weights)
+            return self._scorer
+
+    def set_weights(self, weights: ScorerWeights) -> None:
+        """Use other scorer weights (e.g. fitted from the user's accepted boxes) from now on."""
+        with self._model_lock:
+            self.weights = weights
+            if self._scorer is not None:
+                self._scorer.weights = weights
+
+    def _fall_back(self, exc: BaseException) -> None:
+        warn_fallback(f"{self._device} failed ({str(exc).splitlines()[0][:160]})")
+        self._device = "cpu"
+        if self._detector is not None and hasattr(self._detector, "model"):
+            self._detector = self._make_detector("cpu")
+
+    # ------------------------------------------------------------------ images
+    def _key_for(self, image: ImageInput, key: Optional[str]) -> str:
+        if key is not None:
+            return str(key)
+        if isinstance(image, (str, os.PathLike)):
+            return str(image)
+        arr = np.asarray(image)
+        digest = hashlib.blake2b(arr.tobytes(), digest_size=12)
+        digest.update(str(arr.shape).encode())
+        return f"array:{digest.hexdigest()}"
+
+    def _to_rgb(self, image: ImageInput):
+        """(RGB uint8 array for inference, original (w, h), file stamp or None)."""
+        if isinstance(image, (str, os.PathLike)):
+            stamp = _file_stamp(image)
+            pil, size = load_rgb(image, self.max_side)
+            return np.asarray(pil), size, stamp
+        from .detector import to_rgb_array
+
+        try:
+            rgb = to_rgb_array(image)
+        except (ValueError, TypeError) as exc:
+            raise GroundingImageError(f"not an image: {exc}") from exc
+        h, w = rgb.shape[:2]
+        if max(h, w) > self.max_side:
+            import cv2
+
+            s = self.max_side / max(h, w)
+            rgb = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))),
+                             interpolation=cv2.INTER_AREA)
+        return rgb, (w, h), None
+
+    def prepare(self, image: ImageInput, key: Optional[str] = None) -> str:
+        """Run the detector on ``image`` (path, PIL image or RGB array) unless cached; returns
+        the cache key (``str(path)`` for files). A file changed on disk is prepared again."""
+        k = self._key_for(image, key)
+        with self._cache_lock:
+            entry = self._cache.get(k)
+        if entry is not None and (entry.stamp is None or not isinstance(image, (str, os.PathLike))
+                                  or _file_stamp(image) == entry.stamp):
+            with self._cache_lock:
+                if k in self._cache:
+                    self._cache.move_to_end(k)
+            return k
+        rgb, (w0, h0), stamp = self._to_rgb(image)
+        det = self._detect(rgb)
+        scene, features = self._scene(rgb, det)
+        entry = PreparedImage(key=k, scene=scene, width=int(w0), height=int(h0),
+                              scale_x=w0 / rgb.shape[1], scale_y=h0 / rgb.shape[0], stamp=stamp,
+                              region_features=features)
+        with self._cache_lock:
+            self._cache[k] = entry
+            self._cache.move_to_end(k)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return k
+
+    def _detect(self, rgb: np.ndarray):
+        detector = self.load_detector()
+        with self._model_lock:
+            try:
+                return detector.detect(rgb, self.score_threshold, MAX_DETECTIONS)
+            except Exception as exc:
+                if self.device == "cpu" or not is_device_failure(exc):
+                    raise
+                self._fall_back(exc)
+                return self._detector.detect(rgb, self.score_threshold, MAX_DETECTIONS)
+
+    @staticmethod
+    def _scene(rgb: np.ndarray, det) -> tuple[Scene, np.ndarray]:
+        """One region per distinct box: the detector repeats a box once per class it passes."""
+        boxes = np.asarray(det.boxes, np.float64).reshape(-1, 4)
+        if len(boxes):
+            _, first = np.unique(np.round(boxes, 2), axis=0, return_index=True)
+            first = np.sort(first)  # keep the detector's best-first order
+        else:
+            first = np.zeros(0, np.int64)
+        stats = RegionStats.from_rgb(rgb)
+        boxes = boxes[first]
+        labels = np.asarray(det.labels)[first]
+        scores = np.asarray(det.scores, np.float64)[first]
+        colours, lightness = stats.describe(boxes, nested_objects(boxes, labels, scores))
+        scene = Scene(boxes=boxes, class_scores=np.asarray(det.class_scores, np.float64)[first],
+                      labels=labels, scores=scores, colour_frac=colours, lightness=lightness,
+                      width=float(rgb.shape[1]), height=float(rgb.shape[0]))
+        feats = np.asarray(det.region_features)[first] if len(first) else None
+        return scene, feats
+
+    def prepared(self, key: str) -> Optional[PreparedImage]:
+        with self._cache_lock:
+            return self._cache.get(key)
+
+    def forget(self, key: Optional[str] = None) -> None:
+        """Drop one image (or all) from the cache."""
+        with self._cache_lock:
+            if key is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(str(key), None)
+
+    # ------------------------------------------------------------------ phrases
+    def is_plural(self, phrase: str) -> bool:
+        """Whether ``phrase`` asks for every matching object ("the horses", "all people")."""
+        return parse_phrase(clean_phrase(phrase)).plural
+
+    def parse(self, phrase: str) -> ParsedPhrase:
+        return parse_phrase(clean_phrase(phrase))
+
+    def propose(self, image_or_key: ImageInput, phrase: str,
+                hint: Optional[tuple[float, float]] = None, top_k: int = 5) -> list[Proposal]:
+        """Boxes for ``phrase``, best first, in original image pixels.
+
+        ``image_or_key``: a path, image, or a key returned by ``prepare`` (prepared if needed).
+        ``hint``: a point (x, y) the user clicked, original pixels; boxes holding it win.
+        Singular phrases give up to ``top_k`` alternatives; plural ones every box that matches.
+        Raises ``core.phrase.PhraseError`` for an unusable phrase.
+        """
+        text = clean_phrase(phrase)
+        parsed = parse_phrase(text)
+        entry = self._entry(image_or_key)
+        scorer = self.load_scorer()
+        scene = entry.scene
+        if hint is not None:
+            hint = (float(hint[0]) / entry.scale_x, float(hint[1]) / entry.scale_y)
+        result = scorer.score(scene, parsed, hint)
+        chosen = scorer.select(scene, result, top_k, parsed.plural)
+        version = self.model_version
+        out = []
+        for i in chosen:
+            x0, y0, x1, y1 = scene.boxes[i]
+            bbox = clamp_xywh((x0 * entry.scale_x, y0 * entry.scale_y,
+                               (x1 - x0) * entry.scale_x, (y1 - y0) * entry.scale_y),
+                              entry.width, entry.height)
+            modules = {k: round(v, 4) for k, v in result.module_values(int(i)).items()}
+            modules["plural"] = parsed.plural
+            modules["detector_score"] = round(float(scene.scores[i]), 4)
+            modules["detector_label"] = scorer.labels.get(int(scene.labels[i]), "")
+            out.append(Proposal(
+                bbox=tuple(round(v, 2) for v in bbox), score=round(float(result.scores[i]), 4),
+                label=scorer.labels.get(int(result.subject_class[i]), "object"),
+                explanation=scorer.explain(result, int(i)), modules=modules,
+                model_version=version))
+        return out
+
+    def _entry(self, image_or_key: ImageInput) -> PreparedImage:
+        if isinstance(image_or_key, str):
+            with self._cache_lock:
+                entry = self._cache.get(image_or_key)
+            if entry is not None and (entry.stamp is None
+                                      or _file_stamp(image_or_key) in (entry.stamp, None)):
+                with self._cache_lock:
+                    if image_or_key in self._cache:
+                        self._cache.move_to_end(image_or_key)
+                return entry
+            if entry is None and not Path(image_or_key).exists():
+                raise GroundingImageError(f"{image_or_key}: no such file or prepared image")
+        key = self.prepare(image_or_key)
+        with self._cache_lock:
+            entry = self._cache.get(key)
+        if entry is None:  # evicted at once by a cache of size 1 under heavy concurrency
+            key = self.prepare(image_or_key)
+            entry = self._cache[key]
+        return entry

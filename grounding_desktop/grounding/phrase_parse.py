@@ -1,0 +1,246 @@
+"""Rule-based reading of a referring expression into the parts the scorer's modules use.
+
+"the rider on the dark horse" -> subject "rider", relation "on", object "horse" (dark);
+"the pink bowl on the top right" -> subject "bowl" (pink), location top + right. No parser
+model is needed: referring expressions are short and their structure is regular, and keeping it
+rule-based means the explanation shown to the user says exactly which words were understood.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Optional
+
+from .vocabulary import (
+    AMBIGUOUS_NUMBER,
+    ARTICLES,
+    BRIGHTNESS_WORDS,
+    CLASS_SYNONYMS,
+    COLOUR_WORDS,
+    GENERIC_NOUNS,
+    IRREGULAR_PLURALS,
+    LOCATION_FILLER,
+    LOCATION_WORDS,
+    ORDINALS,
+    PLURAL_MARKERS,
+    POSE_WORDS,
+    RELATION_PHRASES,
+    SIZE_WORDS,
+)
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_MAX_RELATION_WORDS = max(len(k.split()) for k in RELATION_PHRASES)
+# Every word the class lexicon knows, with multi-word names kept whole ("teddy bear").
+_LEXICON = frozenset(w for syns in CLASS_SYNONYMS.values() for w in syns)
+_PREPOSITIONS = frozenset({"in", "on", "at", "from", "of", "to", "and", "near"})
+
+
+@dataclass(frozen=True)
+class Location:
+    axis: str       # "x", "y", "center" or "depth"
+    direction: int  # -1 / +1 (see vocabulary.LOCATION_WORDS), 0 for center
+    word: str
+
+
+@dataclass(frozen=True)
+class Ordinal:
+    n: int          # 1-based; -1 means last
+    axis: str       # "x" or "y"
+    direction: int  # counted from -1 (left/top) or +1 (right/bottom)
+    word: str
+
+
+@dataclass(frozen=True)
+class NounPhrase:
+    """One noun phrase: the noun and the words that qualify it."""
+
+    noun: str = ""                       # content words left after the modifiers, e.g. "potted plant"
+    head: str = ""                       # singular form of the noun's last word
+    generic: bool = False                # "thing", "one", or no noun at all
+    colours: tuple[str, ...] = ()        # canonical colour names
+    brightness: tuple[str, ...] = ()     # "dark" / "light"
+    sizes: tuple[tuple[str, int, str], ...] = ()   # (measure, direction, word)
+    poses: tuple[tuple[int, str], ...] = ()        # (+1 lying / -1 standing, word)
+    locations: tuple[Location, ...] = ()
+    ordinal: Optional[Ordinal] = None
+    plural: bool = False
+    words: tuple[str, ...] = ()          # the tokens of this phrase part
+
+    @property
+    def has_comparison(self) -> bool:
+        """Words that only make sense against other instances ("left", "bigger", "second")."""
+        return bool(self.locations or self.sizes or self.ordinal)
+
+
+@dataclass(frozen=True)
+class ParsedPhrase:
+    text: str
+    subject: NounPhrase
+    relation: Optional[str] = None       # geometric relation name (vocabulary.RELATION_PHRASES)
+    relation_words: str = ""             # the words that said it, for the explanation
+    obj: Optional[NounPhrase] = None
+    tokens: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def plural(self) -> bool:
+        return self.subject.plural
+
+
+def tokenize(text: str) -> list[str]:
+    text = text.lower().replace("-", " ").replace("_", " ")
+    return [t.replace("'s", "") for t in _TOKEN.findall(text)]
+
+
+def singular(word: str) -> str:
+    """Cheap English singular, good enough for nouns people use in referring expressions."""
+    if word in IRREGULAR_PLURALS:
+        return IRREGULAR_PLURALS[word]
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def _is_plural_noun(word: str) -> bool:
+    if not word or word in AMBIGUOUS_NUMBER:
+        return False
+    if word in IRREGULAR_PLURALS:
+        return IRREGULAR_PLURALS[word] != word
+    return singular(word) != word
+
+
+def _match_relation(tokens: list[str], i: int) -> tuple[Optional[str], int]:
+    """Longest relation phrase starting at ``tokens[i]``: (relation, number of tokens) or (None, 0)."""
+    for n in range(min(_MAX_RELATION_WORDS, len(tokens) - i), 0, -1):
+        key = " ".join(tokens[i:i + n])
+        if key in RELATION_PHRASES:
+            return RELATION_PHRASES[key], n
+    return None, 0
+
+
+def _is_modifier(tok: str) -> bool:
+    return (tok in ARTICLES or tok in COLOUR_WORDS or tok in BRIGHTNESS_WORDS
+            or tok in SIZE_WORDS or tok in LOCATION_WORDS or tok in LOCATION_FILLER
+            or tok in ORDINALS or tok in POSE_WORDS or tok in PLURAL_MARKERS
+            or tok in _PREPOSITIONS)
+
+
+def _only_modifiers(tokens: list[str]) -> bool:
+    """True for "the left", "the top right corner", "red": a place or attribute, not an object."""
+    return bool(tokens) and all(_is_modifier(t) for t in tokens)
+
+
+def _looks_like_verb(tok: str) -> bool:
+    return len(tok) > 4 and tok.endswith("ing") and tok not in POSE_WORDS and tok not in _LEXICON
+
+
+def _split_relation(tokens: list[str]) -> tuple[list[str], Optional[str], str, list[str]]:
+    """Find where the subject ends and a relation to another object begins."""
+    seen_content = False
+    i = 0
+    while i < len(tokens):
+        rel, n = _match_relation(tokens, i)
+        if rel is None and seen_content and _looks_like_verb(tokens[i]):
+            rel, n = "near", 1  # an unknown verb with an object: "the dog chasing the ball"
+        if rel is not None and (seen_content or i > 0 or n > 1 or rel != "in"):
+            rest = tokens[i + n:]
+            if rest and not _only_modifiers(rest):
+                return tokens[:i], rel, " ".join(tokens[i:i + n]), rest
+        tok = tokens[i]
+        if not _is_modifier(tok):
+            seen_content = True
+        i += 1
+    return tokens, None, "", []
+
+
+def _ordinal_axis(tokens: list[str], i: int) -> tuple[str, int]:
+    """Axis an ordinal counts along: "second from the right" -> ("x", +1); default left to right."""
+    for tok in tokens[i + 1:i + 5]:
+        if tok in LOCATION_WORDS:
+            axis, direction = LOCATION_WORDS[tok]
+            if axis in ("x", "y"):
+                return axis, direction
+    return "x", -1
+
+
+def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
+    colours, brightness, sizes, poses, locations = [], [], [], [], []
+    ordinal: Optional[Ordinal] = None
+    plural_marker = False
+    content: list[str] = []
+    ordinal_axis_words: set[int] = set()
+    for i, tok in enumerate(tokens):
+        if tok in ORDINALS and ordinal is None:
+            axis, direction = _ordinal_axis(tokens, i)
+            ordinal = Ordinal(ORDINALS[tok], axis, direction, tok)
+            for j in range(i + 1, min(i + 5, len(tokens))):
+                if tokens[j] in LOCATION_WORDS and LOCATION_WORDS[tokens[j]][0] == axis:
+                    ordinal_axis_words.add(j)
+                    break
+        elif tok in COLOUR_WORDS and not (tok == "orange" and _orange_is_noun(tokens, i)):
+            colours.append(COLOUR_WORDS[tok])
+        elif tok in BRIGHTNESS_WORDS:
+            brightness.append(BRIGHTNESS_WORDS[tok])
+        elif tok in SIZE_WORDS:
+            measure, direction = SIZE_WORDS[tok]
+            sizes.append((measure, direction, tok))
+        elif tok in POSE_WORDS:
+            poses.append((POSE_WORDS[tok], tok))
+        elif tok in LOCATION_WORDS:
+            if i in ordinal_axis_words:
+                continue
+            axis, direction = LOCATION_WORDS[tok]
+            if tok == "far" and i + 1 < len(tokens) and tokens[i + 1] in LOCATION_WORDS:
+                continue  # "far left" is an intensifier
+            locations.append(Location(axis, direction, tok))
+        elif tok in PLURAL_MARKERS:
+            plural_marker = True
+        elif tok in ARTICLES or tok in _PREPOSITIONS:
+            continue
+        elif tok in LOCATION_FILLER and (locations or ordinal or tok not in GENERIC_NOUNS):
+            if tok == "one" and not content:
+                content.append(tok)
+            continue
+        else:
+            content.append(tok)
+    # Unknown verbs ("lying" is a pose; "smiling") after the noun are not part of it.
+    while len(content) > 1 and _looks_like_verb(content[-1]):
+        content.pop()
+    noun = " ".join(content)
+    last = content[-1] if content else ""
+    head = singular(last)
+    generic = not content or all(t in GENERIC_NOUNS for t in content)
+    plural = plural_marker or _is_plural_noun(last)
+    return NounPhrase(
+        noun=noun, head=head, generic=generic, colours=tuple(colours),
+        brightness=tuple(brightness), sizes=tuple(sizes), poses=tuple(poses),
+        locations=tuple(locations), ordinal=ordinal, plural=bool(plural), words=tuple(tokens),
+    )
+
+
+def _orange_is_noun(tokens: list[str], i: int) -> bool:
+    """ "the orange" / "the orange on the left" name the fruit; "the orange cup" the colour."""
+    rest = [t for t in tokens[i + 1:] if t not in ARTICLES]
+    if not rest:
+        return True
+    nxt = rest[0]
+    return nxt in LOCATION_WORDS or nxt in LOCATION_FILLER or nxt in _PREPOSITIONS or \
+        nxt in POSE_WORDS or _looks_like_verb(nxt)
+
+
+@lru_cache(maxsize=4096)
+def parse_phrase(text: str) -> ParsedPhrase:
+    """Parse a cleaned phrase (see ``core.phrase.clean_phrase``); never raises."""
+    tokens = tokenize(text)
+    subj_tokens, relation, rel_words, obj_tokens = _split_relation(tokens)
+    subject = parse_noun_phrase(subj_tokens)
+    obj = parse_noun_phrase(obj_tokens) if relation else None
+    if obj is not None and obj.generic:
+        # "next to it": nothing to anchor the relation on.
+        relation, rel_words, obj = None, "", None
+    return ParsedPhrase(text=text, subject=subject, relation=relation, relation_words=rel_words,
+                        obj=obj, tokens=tuple(tokens))

@@ -1,0 +1,168 @@
+"""Colour make-up of detected regions, computed once per image so phrases re-score for free.
+
+Each pixel of a small copy of the image gets soft memberships in the colour names of
+``vocabulary.COLOUR_NAMES`` (HSV rules with fuzzy hue borders: an amber pixel is half orange,
+half yellow, as people disagree on it too). A region's colours are read
+
+- on its central part (``INNER``), where the object is, rather than the corners;
+- without the pixels of *other* confidently detected objects nested inside it, so a bowl's
+  colour is its own and not that of the oranges in it, and a horse's not that of its rider;
+- with vivid pixels counting more than pale ones for chromatic names, since people name an
+  object by its vivid colours (cream bread is not "the yellow thing" next to a yellow bowl).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .vocabulary import COLOUR_NAMES
+
+STATS_MAX_SIDE = 192      # colour statistics need little resolution
+INNER = 0.2               # fraction cut from each side before reading a box's colours
+NESTED_MIN_SCORE = 0.1    # a nested detection this confident is another object, not a part
+NESTED_MIN_INSIDE = 0.8   # share of the nested box inside the region
+NESTED_MAX_AREA = 0.5     # nested box at most this share of the region's area
+
+_IDX = {name: i for i, name in enumerate(COLOUR_NAMES)}
+# Hue bands (degrees) of the chromatic names; borders are fuzzy over +-HUE_SOFTNESS.
+_HUE_BANDS = (("red", -15.0, 14.0), ("orange", 14.0, 40.0), ("yellow", 40.0, 70.0),
+              ("green", 70.0, 170.0), ("blue", 170.0, 260.0), ("purple", 260.0, 290.0),
+              ("pink", 290.0, 345.0))
+HUE_SOFTNESS = 4.0
+_ACHROMATIC = ("black", "white", "gray")
+
+
+def rgb_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """uint8 RGB (H, W, 3) -> hue in degrees [0, 360), saturation and value in [0, 1]."""
+    x = rgb.astype(np.float32) / 255.0
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    v = x.max(-1)
+    c = v - x.min(-1)
+    s = np.where(v > 0, c / np.maximum(v, 1e-6), 0.0)
+    safe = np.maximum(c, 1e-6)
+    h = np.where(v == r, ((g - b) / safe) % 6.0,
+                 np.where(v == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0)) * 60.0
+    h = np.where(c > 0, h, 0.0)
+    return h, s, v
+
+
+def _band(h: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Fuzzy membership of hue in [lo, hi) (circular), 0.5 at each border."""
+    hh = np.where(h >= 180.0, h - 360.0, h) if lo < 0 else h
+    k = 1.0 / HUE_SOFTNESS
+    return 1.0 / (1.0 + np.exp(-(hh - lo) * k)) / (1.0 + np.exp(-(hi - hh) * k))
+
+
+def colour_memberships(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, K) soft membership of every pixel in each colour name; rows sum to 1.
+
+    Achromatic pixels (low saturation or chroma) are black, white or gray by value; dark
+    oranges and reds are brown, light desaturated reds pink, as people name them.
+    """
+    h, s, v = rgb_to_hsv(rgb)
+    out = np.zeros(h.shape + (len(COLOUR_NAMES),), np.float32)
+    chroma = s * v
+    achromatic = (s < 0.18) | (chroma < 0.08)
+    black = v < 0.22
+    hues = np.stack([_band(h, lo, hi) for _, lo, hi in _HUE_BANDS], -1)
+    hues /= np.maximum(hues.sum(-1, keepdims=True), 1e-6)
+    hue_idx = [_IDX[name] for name, _, _ in _HUE_BANDS]
+    out[..., hue_idx] = hues
+    # Warm hues turn brown when dark; light washed-out reds read as pink.
+    warm_dark = (v < 0.6)[..., None] * out[..., [_IDX["red"], _IDX["orange"]]]
+    yellow_dark = ((v < 0.45) * out[..., _IDX["yellow"]])
+    out[..., _IDX["brown"]] += warm_dark.sum(-1) + yellow_dark
+    out[..., [_IDX["red"], _IDX["orange"]]] -= warm_dark
+    out[..., _IDX["yellow"]] -= yellow_dark
+    pale_red = ((s < 0.5) & (v > 0.7)) * out[..., _IDX["red"]]
+    out[..., _IDX["pink"]] += pale_red
+    out[..., _IDX["red"]] -= pale_red
+    grey = np.zeros_like(out)
+    grey[..., _IDX["gray"]] = 1.0
+    grey[(v >= 0.78), _IDX["gray"]] = 0.0
+    grey[(v >= 0.78), _IDX["white"]] = 1.0
+    out = np.where(achromatic[..., None], grey, out)
+    black_row = np.zeros(len(COLOUR_NAMES), np.float32)
+    black_row[_IDX["black"]] = 1.0
+    out[black] = black_row
+    return out
+
+
+def colour_names(rgb: np.ndarray) -> np.ndarray:
+    """The single most likely colour name (index into ``COLOUR_NAMES``) of every pixel."""
+    return colour_memberships(rgb).argmax(-1)
+
+
+def nested_objects(boxes: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> list[np.ndarray]:
+    """For each region, the indices of other objects detected inside it (its contents)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    n = len(b)
+    if n == 0:
+        return []
+    ix = np.clip(np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0, None)
+    area = np.maximum((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]), 1e-6)
+    inside = ix * iy / area[None, :]            # [i, j]: share of j inside i
+    ok = ((inside >= NESTED_MIN_INSIDE) & (area[None, :] <= NESTED_MAX_AREA * area[:, None])
+          & (labels[None, :] != labels[:, None]) & (scores[None, :] >= NESTED_MIN_SCORE))
+    np.fill_diagonal(ok, False)
+    return [np.nonzero(row)[0] for row in ok]
+
+
+@dataclass
+class RegionStats:
+    """Per-pixel colour memberships of a small copy of the image, queried per box."""
+
+    members: np.ndarray   # (h, w, K) soft colour memberships, vivid-weighted for chromatic names
+    value: np.ndarray     # (h, w) HSV value (lightness)
+    scale: float          # stats pixels per box pixel
+
+    @classmethod
+    def from_rgb(cls, rgb: np.ndarray) -> "RegionStats":
+        """``rgb`` (H, W, 3) uint8 in the frame the boxes will be given in."""
+        height, width = rgb.shape[:2]
+        scale = min(1.0, STATS_MAX_SIDE / max(height, width))
+        small = rgb
+        if scale < 1.0:
+            import cv2
+
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        members = colour_memberships(small)
+        _, s, v = rgb_to_hsv(small)
+        vivid = np.clip(s * v / 0.5, 0.0, 1.0)
+        chromatic = [i for i, name in enumerate(COLOUR_NAMES) if name not in _ACHROMATIC]
+        members[..., chromatic] *= vivid[..., None]
+        return cls(members=members, value=v.astype(np.float32), scale=small.shape[1] / width)
+
+    def _mask(self, box: np.ndarray, inner: float, exclude: np.ndarray) -> np.ndarray:
+        h, w = self.value.shape
+        x0, y0, x1, y1 = (float(v) * self.scale for v in box)
+        bw, bh = x1 - x0, y1 - y0
+        mask = np.zeros((h, w), bool)
+        r0 = int(np.clip(np.floor(y0 + inner * bh), 0, h - 1))
+        c0 = int(np.clip(np.floor(x0 + inner * bw), 0, w - 1))
+        r1 = int(np.clip(np.ceil(y1 - inner * bh), r0 + 1, h))
+        c1 = int(np.clip(np.ceil(x1 - inner * bw), c0 + 1, w))
+        mask[r0:r1, c0:c1] = True
+        for e in exclude:
+            ex0, ey0, ex1, ey1 = (float(v) * self.scale for v in e)
+            mask[int(max(ey0, 0)):int(np.ceil(ey1)), int(max(ex0, 0)):int(np.ceil(ex1))] = False
+        if not mask.any():  # the contents cover everything: fall back to the whole centre
+            mask[r0:r1, c0:c1] = True
+        return mask
+
+    def describe(self, boxes: np.ndarray, nested: list[np.ndarray] | None = None,
+                 inner: float = INNER) -> tuple[np.ndarray, np.ndarray]:
+        """(N, K) colour shares and (N,) mean lightness of each xyxy box, contents excluded."""
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        fracs = np.zeros((len(boxes), self.members.shape[-1]), np.float64)
+        light = np.zeros(len(boxes), np.float64)
+        for i, box in enumerate(boxes):
+            exclude = boxes[nested[i]] if nested is not None and len(nested[i]) else ()
+            mask = self._mask(box, inner, exclude)
+            n = float(mask.sum())
+            fracs[i] = self.members[mask].sum(0) / n
+            light[i] = float(self.value[mask].mean())
+        return fracs, light
