@@ -1,0 +1,604 @@
+"""The image view: zoom, pan, boxes, proposals, hint point, and the mouse gestures that edit them.
+
+The canvas never writes the database. It reports what the user did (a box moved, a box drawn, a
+proposal clicked, a hint point) as signals; the main window turns those into undo commands. The
+scene's unit is one image pixel of the EXIF-corrected original; a downscaled display image is
+stretched back to that size, so coordinates never depend on how the image was decoded.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (QColor, QCursor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPen,
+                           QPixmap, QTransform, QWheelEvent)
+from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem, QGraphicsPixmapItem,
+                               QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QWidget)
+
+from ..core import Box, BoxState, Expression, Proposal
+from .box_item import PHRASE_COLOURS, PROPOSAL_COLOUR, BoxItem
+
+MIN_ZOOM, MAX_ZOOM = 0.02, 40.0
+CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not a drag
+MIN_BOX_PX = 2.0  # smaller drawn boxes (in image pixels) are taken as slips and ignored
+BACKGROUND = QColor("#1E1F22")
+
+
+def clamp_rect(r: QRectF, bounds: QRectF) -> QRectF:
+    """Keep a rectangle inside the image, preserving its size where it fits (moving a box)."""
+    w = min(r.width(), bounds.width())
+    h = min(r.height(), bounds.height())
+    x = min(max(r.x(), bounds.left()), bounds.right() - w)
+    y = min(max(r.y(), bounds.top()), bounds.bottom() - h)
+    return QRectF(x, y, w, h)
+
+
+def clamp_point(p: QPointF, bounds: QRectF) -> QPointF:
+    return QPointF(min(max(p.x(), bounds.left()), bounds.right()), min(max(p.y(), bounds.top()), bounds.bottom()))
+
+
+class Canvas(QGraphicsView):
+    """Shows one image with its boxes and the model's proposals."""
+
+    proposal_clicked = Signal(int)  # index into the proposals shown
+    hint_clicked = Signal(float, float)  # image pixels
+    box_selected = Signal(object)  # box id or None
+    box_edited = Signal(int, tuple, tuple, str)  # box id, old xywh, new xywh, "Move"/"Resize"
+    box_drawn = Signal(tuple)  # xywh
+    edit_requested = Signal(int)  # box id double-clicked
+    space_tapped = Signal()  # Space pressed and released without panning
+    image_painted = Signal()  # the first paint after an image was set
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setObjectName("canvas")
+        self._scene = QGraphicsScene(self)
+        self.setScene(self._scene)
+        self.setBackgroundBrush(BACKGROUND)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform
+                            | QPainter.RenderHint.TextAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.NoDrag)
+        self.setMouseTracking(True)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        # Panning is by drag (middle button, Space, or empty image area); scroll bars only take room.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Clicks must not steal focus from the phrase bar while someone types (click = hint point);
+        # the canvas takes focus itself in mousePressEvent when that is not the case.
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.keep_focus_elsewhere = lambda: False
+
+        self._pixmap_item = QGraphicsPixmapItem()
+        self._pixmap_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self._pixmap_item.setZValue(0)
+        self._scene.addItem(self._pixmap_item)
+        self._placeholder: list[QGraphicsItem] = []
+        self._image_rect = QRectF()
+        self._has_image = False
+        self._fit_mode = True
+        self._paint_pending = False
+        self._message = ""
+
+        self._boxes: list[BoxItem] = []
+        self._proposals: list[BoxItem] = []
+        self._highlight: int = -1
+        self._selected_id: Optional[int] = None
+        self._hint_items: list[QGraphicsItem] = []
+        self._draw_item: Optional[BoxItem] = None
+        self.draw_mode = False
+
+        # interaction state
+        self._mode: Optional[str] = None  # pan | move | resize | draw | click
+        self._press_view = QPointF()
+        self._press_scene = QPointF()
+        self._start_rect = QRectF()
+        self._handle: Optional[str] = None
+        self._active: Optional[BoxItem] = None
+        self._ctrl_click = False
+        self._space_down = False
+        self._space_panned = False
+
+    # -- content -----------------------------------------------------------------------------
+    @property
+    def image_rect(self) -> QRectF:
+        return QRectF(self._image_rect)
+
+    @property
+    def has_image(self) -> bool:
+        return self._has_image
+
+    def show_image(self, image: Optional[QImage], width: int, height: int) -> None:
+        """Show a decoded image stretched to ``width`` x ``height`` image pixels."""
+        self._clear_placeholder()
+        self.clear_boxes()
+        self.set_proposals([])
+        self.set_hint(None)
+        if image is None or image.isNull():
+            self._pixmap_item.setPixmap(QPixmap())
+            self._has_image = False
+            return
+        pix = QPixmap.fromImage(image)
+        self._pixmap_item.setPixmap(pix)
+        w, h = (width, height) if width > 0 and height > 0 else (image.width(), image.height())
+        self._pixmap_item.setTransform(QTransform.fromScale(w / image.width(), h / image.height()))
+        self._image_rect = QRectF(0, 0, w, h)
+        self._has_image = True
+        self._set_scene_rect()
+        self._fit_mode = True
+        self.fit()
+        self._paint_pending = True
+        self.viewport().update()
+
+    def show_message(self, title: str, detail: str = "", final: bool = True) -> None:
+        """A placeholder instead of an image: 'Loading…' (not final), or why a file cannot be shown."""
+        self._clear_placeholder()
+        self.clear_boxes()
+        self.set_proposals([])
+        self.set_hint(None)
+        self._pixmap_item.setPixmap(QPixmap())
+        self._has_image = False
+        w, h = 960, 640
+        self._image_rect = QRectF(0, 0, w, h)
+        rect = QGraphicsRectItem(self._image_rect)
+        rect.setBrush(QColor("#2B2D31"))
+        pen = QPen(QColor("#5A5D63"), 1.5, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        rect.setPen(pen)
+        self._scene.addItem(rect)
+        items: list[QGraphicsItem] = [rect]
+        font = QFont()
+        font.setPointSizeF(22)
+        t = QGraphicsSimpleTextItem(title)
+        t.setFont(font)
+        t.setBrush(QColor("#E8EAED"))
+        t.setPos((w - t.boundingRect().width()) / 2, h / 2 - 60)
+        self._scene.addItem(t)
+        items.append(t)
+        if detail:
+            f2 = QFont()
+            f2.setPointSizeF(15)
+            d = QGraphicsSimpleTextItem(detail)
+            d.setFont(f2)
+            d.setBrush(QColor("#F28B82") if "cannot" in title.lower() or "unreadable" in title.lower()
+                       else QColor("#BDC1C6"))
+            bw = d.boundingRect().width()
+            if bw > w - 40:
+                d.setScale((w - 40) / bw)
+                bw = w - 40
+            d.setPos((w - bw) / 2, h / 2 + 5)
+            self._scene.addItem(d)
+            items.append(d)
+        for it in items:
+            it.setZValue(5)
+        self._placeholder = items
+        self._set_scene_rect()
+        self._fit_mode = True
+        self.fit()
+        self._paint_pending = final
+        self.viewport().update()
+
+    def _clear_placeholder(self) -> None:
+        for it in self._placeholder:
+            self._scene.removeItem(it)
+        self._placeholder = []
+
+    def _set_scene_rect(self) -> None:
+        # Generous margins so an image can be panned to any edge and labels above boxes show.
+        r = self._image_rect
+        m = max(r.width(), r.height()) * 0.5
+        self._scene.setSceneRect(r.adjusted(-m, -m, m, m))
+
+    def set_annotations(self, annotations: Sequence[tuple[Expression, Sequence[Box]]]) -> None:
+        """Draw the image's stored boxes (rejected ones are listed in the panel, not drawn)."""
+        self.clear_boxes()
+        if not self._has_image:
+            annotations = []  # nothing to draw them on (still decoding, or unreadable)
+        for i, (expr, boxes) in enumerate(annotations):
+            colour = PHRASE_COLOURS[i % len(PHRASE_COLOURS)]
+            for b in boxes:
+                if b.state == BoxState.REJECTED:
+                    continue
+                label = expr.text if len(expr.text) <= 32 else expr.text[:31] + "…"
+                if b.state == BoxState.PROPOSED:
+                    label += " ?"
+                item = BoxItem(QRectF(*b.bbox), colour, label, "box", box_id=b.id, expression_id=expr.id)
+                item.set_view_scale(self.zoom)
+                self._scene.addItem(item)
+                self._boxes.append(item)
+        if self._selected_id is not None and self.box_item(self._selected_id) is None:
+            self._selected_id = None
+        self._apply_selection()
+
+    def clear_boxes(self) -> None:
+        for it in self._boxes:
+            self._scene.removeItem(it)
+        self._boxes = []
+
+    def box_items(self) -> list[BoxItem]:
+        return list(self._boxes)
+
+    def box_item(self, box_id: int) -> Optional[BoxItem]:
+        return next((b for b in self._boxes if b.box_id == box_id), None)
+
+    def set_proposals(self, proposals: Sequence[Proposal], highlight: int = 0, threshold: float = 0.0) -> None:
+        for it in self._proposals:
+            self._scene.removeItem(it)
+        self._proposals = []
+        if not self._has_image:
+            proposals = []
+        for i, p in enumerate(proposals):
+            label = f"{i + 1}  {p.score:.2f}" + (f"  {p.label}" if p.label else "")
+            item = BoxItem(QRectF(*p.bbox), PROPOSAL_COLOUR, label, "proposal", proposal_index=i,
+                           weak=p.score < threshold)
+            item.set_view_scale(self.zoom)
+            item.setToolTip(p.explanation)
+            self._scene.addItem(item)
+            self._proposals.append(item)
+        self.set_highlight(highlight if proposals else -1)
+
+    def proposal_items(self) -> list[BoxItem]:
+        return list(self._proposals)
+
+    def set_highlight(self, index: int) -> None:
+        self._highlight = index
+        for it in self._proposals:
+            it.set_highlighted(it.proposal_index == index)
+
+    def set_hint(self, point: Optional[tuple[float, float]]) -> None:
+        for it in self._hint_items:
+            self._scene.removeItem(it)
+        self._hint_items = []
+        if point is None:
+            return
+        x, y = point
+        ring = QGraphicsEllipseItem(-7, -7, 14, 14)
+        ring.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        pen = QPen(QColor("#00E5FF"), 2.5)
+        pen.setCosmetic(True)
+        ring.setPen(pen)
+        ring.setBrush(QColor(0, 229, 255, 60))
+        ring.setPos(x, y)
+        ring.setZValue(40)
+        ring.setToolTip("Hint point: proposals near it are preferred (Esc clears)")
+        self._scene.addItem(ring)
+        items: list[QGraphicsItem] = [ring]
+        for dx, dy in ((1, 0), (0, 1)):
+            line = QGraphicsLineItem(-12 * dx, -12 * dy, 12 * dx, 12 * dy)
+            line.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            line.setPen(pen)
+            line.setPos(x, y)
+            line.setZValue(40)
+            self._scene.addItem(line)
+            items.append(line)
+        self._hint_items = items
+
+    # -- selection ---------------------------------------------------------------------------
+    @property
+    def selected_box_id(self) -> Optional[int]:
+        return self._selected_id
+
+    def select_box(self, box_id: Optional[int], notify: bool = False) -> None:
+        if box_id is not None and self.box_item(box_id) is None:
+            box_id = None
+        changed = box_id != self._selected_id
+        self._selected_id = box_id
+        self._apply_selection()
+        if changed and notify:
+            self.box_selected.emit(box_id)
+
+    def _apply_selection(self) -> None:
+        for it in self._boxes:
+            it.set_selected(it.box_id == self._selected_id)
+
+    # -- zoom --------------------------------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        """Whole image in view with a small margin; stays fitted on resize until the user zooms."""
+        if self._image_rect.isEmpty():
+            return
+        self._fit_mode = True
+        vp = self.viewport().rect()
+        if vp.width() < 10 or vp.height() < 10:
+            return
+        margin = 16
+        sx = (vp.width() - 2 * margin) / self._image_rect.width()
+        sy = (vp.height() - 2 * margin) / self._image_rect.height()
+        s = max(min(sx, sy), MIN_ZOOM)
+        self._set_zoom(s)
+        self.centerOn(self._image_rect.center())
+
+    def zoom_by(self, factor: float, at: Optional[QPointF] = None) -> None:
+        """Zoom by ``factor`` keeping the image point under ``at`` (viewport pixels; default the
+        centre) where it is on screen."""
+        self._fit_mode = False
+        target = min(max(self.zoom * factor, MIN_ZOOM), MAX_ZOOM)
+        f = target / self.zoom
+        if abs(f - 1.0) < 1e-9:
+            return
+        if at is None:
+            at = QPointF(self.viewport().rect().center())
+        fixed = self.mapToScene(at.toPoint())
+        old = self.transformationAnchor()
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.scale(f, f)
+        self.setTransformationAnchor(old)
+        moved = QPointF(self.mapFromScene(fixed)) - at
+        self.horizontalScrollBar().setValue(round(self.horizontalScrollBar().value() + moved.x()))
+        self.verticalScrollBar().setValue(round(self.verticalScrollBar().value() + moved.y()))
+        self._zoom_updated()
+
+    def actual_size(self) -> None:
+        self._fit_mode = False
+        self._set_zoom(1.0)
+
+    def _set_zoom(self, s: float) -> None:
+        self.resetTransform()
+        self.scale(s, s)
+        self._zoom_updated()
+
+    def _zoom_updated(self) -> None:
+        z = self.zoom
+        for it in self._boxes + self._proposals:
+            it.set_view_scale(z)
+        if self._draw_item is not None:
+            self._draw_item.set_view_scale(z)
+        self.zoom_changed.emit(z)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self._fit_mode:
+            self.fit()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._fit_mode:
+            self.fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if not delta:
+            return
+        self.zoom_by(1.0015 ** delta, at=event.position())  # 120 units (one notch) = ~20 %
+        event.accept()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        if self._paint_pending and (self._has_image or self._placeholder):
+            self._paint_pending = False
+            self.image_painted.emit()
+
+    # -- draw mode ---------------------------------------------------------------------------
+    def set_draw_mode(self, on: bool) -> None:
+        self.draw_mode = on
+        self._update_cursor(self.mapToScene(self.viewport().mapFromGlobal(QCursor.pos())))
+
+    def cancel_interaction(self) -> bool:
+        """Esc during a drag: put things back. True if there was something to cancel."""
+        if self._mode is None:
+            return False
+        if self._mode in ("move", "resize") and self._active is not None:
+            self._active.set_rect(self._start_rect)
+        if self._draw_item is not None:
+            self._scene.removeItem(self._draw_item)
+            self._draw_item = None
+        self._mode = None
+        self._active = None
+        return True
+
+    # -- mouse -------------------------------------------------------------------------------
+    def _hit_box(self, p: QPointF) -> Optional[BoxItem]:
+        """The smallest stored box under ``p``: nested boxes stay reachable."""
+        hits = [b for b in self._boxes if b.contains_point(p)]
+        return min(hits, key=lambda b: b.rect.width() * b.rect.height()) if hits else None
+
+    def _hit_proposal(self, p: QPointF) -> Optional[BoxItem]:
+        hits = [b for b in self._proposals if b.contains_point(p)]
+        if not hits:
+            return None
+        for b in hits:
+            if b.highlighted:
+                return b
+        return min(hits, key=lambda b: b.rect.width() * b.rect.height())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        if not self.keep_focus_elsewhere():
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+        pos = event.position()
+        self._press_view = QPointF(pos)
+        p = self.mapToScene(pos.toPoint())
+        self._press_scene = p
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space_down):
+            self._begin_pan()
+            return
+        if button != Qt.MouseButton.LeftButton or self._image_rect.isEmpty():
+            super().mousePressEvent(event)
+            return
+        self._ctrl_click = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        sel = self.box_item(self._selected_id) if self._selected_id is not None else None
+        if sel is not None and not self.draw_mode:
+            handle = sel.handle_at(p)
+            if handle:
+                self._mode, self._handle, self._active = "resize", handle, sel
+                self._start_rect = sel.rect
+                return
+        if self.draw_mode and self._has_image and self._image_rect.contains(p):
+            self._mode = "draw"
+            start = clamp_point(p, self._image_rect)
+            self._press_scene = start
+            self._draw_item = BoxItem(QRectF(start, start), "#FFFFFF", "", "box")
+            self._draw_item.set_view_scale(self.zoom)
+            self._draw_item.set_selected(True)
+            self._scene.addItem(self._draw_item)
+            return
+        if not self._ctrl_click and self._hit_proposal(p) is not None:
+            self._mode = "click"  # accepted on release, if it was a click
+            return
+        box = None if self._ctrl_click else self._hit_box(p)
+        if box is not None:
+            self.select_box(box.box_id, notify=True)
+            self._mode, self._active = "move", box
+            self._start_rect = box.rect
+            return
+        self._mode = "click"
+
+    def _begin_pan(self) -> None:
+        self._mode = "pan"
+        self._space_panned = self._space_down
+        self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        pos = event.position()
+        p = self.mapToScene(pos.toPoint())
+        if self._mode == "pan":
+            d = pos - self._press_view
+            self._press_view = QPointF(pos)
+            self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() - d.x()))
+            self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() - d.y()))
+            return
+        if self._mode == "click" and (pos - self._press_view).manhattanLength() > CLICK_SLOP_PX:
+            if not self._ctrl_click:
+                self._begin_pan()  # dragging empty space pans
+                return
+        if self._mode == "move" and self._active is not None:
+            d = p - self._press_scene
+            self._active.set_rect(clamp_rect(self._start_rect.translated(d), self._image_rect))
+            return
+        if self._mode == "resize" and self._active is not None:
+            self._active.set_rect(self._resized(self._start_rect, self._handle, clamp_point(p, self._image_rect)))
+            return
+        if self._mode == "draw" and self._draw_item is not None:
+            q = clamp_point(p, self._image_rect)
+            self._draw_item.set_rect(QRectF(self._press_scene, q).normalized())
+            return
+        self._update_cursor(p)
+        super().mouseMoveEvent(event)
+
+    @staticmethod
+    def _resized(r: QRectF, handle: Optional[str], p: QPointF) -> QRectF:
+        x1, y1, x2, y2 = r.left(), r.top(), r.right(), r.bottom()
+        if handle in ("tl", "l", "bl"):
+            x1 = p.x()
+        if handle in ("tr", "r", "br"):
+            x2 = p.x()
+        if handle in ("tl", "t", "tr"):
+            y1 = p.y()
+        if handle in ("bl", "b", "br"):
+            y2 = p.y()
+        return QRectF(QPointF(min(x1, x2), min(y1, y2)), QPointF(max(x1, x2), max(y1, y2)))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        mode, self._mode = self._mode, None
+        p = self.mapToScene(event.position().toPoint())
+        if mode == "pan":
+            self._update_cursor(p)
+            return
+        if mode in ("move", "resize") and self._active is not None:
+            item, self._active = self._active, None
+            old = self._start_rect
+            new = item.rect
+            if (abs(new.x() - old.x()) + abs(new.y() - old.y()) + abs(new.width() - old.width())
+                    + abs(new.height() - old.height())) > 1e-6 and new.width() >= 1 and new.height() >= 1:
+                self.box_edited.emit(item.box_id, _xywh(old), _xywh(new), "Move" if mode == "move" else "Resize")
+            else:
+                item.set_rect(old)
+            return
+        if mode == "draw" and self._draw_item is not None:
+            item, self._draw_item = self._draw_item, None
+            self._scene.removeItem(item)
+            r = item.rect
+            on_screen = min(r.width(), r.height()) * self.zoom
+            if r.width() >= MIN_BOX_PX and r.height() >= MIN_BOX_PX and on_screen >= 3:
+                self.box_drawn.emit(_xywh(r))
+            return
+        if mode == "click":
+            if not self._ctrl_click:
+                prop = self._hit_proposal(p)
+                if prop is not None:
+                    self.proposal_clicked.emit(prop.proposal_index)
+                    return
+            if self._selected_id is not None:
+                self.select_box(None, notify=True)
+            if self._has_image and self._image_rect.contains(p):
+                self.hint_clicked.emit(p.x(), p.y())
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        p = self.mapToScene(event.position().toPoint())
+        box = self._hit_box(p)
+        if box is not None and event.button() == Qt.MouseButton.LeftButton and not self.draw_mode:
+            self.select_box(box.box_id, notify=True)
+            self.edit_requested.emit(box.box_id)
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def _update_cursor(self, p: QPointF) -> None:
+        if self._space_down:
+            shape = Qt.CursorShape.OpenHandCursor
+        elif self.draw_mode:
+            shape = Qt.CursorShape.CrossCursor
+        else:
+            shape = Qt.CursorShape.ArrowCursor
+            sel = self.box_item(self._selected_id) if self._selected_id is not None else None
+            handle = sel.handle_at(p) if sel is not None else None
+            if handle in ("tl", "br"):
+                shape = Qt.CursorShape.SizeFDiagCursor
+            elif handle in ("tr", "bl"):
+                shape = Qt.CursorShape.SizeBDiagCursor
+            elif handle in ("l", "r"):
+                shape = Qt.CursorShape.SizeHorCursor
+            elif handle in ("t", "b"):
+                shape = Qt.CursorShape.SizeVerCursor
+            elif self._hit_proposal(p) is not None:
+                shape = Qt.CursorShape.PointingHandCursor
+            elif self._hit_box(p) is not None:
+                shape = Qt.CursorShape.SizeAllCursor
+        self.viewport().setCursor(shape)
+
+    # -- Space: tap = action, hold + drag = pan ---------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+                and event.key() == Qt.Key.Key_Space and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            event.accept()  # handled in keyPress/keyRelease so Space+drag can pan
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        if event.key() == Qt.Key.Key_Space and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            if not event.isAutoRepeat():
+                self._space_down = True
+                self._space_panned = False
+                self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat() and self._space_down:
+                self._space_down = False
+                panned = self._space_panned or self._mode == "pan"
+                self._space_panned = False
+                self._update_cursor(self.mapToScene(self.viewport().mapFromGlobal(QCursor.pos())))
+                if not panned:
+                    self.space_tapped.emit()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._space_down = False
+        super().focusOutEvent(event)
+
+
+def _xywh(r: QRectF) -> tuple[float, float, float, float]:
+    return (r.x(), r.y(), r.width(), r.height())
+

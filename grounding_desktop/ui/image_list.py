@@ -1,0 +1,286 @@
+"""The image list: every image of the project with its state, a state filter, and "i / N"."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from PySide6.QtCore import (QAbstractListModel, QModelIndex, QPointF, QRectF, QSize, QSortFilterProxyModel, Qt,
+                            Signal)
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListView,
+                               QVBoxLayout, QWidget)
+
+from ..core import ImageRecord, ImageState
+
+STATE_COLOURS = {"new": "#9AA0A6", "proposed": "#F9AB00", "reviewed": "#34A853", "error": "#EA4335"}
+FILTERS = (("All images", None), ("New", "new"), ("Proposed", "proposed"), ("Reviewed", "reviewed"),
+           ("Unreadable", "error"), ("Not reviewed", "todo"))
+
+
+def record_status(rec: ImageRecord) -> str:
+    return "error" if rec.error else ImageState(rec.state).value
+
+
+def state_icon(status: str, size: int = 16, dpr: float = 2.0) -> QIcon:
+    """Drawn, not shipped: crisp at any DPI, and colour plus shape (not colour alone) tells states apart."""
+    pix = QPixmap(int(size * dpr), int(size * dpr))
+    pix.setDevicePixelRatio(dpr)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    c = QColor(STATE_COLOURS[status])
+    r = QRectF(2, 2, size - 4, size - 4)
+    if status == "new":
+        p.setPen(QPen(c, 1.8))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(r)
+    else:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(c)
+        p.drawEllipse(r)
+        pen = QPen(QColor("#FFFFFF"), 1.8)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(pen)
+        s = size
+        if status == "reviewed":
+            path = QPainterPath(QPointF(s * 0.30, s * 0.52))
+            path.lineTo(QPointF(s * 0.45, s * 0.66))
+            path.lineTo(QPointF(s * 0.71, s * 0.36))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawPath(path)
+        elif status == "proposed":
+            p.setBrush(QColor("#FFFFFF"))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawEllipse(QPointF(s / 2, s / 2), s * 0.13, s * 0.13)
+        elif status == "error":
+            p.drawLine(QPointF(s / 2, s * 0.28), QPointF(s / 2, s * 0.56))
+            p.drawPoint(QPointF(s / 2, s * 0.72))
+    p.end()
+    return QIcon(pix)
+
+
+class ImageListModel(QAbstractListModel):
+    RecordRole = Qt.ItemDataRole.UserRole + 1
+    StatusRole = Qt.ItemDataRole.UserRole + 2
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._records: list[ImageRecord] = []
+        self._rows: dict[int, int] = {}
+        self._icons = {s: state_icon(s) for s in STATE_COLOURS}
+
+    def set_records(self, records: Sequence[ImageRecord]) -> None:
+        self.beginResetModel()
+        self._records = list(records)
+        self._rows = {r.id: i for i, r in enumerate(self._records)}
+        self.endResetModel()
+
+    def update_record(self, rec: ImageRecord) -> None:
+        row = self._rows.get(rec.id)
+        if row is None:
+            return
+        self._records[row] = rec
+        idx = self.index(row)
+        self.dataChanged.emit(idx, idx)
+
+    def record(self, image_id: int) -> Optional[ImageRecord]:
+        row = self._rows.get(image_id)
+        return self._records[row] if row is not None else None
+
+    def records(self) -> list[ImageRecord]:
+        return list(self._records)
+
+    def row_of(self, image_id: int) -> Optional[int]:
+        return self._rows.get(image_id)
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt's name
+        return 0 if parent.isValid() else len(self._records)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        rec = self._records[index.row()]
+        status = record_status(rec)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return rec.path
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._icons[status]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            size = f"{rec.width} × {rec.height} px" if rec.width else "size unknown"
+            tip = f"{rec.path}\n{size} · {status}"
+            return tip + (f"\nUnreadable: {rec.error}" if rec.error else "")
+        if role == Qt.ItemDataRole.ForegroundRole and rec.error:
+            return QColor(STATE_COLOURS["error"])
+        if role == self.RecordRole:
+            return rec
+        if role == self.StatusRole:
+            return status
+        return None
+
+
+class ImageFilterProxy(QSortFilterProxyModel):
+    """Filters by state (and by a name fragment); keeps the source's natural path order."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._state: Optional[str] = None
+        self._text = ""
+
+    def set_state(self, state: Optional[str]) -> None:
+        self._state = state
+        self.invalidateFilter()
+
+    def set_text(self, text: str) -> None:
+        self._text = text.strip().lower()
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt's name
+        idx = self.sourceModel().index(row, 0, parent)
+        status = idx.data(ImageListModel.StatusRole)
+        if self._state == "todo":
+            if status == "reviewed":
+                return False
+        elif self._state is not None and status != self._state:
+            return False
+        if self._text and self._text not in str(idx.data(Qt.ItemDataRole.DisplayRole)).lower():
+            return False
+        return True
+
+
+class ImageListPanel(QWidget):
+    """The dock on the left. ``image_chosen`` fires when the user picks an image in the list."""
+
+    image_chosen = Signal(int)
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setObjectName("imageList")
+        self.model = ImageListModel(self)
+        self.proxy = ImageFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self._current: Optional[int] = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        row = QHBoxLayout()
+        self.filter = QComboBox(self)
+        self.filter.setObjectName("stateFilter")
+        for label, _ in FILTERS:
+            self.filter.addItem(label)
+        self.filter.setToolTip("Show only images in this state")
+        self.filter.currentIndexChanged.connect(self._on_filter)
+        row.addWidget(self.filter, 1)
+        self.count = QLabel("0 / 0", self)
+        self.count.setObjectName("imageCount")
+        self.count.setToolTip("Position of the image shown / images in the list")
+        f = QFont(self.count.font())
+        f.setBold(True)
+        self.count.setFont(f)
+        row.addWidget(self.count)
+        layout.addLayout(row)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Filter by name…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._on_search)
+        layout.addWidget(self.search)
+        self.view = QListView(self)
+        self.view.setObjectName("imageListView")
+        self.view.setModel(self.proxy)
+        self.view.setUniformItemSizes(True)
+        self.view.setIconSize(QSize(16, 16))
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.selectionModel().currentChanged.connect(self._on_current)
+        layout.addWidget(self.view, 1)
+        self.legend = QLabel(self)
+        self.legend.setObjectName("legend")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setText(" ".join(
+            f"<span style='color:{STATE_COLOURS[s]}'>●</span>&nbsp;{s}" for s in ("new", "proposed", "reviewed")))
+        layout.addWidget(self.legend)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.modelReset.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+
+    # -- data --------------------------------------------------------------------------------
+    def set_records(self, records: Sequence[ImageRecord]) -> None:
+        self.model.set_records(records)
+        self._update_count()
+
+    def update_record(self, rec: ImageRecord) -> None:
+        self.model.update_record(rec)
+        self._update_count()
+
+    def visible_ids(self) -> list[int]:
+        """Image ids in the order shown, after filtering: what next/previous walk through."""
+        out = []
+        for r in range(self.proxy.rowCount()):
+            rec = self.proxy.index(r, 0).data(ImageListModel.RecordRole)
+            out.append(rec.id)
+        return out
+
+    def set_filter(self, state: Optional[str]) -> None:
+        for i, (_, s) in enumerate(FILTERS):
+            if s == state:
+                self.filter.setCurrentIndex(i)
+                return
+        raise ValueError(state)
+
+    # -- current image -----------------------------------------------------------------------
+    @property
+    def current_id(self) -> Optional[int]:
+        return self._current
+
+    def set_current(self, image_id: Optional[int]) -> None:
+        """Select ``image_id`` in the list without emitting ``image_chosen``."""
+        self._current = image_id
+        self.view.blockSignals(True)
+        sel = self.view.selectionModel()
+        sel.blockSignals(True)
+        try:
+            row = self.model.row_of(image_id) if image_id is not None else None
+            if row is None:
+                sel.clearSelection()
+            else:
+                pidx = self.proxy.mapFromSource(self.model.index(row))
+                if pidx.isValid():
+                    sel.setCurrentIndex(pidx, sel.SelectionFlag.ClearAndSelect)
+                    self.view.scrollTo(pidx)
+                else:
+                    sel.clearSelection()
+        finally:
+            sel.blockSignals(False)
+            self.view.blockSignals(False)
+        self._update_count()
+
+    def _on_current(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        rec = current.data(ImageListModel.RecordRole)
+        if rec is not None and rec.id != self._current:
+            self._current = rec.id
+            self._update_count()
+            self.image_chosen.emit(rec.id)
+
+    def _on_filter(self, index: int) -> None:
+        self.proxy.set_state(FILTERS[index][1])
+        self.set_current(self._current)
+
+    def _on_search(self, text: str) -> None:
+        self.proxy.set_text(text)
+        self.set_current(self._current)
+
+    def _update_count(self, *args) -> None:
+        n = self.proxy.rowCount()
+        pos = 0
+        row = self.model.row_of(self._current) if self._current is not None else None
+        if row is not None:
+            pidx = self.proxy.mapFromSource(self.model.index(row))
+            pos = pidx.row() + 1 if pidx.isValid() else 0
+        total = self.model.rowCount()
+        text = f"{pos if pos else '–'} / {n}"
+        if n != total:
+            text += f"  (of {total})"
+        self.count.setText(text)

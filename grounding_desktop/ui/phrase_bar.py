@@ -1,0 +1,144 @@
+"""The phrase bar: where a person types what to find, with a debounce so the model is asked once
+typing pauses rather than for every character, and a line that says what Enter will do."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QWidget
+
+from ..core import MAX_PHRASE_CHARS
+
+DEBOUNCE_MS = 120
+
+
+class PhraseEdit(QLineEdit):
+    """A line edit that lets Ctrl+Z reach the project's undo when it has no typing of its own to
+    undo: after Enter accepted a phrase (and the bar was cleared), Ctrl+Z must undo the accept."""
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() == QEvent.Type.ShortcutOverride and isinstance(e, QKeyEvent):
+            if (e.matches(QKeySequence.StandardKey.Undo) and not self.isUndoAvailable()) or \
+                    (e.matches(QKeySequence.StandardKey.Redo) and not self.isRedoAvailable()) or \
+                    (e.key() == Qt.Key.Key_Y and e.modifiers() == Qt.KeyboardModifier.ControlModifier
+                     and not self.isRedoAvailable()):
+                e.ignore()
+                return False
+        return super().event(e)
+
+
+class PhraseBar(QWidget):
+    phrase_changed = Signal(str)  # the raw text, after the debounce (immediately when emptied)
+    threshold_changed = Signal(float)
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setObjectName("phraseBar")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(10)
+
+        self.edit = PhraseEdit(self)
+        self.edit.setObjectName("phraseEdit")
+        self.edit.setPlaceholderText("Type a phrase to ground — e.g. “the cat on the left”   (Ctrl+L)")
+        self.edit.setClearButtonEnabled(True)
+        self.edit.setMaxLength(MAX_PHRASE_CHARS + 50)
+        f = QFont(self.edit.font())
+        f.setPointSizeF(max(f.pointSizeF(), 9.0) * 1.3)
+        self.edit.setFont(f)
+        self.edit.setMinimumWidth(280)
+        layout.addWidget(self.edit, 3)
+
+        self.info = QLabel(self)
+        self.info.setObjectName("phraseInfo")
+        self.info.setTextFormat(Qt.TextFormat.PlainText)
+        self.info.setMinimumWidth(0)
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.info.setWordWrap(True)
+        layout.addWidget(self.info, 2)
+
+        tl = QLabel("Threshold", self)
+        tl.setToolTip("Ctrl+Enter accepts every proposal scoring at least this")
+        layout.addWidget(tl)
+        self.threshold = QDoubleSpinBox(self)
+        self.threshold.setObjectName("threshold")
+        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setDecimals(2)
+        self.threshold.setValue(0.5)
+        self.threshold.setToolTip(tl.toolTip())
+        self.threshold.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.threshold.valueChanged.connect(self.threshold_changed)
+        tl.setBuddy(self.threshold)
+        layout.addWidget(self.threshold)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(lambda: self.phrase_changed.emit(self.edit.text()))
+        self._programmatic = False
+        self.edit.textEdited.connect(self._on_edited)
+        self.edit.textChanged.connect(self._on_changed)
+
+    def _on_edited(self, text: str) -> None:
+        if text.strip():
+            self._timer.start()
+        else:
+            self._timer.stop()
+            self.phrase_changed.emit(text)
+
+    def _on_changed(self, text: str) -> None:
+        # The line edit's clear button empties the text without textEdited on some Qt versions.
+        if not text and not self._programmatic:
+            self._timer.stop()
+            self.phrase_changed.emit(text)
+
+    # -- API ---------------------------------------------------------------------------------
+    def text(self) -> str:
+        return self.edit.text()
+
+    def set_text(self, text: str) -> None:
+        """Set the phrase as if typed, asking for proposals at once."""
+        self._timer.stop()
+        self._programmatic = True
+        try:
+            self.edit.setText(text)
+        finally:
+            self._programmatic = False
+        self.phrase_changed.emit(text)
+
+    def clear(self) -> None:
+        self.set_text("")
+
+    def forget_typing_history(self) -> None:
+        """After a project edit, Ctrl+Z should undo that edit, not the typing before it."""
+        if not (self.edit.isUndoAvailable() or self.edit.isRedoAvailable()):
+            return
+        pos = self.edit.cursorPosition()
+        start, length = self.edit.selectionStart(), len(self.edit.selectedText())
+        self._programmatic = True
+        try:
+            self.edit.setText(self.edit.text())  # setText() resets the line edit's own undo history
+        finally:
+            self._programmatic = False
+        if start >= 0 and length:
+            self.edit.setSelection(start, length)
+        else:
+            self.edit.setCursorPosition(pos)
+
+    def flush(self) -> None:
+        """Emit a pending debounce now (e.g. Enter pressed before the pause ended)."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self.phrase_changed.emit(self.edit.text())
+
+    @property
+    def pending(self) -> bool:
+        return self._timer.isActive()
+
+    def set_info(self, text: str, tone: str = "normal") -> None:
+        self.info.setText(text)
+        self.info.setProperty("tone", tone)
+        self.info.style().unpolish(self.info)
+        self.info.style().polish(self.info)

@@ -1,0 +1,136 @@
+"""The one table of user actions and their keys.
+
+Menus, the toolbar, the Help → Keyboard shortcuts dialog and the README's table are all built from
+``ACTIONS``, so a key can never be documented in one place and bound differently in another.
+This module is plain Python (no Qt) so the README table can be generated without a display.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A user action. ``keys`` are ``QKeySequence`` portable strings; the first is shown in menus."""
+
+    name: str
+    text: str
+    keys: tuple[str, ...]
+    menu: str
+    tip: str
+    toolbar: bool = False
+    checkable: bool = False
+    icon: str = ""  # a QStyle.StandardPixmap name, drawn by the platform style
+    short: str = ""  # toolbar label
+    canvas_only: bool = False  # keys that mean something else in lists and text fields (arrows)
+    notes: str = field(default="", compare=False)  # extra words for the help table only
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    # File
+    ActionSpec("open_folder", "&Open Folder…", ("Ctrl+O",), "File", "Open a folder of images as a project",
+               toolbar=True, icon="SP_DirOpenIcon", short="Open"),
+    ActionSpec("rescan", "&Rescan Folder", ("F5",), "File", "Look for images added, removed or renamed on disk"),
+    ActionSpec("quit", "&Quit", ("Ctrl+Q",), "File", "Close the window (every edit is already saved)"),
+    # Edit
+    ActionSpec("undo", "&Undo", ("Ctrl+Z",), "Edit", "Undo the last edit", toolbar=True, icon="SP_ArrowBack", short="Undo"),
+    ActionSpec("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit", "Redo the edit just undone",
+               toolbar=True, icon="SP_ArrowForward", short="Redo"),
+    ActionSpec("history", "&History", ("Ctrl+H",), "Edit", "Show every edit of this session; click one to go back to it",
+               checkable=True),
+    ActionSpec("draw_mode", "&Draw Box", ("W", "Ctrl+B"), "Edit",
+               "Drag on the image to draw a box for the current phrase (Ctrl+B also works while typing)",
+               toolbar=True, checkable=True, icon="SP_FileDialogNewFolder", short="Draw"),
+    ActionSpec("delete", "&Delete Selected", ("Del", "Backspace"), "Edit", "Delete the selected box or phrase",
+               toolbar=True, icon="SP_TrashIcon", short="Delete"),
+    ActionSpec("rename", "&Edit Phrase…", ("F2",), "Edit", "Change the text of the selected phrase",
+               notes="or double-click a box or phrase"),
+    ActionSpec("nudge_left", "Nudge Box Left", ("Left", "Shift+Left"), "Edit", "Move the selected box 1 px left (Shift: 10 px)", canvas_only=True),
+    ActionSpec("nudge_right", "Nudge Box Right", ("Right", "Shift+Right"), "Edit", "Move the selected box 1 px right (Shift: 10 px)", canvas_only=True),
+    ActionSpec("nudge_up", "Nudge Box Up", ("Up", "Shift+Up"), "Edit", "Move the selected box 1 px up (Shift: 10 px)", canvas_only=True),
+    ActionSpec("nudge_down", "Nudge Box Down", ("Down", "Shift+Down"), "Edit", "Move the selected box 1 px down (Shift: 10 px)", canvas_only=True),
+    # Grounding
+    ActionSpec("focus_phrase", "&Type a Phrase", ("Ctrl+L",), "Grounding", "Put the cursor in the phrase bar",
+               notes="Esc in an empty phrase bar returns to the image"),
+    ActionSpec("next_proposal", "&Next Proposal", ("Tab",), "Grounding", "Highlight the next proposal"),
+    ActionSpec("prev_proposal", "&Previous Proposal", ("Shift+Tab",), "Grounding", "Highlight the previous proposal"),
+    ActionSpec("accept", "&Accept Proposal", ("Return", "Enter"), "Grounding",
+               "Store the highlighted proposal as a box of the phrase", toolbar=True, icon="SP_DialogApplyButton",
+               notes="or click a dashed proposal", short="Accept"),
+    ActionSpec("accept_all", "Accept &All Above Threshold", ("Ctrl+Return", "Ctrl+Enter"), "Grounding",
+               "Store every proposal scoring at least the threshold (plural phrases: “the horses”)"),
+    ActionSpec("accept_none", "Add Phrase With &No Target", ("Shift+Return", "Shift+Enter"), "Grounding",
+               "Store the phrase with no box: the thing it names is not in this image"),
+    ActionSpec("reject", "&Reject Proposal", ("Ctrl+R",), "Grounding",
+               "Store the highlighted proposal as a rejected box (a negative example) and hide it"),
+    ActionSpec("clear", "&Clear Proposals", ("Esc",), "Grounding", "Clear the phrase, the proposals and the hint point",
+               notes="click the image (Ctrl+click over a proposal) to give a hint point"),
+    # Navigate
+    ActionSpec("prev_image", "&Previous Image", ("A", "PgUp"), "Navigate", "Show the previous image in the list",
+               toolbar=True, icon="SP_MediaSeekBackward", short="Previous"),
+    ActionSpec("next_image", "&Next Image", ("D", "PgDown"), "Navigate", "Show the next image in the list",
+               toolbar=True, icon="SP_MediaSeekForward", short="Next"),
+    ActionSpec("review_next", "&Mark Reviewed, Next Unreviewed", ("Space",), "Navigate",
+               "Mark this image reviewed and go to the next one not yet reviewed", toolbar=True,
+               icon="SP_DialogYesButton", notes="on the image: a tap; Space+drag pans", short="Reviewed → next"),
+    ActionSpec("first_image", "&First Image", ("Home",), "Navigate", "Show the first image in the list"),
+    ActionSpec("last_image", "&Last Image", ("End",), "Navigate", "Show the last image in the list"),
+    # View
+    ActionSpec("fit", "&Fit to Window", ("F", "Ctrl+0"), "View", "Show the whole image", toolbar=True,
+               icon="SP_TitleBarNormalButton", short="Fit"),
+    ActionSpec("zoom_in", "Zoom &In", ("Ctrl+=", "Ctrl++"), "View", "Zoom in around the centre",
+               notes="or the mouse wheel, around the cursor"),
+    ActionSpec("zoom_out", "Zoom &Out", ("Ctrl+-",), "View", "Zoom out around the centre"),
+    ActionSpec("actual_size", "&Actual Pixels", ("Ctrl+1",), "View", "One image pixel per screen pixel"),
+    ActionSpec("show_images", "&Images Panel", ("F7",), "View", "Show or hide the image list", checkable=True),
+    ActionSpec("show_expressions", "&Phrases Panel", ("F8",), "View", "Show or hide the phrases and boxes",
+               checkable=True),
+    # Help
+    ActionSpec("shortcuts", "&Keyboard Shortcuts", ("F1", "Ctrl+/"), "Help", "List every action and its keys"),
+    ActionSpec("about", "&About Grounding Desktop", ("Shift+F1",), "Help", "Version, model and project paths"),
+)
+
+MENUS: tuple[str, ...] = ("File", "Edit", "Grounding", "Navigate", "View", "Help")
+
+# Mouse gestures are not actions, but people look for them in the same table.
+MOUSE: tuple[tuple[str, str], ...] = (
+    ("Wheel", "Zoom around the cursor"),
+    ("Middle drag / Space+drag / drag empty image", "Pan"),
+    ("Click a dashed proposal", "Accept it"),
+    ("Click the image (Ctrl+click over proposals)", "Hint point: where the model should look"),
+    ("Click a box, then drag it or its handles", "Select, move, resize (kept inside the image)"),
+    ("Drag in draw mode (W)", "Draw a box for the current phrase"),
+    ("Double-click a box or phrase", "Edit the phrase"),
+)
+
+
+def spec(name: str) -> ActionSpec:
+    for a in ACTIONS:
+        if a.name == name:
+            return a
+    raise KeyError(name)
+
+
+def _display_keys(keys: tuple[str, ...]) -> str:
+    return " / ".join(k.replace("Return", "Enter") if k != "Enter" else "Keypad Enter" for k in keys)
+
+
+def markdown_table() -> str:
+    """The shortcut table as Markdown, for the README (``python -m grounding_desktop.ui.shortcuts``)."""
+    lines = ["| Menu | Action | Keys | |", "|---|---|---|---|"]
+    for a in ACTIONS:
+        lines.append(f"| {a.menu} | {a.text.replace('&', '').rstrip('…')} | {_display_keys(a.keys)} | "
+                     f"{a.tip}{'; ' + a.notes if a.notes else ''} |")
+    lines.append("")
+    lines.append("| Mouse | |")
+    lines.append("|---|---|")
+    lines.extend(f"| {g} | {d} |" for g, d in MOUSE)
+    return "\n".join(lines)
+
+
+def display_keys(a: ActionSpec) -> str:
+    return _display_keys(a.keys)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown_table())

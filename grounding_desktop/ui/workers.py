@@ -1,0 +1,277 @@
+"""Work that must never run on the GUI thread: loading the model, CNN features, proposals,
+decoding images and scanning the folder.
+
+``GrounderHost`` owns the ``Grounder``. All model work runs on one private worker thread (a
+``QThreadPool`` of size one), because the model is the bottleneck and two tasks on it would only
+slow each other down; proposals get a higher priority than feature pre-computation. Every
+proposal request carries an id: a request that is no longer the latest is skipped before it
+starts, and an answer that arrives late is dropped by the window, so fast typing never shows
+stale boxes.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any, Callable, Optional
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtGui import QImage
+
+
+GrounderFactory = Callable[[Optional[str]], Any]
+
+PRIORITY_PROPOSE = 10
+PRIORITY_PREPARE = 5
+PRIORITY_PREFETCH = 0
+
+
+def default_grounder_factory(device: Optional[str]) -> Any:
+    """Build the real model. Imported here, on the worker thread, so torch never loads on the GUI thread."""
+    from ..grounding.grounder import Grounder
+
+    grounder = Grounder(device=device)
+    load = getattr(grounder, "load", None)
+    if callable(load):
+        load()  # models load lazily otherwise: do it here, not on the first keystroke
+    return grounder
+
+
+class _Task(QRunnable):
+    def __init__(self, fn: Callable[[], None]):
+        super().__init__()
+        self._fn = fn
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        self._fn()
+
+
+def _short_error(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if isinstance(exc, (RuntimeError, OSError, ValueError)) else f"{type(exc).__name__}: {text}"
+
+
+class GrounderHost(QObject):
+    """Loads the grounder in the background and runs its ``prepare``/``propose`` off the GUI thread."""
+
+    loading = Signal()
+    loaded = Signal(str, str)  # device, model version
+    failed = Signal(str, str)  # one-line reason, details (traceback)
+    proposals_ready = Signal(int, object, float)  # request id, list[Proposal], latency in ms
+    proposal_failed = Signal(int, str)  # request id, reason
+    prepared = Signal(str, float)  # key, ms
+
+    def __init__(self, factory: GrounderFactory = default_grounder_factory, device: Optional[str] = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self._factory = factory
+        self._device = device
+        self.grounder: Any = None
+        self.state = "idle"  # idle | loading | ready | failed
+        self.error: Optional[str] = None
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._pool.setExpiryTimeout(-1)  # keep the thread: torch likes a stable worker thread
+        self._latest_request = 0
+        self._prepared: set[str] = set()
+        self._wanted_prepare: set[str] = set()
+
+    # -- loading -----------------------------------------------------------------------------
+    def start_loading(self) -> None:
+        if self.state in ("loading", "ready"):
+            return
+        self.state = "loading"
+        self.loading.emit()
+        self._pool.start(_Task(self._load))
+
+    def _load(self) -> None:
+        try:
+            grounder = self._factory(self._device)
+        except BaseException as exc:  # noqa: BLE001 - any failure must reach the user, not kill the thread
+            self.state = "failed"
+            self.error = _short_error(exc)
+            self.failed.emit(self.error, traceback.format_exc())
+            return
+        self.grounder = grounder
+        self.state = "ready"
+        self.loaded.emit(str(getattr(grounder, "device", "?")), str(getattr(grounder, "model_version", "?")))
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    # -- features ----------------------------------------------------------------------------
+    def prepare(self, path: str, prefetch: bool = False) -> None:
+        """Compute an image's CNN features now, so the first keystroke of a phrase is fast."""
+        if not self.ready or path in self._prepared:
+            return
+        if not prefetch:
+            self._wanted_prepare = {path}
+        else:
+            self._wanted_prepare.add(path)
+        self._pool.start(_Task(lambda: self._prepare(path)), PRIORITY_PREFETCH if prefetch else PRIORITY_PREPARE)
+
+    def _prepare(self, path: str) -> None:
+        if path in self._prepared or path not in self._wanted_prepare:
+            return  # the user has moved on; don't spend the CPU on it
+        t0 = time.perf_counter()
+        try:
+            self.grounder.prepare(path, key=path)
+        except Exception:  # noqa: BLE001 - unreadable images are reported when shown, not here
+            return
+        self._prepared.add(path)
+        self.prepared.emit(path, (time.perf_counter() - t0) * 1000.0)
+
+    # -- proposals ---------------------------------------------------------------------------
+    def request(self, path: str, phrase: str, hint: Optional[tuple[float, float]] = None, top_k: int = 5) -> int:
+        """Ask for proposals; returns the request id the answer will carry."""
+        self._latest_request += 1
+        rid = self._latest_request
+        if self.ready:
+            self._pool.start(_Task(lambda: self._propose(rid, path, phrase, hint, top_k)), PRIORITY_PROPOSE)
+        return rid
+
+    def cancel(self) -> int:
+        """Make every request in flight stale (e.g. the phrase was cleared)."""
+        self._latest_request += 1
+        return self._latest_request
+
+    @property
+    def latest_request(self) -> int:
+        return self._latest_request
+
+    def _propose(self, rid: int, path: str, phrase: str, hint, top_k: int) -> None:
+        if rid != self._latest_request:
+            return  # superseded while queued
+        t0 = time.perf_counter()
+        try:
+            result = list(self.grounder.propose(path, phrase, hint=hint, top_k=top_k))
+        except Exception as exc:  # noqa: BLE001 - shown in the status bar; the window keeps working
+            self.proposal_failed.emit(rid, _short_error(exc))
+            return
+        self._prepared.add(path)
+        latency = (time.perf_counter() - t0) * 1000.0
+        self.proposals_ready.emit(rid, result, latency)
+
+    def is_plural(self, phrase: str) -> bool:
+        if self.ready and hasattr(self.grounder, "is_plural"):
+            try:
+                return bool(self.grounder.is_plural(phrase))
+            except Exception:  # noqa: BLE001
+                return False
+        return _looks_plural(phrase)
+
+    def shutdown(self, timeout_ms: int = -1) -> bool:
+        """Drop queued work and wait for the task running now (a model load can't be interrupted)."""
+        self._latest_request += 1
+        self._wanted_prepare.clear()
+        self._pool.clear()
+        return self._pool.waitForDone(timeout_ms)
+
+
+def _looks_plural(phrase: str) -> bool:
+    """Fallback before the model is loaded: the head noun (first word before a preposition) ends in s."""
+    words = phrase.lower().split()
+    stops = {"on", "in", "at", "of", "with", "next", "near", "behind", "under", "above", "left", "right", "holding"}
+    head = ""
+    for w in words:
+        if w in stops:
+            break
+        head = w
+    return head.endswith("s") and not head.endswith("ss") and len(head) > 3
+
+
+# -- image decoding and folder scans ------------------------------------------------------------
+class ImageLoader(QObject):
+    """Decodes images (EXIF applied, downscaled for display) on a small pool; keeps a few in memory."""
+
+    loaded = Signal(int, object, str)  # image id, QImage or None, error ("" when fine)
+
+    def __init__(self, max_side: int = 4096, cache_size: int = 8, parent: QObject | None = None):
+        super().__init__(parent)
+        self.max_side = max_side
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(2)
+        self._cache: dict[int, QImage] = {}
+        self._order: list[int] = []
+        self._pending: set[int] = set()
+        self._cache_size = cache_size
+
+    def cached(self, image_id: int) -> Optional[QImage]:
+        return self._cache.get(image_id)
+
+    def request(self, image_id: int, path: str, prefetch: bool = False) -> None:
+        if image_id in self._cache:
+            if not prefetch:
+                self.loaded.emit(image_id, self._cache[image_id], "")
+            return
+        if image_id in self._pending:
+            return
+        self._pending.add(image_id)
+        self._pool.start(_Task(lambda: self._decode(image_id, path)), 0 if prefetch else 10)
+
+    def _decode(self, image_id: int, path: str) -> None:
+        from ..io.images import ImageReadError, load_image
+
+        try:
+            img = load_image(path, max_side=self.max_side)
+            qimg = QImage(img.tobytes(), img.width, img.height, 3 * img.width, QImage.Format.Format_RGB888).copy()
+            error = ""
+        except ImageReadError as exc:
+            qimg, error = None, str(exc)
+        except OSError as exc:
+            qimg, error = None, f"cannot read file: {exc.strerror or exc}"
+        self.loaded.emit(image_id, qimg, error)
+
+    def remember(self, image_id: int, qimg: Optional[QImage]) -> None:
+        """Called on the GUI thread when a decode lands, so the cache is only touched by one thread."""
+        self._pending.discard(image_id)
+        if qimg is None:
+            return
+        self._cache[image_id] = qimg
+        if image_id in self._order:
+            self._order.remove(image_id)
+        self._order.append(image_id)
+        while len(self._order) > self._cache_size:
+            self._cache.pop(self._order.pop(0), None)
+
+    def forget(self, image_id: Optional[int] = None) -> None:
+        if image_id is None:
+            self._cache.clear()
+            self._order.clear()
+        else:
+            self._cache.pop(image_id, None)
+            if image_id in self._order:
+                self._order.remove(image_id)
+
+    def shutdown(self, timeout_ms: int = -1) -> bool:
+        self._pool.clear()
+        return self._pool.waitForDone(timeout_ms)
+
+
+class FolderScanner(QObject):
+    """Runs the folder scan (headers, hashes) in the background; the store is thread-safe per thread."""
+
+    progress = Signal(int, int)
+    finished = Signal(object, str)  # ScanReport or None, error
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+
+    def scan(self, store) -> None:
+        self._pool.start(_Task(lambda: self._scan(store)))
+
+    def _scan(self, store) -> None:
+        from ..project import rescan_project
+
+        try:
+            report = rescan_project(store, lambda i, n: self.progress.emit(i, n))
+            error = ""
+        except Exception as exc:  # noqa: BLE001
+            report, error = None, _short_error(exc)
+        self.finished.emit(report, error)
+
+    def shutdown(self, timeout_ms: int = -1) -> bool:
+        return self._pool.waitForDone(timeout_ms)

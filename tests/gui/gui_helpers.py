@@ -1,0 +1,92 @@
+"""Helpers for the GUI tests: a driver that works the real widgets with qtbot's keyboard and mouse."""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from fakes import FakeGrounder
+
+IMAGE_SIZE = (320, 240)
+
+
+class Driver:
+    """Drives a MainWindow the way a person would, and reads back what the store holds."""
+
+    def __init__(self, qtbot, window, fake: Optional[FakeGrounder]):
+        self.qtbot = qtbot
+        self.w = window
+        self.fake = fake
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def store(self):
+        return self.w.doc.store
+
+    def annotations(self, image_id: Optional[int] = None):
+        return self.store.annotations(image_id if image_id is not None else self.w.current.id)
+
+    def only_box(self):
+        ann = self.annotations()
+        assert len(ann) == 1 and len(ann[0][1]) == 1, ann
+        return ann[0][0], ann[0][1][0]
+
+    def wait(self, condition: Callable[[], bool], timeout: int = 5000) -> None:
+        self.qtbot.waitUntil(condition, timeout=timeout)
+
+    def wait_ready(self) -> None:
+        self.wait(lambda: self.w.current is not None and self.w.last_painted_id == self.w.current.id)
+        self.wait(lambda: self.w.host.state in ("ready", "failed"))
+
+    # -- keyboard ----------------------------------------------------------------------------
+    def type_phrase(self, text: str, wait: bool = True) -> None:
+        from PySide6.QtCore import Qt
+
+        edit = self.w.phrase_bar.edit
+        edit.setFocus()
+        self.qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        self.qtbot.keyClicks(edit, text)
+        if wait:
+            self.wait(lambda: self.w.session.up_to_date and self.w.session.answered_phrase == text.strip())
+
+    def key(self, key, modifier=None, widget=None) -> None:
+        from PySide6.QtCore import Qt
+
+        if widget is not None and widget is not self.w.focusWidget():
+            widget.setFocus()  # as a person would, by clicking it or pressing Esc in the phrase bar
+        target = widget or self.w.focusWidget() or self.w
+        self.qtbot.keyClick(target, key, modifier or Qt.KeyboardModifier.NoModifier)
+
+    # -- mouse (image pixel coordinates) -------------------------------------------------------
+    def view_point(self, x: float, y: float):
+        from PySide6.QtCore import QPointF
+
+        return self.w.canvas.mapFromScene(QPointF(x, y))
+
+    def click_image(self, x: float, y: float, modifier=None) -> None:
+        from PySide6.QtCore import Qt
+
+        self.qtbot.mouseClick(self.w.canvas.viewport(), Qt.MouseButton.LeftButton,
+                              modifier or Qt.KeyboardModifier.NoModifier, self.view_point(x, y))
+
+    def drag_image(self, start: tuple[float, float], end: tuple[float, float], button=None, steps: int = 5) -> None:
+        from PySide6.QtCore import QPoint, Qt
+        from PySide6.QtTest import QTest
+
+        button = button or Qt.MouseButton.LeftButton
+        vp = self.w.canvas.viewport()
+        a, b = self.view_point(*start), self.view_point(*end)
+        QTest.mousePress(vp, button, Qt.KeyboardModifier.NoModifier, a)
+        for i in range(1, steps + 1):
+            p = QPoint(round(a.x() + (b.x() - a.x()) * i / steps), round(a.y() + (b.y() - a.y()) * i / steps))
+            QTest.mouseMove(vp, p)
+        QTest.mouseRelease(vp, button, Qt.KeyboardModifier.NoModifier, b)
+
+
+def make_window(qtbot, store, factory, **kwargs):
+    from grounding_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(store, grounder_factory=factory, **kwargs)
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    return window

@@ -1,0 +1,205 @@
+"""Correcting boxes with the mouse and keyboard; each edit undone and redone through the store."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from gui_helpers import IMAGE_SIZE
+from grounding_desktop.core import BoxSource, BoxState
+
+Key = Qt.Key
+Mod = Qt.KeyboardModifier
+W, H = IMAGE_SIZE
+
+
+def undo(gui):
+    gui.key(Key.Key_Z, Mod.ControlModifier)
+
+
+def redo(gui):
+    gui.key(Key.Key_Z, Mod.ControlModifier | Mod.ShiftModifier)
+
+
+def accept_one(gui, phrase="the white square"):
+    gui.type_phrase(phrase)
+    gui.key(Key.Key_Return)
+    return gui.only_box()
+
+
+def test_draw_mode_drag_draws_a_box_for_the_typed_phrase(gui):
+    gui.type_phrase("the white square")
+    gui.key(Key.Key_B, Mod.ControlModifier)  # from the phrase bar (W would be typed there)
+    assert gui.w.actions_by_name["draw_mode"].isChecked()
+    gui.drag_image((40, 40), (121, 141))
+    expr, box = gui.only_box()
+    assert expr.text == "the white square"
+    assert box.bbox == pytest.approx((40, 40, 81, 101), abs=1.0)
+    assert (box.state, box.source, box.score) == (BoxState.ACCEPTED, BoxSource.MANUAL, None)
+    undo(gui)
+    assert gui.annotations() == []
+    redo(gui)
+    expr2, box2 = gui.only_box()
+    assert (expr2.id, box2.id) == (expr.id, box.id)
+
+
+def test_drawn_box_without_phrase_joins_the_selected_phrase_or_asks(gui):
+    expr, first = accept_one(gui)
+    gui.click_image(first.bbox[0] + 5, first.bbox[1] + 5)  # select it
+    gui.key(Key.Key_W, widget=gui.w.canvas)
+    gui.drag_image((250, 150), (300, 200))
+    (e, boxes), = gui.annotations()
+    assert e.id == expr.id and len(boxes) == 2
+    gui.w.canvas.select_box(None, notify=True)
+    gui.w._selected_expression = None
+    gui.w.ask_text = lambda title, label, default: "a new thing"
+    gui.drag_image((10, 200), (40, 230))
+    texts = [e.text for e, _ in gui.annotations()]
+    assert texts == ["the white square", "a new thing"]
+
+
+def test_draw_is_clamped_to_the_image(gui):
+    gui.type_phrase("edge")
+    gui.key(Key.Key_B, Mod.ControlModifier)
+    gui.drag_image((W - 30, H - 30), (W + 80, H + 80))
+    _, box = gui.only_box()
+    x, y, w, h = box.bbox
+    assert x + w <= W + 1e-6 and y + h <= H + 1e-6
+    assert w == pytest.approx(30, abs=1.0)
+
+
+def test_move_box_by_dragging_then_undo_redo(gui):
+    expr, box = accept_one(gui)
+    x, y, w, h = box.bbox
+    gui.click_image(x + w / 2, y + h / 2)
+    assert gui.w.canvas.selected_box_id == box.id
+    gui.drag_image((x + w / 2, y + h / 2), (x + w / 2 + 20, y + h / 2 + 10))
+    moved = gui.store.box(box.id)
+    assert moved.bbox == pytest.approx((x + 20, y + 10, w, h), abs=1.0)
+    assert moved.source == BoxSource.MODEL_EDITED
+    undo(gui)
+    assert gui.store.box(box.id).bbox == pytest.approx(box.bbox)
+    assert gui.store.box(box.id).source == BoxSource.MODEL
+    redo(gui)
+    assert gui.store.box(box.id).bbox == pytest.approx(moved.bbox)
+
+
+def test_moving_snaps_inside_the_image(gui):
+    expr, box = accept_one(gui)
+    x, y, w, h = box.bbox
+    gui.click_image(x + w / 2, y + h / 2)
+    gui.drag_image((x + w / 2, y + h / 2), (x + w / 2 + 2 * W, y + h / 2 + 2 * H))
+    mx, my, mw, mh = gui.store.box(box.id).bbox
+    assert (mw, mh) == pytest.approx((w, h))
+    assert mx + mw == pytest.approx(W) and my + mh == pytest.approx(H)
+
+
+def test_resize_with_the_bottom_right_handle_then_undo_redo(gui):
+    expr, box = accept_one(gui)
+    x, y, w, h = box.bbox
+    gui.click_image(x + w / 2, y + h / 2)
+    gui.drag_image((x + w, y + h), (x + w + 15, y + h - 12))
+    resized = gui.store.box(box.id)
+    assert resized.bbox == pytest.approx((x, y, w + 15, h - 12), abs=1.0)
+    undo(gui)
+    assert gui.store.box(box.id).bbox == pytest.approx(box.bbox)
+    redo(gui)
+    assert gui.store.box(box.id).bbox == pytest.approx(resized.bbox)
+
+
+def test_resize_past_the_opposite_edge_flips_and_stays_inside(gui):
+    expr, box = accept_one(gui)
+    x, y, w, h = box.bbox
+    gui.click_image(x + w / 2, y + h / 2)
+    gui.drag_image((x, y + h / 2), (W + 50, y + h / 2))  # left edge dragged past the right edge, off the image
+    nx, ny, nw, nh = gui.store.box(box.id).bbox
+    assert nx == pytest.approx(x + w, abs=1.0) and nx + nw == pytest.approx(W)
+    assert (ny, nh) == pytest.approx((y, h))
+
+
+def test_delete_box_then_undo_restores_same_ids(gui):
+    gui.w.phrase_bar.threshold.setValue(0.5)
+    gui.type_phrase("the squares")
+    gui.key(Key.Key_Return, Mod.ControlModifier)
+    (expr, boxes), = gui.annotations()
+    target = boxes[0]
+    tx, ty, tw, th = target.bbox
+    gui.click_image(tx + tw / 2, ty + th / 2)
+    assert gui.w.canvas.selected_box_id is not None
+    chosen = gui.w.canvas.selected_box_id
+    gui.key(Key.Key_Delete, widget=gui.w.canvas)
+    assert chosen not in [b.id for b in gui.annotations()[0][1]]
+    assert len(gui.annotations()[0][1]) == len(boxes) - 1
+    undo(gui)
+    assert [b.id for b in gui.annotations()[0][1]] == [b.id for b in boxes]
+    redo(gui)
+    assert chosen not in [b.id for b in gui.annotations()[0][1]]
+
+
+def test_deleting_the_only_box_deletes_its_phrase_in_one_step(gui):
+    expr, box = accept_one(gui)
+    gui.click_image(box.bbox[0] + 3, box.bbox[1] + 3)
+    gui.key(Key.Key_Delete, widget=gui.w.canvas)
+    assert gui.annotations() == []
+    undo(gui)
+    expr2, box2 = gui.only_box()
+    assert (expr2.id, box2.id, expr2.created) == (expr.id, box.id, expr.created)
+
+
+def test_delete_phrase_selected_in_the_panel(gui):
+    for phrase in ("first thing", "second thing"):
+        gui.type_phrase(phrase)
+        gui.key(Key.Key_Return)
+    tree = gui.w.panel.tree
+    item = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+                if tree.topLevelItem(i).text(0) == "first thing")
+    rect = tree.visualItemRect(item)
+    gui.qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    gui.key(Key.Key_Delete, widget=gui.w.canvas)
+    assert [e.text for e, _ in gui.annotations()] == ["second thing"]
+    undo(gui)
+    assert [e.text for e, _ in gui.annotations()] == ["first thing", "second thing"]
+
+
+def test_edit_phrase_with_f2_and_double_click(gui):
+    expr, box = accept_one(gui)
+    gui.click_image(box.bbox[0] + 3, box.bbox[1] + 3)
+    gui.w.ask_text = lambda title, label, default: default.replace("white", "pale")
+    gui.key(Key.Key_F2, widget=gui.w.canvas)
+    assert gui.store.expression(expr.id).text == "the pale square"
+    undo(gui)
+    assert gui.store.expression(expr.id).text == "the white square"
+    redo(gui)
+    assert gui.store.expression(expr.id).text == "the pale square"
+    gui.w.ask_text = lambda title, label, default: "   "  # refused: empty
+    gui.qtbot.mouseDClick(gui.w.canvas.viewport(), Qt.MouseButton.LeftButton,
+                          pos=gui.view_point(box.bbox[0] + 3, box.bbox[1] + 3))
+    assert gui.store.expression(expr.id).text == "the pale square"
+    assert "empty" in gui.w.statusBar().currentMessage()
+    gui.w.ask_text = lambda title, label, default: "the square"
+    gui.qtbot.mouseDClick(gui.w.canvas.viewport(), Qt.MouseButton.LeftButton,
+                          pos=gui.view_point(box.bbox[0] + 3, box.bbox[1] + 3))
+    assert gui.store.expression(expr.id).text == "the square"
+
+
+def test_arrow_keys_nudge_and_merge_into_one_undo_step(gui):
+    expr, box = accept_one(gui)
+    gui.click_image(box.bbox[0] + 3, box.bbox[1] + 3)
+    for _ in range(3):
+        gui.key(Key.Key_Right, widget=gui.w.canvas)
+    gui.key(Key.Key_Down, Mod.ShiftModifier, widget=gui.w.canvas)
+    x, y, w, h = box.bbox
+    assert gui.store.box(box.id).bbox == pytest.approx((x + 3, y + 10, w, h))
+    undo(gui)
+    assert gui.store.box(box.id).bbox == pytest.approx(box.bbox)
+
+
+def test_history_view_lists_edits_and_jumps_back(gui):
+    for phrase in ("one", "two"):
+        gui.type_phrase(phrase)
+        gui.key(Key.Key_Return)
+    gui.key(Key.Key_H, Mod.ControlModifier, widget=gui.w.canvas)
+    assert gui.w.history_dock.isVisible()
+    stack = gui.w.doc.undo_stack
+    assert [stack.text(i) for i in range(stack.count())] == ["Accept “one” (0.90)", "Accept “two” (0.90)"]
+    stack.setIndex(0)  # what clicking the first row of the history does
+    assert gui.annotations() == []

@@ -1,0 +1,214 @@
+"""Click-and-type grounding, driven with the keyboard and mouse on the real widgets."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+
+from gui_helpers import IMAGE_SIZE, Driver, make_window
+from fakes import FakeGrounder
+from grounding_desktop.core import BoxSource, BoxState, iou_xywh
+
+Key = Qt.Key
+Mod = Qt.KeyboardModifier
+
+
+def test_typing_shows_dashed_proposals_best_highlighted(gui):
+    gui.type_phrase("the white square")
+    expected = gui.fake.expected(IMAGE_SIZE, "the white square")
+    items = gui.w.canvas.proposal_items()
+    assert [i.xywh() for i in items] == [p.bbox for p in expected]
+    assert [i.highlighted for i in items] == [True] + [False] * (len(items) - 1)
+    assert items[0].label.text.startswith("1  0.90")
+    assert gui.w.latency_label.text().startswith("Proposals:") and "ms" in gui.w.latency_label.text()
+    # The explanation reaches the panel as a tooltip.
+    root = gui.w.panel.tree.topLevelItem(0)
+    assert "fake: rank 1" in root.child(0).toolTip(0)
+
+
+def test_enter_accepts_best_and_undo_redo_restore_same_ids(gui):
+    gui.type_phrase("the white square")
+    best = gui.fake.expected(IMAGE_SIZE, "the white square")[0]
+    gui.key(Key.Key_Return)
+    expr, box = gui.only_box()
+    assert expr.text == "the white square"
+    assert box.bbox == pytest.approx(best.bbox)
+    assert (box.state, box.source, box.score, box.model_version) == (BoxState.ACCEPTED, BoxSource.MODEL, 0.9, "fake-1")
+    assert gui.w.phrase_bar.text() == ""  # ready for the next phrase
+    assert gui.store.image(gui.w.current.id).state.value == "proposed"
+    assert [b.box_id for b in gui.w.canvas.box_items()] == [box.id]
+
+    gui.key(Key.Key_Z, Mod.ControlModifier)
+    assert gui.annotations() == []
+    gui.key(Key.Key_Z, Mod.ControlModifier | Mod.ShiftModifier)
+    expr2, box2 = gui.only_box()
+    assert (expr2.id, box2.id, box2.bbox) == (expr.id, box.id, box.bbox)
+
+
+def test_tab_and_shift_tab_move_the_highlight_enter_accepts_it(gui):
+    gui.type_phrase("a thing")
+    props = gui.fake.expected(IMAGE_SIZE, "a thing")
+    gui.key(Key.Key_Tab)
+    gui.key(Key.Key_Tab)
+    assert gui.w.session.highlight == 2
+    gui.key(Key.Key_Backtab, Mod.ShiftModifier)
+    assert gui.w.session.highlight == 1
+    assert [i.highlighted for i in gui.w.canvas.proposal_items()][1]
+    gui.key(Key.Key_Return)
+    _, box = gui.only_box()
+    assert box.bbox == pytest.approx(props[1].bbox)
+    assert box.score == pytest.approx(props[1].score)
+
+
+def test_click_on_a_proposal_accepts_that_one(gui):
+    gui.type_phrase("a thing")
+    props = gui.fake.expected(IMAGE_SIZE, "a thing")
+    # A point inside proposal #3 only (not inside a smaller or highlighted one).
+    target = props[2]
+    x, y, w, h = target.bbox
+    others = props[:2] + props[3:]
+    point = next((px, py) for px in range(int(x) + 2, int(x + w) - 2, 3) for py in range(int(y) + 2, int(y + h) - 2, 3)
+                 if not any(o.bbox[0] <= px <= o.bbox[0] + o.bbox[2] and o.bbox[1] <= py <= o.bbox[1] + o.bbox[3]
+                            for o in others))
+    gui.click_image(*point)
+    _, box = gui.only_box()
+    assert box.bbox == pytest.approx(target.bbox)
+
+
+def test_hint_point_before_typing_is_sent_to_the_model(gui):
+    gui.click_image(250, 200)  # before typing
+    assert gui.w.session.hint == pytest.approx((250, 200), abs=1.5)
+    gui.type_phrase("a thing")
+    hint = gui.fake.calls[-1][2]
+    assert hint == pytest.approx((250, 200), abs=1.5)
+    best = gui.w.session.shown[0]
+    bx, by, bw, bh = best.bbox
+    assert bx <= hint[0] <= bx + bw and by <= hint[1] <= by + bh
+    assert gui.w.canvas._hint_items, "the hint point is drawn"
+
+
+def test_ctrl_click_while_typing_sets_hint_and_refreshes(gui):
+    gui.type_phrase("a thing")
+    n_calls = len(gui.fake.calls)
+    gui.click_image(20, 200, Mod.ControlModifier)
+    gui.wait(lambda: len(gui.fake.calls) > n_calls and gui.w.session.up_to_date)
+    assert gui.fake.calls[-1][2] == pytest.approx((20, 200), abs=1.5)
+    assert gui.w.phrase_bar.edit.hasFocus(), "clicking a hint must not take the cursor out of the phrase bar"
+
+
+def test_ctrl_enter_accepts_every_proposal_above_threshold(gui):
+    gui.w.phrase_bar.threshold.setValue(0.5)
+    gui.type_phrase("the squares")
+    assert gui.w.session.plural
+    gui.key(Key.Key_Return, Mod.ControlModifier)
+    (expr, boxes), = gui.annotations()
+    assert expr.text == "the squares"
+    assert sorted(b.score for b in boxes) == [0.6, 0.75, 0.9]
+    gui.key(Key.Key_Z, Mod.ControlModifier)
+    assert gui.annotations() == []
+
+
+def test_plural_enter_keeps_phrase_and_remaining_proposals(gui):
+    gui.type_phrase("the squares")
+    n = len(gui.w.session.shown)
+    gui.key(Key.Key_Return)
+    gui.key(Key.Key_Return)
+    (expr, boxes), = gui.annotations()
+    assert len(boxes) == 2 and expr.text == "the squares"
+    assert len(gui.w.canvas.proposal_items()) == n - 2
+
+
+def test_enter_before_the_answer_accepts_when_it_arrives(open_window, photos):
+    gui = open_window(photos, FakeGrounder(delay=0.3))
+    gui.type_phrase("quick", wait=False)
+    gui.key(Key.Key_Return)
+    gui.wait(lambda: len(gui.annotations()) == 1)
+    expr, box = gui.only_box()
+    assert expr.text == "quick"
+    assert box.bbox == pytest.approx(gui.fake.expected(IMAGE_SIZE, "quick")[0].bbox)
+
+
+def test_stale_answers_are_dropped(open_window, photos):
+    gui = open_window(photos, FakeGrounder(delay=0.15))
+    edit = gui.w.phrase_bar.edit
+    edit.setFocus()
+    for text in ("c", "ca", "cat", "cats on", "cat on the left"):
+        edit.selectAll()
+        gui.qtbot.keyClicks(edit, text)
+        gui.qtbot.wait(170)  # longer than the debounce, shorter than the model: answers overlap
+    gui.wait(lambda: gui.w.session.up_to_date)
+    assert gui.w.session.answered_phrase == "cat on the left"
+    shown = [i.xywh() for i in gui.w.canvas.proposal_items()]
+    assert shown == [p.bbox for p in gui.fake.expected(IMAGE_SIZE, "cat on the left")]
+    gui.qtbot.wait(400)  # late answers to earlier phrases must not replace it
+    assert [i.xywh() for i in gui.w.canvas.proposal_items()] == shown
+
+
+def test_esc_clears_phrase_proposals_and_hint(gui):
+    gui.click_image(100, 100)
+    gui.type_phrase("a thing")
+    gui.key(Key.Key_Escape)
+    assert gui.w.phrase_bar.text() == ""
+    assert gui.w.canvas.proposal_items() == []
+    assert gui.w.session.hint is None and not gui.w.canvas._hint_items
+    gui.key(Key.Key_Escape)  # empty phrase bar: Esc goes back to the image
+    assert gui.w.canvas.hasFocus()
+
+
+def test_reject_stores_a_negative_and_hides_the_proposal(gui):
+    gui.type_phrase("a thing")
+    props = gui.fake.expected(IMAGE_SIZE, "a thing")
+    gui.key(Key.Key_R, Mod.ControlModifier)
+    (expr, boxes), = gui.annotations()
+    assert [(b.state, b.bbox) for b in boxes] == [(BoxState.REJECTED, pytest.approx(props[0].bbox))]
+    shown = [i.xywh() for i in gui.w.canvas.proposal_items()]
+    assert props[0].bbox not in shown and len(shown) == len(props) - 1
+    assert gui.w.canvas.box_items() == []  # rejected boxes are not drawn
+    gui.key(Key.Key_Z, Mod.ControlModifier)
+    assert gui.annotations() == []
+    assert len(gui.w.canvas.proposal_items()) == len(props)  # the proposal is back
+
+
+def test_unusable_phrase_is_refused_politely(gui):
+    gui.type_phrase("?!", wait=False)
+    gui.wait(lambda: "no letters or digits" in gui.w.phrase_bar.info.text())
+    assert gui.w.canvas.proposal_items() == []
+    assert not gui.w.actions_by_name["accept"].isEnabled()
+
+
+def test_no_target_phrase(gui):
+    gui.type_phrase("a unicorn")
+    gui.key(Key.Key_Return, Mod.ShiftModifier)
+    (expr, boxes), = gui.annotations()
+    assert expr.text == "a unicorn" and boxes == []
+    assert gui.w.panel.tree.topLevelItem(0).text(1) == "no target"
+
+
+def test_typing_letters_in_phrase_bar_does_not_trigger_single_key_shortcuts(gui):
+    first = gui.w.current.id
+    gui.type_phrase("dwa d")  # D, W and A are shortcuts elsewhere; Space too
+    assert gui.w.current.id == first
+    assert not gui.w.actions_by_name["draw_mode"].isChecked()
+    assert gui.w.phrase_bar.text() == "dwa d"
+
+
+def test_window_is_usable_while_the_model_loads(qtbot, photos):
+    from grounding_desktop.project import open_project
+
+    store, _ = open_project(photos)
+    w = make_window(qtbot, store, lambda device: FakeGrounder(load_delay=1.5), rescan=False)
+    d = Driver(qtbot, w, None)
+    d.wait(lambda: w.last_painted_id is not None)
+    d.wait(lambda: w.host.state == "loading")
+    assert "loading" in w.model_label.text()
+    d.type_phrase("a thing", wait=False)
+    d.wait(lambda: "loading" in w.phrase_bar.info.text().lower())
+    # Navigation works meanwhile.
+    d.key(Key.Key_PageDown, widget=w.canvas)
+    assert w.image_list.count.text().startswith("2 /")
+    # Once loaded, the phrase typed meanwhile gets its proposals without retyping.
+    d.wait(lambda: w.session.up_to_date, timeout=10000)
+    assert len(w.canvas.proposal_items()) == 5
+    assert "fake-1" in w.model_label.text()
+    w.close()

@@ -1,0 +1,136 @@
+"""Moving through the images, reviewing, filtering, the view gestures, and undo across images."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from grounding_desktop.core import ImageState
+
+Key = Qt.Key
+Mod = Qt.KeyboardModifier
+
+
+def names(gui):
+    return gui.w.current.path
+
+
+def test_next_previous_with_d_a_and_page_keys(gui):
+    c = gui.w.canvas
+    assert names(gui) == "a1.png" and gui.w.image_list.count.text() == "1 / 3"
+    gui.key(Key.Key_D, widget=c)
+    assert names(gui) == "a2.png" and gui.w.image_list.count.text() == "2 / 3"
+    gui.key(Key.Key_PageDown, widget=c)
+    assert names(gui) == "a10.png"  # natural order: a2 before a10
+    gui.key(Key.Key_PageDown, widget=c)
+    assert names(gui) == "a10.png"  # stays on the last one
+    gui.key(Key.Key_A, widget=c)
+    assert names(gui) == "a2.png"
+    gui.key(Key.Key_PageUp, widget=c)
+    assert names(gui) == "a1.png"
+    gui.key(Key.Key_End, widget=c)
+    assert names(gui) == "a10.png"
+    gui.key(Key.Key_Home, widget=c)
+    assert names(gui) == "a1.png"
+    gui.wait(lambda: gui.w.last_painted_id == gui.w.current.id)
+
+
+def test_page_down_works_from_the_phrase_bar_and_keeps_the_phrase(gui):
+    gui.type_phrase("a thing")
+    gui.key(Key.Key_PageDown)
+    assert names(gui) == "a2.png"
+    gui.wait(lambda: gui.w.session.up_to_date and gui.w.session.answered_image == gui.w.current.id)
+    assert len(gui.w.canvas.proposal_items()) == 5
+
+
+def test_space_marks_reviewed_and_goes_to_next_unreviewed(gui):
+    c = gui.w.canvas
+    c.setFocus()
+    gui.key(Key.Key_D, widget=c)  # a2
+    gui.key(Key.Key_Space, widget=c)  # a2 reviewed -> a10
+    assert names(gui) == "a10.png"
+    gui.key(Key.Key_Space, widget=c)  # a10 reviewed -> wraps to a1 (a2 is reviewed)
+    assert names(gui) == "a1.png"
+    states = {r.path: r.state for r in gui.store.images()}
+    assert states == {"a1.png": ImageState.NEW, "a2.png": ImageState.REVIEWED, "a10.png": ImageState.REVIEWED}
+    assert gui.w.image_list.model.record(gui.store.image_by_path("a2.png").id).state == ImageState.REVIEWED
+    # Undo brings back the state and shows the image it touched.
+    gui.key(Key.Key_Z, Mod.ControlModifier, widget=c)
+    assert names(gui) == "a10.png"
+    assert gui.store.image_by_path("a10.png").state == ImageState.NEW
+
+
+def test_space_drag_pans_instead_of_reviewing(gui):
+    c = gui.w.canvas
+    c.setFocus()
+    gui.key(Key.Key_Equal, Mod.ControlModifier, widget=c)  # zoom in so there is room to pan
+    before = c.mapToScene(c.viewport().rect().center())
+    QTest.keyPress(c, Key.Key_Space)
+    gui.drag_image((160, 120), (120, 100))
+    QTest.keyRelease(c, Key.Key_Space)
+    after = c.mapToScene(c.viewport().rect().center())
+    assert (after - before).manhattanLength() > 5
+    assert names(gui) == "a1.png"
+    assert gui.store.image_by_path("a1.png").state == ImageState.NEW
+
+
+def test_middle_button_pans(gui):
+    c = gui.w.canvas
+    c.zoom_by(3.0)
+    before = c.mapToScene(c.viewport().rect().center())
+    gui.drag_image((160, 120), (100, 90), button=Qt.MouseButton.MiddleButton)
+    after = c.mapToScene(c.viewport().rect().center())
+    assert after.x() > before.x() + 10 and after.y() > before.y() + 5
+
+
+def test_wheel_zooms_around_the_cursor(gui):
+    c = gui.w.canvas
+    anchor = QPointF(80, 60)  # image pixels
+    pos = c.mapFromScene(anchor)
+    z0 = c.zoom
+    ev = QWheelEvent(QPointF(pos), QPointF(c.viewport().mapToGlobal(pos)), QPoint(0, 0), QPoint(0, 240),
+                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(c.viewport(), ev)
+    assert c.zoom > z0 * 1.3
+    under = c.mapToScene(pos)
+    assert abs(under.x() - anchor.x()) < 3 / c.zoom + 1 and abs(under.y() - anchor.y()) < 3 / c.zoom + 1
+    gui.key(Key.Key_F, widget=c)  # fit again
+    assert c.zoom == pytest.approx(z0)
+
+
+def test_filter_by_state_and_count(gui):
+    gui.type_phrase("x")
+    gui.key(Key.Key_Return)  # a1 becomes "proposed"
+    panel = gui.w.image_list
+    panel.set_filter("proposed")
+    assert [gui.store.image(i).path for i in panel.visible_ids()] == ["a1.png"]
+    assert panel.count.text() == "1 / 1  (of 3)"
+    panel.set_filter("new")
+    assert [gui.store.image(i).path for i in panel.visible_ids()] == ["a2.png", "a10.png"]
+    assert panel.count.text().startswith("– / 2")
+    gui.key(Key.Key_D, widget=gui.w.canvas)  # next walks the filtered list
+    assert names(gui) == "a2.png"
+    panel.set_filter(None)
+    assert panel.count.text() == "2 / 3"
+
+
+def test_clicking_the_list_shows_that_image(gui):
+    view = gui.w.image_list.view
+    idx = gui.w.image_list.proxy.index(2, 0)
+    gui.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(idx).center())
+    assert names(gui) == "a10.png"
+    gui.wait(lambda: gui.w.last_painted_id == gui.w.current.id)
+    assert gui.w.canvas.has_image
+
+
+def test_undo_of_an_edit_on_another_image_goes_back_to_it(gui):
+    gui.type_phrase("x")
+    gui.key(Key.Key_Return)
+    first = gui.w.current.id
+    gui.key(Key.Key_PageDown)
+    assert gui.w.current.id != first
+    gui.key(Key.Key_Z, Mod.ControlModifier)
+    assert gui.w.current.id == first
+    assert gui.annotations(first) == []
