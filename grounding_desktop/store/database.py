@@ -139,6 +139,15 @@ class ProjectStore:
                 pass
         self._local = threading.local()
 
+    def release_thread(self) -> None:
+        """Close the calling thread's connection (a worker thread calls this before it ends)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            with self._conns_lock:
+                self._all_conns = [c for c in self._all_conns if c is not conn]
+            conn.close()
+            self._local.conn = None
+
     def __enter__(self) -> "ProjectStore":
         return self
 

@@ -1,0 +1,100 @@
+"""File → Export… / Import… dialogs, driven by clicks: real exporters, real pycocotools."""
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+
+from grounding_desktop.core import Box, BoxSource, BoxState
+from grounding_desktop.project import open_project
+from grounding_desktop.ui import transfer_dialogs
+from grounding_desktop.ui.transfer_dialogs import ExportDialog, ImportDialog
+
+
+@pytest.fixture
+def labelled(photos):
+    store, _ = open_project(photos)
+    img = store.image_by_path("a1.png")
+    store.add_expression(img.id, "the white box", [Box(0, 0, (40, 40, 81, 101), BoxState.ACCEPTED, BoxSource.MODEL, 0.9)])
+    store.add_expression(img.id, "a unicorn")  # no-target
+    yield store
+    store.close()
+
+
+def _run(qtbot, dialog):
+    qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.job is not None and dialog.job.isFinished() and dialog.run_button.isEnabled(),
+                    timeout=20000)
+
+
+def test_export_then_import_round_trip(qtbot, labelled, tmp_path, photos):
+    from pycocotools.coco import COCO
+
+    dialog = ExportDialog(labelled)
+    qtbot.addWidget(dialog)
+    out = tmp_path / "out" / "g.json"
+    out.parent.mkdir()
+    dialog.out.setText(str(out))
+    _run(qtbot, dialog)
+    text = dialog.summary.toPlainText()
+    assert f"wrote {out}" in text and "expressions 2 (no-target 1)" in text
+    coco = COCO(str(out))
+    assert sorted(i["caption"] for i in coco.dataset["images"]) == ["a unicorn", "the white box"]
+    assert dialog.progress.value() == dialog.progress.maximum()
+
+    # import into a fresh project of the same photos (a separate database)
+    other, _ = open_project(photos, db=tmp_path / "other.sqlite")
+    imp = ImportDialog(other)
+    qtbot.addWidget(imp)
+    changed = []
+    imp.finished_with_changes.connect(lambda: changed.append(True))
+    imp.file.setText(str(out))
+    imp.as_proposals.setChecked(True)
+    _run(qtbot, imp)
+    assert changed and "imported" in imp.summary.toPlainText()
+    (expr, boxes), (empty, none) = other.annotations(other.image_by_path("a1.png").id)
+    assert expr.text == "the white box" and boxes[0].bbox == (40.0, 40.0, 81.0, 101.0)
+    assert boxes[0].state == BoxState.PROPOSED and empty.text == "a unicorn" and none == []
+    other.close()
+
+
+def test_bad_options_and_bad_file_are_reported_and_change_nothing(qtbot, labelled, tmp_path):
+    dialog = ExportDialog(labelled)
+    qtbot.addWidget(dialog)
+    dialog.splits.setText("80,abc")
+    qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    assert "--splits" in dialog.summary.toPlainText() and dialog.job is None
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"images": [')
+    imp = ImportDialog(labelled)
+    qtbot.addWidget(imp)
+    imp.file.setText(str(bad))
+    before = labelled.counts()
+    _run(qtbot, imp)
+    assert "malformed JSON" in imp.summary.toPlainText() and str(bad) in imp.summary.toPlainText()
+    assert labelled.counts() == before
+
+
+def test_cancel_leaves_the_earlier_file(qtbot, labelled, tmp_path, monkeypatch):
+    out = tmp_path / "g.json"
+    out.write_text("earlier export")
+    real = transfer_dialogs.export_project
+
+    def slow_export(store, fmt, path, options, progress, cancelled):
+        def slow_progress(done, total):  # gives the Cancel click time to land mid-export
+            progress(done, total)
+            time.sleep(0.05)
+        return real(store, fmt, path, options, slow_progress, cancelled)
+
+    monkeypatch.setattr(transfer_dialogs, "export_project", slow_export)
+    dialog = ExportDialog(labelled)
+    qtbot.addWidget(dialog)
+    dialog.out.setText(str(out))
+    dialog.show()
+    qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    assert dialog.cancel_button.isEnabled() and not dialog.close_button.isEnabled()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # Esc cancels a running job instead of closing
+    qtbot.waitUntil(lambda: dialog.job.isFinished() and dialog.run_button.isEnabled(), timeout=20000)
+    assert "Cancelled" in dialog.summary.toPlainText()
+    assert out.read_text() == "earlier export"
+    assert dialog.isVisible()  # Esc cancelled the job, it did not close the dialog
