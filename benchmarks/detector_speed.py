@@ -65,11 +65,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="torch.set_num_threads for the torch side (default: torch's own)")
     args = parser.parse_args(argv)
 
-    import cv2
-    import torch
+    import os
 
+    # The package first: it picks torch's OpenMP wait policy before torch is imported.
     from grounding_desktop.grounding.detector import SSDDetector
     from grounding_desktop.grounding.ssd_weights import find_graph_files
+
+    import cv2
+    import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -96,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     t, o = statistics.median(torch_ms), statistics.median(opencv_ms)
     print(f"image 640x480, {args.runs} runs each (alternating), device {detector.device}, "
           f"torch {torch.__version__} threads {torch.get_num_threads()}, "
-          f"OpenCV {cv2.__version__} threads {cv2.getNumThreads()}")
+          f"OpenCV {cv2.__version__} threads {cv2.getNumThreads()}, "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
+          f"load average {os.getloadavg()[0]:.2f}")
     print(f"detector load (weights cached or converted): {load_ms:.0f} ms")
     print(f"torch SSDDetector.detect  median {t:7.1f} ms  (min {min(torch_ms):.1f})")
     print(f"OpenCV DNN                median {o:7.1f} ms  (min {min(opencv_ms):.1f})")
