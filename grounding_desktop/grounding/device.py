@@ -114,5 +114,7 @@ def warn_fallback(reason: str) -> None:
             return
         _warned.add(reason)
     message = f"{reason}; the grounding model runs on the CPU instead"
-    log.warning(message)
+    # One user-facing channel (warnings: the CLI prints it as one line, the GUI can catch it);
+    # the log keeps a record for applications that configure logging.
+    log.info(message)
     warnings.warn(message, DeviceFallbackWarning, stacklevel=3)

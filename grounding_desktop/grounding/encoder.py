@@ -109,6 +109,11 @@ class PhraseEncoder:
             self._model.eval()
         return self._model
 
+    def preload(self) -> None:
+        """Load the model now instead of at the first unseen text."""
+        with self._lock:
+            self._load()
+
     def move_to(self, device: str) -> None:
         """Switch devices (used when CUDA fails and everything falls back to the CPU)."""
         with self._lock:

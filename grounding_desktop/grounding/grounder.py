@@ -95,6 +95,31 @@ def load_rgb(path: Union[str, os.PathLike], max_side: Optional[int] = INFERENCE_
     return out, (w, h)
 
 
+def build_scene(rgb: np.ndarray, det) -> tuple[Scene, Optional[np.ndarray]]:
+    """Detections of ``rgb`` -> the scorer's ``Scene`` (and the kept rows' region features).
+
+    One region per distinct box: the detector repeats a box once per class it passes, with the
+    same per-class score vector, so duplicates add nothing but work.
+    """
+    boxes = np.asarray(det.boxes, np.float64).reshape(-1, 4)
+    if len(boxes):
+        _, first = np.unique(np.round(boxes, 2), axis=0, return_index=True)
+        first = np.sort(first)  # keep the detector's best-first order
+    else:
+        first = np.zeros(0, np.int64)
+    stats = RegionStats.from_rgb(rgb)
+    boxes = boxes[first]
+    labels = np.asarray(det.labels, np.int64)[first]
+    scores = np.asarray(det.scores, np.float64)[first]
+    colours, lightness = stats.describe(boxes, nested_objects(boxes, labels, scores))
+    class_scores = np.asarray(det.class_scores, np.float64).reshape(len(det.boxes), -1)[first]
+    scene = Scene(boxes=boxes, class_scores=class_scores, labels=labels, scores=scores,
+                  colour_frac=colours, lightness=lightness,
+                  width=float(rgb.shape[1]), height=float(rgb.shape[0]))
+    feats = np.asarray(det.region_features)[first] if len(first) else None
+    return scene, feats
+
+
 def _file_stamp(path: Union[str, os.PathLike]) -> Optional[tuple[float, int]]:
     try:
         st = os.stat(path)
@@ -150,10 +175,17 @@ class Grounder:
 
         return f"{self._detector.version}+{MODEL_NAME}+{SCORER_VERSION}"
 
-    def load(self) -> "Grounder":
-        """Load everything now (the GUI calls this from a worker thread at start-up)."""
+    def load(self, encoder: bool = True) -> "Grounder":
+        """Load everything now (the GUI calls this from a worker thread at start-up).
+
+        With ``encoder`` the sentence-transformers model loads too; otherwise it waits for the
+        first phrase whose noun is not among the cached class words.
+        """
         self.load_detector()
         self.load_scorer()
+        if encoder:
+            with self._model_lock:
+                self._encoder.preload()
         return self
 
     def load_detector(self):
@@ -274,24 +306,8 @@ class Grounder:
                 return self._detector.detect(rgb, self.score_threshold, MAX_DETECTIONS)
 
     @staticmethod
-    def _scene(rgb: np.ndarray, det) -> tuple[Scene, np.ndarray]:
-        """One region per distinct box: the detector repeats a box once per class it passes."""
-        boxes = np.asarray(det.boxes, np.float64).reshape(-1, 4)
-        if len(boxes):
-            _, first = np.unique(np.round(boxes, 2), axis=0, return_index=True)
-            first = np.sort(first)  # keep the detector's best-first order
-        else:
-            first = np.zeros(0, np.int64)
-        stats = RegionStats.from_rgb(rgb)
-        boxes = boxes[first]
-        labels = np.asarray(det.labels)[first]
-        scores = np.asarray(det.scores, np.float64)[first]
-        colours, lightness = stats.describe(boxes, nested_objects(boxes, labels, scores))
-        scene = Scene(boxes=boxes, class_scores=np.asarray(det.class_scores, np.float64)[first],
-                      labels=labels, scores=scores, colour_frac=colours, lightness=lightness,
-                      width=float(rgb.shape[1]), height=float(rgb.shape[0]))
-        feats = np.asarray(det.region_features)[first] if len(first) else None
-        return scene, feats
+    def _scene(rgb: np.ndarray, det) -> tuple[Scene, Optional[np.ndarray]]:
+        return build_scene(rgb, det)
 
     def prepared(self, key: str) -> Optional[PreparedImage]:
         with self._cache_lock:

@@ -32,7 +32,7 @@ class ScorerWeights:
 
     # --- subject module: noun -> classes ---
     class_temperature: float = 0.07   # class weight = exp(-(best sim - sim) / T)
-    min_class_similarity: float = 0.35  # below this the noun names no COCO class: objectness only
+    min_class_similarity: float = 0.45  # below this the noun names no COCO class: objectness only
 
     # --- which regions count as "the other instances" for comparisons (left of, bigger) ---
     peer_ratio: float = 0.05    # regions with >= this share of the best subject evidence

@@ -179,7 +179,9 @@ def relation_geometry(relation: str, s: np.ndarray, o: np.ndarray, width: float,
     gx = np.clip(np.maximum(ox0 - sx1, sx0 - ox1), 0, None)
     gy = np.clip(np.maximum(oy0 - sy1, sy0 - oy1), 0, None)
     scale = np.sqrt((sw * sh + ow * oh) / 2)
-    near = np.exp(-np.hypot(gx, gy) / (0.5 * scale))
+    # "Next to" is a small gap, not a big overlap: a rider half inside the horse's box is on it.
+    overlap = inter / np.minimum(sw * sh, ow * oh)
+    near = np.exp(-np.hypot(gx, gy) / scale) * (1.0 - 0.5 * overlap)
 
     if relation == "on":
         # Subject sits on the object: over it horizontally, its centre in the object's upper
@@ -209,9 +211,9 @@ def relation_geometry(relation: str, s: np.ndarray, o: np.ndarray, width: float,
     if relation == "holding":
         # The held or worn thing overlaps the holder, or is right next to it.
         covered = np.clip(inter / (ow * oh) / 0.3, 0, 1)
-        return np.maximum(covered, 0.7 * near)
+        return np.maximum(covered, 0.7 * np.exp(-np.hypot(gx, gy) / scale))
     # "near" and every verb we do not model specifically.
-    return near * np.where(inter / np.minimum(sw * sh, ow * oh) > 0.9, 0.5, 1.0)
+    return near
 
 
 # ----------------------------------------------------------------------------- the scorer

@@ -7,9 +7,11 @@ finds its class through embedding similarity.
 """
 from __future__ import annotations
 
-# COCO class name -> words people use for it. The class name itself is always included.
+# COCO class name -> words people use for it. The class name itself is always included. Words
+# not listed still find their class through the phrase encoder ("puppy" -> dog, "guy" -> person);
+# the lists give the encoder several anchors per class and make common words exact.
 CLASS_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "person": ("person", "man", "woman", "people", "guy", "lady", "boy", "girl", "child", "kid",
+    "person": ("person", "man", "woman", "people", "lady", "boy", "girl", "child", "kid",
                "baby", "human", "player", "rider", "skier", "surfer", "skateboarder", "pedestrian",
                "someone", "gentleman", "adult", "teenager", "toddler", "batter", "catcher",
                "umpire", "jockey", "cowboy", "biker", "cyclist", "worker", "chef", "spectator"),
@@ -28,7 +30,7 @@ CLASS_SYNONYMS: dict[str, tuple[str, ...]] = {
     "bench": ("bench",),
     "bird": ("bird", "duck", "pigeon", "seagull", "gull", "goose", "parrot"),
     "cat": ("cat", "kitten", "kitty"),
-    "dog": ("dog", "puppy", "pup", "doggy"),
+    "dog": ("dog", "pup", "doggy"),
     "horse": ("horse", "pony", "foal", "stallion", "mare"),
     "sheep": ("sheep", "lamb", "ram"),
     "cow": ("cow", "cattle", "bull", "calf", "ox"),

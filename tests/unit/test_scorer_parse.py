@@ -1,0 +1,97 @@
+"""The phrase parser: which words go to which scorer module."""
+import pytest
+
+from grounding_desktop.grounding.phrase_parse import parse_phrase, singular
+
+
+def test_subject_with_colour_and_location():
+    p = parse_phrase("the pink bowl on the top right")
+    assert p.subject.noun == "bowl" and p.subject.colours == ("pink",)
+    assert [l.word for l in p.subject.locations] == ["top", "right"]
+    assert p.relation is None and not p.plural
+
+
+def test_relation_with_object_attributes():
+    p = parse_phrase("the rider on the dark horse")
+    assert p.subject.noun == "rider"
+    assert p.relation == "on" and p.relation_words == "on"
+    assert p.obj.noun == "horse" and p.obj.brightness == ("dark",)
+
+
+@pytest.mark.parametrize("phrase,relation,obj", [
+    ("the woman holding the umbrella", "holding", "umbrella"),
+    ("the person riding the white horse", "on", "horse"),
+    ("the dog next to the car", "near", "car"),
+    ("the man to the left of the car", "left_of", "car"),
+    ("the cat in front of the tv", "front_of", "tv"),
+    ("the flowers in the vase", "in", "vase"),
+    ("the boy under the umbrella", "below", "umbrella"),
+    ("the person on the right elephant", "on", "elephant"),
+    ("the dog chasing the ball", "near", "ball"),
+])
+def test_relations(phrase, relation, obj):
+    p = parse_phrase(phrase)
+    assert p.relation == relation and p.obj is not None and p.obj.noun == obj
+
+
+def test_location_phrases_are_not_relations():
+    for phrase in ("the dog on the left", "the orange in the top right corner",
+                   "the giraffe lying in the bottom left", "the man in the middle"):
+        p = parse_phrase(phrase)
+        assert p.relation is None, phrase
+        assert p.subject.locations, phrase
+
+
+def test_object_location_stays_with_the_object():
+    p = parse_phrase("the person on the right elephant")
+    assert not p.subject.locations
+    assert [l.word for l in p.obj.locations] == ["right"]
+
+
+def test_colour_after_in_is_an_attribute():
+    p = parse_phrase("the man in red")
+    assert p.relation is None and p.subject.colours == ("red",) and p.subject.noun == "man"
+
+
+def test_orange_the_fruit_and_orange_the_colour():
+    assert parse_phrase("the orange on the left").subject.noun == "orange"
+    assert parse_phrase("the orange").subject.colours == ()
+    cup = parse_phrase("the orange cup").subject
+    assert cup.noun == "cup" and cup.colours == ("orange",)
+
+
+@pytest.mark.parametrize("phrase,n,axis,direction", [
+    ("second from left", 2, "x", -1), ("the third person from the right", 3, "x", 1),
+    ("the first car", 1, "x", -1), ("the last dog", -1, "x", -1),
+    ("the second cup from the top", 2, "y", -1),
+])
+def test_ordinals(phrase, n, axis, direction):
+    o = parse_phrase(phrase).subject.ordinal
+    assert (o.n, o.axis, o.direction) == (n, axis, direction)
+    assert not parse_phrase(phrase).subject.locations  # the axis word belongs to the ordinal
+
+
+@pytest.mark.parametrize("phrase,plural", [
+    ("the horses", True), ("all people", True), ("both dogs", True), ("the people", True),
+    ("two cats on the bed", True), ("the horse", False), ("the glass", False),
+    ("the bus", False), ("the sheep", False), ("the person", False), ("every car", True),
+])
+def test_plural(phrase, plural):
+    assert parse_phrase(phrase).plural is plural
+
+
+def test_size_pose_and_brightness_words():
+    s = parse_phrase("the bigger dark elephant lying down").subject
+    assert s.noun == "elephant" and s.brightness == ("dark",)
+    assert [w for _, _, w in s.sizes] == ["bigger"] and s.poses == ((1, "lying"),)
+
+
+def test_generic_and_pronoun_objects():
+    assert parse_phrase("the left one").subject.generic
+    p = parse_phrase("the cat next to it")
+    assert p.relation is None  # nothing to anchor "next to" on
+
+
+def test_singular():
+    assert [singular(w) for w in ("horses", "puppies", "boxes", "glass", "bus", "people", "men")] == \
+        ["horse", "puppy", "box", "glass", "bus", "person", "man"]
