@@ -4,7 +4,8 @@ Both sides are timed end to end on one 640x480 RGB image: OpenCV is ``blobFromIm
 ``forward`` + turning ``detection_out`` into pixel boxes; torch is ``SSDDetector.detect`` (resize,
 network, decoding, NMS, region features). Runs alternate between the two so that load from
 other processes hits both alike. Prints the median of each and the ratio (target on a 2-core
-CPU: torch no slower than 1.3x OpenCV).
+CPU: torch no slower than 1.3x OpenCV), with the load average and torch's OpenMP wait policy
+(``grounding`` defaults it to PASSIVE; run with ``OMP_WAIT_POLICY=ACTIVE`` to compare).
 
     .venv/bin/python benchmarks/detector_speed.py [--runs 30] [--device cpu] [--threads N]
 """

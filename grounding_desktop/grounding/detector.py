@@ -65,13 +65,18 @@ ImageLike = Union["Image.Image", np.ndarray]
 
 @dataclass
 class Detections:
-    """Detections of one image, best first; all arrays are numpy on the CPU."""
+    """Detections of one image, best first; all arrays are numpy on the CPU.
+
+    ``region_features`` pool each box (3x3 RoIAlign bins, averaged) on the backbone's
+    stride-16 map, the 576-channel expansion output of MobileNetV2 block 13 that also feeds
+    the first box predictor.
+    """
 
     boxes: np.ndarray            # (N, 4) float32 xyxy, pixels of the image passed to detect()
     scores: np.ndarray           # (N,) float32
     labels: np.ndarray           # (N,) int64 COCO ids
     class_scores: np.ndarray     # (N, 91) float32 sigmoid scores of the anchor, index = COCO id
-    region_features: np.ndarray  # (N, C) float32, L2-normalised RoIAlign features
+    region_features: np.ndarray  # (N, 576) float32, L2-normalised RoIAlign features (see below)
     image_size: tuple[int, int]  # (width, height)
 
     def __len__(self) -> int:
