@@ -109,6 +109,45 @@ class PhraseEncoder:
             self._model.eval()
         return self._model
 
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        model = self._load()
+        fast = self._fast_path(model) if len(texts) <= 4 else None
+        with torch.inference_mode():
+            if fast is not None:
+                # A keystroke's one or two words: call the model's own tokenizer and BERT
+                # directly (mean pooling + L2 norm, exactly what its Pooling/Normalize modules
+                # do); sentence-transformers' batching machinery costs ~1-2 ms per call here.
+                tokenizer, bert = fast
+                batch = tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
+                                  max_length=128).to(bert.device)
+                hidden = bert(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                return torch.nn.functional.normalize(pooled, dim=1).float().cpu().numpy()
+            return model.encode(texts, batch_size=64, convert_to_numpy=True,
+                                normalize_embeddings=True, show_progress_bar=False)
+
+    def _fast_path(self, model):
+        """(tokenizer, transformer) when the pipeline is Transformer -> mean Pooling -> Normalize,
+        the layout of all-MiniLM-L6-v2; None for anything else (then ``encode`` is used)."""
+        if getattr(self, "_fast", False) is not False:
+            return self._fast
+        self._fast = None
+        try:
+            modules = list(model)
+            names = [type(m).__name__ for m in modules]
+            pooling = modules[1]
+            mean = getattr(pooling, "pooling_mode_mean_tokens", None)
+            if mean is None:
+                mean = getattr(pooling, "get_config_dict", lambda: {})().get("pooling_mode") == "mean"
+            if names == ["Transformer", "Pooling", "Normalize"] and mean:
+                self._fast = (model.tokenizer, modules[0].auto_model)
+        except Exception:  # pragma: no cover - a different sentence-transformers layout
+            self._fast = None
+        return self._fast
+
     def preload(self) -> None:
         """Load the model now instead of at the first unseen text."""
         with self._lock:
@@ -146,12 +185,7 @@ class PhraseEncoder:
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
             if missing:
-                import torch
-
-                model = self._load()
-                with torch.inference_mode():
-                    embs = model.encode(missing, batch_size=64, convert_to_numpy=True,
-                                        normalize_embeddings=True, show_progress_bar=False)
+                embs = self._embed(missing)
                 for t, e in zip(missing, embs):
                     self._put(t, e.astype(np.float32))
             out = np.stack([self._cache[t] for t in texts]) if texts else \

@@ -1,0 +1,167 @@
+"""Grounding latency: cold (prepare + propose), warm (propose on a prepared image), and the
+torch detector against OpenCV DNN on the same graph, all in one run on one 640x480 photo.
+
+    .venv/bin/python benchmarks/grounding_latency.py [--runs 30] [--device cpu]
+
+Prints medians (ms) of:
+  cold            forget the cache, then prepare(path) + propose: file decode, detector, colour
+                  statistics, phrase scoring: what a newly opened image costs
+  warm, new words propose on the prepared image with a phrase whose noun was never seen
+                  (runs the phrase encoder)
+  warm, new phrase  a phrase not typed before, made of words the scorer knows
+                  (typing "the dog on the left" letter by letter is mostly this)
+  warm, repeated  the same phrase again
+  detector        detect() alone, torch port vs OpenCV DNN on the same graph and pixels,
+                  alternating so that load from other processes hits both alike; and their ratio
+and the peak resident memory of one ``grounding-desktop ground`` process (getrusage of a child).
+Targets (issue 3, 2-core CPU): warm < 15 ms, cold < 150 ms, ground < 1.5 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+# Out-of-vocabulary nouns (not in vocabulary.CLASS_SYNONYMS): each forces an encoder call.
+NEW_NOUNS = ["puppy", "guy", "pooch", "dude", "gal", "fella", "lad", "hound", "beverage",
+             "mutt", "youngster", "fellow", "kiddo", "tabby", "feline", "canine", "gadget",
+             "sedan car", "espresso", "saucer", "teacup", "latte", "biscuit", "tumbler",
+             "goblet", "pastry", "cookie", "napkin", "platter", "tray", "kettle", "jug"]
+# Phrases made of words the scorer knows, all different: adjective x noun x place.
+KNOWN_PHRASES = [f"the {a}{n}{p}" for p in ("", " on the left", " on the right", " in the middle",
+                                              " at the bottom", " next to the cup")
+                 for a in ("", "white ", "red ", "big ", "small ", "dark ")
+                 for n in ("cup", "bowl", "table", "spoon", "person")]
+
+
+def photo(tmp: Path) -> Path:
+    """A 640x480 photo: the bundled coffee sample resized, written as JPEG like a camera file."""
+    from PIL import Image, ImageDraw
+
+    out = tmp / "photo_640x480.jpg"
+    sample = REPO / "resources" / "samples" / "coffee.jpg"
+    if sample.is_file():
+        with Image.open(sample) as im:
+            im.convert("RGB").resize((640, 480), Image.Resampling.BILINEAR).save(out, quality=92)
+    else:
+        img = Image.new("RGB", (640, 480), (120, 170, 220))
+        draw = ImageDraw.Draw(img)
+        draw.ellipse([80, 200, 260, 400], fill=(200, 40, 40))
+        img.save(out, quality=92)
+    return out
+
+
+def ms(f) -> float:
+    t = time.perf_counter()
+    f()
+    return 1000.0 * (time.perf_counter() - t)
+
+
+def peak_memory_of_ground(image: Path, device: str) -> tuple[int, float]:
+    """(exit code, peak RSS in MB) of one ``grounding-desktop ground`` run in a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    r = subprocess.run([sys.executable, "-m", "grounding_desktop.cli", "ground", str(image),
+                        "-p", "the puppy on the left", "-p", "the cup", "--device", device,
+                        "--json"], capture_output=True, text=True)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak <= before:  # an earlier child was bigger: cannot attribute
+        return r.returncode, float("nan")
+    return r.returncode, peak / 1024.0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--no-memory", action="store_true", help="skip the ground subprocess")
+    args = ap.parse_args(argv)
+
+    tmp = Path(tempfile.mkdtemp(prefix="grounding-latency-"))
+    path = photo(tmp)
+    # Memory first, while this process is small: a forked child starts with the parent's RSS.
+    memory = None if args.no_memory else peak_memory_of_ground(path, args.device)
+
+    from grounding_desktop.grounding.grounder import Grounder
+    from grounding_desktop.grounding.opencv_detector import OpenCVSSDDetector
+    from grounding_desktop.grounding.vocabulary import CLASS_SYNONYMS
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    lexicon = {w for ws in CLASS_SYNONYMS.values() for w in ws}
+    assert not [n for n in NEW_NOUNS if n in lexicon], "benchmark nouns must be new words"
+    t0 = time.perf_counter()
+    g = Grounder(device=args.device, cache_size=4)
+    g.load()
+    load_s = time.perf_counter() - t0
+    key = g.prepare(path)
+    g.propose(key, "the cup")  # warm-up: first inference allocates
+    runs = args.runs
+
+    cold = []
+    for i in range(runs):
+        g.forget()
+        cold.append(ms(lambda: g.propose(str(path), KNOWN_PHRASES[(5 * i) % len(KNOWN_PHRASES)])))
+    key = g.prepare(path)
+
+    new_words = []
+    for i in range(runs):
+        noun = NEW_NOUNS[i % len(NEW_NOUNS)] + ("" if i < len(NEW_NOUNS) else f" {i}")
+        phrase = f"the {noun} on the left"
+        new_words.append(ms(lambda: g.propose(key, phrase)))
+
+    new_phrase = []
+    for i in range(runs):
+        phrase = KNOWN_PHRASES[(7 * i + 3) % len(KNOWN_PHRASES)]
+        new_phrase.append(ms(lambda: g.propose(key, phrase)))
+
+    repeated = []
+    for _ in range(runs):
+        repeated.append(ms(lambda: g.propose(key, "the cup on the left")))
+
+    # Detector alone: torch port vs OpenCV DNN, same pixels, alternating.
+    rgb = np.asarray(Image.open(path).convert("RGB"))
+    cv = OpenCVSSDDetector()
+    det = g.load_detector()
+    cv.detect(rgb)
+    det.detect(rgb)
+    t_torch, t_cv = [], []
+    for _ in range(runs):
+        t_torch.append(ms(lambda: det.detect(rgb)))
+        t_cv.append(ms(lambda: cv.detect(rgb)))
+    ratios = [a / b for a, b in zip(t_torch, t_cv)]
+
+    med = statistics.median
+    print(f"photo 640x480 ({path.name}), {runs} runs each, device {g.device}, "
+          f"torch {torch.__version__} threads {torch.get_num_threads()}, "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print(f"model {g.model_version}; load (detector + scorer + encoder) {load_s:.2f} s")
+    print(f"cold  prepare+propose        median {med(cold):7.1f} ms   (target < 150)")
+    print(f"warm  propose, new words     median {med(new_words):7.1f} ms   (target < 15; "
+          f"runs the phrase encoder)")
+    print(f"warm  propose, new phrase    median {med(new_phrase):7.1f} ms   (known words)")
+    print(f"warm  propose, repeated      median {med(repeated):7.1f} ms")
+    print(f"detector torch {med(t_torch):.1f} ms, OpenCV DNN {med(t_cv):.1f} ms, "
+          f"torch/OpenCV median ratio {med(ratios):.2f}")
+    if memory is not None:
+        rc, peak = memory
+        print(f"peak RSS of one `grounding-desktop ground` (2 phrases, one new word): "
+              f"{peak:.0f} MB (exit {rc}; target < 1536 MB)")
+    print(f"this benchmark process (both detectors + encoder): peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
