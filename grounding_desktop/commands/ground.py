@@ -70,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{args.image}: {exc.strerror or exc}") from exc
 
     from ..grounding.device import DeviceFallbackWarning
+    from ..grounding.encoder import EncoderNotFoundError
     from ..grounding.grounder import Grounder, GroundingImageError
+    from ..grounding.ssd_weights import SSDWeightsNotFoundError
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DeviceFallbackWarning)
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
                 props = grounder.propose(key, phrase, top_k=args.top_k)
                 results.append((phrase, grounder.is_plural(phrase), props))
             device = grounder.device  # may have fallen back to the CPU
-        except GroundingImageError as exc:
+        except (GroundingImageError, SSDWeightsNotFoundError, EncoderNotFoundError) as exc:
             raise CliError(str(exc)) from exc
         except ValueError as exc:  # an unknown --device name
             raise CliError(str(exc)) from exc

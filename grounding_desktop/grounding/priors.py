@@ -43,11 +43,24 @@ class ScorerWeights:
     colour_relative: float = 0.5      # weight of the comparison with the peers vs absolute share
     colour_neighbour_credit: float = 0.3  # share of a neighbouring colour name that counts
 
-    # --- location ---
-    location_relative: float = 0.5    # weight of rank among peers vs absolute image position
+    dark_full: float = 0.3            # mean lightness at or below which a region is fully "dark"
+    light_full: float = 0.7           # ... at or above which it is fully "light"
 
-    # --- relation ---
+    # --- pose, location, ordinal, hint ---
+    pose_sharpness: float = 2.5       # "lying" = sigmoid(sharpness * log(w / h))
+    location_relative: float = 0.5    # weight of rank among peers vs absolute image position
+    ordinal_decay: float = 0.25       # score per place away from the named rank
+    hint_radius: float = 0.03         # share of the image size a box may miss the click by
+
+    # --- relation geometry (see scorer.relation_geometry) ---
     relation_object_peer_ratio: float = 0.2  # object candidates kept for a relation
+    relation_softness: float = 0.15   # how sharply "on"/"under" fall off outside their range
+    on_highest: float = -1.0          # "on": subject centre from this far above the object top...
+    on_lowest: float = 0.45           # ...down to this far into the object (in object heights)
+    below_offset: float = 0.1         # "under"/"above": centre offset in mean half-heights
+    side_offset: float = 0.4          # "left of": centre offset in mean half-widths
+    in_full_overlap: float = 0.8      # "in": overlap of the smaller box that counts fully
+    holding_cover: float = 0.3        # "holding": share of the held thing's box that counts fully
 
     # --- output ---
     plural_relative: float = 0.15     # plural phrase: boxes scoring >= this x best are returned

@@ -164,7 +164,7 @@ def _overlap_1d(a0, a1, b0, b1):
 
 
 def relation_geometry(relation: str, s: np.ndarray, o: np.ndarray, width: float,
-                      height: float) -> np.ndarray:
+                      height: float, w: ScorerWeights = DEFAULT_WEIGHTS) -> np.ndarray:
     """(len(s), len(o)) how well subject box s stands in ``relation`` to object box o, 0..1."""
     sx0, sy0, sx1, sy1 = (s[:, i][:, None] for i in range(4))
     ox0, oy0, ox1, oy1 = (o[:, i][None, :] for i in range(4))
@@ -188,29 +188,30 @@ def relation_geometry(relation: str, s: np.ndarray, o: np.ndarray, width: float,
         # part or above it (a rider on a horse, a cup on a table, a man on a bench).
         over = ix / sw
         v = (scy - oy0) / oh
-        dist = np.where(v > 0.45, v - 0.45, np.where(v < -1.0, -1.0 - v, 0.0))
-        return over * np.exp(-(dist / 0.15) ** 2)
+        dist = np.where(v > w.on_lowest, v - w.on_lowest,
+                        np.where(v < w.on_highest, w.on_highest - v, 0.0))
+        return over * np.exp(-(dist / w.relation_softness) ** 2)
     if relation == "in":
         # One inside the other ("the cat in the box", "the flowers in the vase": the vase is
         # inside the flowers' box).
-        return np.clip(inter / np.minimum(sw * sh, ow * oh) / 0.8, 0, 1)
+        return np.clip(overlap / w.in_full_overlap, 0, 1)
     if relation in ("below", "above"):
         sign = 1.0 if relation == "below" else -1.0
         over = ix / np.minimum(sw, ow)
         v = sign * (scy - ocy) / (0.5 * (sh + oh))
-        return over * _sigmoid((v - 0.1) / 0.15)
+        return over * _sigmoid((v - w.below_offset) / w.relation_softness)
     if relation in ("left_of", "right_of"):
         sign = 1.0 if relation == "left_of" else -1.0
         d = sign * (ocx - scx) / (0.5 * (sw + ow))
         vert = iy / np.minimum(sh, oh)
-        return _sigmoid((d - 0.4) / 0.2) * (0.5 + 0.5 * vert) * np.maximum(near, 0.3)
+        return _sigmoid((d - w.side_offset) / 0.2) * (0.5 + 0.5 * vert) * np.maximum(near, 0.3)
     if relation in ("behind", "front_of"):
         sign = 1.0 if relation == "front_of" else -1.0
         d = sign * (sy1 - oy1) / (0.1 * height)
         return _sigmoid(d) * near
     if relation == "holding":
         # The held or worn thing overlaps the holder, or is right next to it.
-        covered = np.clip(inter / (ow * oh) / 0.3, 0, 1)
+        covered = np.clip(inter / (ow * oh) / w.holding_cover, 0, 1)
         return np.maximum(covered, 0.7 * np.exp(-np.hypot(gx, gy) / scale))
     # "near" and every verb we do not model specifically.
     return near
@@ -299,8 +300,9 @@ class PhraseScorer:
         v = scene.lightness
         for word in words:
             direction = 1 if word == "light" else -1
-            absolute = np.clip((v - 0.3) / 0.4, 0, 1) if direction > 0 else \
-                np.clip((0.7 - v) / 0.4, 0, 1)
+            span = max(w.light_full - w.dark_full, _EPS)
+            absolute = np.clip((v - w.dark_full) / span, 0, 1) if direction > 0 else \
+                np.clip((w.light_full - v) / span, 0, 1)
             relative = _relative(v, peers.idx, peers.weight, direction)
             out += (1 - w.colour_relative) * absolute + w.colour_relative * relative
         return out / max(len(words), 1)
@@ -314,12 +316,11 @@ class PhraseScorer:
             out += _relative(m, peers.idx, peers.weight, direction)
         return out / max(len(sizes), 1)
 
-    @staticmethod
-    def pose_module(scene: Scene, poses) -> np.ndarray:
+    def pose_module(self, scene: Scene, poses) -> np.ndarray:
         out = np.zeros(len(scene))
         log_aspect = np.log(scene.w / scene.h)
         for direction, _ in poses:
-            out += _sigmoid(direction * 2.5 * log_aspect)
+            out += _sigmoid(direction * self.weights.pose_sharpness * log_aspect)
         return out / max(len(poses), 1)
 
     def location_module(self, scene: Scene, locations, peers: "Peers") -> np.ndarray:
@@ -358,8 +359,7 @@ class PhraseScorer:
             parts.append((1 - beta) * np.clip(absolute, 0, 1) + beta * rel)
         return np.mean(parts, axis=0) if parts else np.ones(len(scene))
 
-    @staticmethod
-    def ordinal_module(scene: Scene, ordinal, peers: "Peers") -> np.ndarray:
+    def ordinal_module(self, scene: Scene, ordinal, peers: "Peers") -> np.ndarray:
         """ "second from left": count the peers before each region, weighted by evidence."""
         values = scene.cx if ordinal.axis == "x" else scene.cy
         if ordinal.direction > 0:
@@ -370,16 +370,15 @@ class PhraseScorer:
         before = ((pv[None, :] < values[:, None] - 1e-6) * pw[None, :]).sum(1)
         n = ordinal.n if ordinal.n > 0 else float(pw.sum())
         rank = 1.0 + before
-        return 0.25 ** np.abs(rank - n)
+        return self.weights.ordinal_decay ** np.abs(rank - n)
 
-    @staticmethod
-    def hint_module(scene: Scene, hint: tuple[float, float]) -> np.ndarray:
+    def hint_module(self, scene: Scene, hint: tuple[float, float]) -> np.ndarray:
         x, y = hint
         b = scene.boxes
         dx = np.clip(np.maximum(b[:, 0] - x, x - b[:, 2]), 0, None)
         dy = np.clip(np.maximum(b[:, 1] - y, y - b[:, 3]), 0, None)
         d = np.hypot(dx, dy) / max(scene.width, scene.height)
-        inside = np.exp(-d / 0.03)
+        inside = np.exp(-d / self.weights.hint_radius)
         # Among boxes holding the point, the one centred nearer to it fits a click better.
         centred = np.hypot((scene.cx - x) / scene.w, (scene.cy - y) / scene.h)
         return inside * (1.0 - 0.2 * np.clip(centred, 0, 1))
@@ -436,7 +435,7 @@ class PhraseScorer:
                 cand = np.nonzero(q >= w.relation_object_peer_ratio)[0]
                 cand = cand[greedy_nms(scene.boxes[cand], q[cand], w.same_object_iou)]
                 geom = relation_geometry(parsed.relation, scene.boxes, scene.boxes[cand],
-                                         scene.width, scene.height)
+                                         scene.width, scene.height, w)
                 same = pairwise_iou(scene.boxes, scene.boxes[cand]) > w.same_object_iou
                 rel = np.where(same, 0.0, geom * q[cand][None, :])
                 values = rel.max(1) if cand.size else np.zeros(n)
