@@ -1,4 +1,4 @@
-"""Shared test set-up: offscreen Qt, a private cache folder, and helpers that make small images."""
+"""Shared test set-up: offscreen Qt, no hub access, and a folder of small images."""
 from __future__ import annotations
 
 import os
@@ -9,25 +9,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO / "resources" / "samples"
-COCO8 = REPO.parent / "shared" / "data" / "coco8"
-
-
-def make_image(path: Path, size=(64, 48), color=(200, 30, 30), exif_orientation: int | None = None,
-               fmt: str | None = None) -> Path:
-    """Write a small solid image; with ``exif_orientation`` the file carries that EXIF tag."""
-    from PIL import Image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img = Image.new("RGB", size, color)
-    kwargs = {}
-    if exif_orientation is not None:
-        exif = Image.Exif()
-        exif[0x0112] = exif_orientation
-        kwargs["exif"] = exif.tobytes()
-    img.save(path, format=fmt, **kwargs)
-    return path
+from support import make_image  # noqa: E402  (tests/ is on sys.path: this file lives there)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from conftest import make_image
+from support import make_image
 
 from grounding_desktop.core import Box, BoxSource, BoxState, ImageState
 from grounding_desktop.project import open_project

@@ -9,7 +9,7 @@ import sys
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, make_image
+from support import SAMPLES, make_image
 from grounding_desktop.cli import main
 
 CANVAS = (800, 300)

@@ -19,7 +19,7 @@ from grounding_desktop.grounding import device as device_mod
 from grounding_desktop.grounding.detector import Detections
 from grounding_desktop.grounding.grounder import Grounder, GroundingImageError
 
-from conftest import SAMPLES
+from support import SAMPLES
 
 CANVAS = (800, 300)
 
@@ -284,7 +284,7 @@ def test_coco8_referring_expressions_accuracy(grounder):
     """Acc@0.5 on the shared coco8 phrases (benchmarks/eval_refexp.py prints the details)."""
     import json
 
-    from conftest import COCO8
+    from support import COCO8
     from grounding_desktop.core.geometry import iou_xywh
 
     rows_file = COCO8 / "phrases.jsonl"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import make_image
+from support import make_image
 from exportkit import grounding_view, labelled_project, load, make_photos
 
 from grounding_desktop.core import Box, BoxState, ImageState

@@ -4,7 +4,7 @@ import time
 import pytest
 from PIL import Image
 
-from conftest import make_image
+from support import make_image
 from grounding_desktop.io.images import ImageReadError, load_image, read_header
 from grounding_desktop.io.scan import iter_image_files, scan_folder
 from grounding_desktop.project import open_project, rescan_project
