@@ -126,12 +126,20 @@ class ImageFilterProxy(QSortFilterProxyModel):
         self._text = ""
 
     def set_state(self, state: Optional[str]) -> None:
-        self._state = state
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_state", state))
 
     def set_text(self, text: str) -> None:
-        self._text = text.strip().lower()
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_text", text.strip().lower()))
+
+    def _refilter(self, change) -> None:
+        # Qt 6.10 replaced invalidateFilter() by begin/endFilterChange(); support both.
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - older Qt
+            change()
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt's name
         idx = self.sourceModel().index(row, 0, parent)
@@ -220,6 +228,26 @@ class ImageListPanel(QWidget):
             rec = self.proxy.index(r, 0).data(ImageListModel.RecordRole)
             out.append(rec.id)
         return out
+
+    def visible_count(self) -> int:
+        return self.proxy.rowCount()
+
+    def visible_id_at(self, row: int) -> Optional[int]:
+        """The image id at ``row`` of the filtered list (negative rows count from the end)."""
+        n = self.proxy.rowCount()
+        if row < 0:
+            row += n
+        if not 0 <= row < n:
+            return None
+        return self.proxy.index(row, 0).data(ImageListModel.RecordRole).id
+
+    def visible_row_of(self, image_id: Optional[int]) -> Optional[int]:
+        """Row of ``image_id`` in the filtered list, without walking it (lists of 10,000 images)."""
+        row = self.model.row_of(image_id) if image_id is not None else None
+        if row is None:
+            return None
+        pidx = self.proxy.mapFromSource(self.model.index(row))
+        return pidx.row() if pidx.isValid() else None
 
     def set_filter(self, state: Optional[str]) -> None:
         for i, (_, s) in enumerate(FILTERS):

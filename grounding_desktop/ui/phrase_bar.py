@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QS
 
 from ..core import MAX_PHRASE_CHARS
 
-DEBOUNCE_MS = 120
+DEBOUNCE_MS = 60  # below a quick typist's key interval: results refresh per keystroke
 
 
 class PhraseEdit(QLineEdit):

@@ -38,6 +38,7 @@ class ProposalSession(QObject):
         self.answered_image: Optional[int] = None
         self.plural = False
         self.last_latency_ms: Optional[float] = None
+        self.last_cold = False  # the last answer also ran the CNN on the image
         self.threshold = 0.5  # what counts as a confident proposal (the phrase bar's spin box)
         self._request: Optional[int] = None
         self._annotations: list[tuple[Expression, list[Box]]] = []
@@ -114,11 +115,12 @@ class ProposalSession(QObject):
         else:
             self.info.emit("Model loading… proposals will follow.", "busy")
 
-    def _on_ready(self, rid: int, proposals: list, latency_ms: float) -> None:
+    def _on_ready(self, rid: int, proposals: list, latency_ms: float, cold: bool = False) -> None:
         if rid != self._request or rid != self.host.latest_request:
             return  # stale: the phrase, hint or image changed since
         self._request = None
         self.last_latency_ms = latency_ms
+        self.last_cold = cold
         self.raw = list(proposals)
         self.answered_phrase = self.phrase
         self.answered_image = self.image_id

@@ -112,12 +112,18 @@ def spec(name: str) -> ActionSpec:
 
 
 def _display_keys(keys: tuple[str, ...]) -> str:
-    return " / ".join(k.replace("Return", "Enter") if k != "Enter" else "Keypad Enter" for k in keys)
+    """Keys as people name them: "Return" and the keypad's "Enter" are both just Enter."""
+    shown: list[str] = []
+    for k in keys:
+        k = k.replace("Return", "Enter")
+        if k not in shown:
+            shown.append(k)
+    return " / ".join(shown)
 
 
 def markdown_table() -> str:
     """The shortcut table as Markdown, for the README (``python -m grounding_desktop.ui.shortcuts``)."""
-    lines = ["| Menu | Action | Keys | |", "|---|---|---|---|"]
+    lines = ["| Menu | Action | Keys | What it does |", "|---|---|---|---|"]
     for a in ACTIONS:
         lines.append(f"| {a.menu} | {a.text.replace('&', '').rstrip('…')} | {_display_keys(a.keys)} | "
                      f"{a.tip}{'; ' + a.notes if a.notes else ''} |")

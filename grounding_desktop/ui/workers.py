@@ -57,7 +57,7 @@ class GrounderHost(QObject):
     loading = Signal()
     loaded = Signal(str, str)  # device, model version
     failed = Signal(str, str)  # one-line reason, details (traceback)
-    proposals_ready = Signal(int, object, float)  # request id, list[Proposal], latency in ms
+    proposals_ready = Signal(int, object, float, bool)  # request id, list[Proposal], latency ms, features computed too
     proposal_failed = Signal(int, str)  # request id, reason
     prepared = Signal(str, float)  # key, ms
 
@@ -143,6 +143,7 @@ class GrounderHost(QObject):
     def _propose(self, rid: int, path: str, phrase: str, hint, top_k: int) -> None:
         if rid != self._latest_request:
             return  # superseded while queued
+        cold = path not in self._prepared
         t0 = time.perf_counter()
         try:
             result = list(self.grounder.propose(path, phrase, hint=hint, top_k=top_k))
@@ -151,7 +152,7 @@ class GrounderHost(QObject):
             return
         self._prepared.add(path)
         latency = (time.perf_counter() - t0) * 1000.0
-        self.proposals_ready.emit(rid, result, latency)
+        self.proposals_ready.emit(rid, result, latency, cold)
 
     def is_plural(self, phrase: str) -> bool:
         if self.ready and hasattr(self.grounder, "is_plural"):

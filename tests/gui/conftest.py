@@ -39,7 +39,8 @@ def open_window(qtbot):
     """``open_window(folder, fake=None, **kw)`` -> Driver for a window on ``folder``'s project."""
     opened = []
 
-    def _open(folder: Path, fake: Optional[FakeGrounder] = None, factory=None, **kwargs) -> Driver:
+    def _open(folder: Path, fake: Optional[FakeGrounder] = None, factory=None, ready_timeout: int = 5000,
+              **kwargs) -> Driver:
         from grounding_desktop.project import open_project
 
         store, _ = open_project(folder)
@@ -47,7 +48,7 @@ def open_window(qtbot):
         window = make_window(qtbot, store, factory or (lambda device: fake), rescan=False, **kwargs)
         driver = Driver(qtbot, window, fake)
         opened.append(window)
-        driver.wait_ready()
+        driver.wait_ready(ready_timeout)
         return driver
 
     yield _open

@@ -32,9 +32,9 @@ class Driver:
     def wait(self, condition: Callable[[], bool], timeout: int = 5000) -> None:
         self.qtbot.waitUntil(condition, timeout=timeout)
 
-    def wait_ready(self) -> None:
+    def wait_ready(self, timeout: int = 5000) -> None:
         self.wait(lambda: self.w.current is not None and self.w.last_painted_id == self.w.current.id)
-        self.wait(lambda: self.w.host.state in ("ready", "failed"))
+        self.wait(lambda: self.w.host.state in ("ready", "failed"), timeout)
 
     # -- keyboard ----------------------------------------------------------------------------
     def type_phrase(self, text: str, wait: bool = True) -> None:

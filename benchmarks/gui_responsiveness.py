@@ -1,0 +1,316 @@
+"""GUI responsiveness, offscreen: launch to first painted image, and the longest GUI-thread stall
+while proposals are computed for a stream of keystrokes.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/gui_responsiveness.py [--runs 5] [--folder DIR]
+
+A 1 ms ``QTimer`` heartbeat on the GUI thread records the gaps between its ticks: the longest gap
+is the longest time the window could not react (paint, a key, a click). Figures:
+
+- launch -> first painted image: from spawning a fresh ``python`` to the canvas's first paint of the
+  first image, on a fresh copy of the folder (scan included), with the real model loading in the
+  background. Target < 1.5 s. Also printed: the model's state at that moment and when it was ready.
+- longest stall while typing: phrases typed key by key (80 ms apart, like a quick typist, each key
+  answered by the real model after the debounce), with image changes between phrases (each new
+  image runs the CNN in the background). Target: no stall over 50 ms. The baseline is the same
+  heartbeat with the window idle, measured in the same run; the ratio is stall / idle stall.
+- for context: the longest stall while the model loads (importing torch holds the GIL), and the
+  same typing run with a fake model that holds the GIL in pure Python for 150 ms per answer.
+
+Each figure is the median over ``--runs`` fresh processes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PHRASES = ("the cat", "a cup on the table", "the woman on the left", "the rocket", "person")
+KEY_INTERVAL_MS = 80
+
+
+def _sample_folder(dest: Path, source: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in sorted(source.iterdir()):
+        if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"):
+            shutil.copy(p, dest / p.name)
+    return dest
+
+
+# ---------------------------------------------------------------------------------- children
+class Heartbeat:
+    """Ticks every ms on the GUI thread; ``worst`` is the longest gap between ticks since reset()."""
+
+    def __init__(self):
+        from PySide6.QtCore import Qt, QTimer
+
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(1)
+        self.timer.timeout.connect(self._tick)
+        self.reset()
+        self.timer.start()
+
+    def reset(self) -> None:
+        self.last = time.perf_counter()
+        self.gaps: list[float] = []
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self.last) * 1000.0)
+        self.last = now
+
+    @property
+    def worst(self) -> float:
+        return max(self.gaps) if self.gaps else 0.0
+
+    def p99(self) -> float:
+        if not self.gaps:
+            return 0.0
+        g = sorted(self.gaps)
+        return g[min(len(g) - 1, int(0.99 * len(g)))]
+
+
+def _window(folder: str, factory, model_delay_ms=None):
+    from grounding_desktop.store import ProjectStore
+    from grounding_desktop.ui.main_window import MainWindow
+
+    store = ProjectStore.open_folder(folder)
+    kwargs = {} if model_delay_ms is None else {"model_delay_ms": model_delay_ms}
+    w = MainWindow(store, grounder_factory=factory, **kwargs)
+    w.resize(1440, 900)
+    w.show()
+    return w
+
+
+def child_launch(folder: str, after_paint: bool) -> dict:
+    """Runs in a fresh process: time from process spawn (parent's monotonic clock) to first paint."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from grounding_desktop.ui.app import configure_process
+    from grounding_desktop.ui.style import apply_style
+    from grounding_desktop.ui.workers import default_grounder_factory
+
+    app = QApplication(sys.argv[:1])
+    apply_style(app)
+    configure_process()
+    beat = Heartbeat()
+    out: dict = {}
+    # after_paint: hold the model back until the first image is painted (the window starts it then).
+    w = _window(folder, default_grounder_factory, 600_000 if after_paint else None)
+    loop = QEventLoop()
+
+    def painted(_image_id: int) -> None:
+        if "first_paint" not in out:
+            out["first_paint"] = time.monotonic()
+            out["model_state_at_paint"] = w.host.state
+            out["stall_before_paint_ms"] = beat.worst
+            beat.reset()
+
+    def model_done(state: str) -> None:
+        if state in ("ready", "failed"):
+            out["model_ready"] = time.monotonic()
+            out["model_state"] = state
+            out["stall_while_model_loads_ms"] = beat.worst
+            QTimer.singleShot(50, loop.quit)
+
+    w.image_shown.connect(painted)
+    w.model_state_changed.connect(model_done)
+    QTimer.singleShot(300_000, loop.quit)
+    loop.exec()
+    w.close()
+    return out
+
+
+def child_typing(folder: str, fake_burn: float) -> dict:
+    """Runs in a fresh process: heartbeat while phrases are typed and images change."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from grounding_desktop.ui.app import configure_process
+    from grounding_desktop.ui.style import apply_style
+    from grounding_desktop.ui.workers import default_grounder_factory
+
+    app = QApplication(sys.argv[:1])
+    apply_style(app)
+    configure_process()
+    if fake_burn:
+        sys.path.insert(0, str(REPO / "tests" / "gui"))
+        from fakes import FakeGrounder
+
+        factory = lambda device: FakeGrounder(burn=fake_burn)  # noqa: E731
+    else:
+        factory = default_grounder_factory
+    w = _window(folder, factory)
+    loop = QEventLoop()
+
+    def wait_for(cond, timeout_s: float) -> None:
+        end = time.monotonic() + timeout_s
+        while not cond() and time.monotonic() < end:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.002)
+
+    wait_for(lambda: w.host.state in ("ready", "failed") and w.current is not None, 300)
+    if w.host.state != "ready":
+        return {"error": f"model {w.host.state}: {w.host.error}"}
+    # Warm: the first image's features and one phrase, so the figures are about steady work.
+    path = w._path(w.current)
+    wait_for(lambda: path in w.host._prepared, 60)
+    w.phrase_bar.set_text("warm up")
+    wait_for(lambda: w.session.up_to_date, 60)
+    w.phrase_bar.clear()
+
+    import gc
+
+    gc_pauses: list[float] = []
+    gc_start = {}
+
+    def on_gc(phase, info):
+        if phase == "start":
+            gc_start["t"] = time.perf_counter()
+        elif "t" in gc_start:
+            gc_pauses.append((time.perf_counter() - gc_start.pop("t")) * 1000.0)
+
+    gc.callbacks.append(on_gc)
+    beat = Heartbeat()
+    # Idle baseline, same process, same length as one phrase.
+    idle_until = time.monotonic() + 1.5
+    wait_for(lambda: time.monotonic() > idle_until, 5)
+    idle_worst, idle_p99 = beat.worst, beat.p99()
+
+    beat.reset()
+    script: list[tuple[str, object]] = []
+    for i, phrase in enumerate(PHRASES):
+        if i:
+            script.append(("next", None))
+        script.append(("clear", None))
+        script.extend(("key", ch) for ch in phrase)
+        script.append(("settle", None))
+    answers = []
+    w.session.answered.connect(lambda n: answers.append(w.session.last_latency_ms))
+    edit = w.phrase_bar.edit
+    edit.setFocus()
+    step = iter(script)
+
+    def advance() -> None:
+        try:
+            kind, arg = next(step)
+        except StopIteration:
+            QTimer.singleShot(500, loop.quit)  # let the last answer land
+            return
+        if kind == "key":
+            QTest.keyClicks(edit, arg)
+            QTimer.singleShot(KEY_INTERVAL_MS, advance)
+        elif kind == "clear":
+            w.phrase_bar.clear()
+            QTimer.singleShot(KEY_INTERVAL_MS, advance)
+        elif kind == "next":
+            QTest.keyClick(edit, Qt.Key.Key_PageDown)
+            QTimer.singleShot(KEY_INTERVAL_MS, advance)
+        else:  # settle: wait for the phrase's answer like a person reading it
+            QTimer.singleShot(600, advance)
+
+    t0 = time.perf_counter()
+    QTimer.singleShot(0, advance)
+    loop.exec()
+    elapsed = time.perf_counter() - t0
+    result = {"stall_ms": beat.worst, "p99_gap_ms": beat.p99(), "idle_stall_ms": idle_worst, "idle_p99_ms": idle_p99,
+              "keys": sum(1 for k, _ in script if k == "key"), "answers": len(answers),
+              "median_latency_ms": statistics.median(a for a in answers if a is not None) if answers else None,
+              "seconds": elapsed, "longest_gc_ms": max(gc_pauses, default=0.0), "gc_runs": len(gc_pauses), "device": w.host.grounder.device if w.host.grounder else "?"}
+    w.close()
+    return result
+
+
+# ---------------------------------------------------------------------------------- parent
+def _spawn(args: list[str], env: dict) -> tuple[float, dict]:
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise SystemExit(f"child failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1]
+    return t0, json.loads(line)
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--folder", type=Path, default=REPO / "resources" / "samples",
+                    help="images to copy into a fresh project for each run")
+    ap.add_argument("--child-launch", help=argparse.SUPPRESS)
+    ap.add_argument("--child-typing", help=argparse.SUPPRESS)
+    ap.add_argument("--after-paint", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--burn", type=float, default=0.0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child_launch:
+        print(json.dumps(child_launch(args.child_launch, args.after_paint)))
+        return
+    if args.child_typing:
+        print(json.dumps(child_typing(args.child_typing, args.burn)))
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="gui-bench-"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GROUNDING_DESKTOP_SETTINGS=str(tmp / "settings.ini"),
+               HF_HUB_OFFLINE="1")
+    try:
+        print(f"folder {args.folder} · {args.runs} runs · QT_QPA_PLATFORM=offscreen · {os.cpu_count()} CPUs")
+        for after_paint in (False, True):
+            paints, ready, states, load_stalls, pre_stalls = [], [], [], [], []
+            for r in range(args.runs):
+                folder = _sample_folder(tmp / f"launch{int(after_paint)}_{r}", args.folder)
+                flags = ["--child-launch", str(folder)] + (["--after-paint"] if after_paint else [])
+                t0, out = _spawn(flags, env)
+                paints.append(out["first_paint"] - t0)
+                ready.append(out.get("model_ready", float("nan")) - t0)
+                states.append(out["model_state_at_paint"])
+                load_stalls.append(out.get("stall_while_model_loads_ms"))
+                pre_stalls.append(out.get("stall_before_paint_ms"))
+            label = "for comparison: model load held until the first paint" if after_paint \
+                else "default: model load starts at once, in the background"
+            print(f"\nlaunch -> first painted image [{label}]")
+            print(f"  median {_median(paints):.2f} s  (runs: {', '.join(f'{p:.2f}' for p in paints)})  target < 1.5 s")
+            print(f"  model state at first paint: {', '.join(sorted(set(states)))}; model ready at median "
+                  f"{_median(ready):.1f} s")
+            print(f"  longest GUI stall while the model loads in the background: median {_median(load_stalls):.0f} ms")
+
+        for burn, label in ((0.0, "real model"), (0.15, "fake model holding the GIL 150 ms per answer")):
+            rows = []
+            for r in range(args.runs if not burn else max(1, args.runs // 2)):
+                folder = _sample_folder(tmp / f"typing{burn}_{r}", args.folder)
+                _, out = _spawn(["--child-typing", str(folder), "--burn", str(burn)], env)
+                if "error" in out:
+                    raise SystemExit(out["error"])
+                rows.append(out)
+            stall = _median(r["stall_ms"] for r in rows)
+            idle = _median(r["idle_stall_ms"] for r in rows)
+            print(f"\nlongest GUI-thread stall while typing [{label}, device {rows[0]['device']}]")
+            runs = ", ".join(f"{r['stall_ms']:.1f}" for r in rows)
+            print(f"  median {stall:.1f} ms (runs: {runs})  target <= 50 ms")
+            print(f"  p99 heartbeat gap {_median(r['p99_gap_ms'] for r in rows):.1f} ms; idle baseline: longest "
+                  f"{idle:.1f} ms, p99 {_median(r['idle_p99_ms'] for r in rows):.1f} ms; ratio stall/idle "
+                  f"{stall / idle if idle else float('nan'):.1f}")
+            print(f"  longest garbage-collector pause {_median(r['longest_gc_ms'] for r in rows):.1f} ms "
+                  f"({_median(r['gc_runs'] for r in rows):.0f} collections)")
+            print(f"  {rows[0]['keys']} keystrokes, {len(PHRASES) - 1} image changes, "
+                  f"{_median(r['answers'] for r in rows):.0f} answers shown, median proposal latency "
+                  f"{_median(r['median_latency_ms'] for r in rows):.0f} ms")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

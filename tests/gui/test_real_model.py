@@ -1,0 +1,55 @@
+"""The window with the real pretrained grounder on a bundled sample photo (no fake)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+pytestmark = pytest.mark.model
+
+SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
+# sample file stem -> (phrase, COCO class the detector should find for it)
+CASES = {"chelsea": ("the cat", "cat"), "coffee": ("the cup", "cup"), "astronaut": ("the woman", "person")}
+
+
+def _case():
+    for stem, (phrase, label) in CASES.items():
+        hits = sorted(SAMPLES.glob(f"{stem}.*"))
+        if hits:
+            return hits[0], phrase, label
+    return None
+
+
+def test_real_model_grounds_a_phrase_on_a_sample_photo(open_window, tmp_path):
+    try:
+        from grounding_desktop.grounding.grounder import Grounder  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"the real Grounder is not available: {exc}")
+    case = _case()
+    if case is None:
+        pytest.skip(f"no sample photo among {sorted(CASES)} in {SAMPLES}")
+    photo, phrase, label = case
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    shutil.copy(photo, folder / photo.name)
+
+    from grounding_desktop.ui.workers import default_grounder_factory
+
+    gui = open_window(folder, factory=default_grounder_factory, ready_timeout=240_000)
+    assert gui.w.host.state == "ready", gui.w.host.error
+    gui.type_phrase(phrase)
+    best = gui.w.session.shown[0]
+    rec = gui.w.current
+    x, y, w, h = best.bbox
+    assert best.modules.get("detector_label") == label
+    assert 0 <= x and 0 <= y and x + w <= rec.width + 0.5 and y + h <= rec.height + 0.5
+    assert w * h > 0.2 * rec.width * rec.height  # each of these photos is mostly its subject
+    assert best.explanation and "ms" in gui.w.latency_label.text()
+    gui.key(Qt.Key.Key_Return)
+    expr, box = gui.only_box()
+    assert expr.text == phrase
+    assert box.bbox == pytest.approx(best.bbox)
+    assert box.model_version == gui.w.host.grounder.model_version
+    assert best.explanation in gui.w.doc.explanations.values()
