@@ -56,6 +56,10 @@ class LabelItem(QGraphicsItem):
     def text(self) -> str:
         return self._text
 
+    @property
+    def size_px(self) -> tuple[float, float]:
+        return self._rect.width(), self._rect.height()
+
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
         return self._rect
 
@@ -88,6 +92,7 @@ class BoxItem(QGraphicsItem):
         self._selected = False
         self._highlighted = False
         self._scale = 1.0
+        self._label_drop = 0.0  # label moved down by this many label heights to avoid another one
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # the canvas does hit-testing itself
         self.setZValue(20 if kind == "proposal" else 10)
         self.label = LabelItem(self, label, self._colour)
@@ -112,9 +117,21 @@ class BoxItem(QGraphicsItem):
         if scale > 0 and abs(scale - self._scale) > 1e-9:
             self.prepareGeometryChange()
             self._scale = scale
+            self._place_label()
 
     def _place_label(self) -> None:
-        self.label.setPos(self._rect.topLeft())
+        h = self.label.size_px[1]
+        self.label.setPos(self._rect.topLeft() + QPointF(0, self._label_drop * h / self._scale))
+
+    def label_rect(self, drop: float) -> QRectF:
+        """Where the label would be, in scene units, if dropped by ``drop`` label heights."""
+        w, h = self.label.size_px
+        top_left = self._rect.topLeft() + QPointF(-1 / self._scale, (drop - 1) * h / self._scale)
+        return QRectF(top_left.x(), top_left.y(), w / self._scale, h / self._scale)
+
+    def set_label_drop(self, drop: float) -> None:
+        self._label_drop = drop
+        self._place_label()
 
     def _margin(self) -> float:
         return (HANDLE_PX + 4) / self._scale

@@ -212,6 +212,7 @@ class Canvas(QGraphicsView):
         if self._selected_id is not None and self.box_item(self._selected_id) is None:
             self._selected_id = None
         self._apply_selection()
+        self._layout_labels()
 
     def clear_boxes(self) -> None:
         for it in self._boxes:
@@ -247,6 +248,22 @@ class Canvas(QGraphicsView):
         self._highlight = index
         for it in self._proposals:
             it.set_highlighted(it.proposal_index == index)
+        self._layout_labels()
+
+    def _layout_labels(self) -> None:
+        """Keep labels from covering each other: the highlighted proposal's label stays above its
+        box; a label that would overlap one already placed drops into its box, a line at a time."""
+        order = sorted(self._proposals, key=lambda it: (not it.highlighted, it.proposal_index)) + self._boxes
+        placed: list[QRectF] = []
+        for it in order:
+            chosen = 0.0
+            for drop in (0.0, 1.0, 2.0, 3.0, 4.0):
+                r = it.label_rect(drop)
+                if not any(r.intersects(p) for p in placed):
+                    chosen = drop
+                    break
+            it.set_label_drop(chosen)
+            placed.append(it.label_rect(chosen))
 
     def set_hint(self, point: Optional[tuple[float, float]]) -> None:
         for it in self._hint_items:
@@ -349,6 +366,7 @@ class Canvas(QGraphicsView):
             it.set_view_scale(z)
         if self._draw_item is not None:
             self._draw_item.set_view_scale(z)
+        self._layout_labels()
         self.zoom_changed.emit(z)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
