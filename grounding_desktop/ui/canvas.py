@@ -123,6 +123,7 @@ class Canvas(QGraphicsView):
             return
         pix = QPixmap.fromImage(image)
         self._pixmap_item.setPixmap(pix)
+        self._pixmap_item.setOpacity(1.0)
         w, h = (width, height) if width > 0 and height > 0 else (image.width(), image.height())
         self._pixmap_item.setTransform(QTransform.fromScale(w / image.width(), h / image.height()))
         self._image_rect = QRectF(0, 0, w, h)
@@ -132,6 +133,15 @@ class Canvas(QGraphicsView):
         self.fit()
         self._paint_pending = True
         self.viewport().update()
+
+    def hold_for_loading(self) -> None:
+        """While the next image decodes: dim the last one and draw nothing on it (its boxes would be
+        the wrong image's); avoids a flash of a placeholder when decoding takes a few ms."""
+        self.clear_boxes()
+        self.set_proposals([])
+        self.set_hint(None)
+        self._has_image = False
+        self._pixmap_item.setOpacity(0.3)
 
     def show_message(self, title: str, detail: str = "", final: bool = True) -> None:
         """A placeholder instead of an image: 'Loading…' (not final), or why a file cannot be shown."""

@@ -35,6 +35,7 @@ APP_TITLE = "Grounding Desktop"
 # for the first paint instead measured the same first-paint time and a later model; see
 # benchmarks/gui_responsiveness.py.)
 MODEL_START_DELAY_MS = 0
+LOADING_MESSAGE_DELAY_MS = 150  # a decode shorter than this shows no "Loading…" flash
 
 
 class MainWindow(QMainWindow):
@@ -453,13 +454,19 @@ class MainWindow(QMainWindow):
             if cached is not None:
                 self.canvas.show_image(cached, rec.width, rec.height)
             else:
-                self.canvas.show_message("Loading…", rec.path, final=False)
+                self.canvas.hold_for_loading()
+                QTimer.singleShot(LOADING_MESSAGE_DELAY_MS, lambda image_id=rec.id: self._show_loading(image_id))
                 self.loader.request(rec.id, self._path(rec))
         self.refresh_annotations()
         self.session.set_image(rec.id, self._path(rec), rec.readable)
         self._prepare_current()
         self._prefetch_neighbours()
         self._update_actions()
+
+    def _show_loading(self, image_id: int) -> None:
+        if self.current is not None and self.current.id == image_id and not self.canvas.has_image \
+                and self.loader.cached(image_id) is None and not self.current.error:
+            self.canvas.show_message("Loading…", self.current.path, final=False)
 
     def _prefetch_neighbours(self) -> None:
         """Decode the neighbours now (and the next one's CNN features) so stepping is instant."""

@@ -205,3 +205,20 @@ def test_empty_folder_says_so_and_a_rescan_finds_new_images(qtbot, tmp_path):
     d.wait(lambda: w.current is not None and w.last_painted_id == w.current.id)
     assert w.current.path == "new.png" and w.image_list.count.text() == "1 / 1"
     w.close()
+
+
+def test_huge_image_is_downscaled_for_display_not_for_coordinates(open_window, tmp_path):
+    folder = tmp_path / "huge"
+    folder.mkdir()
+    Image.new("RGB", (5000, 400), (120, 80, 40)).save(folder / "wide.png")
+    gui = open_window(folder)
+    c = gui.w.canvas
+    assert (c.image_rect.width(), c.image_rect.height()) == (5000, 400)
+    assert c._pixmap_item.pixmap().width() == gui.w.loader.max_side < 5000
+    gui.type_phrase("thing")
+    best = gui.fake.expected((5000, 400), "thing")[0]
+    gui.key(Key.Key_Return)
+    _, box = gui.only_box()
+    assert box.bbox == pytest.approx(best.bbox)  # original pixels
+    item = c.box_item(box.id)
+    assert item.xywh() == pytest.approx(best.bbox)
