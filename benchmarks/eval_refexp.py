@@ -36,11 +36,11 @@ def main(argv=None) -> int:
                     help="also re-score with each scorer weight halved and doubled")
     args = ap.parse_args(argv)
 
-    from grounding_desktop.grounding.grounder import Grounder
+    from grounding_desktop.grounder_factory import make_grounder
     from grounding_desktop.grounding.phrase_parse import tokenize
 
     rows = [json.loads(line) for line in args.jsonl.read_text().splitlines() if line.strip()]
-    g = Grounder(device=args.device, detector=args.detector)
+    g = make_grounder(args.device, detector=args.detector)
     hits = baseline_hits = oracle_hits = 0
     misses = []
     t0 = time.perf_counter()

@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     # Memory first, while this process is small: a forked child starts with the parent's RSS.
     memory = None if args.no_memory else peak_memory_of_ground(path, args.device)
 
-    from grounding_desktop.grounding.grounder import Grounder
+    from grounding_desktop.grounder_factory import make_grounder
     from grounding_desktop.grounding.opencv_detector import OpenCVSSDDetector
     from grounding_desktop.grounding.vocabulary import CLASS_SYNONYMS
 
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     lexicon = {w for ws in CLASS_SYNONYMS.values() for w in ws}
     assert not [n for n in NEW_NOUNS if n in lexicon], "benchmark nouns must be new words"
     t0 = time.perf_counter()
-    g = Grounder(device=args.device, cache_size=4)
+    g = make_grounder(args.device, cache_size=4)
     g.load()
     load_s = time.perf_counter() - t0
     key = g.prepare(path)

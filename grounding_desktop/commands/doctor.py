@@ -89,7 +89,7 @@ def _diagnose(device_arg: str) -> dict:
 
     from ..grounding.device import resolve_device
     from ..grounding.encoder import EncoderNotFoundError, model_path
-    from ..grounding.grounder import Grounder
+    from ..grounder_factory import make_grounder
     from ..grounding.ssd_weights import SSDWeightsNotFoundError, cache_dir, find_graph_files
 
     try:
@@ -113,7 +113,7 @@ def _diagnose(device_arg: str) -> dict:
 
     image, image_name = _test_image()
     timings: dict = {"image": image_name}
-    g = Grounder(device=device_arg, cache_size=2)
+    g = make_grounder(device_arg, cache_size=2)
     t = time.perf_counter()
     g.load_detector()
     timings["load_detector_s"] = round(time.perf_counter() - t, 3)

@@ -71,13 +71,14 @@ def run(args: argparse.Namespace) -> int:
 
     from ..grounding.device import DeviceFallbackWarning
     from ..grounding.encoder import EncoderNotFoundError
-    from ..grounding.grounder import Grounder, GroundingImageError
+    from ..core import ImageReadError
+    from ..grounder_factory import make_grounder
     from ..grounding.ssd_weights import SSDWeightsNotFoundError
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DeviceFallbackWarning)
         try:
-            grounder = Grounder(device=args.device, cache_size=1, detector=args.detector)
+            grounder = make_grounder(args.device, cache_size=1, detector=args.detector)
             device = grounder.device
             key = grounder.prepare(args.image)
             results = []
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
                 props = grounder.propose(key, phrase, top_k=args.top_k)
                 results.append((phrase, grounder.is_plural(phrase), props))
             device = grounder.device  # may have fallen back to the CPU
-        except (GroundingImageError, SSDWeightsNotFoundError, EncoderNotFoundError) as exc:
+        except (ImageReadError, SSDWeightsNotFoundError, EncoderNotFoundError) as exc:
             raise CliError(str(exc)) from exc
         except ValueError as exc:  # an unknown --device name
             raise CliError(str(exc)) from exc

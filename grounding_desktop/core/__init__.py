@@ -8,13 +8,13 @@ from .geometry import (
     xywh_to_xyxy,
     xyxy_to_xywh,
 )
-from .model import Box, BoxSource, BoxState, Expression, ImageRecord, ImageState, ScanEntry
+from .model import Box, BoxSource, BoxState, Expression, ImageReadError, ImageRecord, ImageState, ScanEntry
 from .proposal import Proposal
 from .phrase import MAX_PHRASE_CHARS, PhraseError, clean_phrase
 
 __all__ = [
     "area_xywh", "clamp_xywh", "iou_xywh", "normalize_xywh", "denormalize_xywh",
     "xywh_to_xyxy", "xyxy_to_xywh",
-    "Box", "BoxSource", "BoxState", "Expression", "ImageRecord", "ImageState", "ScanEntry",
+    "Box", "BoxSource", "BoxState", "Expression", "ImageReadError", "ImageRecord", "ImageState", "ScanEntry",
     "MAX_PHRASE_CHARS", "PhraseError", "clean_phrase", "Proposal",
 ]

@@ -8,6 +8,14 @@ from typing import Optional
 from .geometry import XYWH, XYXY, area_xywh, clamp_xywh, iou_xywh, normalize_xywh, xywh_to_xyxy
 
 
+class ImageReadError(ValueError):
+    """An image file that cannot be shown or used, with a reason meant for the user.
+
+    Lives in ``core`` because every layer meets it: ``io`` raises it while decoding, ``grounding``
+    while preparing an image, and the CLI and GUI report it.
+    """
+
+
 class ImageState(str, Enum):
     NEW = "new"
     PROPOSED = "proposed"

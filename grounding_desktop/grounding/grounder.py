@@ -11,15 +11,15 @@ import hashlib
 import logging
 import os
 import threading
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import numpy as np
 
 from ..core.geometry import clamp_xywh
+from ..core.model import ImageReadError
 from ..core.phrase import clean_phrase
 from ..core.proposal import Proposal
 from .device import is_device_failure, resolve_device, warn_fallback
@@ -38,8 +38,10 @@ MAX_DETECTIONS = 100
 ImageInput = Union[str, os.PathLike, "Image.Image", np.ndarray]  # noqa: F821
 
 
-class GroundingImageError(ValueError):
-    """An image the grounder cannot read, with a reason meant for the user."""
+# (path, max_side) -> (RGB PIL image, at most max_side on its long side; full EXIF-corrected (w, h)).
+# ``io.images.decode_image`` is the one the application passes (see ``grounder_factory``): image
+# files are decoded in ``io``, which this layer does not import.
+ImageLoader = Callable[[Union[str, os.PathLike], int], tuple]
 
 
 @dataclass
@@ -54,45 +56,6 @@ class PreparedImage:
     scale_y: float
     stamp: Optional[tuple[float, int]] = None  # (mtime, size) of a file, to notice edits
     region_features: Optional[np.ndarray] = None
-
-
-def load_rgb(path: Union[str, os.PathLike], max_side: Optional[int] = INFERENCE_MAX_SIDE):
-    """Decode ``path`` as RGB with EXIF orientation applied; returns (image, original size).
-
-    Large JPEGs are decoded at reduced size (DCT scaling) when only ``max_side`` is needed.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                w, h = img.size
-                try:
-                    orientation = img.getexif().get(0x0112, 1)
-                except Exception:
-                    orientation = 1
-                if orientation in (5, 6, 7, 8):
-                    w, h = h, w
-                if max_side and max(img.size) > 2 * max_side and img.format == "JPEG":
-                    img.draft("RGB", (max_side, max_side))
-                img.load()
-                out = ImageOps.exif_transpose(img)
-                out = out.convert("RGB") if out.mode != "RGB" else out.copy()
-    except FileNotFoundError as exc:
-        raise GroundingImageError(f"{path}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise GroundingImageError(f"{path}: is a folder, not an image") from exc
-    except UnidentifiedImageError as exc:
-        raise GroundingImageError(f"{path}: not a readable image (unknown or corrupt format)") from exc
-    except Image.DecompressionBombError as exc:
-        raise GroundingImageError(f"{path}: image too large to decode safely") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        reason = "truncated image file" if "truncated" in str(exc).lower() else str(exc)
-        raise GroundingImageError(f"{path}: {reason}") from exc
-    if max_side and max(out.size) > max_side:
-        out.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-    return out, (w, h)
 
 
 def build_scene(rgb: np.ndarray, det) -> tuple[Scene, Optional[np.ndarray]]:
@@ -139,7 +102,8 @@ class Grounder:
     def __init__(self, device: Optional[str] = None, cache_size: int = 32, *,
                  detector: str = "torch", weights: ScorerWeights = DEFAULT_WEIGHTS,
                  max_side: int = INFERENCE_MAX_SIDE,
-                 score_threshold: float = DETECTION_THRESHOLD) -> None:
+                 score_threshold: float = DETECTION_THRESHOLD,
+                 image_loader: Optional[ImageLoader] = None) -> None:
         if detector not in ("torch", "opencv"):
             raise ValueError("detector must be 'torch' or 'opencv'")
         self.requested_device = device
@@ -149,6 +113,7 @@ class Grounder:
         self.weights = weights
         self.max_side = max_side
         self.score_threshold = score_threshold
+        self.image_loader = image_loader
         self._detector = None
         self._encoder = None
         self._scorer: Optional[PhraseScorer] = None
@@ -251,15 +216,21 @@ class Grounder:
     def _to_rgb(self, image: ImageInput):
         """(RGB uint8 array for inference, original (w, h), file stamp or None)."""
         if isinstance(image, (str, os.PathLike)):
+            if self.image_loader is None:
+                raise TypeError("this Grounder has no image_loader: pass an image or array, or build it "
+                                "with grounding_desktop.grounder_factory.make_grounder()")
             stamp = _file_stamp(image)
-            pil, size = load_rgb(image, self.max_side)
+            try:
+                pil, size = self.image_loader(image, self.max_side)
+            except ImageReadError as exc:
+                raise ImageReadError(f"{image}: {exc}") from exc
             return np.asarray(pil), size, stamp
         from .detector import to_rgb_array
 
         try:
             rgb = to_rgb_array(image)
         except (ValueError, TypeError) as exc:
-            raise GroundingImageError(f"not an image: {exc}") from exc
+            raise ImageReadError(f"not an image: {exc}") from exc
         h, w = rgb.shape[:2]
         if max(h, w) > self.max_side:
             import cv2
@@ -376,7 +347,7 @@ class Grounder:
                         self._cache.move_to_end(image_or_key)
                 return entry
             if entry is None and not Path(image_or_key).exists():
-                raise GroundingImageError(f"{image_or_key}: no such file or prepared image")
+                raise ImageReadError(f"{image_or_key}: no such file or prepared image")
         key = self.prepare(image_or_key)
         with self._cache_lock:
             entry = self._cache.get(key)

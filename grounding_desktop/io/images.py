@@ -12,17 +12,19 @@ from typing import Optional
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..core import ImageReadError
+
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 # EXIF orientations 5..8 rotate by 90 degrees, so a viewer shows width and height swapped.
 _SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 _EXIF_ORIENTATION = 0x0112
 
 
-class ImageReadError(Exception):
-    """A file that cannot be shown or used, with a reason meant for the user."""
-
-
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not an image"
     if isinstance(exc, Image.DecompressionBombError):
         return f"image too large to decode safely ({exc})"
     if isinstance(exc, UnidentifiedImageError):
@@ -92,10 +94,17 @@ def _oversized_but_allowed(path: Path, exc: BaseException) -> tuple[int, int]:
 def load_image(path: os.PathLike | str, max_side: Optional[int] = None) -> Image.Image:
     """Decode fully as RGB with EXIF orientation applied; optionally downscale for display or
     inference (coordinates are never stored in the downscaled frame: callers scale back)."""
+    return decode_image(path, max_side)[0]
+
+
+def decode_image(path: os.PathLike | str, max_side: Optional[int] = None) -> tuple[Image.Image, tuple[int, int]]:
+    """Like :func:`load_image`, and also the full EXIF-corrected (width, height), which a caller
+    that asked for a downscaled image needs to map its coordinates back to original pixels."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as img:
+                full = _oriented_size(img)
                 if max_side and max(img.size) > 2 * max_side and img.format == "JPEG":
                     img.draft("RGB", (max_side, max_side))  # fast JPEG DCT downscale
                 img.load()
@@ -105,4 +114,4 @@ def load_image(path: os.PathLike | str, max_side: Optional[int] = None) -> Image
         raise ImageReadError(_describe(exc)) from exc
     if max_side and max(out.size) > max_side:
         out.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-    return out
+    return out, full

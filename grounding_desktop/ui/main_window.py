@@ -28,6 +28,7 @@ from .phrase_bar import PhraseBar
 from .proposals import ProposalSession
 from .settings import add_recent_folder, app_settings, recent_folders
 from .shortcuts import ACTIONS, MENUS, ActionSpec
+from .transfer_dialogs import ExportDialog, ImportDialog
 from .workers import FolderScanner, GrounderFactory, GrounderHost, ImageLoader, default_grounder_factory
 
 APP_TITLE = "Grounding Desktop"
@@ -123,7 +124,8 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.actions_by_name: dict[str, QAction] = {}
         handlers: dict[str, Callable[[], None]] = {
-            "open_folder": self.choose_folder, "rescan": self.rescan, "quit": self.close,
+            "open_folder": self.choose_folder, "export": self.show_export, "import": self.show_import,
+            "rescan": self.rescan, "quit": self.close,
             "delete": self.delete_selected, "rename": self.rename_selected,
             "nudge_left": lambda: self.nudge(-1, 0), "nudge_right": lambda: self.nudge(1, 0),
             "nudge_up": lambda: self.nudge(0, -1), "nudge_down": lambda: self.nudge(0, 1),
@@ -908,7 +910,7 @@ class MainWindow(QMainWindow):
         has_image = self.current is not None
         for name in ("review_next", "draw_mode", "delete", "rename", "accept_none"):
             a[name].setEnabled(has_image)
-        for name in ("next_image", "prev_image", "first_image", "last_image", "rescan"):
+        for name in ("next_image", "prev_image", "first_image", "last_image", "rescan", "export", "import"):
             a[name].setEnabled(self.doc is not None)
 
     def _update_title(self) -> None:
@@ -931,6 +933,28 @@ class MainWindow(QMainWindow):
             return  # nobody to click OK: the status bar says it
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.open()
+
+    def show_export(self) -> None:
+        if self.doc is not None:
+            self._open_dialog(ExportDialog(self.doc.store, self))
+
+    def show_import(self) -> None:
+        if self.doc is not None:
+            dlg = ImportDialog(self.doc.store, self)
+            dlg.finished_with_changes.connect(self._on_imported)
+            self._open_dialog(dlg)
+
+    def _open_dialog(self, dlg) -> None:
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        self.transfer_dialog = dlg
+
+    def _on_imported(self) -> None:
+        """An import writes many rows at once, outside the undo stack: reload what is shown."""
+        self.image_list.set_records(self.doc.store.images())
+        if self.current is not None:
+            self.image_list.set_current(self.current.id)
+            self.refresh_annotations()
 
     def show_shortcuts(self) -> None:
         dlg = ShortcutsDialog(self)

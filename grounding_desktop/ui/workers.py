@@ -27,9 +27,9 @@ PRIORITY_PREFETCH = 0
 
 def default_grounder_factory(device: Optional[str]) -> Any:
     """Build the real model. Imported here, on the worker thread, so torch never loads on the GUI thread."""
-    from ..grounding.grounder import Grounder
+    from ..grounder_factory import make_grounder
 
-    grounder = Grounder(device=device)
+    grounder = make_grounder(device)
     load = getattr(grounder, "load", None)
     if callable(load):
         load()  # models load lazily otherwise: do it here, not on the first keystroke

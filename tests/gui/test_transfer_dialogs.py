@@ -98,3 +98,35 @@ def test_cancel_leaves_the_earlier_file(qtbot, labelled, tmp_path, monkeypatch):
     assert "Cancelled" in dialog.summary.toPlainText()
     assert out.read_text() == "earlier export"
     assert dialog.isVisible()  # Esc cancelled the job, it did not close the dialog
+
+
+def test_main_window_export_and_import_shortcuts(gui, tmp_path):
+    """Ctrl+E / Ctrl+I open the dialogs on the window's project; an import shows up at once."""
+    w = gui.w
+    gui.key(Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier, widget=w.canvas)
+    gui.wait(lambda: isinstance(getattr(w, "transfer_dialog", None), ExportDialog) and w.transfer_dialog.isVisible())
+    exp = w.transfer_dialog
+    assert exp.store is gui.store
+    exp.close()
+
+    data = {
+        "images": [{"id": 1, "file_name": w.current.path, "width": w.current.width, "height": w.current.height,
+                    "caption": "the pale square", "original_id": 7, "tokens_negative": []}],
+        "annotations": [{"id": 1, "image_id": 1, "bbox": [40, 40, 81, 101], "area": 8181, "iscrowd": 0,
+                         "category_id": 1, "tokens_positive": [[0, 15]]}],
+        "categories": [{"id": 1, "name": "object"}],
+    }
+    import json
+
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps(data))
+    gui.key(Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier, widget=w.canvas)
+    gui.wait(lambda: isinstance(w.transfer_dialog, ImportDialog) and w.transfer_dialog.isVisible())
+    imp = w.transfer_dialog
+    imp.file.setText(str(src))
+    _run(gui.qtbot, imp)
+    assert "imported" in imp.summary.toPlainText(), imp.summary.toPlainText()
+    (expr, boxes), = gui.annotations()
+    assert expr.text == "the pale square" and boxes[0].bbox == (40.0, 40.0, 81.0, 101.0)
+    # the window shows it without a reload: the phrases panel and the canvas were refreshed
+    assert [e.text for e, _ in w._annotations] == ["the pale square"]

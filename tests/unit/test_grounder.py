@@ -17,7 +17,9 @@ from grounding_desktop.core.phrase import PhraseError
 from grounding_desktop.core.proposal import Proposal
 from grounding_desktop.grounding import device as device_mod
 from grounding_desktop.grounding.detector import Detections
-from grounding_desktop.grounding.grounder import Grounder, GroundingImageError
+from grounding_desktop.core import ImageReadError
+from grounding_desktop.grounder_factory import make_grounder
+from grounding_desktop.grounding.grounder import Grounder
 
 from support import SAMPLES
 
@@ -46,7 +48,7 @@ def grounder(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ssd_weights.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
-        g = Grounder(device="cpu", cache_size=4)
+        g = make_grounder("cpu", cache_size=4)
         g.load(encoder=False)
         yield g
 
@@ -210,12 +212,20 @@ def test_bad_phrases_are_refused(grounder):
 def test_unreadable_images_raise_a_clear_error(grounder, tmp_path):
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not an image")
-    with pytest.raises(GroundingImageError, match="not a readable image"):
+    with pytest.raises(ImageReadError, match="not a readable image"):
         grounder.prepare(bad)
-    with pytest.raises(GroundingImageError, match="no such file"):
+    with pytest.raises(ImageReadError, match="no such file"):
         grounder.propose(str(tmp_path / "missing.jpg"), "the cat")
-    with pytest.raises(GroundingImageError):
+    with pytest.raises(ImageReadError):
         grounder.prepare(np.zeros((0, 4, 3), np.uint8))
+
+
+def test_a_grounder_without_image_loader_takes_images_not_paths(grounder, tmp_path):
+    bare = Grounder(device="cpu")
+    bare._detector, bare._scorer = grounder.load_detector(), grounder.load_scorer()
+    with pytest.raises(TypeError, match="make_grounder"):
+        bare.prepare(tmp_path / "any.jpg")
+    assert bare.propose(compose(TWO_CATS), "the cat")[0].label == "cat"
 
 
 # ------------------------------------------------------------------------------ devices
