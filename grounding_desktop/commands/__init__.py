@@ -11,3 +11,21 @@ class CliError(Exception):
 
 
 COMMAND_MODULES = ("info", "ground", "doctor", "export", "import_")
+
+
+def add_folder_arguments(parser) -> None:
+    """FOLDER and --db, as every command that works on a folder's project takes them."""
+    parser.add_argument("folder", help="image folder (its project is created and scanned if needed)")
+    parser.add_argument("--db", help="project database path (default FOLDER/.grounding/project.sqlite)")
+
+
+def open_folder_project(args):
+    """Open and scan ``args.folder``'s project as the GUI does; a problem becomes a CliError."""
+    from ..project import open_project
+    from ..store import StoreError
+
+    try:
+        store, _ = open_project(args.folder, args.db)
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+    return store

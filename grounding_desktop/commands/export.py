@@ -11,9 +11,9 @@ import argparse
 import json
 import sys
 
-from . import CliError
+from ..io.export import FORMATS
+from . import CliError, add_folder_arguments, open_folder_project
 
-FORMAT_NAMES = ("coco-grounding", "coco", "odvg", "refcoco")
 
 
 def add_parser(sub) -> None:
@@ -22,11 +22,10 @@ def add_parser(sub) -> None:
         description="Export the project's accepted boxes and no-target expressions as training data. "
                     "Proposals are never exported; an expression that only has unreviewed proposals is skipped.",
     )
-    p.add_argument("folder", help="image folder (its project is created and scanned if needed)")
-    p.add_argument("--format", required=True, choices=FORMAT_NAMES, dest="fmt", help="output format")
+    add_folder_arguments(p)
+    p.add_argument("--format", required=True, choices=tuple(FORMATS), dest="fmt", help="output format")
     p.add_argument("--out", required=True, metavar="PATH",
                    help="output file (a folder for refcoco); with --splits, files get _train/_val/_test suffixes")
-    p.add_argument("--db", help="project database path (default FOLDER/.grounding/project.sqlite)")
     p.add_argument("--reviewed-only", action="store_true", help="only images marked reviewed")
     p.add_argument("--splits", metavar="TRAIN,VAL[,TEST]",
                    help="split images by a hash of their path, e.g. 80,10,10 (refcoco: the refs' split field)")
@@ -43,7 +42,6 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..io.export import Cancelled, ExportError, ExportOptions, export_project
     from ..io.export_common import load_label_map, parse_splits
-    from ..project import open_project
     from ..store import StoreError
 
     try:
@@ -55,10 +53,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ExportError as exc:
         raise CliError(str(exc)) from exc
-    try:
-        store, _ = open_project(args.folder, args.db)
-    except StoreError as exc:
-        raise CliError(str(exc)) from exc
+    store = open_folder_project(args)
     with store:
         try:
             summary = export_project(store, args.fmt, args.out, options)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import CliError
+from . import CliError, add_folder_arguments, open_folder_project
 
 
 def add_parser(sub) -> None:
@@ -18,25 +18,20 @@ def add_parser(sub) -> None:
                     "Images are matched by path relative to FOLDER, else by unique file name. "
                     "The file is checked completely before anything is written.",
     )
-    p.add_argument("folder", help="image folder (its project is created and scanned if needed)")
+    add_folder_arguments(p)
     p.add_argument("--coco", required=True, metavar="FILE", help="COCO JSON file to import")
     p.add_argument("--as-proposals", action="store_true",
                    help="add the boxes as proposals to review instead of accepted labels")
     p.add_argument("--dry-run", action="store_true", help="check the file and print what would be added")
-    p.add_argument("--db", help="project database path (default FOLDER/.grounding/project.sqlite)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..io.coco_import import CocoImportError, import_coco
-    from ..project import open_project
     from ..store import StoreError
 
-    try:
-        store, _ = open_project(args.folder, args.db)
-    except StoreError as exc:
-        raise CliError(str(exc)) from exc
+    store = open_folder_project(args)
     with store:
         try:
             summary = import_coco(store, args.coco, as_proposals=args.as_proposals, dry_run=args.dry_run)

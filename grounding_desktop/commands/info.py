@@ -4,25 +4,18 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import CliError
+from . import CliError, add_folder_arguments, open_folder_project
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("info", help="print counts of images, expressions and boxes by state")
-    p.add_argument("folder", help="image folder (its project is created and scanned if needed)")
-    p.add_argument("--db", help="project database path (default FOLDER/.grounding/project.sqlite)")
+    add_folder_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..project import open_project
-    from ..store import StoreError
-
-    try:
-        store, _ = open_project(args.folder, args.db)
-    except StoreError as exc:
-        raise CliError(str(exc)) from exc
+    store = open_folder_project(args)
     with store:
         counts = store.counts()
     if args.json:
