@@ -84,6 +84,7 @@ class Box:
     source: BoxSource = BoxSource.MANUAL
     score: Optional[float] = None
     model_version: Optional[str] = None
+    explanation: Optional[str] = None  # the model's reasons (module scores), for tooltips
 
     @property
     def xyxy(self) -> XYXY:

@@ -25,7 +25,9 @@ DB_FILENAME = "project.sqlite"
 _path_key = natsort_keygen(alg=ns.PATH | ns.IGNORECASE)
 
 _IMAGE_COLS = "id, path, width, height, state, content_hash, error, size, mtime, missing"
-_BOX_COLS = "id, expression_id, x, y, w, h, state, source, score, model_version"
+_BOX_COLS = "id, expression_id, x, y, w, h, state, source, score, model_version, explanation"
+_BOX_INSERT = ("INSERT INTO boxes(expression_id, x, y, w, h, state, source, score, model_version, explanation) "
+               "VALUES (?,?,?,?,?,?,?,?,?,?)")
 
 
 class StoreError(Exception):
@@ -60,8 +62,15 @@ _BOX_SOURCES = {s.value: s for s in BoxSource}
 def _box(row: Sequence) -> Box:
     return Box(
         id=row[0], expression_id=row[1], bbox=(row[2], row[3], row[4], row[5]),
-        state=_BOX_STATES[row[6]], source=_BOX_SOURCES[row[7]], score=row[8], model_version=row[9],
+        state=_BOX_STATES[row[6]], source=_BOX_SOURCES[row[7]], score=row[8], model_version=row[9], explanation=row[10],
     )
+
+
+def _box_values(expression_id: int, b: Box) -> tuple:
+    """A box spec as the row values of ``_BOX_INSERT`` (its id and expression id are not taken)."""
+    x, y, w, h = (float(v) for v in b.bbox)
+    return (expression_id, x, y, w, h, _enum_value(b.state), _enum_value(b.source), b.score, b.model_version,
+            b.explanation)
 
 
 def _expression(row: Sequence) -> Expression:
@@ -332,16 +341,7 @@ class ProjectStore:
                     (image_id, text, now, now),
                 ).lastrowid
                 ids.append(expr_id)
-                rows = []
-                for b in boxes:
-                    x, y, w, h = (float(v) for v in b.bbox)
-                    rows.append((expr_id, x, y, w, h, _enum_value(b.state), _enum_value(b.source),
-                                 b.score, b.model_version))
-                c.executemany(
-                    "INSERT INTO boxes(expression_id, x, y, w, h, state, source, score, model_version) "
-                    "VALUES (?,?,?,?,?,?,?,?,?)",
-                    rows,
-                )
+                c.executemany(_BOX_INSERT, [_box_values(expr_id, b) for b in boxes])
             for image_id in touched:
                 self._sync_image_state(c, image_id)
             for image_id in set(reviewed):
@@ -401,9 +401,9 @@ class ProjectStore:
 
     def add_box(self, expression_id: int, bbox: Sequence[float], state: BoxState | str = BoxState.ACCEPTED,
                 source: BoxSource | str = BoxSource.MANUAL, score: Optional[float] = None,
-                model_version: Optional[str] = None) -> Box:
+                model_version: Optional[str] = None, explanation: Optional[str] = None) -> Box:
         spec = Box(0, expression_id, tuple(float(v) for v in bbox), BoxState(_enum_value(state)),
-                   BoxSource(_enum_value(source)), score, model_version)
+                   BoxSource(_enum_value(source)), score, model_version, explanation)
         with self.transaction() as c:
             expr = self._require_expression(c, expression_id)
             box = self._insert_box(c, expression_id, spec)
@@ -472,17 +472,14 @@ class ProjectStore:
 
     @staticmethod
     def _insert_box(c: sqlite3.Connection, expression_id: int, b: Box, keep_id: bool = False) -> Box:
-        x, y, w, h = (float(v) for v in b.bbox)
-        values = (expression_id, x, y, w, h, _enum_value(b.state), _enum_value(b.source), b.score, b.model_version)
+        values = _box_values(expression_id, b)
         if keep_id:
-            c.execute(f"INSERT INTO boxes({_BOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)", (b.id, *values))
+            c.execute(f"INSERT INTO boxes({_BOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", (b.id, *values))
             box_id = b.id
         else:
-            box_id = c.execute(
-                "INSERT INTO boxes(expression_id, x, y, w, h, state, source, score, model_version) VALUES (?,?,?,?,?,?,?,?,?)",
-                values,
-            ).lastrowid
-        return Box(box_id, expression_id, (x, y, w, h), BoxState(values[5]), BoxSource(values[6]), b.score, b.model_version)
+            box_id = c.execute(_BOX_INSERT, values).lastrowid
+        return Box(box_id, expression_id, values[1:5], BoxState(values[5]), BoxSource(values[6]), b.score,
+                   b.model_version, b.explanation)
 
     @staticmethod
     def _sync_image_state(c: sqlite3.Connection, image_id: int) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE images (
@@ -40,8 +40,12 @@ CREATE INDEX boxes_expression ON boxes(expression_id);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# v2: the model's explanation of a box (its module scores), shown as the box's tooltip in later
+# sessions too.
+_V2 = "ALTER TABLE boxes ADD COLUMN explanation TEXT"
+
 # MIGRATIONS[n] upgrades a database at version n-1 to version n.
-MIGRATIONS: dict[int, str] = {1: _V1}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

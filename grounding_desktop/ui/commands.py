@@ -64,11 +64,10 @@ class AddBoxesCommand(StoreCommand):
     """
 
     def __init__(self, doc: ProjectDocument, image_id: int, text: str, boxes: Sequence[Box], title: str,
-                 explanations: Sequence[str] = (), expression_id: Optional[int] = None):
+                 expression_id: Optional[int] = None):
         super().__init__(doc, image_id, title)
         self.text = text
         self.specs = list(boxes)
-        self.explanations = list(explanations)
         self.target_expression_id = expression_id
         self.expression: Optional[Expression] = None
         self.boxes: list[Box] = []
@@ -92,12 +91,10 @@ class AddBoxesCommand(StoreCommand):
                 self.created_expression = True
             else:
                 self.expression = existing
-                self.boxes = [store.add_box(existing.id, b.bbox, b.state, b.source, b.score, b.model_version)
+                self.boxes = [store.add_box(existing.id, b.bbox, b.state, b.source, b.score, b.model_version,
+                                           b.explanation)
                               for b in self.specs]
             self._done_once = True
-            for box, why in zip(self.boxes, self.explanations):
-                if why:
-                    self.doc.explanations[box.id] = why
         elif self.created_expression:
             store.restore_expression(self.expression, self.boxes)
         else:
@@ -202,4 +199,5 @@ class SetImageStateCommand(StoreCommand):
 
 def proposal_box(p, state: BoxState = BoxState.ACCEPTED) -> Box:
     """A ``Proposal`` as the box spec the store takes (ids are assigned by the store)."""
-    return Box(0, 0, tuple(float(v) for v in p.bbox), state, BoxSource.MODEL, float(p.score), p.model_version)
+    return Box(0, 0, tuple(float(v) for v in p.bbox), state, BoxSource.MODEL, float(p.score), p.model_version,
+               p.explanation or None)

@@ -23,9 +23,6 @@ class ProjectDocument(QObject):
         super().__init__(parent)
         self.store = store
         self.undo_stack = QUndoStack(self)
-        # Why a model proposed a box, for tooltips. Kept for boxes accepted in this session only:
-        # the schema has no column for it (see the report of issue 4).
-        self.explanations: dict[int, str] = {}
 
     def notify(self, image_id: int) -> None:
         self.changed.emit(image_id)

@@ -5,7 +5,7 @@ was proposed before trusting it.
 """
 from __future__ import annotations
 
-from typing import Mapping, Optional, Sequence
+from typing import Optional, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
@@ -39,14 +39,14 @@ def swatch(colour: str, dashed: bool = False, size: int = 14, dpr: float = 2.0) 
     return QIcon(pix)
 
 
-def box_tooltip(b: Box, explanation: str = "") -> str:
+def box_tooltip(b: Box) -> str:
     x, y, w, h = b.bbox
     lines = [f"Box {b.id}: x {x:.0f}, y {y:.0f}, {w:.0f} × {h:.0f} px",
              f"{b.state.value} · source {b.source.value}" + (f" · score {b.score:.3f}" if b.score is not None else "")]
     if b.model_version:
         lines.append(f"model {b.model_version}")
-    if explanation:
-        lines.append(f"Why: {explanation}")
+    if b.explanation:
+        lines.append(f"Why: {b.explanation}")
     return "\n".join(lines)
 
 
@@ -93,16 +93,13 @@ class ExpressionsPanel(QWidget):
         layout.addWidget(self.tree)
         self._building = False
         self._annotations: list[tuple[Expression, list[Box]]] = []
-        self._explanations: Mapping[int, str] = {}
         self._proposals: list[Proposal] = []
         self._phrase = ""
         self._highlight = -1
 
     # -- content -----------------------------------------------------------------------------
-    def set_annotations(self, annotations: Sequence[tuple[Expression, Sequence[Box]]],
-                        explanations: Mapping[int, str]) -> None:
+    def set_annotations(self, annotations: Sequence[tuple[Expression, Sequence[Box]]]) -> None:
         self._annotations = [(e, list(bs)) for e, bs in annotations]
-        self._explanations = dict(explanations)
         self._rebuild()
 
     def set_proposals(self, phrase: str, proposals: Sequence[Proposal], highlight: int) -> None:
@@ -177,7 +174,7 @@ class ExpressionsPanel(QWidget):
                         f2.setStrikeOut(True)
                         child.setFont(0, f2)
                         child.setForeground(0, QBrush(QColor("#80868B")))
-                    tip = box_tooltip(b, self._explanations.get(b.id, ""))
+                    tip = box_tooltip(b)
                     for c in range(4):
                         child.setToolTip(c, tip)
                     item.addChild(child)

@@ -565,7 +565,7 @@ class MainWindow(QMainWindow):
         selected = self.canvas.selected_box_id
         self.canvas.set_annotations(self._annotations)
         self.canvas.select_box(selected)
-        self.panel.set_annotations(self._annotations, self.doc.explanations if self.doc else {})
+        self.panel.set_annotations(self._annotations)
         if selected is not None and self.canvas.selected_box_id is not None:
             self.panel.select_box(selected)
         elif self._selected_expression is not None:
@@ -660,7 +660,7 @@ class MainWindow(QMainWindow):
         phrase = s.answered_phrase
         ok = self.doc.push(cmd.AddBoxesCommand(
             self.doc, self.current.id, phrase, [cmd.proposal_box(p)],
-            f"Accept {cmd._quote(phrase)} ({p.score:.2f})", explanations=[p.explanation]))
+            f"Accept {cmd._quote(phrase)} ({p.score:.2f})"))
         if ok:
             self._after_accept(phrase, keep_phrase=s.plural)
 
@@ -679,7 +679,7 @@ class MainWindow(QMainWindow):
         phrase = s.answered_phrase
         ok = self.doc.push(cmd.AddBoxesCommand(
             self.doc, self.current.id, phrase, [cmd.proposal_box(p) for p in chosen],
-            f"Accept {len(chosen)} × {cmd._quote(phrase)}", explanations=[p.explanation for p in chosen]))
+            f"Accept {len(chosen)} × {cmd._quote(phrase)}"))
         if ok:
             self._after_accept(phrase, keep_phrase=False)
 
@@ -728,7 +728,7 @@ class MainWindow(QMainWindow):
         phrase = s.answered_phrase
         self.doc.push(cmd.AddBoxesCommand(
             self.doc, self.current.id, phrase, [cmd.proposal_box(p, BoxState.REJECTED)],
-            f"Reject proposal for {cmd._quote(phrase)} ({p.score:.2f})", explanations=[p.explanation]))
+            f"Reject proposal for {cmd._quote(phrase)} ({p.score:.2f})"))
 
     def escape(self) -> None:
         """Esc: cancel a drag, leave draw mode, clear the phrase, or go back to the image — in that order."""

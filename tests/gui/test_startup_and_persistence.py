@@ -72,6 +72,13 @@ def test_every_edit_is_on_disk_at_once_and_after_reopening(open_window, photos, 
     # ... and a new window shows it.
     gui2 = open_window(photos)
     assert [e.text for e, _ in gui2.annotations(gui2.store.image_by_path("a1.png").id)] == texts
+    # the model's explanation of the accepted box is still its tooltip in the phrases panel
+    gui2.w.show_image(gui2.store.image_by_path("a1.png").id)
+    gui2.wait(lambda: gui2.w.current.path == "a1.png")
+    tree = gui2.w.panel.tree
+    tips = [tree.topLevelItem(i).child(j).toolTip(0) for i in range(tree.topLevelItemCount())
+            for j in range(tree.topLevelItem(i).childCount())]
+    assert any("Why: fake: rank 1 for 'the white square'" in t for t in tips), tips
 
 
 def test_model_failure_shows_why_and_manual_labelling_works(open_window, photos):

@@ -32,17 +32,38 @@ def test_new_database_has_schema_wal_and_foreign_keys(store):
     assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
+def test_v1_database_is_upgraded_and_keeps_its_rows(tmp_path):
+    db = tmp_path / "v1.sqlite"
+    conn = sqlite3.connect(db)
+    for statement in schema.MIGRATIONS[1].split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("INSERT INTO images(id, path) VALUES (1, 'a.jpg')")
+    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'a dog', 0, 0)")
+    conn.execute("INSERT INTO boxes(id, expression_id, x, y, w, h, state, source) VALUES (1, 1, 1, 2, 3, 4, 'accepted', 'manual')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with ProjectStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 2
+        (box,) = s.boxes(1)
+        assert box.bbox == (1.0, 2.0, 3.0, 4.0) and box.explanation is None
+        e2 = s.add_box(1, (0, 0, 5, 5), source="model", score=0.8, explanation="dog 0.80 · left 0.9")
+        assert s.box(e2.id).explanation == "dog 0.80 · left 0.9"
+
+
 def test_migration_runs_each_step_once_and_refuses_newer(tmp_path, monkeypatch):
     db = tmp_path / "m.sqlite"
     ProjectStore(db).close()
-    # A hypothetical version 2 adds a column; opening the v1 file upgrades it in place.
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 2, "ALTER TABLE images ADD COLUMN note TEXT")
+    # A hypothetical next version adds a column; opening the current file upgrades it in place.
+    nxt = SCHEMA_VERSION + 1
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", nxt)
+    monkeypatch.setitem(schema.MIGRATIONS, nxt, "ALTER TABLE images ADD COLUMN note TEXT")
     s = ProjectStore(db)
-    assert s.schema_version == 2
+    assert s.schema_version == nxt
     assert "note" in [r[1] for r in s._conn().execute("PRAGMA table_info(images)")]
     s.close()
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 1)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION)
     with pytest.raises(StoreError, match="newer"):
         ProjectStore(db)
 
