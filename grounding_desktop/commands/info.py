@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import CliError, add_folder_arguments, open_folder_project
+from . import add_folder_arguments, open_folder_project
 
 
 def add_parser(sub) -> None:

@@ -18,11 +18,9 @@ from .export_common import (
     StagedFiles,
     Ticker,
     box_extras,
-    categories_of,
-    dump_json,
-    group_by_split,
+    coco_annotation,
     info_block,
-    split_path,
+    write_coco_splits,
 )
 
 FORMAT = "coco"
@@ -31,9 +29,7 @@ ALLOWS_NO_TARGET = True
 
 def write(selected: Sequence[SelectedImage], out: Path, options: ExportOptions, staged: StagedFiles,
           ticker: Ticker) -> None:
-    categories, category_id = categories_of(selected, options, per_phrase=True)
-    for split, group in group_by_split(selected, options).items():
-        staged.write(split_path(out, split), dump_json(build(group, categories, category_id, ticker)))
+    write_coco_splits(selected, out, options, staged, ticker, build, per_phrase=True)
 
 
 def build(selected: Sequence[SelectedImage], categories: list[dict],
@@ -48,11 +44,7 @@ def build(selected: Sequence[SelectedImage], categories: list[dict],
         images.append({"id": img.id, "file_name": img.path, "height": img.height, "width": img.width})
         for se in si.expressions:
             cat = category_id(se)
-            for b in se.boxes:
-                x, y, w, h = b.bbox
-                ann = {"id": b.id, "image_id": img.id, "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0,
-                       "category_id": cat, "phrase": se.text}
-                ann.update(box_extras(b))
-                annotations.append(ann)
+            annotations.extend(coco_annotation(b, img.id, cat, phrase=se.text, **box_extras(b))
+                               for b in se.boxes)
     return {"info": info_block(fmt), "licenses": [], "images": images, "annotations": annotations,
             "categories": categories}

@@ -27,12 +27,10 @@ from .export_common import (
     StagedFiles,
     Ticker,
     box_extras,
-    categories_of,
-    dump_json,
-    group_by_split,
+    coco_annotation,
     info_block,
     phrase_span,
-    split_path,
+    write_coco_splits,
 )
 
 FORMAT = "coco-grounding"
@@ -44,10 +42,7 @@ ALLOWS_NO_TARGET = True
 
 def write(selected: Sequence[SelectedImage], out: Path, options: ExportOptions, staged: StagedFiles,
           ticker: Ticker) -> None:
-    """One JSON file, or one per split (``out_train.json`` ...), all sharing one category list."""
-    categories, category_id = categories_of(selected, options, per_phrase=False)
-    for split, group in group_by_split(selected, options).items():
-        staged.write(split_path(out, split), dump_json(build(group, categories, category_id, ticker)))
+    write_coco_splits(selected, out, options, staged, ticker, build, per_phrase=False)
 
 
 def build(selected: Sequence[SelectedImage], categories: list[dict],
@@ -67,14 +62,8 @@ def build(selected: Sequence[SelectedImage], categories: list[dict],
                 "tokens_negative": [] if se.boxes else [span], "image_state": img.state.value,
             })
             cat = category_id(se)
-            for b in se.boxes:
-                x, y, w, h = b.bbox
-                ann = {
-                    "id": b.id, "image_id": expr_id, "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0,
-                    "category_id": cat, "tokens_positive": [span],
-                }
-                ann.update(box_extras(b))
-                annotations.append(ann)
+            annotations.extend(coco_annotation(b, expr_id, cat, tokens_positive=[span], **box_extras(b))
+                               for b in se.boxes)
     return {"info": info_block(FORMAT), "licenses": [], "images": images, "annotations": annotations,
             "categories": categories}
 

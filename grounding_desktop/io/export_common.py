@@ -354,6 +354,22 @@ def phrase_span(text: str, offset: int = 0) -> list[int]:
     return [offset + start, offset + end]
 
 
+def coco_annotation(b: Box, image_id: int, category_id: int, **fields: Any) -> dict[str, Any]:
+    """One COCO ``annotations`` entry for a box (``id`` = box id), with ``fields`` added."""
+    x, y, w, h = b.bbox
+    return {"id": b.id, "image_id": image_id, "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0,
+            "category_id": category_id, **fields}
+
+
+def write_coco_splits(selected: Sequence["SelectedImage"], out: Path, options: ExportOptions, staged: "StagedFiles",
+                      ticker: Ticker, build: Callable[..., dict[str, Any]], per_phrase: bool) -> None:
+    """One COCO JSON file, or one per split (``out_train.json`` ...), all sharing one category list
+    so train/val/test agree on category ids."""
+    categories, category_id = categories_of(selected, options, per_phrase=per_phrase)
+    for split, group in group_by_split(selected, options).items():
+        staged.write(split_path(out, split), dump_json(build(group, categories, category_id, ticker)))
+
+
 def box_extras(b: Box) -> dict[str, Any]:
     """Fields a trainer ignores but that make the project's own export round-trip losslessly."""
     extra: dict[str, Any] = {"state": b.state.value, "source": b.source.value}

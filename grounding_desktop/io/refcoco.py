@@ -26,6 +26,7 @@ from .export_common import (
     StagedFiles,
     Ticker,
     categories_of,
+    coco_annotation,
     dump_json,
     info_block,
 )
@@ -65,9 +66,7 @@ def write(selected: Sequence[SelectedImage], out: Path, options: ExportOptions, 
                 key = (cat, b.bbox)  # the same box accepted for two phrases has the same coordinates
                 ref = by_box.get(key)
                 if ref is None:
-                    x, y, w, h = b.bbox
-                    ann = {"id": b.id, "image_id": img.id, "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0,
-                           "category_id": cat}
+                    ann = coco_annotation(b, img.id, cat)
                     if b.state == BoxState.REJECTED:  # only with --include-rejected
                         ann["state"] = b.state.value
                     annotations.append(ann)

@@ -18,7 +18,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 from natsort import natsort_keygen, ns
 
 from ..core import Box, BoxSource, BoxState, Expression, ImageRecord, ImageState, ScanEntry
-from .schema import SCHEMA_VERSION, current_version, migrate
+from .schema import current_version, migrate
 
 DB_DIRNAME = ".grounding"
 DB_FILENAME = "project.sqlite"

@@ -1,14 +1,13 @@
 """Click-and-type grounding, driven with the keyboard and mouse on the real widgets."""
 from __future__ import annotations
 
-import time
 
 import pytest
 from PySide6.QtCore import Qt
 
 from gui_helpers import IMAGE_SIZE, Driver, make_window
 from fakes import FakeGrounder
-from grounding_desktop.core import BoxSource, BoxState, iou_xywh
+from grounding_desktop.core import BoxSource, BoxState
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier

@@ -13,7 +13,6 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from fakes import FailingGrounder
-from gui_helpers import IMAGE_SIZE
 from grounding_desktop.core import BoxSource, ImageState
 from grounding_desktop.store import ProjectStore
 from grounding_desktop.ui.shortcuts import ACTIONS, MOUSE

@@ -11,7 +11,7 @@ from pycocotools.coco import COCO
 from exportkit import labelled_project, load
 
 from grounding_desktop.core import Box, ScanEntry
-from grounding_desktop.io import coco_grounding
+from grounding_desktop.io import export_common
 from grounding_desktop.io.export import Cancelled, ExportError, ExportOptions, export_project
 from grounding_desktop.io.export_common import (
     atomic_write_text,
@@ -146,7 +146,7 @@ def test_failure_mid_export_leaves_earlier_file_and_no_temp(store, tmp_path, mon
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(coco_grounding, "dump_json", boom)
+    monkeypatch.setattr(export_common, "dump_json", boom)  # the COCO writers serialise through it
     with pytest.raises(RuntimeError):
         export_project(store, "coco-grounding", out)
     assert _snapshot(tmp_path) == before
