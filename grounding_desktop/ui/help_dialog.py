@@ -14,7 +14,7 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("shortcutsDialog")
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(760, 640)
+        self.resize(1000, 680)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Every action, its keys, and the mouse gestures of the image view."))
         rows = [(a.menu, a.text.replace("&", "").rstrip("…"), display_keys(a),
@@ -30,10 +30,16 @@ class ShortcutsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(True)
         h = self.table.horizontalHeader()
-        for c in range(3):
-            h.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.resizeColumnsToContents()
+        # Long mouse-gesture texts would make the first columns eat the explanations: cap them
+        # and let the last column take the rest, wrapping.
+        for c, cap in ((1, 260), (2, 230)):
+            h.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
+            h.resizeSection(c, min(h.sectionSize(c), cap))
         h.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.resizeRowsToContents()
         layout.addWidget(self.table)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
