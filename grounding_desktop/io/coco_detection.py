@@ -33,18 +33,16 @@ def write(selected: Sequence[SelectedImage], out: Path, options: ExportOptions, 
 
 
 def build(selected: Sequence[SelectedImage], categories: list[dict],
-          category_id: Callable[[SelectedExpression], int], ticker: Ticker | None = None,
-          fmt: str = FORMAT) -> dict[str, Any]:
+          category_id: Callable[[SelectedExpression], int], ticker: Ticker) -> dict[str, Any]:
     images: list[dict] = []
     annotations: list[dict] = []
     for si in selected:
-        if ticker is not None:
-            ticker.step()
+        ticker.step()
         img = si.image
         images.append({"id": img.id, "file_name": img.path, "height": img.height, "width": img.width})
         for se in si.expressions:
             cat = category_id(se)
             annotations.extend(coco_annotation(b, img.id, cat, phrase=se.text, **box_extras(b))
                                for b in se.boxes)
-    return {"info": info_block(fmt), "licenses": [], "images": images, "annotations": annotations,
+    return {"info": info_block(FORMAT), "licenses": [], "images": images, "annotations": annotations,
             "categories": categories}
