@@ -159,31 +159,30 @@ def test_parity_with_opencv_on_synthetic_images(detector, opencv_net, name):
     assert compared == int((det.scores >= COMPARE_FROM + SCORE_TOL).sum())
 
 
-def test_parity_with_opencv_on_real_photos(detector, opencv_net):
-    paths = _real_image_paths()
-    if not paths:
-        pytest.skip("no real photos installed (resources/samples, scikit-learn images)")
+def _parity_on_files(detector, opencv_net, paths) -> int:
+    """Check parity on every file; returns how many detections scored above 0.3."""
     confident = 0
     for path in paths:
         rgb = _load_rgb(path)
         det = detector.detect(rgb)
         assert_parity(det, opencv_net, rgb, path.name)
         confident += int((det.scores > 0.3).sum())
+    return confident
+
+
+def test_parity_with_opencv_on_real_photos(detector, opencv_net):
+    paths = _real_image_paths()
+    if not paths:
+        pytest.skip("no real photos installed (resources/samples, scikit-learn images)")
     # Real photos must give confident detections, so parity was checked where it matters.
-    assert confident >= 1
+    assert _parity_on_files(detector, opencv_net, paths) >= 1
 
 
 def test_parity_with_opencv_on_coco8(detector, opencv_net):
     paths = sorted(COCO8.glob("*/*.jpg")) if COCO8.is_dir() else []
     if not paths:
         pytest.skip(f"coco8 not present at {COCO8}")
-    confident = 0
-    for path in paths:
-        rgb = _load_rgb(path)
-        det = detector.detect(rgb)
-        assert_parity(det, opencv_net, rgb, path.name)
-        confident += int((det.scores > 0.3).sum())
-    assert confident >= len(paths) // 2
+    assert _parity_on_files(detector, opencv_net, paths) >= len(paths) // 2
 
 
 # ------------------------------------------------------------------------------- anchors
