@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(counts, sort_keys=True))
         return 0
     print(f"project   {store.db_path}")
-    print(f"images    {counts['images']}  (new {counts['images_new']}, proposed {counts['images_proposed']}, "
+    print(f"images    {counts['images']}  (new {counts['images_new']}, in progress {counts['images_in_progress']}, "
           f"reviewed {counts['images_reviewed']})")
     print(f"unreadable {counts['unreadable']}")
     if counts["missing"]:

@@ -17,9 +17,16 @@ class ImageReadError(ValueError):
 
 
 class ImageState(str, Enum):
+    """Where a labeller is with an image: untouched, started (it has phrases), or done."""
+
     NEW = "new"
-    PROPOSED = "proposed"
+    IN_PROGRESS = "in_progress"
     REVIEWED = "reviewed"
+
+    @property
+    def label(self) -> str:
+        """The word the user sees ("in progress")."""
+        return self.value.replace("_", " ")
 
 
 class BoxState(str, Enum):

@@ -8,6 +8,14 @@ class PhraseError(ValueError):
     """A phrase the tool refuses, with a message meant for the user."""
 
 
+def phrase_key(text: str) -> str:
+    """What makes two phrases the same label: case and spacing ignored ("The  cat" == "the cat").
+
+    Exports group phrases into categories by it, label maps are looked up by it, and the project's
+    category ids are kept by it."""
+    return " ".join(str(text).lower().split())
+
+
 def clean_phrase(text: str) -> str:
     """Collapse whitespace and refuse empty or absurdly long phrases."""
     if text is None:

@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Any, Optional
 
 from . import coco_detection, coco_grounding, odvg, refcoco
+from ..core import phrase_key
 from .export_common import (
     CancelFn,
     Cancelled,
@@ -22,7 +23,6 @@ from .export_common import (
     ProgressFn,
     StagedFiles,
     Ticker,
-    normalise_phrase,
     select,
     split_names,
 )
@@ -65,7 +65,7 @@ def _export(store: Any, fmt: str, out: os.PathLike | str, options: Optional[Expo
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     options = options or ExportOptions()
     if options.label_map is not None:
-        options = replace(options, label_map={normalise_phrase(k): str(v).strip() for k, v in options.label_map.items()})
+        options = replace(options, label_map={phrase_key(k): str(v).strip() for k, v in options.label_map.items()})
         if not options.label_map:
             raise ExportError("the label map is empty")
     out = Path(out)

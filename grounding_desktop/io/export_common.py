@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
-from ..core import Box, BoxState, Expression, ImageRecord, ImageState, clamp_xywh
+from ..core import Box, BoxState, Expression, ImageRecord, ImageState, clamp_xywh, phrase_key
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -52,17 +52,12 @@ class Cancelled(Exception):
 @dataclass(frozen=True)
 class ExportOptions:
     """What to export. ``splits`` are relative weights for train, val (and test), e.g. (80, 10, 10);
-    ``label_map`` maps a normalised phrase (see :func:`normalise_phrase`) to a category name."""
+    ``label_map`` maps a normalised phrase (see :func:`phrase_key`) to a category name."""
 
     reviewed_only: bool = False
     include_rejected: bool = False
     splits: Optional[tuple[float, ...]] = None
     label_map: Optional[Mapping[str, str]] = None
-
-
-def normalise_phrase(text: str) -> str:
-    """The key phrases are grouped and looked up by: lower case, single spaces."""
-    return " ".join(text.lower().split())
 
 
 def parse_splits(text: str) -> tuple[float, ...]:
@@ -95,9 +90,9 @@ def load_label_map(path: os.PathLike | str) -> dict[str, str]:
         raise ExportError(f"{path}: a label map must be a non-empty JSON object mapping phrase to category name")
     out: dict[str, str] = {}
     for key, value in raw.items():
-        if not isinstance(value, str) or not value.strip() or not normalise_phrase(key):
+        if not isinstance(value, str) or not value.strip() or not phrase_key(key):
             raise ExportError(f"{path}: entry {key!r}: the category must be a non-empty string, got {value!r}")
-        out[normalise_phrase(key)] = value.strip()
+        out[phrase_key(key)] = value.strip()
     return out
 
 
@@ -271,7 +266,7 @@ def select(store: Any, options: ExportOptions, summary: ExportSummary, ticker: T
                 continue
             category = None
             if label_map is not None:
-                category = label_map.get(normalise_phrase(expr.text))
+                category = label_map.get(phrase_key(expr.text))
                 if category is None:
                     summary.skip("expressions", "phrase not in the label map")
                     continue
@@ -339,10 +334,10 @@ def categories_of(selected: Iterable[SelectedImage], options: ExportOptions,
         return ([{"id": ids[n], "name": n, "supercategory": "object"} for n in names],
                 lambda se: ids[se.category])
     if per_phrase:
-        names = sorted({normalise_phrase(se.text) for si in selected for se in si.expressions})
+        names = sorted({phrase_key(se.text) for si in selected for se in si.expressions})
         ids = {n: i for i, n in enumerate(names, 1)}
         return ([{"id": ids[n], "name": n, "supercategory": "object"} for n in names],
-                lambda se: ids[normalise_phrase(se.text)])
+                lambda se: ids[phrase_key(se.text)])
     return [{"id": 1, "name": "object", "supercategory": "object"}], lambda se: 1
 
 

@@ -6,14 +6,10 @@ import os
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Optional
 
-from natsort import natsort_keygen, ns
-
-from ..core import ImageRecord, ScanEntry
+from ..core import PROJECT_DIRNAME, ImageRecord, ScanEntry, natural_path_key
 from .images import IMAGE_SUFFIXES, ImageReadError, read_header
 
-SKIP_DIRS = frozenset({".grounding"})
 _HASH_CHUNK = 64 * 1024
-natural_path_key = natsort_keygen(alg=ns.PATH | ns.IGNORECASE)
 
 
 def quick_hash(path: os.PathLike | str, size: Optional[int] = None) -> str:
@@ -58,7 +54,7 @@ def iter_image_files(root: os.PathLike | str) -> Iterator[tuple[str, os.stat_res
             name = entry.name
             try:
                 if entry.is_dir():
-                    if name.startswith(".") or name in SKIP_DIRS:
+                    if name.startswith(".") or name == PROJECT_DIRNAME:
                         continue
                     stack.append((Path(entry.path), f"{prefix}{name}/"))
                 elif entry.is_file() and not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:

@@ -15,14 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
-from natsort import natsort_keygen, ns
-
-from ..core import Box, BoxSource, BoxState, Expression, ImageRecord, ImageState, ScanEntry
+from ..core import (DB_FILENAME, PROJECT_DIRNAME, Box, BoxSource, BoxState, Expression, ImageRecord, ImageState,
+                    ScanEntry, natural_path_key)
 from .schema import current_version, migrate
 
-DB_DIRNAME = ".grounding"
-DB_FILENAME = "project.sqlite"
-_path_key = natsort_keygen(alg=ns.PATH | ns.IGNORECASE)
 
 _IMAGE_COLS = "id, path, width, height, state, content_hash, error, size, mtime, missing"
 _BOX_COLS = "id, expression_id, x, y, w, h, state, source, score, model_version, explanation"
@@ -35,7 +31,7 @@ class StoreError(Exception):
 
 
 def default_db_path(folder: os.PathLike | str) -> Path:
-    return Path(folder) / DB_DIRNAME / DB_FILENAME
+    return Path(folder) / PROJECT_DIRNAME / DB_FILENAME
 
 
 @dataclass
@@ -79,6 +75,20 @@ def _expression(row: Sequence) -> Expression:
 
 def _enum_value(v) -> str:
     return v.value if hasattr(v, "value") else str(v)
+
+
+def _enable_wal(conn: sqlite3.Connection, patience_s: float = 30.0) -> None:
+    """Switch to WAL. On a new file this needs an exclusive lock, and SQLite answers "locked" at once
+    (no busy wait) when another process is doing the same: retry, as the busy timeout would."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 class ProjectStore:
@@ -130,7 +140,7 @@ class ProjectStore:
                 conn = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"cannot open project database {self.db_path}: {exc}") from exc
-            conn.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(conn)
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
@@ -201,7 +211,7 @@ class ProjectStore:
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = [_image(r) for r in self._conn().execute(sql, args)]
-        rows.sort(key=lambda r: _path_key(r.path))
+        rows.sort(key=lambda r: natural_path_key(r.path))
         return rows
 
     def image(self, image_id: int) -> Optional[ImageRecord]:
@@ -437,6 +447,24 @@ class ProjectStore:
             c.execute("DELETE FROM boxes WHERE id=?", (box_id,))
         return _box(row)
 
+    # -- categories --------------------------------------------------------------------------
+    def category_ids(self, names: Iterable[str]) -> dict[str, int]:
+        """The project's id of each category name, giving new names the next free id (in the order
+        given) in one transaction. A name keeps its id for the life of the project, so adding a
+        phrase never renumbers the classes of the next export. Names are used as given: callers
+        pass ``core.phrase_key`` forms or label-map category names."""
+        wanted = list(dict.fromkeys(names))
+        if not wanted:
+            return {}
+        with self.transaction() as c:
+            known = dict(c.execute("SELECT name, id FROM categories"))
+            now = time.time()
+            for name in wanted:
+                if name not in known:
+                    known[name] = c.execute("INSERT INTO categories(name, created) VALUES (?, ?)",
+                                            (name, now)).lastrowid
+        return {name: known[name] for name in wanted}
+
     # -- summary -----------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         c = self._conn()
@@ -483,10 +511,10 @@ class ProjectStore:
 
     @staticmethod
     def _sync_image_state(c: sqlite3.Connection, image_id: int) -> None:
-        """'new' means untouched: an image gets 'proposed' with its first expression, and goes back
+        """'new' means untouched: an image is 'in_progress' from its first expression, and goes back
         to 'new' when its last one is removed. 'reviewed' is only ever set or cleared by the user."""
         has = c.execute("SELECT 1 FROM expressions WHERE image_id=? LIMIT 1", (image_id,)).fetchone() is not None
         if has:
-            c.execute("UPDATE images SET state='proposed' WHERE id=? AND state='new'", (image_id,))
+            c.execute("UPDATE images SET state='in_progress' WHERE id=? AND state='new'", (image_id,))
         else:
-            c.execute("UPDATE images SET state='new' WHERE id=? AND state='proposed'", (image_id,))
+            c.execute("UPDATE images SET state='new' WHERE id=? AND state='in_progress'", (image_id,))

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel
 
 from ..core import ImageRecord, ImageState
 
-STATE_COLOURS = {"new": "#9AA0A6", "proposed": "#F9AB00", "reviewed": "#34A853", "error": "#EA4335"}
-FILTERS = (("All images", None), ("New", "new"), ("Proposed", "proposed"), ("Reviewed", "reviewed"),
+STATE_COLOURS = {"new": "#9AA0A6", "in_progress": "#F9AB00", "reviewed": "#34A853", "error": "#EA4335"}
+FILTERS = (("All images", None), ("New", "new"), ("In progress", "in_progress"), ("Reviewed", "reviewed"),
            ("Unreadable", "error"), ("Not reviewed", "todo"))
 
 
@@ -47,7 +47,7 @@ def state_icon(status: str, size: int = 16, dpr: float = 2.0) -> QIcon:
             path.lineTo(QPointF(s * 0.71, s * 0.36))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawPath(path)
-        elif status == "proposed":
+        elif status == "in_progress":
             p.setBrush(QColor("#FFFFFF"))
             p.setPen(Qt.PenStyle.NoPen)
             p.drawEllipse(QPointF(s / 2, s / 2), s * 0.13, s * 0.13)
@@ -205,7 +205,7 @@ class ImageListPanel(QWidget):
         self.legend.setObjectName("legend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setText(" ".join(
-            f"<span style='color:{STATE_COLOURS[s]}'>●</span>&nbsp;{s}" for s in ("new", "proposed", "reviewed")))
+            f"<span style='color:{STATE_COLOURS[s.value]}'>●</span>&nbsp;{s.label}" for s in ImageState))
         layout.addWidget(self.legend)
         self.proxy.rowsInserted.connect(self._update_count)
         self.proxy.rowsRemoved.connect(self._update_count)

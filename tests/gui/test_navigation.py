@@ -102,9 +102,9 @@ def test_wheel_zooms_around_the_cursor(gui):
 
 def test_filter_by_state_and_count(gui):
     gui.type_phrase("x")
-    gui.key(Key.Key_Return)  # a1 becomes "proposed"
+    gui.key(Key.Key_Return)  # a1 becomes "in progress"
     panel = gui.w.image_list
-    panel.set_filter("proposed")
+    panel.set_filter("in_progress")
     assert [gui.store.image(i).path for i in panel.visible_ids()] == ["a1.png"]
     assert panel.count.text() == "1 / 1  (of 3)"
     panel.set_filter("new")

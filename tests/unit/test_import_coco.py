@@ -51,7 +51,7 @@ def test_round_trip_of_grounding_export(source, fresh, tmp_path):
                                 for a in anns)
     assert strip(a["annotations"]) == strip(b["annotations"])
     assert fresh.image_by_path("d.jpg").state == ImageState.REVIEWED
-    assert fresh.image_by_path("a.jpg").state == ImageState.PROPOSED
+    assert fresh.image_by_path("a.jpg").state == ImageState.IN_PROGRESS
 
 
 def test_round_trip_with_rejected_boxes_and_splits(source, fresh, tmp_path):

@@ -52,6 +52,71 @@ def test_v1_database_is_upgraded_and_keeps_its_rows(tmp_path):
         assert s.box(e2.id).explanation == "dog 0.80 · left 0.9"
 
 
+def test_v2_database_becomes_v3_with_states_ids_and_cascades_intact(tmp_path):
+    db = tmp_path / "v2.sqlite"
+    conn = sqlite3.connect(db)
+    for version in (1, 2):
+        for statement in schema.MIGRATIONS[version].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    conn.execute("INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'proposed'), (2, 'b.jpg', 'reviewed')")
+    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (7, 1, 'a dog', 0, 0)")
+    conn.execute("INSERT INTO boxes(id, expression_id, x, y, w, h, state, source, explanation) "
+                 "VALUES (9, 7, 1, 2, 3, 4, 'accepted', 'manual', 'why')")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    with ProjectStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 3
+        assert s.image(1).state == ImageState.IN_PROGRESS and s.image(2).state == ImageState.REVIEWED
+        (box,) = s.boxes(7)
+        assert (box.id, box.bbox, box.explanation) == (9, (1.0, 2.0, 3.0, 4.0), "why")
+        s.delete_expression(7)  # the foreign keys still cascade after the rebuild
+        assert s.box(9) is None
+        assert s.add_expression(1, "a cat")[0].id == 8  # the sequence continues past the copied ids
+
+
+def test_ids_are_never_reused_so_undo_can_restore_after_other_writes(store):
+    """An undo puts a deleted row back under its old id; an import in between must not take it."""
+    img = _image(store)
+    expr, (b1, b2) = store.add_expression(img.id, "the cup", [Box(0, 0, (1, 1, 5, 5)), Box(0, 0, (9, 9, 5, 5))])
+    deleted = store.delete_box(b2.id)
+    imported = store.add_expressions_bulk([(img.id, "the spoon", [Box(0, 0, (2, 2, 3, 3))])])
+    assert store.boxes(imported[0])[0].id > b2.id
+    store.restore_box(deleted)  # the undo of the delete
+    assert store.box(b2.id).bbox == (9.0, 9.0, 5.0, 5.0)
+    removed, _ = store.delete_expression(expr.id)
+    assert store.add_expression(img.id, "the cup")[0].id > removed.id
+
+
+def test_category_ids_keep_their_first_number(store):
+    assert store.category_ids(["the dog", "the cat"]) == {"the dog": 1, "the cat": 2}
+    assert store.category_ids(["an apple", "the cat", "the dog"]) == {"an apple": 3, "the cat": 2, "the dog": 1}
+    assert store.category_ids([]) == {}
+
+
+_OPENER = textwrap.dedent("""
+    import sys, time
+    from grounding_desktop.store import ProjectStore
+    start = float(sys.argv[2])
+    while time.time() < start:
+        pass
+    ProjectStore(sys.argv[1]).close()
+    print("ok")
+""")
+
+
+def test_processes_opening_a_new_project_at_once_migrate_it_once(tmp_path):
+    db = tmp_path / "race.sqlite"
+    start = time.time() + 1.5  # all children past their imports, then go together
+    children = [subprocess.Popen([sys.executable, "-c", _OPENER, str(db), str(start)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [c.communicate(timeout=120) for c in children]
+    assert [c.returncode for c in children] == [0] * 4, [err for _, err in outs]
+    with ProjectStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION
+
+
 def test_migration_runs_each_step_once_and_refuses_newer(tmp_path, monkeypatch):
     db = tmp_path / "m.sqlite"
     ProjectStore(db).close()
@@ -77,7 +142,7 @@ def test_expression_with_boxes_and_image_state(store):
     ])
     assert [b.bbox for b in store.boxes(expr.id)] == [(1.0, 2.0, 3.0, 4.0), (5.0, 6.0, 7.0, 8.0)]
     assert store.boxes(expr.id) == boxes
-    assert store.image(img.id).state == ImageState.PROPOSED
+    assert store.image(img.id).state == ImageState.IN_PROGRESS
     store.set_image_state(img.id, ImageState.REVIEWED)
     snapshot = store.delete_expression(expr.id)
     assert store.image(img.id).state == ImageState.REVIEWED  # reviewed is the user's call
