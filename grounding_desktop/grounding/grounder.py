@@ -34,6 +34,7 @@ SCORER_VERSION = "modular-1"
 INFERENCE_MAX_SIDE = 1024     # huge photos are downscaled for inference, never for coordinates
 DETECTION_THRESHOLD = 0.05
 MAX_DETECTIONS = 100
+MAX_CANDIDATES = 50        # class-agnostic regions besides the detections (things COCO lacks)
 
 ImageInput = Union[str, os.PathLike, "Image.Image", np.ndarray]  # noqa: F821
 
@@ -62,23 +63,24 @@ def build_scene(rgb: np.ndarray, det) -> tuple[Scene, Optional[np.ndarray]]:
     """Detections of ``rgb`` -> the scorer's ``Scene`` (and the kept rows' region features).
 
     One region per distinct box: the detector repeats a box once per class it passes, with the
-    same per-class score vector, so duplicates add nothing but work.
+    same per-class score vector, so duplicates add nothing but work. No detection at all (a black
+    frame) is an empty scene, a normal answer.
     """
     boxes = np.asarray(det.boxes, np.float64).reshape(-1, 4)
-    if len(boxes):
-        _, first = np.unique(np.round(boxes, 2), axis=0, return_index=True)
-        first = np.sort(first)  # keep the detector's best-first order
-    else:
-        first = np.zeros(0, np.int64)
+    _, first = np.unique(np.round(boxes, 2), axis=0, return_index=True)
+    first = np.sort(first)  # keep the detector's best-first order
     stats = RegionStats.from_rgb(rgb)
     boxes = boxes[first]
-    labels = np.asarray(det.labels, np.int64)[first]
-    scores = np.asarray(det.scores, np.float64)[first]
+    labels = np.asarray(det.labels, np.int64).reshape(-1)[first]
+    scores = np.asarray(det.scores, np.float64).reshape(-1)[first]
     colours, lightness = stats.describe(boxes, nested_objects(boxes, labels, scores))
-    class_scores = np.asarray(det.class_scores, np.float64).reshape(len(det.boxes), -1)[first]
+    class_scores = np.asarray(det.class_scores, np.float64)
+    class_scores = class_scores.reshape(len(det.scores), class_scores.shape[-1])[first]
+    objectness = None if det.objectness is None else \
+        np.asarray(det.objectness, np.float64).reshape(-1)[first]
     scene = Scene(boxes=boxes, class_scores=class_scores, labels=labels, scores=scores,
                   colour_frac=colours, lightness=lightness,
-                  width=float(rgb.shape[1]), height=float(rgb.shape[0]))
+                  width=float(rgb.shape[1]), height=float(rgb.shape[0]), objectness=objectness)
     feats = np.asarray(det.region_features)[first] if len(first) else None
     return scene, feats
 
@@ -269,12 +271,14 @@ class Grounder:
         detector = self.load_detector()
         with self._model_lock:
             try:
-                return detector.detect(rgb, self.score_threshold, MAX_DETECTIONS)
+                return detector.detect(rgb, self.score_threshold, MAX_DETECTIONS,
+                                       candidates=MAX_CANDIDATES)
             except Exception as exc:
                 if self.device == "cpu" or not is_device_failure(exc):
                     raise
                 self._fall_back(exc)
-                return self._detector.detect(rgb, self.score_threshold, MAX_DETECTIONS)
+                return self._detector.detect(rgb, self.score_threshold, MAX_DETECTIONS,
+                                             candidates=MAX_CANDIDATES)
 
     @staticmethod
     def _scene(rgb: np.ndarray, det) -> tuple[Scene, Optional[np.ndarray]]:
@@ -331,7 +335,7 @@ class Grounder:
             modules["detector_label"] = scorer.labels.get(int(scene.labels[i]), "")
             out.append(Proposal(
                 bbox=tuple(round(v, 2) for v in bbox), score=round(float(result.scores[i]), 4),
-                label=scorer.labels.get(int(result.subject_class[i]), "object"),
+                label=result.subject_label[int(i)],
                 explanation=scorer.explain(result, int(i)), modules=modules,
                 model_version=version))
         return out

@@ -41,12 +41,19 @@ class Scene:
 
     boxes: np.ndarray          # (N, 4) float xyxy
     class_scores: np.ndarray   # (N, C) per-class detector scores, column = COCO id
-    labels: np.ndarray         # (N,) detector's label per region
+    labels: np.ndarray         # (N,) detector's label per region (0: a class-agnostic candidate)
     scores: np.ndarray         # (N,) detector's score per region
     colour_frac: np.ndarray    # (N, K)
     lightness: np.ndarray      # (N,)
     width: float
     height: float
+    # (N,) how likely the region holds an object of any kind; a detector without an objectness
+    # estimate leaves it None and its scores count instead.
+    objectness: Optional[np.ndarray] = None
+
+    def __post_init__(self) -> None:
+        if self.objectness is None:
+            self.objectness = np.asarray(self.scores, np.float64)
 
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
@@ -88,10 +95,25 @@ class ModuleScore:
 
 
 @dataclass
+class SubjectEvidence:
+    """p(subject | region) for every region of a scene, and the name each value rests on.
+
+    The scorer makes it from the detector's class scores; the Grounder hands in its own when the
+    noun is a concept learned from the user's boxes or an ImageNet kind COCO lacks.
+    """
+
+    p: np.ndarray                      # (N,) in [0, 1]
+    labels: list[str]                  # (N,) what matched: a COCO class, an ImageNet label, ...
+    known: bool = True                 # False: nothing knows the noun; objectness ranks regions
+    note: str = ""                     # a remark for the explanation ("learned from 3 of your boxes")
+    source: str = "detector"           # detector | imagenet | concept
+
+
+@dataclass
 class ScoreResult:
     scores: np.ndarray                 # (N,) final scores in (0, 1]
     subject: np.ndarray                # (N,) p(subject | region)
-    subject_class: np.ndarray          # (N,) COCO id that gave the subject evidence
+    subject_label: list[str]           # (N,) the name behind each region's subject evidence
     modules: list[ModuleScore] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # phrase-level remarks for the explanation
 
@@ -261,13 +283,24 @@ class PhraseScorer:
         wts[valid] = np.exp(-(best - sims[valid]) / self.weights.class_temperature)
         return wts, noun_phrase.noun, True
 
-    def subject_evidence(self, scene: Scene, noun_phrase: NounPhrase
-                         ) -> tuple[np.ndarray, np.ndarray, str, bool]:
-        wts, desc, known = self.class_weights(noun_phrase)
+    def subject_evidence(self, scene: Scene, noun_phrase: NounPhrase) -> SubjectEvidence:
+        """The detector's evidence for the noun: its class scores for a COCO noun; for any object
+        or a noun no class fits, how object-like each region is (class scores count too)."""
+        wts, _, known = self.class_weights(noun_phrase)
         cs = scene.class_scores[:, :len(wts)] * wts[None, :scene.class_scores.shape[1]]
-        cls = cs.argmax(1) if len(scene) else np.zeros(0, np.int64)
-        p = cs[np.arange(len(scene)), cls] if len(scene) else np.zeros(0, np.float32)
-        return p.astype(np.float64), cls, desc, known
+        n = len(scene)
+        cls = cs.argmax(1) if n else np.zeros(0, np.int64)
+        p = (cs[np.arange(n), cls] if n else np.zeros(0)).astype(np.float64)
+        candidate = scene.labels == 0
+        if known and not noun_phrase.generic:
+            # Class-agnostic candidates are for things COCO lacks: their weak class scores must
+            # not outbid a detection of the class.
+            p = np.where(candidate, 0.0, p)
+        else:
+            p = np.maximum(p, scene.objectness)
+            cls = np.where(candidate, 0, cls)
+        note = "" if known else f"'{noun_phrase.noun}' is not a class the detector knows"
+        return SubjectEvidence(p, [self.labels.get(int(c), "object") for c in cls], known, note)
 
     # --- peers
     def peers(self, scene: Scene, evidence: np.ndarray) -> "Peers":
@@ -384,11 +417,14 @@ class PhraseScorer:
         return inside * (1.0 - 0.2 * np.clip(centred, 0, 1))
 
     # --- a whole noun phrase
-    def score_noun_phrase(self, scene: Scene, noun_phrase: NounPhrase
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[ModuleScore], str, bool]:
-        """(log score, subject p, subject class, modules, description, known) of one noun phrase."""
+    def score_noun_phrase(self, scene: Scene, noun_phrase: NounPhrase,
+                          subject: Optional[SubjectEvidence] = None
+                          ) -> tuple[np.ndarray, SubjectEvidence, list[ModuleScore]]:
+        """(log score, subject evidence, modules) of one noun phrase; ``subject`` replaces the
+        detector's evidence for the noun."""
         w = self.weights
-        p, cls, desc, known = self.subject_evidence(scene, noun_phrase)
+        evidence = subject if subject is not None else self.subject_evidence(scene, noun_phrase)
+        p = evidence.p
         log_score = w.subject * np.log(np.maximum(p, _EPS))
         modules: list[ModuleScore] = []
         subject_peers = self.peers(scene, p)
@@ -418,19 +454,22 @@ class PhraseScorer:
         if noun_phrase.ordinal is not None:
             o = noun_phrase.ordinal
             add("ordinal", o.word, self.ordinal_module(scene, o, peers), w.ordinal)
-        return log_score, p, cls, modules, desc, known
+        return log_score, evidence, modules
 
     def score(self, scene: Scene, parsed: ParsedPhrase,
-              hint: Optional[tuple[float, float]] = None) -> ScoreResult:
+              hint: Optional[tuple[float, float]] = None,
+              subject: Optional[SubjectEvidence] = None) -> ScoreResult:
+        """Score every region for ``parsed``; ``subject`` (from the Grounder) replaces the
+        detector's evidence for the subject noun."""
         w = self.weights
         n = len(scene)
         if n == 0:
-            return ScoreResult(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
-        log_score, p, cls, modules, desc, known = self.score_noun_phrase(scene, parsed.subject)
-        notes = [] if known else [f"'{parsed.subject.noun}' is not a class the detector knows"]
+            return ScoreResult(np.zeros(0), np.zeros(0), [])
+        log_score, evidence, modules = self.score_noun_phrase(scene, parsed.subject, subject)
+        notes = [evidence.note] if evidence.note else []
         if parsed.relation and parsed.obj is not None:
-            obj_log, _, _, obj_modules, obj_desc, obj_known = self.score_noun_phrase(scene, parsed.obj)
-            if obj_known:
+            obj_log, obj_evidence, obj_modules = self.score_noun_phrase(scene, parsed.obj)
+            if obj_evidence.known:
                 q = np.exp(obj_log - obj_log.max())
                 cand = np.nonzero(q >= w.relation_object_peer_ratio)[0]
                 cand = cand[greedy_nms(scene.boxes[cand], q[cand], w.same_object_iou)]
@@ -452,8 +491,8 @@ class PhraseScorer:
             values = self.hint_module(scene, hint)
             modules.append(ModuleScore("hint", "click", values, w.hint))
             log_score = log_score + w.hint * (values - 1.0)
-        return ScoreResult(scores=np.exp(log_score), subject=p, subject_class=cls,
-                           modules=modules, notes=notes)
+        return ScoreResult(scores=np.exp(log_score), subject=evidence.p,
+                           subject_label=evidence.labels, modules=modules, notes=notes)
 
     # --- choosing what to show
     def select(self, scene: Scene, result: ScoreResult, top_k: int, plural: bool) -> np.ndarray:
@@ -469,9 +508,9 @@ class PhraseScorer:
             return chosen if chosen.size else keep[:1]
         return keep[:max(int(top_k), 0)]
 
-    def explain(self, result: ScoreResult, i: int) -> str:
-        label = self.labels.get(int(result.subject_class[i]), "object")
-        parts = [f"{label} {result.subject[i]:.2f}"]
+    @staticmethod
+    def explain(result: ScoreResult, i: int) -> str:
+        parts = [f"{result.subject_label[i]} {result.subject[i]:.2f}"]
         for m in result.modules:
             parts.append(f"{m.words} {m.values[i]:.2f}")
         text = " · ".join(parts)

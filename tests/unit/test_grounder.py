@@ -257,7 +257,7 @@ class _FlakyDetector:
         self.device = device
         self.model = object()
 
-    def detect(self, rgb, score_threshold=0.05, max_detections=100):
+    def detect(self, rgb, score_threshold=0.05, max_detections=100, candidates=0):
         if self.device != "cpu":
             raise RuntimeError("CUDA error: out of memory")
         h, w = rgb.shape[:2]
