@@ -21,6 +21,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
+from .phrase_parse import NounPhrase, singular
 from .vocabulary import CLASS_SYNONYMS
 
 log = logging.getLogger(__name__)
@@ -196,17 +197,23 @@ class PhraseEncoder:
 
 
 class ClassPrototypes:
-    """Similarity of a noun to every COCO class: max cosine over the class's synonyms."""
+    """Similarity of a noun to every class of a label set: max cosine over the class's synonyms.
+
+    ``synonyms`` gives each class id its words; by default the COCO synonym lists of
+    ``vocabulary.CLASS_SYNONYMS`` (ImageNet passes the names of its label file).
+    """
 
     def __init__(self, encoder: PhraseEncoder, labels: dict[int, str],
-                 cache_dir: Optional[Path] = None) -> None:
+                 cache_dir: Optional[Path] = None,
+                 synonyms: Optional[dict[int, Sequence[str]]] = None) -> None:
         self.encoder = encoder
         self.labels = dict(labels)
         self.num_classes = max(labels) + 1
         self.words: list[str] = []
         self.word_class: list[int] = []
         for cid, name in sorted(labels.items()):
-            for w in dict.fromkeys((name,) + tuple(CLASS_SYNONYMS.get(name, ()))):
+            words = synonyms[cid] if synonyms is not None else CLASS_SYNONYMS.get(name, ())
+            for w in dict.fromkeys((name,) + tuple(words)):
                 self.words.append(w)
                 self.word_class.append(cid)
         self._word_class = np.asarray(self.word_class, np.int64)
@@ -245,7 +252,7 @@ class ClassPrototypes:
         return emb
 
     def similarity(self, noun: str) -> np.ndarray:
-        """(num_classes,) cosine similarity per COCO id (-1 where the id has no class)."""
+        """(num_classes,) cosine similarity per class id (-1 where the id has no class)."""
         with self._lock:
             hit = self._sim_cache.get(noun)
             if hit is not None:
@@ -259,6 +266,30 @@ class ClassPrototypes:
             while len(self._sim_cache) > 4096:
                 self._sim_cache.popitem(last=False)
         return out
+
+    def noun_similarity(self, noun_phrase: NounPhrase, fallback_below: float
+                        ) -> tuple[np.ndarray, bool]:
+        """(per-class similarity of the phrase's noun, whether a class's word list names it).
+
+        Word lists are tried first (the noun, its singular, its last one or two words, its head);
+        otherwise the embedding of the singular noun, and of its head word too when the whole noun
+        is further than ``fallback_below`` from every class ("the tabby kitten" -> "kitten").
+        """
+        words = noun_phrase.noun.split()
+        sing = " ".join(words[:-1] + [singular(words[-1])]) if words else ""
+        candidates = [noun_phrase.noun, sing, " ".join(words[-2:]),
+                      " ".join(words[-2:-1] + [noun_phrase.head]), words[-1] if words else "",
+                      noun_phrase.head]
+        cid = self.lookup(*candidates)
+        if cid is not None:
+            word = next(c for c in candidates if c in self.lexicon)
+            sims = self.similarity(word).copy()
+            sims[cid] = 1.0
+            return sims, True
+        sims = self.similarity(sing or noun_phrase.noun)
+        if sims.max() < fallback_below and noun_phrase.head != sing:
+            sims = np.maximum(sims, self.similarity(noun_phrase.head))
+        return sims, False
 
     def lookup(self, *candidates: str) -> Optional[int]:
         """Class id of the first candidate that is a known class word, else None."""

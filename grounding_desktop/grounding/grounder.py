@@ -2,8 +2,11 @@
 
 ``prepare(image)`` runs the CNN once per image and keeps the result (regions, per-class scores,
 colour statistics) in a bounded LRU; ``propose(image, phrase)`` then only re-scores those regions,
-so typing a phrase costs milliseconds per keystroke. Models load lazily on first use (the GUI
-builds a Grounder in a background thread); every public method is thread-safe.
+so typing a phrase costs milliseconds per keystroke. A noun the detector's classes do not cover
+is looked at by the second CNN (``region_evidence``): as a concept learned from the user's boxes
+(``learn``) or as one of ImageNet's kinds; that work runs on first need and is cached per image
+too. Models load lazily on first use (the GUI builds a Grounder in a background thread); every
+public method is thread-safe.
 """
 from __future__ import annotations
 
@@ -14,23 +17,25 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
 from ..core.geometry import clamp_xywh
 from ..core.model import ImageReadError
-from ..core.phrase import clean_phrase
+from ..core.phrase import PhraseError, clean_phrase
 from ..core.proposal import Proposal
+from .concepts import ConceptExample, ConceptKey, ConceptMemory, LabelledBox
 from .device import is_device_failure, resolve_device, warn_fallback
 from .phrase_parse import ParsedPhrase, parse_phrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
+from .region_evidence import ImageEvidence, concept_subject, embed_boxes, imagenet_subject
 from .regions import RegionStats, nested_objects
-from .scorer import PhraseScorer, Scene
+from .scorer import PhraseScorer, Scene, SubjectEvidence
 
 log = logging.getLogger(__name__)
 
-SCORER_VERSION = "modular-1"
+SCORER_VERSION = "modular-2"
 INFERENCE_MAX_SIDE = 1024     # huge photos are downscaled for inference, never for coordinates
 DETECTION_THRESHOLD = 0.05
 MAX_DETECTIONS = 100
@@ -55,6 +60,7 @@ class PreparedImage:
     height: int
     scale_x: float             # original pixels per inference pixel
     scale_y: float
+    evidence: ImageEvidence            # the second CNN's findings, computed on first need
     stamp: Optional[tuple[float, int]] = None  # (mtime, size) of a file, to notice edits
     region_features: Optional[np.ndarray] = None
 
@@ -119,6 +125,9 @@ class Grounder:
         self._detector = None
         self._encoder = None
         self._scorer: Optional[PhraseScorer] = None
+        self._recognizer = None
+        self._imagenet = None
+        self.concepts = ConceptMemory()
         self._model_lock = threading.RLock()
         self._cache_lock = threading.Lock()
         self._cache: "OrderedDict[str, PreparedImage]" = OrderedDict()
@@ -139,8 +148,9 @@ class Grounder:
     def model_version(self) -> str:
         self.load_detector()
         from .encoder import MODEL_NAME
+        from .recognizer import VARIANT
 
-        return f"{self._detector.version}+{MODEL_NAME}+{SCORER_VERSION}"
+        return f"{self._detector.version}+{MODEL_NAME}+efficientnet-{VARIANT}+{SCORER_VERSION}"
 
     def load(self, encoder: bool = True) -> "Grounder":
         """Load everything now (the GUI calls this from a worker thread at start-up).
@@ -191,6 +201,31 @@ class Grounder:
                 self._scorer = PhraseScorer(prototypes, self.weights)
             return self._scorer
 
+    def load_recognizer(self):
+        """The second CNN (EfficientNet-Lite0, ImageNet-1k), loaded on first need."""
+        with self._model_lock:
+            if self._recognizer is None:
+                from .recognizer import RegionRecognizer
+
+                try:
+                    self._recognizer = RegionRecognizer(self.device)
+                except Exception as exc:
+                    if self.device == "cpu" or not is_device_failure(exc):
+                        raise
+                    self._fall_back(exc)
+                    self._recognizer = RegionRecognizer("cpu")
+            return self._recognizer
+
+    def _imagenet_prototypes(self):
+        with self._model_lock:
+            if self._imagenet is None:
+                from .imagenet import imagenet_prototypes
+                from .ssd_weights import cache_dir
+
+                self.load_scorer()
+                self._imagenet = imagenet_prototypes(self._encoder, cache_dir())
+            return self._imagenet
+
     def set_weights(self, weights: ScorerWeights) -> None:
         """Use other scorer weights (e.g. fitted from the user's accepted boxes) from now on."""
         with self._model_lock:
@@ -203,6 +238,10 @@ class Grounder:
         self._device = "cpu"
         if self._detector is not None and hasattr(self._detector, "model"):
             self._detector = self._make_detector("cpu")
+        if self._recognizer is not None and self._recognizer.device.type != "cpu":
+            from .recognizer import RegionRecognizer
+
+            self._recognizer = RegionRecognizer("cpu")
 
     # ------------------------------------------------------------------ images
     def _key_for(self, image: ImageInput, key: Optional[str]) -> str:
@@ -258,7 +297,8 @@ class Grounder:
         det = self._detect(rgb)
         scene, features = self._scene(rgb, det)
         entry = PreparedImage(key=k, scene=scene, width=int(w0), height=int(h0),
-                              scale_x=w0 / rgb.shape[1], scale_y=h0 / rgb.shape[0], stamp=stamp,
+                              scale_x=w0 / rgb.shape[1], scale_y=h0 / rgb.shape[0],
+                              evidence=ImageEvidence(rgb), stamp=stamp,
                               region_features=features)
         with self._cache_lock:
             self._cache[k] = entry
@@ -305,40 +345,131 @@ class Grounder:
         return parse_phrase(clean_phrase(phrase))
 
     def propose(self, image_or_key: ImageInput, phrase: str,
-                hint: Optional[tuple[float, float]] = None, top_k: int = 5) -> list[Proposal]:
+                hint: Optional[tuple[float, float]] = None, top_k: int = 5,
+                held_out: bool = False) -> list[Proposal]:
         """Boxes for ``phrase``, best first, in original image pixels.
 
         ``image_or_key``: a path, image, or a key returned by ``prepare`` (prepared if needed).
         ``hint``: a point (x, y) the user clicked, original pixels; boxes holding it win.
         Singular phrases give up to ``top_k`` alternatives; plural ones every box that matches.
+        ``held_out``: learned concepts leave this image's own boxes out (evaluation).
         Raises ``core.phrase.PhraseError`` for an unusable phrase.
         """
         text = clean_phrase(phrase)
         parsed = parse_phrase(text)
         entry = self._entry(image_or_key)
         scorer = self.load_scorer()
-        scene = entry.scene
+        scene, subject = self._subject(entry, parsed, entry.key if held_out else None)
         if hint is not None:
             hint = (float(hint[0]) / entry.scale_x, float(hint[1]) / entry.scale_y)
-        result = scorer.score(scene, parsed, hint)
+        result = scorer.score(scene, parsed, hint, subject)
         chosen = scorer.select(scene, result, top_k, parsed.plural)
         version = self.model_version
+        source = subject.source if subject is not None else "detector"
         out = []
         for i in chosen:
-            x0, y0, x1, y1 = scene.boxes[i]
-            bbox = clamp_xywh((x0 * entry.scale_x, y0 * entry.scale_y,
-                               (x1 - x0) * entry.scale_x, (y1 - y0) * entry.scale_y),
-                              entry.width, entry.height)
             modules = {k: round(v, 4) for k, v in result.module_values(int(i)).items()}
             modules["plural"] = parsed.plural
+            modules["evidence"] = source
             modules["detector_score"] = round(float(scene.scores[i]), 4)
             modules["detector_label"] = scorer.labels.get(int(scene.labels[i]), "")
             out.append(Proposal(
-                bbox=tuple(round(v, 2) for v in bbox), score=round(float(result.scores[i]), 4),
-                label=result.subject_label[int(i)],
+                bbox=self._to_original(entry, scene.boxes[i]),
+                score=round(float(result.scores[i]), 4), label=result.subject_label[int(i)],
                 explanation=scorer.explain(result, int(i)), modules=modules,
                 model_version=version))
         return out
+
+    @staticmethod
+    def _to_original(entry: PreparedImage, box: np.ndarray) -> tuple:
+        """An xyxy box in inference pixels -> (x, y, w, h) in original pixels, inside the image."""
+        x0, y0, x1, y1 = (float(v) for v in box)
+        bbox = clamp_xywh((x0 * entry.scale_x, y0 * entry.scale_y,
+                           (x1 - x0) * entry.scale_x, (y1 - y0) * entry.scale_y),
+                          entry.width, entry.height)
+        return tuple(round(v, 2) for v in bbox)
+
+    def _subject(self, entry: PreparedImage, parsed: ParsedPhrase, exclude_image: Optional[str]
+                 ) -> tuple[Scene, Optional[SubjectEvidence]]:
+        """The regions to score and the evidence for the subject noun: a learned concept first,
+        then ImageNet kinds for a noun COCO lacks; None leaves it to the detector's classes."""
+        concept = ConceptKey.of(parsed)
+        if concept is not None:
+            # Examples labelled with the phrase's colour words first, then any of its noun.
+            for key in dict.fromkeys((concept, ConceptKey(concept.noun))):
+                if self.concepts.count(key, exclude_image):
+                    with self._model_lock:
+                        found = concept_subject(self.load_recognizer(), self.concepts,
+                                                entry.evidence, entry.scene, key, exclude_image)
+                    if found is not None:
+                        return found
+        if not entry.scene.boxes.size:
+            return entry.scene, None
+        scorer = self.load_scorer()
+        similarity, exact = scorer.coco_match(parsed.subject)
+        if exact:
+            return entry.scene, None
+        from .imagenet import kinds_for
+
+        kinds = kinds_for(self._imagenet_prototypes(), parsed.subject, similarity)
+        if kinds is None:
+            return entry.scene, None
+        with self._model_lock:
+            subject = imagenet_subject(self.load_recognizer(), entry.evidence, entry.scene, kinds,
+                                       parsed.subject.noun)
+        return entry.scene, subject
+
+    # ------------------------------------------------------------------ learning
+    def learn(self, image: ImageInput, boxes: Sequence[LabelledBox],
+              size: Optional[tuple[int, int]] = None) -> list[ConceptExample]:
+        """Make ``boxes`` the labelled boxes of ``image`` that concepts learn from.
+
+        Boxes not listed any more (deleted, undone) are forgotten, moved or re-labelled ones are
+        learned again, and new ones are embedded on the image's features (prepared if needed);
+        a box that brings its ``embedding`` (from the project database) needs no image work, given
+        the image's original ``size``. Returns the examples embedded now, for the caller to store.
+        No retraining: the next ``propose`` uses them.
+        """
+        image_key = self._key_for(image, None)
+        wanted: dict[int, tuple[LabelledBox, ConceptKey]] = {}
+        for box in boxes:
+            try:
+                concept = ConceptKey.of(parse_phrase(clean_phrase(box.phrase)))
+            except PhraseError:
+                continue
+            if concept is not None and box.bbox[2] > 0 and box.bbox[3] > 0:
+                wanted[box.example_id] = (box, concept)
+        known = self.concepts.of_image(image_key)
+        stale = [i for i, e in known.items() if i not in wanted or
+                 (e.bbox, e.positive, e.concept) != (tuple(wanted[i][0].bbox), wanted[i][0].accepted,
+                                                      wanted[i][1])]
+        new = [(b, c) for i, (b, c) in wanted.items() if i not in known or i in stale]
+        entry = None
+        if size is None or any(b.embedding is None for b, _ in new):
+            entry = self._entry(image)
+            size = (entry.width, entry.height)
+        embedded: list[ConceptExample] = []
+        unit = float(np.sqrt(size[0] * size[1]))
+        missing = [b for b, _ in new if b.embedding is None]
+        vectors = {}
+        if missing:
+            xyxy = np.array([(x / entry.scale_x, y / entry.scale_y, (x + w) / entry.scale_x,
+                              (y + h) / entry.scale_y) for x, y, w, h in (b.bbox for b in missing)])
+            with self._model_lock:
+                computed = embed_boxes(self.load_recognizer(), entry.evidence, xyxy)
+            vectors = {b.example_id: v for b, v in zip(missing, computed)}
+        examples = []
+        for box, concept in new:
+            vector = vectors.get(box.example_id, box.embedding)
+            example = ConceptExample(box.example_id, concept, image_key, tuple(box.bbox),
+                                     (box.bbox[2] / unit, box.bbox[3] / unit),
+                                     np.asarray(vector, np.float32), box.accepted)
+            examples.append(example)
+            if box.example_id in vectors:
+                embedded.append(example)
+        self.concepts.remove(stale)
+        self.concepts.add(examples)
+        return embedded
 
     def _entry(self, image_or_key: ImageInput) -> PreparedImage:
         if isinstance(image_or_key, str):

@@ -23,7 +23,7 @@ from typing import Optional
 import numpy as np
 
 from .encoder import ClassPrototypes
-from .phrase_parse import NounPhrase, ParsedPhrase, singular
+from .phrase_parse import NounPhrase, ParsedPhrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
 from .vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
 
@@ -107,6 +107,9 @@ class SubjectEvidence:
     known: bool = True                 # False: nothing knows the noun; objectness ranks regions
     note: str = ""                     # a remark for the explanation ("learned from 3 of your boxes")
     source: str = "detector"           # detector | imagenet | concept
+    # The evidence already judged the phrase's colour and brightness words (a concept learned
+    # from boxes labelled with them): the colour modules must not judge them again.
+    judged_attributes: bool = False
 
 
 @dataclass
@@ -258,30 +261,25 @@ class PhraseScorer:
         if noun_phrase.generic:
             wts[valid] = 1.0
             return wts, "object", True
-        words = noun_phrase.noun.split()
         kind = HYPERNYMS.get(noun_phrase.head) or HYPERNYMS.get(noun_phrase.noun)
         if kind and noun_phrase.noun not in self.prototypes.lexicon:
             ids = [c for c, name in self.labels.items() if name in kind]
             wts[ids] = 1.0
             return wts, noun_phrase.noun, True
-        sing = " ".join(words[:-1] + [singular(words[-1])]) if words else ""
-        candidates = [noun_phrase.noun, sing, " ".join(words[-2:]),
-                      " ".join(words[-2:-1] + [noun_phrase.head]), words[-1], noun_phrase.head]
-        cid = self.prototypes.lookup(*candidates)
-        if cid is not None:
-            word = next(c for c in candidates if c in self.prototypes.lexicon)
-            sims = self.prototypes.similarity(word)
-            sims[cid] = 1.0
-        else:
-            sims = self.prototypes.similarity(sing or noun_phrase.noun)
-            if sims.max() < self.weights.min_class_similarity and noun_phrase.head != sing:
-                sims = np.maximum(sims, self.prototypes.similarity(noun_phrase.head))
+        sims, _ = self.prototypes.noun_similarity(noun_phrase, self.weights.min_class_similarity)
         best = float(sims.max())
         if best < self.weights.min_class_similarity:
             wts[valid] = 1.0
             return wts, f"{noun_phrase.noun}? (no such class)", False
         wts[valid] = np.exp(-(best - sims[valid]) / self.weights.class_temperature)
         return wts, noun_phrase.noun, True
+
+    def coco_match(self, noun_phrase: NounPhrase) -> tuple[float, bool]:
+        """(how close the noun comes to a COCO class, whether a word list names the class)."""
+        if noun_phrase.generic or (HYPERNYMS.get(noun_phrase.head) or HYPERNYMS.get(noun_phrase.noun)):
+            return 1.0, True
+        sims, exact = self.prototypes.noun_similarity(noun_phrase, self.weights.min_class_similarity)
+        return float(sims.max()), exact
 
     def subject_evidence(self, scene: Scene, noun_phrase: NounPhrase) -> SubjectEvidence:
         """The detector's evidence for the noun: its class scores for a COCO noun; for any object
@@ -434,10 +432,11 @@ class PhraseScorer:
             modules.append(ModuleScore(name, words, values, weight))
             log_score = log_score + weight * (values - 1.0)
 
-        if noun_phrase.colours:
+        attributes = not evidence.judged_attributes
+        if noun_phrase.colours and attributes:
             add("colour", " ".join(noun_phrase.colours),
                 self.colour_module(scene, noun_phrase.colours, subject_peers), w.colour)
-        if noun_phrase.brightness:
+        if noun_phrase.brightness and attributes:
             add("brightness", " ".join(noun_phrase.brightness),
                 self.brightness_module(scene, noun_phrase.brightness, subject_peers), w.brightness)
         # Comparisons are made among the regions that fit the noun and its colour words.
