@@ -10,7 +10,7 @@ class CliError(Exception):
     """A user-facing error: ``cli.main`` prints it as one line on stderr and exits with 2."""
 
 
-COMMAND_MODULES = ("info", "ground", "doctor", "export", "import_")
+COMMAND_MODULES = ("info", "ground", "evaluate", "doctor", "export", "import_")
 
 
 def add_folder_arguments(parser) -> None:

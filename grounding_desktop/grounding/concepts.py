@@ -109,6 +109,11 @@ class ConceptMemory:
                 self._examples[e.example_id] = e
             self.version += 1
 
+    def clear(self) -> None:
+        with self._lock:
+            self._examples.clear()
+            self.version += 1
+
     def remove(self, example_ids: Iterable[int]) -> None:
         with self._lock:
             for i in example_ids:

@@ -29,7 +29,8 @@ from .concepts import ConceptExample, ConceptKey, ConceptMemory, LabelledBox
 from .device import is_device_failure, resolve_device, warn_fallback
 from .phrase_parse import ParsedPhrase, parse_phrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
-from .region_evidence import ImageEvidence, concept_subject, embed_boxes, imagenet_subject
+from .region_evidence import (ImageEvidence, compute_features, concept_subject, embed_boxes,
+                              imagenet_subject)
 from .regions import RegionStats, nested_objects
 from .scorer import PhraseScorer, Scene, SubjectEvidence
 
@@ -151,6 +152,13 @@ class Grounder:
         from .recognizer import VARIANT
 
         return f"{self._detector.version}+{MODEL_NAME}+efficientnet-{VARIANT}+{SCORER_VERSION}"
+
+    @property
+    def embedding_model(self) -> str:
+        """What made the region embeddings ``learn`` returns (stored with them)."""
+        from .recognizer import embedding_model
+
+        return embedding_model()
 
     def load(self, encoder: bool = True) -> "Grounder":
         """Load everything now (the GUI calls this from a worker thread at start-up).
@@ -305,6 +313,17 @@ class Grounder:
             self._cache.move_to_end(k)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
+        return k
+
+    def prepare_features(self, image: ImageInput, key: Optional[str] = None) -> str:
+        """``prepare`` plus the second CNN's feature maps of the image, so that learning from a
+        box on it, or matching a learned concept on it, costs no CNN pass later (the app does
+        this while the user looks at the image)."""
+        k = self.prepare(image, key)
+        entry = self.prepared(k)
+        if entry is not None:
+            with self._model_lock:
+                compute_features(self.load_recognizer(), entry.evidence)
         return k
 
     def _detect(self, rgb: np.ndarray):

@@ -39,6 +39,11 @@ LAYOUT_CHANNELS = 112     # the stage whose output gives the layout part of an e
 LAYOUT_BINS = 3
 
 
+def embedding_model() -> str:
+    """Names the network and recipe behind ``embed``: stored embeddings made otherwise are stale."""
+    return f"{weights_path(VARIANT).stem}+roi{DENSE_MAX_SIDE}x{LAYOUT_BINS}"
+
+
 @lru_cache(maxsize=1)
 def imagenet_labels() -> tuple[tuple[str, ...], ...]:
     """The names of each ImageNet-1k class in the weights' order ("tabby", "tabby cat")."""

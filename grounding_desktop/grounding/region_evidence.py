@@ -69,6 +69,12 @@ def _features(recognizer: RegionRecognizer, evidence: ImageEvidence) -> RegionFe
     return evidence.features
 
 
+def compute_features(recognizer: RegionRecognizer, evidence: ImageEvidence) -> None:
+    """The image's feature maps now, if they are not there yet."""
+    with evidence.lock:
+        _features(recognizer, evidence)
+
+
 def embed_boxes(recognizer: RegionRecognizer, evidence: ImageEvidence, boxes: np.ndarray) -> np.ndarray:
     """Embeddings of xyxy ``boxes`` (inference pixels) on the image's feature maps."""
     with evidence.lock:

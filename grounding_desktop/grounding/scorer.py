@@ -495,12 +495,14 @@ class PhraseScorer:
 
     # --- choosing what to show
     def select(self, scene: Scene, result: ScoreResult, top_k: int, plural: bool) -> np.ndarray:
-        """Indices of the regions to propose, best first, one per object."""
+        """Indices of the regions to propose, best first, one per object. A region with no
+        evidence at all for the subject (a class-agnostic candidate for a COCO noun) is none."""
         w = self.weights
         if not len(scene):
             return np.zeros(0, np.int64)
         keep = greedy_nms(scene.boxes, result.scores, w.output_nms_iou)
-        if plural:
+        keep = keep[result.subject[keep] > 0]
+        if plural and keep.size:
             best = float(result.scores[keep[0]])
             bar = max(w.plural_min_score, w.plural_relative * best)
             chosen = keep[result.scores[keep] >= bar]

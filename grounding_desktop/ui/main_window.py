@@ -21,6 +21,7 @@ from ..store import ProjectStore, StoreError
 from . import commands as cmd
 from .canvas import Canvas
 from .document import ProjectDocument
+from .evaluate_dialog import EvaluateDialog
 from .expressions_panel import ExpressionsPanel
 from .help_dialog import ShortcutsDialog
 from .image_list import ImageListPanel, record_status
@@ -138,7 +139,7 @@ class MainWindow(QMainWindow):
             "review_next": self.review_and_next,
             "fit": self.canvas.fit, "zoom_in": lambda: self.canvas.zoom_by(1.25),
             "zoom_out": lambda: self.canvas.zoom_by(0.8), "actual_size": self.canvas.actual_size,
-            "shortcuts": self.show_shortcuts, "about": self.show_about,
+            "shortcuts": self.show_shortcuts, "about": self.show_about, "evaluate": self.show_evaluate,
         }
         style = self.style()
         for spec in ACTIONS:
@@ -270,6 +271,8 @@ class MainWindow(QMainWindow):
         self.host.loading.connect(self._on_model_loading)
         self.host.loaded.connect(self._on_model_loaded)
         self.host.failed.connect(self._on_model_failed)
+        self.host.learn_failed.connect(lambda why: self.statusBar().showMessage(
+            f"The model could not learn from the boxes: {why}", 8000))
 
     def _restore_layout(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -316,6 +319,7 @@ class MainWindow(QMainWindow):
         if rescan:
             self.statusBar().showMessage(f"Scanning {store.root}…")
             self.scanner.scan(store)
+        self.host.learn(store)
         self._show_first()
         self._update_actions()
 
@@ -405,6 +409,8 @@ class MainWindow(QMainWindow):
         self._set_model_label(f"Model: {short} · {device}", "good")
         self.model_label.setToolTip(f"Model {version}\nDevice {device}")
         self.model_state_changed.emit("ready")
+        if self.doc is not None:
+            self.host.learn(self.doc.store)
         self._prepare_current()
 
     def _on_model_failed(self, reason: str, details: str) -> None:
@@ -573,6 +579,8 @@ class MainWindow(QMainWindow):
         self.session.set_annotations(self._annotations)
 
     def _on_doc_changed(self, image_id: int) -> None:
+        # Every edit of boxes passes here: the model learns the image's labelled boxes as they are now.
+        self.host.learn(self.doc.store, image_id)
         rec = self.doc.store.image(image_id)
         if rec is not None:
             self.image_list.update_record(rec)
@@ -910,7 +918,8 @@ class MainWindow(QMainWindow):
         has_image = self.current is not None
         for name in ("review_next", "draw_mode", "delete", "rename", "accept_none"):
             a[name].setEnabled(has_image)
-        for name in ("next_image", "prev_image", "first_image", "last_image", "rescan", "export", "import"):
+        for name in ("next_image", "prev_image", "first_image", "last_image", "rescan", "export", "import",
+                     "evaluate"):
             a[name].setEnabled(self.doc is not None)
 
     def _update_title(self) -> None:
@@ -943,6 +952,11 @@ class MainWindow(QMainWindow):
             dlg = ImportDialog(self.doc.store, self)
             dlg.finished_with_changes.connect(self._on_imported)
             self._open_dialog(dlg)
+
+    def show_evaluate(self) -> None:
+        if self.doc is not None:
+            self._open_dialog(EvaluateDialog(self.doc.store, self.host.grounder if self.host.ready else None,
+                                             self))
 
     def _open_dialog(self, dlg) -> None:
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

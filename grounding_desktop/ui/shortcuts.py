@@ -68,6 +68,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Store the phrase with no box: the thing it names is not in this image"),
     ActionSpec("reject", "&Reject Proposal", ("Ctrl+R",), "Grounding",
                "Store the highlighted proposal as a rejected box (a negative example) and hide it"),
+    ActionSpec("evaluate", "&Evaluate…", ("Ctrl+Shift+E",), "Grounding",
+               "Measure the model on this project's labels: Acc@0.5 and mean IoU per phrase",
+               notes="concepts learned from your boxes are judged leave-one-image-out"),
     ActionSpec("clear", "&Clear Proposals", ("Esc",), "Grounding", "Clear the phrase, the proposals and the hint point",
                notes="click the image (Ctrl+click over a proposal) to give a hint point"),
     # Navigate

@@ -20,9 +20,11 @@ from PySide6.QtGui import QImage
 
 GrounderFactory = Callable[[Optional[str]], Any]
 
+PRIORITY_LEARN = 20  # ahead of queued proposals: an accept is used by the very next proposal
 PRIORITY_PROPOSE = 10
 PRIORITY_PREPARE = 5
 PRIORITY_PREFETCH = 0
+PRIORITY_IDLE = -5  # the second CNN's feature maps: only when nothing else waits
 
 
 def default_grounder_factory(device: Optional[str]) -> Any:
@@ -60,6 +62,7 @@ class GrounderHost(QObject):
     proposals_ready = Signal(int, object, float, bool)  # request id, list[Proposal], latency ms, features computed too
     proposal_failed = Signal(int, str)  # request id, reason
     prepared = Signal(str, float)  # key, ms
+    learn_failed = Signal(str)  # reason: the model could not learn from the boxes (labels are safe)
 
     def __init__(self, factory: GrounderFactory = default_grounder_factory, device: Optional[str] = None,
                  parent: QObject | None = None):
@@ -121,6 +124,39 @@ class GrounderHost(QObject):
             return
         self._prepared.add(path)
         self.prepared.emit(path, (time.perf_counter() - t0) * 1000.0)
+        if hasattr(self.grounder, "prepare_features"):  # learning from a box then costs no CNN pass
+            self._pool.start(_Task(lambda: self._prepare_features(path)), PRIORITY_IDLE)
+
+    def _prepare_features(self, path: str) -> None:
+        if path not in self._wanted_prepare:
+            return
+        try:
+            self.grounder.prepare_features(path, key=path)
+        except Exception:  # noqa: BLE001 - as for prepare: reported when the image is used
+            pass
+
+    # -- learning from the user's boxes -----------------------------------------------------------
+    def learn(self, store, image_id: Optional[int] = None) -> None:
+        """Teach the model the labelled boxes of one image (after an edit there: accept, reject,
+        draw, move, delete, undo) or, with no ``image_id``, of the whole project (just opened)."""
+        if not self.ready or not hasattr(self.grounder, "learn"):
+            return
+        self._pool.start(_Task(lambda: self._learn(store, image_id)), PRIORITY_LEARN)
+
+    def _learn(self, store, image_id: Optional[int]) -> None:
+        from ..project_concepts import teach_image, teach_project
+
+        try:
+            if image_id is None:
+                teach_project(self.grounder, store)
+            else:
+                record = store.image(image_id)
+                if record is not None:
+                    teach_image(self.grounder, store, record)
+        except Exception as exc:  # noqa: BLE001 - the labels are stored; only the learning failed
+            self.learn_failed.emit(_short_error(exc))
+        finally:
+            store.release_thread()
 
     # -- proposals ---------------------------------------------------------------------------
     def request(self, path: str, phrase: str, hint: Optional[tuple[float, float]] = None, top_k: int = 5) -> int:

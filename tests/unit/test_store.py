@@ -76,6 +76,33 @@ def test_v2_database_becomes_v3_with_states_ids_and_cascades_intact(tmp_path):
         assert s.add_expression(1, "a cat")[0].id == 8  # the sequence continues past the copied ids
 
 
+def test_v3_database_becomes_v4_and_keeps_box_embeddings_per_box(tmp_path):
+    db = tmp_path / "v3.sqlite"
+    conn = sqlite3.connect(db)
+    for version in (1, 2, 3):
+        for statement in schema.MIGRATIONS[version].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    conn.execute("INSERT INTO images(id, path) VALUES (1, 'a.jpg')")
+    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (7, 1, 'the lid', 0, 0)")
+    conn.execute("INSERT INTO boxes(id, expression_id, x, y, w, h, state, source) "
+                 "VALUES (9, 7, 1, 2, 3, 4, 'accepted', 'manual'), (10, 7, 5, 5, 5, 5, 'rejected', 'model')")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    with ProjectStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 4
+        assert s.boxes(7)[0].bbox == (1.0, 2.0, 3.0, 4.0)
+        assert s.box_embeddings("net-1") == {}
+        s.set_box_embeddings("net-1", [(9, (1, 2, 3, 4), b"\x01\x02"), (10, (5, 5, 5, 5), b"\x03"),
+                                       (99, (0, 0, 1, 1), b"gone")])  # box 99 was never there
+        s.set_box_embeddings("net-2", [(9, (1, 2, 3, 4), b"other")])  # another network's vector
+        assert s.box_embeddings("net-1") == {10: ((5.0, 5.0, 5.0, 5.0), b"\x03")}
+        assert s.box_embeddings("net-2") == {9: ((1.0, 2.0, 3.0, 4.0), b"other")}
+        s.delete_box(9)  # an embedding goes with its box
+        assert s.box_embeddings("net-2") == {}
+
+
 def test_ids_are_never_reused_so_undo_can_restore_after_other_writes(store):
     """An undo puts a deleted row back under its old id; an import in between must not take it."""
     img = _image(store)
