@@ -46,6 +46,12 @@ class ConceptKey:
                    " ".join(subject.colours + subject.brightness))
 
 
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) dot products of unit vectors. einsum keeps numpy's multi-threaded BLAS,
+    which fights torch's threads for the CPU, out of it (see encoder.ClassPrototypes.similarity)."""
+    return np.einsum("id,kd->ik", a, b)
+
+
 @dataclass(frozen=True)
 class LabelledBox:
     """A box the user stored, as the Grounder learns from it (``Grounder.learn``)."""
@@ -146,10 +152,10 @@ class ConceptMemory:
         if not positives:
             return None
         pos = np.stack([e.embedding for e in positives]).astype(np.float32)
-        sim = (np.asarray(embeddings, np.float32) @ pos.T).max(1) if len(embeddings) else \
-            np.zeros(0, np.float32)
+        embeddings = np.asarray(embeddings, np.float32).reshape(-1, pos.shape[1])
+        sim = _cosines(embeddings, pos).max(1) if len(embeddings) else np.zeros(0, np.float32)
         if len(pos) > 1:
-            mutual = pos @ pos.T
+            mutual = _cosines(pos, pos)
             reference = float(mutual[~np.eye(len(pos), dtype=bool)].reshape(len(pos), -1).max(1).mean())
         else:
             reference = SINGLE_EXAMPLE_REFERENCE
@@ -157,7 +163,7 @@ class ConceptMemory:
         evidence = 1.0 / (1.0 + np.exp(-(sim - centre) * (2 * np.log(19.0) / MATCH_SPAN)))
         negatives = [e.embedding for e in examples if not e.positive]
         if negatives and len(embeddings):
-            neg = (np.asarray(embeddings, np.float32) @ np.stack(negatives).T).max(1)
+            neg = _cosines(embeddings, np.stack(negatives).astype(np.float32)).max(1)
             evidence = np.where(neg > sim + NEGATIVE_MARGIN, 0.0, evidence)
         shapes = np.array([e.shape for e in positives], np.float64)
         return ConceptMatch(evidence.astype(np.float64), sim.astype(np.float64), len(positives),

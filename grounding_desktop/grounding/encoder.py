@@ -216,7 +216,11 @@ class ClassPrototypes:
             for w in dict.fromkeys((name,) + tuple(words)):
                 self.words.append(w)
                 self.word_class.append(cid)
-        self._word_class = np.asarray(self.word_class, np.int64)
+        # Words come class by class, so each class's words are one run: its best similarity is a
+        # reduceat over that run (np.maximum.at, per word, costs milliseconds for ImageNet's 1860).
+        word_class = np.asarray(self.word_class, np.int64)
+        self._run_starts = np.flatnonzero(np.r_[True, word_class[1:] != word_class[:-1]])
+        self._run_class = word_class[self._run_starts]
         self.lexicon: dict[str, int] = {}
         for w, c in zip(self.words, self.word_class):
             self.lexicon.setdefault(w, c)
@@ -258,9 +262,11 @@ class ClassPrototypes:
             if hit is not None:
                 return hit
         emb = self.encoder.encode([noun])[0]
-        sims = self.embeddings @ emb
+        # einsum, not @: for ImageNet's 1860 words numpy hands @ to a multi-threaded BLAS that
+        # fights torch's threads for the CPU (6 ms instead of 0.06 ms on a 2-core machine).
+        sims = np.einsum("wd,d->w", self.embeddings, emb)
         out = np.full(self.num_classes, -1.0, np.float32)
-        np.maximum.at(out, self._word_class, sims.astype(np.float32))
+        out[self._run_class] = np.maximum.reduceat(sims.astype(np.float32), self._run_starts)
         with self._lock:
             self._sim_cache[noun] = out
             while len(self._sim_cache) > 4096:
