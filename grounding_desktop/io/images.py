@@ -5,6 +5,7 @@ as unreadable with the reason instead of being decoded.
 """
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -34,13 +35,51 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _orientation(img: Image.Image) -> int:
+    try:
+        return int(img.getexif().get(_EXIF_ORIENTATION, 1))
+    except Exception:  # a broken EXIF block should not make the image unreadable
+        return 1
+
+
 def _oriented_size(img: Image.Image) -> tuple[int, int]:
     w, h = img.size
+    return (h, w) if _orientation(img) in _SWAPPING_ORIENTATIONS else (w, h)
+
+
+def exif_orientation(path: os.PathLike | str) -> int:
+    """The EXIF orientation tag (1 = upright, 2..8 = mirrored or rotated); 1 for a file that has
+    none or cannot be read (reading the header only)."""
     try:
-        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
-    except Exception:  # a broken EXIF block should not make the image unreadable
-        orientation = 1
-    return (h, w) if orientation in _SWAPPING_ORIENTATIONS else (w, h)
+        with Image.open(path) as img:
+            return _orientation(img)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return 1
+
+
+def upright_file_bytes(path: os.PathLike | str) -> bytes:
+    """The image re-encoded in its own format with its EXIF orientation applied to the pixels and
+    the tag removed, so a reader that ignores EXIF (PIL's ``Image.open``, as trainers use it) sees
+    it as a viewer does. Deterministic: the same file gives the same bytes."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                fmt = img.format
+                icc = img.info.get("icc_profile")
+                upright = ImageOps.exif_transpose(img)
+                exif = upright.getexif()
+                exif.pop(_EXIF_ORIENTATION, None)
+                params: dict = {"exif": exif.tobytes()}
+                if icc:
+                    params["icc_profile"] = icc
+                if fmt == "JPEG":
+                    params["quality"] = 95
+                buf = io.BytesIO()
+                upright.save(buf, format=fmt, **params)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ImageReadError(_describe(exc)) from exc
+    return buf.getvalue()
 
 
 def _looks_truncated(path: Path, fmt: Optional[str], size: int) -> bool:

@@ -20,16 +20,16 @@ def folder(tmp_path):
     return f
 
 
-@pytest.mark.parametrize("fmt,out,check", [
-    ("coco-grounding", "g.json", "g.json"),
-    ("coco", "c.json", "c.json"),
-    ("odvg", "o.jsonl", None),
-    ("refcoco", "ref", "ref/instances.json"),
+@pytest.mark.parametrize("fmt,out,check,images", [
+    ("coco-grounding", "g.json", "g.json", 3),
+    ("coco", "c.json", "c.json", 3),
+    ("odvg", "o.jsonl", None, 3),
+    ("refcoco", "ref", "ref/instances.json", 2),  # a.jpg has only a plural and a no-target phrase
 ])
-def test_export_each_format(folder, tmp_path, capsys, fmt, out, check):
+def test_export_each_format(folder, tmp_path, capsys, fmt, out, check, images):
     assert main(["export", str(folder), "--format", fmt, "--out", str(tmp_path / out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["format"] == fmt and summary["images"] == 3
+    assert summary["format"] == fmt and summary["images"] == images
     if check:
         COCO(str(tmp_path / check))
     else:
@@ -51,10 +51,10 @@ def test_export_options(folder, tmp_path, capsys):
     lm = tmp_path / "lm.json"
     lm.write_text(json.dumps({"the horses": "horse", "red ball": "ball"}))
     assert main(["export", str(folder), "--format", "odvg", "--out", str(tmp_path / "d.jsonl"), "--label-map", str(lm),
-                 "--splits", "50,50", "--reviewed-only", "--include-rejected"]) == 0
+                 "--splits", "50,50", "--reviewed-only"]) == 0
     out = capsys.readouterr().out
     assert "d_train.jsonl" in out and "d_val.jsonl" in out and "skipped 4 images: not reviewed" in out
-    assert load(tmp_path / "d_label_map.json") == {"0": "ball", "1": "horse"}
+    assert load(tmp_path / "d_label_map.json") == {"0": "horse", "1": "ball"}
     records = [json.loads(line) for split in ("train", "val")
                for line in (tmp_path / f"d_{split}.jsonl").read_text().splitlines()]
     assert [r["filename"] for r in records] == ["d.jpg"]

@@ -52,8 +52,8 @@ def test_coco_grounding_fields_spans_and_no_target(store, tmp_path):
     boxes = sorted(a["bbox"] for a in api.loadAnns(api.getAnnIds(imgIds=[horses["id"]])))
     assert boxes == [[1.25, 2.5, 10.0, 12.0], [20.0, 5.0, 10.5, 12.25]]  # plural keeps both; proposal left out
     assert data["categories"] == [{"id": 1, "name": "object", "supercategory": "object"}]
-    assert summary.images == 3 and summary.expressions == 6 and summary.no_target == 2 and summary.boxes == 5
-    assert summary.skipped["expressions"]["only unreviewed proposals"] == 1
+    assert summary.images == 3 and summary.phrases == 6 and summary.no_target == 2 and summary.boxes == 5
+    assert summary.skipped["phrases"]["only unreviewed proposals"] == 1
     assert summary.skipped["boxes"]["rejected"] == 1
     assert summary.skipped["boxes"]["proposal, not a label"] == 2
     assert summary.skipped["images"]["no labels"] == 2  # sub/c.jpg (only a proposal) and e.jpg
@@ -95,10 +95,10 @@ def test_label_map_categories_and_skips(store, tmp_path):
     out = tmp_path / "c.json"
     summary = export_project(store, "coco", out, ExportOptions(label_map=label_map))
     data = load(out)
-    assert [c["name"] for c in data["categories"]] == ["ball", "horse"]
+    assert [(c["id"], c["name"]) for c in data["categories"]] == [(1, "horse"), (2, "ball")]  # the map's order
     api = _coco(out)
     assert len(api.getAnnIds(catIds=api.getCatIds(catNms=["horse"]))) == 3
-    assert summary.skipped["expressions"]["phrase not in the label map"] == 3  # the cat, the tree, a dog
+    assert summary.skipped["phrases"]["phrase not in the label map"] == 3  # the cat, the tree, a dog
 
 
 def test_odvg_grounding_records(store, tmp_path):
@@ -125,11 +125,11 @@ def test_odvg_detection_with_label_map(store, tmp_path):
     out = tmp_path / "det.jsonl"
     summary = export_project(store, "odvg", out, ExportOptions(label_map={"the horses": "horse", "red ball": "ball"}))
     label_map = load(tmp_path / "det_label_map.json")
-    assert label_map == {"0": "ball", "1": "horse"}
+    assert label_map == {"0": "horse", "1": "ball"}  # the map's order
     assert str(tmp_path / "det_label_map.json") in summary.files
     records = list(odvg.read_records(out))
     instances = [i for r in records for i in r["detection"]["instances"]]
-    assert sorted((i["label"], i["category"]) for i in instances) == [(0, "ball"), (1, "horse"), (1, "horse"), (1, "horse")]
+    assert sorted((i["label"], i["category"]) for i in instances) == [(0, "horse"), (0, "horse"), (0, "horse"), (1, "ball")]
     assert all("grounding" not in r for r in records)
 
 
@@ -146,23 +146,27 @@ def test_refcoco_folder(store, tmp_path):
     assert len(set(sent_ids)) == len(sent_ids) and sent_ids == [i for r in refs for i in r["sent_ids"]]
     for r in refs:
         ann = api.loadAnns([r["ann_id"]])[0]
-        assert ann["image_id"] == r["image_id"] and api.loadImgs([r["image_id"]])[0]["file_name"] == r["file_name"]
+        image_file = api.loadImgs([r["image_id"]])[0]["file_name"]
+        assert ann["image_id"] == r["image_id"]
+        stem, ext = image_file.rsplit(".", 1)
+        assert r["file_name"] == f"{stem}_{r['ann_id']}.{ext}"  # RefCOCO's <stem>_<ann_id>.<ext>
         for sent in r["sentences"]:
             assert sent["tokens"] == sent["raw"].lower().split() and sent["sent"] == " ".join(sent["tokens"])
     raws = sorted(tuple(sorted(s["raw"] for s in r["sentences"])) for r in refs)
-    # plural: one ref per box; the box shared by "the tree" and "the horses" on d.jpg is one ref
-    assert raws == [("red ball",), ("the horses",), ("the horses",), ("the horses", "the tree")]
-    assert len(api.getAnnIds()) == 4
-    assert summary.skipped["expressions"]["no-target expression (RefCOCO cannot represent it)"] == 2
+    # the box shared by "the tree" and "the horses" on d.jpg is one ref; the plural "the horses" of a.jpg is left out
+    assert raws == [("red ball",), ("the horses", "the tree")]
+    assert len(api.getAnnIds()) == 2
+    assert summary.skipped["phrases"]["no-target phrase (RefCOCO cannot represent it)"] == 2
+    assert summary.skipped["phrases"]["plural phrase (a RefCOCO ref is one object)"] == 1
 
 
 def test_include_rejected_and_reviewed_only(store, tmp_path):
     out = tmp_path / "g.json"
     export_project(store, "coco-grounding", out, ExportOptions(include_rejected=True))
     data = load(out)
-    rejected = [a for a in data["annotations"] if a["state"] == "rejected"]
+    rejected = [a for a in data["annotations"] if a["grounding_desktop"]["state"] == "rejected"]
     assert len(rejected) == 1 and rejected[0]["bbox"] == [5.0, 5.0, 5.0, 5.0]
-    assert all(a["state"] in ("accepted", "rejected") for a in data["annotations"])
+    assert all(a["grounding_desktop"]["state"] in ("accepted", "rejected") for a in data["annotations"])
     summary = export_project(store, "coco-grounding", out, ExportOptions(reviewed_only=True))
     assert {im["file_name"] for im in load(out)["images"]} == {"d.jpg"}
     assert summary.skipped["images"]["not reviewed"] == 4
@@ -180,7 +184,7 @@ def test_boxes_clipped_to_image_and_outside_ones_skipped(store, tmp_path):
     assert edge == [[0.0, 20.0, 8.0, 12.0]]
     assert "gone" not in cap.values()
     assert summary.skipped["boxes"]["no area inside the image"] == 1
-    assert summary.skipped["expressions"]["all boxes outside the image"] == 1
+    assert summary.skipped["phrases"]["all boxes outside the image"] == 1
 
 
 def test_unreadable_and_missing_images_are_skipped(tmp_path):
