@@ -8,7 +8,7 @@ from exportkit import labelled_project, load
 
 from grounding_desktop.core import Box
 from grounding_desktop.io import odvg
-from grounding_desktop.io.export import ExportOptions, export_project
+from grounding_desktop.io.export import ExportError, ExportOptions, export_project
 
 
 @pytest.fixture
@@ -208,3 +208,145 @@ def test_summary_is_json_serialisable(store, tmp_path):
     d = json.loads(json.dumps(summary.to_dict()))
     assert d["format"] == "odvg" and set(d["splits"]) == {"train", "val"}
     assert any(line.startswith("skipped") for line in summary.lines())
+
+
+# -- what trainers and tools rely on (issue 9) ----------------------------------------------------
+def _rotated_photo(folder):
+    """An upright 40x60 picture with a red block at (5, 10, 10, 20), stored sideways with EXIF
+    orientation 6, as a phone camera writes it. Returns the upright box."""
+    from PIL import Image, ImageDraw
+
+    upright = Image.new("RGB", (40, 60), (20, 120, 20))
+    ImageDraw.Draw(upright).rectangle((5, 10, 14, 29), fill=(230, 20, 20))
+    raw = upright.transpose(Image.Transpose.ROTATE_90)  # orientation 6 turns it back 90° clockwise
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    raw.save(folder / "phone.jpg", quality=98, exif=exif.tobytes())
+    return (5.0, 10.0, 10.0, 20.0)
+
+
+def _rotated_project(tmp_path):
+    from grounding_desktop.project import rescan_project
+
+    s = labelled_project(tmp_path / "photos")
+    box = _rotated_photo(tmp_path / "photos")
+    rescan_project(s)
+    img = s.image_by_path("phone.jpg")
+    assert (img.width, img.height) == (40, 60)  # the project's frame is the upright one
+    s.add_expression(img.id, "the red block", [Box(0, 0, box)])
+    return s, box
+
+
+@pytest.mark.parametrize("fmt", ["coco-grounding", "coco"])
+def test_with_images_writes_upright_copies_a_loader_without_exif_reads_right(tmp_path, fmt):
+    """torchvision's CocoDetection, MDETR and GLIP open images with PIL and never apply EXIF: the
+    copied image must have the json's width/height and show the object inside the box."""
+    from PIL import Image
+
+    s, (x, y, w, h) = _rotated_project(tmp_path)
+    out = tmp_path / "export"
+    summary = export_project(s, fmt, out, ExportOptions(with_images=True, splits=(100, 0)))
+    name = "grounding" if fmt == "coco-grounding" else "instances"
+    ann_file = out / "annotations" / f"{name}_train.json"
+    assert summary.files == [str(ann_file), str(out / "images")] and summary.upright == 1
+    data = load(ann_file)
+    entry = next(im for im in data["images"] if im["file_name"] == "phone.jpg")
+    with Image.open(out / "images" / "train" / "phone.jpg") as copy:  # no exif_transpose: as trainers do
+        assert copy.size == (entry["width"], entry["height"]) == (40, 60)
+        assert copy.getexif().get(0x0112, 1) == 1
+        red, green, _ = copy.convert("RGB").crop((x + 2, y + 2, x + w - 2, y + h - 2)).resize((1, 1)).getpixel((0, 0))
+        assert red > 150 and green < 80
+    with Image.open(out / "images" / "train" / "a.jpg") as other, Image.open(tmp_path / "photos" / "a.jpg") as src:
+        assert other.tobytes() == src.tobytes()  # unrotated images are copied as they are
+    s.close()
+
+
+def test_without_images_the_rotated_images_are_named_in_a_warning(tmp_path):
+    s, _ = _rotated_project(tmp_path)
+    summary = export_project(s, "coco", tmp_path / "c.json")
+    assert summary.rotated == ["phone.jpg"]
+    assert any("phone.jpg" in w and "--with-images" in w for w in summary.warnings)
+    s.close()
+
+
+def test_label_map_writes_each_image_category_box_once(store, tmp_path):
+    """Paraphrases of one object mapped to one category must be one ground-truth box, else a
+    perfect detector loses AP (pycocotools counts the twin as a missed object)."""
+    d = store.image_by_path("d.jpg")  # "the tree" and "the horses" share the box (2, 3, 20, 20)
+    store.add_expression(d.id, "a tall tree", [Box(0, 0, (2.0, 3.0, 20.0, 20.0))])
+    label_map = {"the tree": "tree", "a tall tree": "tree", "the horses": "horse"}
+    summary = export_project(store, "coco", tmp_path / "c.json", ExportOptions(label_map=label_map))
+    anns = load(tmp_path / "c.json")["annotations"]
+    keys = [(a["image_id"], a["category_id"], tuple(a["bbox"])) for a in anns]
+    assert len(keys) == len(set(keys)) and len([k for k in keys if k[0] == d.id]) == 2  # one tree, one horse
+    assert summary.skipped["boxes"]["same box as another phrase of its category"] == 1
+    export_project(store, "odvg", tmp_path / "o.jsonl", ExportOptions(label_map=label_map))
+    for rec in odvg.read_records(tmp_path / "o.jsonl"):
+        keys = [(i["label"], tuple(i["bbox"])) for i in rec["detection"]["instances"]]
+        assert len(keys) == len(set(keys))
+
+
+def test_category_ids_survive_adding_a_phrase(store, tmp_path):
+    export_project(store, "coco", tmp_path / "before.json")
+    before = {c["name"]: c["id"] for c in load(tmp_path / "before.json")["categories"]}
+    store.add_expression(store.image_by_path("e.jpg").id, "a aardvark", [Box(0, 0, (1, 1, 4, 4))])  # sorts first
+    export_project(store, "coco", tmp_path / "after.json")
+    after = {c["name"]: c["id"] for c in load(tmp_path / "after.json")["categories"]}
+    assert {n: after[n] for n in before} == before and after["a aardvark"] not in before.values()
+
+
+def test_odvg_has_no_line_without_regions_and_rounds_coordinates(store, tmp_path):
+    e = store.image_by_path("e.jpg")
+    store.add_expression(e.id, "nothing here")  # e.jpg: only a no-target phrase
+    store.add_expression(store.image_by_path("b.png").id, "tiny", [Box(0, 0, (1.0 / 3, 2.0 / 3, 10.123456, 5.5))])
+    summary = export_project(store, "odvg", tmp_path / "o.jsonl")
+    records = list(odvg.read_records(tmp_path / "o.jsonl"))
+    assert all(r["grounding"]["regions"] for r in records) and "e.jpg" not in {r["filename"] for r in records}
+    assert summary.skipped["images"]["only no-target phrases (an ODVG grounding line needs a region)"] == 1
+    coords = [v for r in records for reg in r["grounding"]["regions"] for v in reg["bbox"]]
+    assert all(v == round(v, 2) for v in coords) and [0.33, 0.67, 10.46, 6.17] in \
+        [reg["bbox"] for r in records for reg in r["grounding"]["regions"]]
+
+
+def test_odvg_refuses_rejected_boxes(store, tmp_path):
+    with pytest.raises(ExportError, match="odvg cannot mark a box as rejected"):
+        export_project(store, "odvg", tmp_path / "o.jsonl", ExportOptions(include_rejected=True))
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_coco_grounding_data_source_and_dataset_name(store, tmp_path):
+    export_project(store, "coco-grounding", tmp_path / "g.json")
+    assert {(im["data_source"], im["dataset_name"]) for im in load(tmp_path / "g.json")["images"]} == \
+        {("coco", "grounding-desktop")}
+    summary = export_project(store, "coco-grounding", tmp_path / "r.json", ExportOptions(dataset_name="refcoco"))
+    data = load(tmp_path / "r.json")
+    assert {im["dataset_name"] for im in data["images"]} == {"refcoco"}
+    per_entry = [len([a for a in data["annotations"] if a["image_id"] == im["id"]]) for im in data["images"]]
+    assert per_entry and set(per_entry) == {1}  # MDETR's RefExpEvaluator asserts one box per entry
+    assert sum(summary.skipped["phrases"].values()) >= 3  # two no-target, one plural
+
+
+def test_refs_pickle_is_protocol_2_with_the_same_refs(store, tmp_path):
+    import pickle
+
+    export_project(store, "refcoco", tmp_path / "refcoco")
+    raw = (tmp_path / "refcoco" / "refs(unc).p").read_bytes()
+    assert raw[:2] == b"\x80\x02"  # protocol 2: Python 2's cPickle (the refer API) reads it
+    assert pickle.loads(raw) == load(tmp_path / "refcoco" / "refs.json")
+
+
+def test_empty_split_is_warned_about(store, tmp_path):
+    summary = export_project(store, "coco", tmp_path / "c.json", ExportOptions(splits=(1, 0.0001, 1)))
+    assert (tmp_path / "c_val.json").exists() and summary.splits["val"]["images"] == 0
+    assert "split 'val' has no image: its file was written empty" in summary.warnings
+
+
+@pytest.mark.parametrize("fmt", ["coco-grounding", "coco", "odvg", "refcoco"])
+def test_identical_projects_export_byte_identical_files(tmp_path, fmt):
+    first = labelled_project(tmp_path / "one")
+    second = labelled_project(tmp_path / "two")
+    a = export_project(first, fmt, tmp_path / "a" / "out", ExportOptions(splits=(50, 50)))
+    b = export_project(second, fmt, tmp_path / "b" / "out", ExportOptions(splits=(50, 50)))
+    assert [open(f, "rb").read() for f in a.files] == [open(f, "rb").read() for f in b.files]
+    first.close()
+    second.close()
