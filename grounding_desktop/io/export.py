@@ -74,7 +74,8 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
     if options.with_images and _inside_scanned_folder(out, root):
         raise ExportError(f"with --with-images, --out must be outside the project folder {root} "
                           f"(a rescan would take the copies for new images)")
-    layout = ExportLayout(out, options.with_images, module.LAYOUT_NAME, module.SUFFIX)
+    layout = ExportLayout(out, options.with_images, module.LAYOUT_NAME, module.SUFFIX,
+                          split_images=fmt not in OUT_IS_FOLDER)
     summary = ExportSummary(fmt)
     if options.splits:
         summary.splits = {name: {"images": 0, "phrases": 0, "boxes": 0} for name in group_by_split((), options)}
@@ -98,7 +99,7 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
         staged.discard()
     summary.files = [str(p) for p in files[:n_annotation_files]]
     if options.with_images:
-        summary.files.append(str(layout.images(None)))
+        summary.files.append(str(out / "images"))
         summary.upright = len(rotated)
     _warn(summary, selected, options, rotated)
     ticker.finish()

@@ -4,11 +4,13 @@ Plain: ``--out`` names the file (with splits ``out_train.json`` ...; RefCOCO: a 
 With images (``--with-images``), ``--out`` is a self-contained folder in the standard COCO layout
 that torchvision, MDETR, GLIP, Open-GroundingDino and datumaro all read::
 
-    OUT/annotations/<name>_<split>.json      (<name>.json without splits; .jsonl for ODVG)
-    OUT/images/<split>/<path in the project>  (images/<path> without splits)
+    OUT/annotations/<name>_<split>.json      (.jsonl for ODVG)
+    OUT/images/<split>/<path in the project>
 
-``<name>`` is ``instances`` (COCO), ``grounding`` (COCO grounding) or ``odvg``. RefCOCO keeps its
-folder (refs.json, refs(unc).p, instances.json) and adds ``images/``.
+``<name>`` is ``instances`` (COCO), ``grounding`` (COCO grounding) or ``odvg``; without splits the
+split is ``default`` (datumaro and CVAT's name for it; datumaro finds no dataset without one).
+RefCOCO keeps its folder (refs.json, refs(unc).p, instances.json; one file for all splits) and
+adds ``images/<path in the project>``.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from typing import Optional
 
 from .selection import split_path
 
+UNSPLIT = "default"
+
 
 @dataclass(frozen=True)
 class ExportLayout:
@@ -25,17 +29,20 @@ class ExportLayout:
     with_images: bool
     name: str  # the annotation file's name in a --with-images folder
     suffix: str  # ".json" or ".jsonl"
+    split_images: bool = True  # images/<split>/...; False: one images/ folder (RefCOCO)
 
     def annotations(self, split: Optional[str]) -> Path:
         if not self.with_images:
             return split_path(self.out, split)
-        stem = self.name if split is None else f"{self.name}_{split}"
-        return self.out / "annotations" / f"{stem}{self.suffix}"
+        return self.out / "annotations" / f"{self.name}_{split or UNSPLIT}{self.suffix}"
 
     def beside_annotations(self, suffix: str) -> Path:
-        """A file that goes with the annotation files (ODVG's label map): ``<stem>_<suffix>``."""
-        first = self.annotations(None)
-        return first.with_name(f"{first.stem}_{suffix}")
+        """A file shared by the splits' annotation files (ODVG's label map): ``<stem>_<suffix>``."""
+        if self.with_images:
+            return self.out / "annotations" / f"{self.name}_{suffix}"
+        return self.out.with_name(f"{self.out.stem}_{suffix}")
 
     def images(self, split: Optional[str]) -> Path:
-        return self.out / "images" if split is None else self.out / "images" / split
+        if not self.split_images:
+            return self.out / "images"
+        return self.out / "images" / (split or UNSPLIT)

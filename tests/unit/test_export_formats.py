@@ -4,7 +4,7 @@ import json
 import pytest
 from pycocotools.coco import COCO
 
-from exportkit import labelled_project, load
+from exportkit import labelled_project, load, rotated_project
 
 from grounding_desktop.core import Box
 from grounding_desktop.io import odvg
@@ -211,42 +211,16 @@ def test_summary_is_json_serialisable(store, tmp_path):
 
 
 # -- what trainers and tools rely on (issue 9) ----------------------------------------------------
-def _rotated_photo(folder):
-    """An upright 40x60 picture with a red block at (5, 10, 10, 20), stored sideways with EXIF
-    orientation 6, as a phone camera writes it. Returns the upright box."""
-    from PIL import Image, ImageDraw
-
-    upright = Image.new("RGB", (40, 60), (20, 120, 20))
-    ImageDraw.Draw(upright).rectangle((5, 10, 14, 29), fill=(230, 20, 20))
-    raw = upright.transpose(Image.Transpose.ROTATE_90)  # orientation 6 turns it back 90° clockwise
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    raw.save(folder / "phone.jpg", quality=98, exif=exif.tobytes())
-    return (5.0, 10.0, 10.0, 20.0)
-
-
-def _rotated_project(tmp_path):
-    from grounding_desktop.project import rescan_project
-
-    s = labelled_project(tmp_path / "photos")
-    box = _rotated_photo(tmp_path / "photos")
-    rescan_project(s)
-    img = s.image_by_path("phone.jpg")
-    assert (img.width, img.height) == (40, 60)  # the project's frame is the upright one
-    s.add_expression(img.id, "the red block", [Box(0, 0, box)])
-    return s, box
-
-
 @pytest.mark.parametrize("fmt", ["coco-grounding", "coco"])
 def test_with_images_writes_upright_copies_a_loader_without_exif_reads_right(tmp_path, fmt):
     """torchvision's CocoDetection, MDETR and GLIP open images with PIL and never apply EXIF: the
     copied image must have the json's width/height and show the object inside the box."""
     from PIL import Image
 
-    s, (x, y, w, h) = _rotated_project(tmp_path)
+    s, (x, y, w, h) = rotated_project(tmp_path / "photos")
     out = tmp_path / "export"
     summary = export_project(s, fmt, out, ExportOptions(with_images=True, splits=(100, 0)))
-    name = "grounding" if fmt == "coco-grounding" else "instances"
+    name = "grounding" if fmt == "coco-grounding" else "instances"  # see io/export_layout.py
     ann_file = out / "annotations" / f"{name}_train.json"
     assert summary.files == [str(ann_file), str(out / "images")] and summary.upright == 1
     data = load(ann_file)
@@ -262,7 +236,7 @@ def test_with_images_writes_upright_copies_a_loader_without_exif_reads_right(tmp
 
 
 def test_without_images_the_rotated_images_are_named_in_a_warning(tmp_path):
-    s, _ = _rotated_project(tmp_path)
+    s, _ = rotated_project(tmp_path / "photos")
     summary = export_project(s, "coco", tmp_path / "c.json")
     assert summary.rotated == ["phone.jpg"]
     assert any("phone.jpg" in w and "--with-images" in w for w in summary.warnings)
