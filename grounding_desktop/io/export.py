@@ -133,7 +133,7 @@ def _project_files_guard(store: LabelStore) -> RefuseFn:
     db = Path(store.db_path).resolve()
     database = {db.with_name(db.name + side) for side in _DB_SIDE_FILES}
     root = Path(store.root).resolve()
-    images = {img.path for img in store.images(include_missing=True)}
+    images: set[str] = set()  # read when a target first lies in the project folder (rarely)
 
     def refuse(target: Path) -> Optional[str]:
         resolved = target.resolve()
@@ -143,6 +143,8 @@ def _project_files_guard(store: LabelStore) -> RefuseFn:
             rel = resolved.relative_to(root).as_posix()
         except ValueError:
             return None
+        if not images:
+            images.update(img.path for img in store.images(include_missing=True))
         return "it is an image of the project" if rel in images else None
 
     return refuse

@@ -5,6 +5,7 @@ images in a warning, or (``--with-images``) writes every image into the export f
 ones re-encoded upright with the tag removed, the others copied byte for byte."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -22,9 +23,10 @@ WARN_NAMES = 10  # rotated images named in the warning line (the summary's JSON 
 def rotated_images(root: Path, selected: Sequence[SelectedImage], ticker: Ticker) -> list[str]:
     """Project paths of the exported images whose file carries an EXIF orientation other than 1."""
     out = []
+    base = str(root)
     for si in selected:
         ticker.step()
-        if exif_orientation(root / si.image.path) != 1:
+        if exif_orientation(os.path.join(base, si.image.path)) != 1:
             out.append(si.image.path)
     return out
 

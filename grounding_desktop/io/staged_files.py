@@ -25,7 +25,7 @@ _TEMP_NAME = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]{8}\.tmp$")
 
 
 def dump_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 def iter_lines(records: Iterable[Any], ticker: Optional[Ticker] = None) -> Iterator[str]:

@@ -122,3 +122,23 @@ def test_import_error_from_a_real_process(folder, tmp_path):
 def test_missing_folder_is_exit_2(tmp_path, capsys):
     assert main(["export", str(tmp_path / "nope"), "--format", "coco", "--out", str(tmp_path / "c.json")]) == 2
     assert "folder not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt,out,flag", [("odvg", "o.jsonl", "--odvg"), ("refcoco", "ref", "--refcoco")])
+def test_import_odvg_and_refcoco_via_cli(folder, tmp_path, capsys, fmt, out, flag):
+    assert main(["export", str(folder), "--format", fmt, "--out", str(tmp_path / out)]) == 0
+    db = tmp_path / "other.sqlite"
+    assert main(["import", str(folder), "--db", str(db), flag, str(tmp_path / out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["applied"] and summary["phrases_added"] > 0 and summary["flavour"] == fmt
+    with ProjectStore(db, root=folder) as s:
+        assert s.counts()["boxes"] == summary["boxes_added"]
+
+
+def test_export_names_exif_rotated_images_on_stderr(tmp_path, capsys):
+    from exportkit import rotated_project
+
+    rotated_project(tmp_path / "photos")[0].close()
+    assert main(["export", str(tmp_path / "photos"), "--format", "coco", "--out", str(tmp_path / "c.json")]) == 0
+    captured = capsys.readouterr()
+    assert "phone.jpg" in captured.err and "--with-images" in captured.err and "warning" not in captured.out
