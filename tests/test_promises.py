@@ -1,7 +1,6 @@
 """Promises to a user who feeds the tool bad or hostile input, one test per promise, named as the
 promise. Each one was broken once (issue 8's hostile run); the test keeps it kept."""
 import json
-import os
 import subprocess
 import sys
 

@@ -14,14 +14,12 @@ and the all-or-nothing rule, are in ``import_common``.
 """
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..core import Box, ImageRecord, ImageState
 from .import_common import (
-    MAX_FILE_BYTES,
     ImageMatcher,
     ImportPlan,
     ImportRequest,
@@ -37,9 +35,9 @@ from .import_common import (
     is_id,
     own_fields,
     read_json,
-    run_import,
+    importer,
 )
-from .progress import CancelFn, ProgressFn, Ticker
+from .progress import Ticker
 
 __all__ = ["import_coco", "plan_coco"]
 
@@ -63,13 +61,6 @@ class _CocoFile:
     categories: list
     grounding: bool
 
-
-def import_coco(store, path: os.PathLike | str, as_proposals: bool = False, dry_run: bool = False,
-                progress: Optional[ProgressFn] = None, cancelled: Optional[CancelFn] = None,
-                max_bytes: int = MAX_FILE_BYTES) -> ImportSummary:
-    """Check the COCO file ``path`` against the project of ``store`` and add it in one transaction
-    (see ``import_common.run_import``)."""
-    return run_import(store, path, plan_coco, as_proposals, dry_run, progress, cancelled, max_bytes)
 
 
 def plan_coco(req: ImportRequest) -> ImportPlan:
@@ -241,3 +232,6 @@ def _grounding_phrases(entries: dict[Any, _ImageEntry], annotations: list, as_pr
         if entry.reviewed and not as_proposals and entry.image.state != ImageState.REVIEWED:
             reviewed.add(img_id)
     return phrases, reviewed
+
+
+import_coco = importer(plan_coco, "COCO file")

@@ -359,6 +359,19 @@ def finish_plan(phrases: list[PlannedPhrase], reviewed: set[int], summary: Impor
     return ImportPlan(phrases, reviewed, summary)
 
 
+def importer(planner: Planner, what: str) -> Callable[..., ImportSummary]:
+    """The public import function of a format: ``(store, path, as_proposals, dry_run, progress,
+    cancelled, max_bytes) -> ImportSummary``, running ``planner`` through :func:`run_import`."""
+
+    def import_file(store: LabelStore, path: os.PathLike | str, as_proposals: bool = False, dry_run: bool = False,
+                    progress: Optional[ProgressFn] = None, cancelled: Optional[CancelFn] = None,
+                    max_bytes: int = MAX_FILE_BYTES) -> ImportSummary:
+        return run_import(store, path, planner, as_proposals, dry_run, progress, cancelled, max_bytes)
+
+    import_file.__doc__ = f"Check the {what} ``path`` against the project of ``store`` and add it in one transaction."
+    return import_file
+
+
 def run_import(store: LabelStore, path: os.PathLike | str, planner: Planner, as_proposals: bool = False,
                dry_run: bool = False, progress: Optional[ProgressFn] = None, cancelled: Optional[CancelFn] = None,
                max_bytes: int = MAX_FILE_BYTES) -> ImportSummary:

@@ -9,13 +9,11 @@ read it): one JSON object per line, with ``grounding`` regions or ``detection`` 
 """
 from __future__ import annotations
 
-import os
-from typing import Any, Optional
+from typing import Optional
 
 from ..core import Box
 from .errors import ImportFileError
 from .import_common import (
-    MAX_FILE_BYTES,
     ImageMatcher,
     ImportPlan,
     ImportRequest,
@@ -29,19 +27,12 @@ from .import_common import (
     image_size_matches,
     parse_json,
     read_text,
-    run_import,
+    importer,
 )
 from .odvg import SEPARATOR
-from .progress import CancelFn, ProgressFn
 
 __all__ = ["import_odvg", "plan_odvg"]
 
-
-def import_odvg(store, path: os.PathLike | str, as_proposals: bool = False, dry_run: bool = False,
-                progress: Optional[ProgressFn] = None, cancelled: Optional[CancelFn] = None,
-                max_bytes: int = MAX_FILE_BYTES) -> ImportSummary:
-    """Check the ODVG file ``path`` against the project of ``store`` and add it in one transaction."""
-    return run_import(store, path, plan_odvg, as_proposals, dry_run, progress, cancelled, max_bytes)
 
 
 def plan_odvg(req: ImportRequest) -> ImportPlan:
@@ -141,3 +132,6 @@ def _detection(d: dict, img, as_proposals: bool, where: str, problem: Problems,
         if box is not None:
             by_category.setdefault(text, []).append(box)
     return list(by_category.items())
+
+
+import_odvg = importer(plan_odvg, "ODVG file")

@@ -10,13 +10,11 @@ refuses every class: RefCOCO's refs are plain lists, dicts, strings and numbers.
 from __future__ import annotations
 
 import io
-import os
 import pickle
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .import_common import (
-    MAX_FILE_BYTES,
     ImageMatcher,
     ImportPlan,
     ImportRequest,
@@ -32,19 +30,12 @@ from .import_common import (
     parse_json,
     read_bytes,
     read_text,
-    run_import,
+    importer,
 )
-from .progress import CancelFn, ProgressFn
 from .refcoco import INSTANCES_NAME, REFS_NAME
 
 __all__ = ["import_refcoco", "plan_refcoco"]
 
-
-def import_refcoco(store, path: os.PathLike | str, as_proposals: bool = False, dry_run: bool = False,
-                   progress: Optional[ProgressFn] = None, cancelled: Optional[CancelFn] = None,
-                   max_bytes: int = MAX_FILE_BYTES) -> ImportSummary:
-    """Check the RefCOCO folder ``path`` against the project of ``store`` and add it in one transaction."""
-    return run_import(store, path, plan_refcoco, as_proposals, dry_run, progress, cancelled, max_bytes)
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -117,3 +108,6 @@ def plan_refcoco(req: ImportRequest) -> ImportPlan:
                 phrase.boxes.append(box)
     problem.raise_if_any()
     return finish_plan(list(phrases.values()), set(), summary)
+
+
+import_refcoco = importer(plan_refcoco, "RefCOCO folder")

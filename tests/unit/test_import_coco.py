@@ -5,7 +5,7 @@ import json
 import pytest
 
 from support import make_image
-from exportkit import grounding_view, labelled_project, load, make_photos
+from exportkit import grounding_view, load, make_photos
 
 from grounding_desktop.core import Box, BoxState, ImageState
 from grounding_desktop.io.coco_import import import_coco
@@ -14,21 +14,6 @@ from grounding_desktop.io.import_common import BOX_TOLERANCE_PX
 from grounding_desktop.io.export import Cancelled, ExportOptions, export_project
 from grounding_desktop.project import open_project
 from grounding_desktop.store import StoreError
-
-
-@pytest.fixture
-def source(tmp_path):
-    s = labelled_project(tmp_path / "photos")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def fresh(tmp_path, source):
-    """A second, empty project over the same image folder (its own database)."""
-    s, _ = open_project(tmp_path / "photos", tmp_path / "fresh.sqlite")
-    yield s
-    s.close()
 
 
 def _state(store):

@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 
-from exportkit import labelled_project, load
+from exportkit import load
 
 from grounding_desktop.core import BoxState
 from grounding_desktop.io.coco_import import import_coco
@@ -13,21 +13,6 @@ from grounding_desktop.io.errors import ImportFileError
 from grounding_desktop.io.export import ExportOptions, export_project
 from grounding_desktop.io.odvg_import import import_odvg
 from grounding_desktop.io.refcoco_import import import_refcoco
-from grounding_desktop.project import open_project
-
-
-@pytest.fixture
-def source(tmp_path):
-    s = labelled_project(tmp_path / "photos")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def fresh(tmp_path, source):
-    s, _ = open_project(tmp_path / "photos", tmp_path / "fresh.sqlite")
-    yield s
-    s.close()
 
 
 @pytest.mark.parametrize("options", [ExportOptions(), ExportOptions(label_map={"the horses": "horse", "red ball": "ball"})],
