@@ -56,12 +56,6 @@ def tokens_of(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def ref_file_name(image_path: str, ann_id: int) -> str:
-    """RefCOCO's ref file name: ``sub/c.jpg`` with annotation 17 -> ``sub/c_17.jpg``."""
-    stem, ext = posixpath.splitext(image_path)
-    return f"{stem}_{ann_id}{ext}"
-
-
 def box_polygon(bbox) -> list[list[float]]:
     x, y, w, h = bbox
     return [[x, y, x + w, y, x + w, y + h, x, y + h]]
@@ -81,6 +75,7 @@ def write(selected: Sequence[SelectedImage], layout: ExportLayout, options: Expo
         ticker.step()
         img = si.image
         images.append({"id": img.id, "file_name": img.path, "height": img.height, "width": img.width})
+        stem, ext = posixpath.splitext(img.path)  # a ref's file_name is <stem>_<ann_id><ext>
         by_box: dict[tuple, dict] = {}
         for sp in si.phrases:
             cat = categories.id_of(sp)
@@ -91,7 +86,7 @@ def write(selected: Sequence[SelectedImage], layout: ExportLayout, options: Expo
                 annotations.append(coco_annotation(b, img.id, cat, segmentation=box_polygon(b.bbox),
                                                    **{OWN_KEY: own_fields(b)}))
                 ref = {"ref_id": len(refs) + 1, "ann_id": b.id, "image_id": img.id, "category_id": cat,
-                       "file_name": ref_file_name(img.path, b.id), "split": si.split or "train",
+                       "file_name": f"{stem}_{b.id}{ext}", "split": si.split or "train",
                        "sent_ids": [], "sentences": []}
                 refs.append(ref)
                 by_box[key] = ref

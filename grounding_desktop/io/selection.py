@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -88,11 +89,17 @@ class SelectionRules:
 class SelectedPhrase:
     expression: Expression
     boxes: tuple[Box, ...]  # clipped to the image; empty for a no-target phrase
-    category: str  # the label map's category, else the phrase's key (core.phrase_key)
+    mapped: Optional[str] = None  # the label map's category, when one is given
 
     @property
     def text(self) -> str:
         return self.expression.text
+
+    @cached_property
+    def category(self) -> str:
+        """The label map's category, else the phrase's key (:func:`core.phrase_key`); computed
+        when a format asks (most phrases of a large export never need it)."""
+        return self.mapped if self.mapped is not None else phrase_key(self.text)
 
     @property
     def no_target(self) -> bool:
@@ -169,18 +176,18 @@ def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, sum
         chosen: list[SelectedPhrase] = []
         written: set[tuple[str, tuple]] = set()  # (category, bbox) with one_box_per_category
         for expr, boxes in anns:
-            key = phrase_key(expr.text)
-            if not key:
+            if not expr.text.strip():
                 summary.skip("phrases", "empty phrase")
                 continue
-            category = key
+            mapped = None
             if label_map is not None:
-                category = label_map.get(key)
-                if category is None:
+                mapped = label_map.get(phrase_key(expr.text))
+                if mapped is None:
                     summary.skip("phrases", "phrase not in the label map")
                     continue
             kept, proposed, lost = _exported_boxes(boxes, img.width, img.height, options.include_rejected, summary)
             if rules.one_box_per_category and kept:
+                category = mapped if mapped is not None else phrase_key(expr.text)
                 fresh = [b for b in kept if (category, b.bbox) not in written]
                 summary.skip("boxes", "same box as another phrase of its category", len(kept) - len(fresh))
                 written.update((category, b.bbox) for b in fresh)
@@ -201,7 +208,7 @@ def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, sum
             elif len(kept) > 1 and not rules.plural:
                 summary.skip("phrases", rules.plural_reason)
                 continue
-            chosen.append(SelectedPhrase(expr, tuple(kept), category))
+            chosen.append(SelectedPhrase(expr, tuple(kept), mapped))
         if not chosen:
             summary.skip("images", "no labels")
             continue
