@@ -37,7 +37,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..io.errors import ImportFileError
-    from ..io.import_common import MAX_FILE_BYTES
+    from ..io.import_files import MAX_FILE_BYTES
     from ..io.importers import IMPORTERS
     from ..store import StoreError
 

@@ -1,6 +1,6 @@
 """Import COCO files: the project's own COCO grounding export (one ``images`` entry per phrase),
 MDETR/GLIP-style grounding files, and plain COCO detection files. The checks every format shares,
-and the all-or-nothing rule, are in ``import_common``.
+and the all-or-nothing rule, are in ``import_plan`` and ``import_checks``.
 
 - grounding files (every ``images`` entry has a ``caption``): an entry's annotations are boxes of
   its caption. When they all share one ``tokens_positive`` span set (our own files; MDETR's
@@ -19,24 +19,20 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..core import Box, ImageRecord, ImageState
-from .import_common import (
+from .import_checks import (
     ImageMatcher,
-    ImportPlan,
-    ImportRequest,
-    ImportSummary,
-    PlannedPhrase,
     Problems,
     box_from,
     checked_box,
     clean_text,
     entry_name,
-    finish_plan,
     image_size_matches,
     is_id,
     own_fields,
-    read_json,
-    importer,
 )
+from .import_files import read_json
+from .import_plan import ImportPlan, ImportRequest, PlannedPhrase, finish_plan, importer
+from .import_summary import ImportSummary
 from .progress import Ticker
 
 __all__ = ["import_coco", "plan_coco"]

@@ -21,7 +21,7 @@ from .export_layout import ExportLayout
 from .export_options import ExportOptions, load_label_map, normalise_label_map, parse_splits
 from .export_summary import ExportSummary
 from .progress import CancelFn, ProgressFn, Ticker, gc_paused
-from .selection import group_by_split, select
+from .selection import select, used_splits
 from .staged_files import RefuseFn, StagedFiles
 from .store_protocol import LabelStore
 
@@ -78,7 +78,7 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
                           split_images=fmt not in OUT_IS_FOLDER)
     summary = ExportSummary(fmt)
     if options.splits:
-        summary.splits = {name: {"images": 0, "phrases": 0, "boxes": 0} for name in group_by_split((), options)}
+        summary.splits = {name: {"images": 0, "phrases": 0, "boxes": 0} for name in used_splits(options.splits)}
     n_images = store.counts()
     ticker = Ticker(progress, cancelled, n_images["images"] + n_images["missing"])
     ticker.check()

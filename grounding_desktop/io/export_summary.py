@@ -24,7 +24,7 @@ class ExportSummary:
     skipped: dict[str, Counter] = field(
         default_factory=lambda: {"images": Counter(), "phrases": Counter(), "boxes": Counter()}
     )
-    rotated: list[str] = field(default_factory=list)  # EXIF-rotated images written as paths only
+    rotated: list[str] = field(default_factory=list)  # EXIF-rotated images exported without upright copies
     upright: int = 0  # with --with-images: rotated images re-encoded upright
     warnings: list[str] = field(default_factory=list)
 

@@ -13,22 +13,10 @@ from typing import Optional
 
 from ..core import Box
 from .errors import ImportFileError
-from .import_common import (
-    ImageMatcher,
-    ImportPlan,
-    ImportRequest,
-    ImportSummary,
-    PlannedPhrase,
-    Problems,
-    box_from,
-    checked_box,
-    clean_text,
-    finish_plan,
-    image_size_matches,
-    parse_json,
-    read_text,
-    importer,
-)
+from .import_checks import ImageMatcher, Problems, box_from, checked_box, clean_text, image_size_matches
+from .import_files import parse_json, read_text
+from .import_plan import ImportPlan, ImportRequest, PlannedPhrase, finish_plan, importer
+from .import_summary import ImportSummary
 from .odvg import SEPARATOR
 
 __all__ = ["import_odvg", "plan_odvg"]

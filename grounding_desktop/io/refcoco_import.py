@@ -14,24 +14,10 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from .import_common import (
-    ImageMatcher,
-    ImportPlan,
-    ImportRequest,
-    ImportSummary,
-    PlannedPhrase,
-    Problems,
-    box_from,
-    checked_box,
-    clean_text,
-    entry_name,
-    finish_plan,
-    is_id,
-    parse_json,
-    read_bytes,
-    read_text,
-    importer,
-)
+from .import_checks import ImageMatcher, Problems, box_from, checked_box, clean_text, entry_name, is_id
+from .import_files import parse_json, read_bytes, read_text
+from .import_plan import ImportPlan, ImportRequest, PlannedPhrase, finish_plan, importer
+from .import_summary import ImportSummary
 from .refcoco import INSTANCES_NAME, REFS_NAME
 
 __all__ = ["import_refcoco", "plan_refcoco"]

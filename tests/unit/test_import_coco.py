@@ -10,7 +10,7 @@ from exportkit import grounding_view, load, make_photos
 from grounding_desktop.core import Box, BoxState, ImageState
 from grounding_desktop.io.coco_import import import_coco
 from grounding_desktop.io.errors import ImportFileError
-from grounding_desktop.io.import_common import BOX_TOLERANCE_PX
+from grounding_desktop.io.import_checks import BOX_TOLERANCE_PX
 from grounding_desktop.io.export import Cancelled, ExportOptions, export_project
 from grounding_desktop.project import open_project
 from grounding_desktop.store import StoreError
