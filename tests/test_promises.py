@@ -182,3 +182,10 @@ def test_an_image_whose_file_name_is_not_utf8_is_skipped_not_a_crash(folder, tmp
             summary = export_project(s, fmt, tmp_path / fmt / "out.json", ExportOptions(splits=(50, 50)))
             assert summary.skipped["images"]["file name is not valid UTF-8"] == 1, fmt
             assert summary.images > 0
+
+
+def test_a_dataset_name_that_is_not_valid_utf8_gives_one_line(folder, tmp_path, capsys):
+    name = b"ref\xffcoco".decode("utf-8", "surrogateescape")  # as argv holds a Latin-1 byte
+    assert main(["export", str(folder), "--format", "coco-grounding", "--out", str(tmp_path / "g.json"),
+                 "--dataset-name", name]) == 2
+    assert "not valid Unicode" in _one_error_line(capsys) and not (tmp_path / "g.json").exists()

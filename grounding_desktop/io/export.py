@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Optional
 
+from ..core import PhraseError, require_text
 from . import coco_detection, coco_grounding, odvg, refcoco
 from .coco_common import categories_for
 from .errors import Cancelled, ExportError
@@ -65,6 +66,11 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if options.label_map is not None:
         options = replace(options, label_map=normalise_label_map(options.label_map))
+    if options.dataset_name is not None:
+        try:
+            require_text(options.dataset_name)
+        except PhraseError as exc:
+            raise ExportError(f"--dataset-name {options.dataset_name!r}: {exc}") from None
     rules = module.rules(options)
     if not options.with_images and fmt not in OUT_IS_FOLDER and out.is_dir():
         raise ExportError(f"--out must name a file for {fmt}, but {out} is a folder")
