@@ -21,6 +21,7 @@ so ``REFER(DATA_ROOT, "refcoco", "unc")`` loads it when the folder is named ``re
   and are skipped, counted in the summary (a plural phrase split into one ref per box would be
   graded against one box each).
 - Categories: the single ``object`` category, or the label map's categories.
+- A rejected box (``--include-rejected``) carries ``"grounding_desktop": {"state": "rejected"}``.
 """
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ import posixpath
 import re
 from typing import Any, Sequence
 
-from .coco_common import OWN_KEY, Categories, coco_annotation, info_block, own_fields
+from ..core import BoxState
+from .coco_common import OWN_KEY, Categories, coco_annotation, info_block
 from .errors import ExportError
 from .export_layout import ExportLayout
 from .export_options import ExportOptions
@@ -83,8 +85,10 @@ def write(selected: Sequence[SelectedImage], layout: ExportLayout, options: Expo
             key = (cat, b.bbox)  # the same box accepted for two phrases has the same coordinates
             ref = by_box.get(key)
             if ref is None:
-                annotations.append(coco_annotation(b, img.id, cat, segmentation=box_polygon(b.bbox),
-                                                   **{OWN_KEY: own_fields(b)}))
+                ann = coco_annotation(b, img.id, cat, segmentation=box_polygon(b.bbox))
+                if b.state == BoxState.REJECTED:  # only with --include-rejected
+                    ann[OWN_KEY] = {"state": b.state.value}
+                annotations.append(ann)
                 ref = {"ref_id": len(refs) + 1, "ann_id": b.id, "image_id": img.id, "category_id": cat,
                        "file_name": f"{stem}_{b.id}{ext}", "split": si.split or "train",
                        "sent_ids": [], "sentences": []}
