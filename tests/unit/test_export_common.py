@@ -11,7 +11,7 @@ from pycocotools.coco import COCO
 from exportkit import labelled_project, load
 
 from grounding_desktop.core import Box, ScanEntry
-from grounding_desktop.io import staged_files
+from grounding_desktop.io import coco_common
 from grounding_desktop.io.export import Cancelled, ExportError, ExportOptions, export_project
 from grounding_desktop.io.export_options import load_label_map, parse_splits
 from grounding_desktop.io.selection import split_of, split_path
@@ -143,7 +143,7 @@ def test_failure_mid_export_leaves_earlier_file_and_no_temp(store, tmp_path, mon
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(staged_files.json, "dumps", boom)  # the COCO writers serialise through it
+    monkeypatch.setattr(coco_common, "dump_json", boom)  # the COCO writers serialise through it
     with pytest.raises(RuntimeError):
         export_project(store, "coco-grounding", out)
     assert _snapshot(tmp_path) == before
