@@ -265,7 +265,7 @@ def test_unwritable_db_location_is_a_clear_error(tmp_path):
 def test_corrupt_database_is_a_clear_error(tmp_path):
     db = tmp_path / "bad.sqlite"
     db.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="cannot open"):
+    with pytest.raises(StoreError, match="damaged"):
         ProjectStore(db)
 
 
