@@ -5,7 +5,7 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("folder", nargs="?", help="image folder to open (default: the last one, or none)")
+    p.add_argument("folder", nargs="?", metavar="FOLDER", help="image folder to open (default: the last one, or none)")
     p.add_argument("--db", help="project database path, for read-only image folders")
     p.add_argument("--device", help="inference device: cpu, cuda, cuda:1, mps (default: best available)")
     p.add_argument("--phrase", help="type this phrase into the phrase bar on start")

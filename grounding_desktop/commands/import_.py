@@ -29,13 +29,12 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..io.coco_import import CocoImportError, import_coco
-    from ..store import StoreError
 
     store = open_folder_project(args)
     with store:
         try:
             summary = import_coco(store, args.coco, as_proposals=args.as_proposals, dry_run=args.dry_run)
-        except (CocoImportError, StoreError) as exc:
+        except CocoImportError as exc:
             raise CliError(str(exc)) from exc
     if args.json:
         print(json.dumps(summary.to_dict(), sort_keys=True))
