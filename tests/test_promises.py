@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -206,6 +207,44 @@ def test_a_full_disk_during_a_migration_says_disk_full_and_keeps_the_old_databas
     assert _info(folder, capsys)["expressions"] == 2000  # with room again, it upgrades as usual
 
 
+_ON_A_FULL_DISK = textwrap.dedent("""
+    import contextlib, io, json, shutil, sqlite3, sys
+    from pathlib import Path
+    from grounding_desktop.cli import main
+    disk, project = Path(sys.argv[1]), Path(sys.argv[2])
+    shutil.copytree(project, disk / "photos")
+    with open(disk / "filler", "wb") as f:  # leave 28 kB: too little for the WAL index file
+        f.write(bytes(shutil.disk_usage(disk).free - 28 * 1024))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main(["info", str(disk / "photos")])
+    (disk / "filler").unlink()
+    db = sqlite3.connect(disk / "photos" / ".grounding" / "project.sqlite")
+    print(json.dumps([status, err.getvalue(), db.execute("PRAGMA user_version").fetchone()[0]]))
+""")
+
+
+def test_a_really_full_disk_says_disk_full_too(tmp_path):
+    """On a full filesystem SQLite may fail as an I/O error before it gets to SQLITE_FULL."""
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare(1) to mount a private 1 MB tmpfs")
+    folder = tmp_path / "photos"
+    make_image(folder / "a.jpg")
+    _v2_database(default_db_path(folder), 3000)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c",
+                          'mount -t tmpfs -o size=1m tmpfs "$0" && exec "$@"', str(disk),
+                          sys.executable, "-c", _ON_A_FULL_DISK, str(disk), str(folder)],
+                         capture_output=True, text=True, env=env, timeout=120)
+    if run.returncode != 0 and "mount" in run.stderr:
+        pytest.skip(f"cannot mount a private tmpfs here: {run.stderr.strip()}")
+    status, err, version = json.loads(run.stdout)
+    assert status == 2 and err.count("\n") == 1 and "disk full" in err, err
+    assert version == 2  # the migration did not start
+
+
 def test_a_database_path_that_is_not_a_file_is_refused_in_one_line(tmp_path, capsys):
     folder = tmp_path / "photos"
     make_image(folder / "a.jpg")
@@ -348,3 +387,12 @@ def test_help_shows_the_desktop_app_form_too(capsys):
     usage = capsys.readouterr().out.split("\n\n")[0]
     for part in ("[FOLDER]", "--phrase", "--screenshot", "--db", "--device", "COMMAND"):
         assert part in usage, usage
+
+
+def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    app = subprocess.run([sys.executable, "-m", "grounding_desktop.cli", str(SAMPLES)], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert app.returncode == 2 and app.stderr.count("\n") == 1
+    assert "no display" in app.stderr and "QT_QPA_PLATFORM=offscreen" in app.stderr

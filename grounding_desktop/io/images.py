@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..core import ImageReadError
 
@@ -114,8 +114,8 @@ def decode_image(path: os.PathLike | str, max_side: Optional[int] = None) -> tup
 
     With ``max_side``, full-size pixels are kept out of memory: a JPEG is decoded at the size
     needed (libjpeg scales by 1/2, 1/4 or 1/8 while decoding); any other format is decoded once at
-    full size and reduced at once, before any full-size copy (a 169-megapixel PNG then costs one
-    frame, not three). Orientation and the RGB conversion work on the small image.
+    full size and reduced and resized at once, before any full-size copy (a 169-megapixel PNG then
+    costs one frame, not three). Orientation and the RGB conversion work on the small image.
     """
     try:
         with warnings.catch_warnings():
@@ -127,7 +127,7 @@ def decode_image(path: os.PathLike | str, max_side: Optional[int] = None) -> tup
                     scale = max_side / max(img.size)
                     img.draft("RGB", (math.ceil(img.width * scale), math.ceil(img.height * scale)))
                 img.load()
-                out = _reduced(_eight_bit(img), max_side)
+                out = _eight_bit(_fitted(img, max_side))
                 if out is img:
                     out = img.copy()  # the file's own image is closed with it
         if orientation in _UPRIGHT:
@@ -136,19 +136,21 @@ def decode_image(path: os.PathLike | str, max_side: Optional[int] = None) -> tup
             out = out.convert("RGB")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ImageReadError(_describe(exc)) from exc
-    if max_side and max(out.size) > max_side:
-        out.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     return out, full
 
 
-def _reduced(img: Image.Image, max_side: Optional[int]) -> Image.Image:
-    """``img`` shrunk by the largest whole factor that keeps ``max_side`` (box filter, cheap)."""
-    factor = max(img.size) // max_side if max_side else 1
-    if factor < 2:
+def _fitted(img: Image.Image, max_side: Optional[int]) -> Image.Image:
+    """``img`` shrunk to fit ``max_side``: by the largest whole factor first (a box filter that makes
+    no full-size copy), then bilinear to the exact size. Modes that ``reduce`` cannot take become
+    8-bit first."""
+    if not max_side or max(img.size) <= max_side:
         return img
     if img.mode not in _REDUCIBLE_MODES:
-        img = img.convert("RGB")
-    return img.reduce(factor)
+        img = _eight_bit(img) if img.mode.startswith("I;16") else img.convert("RGB")
+    factor = max(img.size) // max_side
+    if factor >= 2:
+        img = img.reduce(factor)
+    return ImageOps.contain(img, (max_side, max_side), Image.Resampling.BILINEAR)
 
 
 def _eight_bit(img: Image.Image) -> Image.Image:

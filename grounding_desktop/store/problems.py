@@ -3,6 +3,7 @@ write lock, damage, an I/O error), said in one line a user can act on."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from .backup import backup_path
 # How long a writer waits for another process's write lock before it gives up with BUSY. Edits
 # commit in milliseconds and a 100,000-box import in a few seconds: a longer hold is a stuck process.
 BUSY_TIMEOUT_S = 5.0
+_NEARLY_FULL_BYTES = 1 << 20
 
 
 class StoreError(Exception):
@@ -29,7 +31,9 @@ def database_problem(exc: sqlite3.Error, db_path: os.PathLike | str) -> Optional
     """
     db = display_path(str(db_path))
     text = str(exc)
-    if "disk is full" in text:  # SQLITE_FULL: the transaction was rolled back, nothing changed
+    if "disk is full" in text or ("disk I/O error" in text and _nearly_full(Path(db_path))):
+        # SQLITE_FULL rolls the transaction back; on a full disk, opening can also fail as an I/O
+        # error (the WAL index file cannot grow): nothing was changed either way.
         return StoreError(f"disk full: could not write the project database {db}; nothing was changed "
                           f"(free some space and try again)")
     if "database is locked" in text:  # SQLITE_BUSY after BUSY_TIMEOUT_S
@@ -40,6 +44,13 @@ def database_problem(exc: sqlite3.Error, db_path: os.PathLike | str) -> Optional
     if "disk I/O error" in text:  # SQLITE_IOERR
         return StoreError(f"cannot read or write the project database {db} (disk I/O error); nothing was changed")
     return None
+
+
+def _nearly_full(db_path: Path) -> bool:
+    try:
+        return shutil.disk_usage(db_path.parent).free < _NEARLY_FULL_BYTES
+    except OSError:
+        return False
 
 
 def _backup_hint(db_path: Path) -> str:
