@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"unreadable {counts['unreadable']}")
     _list(unreadable)
     if flagged:
-        print(f"flagged   {len(flagged)}  (labelled files replaced by a different picture: check their boxes)")
+        print(f"flagged   {len(flagged)}  (labelled files replaced by a different picture: check their labels)")
         _list(flagged)
     if counts["missing"]:
         print(f"missing   {counts['missing']}  (labelled files no longer on disk; labels kept)")

@@ -77,7 +77,7 @@ _BOX_SOURCES = {s.value: s for s in BoxSource}
 def _replaced_reason(old: ImageRecord, new: ScanEntry) -> str:
     sizes = f" (was {old.width}x{old.height}, now {new.width}x{new.height})" if (old.width, old.height) != (
         new.width, new.height) else ""
-    return f"the file was replaced by a different picture after it was labelled{sizes}: check its boxes"
+    return f"the file was replaced by a different picture after it was labelled{sizes}: check its labels"
 
 
 def _box(row: Sequence) -> Box:
