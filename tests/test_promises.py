@@ -89,7 +89,8 @@ def test_a_folder_with_a_non_utf8_file_name_opens_in_the_app(qtbot, tmp_path):
     qtbot.addWidget(window)
     window.show()
     assert window.open_folder(folder)
-    qtbot.waitUntil(lambda: window.current is not None and window.last_painted_id == window.current.id)
+    qtbot.waitUntil(lambda: window.current is not None and window.last_painted_id == window.current.id,
+                    timeout=15000)
     assert window.current.path == NON_UTF8_NAME and window.current.readable
     assert (window.current.width, window.current.height) == (80, 60)
     window.close()
@@ -127,6 +128,15 @@ def test_the_cup_is_found_on_the_coffee_photo_saved_as_16_bit_grey(tmp_path):
 
 
 # Peak RSS from /proc (VmHWM, in kB): ru_maxrss would start at the forking parent's size.
+@pytest.mark.model
+def test_ground_names_a_non_utf8_file_readably(tmp_path, capsys):
+    photo = tmp_path / NON_UTF8_NAME
+    photo.write_bytes((SAMPLES / "coffee.jpg").read_bytes())
+    assert main(["ground", str(photo), "the cup", "--top-k", "1", "--device", "cpu"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"{tmp_path}/caf\\xe9.jpg  600x400")
+
+
 _PEAK_MEMORY = textwrap.dedent("""
     import re, sys
     from grounding_desktop.io.images import decode_image
