@@ -24,14 +24,14 @@ def backup_path(db_path: os.PathLike | str) -> Path:
     return db_path.with_name(f"{db_path.stem}.backup{db_path.suffix}")
 
 
-def keep_daily_backup(conn: sqlite3.Connection, db_path: os.PathLike | str) -> bool:
-    """Back the database up through ``conn`` unless its backup is less than a day old; True if it
-    did. A damaged database raises ``sqlite3.DatabaseError`` (and keeps its old backup); a backup
-    that cannot be written (a full disk) is logged and skipped: it must never stop the work."""
+def keep_daily_backup(conn: sqlite3.Connection, db_path: os.PathLike | str) -> None:
+    """Back the database up through ``conn`` unless its backup is less than a day old. A damaged
+    database raises ``sqlite3.DatabaseError`` (and keeps its old backup); a backup that cannot be
+    written (a full disk) is logged and skipped: it must never stop the work."""
     target = backup_path(db_path)
     try:
         if time.time() - target.stat().st_mtime < BACKUP_EVERY_S:
-            return False
+            return
     except FileNotFoundError:
         pass
     verdict = conn.execute("PRAGMA quick_check").fetchall()
@@ -50,5 +50,3 @@ def keep_daily_backup(conn: sqlite3.Connection, db_path: os.PathLike | str) -> b
     except (OSError, sqlite3.Error) as exc:
         log.warning("could not back up %s to %s: %s", db_path, target, exc)
         Path(tmp).unlink(missing_ok=True)
-        return False
-    return True
