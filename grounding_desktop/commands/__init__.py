@@ -7,7 +7,8 @@ from __future__ import annotations
 
 
 class CliError(Exception):
-    """A user-facing error: ``cli.main`` prints it as one line on stderr and exits with 2."""
+    """A user-facing error: ``cli.main`` prints it as one line on stderr and exits with 2 (as it
+    does a ``store.StoreError``: a missing folder, a busy, full or damaged database)."""
 
 
 COMMAND_MODULES = ("info", "ground", "doctor", "export", "import_")
@@ -20,12 +21,8 @@ def add_folder_arguments(parser) -> None:
 
 
 def open_folder_project(args):
-    """Open and scan ``args.folder``'s project as the GUI does; a problem becomes a CliError."""
+    """Open and scan ``args.folder``'s project as the GUI does."""
     from ..project import open_project
-    from ..store import StoreError
 
-    try:
-        store, _ = open_project(args.folder, args.db)
-    except StoreError as exc:
-        raise CliError(str(exc)) from exc
+    store, _ = open_project(args.folder, args.db)
     return store

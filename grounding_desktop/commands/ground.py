@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..grounding.device import DeviceFallbackWarning
     from ..grounding.encoder import EncoderNotFoundError
-    from ..core import ImageReadError
+    from ..core import ImageReadError, display_path
     from ..grounder_factory import make_grounder
     from ..grounding.ssd_weights import SSDWeightsNotFoundError
 
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     entry = grounder.prepared(key)
     payload = {
-        "image": str(args.image), "width": entry.width, "height": entry.height,
+        "image": display_path(str(args.image)), "width": entry.width, "height": entry.height,
         "device": device, "model": grounder.model_version,
         "results": [{
             "phrase": phrase, "plural": plural,
