@@ -9,8 +9,9 @@ How the image goes in comes from the model itself, or from a sidecar ``FILE.yaml
 ``FILE.onnx`` (every key optional; ``models/README.md`` has examples):
 
 ``input_size: [H, W]``
-    when the model's input shape is dynamic; default the metadata's ``imgsz`` (Ultralytics writes
-    it), else the image's own size padded up to a multiple of ``stride`` (default 32).
+    for a model whose input shape is dynamic (a fixed shape always wins); default the metadata's
+    ``imgsz`` (Ultralytics writes it), else the image's own size padded up to a multiple of
+    ``stride`` (default 32).
 ``letterbox: true``
     keep the aspect ratio and pad (Ultralytics' LetterBox, centred); ``false`` stretches.
 ``pad_value: 114`` · ``channel_order: rgb`` (or ``bgr``) · ``scale: 0.0039215686`` (1/255)
@@ -203,10 +204,10 @@ class OnnxDetector:
                                  f"input is [1, 3, H, W] or [3, H, W]")
         fixed = [d if isinstance(d, int) and d > 0 else None for d in shape[-2:]]
         try:
-            if "input_size" in side:
-                size = _pair(side["input_size"])
-            elif all(fixed):
+            if all(fixed):
                 size = (fixed[0], fixed[1])
+            elif "input_size" in side:
+                size = _pair(side["input_size"])
             elif "imgsz" in meta:
                 size = _pair(ast.literal_eval(meta["imgsz"]))
             else:

@@ -61,9 +61,9 @@ def run_session(session, feeds: dict, path: str | os.PathLike) -> list:
 
 
 def _reason(exc: BaseException) -> str:
-    """The last line of onnxruntime's message (the one that says what is wrong), shortened."""
-    text = str(exc).strip()
-    return (text.splitlines()[-1] if text else type(exc).__name__)[:200]
+    """onnxruntime's message on one line, shortened."""
+    text = " ".join(str(exc).split())
+    return (text or type(exc).__name__)[:240]
 
 
 def session_device(session) -> str:

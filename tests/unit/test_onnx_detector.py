@@ -77,3 +77,22 @@ def test_unusable_models_say_what_is_wrong_in_one_line(tmp_path):
     (tmp_path / "ok.yaml").write_text("letterbox: yes\nanchors: 3\n")
     with pytest.raises(ModelFileError, match="unknown key.*anchors"):
         OnnxDetector(tmp_path / "ok.onnx")
+
+
+def test_the_example_sidecars_in_models_work(tmp_path):
+    """models/examples/*.yaml are what people copy: each loads beside a model of its layout."""
+    from support import REPO
+
+    examples = REPO / "models" / "examples"
+    three = ["widget", "gadget", "sprocket"]
+    built = {
+        "yolov8": yolo_model(tmp_path / "yolov8.onnx", "yolov8", BOX_IN_INPUT, 1, NAMES),
+        "yolov5": yolo_model(tmp_path / "yolov5.onnx", "yolov5", BOX_IN_INPUT, 0, three, names_in_metadata=False),
+        "boxes_scores_labels": triple_model(tmp_path / "boxes_scores_labels.onnx", [[16, 32, 48, 64]], [0.9], [1],
+                                            NAMES),
+    }
+    assert sorted(p.stem for p in examples.glob("*.yaml")) == sorted(built)
+    for layout, model in built.items():
+        (tmp_path / f"{layout}.yaml").write_text((examples / f"{layout}.yaml").read_text())
+        det = OnnxDetector(model)
+        assert det.layout.name == layout and len(det.detect(PHOTO)) == 1
