@@ -2,7 +2,7 @@
 ``onnxruntime`` backends run.
 
 The exported graph is the network of ``SSDDetector.forward``: a ``[1, 3, 300, 300]`` float input
-(RGB resized to 300x300, ``x * 0.007843138 - 1``) and three outputs, ``boxes`` ``[1, A, 4]``
+(``INPUT_DESCRIPTION``) and three outputs, ``boxes`` ``[1, A, 4]``
 (decoded, normalised xyxy per anchor), ``scores`` ``[1, A, 91]`` (sigmoid, column = COCO id, 0 is
 background) and ``features`` ``[1, 576, 19, 19]`` (the backbone map the region features pool).
 Resizing, per-class NMS and RoIAlign stay outside the graph, in ``SSDDetector`` itself, so the
@@ -24,6 +24,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
+from .detector import INPUT_SCALE, INPUT_SHIFT
 from .model_card import Card, render
 from .ssd_weights import INPUT_SIZE, MODEL_NAME, PIP_NAME, atomic_write, cache_dir, load_weights
 
@@ -32,6 +33,8 @@ OPSET = 17
 INPUT_NAME = "images"
 OUTPUT_NAMES = ("boxes", "scores", "features")
 VARIANTS = ("fp32", "int8")
+INPUT_DESCRIPTION = (f"RGB resized to {INPUT_SIZE}x{INPUT_SIZE} (bilinear, aspect not kept), "
+                     f"x * {INPUT_SCALE} - {INPUT_SHIFT:g}")
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def export_ssd(path: Path, detector=None) -> Path:
         "imgsz": str([INPUT_SIZE, INPUT_SIZE]),
         "model_version": detector.version,  # MODEL_NAME + the graph's hash
         "ssd_spec": json.dumps(detector.spec.as_dict()),
-        "input": f"RGB resized to {INPUT_SIZE}x{INPUT_SIZE} (bilinear, aspect not kept), x * 0.007843138 - 1, NCHW",
+        "input": f"{INPUT_DESCRIPTION}, NCHW",
         "export_format": str(EXPORT_FORMAT),
     }
     for key, value in facts.items():
@@ -191,8 +194,7 @@ SSD_CARD = Card(
                   f"TF Object Detection API model `{MODEL_NAME}`, ported to torch by grounding_desktop"),
     training_data="COCO (one of the TF Object Detection API model zoo's \"COCO-trained models\")",
     classes="the 80 COCO classes on TF's label ids 1..90 (0 is background); names in the file's metadata `names`",
-    inputs=f"`{INPUT_NAME}` float32 [1, 3, {INPUT_SIZE}, {INPUT_SIZE}]: RGB resized to {INPUT_SIZE}x{INPUT_SIZE} "
-           "(bilinear, aspect not kept), x * 0.007843138 - 1",
+    inputs=f"`{INPUT_NAME}` float32 [1, 3, {INPUT_SIZE}, {INPUT_SIZE}]: {INPUT_DESCRIPTION}",
     outputs="`boxes` [1, 1917, 4] decoded normalised xyxy per anchor; `scores` [1, 1917, 91] sigmoid per "
             "COCO id; `features` [1, 576, 19, 19] backbone map for region features. Per-class NMS (IoU and "
             "top-k in the metadata `ssd_spec`) is left to the runtime",

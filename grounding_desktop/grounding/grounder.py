@@ -99,16 +99,16 @@ class Grounder:
     ``device``: None/'auto' picks CUDA, then MPS, then the CPU; 'cpu', 'cuda', 'cuda:N', 'mps'
     ask for one. ``detector``: a ``DetectorChoice`` (the bundled SSD on a backend, or the user's
     ONNX file), or just a backend name ('auto', 'torch', 'onnxruntime', 'onnxruntime-int8',
-    'opencv'); see ``backends.py``.
+    'opencv'); None is the default choice. See ``backends.py``.
     """
 
     def __init__(self, device: Optional[str] = None, cache_size: int = 32, *,
-                 detector: Union[str, DetectorChoice] = "auto", weights: ScorerWeights = DEFAULT_WEIGHTS,
+                 detector: Union[str, DetectorChoice, None] = None, weights: ScorerWeights = DEFAULT_WEIGHTS,
                  max_side: int = INFERENCE_MAX_SIDE,
                  score_threshold: float = DETECTION_THRESHOLD,
                  image_loader: Optional[ImageLoader] = None) -> None:
         self.detector_choice = detector if isinstance(detector, DetectorChoice) \
-            else DetectorChoice(backend=detector)
+            else DetectorChoice() if detector is None else DetectorChoice(backend=detector)
         self.requested_device = device
         self._device: Optional[str] = None
         self.cache_size = max(1, int(cache_size))

@@ -29,11 +29,11 @@ PRIORITY_PREPARE = 5
 PRIORITY_PREFETCH = 0
 
 
-def default_grounder_factory(device: Optional[str], detector: Any = None) -> Any:
+def default_grounder_factory(device: Optional[str], detector: Optional[DetectorChoice] = None) -> Any:
     """Build the real model. Imported here, on the worker thread, so torch never loads on the GUI thread."""
     from ..grounder_factory import make_grounder
 
-    grounder = make_grounder(device, **({"detector": detector} if detector is not None else {}))
+    grounder = make_grounder(device, detector=detector)
     load = getattr(grounder, "load", None)
     if callable(load):
         load()  # models load lazily otherwise: do it here, not on the first keystroke

@@ -52,3 +52,5 @@ def test_unusable_detector_files_are_one_line_and_exit_2(tmp_path, photo, capfd)
     assert "missing.txt: no such class file" in line
     line = _one_error_line(capfd, "doctor", "--detector", str(broken))
     assert "not a readable ONNX model" in line
+    line = _one_error_line(capfd, "ground", str(photo), "the widget", "--detector-classes", str(tmp_path / "c.txt"))
+    assert "class file goes with an ONNX detector" in line
