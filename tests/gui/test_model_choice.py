@@ -40,7 +40,7 @@ def test_own_detector_is_used_remembered_and_shown(open_window, photos, tmp_path
     factory = RecordingFactory()
     gui = open_window(photos, factory=factory)
     assert factory.asked == [None]  # a new project: the default detector
-    assert "torch 9.9 cpu" in gui.w.model_label.text()
+    gui.wait(lambda: "torch 9.9 cpu" in gui.w.model_label.text())
 
     dlg = _choose_own_model(gui, str(tmp_path / "missing.onnx"))
     assert dlg.isVisible() and "no such file" in dlg.error.text()  # stays open, says why
@@ -57,4 +57,5 @@ def test_own_detector_is_used_remembered_and_shown(open_window, photos, tmp_path
 
     again = RecordingFactory()
     reopened = open_window(photos, factory=again)
-    assert again.asked == [wanted] and "onnxruntime 9.9 CPU" in reopened.w.model_label.text()
+    assert again.asked == [wanted]
+    reopened.wait(lambda: "onnxruntime 9.9 CPU" in reopened.w.model_label.text())
