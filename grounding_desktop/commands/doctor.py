@@ -25,11 +25,11 @@ def add_parser(sub) -> None:
 
 def _test_image():
     """A 640x480 photo: a bundled sample if the checkout has one, else a drawn scene."""
-    from pathlib import Path
-
     from PIL import Image, ImageDraw
 
-    sample = Path(__file__).resolve().parents[2] / "resources" / "samples" / "coffee.jpg"
+    from ..core.paths import SAMPLE_PHOTOS_DIR
+
+    sample = SAMPLE_PHOTOS_DIR / "coffee.jpg"
     if sample.is_file():
         with Image.open(sample) as im:
             return im.convert("RGB").resize((640, 480), Image.Resampling.BILINEAR), sample.name

@@ -10,9 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..core.paths import SAMPLE_PHOTOS_DIR
 from . import CliError
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
 def add_parser(sub) -> None:
@@ -31,7 +30,7 @@ def _photos(folder: Path) -> list:
     import numpy as np
 
     from ..core import ImageReadError
-    from ..io.images import decode_image
+    from ..io.images import IMAGE_SUFFIXES, decode_image
 
     out = []
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:16]:
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise CliError(f"{out_dir}: exists and is not a folder")
-    folder = Path(args.images) if args.images else Path(__file__).resolve().parents[2] / "resources" / "samples"
+    folder = Path(args.images) if args.images else SAMPLE_PHOTOS_DIR
     if not folder.is_dir():
         raise CliError(f"{folder}: no such folder of photos (give --images FOLDER)")
     photos = _photos(folder)

@@ -86,20 +86,18 @@ def make_detector(choice: DetectorChoice, device: str) -> Detector:
 
 def calibration_photos():
     """The photos int8 quantisation is calibrated on: the repository's samples (four photos)."""
-    from pathlib import Path
-
-    import numpy as np
     from PIL import Image
 
-    folder = Path(__file__).resolve().parents[2] / "resources" / "samples"
-    photos = sorted(folder.glob("*.jpg"))
+    from ..core.paths import SAMPLE_PHOTOS_DIR
+
+    photos = sorted(SAMPLE_PHOTOS_DIR.glob("*.jpg"))
     if not photos:
         from .onnx_runtime import ModelFileError
 
-        raise ModelFileError(f"{folder}: no calibration photos for the int8 model; make one with "
-                             f"grounding-desktop export-model --int8 --calibration FOLDER")
+        raise ModelFileError(f"{SAMPLE_PHOTOS_DIR}: no calibration photos for the int8 model "
+                             f"(they come with a source checkout)")
     out = []
     for p in photos:
         with Image.open(p) as im:
-            out.append(np.asarray(im.convert("RGB")))
+            out.append(im.convert("RGB"))
     return out

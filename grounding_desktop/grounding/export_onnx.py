@@ -109,9 +109,9 @@ def export_ssd(path: Path, detector=None) -> Path:
     return Path(path)
 
 
-def quantize_int8(fp32_path: Path, path: Path, calibration: Iterable[np.ndarray]) -> Path:
+def quantize_int8(fp32_path: Path, path: Path, calibration: Iterable) -> Path:
     """onnxruntime static int8 quantisation of an exported SSD, calibrated on ``calibration``
-    (RGB images): per-channel int8 weights, uint8 activations, QDQ format; atomic."""
+    (RGB images: arrays or PIL): per-channel int8 weights, uint8 activations, QDQ format; atomic."""
     import tempfile
 
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
@@ -166,7 +166,7 @@ def cached_path(variant: str, source_sha256: str) -> Path:
 
 
 def cached_model(variant: str = "fp32",
-                 calibration: Optional[Callable[[], Sequence[np.ndarray]]] = None) -> Path:
+                 calibration: Optional[Callable[[], Sequence]] = None) -> Path:
     """The bundled SSD as ONNX in the cache, exported (and for ``int8`` quantised, calibrated on
     ``calibration()``) on first use."""
     if variant not in VARIANTS:

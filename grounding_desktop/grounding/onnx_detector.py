@@ -186,12 +186,17 @@ class OnnxDetector:
                                  f"file (--detector-classes FILE, one name a line)")
         self.num_classes = max(self.class_names) + 1
         self.input = self._input_spec(side, meta, where)
-        self.nms_iou = float(side.get("nms_iou", DEFAULT_NMS_IOU))
         self.box_format = str(side.get("box_format", "xyxy"))
-        if self.box_format not in BOX_FORMATS:
-            raise ModelFileError(f"{where}: box_format must be one of {', '.join(BOX_FORMATS)}")
         normalized = side.get("normalized", "auto")
-        self.normalized = None if normalized == "auto" else bool(normalized)
+        try:
+            self.nms_iou = float(side.get("nms_iou", DEFAULT_NMS_IOU))
+            if self.box_format not in BOX_FORMATS or normalized not in ("auto", True, False) \
+                    or not 0 < self.nms_iou <= 1:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ModelFileError(f"{where}: box_format is one of {', '.join(BOX_FORMATS)}, normalized "
+                                 f"auto|true|false, nms_iou a number in (0, 1]") from None
+        self.normalized = None if normalized == "auto" else normalized
         self.layout = self._probe_layout(side.get("layout"))
         self.version = f"{self.weights_path.stem}+{file_sha256(self.weights_path)[:8]}"
 

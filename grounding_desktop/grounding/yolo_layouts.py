@@ -82,21 +82,20 @@ def _triple_layout(outputs: Sequence[np.ndarray], names: Sequence[str]) -> Optio
     if len(flat) != 2:
         return None
 
-    def is_labels(i: int) -> tuple[bool, bool]:
-        name = names[i].lower()
+    def named_labels(i: int) -> bool:
+        return "label" in names[i].lower() or "class" in names[i].lower()
+
+    def integral(i: int) -> bool:
         values = np.asarray(outputs[i])
-        return ("label" in name or "class" in name,
-                np.issubdtype(values.dtype, np.integer) or bool(np.all(values == np.round(values))))
+        return np.issubdtype(values.dtype, np.integer) or bool(np.all(values == np.round(values)))
 
     first, second = flat
-    by_name = [is_labels(i)[0] for i in flat]
-    if by_name[0] != by_name[1]:
-        labels = first if by_name[0] else second
+    for is_labels in (named_labels, integral):  # the output's name first, then its values
+        if is_labels(first) != is_labels(second):
+            labels = first if is_labels(first) else second
+            break
     else:
-        integral = [is_labels(i)[1] for i in flat]
-        if integral[0] == integral[1]:
-            return None
-        labels = first if integral[0] else second
+        return None
     scores = second if labels == first else first
     return boxes[0], scores, labels
 
