@@ -432,7 +432,8 @@ class MainWindow(QMainWindow):
         self.model_label.style().polish(self.model_label)
 
     def _prepare_current(self) -> None:
-        if self.current is not None and self.current.readable and self.host.ready:
+        # The model can finish loading after the window closed (its signal is queued): no project then.
+        if self.doc is not None and self.current is not None and self.current.readable and self.host.ready:
             self.host.prepare(self._path(self.current))
 
     # ------------------------------------------------------------------ images
