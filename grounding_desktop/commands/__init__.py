@@ -11,7 +11,7 @@ class CliError(Exception):
     does a ``store.StoreError``: a missing folder, a busy, full or damaged database)."""
 
 
-COMMAND_MODULES = ("info", "ground", "doctor", "export", "import_")
+COMMAND_MODULES = ("info", "ground", "doctor", "export", "import_", "export_model")
 
 
 def add_folder_arguments(parser) -> None:
@@ -26,3 +26,27 @@ def open_folder_project(args):
 
     store, _ = open_project(args.folder, args.db)
     return store
+
+
+def add_detector_arguments(parser) -> None:
+    """--backend, --detector, --detector-classes: which detector proposes the boxes."""
+    from ..core.detector_choice import BACKENDS
+
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="what runs the bundled detector (default auto: torch on a GPU, the faster "
+                             "measured one on a CPU)")
+    parser.add_argument("--detector", metavar="FILE.onnx",
+                        help="your own ONNX detector (YOLOv5, YOLOv8/YOLO11 or boxes/scores/labels outputs) "
+                             "instead of the bundled one; settings in FILE.yaml beside it")
+    parser.add_argument("--detector-classes", metavar="FILE",
+                        help="class names of --detector, one a line (default: the model's metadata)")
+
+
+def detector_choice(args):
+    """The ``DetectorChoice`` of --backend/--detector/--detector-classes; a bad one is a CliError."""
+    from ..core.detector_choice import DetectorChoice, DetectorChoiceError
+
+    try:
+        return DetectorChoice(args.backend, args.detector, args.detector_classes)
+    except DetectorChoiceError as exc:
+        raise CliError(str(exc)) from exc

@@ -1,6 +1,8 @@
 """Project-relative image paths: the one sort order, the project folder's own name, and the form
-a path is shown in."""
+a path is shown in; and where a source checkout keeps its sample photos."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from natsort import natsort_keygen, ns
 
@@ -24,3 +26,8 @@ def display_path(path: str) -> str:
     except UnicodeEncodeError:  # a lone surrogate that no file name decodes to
         return path.encode("utf-8", "backslashreplace").decode("utf-8")
     return raw.decode("utf-8", "backslashreplace")
+
+
+# The repository's four sample photos (resources/samples): the doctor's timed image, the photos
+# exports of the model are checked on and int8 is calibrated on. Present in a source checkout.
+SAMPLE_PHOTOS_DIR = Path(__file__).resolve().parents[2] / "resources" / "samples"
