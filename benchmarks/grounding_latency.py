@@ -1,6 +1,6 @@
 """Grounding latency: cold (prepare + propose), warm (propose on a prepared image), the second CNN
-(ImageNet nouns, learned concepts, learning from a box), and the torch detector against OpenCV DNN
-on the same graph, all in one run on one 640x480 photo.
+(ImageNet nouns, learned concepts, learning from a box), and the default detector backend against
+OpenCV DNN on the same graph, all in one run on one 640x480 photo.
 
     .venv/bin/python benchmarks/grounding_latency.py [--runs 30] [--device cpu]
 
@@ -17,7 +17,7 @@ Prints medians (ms) of:
   learn one box   Grounder.learn of one box, the image's feature maps computed beforehand (what
                   the app does while the user looks at the image) and not (a feature pass)
   concept         a phrase of a learned concept: cold (prepare + feature maps + search), warm
-  detector        detect() alone, torch port vs OpenCV DNN on the same graph and pixels,
+  detector        detect() alone, the default backend vs OpenCV DNN on the same graph and pixels,
                   alternating so that load from other processes hits both alike; and their ratio
 and the peak resident memory of one ``grounding-desktop ground`` process (getrusage of a child).
 Targets (issues 3 and 10, 2-core CPU): COCO phrases warm < 15 ms, cold < 150 ms; ImageNet nouns
@@ -165,17 +165,18 @@ def main(argv=None) -> int:
         concept_cold.append(ms(lambda: g.propose(str(path), "the gizmo")))
         concept_warm.append(ms(lambda: g.propose(str(path), f"the gizmo on the left {i}")))
 
-    # Detector alone: torch port vs OpenCV DNN, same pixels, alternating.
+    # Detector alone: the default backend (benchmarks/onnx_backends.py compares them all) vs
+    # OpenCV DNN, same pixels, alternating.
     rgb = np.asarray(Image.open(path).convert("RGB"))
     cv = OpenCVSSDDetector()
     det = g.load_detector()
     cv.detect(rgb)
     det.detect(rgb)
-    t_torch, t_cv = [], []
+    t_det, t_cv = [], []
     for _ in range(runs):
-        t_torch.append(ms(lambda: det.detect(rgb)))
+        t_det.append(ms(lambda: det.detect(rgb)))
         t_cv.append(ms(lambda: cv.detect(rgb)))
-    ratios = [a / b for a, b in zip(t_torch, t_cv)]
+    ratios = [a / b for a, b in zip(t_det, t_cv)]
 
     med = statistics.median
     print(f"photo 640x480 ({path.name}), {runs} runs each, device {g.device}, "
@@ -196,8 +197,8 @@ def main(argv=None) -> int:
     print(f"learn one box, no maps yet   median {med(learn_cold):7.1f} ms   (one feature pass)")
     print(f"concept phrase cold          median {med(concept_cold):7.1f} ms   (prepare + maps + search)")
     print(f"concept phrase warm          median {med(concept_warm):7.1f} ms")
-    print(f"detector torch {med(t_torch):.1f} ms, OpenCV DNN {med(t_cv):.1f} ms, "
-          f"torch/OpenCV median ratio {med(ratios):.2f}")
+    print(f"detector ({g.runtime}) {med(t_det):.1f} ms, OpenCV DNN {med(t_cv):.1f} ms, "
+          f"median ratio {med(ratios):.2f}")
     if memory is not None:
         rc, peak = memory
         print(f"peak RSS of one `grounding-desktop ground` (3 phrases: a new word, an ImageNet noun): "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from .core import BoxState, ImageReadError, iou_xywh, phrase_key
-from .io.export_common import Cancelled
+from .io.errors import Cancelled
 from .project_concepts import image_key, teach_project
 from .store import ProjectStore
 

@@ -17,7 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import CliError
+from . import CliError, add_detector_arguments, detector_choice
 
 
 def add_parser(sub) -> None:
@@ -34,8 +34,7 @@ def add_parser(sub) -> None:
                    help="use the concepts this project's labelled boxes taught the model")
     p.add_argument("--device", default="auto",
                    help="auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps")
-    p.add_argument("--detector", choices=["torch", "opencv"], default="torch",
-                   help=argparse.SUPPRESS)
+    add_detector_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object per image")
     p.set_defaults(func=run)
 
@@ -101,16 +100,18 @@ def _teach(grounder, folder: str, phrases: list[str]) -> None:
 def run(args: argparse.Namespace) -> int:
     images, positional_phrases = split_inputs(args.inputs)
     phrases = _phrases(positional_phrases + list(args.phrase_opts))
+    choice = detector_choice(args)
     if args.top_k < 1:
         raise CliError("--top-k must be at least 1")
     for name in images:
         _check_image(name)
 
-    from ..core import ImageReadError
+    from ..core import ImageReadError, display_path
     from ..grounder_factory import make_grounder
     from ..grounding.device import DeviceFallbackWarning, resolve_device
     from ..grounding.efficientnet_lite import WeightsNotFoundError
     from ..grounding.encoder import EncoderNotFoundError
+    from ..grounding.onnx_runtime import ModelFileError
     from ..grounding.ssd_weights import SSDWeightsNotFoundError
 
     answers = []
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:  # an unknown --device name
             raise CliError(str(exc)) from exc
         try:
-            grounder = make_grounder(args.device, cache_size=1, detector=args.detector)
+            grounder = make_grounder(args.device, cache_size=1, detector=choice)
             if args.project:
                 _teach(grounder, args.project, phrases)
             for name in images:
@@ -130,17 +131,20 @@ def run(args: argparse.Namespace) -> int:
                             grounder.propose(key, phrase, top_k=args.top_k)) for phrase in phrases]
                 entry = grounder.prepared(key)
                 answers.append((name, entry.width, entry.height, results))
-        except (ImageReadError, SSDWeightsNotFoundError, EncoderNotFoundError,
+        except (ImageReadError, SSDWeightsNotFoundError, EncoderNotFoundError, ModelFileError,
                 WeightsNotFoundError) as exc:
             raise CliError(str(exc)) from exc
     for w in {str(w.message) for w in caught if issubclass(w.category, DeviceFallbackWarning)}:
         print(f"grounding-desktop: warning: {w}", file=sys.stderr)
 
-    device, model = grounder.device, grounder.model_version  # the device may have fallen back
+    # The device may have fallen back to the CPU meanwhile.
+    device, runtime, model = grounder.device, grounder.runtime, grounder.model_version
     for name, width, height, results in answers:
+        name = display_path(name)
         if args.json:
             print(json.dumps({
-                "image": name, "width": width, "height": height, "device": device, "model": model,
+                "image": name, "width": width, "height": height, "device": device,
+                "runtime": runtime, "model": model,
                 "results": [{
                     "phrase": phrase, "plural": plural,
                     "boxes": [{"bbox": [round(float(v), 2) for v in p.bbox], "score": p.score,
@@ -148,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
                 } for phrase, plural, props in results],
             }))
             continue
-        print(f"{name}  {width}x{height}  device {device}  model {model}")
+        print(f"{name}  {width}x{height}  device {device} ({runtime})  model {model}")
         for phrase, plural, props in results:
             print(f"\n\"{phrase}\"" + ("  (plural: every match)" if plural else ""))
             if not props:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("folder", nargs="?", help="image folder to open (default: the last one, or none)")
+    p.add_argument("folder", nargs="?", metavar="FOLDER", help="image folder to open (default: the last one, or none)")
     p.add_argument("--db", help="project database path, for read-only image folders")
     p.add_argument("--device", help="inference device: cpu, cuda, cuda:1, mps (default: best available)")
     p.add_argument("--phrase", help="type this phrase into the phrase bar on start")
@@ -26,6 +28,16 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"folder not found: {folder}")
         if not folder.is_dir():
             raise CliError(f"not a folder: {folder}")
+    if _no_display():
+        raise CliError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are not set); "
+                       "on a machine without one, run with QT_QPA_PLATFORM=offscreen (e.g. for --screenshot)")
     from ..ui.app import run_app  # Qt is imported only here
 
     return run_app(args)
+
+
+def _no_display() -> bool:
+    """Linux without X11 or Wayland and no Qt platform chosen: Qt would abort with a misleading
+    message about a missing libxcb-cursor0 instead."""
+    return (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))

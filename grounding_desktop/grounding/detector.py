@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.ops import batched_nms, nms, roi_align
 
+from .regions import NO_CLASS
 from .ssd_model import NUM_CLASSES, SSDMobileNetV2
 from .ssd_weights import INPUT_SIZE, MODEL_NAME, SSDSpec, load_weights
 
@@ -75,15 +76,15 @@ class Detections:
     This is what the grounding stage needs from any detector: boxes, a per-class score vector
     per box (column = COCO id, the evidence for class words), and how likely each box holds an
     object at all (``objectness``; a detector without one may leave it None and its best class
-    score counts). Class-agnostic candidates come last, with label 0 and their objectness as
-    score. ``region_features`` pool each box (3x3 RoIAlign bins, averaged) on the SSD backbone's
+    score counts). Class-agnostic candidates come last, with label ``regions.NO_CLASS`` (-1) and
+    their objectness as score. ``region_features`` pool each box (3x3 RoIAlign bins, averaged) on the SSD backbone's
     stride-16 map, the 576-channel expansion output of MobileNetV2 block 13 that also feeds the
     first box predictor; other detectors may give (N, 0).
     """
 
     boxes: np.ndarray            # (N, 4) float32 xyxy, pixels of the image passed to detect()
     scores: np.ndarray           # (N,) float32
-    labels: np.ndarray           # (N,) int64 COCO ids, 0 for a class-agnostic candidate
+    labels: np.ndarray           # (N,) int64 COCO ids, NO_CLASS for a class-agnostic candidate
     class_scores: np.ndarray     # (N, 91) float32 sigmoid scores of the anchor, index = COCO id
     region_features: np.ndarray  # (N, 576) float32, L2-normalised RoIAlign features (see below)
     image_size: tuple[int, int]  # (width, height)
@@ -242,9 +243,12 @@ def resize_for_model(rgb: np.ndarray) -> np.ndarray:
 class SSDDetector:
     """SSD-MobileNetV2 COCO in torch on ``device``; weights converted once from the TF graph."""
 
+    class_names = COCO_LABELS  # label id -> name, as every detector backend has (backends.py)
+
     def __init__(self, device: str | torch.device = "cpu",
                  weights: str | Path | None = None) -> None:
         self.device = torch.device(device)
+        self.runtime = f"torch {torch.__version__} {self.device.type}"
         loaded = load_weights(weights)
         self.version = f"{MODEL_NAME}+{loaded.source_sha256[:8]}"
         self.weights_path = loaded.path
@@ -308,7 +312,7 @@ class SSDDetector:
                 extra = select_candidates(clip_to_image(boxes)[0], objectness, candidates,
                                           anchor_idx)
                 anchor_idx = torch.cat([anchor_idx, extra])
-                labels = torch.cat([labels, labels.new_zeros(extra.shape)])
+                labels = torch.cat([labels, labels.new_full(extra.shape, NO_CLASS)])
                 det_scores = torch.cat([det_scores, objectness[extra]])
                 norm = torch.cat([norm, clip_to_image(boxes[extra])[0]])
             features = self._region_features(maps[REGION_FEATURE_MAP], norm)

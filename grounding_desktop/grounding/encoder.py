@@ -197,7 +197,9 @@ class PhraseEncoder:
 
 
 class ClassPrototypes:
-    """Similarity of a noun to every class of a label set: max cosine over the class's synonyms.
+    """Similarity of a noun to every class of a label set: max cosine over the class's name and
+    synonyms. The detector's classes (COCO's, or the classes of the user's own detector), or
+    ImageNet's kinds.
 
     ``synonyms`` gives each class id its words; by default the COCO synonym lists of
     ``vocabulary.CLASS_SYNONYMS`` (ImageNet passes the names of its label file).
@@ -213,7 +215,9 @@ class ClassPrototypes:
         self.word_class: list[int] = []
         for cid, name in sorted(labels.items()):
             words = synonyms[cid] if synonyms is not None else CLASS_SYNONYMS.get(name, ())
-            for w in dict.fromkeys((name,) + tuple(words)):
+            # A user's detector may name its classes "Hard_Hat": people type "hard hat".
+            spoken = " ".join(name.replace("_", " ").split()).lower()
+            for w in dict.fromkeys((name, spoken) + tuple(words)):
                 self.words.append(w)
                 self.word_class.append(cid)
         # Words come class by class, so each class's words are one run: its best similarity is a

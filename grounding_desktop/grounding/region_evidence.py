@@ -22,7 +22,7 @@ import numpy as np
 from . import box_search, imagenet
 from .concepts import ConceptKey, ConceptMemory
 from .recognizer import RegionFeatures, RegionRecognizer
-from .regions import RegionStats
+from .regions import NO_CLASS, RegionStats
 from .scorer import Scene, SubjectEvidence
 
 MAX_CROPS = 12            # regions classified per image (the most object-like ones)
@@ -127,7 +127,7 @@ def with_regions(scene: Scene, rgb: np.ndarray, boxes: np.ndarray) -> Scene:
     return Scene(boxes=np.concatenate([scene.boxes, boxes]),
                  class_scores=np.concatenate([scene.class_scores,
                                               np.zeros((n, scene.class_scores.shape[1]))]),
-                 labels=np.concatenate([scene.labels, np.zeros(n, np.int64)]),
+                 labels=np.concatenate([scene.labels, np.full(n, NO_CLASS, np.int64)]),
                  scores=np.concatenate([scene.scores, np.zeros(n)]),
                  colour_frac=np.concatenate([scene.colour_frac, colours]),
                  lightness=np.concatenate([scene.lightness, lightness]),

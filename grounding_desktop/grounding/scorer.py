@@ -25,6 +25,7 @@ import numpy as np
 from .encoder import ClassPrototypes
 from .phrase_parse import NounPhrase, ParsedPhrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
+from .regions import NO_CLASS
 from .vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
 
 _COLOUR_INDEX = {name: i for i, name in enumerate(COLOUR_NAMES)}
@@ -41,7 +42,7 @@ class Scene:
 
     boxes: np.ndarray          # (N, 4) float xyxy
     class_scores: np.ndarray   # (N, C) per-class detector scores, column = COCO id
-    labels: np.ndarray         # (N,) detector's label per region (0: a class-agnostic candidate)
+    labels: np.ndarray         # (N,) detector's label per region (NO_CLASS: a class-agnostic candidate)
     scores: np.ndarray         # (N,) detector's score per region
     colour_frac: np.ndarray    # (N, K)
     lightness: np.ndarray      # (N,)
@@ -289,14 +290,14 @@ class PhraseScorer:
         n = len(scene)
         cls = cs.argmax(1) if n else np.zeros(0, np.int64)
         p = (cs[np.arange(n), cls] if n else np.zeros(0)).astype(np.float64)
-        candidate = scene.labels == 0
+        candidate = scene.labels == NO_CLASS
         if known and not noun_phrase.generic:
             # Class-agnostic candidates are for things COCO lacks: their weak class scores must
             # not outbid a detection of the class.
             p = np.where(candidate, 0.0, p)
         else:
             p = np.maximum(p, scene.objectness)
-            cls = np.where(candidate, 0, cls)
+            cls = np.where(candidate, NO_CLASS, cls)
         note = "" if known else f"'{noun_phrase.noun}' is not a class the detector knows"
         return SubjectEvidence(p, [self.labels.get(int(c), "object") for c in cls], known, note)
 

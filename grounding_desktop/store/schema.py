@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE images (
@@ -103,12 +103,16 @@ CREATE TABLE categories (
 );
 """
 
-# v4: what the grounding model learned from the user's boxes: a region embedding per labelled box
+# v4: why an image needs another look (its labelled file was replaced by a different picture);
+# cleared when the image is marked reviewed.
+_V4 = "ALTER TABLE images ADD COLUMN review_reason TEXT"
+
+# v5: what the grounding model learned from the user's boxes: a region embedding per labelled box
 # (the concepts of grounding.concepts are made of them), so a reopened project knows its concepts
 # without looking at its images again. ``model`` names the network that made the vector and
 # x, y, w, h the box it was made for: a vector of another model or of a box since moved is stale.
 # The vector is opaque bytes to the store.
-_V4 = """
+_V5 = """
 CREATE TABLE box_embeddings (
     box_id INTEGER PRIMARY KEY REFERENCES boxes(id) ON DELETE CASCADE,
     model TEXT NOT NULL,
@@ -118,7 +122,7 @@ CREATE TABLE box_embeddings (
 """
 
 # MIGRATIONS[n] upgrades a database at version n-1 to version n.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHe
                                QProgressBar, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..evaluation import Evaluation, PhraseResult, evaluate_project
-from ..io.export_common import Cancelled
+from ..io.errors import Cancelled
 from ..store import ProjectStore
 
 COLUMNS = ("Phrase", "Tried", "Acc@0.5", "Mean IoU", "Evidence")

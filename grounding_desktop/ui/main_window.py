@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDia
 
 from .. import __version__
 from ..core import Box, BoxSource, BoxState, ImageRecord, ImageState, PhraseError, clean_phrase
+from ..core.detector_choice import DetectorChoice
 from ..store import ProjectStore, StoreError
 from . import commands as cmd
 from .canvas import Canvas
@@ -25,6 +26,7 @@ from .evaluate_dialog import EvaluateDialog
 from .expressions_panel import ExpressionsPanel
 from .help_dialog import ShortcutsDialog
 from .image_list import ImageListPanel, record_status
+from .model_dialog import ModelDialog, project_detector, remember_detector
 from .phrase_bar import PhraseBar
 from .proposals import ProposalSession
 from .settings import add_recent_folder, app_settings, recent_folders
@@ -139,7 +141,8 @@ class MainWindow(QMainWindow):
             "review_next": self.review_and_next,
             "fit": self.canvas.fit, "zoom_in": lambda: self.canvas.zoom_by(1.25),
             "zoom_out": lambda: self.canvas.zoom_by(0.8), "actual_size": self.canvas.actual_size,
-            "shortcuts": self.show_shortcuts, "about": self.show_about, "evaluate": self.show_evaluate,
+            "shortcuts": self.show_shortcuts, "about": self.show_about, "model": self.show_model_dialog,
+            "evaluate": self.show_evaluate,
         }
         style = self.style()
         for spec in ACTIONS:
@@ -313,6 +316,7 @@ class MainWindow(QMainWindow):
         self.loader.forget()
         self.current = None
         add_recent_folder(self.settings, store.root)
+        self._use_project_detector(store)
         self.image_list.set_records(store.images())
         self._update_title()
         self.scanning = rescan
@@ -406,8 +410,9 @@ class MainWindow(QMainWindow):
     def _on_model_loaded(self, device: str, version: str) -> None:
         short = version.split("+")[0]
         short = short if len(short) <= 32 else short[:31] + "…"
-        self._set_model_label(f"Model: {short} · {device}", "good")
-        self.model_label.setToolTip(f"Model {version}\nDevice {device}")
+        runtime = self.host.runtime or device
+        self._set_model_label(f"Model: {short} · {runtime}", "good")
+        self.model_label.setToolTip(f"Model {version}\nDevice {device}\nRuns on {runtime}")
         self.model_state_changed.emit("ready")
         if self.doc is not None:
             self.host.learn(self.doc.store)
@@ -434,7 +439,8 @@ class MainWindow(QMainWindow):
         self.model_label.style().polish(self.model_label)
 
     def _prepare_current(self) -> None:
-        if self.current is not None and self.current.readable and self.host.ready:
+        # The model can finish loading after the window closed (its signal is queued): no project then.
+        if self.doc is not None and self.current is not None and self.current.readable and self.host.ready:
             self.host.prepare(self._path(self.current))
 
     # ------------------------------------------------------------------ images
@@ -969,6 +975,25 @@ class MainWindow(QMainWindow):
         if self.current is not None:
             self.image_list.set_current(self.current.id)
             self.refresh_annotations()
+
+    def _use_project_detector(self, store: ProjectStore) -> None:
+        choice, problem = project_detector(store)
+        if problem:
+            self.statusBar().showMessage(problem, 8000)
+        self.host.use_detector(choice)
+
+    def show_model_dialog(self) -> None:
+        if self.doc is None:
+            return
+        dlg = ModelDialog(self.host.detector or DetectorChoice(), self.host.runtime, self)
+        dlg.chosen.connect(self._on_detector_chosen)
+        self._open_dialog(dlg)
+
+    def _on_detector_chosen(self, choice: DetectorChoice) -> None:
+        if self.doc is None:
+            return
+        remember_detector(self.doc.store, choice)
+        self.host.use_detector(choice)
 
     def show_shortcuts(self) -> None:
         dlg = ShortcutsDialog(self)

@@ -13,9 +13,10 @@ from PySide6.QtWidgets import (
     QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
-from ..io.coco_import import CocoImportError, import_coco
-from ..io.export import FORMATS, OUT_IS_FOLDER, Cancelled, ExportError, ExportOptions, export_project
-from ..io.export_common import load_label_map, parse_splits
+from ..io.coco_import import import_coco
+from ..io.errors import ImportFileError
+from ..io.export import (FORMATS, OUT_IS_FOLDER, Cancelled, ExportError, ExportOptions, export_project, load_label_map,
+                         parse_splits)
 from ..store import ProjectStore, StoreError
 
 FORMAT_TITLES = {
@@ -46,7 +47,7 @@ class _Job(QThread):
             result = self._work(lambda done, total: self.progressed.emit(done, total), self.cancel_event.is_set)
         except Cancelled:
             self.failed.emit("Cancelled: nothing was written.")
-        except CocoImportError as exc:
+        except ImportFileError as exc:
             self.failed.emit("Failed, nothing was imported:\n" + "\n".join(exc.problems)
                              + (f"\n… and {exc.more} more" if exc.more else ""))
         except (ExportError, StoreError, OSError) as exc:

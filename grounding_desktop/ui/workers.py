@@ -17,8 +17,12 @@ from typing import Any, Callable, Optional
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from ..core.detector_choice import DetectorChoice
 
-GrounderFactory = Callable[[Optional[str]], Any]
+
+# factory(device) builds the grounder; a project that chose a detector (Grounding → Model…)
+# makes the host call factory(device, detector=DetectorChoice) instead.
+GrounderFactory = Callable[..., Any]
 
 PRIORITY_LEARN = 20  # ahead of queued proposals: an accept is used by the very next proposal
 PRIORITY_PROPOSE = 10
@@ -27,11 +31,11 @@ PRIORITY_PREFETCH = 0
 PRIORITY_IDLE = -5  # the second CNN's feature maps: only when nothing else waits
 
 
-def default_grounder_factory(device: Optional[str]) -> Any:
+def default_grounder_factory(device: Optional[str], detector: Optional[DetectorChoice] = None) -> Any:
     """Build the real model. Imported here, on the worker thread, so torch never loads on the GUI thread."""
     from ..grounder_factory import make_grounder
 
-    grounder = make_grounder(device)
+    grounder = make_grounder(device, detector=detector)
     load = getattr(grounder, "load", None)
     if callable(load):
         load()  # models load lazily otherwise: do it here, not on the first keystroke
@@ -72,6 +76,9 @@ class GrounderHost(QObject):
         self.grounder: Any = None
         self.state = "idle"  # idle | loading | ready | failed
         self.error: Optional[str] = None
+        self.detector: Optional[DetectorChoice] = None  # the project's choice; None: the factory's default
+        self.runtime = ""  # what runs the detector ("onnxruntime 1.x CPU"), once loaded
+        self._generation = 0  # bumped by use_detector: a load started before it is dropped
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._pool.setExpiryTimeout(-1)  # keep the thread: torch likes a stable worker thread
@@ -85,19 +92,43 @@ class GrounderHost(QObject):
             return
         self.state = "loading"
         self.loading.emit()
-        self._pool.start(_Task(self._load))
+        generation, detector = self._generation, self.detector
+        self._pool.start(_Task(lambda: self._load(generation, detector)))
 
-    def _load(self) -> None:
+    def _load(self, generation: int, detector: Optional[DetectorChoice]) -> None:
         try:
-            grounder = self._factory(self._device)
+            grounder = self._factory(self._device) if detector is None else \
+                self._factory(self._device, detector=detector)
+            runtime = str(getattr(grounder, "runtime", ""))  # may load the detector: not on the GUI thread
         except BaseException as exc:  # noqa: BLE001 - any failure must reach the user, not kill the thread
-            self.state = "failed"
-            self.error = _short_error(exc)
-            self.failed.emit(self.error, traceback.format_exc())
+            if generation == self._generation:
+                self.state = "failed"
+                self.error = _short_error(exc)
+                self.failed.emit(self.error, traceback.format_exc())
             return
-        self.grounder = grounder
+        if generation != self._generation:
+            return  # another detector was chosen meanwhile; its own load is queued
+        self.grounder, self.runtime = grounder, runtime
         self.state = "ready"
         self.loaded.emit(str(getattr(grounder, "device", "?")), str(getattr(grounder, "model_version", "?")))
+
+    def use_detector(self, detector: Optional[DetectorChoice]) -> None:
+        """Use the project's detector choice from now on: a model already loaded (or loading, or
+        failed) with another one is built again in the background. The default choice is kept as
+        None, so the factory is called as ``factory(device)`` unless a project chose otherwise."""
+        if detector == DetectorChoice():
+            detector = None
+        if detector == self.detector:
+            return
+        self.detector = detector
+        if self.state == "idle":
+            return  # start_loading will use it
+        self._generation += 1
+        self.cancel()
+        self._wanted_prepare.clear()
+        self._prepared.clear()
+        self.grounder, self.runtime, self.state = None, "", "idle"
+        self.start_loading()
 
     @property
     def ready(self) -> bool:
