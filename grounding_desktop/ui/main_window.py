@@ -414,8 +414,6 @@ class MainWindow(QMainWindow):
         self._set_model_label(f"Model: {short} · {runtime}", "good")
         self.model_label.setToolTip(f"Model {version}\nDevice {device}\nRuns on {runtime}")
         self.model_state_changed.emit("ready")
-        if self.doc is not None:
-            self.host.learn(self.doc.store)
         self._prepare_current()
 
     def _on_model_failed(self, reason: str, details: str) -> None:

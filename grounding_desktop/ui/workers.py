@@ -85,6 +85,7 @@ class GrounderHost(QObject):
         self._latest_request = 0
         self._prepared: set[str] = set()
         self._wanted_prepare: set[str] = set()
+        self._project = None  # the open project's store: every (re)load learns its boxes first
 
     # -- loading -----------------------------------------------------------------------------
     def start_loading(self) -> None:
@@ -109,7 +110,9 @@ class GrounderHost(QObject):
         if generation != self._generation:
             return  # another detector was chosen meanwhile; its own load is queued
         self.grounder, self.runtime = grounder, runtime
-        self.state = "ready"
+        self.state = "ready"  # a learn() from now on queues its own task (it runs after this one)
+        if self._project is not None and hasattr(grounder, "learn"):
+            self._learn(self._project, None)  # before any proposal: they wait for this task
         self.loaded.emit(str(getattr(grounder, "device", "?")), str(getattr(grounder, "model_version", "?")))
 
     def use_detector(self, detector: Optional[DetectorChoice]) -> None:
@@ -169,7 +172,10 @@ class GrounderHost(QObject):
     # -- learning from the user's boxes -----------------------------------------------------------
     def learn(self, store, image_id: Optional[int] = None) -> None:
         """Teach the model the labelled boxes of one image (after an edit there: accept, reject,
-        draw, move, delete, undo) or, with no ``image_id``, of the whole project (just opened)."""
+        draw, move, delete, undo) or, with no ``image_id``, of the whole project (just opened; a
+        model still loading, or loaded again for another detector, learns it when it is there)."""
+        if image_id is None:
+            self._project = store
         if not self.ready or not hasattr(self.grounder, "learn"):
             return
         self._pool.start(_Task(lambda: self._learn(store, image_id)), PRIORITY_LEARN)

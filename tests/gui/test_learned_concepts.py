@@ -65,3 +65,22 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
              for r in range(dialog.table.rowCount())]
     assert cells[0][:3] == ["the gizmo", "3", "100 %"] and cells[0][4] == "concept 3"
     assert "leave-one-image-out" in dialog.summary.text()
+
+
+def test_a_reopened_project_proposes_what_its_boxes_taught_at_once(open_window, tmp_path):
+    from grounding_desktop.core import Box, BoxSource, BoxState
+    from grounding_desktop.project import open_project
+    from grounding_desktop.ui.workers import default_grounder_factory
+
+    photos = make_gizmo_photos(tmp_path / "gizmos", 3)
+    store, _ = open_project(photos[0][0].parent)
+    for path, box in photos[1:]:  # labelled in an earlier session
+        store.add_expression(store.image_by_path(path.name).id, "the gizmo",
+                             [Box(0, 0, box, BoxState.ACCEPTED, BoxSource.MANUAL)])
+    store.close()
+    gui = open_window(photos[0][0].parent, factory=default_grounder_factory, ready_timeout=240_000)
+    assert gui.w.current.path == "gizmo1.png"
+    gui.type_phrase("the gizmo")  # the first proposal after the model loaded
+    first = gui.w.session.shown[0]
+    assert iou_xywh(first.bbox, photos[0][1]) >= 0.75
+    assert "learned from 2 of your boxes" in first.explanation
