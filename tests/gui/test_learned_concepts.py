@@ -64,7 +64,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
     cells = [[dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())]
              for r in range(dialog.table.rowCount())]
     assert cells[0][:3] == ["the gizmo", "3", "100 %"] and cells[0][4] == "concept 3"
-    assert "leave-one-image-out" in dialog.summary.text()
+    assert "leave-one-image-out" in dialog.summary.toPlainText()
 
 
 def test_a_reopened_project_proposes_what_its_boxes_taught_at_once(open_window, tmp_path):

@@ -32,18 +32,27 @@ def test_new_database_has_schema_wal_and_foreign_keys(store):
     assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
-def test_v1_database_is_upgraded_and_keeps_its_rows(tmp_path):
-    db = tmp_path / "v1.sqlite"
-    conn = sqlite3.connect(db)
-    for statement in schema.MIGRATIONS[1].split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    conn.execute("INSERT INTO images(id, path) VALUES (1, 'a.jpg')")
-    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'a dog', 0, 0)")
-    conn.execute("INSERT INTO boxes(id, expression_id, x, y, w, h, state, source) VALUES (1, 1, 1, 2, 3, 4, 'accepted', 'manual')")
-    conn.execute("PRAGMA user_version = 1")
+def _database_at(path, version: int, *rows: str):
+    """A project database as the tool of schema ``version`` left it, holding ``rows`` (SQL inserts)."""
+    conn = sqlite3.connect(path)
+    for v in range(1, version + 1):
+        for statement in schema.MIGRATIONS[v].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    for row in rows:
+        conn.execute(row)
+    conn.execute(f"PRAGMA user_version = {version}")
     conn.commit()
     conn.close()
+    return path
+
+
+def test_v1_database_is_upgraded_and_keeps_its_rows(tmp_path):
+    db = _database_at(tmp_path / "v1.sqlite", 1,
+                      "INSERT INTO images(id, path) VALUES (1, 'a.jpg')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'a dog', 0, 0)",
+                      "INSERT INTO boxes(id, expression_id, x, y, w, h, state, source) "
+                      "VALUES (1, 1, 1, 2, 3, 4, 'accepted', 'manual')")
     with ProjectStore(db) as s:
         assert s.schema_version == SCHEMA_VERSION >= 2
         (box,) = s.boxes(1)
@@ -53,19 +62,11 @@ def test_v1_database_is_upgraded_and_keeps_its_rows(tmp_path):
 
 
 def test_v2_database_becomes_v3_with_states_ids_and_cascades_intact(tmp_path):
-    db = tmp_path / "v2.sqlite"
-    conn = sqlite3.connect(db)
-    for version in (1, 2):
-        for statement in schema.MIGRATIONS[version].split(";"):
-            if statement.strip():
-                conn.execute(statement)
-    conn.execute("INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'proposed'), (2, 'b.jpg', 'reviewed')")
-    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (7, 1, 'a dog', 0, 0)")
-    conn.execute("INSERT INTO boxes(id, expression_id, x, y, w, h, state, source, explanation) "
-                 "VALUES (9, 7, 1, 2, 3, 4, 'accepted', 'manual', 'why')")
-    conn.execute("PRAGMA user_version = 2")
-    conn.commit()
-    conn.close()
+    db = _database_at(tmp_path / "v2.sqlite", 2,
+                      "INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'proposed'), (2, 'b.jpg', 'reviewed')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (7, 1, 'a dog', 0, 0)",
+                      "INSERT INTO boxes(id, expression_id, x, y, w, h, state, source, explanation) "
+                      "VALUES (9, 7, 1, 2, 3, 4, 'accepted', 'manual', 'why')")
     with ProjectStore(db) as s:
         assert s.schema_version == SCHEMA_VERSION >= 3
         assert s.image(1).state == ImageState.IN_PROGRESS and s.image(2).state == ImageState.REVIEWED
@@ -77,17 +78,9 @@ def test_v2_database_becomes_v3_with_states_ids_and_cascades_intact(tmp_path):
 
 
 def test_v3_database_becomes_v4_with_no_image_flagged(tmp_path):
-    db = tmp_path / "v3.sqlite"
-    conn = sqlite3.connect(db)
-    for version in (1, 2, 3):
-        for statement in schema.MIGRATIONS[version].split(";"):
-            if statement.strip():
-                conn.execute(statement)
-    conn.execute("INSERT INTO images(id, path, state, content_hash) VALUES (1, 'a.jpg', 'reviewed', 'h1')")
-    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'a dog', 0, 0)")
-    conn.execute("PRAGMA user_version = 3")
-    conn.commit()
-    conn.close()
+    db = _database_at(tmp_path / "v3.sqlite", 3,
+                      "INSERT INTO images(id, path, state, content_hash) VALUES (1, 'a.jpg', 'reviewed', 'h1')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'a dog', 0, 0)")
     with ProjectStore(db) as s:
         assert s.schema_version == SCHEMA_VERSION >= 4
         img = s.image(1)
@@ -97,19 +90,11 @@ def test_v3_database_becomes_v4_with_no_image_flagged(tmp_path):
 
 
 def test_v4_database_becomes_v5_and_keeps_box_embeddings_per_box(tmp_path):
-    db = tmp_path / "v4.sqlite"
-    conn = sqlite3.connect(db)
-    for version in (1, 2, 3, 4):
-        for statement in schema.MIGRATIONS[version].split(";"):
-            if statement.strip():
-                conn.execute(statement)
-    conn.execute("INSERT INTO images(id, path) VALUES (1, 'a.jpg')")
-    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (7, 1, 'the lid', 0, 0)")
-    conn.execute("INSERT INTO boxes(id, expression_id, x, y, w, h, state, source) "
-                 "VALUES (9, 7, 1, 2, 3, 4, 'accepted', 'manual'), (10, 7, 5, 5, 5, 5, 'rejected', 'model')")
-    conn.execute("PRAGMA user_version = 4")
-    conn.commit()
-    conn.close()
+    db = _database_at(tmp_path / "v4.sqlite", 4,
+                      "INSERT INTO images(id, path) VALUES (1, 'a.jpg')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (7, 1, 'the lid', 0, 0)",
+                      "INSERT INTO boxes(id, expression_id, x, y, w, h, state, source) "
+                      "VALUES (9, 7, 1, 2, 3, 4, 'accepted', 'manual'), (10, 7, 5, 5, 5, 5, 'rejected', 'model')")
     with ProjectStore(db) as s:
         assert s.schema_version == SCHEMA_VERSION >= 5
         assert s.boxes(7)[0].bbox == (1.0, 2.0, 3.0, 4.0)
