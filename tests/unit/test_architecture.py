@@ -1,7 +1,10 @@
-"""DESIGN.md's layering rules, checked by importing every module of a layer with the libraries it
-must not use blocked, then looking at which of the package's modules got imported."""
+"""The layering rules of docs/ARCHITECTURE.md, checked twice: statically, by import-linter's
+contracts in pyproject.toml (every module, ui and the composition modules included), and at run
+time, by importing every module of a layer with the libraries it must not use blocked and looking
+at which of the package's modules got imported (this also catches lazy imports inside functions)."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +24,20 @@ bad = [m for m in own if allowed is not None and not m.startswith(tuple('groundi
 assert not bad, 'imports outside its layer: ' + ', '.join(sorted(bad))
 print(sorted(m for m in ('torch', 'PySide6', 'cv2') if m in sys.modules))
 """
+
+REPO = Path(__file__).resolve().parents[2]
+
+LINT = """
+import sys
+from importlinter.cli import lint_imports
+sys.exit(lint_imports(config_filename="pyproject.toml", no_cache=True, no_logo=True))
+"""
+
+
+def test_import_linter_contracts_hold():
+    r = subprocess.run([sys.executable, "-c", LINT], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 0, r.stdout + r.stderr
+
 
 HEAVY = {"torch", "torchvision", "PySide6", "cv2", "sentence_transformers"}
 
