@@ -12,15 +12,6 @@ from .commands import COMMAND_MODULES, CliError
 PROG = "grounding-desktop"
 
 
-def _available_commands():
-    for name in COMMAND_MODULES:
-        try:
-            yield importlib.import_module(f"{__package__}.commands.{name}")
-        except ModuleNotFoundError as exc:  # a command not built yet
-            if exc.name != f"{__package__}.commands.{name}":
-                raise
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -28,8 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _available_commands():
-        module.add_parser(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.commands.{name}").add_parser(sub)
     return parser
 
 

@@ -120,7 +120,7 @@ def _diagnose(device_arg: str) -> dict:
     t = time.perf_counter()
     g.load_scorer()
     timings["load_scorer_s"] = round(time.perf_counter() - t, 3)
-    weights["detector_converted"] = str(getattr(g._detector, "weights_path", ""))
+    weights["detector_converted"] = g.detector_weights_path
     # One inference to warm up (first CUDA call compiles kernels), then one timed.
     g.prepare(image, key="warm-up")
     t = time.perf_counter()
@@ -131,7 +131,7 @@ def _diagnose(device_arg: str) -> dict:
     timings["propose_ms"] = round(1000 * (time.perf_counter() - t), 1)
     report.update({
         "device": g.device, "model": g.model_version, "timings": timings,
-        "encoder_loaded": bool(g._encoder and g._encoder.loaded),
+        "encoder_loaded": g.encoder_loaded,
         "sample_result": [{"bbox": list(p.bbox), "score": p.score, "label": p.label}
                           for p in props],
         "ok": True,

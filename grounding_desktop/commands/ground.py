@@ -63,28 +63,29 @@ def run(args: argparse.Namespace) -> int:
     if path.is_dir():
         raise CliError(f"{args.image}: is a folder, not an image")
     try:
-        read_header(args.image)  # clear messages for missing, empty, truncated files
+        width, height = read_header(args.image)  # clear messages for missing, empty, truncated files
     except ImageReadError as exc:
         raise CliError(f"{args.image}: {exc}") from exc
     except OSError as exc:
         raise CliError(f"{args.image}: {exc.strerror or exc}") from exc
 
+    from ..core import Grounder, ImageReadError
+    from ..grounder_factory import make_grounder
     from ..grounding.device import DeviceFallbackWarning
     from ..grounding.encoder import EncoderNotFoundError
-    from ..core import ImageReadError
-    from ..grounder_factory import make_grounder
+    from ..grounding.phrase_parse import parse_phrase
     from ..grounding.ssd_weights import SSDWeightsNotFoundError
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DeviceFallbackWarning)
         try:
-            grounder = make_grounder(args.device, cache_size=1, detector=args.detector)
+            grounder: Grounder = make_grounder(args.device, cache_size=1, detector=args.detector)
             device = grounder.device
             key = grounder.prepare(args.image)
             results = []
             for phrase in phrases:
                 props = grounder.propose(key, phrase, top_k=args.top_k)
-                results.append((phrase, grounder.is_plural(phrase), props))
+                results.append((phrase, parse_phrase(phrase).plural, props))
             device = grounder.device  # may have fallen back to the CPU
         except (ImageReadError, SSDWeightsNotFoundError, EncoderNotFoundError) as exc:
             raise CliError(str(exc)) from exc
@@ -93,9 +94,8 @@ def run(args: argparse.Namespace) -> int:
     for w in {str(w.message) for w in caught if issubclass(w.category, DeviceFallbackWarning)}:
         print(f"grounding-desktop: warning: {w}", file=sys.stderr)
 
-    entry = grounder.prepared(key)
     payload = {
-        "image": str(args.image), "width": entry.width, "height": entry.height,
+        "image": str(args.image), "width": width, "height": height,
         "device": device, "model": grounder.model_version,
         "results": [{
             "phrase": phrase, "plural": plural,
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(payload))
         return 0
-    print(f"{payload['image']}  {entry.width}x{entry.height}  device {device}  model {payload['model']}")
+    print(f"{payload['image']}  {width}x{height}  device {device}  model {payload['model']}")
     for phrase, plural, props in results:
         print(f"\n\"{phrase}\"" + ("  (plural: every match)" if plural else ""))
         if not props:

@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+from typing import Optional
+
+from ..core import GrounderFactory
+from . import CliError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -15,9 +20,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grounder", help=argparse.SUPPRESS)
 
 
-def run(args: argparse.Namespace) -> int:
-    from . import CliError
+def resolve_factory(spec: Optional[str]) -> Optional[GrounderFactory]:
+    """``module:callable`` -> a grounder factory (a developer option: run the window with another grounder)."""
+    if not spec:
+        return None
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        factory = getattr(module, attr or "Grounder")
+    except (ImportError, AttributeError) as exc:
+        raise CliError(f"cannot load grounder {spec!r}: {exc}") from exc
+    return lambda device: factory(device=device) if device else factory()
 
+
+def run(args: argparse.Namespace) -> int:
     if args.folder is not None:
         from pathlib import Path
 
@@ -26,6 +42,11 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"folder not found: {folder}")
         if not folder.is_dir():
             raise CliError(f"not a folder: {folder}")
+    factory = resolve_factory(args.grounder)
+    from ..store import StoreError
     from ..ui.app import run_app  # Qt is imported only here
 
-    return run_app(args)
+    try:
+        return run_app(args.folder, args.db, factory, args.device, args.phrase, args.screenshot)
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc

@@ -23,7 +23,7 @@ from ..core.model import ImageReadError
 from ..core.phrase import clean_phrase
 from ..core.proposal import Proposal
 from .device import is_device_failure, resolve_device, warn_fallback
-from .phrase_parse import ParsedPhrase, parse_phrase
+from .phrase_parse import parse_phrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
 from .regions import RegionStats, nested_objects
 from .scorer import PhraseScorer, Scene
@@ -139,6 +139,16 @@ class Grounder:
         from .encoder import MODEL_NAME
 
         return f"{self._detector.version}+{MODEL_NAME}+{SCORER_VERSION}"
+
+    @property
+    def detector_weights_path(self) -> str:
+        """Where the detector's converted weights are read from ("" for OpenCV, which reads the graph)."""
+        return str(getattr(self.load_detector(), "weights_path", ""))
+
+    @property
+    def encoder_loaded(self) -> bool:
+        """Whether the phrase encoder's model is in memory (it loads on the first unknown word)."""
+        return self._encoder is not None and self._encoder.loaded
 
     def load(self, encoder: bool = True) -> "Grounder":
         """Load everything now (the GUI calls this from a worker thread at start-up).
@@ -296,9 +306,6 @@ class Grounder:
     def is_plural(self, phrase: str) -> bool:
         """Whether ``phrase`` asks for every matching object ("the horses", "all people")."""
         return parse_phrase(clean_phrase(phrase)).plural
-
-    def parse(self, phrase: str) -> ParsedPhrase:
-        return parse_phrase(clean_phrase(phrase))
 
     def propose(self, image_or_key: ImageInput, phrase: str,
                 hint: Optional[tuple[float, float]] = None, top_k: int = 5) -> list[Proposal]:
