@@ -86,3 +86,9 @@ class FakeGrounder:
 class FailingGrounder:
     def __init__(self, device: Optional[str] = None):
         raise RuntimeError("weights not found: the detector package is not installed")
+
+
+def slow_grounder(device: Optional[str] = None) -> FakeGrounder:
+    """A model that takes an hour to load (``--grounder fakes:slow_grounder``)."""
+    time.sleep(3600)
+    return FakeGrounder(device)

@@ -212,3 +212,27 @@ def test_window_is_usable_while_the_model_loads(qtbot, photos):
     assert len(w.canvas.proposal_items()) == 5
     assert "fake-1" in w.status.model.text()
     w.close()
+
+
+def test_tab_moves_the_highlight_without_rebuilding_anything(gui):
+    gui.type_phrase("a thing")
+    items = gui.w.canvas.proposal_items()
+    rows = gui.w.panel.rows()
+    gui.key(Key.Key_Tab)
+    assert gui.w.canvas.proposal_items() == items and gui.w.panel.rows() == rows  # the same objects
+    assert [i.highlighted for i in items] == [False, True, False, False, False]
+    assert [r.font(0).bold() for r in rows[1:6]] == [False, True, False, False, False]
+
+
+def test_weak_proposals_are_drawn_only_while_highlighted(gui):
+    gui.w.phrase_bar.threshold.setValue(0.5)
+    gui.type_phrase("a thing")  # scores 0.9, 0.75, 0.6, 0.45, 0.3
+    items = gui.w.canvas.proposal_items()
+    assert [i.isVisible() for i in items] == [True, True, True, False, False]
+    for _ in range(3):
+        gui.key(Key.Key_Tab)  # Tab still walks all of them
+    assert [i.isVisible() for i in items] == [True, True, True, True, False]
+    gui.key(Key.Key_Tab)
+    assert [i.isVisible() for i in items] == [True, True, True, False, True]
+    gui.w.phrase_bar.threshold.setValue(0.2)
+    assert all(i.isVisible() for i in gui.w.canvas.proposal_items())

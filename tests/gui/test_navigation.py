@@ -134,3 +134,13 @@ def test_undo_of_an_edit_on_another_image_goes_back_to_it(gui):
     gui.key(Key.Key_Z, Mod.ControlModifier)
     assert gui.w.doc.image.id == first
     assert gui.annotations(first) == []
+
+
+def test_title_and_list_show_the_state_in_words(gui):
+    assert gui.w.windowTitle().startswith("a1.png (new) — ")
+    gui.type_phrase("x")
+    gui.key(Key.Key_Return)
+    assert gui.w.windowTitle().startswith("a1.png (in progress) — ")
+    model = gui.w.image_list.model
+    assert model.data(model.index(0), Qt.ItemDataRole.ToolTipRole).endswith("· in progress")
+    assert "in progress" in gui.w.status.image.text()
