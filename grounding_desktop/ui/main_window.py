@@ -11,12 +11,11 @@ import os
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLineEdit, QMainWindow,
-                               QMessageBox, QUndoView, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QInputDialog, QLineEdit,
+                               QMainWindow, QUndoView, QVBoxLayout, QWidget)
 
-from .. import __version__
 from ..core import GrounderFactory
 from ..editing.document import ImageDocument
 from ..editing.state import ModelState
@@ -27,16 +26,16 @@ from .expressions_panel import ExpressionsPanel
 from .help_dialog import ShortcutsDialog
 from .image_display import ImageDisplay
 from .image_list import ImageListPanel, status_label
+from .message_boxes import APP_TITLE, about, model_failed, warn
 from .phrase_bar import PhraseBar
 from .proposals import ProposalRequester
-from .settings import add_recent_folder, app_settings, recent_folders
+from .settings import add_recent_folder, app_settings, recent_folders, restore_layout, save_layout
 from .status_bar import StatusLabels
 from .transfer_dialogs import ExportDialog, ImportDialog
 from .undo import UndoStack
-from .window_actions import build_actions, build_menus
+from .window_actions import build_actions, build_menus, fill_recent_menu, update_enabled
 from .workers import FolderScanner, GrounderHost, default_grounder_factory
 
-APP_TITLE = "Grounding Desktop"
 # The model starts loading as soon as the event loop runs, beside the first image's decode. (Waiting
 # for the first paint instead measured the same first-paint time and a later model; see
 # benchmarks/gui_responsiveness.py.)
@@ -74,7 +73,7 @@ class MainWindow(QMainWindow):
         self.menus, self.toolbar, self.recent_menu = build_menus(self, self.actions_by_name)
         self.status = StatusLabels(self.statusBar())
         self._connect()
-        self._restore_layout()
+        restore_layout(self.settings, self, self.images_dock, self.panel_dock)
         self._update_actions()
         if store is not None:
             self.open_store(store, rescan=rescan)
@@ -143,7 +142,7 @@ class MainWindow(QMainWindow):
         doc.record_changed.connect(self.image_list.update_record)
         doc.other_image_edited.connect(self.show_image)  # undo/redo on another image: show it
         doc.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        doc.error.connect(lambda msg: self._warn("Could not save the edit", msg))
+        doc.error.connect(lambda msg: warn(self, "Could not save the edit", msg))
         self.undo_stack.indexChanged.connect(lambda _i: self.phrase_bar.forget_typing_history())
         self.phrase_bar.edit.textChanged.connect(lambda _t: self._update_actions())
         self.canvas.box_drawn.connect(self._on_box_drawn)
@@ -171,28 +170,12 @@ class MainWindow(QMainWindow):
             action.setChecked(not dock.isHidden())
             action.blockSignals(False)
 
-    def _restore_layout(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            screen = QGuiApplication.primaryScreen()
-            avail = screen.availableGeometry() if screen is not None else None
-            w, h = 1440, 900
-            if avail is not None and avail.width() >= 1000:
-                w, h = min(w, int(avail.width() * 0.9)), min(h, int(avail.height() * 0.9))
-            self.resize(w, h)
-            self.resizeDocks([self.images_dock, self.panel_dock], [250, 420], Qt.Orientation.Horizontal)
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
-
     # ------------------------------------------------------------------ project
     def open_folder(self, folder: os.PathLike | str, db: Optional[str] = None) -> bool:
         try:
             store = ProjectStore.open_folder(folder, db)
         except StoreError as exc:
-            self._warn("Cannot open folder", str(exc))
+            warn(self, "Cannot open folder", str(exc))
             return False
         self.open_store(store, rescan=True)
         return True
@@ -204,10 +187,9 @@ class MainWindow(QMainWindow):
         self.display.forget()
         add_recent_folder(self.settings, store.root)
         self.image_list.set_records(store.images())
-        self.scanning = rescan
+        self.scanning = False
         if rescan:
-            self.statusBar().showMessage(f"Scanning {store.root}…")
-            self.scanner.scan(store)
+            self.rescan()
         self._show_first()
         self._update_title()
 
@@ -227,7 +209,7 @@ class MainWindow(QMainWindow):
         if self.doc.store is None:
             return
         if error:
-            self._warn("Folder scan failed", error)
+            warn(self, "Folder scan failed", error)
         self.image_list.set_records(self.doc.store.images())
         if report is not None:
             self.doc.changed_outside(bool(report.removed or report.renamed or report.changed), "The folder changed on disk")
@@ -239,7 +221,7 @@ class MainWindow(QMainWindow):
     def rescan(self) -> None:
         if self.doc.store is not None and not self.scanning:
             self.scanning = True
-            self.statusBar().showMessage("Scanning…")
+            self.statusBar().showMessage(f"Scanning {self.doc.store.root}…")
             self.scanner.scan(self.doc.store)
 
     def choose_folder(self) -> None:
@@ -249,15 +231,7 @@ class MainWindow(QMainWindow):
             self.open_folder(folder)
 
     def fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        folders = recent_folders(self.settings)
-        if not folders:
-            self.recent_menu.addAction("No recent folders").setEnabled(False)
-        for i, folder in enumerate(folders):
-            action = self.recent_menu.addAction(f"&{i + 1}  {folder}" if i < 9 else folder)
-            if i < 9:
-                action.setShortcut(QKeySequence(f"Ctrl+Shift+{i + 1}"))
-            action.triggered.connect(lambda _c=False, f=folder: self.open_folder(f))
+        fill_recent_menu(self.recent_menu, recent_folders(self.settings), self.open_folder)
 
     # ------------------------------------------------------------------ model
     def start_model(self) -> None:
@@ -272,14 +246,7 @@ class MainWindow(QMainWindow):
             self._prepare_current()
 
     def _on_model_failed(self, reason: str, details: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "The grounding model could not load",
-                          f"{reason}\n\nYou can keep labelling by hand: draw boxes with W and type their phrases.",
-                          QMessageBox.StandardButton.Ok, self)
-        box.setObjectName("modelFailedDialog")
-        box.setDetailedText(details)
-        box.finished.connect(lambda _r: self.activateWindow())
-        box.open()  # not exec(): the window stays usable behind it
-        self.model_dialog = box
+        self.model_dialog = model_failed(self, reason, details)
 
     def _prepare_current(self) -> None:
         rec = self.doc.image
@@ -382,18 +349,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ chrome
     def _update_actions(self) -> None:
-        doc, a = self.doc, self.actions_by_name
-        has_image = doc.image is not None
-        has_props = bool(doc.proposals) and has_image
-        # Enter right after typing (model still busy) accepts once the answer lands.
-        for name in ("next_proposal", "prev_proposal", "reject"):
-            a[name].setEnabled(has_props)
-        for name in ("accept", "accept_all"):
-            a[name].setEnabled(has_props or doc.waiting)
-        for name in ("review_next", "draw_mode", "delete", "rename", "accept_none"):
-            a[name].setEnabled(has_image)
-        for name in ("next_image", "prev_image", "first_image", "last_image", "rescan", "export", "import"):
-            a[name].setEnabled(doc.store is not None)
+        update_enabled(self.actions_by_name, self.doc)
 
     def _update_title(self) -> None:
         rec, store = self.doc.image, self.doc.store
@@ -401,26 +357,19 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(" — ".join(parts + [APP_TITLE]))
         self.status.show_image(rec)
 
-    def _warn(self, title: str, text: str) -> None:
-        self.statusBar().showMessage(f"{title}: {text}", 8000)
-        if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
-            return  # nobody to click OK: the status bar says it
-        QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self).open()
+    def _open(self, dlg: QDialog) -> QDialog:
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
 
     def show_export(self) -> None:
         if self.doc.store is not None:
-            self._open_dialog(ExportDialog(self.doc.store, self))
+            self.transfer_dialog = self._open(ExportDialog(self.doc.store, self))
 
     def show_import(self) -> None:
         if self.doc.store is not None:
-            dlg = ImportDialog(self.doc.store, self)
-            dlg.finished_with_changes.connect(self._on_imported)
-            self._open_dialog(dlg)
-
-    def _open_dialog(self, dlg) -> None:
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.open()
-        self.transfer_dialog = dlg
+            self.transfer_dialog = self._open(ImportDialog(self.doc.store, self))
+            self.transfer_dialog.finished_with_changes.connect(self._on_imported)
 
     def _on_imported(self) -> None:
         """An import writes many rows at once, outside the undo stack: reload what is shown."""
@@ -429,25 +378,17 @@ class MainWindow(QMainWindow):
         self.image_list.set_current(self.doc.image.id if self.doc.image else None)
 
     def show_shortcuts(self) -> None:
-        dlg = ShortcutsDialog(self)
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.open()
-        self.shortcuts_dialog = dlg
+        self.shortcuts_dialog = self._open(ShortcutsDialog(self))
 
     def show_about(self) -> None:
-        project = str(self.doc.store.db_path) if self.doc.store else "none"
-        QMessageBox(QMessageBox.Icon.Information, f"About {APP_TITLE}",
-                    f"{APP_TITLE} {__version__}\n\nModel: {self.status.model.text().removeprefix('Model: ')}\n"
-                    f"Project database: {project}\n\nEverything runs on this computer; nothing is sent anywhere.",
-                    QMessageBox.StandardButton.Ok, self).open()
+        about(self, self.status.model.text().removeprefix("Model: "),
+              str(self.doc.store.db_path) if self.doc.store else "none")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Everything is saved already; only the layout is left to remember. Workers stop first
         (and hand nothing back after this), so no thread touches the database after it is closed."""
         self._closing = True
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.sync()
+        save_layout(self.settings, self)
         self.hide()
         self.host.shutdown()
         self.display.shutdown()

@@ -1,4 +1,5 @@
-"""The window's actions, menus and toolbar, built from the one table in ``shortcuts.ACTIONS``."""
+"""The window's actions, menus and toolbar, built from the one table in ``shortcuts.ACTIONS``, and
+which of them are enabled."""
 from __future__ import annotations
 
 from typing import Callable
@@ -7,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar, QWidget
 
+from ..editing.document import ImageDocument
 from .shortcuts import ACTIONS, MENUS, ActionSpec
 
 
@@ -75,3 +77,29 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> tuple[dict[
             last_menu = spec.menu
     menus["File"].insertMenu(actions["rescan"], recent)
     return menus, toolbar, recent
+
+
+def update_enabled(actions: dict[str, QAction], doc: ImageDocument) -> None:
+    """Enable what makes sense now: proposal keys with proposals (Enter also while they are on
+    their way: it accepts when they land), image edits with an image, navigation with a project."""
+    has_image = doc.image is not None
+    has_props = bool(doc.proposals) and has_image
+    for name in ("next_proposal", "prev_proposal", "reject"):
+        actions[name].setEnabled(has_props)
+    for name in ("accept", "accept_all"):
+        actions[name].setEnabled(has_props or doc.waiting)
+    for name in ("review_next", "draw_mode", "delete", "rename", "accept_none"):
+        actions[name].setEnabled(has_image)
+    for name in ("next_image", "prev_image", "first_image", "last_image", "rescan", "export", "import"):
+        actions[name].setEnabled(doc.store is not None)
+
+
+def fill_recent_menu(menu: QMenu, folders: list[str], open_folder: Callable[[str], object]) -> None:
+    menu.clear()
+    if not folders:
+        menu.addAction("No recent folders").setEnabled(False)
+    for i, folder in enumerate(folders):
+        action = menu.addAction(f"&{i + 1}  {folder}" if i < 9 else folder)
+        if i < 9:
+            action.setShortcut(QKeySequence(f"Ctrl+Shift+{i + 1}"))
+        action.triggered.connect(lambda _c=False, f=folder: open_folder(f))
