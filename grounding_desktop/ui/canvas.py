@@ -81,6 +81,9 @@ class Canvas(QGraphicsView):
 
         self._pixmap_item = QGraphicsPixmapItem()
         self._pixmap_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        # Smooth scaling of a photo is the dearest part of a repaint: keep the scaled image at screen
+        # resolution, so moving a highlight or a box repaints by copying pixels (redone on zoom).
+        self._pixmap_item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._pixmap_item.setZValue(0)
         self._scene.addItem(self._pixmap_item)
         self._placeholder: list[QGraphicsItem] = []

@@ -7,6 +7,7 @@ restyles two rows), and hands clicks to the document. The tooltips carry the mod
 from __future__ import annotations
 
 from enum import Enum
+from functools import lru_cache
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
@@ -30,7 +31,9 @@ class RowKind(Enum):
     PROPOSAL = "proposal"
 
 
+@lru_cache(maxsize=64)
 def swatch(colour: str, dashed: bool = False, size: int = 14, dpr: float = 2.0) -> QIcon:
+    """A small box icon in a phrase's or a proposal's colour (drawn once per colour, then reused)."""
     pix = QPixmap(int(size * dpr), int(size * dpr))
     pix.setDevicePixelRatio(dpr)
     pix.fill(Qt.GlobalColor.transparent)
@@ -145,6 +148,7 @@ class ExpressionsPanel(QWidget):
             for c in range(4):
                 item.setToolTip(c, tip)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setIcon(0, swatch(PROPOSAL_COLOUR, dashed=True))
             root.addChild(item)
         return root
 
@@ -155,6 +159,8 @@ class ExpressionsPanel(QWidget):
         for i in range(root.childCount()):
             item = root.child(i)
             highlighted = i == self._doc.highlight
+            if item.font(0).bold() == highlighted:
+                continue  # unchanged: a Tab restyles two rows
             f = QFont(item.font(0))
             f.setBold(highlighted)
             for c in range(4):
