@@ -94,16 +94,19 @@ class PhraseBar(QWidget):
 
     def set_text(self, text: str) -> None:
         """Set the phrase as if typed."""
-        self.show_phrase(text)
+        self._set(text)
         self.text_edited.emit(text)
 
     def show_phrase(self, text: str) -> None:
         """Show the document's phrase (selected, so typing replaces it) without passing it back."""
+        self._set(text)
+        self.edit.selectAll()
+
+    def _set(self, text: str) -> None:
         self._programmatic = True
         try:
             if self.edit.text() != text:
                 self.edit.setText(text)
-            self.edit.selectAll()
         finally:
             self._programmatic = False
 
