@@ -122,12 +122,12 @@ class ImageDocument:
                 self._explain()
 
     def changed_outside(self, clear_history: bool, what: str) -> None:
-        """The store was written outside the undo stack (an import, a rescan). With
+        """The store was written outside the undo stack (an import, a rescan: ``what`` says which). With
         ``clear_history`` the rows under the stack's edits may have changed, so the stack is
         cleared (and the user told) rather than left to undo into rows that are not there."""
         if clear_history and self._stack is not None and self._stack.count():
             self._stack.clear()
-            self.notice.emit(f"{what}: the undo history was cleared (earlier edits stay saved)")
+            self.notice.emit(f"{what}; the undo history was cleared (the edits stay saved)")
         if self.image is not None:
             rec = self.store.image(self.image.id)
             with self._batch():

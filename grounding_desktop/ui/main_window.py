@@ -212,9 +212,9 @@ class MainWindow(QMainWindow):
             warn(self, "Folder scan failed", error)
         self.image_list.set_records(self.doc.store.images())
         if report is not None:
-            self.doc.changed_outside(bool(report.removed or report.renamed or report.changed), "The folder changed on disk")
-            parts = [f"{len(report.added)} new", f"{len(report.removed)} gone", f"{len(report.renamed)} renamed"]
-            self.statusBar().showMessage(f"Scan done: {', '.join(parts)}", 5000)
+            done = f"Scan done: {len(report.added)} new, {len(report.removed)} gone, {len(report.renamed)} renamed"
+            self.statusBar().showMessage(done, 5000)
+            self.doc.changed_outside(bool(report.removed or report.renamed or report.changed), done)
         self.image_list.set_current(self.doc.image.id if self.doc.image else None)
         self._show_first()
 
@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
     def _on_imported(self) -> None:
         """An import writes many rows at once, outside the undo stack: reload what is shown."""
         self.image_list.set_records(self.doc.store.images())
-        self.doc.changed_outside(True, "Import")
+        self.doc.changed_outside(True, "Imported")
         self.image_list.set_current(self.doc.image.id if self.doc.image else None)
 
     def show_shortcuts(self) -> None:

@@ -144,3 +144,19 @@ def test_title_and_list_show_the_state_in_words(gui):
     model = gui.w.image_list.model
     assert model.data(model.index(0), Qt.ItemDataRole.ToolTipRole).endswith("· in progress")
     assert "in progress" in gui.w.status.image.text()
+
+
+def test_a_rescan_clears_the_undo_history_only_when_rows_changed_under_it(gui, photos):
+    gui.type_phrase("x")
+    gui.key(Key.Key_Return)
+    stack = gui.w.undo_stack
+    gui.key(Key.Key_F5, widget=gui.w.canvas)  # nothing changed on disk
+    gui.wait(lambda: not gui.w.scanning)
+    assert stack.count() == 1
+    (photos / "a10.png").unlink()  # an unlabelled image goes: its row is deleted
+    gui.key(Key.Key_F5, widget=gui.w.canvas)
+    gui.wait(lambda: not gui.w.scanning)
+    assert stack.count() == 0
+    assert "undo history was cleared" in gui.w.statusBar().currentMessage()
+    gui.key(Key.Key_Z, Mod.ControlModifier, widget=gui.w.canvas)  # nothing to undo, nothing breaks
+    assert [e.text for e, _ in gui.annotations()] == ["x"]

@@ -315,8 +315,8 @@ def test_import_then_undo(doc, stack, tmp_path):
     imported = [b for e, bs in doc.store.annotations(doc.image.id) if e.text == "the cup" for b in bs]
     assert imported and imported[0].id not in (one.id, two.id)  # ids are never reused
     rec = Recorder(doc)
-    doc.changed_outside(True, "Import")  # what the window does after an import
-    assert rec.notices == ["Import: the undo history was cleared (earlier edits stay saved)"]
+    doc.changed_outside(True, "Imported")  # what the window does after an import
+    assert rec.notices == ["Imported; the undo history was cleared (the edits stay saved)"]
     assert stack.count() == 0
     stack.undo()  # Ctrl+Z: nothing left to undo, nothing breaks
     assert {e.text: [b.id for b in bs] for e, bs in doc.store.annotations(doc.image.id)} == {
