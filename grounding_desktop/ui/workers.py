@@ -65,7 +65,7 @@ class BackgroundTasks(QObject):
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
-        self._pool.setExpiryTimeout(-1)  # keep the threads: torch likes a stable worker thread
+        self._pool.setExpiryTimeout(-1)  # keep the threads: the model keeps one thread (torch likes that)
         self._closed = False
         self._deliver.connect(self._on_deliver)
 
@@ -95,20 +95,11 @@ class BackgroundTasks(QObject):
         if not self._closed:
             callback(*args)
 
-    def clear(self) -> None:
-        """Drop the tasks that have not started."""
-        self._pool.clear()
-
-    @property
-    def idle(self) -> bool:
-        return self._pool.activeThreadCount() == 0
-
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self) -> None:
         """Drop queued tasks and everything still to be handed back; wait for the running one."""
         self._closed = True
         self._pool.clear()
-        if wait:
-            self._pool.waitForDone()
+        self._pool.waitForDone()
 
 
 class GrounderHost(QObject):
