@@ -306,13 +306,12 @@ class ImageDocument:
             return
         with self._batch():
             self.answer = answer
-            self.highlight = -1
             if answer.error:
                 self._set_proposals(())
                 self.info.emit(f"The model failed on this image: {answer.error}", Tone.ERROR)
                 self.pending = None
                 return
-            self._filter_proposals()
+            self._filter_proposals(keep_highlight=False)
             self.info.emit(*self._answer_message())
             pending, self.pending = self.pending, None
             if pending == PendingAccept.ONE:
@@ -338,7 +337,7 @@ class ImageDocument:
         self.answer = None
         self._set_proposals(())
 
-    def _filter_proposals(self) -> None:
+    def _filter_proposals(self, keep_highlight: bool = True) -> None:
         """Hide proposals that coincide with a box already stored for the answered phrase
         (accepted or rejected), so undoing an accept brings its proposal back by itself."""
         if self.answer is None or self.answer.error:
@@ -346,22 +345,25 @@ class ImageDocument:
         a = self.annotation_of_phrase(self.answer.query.phrase)
         stored = [b.bbox for b in a.boxes] if a is not None else []
         self._set_proposals(tuple(p for p in self.answer.proposals
-                                  if all(iou_xywh(p.bbox, s) < SAME_BOX_IOU for s in stored)))
+                                  if all(iou_xywh(p.bbox, s) < SAME_BOX_IOU for s in stored)), keep_highlight)
 
-    def _set_proposals(self, shown: tuple[Proposal, ...]) -> None:
-        """Keep the highlight on the same proposal when it is still shown, else near where it was."""
-        old = self.current_proposal()
-        if shown == self.proposals:
-            return
-        index = self.highlight
-        self.proposals = shown
+    def _set_proposals(self, shown: tuple[Proposal, ...], keep_highlight: bool = True) -> None:
+        """A new answer highlights the best proposal; otherwise the highlight stays on the same
+        proposal while it is shown, else near where it was."""
+        old, index = self.current_proposal(), self.highlight
         if not shown:
-            self.highlight = -1
-        elif old is not None and old in shown:
-            self.highlight = shown.index(old)
+            highlight = -1
+        elif keep_highlight and old is not None and old in shown:
+            highlight = shown.index(old)
+        elif keep_highlight and index >= 0:
+            highlight = min(index, len(shown) - 1)
         else:
-            self.highlight = min(max(index, 0), len(shown) - 1)
-        self._notify(self.proposals_changed)
+            highlight = 0
+        changed = self.proposals_changed if shown != self.proposals else \
+            self.highlight_changed if highlight != self.highlight else None
+        self.proposals, self.highlight = shown, highlight
+        if changed is not None:
+            self._notify(changed)
 
     def current_proposal(self) -> Optional[Proposal]:
         return self.proposals[self.highlight] if 0 <= self.highlight < len(self.proposals) else None

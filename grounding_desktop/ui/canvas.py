@@ -91,7 +91,6 @@ class Canvas(QGraphicsView):
         self._has_image = False
         self._fit_mode = True
         self._paint_pending = False
-        self._message = ""
 
         self._doc: Optional[ImageDocument] = None
         self._boxes: list[BoxItem] = []
@@ -245,6 +244,7 @@ class Canvas(QGraphicsView):
                 self._scene.addItem(item)
                 self._boxes.append(item)
         self._apply_selection()
+        self._layout_labels()
 
     def box_items(self) -> list[BoxItem]:
         return list(self._boxes)

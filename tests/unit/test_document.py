@@ -322,3 +322,11 @@ def test_import_then_undo(doc, stack, tmp_path):
     assert {e.text: [b.id for b in bs] for e, bs in doc.store.annotations(doc.image.id)} == {
         "the things": [one.id], "the cup": [imported[0].id]}
     assert [a.expression.text for a in doc.annotations] == ["the things", "the cup"]
+
+
+def test_a_new_answer_highlights_the_best_proposal_even_when_the_list_is_the_same(doc):
+    props = typed(doc, "the thing")
+    doc.move_highlight(2)
+    doc.set_hint((5.0, 5.0))
+    answer(doc)  # the same boxes, for the new hint
+    assert doc.highlight == 0 and doc.current_proposal() == props[0]
