@@ -15,7 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="inference device: cpu, cuda, cuda:1, mps (default: best available)")
     p.add_argument("--phrase", help="type this phrase into the phrase bar on start")
     p.add_argument("--screenshot", metavar="PNG",
-                   help="open FOLDER, show the first image, wait for proposals, save the window as PNG, exit")
+                   help="open FOLDER, show the first image (and the proposals for --phrase, if given), "
+                        "save the window as PNG, exit")
     # Developer option: MODULE:CALLABLE building the grounder (e.g. a fake for smoke tests).
     p.add_argument("--grounder", help=argparse.SUPPRESS)
 
