@@ -5,6 +5,7 @@ as unreadable with the reason instead of being decoded.
 """
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -34,13 +35,98 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _orientation(img: Image.Image) -> int:
+    try:
+        return int(img.getexif().get(_EXIF_ORIENTATION, 1))
+    except Exception:  # a broken EXIF block should not make the image unreadable
+        return 1
+
+
 def _oriented_size(img: Image.Image) -> tuple[int, int]:
     w, h = img.size
+    return (h, w) if _orientation(img) in _SWAPPING_ORIENTATIONS else (w, h)
+
+
+def exif_orientation(path: os.PathLike | str) -> int:
+    """The EXIF orientation tag (1 = upright, 2..8 = mirrored or rotated); 1 for a file that has
+    none or cannot be read. Exports ask this of every image, so a JPEG's tag is read straight from
+    the first 64 KiB (a tenth of the time of opening it with Pillow, which other formats use)."""
     try:
-        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
-    except Exception:  # a broken EXIF block should not make the image unreadable
-        orientation = 1
-    return (h, w) if orientation in _SWAPPING_ORIENTATIONS else (w, h)
+        with open(path, "rb") as f:
+            head = f.read(_EXIF_HEAD_BYTES)
+        found = _jpeg_orientation(head)
+        if found is not None:
+            return found
+        with Image.open(path) as img:
+            return _orientation(img)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return 1
+
+
+_EXIF_HEAD_BYTES = 1 << 16  # JPEG puts its APP1 (EXIF) segment first; it is at most 64 KiB long
+
+
+def _jpeg_orientation(head: bytes) -> Optional[int]:
+    """The orientation in a JPEG's EXIF segment (1 when it has none); None when ``head`` is not a
+    JPEG start or the segment is not in it (the caller then asks Pillow)."""
+    if head[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 4 <= len(head):
+        if head[i] != 0xFF:
+            return None
+        marker = head[i + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            i += 1
+            continue
+        if marker == 0xDA:  # start of the image data: no EXIF segment came before it
+            return 1
+        length = int.from_bytes(head[i + 2:i + 4], "big")
+        if marker == 0xE1 and head[i + 4:i + 10] == b"Exif\x00\x00":
+            return _tiff_orientation(head[i + 10:i + 2 + length])
+        i += 2 + length
+    return None
+
+
+def _tiff_orientation(tiff: bytes) -> Optional[int]:
+    """Tag 0x0112 of the first IFD of a TIFF structure (EXIF's), 1 when absent, None if malformed."""
+    order = {b"II": "little", b"MM": "big"}.get(tiff[:2])
+    if order is None or len(tiff) < 8:
+        return None
+    ifd = int.from_bytes(tiff[4:8], order)
+    count = int.from_bytes(tiff[ifd:ifd + 2], order)
+    for k in range(count):
+        entry = tiff[ifd + 2 + 12 * k:ifd + 14 + 12 * k]
+        if len(entry) < 12:
+            return None
+        if int.from_bytes(entry[:2], order) == _EXIF_ORIENTATION:
+            return int.from_bytes(entry[8:10], order)
+    return 1
+
+
+def upright_file_bytes(path: os.PathLike | str) -> bytes:
+    """The image re-encoded in its own format with its EXIF orientation applied to the pixels and
+    the tag removed, so a reader that ignores EXIF (PIL's ``Image.open``, as trainers use it) sees
+    it as a viewer does. Deterministic: the same file gives the same bytes."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                fmt = img.format
+                icc = img.info.get("icc_profile")
+                upright = ImageOps.exif_transpose(img)
+                exif = upright.getexif()
+                exif.pop(_EXIF_ORIENTATION, None)
+                params: dict = {"exif": exif.tobytes()}
+                if icc:
+                    params["icc_profile"] = icc
+                if fmt == "JPEG":
+                    params["quality"] = 95
+                buf = io.BytesIO()
+                upright.save(buf, format=fmt, **params)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ImageReadError(_describe(exc)) from exc
+    return buf.getvalue()
 
 
 def _looks_truncated(path: Path, fmt: Optional[str], size: int) -> bool:

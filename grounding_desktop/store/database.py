@@ -30,8 +30,23 @@ class StoreError(Exception):
     """A problem with the project database, phrased for the user."""
 
 
+class _DryRun(Exception):
+    """Raised at the end of a dry-run transaction so that it rolls back."""
+
+
 def default_db_path(folder: os.PathLike | str) -> Path:
     return Path(folder) / PROJECT_DIRNAME / DB_FILENAME
+
+
+@dataclass
+class MergeReport:
+    """What :meth:`ProjectStore.merge_phrases` did (or, in a dry run, would have done)."""
+
+    phrases_added: int = 0
+    boxes_added: int = 0
+    proposals_promoted: int = 0
+    duplicates: int = 0  # phrases that were already in the project with these boxes
+    reviewed: int = 0  # images newly marked reviewed
 
 
 @dataclass
@@ -358,6 +373,87 @@ class ProjectStore:
                 self._require(c, "images", image_id)
                 c.execute("UPDATE images SET state='reviewed' WHERE id=?", (image_id,))
         return ids
+
+    def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box]]], reviewed: Iterable[int] = (),
+                      dry_run: bool = False) -> MergeReport:
+        """Add imported ``(image_id, text, boxes)`` to what the project already has, in ONE write
+        transaction that also does the duplicate check, so two imports of one file at once cannot
+        both find it new. A phrase is matched by image and exact text; its boxes by coordinates:
+
+        - a box the phrase already has in the same state is left alone;
+        - a box equal to one of its proposals, imported as a label (accepted or rejected), promotes
+          that proposal to the imported state (the project's own labels are never changed);
+        - any other box is added to the phrase; a phrase the image does not have is added whole;
+        - a phrase with nothing to add or promote is a duplicate (a no-target phrase too).
+
+        Then the images in ``reviewed`` are marked reviewed. With ``dry_run`` the same work is done
+        and rolled back, so the report says exactly what an import would do."""
+        report = MergeReport()
+        now = time.time()
+        try:
+            with self.transaction() as c:
+                known: dict[int, dict[str, tuple[int, dict[tuple, tuple[int, str]]]]] = {}
+                touched: set[int] = set()
+                for image_id, text, boxes in items:
+                    phrases = known.get(image_id)
+                    if phrases is None:
+                        self._require(c, "images", image_id)
+                        phrases = known[image_id] = self._phrases_with_boxes(c, image_id)
+                    match = phrases.get(text)
+                    if match is None:
+                        expr_id = c.execute(
+                            "INSERT INTO expressions(image_id, text, created, updated) VALUES (?,?,?,?)",
+                            (image_id, text, now, now)).lastrowid
+                        match = phrases[text] = (expr_id, {})
+                        report.phrases_added += 1
+                        changed = True
+                    else:
+                        changed = False
+                    expr_id, by_coords = match
+                    for b in boxes:
+                        coords = tuple(float(v) for v in b.bbox)
+                        state = _enum_value(b.state)
+                        have = by_coords.get(coords)
+                        if have is None:
+                            box_id = c.execute(_BOX_INSERT, _box_values(expr_id, b)).lastrowid
+                            by_coords[coords] = (box_id, state)
+                            report.boxes_added += 1
+                            changed = True
+                        elif have[1] == BoxState.PROPOSED.value and state != BoxState.PROPOSED.value:
+                            c.execute("UPDATE boxes SET state=? WHERE id=?", (state, have[0]))
+                            by_coords[coords] = (have[0], state)
+                            report.proposals_promoted += 1
+                            changed = True
+                    if changed:
+                        touched.add(image_id)
+                    else:
+                        report.duplicates += 1
+                for image_id in touched:
+                    self._sync_image_state(c, image_id)
+                for image_id in set(reviewed):
+                    self._require(c, "images", image_id)
+                    report.reviewed += c.execute("UPDATE images SET state='reviewed' WHERE id=? AND state!='reviewed'",
+                                                 (image_id,)).rowcount
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        return report
+
+    @staticmethod
+    def _phrases_with_boxes(c: sqlite3.Connection, image_id: int) -> dict[str, tuple[int, dict[tuple, tuple[int, str]]]]:
+        """An image's phrases by text (the first phrase of a text; new boxes go there) with the
+        boxes of every phrase of that text by coordinates: ``text -> (id, {(x, y, w, h): (box id, state)})``."""
+        out: dict[str, tuple[int, dict[tuple, tuple[int, str]]]] = {}
+        text_of: dict[int, str] = {}
+        for expr_id, text in c.execute("SELECT id, text FROM expressions WHERE image_id=? ORDER BY id", (image_id,)):
+            text_of[expr_id] = text
+            out.setdefault(text, (expr_id, {}))
+        rows = c.execute("SELECT b.id, b.expression_id, b.x, b.y, b.w, b.h, b.state FROM boxes b "
+                         "JOIN expressions e ON e.id = b.expression_id WHERE e.image_id=? ORDER BY b.id", (image_id,))
+        for box_id, expr_id, x, y, w, h, state in rows:
+            out[text_of[expr_id]][1].setdefault((x, y, w, h), (box_id, state))
+        return out
 
     def restore_expression(self, expr: Expression, boxes: Iterable[Box] = ()) -> None:
         """Put back a deleted expression with its original ids (undo of a delete)."""

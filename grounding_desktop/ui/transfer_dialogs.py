@@ -13,9 +13,10 @@ from PySide6.QtWidgets import (
     QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
-from ..io.coco_import import CocoImportError, import_coco
-from ..io.export import FORMATS, OUT_IS_FOLDER, Cancelled, ExportError, ExportOptions, export_project
-from ..io.export_common import load_label_map, parse_splits
+from ..io.coco_import import import_coco
+from ..io.errors import ImportFileError
+from ..io.export import (FORMATS, OUT_IS_FOLDER, Cancelled, ExportError, ExportOptions, export_project, load_label_map,
+                         parse_splits)
 from ..store import ProjectStore, StoreError
 from .workers import BackgroundTasks, short_error
 
@@ -57,7 +58,7 @@ class _Job(QObject):
             self.succeeded.emit(result)
         elif isinstance(error, Cancelled):
             self.failed.emit("Cancelled: nothing was written.")
-        elif isinstance(error, CocoImportError):
+        elif isinstance(error, ImportFileError):
             self.failed.emit("Failed, nothing was imported:\n" + "\n".join(error.problems)
                              + (f"\n… and {error.more} more" if error.more else ""))
         else:

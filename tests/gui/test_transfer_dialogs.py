@@ -36,7 +36,7 @@ def test_export_then_import_round_trip(qtbot, labelled, tmp_path, photos):
     dialog.out.setText(str(out))
     _run(qtbot, dialog)
     text = dialog.summary.toPlainText()
-    assert f"wrote {out}" in text and "expressions 2 (no-target 1)" in text
+    assert f"wrote {out}" in text and "phrases 2 (no-target 1)" in text
     coco = COCO(str(out))
     assert sorted(i["caption"] for i in coco.dataset["images"]) == ["a unicorn", "the white box"]
     assert dialog.progress.value() == dialog.progress.maximum()
