@@ -255,6 +255,13 @@ class ImageListPanel(QWidget):
         pidx = self.proxy.mapFromSource(self.model.index(row))
         return pidx.row() if pidx.isValid() else None
 
+    def neighbours(self, image_id: int) -> tuple[Optional[ImageRecord], Optional[ImageRecord]]:
+        """The records after and before ``image_id`` in the filtered list (None at either end)."""
+        row = self.visible_row_of(image_id)
+        ids = (self.visible_id_at(row + 1), self.visible_id_at(row - 1) if row else None) if row is not None \
+            else (None, None)
+        return tuple(self.model.record(i) if i is not None else None for i in ids)
+
     def visible_after(self, image_id: Optional[int]) -> Iterator[ImageRecord]:
         """The records of the filtered list from the one after ``image_id``, wrapping round; read
         one at a time, so finding the next image to do stops as soon as it is found."""

@@ -264,12 +264,10 @@ class MainWindow(QMainWindow):
         self.display.show(rec)
         self._prepare_current()
         # Decode the neighbours now (and the next one's CNN features), so stepping is instant.
-        row = self.image_list.visible_row_of(rec.id)
-        ids = [self.image_list.visible_id_at(j) for j in (row + 1, row - 1) if row is not None and j >= 0]
-        neighbours = [self.image_list.model.record(i) for i in ids if i is not None]
-        self.display.prefetch(neighbours)
-        if neighbours and neighbours[0].readable and self.host.ready:
-            self.host.prepare(self.doc.path_of(neighbours[0]), prefetch=True)
+        nxt, previous = self.image_list.neighbours(rec.id)
+        self.display.prefetch([r for r in (nxt, previous) if r is not None])
+        if nxt is not None and nxt.readable and self.host.ready:
+            self.host.prepare(self.doc.path_of(nxt), prefetch=True)
 
     def _on_image_painted(self) -> None:
         if self.doc.image is not None:
