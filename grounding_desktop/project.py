@@ -20,11 +20,15 @@ def open_project(
 ) -> tuple[ProjectStore, Optional[ScanReport]]:
     """Open (creating if needed) the project of ``folder`` and sync it with the files on disk.
 
-    Raises ``store.StoreError`` with a user-facing message for a missing folder or an unwritable
-    database location.
+    Raises ``store.StoreError`` with a user-facing message for a missing folder, an unwritable
+    database location, or a busy, full or damaged database (and then leaves nothing open).
     """
     store = ProjectStore.open_folder(folder, db)
-    report = rescan_project(store, progress) if rescan else None
+    try:
+        report = rescan_project(store, progress) if rescan else None
+    except BaseException:
+        store.close()
+        raise
     return store, report
 
 

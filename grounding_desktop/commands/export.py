@@ -46,7 +46,6 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..io.export import Cancelled, ExportError, ExportOptions, export_project, load_label_map, parse_splits
-    from ..store import StoreError
 
     try:
         options = ExportOptions(
@@ -63,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     with store:
         try:
             summary = export_project(store, args.fmt, args.out, options)
-        except (ExportError, StoreError) as exc:
+        except ExportError as exc:
             raise CliError(str(exc)) from exc
         except Cancelled as exc:  # pragma: no cover - the CLI has no cancel button
             raise CliError(str(exc)) from exc

@@ -39,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
     from ..io.errors import ImportFileError
     from ..io.import_files import MAX_FILE_BYTES
     from ..io.importers import IMPORTERS
-    from ..store import StoreError
 
     fmt = "coco" if args.coco else "odvg" if args.odvg else "refcoco"
     source = args.coco or args.odvg or args.refcoco
@@ -51,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             summary = IMPORTERS[fmt](store, source, as_proposals=args.as_proposals, dry_run=args.dry_run,
                                      max_bytes=max_bytes)
-        except (ImportFileError, StoreError) as exc:
+        except ImportFileError as exc:
             raise CliError(str(exc)) from exc
     if args.json:
         print(json.dumps(summary.to_dict(), sort_keys=True))

@@ -14,7 +14,7 @@ from .model import Box, BoxSource, BoxState, Expression, ImageReadError, ImageRe
 from .proposal import Proposal
 from .grounder import Grounder, GrounderFactory
 from .phrase import MAX_PHRASE_CHARS, PhraseError, clean_phrase, has_control_chars, phrase_key, require_text
-from .paths import DB_FILENAME, PROJECT_DIRNAME, natural_path_key
+from .paths import DB_FILENAME, PROJECT_DIRNAME, display_path, natural_path_key
 
 __all__ = [
     "area_xywh", "clamp_point", "clamp_xywh", "iou_xywh", "keep_inside", "normalize_xywh", "denormalize_xywh",
@@ -22,5 +22,5 @@ __all__ = [
     "Box", "BoxSource", "BoxState", "Expression", "ImageReadError", "ImageRecord", "ImageState", "ScanEntry",
     "MAX_PHRASE_CHARS", "PhraseError", "clean_phrase", "has_control_chars", "phrase_key", "require_text", "Proposal",
     "Grounder", "GrounderFactory",
-    "DB_FILENAME", "PROJECT_DIRNAME", "natural_path_key",
+    "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key",
 ]

@@ -23,6 +23,11 @@ class Grounder(Protocol):
         ...
 
     @property
+    def runtime(self) -> str:
+        """What runs the detector's network ('torch 2.x cpu', 'onnxruntime 1.x CUDA'); may load it."""
+        ...
+
+    @property
     def model_version(self) -> str:
         """Stored with every box the model proposed, so labels say which model made them."""
         ...
@@ -41,5 +46,7 @@ class Grounder(Protocol):
         ...
 
 
-# Builds a Grounder for a device name (None: the best available); may take seconds (loads torch).
-GrounderFactory = Callable[[Optional[str]], Grounder]
+# factory(device) builds a Grounder for a device name (None: the best available) and may take
+# seconds (it loads torch); a project that chose a detector (Grounding → Model…) makes the GUI call
+# factory(device, detector=DetectorChoice) instead.
+GrounderFactory = Callable[..., Grounder]

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, 
                                QMainWindow, QUndoView, QVBoxLayout, QWidget)
 
 from ..core import GrounderFactory
+from ..core.detector_choice import DetectorChoice
 from ..editing.document import ImageDocument
 from ..editing.state import ModelState
 from ..store import ProjectStore, StoreError
@@ -27,13 +28,14 @@ from .help_dialog import ShortcutsDialog
 from .image_display import ImageDisplay
 from .image_list import ImageListPanel, status_label
 from .message_boxes import APP_TITLE, about, model_failed, warn
+from .model_dialog import ModelDialog, project_detector, remember_detector
 from .phrase_bar import PhraseBar
 from .proposals import ProposalRequester
 from .settings import add_recent_folder, app_settings, recent_folders, restore_layout, save_layout
 from .status_bar import StatusLabels
 from .transfer_dialogs import ExportDialog, ImportDialog
 from .undo import UndoStack
-from .window_actions import build_actions, build_menus, fill_recent_menu, update_enabled
+from .window_actions import build_actions, build_menus, fill_recent_menu, link_docks, update_enabled
 from .workers import FolderScanner, GrounderHost, default_grounder_factory
 
 # The model starts loading as soon as the event loop runs, beside the first image's decode. (Waiting
@@ -120,14 +122,14 @@ class MainWindow(QMainWindow):
             "open_folder": self.choose_folder, "export": self.show_export, "import": self.show_import,
             "rescan": self.rescan, "quit": self.close, "delete": doc.delete_selected, "rename": self.rename_selected,
             "nudge_left": nudge(-1, 0), "nudge_right": nudge(1, 0), "nudge_up": nudge(0, -1), "nudge_down": nudge(0, 1),
-            "focus_phrase": self.focus_phrase, "next_proposal": lambda: doc.move_highlight(1),
+            "focus_phrase": self.phrase_bar.focus, "next_proposal": lambda: doc.move_highlight(1),
             "prev_proposal": lambda: doc.move_highlight(-1), "accept": lambda: doc.accept(),
             "accept_all": doc.accept_all, "accept_none": doc.accept_no_target, "reject": doc.reject,
             "clear": self.escape, "next_image": lambda: self.step_image(1), "prev_image": lambda: self.step_image(-1),
             "first_image": lambda: self.jump_image(0), "last_image": lambda: self.jump_image(-1),
             "review_next": self.review_and_next, "fit": c.fit, "zoom_in": lambda: c.zoom_by(1.25),
             "zoom_out": lambda: c.zoom_by(0.8), "actual_size": c.actual_size,
-            "shortcuts": self.show_shortcuts, "about": self.show_about,
+            "shortcuts": self.show_shortcuts, "about": self.show_about, "model": self.show_model_dialog,
         }
 
     def _connect(self) -> None:
@@ -158,22 +160,13 @@ class MainWindow(QMainWindow):
         self.host.state_changed.connect(self._on_model_state)
         self.host.failed.connect(self._on_model_failed)
         a["draw_mode"].toggled.connect(self._on_draw_mode)
-        for name, dock in (("history", self.history_dock), ("show_images", self.images_dock),
-                           ("show_expressions", self.panel_dock)):
-            a[name].toggled.connect(dock.setVisible)
-            dock.visibilityChanged.connect(lambda _v, name=name, dock=dock: self._sync_dock_action(name, dock))
-
-    def _sync_dock_action(self, name: str, dock: QDockWidget) -> None:
-        if not self._closing:
-            action = self.actions_by_name[name]
-            action.blockSignals(True)
-            action.setChecked(not dock.isHidden())
-            action.blockSignals(False)
+        link_docks(a, {"history": self.history_dock, "show_images": self.images_dock,
+                       "show_expressions": self.panel_dock})
 
     # ------------------------------------------------------------------ project
-    def open_folder(self, folder: os.PathLike | str, db: Optional[str] = None) -> bool:
+    def open_folder(self, folder: os.PathLike | str) -> bool:
         try:
-            store = ProjectStore.open_folder(folder, db)
+            store = ProjectStore.open_folder(folder)
         except StoreError as exc:
             warn(self, "Cannot open folder", str(exc))
             return False
@@ -186,6 +179,9 @@ class MainWindow(QMainWindow):
         self.doc.open_project(store, self.undo_stack)
         self.display.forget()
         add_recent_folder(self.settings, store.root)
+        choice, problem = project_detector(store)
+        self.host.use_detector(choice)
+        self.statusBar().showMessage(problem, 8000)  # '' when the setting is fine
         self.image_list.set_records(store.images())
         self.scanning = False
         if rescan:
@@ -241,7 +237,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_state(self, state: ModelState) -> None:
         g = self.host.grounder
-        self.status.show_model(state, *((g.device, g.model_version) if state == ModelState.READY else ()))
+        self.status.show_model(state, *((g.device, g.model_version, self.host.runtime) if g is not None else ()))
         if state == ModelState.READY:
             self._prepare_current()
 
@@ -313,10 +309,6 @@ class MainWindow(QMainWindow):
             else:
                 self.doc.select(None)
 
-    def focus_phrase(self) -> None:
-        self.phrase_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.phrase_bar.edit.selectAll()
-
     def _on_draw_mode(self, on: bool) -> None:
         self.canvas.set_draw_mode(on)
         self.statusBar().showMessage("Draw mode: drag on the image to draw a box (W or Esc to leave)" if on else "",
@@ -374,6 +366,16 @@ class MainWindow(QMainWindow):
         self.image_list.set_records(self.doc.store.images())
         self.doc.changed_outside(True, "Imported")
         self.image_list.set_current(self.doc.image.id if self.doc.image else None)
+
+    def show_model_dialog(self) -> None:
+        if self.doc.store is not None:
+            dlg = self._open(ModelDialog(self.host.detector or DetectorChoice(), self.host.runtime, self))
+            dlg.chosen.connect(self._on_detector_chosen)
+
+    def _on_detector_chosen(self, choice: DetectorChoice) -> None:
+        if self.doc.store is not None:
+            remember_detector(self.doc.store, choice)
+            self.host.use_detector(choice)
 
     def show_shortcuts(self) -> None:
         self.shortcuts_dialog = self._open(ShortcutsDialog(self))

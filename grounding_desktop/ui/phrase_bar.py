@@ -89,6 +89,11 @@ class PhraseBar(QWidget):
         doc.phrase_set.connect(self.show_phrase)
 
     # -- API ---------------------------------------------------------------------------------
+    def focus(self) -> None:
+        """Ctrl+L: the cursor in the phrase bar, the phrase selected (typing replaces it)."""
+        self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.edit.selectAll()
+
     def text(self) -> str:
         return self.edit.text()
 

@@ -71,6 +71,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Store the highlighted proposal as a rejected box (a negative example) and hide it"),
     ActionSpec("clear", "&Clear Proposals", ("Esc",), "Grounding", "Clear the phrase, the proposals and the hint point",
                notes="click the image (Ctrl+click over a proposal) to give a hint point"),
+    ActionSpec("model", "&Model…", ("Ctrl+M",), "Grounding",
+               "Choose the detector: the bundled one (torch or onnxruntime) or your own ONNX file",
+               notes="remembered per project; the status bar says what runs it"),
     # Navigate
     ActionSpec("prev_image", "&Previous Image", ("A", "PgUp"), "Navigate", "Show the previous image in the list",
                toolbar=True, icon="SP_MediaSeekBackward", short="Previous"),

@@ -35,12 +35,13 @@ class StatusLabels:
         for w in (self.image, self.zoom, self.latency, self.model):
             bar.addPermanentWidget(w)
 
-    def show_model(self, state: ModelState, device: str = "", version: str = "") -> None:
+    def show_model(self, state: ModelState, device: str = "", version: str = "", runtime: str = "") -> None:
         if state == ModelState.READY:
             short = version.split("+")[0]
             short = short if len(short) <= 32 else short[:31] + "…"
-            text, tone = f"Model: {short} · {device}", Tone.GOOD
-            self.model.setToolTip(f"Model {version}\nDevice {device}")
+            runtime = runtime or device
+            text, tone = f"Model: {short} · {runtime}", Tone.GOOD
+            self.model.setToolTip(f"Model {version}\nDevice {device}\nRuns on {runtime}")
         else:
             text, tone = MODEL_TEXT[state]
         self.model.setText(text)

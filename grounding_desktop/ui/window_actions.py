@@ -6,7 +6,7 @@ from typing import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStyle, QToolBar, QWidget
 
 from ..editing.document import ImageDocument
 from .shortcuts import ACTIONS, MENUS, ActionSpec
@@ -77,6 +77,21 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> tuple[dict[
             last_menu = spec.menu
     menus["File"].insertMenu(actions["rescan"], recent)
     return menus, toolbar, recent
+
+
+def link_docks(actions: dict[str, QAction], docks: dict[str, QDockWidget]) -> None:
+    """Each View action shows or hides its dock, and follows the dock when its own close button
+    hides it (``isHidden``: hidden by the user, not merely with the window)."""
+    for name, dock in docks.items():
+        action = actions[name]
+        action.toggled.connect(dock.setVisible)
+        dock.visibilityChanged.connect(lambda _visible, action=action, dock=dock: _follow(action, dock))
+
+
+def _follow(action: QAction, dock: QDockWidget) -> None:
+    action.blockSignals(True)
+    action.setChecked(not dock.isHidden())
+    action.blockSignals(False)
 
 
 def update_enabled(actions: dict[str, QAction], doc: ImageDocument) -> None:

@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from ..core import Grounder, GrounderFactory, ImageReadError
+from ..core.detector_choice import DetectorChoice
 from ..editing.state import Answer, ModelState, ProposalQuery
 from ..store import ProjectStore
 
@@ -31,11 +32,11 @@ PRIORITY_PREPARE = 5
 PRIORITY_PREFETCH = 0
 
 
-def default_grounder_factory(device: Optional[str]) -> Grounder:
+def default_grounder_factory(device: Optional[str], detector: Optional[DetectorChoice] = None) -> Grounder:
     """Build the real model. Imported here, on the worker thread, so torch never loads on the GUI thread."""
     from ..grounder_factory import make_grounder
 
-    grounder = make_grounder(device)
+    grounder = make_grounder(device, detector=detector)
     grounder.load()  # models load lazily otherwise: do it here, not on the first keystroke
     return grounder
 
@@ -117,6 +118,9 @@ class GrounderHost(QObject):
         self.grounder: Optional[Grounder] = None
         self.state = ModelState.IDLE
         self.error: Optional[str] = None
+        self.detector: Optional[DetectorChoice] = None  # the project's choice; None: the factory's default
+        self.runtime = ""  # what runs the detector ("onnxruntime 1.x CPU"), once loaded
+        self._generation = 0  # bumped by use_detector: a load started before it is dropped
         self._tasks = BackgroundTasks(1, self)
         self._latest_request = 0
         self._prepared: set[str] = set()
@@ -127,16 +131,44 @@ class GrounderHost(QObject):
         if self.state in (ModelState.LOADING, ModelState.READY):
             return
         self._set_state(ModelState.LOADING)
-        self._tasks.run(lambda: self._factory(self._device), self._on_loaded)
+        generation, detector = self._generation, self.detector
+        self._tasks.run(lambda: self._build(detector),
+                        lambda built, error: self._on_loaded(generation, built, error))
 
-    def _on_loaded(self, grounder: Optional[Grounder], error: Optional[BaseException]) -> None:
+    def _build(self, detector: Optional[DetectorChoice]) -> tuple[Grounder, str]:
+        """On the worker: the grounder, and what runs its detector (asking may load it)."""
+        grounder = self._factory(self._device) if detector is None else self._factory(self._device, detector=detector)
+        return grounder, grounder.runtime
+
+    def _on_loaded(self, generation: int, built: Optional[tuple[Grounder, str]],
+                   error: Optional[BaseException]) -> None:
+        if generation != self._generation:
+            return  # another detector was chosen meanwhile; its own load is queued
         if error is not None:
             self.error = short_error(error)
             self._set_state(ModelState.FAILED)
             self.failed.emit(self.error, "".join(traceback.format_exception(error)))
             return
-        self.grounder = grounder
+        self.grounder, self.runtime = built
         self._set_state(ModelState.READY)
+
+    def use_detector(self, detector: Optional[DetectorChoice]) -> None:
+        """Use the project's detector choice from now on: a model already loaded (or loading, or
+        failed) with another one is built again in the background. The default choice is kept as
+        None, so the factory is called as ``factory(device)`` unless a project chose otherwise."""
+        if detector == DetectorChoice():
+            detector = None
+        if detector == self.detector:
+            return
+        self.detector = detector
+        if self.state == ModelState.IDLE:
+            return  # start_loading will use it
+        self._generation += 1
+        self.cancel()
+        self._wanted_prepare.clear()
+        self._prepared.clear()
+        self.grounder, self.runtime, self.state = None, "", ModelState.IDLE
+        self.start_loading()
 
     def _set_state(self, state: ModelState) -> None:
         self.state = state

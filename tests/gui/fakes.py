@@ -22,6 +22,7 @@ SCORES = (0.9, 0.75, 0.6, 0.45, 0.3)
 
 class FakeGrounder:
     device = "fake"
+    runtime = "fake"
     model_version = "fake-1"
 
     def __init__(self, device: Optional[str] = None, delay: float = 0.0, burn: float = 0.0,
