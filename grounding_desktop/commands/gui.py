@@ -49,13 +49,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are not set); "
                        "on a machine without one, run with QT_QPA_PLATFORM=offscreen (e.g. for --screenshot)")
     factory = resolve_factory(args.grounder)
-    from ..store import StoreError
     from ..ui.app import run_app  # Qt is imported only here
 
-    try:
-        return run_app(args.folder, args.db, factory, args.device, args.phrase, args.screenshot)
-    except StoreError as exc:
-        raise CliError(str(exc)) from exc
+    return run_app(args.folder, args.db, factory, args.device, args.phrase, args.screenshot)
 
 
 def _no_display() -> bool:
