@@ -17,6 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from grounding_desktop.core.detector_choice import BACKENDS  # noqa: E402
+
 
 def iou_xywh(a, b) -> float:
     from grounding_desktop.core.geometry import iou_xywh as _iou
@@ -28,7 +30,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("jsonl", type=Path)
     ap.add_argument("image_root", type=Path)
-    ap.add_argument("--detector", choices=["torch", "opencv"], default="torch")
+    ap.add_argument("--backend", choices=BACKENDS, default="auto",
+                    help="backend of the bundled detector (default auto)")
+    ap.add_argument("--detector", metavar="FILE.onnx", help="your own ONNX detector instead")
+    ap.add_argument("--detector-classes", metavar="FILE", help="its class names, one a line")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threshold", type=float, default=0.5, help="IoU for a hit (default 0.5)")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -36,11 +41,13 @@ def main(argv=None) -> int:
                     help="also re-score with each scorer weight halved and doubled")
     args = ap.parse_args(argv)
 
+    from grounding_desktop.core.detector_choice import DetectorChoice
     from grounding_desktop.grounder_factory import make_grounder
     from grounding_desktop.grounding.phrase_parse import tokenize
 
     rows = [json.loads(line) for line in args.jsonl.read_text().splitlines() if line.strip()]
-    g = make_grounder(args.device, detector=args.detector)
+    choice = DetectorChoice(args.backend, args.detector, args.detector_classes)
+    g = make_grounder(args.device, detector=choice)
     hits = baseline_hits = oracle_hits = 0
     misses = []
     t0 = time.perf_counter()
@@ -76,7 +83,7 @@ def main(argv=None) -> int:
         "rows": n, "acc@0.5": round(hits / n, 4), "hits": hits,
         "baseline_class_name_acc": round(baseline_hits / n, 4),
         "oracle_acc": round(oracle_hits / n, 4),
-        "detector": args.detector, "device": g.device, "model": g.model_version,
+        "detector": choice.describe(), "runtime": g.runtime, "device": g.device, "model": g.model_version,
         "seconds": round(elapsed, 2), "misses": misses,
     }
     if args.json:
@@ -84,7 +91,7 @@ def main(argv=None) -> int:
         return 0
     print(f"Acc@{args.threshold}: {hits}/{n} = {100 * hits / n:.1f}%   "
           f"(class-name baseline {100 * baseline_hits / n:.1f}%, oracle {100 * oracle_hits / n:.1f}%)")
-    print(f"model {g.model_version} on {g.device}, {elapsed:.1f} s")
+    print(f"model {g.model_version} on {g.device} ({g.runtime}), {elapsed:.1f} s")
     for m in misses:
         print(f"  MISS {m['image']}  '{m['phrase']}'  IoU {m['iou']:.2f}  "
               f"top {[round(v) for v in m['top']] if m['top'] else None}  "

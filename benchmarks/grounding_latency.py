@@ -1,5 +1,5 @@
 """Grounding latency: cold (prepare + propose), warm (propose on a prepared image), and the
-torch detector against OpenCV DNN on the same graph, all in one run on one 640x480 photo.
+default detector backend against OpenCV DNN on the same graph, all in one run on one 640x480 photo.
 
     .venv/bin/python benchmarks/grounding_latency.py [--runs 30] [--device cpu]
 
@@ -11,7 +11,7 @@ Prints medians (ms) of:
   warm, new phrase  a phrase not typed before, made of words the scorer knows
                   (typing "the dog on the left" letter by letter is mostly this)
   warm, repeated  the same phrase again
-  detector        detect() alone, torch port vs OpenCV DNN on the same graph and pixels,
+  detector        detect() alone, the default backend vs OpenCV DNN on the same graph and pixels,
                   alternating so that load from other processes hits both alike; and their ratio
 and the peak resident memory of one ``grounding-desktop ground`` process (getrusage of a child).
 Targets (issue 3, 2-core CPU): warm < 15 ms, cold < 150 ms, ground < 1.5 GB.
@@ -129,17 +129,18 @@ def main(argv=None) -> int:
     for _ in range(runs):
         repeated.append(ms(lambda: g.propose(key, "the cup on the left")))
 
-    # Detector alone: torch port vs OpenCV DNN, same pixels, alternating.
+    # Detector alone: the default backend (benchmarks/onnx_backends.py compares them all) vs
+    # OpenCV DNN, same pixels, alternating.
     rgb = np.asarray(Image.open(path).convert("RGB"))
     cv = OpenCVSSDDetector()
     det = g.load_detector()
     cv.detect(rgb)
     det.detect(rgb)
-    t_torch, t_cv = [], []
+    t_det, t_cv = [], []
     for _ in range(runs):
-        t_torch.append(ms(lambda: det.detect(rgb)))
+        t_det.append(ms(lambda: det.detect(rgb)))
         t_cv.append(ms(lambda: cv.detect(rgb)))
-    ratios = [a / b for a, b in zip(t_torch, t_cv)]
+    ratios = [a / b for a, b in zip(t_det, t_cv)]
 
     med = statistics.median
     print(f"photo 640x480 ({path.name}), {runs} runs each, device {g.device}, "
@@ -152,8 +153,8 @@ def main(argv=None) -> int:
           f"runs the phrase encoder)")
     print(f"warm  propose, new phrase    median {med(new_phrase):7.1f} ms   (known words)")
     print(f"warm  propose, repeated      median {med(repeated):7.1f} ms")
-    print(f"detector torch {med(t_torch):.1f} ms, OpenCV DNN {med(t_cv):.1f} ms, "
-          f"torch/OpenCV median ratio {med(ratios):.2f}")
+    print(f"detector ({g.runtime}) {med(t_det):.1f} ms, OpenCV DNN {med(t_cv):.1f} ms, "
+          f"median ratio {med(ratios):.2f}")
     if memory is not None:
         rc, peak = memory
         print(f"peak RSS of one `grounding-desktop ground` (2 phrases, one new word): "

@@ -3,33 +3,31 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Optional, Sequence
 
 from . import __version__
 from .commands import COMMAND_MODULES, CliError
+from .store import StoreError
 
 PROG = "grounding-desktop"
-
-
-def _available_commands():
-    for name in COMMAND_MODULES:
-        try:
-            yield importlib.import_module(f"{__package__}.commands.{name}")
-        except ModuleNotFoundError as exc:  # a command not built yet
-            if exc.name != f"{__package__}.commands.{name}":
-                raise
+_SIGPIPE_STATUS = 141  # 128 + SIGPIPE: what a shell reports for a tool whose reader went away
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The subcommands' parser; its usage also shows the desktop app's form (no COMMAND)."""
+    gui_usage = _gui_parser().format_usage().removeprefix("usage: ").strip()
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Turn folders of images into phrase-grounding training data.",
+        usage=f"{gui_usage}\n       {PROG} COMMAND [-h] ...",
+        description="Turn folders of images into phrase-grounding training data. Without a COMMAND, "
+                    f"opens FOLDER in the desktop app ('{PROG} FOLDER --help' explains its options).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _available_commands():
-        module.add_parser(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.commands.{name}").add_parser(sub)
     return parser
 
 
@@ -55,10 +53,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from .commands import gui
 
             args.func = gui.run
-        return int(args.func(args) or 0)
-    except CliError as exc:
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so a reader that went away is noticed below, not at exit
+        return status
+    except (CliError, StoreError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `export ... | head -1`: the reader has all it wanted. Point stdout at /dev/null so the
+        # interpreter's last flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _SIGPIPE_STATUS
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

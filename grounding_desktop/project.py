@@ -1,4 +1,6 @@
-"""Opening a folder as a project: the store plus a scan, shared by the GUI and every CLI command."""
+"""Opening a folder as a project: the store plus a scan. Every CLI command opens its project with
+``open_project``; the GUI opens the store at once and runs ``rescan_project`` in the background, so
+the window shows what the database knows before the scan is done."""
 from __future__ import annotations
 
 import os
@@ -18,11 +20,15 @@ def open_project(
 ) -> tuple[ProjectStore, Optional[ScanReport]]:
     """Open (creating if needed) the project of ``folder`` and sync it with the files on disk.
 
-    Raises ``store.StoreError`` with a user-facing message for a missing folder or an unwritable
-    database location.
+    Raises ``store.StoreError`` with a user-facing message for a missing folder, an unwritable
+    database location, or a busy, full or damaged database (and then leaves nothing open).
     """
     store = ProjectStore.open_folder(folder, db)
-    report = rescan_project(store, progress) if rescan else None
+    try:
+        report = rescan_project(store, progress) if rescan else None
+    except BaseException:
+        store.close()
+        raise
     return store, report
 
 

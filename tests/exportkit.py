@@ -47,6 +47,29 @@ def labelled_project(folder: Path, db: Path | None = None):
     return store
 
 
+def rotated_project(folder: Path):
+    """:func:`labelled_project` plus ``phone.jpg``: an upright 40x60 picture with a red block at
+    (5, 10, 10, 20), stored sideways with EXIF orientation 6 as a phone camera writes it, labelled
+    "the red block". Returns the store and the block's (upright) box."""
+    from PIL import Image, ImageDraw
+
+    from grounding_desktop.project import rescan_project
+
+    store = labelled_project(folder)
+    upright = Image.new("RGB", (40, 60), (20, 120, 20))
+    ImageDraw.Draw(upright).rectangle((5, 10, 14, 29), fill=(230, 20, 20))
+    raw = upright.transpose(Image.Transpose.ROTATE_90)  # orientation 6 turns it back 90 degrees clockwise
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    raw.save(folder / "phone.jpg", quality=98, exif=exif.tobytes())
+    rescan_project(store)
+    img = store.image_by_path("phone.jpg")
+    assert (img.width, img.height) == (40, 60)  # the project's frame is the upright one
+    box = (5.0, 10.0, 10.0, 20.0)
+    store.add_expression(img.id, "the red block", [Box(0, 0, box)])
+    return store, box
+
+
 def grounding_view(coco: dict) -> dict[tuple[str, str], list[tuple]]:
     """(file_name, caption) -> sorted boxes (x, y, w, h): what must survive a round trip."""
     boxes = defaultdict(list)

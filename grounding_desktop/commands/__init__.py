@@ -7,10 +7,11 @@ from __future__ import annotations
 
 
 class CliError(Exception):
-    """A user-facing error: ``cli.main`` prints it as one line on stderr and exits with 2."""
+    """A user-facing error: ``cli.main`` prints it as one line on stderr and exits with 2 (as it
+    does a ``store.StoreError``: a missing folder, a busy, full or damaged database)."""
 
 
-COMMAND_MODULES = ("info", "ground", "doctor", "export", "import_")
+COMMAND_MODULES = ("info", "ground", "doctor", "export", "import_", "export_model")
 
 
 def add_folder_arguments(parser) -> None:
@@ -20,12 +21,32 @@ def add_folder_arguments(parser) -> None:
 
 
 def open_folder_project(args):
-    """Open and scan ``args.folder``'s project as the GUI does; a problem becomes a CliError."""
+    """Open and scan ``args.folder``'s project as the GUI does."""
     from ..project import open_project
-    from ..store import StoreError
+
+    store, _ = open_project(args.folder, args.db)
+    return store
+
+
+def add_detector_arguments(parser) -> None:
+    """--backend, --detector, --detector-classes: which detector proposes the boxes."""
+    from ..core.detector_choice import BACKENDS
+
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="what runs the bundled detector (default auto: torch on a GPU, the faster "
+                             "measured one on a CPU)")
+    parser.add_argument("--detector", metavar="FILE.onnx",
+                        help="your own ONNX detector (YOLOv5, YOLOv8/YOLO11 or boxes/scores/labels outputs) "
+                             "instead of the bundled one; settings in FILE.yaml beside it")
+    parser.add_argument("--detector-classes", metavar="FILE",
+                        help="class names of --detector, one a line (default: the model's metadata)")
+
+
+def detector_choice(args):
+    """The ``DetectorChoice`` of --backend/--detector/--detector-classes; a bad one is a CliError."""
+    from ..core.detector_choice import DetectorChoice, DetectorChoiceError
 
     try:
-        store, _ = open_project(args.folder, args.db)
-    except StoreError as exc:
+        return DetectorChoice(args.backend, args.detector, args.detector_classes)
+    except DetectorChoiceError as exc:
         raise CliError(str(exc)) from exc
-    return store

@@ -12,23 +12,24 @@ import sys
 import time
 import warnings
 
-from . import CliError
+from . import CliError, add_detector_arguments, detector_choice
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("doctor", help="check torch/CUDA, the model weights, and time one inference")
     p.add_argument("--device", default="auto", help="device to check (default auto)")
+    add_detector_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
 
 def _test_image():
     """A 640x480 photo: a bundled sample if the checkout has one, else a drawn scene."""
-    from pathlib import Path
-
     from PIL import Image, ImageDraw
 
-    sample = Path(__file__).resolve().parents[2] / "resources" / "samples" / "coffee.jpg"
+    from ..core.paths import SAMPLE_PHOTOS_DIR
+
+    sample = SAMPLE_PHOTOS_DIR / "coffee.jpg"
     if sample.is_file():
         with Image.open(sample) as im:
             return im.convert("RGB").resize((640, 480), Image.Resampling.BILINEAR), sample.name
@@ -62,15 +63,26 @@ def _facts(device_arg: str) -> dict:
         facts["opencv"] = cv2.__version__
     except ImportError:
         facts["opencv"] = None
+    try:
+        import onnxruntime
+
+        from ..grounding.onnx_runtime import CUDA_PROVIDER
+
+        facts["onnxruntime"] = onnxruntime.__version__
+        facts["onnxruntime_providers"] = onnxruntime.get_available_providers()
+        facts["onnxruntime_cuda"] = CUDA_PROVIDER in facts["onnxruntime_providers"]
+    except ImportError:
+        facts["onnxruntime"] = None
     return facts
 
 
 def run(args: argparse.Namespace) -> int:
     from ..grounding.device import DeviceFallbackWarning
 
+    choice = detector_choice(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DeviceFallbackWarning)
-        report = _diagnose(args.device)
+        report = _diagnose(args.device, choice)
     report["warnings"] = sorted({str(w.message) for w in caught
                                  if issubclass(w.category, DeviceFallbackWarning)})
     if args.json:
@@ -80,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.get("ok") else 1
 
 
-def _diagnose(device_arg: str) -> dict:
+def _diagnose(device_arg: str, choice) -> dict:
     report: dict = {"ok": False}
     try:
         report["facts"] = _facts(device_arg)
@@ -90,6 +102,7 @@ def _diagnose(device_arg: str) -> dict:
     from ..grounding.device import resolve_device
     from ..grounding.encoder import EncoderNotFoundError, model_path
     from ..grounder_factory import make_grounder
+    from ..grounding.onnx_runtime import ModelFileError
     from ..grounding.ssd_weights import SSDWeightsNotFoundError, cache_dir, find_graph_files
 
     try:
@@ -97,12 +110,13 @@ def _diagnose(device_arg: str) -> dict:
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     weights: dict = {"cache_dir": str(cache_dir())}
-    try:
-        files = find_graph_files()
-        weights["detector_graph"] = str(files.pb)
-        weights["detector_pbtxt"] = str(files.pbtxt)
-    except SSDWeightsNotFoundError as exc:
-        report["error"] = str(exc)
+    if choice.bundled:
+        try:
+            files = find_graph_files()
+            weights["detector_graph"] = str(files.pb)
+            weights["detector_pbtxt"] = str(files.pbtxt)
+        except SSDWeightsNotFoundError as exc:
+            report["error"] = str(exc)
     try:
         weights["phrase_encoder"] = str(model_path())
     except EncoderNotFoundError as exc:
@@ -113,14 +127,17 @@ def _diagnose(device_arg: str) -> dict:
 
     image, image_name = _test_image()
     timings: dict = {"image": image_name}
-    g = make_grounder(device_arg, cache_size=2)
+    g = make_grounder(device_arg, cache_size=2, detector=choice)
     t = time.perf_counter()
-    g.load_detector()
+    try:
+        g.load_detector()
+    except ModelFileError as exc:  # the user's file: bad input, like a missing image for ground
+        raise CliError(str(exc)) from exc
     timings["load_detector_s"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     g.load_scorer()
     timings["load_scorer_s"] = round(time.perf_counter() - t, 3)
-    weights["detector_converted"] = str(getattr(g._detector, "weights_path", ""))
+    weights["detector_converted" if choice.bundled else "detector_file"] = g.detector_weights_path
     # One inference to warm up (first CUDA call compiles kernels), then one timed.
     g.prepare(image, key="warm-up")
     t = time.perf_counter()
@@ -130,8 +147,9 @@ def _diagnose(device_arg: str) -> dict:
     props = g.propose(key, "the cup on the left", top_k=3)
     timings["propose_ms"] = round(1000 * (time.perf_counter() - t), 1)
     report.update({
-        "device": g.device, "model": g.model_version, "timings": timings,
-        "encoder_loaded": bool(g._encoder and g._encoder.loaded),
+        "device": g.device, "runtime": g.runtime, "detector": choice.describe(),
+        "model": g.model_version, "timings": timings,
+        "encoder_loaded": g.encoder_loaded,
         "sample_result": [{"bbox": list(p.bbox), "score": p.score, "label": p.label}
                           for p in props],
         "ok": True,
@@ -149,6 +167,11 @@ def _print(report: dict) -> None:
     print(f"MPS           {'yes' if facts.get('mps_available') else 'no'}")
     print(f"CPU threads   {facts.get('cpu_threads')}")
     print(f"OpenCV        {facts.get('opencv')}")
+    if facts.get("onnxruntime"):
+        cuda_ep = "CUDA provider: yes" if facts.get("onnxruntime_cuda") else "CUDA provider: no (CPU only)"
+        print(f"onnxruntime   {facts['onnxruntime']}  ({cuda_ep})")
+    else:
+        print("onnxruntime   not installed")
     print(f"device        {report.get('device')}")
     for w in report.get("warnings", []):
         print(f"warning       {w}")
@@ -158,6 +181,8 @@ def _print(report: dict) -> None:
         print(f"ERROR         {report['error']}", file=sys.stderr)
         return
     t = report["timings"]
+    print(f"detector      {report['detector']}")
+    print(f"runs on       {report['runtime']}")
     print(f"model         {report['model']}")
     print(f"load          detector {t['load_detector_s']:.2f} s, scorer {t['load_scorer_s']:.2f} s")
     print(f"inference     prepare {t['prepare_ms']:.1f} ms, propose {t['propose_ms']:.1f} ms "

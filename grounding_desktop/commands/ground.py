@@ -11,7 +11,7 @@ import json
 import sys
 import warnings
 
-from . import CliError
+from . import CliError, add_detector_arguments, detector_choice
 
 
 def add_parser(sub) -> None:
@@ -27,8 +27,7 @@ def add_parser(sub) -> None:
                         "('the horses') return every match")
     p.add_argument("--device", default="auto",
                    help="auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps")
-    p.add_argument("--detector", choices=["torch", "opencv"], default="torch",
-                   help=argparse.SUPPRESS)
+    add_detector_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -51,6 +50,7 @@ def _phrases(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     phrases = _phrases(args)
+    choice = detector_choice(args)
     if args.top_k < 1:
         raise CliError("--top-k must be at least 1")
     from pathlib import Path
@@ -63,40 +63,41 @@ def run(args: argparse.Namespace) -> int:
     if path.is_dir():
         raise CliError(f"{args.image}: is a folder, not an image")
     try:
-        read_header(args.image)  # clear messages for missing, empty, truncated files
+        width, height = read_header(args.image)  # clear messages for missing, empty, truncated files
     except ImageReadError as exc:
         raise CliError(f"{args.image}: {exc}") from exc
     except OSError as exc:
         raise CliError(f"{args.image}: {exc.strerror or exc}") from exc
 
+    from ..core import Grounder, ImageReadError, display_path
+    from ..grounder_factory import make_grounder
     from ..grounding.device import DeviceFallbackWarning
     from ..grounding.encoder import EncoderNotFoundError
-    from ..core import ImageReadError
-    from ..grounder_factory import make_grounder
+    from ..grounding.onnx_runtime import ModelFileError
+    from ..grounding.phrase_parse import parse_phrase
     from ..grounding.ssd_weights import SSDWeightsNotFoundError
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DeviceFallbackWarning)
         try:
-            grounder = make_grounder(args.device, cache_size=1, detector=args.detector)
+            grounder: Grounder = make_grounder(args.device, cache_size=1, detector=choice)
             device = grounder.device
             key = grounder.prepare(args.image)
             results = []
             for phrase in phrases:
                 props = grounder.propose(key, phrase, top_k=args.top_k)
-                results.append((phrase, grounder.is_plural(phrase), props))
+                results.append((phrase, parse_phrase(phrase).plural, props))
             device = grounder.device  # may have fallen back to the CPU
-        except (ImageReadError, SSDWeightsNotFoundError, EncoderNotFoundError) as exc:
+        except (ImageReadError, SSDWeightsNotFoundError, EncoderNotFoundError, ModelFileError) as exc:
             raise CliError(str(exc)) from exc
         except ValueError as exc:  # an unknown --device name
             raise CliError(str(exc)) from exc
     for w in {str(w.message) for w in caught if issubclass(w.category, DeviceFallbackWarning)}:
         print(f"grounding-desktop: warning: {w}", file=sys.stderr)
 
-    entry = grounder.prepared(key)
     payload = {
-        "image": str(args.image), "width": entry.width, "height": entry.height,
-        "device": device, "model": grounder.model_version,
+        "image": display_path(str(args.image)), "width": width, "height": height,
+        "device": device, "runtime": grounder.runtime, "model": grounder.model_version,
         "results": [{
             "phrase": phrase, "plural": plural,
             "boxes": [{"bbox": [round(float(v), 2) for v in p.bbox], "score": p.score,
@@ -106,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(payload))
         return 0
-    print(f"{payload['image']}  {entry.width}x{entry.height}  device {device}  model {payload['model']}")
+    print(f"{payload['image']}  {width}x{height}  device {device} ({payload['runtime']})  "
+          f"model {payload['model']}")
     for phrase, plural, props in results:
         print(f"\n\"{phrase}\"" + ("  (plural: every match)" if plural else ""))
         if not props:

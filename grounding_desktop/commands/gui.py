@@ -2,22 +2,41 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
+import sys
+from typing import Optional
+
+from ..core import GrounderFactory
+from . import CliError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("folder", nargs="?", help="image folder to open (default: the last one, or none)")
+    p.add_argument("folder", nargs="?", metavar="FOLDER", help="image folder to open (default: the last one, or none)")
     p.add_argument("--db", help="project database path, for read-only image folders")
     p.add_argument("--device", help="inference device: cpu, cuda, cuda:1, mps (default: best available)")
     p.add_argument("--phrase", help="type this phrase into the phrase bar on start")
     p.add_argument("--screenshot", metavar="PNG",
-                   help="open FOLDER, show the first image, wait for proposals, save the window as PNG, exit")
+                   help="open FOLDER, show the first image (and the proposals for --phrase, if given), "
+                        "save the window as PNG, exit")
     # Developer option: MODULE:CALLABLE building the grounder (e.g. a fake for smoke tests).
     p.add_argument("--grounder", help=argparse.SUPPRESS)
 
 
-def run(args: argparse.Namespace) -> int:
-    from . import CliError
+def resolve_factory(spec: Optional[str]) -> Optional[GrounderFactory]:
+    """``module:callable`` -> a grounder factory (a developer option: run the window with another grounder)."""
+    if not spec:
+        return None
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        factory = getattr(module, attr or "Grounder")
+    except (ImportError, AttributeError) as exc:
+        raise CliError(f"cannot load grounder {spec!r}: {exc}") from exc
+    return lambda device, **options: factory(device=device, **options) if device else factory(**options)
 
+
+def run(args: argparse.Namespace) -> int:
     if args.folder is not None:
         from pathlib import Path
 
@@ -26,6 +45,17 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"folder not found: {folder}")
         if not folder.is_dir():
             raise CliError(f"not a folder: {folder}")
+    if _no_display():
+        raise CliError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are not set); "
+                       "on a machine without one, run with QT_QPA_PLATFORM=offscreen (e.g. for --screenshot)")
+    factory = resolve_factory(args.grounder)
     from ..ui.app import run_app  # Qt is imported only here
 
-    return run_app(args)
+    return run_app(args.folder, args.db, factory, args.device, args.phrase, args.screenshot)
+
+
+def _no_display() -> bool:
+    """Linux without X11 or Wayland and no Qt platform chosen: Qt would abort with a misleading
+    message about a missing libxcb-cursor0 instead."""
+    return (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))

@@ -1,7 +1,9 @@
-"""``grounding-desktop import FOLDER --coco FILE``: add boxes from a COCO file to a project.
+"""``grounding-desktop import FOLDER (--coco FILE | --odvg FILE | --refcoco DIR)``: add labels from a
+file to a project.
 
-Reads the project's own COCO grounding export and plain COCO detection files; images are matched
-by file name. Everything is checked first and then added in one transaction, or nothing is.
+Reads the formats ``export`` writes (and MDETR/GLIP grounding, plain COCO detection, ODVG and
+RefCOCO files from elsewhere); images are matched by file name. Everything is checked first and
+then added in one transaction, or nothing is.
 """
 from __future__ import annotations
 
@@ -13,29 +15,42 @@ from . import CliError, add_folder_arguments, open_folder_project
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "import", help="import boxes from a COCO grounding or detection file",
-        description="Import a COCO file (grounding flavour as exported by this tool, or plain detection). "
-                    "Images are matched by path relative to FOLDER, else by unique file name. "
+        "import", help="import boxes from a COCO, ODVG or RefCOCO file",
+        description="Import labels: a COCO file (grounding flavour, or plain detection), an ODVG jsonl file "
+                    "(grounding or detection records) or a RefCOCO folder (refs.json or refs(unc).p beside "
+                    "instances.json). Images are matched by path relative to FOLDER, else by unique file name. "
                     "The file is checked completely before anything is written.",
     )
     add_folder_arguments(p)
-    p.add_argument("--coco", required=True, metavar="FILE", help="COCO JSON file to import")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--coco", metavar="FILE", help="COCO JSON file to import")
+    source.add_argument("--odvg", metavar="FILE", help="ODVG jsonl file to import")
+    source.add_argument("--refcoco", metavar="DIR", help="RefCOCO folder to import")
     p.add_argument("--as-proposals", action="store_true",
                    help="add the boxes as proposals to review instead of accepted labels")
     p.add_argument("--dry-run", action="store_true", help="check the file and print what would be added")
+    p.add_argument("--max-size-mb", type=float, metavar="MB",
+                   help="refuse files larger than this (default 1024 MB)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io.coco_import import CocoImportError, import_coco
-    from ..store import StoreError
+    from ..io.errors import ImportFileError
+    from ..io.import_files import MAX_FILE_BYTES
+    from ..io.importers import IMPORTERS
 
+    fmt = "coco" if args.coco else "odvg" if args.odvg else "refcoco"
+    source = args.coco or args.odvg or args.refcoco
+    if args.max_size_mb is not None and not 0 < args.max_size_mb < float("inf"):
+        raise CliError(f"--max-size-mb must be a positive number, got {args.max_size_mb:g}")
+    max_bytes = int(args.max_size_mb * 2**20) if args.max_size_mb is not None else MAX_FILE_BYTES
     store = open_folder_project(args)
     with store:
         try:
-            summary = import_coco(store, args.coco, as_proposals=args.as_proposals, dry_run=args.dry_run)
-        except (CocoImportError, StoreError) as exc:
+            summary = IMPORTERS[fmt](store, source, as_proposals=args.as_proposals, dry_run=args.dry_run,
+                                     max_bytes=max_bytes)
+        except ImportFileError as exc:
             raise CliError(str(exc)) from exc
     if args.json:
         print(json.dumps(summary.to_dict(), sort_keys=True))

@@ -47,6 +47,9 @@ class ImageRecord:
 
     ``width``/``height`` are of the EXIF-corrected image (as a viewer shows it); ``error`` is set
     when the file cannot be read, and such images are shown and skipped rather than crashing.
+    ``review_reason`` says why the image needs another look (its labelled file was replaced by a
+    different picture); it is cleared when the image is marked reviewed. A ``path`` from a file
+    name that is not valid UTF-8 holds surrogate escapes: show it with ``core.display_path``.
     """
 
     id: int
@@ -59,6 +62,7 @@ class ImageRecord:
     size: int = 0
     mtime: float = 0.0
     missing: bool = False
+    review_reason: Optional[str] = None
 
     @property
     def readable(self) -> bool:

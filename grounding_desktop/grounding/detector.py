@@ -216,9 +216,12 @@ def resize_for_model(rgb: np.ndarray) -> np.ndarray:
 class SSDDetector:
     """SSD-MobileNetV2 COCO in torch on ``device``; weights converted once from the TF graph."""
 
+    class_names = COCO_LABELS  # label id -> name, as every detector backend has (backends.py)
+
     def __init__(self, device: str | torch.device = "cpu",
                  weights: str | Path | None = None) -> None:
         self.device = torch.device(device)
+        self.runtime = f"torch {torch.__version__} {self.device.type}"
         loaded = load_weights(weights)
         self.version = f"{MODEL_NAME}+{loaded.source_sha256[:8]}"
         self.weights_path = loaded.path

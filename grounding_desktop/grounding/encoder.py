@@ -196,7 +196,8 @@ class PhraseEncoder:
 
 
 class ClassPrototypes:
-    """Similarity of a noun to every COCO class: max cosine over the class's synonyms."""
+    """Similarity of a noun to every class of the detector (COCO's, or the classes of the user's
+    own detector): max cosine over the class's name and synonyms."""
 
     def __init__(self, encoder: PhraseEncoder, labels: dict[int, str],
                  cache_dir: Optional[Path] = None) -> None:
@@ -206,7 +207,9 @@ class ClassPrototypes:
         self.words: list[str] = []
         self.word_class: list[int] = []
         for cid, name in sorted(labels.items()):
-            for w in dict.fromkeys((name,) + tuple(CLASS_SYNONYMS.get(name, ()))):
+            # A user's detector may name its classes "Hard_Hat": people type "hard hat".
+            spoken = " ".join(name.replace("_", " ").split()).lower()
+            for w in dict.fromkeys((name, spoken) + tuple(CLASS_SYNONYMS.get(name, ()))):
                 self.words.append(w)
                 self.word_class.append(cid)
         self._word_class = np.asarray(self.word_class, np.int64)

@@ -22,8 +22,10 @@ from ..core.geometry import clamp_xywh
 from ..core.model import ImageReadError
 from ..core.phrase import clean_phrase
 from ..core.proposal import Proposal
+from ..core.detector_choice import DetectorChoice
+from .backends import backend_device, make_detector
 from .device import is_device_failure, resolve_device, warn_fallback
-from .phrase_parse import ParsedPhrase, parse_phrase
+from .phrase_parse import parse_phrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
 from .regions import RegionStats, nested_objects
 from .scorer import PhraseScorer, Scene
@@ -95,21 +97,21 @@ class Grounder:
     """Phrase grounding on one device with a per-image feature cache.
 
     ``device``: None/'auto' picks CUDA, then MPS, then the CPU; 'cpu', 'cuda', 'cuda:N', 'mps'
-    ask for one. ``detector``: 'torch' (the port, runs on any device) or 'opencv' (the same
-    graph in OpenCV DNN, CPU only).
+    ask for one. ``detector``: a ``DetectorChoice`` (the bundled SSD on a backend, or the user's
+    ONNX file), or just a backend name ('auto', 'torch', 'onnxruntime', 'onnxruntime-int8',
+    'opencv'); None is the default choice. See ``backends.py``.
     """
 
     def __init__(self, device: Optional[str] = None, cache_size: int = 32, *,
-                 detector: str = "torch", weights: ScorerWeights = DEFAULT_WEIGHTS,
+                 detector: Union[str, DetectorChoice, None] = None, weights: ScorerWeights = DEFAULT_WEIGHTS,
                  max_side: int = INFERENCE_MAX_SIDE,
                  score_threshold: float = DETECTION_THRESHOLD,
                  image_loader: Optional[ImageLoader] = None) -> None:
-        if detector not in ("torch", "opencv"):
-            raise ValueError("detector must be 'torch' or 'opencv'")
+        self.detector_choice = detector if isinstance(detector, DetectorChoice) \
+            else DetectorChoice() if detector is None else DetectorChoice(backend=detector)
         self.requested_device = device
         self._device: Optional[str] = None
         self.cache_size = max(1, int(cache_size))
-        self.detector_kind = detector
         self.weights = weights
         self.max_side = max_side
         self.score_threshold = score_threshold
@@ -128,9 +130,8 @@ class Grounder:
         if self._device is None:
             with self._model_lock:
                 if self._device is None:
-                    self._device = resolve_device(self.requested_device)
-                    if self.detector_kind == "opencv":
-                        self._device = "cpu"
+                    self._device = backend_device(self.detector_choice, self.requested_device,
+                                                  resolve_device(self.requested_device))
         return self._device
 
     @property
@@ -139,6 +140,16 @@ class Grounder:
         from .encoder import MODEL_NAME
 
         return f"{self._detector.version}+{MODEL_NAME}+{SCORER_VERSION}"
+
+    @property
+    def detector_weights_path(self) -> str:
+        """Where the detector's converted weights are read from ("" for OpenCV, which reads the graph)."""
+        return str(getattr(self.load_detector(), "weights_path", ""))
+
+    @property
+    def encoder_loaded(self) -> bool:
+        """Whether the phrase encoder's model is in memory (it loads on the first unknown word)."""
+        return self._encoder is not None and self._encoder.loaded
 
     def load(self, encoder: bool = True) -> "Grounder":
         """Load everything now (the GUI calls this from a worker thread at start-up).
@@ -166,26 +177,27 @@ class Grounder:
                     self._detector = self._make_detector("cpu")
             return self._detector
 
+    @property
+    def runtime(self) -> str:
+        """What runs the detector's network ('torch 2.x cpu', 'onnxruntime 1.x CUDA', ...)."""
+        return self.load_detector().runtime
+
     def _make_detector(self, device: str):
-        if self.detector_kind == "opencv":
-            from .opencv_detector import OpenCVSSDDetector
-
-            return OpenCVSSDDetector()
-        from .detector import SSDDetector
-
-        return SSDDetector(device=device)
+        return make_detector(self.detector_choice, device)
 
     def load_scorer(self) -> PhraseScorer:
         with self._model_lock:
             if self._scorer is None:
-                from .detector import COCO_LABELS
                 from .encoder import ClassPrototypes, PhraseEncoder
                 from .ssd_weights import cache_dir
 
                 # The encoder embeds a few words per phrase: the CPU is as fast as a GPU for that
                 # and keeps GPU memory for the detector.
                 self._encoder = PhraseEncoder(device="cpu")
-                prototypes = ClassPrototypes(self._encoder, COCO_LABELS, cache_dir=cache_dir())
+                # Phrases are matched to the detector's own class names (the user's, for an
+                # ONNX detector of theirs).
+                prototypes = ClassPrototypes(self._encoder, self.load_detector().class_names,
+                                             cache_dir=cache_dir())
                 self._scorer = PhraseScorer(prototypes, self.weights)
             return self._scorer
 
@@ -199,7 +211,7 @@ class Grounder:
     def _fall_back(self, exc: BaseException) -> None:
         warn_fallback(f"{self._device} failed ({str(exc).splitlines()[0][:160]})")
         self._device = "cpu"
-        if self._detector is not None and hasattr(self._detector, "model"):
+        if self._detector is not None:
             self._detector = self._make_detector("cpu")
 
     # ------------------------------------------------------------------ images
@@ -296,9 +308,6 @@ class Grounder:
     def is_plural(self, phrase: str) -> bool:
         """Whether ``phrase`` asks for every matching object ("the horses", "all people")."""
         return parse_phrase(clean_phrase(phrase)).plural
-
-    def parse(self, phrase: str) -> ParsedPhrase:
-        return parse_phrase(clean_phrase(phrase))
 
     def propose(self, image_or_key: ImageInput, phrase: str,
                 hint: Optional[tuple[float, float]] = None, top_k: int = 5) -> list[Proposal]:

@@ -21,6 +21,8 @@ _EXTRA_OUTPUTS = ["ClassPredictor/concat/sigmoid", "BoxEncodingPredictor/concat"
 class OpenCVSSDDetector:
     """SSD-MobileNetV2 COCO with ``cv2.dnn`` on the CPU."""
 
+    class_names = COCO_LABELS
+
     def __init__(self, device: str = "cpu", weights=None) -> None:
         import cv2
 
@@ -33,6 +35,7 @@ class OpenCVSSDDetector:
             self.net = cv2.dnn.readNetFromTensorflow(str(files.pb), str(files.pbtxt))
         self.device = "cpu"
         self.version = f"{MODEL_NAME}+opencv{cv2.__version__}"
+        self.runtime = f"OpenCV DNN {cv2.__version__} cpu"
         self._lock = threading.Lock()  # a cv2.dnn.Net is not re-entrant
 
     def detect(self, image: ImageLike, score_threshold: float = 0.05,

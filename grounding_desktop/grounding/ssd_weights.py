@@ -19,7 +19,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 
@@ -413,16 +413,17 @@ def convert_graph(pb_path: Path) -> dict[str, "torch.Tensor"]:
     return state
 
 
-def _atomic_torch_save(obj: object, path: Path) -> None:
-    import torch
-
+def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """``write(file)`` into a temporary file beside ``path``, then rename it over ``path``: a
+    reader never sees half a file, and a failed write leaves the old one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the files written here are not secrets
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -501,7 +502,9 @@ def load_weights(weights: str | Path | None = None) -> LoadedWeights:
         "state_dict": convert_graph(files.pb),
     }
     try:
-        _atomic_torch_save(payload, path)
+        import torch
+
+        atomic_write(path, lambda fh: torch.save(payload, fh))
     except OSError:
         pass  # a read-only cache dir only costs a conversion on the next start
     return _from_payload(payload, path, True)

@@ -1,48 +1,49 @@
 """Plain COCO detection: one ``images`` entry per image (``id`` = project image id), one annotation
-per box (``id`` = box id), one category per distinct phrase (lower case, single spaces) or, with a
-label map, per category name of the map. Category ids are sorted by name from 1 and shared by all
-split files, so train/val/test agree on them.
+per box (``id`` = box id), one category per distinct phrase (:func:`core.phrase_key`) or, with a
+label map, per category of the map (ids: see ``coco_common``). Each (image, category, box) is
+written once, so paraphrases of one object are one ground-truth box.
 
-An image whose expressions are all no-target is written with no annotations (COCO's background
-image). Extra annotation fields ``phrase``, ``state``, ``source``, ``score`` are ignored by trainers.
+An image whose phrases are all no-target is written with no annotations (COCO's background image).
+Our own fields go under ``"grounding_desktop"``: ``phrase``, ``state``, ``source``, ``score``,
+``model_version``. This is the format for detection tools (supervision, globox, FiftyOne,
+datumaro): COCO grounding repeats an image once per phrase, which they refuse or double-count.
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
-from .export_common import (
-    ExportOptions,
-    SelectedExpression,
-    SelectedImage,
-    StagedFiles,
-    Ticker,
-    box_extras,
-    coco_annotation,
-    info_block,
-    write_coco_splits,
-)
+from .coco_common import OWN_KEY, Categories, coco_annotation, info_block, own_fields, write_coco_splits
+from .export_layout import ExportLayout
+from .export_options import ExportOptions
+from .progress import Ticker
+from .selection import SelectedImage, SelectionRules
+from .staged_files import StagedFiles
 
 FORMAT = "coco"
-ALLOWS_NO_TARGET = True
+LAYOUT_NAME, SUFFIX = "instances", ".json"
+PER_PHRASE_CATEGORIES = True
 
 
-def write(selected: Sequence[SelectedImage], out: Path, options: ExportOptions, staged: StagedFiles,
-          ticker: Ticker) -> None:
-    write_coco_splits(selected, out, options, staged, ticker, build, per_phrase=True)
+def rules(options: ExportOptions) -> SelectionRules:
+    return SelectionRules(one_box_per_category=True)
 
 
-def build(selected: Sequence[SelectedImage], categories: list[dict],
-          category_id: Callable[[SelectedExpression], int], ticker: Ticker) -> dict[str, Any]:
+def write(selected: Sequence[SelectedImage], layout: ExportLayout, options: ExportOptions, staged: StagedFiles,
+          ticker: Ticker, categories: Categories) -> None:
+    write_coco_splits(selected, layout, options, staged, ticker, categories, build)
+
+
+def build(selected: Sequence[SelectedImage], categories: Categories, options: ExportOptions,
+          ticker: Ticker) -> dict[str, Any]:
     images: list[dict] = []
     annotations: list[dict] = []
     for si in selected:
         ticker.step()
         img = si.image
         images.append({"id": img.id, "file_name": img.path, "height": img.height, "width": img.width})
-        for se in si.expressions:
-            cat = category_id(se)
-            annotations.extend(coco_annotation(b, img.id, cat, phrase=se.text, **box_extras(b))
-                               for b in se.boxes)
+        for sp in si.phrases:
+            cat = categories.id_of(sp)
+            annotations.extend(coco_annotation(b, img.id, cat, **{OWN_KEY: own_fields(b, phrase=sp.text)})
+                               for b in sp.boxes)
     return {"info": info_block(FORMAT), "licenses": [], "images": images, "annotations": annotations,
-            "categories": categories}
+            "categories": categories.coco()}

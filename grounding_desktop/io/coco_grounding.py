@@ -1,69 +1,74 @@
-"""COCO, grounding flavour (MDETR / GLIP ``mixed``/refexp style annotation files).
+"""COCO, grounding flavour (MDETR / GLIP ``ModulatedDetection`` / ``MixedDetection`` files).
 
-One ``images`` entry per (image, expression): ``id`` is the expression id (unique and stable across
+One ``images`` entry per (image, phrase): ``id`` is the phrase's id (unique and stable across
 exports), ``original_id`` the project image id, ``caption`` the phrase exactly as typed,
-``file_name`` relative to the project root. Every box of the expression is one annotation whose
-``tokens_positive`` is ``[[start, end]]``, the span of the whole phrase (surrounding whitespace
-excluded), so ``caption[start:end]`` is exactly the phrase. MDETR narrows refexp spans to the head
-noun phrase with a parser; with no parser at hand the whole expression is the exact, honest span
-(the expression as a whole is what refers to the boxes).
+``file_name`` relative to the project root (or to ``images/<split>`` with ``--with-images``),
+``data_source: "coco"`` (MDETR's and GLIP's mixed loaders pick the image root by it) and
+``dataset_name`` (``--dataset-name``; MDETR's refexp evaluator scores per ``refcoco``,
+``refcoco+``, ``refcocog``, and then needs exactly one box per entry, so no-target and plural
+phrases are skipped, counted). Every box of the phrase is one annotation whose ``tokens_positive``
+is ``[[start, end]]``, the span of the whole phrase (surrounding whitespace excluded), so
+``caption[start:end]`` is exactly the phrase.
 
-No-target expressions ("the cat" where there is no cat) are an ``images`` entry with no
-annotations, and their phrase span in ``tokens_negative`` (Flickr30k-entities/MDETR use
-``tokens_negative`` for phrases with no box); expressions with boxes have ``tokens_negative: []``.
+No-target phrases ("the cat" where there is no cat) are an ``images`` entry with no annotations,
+and their span in ``tokens_negative`` (Flickr30k-entities/MDETR use ``tokens_negative`` for phrases
+with no box); phrases with boxes have ``tokens_negative: []``.
 
-Extra fields trainers ignore but the importer reads back for a lossless round trip: on images
-``image_state``; on annotations ``state``, ``source``, ``score``, ``model_version``.
+Our own fields, under ``"grounding_desktop"``: on images ``image_state``; on annotations
+``state``, ``source``, ``score``, ``model_version``.
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
-from .export_common import (
-    ExportOptions,
-    SelectedExpression,
-    SelectedImage,
-    StagedFiles,
-    Ticker,
-    box_extras,
-    coco_annotation,
-    info_block,
-    phrase_span,
-    write_coco_splits,
-)
+from .coco_common import OWN_KEY, Categories, coco_annotation, info_block, own_fields, phrase_span, write_coco_splits
+from .export_layout import ExportLayout
+from .export_options import ExportOptions
+from .progress import Ticker
+from .selection import SelectedImage, SelectionRules
+from .staged_files import StagedFiles
 
 FORMAT = "coco-grounding"
+LAYOUT_NAME, SUFFIX = "grounding", ".json"
+PER_PHRASE_CATEGORIES = False
 DATASET_NAME = "grounding-desktop"
+DATA_SOURCE = "coco"
+REFEXP_DATASET_NAMES = ("refcoco", "refcoco+", "refcocog")
+_ONE_BOX = "MDETR's refexp evaluator needs exactly one box per phrase"
 
 
-ALLOWS_NO_TARGET = True
+def rules(options: ExportOptions) -> SelectionRules:
+    if options.dataset_name in REFEXP_DATASET_NAMES:
+        return SelectionRules(no_target=False, no_target_reason=f"no-target phrase ({_ONE_BOX})",
+                              plural=False, plural_reason=f"plural phrase ({_ONE_BOX})")
+    return SelectionRules()
 
 
-def write(selected: Sequence[SelectedImage], out: Path, options: ExportOptions, staged: StagedFiles,
-          ticker: Ticker) -> None:
-    write_coco_splits(selected, out, options, staged, ticker, build, per_phrase=False)
+def write(selected: Sequence[SelectedImage], layout: ExportLayout, options: ExportOptions, staged: StagedFiles,
+          ticker: Ticker, categories: Categories) -> None:
+    write_coco_splits(selected, layout, options, staged, ticker, categories, build)
 
 
-def build(selected: Sequence[SelectedImage], categories: list[dict],
-          category_id: Callable[[SelectedExpression], int], ticker: Ticker) -> dict[str, Any]:
+def build(selected: Sequence[SelectedImage], categories: Categories, options: ExportOptions,
+          ticker: Ticker) -> dict[str, Any]:
+    dataset_name = options.dataset_name or DATASET_NAME
     images: list[dict] = []
     annotations: list[dict] = []
     for si in selected:
         ticker.step()
         img = si.image
-        for se in si.expressions:
-            caption = se.text
+        own_image = {"image_state": img.state.value}
+        for sp in si.phrases:
+            caption = sp.text
             span = phrase_span(caption)
-            expr_id = se.expression.id
+            phrase_id = sp.expression.id
             images.append({
-                "id": expr_id, "file_name": img.path, "height": img.height, "width": img.width,
-                "caption": caption, "original_id": img.id, "dataset_name": DATASET_NAME,
-                "tokens_negative": [] if se.boxes else [span], "image_state": img.state.value,
+                "id": phrase_id, "file_name": img.path, "height": img.height, "width": img.width,
+                "caption": caption, "original_id": img.id, "dataset_name": dataset_name,
+                "data_source": DATA_SOURCE, "tokens_negative": [] if sp.boxes else [span], OWN_KEY: own_image,
             })
-            cat = category_id(se)
-            annotations.extend(coco_annotation(b, expr_id, cat, tokens_positive=[span], **box_extras(b))
-                               for b in se.boxes)
+            cat = categories.id_of(sp)
+            annotations.extend(coco_annotation(b, phrase_id, cat, tokens_positive=[span], **{OWN_KEY: own_fields(b)})
+                               for b in sp.boxes)
     return {"info": info_block(FORMAT), "licenses": [], "images": images, "annotations": annotations,
-            "categories": categories}
-
+            "categories": categories.coco()}

@@ -1,7 +1,9 @@
 """One entry point for every export format, shared by the CLI and the GUI's File → Export….
 
-The GUI calls :func:`export_project` from a worker thread with ``progress(done, total)`` and
-``cancelled()`` callbacks; a cancel raises :class:`Cancelled` and leaves existing files untouched.
+The selection rules live in ``selection.py``, each format's fields in its module, the file layout
+in ``export_layout.py``. The GUI calls :func:`export_project` from a worker thread with
+``progress(done, total)`` and ``cancelled()`` callbacks; a cancel raises :class:`Cancelled` and
+leaves existing files untouched.
 """
 from __future__ import annotations
 
@@ -9,23 +11,20 @@ import os
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Optional
+from typing import Optional
 
+from ..core import PhraseError, require_text
 from . import coco_detection, coco_grounding, odvg, refcoco
-from ..core import phrase_key
-from .export_common import (
-    CancelFn,
-    Cancelled,
-    ExportError,
-    ExportOptions,
-    ExportSummary,
-    gc_paused,
-    ProgressFn,
-    StagedFiles,
-    Ticker,
-    select,
-    split_names,
-)
+from .coco_common import categories_for
+from .errors import Cancelled, ExportError
+from .export_images import rotated_images, rotation_warning, stage_images
+from .export_layout import ExportLayout
+from .export_options import ExportOptions, load_label_map, normalise_label_map, parse_splits
+from .export_summary import ExportSummary
+from .progress import CancelFn, ProgressFn, Ticker, gc_paused
+from .selection import select, used_splits
+from .staged_files import RefuseFn, StagedFiles
+from .store_protocol import LabelStore
 
 FORMATS: dict[str, ModuleType] = {
     "coco-grounding": coco_grounding,
@@ -33,61 +32,125 @@ FORMATS: dict[str, ModuleType] = {
     "odvg": odvg,
     "refcoco": refcoco,
 }
-# What --out names for each format: a file, except RefCOCO's folder.
+# What --out names for each format without --with-images: a file, except RefCOCO's folder.
 OUT_IS_FOLDER = {"refcoco"}
+_DB_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 __all__ = ["FORMATS", "OUT_IS_FOLDER", "Cancelled", "ExportError", "ExportOptions", "ExportSummary",
-           "export_project"]
+           "export_project", "load_label_map", "parse_splits"]
 
 
 def export_project(
-    store: Any,
+    store: LabelStore,
     fmt: str,
     out: os.PathLike | str,
     options: Optional[ExportOptions] = None,
     progress: Optional[ProgressFn] = None,
     cancelled: Optional[CancelFn] = None,
 ) -> ExportSummary:
-    """Export the project of ``store`` (a ``store.ProjectStore``) as ``fmt`` to ``out``.
+    """Export the project of ``store`` as ``fmt`` to ``out``.
 
     ``out`` is a file for coco-grounding, coco and odvg (with splits: ``out_train.json`` etc.), a
-    folder for refcoco. Raises :class:`ExportError` (bad options, unwritable target) or
-    :class:`Cancelled`; in both cases no existing file was changed.
+    folder for refcoco and for every format with ``options.with_images``. Raises
+    :class:`ExportError` (bad options, a refused or unwritable target) or :class:`Cancelled`; in
+    both cases no existing file was changed.
     """
     with gc_paused():
-        return _export(store, fmt, out, options, progress, cancelled)
+        return _export(store, fmt, Path(out), options or ExportOptions(), progress, cancelled)
 
 
-def _export(store: Any, fmt: str, out: os.PathLike | str, options: Optional[ExportOptions],
+def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
             progress: Optional[ProgressFn], cancelled: Optional[CancelFn]) -> ExportSummary:
     module = FORMATS.get(fmt)
     if module is None:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    options = options or ExportOptions()
     if options.label_map is not None:
-        options = replace(options, label_map={phrase_key(k): str(v).strip() for k, v in options.label_map.items()})
-        if not options.label_map:
-            raise ExportError("the label map is empty")
-    out = Path(out)
-    if fmt not in OUT_IS_FOLDER and out.is_dir():
+        options = replace(options, label_map=normalise_label_map(options.label_map))
+    if options.dataset_name is not None:
+        try:
+            require_text(options.dataset_name)
+        except PhraseError as exc:
+            raise ExportError(f"--dataset-name {options.dataset_name!r}: {exc}") from None
+    rules = module.rules(options)
+    if not options.with_images and fmt not in OUT_IS_FOLDER and out.is_dir():
         raise ExportError(f"--out must name a file for {fmt}, but {out} is a folder")
+    if options.with_images and out.exists() and not out.is_dir():
+        raise ExportError(f"with --with-images, --out names a folder, but {out} is a file")
+    root = Path(store.root)
+    if options.with_images and _inside_scanned_folder(out, root):
+        raise ExportError(f"with --with-images, --out must be outside the project folder {root} "
+                          f"(a rescan would take the copies for new images)")
+    layout = ExportLayout(out, options.with_images, module.LAYOUT_NAME, module.SUFFIX,
+                          split_images=fmt not in OUT_IS_FOLDER)
     summary = ExportSummary(fmt)
     if options.splits:
-        summary.splits = {name: {"images": 0, "expressions": 0, "boxes": 0}
-                          for name, w in zip(split_names(options.splits), options.splits) if w > 0}
+        summary.splits = {name: {"images": 0, "phrases": 0, "boxes": 0} for name in used_splits(options.splits)}
     n_images = store.counts()
     ticker = Ticker(progress, cancelled, n_images["images"] + n_images["missing"])
     ticker.check()
-    selected = select(store, options, summary, ticker, allow_no_target=module.ALLOWS_NO_TARGET,
-                      no_target_reason=getattr(module, "NO_TARGET_REASON", ""))
+    selected = select(store, options, rules, summary, ticker)
     summary.count(selected)
-    ticker.set_total(ticker.done + len(selected))
-    staged = StagedFiles()
+    ticker.set_total(ticker.done + 2 * len(selected) + (len(selected) if options.with_images else 0))
+    rotated = rotated_images(root, selected, ticker)
+    categories = categories_for(store, selected, options, module.PER_PHRASE_CATEGORIES)
+    staged = StagedFiles(refuse=_project_files_guard(store))
     try:
-        module.write(selected, out, options, staged, ticker)
+        module.write(selected, layout, options, staged, ticker, categories)
+        n_annotation_files = len(staged)
+        if options.with_images:
+            stage_images(root, selected, layout, set(rotated), staged, ticker)
         ticker.check()  # last chance to cancel: nothing has been renamed yet
-        summary.files = [str(p) for p in staged.commit()]
+        files = staged.commit()
     finally:
         staged.discard()
+    summary.files = [str(p) for p in files[:n_annotation_files]]
+    if options.with_images:
+        summary.files.append(str(out / "images"))
+        summary.upright = len(rotated)
+    _warn(summary, selected, options, rotated)
     ticker.finish()
     return summary
+
+
+def _warn(summary: ExportSummary, selected, options: ExportOptions, rotated: list[str]) -> None:
+    if rotated and not options.with_images:
+        summary.rotated = rotated
+        summary.warnings.append(rotation_warning(rotated))
+    if options.splits:
+        for name, counts in summary.splits.items():
+            if not counts["images"]:
+                summary.warnings.append(f"split {name!r} has no image: its file was written empty")
+    if not selected:
+        summary.warnings.append("nothing was exported; see the skipped counts")
+
+
+def _inside_scanned_folder(out: Path, root: Path) -> bool:
+    """Whether ``out`` lies in the project folder where a scan looks (hidden folders it skips)."""
+    try:
+        rel = out.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return not any(part.startswith(".") for part in rel.parts)
+
+
+def _project_files_guard(store: LabelStore) -> RefuseFn:
+    """Refuse to write over the project's database (and its WAL/SHM/journal files) or its images:
+    an export that overwrote them would lose every label or a photo."""
+    db = Path(store.db_path).resolve()
+    database = {db.with_name(db.name + side) for side in _DB_SIDE_FILES}
+    root = Path(store.root).resolve()
+    images: set[str] = set()  # read when a target first lies in the project folder (rarely)
+
+    def refuse(target: Path) -> Optional[str]:
+        resolved = target.resolve()
+        if resolved in database:
+            return "it is the project's database"
+        try:
+            rel = resolved.relative_to(root).as_posix()
+        except ValueError:
+            return None
+        if not images:
+            images.update(img.path for img in store.images(include_missing=True))
+        return "it is an image of the project" if rel in images else None
+
+    return refuse

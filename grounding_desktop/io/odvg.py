@@ -1,59 +1,74 @@
-"""ODVG jsonl (Open-GroundingDino, MM-Grounding-DINO): one JSON object per line, one line per image.
+"""ODVG jsonl (Open-GroundingDino ``datasets/odvg.py``, MM-Grounding-DINO ``ODVGDataset``): one JSON
+object per line, one line per image.
 
 Grounding records (the default)::
 
     {"filename", "height", "width",
      "grounding": {"caption", "regions": [{"bbox": [x1, y1, x2, y2], "phrase", "tokens_positive"}]}}
 
-The caption joins the image's expressions GroundingDINO-style, ``"the dog on the left . the cat ."``
-(its tokenizer splits sub-sentences at ``.``); each region is one box, so a plural phrase gives
-one region per box, all with the same phrase and span. ``tokens_positive`` is ``[[start, end]]``
-into the joined caption and cuts out exactly the phrase. No-target expressions stay in the caption
-(as negatives) with no region.
+The caption joins the image's phrases GroundingDINO-style, ``"the dog on the left . the cat ."``
+(its tokenizer splits sub-sentences at ``.``); each region is one box, so a plural phrase gives one
+region per box, all with the same phrase and span. ``tokens_positive`` is ``[[start, end]]`` into
+the joined caption and cuts out exactly the phrase. No-target phrases stay in the caption (as
+negatives) with no region; an image with no region at all is not written (Open-GroundingDino
+cannot unpack an empty ``regions``), counted in the summary.
 
 Detection records (when a label map is given)::
 
     {"filename", "height", "width", "detection": {"instances": [{"bbox", "label", "category"}]}}
 
-with ``label`` from 0 in sorted category-name order, and the label map written beside the output
-as ``<name>_label_map.json`` (``{"0": "cat", "1": "dog"}``), as Open-GroundingDino reads it.
+with ``label`` from 0 in the label map's category order, each (image, category, box) once, and
+the label map written beside the output as ``<name>_label_map.json`` (``{"0": "cat", "1": "dog"}``),
+as Open-GroundingDino reads it.
+
+Coordinates are rounded to 2 decimals (a hundredth of a pixel). ODVG has no field for a rejected
+box, and both loaders would read one as an object, so ``--include-rejected`` is refused.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from .export_common import (
-    ExportOptions,
-    SelectedImage,
-    StagedFiles,
-    Ticker,
-    dump_json,
-    group_by_split,
-    iter_lines,
-    split_path,
-)
+from .coco_common import Categories
+from .errors import ExportError
+from .export_layout import ExportLayout
+from .export_options import ExportOptions
+from .progress import Ticker
+from .selection import SelectedImage, SelectionRules, group_by_split
+from .staged_files import StagedFiles, dump_json, iter_lines
 
 FORMAT = "odvg"
-ALLOWS_NO_TARGET = True
+LAYOUT_NAME, SUFFIX = "odvg", ".jsonl"
+PER_PHRASE_CATEGORIES = False
 SEPARATOR = " . "
+LABEL_MAP_SUFFIX = "label_map.json"
 
 
-def label_map_path(out: Path) -> Path:
-    return out.with_name(f"{out.stem}_label_map.json")
+def rules(options: ExportOptions) -> SelectionRules:
+    if options.include_rejected:
+        raise ExportError("odvg cannot mark a box as rejected (trainers would read it as an object); "
+                          "leave out --include-rejected, or use coco-grounding")
+    if options.label_map is not None:
+        return SelectionRules(one_box_per_category=True)
+    return SelectionRules(image_needs_box=True,
+                          image_needs_box_reason="only no-target phrases (an ODVG grounding line needs a region)")
 
 
-def write(selected: Sequence[SelectedImage], out: Path, options: ExportOptions, staged: StagedFiles,
-          ticker: Ticker) -> None:
+def write(selected: Sequence[SelectedImage], layout: ExportLayout, options: ExportOptions, staged: StagedFiles,
+          ticker: Ticker, categories: Categories) -> None:
     detection = options.label_map is not None
-    labels: dict[str, int] = {}
     if detection:
-        names = sorted(set(options.label_map.values()))
-        labels = {n: i for i, n in enumerate(names)}
-        staged.write(label_map_path(out), dump_json({str(i): n for n, i in labels.items()}))
+        staged.write(layout.beside_annotations(LABEL_MAP_SUFFIX),
+                     dump_json({str(i - 1): name for name, i in categories.ids.items()}))
     for split, group in group_by_split(selected, options).items():
-        records = (detection_record(si, labels) if detection else grounding_record(si) for si in group)
-        staged.write(split_path(out, split), iter_lines(records, ticker))
+        records = (detection_record(si, categories) if detection else grounding_record(si) for si in group)
+        staged.write(layout.annotations(split), iter_lines(records, ticker))
+
+
+def _xyxy(bbox) -> list[float]:
+    x, y, w, h = bbox
+    return [round(x, 2), round(y, 2), round(x + w, 2), round(y + h, 2)]
 
 
 def _base(si: SelectedImage) -> dict[str, Any]:
@@ -64,27 +79,22 @@ def grounding_record(si: SelectedImage) -> dict[str, Any]:
     parts: list[str] = []
     regions: list[dict] = []
     pos = 0
-    for se in si.expressions:
-        phrase = se.text.strip()
+    for sp in si.phrases:
+        phrase = sp.text.strip()
         span = [pos, pos + len(phrase)]
         parts.append(phrase)
         pos += len(phrase) + len(SEPARATOR)
-        for b in se.boxes:
-            x, y, w, h = b.bbox
-            regions.append({"bbox": [x, y, x + w, y + h], "phrase": phrase, "tokens_positive": [span]})
-    caption = SEPARATOR.join(parts) + " ."
+        regions.extend({"bbox": _xyxy(b.bbox), "phrase": phrase, "tokens_positive": [span]} for b in sp.boxes)
     rec = _base(si)
-    rec["grounding"] = {"caption": caption, "regions": regions}
+    rec["grounding"] = {"caption": SEPARATOR.join(parts) + " .", "regions": regions}
     return rec
 
 
-def detection_record(si: SelectedImage, labels: dict[str, int]) -> dict[str, Any]:
+def detection_record(si: SelectedImage, categories: Categories) -> dict[str, Any]:
     instances = []
-    for se in si.expressions:
-        label = labels[se.category]
-        for b in se.boxes:
-            x, y, w, h = b.bbox
-            instances.append({"bbox": [x, y, x + w, y + h], "label": label, "category": se.category})
+    for sp in si.phrases:
+        label = categories.id_of(sp) - 1
+        instances.extend({"bbox": _xyxy(b.bbox), "label": label, "category": sp.category} for b in sp.boxes)
     rec = _base(si)
     rec["detection"] = {"instances": instances}
     return rec
@@ -92,8 +102,6 @@ def detection_record(si: SelectedImage, labels: dict[str, int]) -> dict[str, Any
 
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
     """The records of an ODVG file (for tests and checks)."""
-    import json
-
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.strip():

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Optional
 
-from ..core import PROJECT_DIRNAME, ImageRecord, ScanEntry, natural_path_key
+from ..core import PROJECT_DIRNAME, ImageRecord, ScanEntry, display_path, natural_path_key
 from .images import IMAGE_SUFFIXES, ImageReadError, read_header
 
 _HASH_CHUNK = 64 * 1024
@@ -28,11 +28,14 @@ def quick_hash(path: os.PathLike | str, size: Optional[int] = None) -> str:
     return h.hexdigest()
 
 
-def iter_image_files(root: os.PathLike | str) -> Iterator[tuple[str, os.stat_result]]:
-    """(relative '/'-separated path, stat) of every image under ``root``.
+def iter_image_files(root: os.PathLike | str) -> Iterator[tuple[str, os.stat_result, Optional[str]]]:
+    """(relative '/'-separated path, stat, problem) of every image under ``root``.
 
     Hidden folders and the project's own ``.grounding`` are skipped; symlinked folders are
-    followed once (a loop back to a folder already visited is ignored).
+    followed once (a loop back to a folder already visited is ignored). What cannot be looked at
+    is listed with ``problem`` saying why, instead of being skipped in silence: a subfolder that
+    cannot be listed, and a link that leads nowhere (with ``lstat``), when it is named like an
+    image or has no suffix (a link to a folder, most likely).
     """
     root = Path(root)
     visited: set[tuple[int, int]] = set()
@@ -48,19 +51,38 @@ def iter_image_files(root: os.PathLike | str) -> Iterator[tuple[str, os.stat_res
         visited.add((st.st_dev, st.st_ino))
         try:
             entries = list(os.scandir(folder))
-        except OSError:
+        except OSError as exc:
+            if prefix:  # the root itself is the caller's to check
+                yield prefix.rstrip("/"), st, f"folder cannot be read: {exc.strerror or exc}"
             continue
         for entry in entries:
             name = entry.name
+            if name.startswith("."):
+                continue
+            suffix = os.path.splitext(name)[1].lower()
             try:
                 if entry.is_dir():
-                    if name.startswith(".") or name == PROJECT_DIRNAME:
-                        continue
-                    stack.append((Path(entry.path), f"{prefix}{name}/"))
-                elif entry.is_file() and not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:
-                    yield prefix + name, entry.stat()
+                    if name != PROJECT_DIRNAME:
+                        stack.append((Path(entry.path), f"{prefix}{name}/"))
+                elif entry.is_file():
+                    if suffix in IMAGE_SUFFIXES:
+                        yield prefix + name, entry.stat(), None
+                elif entry.is_symlink() and (suffix in IMAGE_SUFFIXES or not suffix):  # an image or a folder, once
+                    yield prefix + name, entry.stat(follow_symlinks=False), _broken_link(entry.path)
             except OSError:
                 continue
+
+
+def _broken_link(path: str) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError as exc:
+        return f"broken link: {exc.strerror or exc}"
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return f"broken link to {display_path(target)}: {exc.strerror or exc}"
+    return f"link to {display_path(target)}, which is not a file"
 
 
 def scan_folder(
@@ -69,14 +91,19 @@ def scan_folder(
     progress: Optional[Callable[[int, int], None]] = None,
 ) -> list[ScanEntry]:
     """Scan ``root``; files whose size and mtime match ``known`` are returned as ``unchanged``
-    without being opened. Unreadable files get ``error`` set. Result is in natural path order."""
+    without being opened. Unreadable files, subfolders that cannot be listed and broken links get
+    ``error`` set. Result is in natural path order."""
     known = known or {}
     files = sorted(iter_image_files(root), key=lambda item: natural_path_key(item[0]))
     out: list[ScanEntry] = []
     root = Path(root)
-    for i, (rel, st) in enumerate(files):
+    for i, (rel, st, problem) in enumerate(files):
         prev = known.get(rel)
-        if prev is not None and prev.size == st.st_size and prev.mtime == st.st_mtime:
+        unchanged = prev is not None and prev.size == st.st_size and prev.mtime == st.st_mtime
+        if problem is not None:
+            out.append(ScanEntry(rel, st.st_size, st.st_mtime, error=problem,
+                                 unchanged=unchanged and prev.error == problem))
+        elif unchanged:
             out.append(ScanEntry(rel, st.st_size, st.st_mtime, prev.width, prev.height, prev.content_hash,
                                  prev.error, unchanged=True))
         else:

@@ -1,5 +1,8 @@
 """The project database (SQLite, WAL). Imports ``core`` only."""
-from .database import ProjectStore, StoreError, default_db_path
+from .backup import backup_path
+from .database import MergeReport, ProjectStore, default_db_path
+from .problems import StoreError, database_problem
 from .schema import SCHEMA_VERSION
 
-__all__ = ["ProjectStore", "StoreError", "default_db_path", "SCHEMA_VERSION"]
+__all__ = ["MergeReport", "ProjectStore", "StoreError", "backup_path", "database_problem", "default_db_path",
+           "SCHEMA_VERSION"]

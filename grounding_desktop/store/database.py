@@ -2,7 +2,13 @@
 leaves the last committed state intact (WAL journal, synchronous=FULL).
 
 Threading: one connection per thread (SQLite connections must not be shared), so the GUI thread
-can write while workers read. Writers serialise on SQLite's own lock (BEGIN IMMEDIATE).
+can write while workers read. Writers serialise on SQLite's own lock (BEGIN IMMEDIATE) and wait at
+most ``BUSY_TIMEOUT_S`` for it; readers never wait (WAL), and a rescan that finds nothing new does
+not take the lock. A full disk, a busy or a damaged database surface as one-line ``StoreError``s.
+
+Paths are TEXT, except a file name that is not valid UTF-8: SQLite TEXT must be UTF-8, so such a
+path is stored as its raw bytes (a BLOB in the same column) and read back as the surrogate-escaped
+str that ``os.fsdecode`` gives, which opens the file. The mapping is one-to-one, so UNIQUE holds.
 """
 from __future__ import annotations
 
@@ -16,22 +22,36 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from ..core import (DB_FILENAME, PROJECT_DIRNAME, Box, BoxSource, BoxState, Expression, ImageRecord, ImageState,
-                    ScanEntry, natural_path_key)
+                    ScanEntry, display_path, natural_path_key)
+from .backup import keep_daily_backup
+from .problems import BUSY_TIMEOUT_S, StoreBusyError, StoreError, database_problem
 from .schema import current_version, migrate
 
 
-_IMAGE_COLS = "id, path, width, height, state, content_hash, error, size, mtime, missing"
+_IMAGE_COLS = "id, path, width, height, state, content_hash, error, size, mtime, missing, review_reason"
+_IMAGE_INSERT = "INSERT INTO images(path, width, height, content_hash, error, size, mtime) VALUES (?,?,?,?,?,?,?)"
 _BOX_COLS = "id, expression_id, x, y, w, h, state, source, score, model_version, explanation"
 _BOX_INSERT = ("INSERT INTO boxes(expression_id, x, y, w, h, state, source, score, model_version, explanation) "
                "VALUES (?,?,?,?,?,?,?,?,?,?)")
 
 
-class StoreError(Exception):
-    """A problem with the project database, phrased for the user."""
+class _DryRun(Exception):
+    """Raised at the end of a dry-run transaction so that it rolls back."""
 
 
 def default_db_path(folder: os.PathLike | str) -> Path:
     return Path(folder) / PROJECT_DIRNAME / DB_FILENAME
+
+
+@dataclass
+class MergeReport:
+    """What :meth:`ProjectStore.merge_phrases` did (or, in a dry run, would have done)."""
+
+    phrases_added: int = 0
+    boxes_added: int = 0
+    proposals_promoted: int = 0
+    duplicates: int = 0  # phrases that were already in the project with these boxes
+    reviewed: int = 0  # images newly marked reviewed
 
 
 @dataclass
@@ -40,19 +60,39 @@ class ScanReport:
     removed: list[str] = field(default_factory=list)  # gone from disk (kept as 'missing' if labelled)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new), matched by content hash
     changed: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)  # labelled files replaced by a different picture
     unchanged: int = 0
+
+
+def _path_value(path: str) -> str | bytes:
+    """A path as stored: TEXT, or its raw bytes when it is not valid UTF-8 (see the module docstring)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape")
+
+
+def _path_text(value: str | bytes) -> str:
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 
 def _image(row: Sequence) -> ImageRecord:
     return ImageRecord(
-        id=row[0], path=row[1], width=row[2], height=row[3], state=ImageState(row[4]),
-        content_hash=row[5], error=row[6], size=row[7], mtime=row[8], missing=bool(row[9]),
+        id=row[0], path=_path_text(row[1]), width=row[2], height=row[3], state=ImageState(row[4]),
+        content_hash=row[5], error=row[6], size=row[7], mtime=row[8], missing=bool(row[9]), review_reason=row[10],
     )
 
 
 # Dict lookups instead of Enum calls: exports turn 100k rows into boxes, and Enum(value) is slow.
 _BOX_STATES = {s.value: s for s in BoxState}
 _BOX_SOURCES = {s.value: s for s in BoxSource}
+
+
+def _replaced_reason(old: ImageRecord, new: ScanEntry) -> str:
+    sizes = f" (was {old.width}x{old.height}, now {new.width}x{new.height})" if (old.width, old.height) != (
+        new.width, new.height) else ""
+    return f"the file was replaced by a different picture after it was labelled{sizes}: check its labels"
 
 
 def _box(row: Sequence) -> Box:
@@ -101,17 +141,22 @@ class ProjectStore:
         self._all_conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         try:
-            migrate(self._conn())
-        except sqlite3.DatabaseError as exc:
+            with self._problems():
+                migrate(self._conn())
+        except StoreError:
             self.close()
-            raise StoreError(f"cannot open project database {self.db_path}: {exc}") from exc
+            raise
+        except sqlite3.Error as exc:
+            self.close()
+            raise StoreError(f"cannot open project database {display_path(str(self.db_path))}: {exc}") from exc
         except RuntimeError as exc:
             self.close()
             raise StoreError(str(exc)) from exc
 
     @classmethod
     def open_folder(cls, folder: os.PathLike | str, db: os.PathLike | str | None = None) -> "ProjectStore":
-        """Open (creating if needed) the project of an image folder; ``db`` for read-only folders."""
+        """Open (creating if needed) the project of an image folder; ``db`` for read-only folders.
+        Keeps the daily backup of the database (``store.backup``)."""
         folder = Path(folder)
         if not folder.exists():
             raise StoreError(f"folder not found: {folder}")
@@ -125,19 +170,29 @@ class ProjectStore:
                 f"cannot create the project database in {db_path.parent} ({exc.strerror or exc}); "
                 f"pass --db PATH to keep it elsewhere"
             ) from exc
+        if db_path.exists() and not db_path.is_file():
+            raise StoreError(f"cannot keep the project database in {db_path}: it is not a regular file "
+                             f"(a folder or a device); pass --db with the path of a file")
         if not os.access(db_path.parent, os.W_OK) or (db_path.exists() and not os.access(db_path, os.W_OK)):
             raise StoreError(
                 f"cannot write the project database at {db_path} (read-only location); "
                 f"pass --db PATH to keep it elsewhere"
             )
-        return cls(db_path, root=folder)
+        store = cls(db_path, root=folder)
+        try:
+            with store._problems():
+                keep_daily_backup(store._conn(), db_path)
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
+                conn = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"cannot open project database {self.db_path}: {exc}") from exc
             _enable_wal(conn)
@@ -175,24 +230,47 @@ class ProjectStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All-or-nothing: commit on success, roll back on any exception (also KeyboardInterrupt)."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
+        """All-or-nothing: commit on success, roll back on any exception (also KeyboardInterrupt).
+
+        A full disk, a write lock held elsewhere for over ``BUSY_TIMEOUT_S``, a damaged file or an
+        I/O error become one StoreError; other SQLite errors (constraints) pass through."""
+        with self._problems():
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # on a full disk or an I/O error SQLite has rolled back already
+                    conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _problems(self) -> Iterator[None]:
+        """An error of the database file itself (full, busy, damaged, I/O) becomes its one-line
+        StoreError; any other SQLite error (a constraint) passes through as it is."""
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            yield
+        except sqlite3.Error as exc:
+            problem = database_problem(exc, self.db_path)
+            if problem is None:
+                raise
+            raise problem from exc
+
+    def _query(self, sql: str, args: Sequence = ()) -> list[tuple]:
+        """The rows of one read (which never waits for a writer: WAL)."""
+        with self._problems():
+            return self._conn().execute(sql, args).fetchall()
 
     @property
     def schema_version(self) -> int:
-        return current_version(self._conn())
+        with self._problems():
+            return current_version(self._conn())
 
     # -- meta --------------------------------------------------------------------------------
     def get_meta(self, key: str, default: Optional[str] = None) -> Optional[str]:
-        row = self._conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row[0] if row else default
+        rows = self._query("SELECT value FROM meta WHERE key=?", (key,))
+        return rows[0][0] if rows else default
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as c:
@@ -210,32 +288,32 @@ class ProjectStore:
             args.append(_enum_value(state))
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = [_image(r) for r in self._conn().execute(sql, args)]
+        rows = [_image(r) for r in self._query(sql, args)]
         rows.sort(key=lambda r: natural_path_key(r.path))
         return rows
 
     def image(self, image_id: int) -> Optional[ImageRecord]:
-        row = self._conn().execute(f"SELECT {_IMAGE_COLS} FROM images WHERE id=?", (image_id,)).fetchone()
-        return _image(row) if row else None
+        rows = self._query(f"SELECT {_IMAGE_COLS} FROM images WHERE id=?", (image_id,))
+        return _image(rows[0]) if rows else None
 
     def image_by_path(self, path: str) -> Optional[ImageRecord]:
-        row = self._conn().execute(f"SELECT {_IMAGE_COLS} FROM images WHERE path=?", (path,)).fetchone()
-        return _image(row) if row else None
+        rows = self._query(f"SELECT {_IMAGE_COLS} FROM images WHERE path=?", (_path_value(path),))
+        return _image(rows[0]) if rows else None
 
     def add_image(self, path: str, width: int, height: int, content_hash: str = "",
                   error: Optional[str] = None, size: int = 0, mtime: float = 0.0) -> ImageRecord:
         with self.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO images(path, width, height, content_hash, error, size, mtime) VALUES (?,?,?,?,?,?,?)",
-                (path, width, height, content_hash, error, size, mtime),
-            )
+            cur = c.execute(_IMAGE_INSERT, (_path_value(path), width, height, content_hash, error, size, mtime))
             image_id = cur.lastrowid
         return self.image(image_id)
 
     def set_image_state(self, image_id: int, state: ImageState | str) -> None:
+        """Reviewing an image also settles why it was flagged for review."""
+        state = _enum_value(state)
         with self.transaction() as c:
             self._require(c, "images", image_id)
-            c.execute("UPDATE images SET state=? WHERE id=?", (_enum_value(state), image_id))
+            c.execute("UPDATE images SET state=?, review_reason=CASE WHEN ?='reviewed' THEN NULL ELSE review_reason END "
+                      "WHERE id=?", (state, state, image_id))
 
     def set_image_error(self, image_id: int, error: Optional[str]) -> None:
         """Record (or clear) why a file cannot be read, e.g. found at full decode after the scan."""
@@ -244,80 +322,103 @@ class ProjectStore:
 
     def scan_index(self) -> dict[str, ImageRecord]:
         """Every known image by path (missing ones too), for the scanner to skip unchanged files."""
-        return {r.path: r for r in (_image(row) for row in self._conn().execute(f"SELECT {_IMAGE_COLS} FROM images"))}
+        return {r.path: r for r in map(_image, self._query(f"SELECT {_IMAGE_COLS} FROM images"))}
 
     def apply_scan(self, entries: Iterable[ScanEntry]) -> ScanReport:
         """Sync the database with a folder scan in one transaction.
 
         Files are matched by path, then by content hash (a renamed or moved file keeps its labels).
         A vanished file that has labels is kept as ``missing`` (hidden, restored if it comes back);
-        one without labels is forgotten.
+        one without labels is forgotten. A labelled file whose content changed (another picture
+        under the same name) is flagged for review with the reason, and a reviewed one is reviewed
+        no more. The write lock is taken only when something changed, so rescanning an unchanged
+        folder never waits for another process.
         """
-        report = ScanReport()
+        entries = list(entries)
+        with self._problems():
+            report, writes = self._plan_scan(self._conn(), entries)
+        if not writes:
+            return report
         with self.transaction() as c:
-            known = {row[1]: _image(row) for row in c.execute(f"SELECT {_IMAGE_COLS} FROM images")}
-            seen: set[str] = set()
-            fresh: list[ScanEntry] = []
-            for e in entries:
-                seen.add(e.path)
-                row = known.get(e.path)
-                if row is None:
-                    fresh.append(e)
-                elif e.unchanged:
-                    report.unchanged += 1
-                    if row.missing:
-                        c.execute("UPDATE images SET missing=0 WHERE id=?", (row.id,))
-                else:
-                    report.changed.append(e.path)
-                    c.execute(
-                        "UPDATE images SET width=?, height=?, content_hash=?, error=?, size=?, mtime=?, missing=0 WHERE id=?",
-                        (e.width, e.height, e.content_hash, e.error, e.size, e.mtime, row.id),
-                    )
-            gone = [r for p, r in known.items() if p not in seen]
-            by_hash: dict[str, ImageRecord] = {}
-            for r in gone:
-                if r.content_hash:
-                    by_hash.setdefault(r.content_hash, r)
-            inserts = []
-            for e in fresh:
-                old = by_hash.pop(e.content_hash, None) if e.content_hash else None
-                if old is not None:
-                    report.renamed.append((old.path, e.path))
-                    c.execute(
-                        "UPDATE images SET path=?, width=?, height=?, error=?, size=?, mtime=?, missing=0 WHERE id=?",
-                        (e.path, e.width, e.height, e.error, e.size, e.mtime, old.id),
-                    )
-                else:
-                    report.added.append(e.path)
-                    inserts.append((e.path, e.width, e.height, e.content_hash, e.error, e.size, e.mtime))
-            c.executemany(
-                "INSERT INTO images(path, width, height, content_hash, error, size, mtime) VALUES (?,?,?,?,?,?,?)",
-                inserts,
-            )
-            renamed_ids = {old for old in (known[o].id for o, _ in report.renamed)}
-            for r in gone:
-                if r.id in renamed_ids or r.missing:
-                    continue
-                report.removed.append(r.path)
-                labelled = c.execute("SELECT 1 FROM expressions WHERE image_id=? LIMIT 1", (r.id,)).fetchone()
-                if labelled or r.state == ImageState.REVIEWED:
-                    c.execute("UPDATE images SET missing=1 WHERE id=?", (r.id,))
-                else:
-                    c.execute("DELETE FROM images WHERE id=?", (r.id,))
+            report, writes = self._plan_scan(c, entries)  # again under the lock: another process may have synced
+            for sql, rows in writes.items():
+                c.executemany(sql, rows)
         return report
+
+    @staticmethod
+    def _plan_scan(c: sqlite3.Connection, entries: list[ScanEntry]) -> tuple[ScanReport, dict[str, list[tuple]]]:
+        """What ``apply_scan`` reports and writes: the parameter rows of each statement."""
+        report = ScanReport()
+        writes: dict[str, list[tuple]] = {}
+
+        def write(sql: str, *params) -> None:
+            writes.setdefault(sql, []).append(params)
+
+        def kept(r: ImageRecord) -> tuple[bool, bool]:
+            """(has phrases, worth keeping: has phrases or was reviewed, maybe as holding nothing)."""
+            has = c.execute("SELECT 1 FROM expressions WHERE image_id=? LIMIT 1", (r.id,)).fetchone() is not None
+            return has, has or r.state == ImageState.REVIEWED
+
+        known = {r.path: r for r in map(_image, c.execute(f"SELECT {_IMAGE_COLS} FROM images"))}
+        seen: set[str] = set()
+        fresh: list[ScanEntry] = []
+        for e in entries:
+            seen.add(e.path)
+            row = known.get(e.path)
+            if row is None:
+                fresh.append(e)
+            elif e.unchanged:
+                report.unchanged += 1
+                if row.missing:
+                    write("UPDATE images SET missing=0 WHERE id=?", row.id)
+            else:
+                report.changed.append(e.path)
+                write("UPDATE images SET width=?, height=?, content_hash=?, error=?, size=?, mtime=?, missing=0 "
+                      "WHERE id=?", e.width, e.height, e.content_hash, e.error, e.size, e.mtime, row.id)
+                if row.content_hash and e.content_hash and row.content_hash != e.content_hash:
+                    has_phrases, worth = kept(row)
+                    if worth:
+                        report.flagged.append(e.path)
+                        state = row.state if row.state != ImageState.REVIEWED else (
+                            ImageState.IN_PROGRESS if has_phrases else ImageState.NEW)
+                        write("UPDATE images SET review_reason=?, state=? WHERE id=?",
+                              _replaced_reason(row, e), state.value, row.id)
+        gone = [r for p, r in known.items() if p not in seen]
+        by_hash: dict[str, ImageRecord] = {}
+        for r in gone:
+            if r.content_hash:
+                by_hash.setdefault(r.content_hash, r)
+        renamed_ids: set[int] = set()
+        for e in fresh:
+            old = by_hash.pop(e.content_hash, None) if e.content_hash else None
+            if old is not None:
+                report.renamed.append((old.path, e.path))
+                renamed_ids.add(old.id)
+                write("UPDATE images SET path=?, width=?, height=?, error=?, size=?, mtime=?, missing=0 WHERE id=?",
+                      _path_value(e.path), e.width, e.height, e.error, e.size, e.mtime, old.id)
+            else:
+                report.added.append(e.path)
+                write(_IMAGE_INSERT, _path_value(e.path), e.width, e.height, e.content_hash, e.error, e.size, e.mtime)
+        for r in gone:
+            if r.id in renamed_ids or r.missing:
+                continue
+            report.removed.append(r.path)
+            if kept(r)[1]:
+                write("UPDATE images SET missing=1 WHERE id=?", r.id)
+            else:
+                write("DELETE FROM images WHERE id=?", r.id)
+        return report, writes
 
     # -- expressions -------------------------------------------------------------------------
     def expressions(self, image_id: int) -> list[Expression]:
-        rows = self._conn().execute(
+        rows = self._query(
             "SELECT id, image_id, text, created, updated FROM expressions WHERE image_id=? ORDER BY id", (image_id,)
         )
         return [_expression(r) for r in rows]
 
     def expression(self, expression_id: int) -> Optional[Expression]:
-        row = self._conn().execute(
-            "SELECT id, image_id, text, created, updated FROM expressions WHERE id=?", (expression_id,)
-        ).fetchone()
-        return _expression(row) if row else None
+        rows = self._query("SELECT id, image_id, text, created, updated FROM expressions WHERE id=?", (expression_id,))
+        return _expression(rows[0]) if rows else None
 
     def add_expression(self, image_id: int, text: str, boxes: Iterable[Box] = ()) -> tuple[Expression, list[Box]]:
         """Store a phrase with its boxes (ids in ``boxes`` are ignored) in one transaction."""
@@ -356,8 +457,89 @@ class ProjectStore:
                 self._sync_image_state(c, image_id)
             for image_id in set(reviewed):
                 self._require(c, "images", image_id)
-                c.execute("UPDATE images SET state='reviewed' WHERE id=?", (image_id,))
+                c.execute("UPDATE images SET state='reviewed', review_reason=NULL WHERE id=?", (image_id,))
         return ids
+
+    def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box]]], reviewed: Iterable[int] = (),
+                      dry_run: bool = False) -> MergeReport:
+        """Add imported ``(image_id, text, boxes)`` to what the project already has, in ONE write
+        transaction that also does the duplicate check, so two imports of one file at once cannot
+        both find it new. A phrase is matched by image and exact text; its boxes by coordinates:
+
+        - a box the phrase already has in the same state is left alone;
+        - a box equal to one of its proposals, imported as a label (accepted or rejected), promotes
+          that proposal to the imported state (the project's own labels are never changed);
+        - any other box is added to the phrase; a phrase the image does not have is added whole;
+        - a phrase with nothing to add or promote is a duplicate (a no-target phrase too).
+
+        Then the images in ``reviewed`` are marked reviewed. With ``dry_run`` the same work is done
+        and rolled back, so the report says exactly what an import would do."""
+        report = MergeReport()
+        now = time.time()
+        try:
+            with self.transaction() as c:
+                known: dict[int, dict[str, tuple[int, dict[tuple, tuple[int, str]]]]] = {}
+                touched: set[int] = set()
+                for image_id, text, boxes in items:
+                    phrases = known.get(image_id)
+                    if phrases is None:
+                        self._require(c, "images", image_id)
+                        phrases = known[image_id] = self._phrases_with_boxes(c, image_id)
+                    match = phrases.get(text)
+                    if match is None:
+                        expr_id = c.execute(
+                            "INSERT INTO expressions(image_id, text, created, updated) VALUES (?,?,?,?)",
+                            (image_id, text, now, now)).lastrowid
+                        match = phrases[text] = (expr_id, {})
+                        report.phrases_added += 1
+                        changed = True
+                    else:
+                        changed = False
+                    expr_id, by_coords = match
+                    for b in boxes:
+                        coords = tuple(float(v) for v in b.bbox)
+                        state = _enum_value(b.state)
+                        have = by_coords.get(coords)
+                        if have is None:
+                            box_id = c.execute(_BOX_INSERT, _box_values(expr_id, b)).lastrowid
+                            by_coords[coords] = (box_id, state)
+                            report.boxes_added += 1
+                            changed = True
+                        elif have[1] == BoxState.PROPOSED.value and state != BoxState.PROPOSED.value:
+                            c.execute("UPDATE boxes SET state=? WHERE id=?", (state, have[0]))
+                            by_coords[coords] = (have[0], state)
+                            report.proposals_promoted += 1
+                            changed = True
+                    if changed:
+                        touched.add(image_id)
+                    else:
+                        report.duplicates += 1
+                for image_id in touched:
+                    self._sync_image_state(c, image_id)
+                for image_id in set(reviewed):
+                    self._require(c, "images", image_id)
+                    report.reviewed += c.execute("UPDATE images SET state='reviewed' WHERE id=? AND state!='reviewed'",
+                                                 (image_id,)).rowcount
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        return report
+
+    @staticmethod
+    def _phrases_with_boxes(c: sqlite3.Connection, image_id: int) -> dict[str, tuple[int, dict[tuple, tuple[int, str]]]]:
+        """An image's phrases by text (the first phrase of a text; new boxes go there) with the
+        boxes of every phrase of that text by coordinates: ``text -> (id, {(x, y, w, h): (box id, state)})``."""
+        out: dict[str, tuple[int, dict[tuple, tuple[int, str]]]] = {}
+        text_of: dict[int, str] = {}
+        for expr_id, text in c.execute("SELECT id, text FROM expressions WHERE image_id=? ORDER BY id", (image_id,)):
+            text_of[expr_id] = text
+            out.setdefault(text, (expr_id, {}))
+        rows = c.execute("SELECT b.id, b.expression_id, b.x, b.y, b.w, b.h, b.state FROM boxes b "
+                         "JOIN expressions e ON e.id = b.expression_id WHERE e.image_id=? ORDER BY b.id", (image_id,))
+        for box_id, expr_id, x, y, w, h, state in rows:
+            out[text_of[expr_id]][1].setdefault((x, y, w, h), (box_id, state))
+        return out
 
     def restore_expression(self, expr: Expression, boxes: Iterable[Box] = ()) -> None:
         """Put back a deleted expression with its original ids (undo of a delete)."""
@@ -387,12 +569,12 @@ class ProjectStore:
 
     # -- boxes -------------------------------------------------------------------------------
     def boxes(self, expression_id: int) -> list[Box]:
-        rows = self._conn().execute(f"SELECT {_BOX_COLS} FROM boxes WHERE expression_id=? ORDER BY id", (expression_id,))
+        rows = self._query(f"SELECT {_BOX_COLS} FROM boxes WHERE expression_id=? ORDER BY id", (expression_id,))
         return [_box(r) for r in rows]
 
     def box(self, box_id: int) -> Optional[Box]:
-        row = self._conn().execute(f"SELECT {_BOX_COLS} FROM boxes WHERE id=?", (box_id,)).fetchone()
-        return _box(row) if row else None
+        rows = self._query(f"SELECT {_BOX_COLS} FROM boxes WHERE id=?", (box_id,))
+        return _box(rows[0]) if rows else None
 
     def annotations(self, image_id: int) -> list[tuple[Expression, list[Box]]]:
         """An image's expressions, each with its boxes, in creation order."""
@@ -400,12 +582,11 @@ class ProjectStore:
 
     def all_annotations(self) -> dict[int, list[tuple[Expression, list[Box]]]]:
         """Every expression with its boxes, grouped by image id, in two queries (for exports)."""
-        conn = self._conn()
         by_expr: dict[int, list[Box]] = {}
-        for r in conn.execute(f"SELECT {_BOX_COLS} FROM boxes ORDER BY id"):
+        for r in self._query(f"SELECT {_BOX_COLS} FROM boxes ORDER BY id"):
             by_expr.setdefault(r[1], []).append(_box(r))
         out: dict[int, list[tuple[Expression, list[Box]]]] = {}
-        for r in conn.execute("SELECT id, image_id, text, created, updated FROM expressions ORDER BY id"):
+        for r in self._query("SELECT id, image_id, text, created, updated FROM expressions ORDER BY id"):
             out.setdefault(r[1], []).append((_expression(r), by_expr.get(r[0], [])))
         return out
 
@@ -452,36 +633,61 @@ class ProjectStore:
         """The project's id of each category name, giving new names the next free id (in the order
         given) in one transaction. A name keeps its id for the life of the project, so adding a
         phrase never renumbers the classes of the next export. Names are used as given: callers
-        pass ``core.phrase_key`` forms or label-map category names."""
+        pass ``core.phrase_key`` forms or label-map category names.
+
+        An export is a reader and never waits for another process's writer: known names only read,
+        and when new names meet a write lock held elsewhere they get the ids they would be given
+        next (after the highest id ever used), without keeping them this time."""
         wanted = list(dict.fromkeys(names))
-        if not wanted:
-            return {}
-        with self.transaction() as c:
-            known = dict(c.execute("SELECT name, id FROM categories"))
-            now = time.time()
+        known = dict(self._query("SELECT name, id FROM categories"))
+        if all(name in known for name in wanted):
+            return {name: known[name] for name in wanted}
+        try:
+            with self._no_wait(), self.transaction() as c:
+                known = dict(c.execute("SELECT name, id FROM categories"))
+                now = time.time()
+                for name in wanted:
+                    if name not in known:
+                        known[name] = c.execute("INSERT INTO categories(name, created) VALUES (?, ?)",
+                                                (name, now)).lastrowid
+        except StoreBusyError:
+            used = self._query("SELECT seq FROM sqlite_sequence WHERE name='categories'")
+            next_id = max([used[0][0] if used else 0, *known.values()]) + 1
             for name in wanted:
                 if name not in known:
-                    known[name] = c.execute("INSERT INTO categories(name, created) VALUES (?, ?)",
-                                            (name, now)).lastrowid
+                    known[name], next_id = next_id, next_id + 1
         return {name: known[name] for name in wanted}
+
+    @contextmanager
+    def _no_wait(self) -> Iterator[None]:
+        """Within the block, a write lock held by another process fails at once instead of waiting."""
+        conn = self._conn()
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
     # -- summary -----------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
-        c = self._conn()
+        def one(sql: str) -> int:
+            return self._query(sql)[0][0]
+
         out = {
-            "images": c.execute("SELECT COUNT(*) FROM images WHERE missing=0").fetchone()[0],
-            "unreadable": c.execute("SELECT COUNT(*) FROM images WHERE missing=0 AND error IS NOT NULL").fetchone()[0],
-            "missing": c.execute("SELECT COUNT(*) FROM images WHERE missing=1").fetchone()[0],
-            "expressions": c.execute("SELECT COUNT(*) FROM expressions").fetchone()[0],
-            "boxes": c.execute("SELECT COUNT(*) FROM boxes").fetchone()[0],
+            "images": one("SELECT COUNT(*) FROM images WHERE missing=0"),
+            "unreadable": one("SELECT COUNT(*) FROM images WHERE missing=0 AND error IS NOT NULL"),
+            "missing": one("SELECT COUNT(*) FROM images WHERE missing=1"),
+            "flagged": one("SELECT COUNT(*) FROM images WHERE missing=0 AND review_reason IS NOT NULL"),
+            "expressions": one("SELECT COUNT(*) FROM expressions"),
+            "boxes": one("SELECT COUNT(*) FROM boxes"),
         }
         for s in ImageState:
             out[f"images_{s.value}"] = 0
-        for state, n in c.execute("SELECT state, COUNT(*) FROM images WHERE missing=0 GROUP BY state"):
+        for state, n in self._query("SELECT state, COUNT(*) FROM images WHERE missing=0 GROUP BY state"):
             out[f"images_{state}"] = n
         for s in BoxState:
             out[f"boxes_{s.value}"] = 0
-        for state, n in c.execute("SELECT state, COUNT(*) FROM boxes GROUP BY state"):
+        for state, n in self._query("SELECT state, COUNT(*) FROM boxes GROUP BY state"):
             out[f"boxes_{state}"] = n
         return out
 

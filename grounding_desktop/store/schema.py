@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE images (
@@ -103,8 +103,12 @@ CREATE TABLE categories (
 );
 """
 
+# v4: why an image needs another look (its labelled file was replaced by a different picture);
+# cleared when the image is marked reviewed.
+_V4 = "ALTER TABLE images ADD COLUMN review_reason TEXT"
+
 # MIGRATIONS[n] upgrades a database at version n-1 to version n.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

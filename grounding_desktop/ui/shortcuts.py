@@ -57,7 +57,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # Grounding
     ActionSpec("focus_phrase", "&Type a Phrase", ("Ctrl+L",), "Grounding", "Put the cursor in the phrase bar",
                notes="Esc in an empty phrase bar returns to the image"),
-    ActionSpec("next_proposal", "&Next Proposal", ("Tab",), "Grounding", "Highlight the next proposal"),
+    ActionSpec("next_proposal", "&Next Proposal", ("Tab",), "Grounding", "Highlight the next proposal",
+               notes="proposals scoring under the threshold are drawn only while highlighted"),
     ActionSpec("prev_proposal", "&Previous Proposal", ("Shift+Tab",), "Grounding", "Highlight the previous proposal"),
     ActionSpec("accept", "&Accept Proposal", ("Return", "Enter"), "Grounding",
                "Store the highlighted proposal as a box of the phrase", toolbar=True, icon="SP_DialogApplyButton",
@@ -70,6 +71,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Store the highlighted proposal as a rejected box (a negative example) and hide it"),
     ActionSpec("clear", "&Clear Proposals", ("Esc",), "Grounding", "Clear the phrase, the proposals and the hint point",
                notes="click the image (Ctrl+click over a proposal) to give a hint point"),
+    ActionSpec("model", "&Model…", ("Ctrl+M",), "Grounding",
+               "Choose the detector: the bundled one (torch or onnxruntime) or your own ONNX file",
+               notes="remembered per project; the status bar says what runs it"),
     # Navigate
     ActionSpec("prev_image", "&Previous Image", ("A", "PgUp"), "Navigate", "Show the previous image in the list",
                toolbar=True, icon="SP_MediaSeekBackward", short="Previous"),

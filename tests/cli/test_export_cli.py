@@ -20,16 +20,16 @@ def folder(tmp_path):
     return f
 
 
-@pytest.mark.parametrize("fmt,out,check", [
-    ("coco-grounding", "g.json", "g.json"),
-    ("coco", "c.json", "c.json"),
-    ("odvg", "o.jsonl", None),
-    ("refcoco", "ref", "ref/instances.json"),
+@pytest.mark.parametrize("fmt,out,check,images", [
+    ("coco-grounding", "g.json", "g.json", 3),
+    ("coco", "c.json", "c.json", 3),
+    ("odvg", "o.jsonl", None, 3),
+    ("refcoco", "ref", "ref/instances.json", 2),  # a.jpg has only a plural and a no-target phrase
 ])
-def test_export_each_format(folder, tmp_path, capsys, fmt, out, check):
+def test_export_each_format(folder, tmp_path, capsys, fmt, out, check, images):
     assert main(["export", str(folder), "--format", fmt, "--out", str(tmp_path / out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["format"] == fmt and summary["images"] == 3
+    assert summary["format"] == fmt and summary["images"] == images
     if check:
         COCO(str(tmp_path / check))
     else:
@@ -51,10 +51,10 @@ def test_export_options(folder, tmp_path, capsys):
     lm = tmp_path / "lm.json"
     lm.write_text(json.dumps({"the horses": "horse", "red ball": "ball"}))
     assert main(["export", str(folder), "--format", "odvg", "--out", str(tmp_path / "d.jsonl"), "--label-map", str(lm),
-                 "--splits", "50,50", "--reviewed-only", "--include-rejected"]) == 0
+                 "--splits", "50,50", "--reviewed-only"]) == 0
     out = capsys.readouterr().out
     assert "d_train.jsonl" in out and "d_val.jsonl" in out and "skipped 4 images: not reviewed" in out
-    assert load(tmp_path / "d_label_map.json") == {"0": "ball", "1": "horse"}
+    assert load(tmp_path / "d_label_map.json") == {"0": "horse", "1": "ball"}
     records = [json.loads(line) for split in ("train", "val")
                for line in (tmp_path / f"d_{split}.jsonl").read_text().splitlines()]
     assert [r["filename"] for r in records] == ["d.jpg"]
@@ -122,3 +122,23 @@ def test_import_error_from_a_real_process(folder, tmp_path):
 def test_missing_folder_is_exit_2(tmp_path, capsys):
     assert main(["export", str(tmp_path / "nope"), "--format", "coco", "--out", str(tmp_path / "c.json")]) == 2
     assert "folder not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt,out,flag", [("odvg", "o.jsonl", "--odvg"), ("refcoco", "ref", "--refcoco")])
+def test_import_odvg_and_refcoco_via_cli(folder, tmp_path, capsys, fmt, out, flag):
+    assert main(["export", str(folder), "--format", fmt, "--out", str(tmp_path / out)]) == 0
+    db = tmp_path / "other.sqlite"
+    assert main(["import", str(folder), "--db", str(db), flag, str(tmp_path / out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["applied"] and summary["phrases_added"] > 0 and summary["flavour"] == fmt
+    with ProjectStore(db, root=folder) as s:
+        assert s.counts()["boxes"] == summary["boxes_added"]
+
+
+def test_export_names_exif_rotated_images_on_stderr(tmp_path, capsys):
+    from exportkit import rotated_project
+
+    rotated_project(tmp_path / "photos")[0].close()
+    assert main(["export", str(tmp_path / "photos"), "--format", "coco", "--out", str(tmp_path / "c.json")]) == 0
+    captured = capsys.readouterr()
+    assert "phone.jpg" in captured.err and "--with-images" in captured.err and "warning" not in captured.out

@@ -19,7 +19,7 @@ def test_info_counts(image_folder, capsys):
         s.add_box(e.id, (1, 1, 5, 5), state="proposed", source="model", score=0.5)
     assert main(["info", str(image_folder)]) == 0
     out = capsys.readouterr().out
-    assert "expressions 2" in out and "proposed 1" in out and "images    5" in out
+    assert "phrases   2" in out and "proposed 1" in out and "images    5" in out
 
 
 def test_info_with_separate_db(image_folder, tmp_path, capsys):

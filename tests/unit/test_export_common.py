@@ -11,15 +11,11 @@ from pycocotools.coco import COCO
 from exportkit import labelled_project, load
 
 from grounding_desktop.core import Box, ScanEntry
-from grounding_desktop.io import export_common
+from grounding_desktop.io import coco_common
 from grounding_desktop.io.export import Cancelled, ExportError, ExportOptions, export_project
-from grounding_desktop.io.export_common import (
-    atomic_write_text,
-    load_label_map,
-    parse_splits,
-    split_of,
-    split_path,
-)
+from grounding_desktop.io.export_options import load_label_map, parse_splits
+from grounding_desktop.io.selection import split_of, split_path
+from grounding_desktop.io.staged_files import atomic_write_text
 from grounding_desktop.store import ProjectStore
 
 
@@ -33,7 +29,7 @@ def store(tmp_path):
 def test_split_of_is_stable_across_processes_and_follows_weights():
     paths = [f"set{i % 7}/img{i}.jpg" for i in range(3000)]
     here = [split_of(p, (80, 10, 10)) for p in paths]
-    code = ("import json, sys; from grounding_desktop.io.export_common import split_of; "
+    code = ("import json, sys; from grounding_desktop.io.selection import split_of; "
             "print(json.dumps([split_of(p, (80, 10, 10)) for p in json.load(sys.stdin)]))")
     env = dict(os.environ, PYTHONHASHSEED="12345")
     other = subprocess.run([sys.executable, "-c", code], input=json.dumps(paths), capture_output=True, text=True,
@@ -98,8 +94,9 @@ def test_refcoco_split_field(tmp_path):
     export_project(s, "refcoco", tmp_path / "ref", ExportOptions(splits=(50, 50)))
     refs = load(tmp_path / "ref" / "refs.json")
     assert {r["split"] for r in refs} == {"train", "val"}
-    assert all(r["split"] == split_of(r["file_name"], (50, 50)) for r in refs)
-    assert sorted(p.name for p in (tmp_path / "ref").iterdir()) == ["instances.json", "refs.json"]
+    files = {im["id"]: im["file_name"] for im in load(tmp_path / "ref" / "instances.json")["images"]}
+    assert all(r["split"] == split_of(files[r["image_id"]], (50, 50)) for r in refs)
+    assert sorted(p.name for p in (tmp_path / "ref").iterdir()) == ["instances.json", "refs(unc).p", "refs.json"]
     s.close()
 
 
@@ -146,7 +143,7 @@ def test_failure_mid_export_leaves_earlier_file_and_no_temp(store, tmp_path, mon
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(export_common, "dump_json", boom)  # the COCO writers serialise through it
+    monkeypatch.setattr(coco_common, "dump_json", boom)  # the COCO writers serialise through it
     with pytest.raises(RuntimeError):
         export_project(store, "coco-grounding", out)
     assert _snapshot(tmp_path) == before

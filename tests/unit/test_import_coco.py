@@ -5,28 +5,15 @@ import json
 import pytest
 
 from support import make_image
-from exportkit import grounding_view, labelled_project, load, make_photos
+from exportkit import grounding_view, load, make_photos
 
 from grounding_desktop.core import Box, BoxState, ImageState
-from grounding_desktop.io.coco_import import BOX_TOLERANCE_PX, CocoImportError, import_coco
+from grounding_desktop.io.coco_import import import_coco
+from grounding_desktop.io.errors import ImportFileError
+from grounding_desktop.io.import_checks import BOX_TOLERANCE_PX
 from grounding_desktop.io.export import Cancelled, ExportOptions, export_project
 from grounding_desktop.project import open_project
 from grounding_desktop.store import StoreError
-
-
-@pytest.fixture
-def source(tmp_path):
-    s = labelled_project(tmp_path / "photos")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def fresh(tmp_path, source):
-    """A second, empty project over the same image folder (its own database)."""
-    s, _ = open_project(tmp_path / "photos", tmp_path / "fresh.sqlite")
-    yield s
-    s.close()
 
 
 def _state(store):
@@ -39,7 +26,7 @@ def test_round_trip_of_grounding_export(source, fresh, tmp_path):
     export_project(source, "coco-grounding", first)
     summary = import_coco(fresh, first)
     assert summary.applied and summary.flavour == "coco-grounding"
-    assert summary.expressions == 6 and summary.no_target == 2 and summary.boxes == 5 and summary.reviewed == 1
+    assert summary.phrases_added == 6 and summary.no_target == 2 and summary.boxes_added == 5 and summary.reviewed == 1
     second = tmp_path / "second.json"
     export_project(fresh, "coco-grounding", second)
     a, b = load(first), load(second)
@@ -47,7 +34,8 @@ def test_round_trip_of_grounding_export(source, fresh, tmp_path):
     horses = grounding_view(b)[("a.jpg", "the horses")]
     assert horses == [[(1.25, 2.5, 10.0, 12.0), (20.0, 5.0, 10.5, 12.25)]]  # plural keeps all its boxes
     assert grounding_view(b)[("a.jpg", "the cat")] == [[]]
-    strip = lambda anns: sorted((a["bbox"], a["state"], a["source"], a.get("score"), a.get("model_version"))
+    strip = lambda anns: sorted((a["bbox"], a["grounding_desktop"]["state"], a["grounding_desktop"]["source"],
+                                 a["grounding_desktop"].get("score"), a["grounding_desktop"].get("model_version"))
                                 for a in anns)
     assert strip(a["annotations"]) == strip(b["annotations"])
     assert fresh.image_by_path("d.jpg").state == ImageState.REVIEWED
@@ -68,7 +56,7 @@ def test_importing_twice_does_not_double(source, fresh, tmp_path):
     import_coco(fresh, out)
     before = _state(fresh)
     again = import_coco(fresh, out)
-    assert again.duplicates == 6 and again.expressions == 0
+    assert again.duplicates == 6 and again.phrases_added == 0 and again.boxes_added == 0
     assert _state(fresh) == before
 
 
@@ -76,7 +64,7 @@ def test_as_proposals(source, fresh, tmp_path):
     out = tmp_path / "g.json"
     export_project(source, "coco-grounding", out)
     summary = import_coco(fresh, out, as_proposals=True)
-    assert summary.boxes == 5 and summary.reviewed == 0
+    assert summary.boxes_added == 5 and summary.reviewed == 0
     boxes = [b for v in fresh.all_annotations().values() for _, bs in v for b in bs]
     assert len(boxes) == 5 and all(b.state == BoxState.PROPOSED for b in boxes)
     assert fresh.image_by_path("d.jpg").state != ImageState.REVIEWED
@@ -87,7 +75,7 @@ def test_dry_run_writes_nothing(source, fresh, tmp_path):
     export_project(source, "coco-grounding", out)
     before = _state(fresh)
     summary = import_coco(fresh, out, dry_run=True)
-    assert not summary.applied and summary.expressions == 6
+    assert not summary.applied and summary.phrases_added == 6
     assert _state(fresh) == before
 
 
@@ -121,7 +109,7 @@ def test_plain_coco_export_imports_back(source, fresh, tmp_path):
     export_project(source, "coco", tmp_path / "c.json")
     import_coco(fresh, tmp_path / "c.json")
     export_project(fresh, "coco", tmp_path / "c2.json")
-    view = lambda d: sorted((a["phrase"], a["bbox"]) for a in d["annotations"])
+    view = lambda d: sorted((a["grounding_desktop"]["phrase"], a["bbox"]) for a in d["annotations"])
     assert view(load(tmp_path / "c.json")) == view(load(tmp_path / "c2.json"))
 
 
@@ -198,7 +186,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(source, tmp_path, cont
     path = tmp_path / "bad.json"
     path.write_text(content)
     before = _state(source)
-    with pytest.raises(CocoImportError) as info:
+    with pytest.raises(ImportFileError) as info:
         import_coco(source, path)
     message = str(info.value)
     assert message.startswith(f"{path}: ") and "\n" not in message
@@ -210,7 +198,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(source, tmp_path, cont
 def test_all_problems_are_listed(source, tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"images": [{"id": i, "file_name": f"missing{i}.jpg"} for i in range(30)]}))
-    with pytest.raises(CocoImportError) as info:
+    with pytest.raises(ImportFileError) as info:
         import_coco(source, path)
     assert len(info.value.problems) == 20 and "(and 29 more problems)" in str(info.value)
 
@@ -227,15 +215,15 @@ def test_file_name_matching(tmp_path):
         import_coco(s, path)
         assert [e.text for e, _ in s.annotations(s.image_by_path(expected).id)][-1:] == ["it"], name
     path.write_text(json.dumps({"images": [{"id": 1, "file_name": "q.jpg", "caption": "it"}]}))
-    with pytest.raises(CocoImportError, match=r"matches several project images \(x/q.jpg, z/q.jpg\)"):
+    with pytest.raises(ImportFileError, match=r"matches several project images \(x/q.jpg, z/q.jpg\)"):
         import_coco(s, path)
     s.close()
 
 
 def test_missing_file_and_folder_errors(source, tmp_path):
-    with pytest.raises(CocoImportError, match="file not found"):
+    with pytest.raises(ImportFileError, match="file not found"):
         import_coco(source, tmp_path / "nope.json")
-    with pytest.raises(CocoImportError, match="is a folder"):
+    with pytest.raises(ImportFileError, match="is a folder"):
         import_coco(source, tmp_path)
 
 

@@ -26,7 +26,7 @@ def test_symlink_loop_is_not_followed_forever(tmp_path):
     make_image(tmp_path / "a" / "one.jpg")
     os.symlink(tmp_path, tmp_path / "a" / "loop")
     os.symlink(tmp_path / "a", tmp_path / "alias")
-    paths = sorted(p for p, _ in iter_image_files(tmp_path))
+    paths = sorted(p for p, _, _ in iter_image_files(tmp_path))
     assert paths.count("a/one.jpg") == 1 and len(paths) == 1
 
 

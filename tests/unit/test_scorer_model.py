@@ -93,3 +93,14 @@ def test_encoder_is_offline_and_caches(monkeypatch):
     # A cached text never reaches the model again.
     monkeypatch.setattr(encoder, "_load", lambda: (_ for _ in ()).throw(AssertionError("model used")))
     assert np.allclose(encoder.encode(["a red bicycle"]), a[:1])
+
+
+def test_a_detectors_own_class_names_are_found_as_people_type_them(prototypes):
+    """An ONNX detector of the user's brings its own names (``backends.py``); phrases reach them
+    through the same encoder: the exact word, the spoken form of "Hard_Hat", and a near word."""
+    labels = {0: "widget", 1: "Hard_Hat", 2: "traffic_cone"}
+    scorer = PhraseScorer(ClassPrototypes(prototypes.encoder, labels))
+    for phrase, name in (("the widget", "widget"), ("the hard hat on the left", "Hard_Hat"),
+                         ("the helmet", "Hard_Hat"), ("the cone", "traffic_cone")):
+        weights, _, known = scorer.class_weights(parse_phrase(phrase).subject)
+        assert known and labels[int(np.argmax(weights))] == name, phrase

@@ -76,6 +76,26 @@ def test_v2_database_becomes_v3_with_states_ids_and_cascades_intact(tmp_path):
         assert s.add_expression(1, "a cat")[0].id == 8  # the sequence continues past the copied ids
 
 
+def test_v3_database_becomes_v4_with_no_image_flagged(tmp_path):
+    db = tmp_path / "v3.sqlite"
+    conn = sqlite3.connect(db)
+    for version in (1, 2, 3):
+        for statement in schema.MIGRATIONS[version].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    conn.execute("INSERT INTO images(id, path, state, content_hash) VALUES (1, 'a.jpg', 'reviewed', 'h1')")
+    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'a dog', 0, 0)")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    with ProjectStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 4
+        img = s.image(1)
+        assert img.state == ImageState.REVIEWED and img.review_reason is None
+        report = s.apply_scan([ScanEntry("a.jpg", 10, 2.0, 64, 48, "h2")])  # another picture, same name
+        assert report.flagged == ["a.jpg"] and "replaced" in s.image(1).review_reason
+
+
 def test_ids_are_never_reused_so_undo_can_restore_after_other_writes(store):
     """An undo puts a deleted row back under its old id; an import in between must not take it."""
     img = _image(store)
@@ -93,6 +113,15 @@ def test_category_ids_keep_their_first_number(store):
     assert store.category_ids(["the dog", "the cat"]) == {"the dog": 1, "the cat": 2}
     assert store.category_ids(["an apple", "the cat", "the dog"]) == {"an apple": 3, "the cat": 2, "the dog": 1}
     assert store.category_ids([]) == {}
+
+
+def test_category_ids_do_not_wait_for_another_writer(store, tmp_path):
+    store.category_ids(["the dog"])
+    other = ProjectStore(store.db_path, root=tmp_path)
+    with other.transaction():  # another writer holds the lock: the new name gets the id it will keep
+        assert store.category_ids(["the cat", "the dog"]) == {"the cat": 2, "the dog": 1}
+    other.close()
+    assert store.category_ids(["the cat"]) == {"the cat": 2}
 
 
 _OPENER = textwrap.dedent("""
@@ -265,7 +294,7 @@ def test_unwritable_db_location_is_a_clear_error(tmp_path):
 def test_corrupt_database_is_a_clear_error(tmp_path):
     db = tmp_path / "bad.sqlite"
     db.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="cannot open"):
+    with pytest.raises(StoreError, match="damaged"):
         ProjectStore(db)
 
 

@@ -1,0 +1,311 @@
+"""The user's own detector: an ONNX file (YOLOv5, YOLOv8/YOLO11, or boxes/scores/labels) run by onnxruntime.
+
+It stands in for the bundled SSD behind the same ``detect`` (see ``backends.py``): boxes in the
+pixels of the image passed in, each with its score vector over the model's own classes, so the
+scorer matches phrases to those class names through the phrase encoder ("the widget" finds
+class ``widget``). It has no backbone features to offer: ``region_features`` is (N, 0).
+
+How the image goes in comes from the model itself, or from a sidecar ``FILE.yaml`` beside
+``FILE.onnx`` (every key optional; ``models/README.md`` has examples):
+
+``input_size: [H, W]``
+    for a model whose input shape is dynamic (a fixed shape always wins); default the metadata's
+    ``imgsz`` (Ultralytics writes it), else the image's own size padded up to a multiple of
+    ``stride`` (default 32).
+``letterbox: true``
+    keep the aspect ratio and pad (Ultralytics' LetterBox, centred); ``false`` stretches.
+``pad_value: 114`` · ``channel_order: rgb`` (or ``bgr``) · ``scale: 0.0039215686`` (1/255)
+    · ``mean: [0, 0, 0]`` · ``std: [1, 1, 1]``
+    the input tensor is ``(pixel * scale - mean) / std`` per channel (a uint8 input gets the
+    pixels as they are).
+``layout: yolov8``
+    ``yolov5``, ``yolov8`` or ``boxes_scores_labels``; default: found from the output shapes.
+``box_format: xyxy`` · ``normalized: auto``
+    for ``boxes_scores_labels`` only: ``xyxy``, ``yxyx`` (TF), ``cxcywh`` or ``xywh``; boxes in
+    0..1 of the input (``true``), in input pixels (``false``) or recognised (``auto``).
+``nms_iou: 0.45``
+    class-aware NMS of the YOLO candidates (a boxes/scores/labels model did its own).
+``names: [widget, gadget]``
+    class names, if neither ``--detector-classes`` nor the model's metadata gives them.
+
+Class names: the ``--detector-classes`` file (one a line; line k names label k), else the
+sidecar's ``names``, else the model's metadata ``names`` as Ultralytics writes it
+(``{0: 'person', 1: 'bicycle', ...}``). Anything unusable (no such file, not ONNX, no class
+names, outputs that match no layout) is a ``ModelFileError`` with one line naming the file.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from .detector import Detections, ImageLike, to_rgb_array
+from .onnx_runtime import (ModelFileError, metadata, open_session, provider_label, run_session,
+                           session_device)
+from .ssd_weights import file_sha256
+from .yolo_layouts import BOX_FORMATS, LAYOUTS, Layout, LayoutError, decode, find_layout
+
+SIDECAR_KEYS = ("input_size", "letterbox", "pad_value", "channel_order", "scale", "mean", "std",
+                "layout", "box_format", "normalized", "nms_iou", "names", "stride")
+DEFAULT_NMS_IOU = 0.45
+MAX_NMS_CANDIDATES = 3000  # best-scoring candidates that go into NMS (YOLO heads have ~8400-25200)
+
+
+def sidecar_path(model: Path) -> Optional[Path]:
+    """``FILE.yaml`` (or ``.yml``) beside ``FILE.onnx``, if there is one."""
+    for suffix in (".yaml", ".yml"):
+        candidate = model.with_suffix(suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_sidecar(path: Optional[Path]) -> dict[str, Any]:
+    if path is None:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ModelFileError(f"{path}: unreadable sidecar ({str(exc).splitlines()[0]})") from exc
+    if not isinstance(data, dict):
+        raise ModelFileError(f"{path}: a sidecar holds 'key: value' lines")
+    unknown = sorted(set(map(str, data)) - set(SIDECAR_KEYS))
+    if unknown:
+        raise ModelFileError(f"{path}: unknown key(s) {', '.join(unknown)} "
+                             f"(known: {', '.join(SIDECAR_KEYS)})")
+    return data
+
+
+def read_class_file(path: Path) -> dict[int, str]:
+    """Class names, one a line (line k names label k); trailing blank lines are ignored."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such class file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{path}: unreadable class file ({exc})") from exc
+    names = [line.strip() for line in lines]
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        raise ModelFileError(f"{path}: the class file is empty (one class name a line)")
+    if "" in names:
+        raise ModelFileError(f"{path}: line {names.index('') + 1} is empty (line k names label k)")
+    return dict(enumerate(names))
+
+
+def _names_value(value: Any, where: str) -> dict[int, str]:
+    """``names`` as a list or ``{id: name}`` mapping (Ultralytics writes ``str(dict)``)."""
+    if isinstance(value, str):
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError) as exc:
+            raise ModelFileError(f"{where}: 'names' is not a list or {{id: name}} mapping") from exc
+    if isinstance(value, (list, tuple)):
+        value = dict(enumerate(value))
+    if not isinstance(value, dict) or not value:
+        raise ModelFileError(f"{where}: 'names' is not a list or {{id: name}} mapping")
+    try:
+        return {int(k): str(v).strip() for k, v in value.items()}
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{where}: class ids in 'names' must be integers") from exc
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How an image becomes the model's input tensor."""
+
+    size: Optional[tuple[int, int]]  # (H, W); None: the image's own size, padded to ``stride``
+    stride: int
+    letterbox: bool
+    pad_value: int
+    bgr: bool
+    scale: float
+    mean: np.ndarray
+    std: np.ndarray
+    uint8: bool
+    batched: bool
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the image sits in the input: input = image * scale + offset, per axis."""
+
+    scale_x: float
+    scale_y: float
+    left: float
+    top: float
+
+
+def letterbox(rgb: np.ndarray, out_hw: tuple[int, int], pad_value: int,
+              keep_aspect: bool = True) -> tuple[np.ndarray, Placement]:
+    """Resize ``rgb`` into ``out_hw``: aspect kept and centred on a ``pad_value`` canvas (as
+    Ultralytics' LetterBox does, same rounding), or stretched when ``keep_aspect`` is False."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    out_h, out_w = out_hw
+    if not keep_aspect:
+        resized = rgb if (h, w) == (out_h, out_w) else cv2.resize(rgb, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
+        return resized, Placement(out_w / w, out_h / h, 0.0, 0.0)
+    r = min(out_h / h, out_w / w)
+    new_w, new_h = round(w * r), round(h * r)
+    top, left = round((out_h - new_h) / 2 - 0.1), round((out_w - new_w) / 2 - 0.1)
+    canvas = np.full((out_h, out_w, 3), pad_value, np.uint8)
+    resized = rgb if (new_w, new_h) == (w, h) else cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    canvas[top:top + new_h, left:left + new_w] = resized
+    return canvas, Placement(new_w / w, new_h / h, float(left), float(top))
+
+
+class OnnxDetector:
+    """A detector from the user's ONNX file; ``detect`` as ``SSDDetector.detect``."""
+
+    def __init__(self, path: str | Path, classes_file: str | Path | None = None,
+                 device: Optional[str] = None) -> None:
+        self.weights_path = Path(path)
+        self.session = open_session(self.weights_path, device)
+        self.device = session_device(self.session)
+        self.runtime = provider_label(self.session)
+        meta = metadata(self.session)
+        side_path = sidecar_path(self.weights_path)
+        side = read_sidecar(side_path)
+        where = str(side_path or self.weights_path)
+        if classes_file is not None:
+            self.class_names = read_class_file(Path(classes_file))
+        elif "names" in side:
+            self.class_names = _names_value(side["names"], where)
+        elif "names" in meta:
+            self.class_names = _names_value(meta["names"], f"{self.weights_path} metadata")
+        else:
+            raise ModelFileError(f"{self.weights_path}: no class names in the model's metadata; give a class "
+                                 f"file (--detector-classes FILE, one name a line)")
+        self.num_classes = max(self.class_names) + 1
+        self.input = self._input_spec(side, meta, where)
+        self.box_format = str(side.get("box_format", "xyxy"))
+        normalized = side.get("normalized", "auto")
+        try:
+            self.nms_iou = float(side.get("nms_iou", DEFAULT_NMS_IOU))
+            if self.box_format not in BOX_FORMATS or normalized not in ("auto", True, False) \
+                    or not 0 < self.nms_iou <= 1:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ModelFileError(f"{where}: box_format is one of {', '.join(BOX_FORMATS)}, normalized "
+                                 f"auto|true|false, nms_iou a number in (0, 1]") from None
+        self.normalized = None if normalized == "auto" else normalized
+        self.layout = self._probe_layout(side.get("layout"))
+        self.version = f"{self.weights_path.stem}+{file_sha256(self.weights_path)[:8]}"
+
+    # ------------------------------------------------------------------ set-up
+    def _input_spec(self, side: dict, meta: dict, where: str) -> InputSpec:
+        inp = self.session.get_inputs()[0]
+        shape = list(inp.shape)
+        if len(shape) not in (3, 4):
+            raise ModelFileError(f"{self.weights_path}: input '{inp.name}' has shape {shape}; an image "
+                                 f"input is [1, 3, H, W] or [3, H, W]")
+        fixed = [d if isinstance(d, int) and d > 0 else None for d in shape[-2:]]
+        try:
+            if all(fixed):
+                size = (fixed[0], fixed[1])
+            elif "input_size" in side:
+                size = _pair(side["input_size"])
+            elif "imgsz" in meta:
+                size = _pair(ast.literal_eval(meta["imgsz"]))
+            else:
+                size = None
+            stride = int(side.get("stride", ast.literal_eval(meta.get("stride", "32"))))
+            mean = np.asarray(side.get("mean", [0.0, 0.0, 0.0]), np.float32).reshape(-1)
+            std = np.asarray(side.get("std", [1.0, 1.0, 1.0]), np.float32).reshape(-1)
+            order = str(side.get("channel_order", "rgb")).lower()
+            if order not in ("rgb", "bgr") or mean.size not in (1, 3) or std.size not in (1, 3) \
+                    or not np.all(std > 0):
+                raise ValueError("channel_order rgb|bgr, mean and std of 1 or 3 numbers, std > 0")
+            return InputSpec(size=size, stride=max(1, stride), letterbox=bool(side.get("letterbox", True)),
+                             pad_value=int(side.get("pad_value", 114)), bgr=order == "bgr",
+                             scale=float(side.get("scale", 1.0 / 255.0)), mean=mean, std=std,
+                             uint8="uint8" in inp.type, batched=len(shape) == 4)
+        except (ValueError, TypeError, SyntaxError) as exc:
+            raise ModelFileError(f"{where}: bad input settings ({exc})") from exc
+
+    def _probe_layout(self, forced: Optional[str]) -> Layout:
+        """Run the model once on a blank image and find its output layout (also warms it up)."""
+        size = self.input.size or (self.input.stride * 2, self.input.stride * 2)
+        x, _ = self._tensor(np.full((size[0], size[1], 3), self.input.pad_value, np.uint8))
+        outputs = self._run(x)
+        names = [o.name for o in self.session.get_outputs()]
+        try:
+            return find_layout(outputs, names, self.num_classes, forced)
+        except LayoutError as exc:
+            raise ModelFileError(f"{self.weights_path}: {exc}") from exc
+
+    # ------------------------------------------------------------------ inference
+    def _tensor(self, rgb: np.ndarray) -> tuple[np.ndarray, Placement]:
+        spec = self.input
+        if spec.size is not None:
+            img, placed = letterbox(rgb, spec.size, spec.pad_value, keep_aspect=spec.letterbox)
+        else:  # a dynamic input: the image as it is, padded right and down to the stride
+            h, w = rgb.shape[:2]
+            img = np.full((-(-h // spec.stride) * spec.stride, -(-w // spec.stride) * spec.stride, 3),
+                          spec.pad_value, np.uint8)
+            img[:h, :w] = rgb
+            placed = Placement(1.0, 1.0, 0.0, 0.0)
+        if spec.bgr:
+            img = img[:, :, ::-1]
+        if spec.uint8:
+            x = np.ascontiguousarray(img.transpose(2, 0, 1))
+        else:
+            x = (img.astype(np.float32) * spec.scale - spec.mean) / spec.std
+            x = np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32)
+        return (x[None] if spec.batched else x), placed
+
+    def _run(self, x: np.ndarray) -> list[np.ndarray]:
+        return run_session(self.session, {self.session.get_inputs()[0].name: x}, self.weights_path)
+
+    def detect(self, image: ImageLike, score_threshold: float = 0.05,
+               max_detections: int = 100) -> Detections:
+        import torch
+        from torchvision.ops import batched_nms
+
+        rgb = to_rgb_array(image)
+        height, width = rgb.shape[:2]
+        x, placed = self._tensor(rgb)
+        outputs = self._run(x)
+        try:
+            raw = decode(self.layout, outputs, self.num_classes, x.shape[-2:], self.box_format,
+                         self.normalized)
+        except LayoutError as exc:
+            raise ModelFileError(f"{self.weights_path}: {exc}") from exc
+        scores = raw.class_scores.max(1) if len(raw.class_scores) else np.zeros(0, np.float32)
+        labels = raw.class_scores.argmax(1) if len(raw.class_scores) else np.zeros(0, np.int64)
+        keep = np.nonzero(scores > score_threshold)[0]
+        keep = keep[np.argsort(-scores[keep], kind="stable")][:MAX_NMS_CANDIDATES]
+        if self.layout.name != "boxes_scores_labels" and keep.size:
+            kept = batched_nms(torch.from_numpy(raw.boxes[keep]), torch.from_numpy(scores[keep]),
+                               torch.from_numpy(labels[keep]), self.nms_iou).numpy()
+            keep = keep[kept]
+        keep = keep[:max_detections]
+        # Back from input pixels to the image's, clipped to it; boxes left empty are dropped.
+        boxes = (raw.boxes[keep] - [placed.left, placed.top, placed.left, placed.top]) / \
+            [placed.scale_x, placed.scale_y, placed.scale_x, placed.scale_y]
+        boxes = np.clip(boxes, 0, [width, height, width, height]).astype(np.float32)
+        inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        keep, boxes = keep[inside], boxes[inside]
+        return Detections(boxes=boxes, scores=scores[keep].astype(np.float32),
+                          labels=labels[keep].astype(np.int64),
+                          class_scores=raw.class_scores[keep].astype(np.float32),
+                          region_features=np.zeros((len(keep), 0), np.float32),
+                          image_size=(int(width), int(height)))
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    """``640`` or ``[480, 640]`` (H, W) -> (H, W)."""
+    if isinstance(value, (int, float)):
+        return int(value), int(value)
+    h, w = (int(v) for v in value)
+    if h <= 0 or w <= 0:
+        raise ValueError(f"input_size {value} must be positive")
+    return h, w

@@ -1,0 +1,54 @@
+"""EXIF orientation in exports: the project stores boxes in the upright frame (as a viewer shows the
+image), but torchvision, MDETR, GLIP and Open-GroundingDino open images with PIL without applying
+EXIF, so on a rotated file their boxes land on a sideways image. An export either names those
+images in a warning, or (``--with-images``) writes every image into the export folder, rotated
+ones re-encoded upright with the tag removed, the others copied byte for byte."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+from ..core import ImageReadError
+from .errors import ExportError
+from .export_layout import ExportLayout
+from .images import exif_orientation, upright_file_bytes
+from .progress import Ticker
+from .selection import SelectedImage
+from .staged_files import StagedFiles
+
+WARN_NAMES = 10  # rotated images named in the warning line (the summary's JSON lists them all)
+
+
+def rotated_images(root: Path, selected: Sequence[SelectedImage], ticker: Ticker) -> list[str]:
+    """Project paths of the exported images whose file carries an EXIF orientation other than 1."""
+    out = []
+    base = str(root)
+    for si in selected:
+        ticker.step()
+        if exif_orientation(os.path.join(base, si.image.path)) != 1:
+            out.append(si.image.path)
+    return out
+
+
+def rotation_warning(rotated: Sequence[str]) -> str:
+    named = ", ".join(rotated[:WARN_NAMES]) + (f" and {len(rotated) - WARN_NAMES} more" if len(rotated) > WARN_NAMES else "")
+    return (f"{len(rotated)} image{'s' if len(rotated) != 1 else ''} carry an EXIF rotation that trainers opening "
+            f"images with PIL ignore, so their boxes would land on a sideways image: {named}; "
+            f"export with --with-images to write upright copies")
+
+
+def stage_images(root: Path, selected: Sequence[SelectedImage], layout: ExportLayout, rotated: set[str],
+                 staged: StagedFiles, ticker: Ticker) -> None:
+    for si in selected:
+        ticker.step()
+        path = si.image.path
+        target = layout.images(si.split) / path
+        source = root / path
+        try:
+            if path in rotated:
+                staged.write_bytes(target, upright_file_bytes(source))
+            else:
+                staged.copy(source, target)
+        except (ImageReadError, FileNotFoundError) as exc:
+            raise ExportError(f"cannot copy image {path} into the export: {exc}") from exc

@@ -1,0 +1,74 @@
+"""What an export wrote, what it left out and why, and what the user should know about the result
+(the CLI prints it, the GUI shows it)."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from .selection import SelectedImage
+
+_SINGULAR = {"images": "image", "phrases": "phrase", "boxes": "box"}
+
+
+@dataclass
+class ExportSummary:
+    format: str
+    files: list[str] = field(default_factory=list)
+    images: int = 0
+    phrases: int = 0
+    no_target: int = 0
+    boxes: int = 0
+    splits: dict[str, dict[str, int]] = field(default_factory=dict)
+    skipped: dict[str, Counter] = field(
+        default_factory=lambda: {"images": Counter(), "phrases": Counter(), "boxes": Counter()}
+    )
+    rotated: list[str] = field(default_factory=list)  # EXIF-rotated images exported without upright copies
+    upright: int = 0  # with --with-images: rotated images re-encoded upright
+    warnings: list[str] = field(default_factory=list)
+
+    def skip(self, kind: str, reason: str, n: int = 1) -> None:
+        if n:
+            self.skipped[kind][reason] += n
+
+    def count(self, selected: Sequence["SelectedImage"]) -> None:
+        for si in selected:
+            per = self.splits.setdefault(si.split, {"images": 0, "phrases": 0, "boxes": 0}) if si.split else None
+            n_phrases = len(si.phrases)
+            n_box = sum(len(sp.boxes) for sp in si.phrases)
+            self.images += 1
+            self.phrases += n_phrases
+            self.no_target += sum(1 for sp in si.phrases if sp.no_target)
+            self.boxes += n_box
+            if per is not None:
+                per["images"] += 1
+                per["phrases"] += n_phrases
+                per["boxes"] += n_box
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format, "files": list(self.files), "images": self.images,
+            "phrases": self.phrases, "no_target": self.no_target, "boxes": self.boxes,
+            "splits": self.splits,
+            "skipped": {k: dict(sorted(v.items())) for k, v in self.skipped.items()},
+            "rotated": list(self.rotated), "upright": self.upright, "warnings": list(self.warnings),
+        }
+
+    def warning_lines(self) -> list[str]:
+        return [f"warning: {w}" for w in self.warnings]
+
+    def lines(self, warnings: bool = True) -> list[str]:
+        """The summary as text; the CLI prints the warnings on stderr instead (``warnings=False``)."""
+        out = [f"wrote {f}" for f in self.files]
+        out.append(f"images {self.images}, phrases {self.phrases} (no-target {self.no_target}), boxes {self.boxes}")
+        if self.upright:
+            out.append(f"turned {self.upright} EXIF-rotated image{'s' if self.upright != 1 else ''} upright")
+        for name, c in self.splits.items():
+            out.append(f"  {name}: images {c['images']}, phrases {c['phrases']}, boxes {c['boxes']}")
+        for kind, reasons in self.skipped.items():
+            for reason, n in sorted(reasons.items()):
+                out.append(f"skipped {n} {kind if n != 1 else _SINGULAR[kind]}: {reason}")
+        if warnings:
+            out.extend(self.warning_lines())
+        return out

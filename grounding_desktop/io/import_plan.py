@@ -1,0 +1,88 @@
+"""An import as two steps every format shares: a planner checks the whole file and says what to
+add (nothing is written; any problem raises ``ImportFileError`` naming the file and the entry);
+then the plan lands in ONE store transaction (``merge_phrases``), which also skips what the
+project already has and turns a proposal into a label when the file has that box as a label."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from ..core import Box
+from .import_files import MAX_FILE_BYTES
+from .import_summary import ImportSummary
+from .progress import CancelFn, ProgressFn, Ticker, gc_paused
+from .store_protocol import LabelStore
+
+
+@dataclass
+class PlannedPhrase:
+    image_id: int
+    text: str
+    boxes: list[Box] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    """What an import will hand to the store: phrases in file order and images to mark reviewed."""
+
+    phrases: list[PlannedPhrase]
+    reviewed: set[int]
+    summary: ImportSummary
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What a format's planner gets besides the parsed file."""
+
+    store: LabelStore
+    path: str
+    as_proposals: bool
+    ticker: Ticker
+    max_bytes: int
+
+
+Planner = Callable[[ImportRequest], ImportPlan]
+
+
+def finish_plan(phrases: list[PlannedPhrase], reviewed: set[int], summary: ImportSummary) -> ImportPlan:
+    summary.images = len({p.image_id for p in phrases} | reviewed)
+    summary.phrases = len(phrases)
+    summary.no_target = sum(1 for p in phrases if not p.boxes)
+    summary.boxes = sum(len(p.boxes) for p in phrases)
+    return ImportPlan(phrases, reviewed, summary)
+
+
+def importer(planner: Planner, what: str) -> Callable[..., ImportSummary]:
+    """The public import function of a format: ``(store, path, as_proposals, dry_run, progress,
+    cancelled, max_bytes) -> ImportSummary``, running ``planner`` through :func:`run_import`."""
+
+    def import_file(store: LabelStore, path: os.PathLike | str, as_proposals: bool = False, dry_run: bool = False,
+                    progress: Optional[ProgressFn] = None, cancelled: Optional[CancelFn] = None,
+                    max_bytes: int = MAX_FILE_BYTES) -> ImportSummary:
+        return run_import(store, path, planner, as_proposals, dry_run, progress, cancelled, max_bytes)
+
+    import_file.__doc__ = f"Check the {what} ``path`` against the project of ``store`` and add it in one transaction."
+    return import_file
+
+
+def run_import(store: LabelStore, path: os.PathLike | str, planner: Planner, as_proposals: bool = False,
+               dry_run: bool = False, progress: Optional[ProgressFn] = None, cancelled: Optional[CancelFn] = None,
+               max_bytes: int = MAX_FILE_BYTES) -> ImportSummary:
+    """Plan the import of ``path`` with ``planner`` (all checks; nothing written), then hand it to
+    the store in one transaction. Raises :class:`ImportFileError` or :class:`Cancelled`, in both
+    cases with nothing written. With ``dry_run`` the summary says what would be added."""
+    ticker = Ticker(progress, cancelled, 1, what="import")
+    ticker.check()
+    with gc_paused():
+        plan = planner(ImportRequest(store, str(path), as_proposals, ticker, max_bytes))
+    ticker.check()  # the last chance to cancel: nothing has been written
+    outcome = store.merge_phrases([(p.image_id, p.text, p.boxes) for p in plan.phrases], plan.reviewed,
+                                  dry_run=dry_run)
+    summary = plan.summary
+    summary.phrases_added, summary.boxes_added = outcome.phrases_added, outcome.boxes_added
+    summary.proposals_promoted, summary.duplicates = outcome.proposals_promoted, outcome.duplicates
+    summary.reviewed = outcome.reviewed
+    summary.applied = not dry_run
+    ticker.finish()
+    return summary

@@ -1,0 +1,49 @@
+"""A Python environment of its own for the consumers that cannot share the app's: supervision and
+datumaro pull OpenCV builds and Pillow/NumPy pins that clash with the app's (opencv-python-headless
+5, PySide6), as they would in a trainer's own environment. Built once from PyPI into
+``~/.cache/grounding-desktop-tests/`` (keyed by the pins below, so a pin change builds afresh),
+then reused: after the first run a check costs a few seconds."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+PINS = ("supervision==0.31.2", "datumaro==1.13.12")
+CACHE = Path(os.environ.get("GROUNDING_DESKTOP_TEST_CACHE", Path.home() / ".cache" / "grounding-desktop-tests"))
+SCRIPT = Path(__file__).with_name("load_in_consumers.py")
+BUILD_TIMEOUT_S = 900
+
+
+def consumer_python() -> Path:
+    """The environment's python, building it on first use; skips the test when it cannot be built
+    (no access to the package index), saying why."""
+    key = hashlib.sha1(json.dumps([PINS, sys.version_info[:2]]).encode()).hexdigest()[:12]
+    home = CACHE / f"consumers-{key}"
+    python = home / "bin" / "python"
+    ready = home / ".ready"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"consumers-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another test run building the same environment: wait for it
+        if not ready.exists():
+            venv.EnvBuilder(clear=True, with_pip=True).create(home)
+            r = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *PINS],
+                               capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+            if r.returncode != 0:
+                pytest.skip(f"cannot build the consumers' environment ({' '.join(PINS)}): {r.stderr.strip()[-300:]}")
+            ready.write_text(" ".join(PINS))
+    return python
+
+
+def load_in_consumers(python: Path, *args: str) -> dict:
+    """Run ``load_in_consumers.py`` there; its JSON answer, or the test fails with its stderr."""
+    r = subprocess.run([str(python), str(SCRIPT), *args], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])

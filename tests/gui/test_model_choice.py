@@ -1,0 +1,61 @@
+"""Grounding → Model…: the user's ONNX detector chosen in the app, remembered per project, the model
+reloaded with it and its runtime in the status bar."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from fakes import FakeGrounder
+from grounding_desktop.core.detector_choice import DetectorChoice
+from grounding_desktop.ui.model_dialog import ModelDialog
+
+
+class RecordingFactory:
+    """Builds fakes and notes the detector each build was asked for; the runtime says which."""
+
+    def __init__(self):
+        self.asked: list = []
+
+    def __call__(self, device, detector=None):
+        self.asked.append(detector)
+        fake = FakeGrounder(device)
+        fake.runtime = "onnxruntime 9.9 CPU" if detector is not None and detector.onnx_file else "torch 9.9 cpu"
+        return fake
+
+
+def _choose_own_model(gui, path: str) -> ModelDialog:
+    gui.w.actions_by_name["model"].trigger()
+    dlg = gui.w.findChild(ModelDialog, "modelDialog")
+    assert dlg is not None and dlg.isVisible()
+    gui.qtbot.mouseClick(dlg.own, Qt.MouseButton.LeftButton)
+    dlg.model_file.clear()
+    gui.qtbot.keyClicks(dlg.model_file, path)
+    gui.qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    return dlg
+
+
+def test_own_detector_is_used_remembered_and_shown(open_window, photos, tmp_path):
+    model = tmp_path / "widgets.onnx"
+    model.write_bytes(b"the fake grounder never opens it")
+    factory = RecordingFactory()
+    gui = open_window(photos, factory=factory)
+    assert factory.asked == [None]  # a new project: the default detector
+    gui.wait(lambda: "torch 9.9 cpu" in gui.w.status.model.text())
+
+    dlg = _choose_own_model(gui, str(tmp_path / "missing.onnx"))
+    assert dlg.isVisible() and "no such file" in dlg.error.text()  # stays open, says why
+    dlg.model_file.clear()
+    gui.qtbot.keyClicks(dlg.model_file, str(model))
+    gui.qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+    wanted = DetectorChoice(onnx_file=str(model.resolve()))
+    gui.wait(lambda: gui.w.host.ready and factory.asked[-1] == wanted)
+    gui.wait(lambda: "onnxruntime 9.9 CPU" in gui.w.status.model.text())
+    assert DetectorChoice.from_json(gui.store.get_meta("detector")) == wanted
+    gui.type_phrase("the widget")  # the reloaded model answers
+    gui.w.close()
+
+    again = RecordingFactory()
+    reopened = open_window(photos, factory=again)
+    assert again.asked == [wanted]
+    reopened.wait(lambda: "onnxruntime 9.9 CPU" in reopened.w.status.model.text())
