@@ -15,15 +15,6 @@ PROG = "grounding-desktop"
 _SIGPIPE_STATUS = 141  # 128 + SIGPIPE: what a shell reports for a tool whose reader went away
 
 
-def _available_commands():
-    for name in COMMAND_MODULES:
-        try:
-            yield importlib.import_module(f"{__package__}.commands.{name}")
-        except ModuleNotFoundError as exc:  # a command not built yet
-            if exc.name != f"{__package__}.commands.{name}":
-                raise
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The subcommands' parser; its usage also shows the desktop app's form (no COMMAND)."""
     gui_usage = _gui_parser().format_usage().removeprefix("usage: ").strip()
@@ -35,8 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _available_commands():
-        module.add_parser(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.commands.{name}").add_parser(sub)
     return parser
 
 

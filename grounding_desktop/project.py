@@ -1,4 +1,6 @@
-"""Opening a folder as a project: the store plus a scan, shared by the GUI and every CLI command."""
+"""Opening a folder as a project: the store plus a scan. Every CLI command opens its project with
+``open_project``; the GUI opens the store at once and runs ``rescan_project`` in the background, so
+the window shows what the database knows before the scan is done."""
 from __future__ import annotations
 
 import os

@@ -137,8 +137,7 @@ def _diagnose(device_arg: str, choice) -> dict:
     t = time.perf_counter()
     g.load_scorer()
     timings["load_scorer_s"] = round(time.perf_counter() - t, 3)
-    weights["detector_converted" if choice.bundled else "detector_file"] = \
-        str(getattr(g.load_detector(), "weights_path", ""))
+    weights["detector_converted" if choice.bundled else "detector_file"] = g.detector_weights_path
     # One inference to warm up (first CUDA call compiles kernels), then one timed.
     g.prepare(image, key="warm-up")
     t = time.perf_counter()
@@ -150,7 +149,7 @@ def _diagnose(device_arg: str, choice) -> dict:
     report.update({
         "device": g.device, "runtime": g.runtime, "detector": choice.describe(),
         "model": g.model_version, "timings": timings,
-        "encoder_loaded": bool(g._encoder and g._encoder.loaded),
+        "encoder_loaded": g.encoder_loaded,
         "sample_result": [{"bbox": list(p.bbox), "score": p.score, "label": p.label}
                           for p in props],
         "ok": True,

@@ -66,7 +66,8 @@ def _phrases(raw: list[str]) -> list[str]:
     return out
 
 
-def _check_image(name: str) -> None:
+def _check_image(name: str) -> tuple[int, int]:
+    """The image's (width, height) as a viewer shows it; a clear CliError for a bad file."""
     from ..io.images import ImageReadError, read_header
 
     path = Path(name)
@@ -75,7 +76,7 @@ def _check_image(name: str) -> None:
     if path.is_dir():
         raise CliError(f"{name}: is a folder, not an image")
     try:
-        read_header(name)  # clear messages for missing, empty, truncated files
+        return read_header(name)  # clear messages for missing, empty, truncated files
     except ImageReadError as exc:
         raise CliError(f"{name}: {exc}") from exc
     except OSError as exc:
@@ -103,15 +104,15 @@ def run(args: argparse.Namespace) -> int:
     choice = detector_choice(args)
     if args.top_k < 1:
         raise CliError("--top-k must be at least 1")
-    for name in images:
-        _check_image(name)
+    sizes = [_check_image(name) for name in images]
 
-    from ..core import ImageReadError, display_path
+    from ..core import Grounder, ImageReadError, display_path
     from ..grounder_factory import make_grounder
     from ..grounding.device import DeviceFallbackWarning, resolve_device
     from ..grounding.efficientnet_lite import WeightsNotFoundError
     from ..grounding.encoder import EncoderNotFoundError
     from ..grounding.onnx_runtime import ModelFileError
+    from ..grounding.phrase_parse import parse_phrase
     from ..grounding.ssd_weights import SSDWeightsNotFoundError
 
     answers = []
@@ -122,15 +123,14 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:  # an unknown --device name
             raise CliError(str(exc)) from exc
         try:
-            grounder = make_grounder(args.device, cache_size=1, detector=choice)
+            grounder: Grounder = make_grounder(args.device, cache_size=1, detector=choice)
             if args.project:
                 _teach(grounder, args.project, phrases)
-            for name in images:
+            for name, (width, height) in zip(images, sizes):
                 key = grounder.prepare(name)
-                results = [(phrase, grounder.is_plural(phrase),
+                results = [(phrase, parse_phrase(phrase).plural,
                             grounder.propose(key, phrase, top_k=args.top_k)) for phrase in phrases]
-                entry = grounder.prepared(key)
-                answers.append((name, entry.width, entry.height, results))
+                answers.append((name, width, height, results))
         except (ImageReadError, SSDWeightsNotFoundError, EncoderNotFoundError, ModelFileError,
                 WeightsNotFoundError) as exc:
             raise CliError(str(exc)) from exc

@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
+from typing import Optional
+
+from ..core import GrounderFactory
+from . import CliError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -12,14 +17,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="inference device: cpu, cuda, cuda:1, mps (default: best available)")
     p.add_argument("--phrase", help="type this phrase into the phrase bar on start")
     p.add_argument("--screenshot", metavar="PNG",
-                   help="open FOLDER, show the first image, wait for proposals, save the window as PNG, exit")
+                   help="open FOLDER, show the first image (and the proposals for --phrase, if given), "
+                        "save the window as PNG, exit")
     # Developer option: MODULE:CALLABLE building the grounder (e.g. a fake for smoke tests).
     p.add_argument("--grounder", help=argparse.SUPPRESS)
 
 
-def run(args: argparse.Namespace) -> int:
-    from . import CliError
+def resolve_factory(spec: Optional[str]) -> Optional[GrounderFactory]:
+    """``module:callable`` -> a grounder factory (a developer option: run the window with another grounder)."""
+    if not spec:
+        return None
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        factory = getattr(module, attr or "Grounder")
+    except (ImportError, AttributeError) as exc:
+        raise CliError(f"cannot load grounder {spec!r}: {exc}") from exc
+    return lambda device, **options: factory(device=device, **options) if device else factory(**options)
 
+
+def run(args: argparse.Namespace) -> int:
     if args.folder is not None:
         from pathlib import Path
 
@@ -31,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
     if _no_display():
         raise CliError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are not set); "
                        "on a machine without one, run with QT_QPA_PLATFORM=offscreen (e.g. for --screenshot)")
+    factory = resolve_factory(args.grounder)
     from ..ui.app import run_app  # Qt is imported only here
 
-    return run_app(args)
+    return run_app(args.folder, args.db, factory, args.device, args.phrase, args.screenshot)
 
 
 def _no_display() -> bool:

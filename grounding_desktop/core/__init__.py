@@ -1,8 +1,10 @@
 """Domain model and rules. Pure Python: never imports Qt, torch, or other layers of this package."""
 from .geometry import (
     area_xywh,
+    clamp_point,
     clamp_xywh,
     iou_xywh,
+    keep_inside,
     normalize_xywh,
     denormalize_xywh,
     xywh_to_xyxy,
@@ -10,13 +12,15 @@ from .geometry import (
 )
 from .model import Box, BoxSource, BoxState, Expression, ImageReadError, ImageRecord, ImageState, ScanEntry
 from .proposal import Proposal
+from .grounder import Grounder, GrounderFactory
 from .phrase import MAX_PHRASE_CHARS, PhraseError, clean_phrase, has_control_chars, phrase_key, require_text
 from .paths import DB_FILENAME, PROJECT_DIRNAME, display_path, natural_path_key
 
 __all__ = [
-    "area_xywh", "clamp_xywh", "iou_xywh", "normalize_xywh", "denormalize_xywh",
+    "area_xywh", "clamp_point", "clamp_xywh", "iou_xywh", "keep_inside", "normalize_xywh", "denormalize_xywh",
     "xywh_to_xyxy", "xyxy_to_xywh",
     "Box", "BoxSource", "BoxState", "Expression", "ImageReadError", "ImageRecord", "ImageState", "ScanEntry",
     "MAX_PHRASE_CHARS", "PhraseError", "clean_phrase", "has_control_chars", "phrase_key", "require_text", "Proposal",
+    "Grounder", "GrounderFactory",
     "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key",
 ]

@@ -43,6 +43,19 @@ def clamp_xywh(b: Sequence[float], width: float, height: float) -> XYWH:
     return (x1, y1, x2 - x1, y2 - y1)
 
 
+def keep_inside(b: Sequence[float], width: float, height: float) -> XYWH:
+    """Move a box back inside the image, keeping its size where it fits (a box dragged or nudged
+    past an edge stops at the edge; one larger than the image is cut to the image's size)."""
+    x, y, w, h = _normalised_order(b)
+    w, h = min(w, float(width)), min(h, float(height))
+    return (min(max(x, 0.0), width - w), min(max(y, 0.0), height - h), w, h)
+
+
+def clamp_point(x: float, y: float, width: float, height: float) -> tuple[float, float]:
+    """The nearest point of the image (a drag that leaves the image draws up to its edge)."""
+    return (min(max(float(x), 0.0), float(width)), min(max(float(y), 0.0), float(height)))
+
+
 def _normalised_order(b: Sequence[float]) -> XYWH:
     """A box dragged 'backwards' has negative w/h; flip it so w, h >= 0."""
     x, y, w, h = (float(v) for v in b)

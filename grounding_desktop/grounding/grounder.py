@@ -29,7 +29,7 @@ from ..core.proposal import Proposal
 from .backends import backend_device, make_detector
 from .concepts import ConceptExample, ConceptKey, ConceptMemory, LabelledBox
 from .device import is_device_failure, resolve_device, warn_fallback
-from .phrase_parse import ParsedPhrase, parse_phrase
+from .phrase_parse import parse_phrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
 from .region_evidence import (ImageEvidence, compute_features, concept_subject, embed_boxes,
                               imagenet_subject)
@@ -160,6 +160,16 @@ class Grounder:
         from .recognizer import embedding_model
 
         return embedding_model()
+
+    @property
+    def detector_weights_path(self) -> str:
+        """Where the detector's converted weights are read from ("" for OpenCV, which reads the graph)."""
+        return str(getattr(self.load_detector(), "weights_path", ""))
+
+    @property
+    def encoder_loaded(self) -> bool:
+        """Whether the phrase encoder's model is in memory (it loads on the first unknown word)."""
+        return self._encoder is not None and self._encoder.loaded
 
     def load(self, encoder: bool = True) -> "Grounder":
         """Load everything now (the GUI calls this from a worker thread at start-up).
@@ -361,9 +371,6 @@ class Grounder:
     def is_plural(self, phrase: str) -> bool:
         """Whether ``phrase`` asks for every matching object ("the horses", "all people")."""
         return parse_phrase(clean_phrase(phrase)).plural
-
-    def parse(self, phrase: str) -> ParsedPhrase:
-        return parse_phrase(clean_phrase(phrase))
 
     def propose(self, image_or_key: ImageInput, phrase: str,
                 hint: Optional[tuple[float, float]] = None, top_k: int = 5,

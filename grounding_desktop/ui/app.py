@@ -1,30 +1,16 @@
 """QApplication start-up, and the ``--screenshot`` mode used for the README and for smoke tests."""
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
+
+from ..core import GrounderFactory
 
 SCREENSHOT_TIMEOUT_ENV = "GROUNDING_DESKTOP_SCREENSHOT_TIMEOUT"
-
-
-def resolve_factory(spec: Optional[str]) -> Optional[Callable]:
-    """``module:callable`` -> the callable (a developer option: run the window with another grounder)."""
-    if not spec:
-        return None
-    from ..commands import CliError
-
-    module_name, _, attr = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-        factory = getattr(module, attr or "Grounder")
-    except (ImportError, AttributeError) as exc:
-        raise CliError(f"cannot load grounder {spec!r}: {exc}") from exc
-    return lambda device: factory(device=device) if device else factory()
 
 
 def configure_process() -> None:
@@ -37,19 +23,21 @@ def configure_process() -> None:
     sys.setswitchinterval(0.001)
 
 
-def run_app(args) -> int:
+def run_app(folder: Optional[str], db: Optional[str] = None, factory: Optional[GrounderFactory] = None,
+            device: Optional[str] = None, phrase: Optional[str] = None, screenshot: Optional[str] = None) -> int:
+    """Open the window on ``folder`` (None: the last folder that still exists) and run it; with
+    ``screenshot``, save the window as a PNG once it is ready and exit. A folder that cannot be
+    opened raises ``StoreError``."""
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from ..commands import CliError
-    from ..store import ProjectStore, StoreError
+    from ..store import ProjectStore
     from .main_window import MainWindow
     from .settings import APPLICATION, ORGANISATION, SETTINGS_ENV, app_settings, recent_folders
     from .style import apply_style
     from .workers import default_grounder_factory
 
     configure_process()
-    screenshot = getattr(args, "screenshot", None)
     if screenshot and not os.environ.get(SETTINGS_ENV):
         # A screenshot shows the default layout and must not touch the person's settings.
         tmp = tempfile.mkdtemp(prefix="grounding-desktop-")
@@ -61,46 +49,41 @@ def run_app(args) -> int:
     apply_style(app)
     settings: QSettings = app_settings()
 
-    folder = args.folder
     if folder is None and not screenshot:
         folder = next((f for f in recent_folders(settings) if Path(f).is_dir()), None)
-    store = None
-    if folder is not None:
-        try:
-            store = ProjectStore.open_folder(folder, getattr(args, "db", None))
-        except StoreError as exc:
-            raise CliError(str(exc)) from exc
-    factory = resolve_factory(getattr(args, "grounder", None)) or default_grounder_factory
-    window = MainWindow(store, grounder_factory=factory, device=getattr(args, "device", None), settings=settings)
+    store = ProjectStore.open_folder(folder, db) if folder is not None else None
+    # A screenshot without a phrase shows no proposals: it does not wait for (or load) the model.
+    window = MainWindow(store, grounder_factory=factory or default_grounder_factory, device=device,
+                        settings=settings, load_model=not screenshot or bool(phrase))
     if screenshot:
         window.resize(1440, 900)
     window.show()
-    if getattr(args, "phrase", None):
-        window.phrase_bar.set_text(args.phrase)
+    if phrase:
+        window.phrase_bar.set_text(phrase)
     if screenshot:
-        return take_screenshot(app, window, Path(screenshot), bool(getattr(args, "phrase", None)))
+        if phrase:
+            window.start_model()
+        return take_screenshot(app, window, Path(screenshot), bool(phrase))
     return app.exec()
 
 
 def screenshot_ready(window, want_proposals: bool) -> bool:
-    """The folder is scanned, the first image is painted, and (if asked) proposals are on screen."""
+    """The folder is scanned, the first image is painted, and (if asked) the proposals are on
+    screen, or cannot come (an unusable phrase, a model that failed, an unreadable image)."""
+    doc = window.doc
     if window.scanning:
         return False
-    if window.doc is not None and window.current is None and window.image_list.visible_count():
+    if doc.store is not None and doc.image is None and window.image_list.visible_count():
         return False
-    if window.current is not None and window.last_painted_id != window.current.id:
+    if doc.image is not None and window.last_painted_id != doc.image.id:
         return False
-    if want_proposals and window.current is not None and window.current.readable:
-        state = window.host.state
-        if state in ("idle", "loading"):
-            return False
-        if state == "ready" and not window.session.up_to_date:
-            return False
-    return True
+    return not (want_proposals and doc.waiting)
 
 
 def take_screenshot(app, window, path: Path, want_proposals: bool) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
+
+    from ..editing.state import ModelState
 
     timeout = float(os.environ.get(SCREENSHOT_TIMEOUT_ENV, "300"))
     deadline = time.monotonic() + timeout
@@ -122,7 +105,7 @@ def take_screenshot(app, window, path: Path, want_proposals: bool) -> int:
     if not ok:
         print(f"grounding-desktop: error: could not write {path}", file=sys.stderr)
         return 2
-    if want_proposals and state == "failed":
+    if want_proposals and state == ModelState.FAILED:
         print(f"grounding-desktop: screenshot saved to {path}, but the model failed: {error}", file=sys.stderr)
         return 1
     if timed_out:

@@ -6,6 +6,7 @@ text stay crisp and readable at every zoom level and on high-DPI screens.
 """
 from __future__ import annotations
 
+from enum import Enum
 from typing import Optional
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -13,7 +14,6 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaint
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 HANDLE_PX = 9.0  # handle size on screen, in logical pixels
-HANDLES = ("tl", "t", "tr", "r", "br", "b", "bl", "l")
 
 # Distinct, colour-blind-friendlier hues for the phrases of one image (cycled).
 PHRASE_COLOURS = ("#4FC3F7", "#AED581", "#FFB74D", "#CE93D8", "#F48FB1", "#4DB6AC",
@@ -23,11 +23,40 @@ HIGHLIGHT_COLOUR = "#FF9100"
 WEAK_COLOUR = "#B0B4BA"  # proposals scoring under the threshold: shown, but not shouting
 
 
-def handle_points(r: QRectF) -> dict[str, QPointF]:
+class ItemKind(Enum):
+    BOX = "box"  # stored: solid, selectable, with handles when selected
+    PROPOSAL = "proposal"  # the model's: dashed, accepted by a click
+
+
+class Handle(Enum):
+    """The eight resize handles of a selected box: corners and edge midpoints."""
+
+    TL = "tl"
+    T = "t"
+    TR = "tr"
+    R = "r"
+    BR = "br"
+    B = "b"
+    BL = "bl"
+    L = "l"
+
+    @property
+    def cursor(self) -> Qt.CursorShape:
+        if self in (Handle.TL, Handle.BR):
+            return Qt.CursorShape.SizeFDiagCursor
+        if self in (Handle.TR, Handle.BL):
+            return Qt.CursorShape.SizeBDiagCursor
+        if self in (Handle.L, Handle.R):
+            return Qt.CursorShape.SizeHorCursor
+        return Qt.CursorShape.SizeVerCursor
+
+
+def handle_points(r: QRectF) -> dict[Handle, QPointF]:
     cx, cy = r.center().x(), r.center().y()
     return {
-        "tl": r.topLeft(), "t": QPointF(cx, r.top()), "tr": r.topRight(), "r": QPointF(r.right(), cy),
-        "br": r.bottomRight(), "b": QPointF(cx, r.bottom()), "bl": r.bottomLeft(), "l": QPointF(r.left(), cy),
+        Handle.TL: r.topLeft(), Handle.T: QPointF(cx, r.top()), Handle.TR: r.topRight(),
+        Handle.R: QPointF(r.right(), cy), Handle.BR: r.bottomRight(), Handle.B: QPointF(cx, r.bottom()),
+        Handle.BL: r.bottomLeft(), Handle.L: QPointF(r.left(), cy),
     }
 
 
@@ -42,9 +71,15 @@ class LabelItem(QGraphicsItem):
         self._font.setPointSizeF(9.0)
         self._font.setBold(bold)
         self._colour = colour
-        self.set_text(text)
+        self._set_text(text)
 
-    def set_text(self, text: str) -> None:
+    def restyle(self, colour: QColor, bold: bool) -> None:
+        self._colour = colour
+        self._font.setBold(bold)
+        self._set_text(self._text)  # bold text is wider
+        self.update()
+
+    def _set_text(self, text: str) -> None:
         self.prepareGeometryChange()
         self._text = text
         fm = QFontMetricsF(self._font)
@@ -76,25 +111,23 @@ class LabelItem(QGraphicsItem):
 
 
 class BoxItem(QGraphicsItem):
-    """One rectangle in image pixels. ``kind`` is "box" (stored) or "proposal" (from the model)."""
+    """One rectangle in image pixels: a stored box (``box_id``) or a proposal (``proposal_index``)."""
 
-    def __init__(self, rect: QRectF, colour: str, label: str = "", kind: str = "box",
-                 box_id: Optional[int] = None, expression_id: Optional[int] = None,
-                 proposal_index: Optional[int] = None, weak: bool = False):
+    def __init__(self, rect: QRectF, colour: str, label: str = "", kind: ItemKind = ItemKind.BOX,
+                 box_id: Optional[int] = None, proposal_index: Optional[int] = None, weak: bool = False):
         super().__init__()
         self.kind = kind
         self.weak = weak
         self.box_id = box_id
-        self.expression_id = expression_id
         self.proposal_index = proposal_index
         self._rect = QRectF(rect).normalized()
-        self._colour = QColor(WEAK_COLOUR if weak and kind == "proposal" else colour)
+        self._colour = QColor(WEAK_COLOUR if weak and kind == ItemKind.PROPOSAL else colour)
         self._selected = False
         self._highlighted = False
         self._scale = 1.0
         self._label_drop = 0.0  # label moved down by this many label heights to avoid another one
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # the canvas does hit-testing itself
-        self.setZValue(20 if kind == "proposal" else 10)
+        self.setZValue(20 if kind == ItemKind.PROPOSAL else 10)
         self.label = LabelItem(self, label, self._colour)
         self._place_label()
 
@@ -153,7 +186,7 @@ class BoxItem(QGraphicsItem):
     def set_selected(self, on: bool) -> None:
         if on != self._selected:
             self._selected = on
-            self.setZValue((30 if on else 10) if self.kind == "box" else self.zValue())
+            self.setZValue((30 if on else 10) if self.kind == ItemKind.BOX else self.zValue())
             self.update()
 
     @property
@@ -163,16 +196,14 @@ class BoxItem(QGraphicsItem):
     def set_highlighted(self, on: bool) -> None:
         if on != self._highlighted:
             self._highlighted = on
-            if self.kind == "proposal":
+            if self.kind == ItemKind.PROPOSAL:
                 self._colour = QColor(HIGHLIGHT_COLOUR if on else (WEAK_COLOUR if self.weak else PROPOSAL_COLOUR))
-                self.label._colour = self._colour
-                self.label._font.setBold(on)
-                self.label.set_text(self.label.text)
+                self.label.restyle(self._colour, bold=on)
                 self.setZValue(25 if on else 20)
             self.update()
 
     # -- hit testing (in scene = image pixels) -------------------------------------------------
-    def handle_at(self, p: QPointF) -> Optional[str]:
+    def handle_at(self, p: QPointF) -> Optional[Handle]:
         if not self._selected:
             return None
         tol = (HANDLE_PX * 0.5 + 3) / self._scale
@@ -189,7 +220,7 @@ class BoxItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Optional[QWidget] = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         r = self._rect
-        if self.kind == "proposal":
+        if self.kind == ItemKind.PROPOSAL:
             width = 3.0 if self._highlighted else (1.0 if self.weak else 1.6)
             # A dark under-stroke keeps dashed lines visible on bright images.
             under = QPen(QColor(0, 0, 0, 150), width + 2)

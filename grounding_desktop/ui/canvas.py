@@ -1,50 +1,57 @@
 """The image view: zoom, pan, boxes, proposals, hint point, and the mouse gestures that edit them.
 
-The canvas never writes the database. It reports what the user did (a box moved, a box drawn, a
-proposal clicked, a hint point) as signals; the main window turns those into undo commands. The
-scene's unit is one image pixel of the EXIF-corrected original; a downscaled display image is
-stretched back to that size, so coordinates never depend on how the image was decoded.
+The canvas never writes the database and keeps no copy of the labels: it draws what the bound
+``ImageDocument`` holds, redrawing only the part a signal names (a Tab restyles two proposals),
+and hands what the user did to the document's rules (select, move, accept a proposal, a hint
+point). The scene's unit is one image pixel of the EXIF-corrected original; a downscaled display
+image is stretched back to that size, so coordinates never depend on how the image was decoded.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from enum import Enum
+from typing import Optional
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (QColor, QCursor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPen,
                            QPixmap, QTransform, QWheelEvent)
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem, QGraphicsPixmapItem,
                                QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QWidget)
 
-from ..core import Box, BoxState, Expression, Proposal
-from .box_item import PHRASE_COLOURS, PROPOSAL_COLOUR, BoxItem
+from ..core import BoxState, clamp_point, keep_inside
+from ..editing.document import ImageDocument
+from ..editing.state import Tone
+from .box_item import PHRASE_COLOURS, PROPOSAL_COLOUR, BoxItem, Handle, ItemKind
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 40.0
 CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not a drag
 MIN_BOX_PX = 2.0  # smaller drawn boxes (in image pixels) are taken as slips and ignored
 BACKGROUND = QColor("#1E1F22")
+MESSAGE_COLOURS = {Tone.ERROR: "#F28B82"}  # other tones: the plain detail colour
+DETAIL_COLOUR = "#BDC1C6"
 
 
-def clamp_rect(r: QRectF, bounds: QRectF) -> QRectF:
-    """Keep a rectangle inside the image, preserving its size where it fits (moving a box)."""
-    w = min(r.width(), bounds.width())
-    h = min(r.height(), bounds.height())
-    x = min(max(r.x(), bounds.left()), bounds.right() - w)
-    y = min(max(r.y(), bounds.top()), bounds.bottom() - h)
-    return QRectF(x, y, w, h)
+class Gesture(Enum):
+    """What a mouse press started."""
+
+    PAN = "pan"
+    MOVE = "move"
+    RESIZE = "resize"
+    DRAW = "draw"
+    CLICK = "click"  # decided on release: accept a proposal, or a hint point
 
 
-def clamp_point(p: QPointF, bounds: QRectF) -> QPointF:
-    return QPointF(min(max(p.x(), bounds.left()), bounds.right()), min(max(p.y(), bounds.top()), bounds.bottom()))
+def _rect(xywh) -> QRectF:
+    return QRectF(*xywh)
+
+
+def _xywh(r: QRectF) -> tuple[float, float, float, float]:
+    return (r.x(), r.y(), r.width(), r.height())
 
 
 class Canvas(QGraphicsView):
-    """Shows one image with its boxes and the model's proposals."""
+    """Shows one image with its boxes and the model's proposals (``bind`` a document first)."""
 
-    proposal_clicked = Signal(int)  # index into the proposals shown
-    hint_clicked = Signal(float, float)  # image pixels
-    box_selected = Signal(object)  # box id or None
-    box_edited = Signal(int, tuple, tuple, str)  # box id, old xywh, new xywh, "Move"/"Resize"
-    box_drawn = Signal(tuple)  # xywh
+    box_drawn = Signal(tuple)  # xywh: the window names it (the document may need to ask for a phrase)
     edit_requested = Signal(int)  # box id double-clicked
     space_tapped = Signal()  # Space pressed and released without panning
     image_painted = Signal()  # the first paint after an image was set
@@ -74,6 +81,9 @@ class Canvas(QGraphicsView):
 
         self._pixmap_item = QGraphicsPixmapItem()
         self._pixmap_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        # Smooth scaling of a photo is the dearest part of a repaint: keep the scaled image at screen
+        # resolution, so moving a highlight or a box repaints by copying pixels (redone on zoom).
+        self._pixmap_item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._pixmap_item.setZValue(0)
         self._scene.addItem(self._pixmap_item)
         self._placeholder: list[QGraphicsItem] = []
@@ -81,26 +91,33 @@ class Canvas(QGraphicsView):
         self._has_image = False
         self._fit_mode = True
         self._paint_pending = False
-        self._message = ""
 
+        self._doc: Optional[ImageDocument] = None
         self._boxes: list[BoxItem] = []
         self._proposals: list[BoxItem] = []
-        self._highlight: int = -1
-        self._selected_id: Optional[int] = None
         self._hint_items: list[QGraphicsItem] = []
         self._draw_item: Optional[BoxItem] = None
         self.draw_mode = False
 
         # interaction state
-        self._mode: Optional[str] = None  # pan | move | resize | draw | click
+        self._mode: Optional[Gesture] = None
         self._press_view = QPointF()
         self._press_scene = QPointF()
         self._start_rect = QRectF()
-        self._handle: Optional[str] = None
+        self._handle: Optional[Handle] = None
         self._active: Optional[BoxItem] = None
         self._ctrl_click = False
         self._space_down = False
         self._space_panned = False
+
+    def bind(self, doc: ImageDocument) -> None:
+        """Draw ``doc``'s image labels from now on, updating only what each signal names."""
+        self._doc = doc
+        doc.annotations_changed.connect(self._draw_boxes)
+        doc.selection_changed.connect(self._apply_selection)
+        doc.proposals_changed.connect(self._draw_proposals)
+        doc.highlight_changed.connect(self._apply_highlight)
+        doc.hint_changed.connect(self._draw_hint)
 
     # -- content -----------------------------------------------------------------------------
     @property
@@ -111,15 +128,18 @@ class Canvas(QGraphicsView):
     def has_image(self) -> bool:
         return self._has_image
 
+    @property
+    def display_size(self) -> QSize:
+        """Pixels of the decoded image on screen (downscaled for huge images), not image pixels."""
+        return self._pixmap_item.pixmap().size()
+
     def show_image(self, image: Optional[QImage], width: int, height: int) -> None:
-        """Show a decoded image stretched to ``width`` x ``height`` image pixels."""
+        """Show a decoded image stretched to ``width`` x ``height`` image pixels, with its labels."""
         self._clear_placeholder()
-        self.clear_boxes()
-        self.set_proposals([])
-        self.set_hint(None)
         if image is None or image.isNull():
             self._pixmap_item.setPixmap(QPixmap())
             self._has_image = False
+            self._draw_all()
             return
         pix = QPixmap.fromImage(image)
         self._pixmap_item.setPixmap(pix)
@@ -131,26 +151,23 @@ class Canvas(QGraphicsView):
         self._set_scene_rect()
         self._fit_mode = True
         self.fit()
+        self._draw_all()
         self._paint_pending = True
         self.viewport().update()
 
     def hold_for_loading(self) -> None:
         """While the next image decodes: dim the last one and draw nothing on it (its boxes would be
         the wrong image's); avoids a flash of a placeholder when decoding takes a few ms."""
-        self.clear_boxes()
-        self.set_proposals([])
-        self.set_hint(None)
         self._has_image = False
+        self._draw_all()
         self._pixmap_item.setOpacity(0.3)
 
-    def show_message(self, title: str, detail: str = "", final: bool = True) -> None:
+    def show_message(self, title: str, detail: str = "", tone: Tone = Tone.NORMAL, final: bool = True) -> None:
         """A placeholder instead of an image: 'Loading…' (not final), or why a file cannot be shown."""
         self._clear_placeholder()
-        self.clear_boxes()
-        self.set_proposals([])
-        self.set_hint(None)
         self._pixmap_item.setPixmap(QPixmap())
         self._has_image = False
+        self._draw_all()
         w, h = 960, 640
         self._image_rect = QRectF(0, 0, w, h)
         rect = QGraphicsRectItem(self._image_rect)
@@ -173,8 +190,7 @@ class Canvas(QGraphicsView):
             f2.setPointSizeF(15)
             d = QGraphicsSimpleTextItem(detail)
             d.setFont(f2)
-            d.setBrush(QColor("#F28B82") if "cannot" in title.lower() or "unreadable" in title.lower()
-                       else QColor("#BDC1C6"))
+            d.setBrush(QColor(MESSAGE_COLOURS.get(tone, DETAIL_COLOUR)))
             bw = d.boundingRect().width()
             if bw > w - 40:
                 d.setScale((w - 40) / bw)
@@ -191,6 +207,11 @@ class Canvas(QGraphicsView):
         self._paint_pending = final
         self.viewport().update()
 
+    @property
+    def message_lines(self) -> list[str]:
+        """The placeholder's title and detail, when one is shown instead of an image."""
+        return [it.text() for it in self._placeholder if isinstance(it, QGraphicsSimpleTextItem)]
+
     def _clear_placeholder(self) -> None:
         for it in self._placeholder:
             self._scene.removeItem(it)
@@ -202,32 +223,28 @@ class Canvas(QGraphicsView):
         m = max(r.width(), r.height()) * 0.5
         self._scene.setSceneRect(r.adjusted(-m, -m, m, m))
 
-    def set_annotations(self, annotations: Sequence[tuple[Expression, Sequence[Box]]]) -> None:
-        """Draw the image's stored boxes (rejected ones are listed in the panel, not drawn)."""
-        self.clear_boxes()
-        if not self._has_image:
-            annotations = []  # nothing to draw them on (still decoding, or unreadable)
-        for i, (expr, boxes) in enumerate(annotations):
-            colour = PHRASE_COLOURS[i % len(PHRASE_COLOURS)]
-            for b in boxes:
-                if b.state == BoxState.REJECTED:
-                    continue
-                label = expr.text if len(expr.text) <= 32 else expr.text[:31] + "…"
-                if b.state == BoxState.PROPOSED:
-                    label += " ?"
-                item = BoxItem(QRectF(*b.bbox), colour, label, "box", box_id=b.id, expression_id=expr.id)
-                item.set_view_scale(self.zoom)
-                self._scene.addItem(item)
-                self._boxes.append(item)
-        if self._selected_id is not None and self.box_item(self._selected_id) is None:
-            self._selected_id = None
-        self._apply_selection()
-        self._layout_labels()
+    def _draw_all(self) -> None:
+        self._draw_boxes()
+        self._draw_proposals()
+        self._draw_hint()
 
-    def clear_boxes(self) -> None:
+    def _draw_boxes(self) -> None:
+        """The image's stored boxes (rejected ones are listed in the panel, not drawn)."""
         for it in self._boxes:
             self._scene.removeItem(it)
         self._boxes = []
+        annotations = self._doc.annotations if self._doc is not None and self._has_image else ()
+        for i, a in enumerate(annotations):
+            colour = PHRASE_COLOURS[i % len(PHRASE_COLOURS)]
+            text = a.expression.text
+            for b in a.kept:
+                label = (text if len(text) <= 32 else text[:31] + "…") + (" ?" if b.state == BoxState.PROPOSED else "")
+                item = BoxItem(_rect(b.bbox), colour, label, ItemKind.BOX, box_id=b.id)
+                item.set_view_scale(self.zoom)
+                self._scene.addItem(item)
+                self._boxes.append(item)
+        self._apply_selection()
+        self._layout_labels()
 
     def box_items(self) -> list[BoxItem]:
         return list(self._boxes)
@@ -235,35 +252,40 @@ class Canvas(QGraphicsView):
     def box_item(self, box_id: int) -> Optional[BoxItem]:
         return next((b for b in self._boxes if b.box_id == box_id), None)
 
-    def set_proposals(self, proposals: Sequence[Proposal], highlight: int = 0, threshold: float = 0.0) -> None:
+    def _draw_proposals(self) -> None:
+        """Every proposal gets an item (Tab walks them all); those under the threshold stay hidden
+        unless highlighted, so weak guesses do not clutter the good one."""
         for it in self._proposals:
             self._scene.removeItem(it)
         self._proposals = []
-        if not self._has_image:
-            proposals = []
+        doc = self._doc
+        proposals = doc.proposals if doc is not None and self._has_image else ()
         for i, p in enumerate(proposals):
             label = f"{i + 1}  {p.score:.2f}" + (f"  {p.label}" if p.label else "")
-            item = BoxItem(QRectF(*p.bbox), PROPOSAL_COLOUR, label, "proposal", proposal_index=i,
-                           weak=p.score < threshold)
+            item = BoxItem(_rect(p.bbox), PROPOSAL_COLOUR, label, ItemKind.PROPOSAL, proposal_index=i,
+                           weak=p.score < doc.threshold)
             item.set_view_scale(self.zoom)
             item.setToolTip(p.explanation)
             self._scene.addItem(item)
             self._proposals.append(item)
-        self.set_highlight(highlight if proposals else -1)
+        self._apply_highlight()
 
     def proposal_items(self) -> list[BoxItem]:
+        """One item per proposal, hidden ones included (``isVisible``)."""
         return list(self._proposals)
 
-    def set_highlight(self, index: int) -> None:
-        self._highlight = index
+    def _apply_highlight(self) -> None:
+        index = self._doc.highlight if self._doc is not None else -1
         for it in self._proposals:
             it.set_highlighted(it.proposal_index == index)
+            it.setVisible(it.highlighted or not it.weak)
         self._layout_labels()
 
     def _layout_labels(self) -> None:
         """Keep labels from covering each other: the highlighted proposal's label stays above its
         box; a label that would overlap one already placed drops into its box, a line at a time."""
-        order = sorted(self._proposals, key=lambda it: (not it.highlighted, it.proposal_index)) + self._boxes
+        shown = [it for it in self._proposals if it.isVisible()]
+        order = sorted(shown, key=lambda it: (not it.highlighted, it.proposal_index)) + self._boxes
         placed: list[QRectF] = []
         for it in order:
             chosen = 0.0
@@ -275,10 +297,11 @@ class Canvas(QGraphicsView):
             it.set_label_drop(chosen)
             placed.append(it.label_rect(chosen))
 
-    def set_hint(self, point: Optional[tuple[float, float]]) -> None:
+    def _draw_hint(self) -> None:
         for it in self._hint_items:
             self._scene.removeItem(it)
         self._hint_items = []
+        point = self.hint_point
         if point is None:
             return
         x, y = point
@@ -303,23 +326,20 @@ class Canvas(QGraphicsView):
             items.append(line)
         self._hint_items = items
 
-    # -- selection ---------------------------------------------------------------------------
     @property
-    def selected_box_id(self) -> Optional[int]:
-        return self._selected_id
+    def hint_point(self) -> Optional[tuple[float, float]]:
+        """The hint point drawn on the image (the document's, while an image is shown)."""
+        return self._doc.hint if self._doc is not None and self._has_image else None
 
-    def select_box(self, box_id: Optional[int], notify: bool = False) -> None:
-        if box_id is not None and self.box_item(box_id) is None:
-            box_id = None
-        changed = box_id != self._selected_id
-        self._selected_id = box_id
-        self._apply_selection()
-        if changed and notify:
-            self.box_selected.emit(box_id)
+    # -- selection ---------------------------------------------------------------------------
+    def _selected_item(self) -> Optional[BoxItem]:
+        box = self._doc.selected_box if self._doc is not None else None
+        return self.box_item(box.id) if box is not None else None
 
     def _apply_selection(self) -> None:
+        selected = self._selected_item()
         for it in self._boxes:
-            it.set_selected(it.box_id == self._selected_id)
+            it.set_selected(it is selected)
 
     # -- zoom --------------------------------------------------------------------------------
     @property
@@ -411,7 +431,7 @@ class Canvas(QGraphicsView):
         """Esc during a drag: put things back. True if there was something to cancel."""
         if self._mode is None:
             return False
-        if self._mode in ("move", "resize") and self._active is not None:
+        if self._mode in (Gesture.MOVE, Gesture.RESIZE) and self._active is not None:
             self._active.set_rect(self._start_rect)
         if self._draw_item is not None:
             self._scene.removeItem(self._draw_item)
@@ -427,13 +447,18 @@ class Canvas(QGraphicsView):
         return min(hits, key=lambda b: b.rect.width() * b.rect.height()) if hits else None
 
     def _hit_proposal(self, p: QPointF) -> Optional[BoxItem]:
-        hits = [b for b in self._proposals if b.contains_point(p)]
+        hits = [b for b in self._proposals if b.isVisible() and b.contains_point(p)]
         if not hits:
             return None
         for b in hits:
             if b.highlighted:
                 return b
         return min(hits, key=lambda b: b.rect.width() * b.rect.height())
+
+    def _inside(self, p: QPointF) -> QPointF:
+        """The nearest point of the image to ``p``."""
+        r = self._image_rect
+        return QPointF(*clamp_point(p.x(), p.y(), r.width(), r.height()))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
         if not self.keep_focus_elsewhere():
@@ -446,99 +471,97 @@ class Canvas(QGraphicsView):
         if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space_down):
             self._begin_pan()
             return
-        if button != Qt.MouseButton.LeftButton or self._image_rect.isEmpty():
+        if button != Qt.MouseButton.LeftButton or self._image_rect.isEmpty() or self._doc is None:
             super().mousePressEvent(event)
             return
         self._ctrl_click = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        sel = self.box_item(self._selected_id) if self._selected_id is not None else None
+        sel = self._selected_item()
         if sel is not None and not self.draw_mode:
             handle = sel.handle_at(p)
-            if handle:
-                self._mode, self._handle, self._active = "resize", handle, sel
+            if handle is not None:
+                self._mode, self._handle, self._active = Gesture.RESIZE, handle, sel
                 self._start_rect = sel.rect
                 return
         if self.draw_mode and self._has_image and self._image_rect.contains(p):
-            self._mode = "draw"
-            start = clamp_point(p, self._image_rect)
+            self._mode = Gesture.DRAW
+            start = self._inside(p)
             self._press_scene = start
-            self._draw_item = BoxItem(QRectF(start, start), "#FFFFFF", "", "box")
+            self._draw_item = BoxItem(QRectF(start, start), "#FFFFFF", "", ItemKind.BOX)
             self._draw_item.set_view_scale(self.zoom)
             self._draw_item.set_selected(True)
             self._scene.addItem(self._draw_item)
             return
         if not self._ctrl_click and self._hit_proposal(p) is not None:
-            self._mode = "click"  # accepted on release, if it was a click
+            self._mode = Gesture.CLICK  # accepted on release, if it was a click
             return
         box = None if self._ctrl_click else self._hit_box(p)
         if box is not None:
-            self.select_box(box.box_id, notify=True)
-            self._mode, self._active = "move", box
+            self._doc.select_box(box.box_id)
+            self._mode, self._active = Gesture.MOVE, box
             self._start_rect = box.rect
             return
-        self._mode = "click"
+        self._mode = Gesture.CLICK
 
     def _begin_pan(self) -> None:
-        self._mode = "pan"
+        self._mode = Gesture.PAN
         self._space_panned = self._space_down
         self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
         pos = event.position()
         p = self.mapToScene(pos.toPoint())
-        if self._mode == "pan":
+        if self._mode == Gesture.PAN:
             d = pos - self._press_view
             self._press_view = QPointF(pos)
             self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() - d.x()))
             self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() - d.y()))
             return
-        if self._mode == "click" and (pos - self._press_view).manhattanLength() > CLICK_SLOP_PX:
+        if self._mode == Gesture.CLICK and (pos - self._press_view).manhattanLength() > CLICK_SLOP_PX:
             if not self._ctrl_click:
                 self._begin_pan()  # dragging empty space pans
                 return
-        if self._mode == "move" and self._active is not None:
-            d = p - self._press_scene
-            self._active.set_rect(clamp_rect(self._start_rect.translated(d), self._image_rect))
+        if self._mode == Gesture.MOVE and self._active is not None:
+            moved = _xywh(self._start_rect.translated(p - self._press_scene))
+            self._active.set_rect(_rect(keep_inside(moved, self._image_rect.width(), self._image_rect.height())))
             return
-        if self._mode == "resize" and self._active is not None:
-            self._active.set_rect(self._resized(self._start_rect, self._handle, clamp_point(p, self._image_rect)))
+        if self._mode == Gesture.RESIZE and self._active is not None:
+            self._active.set_rect(self._resized(self._start_rect, self._handle, self._inside(p)))
             return
-        if self._mode == "draw" and self._draw_item is not None:
-            q = clamp_point(p, self._image_rect)
-            self._draw_item.set_rect(QRectF(self._press_scene, q).normalized())
+        if self._mode == Gesture.DRAW and self._draw_item is not None:
+            self._draw_item.set_rect(QRectF(self._press_scene, self._inside(p)).normalized())
             return
         self._update_cursor(p)
         super().mouseMoveEvent(event)
 
     @staticmethod
-    def _resized(r: QRectF, handle: Optional[str], p: QPointF) -> QRectF:
+    def _resized(r: QRectF, handle: Optional[Handle], p: QPointF) -> QRectF:
         x1, y1, x2, y2 = r.left(), r.top(), r.right(), r.bottom()
-        if handle in ("tl", "l", "bl"):
+        if handle in (Handle.TL, Handle.L, Handle.BL):
             x1 = p.x()
-        if handle in ("tr", "r", "br"):
+        if handle in (Handle.TR, Handle.R, Handle.BR):
             x2 = p.x()
-        if handle in ("tl", "t", "tr"):
+        if handle in (Handle.TL, Handle.T, Handle.TR):
             y1 = p.y()
-        if handle in ("bl", "b", "br"):
+        if handle in (Handle.BL, Handle.B, Handle.BR):
             y2 = p.y()
         return QRectF(QPointF(min(x1, x2), min(y1, y2)), QPointF(max(x1, x2), max(y1, y2)))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
         mode, self._mode = self._mode, None
         p = self.mapToScene(event.position().toPoint())
-        if mode == "pan":
+        if mode == Gesture.PAN:
             self._update_cursor(p)
             return
-        if mode in ("move", "resize") and self._active is not None:
+        if mode in (Gesture.MOVE, Gesture.RESIZE) and self._active is not None:
             item, self._active = self._active, None
-            old = self._start_rect
-            new = item.rect
+            old, new = self._start_rect, item.rect
             if (abs(new.x() - old.x()) + abs(new.y() - old.y()) + abs(new.width() - old.width())
                     + abs(new.height() - old.height())) > 1e-6 and new.width() >= 1 and new.height() >= 1:
-                self.box_edited.emit(item.box_id, _xywh(old), _xywh(new), "Move" if mode == "move" else "Resize")
+                self._doc.move_box(item.box_id, _xywh(new), resized=mode == Gesture.RESIZE)
             else:
                 item.set_rect(old)
             return
-        if mode == "draw" and self._draw_item is not None:
+        if mode == Gesture.DRAW and self._draw_item is not None:
             item, self._draw_item = self._draw_item, None
             self._scene.removeItem(item)
             r = item.rect
@@ -546,16 +569,15 @@ class Canvas(QGraphicsView):
             if r.width() >= MIN_BOX_PX and r.height() >= MIN_BOX_PX and on_screen >= 3:
                 self.box_drawn.emit(_xywh(r))
             return
-        if mode == "click":
+        if mode == Gesture.CLICK:
             if not self._ctrl_click:
                 prop = self._hit_proposal(p)
                 if prop is not None:
-                    self.proposal_clicked.emit(prop.proposal_index)
+                    self._doc.accept(prop.proposal_index)
                     return
-            if self._selected_id is not None:
-                self.select_box(None, notify=True)
+            self._doc.select(None)
             if self._has_image and self._image_rect.contains(p):
-                self.hint_clicked.emit(p.x(), p.y())
+                self._doc.set_hint((p.x(), p.y()))
             return
         super().mouseReleaseEvent(event)
 
@@ -563,7 +585,7 @@ class Canvas(QGraphicsView):
         p = self.mapToScene(event.position().toPoint())
         box = self._hit_box(p)
         if box is not None and event.button() == Qt.MouseButton.LeftButton and not self.draw_mode:
-            self.select_box(box.box_id, notify=True)
+            self._doc.select_box(box.box_id)
             self.edit_requested.emit(box.box_id)
             return
         super().mouseDoubleClickEvent(event)
@@ -574,21 +596,16 @@ class Canvas(QGraphicsView):
         elif self.draw_mode:
             shape = Qt.CursorShape.CrossCursor
         else:
-            shape = Qt.CursorShape.ArrowCursor
-            sel = self.box_item(self._selected_id) if self._selected_id is not None else None
+            sel = self._selected_item()
             handle = sel.handle_at(p) if sel is not None else None
-            if handle in ("tl", "br"):
-                shape = Qt.CursorShape.SizeFDiagCursor
-            elif handle in ("tr", "bl"):
-                shape = Qt.CursorShape.SizeBDiagCursor
-            elif handle in ("l", "r"):
-                shape = Qt.CursorShape.SizeHorCursor
-            elif handle in ("t", "b"):
-                shape = Qt.CursorShape.SizeVerCursor
+            if handle is not None:
+                shape = handle.cursor
             elif self._hit_proposal(p) is not None:
                 shape = Qt.CursorShape.PointingHandCursor
             elif self._hit_box(p) is not None:
                 shape = Qt.CursorShape.SizeAllCursor
+            else:
+                shape = Qt.CursorShape.ArrowCursor
         self.viewport().setCursor(shape)
 
     # -- Space: tap = action, hold + drag = pan ---------------------------------------------------
@@ -613,7 +630,7 @@ class Canvas(QGraphicsView):
         if event.key() == Qt.Key.Key_Space:
             if not event.isAutoRepeat() and self._space_down:
                 self._space_down = False
-                panned = self._space_panned or self._mode == "pan"
+                panned = self._space_panned or self._mode == Gesture.PAN
                 self._space_panned = False
                 self._update_cursor(self.mapToScene(self.viewport().mapFromGlobal(QCursor.pos())))
                 if not panned:
@@ -625,8 +642,4 @@ class Canvas(QGraphicsView):
     def focusOutEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self._space_down = False
         super().focusOutEvent(event)
-
-
-def _xywh(r: QRectF) -> tuple[float, float, float, float]:
-    return (r.x(), r.y(), r.width(), r.height())
 

@@ -1,25 +1,39 @@
 """The phrases of the image shown, each with its boxes, and the model's live proposals.
 
-The tooltips carry the model's explanation (its module scores) so a person can see *why* a box
-was proposed before trusting it.
+It draws what the bound ``ImageDocument`` holds, rebuilding only the section a signal names (a Tab
+restyles two rows), and hands clicks to the document. The tooltips carry the model's explanation
+(its module scores) so a person can see *why* a box was proposed before trusting it.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from enum import Enum
+from functools import lru_cache
+from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from ..core import Box, BoxState, Expression, Proposal
+from ..core import Box, BoxState, Proposal
+from ..editing.document import ImageDocument
+from ..editing.state import Annotation, SelectionKind
 from .box_item import HIGHLIGHT_COLOUR, PHRASE_COLOURS, PROPOSAL_COLOUR
 
-KIND_ROLE = Qt.ItemDataRole.UserRole + 1  # "expression" | "box" | "proposals" | "proposal"
-ID_ROLE = Qt.ItemDataRole.UserRole + 2
+KIND_ROLE = Qt.ItemDataRole.UserRole + 1  # a RowKind
+ID_ROLE = Qt.ItemDataRole.UserRole + 2  # expression id, box id, or proposal index
 STATE_COLOURS = {BoxState.ACCEPTED: "#81C995", BoxState.PROPOSED: "#FDD663", BoxState.REJECTED: "#F28B82"}
 
 
+class RowKind(Enum):
+    PHRASE = "phrase"
+    BOX = "box"
+    PROPOSALS = "proposals"  # the heading over the proposals
+    PROPOSAL = "proposal"
+
+
+@lru_cache(maxsize=64)
 def swatch(colour: str, dashed: bool = False, size: int = 14, dpr: float = 2.0) -> QIcon:
+    """A small box icon in a phrase's or a proposal's colour (drawn once per colour, then reused)."""
     pix = QPixmap(int(size * dpr), int(size * dpr))
     pix.setDevicePixelRatio(dpr)
     pix.fill(Qt.GlobalColor.transparent)
@@ -63,11 +77,7 @@ def proposal_tooltip(p: Proposal) -> str:
 
 
 class ExpressionsPanel(QWidget):
-    box_selected = Signal(int)
-    expression_selected = Signal(int)
-    proposal_selected = Signal(int)
-    proposal_activated = Signal(int)
-    rename_requested = Signal(int)  # expression id
+    rename_requested = Signal(int)  # expression id (double-click on a phrase or one of its boxes)
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -92,159 +102,158 @@ class ExpressionsPanel(QWidget):
         self.tree.itemDoubleClicked.connect(self._on_double_click)
         layout.addWidget(self.tree)
         self._building = False
-        self._annotations: list[tuple[Expression, list[Box]]] = []
-        self._proposals: list[Proposal] = []
-        self._phrase = ""
-        self._highlight = -1
+        self._doc: Optional[ImageDocument] = None
+
+    def bind(self, doc: ImageDocument) -> None:
+        """Show ``doc``'s phrases and proposals from now on, updating only what each signal names."""
+        self._doc = doc
+        doc.annotations_changed.connect(self._show_annotations)
+        doc.proposals_changed.connect(self._show_proposals)
+        doc.highlight_changed.connect(self._show_highlight)
+        doc.selection_changed.connect(self._show_selection)
 
     # -- content -----------------------------------------------------------------------------
-    def set_annotations(self, annotations: Sequence[tuple[Expression, Sequence[Box]]]) -> None:
-        self._annotations = [(e, list(bs)) for e, bs in annotations]
-        self._rebuild()
+    def _proposals_root(self) -> Optional[QTreeWidgetItem]:
+        top = self.tree.topLevelItem(0)
+        return top if top is not None and top.data(0, KIND_ROLE) == RowKind.PROPOSALS else None
 
-    def set_proposals(self, phrase: str, proposals: Sequence[Proposal], highlight: int) -> None:
-        self._phrase = phrase
-        self._proposals = list(proposals)
-        self._highlight = highlight
-        self._rebuild()
+    def _show_proposals(self) -> None:
+        self._building = True
+        try:
+            old = self._proposals_root()
+            if old is not None:
+                self.tree.takeTopLevelItem(0)
+            doc = self._doc
+            if doc.proposals:
+                self.tree.insertTopLevelItem(0, self._proposals_item(doc.answer.query.phrase, doc.proposals))
+                self.tree.topLevelItem(0).setExpanded(True)
+                self._show_highlight()
+        finally:
+            self._building = False
 
-    def set_highlight(self, index: int) -> None:
-        self._highlight = index
+    def _proposals_item(self, phrase: str, proposals: tuple[Proposal, ...]) -> QTreeWidgetItem:
+        root = QTreeWidgetItem([f"Proposals for “{phrase}”", "", "", ""])
+        root.setData(0, KIND_ROLE, RowKind.PROPOSALS)
+        f = QFont(root.font(0))
+        f.setItalic(True)
+        root.setFont(0, f)
+        root.setForeground(0, QBrush(QColor(PROPOSAL_COLOUR)))
+        root.setIcon(0, swatch(PROPOSAL_COLOUR, dashed=True))
+        root.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        for i, p in enumerate(proposals):
+            item = QTreeWidgetItem([f"#{i + 1}  {p.label}".rstrip(), "proposed", f"{p.score:.2f}", "model"])
+            item.setData(0, KIND_ROLE, RowKind.PROPOSAL)
+            item.setData(0, ID_ROLE, i)
+            tip = proposal_tooltip(p)
+            for c in range(4):
+                item.setToolTip(c, tip)
+            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setIcon(0, swatch(PROPOSAL_COLOUR, dashed=True))
+            root.addChild(item)
+        return root
+
+    def _show_highlight(self) -> None:
         root = self._proposals_root()
         if root is None:
             return
         for i in range(root.childCount()):
-            self._style_proposal(root.child(i), i == index)
+            item = root.child(i)
+            highlighted = i == self._doc.highlight
+            if item.font(0).bold() == highlighted:
+                continue  # unchanged: a Tab restyles two rows
+            f = QFont(item.font(0))
+            f.setBold(highlighted)
+            for c in range(4):
+                item.setFont(c, f)
+            item.setIcon(0, swatch(HIGHLIGHT_COLOUR if highlighted else PROPOSAL_COLOUR, dashed=True))
 
-    def _proposals_root(self) -> Optional[QTreeWidgetItem]:
-        top = self.tree.topLevelItem(0)
-        return top if top is not None and top.data(0, KIND_ROLE) == "proposals" else None
-
-    def _rebuild(self) -> None:
-        selected = self.selected()
+    def _show_annotations(self) -> None:
         self._building = True
-        self.tree.clear()
         try:
-            if self._proposals:
-                root = QTreeWidgetItem([f"Proposals for “{self._phrase}”", "", "", ""])
-                root.setData(0, KIND_ROLE, "proposals")
-                f = QFont(root.font(0))
-                f.setItalic(True)
-                root.setFont(0, f)
-                root.setForeground(0, QBrush(QColor(PROPOSAL_COLOUR)))
-                root.setIcon(0, swatch(PROPOSAL_COLOUR, dashed=True))
-                root.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                self.tree.addTopLevelItem(root)
-                for i, p in enumerate(self._proposals):
-                    item = QTreeWidgetItem([f"#{i + 1}  {p.label}".rstrip(), "proposed", f"{p.score:.2f}", "model"])
-                    item.setData(0, KIND_ROLE, "proposal")
-                    item.setData(0, ID_ROLE, i)
-                    tip = proposal_tooltip(p)
-                    for c in range(4):
-                        item.setToolTip(c, tip)
-                    item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                    root.addChild(item)
-                    self._style_proposal(item, i == self._highlight)
-                root.setExpanded(True)
-            for n, (expr, boxes) in enumerate(self._annotations):
-                colour = PHRASE_COLOURS[n % len(PHRASE_COLOURS)]
-                kept = [b for b in boxes if b.state != BoxState.REJECTED]
-                summary = f"{len(kept)} box{'es' if len(kept) != 1 else ''}" if kept else "no target"
-                scores = [b.score for b in kept if b.score is not None]
-                item = QTreeWidgetItem([expr.text, summary, f"{max(scores):.2f}" if scores else "", ""])
-                item.setData(0, KIND_ROLE, "expression")
-                item.setData(0, ID_ROLE, expr.id)
-                item.setIcon(0, swatch(colour))
-                item.setToolTip(0, f"“{expr.text}” — double-click or F2 to edit, Del to delete")
-                f = QFont(item.font(0))
-                f.setBold(True)
-                item.setFont(0, f)
-                item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.tree.addTopLevelItem(item)
-                for b in boxes:
-                    x, y, w, h = b.bbox
-                    child = QTreeWidgetItem([f"{w:.0f} × {h:.0f} at {x:.0f}, {y:.0f}", b.state.value,
-                                             f"{b.score:.2f}" if b.score is not None else "–", b.source.value])
-                    child.setData(0, KIND_ROLE, "box")
-                    child.setData(0, ID_ROLE, b.id)
-                    child.setForeground(1, QBrush(QColor(STATE_COLOURS[b.state])))
-                    child.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                    if b.state == BoxState.REJECTED:
-                        f2 = QFont(child.font(0))
-                        f2.setStrikeOut(True)
-                        child.setFont(0, f2)
-                        child.setForeground(0, QBrush(QColor("#80868B")))
-                    tip = box_tooltip(b)
-                    for c in range(4):
-                        child.setToolTip(c, tip)
-                    item.addChild(child)
-                item.setExpanded(True)
+            first = 1 if self._proposals_root() is not None else 0
+            while self.tree.topLevelItemCount() > first:
+                self.tree.takeTopLevelItem(first)
+            self.tree.addTopLevelItems([self._phrase_item(n, a) for n, a in enumerate(self._doc.annotations)])
+            for i in range(first, self.tree.topLevelItemCount()):
+                self.tree.topLevelItem(i).setExpanded(True)
         finally:
             self._building = False
-        if selected is not None:
-            self._select(*selected)
+        self._show_selection()
 
-    def _style_proposal(self, item: QTreeWidgetItem, highlighted: bool) -> None:
+    @staticmethod
+    def _phrase_item(n: int, a: Annotation) -> QTreeWidgetItem:
+        expr, kept = a.expression, a.kept
+        summary = f"{len(kept)} box{'es' if len(kept) != 1 else ''}" if kept else "no target"
+        scores = [b.score for b in kept if b.score is not None]
+        item = QTreeWidgetItem([expr.text, summary, f"{max(scores):.2f}" if scores else "", ""])
+        item.setData(0, KIND_ROLE, RowKind.PHRASE)
+        item.setData(0, ID_ROLE, expr.id)
+        item.setIcon(0, swatch(PHRASE_COLOURS[n % len(PHRASE_COLOURS)]))
+        item.setToolTip(0, f"“{expr.text}” — double-click or F2 to edit, Del to delete")
         f = QFont(item.font(0))
-        f.setBold(highlighted)
-        for c in range(4):
-            item.setFont(c, f)
-        item.setIcon(0, swatch(HIGHLIGHT_COLOUR if highlighted else PROPOSAL_COLOUR, dashed=True))
+        f.setBold(True)
+        item.setFont(0, f)
+        item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for b in a.boxes:
+            x, y, w, h = b.bbox
+            child = QTreeWidgetItem([f"{w:.0f} × {h:.0f} at {x:.0f}, {y:.0f}", b.state.value,
+                                     f"{b.score:.2f}" if b.score is not None else "–", b.source.value])
+            child.setData(0, KIND_ROLE, RowKind.BOX)
+            child.setData(0, ID_ROLE, b.id)
+            child.setForeground(1, QBrush(QColor(STATE_COLOURS[b.state])))
+            child.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if b.state == BoxState.REJECTED:
+                f2 = QFont(child.font(0))
+                f2.setStrikeOut(True)
+                child.setFont(0, f2)
+                child.setForeground(0, QBrush(QColor("#80868B")))
+            tip = box_tooltip(b)
+            for c in range(4):
+                child.setToolTip(c, tip)
+            item.addChild(child)
+        return item
+
+    def rows(self) -> list[QTreeWidgetItem]:
+        """Every row, top to bottom (headings, phrases, their boxes)."""
+        out = []
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            out += [top] + [top.child(j) for j in range(top.childCount())]
+        return out
 
     # -- selection ---------------------------------------------------------------------------
-    def selected(self) -> Optional[tuple[str, int]]:
-        items = self.tree.selectedItems()
-        if not items:
-            return None
-        kind = items[0].data(0, KIND_ROLE)
-        if kind in ("expression", "box", "proposal"):
-            return kind, int(items[0].data(0, ID_ROLE))
-        return None
-
-    def select_box(self, box_id: Optional[int]) -> None:
-        if box_id is None:
-            self._building = True
-            self.tree.clearSelection()
-            self._building = False
-        else:
-            self._select("box", box_id)
-
-    def select_expression(self, expression_id: int) -> None:
-        self._select("expression", expression_id)
-
-    def _select(self, kind: str, ident: int) -> None:
+    def _show_selection(self) -> None:
+        sel = self._doc.selection
+        kind = None if sel is None else (RowKind.BOX if sel.kind == SelectionKind.BOX else RowKind.PHRASE)
         self._building = True
         try:
-            for i in range(self.tree.topLevelItemCount()):
-                top = self.tree.topLevelItem(i)
-                for item in [top] + [top.child(j) for j in range(top.childCount())]:
-                    if item.data(0, KIND_ROLE) == kind and item.data(0, ID_ROLE) == ident:
-                        self.tree.setCurrentItem(item)
-                        self.tree.scrollToItem(item)
-                        return
-            self.tree.clearSelection()
+            row = next((r for r in self.rows() if kind is not None and r.data(0, KIND_ROLE) == kind
+                        and r.data(0, ID_ROLE) == sel.id), None)
+            if row is None:
+                self.tree.clearSelection()
+            else:
+                self.tree.setCurrentItem(row)
+                self.tree.scrollToItem(row)
         finally:
             self._building = False
 
     def _on_selection(self) -> None:
-        if self._building:
+        items = self.tree.selectedItems()
+        if self._building or not items:
             return
-        sel = self.selected()
-        if sel is None:
-            return
-        kind, ident = sel
-        if kind == "box":
-            self.box_selected.emit(ident)
-        elif kind == "expression":
-            self.expression_selected.emit(ident)
-        elif kind == "proposal":
-            self.proposal_selected.emit(ident)
+        kind, ident = items[0].data(0, KIND_ROLE), items[0].data(0, ID_ROLE)
+        if kind == RowKind.BOX:
+            self._doc.select_box(ident)
+        elif kind == RowKind.PHRASE:
+            self._doc.select_phrase(ident)
+        elif kind == RowKind.PROPOSAL:
+            self._doc.set_highlight(ident)
 
     def _on_double_click(self, item: QTreeWidgetItem, column: int) -> None:
         kind = item.data(0, KIND_ROLE)
-        if kind == "proposal":
-            self.proposal_activated.emit(int(item.data(0, ID_ROLE)))
-        elif kind == "expression":
+        if kind == RowKind.PROPOSAL:
+            self._doc.accept(int(item.data(0, ID_ROLE)))
+        elif kind == RowKind.PHRASE:
             self.rename_requested.emit(int(item.data(0, ID_ROLE)))
-        elif kind == "box" and item.parent() is not None:
+        elif kind == RowKind.BOX:
             self.rename_requested.emit(int(item.parent().data(0, ID_ROLE)))

@@ -1,7 +1,7 @@
 """The image list: every image of the project with its state, a state filter, and "i / N"."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from PySide6.QtCore import (QAbstractListModel, QModelIndex, QPointF, QRectF, QSize, QSortFilterProxyModel, Qt,
                             Signal)
@@ -17,7 +17,13 @@ FILTERS = (("All images", None), ("New", "new"), ("In progress", "in_progress"),
 
 
 def record_status(rec: ImageRecord) -> str:
+    """The key of an image's icon, colour and filter: its state, or "error" when unreadable."""
     return "error" if rec.error else ImageState(rec.state).value
+
+
+def status_label(rec: ImageRecord) -> str:
+    """An image's state as the user reads it ("in progress", "unreadable")."""
+    return "unreadable" if rec.error else ImageState(rec.state).label
 
 
 def state_icon(status: str, size: int = 16, dpr: float = 2.0) -> QIcon:
@@ -106,7 +112,7 @@ class ImageListModel(QAbstractListModel):
             return self._icons[status]
         if role == Qt.ItemDataRole.ToolTipRole:
             size = f"{rec.width} × {rec.height} px" if rec.width else "size unknown"
-            tip = f"{rec.path}\n{size} · {status}"
+            tip = f"{rec.path}\n{size} · {status_label(rec)}"
             return tip + (f"\nUnreadable: {rec.error}" if rec.error else "")
         if role == Qt.ItemDataRole.ForegroundRole and rec.error:
             return QColor(STATE_COLOURS["error"])
@@ -248,6 +254,22 @@ class ImageListPanel(QWidget):
             return None
         pidx = self.proxy.mapFromSource(self.model.index(row))
         return pidx.row() if pidx.isValid() else None
+
+    def neighbours(self, image_id: int) -> tuple[Optional[ImageRecord], Optional[ImageRecord]]:
+        """The records after and before ``image_id`` in the filtered list (None at either end)."""
+        row = self.visible_row_of(image_id)
+        ids = (self.visible_id_at(row + 1), self.visible_id_at(row - 1) if row else None) if row is not None \
+            else (None, None)
+        return tuple(self.model.record(i) if i is not None else None for i in ids)
+
+    def visible_after(self, image_id: Optional[int]) -> Iterator[ImageRecord]:
+        """The records of the filtered list from the one after ``image_id``, wrapping round; read
+        one at a time, so finding the next image to do stops as soon as it is found."""
+        n = self.proxy.rowCount()
+        row = self.visible_row_of(image_id)
+        start = row + 1 if row is not None else 0
+        for k in range(n):
+            yield self.proxy.index((start + k) % n, 0).data(ImageListModel.RecordRole)
 
     def set_filter(self, state: Optional[str]) -> None:
         for i, (_, s) in enumerate(FILTERS):

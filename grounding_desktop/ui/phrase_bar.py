@@ -1,16 +1,16 @@
-"""The phrase bar: where a person types what to find, with a debounce so the model is asked once
-typing pauses rather than for every character, and a line that says what Enter will do."""
+"""The phrase bar: where a person types what to find, a line that says what Enter will do, and the
+threshold. It shows the document's phrase and passes each keystroke on; it keeps no state."""
 from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QWidget
 
 from ..core import MAX_PHRASE_CHARS
-
-DEBOUNCE_MS = 60  # below a quick typist's key interval: results refresh per keystroke
+from ..editing.document import ImageDocument
+from ..editing.state import Tone
 
 
 class PhraseEdit(QLineEdit):
@@ -29,8 +29,7 @@ class PhraseEdit(QLineEdit):
 
 
 class PhraseBar(QWidget):
-    phrase_changed = Signal(str)  # the raw text, after the debounce (immediately when emptied)
-    threshold_changed = Signal(float)
+    text_edited = Signal(str)  # the raw text, at each keystroke (the document cleans it)
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -69,47 +68,52 @@ class PhraseBar(QWidget):
         self.threshold.setValue(0.5)
         self.threshold.setToolTip(tl.toolTip())
         self.threshold.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.threshold.valueChanged.connect(self.threshold_changed)
         tl.setBuddy(self.threshold)
         layout.addWidget(self.threshold)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(lambda: self.phrase_changed.emit(self.edit.text()))
         self._programmatic = False
-        self.edit.textEdited.connect(self._on_edited)
+        self.edit.textEdited.connect(self.text_edited)
         self.edit.textChanged.connect(self._on_changed)
-
-    def _on_edited(self, text: str) -> None:
-        if text.strip():
-            self._timer.start()
-        else:
-            self._timer.stop()
-            self.phrase_changed.emit(text)
 
     def _on_changed(self, text: str) -> None:
         # The line edit's clear button empties the text without textEdited on some Qt versions.
         if not text and not self._programmatic:
-            self._timer.stop()
-            self.phrase_changed.emit(text)
+            self.text_edited.emit(text)
+
+    def bind(self, doc: ImageDocument) -> None:
+        """Type into ``doc`` and show its phrase, threshold and messages from now on."""
+        self.threshold.setValue(doc.threshold)
+        self.text_edited.connect(doc.set_text)
+        self.threshold.valueChanged.connect(doc.set_threshold)
+        doc.info.connect(self.set_info)
+        doc.phrase_set.connect(self.show_phrase)
 
     # -- API ---------------------------------------------------------------------------------
+    def focus(self) -> None:
+        """Ctrl+L: the cursor in the phrase bar, the phrase selected (typing replaces it)."""
+        self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.edit.selectAll()
+
     def text(self) -> str:
         return self.edit.text()
 
     def set_text(self, text: str) -> None:
-        """Set the phrase as if typed, asking for proposals at once."""
-        self._timer.stop()
+        """Set the phrase as if typed."""
+        self._set(text)
+        self.text_edited.emit(text)
+
+    def show_phrase(self, text: str) -> None:
+        """Show the document's phrase (selected, so typing replaces it) without passing it back."""
+        self._set(text)
+        self.edit.selectAll()
+
+    def _set(self, text: str) -> None:
         self._programmatic = True
         try:
-            self.edit.setText(text)
+            if self.edit.text() != text:
+                self.edit.setText(text)
         finally:
             self._programmatic = False
-        self.phrase_changed.emit(text)
-
-    def clear(self) -> None:
-        self.set_text("")
 
     def forget_typing_history(self) -> None:
         """After a project edit, Ctrl+Z should undo that edit, not the typing before it."""
@@ -127,18 +131,8 @@ class PhraseBar(QWidget):
         else:
             self.edit.setCursorPosition(pos)
 
-    def flush(self) -> None:
-        """Emit a pending debounce now (e.g. Enter pressed before the pause ended)."""
-        if self._timer.isActive():
-            self._timer.stop()
-            self.phrase_changed.emit(self.edit.text())
-
-    @property
-    def pending(self) -> bool:
-        return self._timer.isActive()
-
-    def set_info(self, text: str, tone: str = "normal") -> None:
+    def set_info(self, text: str, tone: Tone = Tone.NORMAL) -> None:
         self.info.setText(text)
-        self.info.setProperty("tone", tone)
+        self.info.setProperty("tone", tone.value)
         self.info.style().unpolish(self.info)
         self.info.style().polish(self.info)

@@ -1,4 +1,4 @@
-"""Where the window keeps its layout and recent folders (QSettings, INI format).
+"""Where the window keeps its layout and recent folders (QSettings, INI format), and the layout itself.
 
 ``GROUNDING_DESKTOP_SETTINGS=/path/file.ini`` redirects everything to one file: tests and the
 ``--screenshot`` mode use it so they never touch a person's real settings.
@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 ORGANISATION = "GroundingDesktop"
 APPLICATION = "grounding-desktop"
@@ -42,3 +44,28 @@ def add_recent_folder(settings: QSettings, folder: os.PathLike | str) -> list[st
     settings.setValue("recent/folders", items)
     settings.sync()
     return items
+
+
+def save_layout(settings: QSettings, window: QMainWindow) -> None:
+    settings.setValue("window/geometry", window.saveGeometry())
+    settings.setValue("window/state", window.saveState())
+    settings.sync()
+
+
+def restore_layout(settings: QSettings, window: QMainWindow, left: QDockWidget, right: QDockWidget) -> None:
+    """The last session's window and docks; the first time, 90 % of the screen at most, with the
+    image list and phrases panel at readable widths."""
+    geometry = settings.value("window/geometry")
+    state = settings.value("window/state")
+    if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+        window.restoreGeometry(geometry)
+    else:
+        screen = QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        w, h = 1440, 900
+        if avail is not None and avail.width() >= 1000:
+            w, h = min(w, int(avail.width() * 0.9)), min(h, int(avail.height() * 0.9))
+        window.resize(w, h)
+        window.resizeDocks([left, right], [250, 420], Qt.Orientation.Horizontal)
+    if isinstance(state, QByteArray) and not state.isEmpty():
+        window.restoreState(state)

@@ -57,7 +57,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # Grounding
     ActionSpec("focus_phrase", "&Type a Phrase", ("Ctrl+L",), "Grounding", "Put the cursor in the phrase bar",
                notes="Esc in an empty phrase bar returns to the image"),
-    ActionSpec("next_proposal", "&Next Proposal", ("Tab",), "Grounding", "Highlight the next proposal"),
+    ActionSpec("next_proposal", "&Next Proposal", ("Tab",), "Grounding", "Highlight the next proposal",
+               notes="proposals scoring under the threshold are drawn only while highlighted"),
     ActionSpec("prev_proposal", "&Previous Proposal", ("Shift+Tab",), "Grounding", "Highlight the previous proposal"),
     ActionSpec("accept", "&Accept Proposal", ("Return", "Enter"), "Grounding",
                "Store the highlighted proposal as a box of the phrase", toolbar=True, icon="SP_DialogApplyButton",

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
     QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget,
@@ -18,6 +18,7 @@ from ..io.errors import ImportFileError
 from ..io.export import (FORMATS, OUT_IS_FOLDER, Cancelled, ExportError, ExportOptions, export_project, load_label_map,
                          parse_splits)
 from ..store import ProjectStore, StoreError
+from .workers import BackgroundTasks, short_error
 
 FORMAT_TITLES = {
     "coco-grounding": "COCO grounding (MDETR / GLIP: one entry per phrase)",
@@ -29,33 +30,41 @@ DEFAULT_NAMES = {"coco-grounding": "grounding_coco.json", "coco": "detection_coc
                  "odvg": "grounding_odvg.jsonl", "refcoco": "refcoco"}
 
 
-class _Job(QThread):
-    """Runs ``work(progress, cancelled)`` off the GUI thread; reports back through signals."""
+class _Job(QObject):
+    """Runs ``work(progress, cancelled)`` off the GUI thread (``workers.BackgroundTasks``) and
+    reports back through signals, on the GUI thread."""
 
     progressed = Signal(int, int)
     succeeded = Signal(object)
     failed = Signal(str)
+    finished = Signal()
 
     def __init__(self, work: Callable, store: ProjectStore, parent=None):
         super().__init__(parent)
         self._work = work
         self._store = store
+        self._tasks = BackgroundTasks(1, self)
         self.cancel_event = threading.Event()
+        self.running = False
 
-    def run(self) -> None:
-        try:
-            result = self._work(lambda done, total: self.progressed.emit(done, total), self.cancel_event.is_set)
-        except Cancelled:
-            self.failed.emit("Cancelled: nothing was written.")
-        except ImportFileError as exc:
-            self.failed.emit("Failed, nothing was imported:\n" + "\n".join(exc.problems)
-                             + (f"\n… and {exc.more} more" if exc.more else ""))
-        except (ExportError, StoreError, OSError) as exc:
-            self.failed.emit(f"Failed: {exc}\nNothing was written.")
-        else:
+    def start(self) -> None:
+        self.running = True
+        progress = lambda done, total: self._tasks.post(self.progressed.emit, done, total)  # noqa: E731
+        self._tasks.run(lambda: self._work(progress, self.cancel_event.is_set), self._done, store=self._store)
+
+    def _done(self, result, error: Optional[BaseException]) -> None:
+        self.running = False
+        if error is None:
             self.succeeded.emit(result)
-        finally:
-            self._store.release_thread()
+        elif isinstance(error, Cancelled):
+            self.failed.emit("Cancelled: nothing was written.")
+        elif isinstance(error, ImportFileError):
+            self.failed.emit("Failed, nothing was imported:\n" + "\n".join(error.problems)
+                             + (f"\n… and {error.more} more" if error.more else ""))
+        else:
+            reason = str(error) if isinstance(error, (ExportError, StoreError, OSError)) else short_error(error)
+            self.failed.emit(f"Failed: {reason}\nNothing was written.")
+        self.finished.emit()
 
 
 class WorkerDialog(QDialog):
@@ -155,18 +164,15 @@ class WorkerDialog(QDialog):
         self.close_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
-    def wait_for_job(self, msecs: int = 60_000) -> bool:
-        return self.job is None or self.job.wait(msecs)
-
     def reject(self) -> None:
-        if self.job is not None and self.job.isRunning():
+        if self.job is not None and self.job.running:
             return  # Esc while running cancels instead of closing on a live thread
         super().reject()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
         from PySide6.QtCore import Qt
 
-        if event.key() == Qt.Key.Key_Escape and self.job is not None and self.job.isRunning():
+        if event.key() == Qt.Key.Key_Escape and self.job is not None and self.job.running:
             self._cancel()
             return
         super().keyPressEvent(event)

@@ -1,12 +1,17 @@
 """Work that must never run on the GUI thread: loading the model, CNN features, proposals,
-decoding images and scanning the folder.
+decoding images, scanning the folder, exports and imports.
 
-``GrounderHost`` owns the ``Grounder``. All model work runs on one private worker thread (a
-``QThreadPool`` of size one), because the model is the bottleneck and two tasks on it would only
-slow each other down; proposals get a higher priority than feature pre-computation. Every
-proposal request carries an id: a request that is no longer the latest is skipped before it
-starts, and an answer that arrives late is dropped by the window, so fast typing never shows
-stale boxes.
+One mechanism for all of it: ``BackgroundTasks``, a ``QThreadPool`` whose tasks hand their result
+back to the GUI thread, where the owner's callback runs. After ``shutdown`` nothing more is handed
+back, so a result or a progress report that lands after the window closed is dropped instead of
+reaching widgets that are gone. A task given a store closes its thread's connection when it ends
+(SQLite connections belong to one thread, and the GUI thread can only close its own).
+
+``GrounderHost`` owns the ``Grounder``. All model work runs on one private worker thread, because
+the model is the bottleneck and two tasks on it would only slow each other down; proposals get a
+higher priority than feature pre-computation. A proposal request that is no longer the latest is
+skipped before it starts; an answer to a query that is not the document's current one is dropped
+there, so fast typing never shows stale boxes.
 """
 from __future__ import annotations
 
@@ -17,12 +22,10 @@ from typing import Any, Callable, Optional
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from ..core import Grounder, GrounderFactory, ImageReadError
 from ..core.detector_choice import DetectorChoice
-
-
-# factory(device) builds the grounder; a project that chose a detector (Grounding → Model…)
-# makes the host call factory(device, detector=DetectorChoice) instead.
-GrounderFactory = Callable[..., Any]
+from ..editing.state import Answer, ModelState, ProposalQuery
+from ..store import ProjectStore
 
 PRIORITY_LEARN = 20  # ahead of queued proposals: an accept is used by the very next proposal
 PRIORITY_PROPOSE = 10
@@ -31,15 +34,19 @@ PRIORITY_PREFETCH = 0
 PRIORITY_IDLE = -5  # the second CNN's feature maps: only when nothing else waits
 
 
-def default_grounder_factory(device: Optional[str], detector: Optional[DetectorChoice] = None) -> Any:
+def default_grounder_factory(device: Optional[str], detector: Optional[DetectorChoice] = None) -> Grounder:
     """Build the real model. Imported here, on the worker thread, so torch never loads on the GUI thread."""
     from ..grounder_factory import make_grounder
 
     grounder = make_grounder(device, detector=detector)
-    load = getattr(grounder, "load", None)
-    if callable(load):
-        load()  # models load lazily otherwise: do it here, not on the first keystroke
+    grounder.load()  # models load lazily otherwise: do it here, not on the first keystroke
     return grounder
+
+
+def short_error(exc: BaseException) -> str:
+    """An exception as one line for the user."""
+    text = str(exc).strip() or type(exc).__name__
+    return text if isinstance(exc, (RuntimeError, OSError, ValueError)) else f"{type(exc).__name__}: {text}"
 
 
 class _Task(QRunnable):
@@ -52,68 +59,104 @@ class _Task(QRunnable):
         self._fn()
 
 
-def _short_error(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if isinstance(exc, (RuntimeError, OSError, ValueError)) else f"{type(exc).__name__}: {text}"
+class BackgroundTasks(QObject):
+    """A pool of worker threads whose results come back on the GUI thread (see the module docstring)."""
+
+    _deliver = Signal(object, object)  # callback, args: emitted on a worker, received on the GUI thread
+
+    def __init__(self, threads: int = 1, parent: QObject | None = None):
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads)
+        self._pool.setExpiryTimeout(-1)  # keep the threads: the model keeps one thread (torch likes that)
+        self._closed = False
+        self._deliver.connect(self._on_deliver)
+
+    def run(self, work: Callable[[], Any], done: Optional[Callable[[Any, Optional[BaseException]], None]] = None,
+            priority: int = 0, store: Optional[ProjectStore] = None) -> None:
+        """Run ``work()`` on a worker; then ``done(result, None)`` or ``done(None, exception)`` on the
+        GUI thread. With ``store``, the worker's connection to it is closed when ``work`` ends."""
+        def task() -> None:
+            result, error = None, None
+            try:
+                result = work()
+            except BaseException as exc:  # noqa: BLE001 - every failure goes back to its owner
+                error = exc
+            finally:
+                if store is not None:
+                    store.release_thread()
+            if done is not None:
+                self.post(done, result, error)
+
+        self._pool.start(_Task(task), priority)
+
+    def post(self, callback: Callable[..., None], *args: Any) -> None:
+        """Call ``callback(*args)`` on the GUI thread, unless shut down by then (thread-safe)."""
+        self._deliver.emit(callback, args)
+
+    def _on_deliver(self, callback: Callable[..., None], args: tuple) -> None:
+        if not self._closed:
+            callback(*args)
+
+    def shutdown(self) -> None:
+        """Drop queued tasks and everything still to be handed back; wait for the running one."""
+        self._closed = True
+        self._pool.clear()
+        self._pool.waitForDone()
 
 
 class GrounderHost(QObject):
     """Loads the grounder in the background and runs its ``prepare``/``propose`` off the GUI thread."""
 
-    loading = Signal()
-    loaded = Signal(str, str)  # device, model version
+    state_changed = Signal(object)  # ModelState
     failed = Signal(str, str)  # one-line reason, details (traceback)
-    proposals_ready = Signal(int, object, float, bool)  # request id, list[Proposal], latency ms, features computed too
-    proposal_failed = Signal(int, str)  # request id, reason
-    prepared = Signal(str, float)  # key, ms
-    learn_failed = Signal(str)  # reason: the model could not learn from the boxes (labels are safe)
+    answered = Signal(object)  # Answer
+    learn_failed = Signal(str)  # the model could not learn from the boxes (they are stored all the same)
 
     def __init__(self, factory: GrounderFactory = default_grounder_factory, device: Optional[str] = None,
                  parent: QObject | None = None):
         super().__init__(parent)
         self._factory = factory
         self._device = device
-        self.grounder: Any = None
-        self.state = "idle"  # idle | loading | ready | failed
+        self.grounder: Optional[Grounder] = None
+        self.state = ModelState.IDLE
         self.error: Optional[str] = None
         self.detector: Optional[DetectorChoice] = None  # the project's choice; None: the factory's default
         self.runtime = ""  # what runs the detector ("onnxruntime 1.x CPU"), once loaded
         self._generation = 0  # bumped by use_detector: a load started before it is dropped
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._pool.setExpiryTimeout(-1)  # keep the thread: torch likes a stable worker thread
+        self._tasks = BackgroundTasks(1, self)
         self._latest_request = 0
         self._prepared: set[str] = set()
         self._wanted_prepare: set[str] = set()
-        self._project = None  # the open project's store: every (re)load learns its boxes first
+        self._project: Optional[ProjectStore] = None  # every (re)load learns its boxes first
 
     # -- loading -----------------------------------------------------------------------------
     def start_loading(self) -> None:
-        if self.state in ("loading", "ready"):
+        if self.state in (ModelState.LOADING, ModelState.READY):
             return
-        self.state = "loading"
-        self.loading.emit()
+        self._set_state(ModelState.LOADING)
         generation, detector = self._generation, self.detector
-        self._pool.start(_Task(lambda: self._load(generation, detector)))
+        self._tasks.run(lambda: self._build(detector),
+                        lambda built, error: self._on_loaded(generation, built, error))
 
-    def _load(self, generation: int, detector: Optional[DetectorChoice]) -> None:
-        try:
-            grounder = self._factory(self._device) if detector is None else \
-                self._factory(self._device, detector=detector)
-            runtime = str(getattr(grounder, "runtime", ""))  # may load the detector: not on the GUI thread
-        except BaseException as exc:  # noqa: BLE001 - any failure must reach the user, not kill the thread
-            if generation == self._generation:
-                self.state = "failed"
-                self.error = _short_error(exc)
-                self.failed.emit(self.error, traceback.format_exc())
-            return
+    def _build(self, detector: Optional[DetectorChoice]) -> tuple[Grounder, str]:
+        """On the worker: the grounder, and what runs its detector (asking may load it)."""
+        grounder = self._factory(self._device) if detector is None else self._factory(self._device, detector=detector)
+        return grounder, grounder.runtime
+
+    def _on_loaded(self, generation: int, built: Optional[tuple[Grounder, str]],
+                   error: Optional[BaseException]) -> None:
         if generation != self._generation:
             return  # another detector was chosen meanwhile; its own load is queued
-        self.grounder, self.runtime = grounder, runtime
-        self.state = "ready"  # a learn() from now on queues its own task (it runs after this one)
-        if self._project is not None and hasattr(grounder, "learn"):
-            self._learn(self._project, None)  # before any proposal: they wait for this task
-        self.loaded.emit(str(getattr(grounder, "device", "?")), str(getattr(grounder, "model_version", "?")))
+        if error is not None:
+            self.error = short_error(error)
+            self._set_state(ModelState.FAILED)
+            self.failed.emit(self.error, "".join(traceback.format_exception(error)))
+            return
+        self.grounder, self.runtime = built
+        if self._project is not None:
+            self._queue_learn(self._project, None)  # queued before READY: every proposal waits for it
+        self._set_state(ModelState.READY)
 
     def use_detector(self, detector: Optional[DetectorChoice]) -> None:
         """Use the project's detector choice from now on: a model already loaded (or loading, or
@@ -124,18 +167,22 @@ class GrounderHost(QObject):
         if detector == self.detector:
             return
         self.detector = detector
-        if self.state == "idle":
+        if self.state == ModelState.IDLE:
             return  # start_loading will use it
         self._generation += 1
         self.cancel()
         self._wanted_prepare.clear()
         self._prepared.clear()
-        self.grounder, self.runtime, self.state = None, "", "idle"
+        self.grounder, self.runtime, self.state = None, "", ModelState.IDLE
         self.start_loading()
+
+    def _set_state(self, state: ModelState) -> None:
+        self.state = state
+        self.state_changed.emit(state)
 
     @property
     def ready(self) -> bool:
-        return self.state == "ready"
+        return self.state == ModelState.READY
 
     # -- features ----------------------------------------------------------------------------
     def prepare(self, path: str, prefetch: bool = False) -> None:
@@ -146,113 +193,91 @@ class GrounderHost(QObject):
             self._wanted_prepare = {path}
         else:
             self._wanted_prepare.add(path)
-        self._pool.start(_Task(lambda: self._prepare(path)), PRIORITY_PREFETCH if prefetch else PRIORITY_PREPARE)
+        self._tasks.run(lambda: self._prepare(path), self._on_prepared,
+                        PRIORITY_PREFETCH if prefetch else PRIORITY_PREPARE)
 
-    def _prepare(self, path: str) -> None:
+    def _prepare(self, path: str) -> Optional[str]:
         if path in self._prepared or path not in self._wanted_prepare:
-            return  # the user has moved on; don't spend the CPU on it
-        t0 = time.perf_counter()
-        try:
-            self.grounder.prepare(path, key=path)
-        except Exception:  # noqa: BLE001 - unreadable images are reported when shown, not here
-            return
-        self._prepared.add(path)
-        self.prepared.emit(path, (time.perf_counter() - t0) * 1000.0)
-        if hasattr(self.grounder, "prepare_features"):  # learning from a box then costs no CNN pass
-            self._pool.start(_Task(lambda: self._prepare_features(path)), PRIORITY_IDLE)
+            return None  # the user has moved on; don't spend the CPU on it
+        self.grounder.prepare(path, key=path)
+        return path
+
+    def _on_prepared(self, path: Optional[str], error: Optional[BaseException]) -> None:
+        if path is not None:  # an unreadable image is reported when shown, not here
+            self._prepared.add(path)
+            if hasattr(self.grounder, "prepare_features"):  # learning from a box then costs no CNN pass
+                self._tasks.run(lambda: self._prepare_features(path), priority=PRIORITY_IDLE)
 
     def _prepare_features(self, path: str) -> None:
-        if path not in self._wanted_prepare:
-            return
-        try:
+        if path in self._wanted_prepare:  # else the user has moved on
             self.grounder.prepare_features(path, key=path)
-        except Exception:  # noqa: BLE001 - as for prepare: reported when the image is used
-            pass
 
-    # -- learning from the user's boxes -----------------------------------------------------------
-    def learn(self, store, image_id: Optional[int] = None) -> None:
+    # -- learning from the user's boxes ------------------------------------------------------------
+    def learn(self, store: ProjectStore, image_id: Optional[int] = None) -> None:
         """Teach the model the labelled boxes of one image (after an edit there: accept, reject,
         draw, move, delete, undo) or, with no ``image_id``, of the whole project (just opened; a
         model still loading, or loaded again for another detector, learns it when it is there)."""
         if image_id is None:
             self._project = store
-        if not self.ready or not hasattr(self.grounder, "learn"):
-            return
-        self._pool.start(_Task(lambda: self._learn(store, image_id)), PRIORITY_LEARN)
+        if self.ready:
+            self._queue_learn(store, image_id)
 
-    def _learn(self, store, image_id: Optional[int]) -> None:
+    def _queue_learn(self, store: ProjectStore, image_id: Optional[int]) -> None:
+        if hasattr(self.grounder, "learn"):  # a stand-in grounder may not learn
+            self._tasks.run(lambda: self._learn(store, image_id), self._on_learned, PRIORITY_LEARN, store)
+
+    def _learn(self, store: ProjectStore, image_id: Optional[int]) -> None:
         from ..project_concepts import teach_image, teach_project
 
-        try:
-            if image_id is None:
-                teach_project(self.grounder, store)
-            else:
-                record = store.image(image_id)
-                if record is not None:
-                    teach_image(self.grounder, store, record)
-        except Exception as exc:  # noqa: BLE001 - the labels are stored; only the learning failed
-            self.learn_failed.emit(_short_error(exc))
-        finally:
-            store.release_thread()
+        if image_id is None:
+            teach_project(self.grounder, store)
+            return
+        record = store.image(image_id)
+        if record is not None:
+            teach_image(self.grounder, store, record)
+
+    def _on_learned(self, _result: None, error: Optional[BaseException]) -> None:
+        if error is not None:
+            self.learn_failed.emit(short_error(error))
+
+    def is_prepared(self, path: str) -> bool:
+        return path in self._prepared
 
     # -- proposals ---------------------------------------------------------------------------
-    def request(self, path: str, phrase: str, hint: Optional[tuple[float, float]] = None, top_k: int = 5) -> int:
-        """Ask for proposals; returns the request id the answer will carry."""
+    def request(self, query: ProposalQuery, top_k: int) -> None:
+        """Ask for proposals; ``answered`` brings the ``Answer`` (or its error) back."""
         self._latest_request += 1
         rid = self._latest_request
         if self.ready:
-            self._pool.start(_Task(lambda: self._propose(rid, path, phrase, hint, top_k)), PRIORITY_PROPOSE)
-        return rid
+            self._tasks.run(lambda: self._propose(rid, query, top_k), self._on_answer, PRIORITY_PROPOSE)
 
-    def cancel(self) -> int:
+    def cancel(self) -> None:
         """Make every request in flight stale (e.g. the phrase was cleared)."""
         self._latest_request += 1
-        return self._latest_request
 
-    @property
-    def latest_request(self) -> int:
-        return self._latest_request
-
-    def _propose(self, rid: int, path: str, phrase: str, hint, top_k: int) -> None:
+    def _propose(self, rid: int, query: ProposalQuery, top_k: int) -> Optional[Answer]:
         if rid != self._latest_request:
-            return  # superseded while queued
-        cold = path not in self._prepared
+            return None  # superseded while queued
+        cold = query.path not in self._prepared
         t0 = time.perf_counter()
         try:
-            result = list(self.grounder.propose(path, phrase, hint=hint, top_k=top_k))
-        except Exception as exc:  # noqa: BLE001 - shown in the status bar; the window keeps working
-            self.proposal_failed.emit(rid, _short_error(exc))
+            result = tuple(self.grounder.propose(query.path, query.phrase, hint=query.hint, top_k=top_k))
+        except Exception as exc:  # noqa: BLE001 - shown in the phrase bar; the window keeps working
+            return Answer(query, error=short_error(exc))
+        return Answer(query, result, (time.perf_counter() - t0) * 1000.0, cold)
+
+    def _on_answer(self, answer: Optional[Answer], error: Optional[BaseException]) -> None:
+        if answer is None:
             return
-        self._prepared.add(path)
-        latency = (time.perf_counter() - t0) * 1000.0
-        self.proposals_ready.emit(rid, result, latency, cold)
+        if not answer.error:
+            self._prepared.add(answer.query.path)
+        self.answered.emit(answer)
 
-    def is_plural(self, phrase: str) -> bool:
-        if self.ready and hasattr(self.grounder, "is_plural"):
-            try:
-                return bool(self.grounder.is_plural(phrase))
-            except Exception:  # noqa: BLE001
-                return False
-        return _looks_plural(phrase)
-
-    def shutdown(self, timeout_ms: int = -1) -> bool:
+    def shutdown(self) -> None:
         """Drop queued work and wait for the task running now (a model load can't be interrupted)."""
         self._latest_request += 1
         self._wanted_prepare.clear()
-        self._pool.clear()
-        return self._pool.waitForDone(timeout_ms)
-
-
-def _looks_plural(phrase: str) -> bool:
-    """Fallback before the model is loaded: the head noun (first word before a preposition) ends in s."""
-    words = phrase.lower().split()
-    stops = {"on", "in", "at", "of", "with", "next", "near", "behind", "under", "above", "left", "right", "holding"}
-    head = ""
-    for w in words:
-        if w in stops:
-            break
-        head = w
-    return head.endswith("s") and not head.endswith("ss") and len(head) > 3
+        self._tasks.shutdown()
 
 
 # -- image decoding and folder scans ------------------------------------------------------------
@@ -264,8 +289,7 @@ class ImageLoader(QObject):
     def __init__(self, max_side: int = 4096, cache_size: int = 8, parent: QObject | None = None):
         super().__init__(parent)
         self.max_side = max_side
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
+        self._tasks = BackgroundTasks(2, self)
         self._cache: dict[int, QImage] = {}
         self._order: list[int] = []
         self._pending: set[int] = set()
@@ -282,70 +306,57 @@ class ImageLoader(QObject):
         if image_id in self._pending:
             return
         self._pending.add(image_id)
-        self._pool.start(_Task(lambda: self._decode(image_id, path)), 0 if prefetch else 10)
+        self._tasks.run(lambda: self._decode(path), lambda result, error: self._on_decoded(image_id, result, error),
+                        0 if prefetch else 10)
 
-    def _decode(self, image_id: int, path: str) -> None:
-        from ..io.images import ImageReadError, load_image
+    def _decode(self, path: str) -> tuple[Optional[QImage], str]:
+        from ..io.images import load_image
 
         try:
             img = load_image(path, max_side=self.max_side)
-            qimg = QImage(img.tobytes(), img.width, img.height, 3 * img.width, QImage.Format.Format_RGB888).copy()
-            error = ""
         except ImageReadError as exc:
-            qimg, error = None, str(exc)
+            return None, str(exc)
         except OSError as exc:
-            qimg, error = None, f"cannot read file: {exc.strerror or exc}"
-        self.loaded.emit(image_id, qimg, error)
+            return None, f"cannot read file: {exc.strerror or exc}"
+        return QImage(img.tobytes(), img.width, img.height, 3 * img.width, QImage.Format.Format_RGB888).copy(), ""
 
-    def remember(self, image_id: int, qimg: Optional[QImage]) -> None:
-        """Called on the GUI thread when a decode lands, so the cache is only touched by one thread."""
+    def _on_decoded(self, image_id: int, result: Optional[tuple[Optional[QImage], str]],
+                    failure: Optional[BaseException]) -> None:
+        qimg, error = result if result is not None else (None, short_error(failure))
         self._pending.discard(image_id)
-        if qimg is None:
-            return
-        self._cache[image_id] = qimg
-        if image_id in self._order:
-            self._order.remove(image_id)
-        self._order.append(image_id)
-        while len(self._order) > self._cache_size:
-            self._cache.pop(self._order.pop(0), None)
-
-    def forget(self, image_id: Optional[int] = None) -> None:
-        if image_id is None:
-            self._cache.clear()
-            self._order.clear()
-        else:
-            self._cache.pop(image_id, None)
+        if qimg is not None:
+            self._cache[image_id] = qimg
             if image_id in self._order:
                 self._order.remove(image_id)
+            self._order.append(image_id)
+            while len(self._order) > self._cache_size:
+                self._cache.pop(self._order.pop(0), None)
+        self.loaded.emit(image_id, qimg, error)
 
-    def shutdown(self, timeout_ms: int = -1) -> bool:
-        self._pool.clear()
-        return self._pool.waitForDone(timeout_ms)
+    def forget(self) -> None:
+        self._cache.clear()
+        self._order.clear()
+
+    def shutdown(self) -> None:
+        self._tasks.shutdown()
 
 
 class FolderScanner(QObject):
-    """Runs the folder scan (headers, hashes) in the background; the store is thread-safe per thread."""
+    """Runs the folder scan (headers, hashes) in the background."""
 
     progress = Signal(int, int)
     finished = Signal(object, str)  # ScanReport or None, error
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._tasks = BackgroundTasks(1, self)
 
-    def scan(self, store) -> None:
-        self._pool.start(_Task(lambda: self._scan(store)))
-
-    def _scan(self, store) -> None:
+    def scan(self, store: ProjectStore) -> None:
         from ..project import rescan_project
 
-        try:
-            report = rescan_project(store, lambda i, n: self.progress.emit(i, n))
-            error = ""
-        except Exception as exc:  # noqa: BLE001
-            report, error = None, _short_error(exc)
-        self.finished.emit(report, error)
+        self._tasks.run(lambda: rescan_project(store, lambda i, n: self._tasks.post(self.progress.emit, i, n)),
+                        lambda report, error: self.finished.emit(report, short_error(error) if error else ""),
+                        store=store)
 
-    def shutdown(self, timeout_ms: int = -1) -> bool:
-        return self._pool.waitForDone(timeout_ms)
+    def shutdown(self) -> None:
+        self._tasks.shutdown()

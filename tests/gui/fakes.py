@@ -2,7 +2,7 @@
 
 Five candidate boxes at fixed fractions of the image; the phrase picks their order (so different
 phrases give different answers), a hint point moves the box holding it to the front, and a plural
-phrase returns all of them. ``delay`` simulates model time (sleeping releases the GIL like torch
+phrase (``grounding.phrase_parse``'s rule, as the real model) returns all of them. ``delay`` simulates model time (sleeping releases the GIL like torch
 does); ``burn`` simulates Python-heavy scoring that holds the GIL.
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 from typing import Optional
 
 from grounding_desktop.core import Proposal, clean_phrase
+from grounding_desktop.grounding.phrase_parse import parse_phrase
 from grounding_desktop.io.images import read_header
 
 FRACTIONS = ((0.10, 0.10, 0.30, 0.40), (0.50, 0.20, 0.35, 0.50), (0.05, 0.60, 0.40, 0.30),
@@ -21,6 +22,7 @@ SCORES = (0.9, 0.75, 0.6, 0.45, 0.3)
 
 class FakeGrounder:
     device = "fake"
+    runtime = "fake"
     model_version = "fake-1"
 
     def __init__(self, device: Optional[str] = None, delay: float = 0.0, burn: float = 0.0,
@@ -45,9 +47,8 @@ class FakeGrounder:
             self.prepared.append(k)
         return k
 
-    def is_plural(self, phrase: str) -> bool:
-        head = clean_phrase(phrase).lower().split()[-1]
-        return head.endswith("s") and not head.endswith("ss")
+    def load(self) -> "FakeGrounder":
+        return self
 
     def expected(self, size: tuple[int, int], phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
         """The answer for an image of ``size`` (tests compare against it)."""
@@ -64,7 +65,7 @@ class FakeGrounder:
                 best = min(holding, key=lambda b: b[2] * b[3])
                 boxes.remove(best)
                 boxes.insert(0, best)
-        n = len(boxes) if self.is_plural(text) else min(top_k, len(boxes))
+        n = len(boxes) if parse_phrase(text).plural else min(top_k, len(boxes))
         return [Proposal(bbox=b, score=SCORES[i], label=text.split()[-1],
                          explanation=f"fake: rank {i + 1} for '{text}'", modules={"subject": SCORES[i]},
                          model_version=self.model_version) for i, b in enumerate(boxes[:n])]
@@ -86,3 +87,9 @@ class FakeGrounder:
 class FailingGrounder:
     def __init__(self, device: Optional[str] = None):
         raise RuntimeError("weights not found: the detector package is not installed")
+
+
+def slow_grounder(device: Optional[str] = None) -> FakeGrounder:
+    """A model that takes an hour to load (``--grounder fakes:slow_grounder``)."""
+    time.sleep(3600)
+    return FakeGrounder(device)

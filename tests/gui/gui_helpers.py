@@ -5,6 +5,8 @@ from typing import Callable, Optional
 
 from fakes import FakeGrounder
 
+from grounding_desktop.editing.state import ModelState
+
 IMAGE_SIZE = (320, 240)
 
 
@@ -22,7 +24,7 @@ class Driver:
         return self.w.doc.store
 
     def annotations(self, image_id: Optional[int] = None):
-        return self.store.annotations(image_id if image_id is not None else self.w.current.id)
+        return self.store.annotations(image_id if image_id is not None else self.w.doc.image.id)
 
     def only_box(self):
         ann = self.annotations()
@@ -33,8 +35,8 @@ class Driver:
         self.qtbot.waitUntil(condition, timeout=timeout)
 
     def wait_ready(self, timeout: int = 5000) -> None:
-        self.wait(lambda: self.w.current is not None and self.w.last_painted_id == self.w.current.id)
-        self.wait(lambda: self.w.host.state in ("ready", "failed"), timeout)
+        self.wait(lambda: self.w.doc.image is not None and self.w.last_painted_id == self.w.doc.image.id)
+        self.wait(lambda: self.w.host.state in (ModelState.READY, ModelState.FAILED), timeout)
 
     # -- keyboard ----------------------------------------------------------------------------
     def type_phrase(self, text: str, wait: bool = True) -> None:
@@ -45,7 +47,7 @@ class Driver:
         self.qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
         self.qtbot.keyClicks(edit, text)
         if wait:
-            self.wait(lambda: self.w.session.up_to_date and self.w.session.answered_phrase == text.strip())
+            self.wait(lambda: self.w.doc.up_to_date and self.w.doc.answer.query.phrase == " ".join(text.split()))
 
     def key(self, key, modifier=None, widget=None) -> None:
         from PySide6.QtCore import Qt

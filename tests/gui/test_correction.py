@@ -49,8 +49,10 @@ def test_drawn_box_without_phrase_joins_the_selected_phrase_or_asks(gui):
     gui.drag_image((250, 150), (300, 200))
     (e, boxes), = gui.annotations()
     assert e.id == expr.id and len(boxes) == 2
-    gui.w.canvas.select_box(None, notify=True)
-    gui.w._selected_expression = None
+    gui.key(Key.Key_Escape, widget=gui.w.canvas)  # leaves draw mode
+    gui.key(Key.Key_Escape, widget=gui.w.canvas)  # clears the selection
+    assert gui.w.doc.selection is None
+    gui.key(Key.Key_W, widget=gui.w.canvas)
     gui.w.ask_text = lambda title, label, default: "a new thing"
     gui.drag_image((10, 200), (40, 230))
     texts = [e.text for e, _ in gui.annotations()]
@@ -71,7 +73,7 @@ def test_move_box_by_dragging_then_undo_redo(gui):
     expr, box = accept_one(gui)
     x, y, w, h = box.bbox
     gui.click_image(x + w / 2, y + h / 2)
-    assert gui.w.canvas.selected_box_id == box.id
+    assert gui.w.doc.selected_box.id == box.id
     gui.drag_image((x + w / 2, y + h / 2), (x + w / 2 + 20, y + h / 2 + 10))
     moved = gui.store.box(box.id)
     assert moved.bbox == pytest.approx((x + 20, y + 10, w, h), abs=1.0)
@@ -124,8 +126,8 @@ def test_delete_box_then_undo_restores_same_ids(gui):
     target = boxes[0]
     tx, ty, tw, th = target.bbox
     gui.click_image(tx + tw / 2, ty + th / 2)
-    assert gui.w.canvas.selected_box_id is not None
-    chosen = gui.w.canvas.selected_box_id
+    assert gui.w.doc.selected_box is not None
+    chosen = gui.w.doc.selected_box.id
     gui.key(Key.Key_Delete, widget=gui.w.canvas)
     assert chosen not in [b.id for b in gui.annotations()[0][1]]
     assert len(gui.annotations()[0][1]) == len(boxes) - 1
@@ -199,7 +201,7 @@ def test_history_view_lists_edits_and_jumps_back(gui):
         gui.key(Key.Key_Return)
     gui.key(Key.Key_H, Mod.ControlModifier, widget=gui.w.canvas)
     assert gui.w.history_dock.isVisible()
-    stack = gui.w.doc.undo_stack
+    stack = gui.w.undo_stack
     assert [stack.text(i) for i in range(stack.count())] == ["Accept “one” (0.90)", "Accept “two” (0.90)"]
     stack.setIndex(0)  # what clicking the first row of the history does
     assert gui.annotations() == []

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from gui_helpers import IMAGE_SIZE, Driver, make_window
 from fakes import FakeGrounder
 from grounding_desktop.core import BoxSource, BoxState
+from grounding_desktop.editing.state import ModelState
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
@@ -20,7 +21,7 @@ def test_typing_shows_dashed_proposals_best_highlighted(gui):
     assert [i.xywh() for i in items] == [p.bbox for p in expected]
     assert [i.highlighted for i in items] == [True] + [False] * (len(items) - 1)
     assert items[0].label.text.startswith("1  0.90")
-    assert gui.w.latency_label.text().startswith("Proposals:") and "ms" in gui.w.latency_label.text()
+    assert gui.w.status.latency.text().startswith("Proposals:") and "ms" in gui.w.status.latency.text()
     # The explanation reaches the panel as a tooltip.
     root = gui.w.panel.tree.topLevelItem(0)
     assert "fake: rank 1" in root.child(0).toolTip(0)
@@ -35,7 +36,7 @@ def test_enter_accepts_best_and_undo_redo_restore_same_ids(gui):
     assert box.bbox == pytest.approx(best.bbox)
     assert (box.state, box.source, box.score, box.model_version) == (BoxState.ACCEPTED, BoxSource.MODEL, 0.9, "fake-1")
     assert gui.w.phrase_bar.text() == ""  # ready for the next phrase
-    assert gui.store.image(gui.w.current.id).state.value == "in_progress"
+    assert gui.store.image(gui.w.doc.image.id).state.value == "in_progress"
     assert [b.box_id for b in gui.w.canvas.box_items()] == [box.id]
 
     gui.key(Key.Key_Z, Mod.ControlModifier)
@@ -50,9 +51,9 @@ def test_tab_and_shift_tab_move_the_highlight_enter_accepts_it(gui):
     props = gui.fake.expected(IMAGE_SIZE, "a thing")
     gui.key(Key.Key_Tab)
     gui.key(Key.Key_Tab)
-    assert gui.w.session.highlight == 2
+    assert gui.w.doc.highlight == 2
     gui.key(Key.Key_Backtab, Mod.ShiftModifier)
-    assert gui.w.session.highlight == 1
+    assert gui.w.doc.highlight == 1
     assert [i.highlighted for i in gui.w.canvas.proposal_items()][1]
     gui.key(Key.Key_Return)
     _, box = gui.only_box()
@@ -77,21 +78,21 @@ def test_click_on_a_proposal_accepts_that_one(gui):
 
 def test_hint_point_before_typing_is_sent_to_the_model(gui):
     gui.click_image(250, 200)  # before typing
-    assert gui.w.session.hint == pytest.approx((250, 200), abs=1.5)
+    assert gui.w.doc.hint == pytest.approx((250, 200), abs=1.5)
     gui.type_phrase("a thing")
     hint = gui.fake.calls[-1][2]
     assert hint == pytest.approx((250, 200), abs=1.5)
-    best = gui.w.session.shown[0]
+    best = gui.w.doc.proposals[0]
     bx, by, bw, bh = best.bbox
     assert bx <= hint[0] <= bx + bw and by <= hint[1] <= by + bh
-    assert gui.w.canvas._hint_items, "the hint point is drawn"
+    assert gui.w.canvas.hint_point == pytest.approx(hint), "the hint point is drawn"
 
 
 def test_ctrl_click_while_typing_sets_hint_and_refreshes(gui):
     gui.type_phrase("a thing")
     n_calls = len(gui.fake.calls)
     gui.click_image(20, 200, Mod.ControlModifier)
-    gui.wait(lambda: len(gui.fake.calls) > n_calls and gui.w.session.up_to_date)
+    gui.wait(lambda: len(gui.fake.calls) > n_calls and gui.w.doc.up_to_date)
     assert gui.fake.calls[-1][2] == pytest.approx((20, 200), abs=1.5)
     assert gui.w.phrase_bar.edit.hasFocus(), "clicking a hint must not take the cursor out of the phrase bar"
 
@@ -99,7 +100,7 @@ def test_ctrl_click_while_typing_sets_hint_and_refreshes(gui):
 def test_ctrl_enter_accepts_every_proposal_above_threshold(gui):
     gui.w.phrase_bar.threshold.setValue(0.5)
     gui.type_phrase("the squares")
-    assert gui.w.session.plural
+    assert gui.w.doc.plural
     gui.key(Key.Key_Return, Mod.ControlModifier)
     (expr, boxes), = gui.annotations()
     assert expr.text == "the squares"
@@ -110,7 +111,7 @@ def test_ctrl_enter_accepts_every_proposal_above_threshold(gui):
 
 def test_plural_enter_keeps_phrase_and_remaining_proposals(gui):
     gui.type_phrase("the squares")
-    n = len(gui.w.session.shown)
+    n = len(gui.w.doc.proposals)
     gui.key(Key.Key_Return)
     gui.key(Key.Key_Return)
     (expr, boxes), = gui.annotations()
@@ -136,8 +137,8 @@ def test_stale_answers_are_dropped(open_window, photos):
         edit.selectAll()
         gui.qtbot.keyClicks(edit, text)
         gui.qtbot.wait(170)  # longer than the debounce, shorter than the model: answers overlap
-    gui.wait(lambda: gui.w.session.up_to_date)
-    assert gui.w.session.answered_phrase == "cat on the left"
+    gui.wait(lambda: gui.w.doc.up_to_date)
+    assert gui.w.doc.answer.query.phrase == "cat on the left"
     shown = [i.xywh() for i in gui.w.canvas.proposal_items()]
     assert shown == [p.bbox for p in gui.fake.expected(IMAGE_SIZE, "cat on the left")]
     gui.qtbot.wait(400)  # late answers to earlier phrases must not replace it
@@ -150,7 +151,7 @@ def test_esc_clears_phrase_proposals_and_hint(gui):
     gui.key(Key.Key_Escape)
     assert gui.w.phrase_bar.text() == ""
     assert gui.w.canvas.proposal_items() == []
-    assert gui.w.session.hint is None and not gui.w.canvas._hint_items
+    assert gui.w.doc.hint is None and gui.w.canvas.hint_point is None
     gui.key(Key.Key_Escape)  # empty phrase bar: Esc goes back to the image
     assert gui.w.canvas.hasFocus()
 
@@ -185,9 +186,9 @@ def test_no_target_phrase(gui):
 
 
 def test_typing_letters_in_phrase_bar_does_not_trigger_single_key_shortcuts(gui):
-    first = gui.w.current.id
+    first = gui.w.doc.image.id
     gui.type_phrase("dwa d")  # D, W and A are shortcuts elsewhere; Space too
-    assert gui.w.current.id == first
+    assert gui.w.doc.image.id == first
     assert not gui.w.actions_by_name["draw_mode"].isChecked()
     assert gui.w.phrase_bar.text() == "dwa d"
 
@@ -199,15 +200,39 @@ def test_window_is_usable_while_the_model_loads(qtbot, photos):
     w = make_window(qtbot, store, lambda device: FakeGrounder(load_delay=1.5), rescan=False)
     d = Driver(qtbot, w, None)
     d.wait(lambda: w.last_painted_id is not None)
-    d.wait(lambda: w.host.state == "loading")
-    assert "loading" in w.model_label.text()
+    d.wait(lambda: w.host.state == ModelState.LOADING)
+    assert "loading" in w.status.model.text()
     d.type_phrase("a thing", wait=False)
     d.wait(lambda: "loading" in w.phrase_bar.info.text().lower())
     # Navigation works meanwhile.
     d.key(Key.Key_PageDown, widget=w.canvas)
     assert w.image_list.count.text().startswith("2 /")
     # Once loaded, the phrase typed meanwhile gets its proposals without retyping.
-    d.wait(lambda: w.session.up_to_date, timeout=10000)
+    d.wait(lambda: w.doc.up_to_date, timeout=10000)
     assert len(w.canvas.proposal_items()) == 5
-    assert "fake-1" in w.model_label.text()
+    assert "fake-1" in w.status.model.text()
     w.close()
+
+
+def test_tab_moves_the_highlight_without_rebuilding_anything(gui):
+    gui.type_phrase("a thing")
+    items = gui.w.canvas.proposal_items()
+    rows = gui.w.panel.rows()
+    gui.key(Key.Key_Tab)
+    assert gui.w.canvas.proposal_items() == items and gui.w.panel.rows() == rows  # the same objects
+    assert [i.highlighted for i in items] == [False, True, False, False, False]
+    assert [r.font(0).bold() for r in rows[1:6]] == [False, True, False, False, False]
+
+
+def test_weak_proposals_are_drawn_only_while_highlighted(gui):
+    gui.w.phrase_bar.threshold.setValue(0.5)
+    gui.type_phrase("a thing")  # scores 0.9, 0.75, 0.6, 0.45, 0.3
+    items = gui.w.canvas.proposal_items()
+    assert [i.isVisible() for i in items] == [True, True, True, False, False]
+    for _ in range(3):
+        gui.key(Key.Key_Tab)  # Tab still walks all of them
+    assert [i.isVisible() for i in items] == [True, True, True, True, False]
+    gui.key(Key.Key_Tab)
+    assert [i.isVisible() for i in items] == [True, True, True, False, True]
+    gui.w.phrase_bar.threshold.setValue(0.2)
+    assert all(i.isVisible() for i in gui.w.canvas.proposal_items())

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 
 from support import make_gizmo_photos
 from grounding_desktop.core import iou_xywh
+from grounding_desktop.editing.state import ModelState
 
 pytestmark = pytest.mark.model
 Key, Mod = Qt.Key, Qt.KeyboardModifier
@@ -15,7 +16,7 @@ Key, Mod = Qt.Key, Qt.KeyboardModifier
 
 def _next_image(gui, name: str) -> None:
     gui.key(Key.Key_D, widget=gui.w.canvas)
-    gui.wait(lambda: gui.w.current.path == name and gui.w.last_painted_id == gui.w.current.id)
+    gui.wait(lambda: gui.w.doc.image.path == name and gui.w.last_painted_id == gui.w.doc.image.id)
 
 
 def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, qtbot):
@@ -23,12 +24,12 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
 
     photos = make_gizmo_photos(tmp_path / "gizmos", 3)
     gui = open_window(photos[0][0].parent, factory=default_grounder_factory, ready_timeout=240_000)
-    assert gui.w.host.state == "ready", gui.w.host.error
+    assert gui.w.host.state == ModelState.READY, gui.w.host.error
 
     # Picture 1: the model does not know the word; the user draws the box (Ctrl+B, drag).
     (x, y, w, h) = photos[0][1]
     gui.type_phrase("the gizmo")
-    assert iou_xywh(gui.w.session.shown[0].bbox, photos[0][1]) < 0.5
+    assert iou_xywh(gui.w.doc.proposals[0].bbox, photos[0][1]) < 0.5
     gui.key(Key.Key_B, Mod.ControlModifier)
     gui.drag_image((x, y), (x + w, y + h))
     gui.key(Key.Key_Escape, widget=gui.w.canvas)  # leave draw mode
@@ -36,7 +37,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
     # Picture 2: the user accepts the proposal that holds the thing (Tab to it, Enter).
     _next_image(gui, "gizmo2.png")
     gui.type_phrase("the gizmo")
-    shown = gui.w.session.shown
+    shown = gui.w.doc.proposals
     best = max(range(len(shown)), key=lambda i: iou_xywh(shown[i].bbox, photos[1][1]))
     assert iou_xywh(shown[best].bbox, photos[1][1]) >= 0.75
     for _ in range(best):
@@ -48,7 +49,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
     # Picture 3: the first proposal is the thing, learned from those two boxes.
     _next_image(gui, "gizmo3.png")
     gui.type_phrase("the gizmo")
-    first = gui.w.session.shown[0]
+    first = gui.w.doc.proposals[0]
     assert iou_xywh(first.bbox, photos[2][1]) >= 0.75
     assert "learned from 2 of your boxes" in first.explanation
     assert gui.store.box_embeddings(gui.w.host.grounder.embedding_model).keys() == \
@@ -59,7 +60,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
     gui.w.actions_by_name["evaluate"].trigger()
     dialog = gui.w.transfer_dialog
     qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.job is not None and dialog.job.isFinished()
+    qtbot.waitUntil(lambda: dialog.job is not None and not dialog.job.running
                     and dialog.run_button.isEnabled(), timeout=120_000)
     cells = [[dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())]
              for r in range(dialog.table.rowCount())]
@@ -79,8 +80,8 @@ def test_a_reopened_project_proposes_what_its_boxes_taught_at_once(open_window, 
                              [Box(0, 0, box, BoxState.ACCEPTED, BoxSource.MANUAL)])
     store.close()
     gui = open_window(photos[0][0].parent, factory=default_grounder_factory, ready_timeout=240_000)
-    assert gui.w.current.path == "gizmo1.png"
+    assert gui.w.doc.image.path == "gizmo1.png"
     gui.type_phrase("the gizmo")  # the first proposal after the model loaded
-    first = gui.w.session.shown[0]
+    first = gui.w.doc.proposals[0]
     assert iou_xywh(first.bbox, photos[0][1]) >= 0.75
     assert "learned from 2 of your boxes" in first.explanation

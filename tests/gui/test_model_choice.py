@@ -40,7 +40,7 @@ def test_own_detector_is_used_remembered_and_shown(open_window, photos, tmp_path
     factory = RecordingFactory()
     gui = open_window(photos, factory=factory)
     assert factory.asked == [None]  # a new project: the default detector
-    gui.wait(lambda: "torch 9.9 cpu" in gui.w.model_label.text())
+    gui.wait(lambda: "torch 9.9 cpu" in gui.w.status.model.text())
 
     dlg = _choose_own_model(gui, str(tmp_path / "missing.onnx"))
     assert dlg.isVisible() and "no such file" in dlg.error.text()  # stays open, says why
@@ -50,7 +50,7 @@ def test_own_detector_is_used_remembered_and_shown(open_window, photos, tmp_path
 
     wanted = DetectorChoice(onnx_file=str(model.resolve()))
     gui.wait(lambda: gui.w.host.ready and factory.asked[-1] == wanted)
-    gui.wait(lambda: "onnxruntime 9.9 CPU" in gui.w.model_label.text())
+    gui.wait(lambda: "onnxruntime 9.9 CPU" in gui.w.status.model.text())
     assert DetectorChoice.from_json(gui.store.get_meta("detector")) == wanted
     gui.type_phrase("the widget")  # the reloaded model answers
     gui.w.close()
@@ -58,4 +58,4 @@ def test_own_detector_is_used_remembered_and_shown(open_window, photos, tmp_path
     again = RecordingFactory()
     reopened = open_window(photos, factory=again)
     assert again.asked == [wanted]
-    reopened.wait(lambda: "onnxruntime 9.9 CPU" in reopened.w.model_label.text())
+    reopened.wait(lambda: "onnxruntime 9.9 CPU" in reopened.w.status.model.text())

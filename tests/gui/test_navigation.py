@@ -14,7 +14,7 @@ Mod = Qt.KeyboardModifier
 
 
 def names(gui):
-    return gui.w.current.path
+    return gui.w.doc.image.path
 
 
 def test_next_previous_with_d_a_and_page_keys(gui):
@@ -34,14 +34,14 @@ def test_next_previous_with_d_a_and_page_keys(gui):
     assert names(gui) == "a10.png"
     gui.key(Key.Key_Home, widget=c)
     assert names(gui) == "a1.png"
-    gui.wait(lambda: gui.w.last_painted_id == gui.w.current.id)
+    gui.wait(lambda: gui.w.last_painted_id == gui.w.doc.image.id)
 
 
 def test_page_down_works_from_the_phrase_bar_and_keeps_the_phrase(gui):
     gui.type_phrase("a thing")
     gui.key(Key.Key_PageDown)
     assert names(gui) == "a2.png"
-    gui.wait(lambda: gui.w.session.up_to_date and gui.w.session.answered_image == gui.w.current.id)
+    gui.wait(lambda: gui.w.doc.up_to_date and gui.w.doc.answer.query.image_id == gui.w.doc.image.id)
     assert len(gui.w.canvas.proposal_items()) == 5
 
 
@@ -121,16 +121,42 @@ def test_clicking_the_list_shows_that_image(gui):
     idx = gui.w.image_list.proxy.index(2, 0)
     gui.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(idx).center())
     assert names(gui) == "a10.png"
-    gui.wait(lambda: gui.w.last_painted_id == gui.w.current.id)
+    gui.wait(lambda: gui.w.last_painted_id == gui.w.doc.image.id)
     assert gui.w.canvas.has_image
 
 
 def test_undo_of_an_edit_on_another_image_goes_back_to_it(gui):
     gui.type_phrase("x")
     gui.key(Key.Key_Return)
-    first = gui.w.current.id
+    first = gui.w.doc.image.id
     gui.key(Key.Key_PageDown)
-    assert gui.w.current.id != first
+    assert gui.w.doc.image.id != first
     gui.key(Key.Key_Z, Mod.ControlModifier)
-    assert gui.w.current.id == first
+    assert gui.w.doc.image.id == first
     assert gui.annotations(first) == []
+
+
+def test_title_and_list_show_the_state_in_words(gui):
+    assert gui.w.windowTitle().startswith("a1.png (new) — ")
+    gui.type_phrase("x")
+    gui.key(Key.Key_Return)
+    assert gui.w.windowTitle().startswith("a1.png (in progress) — ")
+    model = gui.w.image_list.model
+    assert model.data(model.index(0), Qt.ItemDataRole.ToolTipRole).endswith("· in progress")
+    assert "in progress" in gui.w.status.image.text()
+
+
+def test_a_rescan_clears_the_undo_history_only_when_rows_changed_under_it(gui, photos):
+    gui.type_phrase("x")
+    gui.key(Key.Key_Return)
+    stack = gui.w.undo_stack
+    gui.key(Key.Key_F5, widget=gui.w.canvas)  # nothing changed on disk
+    gui.wait(lambda: not gui.w.scanning)
+    assert stack.count() == 1
+    (photos / "a10.png").unlink()  # an unlabelled image goes: its row is deleted
+    gui.key(Key.Key_F5, widget=gui.w.canvas)
+    gui.wait(lambda: not gui.w.scanning)
+    assert stack.count() == 0
+    assert "undo history was cleared" in gui.w.statusBar().currentMessage()
+    gui.key(Key.Key_Z, Mod.ControlModifier, widget=gui.w.canvas)  # nothing to undo, nothing breaks
+    assert [e.text for e, _ in gui.annotations()] == ["x"]

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from grounding_desktop.editing.state import ModelState
+
 pytestmark = pytest.mark.model
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
@@ -34,15 +36,15 @@ def test_real_model_grounds_a_phrase_on_a_sample_photo(open_window, tmp_path):
     from grounding_desktop.ui.workers import default_grounder_factory
 
     gui = open_window(folder, factory=default_grounder_factory, ready_timeout=240_000)
-    assert gui.w.host.state == "ready", gui.w.host.error
+    assert gui.w.host.state == ModelState.READY, gui.w.host.error
     gui.type_phrase(phrase)
-    best = gui.w.session.shown[0]
-    rec = gui.w.current
+    best = gui.w.doc.proposals[0]
+    rec = gui.w.doc.image
     x, y, w, h = best.bbox
     assert best.modules.get("detector_label") == label
     assert 0 <= x and 0 <= y and x + w <= rec.width + 0.5 and y + h <= rec.height + 0.5
     assert w * h > 0.2 * rec.width * rec.height  # each of these photos is mostly its subject
-    assert best.explanation and "ms" in gui.w.latency_label.text()
+    assert best.explanation and "ms" in gui.w.status.latency.text()
     gui.key(Qt.Key.Key_Return)
     expr, box = gui.only_box()
     assert expr.text == phrase

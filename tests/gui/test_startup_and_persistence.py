@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fakes import FailingGrounder
 from grounding_desktop.core import BoxSource, ImageState
@@ -73,7 +73,7 @@ def test_every_edit_is_on_disk_at_once_and_after_reopening(open_window, photos, 
     assert [e.text for e, _ in gui2.annotations(gui2.store.image_by_path("a1.png").id)] == texts
     # the model's explanation of the accepted box is still its tooltip in the phrases panel
     gui2.w.show_image(gui2.store.image_by_path("a1.png").id)
-    gui2.wait(lambda: gui2.w.current.path == "a1.png")
+    gui2.wait(lambda: gui2.w.doc.image.path == "a1.png")
     tree = gui2.w.panel.tree
     tips = [tree.topLevelItem(i).child(j).toolTip(0) for i in range(tree.topLevelItemCount())
             for j in range(tree.topLevelItem(i).childCount())]
@@ -84,8 +84,9 @@ def test_model_failure_shows_why_and_manual_labelling_works(open_window, photos)
     gui = open_window(photos, factory=lambda device: FailingGrounder())
     gui.wait(lambda: isinstance(getattr(gui.w, "model_dialog", None), QMessageBox) and gui.w.model_dialog.isVisible())
     assert "weights not found" in gui.w.model_dialog.text()
-    assert "unavailable" in gui.w.model_label.text()
+    assert "unavailable" in gui.w.status.model.text()
     gui.w.model_dialog.accept()
+    gui.wait(lambda: QApplication.activeWindow() is gui.w)  # back to the window, as a person would be
     gui.type_phrase("a thing", wait=False)
     gui.wait(lambda: "unavailable" in gui.w.phrase_bar.info.text().lower())
     gui.key(Key.Key_B, Mod.ControlModifier)
@@ -98,15 +99,15 @@ def test_unreadable_image_shows_a_placeholder_with_the_reason(open_window, photo
     good = (photos / "a1.png").read_bytes()
     (photos / "a0.png").write_bytes(good[: len(good) // 3])  # truncated
     gui = open_window(photos)
-    assert gui.w.current.path == "a0.png"
-    texts = [getattr(i, "text", lambda: "")() for i in gui.w.canvas._placeholder]
+    assert gui.w.doc.image.path == "a0.png"
+    texts = gui.w.canvas.message_lines
     assert any("Cannot show" in t for t in texts)
     assert any("truncated" in t for t in texts)
     assert gui.w.image_list.model.data(gui.w.image_list.model.index(0), gui.w.image_list.model.StatusRole) == "error"
     gui.type_phrase("a thing", wait=False)
     gui.wait(lambda: "cannot be read" in gui.w.phrase_bar.info.text())
     gui.key(Key.Key_Space, widget=gui.w.canvas)  # skips on to a readable image
-    assert gui.w.current.path == "a1.png"
+    assert gui.w.doc.image.path == "a1.png"
 
 
 def test_exif_rotated_image_uses_the_rotated_frame(open_window, tmp_path):
@@ -120,7 +121,7 @@ def test_exif_rotated_image_uses_the_rotated_frame(open_window, tmp_path):
     rect = gui.w.canvas.image_rect
     assert (rect.width(), rect.height()) == (100, 300)
     gui.type_phrase("thing")
-    assert all(p.bbox[0] + p.bbox[2] <= 100 + 1e-6 for p in gui.w.session.shown)
+    assert all(p.bbox[0] + p.bbox[2] <= 100 + 1e-6 for p in gui.w.doc.proposals)
 
 
 def test_layout_and_recent_folders_are_remembered(open_window, photos, isolated_settings):
@@ -135,7 +136,7 @@ def test_layout_and_recent_folders_are_remembered(open_window, photos, isolated_
     assert gui2.w.history_dock.isVisible() and not gui2.w.images_dock.isVisible()
     assert not gui2.w.actions_by_name["show_images"].isChecked()
     assert (gui2.w.width(), gui2.w.height()) == (1000, 700) or gui2.w.width() == 1200  # offscreen may clamp
-    gui2.w._fill_recent_menu()
+    gui2.w.fill_recent_menu()
     labels = [a.text() for a in gui2.w.recent_menu.actions()]
     assert any(str(photos.resolve()) in t for t in labels)
 
@@ -205,11 +206,11 @@ def test_empty_folder_says_so_and_a_rescan_finds_new_images(qtbot, tmp_path):
     w = make_window(qtbot, store, lambda device: FakeGrounder(), rescan=True)
     d = Driver(qtbot, w, None)
     d.wait(lambda: not w.scanning)
-    d.wait(lambda: any("No images here" in getattr(i, "text", lambda: "")() for i in w.canvas._placeholder))
+    d.wait(lambda: "No images here" in w.canvas.message_lines)
     Image.new("RGB", (50, 40), (1, 2, 3)).save(folder / "new.png")
     d.key(Key.Key_F5, widget=w.canvas)
-    d.wait(lambda: w.current is not None and w.last_painted_id == w.current.id)
-    assert w.current.path == "new.png" and w.image_list.count.text() == "1 / 1"
+    d.wait(lambda: w.doc.image is not None and w.last_painted_id == w.doc.image.id)
+    assert w.doc.image.path == "new.png" and w.image_list.count.text() == "1 / 1"
     w.close()
 
 
@@ -220,7 +221,7 @@ def test_huge_image_is_downscaled_for_display_not_for_coordinates(open_window, t
     gui = open_window(folder)
     c = gui.w.canvas
     assert (c.image_rect.width(), c.image_rect.height()) == (5000, 400)
-    assert c._pixmap_item.pixmap().width() == gui.w.loader.max_side < 5000
+    assert c.display_size.width() == gui.w.display.loader.max_side < 5000
     gui.type_phrase("thing")
     best = gui.fake.expected((5000, 400), "thing")[0]
     gui.key(Key.Key_Return)

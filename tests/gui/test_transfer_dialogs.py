@@ -22,7 +22,7 @@ def labelled(photos):
 
 def _run(qtbot, dialog):
     qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.job is not None and dialog.job.isFinished() and dialog.run_button.isEnabled(),
+    qtbot.waitUntil(lambda: dialog.job is not None and not dialog.job.running and dialog.run_button.isEnabled(),
                     timeout=20000)
 
 
@@ -94,7 +94,7 @@ def test_cancel_leaves_the_earlier_file(qtbot, labelled, tmp_path, monkeypatch):
     qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     assert dialog.cancel_button.isEnabled() and not dialog.close_button.isEnabled()
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # Esc cancels a running job instead of closing
-    qtbot.waitUntil(lambda: dialog.job.isFinished() and dialog.run_button.isEnabled(), timeout=20000)
+    qtbot.waitUntil(lambda: not dialog.job.running and dialog.run_button.isEnabled(), timeout=20000)
     assert "Cancelled" in dialog.summary.toPlainText()
     assert out.read_text() == "earlier export"
     assert dialog.isVisible()  # Esc cancelled the job, it did not close the dialog
@@ -110,7 +110,7 @@ def test_main_window_export_and_import_shortcuts(gui, tmp_path):
     exp.close()
 
     data = {
-        "images": [{"id": 1, "file_name": w.current.path, "width": w.current.width, "height": w.current.height,
+        "images": [{"id": 1, "file_name": w.doc.image.path, "width": w.doc.image.width, "height": w.doc.image.height,
                     "caption": "the pale square", "original_id": 7, "tokens_negative": []}],
         "annotations": [{"id": 1, "image_id": 1, "bbox": [40, 40, 81, 101], "area": 8181, "iscrowd": 0,
                          "category_id": 1, "tokens_positive": [[0, 15]]}],
@@ -129,4 +129,5 @@ def test_main_window_export_and_import_shortcuts(gui, tmp_path):
     (expr, boxes), = gui.annotations()
     assert expr.text == "the pale square" and boxes[0].bbox == (40.0, 40.0, 81.0, 101.0)
     # the window shows it without a reload: the phrases panel and the canvas were refreshed
-    assert [e.text for e, _ in w._annotations] == ["the pale square"]
+    assert [r.text(0) for r in w.panel.rows()][0] == "the pale square"
+    assert [b.xywh() for b in w.canvas.box_items()] == [(40.0, 40.0, 81.0, 101.0)]

@@ -1,7 +1,10 @@
-"""DESIGN.md's layering rules, checked by importing every module of a layer with the libraries it
-must not use blocked, then looking at which of the package's modules got imported."""
+"""The layering rules of docs/ARCHITECTURE.md, checked twice: statically, by import-linter's
+contracts in pyproject.toml (every module, ui and the composition modules included), and at run
+time, by importing every module of a layer with the libraries it must not use blocked and looking
+at which of the package's modules got imported (this also catches lazy imports inside functions)."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,11 +19,28 @@ pkg = importlib.import_module('grounding_desktop.{layer}')
 for info in pkgutil.walk_packages(getattr(pkg, '__path__', []), pkg.__name__ + '.'):
     importlib.import_module(info.name)
 allowed = {allowed!r}
+full = ['grounding_desktop.' + a for a in allowed or ()]
 own = [m for m in sys.modules if m.startswith('grounding_desktop.')]
-bad = [m for m in own if allowed is not None and not m.startswith(tuple('grounding_desktop.' + a for a in allowed))]
+def ok(m):  # an allowed module, one inside it, or the package that holds it
+    return any(m == p or m.startswith(p + '.') or p.startswith(m + '.') for p in full)
+bad = [m for m in own if allowed is not None and not ok(m)]
 assert not bad, 'imports outside its layer: ' + ', '.join(sorted(bad))
 print(sorted(m for m in ('torch', 'PySide6', 'cv2') if m in sys.modules))
 """
+
+REPO = Path(__file__).resolve().parents[2]
+
+LINT = """
+import sys
+from importlinter.cli import lint_imports
+sys.exit(lint_imports(config_filename="pyproject.toml", no_cache=True, no_logo=True))
+"""
+
+
+def test_import_linter_contracts_hold():
+    r = subprocess.run([sys.executable, "-c", LINT], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 0, r.stdout + r.stderr
+
 
 HEAVY = {"torch", "torchvision", "PySide6", "cv2", "sentence_transformers"}
 
@@ -45,6 +65,31 @@ def test_package_and_cli_import_light():
 def test_core_store_io_are_qt_and_torch_free_and_stay_in_their_layer(layer, allowed):
     r = _run(layer, HEAVY, allowed)
     assert r.returncode == 0, r.stderr
+
+
+def test_the_document_model_is_qt_and_torch_free():
+    """The editing rules run without Qt or torch: the phrase parser is the only part of the model
+    they use (the plural rule)."""
+    r = _run("editing", HEAVY, ("core", "store", "editing", "grounding.phrase_parse", "grounding.vocabulary"))
+    assert r.returncode == 0, r.stderr
+
+
+def test_ui_never_imports_the_cli():
+    """Only ``commands/gui.py`` imports ``ui`` (lazily); ``ui`` importing ``commands``, even inside a
+    function, would close a cycle. Read from the source, so lazy imports count too."""
+    import ast
+    from pathlib import Path
+
+    import grounding_desktop.ui as ui
+
+    bad = []
+    for path in Path(ui.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                target = "." * node.level + (node.module or "")
+                if target.startswith(("..commands", "..cli", "grounding_desktop.commands", "grounding_desktop.cli")):
+                    bad.append(f"{path.name}: {target}")
+    assert not bad, bad
 
 
 def test_grounding_never_imports_qt_or_ui():

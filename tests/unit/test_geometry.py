@@ -45,3 +45,19 @@ def test_box_helpers():
     assert a.iou(b) == pytest.approx(25 / 175)
     assert b.clamped(12, 12).bbox == (5.0, 5.0, 7.0, 7.0)
     assert a.normalized(20, 40) == (0.0, 0.0, 0.5, 0.25)
+
+
+def test_keep_inside_moves_a_box_back_whole_and_cuts_only_what_cannot_fit():
+    from grounding_desktop.core import keep_inside
+
+    assert keep_inside((90, -5, 20, 10), 100, 50) == (80, 0, 20, 10)  # past the right and top edges
+    assert keep_inside((10, 10, 20, 10), 100, 50) == (10, 10, 20, 10)  # inside: unchanged
+    assert keep_inside((-10, 0, 300, 80), 100, 50) == (0, 0, 100, 50)  # larger than the image
+    assert keep_inside((30, 30, -20, -10), 100, 50) == (10, 20, 20, 10)  # drawn backwards
+
+
+def test_clamp_point_gives_the_nearest_point_of_the_image():
+    from grounding_desktop.core import clamp_point
+
+    assert clamp_point(-3, 70, 100, 50) == (0, 50)
+    assert clamp_point(40, 20, 100, 50) == (40, 20)

@@ -1,0 +1,121 @@
+"""The window's actions, menus and toolbar, built from the one table in ``shortcuts.ACTIONS``, and
+which of them are enabled."""
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStyle, QToolBar, QWidget
+
+from ..editing.document import ImageDocument
+from .shortcuts import ACTIONS, MENUS, ActionSpec
+
+
+def configure(action: QAction, spec: ActionSpec, style: QStyle) -> None:
+    """Give ``action`` the table's name, keys, tooltip, icon and toolbar label."""
+    action.setObjectName(f"action_{spec.name}")
+    action.setShortcuts([QKeySequence(k) for k in spec.keys])
+    shown = QKeySequence(spec.keys[0]).toString(QKeySequence.SequenceFormat.NativeText)
+    action.setToolTip(f"{spec.tip}  ({shown})")
+    action.setStatusTip(spec.tip)
+    action.setCheckable(spec.checkable)
+    if spec.short:
+        action.setIconText(spec.short)
+    if spec.icon:
+        pm = getattr(QStyle.StandardPixmap, spec.icon, None)
+        if pm is not None:
+            action.setIcon(style.standardIcon(pm))
+
+
+def build_actions(window: QMainWindow, handlers: dict[str, Callable[[], None]], stack: QUndoStack,
+                  canvas: QWidget) -> dict[str, QAction]:
+    """One QAction per table row. Undo and redo follow ``stack``; keys that mean something else
+    in lists and text fields (arrows) only work when the canvas has the focus."""
+    actions: dict[str, QAction] = {}
+    style = window.style()
+    for spec in ACTIONS:
+        if spec.name == "undo":
+            action = stack.createUndoAction(window, spec.text.replace("&", ""))
+        elif spec.name == "redo":
+            action = stack.createRedoAction(window, spec.text.replace("&", ""))
+        else:
+            action = QAction(spec.text, window)
+        configure(action, spec, style)
+        if spec.name in handlers:
+            fn = handlers[spec.name]
+            action.triggered.connect(lambda _checked=False, fn=fn: fn())
+        if spec.canvas_only:
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            canvas.addAction(action)
+        else:
+            window.addAction(action)
+        actions[spec.name] = action
+    return actions
+
+
+def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> tuple[dict[str, QMenu], QToolBar, QMenu]:
+    """The menu bar (with File → Open Recent) and the toolbar; returns (menus, toolbar, recent menu)."""
+    menus = {name: window.menuBar().addMenu(f"&{name}") for name in MENUS}
+    recent = menus["File"].addMenu("Open &Recent")
+    recent.setObjectName("recentMenu")
+    toolbar = QToolBar("Main", window)
+    toolbar.setObjectName("mainToolbar")
+    toolbar.setMovable(False)
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    window.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+    last_menu = None
+    for spec in ACTIONS:
+        menu = menus[spec.menu]
+        if spec.menu == "File" and spec.name == "quit":
+            menu.addSeparator()
+        if spec.menu != last_menu and spec.toolbar and last_menu is not None:
+            toolbar.addSeparator()
+        menu.addAction(actions[spec.name])
+        if spec.toolbar:
+            toolbar.addAction(actions[spec.name])
+            last_menu = spec.menu
+    menus["File"].insertMenu(actions["rescan"], recent)
+    return menus, toolbar, recent
+
+
+def link_docks(actions: dict[str, QAction], docks: dict[str, QDockWidget]) -> None:
+    """Each View action shows or hides its dock, and follows the dock when its own close button
+    hides it (``isHidden``: hidden by the user, not merely with the window)."""
+    for name, dock in docks.items():
+        action = actions[name]
+        action.toggled.connect(dock.setVisible)
+        dock.visibilityChanged.connect(lambda _visible, action=action, dock=dock: _follow(action, dock))
+
+
+def _follow(action: QAction, dock: QDockWidget) -> None:
+    action.blockSignals(True)
+    action.setChecked(not dock.isHidden())
+    action.blockSignals(False)
+
+
+def update_enabled(actions: dict[str, QAction], doc: ImageDocument) -> None:
+    """Enable what makes sense now: proposal keys with proposals (Enter also while they are on
+    their way: it accepts when they land), image edits with an image, navigation with a project."""
+    has_image = doc.image is not None
+    has_props = bool(doc.proposals) and has_image
+    for name in ("next_proposal", "prev_proposal", "reject"):
+        actions[name].setEnabled(has_props)
+    for name in ("accept", "accept_all"):
+        actions[name].setEnabled(has_props or doc.waiting)
+    for name in ("review_next", "draw_mode", "delete", "rename", "accept_none"):
+        actions[name].setEnabled(has_image)
+    for name in ("next_image", "prev_image", "first_image", "last_image", "rescan", "export", "import",
+                 "evaluate"):
+        actions[name].setEnabled(doc.store is not None)
+
+
+def fill_recent_menu(menu: QMenu, folders: list[str], open_folder: Callable[[str], object]) -> None:
+    menu.clear()
+    if not folders:
+        menu.addAction("No recent folders").setEnabled(False)
+    for i, folder in enumerate(folders):
+        action = menu.addAction(f"&{i + 1}  {folder}" if i < 9 else folder)
+        if i < 9:
+            action.setShortcut(QKeySequence(f"Ctrl+Shift+{i + 1}"))
+        action.triggered.connect(lambda _c=False, f=folder: open_folder(f))
