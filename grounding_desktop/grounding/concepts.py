@@ -75,6 +75,10 @@ class ConceptExample:
     embedding: np.ndarray          # (D,) unit length, float32
     positive: bool = True
 
+    def describes(self, box: LabelledBox, concept: ConceptKey) -> bool:
+        """Still what ``box`` is: same place, same verdict, same concept (else learn it again)."""
+        return (self.bbox, self.positive, self.concept) == (tuple(box.bbox), box.accepted, concept)
+
 
 def embedding_bytes(embedding: np.ndarray) -> bytes:
     """How the project database keeps an embedding (float16: half the size, same matches)."""

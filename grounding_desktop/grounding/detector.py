@@ -77,9 +77,9 @@ class Detections:
     per box (column = COCO id, the evidence for class words), and how likely each box holds an
     object at all (``objectness``; a detector without one may leave it None and its best class
     score counts). Class-agnostic candidates come last, with label ``regions.NO_CLASS`` (-1) and
-    their objectness as score. ``region_features`` pool each box (3x3 RoIAlign bins, averaged) on the SSD backbone's
-    stride-16 map, the 576-channel expansion output of MobileNetV2 block 13 that also feeds the
-    first box predictor; other detectors may give (N, 0).
+    their objectness as score. ``region_features`` pool each box (3x3 RoIAlign bins, averaged)
+    on the SSD backbone's stride-16 map, the 576-channel expansion output of MobileNetV2 block 13
+    that also feeds the first box predictor; other detectors may give (N, 0).
     """
 
     boxes: np.ndarray            # (N, 4) float32 xyxy, pixels of the image passed to detect()

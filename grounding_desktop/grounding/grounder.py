@@ -29,7 +29,7 @@ from ..core.proposal import Proposal
 from .backends import backend_device, make_detector
 from .concepts import ConceptExample, ConceptKey, ConceptMemory, LabelledBox
 from .device import is_device_failure, resolve_device, warn_fallback
-from .phrase_parse import parse_phrase
+from .phrase_parse import ParsedPhrase, parse_phrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
 from .region_evidence import (ImageEvidence, compute_features, concept_subject, embed_boxes,
                               imagenet_subject)
@@ -468,9 +468,7 @@ class Grounder:
             if concept is not None and box.bbox[2] > 0 and box.bbox[3] > 0:
                 wanted[box.example_id] = (box, concept)
         known = self.concepts.of_image(image_key)
-        stale = [i for i, e in known.items() if i not in wanted or
-                 (e.bbox, e.positive, e.concept) != (tuple(wanted[i][0].bbox), wanted[i][0].accepted,
-                                                      wanted[i][1])]
+        stale = [i for i, e in known.items() if i not in wanted or not e.describes(*wanted[i])]
         new = [(b, c) for i, (b, c) in wanted.items() if i not in known or i in stale]
         entry = None
         if size is None or any(b.embedding is None for b, _ in new):

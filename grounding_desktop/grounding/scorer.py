@@ -42,7 +42,7 @@ class Scene:
 
     boxes: np.ndarray          # (N, 4) float xyxy
     class_scores: np.ndarray   # (N, C) per-class detector scores, column = COCO id
-    labels: np.ndarray         # (N,) detector's label per region (NO_CLASS: a class-agnostic candidate)
+    labels: np.ndarray         # (N,) detector's label per region (NO_CLASS: no class named it)
     scores: np.ndarray         # (N,) detector's score per region
     colour_frac: np.ndarray    # (N, K)
     lightness: np.ndarray      # (N,)
@@ -262,8 +262,8 @@ class PhraseScorer:
         if noun_phrase.generic:
             wts[valid] = 1.0
             return wts, "object", True
-        kind = HYPERNYMS.get(noun_phrase.head) or HYPERNYMS.get(noun_phrase.noun)
-        if kind and noun_phrase.noun not in self.prototypes.lexicon:
+        kind = self._kind(noun_phrase)
+        if kind:
             ids = [c for c, name in self.labels.items() if name in kind]
             wts[ids] = 1.0
             return wts, noun_phrase.noun, True
@@ -275,9 +275,14 @@ class PhraseScorer:
         wts[valid] = np.exp(-(best - sims[valid]) / self.weights.class_temperature)
         return wts, noun_phrase.noun, True
 
+    def _kind(self, noun_phrase: NounPhrase) -> Optional[tuple[str, ...]]:
+        """The classes a word for a kind of thing covers ("the animal"), unless a class has it."""
+        kind = HYPERNYMS.get(noun_phrase.head) or HYPERNYMS.get(noun_phrase.noun)
+        return kind if kind and noun_phrase.noun not in self.prototypes.lexicon else None
+
     def coco_match(self, noun_phrase: NounPhrase) -> tuple[float, bool]:
-        """(how close the noun comes to a COCO class, whether a word list names the class)."""
-        if noun_phrase.generic or (HYPERNYMS.get(noun_phrase.head) or HYPERNYMS.get(noun_phrase.noun)):
+        """(how close the noun comes to a detector class, whether a word list names the class)."""
+        if noun_phrase.generic or self._kind(noun_phrase):
             return 1.0, True
         sims, exact = self.prototypes.noun_similarity(noun_phrase, self.weights.min_class_similarity)
         return float(sims.max()), exact
