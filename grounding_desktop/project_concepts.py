@@ -40,34 +40,42 @@ def labelled_boxes(annotations: Iterable[tuple[Expression, list[Box]]], known: d
 
 
 def teach_image(grounder, store: ProjectStore, record: ImageRecord,
-                annotations: Optional[list] = None, known: Optional[dict] = None) -> int:
-    """Make the Grounder's examples of ``record`` its labelled boxes now; store the embeddings
-    it had to make. Returns how many it made."""
+                annotations: Optional[list] = None, known: Optional[dict] = None,
+                look: bool = True) -> bool:
+    """Make the Grounder's examples of ``record`` its labelled boxes now, and store the embeddings
+    it had to make. With ``look`` False only boxes whose embedding is stored teach (no image work);
+    returns whether some box still waits for a look at the image."""
     if annotations is None:
         annotations = store.annotations(record.id)
     if known is None:
         known = store.box_embeddings(grounder.embedding_model, [b.id for _, bs in annotations for b in bs])
     boxes = labelled_boxes(annotations, known)
-    size = (record.width, record.height)
+    stored = [b for b in boxes if b.embedding is not None]
+    key, size = image_key(store, record), (record.width, record.height)
+    if not look:
+        grounder.learn(key, stored, size=size)
+        return len(stored) < len(boxes)
     try:
-        made = grounder.learn(image_key(store, record), boxes, size=size)
+        made = grounder.learn(key, boxes, size=size)
     except ImageReadError:  # the file is gone or broken: only what is stored can teach
-        made = grounder.learn(image_key(store, record), [b for b in boxes if b.embedding is not None],
-                              size=size)
+        grounder.learn(key, stored, size=size)
+        return False
     if made:
         from .grounding.concepts import embedding_bytes
 
         store.set_box_embeddings(grounder.embedding_model,
                                  [(e.example_id, e.bbox, embedding_bytes(e.embedding)) for e in made])
-    return len(made)
+    return False
 
 
 def teach_project(grounder, store: ProjectStore, progress: Progress = None,
                   cancelled: Optional[Callable[[], bool]] = None,
-                  phrases: Optional[Iterable[str]] = None) -> int:
+                  phrases: Optional[Iterable[str]] = None, look: bool = True) -> list[int]:
     """Teach the Grounder this project's boxes, and nothing else it knew: every image that has
-    labelled boxes (only boxes of ``phrases``' concepts, if given). Returns how many embeddings
-    had to be made."""
+    labelled boxes (only boxes of ``phrases``' concepts, if given). With ``look`` False, only what
+    the database keeps (no image work: what the app does first, so a project whose boxes were
+    never embedded does not hold up the first proposal); returns the ids of the images whose
+    boxes still wait for a look (``teach_image``)."""
     from .grounding.concepts import ConceptKey
     from .grounding.phrase_parse import parse_phrase
 
@@ -78,7 +86,7 @@ def teach_project(grounder, store: ProjectStore, progress: Progress = None,
     by_image = store.all_annotations()
     # Files gone from disk keep teaching through their stored embeddings.
     records = [r for r in store.images(include_missing=True) if r.id in by_image]
-    made = 0
+    waiting = []
     for i, record in enumerate(records):
         if cancelled is not None and cancelled():
             break
@@ -86,8 +94,8 @@ def teach_project(grounder, store: ProjectStore, progress: Progress = None,
         if nouns is not None:
             annotations = [(e, bs) for e, bs in annotations
                            if (k := ConceptKey.of(parse_phrase(e.text))) is not None and k.noun in nouns]
-        if annotations:
-            made += teach_image(grounder, store, record, annotations, known)
+        if annotations and teach_image(grounder, store, record, annotations, known, look):
+            waiting.append(record.id)
         if progress is not None:
             progress(i + 1, len(records))
-    return made
+    return waiting

@@ -18,8 +18,8 @@ import numpy as np
 
 from .phrase_parse import ParsedPhrase, singular
 
-# Evidence is a logistic function of the similarity to the closest accepted box: 0.5 at this much
-# below the examples' similarity to each other, 0.95 / 0.05 one half-span above / below that.
+# Evidence is a logistic function of a region's similarity to the closest accepted box: 0.95 when
+# it is as close as the examples are to each other, 0.05 when MATCH_SPAN less, 0.5 half-way.
 # Strictly increasing, so the best fit always ranks first, even among close matches.
 MATCH_SPAN = 0.3
 SINGLE_EXAMPLE_REFERENCE = 0.85  # the examples' mutual similarity when there is only one
@@ -108,10 +108,6 @@ class ConceptMemory:
         self._examples: dict[int, ConceptExample] = {}
         self._lock = threading.Lock()
         self.version = 0
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._examples)
 
     def add(self, examples: Iterable[ConceptExample]) -> None:
         with self._lock:

@@ -113,6 +113,9 @@ def concept_subject(recognizer: RegionRecognizer, memory: ConceptMemory, evidenc
                                   note=f"learned from {n} of your box{'es' if n != 1 else ''}",
                                   source="concept", judged_attributes=bool(concept.qualifier))
         answer = (extended, subject)
+        # Answers made before the memory last changed are stale: keep only this version's.
+        evidence.concept_answers = {k: v for k, v in evidence.concept_answers.items()
+                                    if k[1] == memory.version}
         evidence.concept_answers[cache_key] = answer
         return answer
 
