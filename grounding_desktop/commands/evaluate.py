@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from . import CliError, add_folder_arguments, open_folder_project
+from . import CliError, add_detector_arguments, add_folder_arguments, detector_choice, open_folder_project
 
 
 def add_parser(sub) -> None:
@@ -18,6 +18,7 @@ def add_parser(sub) -> None:
     add_folder_arguments(p)
     p.add_argument("--device", default="auto",
                    help="auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps")
+    add_detector_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -29,12 +30,14 @@ def _progress(done: int, total: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    choice = detector_choice(args)
     store = open_folder_project(args)
     from ..evaluation import evaluate_project
     from ..grounder_factory import make_grounder
     from ..grounding.device import resolve_device
     from ..grounding.efficientnet_lite import WeightsNotFoundError
     from ..grounding.encoder import EncoderNotFoundError
+    from ..grounding.onnx_runtime import ModelFileError
     from ..grounding.ssd_weights import SSDWeightsNotFoundError
     from ..store import StoreError
 
@@ -44,8 +47,9 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CliError(str(exc)) from exc
         try:
-            report = evaluate_project(make_grounder(args.device, cache_size=2), store, _progress)
-        except (SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError,
+            report = evaluate_project(make_grounder(args.device, cache_size=2, detector=choice), store,
+                                      _progress)
+        except (SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError,
                 StoreError) as exc:
             raise CliError(str(exc)) from exc
     finally:
