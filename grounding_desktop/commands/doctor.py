@@ -41,7 +41,10 @@ def _test_image():
 
 
 def _facts(device_arg: str) -> dict:
+    t = time.perf_counter()
     import torch
+
+    import_torch_s = time.perf_counter() - t
 
     from ..grounding import device as dev
 
@@ -54,6 +57,7 @@ def _facts(device_arg: str) -> dict:
         "cuda_reason": dev.cuda_reason(),
         "mps_available": dev.mps_usable(),
         "cpu_threads": torch.get_num_threads(),
+        "import_torch_s": round(import_torch_s, 3),
     }
     if facts["cuda_available"]:
         facts["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
@@ -126,8 +130,11 @@ def _diagnose(device_arg: str, choice) -> dict:
         return report
 
     image, image_name = _test_image()
-    timings: dict = {"image": image_name}
+    # The load of each part, in the order the app's model process loads them.
+    timings: dict = {"image": image_name, "import_torch_s": report["facts"]["import_torch_s"]}
+    t = time.perf_counter()
     g = make_grounder(device_arg, cache_size=2, detector=choice)
+    timings["import_model_s"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     try:
         g.load_detector()
@@ -136,7 +143,13 @@ def _diagnose(device_arg: str, choice) -> dict:
     timings["load_detector_s"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     g.load_scorer()
-    timings["load_scorer_s"] = round(time.perf_counter() - t, 3)
+    timings["load_class_words_s"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    g.load()  # the phrase encoder's network (the rest is loaded)
+    timings["load_encoder_s"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    g.load_recognizer()
+    timings["load_second_cnn_s"] = round(time.perf_counter() - t, 3)
     weights["detector_converted" if choice.bundled else "detector_file"] = g.detector_weights_path
     # One inference to warm up (first CUDA call compiles kernels), then one timed.
     g.prepare(image, key="warm-up")
@@ -149,7 +162,6 @@ def _diagnose(device_arg: str, choice) -> dict:
     report.update({
         "device": g.device, "runtime": g.runtime, "detector": choice.describe(),
         "model": g.model_version, "timings": timings,
-        "encoder_loaded": g.encoder_loaded,
         "sample_result": [{"bbox": list(p.bbox), "score": p.score, "label": p.label}
                           for p in props],
         "ok": True,
@@ -184,7 +196,9 @@ def _print(report: dict) -> None:
     print(f"detector      {report['detector']}")
     print(f"runs on       {report['runtime']}")
     print(f"model         {report['model']}")
-    print(f"load          detector {t['load_detector_s']:.2f} s, scorer {t['load_scorer_s']:.2f} s")
+    print(f"load          torch {t['import_torch_s']:.2f} s, model code {t['import_model_s']:.2f} s, "
+          f"detector {t['load_detector_s']:.2f} s, class words {t['load_class_words_s']:.2f} s, "
+          f"phrase encoder {t['load_encoder_s']:.2f} s, second CNN {t['load_second_cnn_s']:.2f} s")
     print(f"inference     prepare {t['prepare_ms']:.1f} ms, propose {t['propose_ms']:.1f} ms "
           f"({t['image']})")
     print("status        OK")

@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.ops import batched_nms, nms, roi_align
 
+from .box_ops import batched_nms, nms, roi_align
 from .regions import NO_CLASS
 from .ssd_model import NUM_CLASSES, SSDMobileNetV2
 from .ssd_weights import INPUT_SIZE, MODEL_NAME, SSDSpec, load_weights

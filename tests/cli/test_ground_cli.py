@@ -125,6 +125,11 @@ def test_doctor(capsys):
     assert report["weights"]["detector_graph"].endswith("frozen_inference_graph.pb")
     assert os.path.isdir(report["weights"]["phrase_encoder"])
     assert report["timings"]["prepare_ms"] > 0 and report["timings"]["propose_ms"] > 0
+    parts = ("import_torch_s", "import_model_s", "load_detector_s", "load_class_words_s", "load_encoder_s",
+             "load_second_cnn_s")
+    assert all(report["timings"][part] >= 0 for part in parts)
     assert main(["doctor"]) == 0
     text = capsys.readouterr().out
     assert "CUDA" in text and "status        OK" in text and "inference" in text
+    load = next(line for line in text.splitlines() if line.startswith("load "))
+    assert all(f"{name} " in load for name in ("torch", "detector", "phrase encoder", "second CNN")), load

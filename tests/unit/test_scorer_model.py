@@ -83,16 +83,30 @@ def test_prototypes_are_cached_on_disk_and_need_no_model(proto_cache, prototypes
     assert not encoder.loaded
 
 
-def test_encoder_is_offline_and_caches(monkeypatch):
-    import os
-
+def test_encoder_caches():
     encoder = PhraseEncoder()
     a = encoder.encode(["a red bicycle", "a red bicycle"])
     assert a.shape == (2, 384) and np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
-    assert os.environ.get("HF_HUB_OFFLINE") == "1"
-    # A cached text never reaches the model again.
-    monkeypatch.setattr(encoder, "_load", lambda: (_ for _ in ()).throw(AssertionError("model used")))
+    assert encoder.cached("a red bicycle") is not None  # a cached text never reaches the model again
     assert np.allclose(encoder.encode(["a red bicycle"]), a[:1])
+
+
+def test_encoder_gives_sentence_transformers_embeddings(monkeypatch, prototypes):
+    """The network run directly (``minilm.py``) against sentence-transformers, the library the
+    model is published for: phrases as people type them and every COCO class word."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    from grounding_desktop.grounding.encoder import model_path
+
+    texts = ["the cat", "a cup on the table", "the woman on the left holding an umbrella", "puppy",
+             "Hard_Hat", "the second red car from the right", "x", "über-café ☕", "the " + "very " * 300 + "long dog"]
+    texts += prototypes.words
+    ours = PhraseEncoder().encode(texts)
+    reference = SentenceTransformer(str(model_path()), device="cpu").encode(
+        texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    cosines = np.einsum("nd,nd->n", ours, reference)
+    assert cosines.min() >= 0.999, texts[int(np.argmin(cosines))]
 
 
 def test_a_detectors_own_class_names_are_found_as_people_type_them(prototypes):
