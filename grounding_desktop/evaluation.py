@@ -14,11 +14,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .core import BoxState, ImageReadError, iou_xywh, phrase_key
+from .core import BoxState, ImageReadError, Proposal, iou_xywh, phrase_key
+from .core.geometry import XYWH
 from .io.errors import Cancelled
-from .project_concepts import image_key, teach_project
+from .project_concepts import Lesson, StoredEmbedding, image_key, keep_embeddings, project_lessons, teach
 from .store import ProjectStore
 
+Progress = Optional[Callable[[int, int], None]]
 HIT_IOU = 0.5
 
 
@@ -91,48 +93,117 @@ class Evaluation:
                 "unreadable_images": self.unreadable}
 
 
-def evaluate_project(grounder, store: ProjectStore, progress: Optional[Callable[[int, int], None]] = None,
-                     cancelled: Optional[Callable[[], bool]] = None) -> Evaluation:
-    """Ground every labelled phrase of the project (concepts leave-one-image-out).
+@dataclass(frozen=True)
+class ImageTrials:
+    """One labelled image: each phrase to ground on it, with its accepted boxes."""
 
-    ``progress(done, total)`` counts images: first while the boxes teach the model, then while it
-    is judged. Raises ``Cancelled`` when ``cancelled()`` turns true.
-    """
-    stopped = cancelled or (lambda: False)
-    teach_project(grounder, store, (lambda i, n: progress(i, 2 * n)) if progress else None, stopped)
+    key: str                      # the image's key in the Grounder (``image_key``)
+    readable: bool                # False: the file is known to be unreadable, nothing is tried
+    phrases: tuple[tuple[str, tuple[XYWH, ...]], ...]
+
+
+@dataclass(frozen=True)
+class EvaluationPlan:
+    """Everything an evaluation needs from the project database, as plain data (in the app the
+    model that runs it lives in its own process)."""
+
+    lessons: tuple[Lesson, ...]   # what the project's boxes teach
+    images: tuple[ImageTrials, ...]
+    no_target: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the model did with a plan: per image, its top proposal for each phrase (None: no box),
+    or None for an image it could not read; and the region embeddings it made while learning."""
+
+    tops: tuple[Optional[tuple[Optional[Proposal], ...]], ...]
+    made: tuple[StoredEmbedding, ...] = ()
+
+
+# run(plan, progress, cancelled) -> Outcome: ``run_plan`` with a Grounder in this process, or the
+# app's model process running it.
+PlanRunner = Callable[[EvaluationPlan, Progress, Optional[Callable[[], bool]]], Outcome]
+
+
+def plan_evaluation(store: ProjectStore, embedding_model: str) -> EvaluationPlan:
+    """Read what to teach and what to try: every phrase with accepted boxes, on its image."""
     by_image = store.all_annotations()
-    records = [r for r in store.images(include_missing=True) if r.id in by_image]
-    results: dict[str, PhraseResult] = {}
-    report = Evaluation([])
-    for i, record in enumerate(records):
+    images, no_target = [], 0
+    for record in store.images(include_missing=True):
+        phrases = []
+        for expr, boxes in by_image.get(record.id, ()):
+            truth = tuple(tuple(b.bbox) for b in boxes if b.state == BoxState.ACCEPTED)
+            if truth:
+                phrases.append((expr.text, truth))
+            else:
+                no_target += not boxes
+        if phrases:
+            images.append(ImageTrials(image_key(store, record), record.readable, tuple(phrases)))
+    lessons = project_lessons(store, embedding_model, annotations=by_image)
+    return EvaluationPlan(tuple(lessons), tuple(images), no_target)
+
+
+def run_plan(grounder, plan: EvaluationPlan, progress: Progress = None,
+             cancelled: Optional[Callable[[], bool]] = None) -> Outcome:
+    """Teach the Grounder the plan's lessons, then ground every phrase with the concepts its own
+    image taught left out. ``progress(done, total)`` counts lessons, then images. Raises
+    ``Cancelled`` when ``cancelled()`` turns true."""
+    stopped = cancelled or (lambda: False)
+    total = len(plan.lessons) + len(plan.images)
+    made = teach(grounder, plan.lessons, (lambda i, _n: progress(i, total)) if progress else None, stopped,
+                 clear=True)
+    tops = []
+    for i, image in enumerate(plan.images):
         if stopped():
             raise Cancelled("evaluation cancelled")
-        tried, readable, labelled = False, record.readable, False
-        for expr, boxes in by_image[record.id]:
-            truth = [b.bbox for b in boxes if b.state == BoxState.ACCEPTED]
-            if not truth:
-                report.no_target += not boxes
-                continue
-            labelled = True
-            if not readable:
-                continue
-            try:
-                top = grounder.propose(image_key(store, record), expr.text, top_k=1, held_out=True)
-            except ImageReadError:
-                readable = False
-                continue
-            tried = True
-            result = results.setdefault(phrase_key(expr.text), PhraseResult(phrase_key(expr.text)))
-            iou = max(iou_xywh(top[0].bbox, t) for t in truth) if top else 0.0
+        tops.append(_top_boxes(grounder, image))
+        if progress is not None:
+            progress(len(plan.lessons) + i + 1, total)
+    if stopped():
+        raise Cancelled("evaluation cancelled")
+    return Outcome(tuple(tops), tuple(made))
+
+
+def _top_boxes(grounder, image: ImageTrials) -> Optional[tuple[Optional[Proposal], ...]]:
+    if not image.readable:
+        return None
+    tops = []
+    for phrase, _truth in image.phrases:
+        try:
+            top = grounder.propose(image.key, phrase, top_k=1, held_out=True)
+        except ImageReadError:
+            return None
+        tops.append(top[0] if top else None)
+    return tuple(tops)
+
+
+def judge(plan: EvaluationPlan, outcome: Outcome) -> Evaluation:
+    """Acc@0.5 and mean IoU of the top boxes, per phrase (case and spacing ignored)."""
+    results: dict[str, PhraseResult] = {}
+    report = Evaluation([], no_target=plan.no_target)
+    for image, tops in zip(plan.images, outcome.tops):
+        if tops is None:
+            report.unreadable += 1
+            continue
+        report.images += 1
+        for (phrase, truth), top in zip(image.phrases, tops):
+            result = results.setdefault(phrase_key(phrase), PhraseResult(phrase_key(phrase)))
+            iou = max(iou_xywh(top.bbox, t) for t in truth) if top else 0.0
             result.tried += 1
             result.hits += iou >= HIT_IOU
             result.iou_sum += iou
-            result.evidence[top[0].modules.get("evidence", "detector") if top else "none"] += 1
-        report.images += tried
-        report.unreadable += labelled and not readable
-        if progress is not None:
-            progress(len(records) + i + 1, 2 * len(records))
-    if stopped():
-        raise Cancelled("evaluation cancelled")
+            result.evidence[top.modules.get("evidence", "detector") if top else "none"] += 1
     report.phrases = sorted(results.values(), key=lambda r: (-r.tried, r.phrase))
     return report
+
+
+def evaluate_project(store: ProjectStore, embedding_model: str, run: PlanRunner, progress: Progress = None,
+                     cancelled: Optional[Callable[[], bool]] = None) -> Evaluation:
+    """Ground every labelled phrase of the project (concepts leave-one-image-out): the plan is read
+    here, ``run`` runs it on the model (``functools.partial(run_plan, grounder)`` in this process),
+    the embeddings it made are stored, and the top boxes are judged. Raises ``Cancelled``."""
+    plan = plan_evaluation(store, embedding_model)
+    outcome = run(plan, progress, cancelled)
+    keep_embeddings(store, embedding_model, outcome.made)
+    return judge(plan, outcome)

@@ -4,17 +4,27 @@ and after every edit of an image, ``ground --project`` and ``evaluate`` before t
 The boxes are the truth (``store``); the Grounder's concepts are rebuilt from them. A region
 embedding costs a pass of the second CNN over the image, so each one is kept in the project
 database (``box_embeddings``) and a reopened project needs no image work for the boxes it knows.
-Wired here because ``grounding`` does not import ``store``.
+What an image teaches is read from the database as a ``Lesson``, plain data, because in the app the
+model lives in its own process: the app reads the lessons and stores the embeddings the model made
+(the database has one writer), the model process gives the lessons (``teach``). The CLI does both in
+one process. Wired here because ``grounding`` does not import ``store``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from .core import Box, BoxState, Expression, ImageReadError, ImageRecord
 from .store import ProjectStore
 
+if TYPE_CHECKING:
+    from .grounding.concepts import LabelledBox
+
 Progress = Optional[Callable[[int, int], None]]
+# A region embedding as the project database keeps it: the box's id, its bbox when it was embedded,
+# the vector's bytes (``grounding.concepts.embedding_bytes``).
+StoredEmbedding = tuple[int, tuple[float, float, float, float], bytes]
 
 
 def image_key(store: ProjectStore, record: ImageRecord) -> str:
@@ -22,7 +32,27 @@ def image_key(store: ProjectStore, record: ImageRecord) -> str:
     return str(Path(store.root) / record.path)
 
 
-def labelled_boxes(annotations: Iterable[tuple[Expression, list[Box]]], known: dict):
+@dataclass(frozen=True)
+class Lesson:
+    """What one image's labelled boxes teach: each accepted or rejected box, with its stored
+    embedding when that was made for the box as it is now. ``look`` False: only boxes with a stored
+    embedding teach (no image work, what the app does first when a project opens)."""
+
+    key: str                      # the image's key in the Grounder (``image_key``)
+    size: tuple[int, int]         # the image's original size, so stored embeddings need no decode
+    boxes: tuple["LabelledBox", ...]
+    look: bool = True
+
+    @property
+    def waiting(self) -> bool:
+        """Some box has no stored embedding yet: it teaches only once the image is looked at."""
+        return any(b.embedding is None for b in self.boxes)
+
+    def looking(self) -> "Lesson":
+        return replace(self, look=True)
+
+
+def labelled_boxes(annotations: Iterable[tuple[Expression, list[Box]]], known: dict) -> list["LabelledBox"]:
     """The accepted and rejected boxes of an image as ``grounding.concepts.LabelledBox``es, each
     with its stored embedding when that was made for the box as it is now."""
     from .grounding.concepts import LabelledBox, embedding_from_bytes
@@ -39,63 +69,86 @@ def labelled_boxes(annotations: Iterable[tuple[Expression, list[Box]]], known: d
     return out
 
 
-def teach_image(grounder, store: ProjectStore, record: ImageRecord,
-                annotations: Optional[list] = None, known: Optional[dict] = None,
-                look: bool = True) -> bool:
-    """Make the Grounder's examples of ``record`` its labelled boxes now, and store the embeddings
-    it had to make. With ``look`` False only boxes whose embedding is stored teach (no image work);
-    returns whether some box still waits for a look at the image."""
+def image_lesson(store: ProjectStore, record: ImageRecord, embedding_model: str,
+                 annotations: Optional[list] = None, known: Optional[dict] = None, look: bool = True) -> Lesson:
+    """``record``'s labelled boxes as they are in the database now."""
     if annotations is None:
         annotations = store.annotations(record.id)
     if known is None:
-        known = store.box_embeddings(grounder.embedding_model, [b.id for _, bs in annotations for b in bs])
-    boxes = labelled_boxes(annotations, known)
-    stored = [b for b in boxes if b.embedding is not None]
-    key, size = image_key(store, record), (record.width, record.height)
-    if not look:
-        grounder.learn(key, stored, size=size)
-        return len(stored) < len(boxes)
-    try:
-        made = grounder.learn(key, boxes, size=size)
-    except ImageReadError:  # the file is gone or broken: only what is stored can teach
-        grounder.learn(key, stored, size=size)
-        return False
-    if made:
-        from .grounding.concepts import embedding_bytes
-
-        store.set_box_embeddings(grounder.embedding_model,
-                                 [(e.example_id, e.bbox, embedding_bytes(e.embedding)) for e in made])
-    return False
+        known = store.box_embeddings(embedding_model, [b.id for _, bs in annotations for b in bs])
+    return Lesson(image_key(store, record), (record.width, record.height),
+                  tuple(labelled_boxes(annotations, known)), look)
 
 
-def teach_project(grounder, store: ProjectStore, progress: Progress = None,
-                  cancelled: Optional[Callable[[], bool]] = None,
-                  phrases: Optional[Iterable[str]] = None, look: bool = True) -> list[int]:
-    """Teach the Grounder this project's boxes, and nothing else it knew: every image that has
-    labelled boxes (only boxes of ``phrases``' concepts, if given). With ``look`` False, only what
-    the database keeps (no image work: what the app does first, so a project whose boxes were
-    never embedded does not hold up the first proposal); returns the ids of the images whose
-    boxes still wait for a look (``teach_image``)."""
+def project_lessons(store: ProjectStore, embedding_model: str, phrases: Optional[Iterable[str]] = None,
+                    look: bool = True, annotations: Optional[dict] = None) -> list[Lesson]:
+    """A lesson for every image of the project that has labelled boxes (only boxes of ``phrases``'
+    concepts, if given); files gone from disk teach through their stored embeddings.
+    ``annotations``: ``store.all_annotations()`` when the caller has read it already."""
     from .grounding.concepts import ConceptKey
     from .grounding.phrase_parse import parse_phrase
 
     nouns = None if phrases is None else \
         {k.noun for k in (ConceptKey.of(parse_phrase(p)) for p in phrases) if k is not None}
-    grounder.concepts.clear()
-    known = store.box_embeddings(grounder.embedding_model)
-    by_image = store.all_annotations()
-    # Files gone from disk keep teaching through their stored embeddings.
-    records = [r for r in store.images(include_missing=True) if r.id in by_image]
-    waiting = []
-    for i, record in enumerate(records):
+    known = store.box_embeddings(embedding_model)
+    by_image = store.all_annotations() if annotations is None else annotations
+    lessons = []
+    for record in store.images(include_missing=True):
+        chosen = by_image.get(record.id)
+        if chosen and nouns is not None:
+            chosen = [(e, bs) for e, bs in chosen
+                      if (k := ConceptKey.of(parse_phrase(e.text))) is not None and k.noun in nouns]
+        if chosen:
+            lessons.append(image_lesson(store, record, embedding_model, chosen, known, look))
+    return lessons
+
+
+def give_lesson(grounder, lesson: Lesson) -> list[StoredEmbedding]:
+    """Make the Grounder's examples of the lesson's image its boxes; returns the embeddings it had
+    to make, for the project database."""
+    stored = [b for b in lesson.boxes if b.embedding is not None]
+    if not lesson.look:
+        grounder.learn(lesson.key, stored, size=lesson.size)
+        return []
+    try:
+        made = grounder.learn(lesson.key, list(lesson.boxes), size=lesson.size)
+    except ImageReadError:  # the file is gone or broken: only what is stored can teach
+        grounder.learn(lesson.key, stored, size=lesson.size)
+        return []
+    from .grounding.concepts import embedding_bytes
+
+    return [(e.example_id, e.bbox, embedding_bytes(e.embedding)) for e in made]
+
+
+def teach(grounder, lessons: Iterable[Lesson], progress: Progress = None,
+          cancelled: Optional[Callable[[], bool]] = None, clear: bool = False) -> list[StoredEmbedding]:
+    """Give the Grounder ``lessons`` (after forgetting every concept it knew, with ``clear``);
+    returns the embeddings it made, for ``keep_embeddings``. Stops early when ``cancelled()``."""
+    lessons = list(lessons)
+    if clear:
+        grounder.concepts.clear()
+    made: list[StoredEmbedding] = []
+    for i, lesson in enumerate(lessons):
         if cancelled is not None and cancelled():
             break
-        annotations = by_image[record.id]
-        if nouns is not None:
-            annotations = [(e, bs) for e, bs in annotations
-                           if (k := ConceptKey.of(parse_phrase(e.text))) is not None and k.noun in nouns]
-        if annotations and teach_image(grounder, store, record, annotations, known, look):
-            waiting.append(record.id)
+        made += give_lesson(grounder, lesson)
         if progress is not None:
-            progress(i + 1, len(records))
-    return waiting
+            progress(i + 1, len(lessons))
+    return made
+
+
+def keep_embeddings(store: ProjectStore, embedding_model: str, made: Iterable[StoredEmbedding]) -> None:
+    """Store the embeddings the model made, so the project never computes them again."""
+    made = list(made)
+    if made:
+        store.set_box_embeddings(embedding_model, made)
+
+
+def teach_project(grounder, store: ProjectStore, progress: Progress = None,
+                  cancelled: Optional[Callable[[], bool]] = None,
+                  phrases: Optional[Iterable[str]] = None) -> None:
+    """Teach a Grounder in this process the project's boxes, and nothing else it knew (only boxes of
+    ``phrases``' concepts, if given), storing the embeddings it had to make."""
+    model = grounder.embedding_model
+    made = teach(grounder, project_lessons(store, model, phrases), progress, cancelled, clear=True)
+    keep_embeddings(store, model, made)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 
 from . import CliError, add_detector_arguments, add_folder_arguments, detector_choice, open_folder_project
 
@@ -32,7 +33,7 @@ def _progress(done: int, total: int) -> None:
 def run(args: argparse.Namespace) -> int:
     choice = detector_choice(args)
     store = open_folder_project(args)
-    from ..evaluation import evaluate_project
+    from ..evaluation import evaluate_project, run_plan
     from ..grounder_factory import make_grounder
     from ..grounding.device import resolve_device
     from ..grounding.efficientnet_lite import WeightsNotFoundError
@@ -47,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CliError(str(exc)) from exc
         try:
-            report = evaluate_project(make_grounder(args.device, cache_size=2, detector=choice), store,
-                                      _progress)
+            grounder = make_grounder(args.device, cache_size=2, detector=choice)
+            report = evaluate_project(store, grounder.embedding_model, partial(run_plan, grounder), _progress)
         except (SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError,
                 StoreError) as exc:
             raise CliError(str(exc)) from exc

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.util
 import os
 import sys
 from typing import Optional
@@ -24,16 +24,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def resolve_factory(spec: Optional[str]) -> Optional[GrounderFactory]:
-    """``module:callable`` -> a grounder factory (a developer option: run the window with another grounder)."""
+    """``module:callable`` -> a grounder factory (a developer option: run the window with another
+    grounder). Only the module's presence is checked here: it is imported in the model process."""
     if not spec:
         return None
-    module_name, _, attr = spec.partition(":")
+    from ..grounder_factory import FactoryByName
+
+    module_name = spec.partition(":")[0]
     try:
-        module = importlib.import_module(module_name)
-        factory = getattr(module, attr or "Grounder")
-    except (ImportError, AttributeError) as exc:
-        raise CliError(f"cannot load grounder {spec!r}: {exc}") from exc
-    return lambda device, **options: factory(device=device, **options) if device else factory(**options)
+        found = importlib.util.find_spec(module_name) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise CliError(f"cannot load grounder {spec!r}: no module named {module_name!r}")
+    return FactoryByName(spec)
 
 
 def run(args: argparse.Namespace) -> int:

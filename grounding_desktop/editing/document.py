@@ -235,7 +235,7 @@ class ImageDocument:
         model loading or ready, and no answer (nor failure) for it yet. Anything that cannot
         produce proposals is not waiting (an over-long phrase, a failed model, an unreadable file)."""
         q = self.query
-        return q is not None and self.model_state in (ModelState.LOADING, ModelState.READY) \
+        return q is not None and self.model_state.coming \
             and (self.answer is None or self.answer.query != q)
 
     def set_text(self, text: str) -> None:

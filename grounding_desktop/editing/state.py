@@ -10,12 +10,19 @@ from ..core import Box, BoxState, Expression, Proposal
 
 
 class ModelState(Enum):
-    """Where the grounding model is: not started, loading in the background, usable, or not."""
+    """Where the grounding model is: not started, loading in the background, usable, loading again
+    after its process stopped unexpectedly, or not usable."""
 
     IDLE = "idle"
     LOADING = "loading"
     READY = "ready"
+    RESTARTING = "restarting"
     FAILED = "failed"
+
+    @property
+    def coming(self) -> bool:
+        """Proposals can come: the model is usable, or will be."""
+        return self in (ModelState.LOADING, ModelState.READY, ModelState.RESTARTING)
 
 
 class Tone(Enum):

@@ -35,7 +35,7 @@ def run_app(folder: Optional[str], db: Optional[str] = None, factory: Optional[G
     from .main_window import MainWindow
     from .settings import APPLICATION, ORGANISATION, SETTINGS_ENV, app_settings, recent_folders
     from .style import apply_style
-    from .workers import default_grounder_factory
+    from ..grounder_factory import loaded_grounder
 
     configure_process()
     if screenshot and not os.environ.get(SETTINGS_ENV):
@@ -53,7 +53,7 @@ def run_app(folder: Optional[str], db: Optional[str] = None, factory: Optional[G
         folder = next((f for f in recent_folders(settings) if Path(f).is_dir()), None)
     store = ProjectStore.open_folder(folder, db) if folder is not None else None
     # A screenshot without a phrase shows no proposals: it does not wait for (or load) the model.
-    window = MainWindow(store, grounder_factory=factory or default_grounder_factory, device=device,
+    window = MainWindow(store, grounder_factory=factory or loaded_grounder, device=device,
                         settings=settings, load_model=not screenshot or bool(phrase))
     if screenshot:
         window.resize(1440, 900)

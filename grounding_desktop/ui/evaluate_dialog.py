@@ -1,26 +1,29 @@
 """Grounding → Evaluate…: how well the model grounds this project's own phrases, per phrase, with
 learned concepts judged leave-one-image-out (``evaluation.py``). The frame (progress bar, Cancel,
-a worker thread, a summary) is the export and import dialogs'; the model is the window's (its
-locks make sharing it with the window's own work safe)."""
+a worker thread, a summary) is the export and import dialogs'; the plan is read from the project
+here and run by the window's model, in its process, beside the proposals."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, Optional
 
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QWidget
 
 from ..evaluation import Evaluation, PhraseResult, evaluate_project
+from ..model_worker.jobs import EVALUATE
 from ..store import ProjectStore
 from .transfer_dialogs import WorkerDialog
+from .workers import GrounderHost
 
 COLUMNS = ("Phrase", "Tried", "Acc@0.5", "Mean IoU", "Evidence")
 
 
 class EvaluateDialog(WorkerDialog):
-    """``EvaluateDialog(store, grounder)``; Run starts, the table fills when it is done."""
+    """``EvaluateDialog(store, host)``; Run starts, the table fills when it is done."""
 
-    def __init__(self, store: ProjectStore, grounder, parent: Optional[QWidget] = None):
+    def __init__(self, store: ProjectStore, host: GrounderHost, parent: Optional[QWidget] = None):
         super().__init__(store, "Evaluate the model on this project", parent)
-        self.grounder = grounder
+        self.host = host
         self.setMinimumHeight(420)
         intro = QLabel("Grounds every phrase that has accepted boxes and compares the model's top box "
                        "with them. Concepts learned from your boxes are judged on each image without "
@@ -36,11 +39,13 @@ class EvaluateDialog(WorkerDialog):
         self.layout().insertWidget(self.layout().indexOf(self.summary), self.table, 1)
 
     def make_work(self) -> Optional[Callable]:
-        if self.grounder is None:
+        if not self.host.ready:
             self.summary.setPlainText("The model has not loaded yet: try again in a moment.")
             return None
         self.table.setRowCount(0)
-        return lambda progress, cancelled: evaluate_project(self.grounder, self.store, progress, cancelled)
+        run = partial(self.host.run_job, EVALUATE)
+        return lambda progress, cancelled: evaluate_project(self.store, self.host.info.embedding_model, run,
+                                                            progress, cancelled)
 
     def summary_lines(self, report: Evaluation) -> list[str]:
         rows = report.phrases + ([report.total] if report.phrases else [])

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, 
                                QMainWindow, QUndoView, QVBoxLayout, QWidget)
 
 from ..core import GrounderFactory
+from ..grounder_factory import loaded_grounder
 from ..core.detector_choice import DetectorChoice
 from ..editing.document import ImageDocument
 from ..editing.state import ModelState
@@ -37,7 +38,7 @@ from .status_bar import StatusLabels
 from .transfer_dialogs import ExportDialog, ImportDialog
 from .undo import UndoStack
 from .window_actions import build_actions, build_menus, fill_recent_menu, link_docks, update_enabled
-from .workers import FolderScanner, GrounderHost, default_grounder_factory
+from .workers import FolderScanner, GrounderHost
 
 # The model starts loading as soon as the event loop runs, beside the first image's decode. (Waiting
 # for the first paint instead measured the same first-paint time and a later model; see
@@ -46,11 +47,12 @@ MODEL_START_DELAY_MS = 0
 
 
 class MainWindow(QMainWindow):
-    """``MainWindow(store, grounder_factory=...)``; tests pass a small deterministic grounder."""
+    """``MainWindow(store, grounder_factory=...)``; tests pass a small deterministic grounder (the
+    factory runs in the model process, so it must pickle: ``grounder_factory``'s docstring)."""
 
     image_shown = Signal(int)  # image id, once its pixels (or its placeholder) are painted
 
-    def __init__(self, store: Optional[ProjectStore] = None, grounder_factory: GrounderFactory = default_grounder_factory,
+    def __init__(self, store: Optional[ProjectStore] = None, grounder_factory: GrounderFactory = loaded_grounder,
                  device: Optional[str] = None, settings: Optional[QSettings] = None, rescan: bool = True,
                  load_model: bool = True, model_delay_ms: int = MODEL_START_DELAY_MS):
         super().__init__()
@@ -161,6 +163,7 @@ class MainWindow(QMainWindow):
         self.scanner.finished.connect(self._on_scan_finished)
         self.host.state_changed.connect(self._on_model_state)
         self.host.failed.connect(self._on_model_failed)
+        self.host.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         # Every edit (and its undo) reports its image's record here: the model learns that image's
         # boxes as they are now, before the next proposal.
         doc.record_changed.connect(lambda rec: self.host.learn(self.doc.store, rec.id))
@@ -247,8 +250,8 @@ class MainWindow(QMainWindow):
             self.host.start_loading()
 
     def _on_model_state(self, state: ModelState) -> None:
-        g = self.host.grounder
-        self.status.show_model(state, *((g.device, g.model_version, self.host.runtime) if g is not None else ()))
+        info = self.host.info
+        self.status.show_model(state, *((info.device, info.model_version, info.runtime) if info is not None else ()))
         if state == ModelState.READY:
             self._prepare_current()
 
@@ -381,7 +384,7 @@ class MainWindow(QMainWindow):
 
     def show_evaluate(self) -> None:
         if self.doc.store is not None:
-            self.transfer_dialog = self._open(EvaluateDialog(self.doc.store, self.host.grounder, self))
+            self.transfer_dialog = self._open(EvaluateDialog(self.doc.store, self.host, self))
 
     def show_model_dialog(self) -> None:
         if self.doc.store is not None:
@@ -402,7 +405,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Everything is saved already; only the layout is left to remember. Workers stop first
-        (and hand nothing back after this), so no thread touches the database after it is closed."""
+        (and hand nothing back after this), so no thread touches the database after it is closed;
+        the model process is ended, not waited for, even while it loads."""
         self._closing = True
         save_layout(self.settings, self)
         self.hide()

@@ -11,6 +11,7 @@ from .image_list import status_label
 
 MODEL_TEXT = {ModelState.IDLE: ("Model: not started", Tone.NORMAL),
               ModelState.LOADING: ("Model: loading in the background…", Tone.BUSY),
+              ModelState.RESTARTING: ("Model: stopped unexpectedly, restarting…", Tone.BUSY),
               ModelState.FAILED: ("Model: unavailable (manual labelling works)", Tone.ERROR)}
 
 

@@ -1,55 +1,43 @@
-"""Work that must never run on the GUI thread: loading the model, CNN features, proposals,
-decoding images, scanning the folder, exports and imports.
+"""Work that must never run on the GUI thread: the model, decoding images, scanning the folder,
+exports and imports.
 
-One mechanism for all of it: ``BackgroundTasks``, a ``QThreadPool`` whose tasks hand their result
-back to the GUI thread, where the owner's callback runs. After ``shutdown`` nothing more is handed
-back, so a result or a progress report that lands after the window closed is dropped instead of
-reaching widgets that are gone. A task given a store closes its thread's connection when it ends
-(SQLite connections belong to one thread, and the GUI thread can only close its own).
+One mechanism for work in this process: ``BackgroundTasks``, a ``QThreadPool`` whose tasks hand
+their result back to the GUI thread, where the owner's callback runs. After ``shutdown`` nothing
+more is handed back, so a result or a progress report that lands after the window closed is dropped
+instead of reaching widgets that are gone. A task given a store closes its thread's connection when
+it ends (SQLite connections belong to one thread, and the GUI thread can only close its own).
 
-``GrounderHost`` owns the ``Grounder``. All model work runs on one private worker thread, because
-the model is the bottleneck and two tasks on it would only slow each other down; proposals get a
-higher priority than feature pre-computation. A proposal request that is no longer the latest is
-skipped before it starts; an answer to a query that is not the document's current one is dropped
-there, so fast typing never shows stale boxes.
+The model runs in a process of its own (``model_worker``), which ``GrounderHost`` owns: it starts
+it, asks it for proposals and lessons, hands its answers to the GUI thread, restarts it once if it
+dies, and ends it at quit without waiting for anything. An answer to a query that is not the
+document's current one is dropped there, so fast typing never shows stale boxes.
 """
 from __future__ import annotations
 
-import time
-import traceback
+import itertools
+import pickle
+import queue
+import threading
 from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
-from ..core import Grounder, GrounderFactory, ImageReadError
+from ..core import GrounderFactory, ImageReadError
 from ..core.detector_choice import DetectorChoice
-from ..editing.state import Answer, ModelState, ProposalQuery
-from ..store import ProjectStore
+from ..editing.state import ModelState, ProposalQuery
+from ..grounder_factory import loaded_grounder
+from ..io.errors import Cancelled
+from ..model_worker.client import ModelProcess, exit_reason
+from ..model_worker.messages import (Cancel, CancelJob, JobDone, JobProgress, Learn, Learned, Load, Loaded, ModelInfo,
+                                     Prepare, Prepared, Propose, Proposed, StartJob, short_error)
+from ..project_concepts import image_lesson, keep_embeddings, project_lessons
+from ..store import ProjectStore, StoreError
 
-PRIORITY_LEARN = 20  # ahead of queued proposals: an accept is used by the very next proposal
-PRIORITY_PROPOSE = 10
-PRIORITY_PREPARE = 5
-PRIORITY_PREFETCH = 0
-PRIORITY_IDLE = -5  # the second CNN's feature maps: only when nothing else waits
 # A project opened with boxes never embedded (labelled before, or imported): this many of their
 # images are looked at before the first proposal (about 0.15 s each on a CPU), the rest after.
 LEARN_FIRST_IMAGES = 8
-
-
-def default_grounder_factory(device: Optional[str], detector: Optional[DetectorChoice] = None) -> Grounder:
-    """Build the real model. Imported here, on the worker thread, so torch never loads on the GUI thread."""
-    from ..grounder_factory import make_grounder
-
-    grounder = make_grounder(device, detector=detector)
-    grounder.load()  # models load lazily otherwise: do it here, not on the first keystroke
-    return grounder
-
-
-def short_error(exc: BaseException) -> str:
-    """An exception as one line for the user."""
-    text = str(exc).strip() or type(exc).__name__
-    return text if isinstance(exc, (RuntimeError, OSError, ValueError)) else f"{type(exc).__name__}: {text}"
+RESTARTS = 1  # a model process that dies is started again this many times, then the model is unavailable
 
 
 class _Task(QRunnable):
@@ -95,7 +83,12 @@ class BackgroundTasks(QObject):
 
     def post(self, callback: Callable[..., None], *args: Any) -> None:
         """Call ``callback(*args)`` on the GUI thread, unless shut down by then (thread-safe)."""
-        self._deliver.emit(callback, args)
+        if self._closed:
+            return
+        try:
+            self._deliver.emit(callback, args)
+        except RuntimeError:  # shut down and deleted meanwhile: there is no one to tell
+            pass
 
     def _on_deliver(self, callback: Callable[..., None], args: tuple) -> None:
         if not self._closed:
@@ -109,57 +102,110 @@ class BackgroundTasks(QObject):
 
 
 class GrounderHost(QObject):
-    """Loads the grounder in the background and runs its ``prepare``/``propose`` off the GUI thread."""
+    """The model, in its own process: loads it in the background, asks it for proposals, teaches it
+    the project's boxes (stored embeddings first) and stores the embeddings it makes."""
 
     state_changed = Signal(object)  # ModelState
     failed = Signal(str, str)  # one-line reason, details (traceback)
     answered = Signal(object)  # Answer
     learn_failed = Signal(str)  # the model could not learn from the boxes (they are stored all the same)
+    notice = Signal(str)  # a line for the status bar: the model process stopped and restarts
 
-    def __init__(self, factory: GrounderFactory = default_grounder_factory, device: Optional[str] = None,
+    def __init__(self, factory: GrounderFactory = loaded_grounder, device: Optional[str] = None,
                  parent: QObject | None = None):
         super().__init__(parent)
+        try:
+            pickle.dumps(factory)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise TypeError(f"the grounder factory runs in the model process, so it must pickle (a module-level "
+                            f"function or class, or a functools.partial of one): {exc}") from exc
         self._factory = factory
         self._device = device
-        self.grounder: Optional[Grounder] = None
+        self.info: Optional[ModelInfo] = None  # the loaded model's facts
         self.state = ModelState.IDLE
         self.error: Optional[str] = None
         self.detector: Optional[DetectorChoice] = None  # the project's choice; None: the factory's default
-        self.runtime = ""  # what runs the detector ("onnxruntime 1.x CPU"), once loaded
-        self._generation = 0  # bumped by use_detector: a load started before it is dropped
-        self._tasks = BackgroundTasks(1, self)
+        self._process: Optional[ModelProcess] = None
+        self._restarts_left = RESTARTS
+        self._generation = 0  # bumped by every load: an older load's answer is dropped
+        self._tasks = BackgroundTasks(1, self)  # reads a project's lessons from its database
         self._latest_request = 0
         self._prepared: set[str] = set()
-        self._wanted_prepare: set[str] = set()
         self._project: Optional[ProjectStore] = None  # every (re)load learns its boxes first
+        self._epoch = 0  # bumped whenever the project's lessons are read again
+        self._project_epoch = 0  # the first epoch of the open project: embeddings made since are its own
+        self._held: Optional[list] = None  # requests held back while the project's lessons are read
+        self._jobs: dict[int, "queue.SimpleQueue[Any]"] = {}
+        self._jobs_lock = threading.Lock()
+        self._job_ids = itertools.count(1)
 
-    # -- loading -----------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        return self.state == ModelState.READY
+
+    @property
+    def runtime(self) -> str:
+        """What runs the detector ("onnxruntime 1.x CPU"), once loaded."""
+        return self.info.runtime if self.info is not None else ""
+
+    @property
+    def pid(self) -> Optional[int]:
+        """The model process's id, while there is one."""
+        return self._process.pid if self._process is not None else None
+
+    def _set_state(self, state: ModelState) -> None:
+        self.state = state
+        self.state_changed.emit(state)
+
+    # -- the process -------------------------------------------------------------------------
     def start_loading(self) -> None:
-        if self.state in (ModelState.LOADING, ModelState.READY):
-            return
-        self._set_state(ModelState.LOADING)
-        generation, detector = self._generation, self.detector
-        self._tasks.run(lambda: self._build(detector),
-                        lambda built, error: self._on_loaded(generation, built, error))
+        if self.state == ModelState.IDLE:
+            self._load(ModelState.LOADING)
 
-    def _build(self, detector: Optional[DetectorChoice]) -> tuple[Grounder, str]:
-        """On the worker: the grounder, and what runs its detector (asking may load it)."""
-        grounder = self._factory(self._device) if detector is None else self._factory(self._device, detector=detector)
-        return grounder, grounder.runtime
+    def _load(self, state: ModelState) -> None:
+        """Start the process if there is none, and (re)build the model in it."""
+        self._generation += 1
+        self.info, self.error, self._held = None, None, None
+        self._prepared.clear()
+        if self._process is None:
+            self._process = self._start_process()
+        self._set_state(state)
+        self._process.send(Load(self._generation, self._factory, self._device, self.detector))
 
-    def _on_loaded(self, generation: int, built: Optional[tuple[Grounder, str]],
-                   error: Optional[BaseException]) -> None:
-        if generation != self._generation:
-            return  # another detector was chosen meanwhile; its own load is queued
-        if error is not None:
-            self.error = short_error(error)
-            self._set_state(ModelState.FAILED)
-            self.failed.emit(self.error, "".join(traceback.format_exception(error)))
+    def _start_process(self) -> ModelProcess:
+        started: list[ModelProcess] = []
+
+        def on_answer(message: Any) -> None:  # on the reader thread
+            if isinstance(message, (JobProgress, JobDone)):
+                with self._jobs_lock:
+                    waiting = self._jobs.get(message.job_id)
+                if waiting is not None:
+                    waiting.put(message)
+            else:
+                self._tasks.post(self._on_answer, started[0], message)
+
+        process = ModelProcess(on_answer, lambda code: self._tasks.post(self._on_exit, started[0], code))
+        started.append(process)
+        return process
+
+    def _on_exit(self, process: ModelProcess, code: Optional[int]) -> None:
+        if process is not self._process:
             return
-        self.grounder, self.runtime = built
-        if self._project is not None:
-            self._queue_learn(self._project, None)  # queued before READY: every proposal waits for it
-        self._set_state(ModelState.READY)
+        self._process = None
+        why = exit_reason(code)
+        self._fail_jobs(f"the model stopped ({why})")
+        if self._restarts_left > 0:
+            self._restarts_left -= 1
+            self.notice.emit(f"The model stopped unexpectedly ({why}); restarting it. Nothing you did is lost.")
+            self._load(ModelState.RESTARTING)
+        else:
+            self._fail(f"The model stopped unexpectedly again ({why}). Draw boxes yourself, or reopen the "
+                       f"folder to try the model once more.", "")
+
+    def _fail(self, reason: str, details: str) -> None:
+        self.error = reason
+        self._set_state(ModelState.FAILED)
+        self.failed.emit(reason, details)
 
     def use_detector(self, detector: Optional[DetectorChoice]) -> None:
         """Use the project's detector choice from now on: a model already loaded (or loading, or
@@ -170,124 +216,175 @@ class GrounderHost(QObject):
         if detector == self.detector:
             return
         self.detector = detector
-        if self.state == ModelState.IDLE:
-            return  # start_loading will use it
-        self._generation += 1
-        self.cancel()
-        self._wanted_prepare.clear()
-        self._prepared.clear()
-        self.grounder, self.runtime, self.state = None, "", ModelState.IDLE
-        self.start_loading()
+        if self.state != ModelState.IDLE:
+            self.cancel()
+            self._restarts_left = RESTARTS  # another model: a fresh start
+            self._load(ModelState.LOADING)
 
-    def _set_state(self, state: ModelState) -> None:
-        self.state = state
-        self.state_changed.emit(state)
+    def shutdown(self) -> None:
+        """End the model process at once (a load in progress is not waited for) and drop
+        everything still to come from it."""
+        self._latest_request += 1
+        if self._process is not None:
+            self._process.stop()
+            self._process = None
+        self._fail_jobs("the window closed")
+        self._tasks.shutdown()
 
-    @property
-    def ready(self) -> bool:
-        return self.state == ModelState.READY
+    # -- answers -----------------------------------------------------------------------------
+    def _send(self, message: Any) -> None:
+        if self._held is not None:
+            self._held.append(message)
+        elif self._process is not None:
+            self._process.send(message)
+
+    def _on_answer(self, process: ModelProcess, message: Any) -> None:
+        if process is not self._process:
+            return  # from a process that was replaced
+        if isinstance(message, Loaded):
+            self._on_loaded(message)
+        elif isinstance(message, Proposed):
+            if not message.answer.error:
+                self._prepared.add(message.answer.query.path)
+            self.answered.emit(message.answer)
+        elif isinstance(message, Prepared):
+            self._prepared.add(message.path)
+        elif isinstance(message, Learned):
+            self._on_learned(message)
+
+    def _on_loaded(self, loaded: Loaded) -> None:
+        if loaded.generation != self._generation:
+            return  # another detector was chosen meanwhile; its own load is queued
+        if loaded.info is None:
+            self._fail(loaded.error, loaded.details)
+            return
+        self.info = loaded.info
+        if self._project is not None:
+            self._teach_project()  # its lessons go ahead of every proposal
+        self._set_state(ModelState.READY)
 
     # -- features ----------------------------------------------------------------------------
     def prepare(self, path: str, prefetch: bool = False) -> None:
-        """Compute an image's CNN features now, so the first keystroke of a phrase is fast."""
-        if not self.ready or path in self._prepared:
-            return
-        if not prefetch:
-            self._wanted_prepare = {path}
-        else:
-            self._wanted_prepare.add(path)
-        self._tasks.run(lambda: self._prepare(path), self._on_prepared,
-                        PRIORITY_PREFETCH if prefetch else PRIORITY_PREPARE)
+        """Compute an image's CNN features now, so the first keystroke of a phrase is fast (and,
+        when nothing else waits, the second CNN's maps, so learning from a box there is too)."""
+        if self.ready and path not in self._prepared:
+            self._send(Prepare(path, prefetch))
 
-    def _prepare(self, path: str) -> Optional[str]:
-        if path in self._prepared or path not in self._wanted_prepare:
-            return None  # the user has moved on; don't spend the CPU on it
-        self.grounder.prepare(path, key=path)
-        return path
-
-    def _on_prepared(self, path: Optional[str], error: Optional[BaseException]) -> None:
-        if path is not None:  # an unreadable image is reported when shown, not here
-            self._prepared.add(path)
-            if hasattr(self.grounder, "prepare_features"):  # learning from a box then costs no CNN pass
-                self._tasks.run(lambda: self._prepare_features(path), priority=PRIORITY_IDLE)
-
-    def _prepare_features(self, path: str) -> None:
-        if path in self._wanted_prepare:  # else the user has moved on
-            self.grounder.prepare_features(path, key=path)
+    def is_prepared(self, path: str) -> bool:
+        return path in self._prepared
 
     # -- learning from the user's boxes ------------------------------------------------------------
     def learn(self, store: ProjectStore, image_id: Optional[int] = None) -> None:
         """Teach the model the labelled boxes of one image (after an edit there: accept, reject,
-        draw, move, delete, undo) or, with no ``image_id``, of the whole project (just opened; a
-        model still loading, or loaded again for another detector, learns it when it is there)."""
+        draw, move, delete, undo) or, with no ``image_id``, of the whole project (just opened,
+        rescanned or imported into; a model still loading, or loaded again, learns it when it is
+        there). The lessons are read here, the one writer of the database; the model learns them
+        in its process and sends back the embeddings it made, which are stored here."""
         if image_id is None:
+            if store is not self._project:
+                self._project_epoch = self._epoch + 1
             self._project = store
-        if self.ready:
-            self._queue_learn(store, image_id)
-
-    def _queue_learn(self, store: ProjectStore, image_id: Optional[int]) -> None:
-        if hasattr(self.grounder, "learn"):  # a stand-in grounder may not learn
-            self._tasks.run(lambda: self._learn(store, image_id), self._on_learned, PRIORITY_LEARN, store)
-
-    def _learn(self, store: ProjectStore, image_id: Optional[int]) -> None:
-        """On the worker. A whole project learns what its database keeps first; its images whose
-        boxes were never embedded come next, one task each: the first few before any proposal,
-        the others after the proposals asked for."""
-        from ..project_concepts import teach_image, teach_project
-
-        if store is not self._project:
-            return  # another project was opened meanwhile
-        if image_id is None:
-            for n, later in enumerate(teach_project(self.grounder, store, look=False)):
-                self._tasks.run(lambda later=later: self._learn(store, later), self._on_learned,
-                                PRIORITY_LEARN if n < LEARN_FIRST_IMAGES else PRIORITY_PREFETCH, store)
+            if self.ready:
+                self._teach_project()
             return
-        record = store.image(image_id)
-        if record is not None:
-            teach_image(self.grounder, store, record)
+        if not (self.ready and self.info.learns and store is self._project):
+            return  # a model that does not learn; or a project no longer open
+        try:
+            record = store.image(image_id)
+            if record is not None:
+                self._send(Learn(self._epoch, (image_lesson(store, record, self.info.embedding_model),)))
+        except StoreError as exc:
+            self.learn_failed.emit(str(exc))
 
-    def _on_learned(self, _result: None, error: Optional[BaseException]) -> None:
+    def _teach_project(self) -> None:
+        """Read every lesson of the project off the GUI thread; until they are sent, requests are
+        held back, so no proposal comes before them."""
+        self._epoch += 1
+        if not self.info.learns:
+            return
+        epoch, store, model = self._epoch, self._project, self.info.embedding_model
+        self._held = []
+        self._tasks.run(lambda: project_lessons(store, model, look=False),
+                        lambda lessons, error: self._on_project_read(epoch, lessons, error), store=store)
+
+    def _on_project_read(self, epoch: int, lessons: Optional[list], error: Optional[BaseException]) -> None:
+        if epoch != self._epoch or self._held is None:
+            return  # read again meanwhile (or the model was reloaded): that read sends its own
+        held, self._held = self._held, None
         if error is not None:
             self.learn_failed.emit(short_error(error))
+        else:
+            # What the database keeps teaches at once; images whose boxes were never embedded are
+            # looked at in tasks of their own: the first few before any proposal, the rest after.
+            self._send(Learn(epoch, tuple(lessons), clear=True))
+            for n, lesson in enumerate(lesson for lesson in lessons if lesson.waiting):
+                self._send(Learn(epoch, (lesson.looking(),), urgent=n < LEARN_FIRST_IMAGES))
+        for message in held:
+            self._send(message)
 
-    def is_prepared(self, path: str) -> bool:
-        return path in self._prepared
+    def _on_learned(self, learned: Learned) -> None:
+        if learned.error:
+            self.learn_failed.emit(learned.error)
+        if learned.made and self._project is not None and learned.epoch >= self._project_epoch:
+            try:
+                keep_embeddings(self._project, self.info.embedding_model, learned.made)
+            except StoreError as exc:
+                self.learn_failed.emit(str(exc))
 
     # -- proposals ---------------------------------------------------------------------------
     def request(self, query: ProposalQuery, top_k: int) -> None:
         """Ask for proposals; ``answered`` brings the ``Answer`` (or its error) back."""
         self._latest_request += 1
-        rid = self._latest_request
         if self.ready:
-            self._tasks.run(lambda: self._propose(rid, query, top_k), self._on_answer, PRIORITY_PROPOSE)
+            self._send(Propose(self._latest_request, query, top_k))
 
     def cancel(self) -> None:
         """Make every request in flight stale (e.g. the phrase was cleared)."""
         self._latest_request += 1
+        self._send(Cancel(self._latest_request))
 
-    def _propose(self, rid: int, query: ProposalQuery, top_k: int) -> Optional[Answer]:
-        if rid != self._latest_request:
-            return None  # superseded while queued
-        cold = query.path not in self._prepared
-        t0 = time.perf_counter()
+    # -- jobs --------------------------------------------------------------------------------
+    def run_job(self, name: str, payload: Any, progress: Optional[Callable[[int, int], None]] = None,
+                cancelled: Optional[Callable[[], bool]] = None) -> Any:
+        """Run ``model_worker.jobs.JOBS[name]`` in the model process and wait for its result; call
+        it from a worker thread (it blocks). Progress comes to ``progress(done, total)`` on this
+        thread; ``cancelled()`` is asked every 0.1 s. Raises ``Cancelled``, or ``RuntimeError``
+        with the reason it failed (the model process stopping included)."""
+        process = self._process
+        if not self.ready or process is None:
+            raise RuntimeError("The model has not loaded yet: try again in a moment.")
+        job_id = next(self._job_ids)
+        answers: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        with self._jobs_lock:
+            self._jobs[job_id] = answers
+        process.send(StartJob(job_id, name, payload))
+        asked_to_stop = False
         try:
-            result = tuple(self.grounder.propose(query.path, query.phrase, hint=query.hint, top_k=top_k))
-        except Exception as exc:  # noqa: BLE001 - shown in the phrase bar; the window keeps working
-            return Answer(query, error=short_error(exc))
-        return Answer(query, result, (time.perf_counter() - t0) * 1000.0, cold)
+            while True:
+                if not asked_to_stop and cancelled is not None and cancelled():
+                    process.send(CancelJob(job_id))
+                    asked_to_stop = True
+                try:
+                    message = answers.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if isinstance(message, JobProgress):
+                    if progress is not None:
+                        progress(message.done, message.total)
+                elif message.cancelled:
+                    raise Cancelled(f"{name} cancelled")
+                elif message.error:
+                    raise RuntimeError(message.error)
+                else:
+                    return message.result
+        finally:
+            with self._jobs_lock:
+                self._jobs.pop(job_id, None)
 
-    def _on_answer(self, answer: Optional[Answer], error: Optional[BaseException]) -> None:
-        if answer is None:
-            return
-        if not answer.error:
-            self._prepared.add(answer.query.path)
-        self.answered.emit(answer)
-
-    def shutdown(self) -> None:
-        """Drop queued work and wait for the task running now (a model load can't be interrupted)."""
-        self._latest_request += 1
-        self._wanted_prepare.clear()
-        self._tasks.shutdown()
+    def _fail_jobs(self, reason: str) -> None:
+        with self._jobs_lock:
+            for job_id, waiting in self._jobs.items():
+                waiting.put(JobDone(job_id, error=reason))
 
 
 # -- image decoding and folder scans ------------------------------------------------------------

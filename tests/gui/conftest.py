@@ -1,10 +1,10 @@
 """GUI test set-up: isolated settings, a small photo folder, and a driver that works the real
-widgets with qtbot's keyboard and mouse (only the grounder is a deterministic fake)."""
+widgets with qtbot's keyboard and mouse (only the grounder is a deterministic fake, run in the
+window's model process as the real one is)."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
@@ -36,17 +36,16 @@ def photos(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def open_window(qtbot):
-    """``open_window(folder, fake=None, **kw)`` -> Driver for a window on ``folder``'s project."""
+    """``open_window(folder, factory=FakeGrounder, **kw)`` -> Driver for a window on ``folder``'s
+    project (``functools.partial(FakeGrounder, delay=0.3)`` for a slower fake)."""
     opened = []
 
-    def _open(folder: Path, fake: Optional[FakeGrounder] = None, factory=None, ready_timeout: int = 5000,
-              **kwargs) -> Driver:
+    def _open(folder: Path, factory=FakeGrounder, ready_timeout: int = 5000, **kwargs) -> Driver:
         from grounding_desktop.project import open_project
 
         store, _ = open_project(folder)
-        fake = fake if fake is not None or factory is not None else FakeGrounder()
-        window = make_window(qtbot, store, factory or (lambda device: fake), rescan=False, **kwargs)
-        driver = Driver(qtbot, window, fake)
+        window = make_window(qtbot, store, factory, rescan=False, **kwargs)
+        driver = Driver(qtbot, window)
         opened.append(window)
         driver.wait_ready(ready_timeout)
         return driver

@@ -1,4 +1,6 @@
 """A small deterministic grounder for GUI tests and benchmarks: no torch, instant, predictable.
+It runs in the app's model process like the real one (the window is given ``FakeGrounder``, or a
+``functools.partial`` of it, as its factory); tests compute what it answers with ``expected``.
 
 Five candidate boxes at fixed fractions of the image; the phrase picks their order (so different
 phrases give different answers), a hint point moves the box holding it to the front, and a plural
@@ -7,8 +9,10 @@ does); ``burn`` simulates Python-heavy scoring that holds the GIL.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Optional
 
 from grounding_desktop.core import Proposal, clean_phrase
@@ -18,23 +22,44 @@ from grounding_desktop.io.images import read_header
 FRACTIONS = ((0.10, 0.10, 0.30, 0.40), (0.50, 0.20, 0.35, 0.50), (0.05, 0.60, 0.40, 0.30),
              (0.60, 0.65, 0.30, 0.30), (0.30, 0.30, 0.25, 0.25))
 SCORES = (0.9, 0.75, 0.6, 0.45, 0.3)
+MODEL_PID_ENV = "GROUNDING_TEST_MODEL_PID"
+
+
+def expected(size: tuple[int, int], phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
+    """What the fake answers for an image of ``size``."""
+    text = clean_phrase(phrase)
+    w, h = size
+    shift = sum(map(ord, text)) % len(FRACTIONS)
+    order = [(i + shift) % len(FRACTIONS) for i in range(len(FRACTIONS))]
+    boxes = [tuple(round(v, 2) for v in (fx * w, fy * h, fw * w, fh * h))
+             for fx, fy, fw, fh in (FRACTIONS[i] for i in order)]
+    if hint is not None:
+        hx, hy = hint
+        holding = [b for b in boxes if b[0] <= hx <= b[0] + b[2] and b[1] <= hy <= b[1] + b[3]]
+        if holding:
+            best = min(holding, key=lambda b: b[2] * b[3])
+            boxes.remove(best)
+            boxes.insert(0, best)
+    n = len(boxes) if parse_phrase(text).plural else min(top_k, len(boxes))
+    return [Proposal(bbox=b, score=SCORES[i], label=text.split()[-1],
+                     explanation=f"fake: rank {i + 1} for '{text}'", modules={"subject": SCORES[i]},
+                     model_version=FakeGrounder.model_version) for i, b in enumerate(boxes[:n])]
 
 
 class FakeGrounder:
     device = "fake"
-    runtime = "fake"
     model_version = "fake-1"
 
-    def __init__(self, device: Optional[str] = None, delay: float = 0.0, burn: float = 0.0,
+    def __init__(self, device: Optional[str] = None, detector=None, delay: float = 0.0, burn: float = 0.0,
                  load_delay: float = 0.0):
         if load_delay:
             time.sleep(load_delay)
+        # Says which detector the project chose, as the real model's runtime does.
+        self.runtime = "fake" if detector is None else f"fake ({detector.describe()})"
         self.delay = delay
         self.burn = burn
         self._sizes: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
-        self.calls: list[tuple[str, str, Optional[tuple[float, float]]]] = []
-        self.prepared: list[str] = []
 
     def prepare(self, image, key: Optional[str] = None) -> str:
         k = str(key if key is not None else image)
@@ -44,36 +69,14 @@ class FakeGrounder:
         size = read_header(image)
         with self._lock:
             self._sizes[k] = size
-            self.prepared.append(k)
         return k
 
     def load(self) -> "FakeGrounder":
         return self
 
-    def expected(self, size: tuple[int, int], phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
-        """The answer for an image of ``size`` (tests compare against it)."""
-        text = clean_phrase(phrase)
-        w, h = size
-        shift = sum(map(ord, text)) % len(FRACTIONS)
-        order = [(i + shift) % len(FRACTIONS) for i in range(len(FRACTIONS))]
-        boxes = [tuple(round(v, 2) for v in (fx * w, fy * h, fw * w, fh * h))
-                 for fx, fy, fw, fh in (FRACTIONS[i] for i in order)]
-        if hint is not None:
-            hx, hy = hint
-            holding = [b for b in boxes if b[0] <= hx <= b[0] + b[2] and b[1] <= hy <= b[1] + b[3]]
-            if holding:
-                best = min(holding, key=lambda b: b[2] * b[3])
-                boxes.remove(best)
-                boxes.insert(0, best)
-        n = len(boxes) if parse_phrase(text).plural else min(top_k, len(boxes))
-        return [Proposal(bbox=b, score=SCORES[i], label=text.split()[-1],
-                         explanation=f"fake: rank {i + 1} for '{text}'", modules={"subject": SCORES[i]},
-                         model_version=self.model_version) for i, b in enumerate(boxes[:n])]
-
     def propose(self, image_or_key, phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
         key = self.prepare(image_or_key)
         with self._lock:
-            self.calls.append((key, phrase, hint))
             size = self._sizes[key]
         if self.delay:
             time.sleep(self.delay)
@@ -81,15 +84,18 @@ class FakeGrounder:
             end = time.perf_counter() + self.burn
             while time.perf_counter() < end:  # pure-Python work holds the GIL between switches
                 sum(range(200))
-        return self.expected(size, phrase, hint, top_k)
+        return expected(size, phrase, hint, top_k)
 
 
 class FailingGrounder:
-    def __init__(self, device: Optional[str] = None):
+    def __init__(self, device: Optional[str] = None, detector=None):
         raise RuntimeError("weights not found: the detector package is not installed")
 
 
-def slow_grounder(device: Optional[str] = None) -> FakeGrounder:
-    """A model that takes an hour to load (``--grounder fakes:slow_grounder``)."""
+def slow_grounder(device: Optional[str] = None, detector=None) -> FakeGrounder:
+    """A model that takes an hour to load (``--grounder fakes:slow_grounder``). With
+    ``$GROUNDING_TEST_MODEL_PID`` set, it first writes its process id to that file."""
+    if os.environ.get(MODEL_PID_ENV):
+        Path(os.environ[MODEL_PID_ENV]).write_text(str(os.getpid()))
     time.sleep(3600)
     return FakeGrounder(device)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from fakes import FakeGrounder
+import fakes
 
 from grounding_desktop.editing.state import ModelState
 
@@ -13,10 +13,11 @@ IMAGE_SIZE = (320, 240)
 class Driver:
     """Drives a MainWindow the way a person would, and reads back what the store holds."""
 
-    def __init__(self, qtbot, window, fake: Optional[FakeGrounder]):
+    def __init__(self, qtbot, window):
         self.qtbot = qtbot
         self.w = window
-        self.fake = fake
+
+    expected = staticmethod(fakes.expected)  # what the fake model answers
 
     # -- state -------------------------------------------------------------------------------
     @property

@@ -1,6 +1,7 @@
 """Click-and-type grounding, driven with the keyboard and mouse on the real widgets."""
 from __future__ import annotations
 
+from functools import partial
 
 import pytest
 from PySide6.QtCore import Qt
@@ -16,7 +17,7 @@ Mod = Qt.KeyboardModifier
 
 def test_typing_shows_dashed_proposals_best_highlighted(gui):
     gui.type_phrase("the white square")
-    expected = gui.fake.expected(IMAGE_SIZE, "the white square")
+    expected = gui.expected(IMAGE_SIZE, "the white square")
     items = gui.w.canvas.proposal_items()
     assert [i.xywh() for i in items] == [p.bbox for p in expected]
     assert [i.highlighted for i in items] == [True] + [False] * (len(items) - 1)
@@ -29,7 +30,7 @@ def test_typing_shows_dashed_proposals_best_highlighted(gui):
 
 def test_enter_accepts_best_and_undo_redo_restore_same_ids(gui):
     gui.type_phrase("the white square")
-    best = gui.fake.expected(IMAGE_SIZE, "the white square")[0]
+    best = gui.expected(IMAGE_SIZE, "the white square")[0]
     gui.key(Key.Key_Return)
     expr, box = gui.only_box()
     assert expr.text == "the white square"
@@ -48,7 +49,7 @@ def test_enter_accepts_best_and_undo_redo_restore_same_ids(gui):
 
 def test_tab_and_shift_tab_move_the_highlight_enter_accepts_it(gui):
     gui.type_phrase("a thing")
-    props = gui.fake.expected(IMAGE_SIZE, "a thing")
+    props = gui.expected(IMAGE_SIZE, "a thing")
     gui.key(Key.Key_Tab)
     gui.key(Key.Key_Tab)
     assert gui.w.doc.highlight == 2
@@ -63,7 +64,7 @@ def test_tab_and_shift_tab_move_the_highlight_enter_accepts_it(gui):
 
 def test_click_on_a_proposal_accepts_that_one(gui):
     gui.type_phrase("a thing")
-    props = gui.fake.expected(IMAGE_SIZE, "a thing")
+    props = gui.expected(IMAGE_SIZE, "a thing")
     # A point inside proposal #3 only (not inside a smaller or highlighted one).
     target = props[2]
     x, y, w, h = target.bbox
@@ -80,8 +81,9 @@ def test_hint_point_before_typing_is_sent_to_the_model(gui):
     gui.click_image(250, 200)  # before typing
     assert gui.w.doc.hint == pytest.approx((250, 200), abs=1.5)
     gui.type_phrase("a thing")
-    hint = gui.fake.calls[-1][2]
+    hint = gui.w.doc.answer.query.hint
     assert hint == pytest.approx((250, 200), abs=1.5)
+    assert list(gui.w.doc.proposals) == gui.expected(IMAGE_SIZE, "a thing", hint)  # the model had it
     best = gui.w.doc.proposals[0]
     bx, by, bw, bh = best.bbox
     assert bx <= hint[0] <= bx + bw and by <= hint[1] <= by + bh
@@ -90,10 +92,11 @@ def test_hint_point_before_typing_is_sent_to_the_model(gui):
 
 def test_ctrl_click_while_typing_sets_hint_and_refreshes(gui):
     gui.type_phrase("a thing")
-    n_calls = len(gui.fake.calls)
     gui.click_image(20, 200, Mod.ControlModifier)
-    gui.wait(lambda: len(gui.fake.calls) > n_calls and gui.w.doc.up_to_date)
-    assert gui.fake.calls[-1][2] == pytest.approx((20, 200), abs=1.5)
+    gui.wait(lambda: gui.w.doc.answer.query.hint is not None and gui.w.doc.up_to_date)
+    hint = gui.w.doc.answer.query.hint
+    assert hint == pytest.approx((20, 200), abs=1.5)
+    assert list(gui.w.doc.proposals) == gui.expected(IMAGE_SIZE, "a thing", hint)
     assert gui.w.phrase_bar.edit.hasFocus(), "clicking a hint must not take the cursor out of the phrase bar"
 
 
@@ -120,17 +123,17 @@ def test_plural_enter_keeps_phrase_and_remaining_proposals(gui):
 
 
 def test_enter_before_the_answer_accepts_when_it_arrives(open_window, photos):
-    gui = open_window(photos, FakeGrounder(delay=0.3))
+    gui = open_window(photos, partial(FakeGrounder, delay=0.3))
     gui.type_phrase("quick", wait=False)
     gui.key(Key.Key_Return)
     gui.wait(lambda: len(gui.annotations()) == 1)
     expr, box = gui.only_box()
     assert expr.text == "quick"
-    assert box.bbox == pytest.approx(gui.fake.expected(IMAGE_SIZE, "quick")[0].bbox)
+    assert box.bbox == pytest.approx(gui.expected(IMAGE_SIZE, "quick")[0].bbox)
 
 
 def test_stale_answers_are_dropped(open_window, photos):
-    gui = open_window(photos, FakeGrounder(delay=0.15))
+    gui = open_window(photos, partial(FakeGrounder, delay=0.15))
     edit = gui.w.phrase_bar.edit
     edit.setFocus()
     for text in ("c", "ca", "cat", "cats on", "cat on the left"):
@@ -140,7 +143,7 @@ def test_stale_answers_are_dropped(open_window, photos):
     gui.wait(lambda: gui.w.doc.up_to_date)
     assert gui.w.doc.answer.query.phrase == "cat on the left"
     shown = [i.xywh() for i in gui.w.canvas.proposal_items()]
-    assert shown == [p.bbox for p in gui.fake.expected(IMAGE_SIZE, "cat on the left")]
+    assert shown == [p.bbox for p in gui.expected(IMAGE_SIZE, "cat on the left")]
     gui.qtbot.wait(400)  # late answers to earlier phrases must not replace it
     assert [i.xywh() for i in gui.w.canvas.proposal_items()] == shown
 
@@ -158,7 +161,7 @@ def test_esc_clears_phrase_proposals_and_hint(gui):
 
 def test_reject_stores_a_negative_and_hides_the_proposal(gui):
     gui.type_phrase("a thing")
-    props = gui.fake.expected(IMAGE_SIZE, "a thing")
+    props = gui.expected(IMAGE_SIZE, "a thing")
     gui.key(Key.Key_R, Mod.ControlModifier)
     (expr, boxes), = gui.annotations()
     assert [(b.state, b.bbox) for b in boxes] == [(BoxState.REJECTED, pytest.approx(props[0].bbox))]
@@ -197,8 +200,8 @@ def test_window_is_usable_while_the_model_loads(qtbot, photos):
     from grounding_desktop.project import open_project
 
     store, _ = open_project(photos)
-    w = make_window(qtbot, store, lambda device: FakeGrounder(load_delay=1.5), rescan=False)
-    d = Driver(qtbot, w, None)
+    w = make_window(qtbot, store, partial(FakeGrounder, load_delay=1.5), rescan=False)
+    d = Driver(qtbot, w)
     d.wait(lambda: w.last_painted_id is not None)
     d.wait(lambda: w.host.state == ModelState.LOADING)
     assert "loading" in w.status.model.text()

@@ -20,10 +20,10 @@ def _next_image(gui, name: str) -> None:
 
 
 def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, qtbot):
-    from grounding_desktop.ui.workers import default_grounder_factory
+    from grounding_desktop.grounder_factory import loaded_grounder
 
     photos = make_gizmo_photos(tmp_path / "gizmos", 3)
-    gui = open_window(photos[0][0].parent, factory=default_grounder_factory, ready_timeout=240_000)
+    gui = open_window(photos[0][0].parent, factory=loaded_grounder, ready_timeout=240_000)
     assert gui.w.host.state == ModelState.READY, gui.w.host.error
 
     # Picture 1: the model does not know the word; the user draws the box (Ctrl+B, drag).
@@ -52,7 +52,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
     first = gui.w.doc.proposals[0]
     assert iou_xywh(first.bbox, photos[2][1]) >= 0.75
     assert "learned from 2 of your boxes" in first.explanation
-    assert gui.store.box_embeddings(gui.w.host.grounder.embedding_model).keys() == \
+    assert gui.store.box_embeddings(gui.w.host.info.embedding_model).keys() == \
         {b.id for i in (1, 2) for _, bs in gui.annotations(i) for b in bs}  # kept in the project
 
     # Grounding → Evaluate: each labelled picture judged by the other one.
@@ -71,7 +71,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
 def test_a_reopened_project_proposes_what_its_boxes_taught_at_once(open_window, tmp_path):
     from grounding_desktop.core import Box, BoxSource, BoxState
     from grounding_desktop.project import open_project
-    from grounding_desktop.ui.workers import default_grounder_factory
+    from grounding_desktop.grounder_factory import loaded_grounder
 
     photos = make_gizmo_photos(tmp_path / "gizmos", 3)
     store, _ = open_project(photos[0][0].parent)
@@ -79,7 +79,7 @@ def test_a_reopened_project_proposes_what_its_boxes_taught_at_once(open_window, 
         store.add_expression(store.image_by_path(path.name).id, "the gizmo",
                              [Box(0, 0, box, BoxState.ACCEPTED, BoxSource.MANUAL)])
     store.close()
-    gui = open_window(photos[0][0].parent, factory=default_grounder_factory, ready_timeout=240_000)
+    gui = open_window(photos[0][0].parent, factory=loaded_grounder, ready_timeout=240_000)
     assert gui.w.doc.image.path == "gizmo1.png"
     gui.type_phrase("the gizmo")  # the first proposal after the model loaded
     first = gui.w.doc.proposals[0]

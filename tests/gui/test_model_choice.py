@@ -5,22 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from fakes import FakeGrounder
 from grounding_desktop.core.detector_choice import DetectorChoice
 from grounding_desktop.ui.model_dialog import ModelDialog
-
-
-class RecordingFactory:
-    """Builds fakes and notes the detector each build was asked for; the runtime says which."""
-
-    def __init__(self):
-        self.asked: list = []
-
-    def __call__(self, device, detector=None):
-        self.asked.append(detector)
-        fake = FakeGrounder(device)
-        fake.runtime = "onnxruntime 9.9 CPU" if detector is not None and detector.onnx_file else "torch 9.9 cpu"
-        return fake
 
 
 def _choose_own_model(gui, path: str) -> ModelDialog:
@@ -37,10 +23,9 @@ def _choose_own_model(gui, path: str) -> ModelDialog:
 def test_own_detector_is_used_remembered_and_shown(open_window, photos, tmp_path):
     model = tmp_path / "widgets.onnx"
     model.write_bytes(b"the fake grounder never opens it")
-    factory = RecordingFactory()
-    gui = open_window(photos, factory=factory)
-    assert factory.asked == [None]  # a new project: the default detector
-    gui.wait(lambda: "torch 9.9 cpu" in gui.w.status.model.text())
+    gui = open_window(photos)
+    assert gui.w.host.runtime == "fake"  # a new project: the default detector
+    assert gui.w.status.model.text().endswith("· fake")
 
     dlg = _choose_own_model(gui, str(tmp_path / "missing.onnx"))
     assert dlg.isVisible() and "no such file" in dlg.error.text()  # stays open, says why
@@ -49,13 +34,12 @@ def test_own_detector_is_used_remembered_and_shown(open_window, photos, tmp_path
     gui.qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
 
     wanted = DetectorChoice(onnx_file=str(model.resolve()))
-    gui.wait(lambda: gui.w.host.ready and factory.asked[-1] == wanted)
-    gui.wait(lambda: "onnxruntime 9.9 CPU" in gui.w.status.model.text())
+    gui.wait(lambda: gui.w.host.ready and gui.w.host.runtime == f"fake ({wanted.describe()})")
+    assert wanted.describe() in gui.w.status.model.text()
     assert DetectorChoice.from_json(gui.store.get_meta("detector")) == wanted
     gui.type_phrase("the widget")  # the reloaded model answers
     gui.w.close()
 
-    again = RecordingFactory()
-    reopened = open_window(photos, factory=again)
-    assert again.asked == [wanted]
-    reopened.wait(lambda: "onnxruntime 9.9 CPU" in reopened.w.status.model.text())
+    reopened = open_window(photos)
+    assert reopened.w.host.runtime == f"fake ({wanted.describe()})"
+    assert wanted.describe() in reopened.w.status.model.text()

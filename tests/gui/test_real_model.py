@@ -33,9 +33,9 @@ def test_real_model_grounds_a_phrase_on_a_sample_photo(open_window, tmp_path):
     folder.mkdir()
     shutil.copy(photo, folder / photo.name)
 
-    from grounding_desktop.ui.workers import default_grounder_factory
+    from grounding_desktop.grounder_factory import loaded_grounder
 
-    gui = open_window(folder, factory=default_grounder_factory, ready_timeout=240_000)
+    gui = open_window(folder, factory=loaded_grounder, ready_timeout=240_000)
     assert gui.w.host.state == ModelState.READY, gui.w.host.error
     gui.type_phrase(phrase)
     best = gui.w.doc.proposals[0]
@@ -49,5 +49,5 @@ def test_real_model_grounds_a_phrase_on_a_sample_photo(open_window, tmp_path):
     expr, box = gui.only_box()
     assert expr.text == phrase
     assert box.bbox == pytest.approx(best.bbox)
-    assert box.model_version == gui.w.host.grounder.model_version
+    assert box.model_version == gui.w.host.info.model_version
     assert box.explanation == best.explanation  # stored: the tooltip survives a restart

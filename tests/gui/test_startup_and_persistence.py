@@ -81,7 +81,7 @@ def test_every_edit_is_on_disk_at_once_and_after_reopening(open_window, photos, 
 
 
 def test_model_failure_shows_why_and_manual_labelling_works(open_window, photos):
-    gui = open_window(photos, factory=lambda device: FailingGrounder())
+    gui = open_window(photos, factory=FailingGrounder)
     gui.wait(lambda: isinstance(getattr(gui.w, "model_dialog", None), QMessageBox) and gui.w.model_dialog.isVisible())
     assert "weights not found" in gui.w.model_dialog.text()
     assert "unavailable" in gui.w.status.model.text()
@@ -203,8 +203,8 @@ def test_empty_folder_says_so_and_a_rescan_finds_new_images(qtbot, tmp_path):
     folder = tmp_path / "empty"
     folder.mkdir()
     store = ProjectStore.open_folder(folder)
-    w = make_window(qtbot, store, lambda device: FakeGrounder(), rescan=True)
-    d = Driver(qtbot, w, None)
+    w = make_window(qtbot, store, FakeGrounder, rescan=True)
+    d = Driver(qtbot, w)
     d.wait(lambda: not w.scanning)
     d.wait(lambda: "No images here" in w.canvas.message_lines)
     Image.new("RGB", (50, 40), (1, 2, 3)).save(folder / "new.png")
@@ -223,7 +223,7 @@ def test_huge_image_is_downscaled_for_display_not_for_coordinates(open_window, t
     assert (c.image_rect.width(), c.image_rect.height()) == (5000, 400)
     assert c.display_size.width() == gui.w.display.loader.max_side < 5000
     gui.type_phrase("thing")
-    best = gui.fake.expected((5000, 400), "thing")[0]
+    best = gui.expected((5000, 400), "thing")[0]
     gui.key(Key.Key_Return)
     _, box = gui.only_box()
     assert box.bbox == pytest.approx(best.bbox)  # original pixels

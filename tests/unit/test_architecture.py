@@ -92,6 +92,13 @@ def test_ui_never_imports_the_cli():
     assert not bad, bad
 
 
+def test_the_model_process_is_driven_without_torch_or_qt():
+    """The app imports ``model_worker`` to talk to its model process: that must not load torch into
+    the GUI process (the model runs in the other one), and the process itself never imports Qt."""
+    r = _run("model_worker", HEAVY)
+    assert r.returncode == 0, r.stderr
+
+
 def test_grounding_never_imports_qt_or_ui():
     r = _run("grounding", {"PySide6"}, ("core", "grounding"))
     assert r.returncode == 0, r.stderr

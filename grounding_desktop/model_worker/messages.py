@@ -1,0 +1,146 @@
+"""What the app and its model process say to each other: requests one way, answers the other.
+
+Plain picklable values (the pipe pickles them): images travel as paths, never pixels, and what the
+model should learn travels as ``project_concepts.Lesson``s read from the project database in the
+app, which stays its one writer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ..core import GrounderFactory
+from ..core.detector_choice import DetectorChoice
+from ..editing.state import Answer, ProposalQuery
+from ..project_concepts import Lesson, StoredEmbedding
+
+
+def short_error(exc: BaseException) -> str:
+    """An exception as one line for the user."""
+    text = str(exc).strip() or type(exc).__name__
+    return text if isinstance(exc, (RuntimeError, OSError, ValueError)) else f"{type(exc).__name__}: {text}"
+
+
+# -- requests ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Load:
+    """Build the model (again, for another detector): ``factory(device)``, or
+    ``factory(device, detector=detector)`` for a project that chose one. Drops every request
+    queued before it, which were for the model it replaces."""
+
+    generation: int
+    factory: GrounderFactory
+    device: Optional[str] = None
+    detector: Optional[DetectorChoice] = None
+
+
+@dataclass(frozen=True)
+class Prepare:
+    """Run the CNN on an image file now, so the first keystroke of a phrase is fast. The image
+    shown replaces every image wanted before; a ``prefetch`` (the next one) joins them."""
+
+    path: str
+    prefetch: bool = False
+
+
+@dataclass(frozen=True)
+class Propose:
+    """Proposals for a query. Request numbers only grow: a newer request makes an older one stale."""
+
+    rid: int
+    query: ProposalQuery
+    top_k: int
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """Every proposal request up to ``rid`` is stale (the phrase was cleared)."""
+
+    rid: int
+
+
+@dataclass(frozen=True)
+class Learn:
+    """Teach the model what these images' boxes are now. ``clear``: forget everything learned
+    first (a project's lessons; older epochs' lessons still queued are dropped). ``urgent``: ahead
+    of proposals (an edit is used by the very next one); otherwise when nothing else waits."""
+
+    epoch: int
+    lessons: tuple[Lesson, ...]
+    clear: bool = False
+    urgent: bool = True
+
+
+@dataclass(frozen=True)
+class StartJob:
+    """Long work with progress and cancel, run beside the proposals (``jobs.JOBS[name]``)."""
+
+    job_id: int
+    name: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class CancelJob:
+    job_id: int
+
+
+# -- answers -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the app shows and stores about the model it talks to."""
+
+    device: str
+    runtime: str
+    model_version: str
+    embedding_model: str = ""  # what made the region embeddings it returns; "" if it does not learn
+    load_s: float = 0.0
+
+    @property
+    def learns(self) -> bool:
+        return bool(self.embedding_model)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The answer to ``Load``: ``info``, or the one-line ``error`` and its traceback."""
+
+    generation: int
+    info: Optional[ModelInfo] = None
+    error: str = ""
+    details: str = ""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    path: str
+
+
+@dataclass(frozen=True)
+class Proposed:
+    rid: int
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class Learned:
+    """Region embeddings the model made while learning, for the project database."""
+
+    epoch: int
+    made: tuple[StoredEmbedding, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    job_id: int
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class JobDone:
+    job_id: int
+    result: Any = None
+    error: str = ""
+    cancelled: bool = False
