@@ -1,0 +1,167 @@
+"""The model in its own process: what it answers equals the model in this one, a proposal request
+superseded while the model is busy is dropped there, a killed process is restarted once with no
+edit lost, and closing the window (or quitting while the model loads) never waits for the model."""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from fakes import MODEL_PID_ENV, FakeGrounder, expected, slow_grounder
+from gui_helpers import IMAGE_SIZE, make_window
+from grounding_desktop.core import BoxState
+from grounding_desktop.editing.state import ModelState, ProposalQuery
+from grounding_desktop.model_worker.client import ModelProcess
+from grounding_desktop.model_worker.messages import Learn, Learned, Load, Loaded, Propose, Proposed
+
+Key, Mod = Qt.Key, Qt.KeyboardModifier
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Talk:
+    """A model process driven directly: requests in, answers collected in order."""
+
+    def __init__(self, factory) -> None:
+        self.answers: "queue.SimpleQueue" = queue.SimpleQueue()
+        self.process = ModelProcess(self.answers.put, lambda code: self.answers.put(("exit", code)))
+        self.process.send(Load(1, factory))
+        loaded = self.next(Loaded, 240)
+        assert loaded.info is not None, loaded.error
+
+    def next(self, kind, timeout: float = 30):
+        while True:
+            answer = self.answers.get(timeout=timeout)
+            if isinstance(answer, kind):
+                return answer
+            assert not isinstance(answer, tuple), f"the model process ended: {answer}"
+
+
+@pytest.fixture
+def talk():
+    opened = []
+
+    def _open(factory) -> Talk:
+        opened.append(Talk(factory))
+        return opened[-1]
+
+    yield _open
+    for t in opened:
+        t.process.stop()
+
+
+def test_a_proposal_request_superseded_while_the_model_is_busy_is_dropped_there(talk, photos):
+    model = talk(partial(FakeGrounder, delay=0.5))
+    path = str(photos / "a1.png")
+    phrases = ("c", "ca", "cat", "cat on", "cat on the left")
+    for rid, phrase in enumerate(phrases, 1):
+        model.process.send(Propose(rid, ProposalQuery(1, path, phrase), 5))
+        time.sleep(0.1 if rid == 1 else 0)  # the model takes the first; the others come while it is busy
+    answered = [model.next(Proposed)]
+    while answered[-1].rid != len(phrases):
+        answered.append(model.next(Proposed))
+    # Typically [1, 5]; [5] on a machine so busy that all came before the model took the first.
+    assert [a.rid for a in answered] in ([1, 5], [5]), "superseded requests were computed, not dropped"
+    assert list(answered[-1].answer.proposals) == expected(IMAGE_SIZE, phrases[-1])
+
+
+@pytest.mark.model
+def test_the_model_process_proposes_and_learns_as_the_model_in_this_process(talk, tmp_path):
+    """The real model: proposals for COCO, ImageNet and learned phrases, and the embeddings made
+    while learning from a box, are the same through the process as in this one."""
+    from support import make_gizmo_photos
+
+    from grounding_desktop.grounder_factory import loaded_grounder
+    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.project_concepts import Lesson, give_lesson
+
+    photos = make_gizmo_photos(tmp_path / "gizmos", 2)
+    (taught, box), (other, _) = photos
+    lesson = Lesson(str(taught), (480, 360), (LabelledBox(1, "the gizmo", box, True),))
+    here = loaded_grounder()
+    model = talk(loaded_grounder)
+    made_here = give_lesson(here, lesson)
+    model.process.send(Learn(1, (lesson,), clear=True))
+    assert model.next(Learned).made == tuple(made_here)
+    for rid, phrase in enumerate(("the cat", "the blue square on the right", "a tabby", "the gizmo"), 1):
+        model.process.send(Propose(rid, ProposalQuery(1, str(other), phrase), 5))
+        answer = model.next(Proposed).answer
+        assert answer.proposals == tuple(here.propose(str(other), phrase, top_k=5)), phrase
+    assert answer.proposals[0].modules["evidence"] == "concept"  # the lesson taught the process's model
+
+
+def _kill_model(gui) -> None:
+    pid = gui.w.host.pid
+    os.kill(pid, signal.SIGKILL)
+    gui.wait(lambda: gui.w.host.pid != pid)
+
+
+def test_a_killed_model_process_restarts_once_and_no_edit_is_lost(gui):
+    gui.type_phrase("the white square")
+    gui.key(Key.Key_Return)  # accepted: a box in the database
+    gui.type_phrase("a thing", wait=False)
+    _kill_model(gui)  # in the middle of typing
+    assert gui.w.host.state == ModelState.RESTARTING
+    assert "restarting" in gui.w.status.model.text()
+    assert "stopped unexpectedly (killed by SIGKILL)" in gui.w.statusBar().currentMessage()
+    gui.wait(lambda: gui.w.doc.up_to_date)  # proposals return without retyping
+    assert list(gui.w.doc.proposals) == gui.expected(IMAGE_SIZE, "a thing")
+    (expr, (box,)), = gui.annotations()
+    assert expr.text == "the white square" and box.state == BoxState.ACCEPTED
+    gui.key(Key.Key_Z, Mod.ControlModifier, widget=gui.w.canvas)  # the undo history is intact
+    assert gui.annotations() == []
+
+    _kill_model(gui)  # a second death: the model is unavailable, the window keeps working
+    gui.wait(lambda: gui.w.host.state == ModelState.FAILED)
+    assert "unavailable" in gui.w.status.model.text()
+    assert "stopped unexpectedly again" in gui.w.model_dialog.text()
+    gui.w.model_dialog.accept()
+    gui.wait(lambda: QApplication.activeWindow() is gui.w)
+    gui.key(Key.Key_B, Mod.ControlModifier, widget=gui.w.phrase_bar.edit)  # draw it by hand, phrase still typed
+    gui.drag_image((30, 30), (130, 120))
+    (expr, (box,)), = gui.annotations()
+    assert expr.text == "a thing" and box.bbox == pytest.approx((30, 30, 100, 90), abs=1.5)
+
+
+def test_closing_the_window_while_the_model_loads_ends_its_process(qtbot, photos):
+    from grounding_desktop.project import open_project
+
+    store, _ = open_project(photos)
+    window = make_window(qtbot, store, slow_grounder, rescan=False)
+    qtbot.waitUntil(lambda: window.host.state == ModelState.LOADING)
+    process = window.host.pid
+    window.close()  # returns at once: the load is not waited for
+    assert window.host.pid is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(process, 0)
+
+
+def test_quitting_while_the_model_loads_exits_at_once(photos, tmp_path):
+    """The app with a model that takes an hour to load, asked for proposals (so its screenshot
+    waits for the model) and timing out after 2 s: it exits then, and its model process with it."""
+    pid_file = tmp_path / "model.pid"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), str(REPO)]),
+               GROUNDING_DESKTOP_SETTINGS=str(tmp_path / "s.ini"), GROUNDING_DESKTOP_SCREENSHOT_TIMEOUT="2",
+               **{MODEL_PID_ENV: str(pid_file)})
+    proc = subprocess.run([sys.executable, "-m", "grounding_desktop.cli", str(photos), "--phrase", "a thing",
+                           "--screenshot", str(tmp_path / "shot.png"), "--grounder", "fakes:slow_grounder"],
+                          env=env, capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert proc.returncode == 1 and "not everything had finished" in proc.stderr, proc.stderr
+    model = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # reaped by init once its parent is gone
+        try:
+            os.kill(model, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the model process outlived the app")
