@@ -326,7 +326,7 @@ class GrounderHost(QObject):
         if learned.error:
             self.learn_failed.emit(learned.error)
         if learned.made and self._project is not None and learned.epoch >= self._project_epoch:
-            try:
+            try:  # on the GUI thread, the database's writer, as every edit is
                 keep_embeddings(self._project, self.info.embedding_model, learned.made)
             except StoreError as exc:
                 self.learn_failed.emit(str(exc))
