@@ -13,7 +13,7 @@ from ..evaluation import Evaluation, PhraseResult, evaluate_project
 from ..model_worker.jobs import EVALUATE
 from ..store import ProjectStore
 from .transfer_dialogs import WorkerDialog
-from .workers import GrounderHost
+from .model_host import GrounderHost
 
 COLUMNS = ("Phrase", "Tried", "Acc@0.5", "Mean IoU", "Evidence")
 

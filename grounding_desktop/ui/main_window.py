@@ -31,6 +31,7 @@ from .image_display import ImageDisplay
 from .image_list import ImageListPanel, status_label
 from .message_boxes import APP_TITLE, about, model_failed, warn
 from .model_dialog import ModelDialog, project_detector, remember_detector
+from .model_host import GrounderHost
 from .phrase_bar import PhraseBar
 from .proposals import ProposalRequester
 from .settings import add_recent_folder, app_settings, recent_folders, restore_layout, save_layout
@@ -38,7 +39,7 @@ from .status_bar import StatusLabels
 from .transfer_dialogs import ExportDialog, ImportDialog
 from .undo import UndoStack
 from .window_actions import build_actions, build_menus, fill_recent_menu, link_docks, update_enabled
-from .workers import FolderScanner, GrounderHost
+from .workers import FolderScanner
 
 # The model starts loading as soon as the event loop runs, beside the first image's decode. (Waiting
 # for the first paint instead measured the same first-paint time and a later model; see

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer
 
 from ..editing.document import ImageDocument
-from .workers import GrounderHost
+from .model_host import GrounderHost
 
 TOP_K = 5
 DEBOUNCE_MS = 60  # below a quick typist's key interval: results refresh per keystroke
