@@ -3,8 +3,9 @@
 The process is started with the spawn method: a fresh interpreter that imports only what the model
 needs (forking the app would copy its Qt, which must never run in a forked child). Requests go
 through a sender thread, so the caller (the GUI thread) never blocks on a full pipe; a reader
-thread hands every answer to ``on_answer`` and, when the process ends by itself (a crash, a kill,
-running out of memory), its exit code to ``on_exit``. Both callbacks run on the reader thread.
+thread hands every answer to ``on_answer(process, answer)`` and, when the process ends by itself
+(a crash, a kill, running out of memory), its exit code to ``on_exit(process, code)``. Both run on
+the reader thread.
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def exit_reason(code: Optional[int]) -> str:
 
 
 class ModelProcess:
-    def __init__(self, on_answer: Callable[[Any], None], on_exit: Callable[[Optional[int]], None]) -> None:
+    def __init__(self, on_answer: Callable[["ModelProcess", Any], None],
+                 on_exit: Callable[["ModelProcess", Optional[int]], None]) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process = context.Process(target=serve, args=(child,), name="grounding-desktop-model", daemon=True)
@@ -59,18 +61,18 @@ class ModelProcess:
             except (OSError, ValueError):
                 return  # the process is gone: the reader tells
 
-    def _read(self, on_answer: Callable[[Any], None], on_exit: Callable[[Optional[int]], None]) -> None:
+    def _read(self, on_answer, on_exit) -> None:
         while True:
             try:
                 message = self._conn.recv()
             except (EOFError, OSError):
                 break
             if not self._stopped:
-                on_answer(message)
+                on_answer(self, message)
         self._conn.close()
         if not self._stopped:
             self._process.join(STOP_WAIT_S)
-            on_exit(self._process.exitcode)
+            on_exit(self, self._process.exitcode)
 
     def stop(self) -> None:
         """End the process now, whatever it is doing (a model load is not waited for): nothing in

@@ -109,20 +109,18 @@ class GrounderHost(QObject):
         self._process.send(Load(self._generation, self._factory, self._device, self.detector))
 
     def _start_process(self) -> ModelProcess:
-        started: list[ModelProcess] = []
+        return ModelProcess(self._from_process, lambda process, code: self._tasks.post(self._on_exit, process, code))
 
-        def on_answer(message: Any) -> None:  # on the reader thread
-            if isinstance(message, (JobProgress, JobDone)):
-                with self._jobs_lock:
-                    waiting = self._jobs.get(message.job_id)
-                if waiting is not None:
-                    waiting.put(message)
-            else:
-                self._tasks.post(self._on_answer, started[0], message)
-
-        process = ModelProcess(on_answer, lambda code: self._tasks.post(self._on_exit, started[0], code))
-        started.append(process)
-        return process
+    def _from_process(self, process: ModelProcess, message: Any) -> None:
+        """On the reader thread: a job's news goes straight to the thread waiting for it, the rest
+        to the GUI thread."""
+        if isinstance(message, (JobProgress, JobDone)):
+            with self._jobs_lock:
+                waiting = self._jobs.get(message.job_id)
+            if waiting is not None:
+                waiting.put(message)
+        else:
+            self._tasks.post(self._on_answer, process, message)
 
     def _on_exit(self, process: ModelProcess, code: Optional[int]) -> None:
         if process is not self._process:
@@ -135,8 +133,8 @@ class GrounderHost(QObject):
             self.notice.emit(f"The model stopped unexpectedly ({why}); restarting it. Nothing you did is lost.")
             self._load(ModelState.RESTARTING)
         else:
-            self._fail(f"The model stopped unexpectedly again ({why}). Draw boxes yourself, or reopen the "
-                       f"folder to try the model once more.", "")
+            self._fail(f"The model stopped unexpectedly again ({why}). Draw boxes yourself; start the app "
+                       f"again to try the model once more.", "")
 
     def _fail(self, reason: str, details: str) -> None:
         self.error = reason
@@ -303,6 +301,8 @@ class GrounderHost(QObject):
                 try:
                     message = answers.get(timeout=0.1)
                 except queue.Empty:
+                    if self._process is not process:  # it stopped before the job was registered
+                        raise RuntimeError("the model stopped") from None
                     continue
                 if isinstance(message, JobProgress):
                     if progress is not None:

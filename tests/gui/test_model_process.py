@@ -32,7 +32,8 @@ class Talk:
 
     def __init__(self, factory) -> None:
         self.answers: "queue.SimpleQueue" = queue.SimpleQueue()
-        self.process = ModelProcess(self.answers.put, lambda code: self.answers.put(("exit", code)))
+        self.process = ModelProcess(lambda _p, answer: self.answers.put(answer),
+                                    lambda _p, code: self.answers.put(("exit", code)))
         self.process.send(Load(1, factory))
         loaded = self.next(Loaded, 240)
         assert loaded.info is not None, loaded.error
