@@ -17,8 +17,9 @@ def configure_process() -> None:
     """Process-wide settings the window relies on.
 
     A 1 ms GIL switch interval (Python's default is 5 ms): worker threads running Python code
-    (phrase scoring, image decoding) then hand the GIL back to the GUI thread sooner, which keeps
-    the longest paint stall down while proposals are computed; torch kernels release the GIL anyway.
+    (image decoding, reading a project's lessons, the model process's pipe) then hand the GIL back to
+    the GUI thread sooner, which keeps the longest paint stall down. (The model itself runs in a
+    process of its own, with its own GIL.)
     """
     sys.setswitchinterval(0.001)
 
@@ -31,11 +32,11 @@ def run_app(folder: Optional[str], db: Optional[str] = None, factory: Optional[G
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from ..grounder_factory import loaded_grounder
     from ..store import ProjectStore
     from .main_window import MainWindow
     from .settings import APPLICATION, ORGANISATION, SETTINGS_ENV, app_settings, recent_folders
     from .style import apply_style
-    from ..grounder_factory import loaded_grounder
 
     configure_process()
     if screenshot and not os.environ.get(SETTINGS_ENV):

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidg
 from ..evaluation import Evaluation, PhraseResult, evaluate_project
 from ..model_worker.jobs import EVALUATE
 from ..store import ProjectStore
-from .transfer_dialogs import WorkerDialog
 from .model_host import GrounderHost
+from .transfer_dialogs import WorkerDialog
 
 COLUMNS = ("Phrase", "Tried", "Acc@0.5", "Mean IoU", "Evidence")
 
