@@ -8,6 +8,7 @@ Grounder's methods are thread-safe.
 """
 from __future__ import annotations
 
+import signal
 import threading
 import time
 import traceback
@@ -24,7 +25,9 @@ from .work_queue import Features, WorkQueue
 
 
 def serve(conn) -> None:
-    """The process's target (``client.ModelProcess``)."""
+    """The process's target (``client.ModelProcess``). Ctrl+C in the terminal reaches the whole
+    process group: the app decides when its model stops, so the model ignores it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     Worker(conn).run()
 
 
