@@ -26,7 +26,9 @@ is the longest time the window could not react (paint, a key, a click). Figures:
 - for context: the same typing run with a fake model that holds its process's GIL in pure Python
   for 150 ms per answer (in the window's process before the model had its own).
 
-Each figure is the median over ``--runs`` fresh processes.
+Each figure is the median over ``--runs`` fresh processes. With ``--baseline CHECKOUT`` (another
+worktree of the project, e.g. main's) that checkout's launch and typing runs alternate with these and
+the ratios are printed: on a machine shared with other work, its load hits both alike.
 """
 from __future__ import annotations
 
@@ -366,9 +368,12 @@ def _tab_costs(app, w, edit, presses: int = 40) -> tuple[list[float], list[float
 
 
 # ---------------------------------------------------------------------------------- parent
-def _spawn(args: list[str], env: dict) -> tuple[float, dict]:
+def _spawn(args: list[str], env: dict, checkout: Path = REPO) -> tuple[float, dict]:
+    """Run a child of ``checkout``'s copy of this script (its code on the path)."""
+    env = dict(env, PYTHONPATH=str(checkout))
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, str(checkout / "benchmarks" / Path(__file__).name), *args], env=env,
+                          capture_output=True, text=True, timeout=600, cwd=checkout)
     if proc.returncode != 0:
         raise SystemExit(f"child failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1]
@@ -380,11 +385,20 @@ def _median(values):
     return statistics.median(values) if values else float("nan")
 
 
+def _versus(label: str, ours: list[float], theirs: list[float], unit: str, digits: int) -> str:
+    """'label ours vs baseline (ratio)' of two lists of runs measured alternately."""
+    a, b = _median(ours), _median(theirs)
+    return f"{label} {a:.{digits}f} vs {b:.{digits}f} {unit} ({a / b if b else float('nan'):.2f}x)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--folder", type=Path, default=REPO / "resources" / "samples",
                     help="images to copy into a fresh project for each run")
+    ap.add_argument("--baseline", type=Path, metavar="CHECKOUT",
+                    help="another checkout of the project (e.g. main's): its launch and typing runs alternate "
+                         "with these, and the ratios are printed (the load of a shared machine hits both alike)")
     ap.add_argument("--child-launch", help=argparse.SUPPRESS)
     ap.add_argument("--child-typing", help=argparse.SUPPRESS)
     ap.add_argument("--child-kill", help=argparse.SUPPRESS)
@@ -408,9 +422,16 @@ def main() -> None:
         print(f"folder {args.folder} · {args.runs} runs · QT_QPA_PLATFORM=offscreen · {os.cpu_count()} CPUs")
         for after_paint in (False, True):
             paints, ready, states, load_stalls, load_cpu = [], [], [], [], []
+            base: dict[str, list] = {"paint": [], "ready": [], "stall": []}
             for r in range(args.runs):
                 folder = _sample_folder(tmp / f"launch{int(after_paint)}_{r}", args.folder)
                 flags = ["--child-launch", str(folder)] + (["--after-paint"] if after_paint else [])
+                if args.baseline:
+                    folder = _sample_folder(tmp / f"base_launch{int(after_paint)}_{r}", args.folder)
+                    t0, out = _spawn(["--child-launch", str(folder)] + flags[2:], env, args.baseline)
+                    base["paint"].append(out["first_paint"] - t0)
+                    base["ready"].append(out.get("model_ready", float("nan")) - t0)
+                    base["stall"].append(out.get("stall_while_model_loads_ms"))
                 t0, out = _spawn(flags, env)
                 paints.append(out["first_paint"] - t0)
                 ready.append(out.get("model_ready", float("nan")) - t0)
@@ -426,10 +447,18 @@ def main() -> None:
             print(f"  longest GUI stall while the model loads in its process: median {_median(load_stalls):.0f} ms "
                   f"(runs: {', '.join(f'{s:.0f}' for s in load_stalls)}; GUI-thread CPU in it: median "
                   f"{_median(load_cpu):.1f} ms)  target <= 50 ms")
+            if args.baseline:
+                print(f"  against {args.baseline}, runs alternated: " + "; ".join((
+                    _versus("first paint", paints, base["paint"], "s", 2),
+                    _versus("model ready", ready, base["ready"], "s", 1),
+                    _versus("load stall", load_stalls, base["stall"], "ms", 0))))
 
         for burn, label in ((0.0, "real model"), (0.15, "fake model holding the GIL 150 ms per answer")):
-            rows = []
+            rows, base_rows = [], []
             for r in range(args.runs if not burn else max(1, args.runs // 2)):
+                if args.baseline:
+                    folder = _sample_folder(tmp / f"base_typing{burn}_{r}", args.folder)
+                    base_rows.append(_spawn(["--child-typing", str(folder), "--burn", str(burn)], env, args.baseline)[1])
                 folder = _sample_folder(tmp / f"typing{burn}_{r}", args.folder)
                 _, out = _spawn(["--child-typing", str(folder), "--burn", str(burn)], env)
                 if "error" in out:
@@ -441,6 +470,10 @@ def main() -> None:
             runs = ", ".join(f"{r['stall_ms']:.1f}" for r in rows)
             print(f"  median {stall:.1f} ms (runs: {runs}; GUI-thread CPU in it: median "
                   f"{_median(r['stall_cpu_ms'] for r in rows):.1f} ms)  target <= 30 ms")
+            if args.baseline:
+                print(f"  against {args.baseline}, runs alternated: "
+                      + _versus("longest stall", [r["stall_ms"] for r in rows],
+                                [r.get("stall_ms") for r in base_rows], "ms", 1))
             print(f"  p99 heartbeat gap {_median(r['p99_gap_ms'] for r in rows):.1f} ms; idle baseline: longest "
                   f"{idle:.1f} ms, p99 {_median(r['idle_p99_ms'] for r in rows):.1f} ms; ratio stall/idle "
                   f"{stall / idle if idle else float('nan'):.1f}")
