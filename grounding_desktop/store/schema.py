@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE images (
@@ -107,8 +107,18 @@ CREATE TABLE categories (
 # cleared when the image is marked reviewed.
 _V4 = "ALTER TABLE images ADD COLUMN review_reason TEXT"
 
+# v5: "not in this image" is the user's statement, kept on the phrase: before, a phrase counted as
+# no-target whenever it had no box left that was not rejected, so rejecting the proposals of a
+# phrase (Ctrl+R: "this box is wrong") made it a negative example. Phrases stored with no box at
+# all were said to be absent (Shift+Enter, an import) and keep that meaning; a phrase whose boxes
+# are all rejected becomes what it is, unfinished ("needs a box").
+_V5 = """
+ALTER TABLE expressions ADD COLUMN no_target INTEGER NOT NULL DEFAULT 0;
+UPDATE expressions SET no_target = 1 WHERE NOT EXISTS (SELECT 1 FROM boxes WHERE boxes.expression_id = expressions.id)
+"""
+
 # MIGRATIONS[n] upgrades a database at version n-1 to version n.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

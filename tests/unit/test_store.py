@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from grounding_desktop.core import Box, BoxSource, BoxState, ImageState, ScanEntry
+from grounding_desktop.core import Box, BoxSource, BoxState, ImageState, PhraseStatus, ScanEntry, phrase_status
 from grounding_desktop.store import SCHEMA_VERSION, ProjectStore, StoreError
 from grounding_desktop.store import schema
 
@@ -94,6 +94,51 @@ def test_v3_database_becomes_v4_with_no_image_flagged(tmp_path):
         assert img.state == ImageState.REVIEWED and img.review_reason is None
         report = s.apply_scan([ScanEntry("a.jpg", 10, 2.0, 64, 48, "h2")])  # another picture, same name
         assert report.flagged == ["a.jpg"] and "replaced" in s.image(1).review_reason
+
+
+def test_v4_database_becomes_v5_where_only_phrases_without_boxes_are_no_target(tmp_path):
+    """Before v5 a phrase whose boxes were all rejected counted as "not in the image"; it was only
+    ever unfinished. Phrases stored with no box at all were said to be absent, and stay so."""
+    db = tmp_path / "v4.sqlite"
+    conn = sqlite3.connect(db)
+    for version in (1, 2, 3, 4):
+        for statement in schema.MIGRATIONS[version].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    conn.execute("INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'in_progress')")
+    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES "
+                 "(1, 1, 'a unicorn', 0, 0), (2, 1, 'the giraffe', 0, 0), (3, 1, 'the cup', 0, 0)")
+    conn.execute("INSERT INTO boxes(expression_id, x, y, w, h, state, source) VALUES "
+                 "(2, 1, 1, 5, 5, 'rejected', 'model'), (3, 1, 1, 5, 5, 'accepted', 'model')")
+    conn.execute("PRAGMA user_version = 4")
+    conn.commit()
+    conn.close()
+    with ProjectStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 5
+        assert [(e.text, phrase_status(e, bs)) for e, bs in s.annotations(1)] == [
+            ("a unicorn", PhraseStatus.NO_TARGET), ("the giraffe", PhraseStatus.NEEDS_BOX),
+            ("the cup", PhraseStatus.LABELLED)]
+
+
+def test_a_box_moves_to_another_phrase_of_its_image_only(store):
+    img, other = _image(store), _image(store, "b.jpg")
+    cup, (box,) = store.add_expression(img.id, "the cup", [Box(0, 0, (1, 1, 5, 5))])
+    spoon, _ = store.add_expression(img.id, "the spoon")
+    elsewhere, _ = store.add_expression(other.id, "the spoon")
+    assert store.move_box(box.id, spoon.id) == Box(box.id, spoon.id, (1.0, 1.0, 5.0, 5.0))
+    with pytest.raises(StoreError, match="another image"):
+        store.move_box(box.id, elsewhere.id)
+    assert store.box(box.id).expression_id == spoon.id
+
+
+def test_a_transaction_inside_another_joins_it(store):
+    img = _image(store)
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.add_expression(img.id, "the cup")
+            store.set_image_state(img.id, ImageState.REVIEWED)
+            raise RuntimeError("the edit failed half-way")
+    assert store.annotations(img.id) == [] and store.image(img.id).state == ImageState.NEW
 
 
 def test_ids_are_never_reused_so_undo_can_restore_after_other_writes(store):
