@@ -19,7 +19,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from ..core import (DB_FILENAME, PROJECT_DIRNAME, Box, BoxSource, BoxState, Expression, ImageRecord, ImageState,
                     ScanEntry, display_path, natural_path_key)
@@ -32,6 +32,7 @@ _IMAGE_COLS = "id, path, width, height, state, content_hash, error, size, mtime,
 _IMAGE_INSERT = "INSERT INTO images(path, width, height, content_hash, error, size, mtime) VALUES (?,?,?,?,?,?,?)"
 _EXPR_COLS = "id, image_id, text, created, updated, no_target"
 _BOX_COLS = "id, expression_id, x, y, w, h, state, source, score, model_version, explanation"
+ROWS_PER_REPORT = 5000  # rows of a long read between progress reports (a few ms each)
 _BOX_INSERT = ("INSERT INTO boxes(expression_id, x, y, w, h, state, source, score, model_version, explanation) "
                "VALUES (?,?,?,?,?,?,?,?,?,?)")
 
@@ -600,15 +601,29 @@ class ProjectStore:
         """An image's expressions, each with its boxes, in creation order."""
         return [(e, self.boxes(e.id)) for e in self.expressions(image_id)]
 
-    def all_annotations(self) -> dict[int, list[tuple[Expression, list[Box]]]]:
-        """Every expression with its boxes, grouped by image id, in two queries (for exports)."""
+    def all_annotations(self, progress: Optional[Callable[[int], None]] = None
+                        ) -> dict[int, list[tuple[Expression, list[Box]]]]:
+        """Every expression with its boxes, grouped by image id, in two queries (for exports).
+        ``progress(n)`` is called after each ``ROWS_PER_REPORT`` rows read (a project of 300k
+        boxes takes seconds); an exception it raises (a cancel) ends the read."""
         by_expr: dict[int, list[Box]] = {}
-        for r in self._query(f"SELECT {_BOX_COLS} FROM boxes ORDER BY id"):
-            by_expr.setdefault(r[1], []).append(_box(r))
+        for rows in self._chunks(f"SELECT {_BOX_COLS} FROM boxes ORDER BY id", progress):
+            for r in rows:
+                by_expr.setdefault(r[1], []).append(_box(r))
         out: dict[int, list[tuple[Expression, list[Box]]]] = {}
-        for r in self._query(f"SELECT {_EXPR_COLS} FROM expressions ORDER BY id"):
-            out.setdefault(r[1], []).append((_expression(r), by_expr.get(r[0], [])))
+        for rows in self._chunks(f"SELECT {_EXPR_COLS} FROM expressions ORDER BY id", progress):
+            for r in rows:
+                out.setdefault(r[1], []).append((_expression(r), by_expr.get(r[0], [])))
         return out
+
+    def _chunks(self, sql: str, progress: Optional[Callable[[int], None]]) -> Iterator[list[tuple]]:
+        """The rows of one read, ``ROWS_PER_REPORT`` at a time, each chunk reported to ``progress``."""
+        with self._problems():
+            cursor = self._conn().execute(sql)
+            while rows := cursor.fetchmany(ROWS_PER_REPORT):
+                yield rows
+                if progress is not None:
+                    progress(len(rows))
 
     def add_box(self, expression_id: int, bbox: Sequence[float], state: BoxState | str = BoxState.ACCEPTED,
                 source: BoxSource | str = BoxSource.MANUAL, score: Optional[float] = None,
