@@ -340,7 +340,7 @@ class Grounder:
             modules["detector_label"] = scorer.labels.get(int(scene.labels[i]), "")
             out.append(Proposal(
                 bbox=tuple(round(v, 2) for v in bbox), score=round(float(result.scores[i]), 4),
-                label=scorer.labels.get(int(result.subject_class[i]), "object"),
+                label=scorer.labels.get(int(scene.labels[i]), "object"),  # what the region is, whatever was asked
                 explanation=scorer.explain(result, int(i)), modules=modules,
                 model_version=version))
         return out

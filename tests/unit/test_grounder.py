@@ -93,6 +93,9 @@ def test_synonyms_through_embeddings(grounder, tmp_path):
     cat = grounder.propose(path, "the kitty", top_k=1)[0]
     assert guy.label == "person" and centre_x(guy) > 450
     assert cat.label == "cat" and centre_x(cat) < 400
+    # Each proposal is labelled with what the detector saw in it, not with the phrase's class.
+    labels = {p.label for p in grounder.propose(path, "the kitty") if centre_x(p) > 500}
+    assert "person" in labels and "cat" not in labels
 
 
 @pytest.mark.model
