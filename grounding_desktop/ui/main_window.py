@@ -31,7 +31,8 @@ from .message_boxes import APP_TITLE, about, model_failed, warn
 from .model_dialog import ModelDialog, project_detector, remember_detector
 from .phrase_bar import PhraseBar
 from .proposals import ProposalRequester
-from .settings import add_recent_folder, app_settings, recent_folders, restore_layout, save_layout
+from .settings import (add_recent_folder, app_settings, last_image, recent_folders, remember_image, restore_layout,
+                       save_layout)
 from .status_bar import StatusLabels
 from .transfer_dialogs import ExportDialog, ImportDialog
 from .undo import UndoStack
@@ -190,9 +191,11 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _show_first(self) -> None:
+        """Where the person left off in this project, else the first image."""
         first = self.image_list.visible_id_at(0)
         if self.doc.image is None and first is not None:
-            self.show_image(first)
+            resume = last_image(self.settings, self.doc.store.db_path)
+            self.show_image(resume if self.image_list.visible_row_of(resume) is not None else first)
         elif first is None:
             root = self.doc.store.root
             if self.scanning:
@@ -255,6 +258,7 @@ class MainWindow(QMainWindow):
         if rec is None:
             return
         self.image_list.set_current(rec.id)
+        remember_image(self.settings, self.doc.store.db_path, rec.id)
         self.canvas.hold_for_loading()  # nothing of the last image is drawn over the next one
         self.doc.open_image(rec)
         self.display.show(rec)

@@ -5,8 +5,10 @@
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
+from typing import Optional
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
@@ -44,6 +46,25 @@ def add_recent_folder(settings: QSettings, folder: os.PathLike | str) -> list[st
     settings.setValue("recent/folders", items)
     settings.sync()
     return items
+
+
+def _project_key(db_path: os.PathLike | str) -> str:
+    return "projects/" + hashlib.sha1(str(Path(db_path).resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def last_image(settings: QSettings, db_path: os.PathLike | str) -> Optional[int]:
+    """The image this person had open when they last left the project (by its database)."""
+    try:
+        return int(settings.value(_project_key(db_path) + "/last_image"))
+    except (TypeError, ValueError):
+        return None
+
+
+def remember_image(settings: QSettings, db_path: os.PathLike | str, image_id: int) -> None:
+    """Where to start next time. Kept with the person's settings, not in the project: on a shared
+    project each labeller comes back to their own place, and moving through images writes nothing
+    to the project database."""
+    settings.setValue(_project_key(db_path) + "/last_image", int(image_id))
 
 
 def save_layout(settings: QSettings, window: QMainWindow) -> None:

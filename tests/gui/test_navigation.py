@@ -160,3 +160,49 @@ def test_a_rescan_clears_the_undo_history_only_when_rows_changed_under_it(gui, p
     assert "undo history was cleared" in gui.w.statusBar().currentMessage()
     gui.key(Key.Key_Z, Mod.ControlModifier, widget=gui.w.canvas)  # nothing to undo, nothing breaks
     assert [e.text for e, _ in gui.annotations()] == ["x"]
+
+
+def highlighted_rows(w) -> list[int]:
+    """Rows of the image list drawn highlighted in the window as it is on screen (its backing store),
+    not as a fresh render would draw it: stale highlights only show there."""
+    from PySide6.QtGui import QPalette
+
+    view = w.image_list.view
+    shot = QApplication.primaryScreen().grabWindow(w.winId()).toImage()
+    highlight = view.palette().color(QPalette.ColorRole.Highlight).name()
+    rows = []
+    for r in range(w.image_list.visible_count()):
+        rect = view.visualRect(w.image_list.proxy.index(r, 0))
+        if rect.bottom() < view.viewport().height():
+            p = view.viewport().mapTo(w, rect.topRight())
+            if shot.pixelColor(p.x() - 3, p.y() + rect.height() // 2).name() == highlight:
+                rows.append(r)
+    return rows
+
+
+def test_the_image_list_highlights_only_the_current_image(open_window, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "twelve"
+    folder.mkdir()
+    for i in range(12):
+        Image.new("RGB", (64, 48), (20 * i, 90, 90)).save(folder / f"im{i:02d}.png")
+    gui = open_window(folder)
+    w, view = gui.w, gui.w.image_list.view
+    gui.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=view.visualRect(w.image_list.proxy.index(0, 0)).center())
+    gui.click_image(10, 10)
+    for key in (Key.Key_D, Key.Key_D, Key.Key_D, Key.Key_A):
+        gui.key(key, widget=w.canvas)
+    gui.qtbot.wait(50)  # let the list repaint
+    assert w.image_list.count.text() == "3 / 12" and highlighted_rows(w) == [2]
+    gui.key(Key.Key_PageDown, widget=w.canvas)
+    toolbar = w.toolbar
+    for name in ("next_image", "next_image", "prev_image"):
+        gui.qtbot.mouseClick(toolbar.widgetForAction(w.actions_by_name[name]), Qt.MouseButton.LeftButton)
+    gui.qtbot.wait(50)
+    assert w.image_list.count.text() == "5 / 12" and highlighted_rows(w) == [4]
+    gui.key(Key.Key_End, widget=w.canvas)
+    gui.key(Key.Key_Home, widget=w.canvas)
+    gui.qtbot.wait(50)
+    assert w.image_list.count.text() == "1 / 12" and highlighted_rows(w) == [0]

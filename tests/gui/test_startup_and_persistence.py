@@ -229,3 +229,20 @@ def test_huge_image_is_downscaled_for_display_not_for_coordinates(open_window, t
     assert box.bbox == pytest.approx(best.bbox)  # original pixels
     item = c.box_item(box.id)
     assert item.xywh() == pytest.approx(best.bbox)
+
+
+def test_reopening_a_project_starts_where_the_user_left_off(open_window, photos, tmp_path):
+    gui = open_window(photos)
+    gui.key(Key.Key_End, widget=gui.w.canvas)
+    assert gui.w.doc.image.path == "a10.png"
+    gui.w.close()
+    again = open_window(photos)
+    assert again.w.doc.image.path == "a10.png" and again.w.image_list.count.text() == "3 / 3"
+    again.w.close()
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("b1.png", "b2.png"):
+        Image.new("RGB", (40, 30), (9, 9, 9)).save(other / name)
+    assert open_window(other).w.doc.image.path == "b1.png"  # each project has its own place
+    (photos / "a10.png").unlink()  # the image left on is gone (the scan on opening drops it): the first
+    assert open_window(photos).w.doc.image.path == "a1.png"
