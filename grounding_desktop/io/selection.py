@@ -215,7 +215,7 @@ def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, sum
                     summary.skip("phrases", "all boxes outside the image")
                     continue
                 if status == PhraseStatus.NEEDS_BOX:
-                    summary.skip("phrases", "only rejected boxes (the phrase still needs a box)")
+                    summary.skip("phrases", "needs a box (none accepted, not said to be absent)")
                     continue
                 if not rules.no_target:
                     summary.skip("phrases", rules.no_target_reason)

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QInputDialog, QLineEdit,
-                               QMainWindow, QUndoView, QVBoxLayout, QWidget)
+from PySide6.QtGui import QCloseEvent, QResizeEvent
+from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QMainWindow, QStackedWidget, QUndoView,
+                               QVBoxLayout, QWidget)
 
 from ..core import GrounderFactory
 from ..core.detector_choice import DetectorChoice
@@ -30,13 +30,15 @@ from .image_list import ImageListPanel, status_label
 from .message_boxes import APP_TITLE, about, model_failed, warn
 from .model_dialog import ModelDialog, project_detector, remember_detector
 from .phrase_bar import PhraseBar
+from .phrase_dialog import PhraseDialog
 from .proposals import ProposalRequester
-from .settings import (add_recent_folder, app_settings, last_image, recent_folders, remember_image, restore_layout,
-                       save_layout)
+from .settings import (DockWidths, add_recent_folder, app_settings, last_image, recent_folders, remember_image,
+                       restore_layout, save_layout)
 from .status_bar import StatusLabels
 from .transfer_dialogs import ExportDialog, ImportDialog
 from .undo import UndoStack
 from .window_actions import build_actions, build_menus, fill_recent_menu, link_docks, update_enabled
+from .welcome import WelcomePage
 from .workers import FolderScanner, GrounderHost, default_grounder_factory
 
 # The model starts loading as soon as the event loop runs, beside the first image's decode. (Waiting
@@ -67,25 +69,31 @@ class MainWindow(QMainWindow):
         self._closing = False
         self.scanning = False
         self.last_painted_id: Optional[int] = None
-        # Hooks tests replace to answer dialogs without a person.
-        self.ask_text: Callable[[str, str, str], Optional[str]] = self._ask_text
+        self.phrase_dialog: Optional[PhraseDialog] = None  # open while a phrase is asked for
 
         self._build_widgets()
         self.display = ImageDisplay(self.doc, self.canvas, self)
         self.actions_by_name = build_actions(self, self._handlers(), self.undo_stack, self.canvas)
+        self.welcome = WelcomePage(self.actions_by_name["open_folder"], self.pages)
+        self.pages.addWidget(self.welcome)
         self.menus, self.toolbar, self.recent_menu = build_menus(self, self.actions_by_name)
         self.status = StatusLabels(self.statusBar())
         self._connect()
         restore_layout(self.settings, self, self.images_dock, self.panel_dock)
+        self.dock_widths = DockWidths(self, [self.images_dock, self.panel_dock])
         self._update_actions()
         if store is not None:
             self.open_store(store, rescan=rescan)
+        else:
+            self.welcome.set_recent(recent_folders(self.settings))
+            self.pages.setCurrentWidget(self.welcome)
         if load_model:
             QTimer.singleShot(model_delay_ms, self.start_model)
 
     # ------------------------------------------------------------------ construction
     def _build_widgets(self) -> None:
-        central = QWidget(self)
+        self.pages = QStackedWidget(self)  # the image with its phrase bar; or, with no folder open, a welcome
+        central = QWidget(self.pages)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -94,7 +102,8 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas(central)
         self.canvas.keep_focus_elsewhere = lambda: self.phrase_bar.edit.hasFocus() and bool(self.phrase_bar.text().strip())
         layout.addWidget(self.canvas, 1)
-        self.setCentralWidget(central)
+        self.pages.addWidget(central)
+        self.setCentralWidget(self.pages)
         self.image_list = ImageListPanel(self)
         self.images_dock = self._dock("Images", "imagesDock", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.panel = ExpressionsPanel(self)
@@ -149,13 +158,14 @@ class MainWindow(QMainWindow):
         self.undo_stack.indexChanged.connect(lambda _i: self.phrase_bar.forget_typing_history())
         self.phrase_bar.edit.textChanged.connect(lambda _t: self._update_actions())
         self.canvas.box_drawn.connect(self._on_box_drawn)
-        self.canvas.edit_requested.connect(lambda box_id: self.rename_selected())
+        self.canvas.edit_requested.connect(lambda box_id: self.rename_selected())  # the box is selected
         self.canvas.space_tapped.connect(a["review_next"].trigger)
         self.canvas.image_painted.connect(self._on_image_painted)
         self.canvas.zoom_changed.connect(self.status.show_zoom)
-        self.panel.rename_requested.connect(self.rename_expression)
+        self.panel.edit_requested.connect(self.rename_selected)  # the row double-clicked is selected
         self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
         self.image_list.image_chosen.connect(self.show_image)
+        self.welcome.folder_chosen.connect(self.open_folder)
         self.scanner.progress.connect(lambda i, n: self.statusBar().showMessage(f"Scanning… {i} / {n} images"))
         self.scanner.finished.connect(self._on_scan_finished)
         self.host.state_changed.connect(self._on_model_state)
@@ -178,6 +188,7 @@ class MainWindow(QMainWindow):
         """Show a project: what the database already knows at once, then the folder scan's news."""
         self.doc.close_project()
         self.doc.open_project(store, self.undo_stack)
+        self.pages.setCurrentIndex(0)
         self.display.forget()
         add_recent_folder(self.settings, store.root)
         choice, problem = project_detector(store)
@@ -319,27 +330,38 @@ class MainWindow(QMainWindow):
                                      0 if on else 1)
 
     def _on_box_drawn(self, xywh: tuple) -> None:
+        """A box drawn with no phrase typed: ask for one, beside the box (outlined meanwhile)."""
         if not self.doc.draw_box(xywh):
-            text = self.ask_text("Phrase for the new box", "What does this box show?", "")
-            if text is not None:
-                self.doc.draw_box(xywh, text)
+            self.canvas.mark_pending(xywh)
+            dialog = self._ask_phrase("Phrase for the new box", "What does this box show?", xywh)
+            dialog.chosen.connect(lambda text: self.doc.draw_box(xywh, text))
+            dialog.finished.connect(lambda _result: self.canvas.mark_pending(None))
 
     def rename_selected(self) -> None:
-        expr = self.doc.selected_expression
+        """F2 (or a double-click): on a box, give that box alone another phrase; on a phrase,
+        change its text."""
+        box, expr = self.doc.selected_box, self.doc.selected_expression
         if expr is None:
             self.statusBar().showMessage("Select a box or a phrase to edit its phrase", 3000)
+        elif box is not None:
+            dialog = self._ask_phrase("Phrase for this box", "This box shows (only this box changes):", box.bbox,
+                                      expr.text)
+            dialog.chosen.connect(lambda text: self.doc.relabel_box(box.id, text))
         else:
-            self.rename_expression(expr.id)
+            dialog = self._phrase_dialog("Edit phrase", "Phrase (all its boxes follow):", (), expr.text)
+            dialog.chosen.connect(lambda text: self.doc.rename(expr.id, text))
+            dialog.open()
 
-    def rename_expression(self, expression_id: int) -> None:
-        a = self.doc.annotation(expression_id)
-        text = self.ask_text("Edit phrase", "Phrase:", a.expression.text) if a is not None else None
-        if text is not None:
-            self.doc.rename(expression_id, text)
+    def _ask_phrase(self, title: str, prompt: str, xywh: tuple, text: str = "") -> PhraseDialog:
+        """The phrase dialog for a box, offering the image's phrases, opened beside the box."""
+        dialog = self._phrase_dialog(title, prompt, [a.expression.text for a in self.doc.annotations], text)
+        dialog.show_beside(self.canvas.global_rect(xywh))
+        return dialog
 
-    def _ask_text(self, title: str, label: str, default: str) -> Optional[str]:
-        text, ok = QInputDialog.getText(self, title, label, QLineEdit.EchoMode.Normal, default)
-        return text if ok else None
+    def _phrase_dialog(self, title: str, prompt: str, phrases, text: str) -> PhraseDialog:
+        self.phrase_dialog = PhraseDialog(self, title, prompt, phrases, text)
+        self.phrase_dialog.finished.connect(lambda _result: setattr(self, "phrase_dialog", None))
+        return self.phrase_dialog
 
     # ------------------------------------------------------------------ chrome
     def _update_actions(self) -> None:
@@ -387,6 +409,10 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         about(self, self.status.model.text().removeprefix("Model: "),
               str(self.doc.store.db_path) if self.doc.store else "none")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.dock_widths.window_resized(event.oldSize(), event.size())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Everything is saved already; only the layout is left to remember. Workers stop first

@@ -62,6 +62,25 @@ def test_space_marks_reviewed_and_goes_to_next_unreviewed(gui):
     assert gui.store.image_by_path("a10.png").state == ImageState.NEW
 
 
+def test_editing_a_reviewed_image_sets_it_back_to_in_progress_in_the_same_undo_step(gui):
+    gui.type_phrase("x")
+    gui.key(Key.Key_Return)
+    image_id = gui.w.doc.image.id
+    gui.key(Key.Key_Space, widget=gui.w.canvas)  # reviewed, and on to the next
+    gui.key(Key.Key_A, widget=gui.w.canvas)  # back to it
+    model = gui.w.image_list.model
+    assert model.record(image_id).state == ImageState.REVIEWED
+    gui.type_phrase("y")
+    gui.key(Key.Key_Return)
+    assert model.record(image_id).state == ImageState.IN_PROGRESS and "in progress" in gui.w.windowTitle()
+    gui.key(Key.Key_Z, Mod.ControlModifier)  # one step undoes the edit and gives the state back
+    assert model.record(image_id).state == ImageState.REVIEWED and [e.text for e, _ in gui.annotations()] == ["x"]
+    view = gui.w.history
+    shown = [view.model().index(r, 0).data() for r in range(view.model().rowCount())]
+    assert shown == ["Opened project", "Accept “x” (0.90) · a1.png", "Mark reviewed · a1.png",
+                     "Accept “y” (0.90) · a1.png"]  # each step says which image it was made on
+
+
 def test_space_drag_pans_instead_of_reviewing(gui):
     c = gui.w.canvas
     c.setFocus()

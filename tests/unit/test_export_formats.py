@@ -70,7 +70,7 @@ def test_a_phrase_whose_proposals_were_all_rejected_is_not_a_negative(store, tmp
     out = tmp_path / "g.json"
     summary = export_project(store, "coco-grounding", out)
     assert "the giraffe lying in the bottom left" not in [im["caption"] for im in load(out)["images"]]
-    assert summary.skipped["phrases"]["only rejected boxes (the phrase still needs a box)"] == 1
+    assert summary.skipped["phrases"]["needs a box (none accepted, not said to be absent)"] == 1
     assert summary.no_target == 2  # "the cat" and "blue ball", which the user said are not there
     imported, _ = open_project(tmp_path / "photos", db=tmp_path / "other.sqlite")
     import_coco(imported, out)
