@@ -1,5 +1,6 @@
-"""Grounding latency: cold (prepare + propose), warm (propose on a prepared image), and the
-default detector backend against OpenCV DNN on the same graph, all in one run on one 640x480 photo.
+"""Grounding latency: cold (prepare + propose), warm (propose on a prepared image), the second CNN
+(ImageNet nouns, learned concepts, learning from a box), and the default detector backend against
+OpenCV DNN on the same graph, all in one run on one 640x480 photo.
 
     .venv/bin/python benchmarks/grounding_latency.py [--runs 30] [--device cpu]
 
@@ -11,10 +12,16 @@ Prints medians (ms) of:
   warm, new phrase  a phrase not typed before, made of words the scorer knows
                   (typing "the dog on the left" letter by letter is mostly this)
   warm, repeated  the same phrase again
+  ImageNet noun   "the espresso ...": cold (prepare + crops of the regions classified) and warm
+                  (another phrase with the noun on the prepared image)
+  learn one box   Grounder.learn of one box, the image's feature maps computed beforehand (what
+                  the app does while the user looks at the image) and not (a feature pass)
+  concept         a phrase of a learned concept: cold (prepare + feature maps + search), warm
   detector        detect() alone, the default backend vs OpenCV DNN on the same graph and pixels,
                   alternating so that load from other processes hits both alike; and their ratio
 and the peak resident memory of one ``grounding-desktop ground`` process (getrusage of a child).
-Targets (issue 3, 2-core CPU): warm < 15 ms, cold < 150 ms, ground < 1.5 GB.
+Targets (issues 3 and 10, 2-core CPU): COCO phrases warm < 15 ms, cold < 150 ms; ImageNet nouns
+cold <= 400 ms, warm <= 15 ms; learning from one accept <= 50 ms; ground < 1.5 GB.
 """
 from __future__ import annotations
 
@@ -33,9 +40,12 @@ sys.path.insert(0, str(REPO))
 
 # Out-of-vocabulary nouns (not in vocabulary.CLASS_SYNONYMS): each forces an encoder call.
 NEW_NOUNS = ["puppy", "guy", "pooch", "dude", "gal", "fella", "lad", "hound", "beverage",
-             "mutt", "youngster", "fellow", "kiddo", "tabby", "feline", "canine", "gadget",
-             "sedan car", "espresso", "saucer", "teacup", "latte", "biscuit", "tumbler",
+             "mutt", "youngster", "fellow", "kiddo", "moggy", "feline", "canine", "gadget",
+             "sedan car", "doggo", "saucer", "teacup", "latte", "biscuit", "tumbler",
              "goblet", "pastry", "cookie", "napkin", "platter", "tray", "kettle", "jug"]
+# ImageNet nouns COCO lacks (they run the second CNN) and the places they come with.
+IMAGENET_PHRASES = [f"the espresso{p}" for p in ("", " on the left", " on the right", " in the middle",
+                                                   " at the bottom", " at the top")]
 # Phrases made of words the scorer knows, all different: adjective x noun x place.
 KNOWN_PHRASES = [f"the {a}{n}{p}" for p in ("", " on the left", " on the right", " in the middle",
                                               " at the bottom", " next to the cup")
@@ -70,8 +80,8 @@ def peak_memory_of_ground(image: Path, device: str) -> tuple[int, float]:
     """(exit code, peak RSS in MB) of one ``grounding-desktop ground`` run in a child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     r = subprocess.run([sys.executable, "-m", "grounding_desktop.cli", "ground", str(image),
-                        "-p", "the puppy on the left", "-p", "the cup", "--device", device,
-                        "--json"], capture_output=True, text=True)
+                        "-p", "the puppy on the left", "-p", "the cup", "-p", "the espresso",
+                        "--device", device, "--json"], capture_output=True, text=True)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if peak <= before:  # an earlier child was bigger: cannot attribute
         return r.returncode, float("nan")
@@ -129,6 +139,32 @@ def main(argv=None) -> int:
     for _ in range(runs):
         repeated.append(ms(lambda: g.propose(key, "the cup on the left")))
 
+    from grounding_desktop.grounding.concepts import LabelledBox
+
+    g.propose(key, IMAGENET_PHRASES[0])  # the ImageNet label vectors load once
+    imagenet_cold, imagenet_warm = [], []
+    for i in range(runs):
+        g.forget()
+        imagenet_cold.append(ms(lambda: g.propose(str(path), IMAGENET_PHRASES[i % len(IMAGENET_PHRASES)])))
+    key = g.prepare(path)
+    g.propose(key, IMAGENET_PHRASES[0])
+    for i in range(runs):
+        phrase = f"{IMAGENET_PHRASES[1 + i % (len(IMAGENET_PHRASES) - 1)]} {i}"
+        imagenet_warm.append(ms(lambda: g.propose(key, phrase)))
+
+    saucer = (60.0, 250.0, 520.0, 200.0)  # a box on the photo, taught as a made-up concept
+    learn_ready, learn_cold, concept_cold, concept_warm = [], [], [], []
+    for i in range(runs):
+        g.forget()
+        g.prepare_features(str(path))
+        learn_ready.append(ms(lambda: g.learn(str(path), [LabelledBox(i, "the gizmo", saucer, True)])))
+        g.forget()
+        g.prepare(str(path))
+        learn_cold.append(ms(lambda: g.learn(str(path), [LabelledBox(i + runs, "the gizmo", saucer, True)])))
+        g.forget()
+        concept_cold.append(ms(lambda: g.propose(str(path), "the gizmo")))
+        concept_warm.append(ms(lambda: g.propose(str(path), f"the gizmo on the left {i}")))
+
     # Detector alone: the default backend (benchmarks/onnx_backends.py compares them all) vs
     # OpenCV DNN, same pixels, alternating.
     rgb = np.asarray(Image.open(path).convert("RGB"))
@@ -153,11 +189,19 @@ def main(argv=None) -> int:
           f"runs the phrase encoder)")
     print(f"warm  propose, new phrase    median {med(new_phrase):7.1f} ms   (known words)")
     print(f"warm  propose, repeated      median {med(repeated):7.1f} ms")
+    print(f"ImageNet noun cold           median {med(imagenet_cold):7.1f} ms   (target <= 400; "
+          f"prepare + region crops classified)")
+    print(f"ImageNet noun warm           median {med(imagenet_warm):7.1f} ms   (target <= 15)")
+    print(f"learn one box, maps ready    median {med(learn_ready):7.1f} ms   (target <= 50; the app "
+          f"computes the maps while idle)")
+    print(f"learn one box, no maps yet   median {med(learn_cold):7.1f} ms   (one feature pass)")
+    print(f"concept phrase cold          median {med(concept_cold):7.1f} ms   (prepare + maps + search)")
+    print(f"concept phrase warm          median {med(concept_warm):7.1f} ms")
     print(f"detector ({g.runtime}) {med(t_det):.1f} ms, OpenCV DNN {med(t_cv):.1f} ms, "
           f"median ratio {med(ratios):.2f}")
     if memory is not None:
         rc, peak = memory
-        print(f"peak RSS of one `grounding-desktop ground` (2 phrases, one new word): "
+        print(f"peak RSS of one `grounding-desktop ground` (3 phrases: a new word, an ImageNet noun): "
               f"{peak:.0f} MB (exit {rc}; target < 1536 MB)")
     print(f"this benchmark process (both detectors + encoder): peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

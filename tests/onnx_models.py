@@ -43,23 +43,26 @@ def _save(path: Path, outputs: dict[str, np.ndarray], input_shape=(1, 3, 320, 32
 
 
 def yolo_predictions(layout: str, box_cxcywh, class_id: int, num_classes: int, n: int = 16,
-                     score: float = 0.9) -> np.ndarray:
-    """One confident box among ``n`` candidates, the rest scoring nothing."""
+                     score: float = 0.9, also=()) -> np.ndarray:
+    """One confident box among ``n`` candidates, the rest scoring nothing but the ``also`` ones
+    ((cxcywh, class id, score) each)."""
     cols = (4 if layout == "yolov8" else 5) + num_classes
     pred = np.zeros((n, cols), np.float32)
     pred[:, :4] = [10, 10, 4, 4]
-    pred[0, :4] = box_cxcywh
     first_class = 4 if layout == "yolov8" else 5
-    if layout == "yolov5":
-        pred[0, 4] = 1.0  # objectness
-    pred[0, first_class + class_id] = score
+    for row, (box, cid, s) in enumerate([(box_cxcywh, class_id, score), *also]):
+        pred[row, :4] = box
+        if layout == "yolov5":
+            pred[row, 4] = 1.0  # objectness
+        pred[row, first_class + cid] = s
     return (pred.T if layout == "yolov8" else pred)[None]
 
 
 def yolo_model(path: Path, layout: str, box_cxcywh, class_id: int, names: list[str],
-               input_hw=(320, 320), names_in_metadata: bool = True) -> Path:
+               input_hw=(320, 320), names_in_metadata: bool = True, also=()) -> Path:
     meta = {"names": str(dict(enumerate(names))), "stride": "32"} if names_in_metadata else None
-    return _save(path, {"output0": yolo_predictions(layout, box_cxcywh, class_id, len(names))},
+    return _save(path, {"output0": yolo_predictions(layout, box_cxcywh, class_id, len(names),
+                                                    also=also)},
                  (1, 3, *input_hw), meta)
 
 

@@ -588,6 +588,21 @@ def test_a_dataset_name_that_is_not_valid_utf8_gives_one_line(folder, tmp_path, 
     assert "not valid Unicode" in _one_error_line(capsys) and not (tmp_path / "g.json").exists()
 
 
+# -- Model -------------------------------------------------------------------------------------
+
+@pytest.mark.model
+def test_a_blank_frame_is_an_image_with_nothing_in_it_not_an_error(tmp_path: Path, capsys):
+    frames = [make_image(tmp_path / f"{name}.png", size=(320, 240), color=colour)
+              for name, colour in (("black", (0, 0, 0)), ("white", (255, 255, 255)),
+                                   ("grey", (128, 128, 128)))]
+    assert main(["ground", *map(str, frames), "--phrase", "the cat", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    answers = [json.loads(line) for line in captured.out.splitlines()]
+    assert [a["image"] for a in answers] == [str(f) for f in frames]
+    assert all(a["results"][0]["boxes"] == [] for a in answers)
+
+
 # == Desktop app ===================================================================================
 GUI_TESTS = REPO / "tests" / "gui"
 

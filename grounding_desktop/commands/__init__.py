@@ -11,7 +11,7 @@ class CliError(Exception):
     does a ``store.StoreError``: a missing folder, a busy, full or damaged database)."""
 
 
-COMMAND_MODULES = ("info", "ground", "doctor", "export", "import_", "export_model")
+COMMAND_MODULES = ("info", "ground", "evaluate", "doctor", "export", "import_", "export_model")
 
 
 def add_folder_arguments(parser) -> None:

@@ -3,7 +3,9 @@
 ``SSDDetector.detect`` returns every COCO detection down to a low score (the phrase scorer, not
 this threshold, decides what is shown) together with each detection's full per-class score
 vector and a RoIAlign region feature from the backbone, so the grounding stage never has to run
-the CNN again for a new phrase.
+the CNN again for a new phrase. Asked for ``candidates``, it adds class-agnostic regions: the
+anchors ranked by objectness (1 - p(background)) after their own NMS, so a thing outside COCO's
+80 classes still has a box to be chosen; their class scores stay evidence, never a gate.
 
 The port reproduces the frozen graph and OpenCV's reading of it: the anchors, variances and
 post-processing settings come from the text graph beside it
@@ -24,8 +26,9 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.ops import batched_nms, roi_align
+from torchvision.ops import batched_nms, nms, roi_align
 
+from .regions import NO_CLASS
 from .ssd_model import NUM_CLASSES, SSDMobileNetV2
 from .ssd_weights import INPUT_SIZE, MODEL_NAME, SSDSpec, load_weights
 
@@ -39,6 +42,9 @@ INPUT_SHIFT = 1.0
 # averaged: coarse enough to be cheap, fine enough to tell a region's parts apart later.
 REGION_FEATURE_MAP = 0
 REGION_POOL = 3
+# Class-agnostic candidates: anchors at least this likely to be an object, NMS at this IoU.
+CANDIDATE_MIN_OBJECTNESS = 0.05
+CANDIDATE_NMS_IOU = 0.6
 
 COCO_LABELS: dict[int, str] = {
     1: "person", 2: "bicycle", 3: "car", 4: "motorcycle", 5: "airplane", 6: "bus", 7: "train",
@@ -67,17 +73,22 @@ ImageLike = Union["Image.Image", np.ndarray]
 class Detections:
     """Detections of one image, best first; all arrays are numpy on the CPU.
 
-    ``region_features`` pool each box (3x3 RoIAlign bins, averaged) on the backbone's
-    stride-16 map, the 576-channel expansion output of MobileNetV2 block 13 that also feeds
-    the first box predictor.
+    This is what the grounding stage needs from any detector: boxes, a per-class score vector
+    per box (column = COCO id, the evidence for class words), and how likely each box holds an
+    object at all (``objectness``; a detector without one may leave it None and its best class
+    score counts). Class-agnostic candidates come last, with label ``regions.NO_CLASS`` (-1) and
+    their objectness as score. ``region_features`` pool each box (3x3 RoIAlign bins, averaged)
+    on the SSD backbone's stride-16 map, the 576-channel expansion output of MobileNetV2 block 13
+    that also feeds the first box predictor; other detectors may give (N, 0).
     """
 
     boxes: np.ndarray            # (N, 4) float32 xyxy, pixels of the image passed to detect()
     scores: np.ndarray           # (N,) float32
-    labels: np.ndarray           # (N,) int64 COCO ids
+    labels: np.ndarray           # (N,) int64 COCO ids, NO_CLASS for a class-agnostic candidate
     class_scores: np.ndarray     # (N, 91) float32 sigmoid scores of the anchor, index = COCO id
     region_features: np.ndarray  # (N, 576) float32, L2-normalised RoIAlign features (see below)
     image_size: tuple[int, int]  # (width, height)
+    objectness: np.ndarray | None = None  # (N,) float32, 1 - p(background) of the anchor
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
@@ -154,6 +165,22 @@ def select_detections(boxes: torch.Tensor, scores: torch.Tensor, score_threshold
         keep = keep[:max_detections]
         anchor_idx, labels, cand_scores = anchor_idx[keep], labels[keep], cand_scores[keep]
     return anchor_idx, labels, cand_scores
+
+
+def select_candidates(boxes: torch.Tensor, objectness: torch.Tensor, count: int,
+                      exclude: torch.Tensor) -> torch.Tensor:
+    """Anchor indices of up to ``count`` class-agnostic regions, best first.
+
+    ``boxes`` (A, 4) normalised xyxy (clipped), ``objectness`` (A,). Anchors already kept as class
+    detections (``exclude``) are left out: they are in the answer with their class. Boxes that
+    are empty after clipping are no candidates.
+    """
+    ok = (objectness > CANDIDATE_MIN_OBJECTNESS) & (boxes[:, 2] > boxes[:, 0]) & \
+        (boxes[:, 3] > boxes[:, 1])
+    idx = ok.nonzero(as_tuple=True)[0]
+    idx = idx[nms(boxes[idx], objectness[idx], CANDIDATE_NMS_IOU)]
+    idx = idx[~torch.isin(idx, exclude)]
+    return idx[:count]
 
 
 def clip_to_image(norm_boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -266,8 +293,9 @@ class SSDDetector:
         return boxes, torch.sigmoid(logits), maps
 
     def detect(self, image: ImageLike, score_threshold: float = 0.05,
-               max_detections: int = 100) -> Detections:
-        """Detect COCO objects in an RGB image (PIL or (H, W, 3) uint8 array)."""
+               max_detections: int = 100, candidates: int = 0) -> Detections:
+        """Detect COCO objects in an RGB image (PIL or (H, W, 3) uint8 array); with
+        ``candidates``, up to that many class-agnostic regions follow them."""
         with torch.inference_mode():
             x, (width, height) = self.preprocess(image)
             boxes, scores, maps = self.forward(x)
@@ -279,6 +307,14 @@ class SSDDetector:
             if not bool(inside.all()):
                 anchor_idx, labels, det_scores, norm = (
                     anchor_idx[inside], labels[inside], det_scores[inside], norm[inside])
+            objectness = 1.0 - scores[:, 0]
+            if candidates:
+                extra = select_candidates(clip_to_image(boxes)[0], objectness, candidates,
+                                          anchor_idx)
+                anchor_idx = torch.cat([anchor_idx, extra])
+                labels = torch.cat([labels, labels.new_full(extra.shape, NO_CLASS)])
+                det_scores = torch.cat([det_scores, objectness[extra]])
+                norm = torch.cat([norm, clip_to_image(boxes[extra])[0]])
             features = self._region_features(maps[REGION_FEATURE_MAP], norm)
             scale = torch.tensor([width, height, width, height], dtype=norm.dtype,
                                  device=norm.device)
@@ -289,6 +325,7 @@ class SSDDetector:
                 class_scores=scores[anchor_idx].float().cpu().numpy(),
                 region_features=features.float().cpu().numpy(),
                 image_size=(int(width), int(height)),
+                objectness=objectness[anchor_idx].float().cpu().numpy(),
             )
 
     @staticmethod

@@ -2,8 +2,11 @@
 
 ``prepare(image)`` runs the CNN once per image and keeps the result (regions, per-class scores,
 colour statistics) in a bounded LRU; ``propose(image, phrase)`` then only re-scores those regions,
-so typing a phrase costs milliseconds per keystroke. Models load lazily on first use (the GUI
-builds a Grounder in a background thread); every public method is thread-safe.
+so typing a phrase costs milliseconds per keystroke. A noun the detector's classes do not cover
+is looked at by the second CNN (``region_evidence``): as a concept learned from the user's boxes
+(``learn``) or as one of ImageNet's kinds; that work runs on first need and is cached per image
+too. Models load lazily on first use (the GUI builds a Grounder in a background thread); every
+public method is thread-safe.
 """
 from __future__ import annotations
 
@@ -14,28 +17,32 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
 from ..core.geometry import clamp_xywh
 from ..core.model import ImageReadError
-from ..core.phrase import clean_phrase
-from ..core.proposal import Proposal
+from ..core.phrase import PhraseError, clean_phrase
 from ..core.detector_choice import DetectorChoice
+from ..core.proposal import Proposal
 from .backends import backend_device, make_detector
+from .concepts import ConceptExample, ConceptKey, ConceptMemory, LabelledBox
 from .device import is_device_failure, resolve_device, warn_fallback
-from .phrase_parse import parse_phrase
+from .phrase_parse import ParsedPhrase, parse_phrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
+from .region_evidence import (ImageEvidence, compute_features, concept_subject, embed_boxes,
+                              imagenet_subject)
 from .regions import RegionStats, nested_objects
-from .scorer import PhraseScorer, Scene
+from .scorer import PhraseScorer, Scene, ScoreResult, SubjectEvidence
 
 log = logging.getLogger(__name__)
 
-SCORER_VERSION = "modular-1"
+SCORER_VERSION = "modular-2"
 INFERENCE_MAX_SIDE = 1024     # huge photos are downscaled for inference, never for coordinates
 DETECTION_THRESHOLD = 0.05
 MAX_DETECTIONS = 100
+MAX_CANDIDATES = 50        # class-agnostic regions besides the detections (things COCO lacks)
 
 ImageInput = Union[str, os.PathLike, "Image.Image", np.ndarray]  # noqa: F821
 
@@ -56,6 +63,7 @@ class PreparedImage:
     height: int
     scale_x: float             # original pixels per inference pixel
     scale_y: float
+    evidence: ImageEvidence            # the second CNN's findings, computed on first need
     stamp: Optional[tuple[float, int]] = None  # (mtime, size) of a file, to notice edits
     region_features: Optional[np.ndarray] = None
 
@@ -64,23 +72,24 @@ def build_scene(rgb: np.ndarray, det) -> tuple[Scene, Optional[np.ndarray]]:
     """Detections of ``rgb`` -> the scorer's ``Scene`` (and the kept rows' region features).
 
     One region per distinct box: the detector repeats a box once per class it passes, with the
-    same per-class score vector, so duplicates add nothing but work.
+    same per-class score vector, so duplicates add nothing but work. No detection at all (a black
+    frame) is an empty scene, a normal answer.
     """
     boxes = np.asarray(det.boxes, np.float64).reshape(-1, 4)
-    if len(boxes):
-        _, first = np.unique(np.round(boxes, 2), axis=0, return_index=True)
-        first = np.sort(first)  # keep the detector's best-first order
-    else:
-        first = np.zeros(0, np.int64)
+    _, first = np.unique(np.round(boxes, 2), axis=0, return_index=True)
+    first = np.sort(first)  # keep the detector's best-first order
     stats = RegionStats.from_rgb(rgb)
     boxes = boxes[first]
-    labels = np.asarray(det.labels, np.int64)[first]
-    scores = np.asarray(det.scores, np.float64)[first]
+    labels = np.asarray(det.labels, np.int64).reshape(-1)[first]
+    scores = np.asarray(det.scores, np.float64).reshape(-1)[first]
     colours, lightness = stats.describe(boxes, nested_objects(boxes, labels, scores))
-    class_scores = np.asarray(det.class_scores, np.float64).reshape(len(det.boxes), -1)[first]
+    class_scores = np.asarray(det.class_scores, np.float64)
+    class_scores = class_scores.reshape(len(det.scores), class_scores.shape[-1])[first]
+    objectness = None if det.objectness is None else \
+        np.asarray(det.objectness, np.float64).reshape(-1)[first]
     scene = Scene(boxes=boxes, class_scores=class_scores, labels=labels, scores=scores,
                   colour_frac=colours, lightness=lightness,
-                  width=float(rgb.shape[1]), height=float(rgb.shape[0]))
+                  width=float(rgb.shape[1]), height=float(rgb.shape[0]), objectness=objectness)
     feats = np.asarray(det.region_features)[first] if len(first) else None
     return scene, feats
 
@@ -119,6 +128,9 @@ class Grounder:
         self._detector = None
         self._encoder = None
         self._scorer: Optional[PhraseScorer] = None
+        self._recognizer = None
+        self._imagenet = None
+        self.concepts = ConceptMemory()
         self._model_lock = threading.RLock()
         self._cache_lock = threading.Lock()
         self._cache: "OrderedDict[str, PreparedImage]" = OrderedDict()
@@ -138,8 +150,16 @@ class Grounder:
     def model_version(self) -> str:
         self.load_detector()
         from .encoder import MODEL_NAME
+        from .recognizer import VARIANT
 
-        return f"{self._detector.version}+{MODEL_NAME}+{SCORER_VERSION}"
+        return f"{self._detector.version}+{MODEL_NAME}+efficientnet-{VARIANT}+{SCORER_VERSION}"
+
+    @property
+    def embedding_model(self) -> str:
+        """What made the region embeddings ``learn`` returns (stored with them)."""
+        from .recognizer import embedding_model
+
+        return embedding_model()
 
     @property
     def detector_weights_path(self) -> str:
@@ -201,6 +221,31 @@ class Grounder:
                 self._scorer = PhraseScorer(prototypes, self.weights)
             return self._scorer
 
+    def load_recognizer(self):
+        """The second CNN (EfficientNet-Lite0, ImageNet-1k), loaded on first need."""
+        with self._model_lock:
+            if self._recognizer is None:
+                from .recognizer import RegionRecognizer
+
+                try:
+                    self._recognizer = RegionRecognizer(self.device)
+                except Exception as exc:
+                    if self.device == "cpu" or not is_device_failure(exc):
+                        raise
+                    self._fall_back(exc)
+                    self._recognizer = RegionRecognizer("cpu")
+            return self._recognizer
+
+    def _imagenet_prototypes(self):
+        with self._model_lock:
+            if self._imagenet is None:
+                from .imagenet import imagenet_prototypes
+                from .ssd_weights import cache_dir
+
+                self.load_scorer()
+                self._imagenet = imagenet_prototypes(self._encoder, cache_dir())
+            return self._imagenet
+
     def set_weights(self, weights: ScorerWeights) -> None:
         """Use other scorer weights (e.g. fitted from the user's accepted boxes) from now on."""
         with self._model_lock:
@@ -213,6 +258,10 @@ class Grounder:
         self._device = "cpu"
         if self._detector is not None:
             self._detector = self._make_detector("cpu")
+        if self._recognizer is not None and self._recognizer.device.type != "cpu":
+            from .recognizer import RegionRecognizer
+
+            self._recognizer = RegionRecognizer("cpu")
 
     # ------------------------------------------------------------------ images
     def _key_for(self, image: ImageInput, key: Optional[str]) -> str:
@@ -268,7 +317,8 @@ class Grounder:
         det = self._detect(rgb)
         scene, features = self._scene(rgb, det)
         entry = PreparedImage(key=k, scene=scene, width=int(w0), height=int(h0),
-                              scale_x=w0 / rgb.shape[1], scale_y=h0 / rgb.shape[0], stamp=stamp,
+                              scale_x=w0 / rgb.shape[1], scale_y=h0 / rgb.shape[0],
+                              evidence=ImageEvidence(rgb), stamp=stamp,
                               region_features=features)
         with self._cache_lock:
             self._cache[k] = entry
@@ -277,16 +327,29 @@ class Grounder:
                 self._cache.popitem(last=False)
         return k
 
+    def prepare_features(self, image: ImageInput, key: Optional[str] = None) -> str:
+        """``prepare`` plus the second CNN's feature maps of the image, so that learning from a
+        box on it, or matching a learned concept on it, costs no CNN pass later (the app does
+        this while the user looks at the image)."""
+        k = self.prepare(image, key)
+        entry = self.prepared(k)
+        if entry is not None:
+            with self._model_lock:
+                compute_features(self.load_recognizer(), entry.evidence)
+        return k
+
     def _detect(self, rgb: np.ndarray):
         detector = self.load_detector()
         with self._model_lock:
             try:
-                return detector.detect(rgb, self.score_threshold, MAX_DETECTIONS)
+                return detector.detect(rgb, self.score_threshold, MAX_DETECTIONS,
+                                       candidates=MAX_CANDIDATES)
             except Exception as exc:
                 if self.device == "cpu" or not is_device_failure(exc):
                     raise
                 self._fall_back(exc)
-                return self._detector.detect(rgb, self.score_threshold, MAX_DETECTIONS)
+                return self._detector.detect(rgb, self.score_threshold, MAX_DETECTIONS,
+                                             candidates=MAX_CANDIDATES)
 
     @staticmethod
     def _scene(rgb: np.ndarray, det) -> tuple[Scene, Optional[np.ndarray]]:
@@ -310,40 +373,136 @@ class Grounder:
         return parse_phrase(clean_phrase(phrase)).plural
 
     def propose(self, image_or_key: ImageInput, phrase: str,
-                hint: Optional[tuple[float, float]] = None, top_k: int = 5) -> list[Proposal]:
+                hint: Optional[tuple[float, float]] = None, top_k: int = 5,
+                held_out: bool = False) -> list[Proposal]:
         """Boxes for ``phrase``, best first, in original image pixels.
 
         ``image_or_key``: a path, image, or a key returned by ``prepare`` (prepared if needed).
         ``hint``: a point (x, y) the user clicked, original pixels; boxes holding it win.
         Singular phrases give up to ``top_k`` alternatives; plural ones every box that matches.
+        ``held_out``: learned concepts leave this image's own boxes out (evaluation).
         Raises ``core.phrase.PhraseError`` for an unusable phrase.
         """
         text = clean_phrase(phrase)
         parsed = parse_phrase(text)
         entry = self._entry(image_or_key)
         scorer = self.load_scorer()
-        scene = entry.scene
+        scene, subject = self._subject(entry, parsed, entry.key if held_out else None)
         if hint is not None:
             hint = (float(hint[0]) / entry.scale_x, float(hint[1]) / entry.scale_y)
-        result = scorer.score(scene, parsed, hint)
+        result = scorer.score(scene, parsed, hint, subject)
         chosen = scorer.select(scene, result, top_k, parsed.plural)
         version = self.model_version
+        source = subject.source if subject is not None else "detector"
         out = []
         for i in chosen:
-            x0, y0, x1, y1 = scene.boxes[i]
-            bbox = clamp_xywh((x0 * entry.scale_x, y0 * entry.scale_y,
-                               (x1 - x0) * entry.scale_x, (y1 - y0) * entry.scale_y),
-                              entry.width, entry.height)
             modules = {k: round(v, 4) for k, v in result.module_values(int(i)).items()}
             modules["plural"] = parsed.plural
+            modules["evidence"] = source
             modules["detector_score"] = round(float(scene.scores[i]), 4)
             modules["detector_label"] = scorer.labels.get(int(scene.labels[i]), "")
             out.append(Proposal(
-                bbox=tuple(round(v, 2) for v in bbox), score=round(float(result.scores[i]), 4),
-                label=scorer.labels.get(int(scene.labels[i]), "object"),  # what the region is, whatever was asked
+                bbox=self._to_original(entry, scene.boxes[i]),
+                score=round(float(result.scores[i]), 4), label=self._region_label(scene, result, int(i), source),
                 explanation=scorer.explain(result, int(i)), modules=modules,
                 model_version=version))
         return out
+
+    @staticmethod
+    def _to_original(entry: PreparedImage, box: np.ndarray) -> tuple:
+        """An xyxy box in inference pixels -> (x, y, w, h) in original pixels, inside the image."""
+        x0, y0, x1, y1 = (float(v) for v in box)
+        bbox = clamp_xywh((x0 * entry.scale_x, y0 * entry.scale_y,
+                           (x1 - x0) * entry.scale_x, (y1 - y0) * entry.scale_y),
+                          entry.width, entry.height)
+        return tuple(round(v, 2) for v in bbox)
+
+    def _subject(self, entry: PreparedImage, parsed: ParsedPhrase, exclude_image: Optional[str]
+                 ) -> tuple[Scene, Optional[SubjectEvidence]]:
+        """The regions to score and the evidence for the subject noun: a learned concept first,
+        then ImageNet kinds for a noun COCO lacks; None leaves it to the detector's classes."""
+        concept = ConceptKey.of(parsed)
+        if concept is not None:
+            # Examples labelled with the phrase's colour words first, then any of its noun.
+            for key in dict.fromkeys((concept, ConceptKey(concept.noun))):
+                if self.concepts.count(key, exclude_image):
+                    with self._model_lock:
+                        found = concept_subject(self.load_recognizer(), self.concepts,
+                                                entry.evidence, entry.scene, key, exclude_image)
+                    if found is not None:
+                        return found
+        if not entry.scene.boxes.size:
+            return entry.scene, None
+        scorer = self.load_scorer()
+        similarity, exact = scorer.coco_match(parsed.subject)
+        if exact:
+            return entry.scene, None
+        from .imagenet import kinds_for
+
+        kinds = kinds_for(self._imagenet_prototypes(), parsed.subject, similarity)
+        if kinds is None:
+            return entry.scene, None
+        with self._model_lock:
+            subject = imagenet_subject(self.load_recognizer(), entry.evidence, entry.scene, kinds,
+                                       parsed.subject.noun)
+        return entry.scene, subject
+
+    # ------------------------------------------------------------------ learning
+    def learn(self, image: ImageInput, boxes: Sequence[LabelledBox],
+              size: Optional[tuple[int, int]] = None) -> list[ConceptExample]:
+        """Make ``boxes`` the labelled boxes of ``image`` that concepts learn from.
+
+        Boxes not listed any more (deleted, undone) are forgotten, moved or re-labelled ones are
+        learned again, and new ones are embedded on the image's features (prepared if needed);
+        a box that brings its ``embedding`` (from the project database) needs no image work, given
+        the image's original ``size``. Returns the examples embedded now, for the caller to store.
+        No retraining: the next ``propose`` uses them.
+        """
+        image_key = self._key_for(image, None)
+        wanted: dict[int, tuple[LabelledBox, ConceptKey]] = {}
+        for box in boxes:
+            try:
+                concept = ConceptKey.of(parse_phrase(clean_phrase(box.phrase)))
+            except PhraseError:
+                continue
+            if concept is not None and box.bbox[2] > 0 and box.bbox[3] > 0:
+                wanted[box.example_id] = (box, concept)
+        known = self.concepts.of_image(image_key)
+        stale = [i for i, e in known.items() if i not in wanted or not e.describes(*wanted[i])]
+        new = [(b, c) for i, (b, c) in wanted.items() if i not in known or i in stale]
+        entry = None
+        if size is None or any(b.embedding is None for b, _ in new):
+            entry = self._entry(image)
+            size = (entry.width, entry.height)
+        embedded: list[ConceptExample] = []
+        unit = float(np.sqrt(size[0] * size[1]))
+        missing = [b for b, _ in new if b.embedding is None]
+        vectors = {}
+        if missing:
+            xyxy = np.array([(x / entry.scale_x, y / entry.scale_y, (x + w) / entry.scale_x,
+                              (y + h) / entry.scale_y) for x, y, w, h in (b.bbox for b in missing)])
+            with self._model_lock:
+                computed = embed_boxes(self.load_recognizer(), entry.evidence, xyxy)
+            vectors = {b.example_id: v for b, v in zip(missing, computed)}
+        examples = []
+        for box, concept in new:
+            vector = vectors.get(box.example_id, box.embedding)
+            example = ConceptExample(box.example_id, concept, image_key, tuple(box.bbox),
+                                     (box.bbox[2] / unit, box.bbox[3] / unit),
+                                     np.asarray(vector, np.float32), box.accepted)
+            examples.append(example)
+            if box.example_id in vectors:
+                embedded.append(example)
+        self.concepts.remove(stale)
+        self.concepts.add(examples)
+        return embedded
+
+    def _region_label(self, scene: Scene, result: ScoreResult, i: int, source: str) -> str:
+        """What region ``i`` is, whatever was asked: the detector's class for a region it named; for
+        a class-agnostic candidate, the second CNN's or a learned concept's name for it, else
+        "object". (The subject evidence's own name is the phrase's class: "cup" on the spoon.)"""
+        own = self.load_scorer().labels.get(int(scene.labels[i]))
+        return own or (result.subject_label[i] if source != "detector" else "object")
 
     def _entry(self, image_or_key: ImageInput) -> PreparedImage:
         if isinstance(image_or_key, str):

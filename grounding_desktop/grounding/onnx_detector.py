@@ -42,9 +42,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .detector import Detections, ImageLike, to_rgb_array
+from .detector import CANDIDATE_NMS_IOU, Detections, ImageLike, to_rgb_array
 from .onnx_runtime import (ModelFileError, metadata, open_session, provider_label, run_session,
                            session_device)
+from .regions import NO_CLASS
 from .ssd_weights import file_sha256
 from .yolo_layouts import BOX_FORMATS, LAYOUTS, Layout, LayoutError, decode, find_layout
 
@@ -52,6 +53,7 @@ SIDECAR_KEYS = ("input_size", "letterbox", "pad_value", "channel_order", "scale"
                 "layout", "box_format", "normalized", "nms_iou", "names", "stride")
 DEFAULT_NMS_IOU = 0.45
 MAX_NMS_CANDIDATES = 3000  # best-scoring candidates that go into NMS (YOLO heads have ~8400-25200)
+CANDIDATE_MIN_SCORE = 0.01  # raw boxes this sure of some class can be class-agnostic candidates
 
 
 def sidecar_path(model: Path) -> Optional[Path]:
@@ -266,9 +268,12 @@ class OnnxDetector:
         return run_session(self.session, {self.session.get_inputs()[0].name: x}, self.weights_path)
 
     def detect(self, image: ImageLike, score_threshold: float = 0.05,
-               max_detections: int = 100) -> Detections:
+               max_detections: int = 100, candidates: int = 0) -> Detections:
+        """Detections of the model's classes; with ``candidates``, up to that many more of its raw
+        boxes follow, class-agnostic (``NO_CLASS``), ranked by their best class score (the
+        model's nearest thing to objectness) after their own NMS."""
         import torch
-        from torchvision.ops import batched_nms
+        from torchvision.ops import batched_nms, nms
 
         rgb = to_rgb_array(image)
         height, width = rgb.shape[:2]
@@ -288,6 +293,16 @@ class OnnxDetector:
                                torch.from_numpy(labels[keep]), self.nms_iou).numpy()
             keep = keep[kept]
         keep = keep[:max_detections]
+        labels = labels.astype(np.int64)
+        if candidates and self.layout.name != "boxes_scores_labels":
+            pool = np.setdiff1d(np.nonzero(scores > CANDIDATE_MIN_SCORE)[0], keep)
+            pool = pool[np.argsort(-scores[pool], kind="stable")][:MAX_NMS_CANDIDATES]
+            if pool.size:
+                pool = pool[nms(torch.from_numpy(raw.boxes[pool]), torch.from_numpy(scores[pool]),
+                                CANDIDATE_NMS_IOU).numpy()][:candidates]
+            labels = labels.copy()
+            labels[pool] = NO_CLASS
+            keep = np.concatenate([keep, pool])
         # Back from input pixels to the image's, clipped to it; boxes left empty are dropped.
         boxes = (raw.boxes[keep] - [placed.left, placed.top, placed.left, placed.top]) / \
             [placed.scale_x, placed.scale_y, placed.scale_x, placed.scale_y]
@@ -295,10 +310,11 @@ class OnnxDetector:
         inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         keep, boxes = keep[inside], boxes[inside]
         return Detections(boxes=boxes, scores=scores[keep].astype(np.float32),
-                          labels=labels[keep].astype(np.int64),
+                          labels=labels[keep],
                           class_scores=raw.class_scores[keep].astype(np.float32),
                           region_features=np.zeros((len(keep), 0), np.float32),
-                          image_size=(int(width), int(height)))
+                          image_size=(int(width), int(height)),
+                          objectness=scores[keep].astype(np.float32))
 
 
 def _pair(value: Any) -> tuple[int, int]:

@@ -3,7 +3,8 @@
 It is the reference the torch port is measured against (``benchmarks/grounding_latency.py``
 times both in the same run) and a CPU-only fall-back. Per-class score vectors come from the
 graph's ``ClassPredictor/concat/sigmoid`` output: each kept detection is matched to the anchor
-whose decoded box it is. OpenCV gives no backbone features, so ``region_features`` is (N, 0).
+whose decoded box it is. OpenCV gives no backbone features, so ``region_features`` is (N, 0), and
+this reference offers no class-agnostic candidates (``candidates`` is accepted and ignored).
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ class OpenCVSSDDetector:
         self._lock = threading.Lock()  # a cv2.dnn.Net is not re-entrant
 
     def detect(self, image: ImageLike, score_threshold: float = 0.05,
-               max_detections: int = 100) -> Detections:
+               max_detections: int = 100, candidates: int = 0) -> Detections:
         import cv2
 
         rgb = to_rgb_array(image)
@@ -64,7 +65,7 @@ class OpenCVSSDDetector:
         return Detections(boxes=boxes, scores=rows[:, 2].astype(np.float32),
                           labels=rows[:, 1].astype(np.int64), class_scores=vectors,
                           region_features=np.zeros((len(rows), 0), np.float32),
-                          image_size=(int(width), int(height)))
+                          image_size=(int(width), int(height)), objectness=1.0 - vectors[:, 0])
 
 
 def _decode_anchors(loc: np.ndarray, prior: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from .vocabulary import (
     IRREGULAR_PLURALS,
     LOCATION_FILLER,
     LOCATION_WORDS,
+    NOUN_OR_ADJECTIVE,
     ORDINALS,
     PLURAL_MARKERS,
     POSE_WORDS,
@@ -181,7 +182,9 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
                 if tokens[j] in LOCATION_WORDS and LOCATION_WORDS[tokens[j]][0] == axis:
                     ordinal_axis_words.add(j)
                     break
-        elif tok in COLOUR_WORDS and not (tok == "orange" and _orange_is_noun(tokens, i)):
+        elif tok in NOUN_OR_ADJECTIVE and _is_noun_here(tokens, i):
+            content.append(tok)
+        elif tok in COLOUR_WORDS:
             colours.append(COLOUR_WORDS[tok])
         elif tok in BRIGHTNESS_WORDS:
             brightness.append(BRIGHTNESS_WORDS[tok])
@@ -222,12 +225,15 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
     )
 
 
-def _orange_is_noun(tokens: list[str], i: int) -> bool:
-    """ "the orange" / "the orange on the left" name the fruit; "the orange cup" the colour."""
+def _is_noun_here(tokens: list[str], i: int) -> bool:
+    """ "the orange" / "the lighter on the left" name a thing; "the orange cup" and "the lighter
+    one" describe one."""
     rest = [t for t in tokens[i + 1:] if t not in ARTICLES]
     if not rest:
         return True
     nxt = rest[0]
+    if nxt in ("one", "ones"):
+        return tokens[i] == "orange"  # "the orange one" was always the fruit
     return nxt in LOCATION_WORDS or nxt in LOCATION_FILLER or nxt in _PREPOSITIONS or \
         nxt in POSE_WORDS or _looks_like_verb(nxt)
 

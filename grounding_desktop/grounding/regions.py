@@ -18,6 +18,8 @@ import numpy as np
 
 from .vocabulary import COLOUR_NAMES
 
+NO_CLASS = -1  # the label of a region no detector class named (a class-agnostic candidate)
+
 STATS_MAX_SIDE = 192      # colour statistics need little resolution
 INNER = 0.2               # fraction cut from each side before reading a box's colours
 NESTED_MIN_SCORE = 0.1    # a nested detection this confident is another object, not a part
@@ -95,7 +97,10 @@ def colour_names(rgb: np.ndarray) -> np.ndarray:
 
 
 def nested_objects(boxes: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> list[np.ndarray]:
-    """For each region, the indices of other objects detected inside it (its contents)."""
+    """For each region, the indices of other objects detected inside it (its contents).
+
+    Only class detections count as contents: a region with no class (``NO_CLASS``, a
+    class-agnostic candidate) may as well be a part of the region as another object."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
     n = len(b)
     if n == 0:
@@ -105,7 +110,8 @@ def nested_objects(boxes: np.ndarray, labels: np.ndarray, scores: np.ndarray) ->
     area = np.maximum((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]), 1e-6)
     inside = ix * iy / area[None, :]            # [i, j]: share of j inside i
     ok = ((inside >= NESTED_MIN_INSIDE) & (area[None, :] <= NESTED_MAX_AREA * area[:, None])
-          & (labels[None, :] != labels[:, None]) & (scores[None, :] >= NESTED_MIN_SCORE))
+          & (labels[None, :] != labels[:, None]) & (labels[None, :] != NO_CLASS)
+          & (scores[None, :] >= NESTED_MIN_SCORE))
     np.fill_diagonal(ok, False)
     return [np.nonzero(row)[0] for row in ok]
 

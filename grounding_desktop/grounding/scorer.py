@@ -23,8 +23,9 @@ from typing import Optional
 import numpy as np
 
 from .encoder import ClassPrototypes
-from .phrase_parse import NounPhrase, ParsedPhrase, singular
+from .phrase_parse import NounPhrase, ParsedPhrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
+from .regions import NO_CLASS
 from .vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
 
 _COLOUR_INDEX = {name: i for i, name in enumerate(COLOUR_NAMES)}
@@ -41,12 +42,19 @@ class Scene:
 
     boxes: np.ndarray          # (N, 4) float xyxy
     class_scores: np.ndarray   # (N, C) per-class detector scores, column = COCO id
-    labels: np.ndarray         # (N,) detector's label per region
+    labels: np.ndarray         # (N,) detector's label per region (NO_CLASS: no class named it)
     scores: np.ndarray         # (N,) detector's score per region
     colour_frac: np.ndarray    # (N, K)
     lightness: np.ndarray      # (N,)
     width: float
     height: float
+    # (N,) how likely the region holds an object of any kind; a detector without an objectness
+    # estimate leaves it None and its scores count instead.
+    objectness: Optional[np.ndarray] = None
+
+    def __post_init__(self) -> None:
+        if self.objectness is None:
+            self.objectness = np.asarray(self.scores, np.float64)
 
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
@@ -88,10 +96,28 @@ class ModuleScore:
 
 
 @dataclass
+class SubjectEvidence:
+    """p(subject | region) for every region of a scene, and the name each value rests on.
+
+    The scorer makes it from the detector's class scores; the Grounder hands in its own when the
+    noun is a concept learned from the user's boxes or an ImageNet kind COCO lacks.
+    """
+
+    p: np.ndarray                      # (N,) in [0, 1]
+    labels: list[str]                  # (N,) what matched: a COCO class, an ImageNet label, ...
+    known: bool = True                 # False: nothing knows the noun; objectness ranks regions
+    note: str = ""                     # a remark for the explanation ("learned from 3 of your boxes")
+    source: str = "detector"           # detector | imagenet | concept
+    # The evidence already judged the phrase's colour and brightness words (a concept learned
+    # from boxes labelled with them): the colour modules must not judge them again.
+    judged_attributes: bool = False
+
+
+@dataclass
 class ScoreResult:
     scores: np.ndarray                 # (N,) final scores in (0, 1]
     subject: np.ndarray                # (N,) p(subject | region)
-    subject_class: np.ndarray          # (N,) COCO id that gave the subject evidence
+    subject_label: list[str]           # (N,) the name behind each region's subject evidence
     modules: list[ModuleScore] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # phrase-level remarks for the explanation
 
@@ -236,24 +262,12 @@ class PhraseScorer:
         if noun_phrase.generic:
             wts[valid] = 1.0
             return wts, "object", True
-        words = noun_phrase.noun.split()
-        kind = HYPERNYMS.get(noun_phrase.head) or HYPERNYMS.get(noun_phrase.noun)
-        if kind and noun_phrase.noun not in self.prototypes.lexicon:
+        kind = self._kind(noun_phrase)
+        if kind:
             ids = [c for c, name in self.labels.items() if name in kind]
             wts[ids] = 1.0
             return wts, noun_phrase.noun, True
-        sing = " ".join(words[:-1] + [singular(words[-1])]) if words else ""
-        candidates = [noun_phrase.noun, sing, " ".join(words[-2:]),
-                      " ".join(words[-2:-1] + [noun_phrase.head]), words[-1], noun_phrase.head]
-        cid = self.prototypes.lookup(*candidates)
-        if cid is not None:
-            word = next(c for c in candidates if c in self.prototypes.lexicon)
-            sims = self.prototypes.similarity(word)
-            sims[cid] = 1.0
-        else:
-            sims = self.prototypes.similarity(sing or noun_phrase.noun)
-            if sims.max() < self.weights.min_class_similarity and noun_phrase.head != sing:
-                sims = np.maximum(sims, self.prototypes.similarity(noun_phrase.head))
+        sims, _ = self.prototypes.noun_similarity(noun_phrase, self.weights.min_class_similarity)
         best = float(sims.max())
         if best < self.weights.min_class_similarity:
             wts[valid] = 1.0
@@ -261,13 +275,36 @@ class PhraseScorer:
         wts[valid] = np.exp(-(best - sims[valid]) / self.weights.class_temperature)
         return wts, noun_phrase.noun, True
 
-    def subject_evidence(self, scene: Scene, noun_phrase: NounPhrase
-                         ) -> tuple[np.ndarray, np.ndarray, str, bool]:
-        wts, desc, known = self.class_weights(noun_phrase)
+    def _kind(self, noun_phrase: NounPhrase) -> Optional[tuple[str, ...]]:
+        """The classes a word for a kind of thing covers ("the animal"), unless a class has it."""
+        kind = HYPERNYMS.get(noun_phrase.head) or HYPERNYMS.get(noun_phrase.noun)
+        return kind if kind and noun_phrase.noun not in self.prototypes.lexicon else None
+
+    def coco_match(self, noun_phrase: NounPhrase) -> tuple[float, bool]:
+        """(how close the noun comes to a detector class, whether a word list names the class)."""
+        if noun_phrase.generic or self._kind(noun_phrase):
+            return 1.0, True
+        sims, exact = self.prototypes.noun_similarity(noun_phrase, self.weights.min_class_similarity)
+        return float(sims.max()), exact
+
+    def subject_evidence(self, scene: Scene, noun_phrase: NounPhrase) -> SubjectEvidence:
+        """The detector's evidence for the noun: its class scores for a COCO noun; for any object
+        or a noun no class fits, how object-like each region is (class scores count too)."""
+        wts, _, known = self.class_weights(noun_phrase)
         cs = scene.class_scores[:, :len(wts)] * wts[None, :scene.class_scores.shape[1]]
-        cls = cs.argmax(1) if len(scene) else np.zeros(0, np.int64)
-        p = cs[np.arange(len(scene)), cls] if len(scene) else np.zeros(0, np.float32)
-        return p.astype(np.float64), cls, desc, known
+        n = len(scene)
+        cls = cs.argmax(1) if n else np.zeros(0, np.int64)
+        p = (cs[np.arange(n), cls] if n else np.zeros(0)).astype(np.float64)
+        candidate = scene.labels == NO_CLASS
+        if known and not noun_phrase.generic:
+            # Class-agnostic candidates are for things COCO lacks: their weak class scores must
+            # not outbid a detection of the class.
+            p = np.where(candidate, 0.0, p)
+        else:
+            p = np.maximum(p, scene.objectness)
+            cls = np.where(candidate, NO_CLASS, cls)
+        note = "" if known else f"'{noun_phrase.noun}' is not a class the detector knows"
+        return SubjectEvidence(p, [self.labels.get(int(c), "object") for c in cls], known, note)
 
     # --- peers
     def peers(self, scene: Scene, evidence: np.ndarray) -> "Peers":
@@ -384,11 +421,14 @@ class PhraseScorer:
         return inside * (1.0 - 0.2 * np.clip(centred, 0, 1))
 
     # --- a whole noun phrase
-    def score_noun_phrase(self, scene: Scene, noun_phrase: NounPhrase
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[ModuleScore], str, bool]:
-        """(log score, subject p, subject class, modules, description, known) of one noun phrase."""
+    def score_noun_phrase(self, scene: Scene, noun_phrase: NounPhrase,
+                          subject: Optional[SubjectEvidence] = None
+                          ) -> tuple[np.ndarray, SubjectEvidence, list[ModuleScore]]:
+        """(log score, subject evidence, modules) of one noun phrase; ``subject`` replaces the
+        detector's evidence for the noun."""
         w = self.weights
-        p, cls, desc, known = self.subject_evidence(scene, noun_phrase)
+        evidence = subject if subject is not None else self.subject_evidence(scene, noun_phrase)
+        p = evidence.p
         log_score = w.subject * np.log(np.maximum(p, _EPS))
         modules: list[ModuleScore] = []
         subject_peers = self.peers(scene, p)
@@ -398,10 +438,11 @@ class PhraseScorer:
             modules.append(ModuleScore(name, words, values, weight))
             log_score = log_score + weight * (values - 1.0)
 
-        if noun_phrase.colours:
+        attributes = not evidence.judged_attributes
+        if noun_phrase.colours and attributes:
             add("colour", " ".join(noun_phrase.colours),
                 self.colour_module(scene, noun_phrase.colours, subject_peers), w.colour)
-        if noun_phrase.brightness:
+        if noun_phrase.brightness and attributes:
             add("brightness", " ".join(noun_phrase.brightness),
                 self.brightness_module(scene, noun_phrase.brightness, subject_peers), w.brightness)
         # Comparisons are made among the regions that fit the noun and its colour words.
@@ -418,19 +459,22 @@ class PhraseScorer:
         if noun_phrase.ordinal is not None:
             o = noun_phrase.ordinal
             add("ordinal", o.word, self.ordinal_module(scene, o, peers), w.ordinal)
-        return log_score, p, cls, modules, desc, known
+        return log_score, evidence, modules
 
     def score(self, scene: Scene, parsed: ParsedPhrase,
-              hint: Optional[tuple[float, float]] = None) -> ScoreResult:
+              hint: Optional[tuple[float, float]] = None,
+              subject: Optional[SubjectEvidence] = None) -> ScoreResult:
+        """Score every region for ``parsed``; ``subject`` (from the Grounder) replaces the
+        detector's evidence for the subject noun."""
         w = self.weights
         n = len(scene)
         if n == 0:
-            return ScoreResult(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
-        log_score, p, cls, modules, desc, known = self.score_noun_phrase(scene, parsed.subject)
-        notes = [] if known else [f"'{parsed.subject.noun}' is not a class the detector knows"]
+            return ScoreResult(np.zeros(0), np.zeros(0), [])
+        log_score, evidence, modules = self.score_noun_phrase(scene, parsed.subject, subject)
+        notes = [evidence.note] if evidence.note else []
         if parsed.relation and parsed.obj is not None:
-            obj_log, _, _, obj_modules, obj_desc, obj_known = self.score_noun_phrase(scene, parsed.obj)
-            if obj_known:
+            obj_log, obj_evidence, obj_modules = self.score_noun_phrase(scene, parsed.obj)
+            if obj_evidence.known:
                 q = np.exp(obj_log - obj_log.max())
                 cand = np.nonzero(q >= w.relation_object_peer_ratio)[0]
                 cand = cand[greedy_nms(scene.boxes[cand], q[cand], w.same_object_iou)]
@@ -452,26 +496,28 @@ class PhraseScorer:
             values = self.hint_module(scene, hint)
             modules.append(ModuleScore("hint", "click", values, w.hint))
             log_score = log_score + w.hint * (values - 1.0)
-        return ScoreResult(scores=np.exp(log_score), subject=p, subject_class=cls,
-                           modules=modules, notes=notes)
+        return ScoreResult(scores=np.exp(log_score), subject=evidence.p,
+                           subject_label=evidence.labels, modules=modules, notes=notes)
 
     # --- choosing what to show
     def select(self, scene: Scene, result: ScoreResult, top_k: int, plural: bool) -> np.ndarray:
-        """Indices of the regions to propose, best first, one per object."""
+        """Indices of the regions to propose, best first, one per object. A region with no
+        evidence at all for the subject (a class-agnostic candidate for a COCO noun) is none."""
         w = self.weights
         if not len(scene):
             return np.zeros(0, np.int64)
         keep = greedy_nms(scene.boxes, result.scores, w.output_nms_iou)
-        if plural:
+        keep = keep[result.subject[keep] > 0]
+        if plural and keep.size:
             best = float(result.scores[keep[0]])
             bar = max(w.plural_min_score, w.plural_relative * best)
             chosen = keep[result.scores[keep] >= bar]
             return chosen if chosen.size else keep[:1]
         return keep[:max(int(top_k), 0)]
 
-    def explain(self, result: ScoreResult, i: int) -> str:
-        label = self.labels.get(int(result.subject_class[i]), "object")
-        parts = [f"{label} {result.subject[i]:.2f}"]
+    @staticmethod
+    def explain(result: ScoreResult, i: int) -> str:
+        parts = [f"{result.subject_label[i]} {result.subject[i]:.2f}"]
         for m in result.modules:
             parts.append(f"{m.words} {m.values[i]:.2f}")
         text = " · ".join(parts)

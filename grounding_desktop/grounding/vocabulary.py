@@ -151,6 +151,10 @@ BRIGHTNESS_WORDS: dict[str, str] = {
     "pale": "light",
 }
 
+# Words that are a thing or a quality: "the orange" (the fruit) and "the orange cup" (the
+# colour), "the lighter" (the igniter) and "the lighter cup" (the brighter one).
+NOUN_OR_ADJECTIVE = frozenset({"orange", "lighter"})
+
 # Size words -> (measure, direction). Measures: area, height, width.
 SIZE_WORDS: dict[str, tuple[str, int]] = {
     "big": ("area", 1), "bigger": ("area", 1), "biggest": ("area", 1),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _V1 = """
 CREATE TABLE images (
@@ -107,18 +107,32 @@ CREATE TABLE categories (
 # cleared when the image is marked reviewed.
 _V4 = "ALTER TABLE images ADD COLUMN review_reason TEXT"
 
-# v5: "not in this image" is the user's statement, kept on the phrase: before, a phrase counted as
+# v5: what the grounding model learned from the user's boxes: a region embedding per labelled box
+# (the concepts of grounding.concepts are made of them), so a reopened project knows its concepts
+# without looking at its images again. ``model`` names the network that made the vector and
+# x, y, w, h the box it was made for: a vector of another model or of a box since moved is stale.
+# The vector is opaque bytes to the store.
+_V5 = """
+CREATE TABLE box_embeddings (
+    box_id INTEGER PRIMARY KEY REFERENCES boxes(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+    vector BLOB NOT NULL
+)
+"""
+
+# v6: "not in this image" is the user's statement, kept on the phrase: before, a phrase counted as
 # no-target whenever it had no box left that was not rejected, so rejecting the proposals of a
 # phrase (Ctrl+R: "this box is wrong") made it a negative example. Phrases stored with no box at
 # all were said to be absent (Shift+Enter, an import) and keep that meaning; a phrase whose boxes
 # are all rejected becomes what it is, unfinished ("needs a box").
-_V5 = """
+_V6 = """
 ALTER TABLE expressions ADD COLUMN no_target INTEGER NOT NULL DEFAULT 0;
 UPDATE expressions SET no_target = 1 WHERE NOT EXISTS (SELECT 1 FROM boxes WHERE boxes.expression_id = expressions.id)
 """
 
 # MIGRATIONS[n] upgrades a database at version n-1 to version n.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

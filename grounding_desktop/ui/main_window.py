@@ -23,6 +23,7 @@ from ..editing.state import ModelState
 from ..store import ProjectStore, StoreError
 from ..store.database import ScanReport
 from .canvas import Canvas
+from .evaluate_dialog import EvaluateDialog
 from .expressions_panel import ExpressionsPanel
 from .help_dialog import ShortcutsDialog
 from .image_display import ImageDisplay
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
             "review_next": self.review_and_next, "fit": c.fit, "zoom_in": lambda: c.zoom_by(1.25),
             "zoom_out": lambda: c.zoom_by(0.8), "actual_size": c.actual_size,
             "shortcuts": self.show_shortcuts, "about": self.show_about, "model": self.show_model_dialog,
+            "evaluate": self.show_evaluate,
         }
 
     def _connect(self) -> None:
@@ -170,6 +172,11 @@ class MainWindow(QMainWindow):
         self.scanner.finished.connect(self._on_scan_finished)
         self.host.state_changed.connect(self._on_model_state)
         self.host.failed.connect(self._on_model_failed)
+        # Every edit (and its undo) reports its image's record here: the model learns that image's
+        # boxes as they are now, before the next proposal.
+        doc.record_changed.connect(lambda rec: self.host.learn(self.doc.store, rec.id))
+        self.host.learn_failed.connect(
+            lambda why: self.statusBar().showMessage(f"The model could not learn from the boxes: {why}", 8000))
         a["draw_mode"].toggled.connect(self._on_draw_mode)
         link_docks(a, {"history": self.history_dock, "show_images": self.images_dock,
                        "show_expressions": self.panel_dock})
@@ -193,6 +200,7 @@ class MainWindow(QMainWindow):
         add_recent_folder(self.settings, store.root)
         choice, problem = project_detector(store)
         self.host.use_detector(choice)
+        self.host.learn(store)  # the whole project's boxes, as soon as the model is there
         self.statusBar().showMessage(problem, 8000)  # '' when the setting is fine
         self.image_list.set_records(store.images())
         self.scanning = False
@@ -224,7 +232,10 @@ class MainWindow(QMainWindow):
         if report is not None:
             done = f"Scan done: {len(report.added)} new, {len(report.removed)} gone, {len(report.renamed)} renamed"
             self.statusBar().showMessage(done, 5000)
-            self.doc.changed_outside(bool(report.removed or report.renamed or report.changed), done)
+            changed = bool(report.removed or report.renamed or report.changed)
+            self.doc.changed_outside(changed, done)
+            if changed:
+                self.host.learn(self.doc.store)
         self.image_list.set_current(self.doc.image.id if self.doc.image else None)
         self._show_first()
 
@@ -391,7 +402,12 @@ class MainWindow(QMainWindow):
         """An import writes many rows at once, outside the undo stack: reload what is shown."""
         self.image_list.set_records(self.doc.store.images())
         self.doc.changed_outside(True, "Imported")
+        self.host.learn(self.doc.store)
         self.image_list.set_current(self.doc.image.id if self.doc.image else None)
+
+    def show_evaluate(self) -> None:
+        if self.doc.store is not None:
+            self.transfer_dialog = self._open(EvaluateDialog(self.doc.store, self.host.grounder, self))
 
     def show_model_dialog(self) -> None:
         if self.doc.store is not None:

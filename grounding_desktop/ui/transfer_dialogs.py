@@ -67,7 +67,7 @@ class _Job(QObject):
         self.finished.emit()
 
 
-class _TransferDialog(QDialog):
+class WorkerDialog(QDialog):
     """Shared frame: an options form, a progress bar, a summary box, Run/Cancel/Close buttons."""
 
     finished_with_changes = Signal()
@@ -178,7 +178,7 @@ class _TransferDialog(QDialog):
         super().keyPressEvent(event)
 
 
-class ExportDialog(_TransferDialog):
+class ExportDialog(WorkerDialog):
     run_text = "Export"
 
     def __init__(self, store: ProjectStore, parent: Optional[QWidget] = None, start_dir: Optional[Path] = None):
@@ -236,7 +236,7 @@ class ExportDialog(_TransferDialog):
         return lambda progress, cancelled: export_project(self.store, fmt, out, options, progress, cancelled)
 
 
-class ImportDialog(_TransferDialog):
+class ImportDialog(WorkerDialog):
     run_text = "Import"
 
     def __init__(self, store: ProjectStore, parent: Optional[QWidget] = None):

@@ -105,7 +105,8 @@ def update_enabled(actions: dict[str, QAction], doc: ImageDocument) -> None:
         actions[name].setEnabled(has_props or doc.waiting)
     for name in ("review_next", "draw_mode", "delete", "rename", "accept_none"):
         actions[name].setEnabled(has_image)
-    for name in ("next_image", "prev_image", "first_image", "last_image", "rescan", "export", "import"):
+    for name in ("next_image", "prev_image", "first_image", "last_image", "rescan", "export", "import",
+                 "evaluate"):
         actions[name].setEnabled(doc.store is not None)
 
 

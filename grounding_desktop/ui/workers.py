@@ -31,9 +31,14 @@ from ..store import ProjectStore
 # because destroying a QThreadPool waits for its threads.
 _UNWAITED: list[QThreadPool] = []
 
+PRIORITY_LEARN = 20  # ahead of queued proposals: an accept is used by the very next proposal
 PRIORITY_PROPOSE = 10
 PRIORITY_PREPARE = 5
 PRIORITY_PREFETCH = 0
+PRIORITY_IDLE = -5  # the second CNN's feature maps: only when nothing else waits
+# A project opened with boxes never embedded (labelled before, or imported): this many of their
+# images are looked at before the first proposal (about 0.15 s each on a CPU), the rest after.
+LEARN_FIRST_IMAGES = 8
 
 
 def default_grounder_factory(device: Optional[str], detector: Optional[DetectorChoice] = None) -> Grounder:
@@ -123,6 +128,7 @@ class GrounderHost(QObject):
     state_changed = Signal(object)  # ModelState
     failed = Signal(str, str)  # one-line reason, details (traceback)
     answered = Signal(object)  # Answer
+    learn_failed = Signal(str)  # the model could not learn from the boxes (they are stored all the same)
 
     def __init__(self, factory: GrounderFactory = default_grounder_factory, device: Optional[str] = None,
                  parent: QObject | None = None):
@@ -139,6 +145,7 @@ class GrounderHost(QObject):
         self._latest_request = 0
         self._prepared: set[str] = set()
         self._wanted_prepare: set[str] = set()
+        self._project: Optional[ProjectStore] = None  # every (re)load learns its boxes first
 
     # -- loading -----------------------------------------------------------------------------
     def start_loading(self) -> None:
@@ -164,6 +171,8 @@ class GrounderHost(QObject):
             self.failed.emit(self.error, "".join(traceback.format_exception(error)))
             return
         self.grounder, self.runtime = built
+        if self._project is not None:
+            self._queue_learn(self._project, None)  # queued before READY: every proposal waits for it
         self._set_state(ModelState.READY)
 
     def use_detector(self, detector: Optional[DetectorChoice]) -> None:
@@ -213,6 +222,47 @@ class GrounderHost(QObject):
     def _on_prepared(self, path: Optional[str], error: Optional[BaseException]) -> None:
         if path is not None:  # an unreadable image is reported when shown, not here
             self._prepared.add(path)
+            if hasattr(self.grounder, "prepare_features"):  # learning from a box then costs no CNN pass
+                self._tasks.run(lambda: self._prepare_features(path), priority=PRIORITY_IDLE)
+
+    def _prepare_features(self, path: str) -> None:
+        if path in self._wanted_prepare:  # else the user has moved on
+            self.grounder.prepare_features(path, key=path)
+
+    # -- learning from the user's boxes ------------------------------------------------------------
+    def learn(self, store: ProjectStore, image_id: Optional[int] = None) -> None:
+        """Teach the model the labelled boxes of one image (after an edit there: accept, reject,
+        draw, move, delete, undo) or, with no ``image_id``, of the whole project (just opened; a
+        model still loading, or loaded again for another detector, learns it when it is there)."""
+        if image_id is None:
+            self._project = store
+        if self.ready:
+            self._queue_learn(store, image_id)
+
+    def _queue_learn(self, store: ProjectStore, image_id: Optional[int]) -> None:
+        if hasattr(self.grounder, "learn"):  # a stand-in grounder may not learn
+            self._tasks.run(lambda: self._learn(store, image_id), self._on_learned, PRIORITY_LEARN, store)
+
+    def _learn(self, store: ProjectStore, image_id: Optional[int]) -> None:
+        """On the worker. A whole project learns what its database keeps first; its images whose
+        boxes were never embedded come next, one task each: the first few before any proposal,
+        the others after the proposals asked for."""
+        from ..project_concepts import teach_image, teach_project
+
+        if store is not self._project:
+            return  # another project was opened meanwhile
+        if image_id is None:
+            for n, later in enumerate(teach_project(self.grounder, store, look=False)):
+                self._tasks.run(lambda later=later: self._learn(store, later), self._on_learned,
+                                PRIORITY_LEARN if n < LEARN_FIRST_IMAGES else PRIORITY_PREFETCH, store)
+            return
+        record = store.image(image_id)
+        if record is not None:
+            teach_image(self.grounder, store, record)
+
+    def _on_learned(self, _result: None, error: Optional[BaseException]) -> None:
+        if error is not None:
+            self.learn_failed.emit(short_error(error))
 
     def is_prepared(self, path: str) -> bool:
         return path in self._prepared

@@ -203,6 +203,63 @@ def test_thread_safe_concurrent_proposals(grounder, tmp_path):
         assert [x.bbox for x in props] == [x.bbox for x in expected[(p, ph)]]
 
 
+# ------------------------------------------------------------------------------ beyond COCO
+
+@pytest.mark.model
+def test_a_thing_labelled_on_two_pictures_is_found_on_a_third(grounder, tmp_path):
+    from grounding_desktop.core.geometry import iou_xywh
+    from grounding_desktop.grounding.concepts import LabelledBox
+    from support import make_gizmo_photos
+
+    photos = make_gizmo_photos(tmp_path, 3)
+    (third, truth) = photos[2]
+    grounder.concepts.clear()
+    try:
+        unknown = grounder.propose(third, "the gizmo", top_k=1)[0]
+        assert iou_xywh(unknown.bbox, truth) < 0.5  # no detector class knows it: the cat wins
+        for i, (path, box) in enumerate(photos[:2]):
+            stored = grounder.learn(path, [LabelledBox(i + 1, "the gizmo", box, accepted=True)])
+            assert [e.example_id for e in stored] == [i + 1]  # embedded now, for the database
+        found = grounder.propose(third, "the gizmo", top_k=1)[0]
+        assert iou_xywh(found.bbox, truth) >= 0.75
+        assert found.label == "gizmo" and "learned from 2 of your boxes" in found.explanation
+        assert found.modules["evidence"] == "concept"
+        # Labelled there too, the third picture is still judged without its own box...
+        grounder.learn(third, [LabelledBox(3, "the gizmo", truth, accepted=True)])
+        held_out = grounder.propose(third, "the gizmo", top_k=1, held_out=True)[0]
+        assert "learned from 2 of your boxes" in held_out.explanation
+        assert "learned from 3 of your boxes" in grounder.propose(third, "the gizmo", top_k=1)[0].explanation
+        # ...and a box that is deleted (or undone) is forgotten.
+        grounder.learn(third, [])
+        assert "learned from 2 of your boxes" in grounder.propose(third, "the gizmo")[0].explanation
+    finally:
+        grounder.concepts.clear()
+
+
+@pytest.mark.model
+def test_a_noun_coco_lacks_is_recognised_among_imagenet_kinds(grounder):
+    from grounding_desktop.core.geometry import iou_xywh
+
+    coffee = SAMPLES / "coffee.jpg"
+    cup = grounder.propose(coffee, "the cup", top_k=1)[0]
+    espresso = grounder.propose(coffee, "the espresso", top_k=1)[0]
+    assert cup.modules["evidence"] == "detector"  # a COCO word never runs the second CNN
+    assert espresso.modules["evidence"] == "imagenet"
+    assert espresso.label == "cup"  # what the region is (the detector named it); the phrase is the user's
+    assert "ImageNet 'espresso'" in espresso.explanation  # why it matches
+    assert iou_xywh(espresso.bbox, cup.bbox) > 0.7
+
+
+def test_an_empty_detection_is_an_empty_scene():
+    from grounding_desktop.grounding.grounder import build_scene
+
+    nothing = Detections(boxes=np.zeros((0, 4), np.float32), scores=np.zeros(0, np.float32),
+                         labels=np.zeros(0, np.int64), class_scores=np.zeros((0, 91), np.float32),
+                         region_features=np.zeros((0, 576), np.float32), image_size=(64, 48))
+    scene, features = build_scene(np.zeros((48, 64, 3), np.uint8), nothing)
+    assert len(scene) == 0 and features is None
+
+
 # ------------------------------------------------------------------------------ bad input
 
 def test_bad_phrases_are_refused(grounder):
@@ -260,7 +317,7 @@ class _FlakyDetector:
         self.device = device
         self.model = object()
 
-    def detect(self, rgb, score_threshold=0.05, max_detections=100):
+    def detect(self, rgb, score_threshold=0.05, max_detections=100, candidates=0):
         if self.device != "cpu":
             raise RuntimeError("CUDA error: out of memory")
         h, w = rgb.shape[:2]

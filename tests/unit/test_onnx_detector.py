@@ -29,6 +29,20 @@ def test_yolo_layouts_give_the_known_box_through_the_letterbox(tmp_path, layout)
     assert det.runtime.startswith("onnxruntime") and det.device == "cpu"
 
 
+def test_a_users_detector_offers_class_agnostic_candidates_beside_its_classes(tmp_path):
+    """Class 0 stays a class; a box the model is barely sure of comes as a candidate with no class."""
+    from grounding_desktop.grounding.regions import NO_CLASS
+
+    path = yolo_model(tmp_path / "y.onnx", "yolov8", BOX_IN_INPUT, NAMES.index("gadget"), NAMES,
+                      also=[((60, 200, 40, 40), NAMES.index("widget"), 0.03)])
+    det = OnnxDetector(path)
+    assert [int(v) for v in det.detect(PHOTO).labels] == [0]
+    found = det.detect(PHOTO, candidates=5)
+    assert [int(v) for v in found.labels] == [0, NO_CLASS]
+    np.testing.assert_allclose(found.boxes[1], [80, 200, 160, 280], atol=1e-3)  # (40, 180, 80, 220) in the input
+    np.testing.assert_allclose(found.objectness, [0.9, 0.03], atol=1e-6)
+
+
 def test_letterbox_places_the_image_as_ultralytics_does():
     canvas, placed = letterbox(np.full((480, 640, 3), 7, np.uint8), (320, 320), 114)
     assert (placed.scale_x, placed.scale_y, placed.left, placed.top) == (0.5, 0.5, 0.0, 40.0)

@@ -57,7 +57,7 @@ def test_puppy_finds_the_dog_region(scorer):
                   colour_frac=np.zeros((2, 11)), lightness=np.full(2, 0.5), width=120, height=60)
     result = scorer.score(scene, parse_phrase("the puppy"))
     assert int(np.argmax(result.scores)) == 1
-    assert scorer.labels[int(result.subject_class[1])] == "dog"
+    assert result.subject_label[1] == "dog"
 
 
 def test_hypernyms_cover_every_member(scorer):

@@ -53,6 +53,15 @@ def test_colour_after_in_is_an_attribute():
     assert p.relation is None and p.subject.colours == ("red",) and p.subject.noun == "man"
 
 
+def test_lighter_the_thing_and_lighter_the_shade():
+    assert parse_phrase("the lighter").subject.noun == "lighter"
+    assert parse_phrase("the lighter on the left").subject.noun == "lighter"
+    cup = parse_phrase("the lighter cup").subject
+    assert cup.noun == "cup" and cup.brightness == ("light",)
+    one = parse_phrase("the lighter one").subject
+    assert one.generic and one.brightness == ("light",)
+
+
 def test_orange_the_fruit_and_orange_the_colour():
     assert parse_phrase("the orange on the left").subject.noun == "orange"
     assert parse_phrase("the orange").subject.colours == ()

@@ -32,18 +32,27 @@ def test_new_database_has_schema_wal_and_foreign_keys(store):
     assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
-def test_v1_database_is_upgraded_and_keeps_its_rows(tmp_path):
-    db = tmp_path / "v1.sqlite"
-    conn = sqlite3.connect(db)
-    for statement in schema.MIGRATIONS[1].split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    conn.execute("INSERT INTO images(id, path) VALUES (1, 'a.jpg')")
-    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'a dog', 0, 0)")
-    conn.execute("INSERT INTO boxes(id, expression_id, x, y, w, h, state, source) VALUES (1, 1, 1, 2, 3, 4, 'accepted', 'manual')")
-    conn.execute("PRAGMA user_version = 1")
+def _database_at(path, version: int, *rows: str):
+    """A project database as the tool of schema ``version`` left it, holding ``rows`` (SQL inserts)."""
+    conn = sqlite3.connect(path)
+    for v in range(1, version + 1):
+        for statement in schema.MIGRATIONS[v].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    for row in rows:
+        conn.execute(row)
+    conn.execute(f"PRAGMA user_version = {version}")
     conn.commit()
     conn.close()
+    return path
+
+
+def test_v1_database_is_upgraded_and_keeps_its_rows(tmp_path):
+    db = _database_at(tmp_path / "v1.sqlite", 1,
+                      "INSERT INTO images(id, path) VALUES (1, 'a.jpg')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'a dog', 0, 0)",
+                      "INSERT INTO boxes(id, expression_id, x, y, w, h, state, source) "
+                      "VALUES (1, 1, 1, 2, 3, 4, 'accepted', 'manual')")
     with ProjectStore(db) as s:
         assert s.schema_version == SCHEMA_VERSION >= 2
         (box,) = s.boxes(1)
@@ -53,19 +62,11 @@ def test_v1_database_is_upgraded_and_keeps_its_rows(tmp_path):
 
 
 def test_v2_database_becomes_v3_with_states_ids_and_cascades_intact(tmp_path):
-    db = tmp_path / "v2.sqlite"
-    conn = sqlite3.connect(db)
-    for version in (1, 2):
-        for statement in schema.MIGRATIONS[version].split(";"):
-            if statement.strip():
-                conn.execute(statement)
-    conn.execute("INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'proposed'), (2, 'b.jpg', 'reviewed')")
-    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (7, 1, 'a dog', 0, 0)")
-    conn.execute("INSERT INTO boxes(id, expression_id, x, y, w, h, state, source, explanation) "
-                 "VALUES (9, 7, 1, 2, 3, 4, 'accepted', 'manual', 'why')")
-    conn.execute("PRAGMA user_version = 2")
-    conn.commit()
-    conn.close()
+    db = _database_at(tmp_path / "v2.sqlite", 2,
+                      "INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'proposed'), (2, 'b.jpg', 'reviewed')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (7, 1, 'a dog', 0, 0)",
+                      "INSERT INTO boxes(id, expression_id, x, y, w, h, state, source, explanation) "
+                      "VALUES (9, 7, 1, 2, 3, 4, 'accepted', 'manual', 'why')")
     with ProjectStore(db) as s:
         assert s.schema_version == SCHEMA_VERSION >= 3
         assert s.image(1).state == ImageState.IN_PROGRESS and s.image(2).state == ImageState.REVIEWED
@@ -77,17 +78,9 @@ def test_v2_database_becomes_v3_with_states_ids_and_cascades_intact(tmp_path):
 
 
 def test_v3_database_becomes_v4_with_no_image_flagged(tmp_path):
-    db = tmp_path / "v3.sqlite"
-    conn = sqlite3.connect(db)
-    for version in (1, 2, 3):
-        for statement in schema.MIGRATIONS[version].split(";"):
-            if statement.strip():
-                conn.execute(statement)
-    conn.execute("INSERT INTO images(id, path, state, content_hash) VALUES (1, 'a.jpg', 'reviewed', 'h1')")
-    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'a dog', 0, 0)")
-    conn.execute("PRAGMA user_version = 3")
-    conn.commit()
-    conn.close()
+    db = _database_at(tmp_path / "v3.sqlite", 3,
+                      "INSERT INTO images(id, path, state, content_hash) VALUES (1, 'a.jpg', 'reviewed', 'h1')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'a dog', 0, 0)")
     with ProjectStore(db) as s:
         assert s.schema_version == SCHEMA_VERSION >= 4
         img = s.image(1)
@@ -96,25 +89,36 @@ def test_v3_database_becomes_v4_with_no_image_flagged(tmp_path):
         assert report.flagged == ["a.jpg"] and "replaced" in s.image(1).review_reason
 
 
-def test_v4_database_becomes_v5_where_only_phrases_without_boxes_are_no_target(tmp_path):
-    """Before v5 a phrase whose boxes were all rejected counted as "not in the image"; it was only
-    ever unfinished. Phrases stored with no box at all were said to be absent, and stay so."""
-    db = tmp_path / "v4.sqlite"
-    conn = sqlite3.connect(db)
-    for version in (1, 2, 3, 4):
-        for statement in schema.MIGRATIONS[version].split(";"):
-            if statement.strip():
-                conn.execute(statement)
-    conn.execute("INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'in_progress')")
-    conn.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES "
-                 "(1, 1, 'a unicorn', 0, 0), (2, 1, 'the giraffe', 0, 0), (3, 1, 'the cup', 0, 0)")
-    conn.execute("INSERT INTO boxes(expression_id, x, y, w, h, state, source) VALUES "
-                 "(2, 1, 1, 5, 5, 'rejected', 'model'), (3, 1, 1, 5, 5, 'accepted', 'model')")
-    conn.execute("PRAGMA user_version = 4")
-    conn.commit()
-    conn.close()
+def test_v4_database_becomes_v5_and_keeps_box_embeddings_per_box(tmp_path):
+    db = _database_at(tmp_path / "v4.sqlite", 4,
+                      "INSERT INTO images(id, path) VALUES (1, 'a.jpg')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (7, 1, 'the lid', 0, 0)",
+                      "INSERT INTO boxes(id, expression_id, x, y, w, h, state, source) "
+                      "VALUES (9, 7, 1, 2, 3, 4, 'accepted', 'manual'), (10, 7, 5, 5, 5, 5, 'rejected', 'model')")
     with ProjectStore(db) as s:
         assert s.schema_version == SCHEMA_VERSION >= 5
+        assert s.boxes(7)[0].bbox == (1.0, 2.0, 3.0, 4.0)
+        assert s.box_embeddings("net-1") == {}
+        s.set_box_embeddings("net-1", [(9, (1, 2, 3, 4), b"\x01\x02"), (10, (5, 5, 5, 5), b"\x03"),
+                                       (99, (0, 0, 1, 1), b"gone")])  # box 99 was never there
+        s.set_box_embeddings("net-2", [(9, (1, 2, 3, 4), b"other")])  # another network's vector
+        assert s.box_embeddings("net-1") == {10: ((5.0, 5.0, 5.0, 5.0), b"\x03")}
+        assert s.box_embeddings("net-2") == {9: ((1.0, 2.0, 3.0, 4.0), b"other")}
+        s.delete_box(9)  # an embedding goes with its box
+        assert s.box_embeddings("net-2") == {}
+
+
+def test_v5_database_becomes_v6_where_only_phrases_without_boxes_are_no_target(tmp_path):
+    """Before v6 a phrase whose boxes were all rejected counted as "not in the image"; it was only
+    ever unfinished. Phrases stored with no box at all were said to be absent, and stay so."""
+    db = _database_at(tmp_path / "v5.sqlite", 5,
+                      "INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'in_progress')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES "
+                      "(1, 1, 'a unicorn', 0, 0), (2, 1, 'the giraffe', 0, 0), (3, 1, 'the cup', 0, 0)",
+                      "INSERT INTO boxes(expression_id, x, y, w, h, state, source) VALUES "
+                      "(2, 1, 1, 5, 5, 'rejected', 'model'), (3, 1, 1, 5, 5, 'accepted', 'model')")
+    with ProjectStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 6
         assert [(e.text, phrase_status(e, bs)) for e, bs in s.annotations(1)] == [
             ("a unicorn", PhraseStatus.NO_TARGET), ("the giraffe", PhraseStatus.NEEDS_BOX),
             ("the cup", PhraseStatus.LABELLED)]

@@ -1,0 +1,56 @@
+"""The second CNN: the EfficientNet-Lite0 port held to the reference implementation the weights'
+package documents (``efficientnet_lite_pytorch``), on the bundled photos, and its crops and
+embeddings on pictures the tests make."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from support import SAMPLES
+from grounding_desktop.grounding.efficientnet_lite import INPUT_MEAN, INPUT_STD, load_model, weights_path
+from grounding_desktop.grounding.recognizer import RegionRecognizer, imagenet_labels
+
+pytestmark = pytest.mark.model
+
+# photo -> ImageNet labels its top class must be one of
+KNOWN = {"chelsea": {"Egyptian cat", "tabby", "tiger cat"}, "coffee": {"espresso", "cup", "coffee mug"}}
+
+
+def _batch(size: int) -> torch.Tensor:
+    rgb = [np.asarray(Image.open(SAMPLES / f"{name}.jpg").convert("RGB").resize((size, size)))
+           for name in KNOWN]
+    return torch.from_numpy(np.stack(rgb)).permute(0, 3, 1, 2).float().sub(INPUT_MEAN).div(INPUT_STD)
+
+
+def test_the_port_gives_the_reference_logits_and_knows_the_photos():
+    reference_pkg = pytest.importorskip("efficientnet_lite_pytorch")
+    port = load_model("lite0")
+    reference = reference_pkg.EfficientNet.from_pretrained(
+        "efficientnet-lite0", weights_path=str(weights_path("lite0"))).eval()
+    x = _batch(port.resolution)
+    with torch.inference_mode():
+        ours, pooled = port(x)
+        theirs = reference(x)
+    assert pooled.shape == (len(KNOWN), 1280)
+    assert float((ours - theirs).abs().max()) < 1e-3 * float(theirs.abs().max())
+    labels = imagenet_labels()
+    for row, (name, expected) in enumerate(KNOWN.items()):
+        assert labels[int(ours[row].argmax())][0] in expected, name
+
+
+def test_crops_follow_the_box_and_embeddings_prefer_the_same_thing():
+    recognizer = RegionRecognizer("cpu")
+    img = np.full((240, 320, 3), 200, np.uint8)
+    img[40:100, 30:130] = (200, 30, 30)  # a red bar
+    img[150:210, 190:290] = (200, 30, 30)  # the same bar elsewhere
+    img[150:230, 20:60] = (20, 20, 180)  # something else
+    boxes = np.array([[30, 40, 130, 100], [190, 150, 290, 210], [20, 150, 60, 230]], float)
+    crops = recognizer.crops(img, boxes)
+    assert crops.shape == (3, 224, 224, 3)
+    centre = crops[:, 100:124, 100:124].reshape(3, -1, 3).mean(1)
+    assert np.allclose(centre[0], (200, 30, 30), atol=2) and np.allclose(centre[2], (20, 20, 180), atol=2)
+    emb = recognizer.embed(recognizer.features(img), boxes)
+    assert emb.shape[0] == 3 and np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
+    assert emb[0] @ emb[1] > emb[0] @ emb[2]
