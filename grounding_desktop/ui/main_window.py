@@ -31,7 +31,7 @@ from .image_list import ImageListPanel, status_label
 from .message_boxes import APP_TITLE, about, model_failed, warn
 from .model_dialog import ModelDialog, project_detector, remember_detector
 from .phrase_bar import PhraseBar
-from .phrase_dialog import PhraseDialog
+from .phrase_dialog import PhraseQuestions
 from .proposals import ProposalRequester
 from .settings import (DockWidths, add_recent_folder, app_settings, last_image, recent_folders, remember_image,
                        restore_layout, save_layout)
@@ -70,13 +70,12 @@ class MainWindow(QMainWindow):
         self._closing = False
         self.scanning = False
         self.last_painted_id: Optional[int] = None
-        self.phrase_dialog: Optional[PhraseDialog] = None  # open while a phrase is asked for
 
         self._build_widgets()
         self.display = ImageDisplay(self.doc, self.canvas, self)
+        self.questions = PhraseQuestions(self, self.doc, self.canvas)
         self.actions_by_name = build_actions(self, self._handlers(), self.undo_stack, self.canvas)
-        self.welcome = WelcomePage(self.actions_by_name["open_folder"], self.pages)
-        self.pages.addWidget(self.welcome)
+        self.welcome = WelcomePage(self.actions_by_name["open_folder"], recent_folders(self.settings), self.pages)
         self.menus, self.toolbar, self.recent_menu = build_menus(self, self.actions_by_name)
         self.status = StatusLabels(self.statusBar())
         self._connect()
@@ -85,9 +84,6 @@ class MainWindow(QMainWindow):
         self._update_actions()
         if store is not None:
             self.open_store(store, rescan=rescan)
-        else:
-            self.welcome.set_recent(recent_folders(self.settings))
-            self.pages.setCurrentWidget(self.welcome)
         if load_model:
             QTimer.singleShot(model_delay_ms, self.start_model)
 
@@ -131,7 +127,7 @@ class MainWindow(QMainWindow):
 
         return {
             "open_folder": self.choose_folder, "export": self.show_export, "import": self.show_import,
-            "rescan": self.rescan, "quit": self.close, "delete": doc.delete_selected, "rename": self.rename_selected,
+            "rescan": self.rescan, "quit": self.close, "delete": doc.delete_selected, "rename": self.questions.edit_selected,
             "nudge_left": nudge(-1, 0), "nudge_right": nudge(1, 0), "nudge_up": nudge(0, -1), "nudge_down": nudge(0, 1),
             "focus_phrase": self.phrase_bar.focus, "next_proposal": lambda: doc.move_highlight(1),
             "prev_proposal": lambda: doc.move_highlight(-1), "accept": lambda: doc.accept(),
@@ -159,12 +155,12 @@ class MainWindow(QMainWindow):
         doc.error.connect(lambda msg: warn(self, "Could not save the edit", msg))
         self.undo_stack.indexChanged.connect(lambda _i: self.phrase_bar.forget_typing_history())
         self.phrase_bar.edit.textChanged.connect(lambda _t: self._update_actions())
-        self.canvas.box_drawn.connect(self._on_box_drawn)
-        self.canvas.edit_requested.connect(lambda box_id: self.rename_selected())  # the box is selected
+        self.canvas.box_drawn.connect(self.questions.name_drawn_box)
+        self.canvas.edit_requested.connect(lambda box_id: self.questions.edit_selected())  # the box is selected
         self.canvas.space_tapped.connect(a["review_next"].trigger)
         self.canvas.image_painted.connect(self._on_image_painted)
         self.canvas.zoom_changed.connect(self.status.show_zoom)
-        self.panel.edit_requested.connect(self.rename_selected)  # the row double-clicked is selected
+        self.panel.edit_requested.connect(self.questions.edit_selected)  # the row double-clicked is selected
         self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
         self.image_list.image_chosen.connect(self.show_image)
         self.welcome.folder_chosen.connect(self.open_folder)
@@ -321,7 +317,7 @@ class MainWindow(QMainWindow):
         if target is not None:
             self.show_image(target)
 
-    # ------------------------------------------------------------------ editing that asks the user
+    # ------------------------------------------------------------------ Esc and draw mode
     def escape(self) -> None:
         """Esc: cancel a drag, leave draw mode, clear the phrase, or go back to the image — in that order."""
         draw = self.actions_by_name["draw_mode"]
@@ -339,40 +335,6 @@ class MainWindow(QMainWindow):
         self.canvas.set_draw_mode(on)
         self.statusBar().showMessage("Draw mode: drag on the image to draw a box (W or Esc to leave)" if on else "",
                                      0 if on else 1)
-
-    def _on_box_drawn(self, xywh: tuple) -> None:
-        """A box drawn with no phrase typed: ask for one, beside the box (outlined meanwhile)."""
-        if not self.doc.draw_box(xywh):
-            self.canvas.mark_pending(xywh)
-            dialog = self._ask_phrase("Phrase for the new box", "What does this box show?", xywh)
-            dialog.chosen.connect(lambda text: self.doc.draw_box(xywh, text))
-            dialog.finished.connect(lambda _result: self.canvas.mark_pending(None))
-
-    def rename_selected(self) -> None:
-        """F2 (or a double-click): on a box, give that box alone another phrase; on a phrase,
-        change its text."""
-        box, expr = self.doc.selected_box, self.doc.selected_expression
-        if expr is None:
-            self.statusBar().showMessage("Select a box or a phrase to edit its phrase", 3000)
-        elif box is not None:
-            dialog = self._ask_phrase("Phrase for this box", "This box shows (only this box changes):", box.bbox,
-                                      expr.text)
-            dialog.chosen.connect(lambda text: self.doc.relabel_box(box.id, text))
-        else:
-            dialog = self._phrase_dialog("Edit phrase", "Phrase (all its boxes follow):", (), expr.text)
-            dialog.chosen.connect(lambda text: self.doc.rename(expr.id, text))
-            dialog.open()
-
-    def _ask_phrase(self, title: str, prompt: str, xywh: tuple, text: str = "") -> PhraseDialog:
-        """The phrase dialog for a box, offering the image's phrases, opened beside the box."""
-        dialog = self._phrase_dialog(title, prompt, [a.expression.text for a in self.doc.annotations], text)
-        dialog.show_beside(self.canvas.global_rect(xywh))
-        return dialog
-
-    def _phrase_dialog(self, title: str, prompt: str, phrases, text: str) -> PhraseDialog:
-        self.phrase_dialog = PhraseDialog(self, title, prompt, phrases, text)
-        self.phrase_dialog.finished.connect(lambda _result: setattr(self, "phrase_dialog", None))
-        return self.phrase_dialog
 
     # ------------------------------------------------------------------ chrome
     def _update_actions(self) -> None:

@@ -1,5 +1,6 @@
 """Asking for a phrase: to name a box just drawn, to give one box another phrase (F2 on a box), or
-to edit a phrase's text (F2 on a phrase).
+to edit a phrase's text (F2 on a phrase). ``PhraseQuestions`` asks them for the window and hands
+the answers to the document's rules.
 
 The image's phrases are offered under the text field: typing narrows the list to the phrases that
 contain what is typed, Up/Down walk it (putting the phrase in the field), Enter takes the field's
@@ -16,6 +17,9 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLineEdit, QListWidget, QVBoxLayout,
                                QWidget)
+
+from ..editing.document import ImageDocument
+from .canvas import Canvas
 
 GAP_PX = 12  # between the box and the dialog
 
@@ -116,3 +120,48 @@ class PhraseDialog(QDialog):
             self.edit.setText(choice)
             return True
         return super().eventFilter(obj, event)
+
+
+class PhraseQuestions(QObject):
+    """The window's questions about phrases; ``dialog`` is the one open now (None when none is)."""
+
+    def __init__(self, window: QWidget, doc: ImageDocument, canvas: Canvas):
+        super().__init__(window)
+        self.window, self.doc, self.canvas = window, doc, canvas
+        self.dialog: Optional[PhraseDialog] = None
+
+    def name_drawn_box(self, xywh: tuple) -> None:
+        """A box drawn: the typed phrase names it; with none typed, ask, beside the box (outlined
+        meanwhile). The selection never names it."""
+        if not self.doc.draw_box(xywh):
+            self.canvas.mark_pending(xywh)
+            dialog = self._beside(xywh, "Phrase for the new box", "What does this box show?")
+            dialog.chosen.connect(lambda text: self.doc.draw_box(xywh, text))
+            dialog.finished.connect(lambda _result: self.canvas.mark_pending(None))
+
+    def edit_selected(self) -> None:
+        """F2 (or a double-click): on a box, give that box alone another phrase; on a phrase,
+        change its text (all its boxes follow)."""
+        box, expr = self.doc.selected_box, self.doc.selected_expression
+        if expr is None:
+            self.doc.notice.emit("Select a box or a phrase to edit its phrase")
+        elif box is not None:
+            dialog = self._beside(box.bbox, "Phrase for this box", "This box shows (only this box changes):", expr.text)
+            dialog.chosen.connect(lambda text: self.doc.relabel_box(box.id, text))
+        else:
+            dialog = self._open(PhraseDialog(self.window, "Edit phrase", "Phrase (all its boxes follow):",
+                                             text=expr.text))
+            dialog.chosen.connect(lambda text: self.doc.rename(expr.id, text))
+            dialog.open()
+
+    def _beside(self, xywh: tuple, title: str, prompt: str, text: str = "") -> PhraseDialog:
+        """The dialog for a box, offering the image's phrases, opened beside the box."""
+        dialog = self._open(PhraseDialog(self.window, title, prompt, [a.expression.text for a in self.doc.annotations],
+                                         text))
+        dialog.show_beside(self.canvas.global_rect(xywh))
+        return dialog
+
+    def _open(self, dialog: PhraseDialog) -> PhraseDialog:
+        self.dialog = dialog
+        dialog.finished.connect(lambda _result: setattr(self, "dialog", None))
+        return dialog

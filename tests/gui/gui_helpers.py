@@ -61,8 +61,8 @@ class Driver:
         """Type ``text`` into the phrase dialog the window opened, as a person would, and press Enter."""
         from PySide6.QtCore import Qt
 
-        self.wait(lambda: self.w.phrase_dialog is not None and self.w.phrase_dialog.isVisible())
-        edit = self.w.phrase_dialog.edit
+        self.wait(lambda: self.w.questions.dialog is not None and self.w.questions.dialog.isVisible())
+        edit = self.w.questions.dialog.edit
         self.qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
         self.qtbot.keyClicks(edit, text)
         self.qtbot.keyClick(edit, Qt.Key.Key_Return)

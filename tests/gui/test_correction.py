@@ -49,7 +49,7 @@ def test_w_with_a_box_selected_asks_beside_the_box_offering_the_images_phrases(g
     gui.key(Key.Key_W, widget=gui.w.canvas)
     drawn = (230, 150, 60, 50)
     gui.drag_image(drawn[:2], (drawn[0] + drawn[2], drawn[1] + drawn[3]))
-    dialog = gui.w.phrase_dialog
+    dialog = gui.w.questions.dialog
     gui.wait(lambda: dialog.isVisible())
     assert [len(bs) for _, bs in gui.annotations()] == [1]  # not given the selected box's phrase
     assert not dialog.frameGeometry().intersects(gui.w.canvas.global_rect(drawn))  # the box stays in view
@@ -65,7 +65,7 @@ def test_w_with_a_box_selected_asks_beside_the_box_offering_the_images_phrases(g
     gui.answer_phrase("a new thing")
     assert [e.text for e, _ in gui.annotations()] == ["the white square", "a new thing"]
     gui.drag_image((100, 200), (130, 230))
-    gui.key(Key.Key_Escape, widget=gui.w.phrase_dialog.edit)  # no name: no box
+    gui.key(Key.Key_Escape, widget=gui.w.questions.dialog.edit)  # no name: no box
     assert [len(bs) for _, bs in gui.annotations()] == [2, 1]
 
 
@@ -182,7 +182,7 @@ def test_f2_on_a_box_moves_that_box_alone_and_f2_on_a_phrase_renames_it(gui):
     gui.key(Key.Key_Escape)  # clear the phrase
     gui.click_image(175, 150)  # select the spoon's box
     gui.key(Key.Key_F2, widget=gui.w.canvas)
-    assert gui.w.phrase_dialog.edit.text() == "the cup"
+    assert gui.w.questions.dialog.edit.text() == "the cup"
     gui.answer_phrase("the spoon")
     assert [(e.text, [b.id for b in bs]) for e, bs in gui.annotations()] == [("the cup", [cup.id]),
                                                                           ("the spoon", [spoon.id])]
