@@ -464,8 +464,8 @@ class ImageDocument:
         with self._batch():
             phrase = self.answer.query.phrase
             if self._push(edits.RejectProposal(self.image, phrase, p)) and not self.annotation_of_phrase(phrase).kept:
-                self.info.emit(f"Rejected. “{phrase}” still needs a box: Tab, Enter, draw it (W), "
-                               "or Shift+Enter if it is not in the image.", Tone.NORMAL)
+                self.info.emit(f"Rejected: “{phrase}” still needs a box. Tab to another, W to draw it, "
+                               "Shift+Enter if it is not in the image.", Tone.NORMAL)
 
     def draw_box(self, bbox: XYWH, phrase: Optional[str] = None) -> bool:
         """A box drawn by hand, named by ``phrase`` (the user's choice) or else the typed phrase;

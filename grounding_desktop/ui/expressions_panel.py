@@ -177,6 +177,7 @@ class ExpressionsPanel(QWidget):
         root.setForeground(0, QBrush(QColor(PROPOSAL_COLOUR)))
         root.setIcon(0, swatch(PROPOSAL_COLOUR, dashed=True))
         root.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        root.setToolTip(0, f"Proposals for “{phrase}”: Tab moves the highlight, Enter accepts it, Ctrl+R rejects it")
         for i, p in enumerate(proposals):
             item = QTreeWidgetItem([f"#{i + 1}  {p.label}".rstrip(), "proposed", f"{p.score:.2f}", "model"])
             item.setData(0, KIND_ROLE, RowKind.PROPOSAL)

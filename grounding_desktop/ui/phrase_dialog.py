@@ -22,6 +22,7 @@ from ..editing.document import ImageDocument
 from .canvas import Canvas
 
 GAP_PX = 12  # between the box and the dialog
+MAX_LIST_ROWS = 8  # phrases shown at once; more scroll
 
 
 def place_beside(size: QSize, avoid: QRect, area: QRect) -> QPoint:
@@ -68,7 +69,8 @@ class PhraseDialog(QDialog):
         self.list.setObjectName("phraseDialogList")
         self.list.addItems(list(dict.fromkeys(phrases)))
         self.list.setVisible(bool(phrases))
-        self.list.setMaximumHeight(160)
+        rows = min(self.list.count(), MAX_LIST_ROWS)
+        self.list.setFixedHeight(rows * self.list.sizeHintForRow(0) + 2 * self.list.frameWidth() + 4 if rows else 0)
         self.list.setToolTip("The phrases already on this image: click one to choose it")
         layout.addWidget(self.list)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)

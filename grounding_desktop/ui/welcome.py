@@ -42,7 +42,9 @@ class WelcomePage(QWidget):
             layout.addWidget(QLabel("Recent folders", self), 0, Qt.AlignmentFlag.AlignHCenter)
         for folder in folders:
             button = QPushButton(folder, self)
+            button.setObjectName("recentFolder")
             button.setFlat(True)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.setToolTip(f"Open {folder}")
             button.clicked.connect(lambda _checked=False, f=folder: self.folder_chosen.emit(f))
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
