@@ -126,14 +126,21 @@ class ExpressionsPanel(QWidget):
         return super().eventFilter(obj, event)
 
     def _fit_phrase_column(self) -> None:
-        """The phrase column takes the room the other columns leave, or the user's wider width."""
+        """The phrase column takes the room the other columns leave, or the user's wider width. Only
+        a wider one scrolls sideways: a scroll bar that came and went as a bold row widened a column
+        would resize the list at each Tab."""
         others = sum(self.tree.columnWidth(c) for c in (1, 2, 3))
         fill = max(self.tree.viewport().width() - others, MIN_PHRASE_COLUMN_PX)
-        self._fitting = True
-        try:
-            self.tree.setColumnWidth(0, max(fill, self._user_width or 0))
-        finally:
-            self._fitting = False
+        wider = (self._user_width or 0) > fill
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if wider
+                                               else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        width = self._user_width if wider else fill
+        if width != self.tree.columnWidth(0):
+            self._fitting = True
+            try:
+                self.tree.setColumnWidth(0, width)
+            finally:
+                self._fitting = False
 
     def _on_section_resized(self, index: int, _old: int, new: int) -> None:
         if index == 0 and not self._fitting:
@@ -201,8 +208,7 @@ class ExpressionsPanel(QWidget):
                 continue  # unchanged: a Tab restyles two rows
             f = QFont(item.font(0))
             f.setBold(highlighted)
-            for c in range(4):
-                item.setFont(c, f)
+            item.setFont(0, f)  # the name column only: bold text there widens no column fitted to its content
             item.setIcon(0, swatch(HIGHLIGHT_COLOUR if highlighted else PROPOSAL_COLOUR, dashed=True))
 
     def _show_annotations(self) -> None:
