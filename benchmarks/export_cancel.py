@@ -75,7 +75,7 @@ def main(argv=None) -> int:
         root = Path(tmp)
         store = build_project(root / "photos", args.images, args.boxes)
         counts = store.counts()
-        print(f"project: {counts['images']} images, {counts['expressions']} phrases, {counts['boxes']} boxes")
+        print(f"project: {counts['images']} images, {counts['phrases']} phrases, {counts['boxes']} boxes")
         out = root / "out" / "g.json"
         out.parent.mkdir()
         fulls = [full_export(store, out) for _ in range(args.runs)]

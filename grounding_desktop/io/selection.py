@@ -155,7 +155,7 @@ def _exported_boxes(boxes: Sequence[Box], width: int, height: int, include_rejec
 
 def selection_steps(counts: dict[str, int]) -> int:
     """The ticker steps ``select`` takes for a project of ``store.counts()``: a row read, an image."""
-    return counts["boxes"] + counts["expressions"] + counts["images"] + counts["missing"]
+    return counts["boxes"] + counts["phrases"] + counts["images"] + counts["missing"]
 
 
 def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, summary: ExportSummary,

@@ -142,7 +142,7 @@ def test_the_bar_moves_while_the_labels_are_read_and_cancel_acts_there(qtbot, tm
     store = ProjectStore(tmp_path / "p.sqlite", root=tmp_path)
     store.apply_scan([ScanEntry(f"im{i}.jpg", 1, 1.0, 100, 80, f"h{i}") for i in range(300)])
     store.add_expressions_bulk([(img.id, "the things", [Box(0, 0, (1.0, 2.0, 3.0, 4.0))] * 50) for img in store.images()])
-    rows = store.counts()["boxes"] + store.counts()["expressions"]
+    rows = store.counts()["boxes"] + store.counts()["phrases"]
     dialog = ExportDialog(store)
     qtbot.addWidget(dialog)
     dialog.out.setText(str(tmp_path / "g.json"))
