@@ -473,10 +473,8 @@ class ImageDocument:
         if self.image is None:
             return True
         if phrase is not None:
-            try:
-                phrase = clean_phrase(phrase)
-            except PhraseError as exc:
-                self.notice.emit(f"Phrase refused: {exc}")
+            phrase = self._new_text(phrase)
+            if phrase is None:
                 return True
         elif self.phrase is not None:
             phrase = self.phrase

@@ -127,8 +127,8 @@ class ExpressionsPanel(QWidget):
 
     def _fit_phrase_column(self) -> None:
         """The phrase column takes the room the other columns leave, or the user's wider width. Only
-        a wider one scrolls sideways: a scroll bar that came and went as a bold row widened a column
-        would resize the list at each Tab."""
+        a wider one scrolls sideways: a scroll bar that came and went whenever a column fitted to its
+        content grew would resize the list, and refit the column, again."""
         others = sum(self.tree.columnWidth(c) for c in (1, 2, 3))
         fill = max(self.tree.viewport().width() - others, MIN_PHRASE_COLUMN_PX)
         wider = (self._user_width or 0) > fill

@@ -11,11 +11,11 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPainter, QPaintEvent
 from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QLabel, QLineEdit, QSizePolicy, QWidget
 
-PLACEHOLDER = "Type a phrase, e.g. “the cat on the left”  (Ctrl+L)"
-
 from ..core import MAX_PHRASE_CHARS
 from ..editing.document import ImageDocument
 from ..editing.state import Tone
+
+PLACEHOLDER = "Type a phrase, e.g. “the cat on the left”  (Ctrl+L)"  # whole at the first-start width
 
 
 class PhraseEdit(QLineEdit):
