@@ -81,6 +81,10 @@ class Expression:
     imported phrase with no box). It is kept apart from the boxes because a rejected box says only
     "this box is wrong": a phrase whose boxes were all rejected is unfinished, not a negative, and
     one may be both (the proposals rejected, then "not in image"). See :func:`phrase_status`.
+
+    ``spans`` are the ``[start, end)`` character ranges of ``text`` that name the boxes, when an
+    imported file said so (MDETR's referring expressions mark the head noun: "the red bicycle" ->
+    "bicycle"); empty means the whole phrase. Exports write them back as ``tokens_positive``.
     """
 
     id: int
@@ -89,6 +93,14 @@ class Expression:
     created: float = 0.0
     updated: float = 0.0
     no_target: bool = False
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def positive_spans(self) -> list[list[int]]:
+        """``tokens_positive`` of the phrase's boxes within ``text``: its spans, or the whole phrase
+        (surrounding whitespace left out, so ``text[start:end]`` is exactly the phrase's words)."""
+        if self.spans:
+            return [list(s) for s in self.spans]
+        return [[len(self.text) - len(self.text.lstrip()), len(self.text.rstrip())]]
 
 
 @dataclass(frozen=True)

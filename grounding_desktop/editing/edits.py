@@ -230,19 +230,20 @@ class DeletePhrase(Edit):
 
 
 class RenamePhrase(Edit):
-    """New text for a phrase: every box of it follows."""
+    """New text for a phrase: every box of it follows. The new text names them as a whole (the old
+    text's spans no longer fit it); undo brings the old text back with its spans."""
 
     def __init__(self, image: ImageRecord, expression: Expression, new_text: str):
         super().__init__(image, f"Edit phrase {quoted(expression.text)} → {quoted(new_text)}")
         self.expression_id = expression.id
-        self.old_text = expression.text
+        self.old_text, self.old_spans = expression.text, expression.spans
         self.new_text = new_text
 
     def _do(self, store: ProjectStore) -> None:
         store.set_expression_text(self.expression_id, self.new_text)
 
     def _undo(self, store: ProjectStore) -> None:
-        store.set_expression_text(self.expression_id, self.old_text)
+        store.set_expression_text(self.expression_id, self.old_text, self.old_spans)
 
 
 class RelabelBox(Edit):

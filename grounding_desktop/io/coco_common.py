@@ -51,14 +51,6 @@ def categories_for(store: LabelStore, selected: Sequence[SelectedImage], options
     return Categories({})
 
 
-def phrase_span(text: str, offset: int = 0) -> list[int]:
-    """``[start, end)`` of the phrase words in ``text`` (surrounding whitespace excluded), shifted
-    by ``offset``: ``caption[start:end]`` is exactly the phrase."""
-    start = len(text) - len(text.lstrip())
-    end = len(text.rstrip())
-    return [offset + start, offset + end]
-
-
 def own_fields(b: Box, **more: Any) -> dict[str, Any]:
     """The box's state, source, score and model version (and ``more``): trainers ignore them, the
     importer reads them back for a lossless round trip."""

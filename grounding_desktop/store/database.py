@@ -12,6 +12,7 @@ str that ``os.fsdecode`` gives, which opens the file. The mapping is one-to-one,
 """
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -30,7 +31,7 @@ from .schema import current_version, migrate
 
 _IMAGE_COLS = "id, path, width, height, state, content_hash, error, size, mtime, missing, review_reason"
 _IMAGE_INSERT = "INSERT INTO images(path, width, height, content_hash, error, size, mtime) VALUES (?,?,?,?,?,?,?)"
-_EXPR_COLS = "id, image_id, text, created, updated, no_target"
+_EXPR_COLS = "id, image_id, text, created, updated, no_target, spans"
 _BOX_COLS = "id, expression_id, x, y, w, h, state, source, score, model_version, explanation"
 ROWS_PER_REPORT = 5000  # rows of a long read between progress reports (a few ms each)
 _BOX_INSERT = ("INSERT INTO boxes(expression_id, x, y, w, h, state, source, score, model_version, explanation) "
@@ -112,7 +113,17 @@ def _box_values(expression_id: int, b: Box) -> tuple:
 
 
 def _expression(row: Sequence) -> Expression:
-    return Expression(id=row[0], image_id=row[1], text=row[2], created=row[3], updated=row[4], no_target=bool(row[5]))
+    return Expression(id=row[0], image_id=row[1], text=row[2], created=row[3], updated=row[4], no_target=bool(row[5]),
+                      spans=_spans_from(row[6]))
+
+
+def _spans_from(value: Optional[str]) -> tuple[tuple[int, int], ...]:
+    return tuple((int(s), int(e)) for s, e in json.loads(value)) if value else ()
+
+
+def _spans_value(spans: Sequence[Sequence[int]]) -> Optional[str]:
+    """The column value of a phrase's spans (NULL: the whole phrase)."""
+    return json.dumps([[int(s), int(e)] for s, e in spans]) if spans else None
 
 
 def _enum_value(v) -> str:
@@ -475,17 +486,17 @@ class ProjectStore:
                 c.execute("UPDATE images SET state='reviewed', review_reason=NULL WHERE id=?", (image_id,))
         return ids
 
-    def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box]]], reviewed: Iterable[int] = (),
-                      dry_run: bool = False) -> MergeReport:
-        """Add imported ``(image_id, text, boxes)`` to what the project already has, in ONE write
+    def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box], Sequence[Sequence[int]]]],
+                      reviewed: Iterable[int] = (), dry_run: bool = False) -> MergeReport:
+        """Add imported ``(image_id, text, boxes, spans)`` to what the project already has, in ONE write
         transaction that also does the duplicate check, so two imports of one file at once cannot
         both find it new. A phrase is matched by image and exact text; its boxes by coordinates:
 
         - a box the phrase already has in the same state is left alone;
         - a box equal to one of its proposals, imported as a label (accepted or rejected), promotes
           that proposal to the imported state (the project's own labels are never changed);
-        - any other box is added to the phrase; a phrase the image does not have is added whole
-          (with no box: a no-target phrase, as import files write them);
+        - any other box is added to the phrase; a phrase the image does not have is added whole,
+          with its ``spans`` (with no box: a no-target phrase, as import files write them);
         - a phrase with nothing to add or promote is a duplicate (a no-target phrase too).
 
         Then the images in ``reviewed`` are marked reviewed. With ``dry_run`` the same work is done
@@ -496,14 +507,14 @@ class ProjectStore:
             with self.transaction() as c:
                 known: dict[int, dict[str, tuple[int, dict[tuple, tuple[int, str]]]]] = {}
                 touched: set[int] = set()
-                for image_id, text, boxes in items:
+                for image_id, text, boxes, spans in items:
                     phrases = known.get(image_id)
                     if phrases is None:
                         self._require(c, "images", image_id)
                         phrases = known[image_id] = self._phrases_with_boxes(c, image_id)
                     match = phrases.get(text)
                     if match is None:
-                        expr_id = self._insert_expression(c, image_id, text, now, no_target=not boxes)
+                        expr_id = self._insert_expression(c, image_id, text, now, no_target=not boxes, spans=spans)
                         match = phrases[text] = (expr_id, {})
                         report.phrases_added += 1
                         changed = True
@@ -559,17 +570,21 @@ class ProjectStore:
         """Put back a deleted expression with its original ids (undo of a delete)."""
         with self.transaction() as c:
             c.execute(
-                f"INSERT INTO expressions({_EXPR_COLS}) VALUES (?,?,?,?,?,?)",
-                (expr.id, expr.image_id, expr.text, expr.created, expr.updated, int(expr.no_target)),
+                f"INSERT INTO expressions({_EXPR_COLS}) VALUES (?,?,?,?,?,?,?)",
+                (expr.id, expr.image_id, expr.text, expr.created, expr.updated, int(expr.no_target),
+                 _spans_value(expr.spans)),
             )
             for b in boxes:
                 self._insert_box(c, expr.id, b, keep_id=True)
             self._sync_image_state(c, expr.image_id)
 
-    def set_expression_text(self, expression_id: int, text: str) -> Expression:
+    def set_expression_text(self, expression_id: int, text: str,
+                            spans: Sequence[Sequence[int]] = ()) -> Expression:
+        """New text for a phrase; its ``spans`` index into the new text (none: the whole phrase)."""
         with self.transaction() as c:
             self._require(c, "expressions", expression_id)
-            c.execute("UPDATE expressions SET text=?, updated=? WHERE id=?", (text, time.time(), expression_id))
+            c.execute("UPDATE expressions SET text=?, spans=?, updated=? WHERE id=?",
+                      (text, _spans_value(spans), time.time(), expression_id))
         return self.expression(expression_id)
 
     def set_no_target(self, expression_id: int, no_target: bool) -> Expression:
@@ -778,9 +793,10 @@ class ProjectStore:
         return _expression(row)
 
     @staticmethod
-    def _insert_expression(c: sqlite3.Connection, image_id: int, text: str, now: float, no_target: bool) -> int:
-        return c.execute("INSERT INTO expressions(image_id, text, created, updated, no_target) VALUES (?,?,?,?,?)",
-                         (image_id, text, now, now, int(no_target))).lastrowid
+    def _insert_expression(c: sqlite3.Connection, image_id: int, text: str, now: float, no_target: bool,
+                           spans: Sequence[Sequence[int]] = ()) -> int:
+        return c.execute("INSERT INTO expressions(image_id, text, created, updated, no_target, spans) "
+                         "VALUES (?,?,?,?,?,?)", (image_id, text, now, now, int(no_target), _spans_value(spans))).lastrowid
 
     @staticmethod
     def _insert_box(c: sqlite3.Connection, expression_id: int, b: Box, keep_id: bool = False) -> Box:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _V1 = """
 CREATE TABLE images (
@@ -132,7 +132,11 @@ UPDATE expressions SET no_target = 1 WHERE NOT EXISTS (SELECT 1 FROM boxes WHERE
 """
 
 # MIGRATIONS[n] upgrades a database at version n-1 to version n.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
+# v7: the character spans of a phrase that name its boxes, as an imported file gave them (JSON
+# [[start, end], ...]; NULL: the whole phrase), so an MDETR-style file round-trips exactly.
+_V7 = "ALTER TABLE expressions ADD COLUMN spans TEXT"
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

@@ -124,6 +124,18 @@ def test_v5_database_becomes_v6_where_only_phrases_without_boxes_are_no_target(t
             ("the cup", PhraseStatus.LABELLED)]
 
 
+def test_v6_database_becomes_v7_with_whole_phrase_spans(tmp_path):
+    db = _database_at(tmp_path / "v6.sqlite", 6,
+                      "INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'in_progress')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'the cup', 0, 0)")
+    with ProjectStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 7
+        (expr, _), = s.annotations(1)
+        assert expr.spans == () and expr.positive_spans() == [[0, 7]]
+        s.set_expression_text(expr.id, "the red cup", [(8, 11)])
+        assert s.expression(expr.id).spans == ((8, 11),)
+
+
 def test_a_box_moves_to_another_phrase_of_its_image_only(store):
     img, other = _image(store), _image(store, "b.jpg")
     cup, (box,) = store.add_expression(img.id, "the cup", [Box(0, 0, (1, 1, 5, 5))])
