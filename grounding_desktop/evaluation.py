@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .core import BoxState, ImageReadError, Proposal, iou_xywh, phrase_key
+from .core import BoxState, ImageReadError, PhraseStatus, Proposal, iou_xywh, phrase_key, phrase_status
 from .core.geometry import XYWH
 from .io.errors import Cancelled
 from .project_concepts import Lesson, StoredEmbedding, image_key, keep_embeddings, project_lessons, teach
@@ -137,7 +137,7 @@ def plan_evaluation(store: ProjectStore, embedding_model: str) -> EvaluationPlan
             if truth:
                 phrases.append((expr.text, truth))
             else:
-                no_target += not boxes
+                no_target += phrase_status(expr, boxes) == PhraseStatus.NO_TARGET
         if phrases:
             images.append(ImageTrials(image_key(store, record), record.readable, tuple(phrases)))
     lessons = project_lessons(store, embedding_model, annotations=by_image)
