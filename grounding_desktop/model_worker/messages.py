@@ -94,7 +94,6 @@ class ModelInfo:
     runtime: str
     model_version: str
     embedding_model: str = ""  # what made the region embeddings it returns; "" if it does not learn
-    load_s: float = 0.0
 
     @property
     def learns(self) -> bool:

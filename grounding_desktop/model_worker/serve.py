@@ -81,16 +81,15 @@ class Worker:
             self._learn(work)
 
     def _load(self, work: Load) -> None:
-        for cancel in self.jobs.values():
+        for cancel in list(self.jobs.values()):
             cancel.set()  # they ran on the model being replaced
         self.grounder, self.prepared = None, set()
-        start = time.perf_counter()
         try:
             grounder = work.factory(work.device) if work.detector is None \
                 else work.factory(work.device, detector=work.detector)
             learns = hasattr(grounder, "learn")  # a stand-in model may not learn
             info = ModelInfo(grounder.device, grounder.runtime, grounder.model_version,
-                             grounder.embedding_model if learns else "", time.perf_counter() - start)
+                             grounder.embedding_model if learns else "")
         except Exception as exc:  # noqa: BLE001 - the app says why, and keeps working without a model
             self.send(Loaded(work.generation, error=short_error(exc), details=traceback.format_exc()))
             return
