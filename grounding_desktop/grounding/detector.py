@@ -244,6 +244,7 @@ class SSDDetector:
     """SSD-MobileNetV2 COCO in torch on ``device``; weights converted once from the TF graph."""
 
     class_names = COCO_LABELS  # label id -> name, as every detector backend has (backends.py)
+    batch_limit = 32           # images per network call in ``detect_batch``
 
     def __init__(self, device: str | torch.device = "cpu",
                  weights: str | Path | None = None) -> None:
@@ -296,37 +297,54 @@ class SSDDetector:
                max_detections: int = 100, candidates: int = 0) -> Detections:
         """Detect COCO objects in an RGB image (PIL or (H, W, 3) uint8 array); with
         ``candidates``, up to that many class-agnostic regions follow them."""
+        return self.detect_batch([image], score_threshold, max_detections, candidates)[0]
+
+    def detect_batch(self, images: list[ImageLike], score_threshold: float = 0.05,
+                     max_detections: int = 100, candidates: int = 0) -> list[Detections]:
+        """``detect`` on each of ``images``, the network running up to ``batch_limit`` of them at
+        once (on a GPU a batch costs about what one image does)."""
+        out = []
         with torch.inference_mode():
-            x, (width, height) = self.preprocess(image)
-            boxes, scores, maps = self.forward(x)
-            boxes, scores = boxes[0], scores[0]
-            anchor_idx, labels, det_scores = select_detections(
-                boxes, scores, score_threshold, max_detections, self.spec.nms_threshold,
-                self.spec.top_k, self._valid_classes)
-            norm, inside = clip_to_image(boxes[anchor_idx])
-            if not bool(inside.all()):
-                anchor_idx, labels, det_scores, norm = (
-                    anchor_idx[inside], labels[inside], det_scores[inside], norm[inside])
-            objectness = 1.0 - scores[:, 0]
-            if candidates:
-                extra = select_candidates(clip_to_image(boxes)[0], objectness, candidates,
-                                          anchor_idx)
-                anchor_idx = torch.cat([anchor_idx, extra])
-                labels = torch.cat([labels, labels.new_full(extra.shape, NO_CLASS)])
-                det_scores = torch.cat([det_scores, objectness[extra]])
-                norm = torch.cat([norm, clip_to_image(boxes[extra])[0]])
-            features = self._region_features(maps[REGION_FEATURE_MAP], norm)
-            scale = torch.tensor([width, height, width, height], dtype=norm.dtype,
-                                 device=norm.device)
-            return Detections(
-                boxes=(norm * scale).float().cpu().numpy(),
-                scores=det_scores.float().cpu().numpy(),
-                labels=labels.to(torch.int64).cpu().numpy(),
-                class_scores=scores[anchor_idx].float().cpu().numpy(),
-                region_features=features.float().cpu().numpy(),
-                image_size=(int(width), int(height)),
-                objectness=objectness[anchor_idx].float().cpu().numpy(),
-            )
+            for start in range(0, len(images), self.batch_limit):
+                inputs = [self.preprocess(image) for image in images[start:start + self.batch_limit]]
+                boxes, scores, maps = self.forward(torch.cat([x for x, _ in inputs]))
+                for i, (_, size) in enumerate(inputs):
+                    out.append(self._select(boxes[i], scores[i], maps[REGION_FEATURE_MAP][i:i + 1], size,
+                                            score_threshold, max_detections, candidates))
+        return out
+
+    def _select(self, boxes: torch.Tensor, scores: torch.Tensor, feature_map: torch.Tensor,
+                size: tuple[int, int], score_threshold: float, max_detections: int,
+                candidates: int) -> Detections:
+        """One image's ``Detections`` from the network's output for it."""
+        width, height = size
+        anchor_idx, labels, det_scores = select_detections(
+            boxes, scores, score_threshold, max_detections, self.spec.nms_threshold,
+            self.spec.top_k, self._valid_classes)
+        norm, inside = clip_to_image(boxes[anchor_idx])
+        if not bool(inside.all()):
+            anchor_idx, labels, det_scores, norm = (
+                anchor_idx[inside], labels[inside], det_scores[inside], norm[inside])
+        objectness = 1.0 - scores[:, 0]
+        if candidates:
+            extra = select_candidates(clip_to_image(boxes)[0], objectness, candidates,
+                                      anchor_idx)
+            anchor_idx = torch.cat([anchor_idx, extra])
+            labels = torch.cat([labels, labels.new_full(extra.shape, NO_CLASS)])
+            det_scores = torch.cat([det_scores, objectness[extra]])
+            norm = torch.cat([norm, clip_to_image(boxes[extra])[0]])
+        features = self._region_features(feature_map, norm)
+        scale = torch.tensor([width, height, width, height], dtype=norm.dtype,
+                             device=norm.device)
+        return Detections(
+            boxes=(norm * scale).float().cpu().numpy(),
+            scores=det_scores.float().cpu().numpy(),
+            labels=labels.to(torch.int64).cpu().numpy(),
+            class_scores=scores[anchor_idx].float().cpu().numpy(),
+            region_features=features.float().cpu().numpy(),
+            image_size=(int(width), int(height)),
+            objectness=objectness[anchor_idx].float().cpu().numpy(),
+        )
 
     @staticmethod
     def _region_features(feature_map: torch.Tensor, norm_boxes: torch.Tensor) -> torch.Tensor:
