@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 
 from ..core import Box, BoxSource, BoxState, Expression, ImageRecord, ImageState, Proposal, phrase_key
 from ..core.geometry import XYWH
-from ..store import ProjectStore
+from ..store import ProjectStore, ProposalBatch
 
 NO_MERGE = -1  # Qt's convention: an edit with this merge id never merges
 NUDGE_MERGE = 1
@@ -30,13 +30,19 @@ def proposal_box(p: Proposal, state: BoxState = BoxState.ACCEPTED) -> Box:
 
 
 class Edit:
-    """One undoable change to one image's labels. Subclasses set ``title`` and implement do/undo."""
+    """One undoable change to one image's labels (to many images' for ``ProposeBatch``).
+    Subclasses set ``title`` and implement do/undo."""
 
     merge_id = NO_MERGE  # edits with the same non-negative id may merge (``merge``)
 
-    def __init__(self, image_id: int, title: str):
+    def __init__(self, image_id: Optional[int], title: str):
         self.image_id = image_id
         self.title = title
+
+    @property
+    def image_ids(self) -> tuple[int, ...]:
+        """The images whose labels this edit changes."""
+        return (self.image_id,)
 
     def do(self, store: ProjectStore) -> None:
         raise NotImplementedError
@@ -212,3 +218,34 @@ class SetImageState(Edit):
 
     def undo(self, store: ProjectStore) -> None:
         store.set_image_state(self.image_id, self.old)
+
+
+class ProposeBatch(Edit):
+    """The model's boxes for phrases on many images, stored as proposals in one step (propose for
+    every image; ``ProjectStore.add_proposals`` says what is skipped). One undo removes exactly
+    what it added; a redo puts back the same rows. It has no one ``image_id``: see ``image_ids``."""
+
+    def __init__(self, items: Sequence[tuple[int, str, Sequence[Proposal]]]):
+        phrases = list(dict.fromkeys(text for _, text, _ in items))
+        images = len({image_id for image_id, _, _ in items})
+        named = ", ".join(quoted(p) for p in phrases[:3]) + (f" and {len(phrases) - 3} more" if len(phrases) > 3 else "")
+        super().__init__(None, f"Propose {named} on {images} image{'s' if images != 1 else ''}")
+        self.items = [(image_id, text, [proposal_box(p, BoxState.PROPOSED) for p in proposals])
+                      for image_id, text, proposals in items]
+        self.batch: Optional[ProposalBatch] = None
+
+    @property
+    def image_ids(self) -> tuple[int, ...]:
+        """The images it changed (those it was given, until it is done)."""
+        if self.batch is not None:
+            return self.batch.image_ids
+        return tuple(dict.fromkeys(image_id for image_id, _, _ in self.items))
+
+    def do(self, store: ProjectStore) -> None:
+        if self.batch is None:
+            self.batch = store.add_proposals(self.items)
+        else:  # a redo: the same rows, with the same ids
+            store.restore_proposals(self.batch)
+
+    def undo(self, store: ProjectStore) -> None:
+        store.remove_proposals(self.batch)

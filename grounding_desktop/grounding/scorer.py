@@ -84,6 +84,11 @@ class Peers:
     idx: np.ndarray
     weight: np.ndarray
 
+    @classmethod
+    def none(cls, n: int) -> "Peers":
+        """No peers: every comparison with another region counts as won."""
+        return cls(np.zeros(0, np.int64), np.zeros(n))
+
 
 @dataclass
 class ModuleScore:
@@ -290,6 +295,13 @@ class PhraseScorer:
     def subject_evidence(self, scene: Scene, noun_phrase: NounPhrase) -> SubjectEvidence:
         """The detector's evidence for the noun: its class scores for a COCO noun; for any object
         or a noun no class fits, how object-like each region is (class scores count too)."""
+        p, cls, known = self.subject_p(scene, noun_phrase)
+        note = "" if known else f"'{noun_phrase.noun}' is not a class the detector knows"
+        return SubjectEvidence(p, [self.labels.get(int(c), "object") for c in cls], known, note)
+
+    def subject_p(self, scene: Scene, noun_phrase: NounPhrase) -> tuple[np.ndarray, np.ndarray, bool]:
+        """``subject_evidence`` as arrays: (p(noun | region), the class each value rests on
+        (``NO_CLASS``: objectness), whether the noun names something the detector knows)."""
         wts, _, known = self.class_weights(noun_phrase)
         cs = scene.class_scores[:, :len(wts)] * wts[None, :scene.class_scores.shape[1]]
         n = len(scene)
@@ -303,8 +315,7 @@ class PhraseScorer:
         else:
             p = np.maximum(p, scene.objectness)
             cls = np.where(candidate, NO_CLASS, cls)
-        note = "" if known else f"'{noun_phrase.noun}' is not a class the detector knows"
-        return SubjectEvidence(p, [self.labels.get(int(c), "object") for c in cls], known, note)
+        return p, cls, known
 
     # --- peers
     def peers(self, scene: Scene, evidence: np.ndarray) -> "Peers":
@@ -422,16 +433,17 @@ class PhraseScorer:
 
     # --- a whole noun phrase
     def score_noun_phrase(self, scene: Scene, noun_phrase: NounPhrase,
-                          subject: Optional[SubjectEvidence] = None
+                          subject: Optional[SubjectEvidence] = None, compare: bool = True
                           ) -> tuple[np.ndarray, SubjectEvidence, list[ModuleScore]]:
         """(log score, subject evidence, modules) of one noun phrase; ``subject`` replaces the
-        detector's evidence for the noun."""
+        detector's evidence for the noun. Without ``compare`` no region is compared with others
+        (``upper_bound``): each comparison counts as won."""
         w = self.weights
         evidence = subject if subject is not None else self.subject_evidence(scene, noun_phrase)
         p = evidence.p
         log_score = w.subject * np.log(np.maximum(p, _EPS))
         modules: list[ModuleScore] = []
-        subject_peers = self.peers(scene, p)
+        subject_peers = self.peers(scene, p) if compare else Peers.none(len(scene))
 
         def add(name: str, words: str, values: np.ndarray, weight: float) -> None:
             nonlocal log_score
@@ -446,7 +458,7 @@ class PhraseScorer:
             add("brightness", " ".join(noun_phrase.brightness),
                 self.brightness_module(scene, noun_phrase.brightness, subject_peers), w.brightness)
         # Comparisons are made among the regions that fit the noun and its colour words.
-        peers = self.peers(scene, np.exp(log_score)) if modules else subject_peers
+        peers = self.peers(scene, np.exp(log_score)) if modules and compare else subject_peers
         if noun_phrase.sizes:
             add("size", " ".join(s[2] for s in noun_phrase.sizes),
                 self.size_module(scene, noun_phrase.sizes, peers), w.size)
@@ -498,6 +510,20 @@ class PhraseScorer:
             log_score = log_score + w.hint * (values - 1.0)
         return ScoreResult(scores=np.exp(log_score), subject=evidence.p,
                            subject_label=evidence.labels, modules=modules, notes=notes)
+
+    def upper_bound(self, scene: Scene, parsed: ParsedPhrase, subject_p: np.ndarray) -> np.ndarray:
+        """(N,) a score no region can exceed in ``score``, whatever other regions its image holds,
+        given ``subject_p`` (``subject_p(scene, parsed.subject)[0]``).
+
+        Every module's value lies in [0, 1] and only lowers a score; the ones that compare a
+        region with others (relative colour, brightness, size, location and order among peers, a
+        relation to another thing) are counted as won, the rest (colour share, pose, position in
+        the image) are computed. ``scene`` may hold the regions of many images, with ``width`` and
+        ``height`` given per region: one pass bounds a whole folder (``image_search``).
+        """
+        log_score, _, _ = self.score_noun_phrase(scene, parsed.subject, SubjectEvidence(subject_p, []),
+                                                 compare=False)
+        return np.exp(log_score)
 
     # --- choosing what to show
     def select(self, scene: Scene, result: ScoreResult, top_k: int, plural: bool) -> np.ndarray:

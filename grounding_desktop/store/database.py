@@ -17,12 +17,13 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from ..core import (DB_FILENAME, PROJECT_DIRNAME, Box, BoxSource, BoxState, Expression, ImageRecord, ImageState,
-                    ScanEntry, display_path, natural_path_key)
+                    ScanEntry, display_path, natural_path_key, phrase_key)
+from ..core.proposal import is_stored
 from .backup import keep_daily_backup
 from .problems import BUSY_TIMEOUT_S, StoreBusyError, StoreError, database_problem
 from .schema import current_version, migrate
@@ -52,6 +53,21 @@ class MergeReport:
     proposals_promoted: int = 0
     duplicates: int = 0  # phrases that were already in the project with these boxes
     reviewed: int = 0  # images newly marked reviewed
+
+
+@dataclass(frozen=True)
+class ProposalBatch:
+    """What :meth:`ProjectStore.add_proposals` stored, as undo and redo need it: the phrases it
+    created, each with its boxes, the boxes it added to phrases that were there, and the images
+    it touched (in the order it touched them)."""
+
+    phrases: tuple[tuple[Expression, tuple[Box, ...]], ...] = ()
+    boxes: tuple[Box, ...] = ()
+    image_ids: tuple[int, ...] = ()
+
+    @property
+    def box_count(self) -> int:
+        return len(self.boxes) + sum(len(bs) for _, bs in self.phrases)
 
 
 @dataclass
@@ -527,18 +543,94 @@ class ProjectStore:
         return report
 
     @staticmethod
-    def _phrases_with_boxes(c: sqlite3.Connection, image_id: int) -> dict[str, tuple[int, dict[tuple, tuple[int, str]]]]:
-        """An image's phrases by text (the first phrase of a text; new boxes go there) with the
-        boxes of every phrase of that text by coordinates: ``text -> (id, {(x, y, w, h): (box id, state)})``."""
+    def _phrases_with_boxes(c: sqlite3.Connection, image_id: int, key=lambda text: text
+                            ) -> dict[str, tuple[int, dict[tuple, tuple[int, str]]]]:
+        """An image's phrases by ``key(text)`` (the first phrase of a key; new boxes go there) with
+        the boxes of every phrase of that key by coordinates: ``key -> (id, {(x, y, w, h): (box id, state)})``."""
         out: dict[str, tuple[int, dict[tuple, tuple[int, str]]]] = {}
-        text_of: dict[int, str] = {}
+        key_of: dict[int, str] = {}
         for expr_id, text in c.execute("SELECT id, text FROM expressions WHERE image_id=? ORDER BY id", (image_id,)):
-            text_of[expr_id] = text
-            out.setdefault(text, (expr_id, {}))
+            key_of[expr_id] = key(text)
+            out.setdefault(key_of[expr_id], (expr_id, {}))
         rows = c.execute("SELECT b.id, b.expression_id, b.x, b.y, b.w, b.h, b.state FROM boxes b "
                          "JOIN expressions e ON e.id = b.expression_id WHERE e.image_id=? ORDER BY b.id", (image_id,))
         for box_id, expr_id, x, y, w, h, state in rows:
-            out[text_of[expr_id]][1].setdefault((x, y, w, h), (box_id, state))
+            out[key_of[expr_id]][1].setdefault((x, y, w, h), (box_id, state))
+        return out
+
+    def add_proposals(self, items: Iterable[tuple[int, str, Sequence[Box]]]) -> ProposalBatch:
+        """Store the model's boxes for phrases on many images as proposals, in ONE transaction
+        (propose for every image). ``items`` are ``(image id, phrase, box specs)``.
+
+        A phrase joins the image's phrase of the same ``phrase_key`` (the first one) or is created.
+        A box that is one of that phrase's boxes already, whatever its state (``core.is_stored``:
+        a rejected box is not proposed again, a label not doubled), is skipped, so proposing again
+        adds nothing. No box that is there is changed. Boxes are stored as proposed boxes of
+        the model. Returns what was added, for ``remove_proposals`` and ``restore_proposals``."""
+        created: dict[int, tuple[Expression, list[Box]]] = {}
+        joined: list[Box] = []
+        touched: dict[int, None] = {}
+        now = time.time()
+        with self.transaction() as c:
+            known: dict[int, dict] = {}
+            for image_id, text, boxes in items:
+                phrases = known.get(image_id)
+                if phrases is None:
+                    self._require(c, "images", image_id)
+                    phrases = known[image_id] = self._phrases_with_boxes(c, image_id, phrase_key)
+                key = phrase_key(text)
+                for spec in boxes:
+                    spec = replace(spec, state=BoxState.PROPOSED, source=BoxSource.MODEL)
+                    expr_id, stored = phrases.get(key, (None, {}))
+                    if is_stored(spec.bbox, [(x, y, w, h) for x, y, w, h in stored]):
+                        continue
+                    if expr_id is None:
+                        expr_id = c.execute("INSERT INTO expressions(image_id, text, created, updated) "
+                                            "VALUES (?,?,?,?)", (image_id, text, now, now)).lastrowid
+                        created[expr_id] = (Expression(expr_id, image_id, text, now, now), [])
+                        phrases[key] = (expr_id, stored)
+                    box = self._insert_box(c, expr_id, spec)
+                    stored[box.bbox] = (box.id, BoxState.PROPOSED.value)
+                    (created[expr_id][1] if expr_id in created else joined).append(box)
+                    touched[image_id] = None
+            for image_id in touched:
+                self._sync_image_state(c, image_id)
+        return ProposalBatch(tuple((e, tuple(bs)) for e, bs in created.values()), tuple(joined), tuple(touched))
+
+    def remove_proposals(self, batch: ProposalBatch) -> None:
+        """Take back exactly what ``add_proposals`` added (undo), in one transaction."""
+        with self.transaction() as c:
+            c.executemany("DELETE FROM expressions WHERE id=?", [(e.id,) for e, _ in batch.phrases])
+            c.executemany("DELETE FROM boxes WHERE id=?", [(b.id,) for b in batch.boxes])
+            for image_id in batch.image_ids:
+                self._sync_image_state(c, image_id)
+
+    def restore_proposals(self, batch: ProposalBatch) -> None:
+        """Put back what ``remove_proposals`` took, with the same ids (redo), in one transaction."""
+        with self.transaction() as c:
+            for expr, boxes in batch.phrases:
+                c.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (?,?,?,?,?)",
+                          (expr.id, expr.image_id, expr.text, expr.created, expr.updated))
+                for b in boxes:
+                    self._insert_box(c, expr.id, b, keep_id=True)
+            for b in batch.boxes:
+                self._insert_box(c, b.expression_id, b, keep_id=True)
+            for image_id in batch.image_ids:
+                self._sync_image_state(c, image_id)
+
+    def images_by_doubt(self) -> list[tuple[ImageRecord, float]]:
+        """Images with proposals to review (on disk, not reviewed), the model's least sure first,
+        with that confidence: the lowest, over the image's phrases with proposals, of the phrase's
+        best proposal score (a proposal without a score, say imported, counts as 0). Ties go in
+        natural path order. Review by doubt: look first where the model is unsure."""
+        cols = ", ".join(f"i.{c.strip()}" for c in _IMAGE_COLS.split(","))
+        rows = self._query(
+            f"SELECT {cols}, MIN(p.best) FROM images i JOIN ("
+            "  SELECT e.image_id AS image_id, MAX(COALESCE(b.score, 0)) AS best FROM boxes b"
+            "  JOIN expressions e ON e.id = b.expression_id WHERE b.state = 'proposed' GROUP BY e.id"
+            ") p ON p.image_id = i.id WHERE i.missing = 0 AND i.state != 'reviewed' GROUP BY i.id")
+        out = [(_image(r[:-1]), float(r[-1])) for r in rows]
+        out.sort(key=lambda item: (item[1], natural_path_key(item[0].path)))
         return out
 
     def restore_expression(self, expr: Expression, boxes: Iterable[Box] = ()) -> None:

@@ -1,0 +1,197 @@
+"""What the feature pass computed once per image, kept beside the project database.
+
+A file of its own (``.grounding/project.features.sqlite``, ``NAME.features.EXT`` beside a ``--db``
+file) rather than a table of the project database, because it is a cache, not labels:
+
+- it is large (about 15 KB an image: 150 MB for 10,000 images) and can always be computed again,
+  so it stays out of the project database's daily backup and integrity check, and out of every
+  copy a user makes of their labels;
+- it is written in bulk with ``synchronous=NORMAL`` (a crash may lose the last batches, which the
+  next pass computes again) where the labels need ``FULL``;
+- a damaged or foreign file is deleted and started afresh (a warning is logged): nothing in it
+  is anyone's work.
+
+Rows are keyed by the image's content hash (``images.content_hash``) and the version of what made
+them (``Grounder.features_version``): a renamed file keeps its features, a changed one gets new
+ones, another detector has its own rows, and switching back finds them again. ``prune`` drops the
+rows of contents no image of the project has any more. The records are opaque bytes here
+(``grounding.features.ImageFeatures``); an image that could not be prepared has its error instead.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence
+
+from .problems import BUSY_TIMEOUT_S, database_problem
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1  # PRAGMA user_version of the file; another one is started afresh
+_WHAT = "image features file"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS features (
+    model TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    data BLOB,
+    error TEXT,
+    PRIMARY KEY (model, content_hash)
+)
+"""
+
+
+def features_path(db_path: os.PathLike | str) -> Path:
+    """Beside the project database: ``project.features.sqlite`` for ``project.sqlite``."""
+    db_path = Path(db_path)
+    return db_path.with_name(f"{db_path.stem}.features{db_path.suffix}")
+
+
+class FeatureStore:
+    """The kept features of one project. One connection per thread, like ``ProjectStore``."""
+
+    def __init__(self, path: os.PathLike | str) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._conns: list[sqlite3.Connection] = []
+        with self._problems():
+            self._open_or_start_afresh()
+
+    @classmethod
+    def of_project(cls, store) -> "FeatureStore":
+        """The features file of a ``ProjectStore``."""
+        return cls(features_path(store.db_path))
+
+    def _open_or_start_afresh(self) -> None:
+        try:
+            self._check(self._conn())
+        except sqlite3.DatabaseError as exc:
+            if "malformed" not in str(exc) and "not a database" not in str(exc) \
+                    and not isinstance(exc, _ForeignFile):
+                raise
+            log.warning("%s: %s; starting it afresh", self.path, exc)
+            self.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._check(self._conn())
+
+    @staticmethod
+    def _check(conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, FORMAT):
+            raise _ForeignFile(f"features file of format {version}, not {FORMAT}")
+        conn.execute(_SCHEMA)
+        conn.execute(f"PRAGMA user_version = {FORMAT}")
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._conns.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.ProgrammingError:  # made in another thread; it closes with that thread
+                pass
+        self._local = threading.local()
+
+    def __enter__(self) -> "FeatureStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def _problems(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            problem = database_problem(exc, self.path, _WHAT)
+            if problem is None:
+                raise
+            raise problem from exc
+
+    # ------------------------------------------------------------------ reading
+    def known(self, model: str) -> set[str]:
+        """The content hashes that have a row of ``model`` (features or an error)."""
+        with self._problems():
+            return {r[0] for r in self._conn().execute(
+                "SELECT content_hash FROM features WHERE model=?", (model,))}
+
+    def features(self, model: str, hashes: Optional[Iterable[str]] = None) -> Iterator[tuple[str, bytes]]:
+        """(content hash, record) of ``model``'s features (of ``hashes`` only, if given)."""
+        sql = "SELECT content_hash, data FROM features WHERE model=? AND data IS NOT NULL"
+        with self._problems():
+            if hashes is None:
+                for h, data in self._conn().execute(sql, (model,)):
+                    yield h, data
+                return
+            wanted = list(dict.fromkeys(hashes))
+            for start in range(0, len(wanted), 500):  # SQLite's limit on parameters
+                part = wanted[start:start + 500]
+                rows = self._conn().execute(f"{sql} AND content_hash IN ({','.join('?' * len(part))})",
+                                            (model, *part)).fetchall()
+                yield from rows
+
+    def errors(self, model: str) -> dict[str, str]:
+        """Content hash -> why the image could not be prepared by ``model``."""
+        with self._problems():
+            return dict(self._conn().execute(
+                "SELECT content_hash, error FROM features WHERE model=? AND data IS NULL", (model,)))
+
+    def size_bytes(self) -> int:
+        """The file's size on disk, its write-ahead log included."""
+        return sum(Path(f"{self.path}{s}").stat().st_size for s in ("", "-wal")
+                   if Path(f"{self.path}{s}").exists())
+
+    # ------------------------------------------------------------------ writing
+    def put(self, model: str, rows: Sequence[tuple[str, Optional[bytes], Optional[str]]]) -> None:
+        """Keep ``(content hash, record or None, error or None)`` rows of ``model`` in one
+        transaction (what one batch of the pass computed)."""
+        if not rows:
+            return
+        with self._transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO features(model, content_hash, data, error) "
+                             "VALUES (?, ?, ?, ?)",
+                             [(model, h, None if data is None else sqlite3.Binary(data), error)
+                              for h, data, error in rows])
+
+    def prune(self, keep: Iterable[str]) -> int:
+        """Drop the rows of every content hash not in ``keep`` (files changed or gone); returns
+        how many rows went."""
+        with self._transaction() as conn:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep_hashes (h TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM keep_hashes")
+            conn.executemany("INSERT OR IGNORE INTO keep_hashes VALUES (?)", ((h,) for h in keep))
+            return conn.execute("DELETE FROM features WHERE content_hash NOT IN "
+                                "(SELECT h FROM keep_hashes)").rowcount
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._problems():
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+
+class _ForeignFile(sqlite3.DatabaseError):
+    """A features file of another format."""
