@@ -76,26 +76,50 @@ def teach_project(grounder, store: ProjectStore, progress: Progress = None,
     the database keeps (no image work: what the app does first, so a project whose boxes were
     never embedded does not hold up the first proposal); returns the ids of the images whose
     boxes still wait for a look (``teach_image``)."""
+    grounder.concepts.clear()
+    known = store.box_embeddings(grounder.embedding_model)
+    labelled = _labelled_images(store, phrases)
+    waiting = []
+    for i, (record, annotations) in enumerate(labelled):
+        if cancelled is not None and cancelled():
+            break
+        if teach_image(grounder, store, record, annotations, known, look):
+            waiting.append(record.id)
+        if progress is not None:
+            progress(i + 1, len(labelled))
+    return waiting
+
+
+def stored_lessons(store: ProjectStore, model: str, phrases: Optional[Iterable[str]] = None
+                   ) -> list[tuple[str, tuple[int, int], list]]:
+    """What ``teach_project`` teaches without looking at images, as data another process can
+    learn from (``Grounder.learn(key, boxes, size=size)`` each): ``(image key, (width, height),
+    labelled boxes with their stored embeddings of ``model``)`` per image."""
+    known = store.box_embeddings(model)
+    out = []
+    for record, annotations in _labelled_images(store, phrases):
+        boxes = [b for b in labelled_boxes(annotations, known) if b.embedding is not None]
+        if boxes:
+            out.append((image_key(store, record), (record.width, record.height), boxes))
+    return out
+
+
+def _labelled_images(store: ProjectStore, phrases: Optional[Iterable[str]]
+                     ) -> list[tuple[ImageRecord, list[tuple[Expression, list[Box]]]]]:
+    """Every image with phrases (missing files too: their stored embeddings still teach), with
+    its annotations (only those of ``phrases``' concepts, if given)."""
     from .grounding.concepts import ConceptKey
     from .grounding.phrase_parse import parse_phrase
 
     nouns = None if phrases is None else \
         {k.noun for k in (ConceptKey.of(parse_phrase(p)) for p in phrases) if k is not None}
-    grounder.concepts.clear()
-    known = store.box_embeddings(grounder.embedding_model)
     by_image = store.all_annotations()
-    # Files gone from disk keep teaching through their stored embeddings.
-    records = [r for r in store.images(include_missing=True) if r.id in by_image]
-    waiting = []
-    for i, record in enumerate(records):
-        if cancelled is not None and cancelled():
-            break
-        annotations = by_image[record.id]
-        if nouns is not None:
+    out = []
+    for record in store.images(include_missing=True):
+        annotations = by_image.get(record.id)
+        if annotations and nouns is not None:
             annotations = [(e, bs) for e, bs in annotations
                            if (k := ConceptKey.of(parse_phrase(e.text))) is not None and k.noun in nouns]
-        if annotations and teach_image(grounder, store, record, annotations, known, look):
-            waiting.append(record.id)
-        if progress is not None:
-            progress(i + 1, len(records))
-    return waiting
+        if annotations:
+            out.append((record, annotations))
+    return out

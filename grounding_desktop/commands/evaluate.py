@@ -7,7 +7,8 @@ import argparse
 import json
 import sys
 
-from . import CliError, add_detector_arguments, add_folder_arguments, detector_choice, open_folder_project
+from . import (CliError, add_detector_arguments, add_folder_arguments, detector_choice, model_errors,
+                open_folder_project)
 
 
 def add_parser(sub) -> None:
@@ -35,10 +36,6 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate_project
     from ..grounder_factory import make_grounder
     from ..grounding.device import resolve_device
-    from ..grounding.efficientnet_lite import WeightsNotFoundError
-    from ..grounding.encoder import EncoderNotFoundError
-    from ..grounding.onnx_runtime import ModelFileError
-    from ..grounding.ssd_weights import SSDWeightsNotFoundError
     from ..store import StoreError
 
     try:
@@ -49,8 +46,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             report = evaluate_project(make_grounder(args.device, cache_size=2, detector=choice), store,
                                       _progress)
-        except (SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError,
-                StoreError) as exc:
+        except (*model_errors(), StoreError) as exc:
             raise CliError(str(exc)) from exc
     finally:
         store.close()

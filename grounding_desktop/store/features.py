@@ -15,7 +15,8 @@ Rows are keyed by the image's content hash (``images.content_hash``) and the ver
 them (``Grounder.features_version``): a renamed file keeps its features, a changed one gets new
 ones, another detector has its own rows, and switching back finds them again. ``prune`` drops the
 rows of contents no image of the project has any more. The records are opaque bytes here
-(``grounding.features.ImageFeatures``); an image that could not be prepared has its error instead.
+(``grounding.features.ImageFeatures``). An image that could not be prepared has no row: the next
+pass tries it again.
 """
 from __future__ import annotations
 
@@ -37,8 +38,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS features (
     model TEXT NOT NULL,
     content_hash TEXT NOT NULL,
-    data BLOB,
-    error TEXT,
+    data BLOB NOT NULL,
     PRIMARY KEY (model, content_hash)
 )
 """
@@ -126,14 +126,14 @@ class FeatureStore:
 
     # ------------------------------------------------------------------ reading
     def known(self, model: str) -> set[str]:
-        """The content hashes that have a row of ``model`` (features or an error)."""
+        """The content hashes that have features of ``model``."""
         with self._problems():
             return {r[0] for r in self._conn().execute(
                 "SELECT content_hash FROM features WHERE model=?", (model,))}
 
     def features(self, model: str, hashes: Optional[Iterable[str]] = None) -> Iterator[tuple[str, bytes]]:
         """(content hash, record) of ``model``'s features (of ``hashes`` only, if given)."""
-        sql = "SELECT content_hash, data FROM features WHERE model=? AND data IS NOT NULL"
+        sql = "SELECT content_hash, data FROM features WHERE model=?"
         with self._problems():
             if hashes is None:
                 for h, data in self._conn().execute(sql, (model,)):
@@ -146,28 +146,20 @@ class FeatureStore:
                                             (model, *part)).fetchall()
                 yield from rows
 
-    def errors(self, model: str) -> dict[str, str]:
-        """Content hash -> why the image could not be prepared by ``model``."""
-        with self._problems():
-            return dict(self._conn().execute(
-                "SELECT content_hash, error FROM features WHERE model=? AND data IS NULL", (model,)))
-
     def size_bytes(self) -> int:
         """The file's size on disk, its write-ahead log included."""
         return sum(Path(f"{self.path}{s}").stat().st_size for s in ("", "-wal")
                    if Path(f"{self.path}{s}").exists())
 
     # ------------------------------------------------------------------ writing
-    def put(self, model: str, rows: Sequence[tuple[str, Optional[bytes], Optional[str]]]) -> None:
-        """Keep ``(content hash, record or None, error or None)`` rows of ``model`` in one
-        transaction (what one batch of the pass computed)."""
+    def put(self, model: str, rows: Sequence[tuple[str, bytes]]) -> None:
+        """Keep ``(content hash, record)`` rows of ``model`` in one transaction (what one batch of
+        the pass computed)."""
         if not rows:
             return
         with self._transaction() as conn:
-            conn.executemany("INSERT OR REPLACE INTO features(model, content_hash, data, error) "
-                             "VALUES (?, ?, ?, ?)",
-                             [(model, h, None if data is None else sqlite3.Binary(data), error)
-                              for h, data, error in rows])
+            conn.executemany("INSERT OR REPLACE INTO features(model, content_hash, data) VALUES (?, ?, ?)",
+                             [(model, h, sqlite3.Binary(data)) for h, data in rows])
 
     def prune(self, keep: Iterable[str]) -> int:
         """Drop the rows of every content hash not in ``keep`` (files changed or gone); returns

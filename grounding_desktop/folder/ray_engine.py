@@ -1,0 +1,138 @@
+"""The folder's model work on a Ray cluster (``--engine ray [--address ADDR]``), an optional extra:
+``pip install 'grounding-desktop[cluster]'`` on the machine that runs the command and on every node.
+
+Ray Data ``map_batches`` runs the batches on actors that each build the model once
+(``grounder_factory.make_grounder``), one GPU each when the cluster has GPUs, else one CPU each.
+Rows carry image paths, so every node must see the folder at the same path (a shared filesystem;
+on one machine it simply does). Answers stream back to this process, the one writer of the
+project database and the features file. Nothing of the app imports this module.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Iterator, Optional, Sequence
+
+import numpy as np
+
+from ..core import Proposal
+from .engine import FeatureResult, ProposeResult, feature_results, propose_results
+
+
+class RayUnavailable(RuntimeError):
+    """Ray is not installed, or the cluster cannot be reached (a message for the user)."""
+
+
+class _Worker:
+    """One actor: the model, built once, and what the project's boxes taught it."""
+
+    def __init__(self, settings: dict, lessons: Sequence = ()) -> None:
+        from ..grounder_factory import make_grounder
+
+        self.grounder = make_grounder(settings["device"], cache_size=1, detector=settings["detector"])
+        for key, size, boxes in lessons:
+            self.grounder.learn(key, boxes, size=size)
+
+
+class _FeatureWorker(_Worker):
+    def __call__(self, batch: dict) -> dict:
+        results = feature_results(self.grounder, list(zip(batch["key"], (str(p) for p in batch["path"]))))
+        return {"key": np.array([k for k, _, _ in results], dtype=object),
+                "data": np.array([d or b"" for _, d, _ in results], dtype=object),
+                "error": np.array([e or "" for _, _, e in results], dtype=object)}
+
+
+class _ProposeWorker(_Worker):
+    def __init__(self, settings: dict, lessons: Sequence, phrases: Sequence[str], min_score: float) -> None:
+        super().__init__(settings, lessons)
+        self.phrases, self.min_score = list(phrases), min_score
+
+    def __call__(self, batch: dict) -> dict:
+        items = [(str(k), str(p), bytes(d)) for k, p, d in zip(batch["key"], batch["path"], batch["data"])]
+        results = propose_results(self.grounder, items, self.phrases, self.min_score)
+        return {"key": np.array([k for k, _ in results], dtype=object),
+                "answers": np.array([json.dumps([[phrase, [_proposal_row(p) for p in found]]
+                                                  for phrase, found in answers]) for _, answers in results],
+                                    dtype=object)}
+
+
+def _version(settings: dict) -> str:
+    return _Worker(settings).grounder.features_version
+
+
+def _proposal_row(p: Proposal) -> list:
+    return [list(p.bbox), p.score, p.label, p.explanation, p.model_version]
+
+
+def _proposal(row: list) -> Proposal:
+    bbox, score, label, explanation, version = row
+    return Proposal(bbox=tuple(bbox), score=score, label=label, explanation=explanation, model_version=version)
+
+
+class RayEngine:
+    """``engine.Engine`` on Ray: ``address`` None starts a Ray instance on this machine (all its
+    CPUs and GPUs unless ``num_cpus`` says), "auto" or "ray://HOST:10001" joins a cluster.
+    ``workers`` actors (default: one per GPU, else one per CPU)."""
+
+    def __init__(self, address: Optional[str] = None, workers: Optional[int] = None,
+                 device: Optional[str] = None, detector=None, lessons: Sequence = (),
+                 num_cpus: Optional[int] = None) -> None:
+        try:
+            import ray
+        except ImportError as exc:
+            raise RayUnavailable("--engine ray needs Ray: pip install 'grounding-desktop[cluster]'") from exc
+        self._ray = ray
+        self._started = not ray.is_initialized()
+        if self._started:
+            try:
+                ray.init(address=address, num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+                         logging_level=logging.ERROR, configure_logging=True)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise RayUnavailable(f"cannot reach the Ray cluster at {address}: "
+                                     f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        logging.getLogger("ray").setLevel(logging.ERROR)
+        resources = ray.cluster_resources()
+        gpus = int(resources.get("GPU", 0))
+        self._per_actor = {"num_gpus": 1} if gpus else {"num_cpus": 1}
+        self.workers = workers or max(1, gpus or int(resources.get("CPU", 1)))
+        self._settings = {"device": device if device not in (None, "auto") else ("cuda" if gpus else "cpu"),
+                          "detector": detector}
+        self._lessons = list(lessons)
+        self._version: Optional[str] = None
+
+    @property
+    def features_version(self) -> str:
+        """Asked of a worker: the cluster's model may run on another backend than this machine's."""
+        if self._version is None:
+            task = self._ray.remote(_version).options(**self._per_actor)
+            self._version = self._ray.get(task.remote(self._settings))
+        return self._version
+
+    def _run(self, rows: list[dict], worker, batch_size: int, **kwargs) -> Iterator[dict]:
+        if not rows:
+            return
+        data = self._ray.data.from_items(rows)
+        mapped = data.map_batches(worker, fn_constructor_kwargs={"settings": self._settings, **kwargs},
+                                  batch_size=batch_size, concurrency=self.workers, batch_format="numpy",
+                                  **self._per_actor)
+        yield from mapped.iter_batches(batch_size=None, batch_format="numpy")
+
+    def features(self, items: Sequence[tuple[str, str]], batch_size: int) -> Iterator[list[FeatureResult]]:
+        for batch in self._run([{"key": k, "path": p} for k, p in items], _FeatureWorker, batch_size):
+            yield [(str(k), bytes(d) or None, str(e) or None)
+                   for k, d, e in zip(batch["key"], batch["data"], batch["error"])]
+
+    def propose(self, items: Sequence[tuple[str, str, bytes]], phrases: Sequence[str], min_score: float,
+                batch_size: int) -> Iterator[list[ProposeResult]]:
+        rows = [{"key": k, "path": p, "data": d} for k, p, d in items]
+        for batch in self._run(rows, _ProposeWorker, batch_size, lessons=self._lessons,
+                               phrases=list(phrases), min_score=min_score):
+            yield [(str(k), [(phrase, [_proposal(r) for r in found]) for phrase, found in json.loads(a)])
+                   for k, a in zip(batch["key"], batch["answers"])]
+
+    def close(self) -> None:
+        if self._started and self._ray.is_initialized():
+            self._ray.shutdown()
