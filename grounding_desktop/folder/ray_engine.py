@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Iterator, Optional, Sequence
 
 import numpy as np
@@ -83,6 +84,9 @@ class RayEngine:
             raise RayUnavailable("--engine ray needs Ray: pip install 'grounding-desktop[cluster]'") from exc
         self._ray = ray
         self._started = not ray.is_initialized()
+        # Ray's core logs to stderr notes meant for its developers (that Ray Data's actors are
+        # restartable, say); errors that matter come back as exceptions.
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
         if self._started:
             try:
                 ray.init(address=address, num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
@@ -93,7 +97,8 @@ class RayEngine:
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
-        logging.getLogger("ray").setLevel(logging.ERROR)
+        for name in ("ray", "ray.data"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         resources = ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
         self._per_actor = {"num_gpus": 1} if gpus else {"num_cpus": 1}
@@ -116,8 +121,8 @@ class RayEngine:
             return
         data = self._ray.data.from_items(rows)
         mapped = data.map_batches(worker, fn_constructor_kwargs={"settings": self._settings, **kwargs},
-                                  batch_size=batch_size, concurrency=self.workers, batch_format="numpy",
-                                  **self._per_actor)
+                                  batch_size=batch_size, batch_format="numpy",
+                                  compute=self._ray.data.ActorPoolStrategy(size=self.workers), **self._per_actor)
         yield from mapped.iter_batches(batch_size=None, batch_format="numpy")
 
     def features(self, items: Sequence[tuple[str, str]], batch_size: int) -> Iterator[list[FeatureResult]]:

@@ -94,11 +94,11 @@ class ImageFeatures:
             raise FeaturesFormatError(f"image features of another format ({magic!r} {fmt})")
         shapes = (((n, 4), "<f4"), ((n,), "<i2"), ((n,), "<f2"), ((n,), "<f2"), ((n,), "<f2"),
                   ((n, c), "<f2"), ((n, k), "<f2"))
-        arrays, offset = [], _HEADER.size
-        for shape, dtype in shapes:
-            count = int(np.prod(shape))
-            arrays.append(np.frombuffer(data, dtype, count, offset).reshape(shape))
-            offset += count * np.dtype(dtype).itemsize
-        if offset != len(data):
+        sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in shapes]
+        if _HEADER.size + sum(sizes) != len(data):
             raise FeaturesFormatError("image features record of the wrong length")
+        arrays, offset = [], _HEADER.size
+        for (shape, dtype), size in zip(shapes, sizes):
+            arrays.append(np.frombuffer(data, dtype, size // np.dtype(dtype).itemsize, offset).reshape(shape))
+            offset += size
         return cls(w, h, fw, fh, *arrays)
