@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
@@ -48,6 +49,7 @@ INFERENCE_MAX_SIDE = 1024     # huge photos are downscaled for inference, never 
 DETECTION_THRESHOLD = 0.05
 MAX_DETECTIONS = 100
 MAX_CANDIDATES = 50        # class-agnostic regions besides the detections (things COCO lacks)
+PREPARE_HELPERS = 2        # threads that decode images and build regions beside the network
 
 # A path, an image file's bytes (as read from disk), a PIL image or an RGB array.
 ImageInput = Union[str, os.PathLike, bytes, "Image.Image", np.ndarray]  # noqa: F821
@@ -151,6 +153,7 @@ class Grounder:
         self._model_lock = threading.RLock()
         self._cache_lock = threading.Lock()
         self._cache: "OrderedDict[str, PreparedImage]" = OrderedDict()
+        self._helper_pool: Optional[ThreadPoolExecutor] = None
 
     # ------------------------------------------------------------------ loading
     @property
@@ -354,23 +357,39 @@ class Grounder:
 
     def _prepare_many(self, images: Sequence[ImageInput]
                       ) -> list[Union[tuple[np.ndarray, Optional[tuple], ImageFeatures], ImageReadError]]:
-        """(inference pixels, file stamp, features) of each image, or its ImageReadError."""
-        decoded: list = []
-        for image in images:
-            try:
-                decoded.append(self._to_rgb(image))
-            except ImageReadError as exc:
-                decoded.append(exc)
-        readable = [d for d in decoded if not isinstance(d, ImageReadError)]
-        detections = iter(self._detect([rgb for rgb, _, _ in readable]))
-        out: list = []
-        for d in decoded:
-            if isinstance(d, ImageReadError):
-                out.append(d)
-                continue
-            rgb, size, stamp = d
-            out.append((rgb, stamp, ImageFeatures.from_scene(build_scene(rgb, next(detections)), size)))
-        return out
+        """(inference pixels, file stamp, features) of each image, or its ImageReadError.
+
+        A pipeline: helper threads decode the images ahead and build each one's regions (colour
+        statistics) while the network runs the next batch, so on a CPU the pass costs little
+        more than the network itself (``benchmarks/feature_pass.py``)."""
+        helpers = self._helpers()
+        decoding = [helpers.submit(self._decoded, image) for image in images]
+        limit = getattr(self.load_detector(), "batch_limit", 1)
+        building: list = []
+        for start in range(0, len(decoding), limit):
+            decoded = [f.result() for f in decoding[start:start + limit]]
+            readable = [d for d in decoded if not isinstance(d, ImageReadError)]
+            detections = iter(self._detect([rgb for rgb, _, _ in readable]))
+            for d in decoded:
+                building.append(d if isinstance(d, ImageReadError) else
+                                helpers.submit(self._built, *d, next(detections)))
+        return [b if isinstance(b, ImageReadError) else b.result() for b in building]
+
+    def _decoded(self, image: ImageInput):
+        try:
+            return self._to_rgb(image)
+        except ImageReadError as exc:
+            return exc
+
+    @staticmethod
+    def _built(rgb: np.ndarray, size: tuple, stamp: Optional[tuple], detections) -> tuple:
+        return rgb, stamp, ImageFeatures.from_scene(build_scene(rgb, detections), size)
+
+    def _helpers(self) -> ThreadPoolExecutor:
+        with self._cache_lock:
+            if self._helper_pool is None:
+                self._helper_pool = ThreadPoolExecutor(PREPARE_HELPERS, thread_name_prefix="prepare")
+            return self._helper_pool
 
     def adopt(self, key: str, features: ImageFeatures, image: Optional[ImageInput] = None) -> str:
         """Take ``features`` (kept by the feature pass) as the prepared image ``key``: proposing

@@ -1,0 +1,113 @@
+"""Feature-pass throughput against the bare detector, on the same images, in the same run.
+
+The bare detector is the least work that yields detections for an image file: decode it (EXIF
+applied, at most ``Grounder.max_side``) and run ``detector.detect`` (network, NMS, candidates),
+one image after another. The feature pass is ``prepare``'s whole job on the same files: decode,
+detect (in batches where the backend runs them), the colour statistics of every region, the
+record's bytes, and one transaction per batch into a fresh features file. Runs alternate between
+the two so that load from other processes hits both alike; medians of images per second and
+their ratio are printed (target: the pass at least 0.90 of the bare detector).
+
+    .venv/bin/python benchmarks/feature_pass.py [--images 48] [--runs 5] [--device cpu] [--backend auto]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def make_folder(root: Path, count: int) -> list[Path]:
+    """``count`` photos (coco8 and the samples, each also mirrored and cropped so that every file
+    is a picture of its own), 640 px on the long side as most photos' detection frames are."""
+    from PIL import Image, ImageOps
+
+    sources = sorted((REPO.parent / "shared" / "data" / "coco8" / "images").glob("*/*.jpg")) + \
+        sorted((REPO / "resources" / "samples").glob("*.jpg"))
+    if not sources:
+        raise SystemExit("no photos: resources/samples is missing")
+    root.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(count):
+        with Image.open(sources[i % len(sources)]) as im:
+            img = im.convert("RGB")
+        variant = i // len(sources)
+        if variant % 2:
+            img = ImageOps.mirror(img)
+        if variant >= 2:
+            w, h = img.size
+            img = img.crop((w // 10, h // 10, w, h))
+        img.thumbnail((640, 640))
+        path = root / f"img{i:04d}.jpg"
+        img.save(path, quality=92)
+        out.append(path)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=48)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--backend", default="auto")
+    args = parser.parse_args(argv)
+
+    from grounding_desktop.folder.engine import LocalEngine
+    from grounding_desktop.folder.feature_pass import run_feature_pass
+    from grounding_desktop.grounder_factory import make_grounder
+    from grounding_desktop.grounding.grounder import MAX_CANDIDATES, MAX_DETECTIONS
+    from grounding_desktop.io.images import decode_image
+    from grounding_desktop.project import open_project
+    from grounding_desktop.store.features import FeatureStore
+    import numpy as np
+
+    work = Path(tempfile.mkdtemp(prefix="feature_pass_"))
+    try:
+        paths = make_folder(work / "photos", args.images)
+        grounder = make_grounder(args.device, detector=args.backend)
+        detector = grounder.load_detector()
+        store, _ = open_project(work / "photos")
+
+        def bare() -> None:
+            for p in paths:
+                rgb = np.asarray(decode_image(p, grounder.max_side)[0])
+                detector.detect(rgb, grounder.score_threshold, MAX_DETECTIONS, candidates=MAX_CANDIDATES)
+
+        def feature_pass() -> None:
+            features_file = work / "features.sqlite"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{features_file}{suffix}").unlink(missing_ok=True)
+            with FeatureStore(features_file) as features:
+                report = run_feature_pass(store, features, LocalEngine(grounder))
+            assert report.prepared == len(paths), report
+
+        bare()  # warm-up: caches, kernel selection
+        feature_pass()
+        bare_ips, pass_ips = [], []
+        for i in range(args.runs):
+            for name, fn, sink in (("bare", bare, bare_ips), ("pass", feature_pass, pass_ips))[::1 if i % 2 else -1]:
+                start = time.perf_counter()
+                fn()
+                sink.append(len(paths) / (time.perf_counter() - start))
+        store.close()
+        b, p = statistics.median(bare_ips), statistics.median(pass_ips)
+        print(f"{len(paths)} images, {args.runs} runs each (alternating), device {grounder.device}, "
+              f"runtime {grounder.runtime}, load average {os.getloadavg()[0]:.2f}")
+        print(f"bare detector (decode + detect)   median {b:6.1f} images/s  (runs {', '.join(f'{x:.1f}' for x in bare_ips)})")
+        print(f"feature pass (kept in the store)  median {p:6.1f} images/s  (runs {', '.join(f'{x:.1f}' for x in pass_ips)})")
+        print(f"ratio pass / bare detector: {p / b:.2f}  (target >= 0.90)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
