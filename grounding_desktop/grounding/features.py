@@ -92,13 +92,13 @@ class ImageFeatures:
         magic, fmt, n, c, k, w, h, fw, fh = _HEADER.unpack_from(data)
         if magic != _MAGIC or fmt != FEATURES_FORMAT:
             raise FeaturesFormatError(f"image features of another format ({magic!r} {fmt})")
-        shapes = (((n, 4), "<f4"), ((n,), "<i2"), ((n,), "<f2"), ((n,), "<f2"), ((n,), "<f2"),
-                  ((n, c), "<f2"), ((n, k), "<f2"))
-        sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in shapes]
-        if _HEADER.size + sum(sizes) != len(data):
+        # (shape, dtype, bytes) of each array, in the order ``to_bytes`` wrote them
+        layout = (((n, 4), "<f4", 16 * n), ((n,), "<i2", 2 * n), ((n,), "<f2", 2 * n), ((n,), "<f2", 2 * n),
+                  ((n,), "<f2", 2 * n), ((n, c), "<f2", 2 * n * c), ((n, k), "<f2", 2 * n * k))
+        if _HEADER.size + sum(size for _, _, size in layout) != len(data):
             raise FeaturesFormatError("image features record of the wrong length")
         arrays, offset = [], _HEADER.size
-        for (shape, dtype), size in zip(shapes, sizes):
-            arrays.append(np.frombuffer(data, dtype, size // np.dtype(dtype).itemsize, offset).reshape(shape))
+        for shape, dtype, size in layout:
+            arrays.append(np.frombuffer(data, dtype, size // (4 if dtype == "<f4" else 2), offset).reshape(shape))
             offset += size
         return cls(w, h, fw, fh, *arrays)

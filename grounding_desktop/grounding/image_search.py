@@ -104,7 +104,7 @@ class ImageIndex:
         cache_key = (noun.noun, noun.head, noun.generic)
         p = self._subject_p.get(cache_key)
         if p is None:
-            p = np.concatenate([scorer.subject_p(part, noun)[0] for part in _chunks(table)]) \
+            p = np.concatenate([scorer.subject_p(part, noun, bound=True)[0] for part in _chunks(table)]) \
                 if len(table) else np.zeros(0)
             self._subject_p[cache_key] = p
         bound = np.concatenate([scorer.upper_bound(part, parsed, p[s:s + len(part)])

@@ -38,7 +38,9 @@ def test_no_region_scores_above_its_bound():
         for phrase in PHRASES:
             parsed = parse_phrase(phrase)
             scores = scorer.score(scene, parsed).scores
-            bound = scorer.upper_bound(scene, parsed, scorer.subject_p(scene, parsed.subject)[0])
+            p_bound = scorer.subject_p(scene, parsed.subject, bound=True)[0]
+            assert np.all(p_bound >= scorer.subject_p(scene, parsed.subject)[0]), phrase
+            bound = scorer.upper_bound(scene, parsed, p_bound)
             assert np.all(bound >= scores * (1 - 1e-9)), phrase
 
 
