@@ -34,6 +34,11 @@ def preparable(store: ProjectStore) -> list[ImageRecord]:
     return [r for r in store.images() if r.readable and r.content_hash]
 
 
+def kept_features(features: FeatureStore, version: str, records: list[ImageRecord]) -> dict[str, bytes]:
+    """Content hash -> kept record of ``version``, for the contents of ``records``."""
+    return dict(features.features(version, (r.content_hash for r in records)))
+
+
 def run_feature_pass(store: ProjectStore, features: FeatureStore, engine: Engine, *,
                      progress: Optional[Callable[[int, int], None]] = None,
                      cancelled: Optional[Callable[[], bool]] = None, batch_size: int = BATCH) -> PassReport:

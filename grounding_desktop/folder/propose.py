@@ -17,8 +17,7 @@ from ..editing.edits import proposal_box
 from ..store import ProjectStore
 from ..store.features import FeatureStore
 from .engine import Engine
-from .feature_pass import PassReport, preparable, run_feature_pass
-from .search import kept_features
+from .feature_pass import PassReport, kept_features, preparable, run_feature_pass
 
 BATCH = 64  # images per engine batch, and per write
 

@@ -13,12 +13,7 @@ from ..core import ImageRecord, Proposal
 from ..store import ProjectStore
 from ..store.features import FeatureStore
 from .engine import Engine
-from .feature_pass import PassReport, preparable, run_feature_pass
-
-
-def kept_features(features: FeatureStore, version: str, records: list[ImageRecord]) -> dict[str, bytes]:
-    """Content hash -> kept record of ``version``, for the contents of ``records``."""
-    return dict(features.features(version, (r.content_hash for r in records)))
+from .feature_pass import PassReport, kept_features, preparable, run_feature_pass
 
 
 def search_folder(store: ProjectStore, features: FeatureStore, engine: Engine, grounder, phrase: str,
