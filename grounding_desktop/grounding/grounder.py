@@ -5,11 +5,11 @@ regions, per-class scores, colour statistics) in a bounded LRU; ``propose(image,
 only re-scores those regions, so typing a phrase costs milliseconds per keystroke. The same
 records come out of ``compute_features`` (many images, batched on a GPU) for the feature pass to
 keep, and go back in with ``adopt``: an image prepared once is never run through the detector
-again. A noun the detector's classes do not cover
-is looked at by the second CNN (``region_evidence``): as a concept learned from the user's boxes
-(``learn``) or as one of ImageNet's kinds; that work runs on first need and is cached per image
-too. Models load lazily on first use (the GUI builds a Grounder in a background thread); every
-public method is thread-safe.
+again. A noun the detector's classes do not cover is looked at by the second CNN
+(``region_evidence``): as a concept learned from the user's boxes (``learn``) or as one of
+ImageNet's kinds; that work runs on first need and is cached per image too. Models load lazily
+on first use (the GUI builds a Grounder in a background thread); every public method is
+thread-safe.
 """
 from __future__ import annotations
 
@@ -353,26 +353,31 @@ class Grounder:
         the ``ImageReadError`` that kept one out; the detector sees them in batches where it runs
         batches (the torch SSD: on a GPU, a batch costs about what one image does). Nothing is
         cached: this is the feature pass's step, whose caller keeps the records."""
-        return [p if isinstance(p, ImageReadError) else p[2] for p in self._prepare_many(images)]
+        return [p if isinstance(p, ImageReadError) else p[2]
+                for p in self._prepare_many(images, keep_pixels=False)]
 
-    def _prepare_many(self, images: Sequence[ImageInput]
-                      ) -> list[Union[tuple[np.ndarray, Optional[tuple], ImageFeatures], ImageReadError]]:
-        """(inference pixels, file stamp, features) of each image, or its ImageReadError.
+    def _prepare_many(self, images: Sequence[ImageInput], keep_pixels: bool = True
+                      ) -> list[Union[tuple[Optional[np.ndarray], Optional[tuple], ImageFeatures], ImageReadError]]:
+        """(inference pixels if ``keep_pixels``, file stamp, features) of each image, or its
+        ImageReadError.
 
-        A pipeline: helper threads decode the images ahead and build each one's regions (colour
-        statistics) while the network runs the next batch, so on a CPU the pass costs little
-        more than the network itself (``benchmarks/feature_pass.py``)."""
+        A pipeline: helper threads decode the next batch of images and build each image's regions
+        (colour statistics) while the network runs, so on a CPU the pass costs little more than
+        the network itself (``benchmarks/feature_pass.py``)."""
         helpers = self._helpers()
-        decoding = [helpers.submit(self._decoded, image) for image in images]
         limit = getattr(self.load_detector(), "batch_limit", 1)
+        batches = [images[i:i + limit] for i in range(0, len(images), limit)]
+        ahead = [helpers.submit(self._decoded, image) for image in batches[0]] if batches else []
         building: list = []
-        for start in range(0, len(decoding), limit):
-            decoded = [f.result() for f in decoding[start:start + limit]]
+        for k in range(len(batches)):
+            decoded = [f.result() for f in ahead]
+            if k + 1 < len(batches):
+                ahead = [helpers.submit(self._decoded, image) for image in batches[k + 1]]
             readable = [d for d in decoded if not isinstance(d, ImageReadError)]
             detections = iter(self._detect([rgb for rgb, _, _ in readable]))
             for d in decoded:
                 building.append(d if isinstance(d, ImageReadError) else
-                                helpers.submit(self._built, *d, next(detections)))
+                                helpers.submit(self._built, *d, next(detections), keep_pixels))
         return [b if isinstance(b, ImageReadError) else b.result() for b in building]
 
     def _decoded(self, image: ImageInput):
@@ -382,8 +387,8 @@ class Grounder:
             return exc
 
     @staticmethod
-    def _built(rgb: np.ndarray, size: tuple, stamp: Optional[tuple], detections) -> tuple:
-        return rgb, stamp, ImageFeatures.from_scene(build_scene(rgb, detections), size)
+    def _built(rgb: np.ndarray, size: tuple, stamp: Optional[tuple], detections, keep_pixels: bool) -> tuple:
+        return rgb if keep_pixels else None, stamp, ImageFeatures.from_scene(build_scene(rgb, detections), size)
 
     def _helpers(self) -> ThreadPoolExecutor:
         with self._cache_lock:
@@ -478,7 +483,8 @@ class Grounder:
         ``held_out``: learned concepts leave this image's own boxes out (evaluation).
         Raises ``core.phrase.PhraseError`` for an unusable phrase.
         """
-        return self.propose_prepared(self._entry(image_or_key), phrase, hint, top_k, held_out)
+        text = clean_phrase(phrase)  # an unusable phrase is refused before any image work
+        return self.propose_prepared(self._entry(image_or_key), text, hint, top_k, held_out)
 
     def propose_prepared(self, entry: PreparedImage, phrase: str,
                          hint: Optional[tuple[float, float]] = None, top_k: int = 5,

@@ -1,6 +1,6 @@
 """The feature pass and where it keeps its results, driven by an engine that computes a record from
 each file's bytes (no model): what is prepared, when again, and what survives a cancel or a kill.
-``test_folder_model.py`` runs the real model through the same pass."""
+The real model goes through the same pass in ``tests/cli/test_folder_cli.py``."""
 from __future__ import annotations
 
 import hashlib
