@@ -99,7 +99,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         store = build_project(root / "photos", args.images, args.boxes)
         counts = store.counts()
-        print(f"project: {counts['images']} images, {counts['expressions']} phrases, {counts['boxes']} boxes "
+        print(f"project: {counts['images']} images, {counts['phrases']} phrases, {counts['boxes']} boxes "
               f"(accepted {counts['boxes_accepted']}, proposed {counts['boxes_proposed']}, "
               f"rejected {counts['boxes_rejected']}); built in {time.perf_counter() - t0:.1f} s")
         def selection_only():

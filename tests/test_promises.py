@@ -219,7 +219,7 @@ def test_a_full_disk_during_a_migration_says_disk_full_and_keeps_the_old_databas
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     assert conn.execute("SELECT COUNT(*) FROM expressions").fetchone()[0] == 2000
     conn.close()
-    assert _info(folder, capsys)["expressions"] == 2000  # with room again, it upgrades as usual
+    assert _info(folder, capsys)["phrases"] == 2000  # with room again, it upgrades as usual
 
 
 _ON_A_FULL_DISK = textwrap.dedent("""
@@ -294,7 +294,7 @@ def held_project(tmp_path, capsys):
 
 
 def test_a_reader_does_not_wait_for_another_processs_writer(held_project, tmp_path, capsys):
-    assert _info(held_project, capsys)["expressions"] == 1
+    assert _info(held_project, capsys)["phrases"] == 1
     assert main(["export", str(held_project), "--format", "coco", "--out", str(tmp_path / "out.json")]) == 0
     assert len(json.loads((tmp_path / "out.json").read_text())["images"]) == 1
 
@@ -463,7 +463,7 @@ def test_two_imports_of_one_file_at_once_add_its_labels_once(tmp_path, folder):
         return False
 
     import_coco(first, tmp_path / "g.json", cancelled=cancelled)
-    assert first.counts()["boxes"] == 5 and first.counts()["expressions"] == 6
+    assert first.counts()["boxes"] == 5 and first.counts()["phrases"] == 6
     first.close()
     second.close()
 

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         _list(flagged)
     if counts["missing"]:
         print(f"missing   {counts['missing']}  (labelled files no longer on disk; labels kept)")
-    print(f"phrases   {counts['expressions']}")
+    print(f"phrases   {counts['phrases']}")
     print(f"boxes     {counts['boxes']}  (accepted {counts['boxes_accepted']}, proposed {counts['boxes_proposed']}, "
           f"rejected {counts['boxes_rejected']})")
     return 0

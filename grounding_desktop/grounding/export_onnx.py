@@ -73,25 +73,48 @@ def _exportable(detector):
     return SSDGraph().eval()
 
 
+def onnx_bytes(module, example, input_names: Sequence[str], output_names: Sequence[str],
+               dynamic_axes: Optional[dict] = None) -> bytes:
+    """``module`` traced on ``example`` as an ONNX graph (the legacy exporter: no onnxscript)."""
+    import torch
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.inference_mode():
+        # The tracer's notes on the padding arithmetic (constant for a fixed input size) and the
+        # legacy exporter's deprecation notice say nothing a user can act on.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (example,), buffer, dynamo=False, opset_version=OPSET,
+                          input_names=list(input_names), output_names=list(output_names),
+                          dynamic_axes=dynamic_axes)
+    return buffer.getvalue()
+
+
+def finish_model(model, facts: dict[str, str], path: Path) -> Path:
+    """Add ``facts`` as metadata, check the graph with ``onnx.checker`` and write it (atomic)."""
+    import onnx
+
+    from .. import __version__
+
+    for key, value in facts.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    model.producer_name, model.producer_version = "grounding-desktop", __version__
+    onnx.checker.check_model(model, full_check=True)
+    atomic_write(Path(path), lambda fh: fh.write(model.SerializeToString()))
+    return Path(path)
+
+
 def export_ssd(path: Path, detector=None) -> Path:
     """Write the bundled SSD (``detector``: an ``SSDDetector`` on the CPU, built when None) to
     ``path`` as ONNX with its metadata, checked by ``onnx.checker``; atomic."""
     import onnx
     import torch
 
-    from .. import __version__
     from .detector import COCO_LABELS, SSDDetector
 
     detector = detector or SSDDetector("cpu")
     x = torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE)
-    buffer = io.BytesIO()
-    with warnings.catch_warnings(), torch.inference_mode():
-        # The tracer's notes on the padding arithmetic (constant for a fixed input size) and the
-        # legacy exporter's deprecation notice say nothing a user can act on.
-        warnings.simplefilter("ignore")
-        torch.onnx.export(_exportable(detector), (x,), buffer, dynamo=False, opset_version=OPSET,
-                          input_names=[INPUT_NAME], output_names=list(OUTPUT_NAMES))
-    model = onnx.load_from_string(buffer.getvalue())
+    model = onnx.load_from_string(onnx_bytes(_exportable(detector), x, [INPUT_NAME], OUTPUT_NAMES))
     facts = {
         "names": str(COCO_LABELS),
         "imgsz": str([INPUT_SIZE, INPUT_SIZE]),
@@ -100,13 +123,7 @@ def export_ssd(path: Path, detector=None) -> Path:
         "input": f"{INPUT_DESCRIPTION}, NCHW",
         "export_format": str(EXPORT_FORMAT),
     }
-    for key, value in facts.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    model.producer_name, model.producer_version = "grounding-desktop", __version__
-    onnx.checker.check_model(model, full_check=True)
-    atomic_write(Path(path), lambda fh: fh.write(model.SerializeToString()))
-    return Path(path)
+    return finish_model(model, facts, path)
 
 
 def quantize_int8(fp32_path: Path, path: Path, calibration: Iterable) -> Path:
@@ -222,7 +239,8 @@ class Exported:
     ok: bool = True
 
 
-def _write(card: Card, model: Path, options: ExportOptions, checks: list[str], ok: bool) -> Exported:
+def write_card(card: Card, model: Path, options: ExportOptions, checks: list[str], ok: bool) -> Exported:
+    """The card of ``model`` beside it (``NAME.md``), with the checks the export made."""
     card_path = model.with_suffix(".md")
     text = render(replace(card, checks=checks), model, options.command)
     atomic_write(card_path, lambda fh: fh.write(text.encode("utf-8")))
@@ -241,7 +259,7 @@ def export_detector(options: ExportOptions) -> list[Exported]:
     checks = ["`onnx.checker.check_model(full_check=True)` passed",
               f"onnxruntime against the torch port: {parity.describe()} "
               f"(required: all, boxes within {PARITY_BOX_PX:g} px)"]
-    out = [_write(SSD_CARD, fp32, options, checks, parity.within(PARITY_BOX_PX))]
+    out = [write_card(SSD_CARD, fp32, options, checks, parity.within(PARITY_BOX_PX))]
     if options.int8_calibration is not None:
         int8 = quantize_int8(fp32, options.out_dir / f"{SSD_FILE}_int8.onnx", options.int8_calibration)
         drift = compare(fp32_detector, OnnxSSDDetector(int8, variant="int8"), options.check_images)
@@ -249,11 +267,7 @@ def export_detector(options: ExportOptions) -> list[Exported]:
                   f"{len(options.int8_calibration)} photos",
                   f"against the fp32 file: {drift.describe()} (int8 is not held to fp32's boxes; "
                   f"see models/ for its accuracy)"]
-        out.append(_write(replace(SSD_CARD, title=SSD_CARD.title.replace("ONNX", "ONNX int8")),
+        out.append(write_card(replace(SSD_CARD, title=SSD_CARD.title.replace("ONNX", "ONNX int8")),
                           int8, options, checks, True))
     return out
 
-
-# Every network export-model writes. The region-recognition network of issue 10 adds its
-# exporter here: a function of ExportOptions returning its Exported files.
-EXPORTERS: tuple[Callable[[ExportOptions], list[Exported]], ...] = (export_detector,)

