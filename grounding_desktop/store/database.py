@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,7 @@ from ..core import (DB_FILENAME, PROJECT_DIRNAME, Box, BoxSource, BoxState, Expr
                     ScanEntry, display_path, natural_path_key, phrase_key)
 from ..core.proposal import is_stored
 from .backup import keep_daily_backup
+from .connections import ThreadConnections, immediate_transaction
 from .problems import BUSY_TIMEOUT_S, StoreBusyError, StoreError, database_problem
 from .schema import current_version, migrate
 
@@ -153,9 +153,7 @@ class ProjectStore:
     def __init__(self, db_path: os.PathLike | str, root: os.PathLike | str | None = None):
         self.db_path = Path(db_path)
         self.root = Path(root) if root is not None else self.db_path.parent.parent
-        self._local = threading.local()
-        self._all_conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._connections = ThreadConnections(self._open_connection)
         try:
             with self._problems():
                 migrate(self._conn())
@@ -204,39 +202,25 @@ class ProjectStore:
         return store
 
     # -- connections -------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            except sqlite3.OperationalError as exc:
-                raise StoreError(f"cannot open project database {self.db_path}: {exc}") from exc
-            _enable_wal(conn)
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-            with self._conns_lock:
-                self._all_conns.append(conn)
+    def _open_connection(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot open project database {self.db_path}: {exc}") from exc
+        _enable_wal(conn)
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
+    def _conn(self) -> sqlite3.Connection:
+        return self._connections.get()
+
     def close(self) -> None:
-        with self._conns_lock:
-            conns, self._all_conns = self._all_conns, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.ProgrammingError:  # created in another thread; it closes with that thread
-                pass
-        self._local = threading.local()
+        self._connections.close()
 
     def release_thread(self) -> None:
         """Close the calling thread's connection (a worker thread calls this before it ends)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            with self._conns_lock:
-                self._all_conns = [c for c in self._all_conns if c is not conn]
-            conn.close()
-            self._local.conn = None
+        self._connections.release_thread()
 
     def __enter__(self) -> "ProjectStore":
         return self
@@ -250,16 +234,8 @@ class ProjectStore:
 
         A full disk, a write lock held elsewhere for over ``BUSY_TIMEOUT_S``, a damaged file or an
         I/O error become one StoreError; other SQLite errors (constraints) pass through."""
-        with self._problems():
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:  # on a full disk or an I/O error SQLite has rolled back already
-                    conn.execute("ROLLBACK")
-                raise
+        with self._problems(), immediate_transaction(self._conn()) as conn:
+            yield conn
 
     @contextmanager
     def _problems(self) -> Iterator[None]:

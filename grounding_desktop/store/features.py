@@ -23,11 +23,11 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
+from .connections import ThreadConnections, immediate_transaction
 from .problems import BUSY_TIMEOUT_S, database_problem
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,7 @@ class FeatureStore:
 
     def __init__(self, path: os.PathLike | str) -> None:
         self.path = Path(path)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._conns: list[sqlite3.Connection] = []
+        self._connections = ThreadConnections(self._open_connection)
         with self._problems():
             self._open_or_start_afresh()
 
@@ -87,26 +85,17 @@ class FeatureStore:
         conn.execute(_SCHEMA)
         conn.execute(f"PRAGMA user_version = {FORMAT}")
 
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-            with self._lock:
-                self._conns.append(conn)
+    def _open_connection(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
+    def _conn(self) -> sqlite3.Connection:
+        return self._connections.get()
+
     def close(self) -> None:
-        with self._lock:
-            conns, self._conns = self._conns, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.ProgrammingError:  # made in another thread; it closes with that thread
-                pass
-        self._local = threading.local()
+        self._connections.close()
 
     def __enter__(self) -> "FeatureStore":
         return self
@@ -173,16 +162,8 @@ class FeatureStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._problems():
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        with self._problems(), immediate_transaction(self._conn()) as conn:
+            yield conn
 
 
 class _ForeignFile(sqlite3.DatabaseError):

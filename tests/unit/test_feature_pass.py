@@ -63,6 +63,18 @@ def _open(folder):
     return store, FeatureStore.of_project(store)
 
 
+def _goes_on(store, features, folder, finished: int) -> None:
+    """The next pass prepares exactly the images no ``finished`` batch holds, and then every image
+    has its own record."""
+    rest = FileEngine()
+    report = run_feature_pass(store, features, rest)
+    total = len(store.images())
+    assert (report.prepared, report.kept, len(rest.asked)) == (total - finished, finished, total - finished)
+    kept = dict(features.features("fake-1"))
+    assert all(kept[r.content_hash] == record_of(folder / r.path) for r in store.images())
+    store.close(), features.close()
+
+
 def test_every_image_is_prepared_once_and_kept(folder):
     store, features = _open(folder)
     engine = FileEngine()
@@ -114,12 +126,7 @@ def test_a_cancelled_pass_keeps_its_batches_and_the_next_one_goes_on(folder):
                               cancelled=lambda: len(seen) >= 2)
     assert report.cancelled and report.prepared == 2 and seen == [(0, 7), (2, 7)]
     assert len(features.known("fake-1")) == 2
-    rest = FileEngine()
-    report = run_feature_pass(store, features, rest, batch_size=2)
-    assert (report.prepared, report.kept, len(rest.asked)) == (5, 2, 5)
-    kept = dict(features.features("fake-1"))
-    assert all(kept[r.content_hash] == record_of(folder / r.path) for r in store.images())
-    store.close(), features.close()
+    _goes_on(store, features, folder, finished=2)
 
 
 def test_a_killed_pass_keeps_its_batches_and_the_next_one_goes_on(folder):
@@ -155,13 +162,7 @@ def test_a_killed_pass_keeps_its_batches_and_the_next_one_goes_on(folder):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    store, features = _open(folder)
-    rest = FileEngine()
-    report = run_feature_pass(store, features, rest, batch_size=3)
-    assert (report.prepared, report.kept, len(rest.asked)) == (4, 3, 4)
-    kept = dict(features.features("fake-1"))
-    assert all(kept[r.content_hash] == record_of(folder / r.path) for r in store.images())
-    store.close(), features.close()
+    _goes_on(*_open(folder), folder, finished=3)
 
 
 def test_an_image_that_cannot_be_prepared_is_reported_not_kept_and_tried_again(folder):
