@@ -2,8 +2,9 @@
 
 ``SSDDetector.detect`` returns every COCO detection down to a low score (the phrase scorer, not
 this threshold, decides what is shown) together with each detection's full per-class score
-vector and a RoIAlign region feature from the backbone, so the grounding stage never has to run
-the CNN again for a new phrase. Asked for ``candidates``, it adds class-agnostic regions: the
+vector, so the grounding stage never has to run the CNN again for a new phrase, and (unless asked
+not to: the Grounder does not use them) a RoIAlign region feature from the backbone. Asked for
+``candidates``, it adds class-agnostic regions: the
 anchors ranked by objectness (1 - p(background)) after their own NMS, so a thing outside COCO's
 80 classes still has a box to be chosen; their class scores stay evidence, never a gate.
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import cv2
 import numpy as np
@@ -294,13 +295,15 @@ class SSDDetector:
         return boxes, torch.sigmoid(logits), maps
 
     def detect(self, image: ImageLike, score_threshold: float = 0.05,
-               max_detections: int = 100, candidates: int = 0) -> Detections:
+               max_detections: int = 100, candidates: int = 0, region_features: bool = True) -> Detections:
         """Detect COCO objects in an RGB image (PIL or (H, W, 3) uint8 array); with
-        ``candidates``, up to that many class-agnostic regions follow them."""
-        return self.detect_batch([image], score_threshold, max_detections, candidates)[0]
+        ``candidates``, up to that many class-agnostic regions follow them. Without
+        ``region_features`` the RoIAlign features are left out ((N, 0), as other detectors give)."""
+        return self.detect_batch([image], score_threshold, max_detections, candidates, region_features)[0]
 
     def detect_batch(self, images: list[ImageLike], score_threshold: float = 0.05,
-                     max_detections: int = 100, candidates: int = 0) -> list[Detections]:
+                     max_detections: int = 100, candidates: int = 0,
+                     region_features: bool = True) -> list[Detections]:
         """``detect`` on each of ``images``, the network running up to ``batch_limit`` of them at
         once (on a GPU a batch costs about what one image does)."""
         out = []
@@ -309,14 +312,16 @@ class SSDDetector:
                 inputs = [self.preprocess(image) for image in images[start:start + self.batch_limit]]
                 boxes, scores, maps = self.forward(torch.cat([x for x, _ in inputs]))
                 for i, (_, size) in enumerate(inputs):
-                    out.append(self._select(boxes[i], scores[i], maps[REGION_FEATURE_MAP][i:i + 1], size,
+                    feature_map = maps[REGION_FEATURE_MAP][i:i + 1] if region_features else None
+                    out.append(self._select(boxes[i], scores[i], feature_map, size,
                                             score_threshold, max_detections, candidates))
         return out
 
-    def _select(self, boxes: torch.Tensor, scores: torch.Tensor, feature_map: torch.Tensor,
+    def _select(self, boxes: torch.Tensor, scores: torch.Tensor, feature_map: Optional[torch.Tensor],
                 size: tuple[int, int], score_threshold: float, max_detections: int,
                 candidates: int) -> Detections:
-        """One image's ``Detections`` from the network's output for it."""
+        """One image's ``Detections`` from the network's output for it (region features read
+        from ``feature_map``, none without one)."""
         width, height = size
         anchor_idx, labels, det_scores = select_detections(
             boxes, scores, score_threshold, max_detections, self.spec.nms_threshold,
@@ -333,7 +338,8 @@ class SSDDetector:
             labels = torch.cat([labels, labels.new_full(extra.shape, NO_CLASS)])
             det_scores = torch.cat([det_scores, objectness[extra]])
             norm = torch.cat([norm, clip_to_image(boxes[extra])[0]])
-        features = self._region_features(feature_map, norm)
+        features = norm.new_zeros((len(norm), 0)) if feature_map is None else \
+            self._region_features(feature_map, norm)
         scale = torch.tensor([width, height, width, height], dtype=norm.dtype,
                              device=norm.device)
         return Detections(

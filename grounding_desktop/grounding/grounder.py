@@ -49,7 +49,7 @@ INFERENCE_MAX_SIDE = 1024     # huge photos are downscaled for inference, never 
 DETECTION_THRESHOLD = 0.05
 MAX_DETECTIONS = 100
 MAX_CANDIDATES = 50        # class-agnostic regions besides the detections (things COCO lacks)
-PREPARE_HELPERS = 2        # threads that decode images and build regions beside the network
+PREPARE_HELPERS = 1        # threads that decode images and build regions beside the network
 
 # A path, an image file's bytes (as read from disk), a PIL image or an RGB array.
 ImageInput = Union[str, os.PathLike, bytes, "Image.Image", np.ndarray]  # noqa: F821
@@ -450,8 +450,9 @@ class Grounder:
                 return self._detect_with(self._detector, rgbs)
 
     def _detect_with(self, detector, rgbs: list[np.ndarray]) -> list:
-        if hasattr(detector, "detect_batch"):
-            return detector.detect_batch(rgbs, self.score_threshold, MAX_DETECTIONS, MAX_CANDIDATES)
+        if hasattr(detector, "detect_batch"):  # the bundled SSD; its RoIAlign features go unused
+            return detector.detect_batch(rgbs, self.score_threshold, MAX_DETECTIONS, MAX_CANDIDATES,
+                                         region_features=False)
         return [detector.detect(rgb, self.score_threshold, MAX_DETECTIONS, candidates=MAX_CANDIDATES)
                 for rgb in rgbs]
 
