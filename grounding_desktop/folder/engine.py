@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional, Protocol, Sequence
 
-from ..core import Proposal
+from ..core import ImageReadError, Proposal
 
 # (key, record bytes or None, error or None): one image's outcome of the feature pass.
 FeatureResult = tuple[str, Optional[bytes], Optional[str]]
@@ -38,10 +38,15 @@ class Engine(Protocol):
 
 def best_proposals(grounder, entry, phrases: Sequence[str], min_score: float) -> list[tuple[str, list[Proposal]]]:
     """What propose-for-every-image stores of one prepared image: per phrase, its best proposal
-    (every match of a plural phrase: "the horses"), those scoring at least ``min_score``."""
+    (every match of a plural phrase: "the horses"), those scoring at least ``min_score``. A
+    phrase that needs the image's pixels (the second CNN) when its file is gone or changed gets
+    none: the next rescan and pass see to that image."""
     out = []
     for phrase in phrases:
-        found = [p for p in grounder.propose_prepared(entry, phrase, top_k=1) if p.score >= min_score]
+        try:
+            found = [p for p in grounder.propose_prepared(entry, phrase, top_k=1) if p.score >= min_score]
+        except ImageReadError:
+            found = []
         out.append((phrase, found))
     return out
 

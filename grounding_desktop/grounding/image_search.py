@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Optional
 
 import numpy as np
 
+from ..core.model import ImageReadError
 from ..core.phrase import clean_phrase
 from ..core.proposal import Proposal
 from .features import ImageFeatures
@@ -65,8 +66,9 @@ class ImageIndex:
     def search(self, phrase: str, top: int = 20,
                cancelled: Optional[Callable[[], bool]] = None) -> list[Match]:
         """The ``top`` images whose best region matches ``phrase`` best, best first (ties in the
-        order images were added). An image where the phrase finds nothing is not listed.
-        Raises ``core.phrase.PhraseError`` for an unusable phrase."""
+        order images were added). An image where the phrase finds nothing is not listed, nor one
+        whose pixels the second CNN needed but could not read. Raises ``core.phrase.PhraseError``
+        for an unusable phrase."""
         text = clean_phrase(phrase)
         if top < 1 or not self._keys:
             return []
@@ -83,7 +85,10 @@ class ImageIndex:
             if cancelled is not None and cancelled():
                 break
             entry = self.grounder.prepared_from(self._keys[i], self._features[i], self._sources[i])
-            found = self.grounder.propose_prepared(entry, text, top_k=1)
+            try:
+                found = self.grounder.propose_prepared(entry, text, top_k=1)
+            except ImageReadError:  # the second CNN needed pixels of a file gone or changed since
+                continue
             if not found:
                 continue
             item = (found[0].score, -i, found[0])
