@@ -38,7 +38,7 @@ def folder_session(args, phrases: Optional[Sequence[str]] = None) -> Iterator[Fo
     """The project of ``args.folder`` (opened and scanned), its features file, the model having
     learned what the project's boxes teach about ``phrases``, and the engine of ``args``. A model
     that cannot load, an unreachable cluster or a full disk is a one-line CliError."""
-    from ..folder.engine import LocalEngine
+    from ..folder.engine import EngineError, LocalEngine
     from ..grounder_factory import make_grounder
     from ..grounding.device import resolve_device
     from ..project import open_project
@@ -63,17 +63,14 @@ def folder_session(args, phrases: Optional[Sequence[str]] = None) -> Iterator[Fo
             if phrases:
                 teach_project(grounder, store, phrases=phrases)
             if args.engine == "ray":
-                from ..folder.ray_engine import RayEngine, RayUnavailable
+                from ..folder.ray_engine import RayEngine
 
-                try:
-                    engine = RayEngine(args.address, args.workers, args.device, choice,
-                                       stored_lessons(store, grounder.embedding_model, phrases) if phrases else ())
-                except RayUnavailable as exc:
-                    raise CliError(str(exc)) from exc
+                engine = RayEngine(args.address, args.workers, args.device, choice,
+                                   stored_lessons(store, grounder.embedding_model, phrases) if phrases else ())
             else:
                 engine = LocalEngine(grounder)
             yield FolderSession(store, features, grounder, engine)
-        except model_errors() as exc:
+        except (*model_errors(), EngineError) as exc:
             raise CliError(str(exc)) from exc
         finally:
             if engine is not None:

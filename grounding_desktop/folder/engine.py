@@ -11,6 +11,11 @@ from typing import Iterator, Optional, Protocol, Sequence
 
 from ..core import ImageReadError, Proposal
 
+class EngineError(RuntimeError):
+    """The engine cannot do the work (Ray missing, a cluster out of reach, its workers failing):
+    a message for the user."""
+
+
 # (key, record bytes or None, error or None): one image's outcome of the feature pass.
 FeatureResult = tuple[str, Optional[bytes], Optional[str]]
 # (key, [(phrase, the model's best proposals for it)]): one image's outcome of ``propose``.

@@ -12,16 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
 from ..core import Proposal
-from .engine import FeatureResult, ProposeResult, feature_results, propose_results
-
-
-class RayUnavailable(RuntimeError):
-    """Ray is not installed, or the cluster cannot be reached (a message for the user)."""
+from .engine import EngineError, FeatureResult, ProposeResult, feature_results, propose_results
 
 
 class _Worker:
@@ -57,6 +54,26 @@ class _ProposeWorker(_Worker):
                                     dtype=object)}
 
 
+def _check_reachable(address: Optional[str], timeout_s: float = 5.0) -> None:
+    """A ``HOST:PORT`` or ``ray://HOST:PORT`` address nothing answers at is a clear error now:
+    Ray itself would keep trying to connect for minutes."""
+    if not address or ":" not in address.removeprefix("ray://"):
+        return  # none (start Ray here) or "auto": Ray answers at once
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except (OSError, ValueError) as exc:
+        raise EngineError(f"cannot reach the Ray cluster at {address}: "
+                          f"{getattr(exc, 'strerror', None) or exc}") from exc
+
+
+def _reason(exc: BaseException, first: bool = False) -> str:
+    """An exception's message on one line: its first, or (a worker's, after Ray's traceback) its
+    last."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return (lines[0] if first else lines[-1]) if lines else type(exc).__name__
+
+
 def _version(settings: dict) -> str:
     return _Worker(settings).grounder.features_version
 
@@ -81,19 +98,19 @@ class RayEngine:
         try:
             import ray
         except ImportError as exc:
-            raise RayUnavailable("--engine ray needs Ray: pip install 'grounding-desktop[cluster]'") from exc
+            raise EngineError("--engine ray needs Ray: pip install 'grounding-desktop[cluster]'") from exc
         self._ray = ray
         self._started = not ray.is_initialized()
         # Ray's core logs to stderr notes meant for its developers (that Ray Data's actors are
         # restartable, say); errors that matter come back as exceptions.
         os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
         if self._started:
+            _check_reachable(address)
             try:
                 ray.init(address=address, num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.ERROR, configure_logging=True)
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise RayUnavailable(f"cannot reach the Ray cluster at {address}: "
-                                     f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+                raise EngineError(f"cannot reach the Ray cluster at {address}: {_reason(exc, first=True)}") from exc
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
@@ -113,7 +130,10 @@ class RayEngine:
         """Asked of a worker: the cluster's model may run on another backend than this machine's."""
         if self._version is None:
             task = self._ray.remote(_version).options(**self._per_actor)
-            self._version = self._ray.get(task.remote(self._settings))
+            try:
+                self._version = self._ray.get(task.remote(self._settings))
+            except self._ray.exceptions.RayError as exc:
+                raise EngineError(f"a Ray worker could not load the model: {_reason(exc)}") from exc
         return self._version
 
     def _run(self, rows: list[dict], worker, batch_size: int, **kwargs) -> Iterator[dict]:
@@ -123,7 +143,10 @@ class RayEngine:
         mapped = data.map_batches(worker, fn_constructor_kwargs={"settings": self._settings, **kwargs},
                                   batch_size=batch_size, batch_format="numpy",
                                   compute=self._ray.data.ActorPoolStrategy(size=self.workers), **self._per_actor)
-        yield from mapped.iter_batches(batch_size=None, batch_format="numpy")
+        try:
+            yield from mapped.iter_batches(batch_size=None, batch_format="numpy")
+        except self._ray.exceptions.RayError as exc:
+            raise EngineError(f"the Ray workers failed: {_reason(exc)}") from exc
 
     def features(self, items: Sequence[tuple[str, str]], batch_size: int) -> Iterator[list[FeatureResult]]:
         for batch in self._run([{"key": k, "path": p} for k, p in items], _FeatureWorker, batch_size):

@@ -98,6 +98,8 @@ def test_search_then_propose_leaves_labels_alone_and_adds_nothing_the_second_tim
     (["search", "{folder}", "the cat", "--workers", "2"], ["--engine ray"]),
     (["search", "{folder}", "   "], ["phrase", "empty"]),
     (["prepare", "{folder}/nowhere"], ["folder not found"]),
+    # Ray answers "cannot reach the Ray cluster", or without Ray installed "needs Ray"
+    (["prepare", "{folder}", "--engine", "ray", "--address", "127.0.0.1:1"], ["Ray"]),
 ])
 def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, argv, words):
     folder = tmp_path / "photos"
