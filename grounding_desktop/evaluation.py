@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .core import BoxState, ImageReadError, iou_xywh, phrase_key
+from .core import BoxState, ImageReadError, PhraseStatus, iou_xywh, phrase_key, phrase_status
 from .io.errors import Cancelled
 from .project_concepts import image_key, teach_project
 from .store import ProjectStore
@@ -111,7 +111,7 @@ def evaluate_project(grounder, store: ProjectStore, progress: Optional[Callable[
         for expr, boxes in by_image[record.id]:
             truth = [b.bbox for b in boxes if b.state == BoxState.ACCEPTED]
             if not truth:
-                report.no_target += not boxes
+                report.no_target += phrase_status(expr, boxes) == PhraseStatus.NO_TARGET
                 continue
             labelled = True
             if not readable:

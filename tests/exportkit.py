@@ -24,7 +24,8 @@ def labelled_project(folder: Path, db: Path | None = None):
     """Open (creating) the project of ``folder`` with these labels:
 
     - a.jpg: "the horses" (2 accepted boxes + 1 proposal), "the cat" (no-target, no boxes)
-    - b.png: "red ball" (accepted, model, score 0.9), "blue ball" (only a rejected box -> no-target)
+    - b.png: "red ball" (accepted, model, score 0.9), "blue ball" (its proposal rejected, then said
+      not in the image -> no-target)
     - sub/c.jpg: "a dog" (only an unreviewed proposal -> skipped)
     - d.jpg (reviewed): "the tree" (accepted), "the horses" (accepted, same box as "the tree")
     - e.jpg: nothing
@@ -37,9 +38,10 @@ def labelled_project(folder: Path, db: Path | None = None):
         Box(0, 0, (20.0, 5.0, 10.5, 12.25), source=BoxSource.MODEL_EDITED, score=0.7, model_version="m1"),
         Box(0, 0, (3.0, 3.0, 3.0, 3.0), BoxState.PROPOSED, BoxSource.MODEL, 0.4),
     ])
-    store.add_expression(img["a.jpg"].id, "the cat", [])
+    store.add_expression(img["a.jpg"].id, "the cat", [], no_target=True)
     store.add_expression(img["b.png"].id, "red ball", [Box(0, 0, (40.0, 30.0, 20.0, 20.0), source=BoxSource.MODEL, score=0.9)])
-    store.add_expression(img["b.png"].id, "blue ball", [Box(0, 0, (5.0, 5.0, 5.0, 5.0), BoxState.REJECTED, BoxSource.MODEL, 0.3)])
+    store.add_expression(img["b.png"].id, "blue ball", [Box(0, 0, (5.0, 5.0, 5.0, 5.0), BoxState.REJECTED, BoxSource.MODEL, 0.3)],
+                         no_target=True)
     store.add_expression(img["sub/c.jpg"].id, "a dog", [Box(0, 0, (1.0, 1.0, 9.0, 9.0), BoxState.PROPOSED, BoxSource.MODEL, 0.5)])
     store.add_expression(img["d.jpg"].id, "the tree", [Box(0, 0, (2.0, 3.0, 20.0, 20.0))])
     store.add_expression(img["d.jpg"].id, "the horses", [Box(0, 0, (2.0, 3.0, 20.0, 20.0))])

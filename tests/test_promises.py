@@ -284,7 +284,7 @@ def held_project(tmp_path, capsys):
     folder = tmp_path / "photos"
     make_image(folder / "a.jpg")
     with open_project(folder)[0] as store:
-        store.add_expression(store.image_by_path("a.jpg").id, "a red square")
+        store.add_expression(store.image_by_path("a.jpg").id, "a red square", no_target=True)
     holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(default_db_path(folder))], stdout=subprocess.PIPE,
                               text=True)
     assert holder.stdout.readline().strip() == "holding"

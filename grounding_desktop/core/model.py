@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Optional
+from typing import Optional, Sequence
 
 from .geometry import XYWH, XYXY, area_xywh, clamp_xywh, iou_xywh, normalize_xywh, xywh_to_xyxy
 
@@ -75,13 +75,32 @@ class ImageRecord:
 
 @dataclass(frozen=True)
 class Expression:
-    """A phrase typed for one image. It may have several boxes, or none (a no-target expression)."""
+    """A phrase typed for one image, with any number of boxes.
+
+    ``no_target`` is the user's statement that the thing is not in the image (Shift+Enter, or an
+    imported phrase with no box). It is kept apart from the boxes because a rejected box says only
+    "this box is wrong": a phrase whose boxes were all rejected is unfinished, not a negative, and
+    one may be both (the proposals rejected, then "not in image"). See :func:`phrase_status`.
+
+    ``spans`` are the ``[start, end)`` character ranges of ``text`` that name the boxes, when an
+    imported file said so (MDETR's referring expressions mark the head noun: "the red bicycle" ->
+    "bicycle"); empty means the whole phrase. Exports write them back as ``tokens_positive``.
+    """
 
     id: int
     image_id: int
     text: str
     created: float = 0.0
     updated: float = 0.0
+    no_target: bool = False
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def positive_spans(self) -> list[list[int]]:
+        """``tokens_positive`` of the phrase's boxes within ``text``: its spans, or the whole phrase
+        (surrounding whitespace left out, so ``text[start:end]`` is exactly the phrase's words)."""
+        if self.spans:
+            return [list(s) for s in self.spans]
+        return [[len(self.text) - len(self.text.lstrip()), len(self.text.rstrip())]]
 
 
 @dataclass(frozen=True)
@@ -113,6 +132,27 @@ class Box:
 
     def iou(self, other: "Box") -> float:
         return iou_xywh(self.bbox, other.bbox)
+
+
+class PhraseStatus(str, Enum):
+    """Where a phrase stands as a label; ``value`` is the word the user sees."""
+
+    LABELLED = "labelled"        # it has accepted boxes
+    TO_REVIEW = "to review"      # only the model's proposals (imported as proposals) say where it is
+    NO_TARGET = "no target"      # the user said the thing is not in the image
+    NEEDS_BOX = "needs a box"    # every box was rejected: where the thing is, is still unknown
+
+
+def phrase_status(expression: Expression, boxes: Sequence[Box]) -> PhraseStatus:
+    """The one rule for what a phrase's boxes and flag add up to (the phrases panel shows it, the
+    export writes by it): accepted boxes win, then proposals waiting for review, then the user's
+    "not in image"; a phrase with only rejected boxes still needs its box."""
+    states = {b.state for b in boxes}
+    if BoxState.ACCEPTED in states:
+        return PhraseStatus.LABELLED
+    if BoxState.PROPOSED in states:
+        return PhraseStatus.TO_REVIEW
+    return PhraseStatus.NO_TARGET if expression.no_target else PhraseStatus.NEEDS_BOX
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Optional, Protocol
 
-from ..core import (Box, Expression, ImageRecord, ImageState, PhraseError, Proposal, clamp_xywh, clean_phrase,
-                    keep_inside, phrase_key)
+from ..core import (Box, BoxState, Expression, ImageRecord, ImageState, PhraseError, Proposal, clamp_xywh,
+                    clean_phrase, iou_xywh, keep_inside, phrase_key)
 from ..core.geometry import XYWH
 from ..core.proposal import is_stored
 from ..grounding.phrase_parse import parse_phrase
@@ -24,6 +24,7 @@ from . import edits
 from .events import Batch, Signal
 from .state import Annotation, Answer, ModelState, PendingAccept, ProposalQuery, Selection, SelectionKind, Tone
 
+DUPLICATE_IOU = 0.5  # a singular phrase refuses a proposal overlapping its box this much (COCO's match)
 NUDGE_BIG_STEP = 10
 
 
@@ -315,9 +316,19 @@ class ImageDocument:
             self.info.emit(*self._answer_message())
             pending, self.pending = self.pending, None
             if pending == PendingAccept.ONE:
-                self.accept()
+                self._accept_queued()
             elif pending == PendingAccept.ALL:
                 self.accept_all()
+
+    def _accept_queued(self) -> None:
+        """Enter pressed before the answer: accept now, unless the match is weak. A weak match is
+        accepted only by an Enter pressed after the user could read so (the rule of every Enter)."""
+        p = self.current_proposal()
+        if p is not None and p.score < self.threshold:
+            self.info.emit(f"Only weak matches (best {p.score:.2f}), so nothing was accepted: "
+                           "Enter accepts it anyway, Shift+Enter: not in image.", Tone.NORMAL)
+        else:
+            self.accept()
 
     def _answer_message(self) -> tuple[str, Tone]:
         n, phrase = len(self.proposals), self.answer.query.phrase
@@ -328,7 +339,7 @@ class ImageDocument:
         best = max(p.score for p in self.proposals)
         if best < self.threshold:
             return (f"Only weak matches (best {best:.2f}): Enter accepts anyway, "
-                    "Shift+Enter stores “not in image”."), Tone.NORMAL
+                    "Shift+Enter: not in image."), Tone.NORMAL
         if self.plural:
             return f"{n} proposals · plural: Ctrl+Enter accepts all ≥ threshold", Tone.GOOD
         return f"{n} proposal{'s' if n != 1 else ''} · Enter accepts · Tab next", Tone.GOOD
@@ -389,7 +400,8 @@ class ImageDocument:
     # ------------------------------------------------------------------ editing rules
     def accept(self, index: Optional[int] = None) -> None:
         """Store one proposal (the highlighted one, or ``index``: a click) as a box of its phrase.
-        A plural phrase stays in the bar for the next one."""
+        A plural phrase stays in the bar for the next one. A singular phrase names one thing: a
+        proposal on the box it already has is refused, and a second box is pointed out."""
         if self.image is None or (index is None and not self._answer_ready(PendingAccept.ONE)):
             return
         with self._batch():
@@ -399,8 +411,18 @@ class ImageDocument:
             if p is None:
                 return
             phrase = self.answer.query.phrase
-            if self._push(edits.AcceptProposals(self.image.id, phrase, [p])):
+            a = self.annotation_of_phrase(phrase)
+            had = a.kept if a is not None and not self.plural else ()
+            overlap = max((iou_xywh(p.bbox, b.bbox) for b in had), default=0.0)
+            if overlap >= DUPLICATE_IOU:
+                self.info.emit(f"“{a.expression.text}” already has this box (overlap {overlap:.2f}): "
+                               "Tab to another proposal, or correct the box itself.", Tone.ERROR)
+                return
+            if self._push(edits.AcceptProposals(self.image, phrase, [p])):
                 self._after_add(phrase, keep_phrase=self.plural)
+                if had:
+                    self.notice.emit(f"“{a.expression.text}” now has {len(had) + 1} boxes; "
+                                     "a phrase for several things reads best in the plural (“the cups”).")
 
     def accept_all(self) -> None:
         """Store every proposal scoring at least the threshold ("the horses")."""
@@ -413,53 +435,54 @@ class ImageDocument:
             return
         with self._batch():
             phrase = self.answer.query.phrase
-            if self._push(edits.AcceptProposals(self.image.id, phrase, chosen)):
+            if self._push(edits.AcceptProposals(self.image, phrase, chosen)):
                 self._after_add(phrase, keep_phrase=False)
 
     def accept_no_target(self) -> None:
-        """The phrase names nothing in this image: a negative example, stored without boxes."""
+        """The phrase names nothing in this image: a negative example. A phrase already stored
+        whose boxes were all rejected may still be said so; one with boxes may not."""
         if self.image is None:
             return
         if self.phrase is None:
             self.info.emit("Type the phrase first.", Tone.ERROR)
             return
-        if self.annotation_of_phrase(self.phrase) is not None:
+        a = self.annotation_of_phrase(self.phrase)
+        if a is not None and (a.kept or a.expression.no_target):
             self.info.emit(f"“{self.phrase}” is already stored for this image.", Tone.ERROR)
             return
         with self._batch():
             phrase = self.phrase
-            if self._push(edits.AddNoTarget(self.image.id, phrase)):
+            if self._push(edits.AddNoTarget(self.image, phrase, a.expression.id if a is not None else None)):
                 self._after_add(phrase, keep_phrase=False)
 
     def reject(self) -> None:
-        """Store the highlighted proposal as a rejected box (a hard negative); it is hidden then."""
+        """Store the highlighted proposal as a rejected box ("this box is wrong", a hard negative);
+        it is hidden then. The phrase still needs its box, or Shift+Enter if the thing is absent."""
         p = self.current_proposal()
         if self.image is None or p is None:
             return
         with self._batch():
-            self._push(edits.RejectProposal(self.image.id, self.answer.query.phrase, p))
+            phrase = self.answer.query.phrase
+            if self._push(edits.RejectProposal(self.image, phrase, p)) and not self.annotation_of_phrase(phrase).kept:
+                self.info.emit(f"Rejected: “{phrase}” still needs a box. Tab to another, W to draw it, "
+                               "Shift+Enter if it is not in the image.", Tone.NORMAL)
 
     def draw_box(self, bbox: XYWH, phrase: Optional[str] = None) -> bool:
-        """A box drawn by hand. It is named by ``phrase``, else by the typed phrase, else joins the
-        selected box's or phrase's phrase. False when it has no name yet: ask, then call again."""
+        """A box drawn by hand, named by ``phrase`` (the user's choice) or else the typed phrase;
+        never by whatever happens to be selected. False when nothing names it: ask, then call again."""
         if self.image is None:
             return True
-        expression_id = None
         if phrase is not None:
-            try:
-                phrase = clean_phrase(phrase)
-            except PhraseError as exc:
-                self.notice.emit(f"Phrase refused: {exc}")
+            phrase = self._new_text(phrase)
+            if phrase is None:
                 return True
         elif self.phrase is not None:
             phrase = self.phrase
-        elif self.selected_expression is not None:
-            phrase, expression_id = self.selected_expression.text, self.selected_expression.id
         else:
             return False
         bbox = clamp_xywh(bbox, self.image.width, self.image.height)
         with self._batch():
-            edit = edits.DrawBox(self.image.id, phrase, bbox, expression_id)
+            edit = edits.DrawBox(self.image, phrase, bbox)
             if self._push(edit):
                 self.select_box(edit.boxes[0].id)
         return True
@@ -472,7 +495,7 @@ class ImageDocument:
         bbox = keep_inside(bbox, self.image.width, self.image.height)
         if tuple(bbox) != tuple(box.bbox):
             verb = "Resize" if resized else "Move"
-            self._push(edits.MoveBox(self.image.id, box, bbox, f"{verb} box of {edits.quoted(a.expression.text)}"))
+            self._push(edits.MoveBox(self.image, box, bbox, f"{verb} box of {edits.quoted(a.expression.text)}"))
 
     def nudge(self, dx: int, dy: int, big: bool = False) -> None:
         """Arrow keys: move the selected box by 1 px (``big``: 10 px), never out of the image.
@@ -484,36 +507,64 @@ class ImageDocument:
         x, y, w, h = box.bbox
         bbox = keep_inside((x + dx * step, y + dy * step, w, h), self.image.width, self.image.height)
         if bbox != tuple(box.bbox):
-            self._push(edits.MoveBox(self.image.id, box, bbox, "Nudge box", nudge=True))
+            self._push(edits.MoveBox(self.image, box, bbox, "Nudge box", nudge=True))
 
     def delete_selected(self) -> None:
         """Del: the selected box, or the selected phrase with its boxes. A phrase's only box takes
-        the phrase with it: a phrase left with no box would claim "not in this image"."""
+        the phrase with it (a phrase with no box is unfinished). After a box, the selection moves
+        to the next box of the same phrase (of the same kind: drawn, or rejected), or to nothing:
+        never to the phrase, so a second Del cannot take the whole phrase by surprise."""
         if self.image is None:
             return
         box, expr = self.selected_box, self.selected_expression
         if expr is None:
             self.notice.emit("Select a box or a phrase to delete")
             return
+        boxes = self.annotation(expr.id).boxes
         with self._batch():
-            if box is not None and len(self.annotation(expr.id).boxes) > 1:
-                self._push(edits.DeleteBox(self.image.id, box.id, expr.text))
+            if box is not None and len(boxes) > 1:
+                rejected = box.state == BoxState.REJECTED
+                siblings = [b for b in boxes if (b.state == BoxState.REJECTED) == rejected]
+                at = siblings.index(box)
+                following = (siblings[at + 1:] or siblings[:at][-1:] or [None])[0]
+                if self._push(edits.DeleteBox(self.image, box.id, expr.text)):
+                    self.select_box(following.id if following is not None else None)
             else:
-                self._push(edits.DeletePhrase(self.image.id, expr))
-            self.select(None)
+                self._push(edits.DeletePhrase(self.image, expr))
+                self.select(None)
+
+    def _new_text(self, text: str) -> Optional[str]:
+        """``text`` cleaned, or None after saying why it is refused."""
+        try:
+            return clean_phrase(text)
+        except PhraseError as exc:
+            self.notice.emit(f"Phrase refused: {exc}")
+            return None
 
     def rename(self, expression_id: int, text: str) -> None:
         """Give a phrase new text (all its boxes follow)."""
         a = self.annotation(expression_id)
-        if self.image is None or a is None:
+        new = self._new_text(text) if self.image is not None and a is not None else None
+        if new is not None and new != a.expression.text:
+            self._push(edits.RenamePhrase(self.image, a.expression, new))
+
+    def relabel_box(self, box_id: int, text: str) -> None:
+        """F2 on a box: that box alone goes to the phrase ``text``, an existing one of the image
+        (same phrase key) or a new one; its old phrase keeps its other boxes. A box that is its
+        phrase's only box takes the phrase's new text with it (the same result, one id kept)."""
+        box, a = self.box(box_id), self.annotation_of_box(box_id)
+        new = self._new_text(text) if self.image is not None and box is not None else None
+        if new is None:
             return
-        try:
-            new = clean_phrase(text)
-        except PhraseError as exc:
-            self.notice.emit(f"Phrase refused: {exc}")
+        target = self.annotation_of_phrase(new)
+        if target is a or (target is None and len(a.boxes) == 1):
+            if len(a.boxes) == 1:
+                self.rename(a.expression.id, new)
             return
-        if new != a.expression.text:
-            self._push(edits.RenamePhrase(self.image.id, a.expression, new))
+        with self._batch():
+            self._push(edits.RelabelBox(self.image, box, a.expression, new,
+                                        target.expression.id if target is not None else None))
+            self.select_box(box_id)
 
     def review_and_next(self, after: Iterable[ImageRecord]) -> Optional[int]:
         """Space: mark this image reviewed (unless unreadable), and return the id of the next image

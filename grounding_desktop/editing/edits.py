@@ -1,6 +1,8 @@
 """Every user edit as a Qt-free command: ``do(store)``, ``undo(store)`` and its own ``title``.
 
-Each call is one store transaction, so an edit is on disk the moment it is made. Undo of a
+Each call is one store transaction, so an edit is on disk the moment it is made; a label edit on
+an image marked reviewed also sets it back to in progress, in the same transaction and the same
+undo step (the user changed what they had called done). Undo of a
 deletion puts the rows back with their ids (``restore_*``), and the store never hands out an id
 twice (AUTOINCREMENT), so a redo after an undo brings back the same ids and every later edit on
 the stack that names them stays valid. The GUI wraps each edit in a ``QUndoCommand``
@@ -18,9 +20,14 @@ NO_MERGE = -1  # Qt's convention: an edit with this merge id never merges
 NUDGE_MERGE = 1
 
 
+def cut(text: str, limit: int = 40) -> str:
+    """``text`` cut with an ellipsis when longer than ``limit``."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def quoted(text: str, limit: int = 40) -> str:
     """A phrase as edit titles show it: in quotes, cut with an ellipsis when long."""
-    return f"“{text if len(text) <= limit else text[: limit - 1] + '…'}”"
+    return f"“{cut(text, limit)}”"
 
 
 def proposal_box(p: Proposal, state: BoxState = BoxState.ACCEPTED) -> Box:
@@ -30,14 +37,23 @@ def proposal_box(p: Proposal, state: BoxState = BoxState.ACCEPTED) -> Box:
 
 
 class Edit:
-    """One undoable change to one image's labels (to many images' for ``ProposeBatch``).
-    Subclasses set ``title`` and implement do/undo."""
+    """One undoable change to one image's labels (to many images' for ``ProposeBatch``, whose
+    ``image`` is None). Subclasses set ``title`` and implement ``_do``/``_undo``; ``do``/``undo``
+    run them in one transaction with the image's state."""
 
     merge_id = NO_MERGE  # edits with the same non-negative id may merge (``merge``)
+    reopens = True  # a change to the labels of a reviewed image sets it back to in progress
 
-    def __init__(self, image_id: Optional[int], title: str):
-        self.image_id = image_id
+    def __init__(self, image: Optional[ImageRecord], title: str):
+        self.image_id = image.id if image is not None else None
+        self.image_name = image.file_name if image is not None else ""
         self.title = title
+        self.reopened = False
+
+    @property
+    def history_text(self) -> str:
+        """The title with the image it belongs to, as the history and the Undo menu show it."""
+        return f"{self.title} · {cut(self.image_name)}"
 
     @property
     def image_ids(self) -> tuple[int, ...]:
@@ -45,9 +61,21 @@ class Edit:
         return (self.image_id,)
 
     def do(self, store: ProjectStore) -> None:
-        raise NotImplementedError
+        with store.transaction():
+            self._do(store)
+            if self.reopens:
+                self.reopened = store.reopen_image(self.image_id)
 
     def undo(self, store: ProjectStore) -> None:
+        with store.transaction():
+            self._undo(store)
+            if self.reopened:
+                store.set_image_state(self.image_id, ImageState.REVIEWED)
+
+    def _do(self, store: ProjectStore) -> None:
+        raise NotImplementedError
+
+    def _undo(self, store: ProjectStore) -> None:
         raise NotImplementedError
 
     def merge(self, later: "Edit") -> bool:
@@ -56,28 +84,23 @@ class Edit:
 
 
 class AddBoxes(Edit):
-    """Store boxes for a phrase. If the image already has the phrase (same ``phrase_key``), or
-    ``expression_id`` names one, the boxes join it (a second horse for "the horses"); otherwise the
-    phrase is created with them. With no boxes: the phrase names nothing in the image."""
+    """Store boxes for a phrase. If the image already has the phrase (same ``phrase_key``), the
+    boxes join it (a second horse for "the horses"); otherwise the phrase is created with them."""
 
-    def __init__(self, image_id: int, text: str, boxes: Sequence[Box], title: str,
-                 expression_id: Optional[int] = None):
-        super().__init__(image_id, title)
+    def __init__(self, image: ImageRecord, text: str, boxes: Sequence[Box], title: str):
+        super().__init__(image, title)
         self.text = text
         self.specs = list(boxes)
-        self.target_expression_id = expression_id
         self.expression: Optional[Expression] = None
         self.boxes: list[Box] = []
         self.created_expression = False
         self._done_once = False
 
     def _existing(self, store: ProjectStore) -> Optional[Expression]:
-        if self.target_expression_id is not None:
-            return store.expression(self.target_expression_id)
         key = phrase_key(self.text)
         return next((e for e in store.expressions(self.image_id) if phrase_key(e.text) == key), None)
 
-    def do(self, store: ProjectStore) -> None:
+    def _do(self, store: ProjectStore) -> None:
         if self._done_once:  # a redo: the same rows, with the same ids
             if self.created_expression:
                 store.restore_expression(self.expression, self.boxes)
@@ -95,7 +118,7 @@ class AddBoxes(Edit):
                                         b.explanation) for b in self.specs]
         self._done_once = True
 
-    def undo(self, store: ProjectStore) -> None:
+    def _undo(self, store: ProjectStore) -> None:
         if self.created_expression:
             # The snapshot keeps created/updated times, so a redo restores the row exactly.
             self.expression, self.boxes = store.delete_expression(self.expression.id)
@@ -107,42 +130,61 @@ class AddBoxes(Edit):
 class AcceptProposals(AddBoxes):
     """One proposal (Enter, a click) or all above the threshold (Ctrl+Enter), as accepted boxes."""
 
-    def __init__(self, image_id: int, phrase: str, proposals: Sequence[Proposal]):
+    def __init__(self, image: ImageRecord, phrase: str, proposals: Sequence[Proposal]):
         n = len(proposals)
         title = (f"Accept {quoted(phrase)} ({proposals[0].score:.2f})" if n == 1
                  else f"Accept {n} × {quoted(phrase)}")
-        super().__init__(image_id, phrase, [proposal_box(p) for p in proposals], title)
+        super().__init__(image, phrase, [proposal_box(p) for p in proposals], title)
 
 
 class RejectProposal(AddBoxes):
-    """A proposal stored as a rejected box: a hard negative for training, hidden from then on."""
+    """A proposal stored as a rejected box: "this box is wrong", a hard negative for training,
+    hidden from then on. It says nothing about whether the thing is in the image."""
 
-    def __init__(self, image_id: int, phrase: str, proposal: Proposal):
-        super().__init__(image_id, phrase, [proposal_box(proposal, BoxState.REJECTED)],
+    def __init__(self, image: ImageRecord, phrase: str, proposal: Proposal):
+        super().__init__(image, phrase, [proposal_box(proposal, BoxState.REJECTED)],
                          f"Reject proposal for {quoted(phrase)} ({proposal.score:.2f})")
 
 
 class DrawBox(AddBoxes):
-    """A box drawn by hand, for a phrase (joining ``expression_id`` when given)."""
+    """A box drawn by hand, for a phrase."""
 
-    def __init__(self, image_id: int, phrase: str, bbox: XYWH, expression_id: Optional[int] = None):
+    def __init__(self, image: ImageRecord, phrase: str, bbox: XYWH):
         box = Box(0, 0, tuple(float(v) for v in bbox), BoxState.ACCEPTED, BoxSource.MANUAL)
-        super().__init__(image_id, phrase, [box], f"Draw box for {quoted(phrase)}", expression_id)
+        super().__init__(image, phrase, [box], f"Draw box for {quoted(phrase)}")
 
 
-class AddNoTarget(AddBoxes):
-    """The phrase stored with no box: what it names is not in this image (a negative example)."""
+class AddNoTarget(Edit):
+    """The user says what the phrase names is not in this image (a negative example): the phrase
+    is stored so, or an existing one (whose proposals were all rejected) is marked so."""
 
-    def __init__(self, image_id: int, phrase: str):
-        super().__init__(image_id, phrase, [], f"Add {quoted(phrase)} (not in image)")
+    def __init__(self, image: ImageRecord, phrase: str, expression_id: Optional[int] = None):
+        super().__init__(image, f"Add {quoted(phrase)} (not in image)")
+        self.text = phrase
+        self.expression_id = expression_id
+        self.created: Optional[Expression] = None
+
+    def _do(self, store: ProjectStore) -> None:
+        if self.expression_id is not None:
+            store.set_no_target(self.expression_id, True)
+        elif self.created is not None:  # a redo
+            store.restore_expression(self.created)
+        else:
+            self.created, _ = store.add_expression(self.image_id, self.text, no_target=True)
+
+    def _undo(self, store: ProjectStore) -> None:
+        if self.expression_id is not None:
+            store.set_no_target(self.expression_id, False)
+        else:
+            self.created, _ = store.delete_expression(self.created.id)
 
 
 class MoveBox(Edit):
     """A box dragged, resized or nudged. Edited model boxes become ``model+edited``. Arrow-key
     nudges of one box merge into one undo step."""
 
-    def __init__(self, image_id: int, box: Box, new_bbox: XYWH, title: str, nudge: bool = False):
-        super().__init__(image_id, title)
+    def __init__(self, image: ImageRecord, box: Box, new_bbox: XYWH, title: str, nudge: bool = False):
+        super().__init__(image, title)
         self.box_id = box.id
         self.old_bbox = tuple(box.bbox)
         self.new_bbox = tuple(float(v) for v in new_bbox)
@@ -157,66 +199,107 @@ class MoveBox(Edit):
         self.new_bbox = later.new_bbox
         return True
 
-    def do(self, store: ProjectStore) -> None:
+    def _do(self, store: ProjectStore) -> None:
         store.update_box(self.box_id, bbox=self.new_bbox, source=self.new_source)
 
-    def undo(self, store: ProjectStore) -> None:
+    def _undo(self, store: ProjectStore) -> None:
         store.update_box(self.box_id, bbox=self.old_bbox, source=self.old_source)
 
 
 class DeleteBox(Edit):
-    def __init__(self, image_id: int, box_id: int, phrase: str):
-        super().__init__(image_id, f"Delete box of {quoted(phrase)}")
+    def __init__(self, image: ImageRecord, box_id: int, phrase: str):
+        super().__init__(image, f"Delete box of {quoted(phrase)}")
         self.box_id = box_id
         self.snapshot: Optional[Box] = None
 
-    def do(self, store: ProjectStore) -> None:
+    def _do(self, store: ProjectStore) -> None:
         self.snapshot = store.delete_box(self.box_id)
 
-    def undo(self, store: ProjectStore) -> None:
+    def _undo(self, store: ProjectStore) -> None:
         store.restore_box(self.snapshot)
 
 
 class DeletePhrase(Edit):
     """A phrase and all its boxes (one undo step)."""
 
-    def __init__(self, image_id: int, expression: Expression):
-        super().__init__(image_id, f"Delete phrase {quoted(expression.text)}")
+    def __init__(self, image: ImageRecord, expression: Expression):
+        super().__init__(image, f"Delete phrase {quoted(expression.text)}")
         self.expression_id = expression.id
         self.snapshot: Optional[tuple[Expression, list[Box]]] = None
 
-    def do(self, store: ProjectStore) -> None:
+    def _do(self, store: ProjectStore) -> None:
         self.snapshot = store.delete_expression(self.expression_id)
 
-    def undo(self, store: ProjectStore) -> None:
+    def _undo(self, store: ProjectStore) -> None:
         expr, boxes = self.snapshot
         store.restore_expression(expr, boxes)
 
 
 class RenamePhrase(Edit):
-    def __init__(self, image_id: int, expression: Expression, new_text: str):
-        super().__init__(image_id, f"Edit phrase {quoted(expression.text)} → {quoted(new_text)}")
+    """New text for a phrase: every box of it follows. The new text names them as a whole (the old
+    text's spans no longer fit it); undo brings the old text back with its spans."""
+
+    def __init__(self, image: ImageRecord, expression: Expression, new_text: str):
+        super().__init__(image, f"Edit phrase {quoted(expression.text)} → {quoted(new_text)}")
         self.expression_id = expression.id
-        self.old_text = expression.text
+        self.old_text, self.old_spans = expression.text, expression.spans
         self.new_text = new_text
 
-    def do(self, store: ProjectStore) -> None:
+    def _do(self, store: ProjectStore) -> None:
         store.set_expression_text(self.expression_id, self.new_text)
 
-    def undo(self, store: ProjectStore) -> None:
-        store.set_expression_text(self.expression_id, self.old_text)
+    def _undo(self, store: ProjectStore) -> None:
+        store.set_expression_text(self.expression_id, self.old_text, self.old_spans)
+
+
+class RelabelBox(Edit):
+    """One box given to another phrase of its image: ``target_id``, or a new phrase ``text``. The
+    box keeps its id; a phrase left with no box goes with the move (one undo step)."""
+
+    def __init__(self, image: ImageRecord, box: Box, source: Expression, text: str, target_id: Optional[int]):
+        super().__init__(image, f"Relabel box {quoted(source.text)} → {quoted(text)}")
+        self.box_id = box.id
+        self.source_id = source.id
+        self.text = text
+        self.target_id = target_id
+        self.created: Optional[Expression] = None  # the new phrase, kept for a redo
+        self.emptied: Optional[Expression] = None  # the source phrase, removed with its last box
+        self._done_once = False
+
+    def _do(self, store: ProjectStore) -> None:
+        if not self._done_once:
+            if self.target_id is None:
+                self.created, _ = store.add_expression(self.image_id, self.text)
+            self._done_once = True
+        elif self.created is not None:
+            store.restore_expression(self.created)
+        store.move_box(self.box_id, self.created.id if self.created is not None else self.target_id)
+        if not store.boxes(self.source_id):
+            self.emptied, _ = store.delete_expression(self.source_id)
+
+    def _undo(self, store: ProjectStore) -> None:
+        if self.emptied is not None:
+            store.restore_expression(self.emptied)
+            self.emptied = None
+        store.move_box(self.box_id, self.source_id)
+        if self.created is not None:
+            self.created, _ = store.delete_expression(self.created.id)
 
 
 class SetImageState(Edit):
+    """Mark an image reviewed (Space), or give it back an earlier state (its undo)."""
+
+    reopens = False
+
     def __init__(self, image: ImageRecord, new: ImageState):
-        super().__init__(image.id, f"Mark {image.file_name} {new.label}")
+        super().__init__(image, f"Mark {new.label}")
         self.old = image.state
         self.new = new
 
-    def do(self, store: ProjectStore) -> None:
+    def _do(self, store: ProjectStore) -> None:
         store.set_image_state(self.image_id, self.new)
 
-    def undo(self, store: ProjectStore) -> None:
+    def _undo(self, store: ProjectStore) -> None:
         store.set_image_state(self.image_id, self.old)
 
 
@@ -225,11 +308,14 @@ class ProposeBatch(Edit):
     every image; ``ProjectStore.add_proposals`` says what is skipped). One undo removes exactly
     what it added; a redo puts back the same rows. It has no one ``image_id``: see ``image_ids``."""
 
+    reopens = False  # proposals are not labels: a reviewed image stays reviewed
+
     def __init__(self, items: Sequence[tuple[int, str, Sequence[Proposal]]]):
         phrases = list(dict.fromkeys(text for _, text, _ in items))
         images = len({image_id for image_id, _, _ in items})
         named = ", ".join(quoted(p) for p in phrases[:3]) + (f" and {len(phrases) - 3} more" if len(phrases) > 3 else "")
-        super().__init__(None, f"Propose {named} on {images} image{'s' if images != 1 else ''}")
+        super().__init__(None, f"Propose {named}")
+        self.image_name = f"{images} image{'s' if images != 1 else ''}"
         self.items = [(image_id, text, [proposal_box(p, BoxState.PROPOSED) for p in proposals])
                       for image_id, text, proposals in items]
         self.batch: Optional[ProposalBatch] = None
@@ -241,11 +327,11 @@ class ProposeBatch(Edit):
             return self.batch.image_ids
         return tuple(dict.fromkeys(image_id for image_id, _, _ in self.items))
 
-    def do(self, store: ProjectStore) -> None:
+    def _do(self, store: ProjectStore) -> None:
         if self.batch is None:
             self.batch = store.add_proposals(self.items)
         else:  # a redo: the same rows, with the same ids
             store.restore_proposals(self.batch)
 
-    def undo(self, store: ProjectStore) -> None:
+    def _undo(self, store: ProjectStore) -> None:
         store.remove_proposals(self.batch)

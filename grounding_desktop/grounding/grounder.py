@@ -40,7 +40,7 @@ from .priors import DEFAULT_WEIGHTS, ScorerWeights
 from .region_evidence import (ImageEvidence, compute_features, concept_subject, embed_boxes,
                               imagenet_subject)
 from .regions import RegionStats, nested_objects
-from .scorer import PhraseScorer, Scene, SubjectEvidence
+from .scorer import PhraseScorer, Scene, ScoreResult, SubjectEvidence
 
 log = logging.getLogger(__name__)
 
@@ -510,7 +510,7 @@ class Grounder:
             modules["detector_label"] = scorer.labels.get(int(scene.labels[i]), "")
             out.append(Proposal(
                 bbox=self._to_original(entry, scene.boxes[i]),
-                score=round(float(result.scores[i]), 4), label=result.subject_label[int(i)],
+                score=round(float(result.scores[i]), 4), label=self._region_label(scene, result, int(i), source),
                 explanation=scorer.explain(result, int(i)), modules=modules,
                 model_version=version))
         return out
@@ -613,6 +613,13 @@ class Grounder:
         self.concepts.remove(stale)
         self.concepts.add(examples)
         return embedded
+
+    def _region_label(self, scene: Scene, result: ScoreResult, i: int, source: str) -> str:
+        """What region ``i`` is, whatever was asked: the detector's class for a region it named; for
+        a class-agnostic candidate, the second CNN's or a learned concept's name for it, else
+        "object". (The subject evidence's own name is the phrase's class: "cup" on the spoon.)"""
+        own = self.load_scorer().labels.get(int(scene.labels[i]))
+        return own or (result.subject_label[i] if source != "detector" else "object")
 
     def _entry(self, image_or_key: ImageInput) -> PreparedImage:
         if isinstance(image_or_key, str):

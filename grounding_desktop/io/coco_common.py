@@ -16,7 +16,7 @@ from .export_layout import ExportLayout
 from .export_options import ExportOptions
 from .progress import Ticker
 from .selection import SelectedImage, SelectedPhrase, group_by_split
-from .staged_files import StagedFiles, dump_json
+from .staged_files import StagedFiles, json_chunks
 from .store_protocol import LabelStore
 
 # Our own fields on COCO entries live under this one key, so tools that treat an unknown top-level
@@ -51,14 +51,6 @@ def categories_for(store: LabelStore, selected: Sequence[SelectedImage], options
     return Categories({})
 
 
-def phrase_span(text: str, offset: int = 0) -> list[int]:
-    """``[start, end)`` of the phrase words in ``text`` (surrounding whitespace excluded), shifted
-    by ``offset``: ``caption[start:end]`` is exactly the phrase."""
-    start = len(text) - len(text.lstrip())
-    end = len(text.rstrip())
-    return [offset + start, offset + end]
-
-
 def own_fields(b: Box, **more: Any) -> dict[str, Any]:
     """The box's state, source, score and model version (and ``more``): trainers ignore them, the
     importer reads them back for a lossless round trip."""
@@ -90,4 +82,4 @@ def write_coco_splits(selected: Sequence[SelectedImage], layout: ExportLayout, o
                       build: Callable[..., dict[str, Any]]) -> None:
     """One COCO JSON file, or one per split, all sharing one category list so train/val/test agree."""
     for split, group in group_by_split(selected, options).items():
-        staged.write(layout.annotations(split), dump_json(build(group, categories, options, ticker)))
+        staged.write(layout.annotations(split), json_chunks(build(group, categories, options, ticker), ticker))

@@ -7,8 +7,9 @@ exports), ``original_id`` the project image id, ``caption`` the phrase exactly a
 ``dataset_name`` (``--dataset-name``; MDETR's refexp evaluator scores per ``refcoco``,
 ``refcoco+``, ``refcocog``, and then needs exactly one box per entry, so no-target and plural
 phrases are skipped, counted). Every box of the phrase is one annotation whose ``tokens_positive``
-is ``[[start, end]]``, the span of the whole phrase (surrounding whitespace excluded), so
-``caption[start:end]`` is exactly the phrase.
+is ``[[start, end]]``, the span of the whole phrase, so ``caption[start:end]`` is exactly the
+phrase; or, for a phrase imported from a file that marked only its head words (MDETR's referring
+expressions: "the red bicycle" -> "bicycle"), those spans, as the file gave them.
 
 No-target phrases ("the cat" where there is no cat) are an ``images`` entry with no annotations,
 and their span in ``tokens_negative`` (Flickr30k-entities/MDETR use ``tokens_negative`` for phrases
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .coco_common import OWN_KEY, Categories, coco_annotation, info_block, own_fields, phrase_span, write_coco_splits
+from .coco_common import OWN_KEY, Categories, coco_annotation, info_block, own_fields, write_coco_splits
 from .export_layout import ExportLayout
 from .export_options import ExportOptions
 from .progress import Ticker
@@ -59,16 +60,15 @@ def build(selected: Sequence[SelectedImage], categories: Categories, options: Ex
         img = si.image
         own_image = {"image_state": img.state.value}
         for sp in si.phrases:
-            caption = sp.text
-            span = phrase_span(caption)
             phrase_id = sp.expression.id
+            spans = sp.expression.positive_spans()  # the phrase's words that name its boxes
             images.append({
                 "id": phrase_id, "file_name": img.path, "height": img.height, "width": img.width,
-                "caption": caption, "original_id": img.id, "dataset_name": dataset_name,
-                "data_source": DATA_SOURCE, "tokens_negative": [] if sp.boxes else [span], OWN_KEY: own_image,
+                "caption": sp.text, "original_id": img.id, "dataset_name": dataset_name,
+                "data_source": DATA_SOURCE, "tokens_negative": [] if sp.boxes else spans, OWN_KEY: own_image,
             })
             cat = categories.id_of(sp)
-            annotations.extend(coco_annotation(b, phrase_id, cat, tokens_positive=[span], **{OWN_KEY: own_fields(b)})
+            annotations.extend(coco_annotation(b, phrase_id, cat, tokens_positive=spans, **{OWN_KEY: own_fields(b)})
                                for b in sp.boxes)
     return {"info": info_block(FORMAT), "licenses": [], "images": images, "annotations": annotations,
             "categories": categories.coco()}

@@ -202,6 +202,14 @@ def _spans(spans: Any, caption: str, where: str, problem: Problems) -> Optional[
     return tuple(sorted(tuple(s) for s in spans))
 
 
+def _head_spans(spans: tuple, entry: _ImageEntry) -> tuple[tuple[int, int], ...]:
+    """The spans an entry's boxes share, kept with the phrase when they mark part of it (MDETR's
+    head noun) and the caption is the phrase as stored (cleaning moved no character)."""
+    if not spans or entry.text != entry.caption or spans == ((0, len(entry.caption)),):
+        return ()
+    return spans
+
+
 def _grounding_phrases(entries: dict[Any, _ImageEntry], annotations: list, as_proposals: bool,
                        summary: ImportSummary, problem: Problems) -> tuple[list[PlannedPhrase], set[int]]:
     """Phrases in file order (module docstring: one span set -> the caption; several -> the words
@@ -213,7 +221,8 @@ def _grounding_phrases(entries: dict[Any, _ImageEntry], annotations: list, as_pr
         img_id = entry.image.id
         groups = entry.span_groups
         if len(groups) == 1:
-            phrases.append(PlannedPhrase(img_id, entry.text, next(iter(groups.values()))))
+            (spans, boxes), = groups.items()
+            phrases.append(PlannedPhrase(img_id, entry.text, boxes, _head_spans(spans, entry)))
         elif groups:
             where = f"images[{entry.index}] (id {im_id!r})"
             for spans, boxes in groups.items():

@@ -22,7 +22,7 @@ from .export_layout import ExportLayout
 from .export_options import ExportOptions, load_label_map, normalise_label_map, parse_splits
 from .export_summary import ExportSummary
 from .progress import CancelFn, ProgressFn, Ticker, gc_paused
-from .selection import select, used_splits
+from .selection import select, selection_steps, used_splits
 from .staged_files import RefuseFn, StagedFiles
 from .store_protocol import LabelStore
 
@@ -85,8 +85,7 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
     summary = ExportSummary(fmt)
     if options.splits:
         summary.splits = {name: {"images": 0, "phrases": 0, "boxes": 0} for name in used_splits(options.splits)}
-    n_images = store.counts()
-    ticker = Ticker(progress, cancelled, n_images["images"] + n_images["missing"])
+    ticker = Ticker(progress, cancelled, selection_steps(store.counts()))
     ticker.check()
     selected = select(store, options, rules, summary, ticker)
     summary.count(selected)

@@ -20,6 +20,7 @@ class PlannedPhrase:
     image_id: int
     text: str
     boxes: list[Box] = field(default_factory=list)
+    spans: tuple[tuple[int, int], ...] = ()  # the words of ``text`` naming the boxes (none: all of it)
 
 
 @dataclass
@@ -77,7 +78,7 @@ def run_import(store: LabelStore, path: os.PathLike | str, planner: Planner, as_
     with gc_paused():
         plan = planner(ImportRequest(store, str(path), as_proposals, ticker, max_bytes))
     ticker.check()  # the last chance to cancel: nothing has been written
-    outcome = store.merge_phrases([(p.image_id, p.text, p.boxes) for p in plan.phrases], plan.reviewed,
+    outcome = store.merge_phrases([(p.image_id, p.text, p.boxes, p.spans) for p in plan.phrases], plan.reviewed,
                                   dry_run=dry_run)
     summary = plan.summary
     summary.phrases_added, summary.boxes_added = outcome.phrases_added, outcome.boxes_added

@@ -9,7 +9,8 @@ Grounding records (the default)::
 The caption joins the image's phrases GroundingDINO-style, ``"the dog on the left . the cat ."``
 (its tokenizer splits sub-sentences at ``.``); each region is one box, so a plural phrase gives one
 region per box, all with the same phrase and span. ``tokens_positive`` is ``[[start, end]]`` into
-the joined caption and cuts out exactly the phrase. No-target phrases stay in the caption (as
+the joined caption and cuts out exactly the phrase (or the head words an imported file marked in
+it). No-target phrases stay in the caption (as
 negatives) with no region; an image with no region at all is not written (Open-GroundingDino
 cannot unpack an empty ``regions``), counted in the summary.
 
@@ -81,10 +82,11 @@ def grounding_record(si: SelectedImage) -> dict[str, Any]:
     pos = 0
     for sp in si.phrases:
         phrase = sp.text.strip()
-        span = [pos, pos + len(phrase)]
+        lead = len(sp.text) - len(sp.text.lstrip())  # spans index the text; the caption holds it stripped
+        positive = [[pos + start - lead, pos + end - lead] for start, end in sp.expression.positive_spans()]
         parts.append(phrase)
         pos += len(phrase) + len(SEPARATOR)
-        regions.extend({"bbox": _xyxy(b.bbox), "phrase": phrase, "tokens_positive": [span]} for b in sp.boxes)
+        regions.extend({"bbox": _xyxy(b.bbox), "phrase": phrase, "tokens_positive": positive} for b in sp.boxes)
     rec = _base(si)
     rec["grounding"] = {"caption": SEPARATOR.join(parts) + " .", "regions": regions}
     return rec

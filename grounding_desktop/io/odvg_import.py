@@ -56,21 +56,25 @@ def plan_odvg(req: ImportRequest) -> ImportPlan:
         else:
             problem(f"{where}: needs a 'grounding' or a 'detection' object")
             continue
-        for text, boxes in found:
-            phrases.setdefault((img.id, text), PlannedPhrase(img.id, text)).boxes.extend(boxes)
+        for text, boxes, spans in found:
+            phrases.setdefault((img.id, text), PlannedPhrase(img.id, text, spans=spans)).boxes.extend(boxes)
     problem.raise_if_any()
     if kinds == {"detection"}:
         summary.flavour = "odvg detection"
     return finish_plan(list(phrases.values()), set(), summary)
 
 
-def _grounding(g: dict, img, as_proposals: bool, where: str, problem: Problems,
-               summary: ImportSummary) -> list[tuple[str, list[Box]]]:
+Found = list[tuple[str, list[Box], tuple[tuple[int, int], ...]]]  # (phrase, its boxes, its spans)
+
+
+def _grounding(g: dict, img, as_proposals: bool, where: str, problem: Problems, summary: ImportSummary) -> Found:
     caption, regions = g.get("caption"), g.get("regions")
     if not isinstance(caption, str) or not isinstance(regions, list):
         problem(f"{where}: 'grounding' needs a 'caption' string and a 'regions' list")
         return []
-    by_phrase: dict[str, list[Box]] = {}
+    segments = _caption_phrases(caption)
+    offsets = _segment_offsets(segments or [])
+    by_phrase: dict[str, tuple[list[Box], tuple[tuple[int, int], ...]]] = {}
     raw_phrases: list[str] = []
     for k, region in enumerate(regions):
         at = f"{where}, regions[{k}]"
@@ -83,16 +87,42 @@ def _grounding(g: dict, img, as_proposals: bool, where: str, problem: Problems,
         box = None if bbox is None or text is None else box_from(region, bbox, as_proposals, at, problem)
         if box is not None:
             raw_phrases.append(raw.strip())
-            by_phrase.setdefault(text, []).append(box)
-    segments = _caption_phrases(caption)
+            spans = _spans_in_phrase(region.get("tokens_positive"), offsets.get(text), len(text))
+            by_phrase.setdefault(text, ([], spans))[0].append(box)
     if segments is None or not set(raw_phrases) <= set(segments):
-        return list(by_phrase.items())
-    out: dict[str, list[Box]] = {}
+        return [(text, boxes, spans) for text, (boxes, spans) in by_phrase.items()]
+    out: dict[str, tuple[list[Box], tuple[tuple[int, int], ...]]] = {}
     for segment in segments:
         text = clean_text(segment, "caption phrase", where, problem, summary)
         if text is not None:
-            out.setdefault(text, by_phrase.get(text, []))
-    return list(out.items())
+            out.setdefault(text, by_phrase.get(text, ([], ())))
+    return [(text, boxes, spans) for text, (boxes, spans) in out.items()]
+
+
+def _segment_offsets(segments: list[str]) -> dict[str, int]:
+    """Where each phrase of a GroundingDINO-style caption starts in it (its first occurrence)."""
+    offsets: dict[str, int] = {}
+    pos = 0
+    for segment in segments:
+        offsets.setdefault(segment, pos)
+        pos += len(segment) + len(SEPARATOR)
+    return offsets
+
+
+def _spans_in_phrase(tokens_positive, offset: Optional[int], length: int) -> tuple[tuple[int, int], ...]:
+    """A region's ``tokens_positive`` (caption offsets) as spans of its phrase, when they lie inside
+    the phrase at ``offset`` and mark only part of it (MDETR-style head words); else none."""
+    if offset is None or not isinstance(tokens_positive, list):
+        return ()
+    spans = []
+    for span in tokens_positive:
+        if not (isinstance(span, list) and len(span) == 2 and all(type(v) is int for v in span)):
+            return ()
+        start, end = span[0] - offset, span[1] - offset
+        if not 0 <= start < end <= length:
+            return ()
+        spans.append((start, end))
+    return () if spans == [(0, length)] else tuple(sorted(spans))
 
 
 def _caption_phrases(caption: str) -> Optional[list[str]]:
@@ -102,8 +132,7 @@ def _caption_phrases(caption: str) -> Optional[list[str]]:
     return [p.strip() for p in caption[:-2].split(SEPARATOR)]
 
 
-def _detection(d: dict, img, as_proposals: bool, where: str, problem: Problems,
-               summary: ImportSummary) -> list[tuple[str, list[Box]]]:
+def _detection(d: dict, img, as_proposals: bool, where: str, problem: Problems, summary: ImportSummary) -> Found:
     instances = d.get("instances")
     if not isinstance(instances, list):
         problem(f"{where}: 'detection' needs an 'instances' list")
@@ -119,7 +148,7 @@ def _detection(d: dict, img, as_proposals: bool, where: str, problem: Problems,
         box = None if bbox is None or text is None else box_from(inst, bbox, as_proposals, at, problem)
         if box is not None:
             by_category.setdefault(text, []).append(box)
-    return list(by_category.items())
+    return [(text, boxes, ()) for text, boxes in by_category.items()]
 
 
 import_odvg = importer(plan_odvg, "ODVG file")

@@ -37,7 +37,7 @@ from .export_layout import ExportLayout
 from .export_options import ExportOptions
 from .progress import Ticker
 from .selection import SelectedImage, SelectionRules
-from .staged_files import StagedFiles, dump_json
+from .staged_files import StagedFiles, json_chunks
 
 FORMAT = "refcoco"
 LAYOUT_NAME, SUFFIX = "refcoco", ""
@@ -102,6 +102,6 @@ def write(selected: Sequence[SelectedImage], layout: ExportLayout, options: Expo
             ref["sentences"].append({"sent_id": sent_id, "raw": sp.text, "sent": " ".join(tokens), "tokens": tokens})
     instances: dict[str, Any] = {"info": info_block(FORMAT), "licenses": [], "images": images,
                                  "annotations": annotations, "categories": categories.coco()}
-    staged.write(out / INSTANCES_NAME, dump_json(instances))
-    staged.write(out / REFS_NAME, dump_json(refs))
+    staged.write(out / INSTANCES_NAME, json_chunks(instances, ticker))
+    staged.write(out / REFS_NAME, json_chunks(refs, ticker))
     staged.write_bytes(out / REFS_PICKLE_NAME, pickle.dumps(refs, protocol=PICKLE_PROTOCOL))

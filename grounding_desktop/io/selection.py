@@ -10,15 +10,21 @@ Rules (the one place they are written down; the CLI's help and the README point 
   trainers that ignore the tag read them as positives). ``proposed`` boxes are model guesses, not
   labels, and never go out. Boxes are clipped to their image; one with no area left is skipped.
 - phrases: one with exported boxes goes out with them. One with none goes out as a no-target
-  phrase when the user rejected every proposal or drew nothing (where the format allows); one that
-  still has only unreviewed proposals is skipped, because exporting it as "nothing here" would be
-  a wrong label.
+  phrase only when the user said the thing is not in the image (Shift+Enter, or an imported
+  phrase with no box), where the format allows. One whose boxes were all rejected is skipped: a
+  rejected box says "this box is wrong", not "the thing is absent", so the phrase still needs its
+  box (``--include-rejected`` writes it with its rejected boxes). One that still has only
+  unreviewed proposals is skipped too: exporting it as "nothing here" would be a wrong label.
+  The rule of what a phrase's boxes add up to is ``core.phrase_status``.
 - a format that cannot represent no-target or plural (several-box) phrases skips them, counted;
   one whose lines need a box (ODVG grounding) skips images that only have no-target phrases.
 - a format that writes boxes per category (COCO detection, ODVG detection) writes each
   (image, category, box) once: two phrases for one object ("the dog", "the puppy") mapped to one
   category would otherwise be two ground-truth boxes, and a perfect detector would lose AP.
 - splits: an image's split comes from a hash of its path, the same on every run and machine.
+
+Selecting reads the whole project, seconds on 300k boxes: it reports progress and checks for a
+cancel while it reads (``selection_steps`` ticks) and for each image.
 """
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..core import Box, BoxState, Expression, ImageRecord, ImageState, phrase_key
+from ..core import Box, BoxState, Expression, ImageRecord, ImageState, PhraseStatus, phrase_key, phrase_status
 from .export_options import ExportOptions
 from .export_summary import ExportSummary
 from .progress import Ticker
@@ -122,8 +128,8 @@ def _utf8(path: str) -> bool:
 
 
 def _exported_boxes(boxes: Sequence[Box], width: int, height: int, include_rejected: bool,
-                    summary: ExportSummary) -> tuple[list[Box], int, int]:
-    """(kept boxes clipped to the image, proposals left out, boxes with no area left)."""
+                    summary: ExportSummary) -> tuple[list[Box], int]:
+    """(kept boxes clipped to the image, boxes with no area left)."""
     kept: list[Box] = []
     proposed = lost = 0
     for b in boxes:
@@ -144,14 +150,19 @@ def _exported_boxes(boxes: Sequence[Box], width: int, height: int, include_rejec
             continue
         kept.append(clipped)
     summary.skip("boxes", "proposal, not a label", proposed)
-    return kept, proposed, lost
+    return kept, lost
+
+
+def selection_steps(counts: dict[str, int]) -> int:
+    """The ticker steps ``select`` takes for a project of ``store.counts()``: a row read, an image."""
+    return counts["boxes"] + counts["phrases"] + counts["images"] + counts["missing"]
 
 
 def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, summary: ExportSummary,
            ticker: Ticker) -> list[SelectedImage]:
     """Apply the selection rules (module docstring) to the project; count what is left out."""
+    annotations = store.all_annotations(ticker.step)
     images = store.images(include_missing=True)
-    annotations = store.all_annotations()
     label_map = options.label_map
     weights = options.splits
     out: list[SelectedImage] = []
@@ -185,7 +196,7 @@ def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, sum
                 if mapped is None:
                     summary.skip("phrases", "phrase not in the label map")
                     continue
-            kept, proposed, lost = _exported_boxes(boxes, img.width, img.height, options.include_rejected, summary)
+            kept, lost = _exported_boxes(boxes, img.width, img.height, options.include_rejected, summary)
             if rules.one_box_per_category and kept:
                 category = mapped if mapped is not None else phrase_key(expr.text)
                 fresh = [b for b in kept if (category, b.bbox) not in written]
@@ -196,11 +207,15 @@ def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, sum
                     continue
                 kept = fresh
             if not kept:
-                if proposed:
+                status = phrase_status(expr, boxes)
+                if status == PhraseStatus.TO_REVIEW:
                     summary.skip("phrases", "only unreviewed proposals")
                     continue
                 if lost:
                     summary.skip("phrases", "all boxes outside the image")
+                    continue
+                if status == PhraseStatus.NEEDS_BOX:
+                    summary.skip("phrases", "needs a box (none accepted, not said to be absent)")
                     continue
                 if not rules.no_target:
                     summary.skip("phrases", rules.no_target_reason)

@@ -28,6 +28,27 @@ def dump_json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
+def json_chunks(obj: Any, ticker: Optional[Ticker] = None, items: int = 10_000) -> Iterator[str]:
+    """The text of ``dump_json(obj)`` in pieces, checking ``ticker`` for a cancel between them: a
+    COCO file's long lists (300k annotations) go ``items`` at a time, since one ``json.dumps`` of
+    them holds the worker for a second or more. Other values are written whole."""
+    if isinstance(obj, dict):
+        yield "{"
+        for i, (key, value) in enumerate(obj.items()):
+            yield ("," if i else "") + dump_json(key) + ":"
+            yield from json_chunks(value, ticker, items)
+        yield "}"
+    elif isinstance(obj, list) and len(obj) > items:
+        yield "["
+        for start in range(0, len(obj), items):
+            if ticker is not None:
+                ticker.check()
+            yield ("," if start else "") + dump_json(obj[start:start + items])[1:-1]
+        yield "]"
+    else:
+        yield dump_json(obj)
+
+
 def iter_lines(records: Iterable[Any], ticker: Optional[Ticker] = None) -> Iterator[str]:
     """JSON lines, ticking once per record so a long jsonl write can be cancelled."""
     for rec in records:

@@ -3,7 +3,7 @@ names the methods it calls instead of importing ``store.ProjectStore`` (which sa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Optional, Protocol, Sequence
 
 from ..core import Box, Expression, ImageRecord
 
@@ -24,11 +24,12 @@ class LabelStore(Protocol):
 
     def images(self, state=None, include_missing: bool = False) -> list[ImageRecord]: ...
 
-    def all_annotations(self) -> dict[int, list[tuple[Expression, list[Box]]]]: ...
+    def all_annotations(self, progress: Optional[Callable[[int], None]] = None
+                        ) -> dict[int, list[tuple[Expression, list[Box]]]]: ...
 
     def counts(self) -> dict[str, int]: ...
 
     def category_ids(self, names: Iterable[str]) -> dict[str, int]: ...
 
-    def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box]]], reviewed: Iterable[int] = (),
-                      dry_run: bool = False) -> ImportOutcome: ...
+    def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box], Sequence[Sequence[int]]]],
+                      reviewed: Iterable[int] = (), dry_run: bool = False) -> ImportOutcome: ...

@@ -1,6 +1,6 @@
 """SQLite connections the way both of the project's files use them: one per thread (a connection
 must not be shared between threads), all closed together, and writes in ``BEGIN IMMEDIATE``
-transactions that commit whole or roll back."""
+transactions that commit whole or roll back, a transaction opened inside another joining it."""
 from __future__ import annotations
 
 import sqlite3
@@ -38,6 +38,26 @@ class ThreadConnections:
                 pass
         self._local = threading.local()
 
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing on the calling thread's connection: commit on success, roll back on any
+        exception (also KeyboardInterrupt). Opened inside another on the same thread, it joins it."""
+        conn = self.get()
+        if getattr(self._local, "depth", 0):
+            yield conn  # the outer transaction commits, or rolls back on the exception
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # on a full disk or an I/O error SQLite has rolled back already
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._local.depth = 0
+
     def release_thread(self) -> None:
         """Close the calling thread's connection (a worker thread calls this before it ends)."""
         conn = getattr(self._local, "conn", None)
@@ -47,15 +67,3 @@ class ThreadConnections:
             conn.close()
             self._local.conn = None
 
-
-@contextmanager
-def immediate_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """All-or-nothing: commit on success, roll back on any exception (also KeyboardInterrupt)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # on a full disk or an I/O error SQLite has rolled back already
-            conn.execute("ROLLBACK")
-        raise

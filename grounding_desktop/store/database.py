@@ -12,26 +12,29 @@ str that ``os.fsdecode`` gives, which opens the file. The mapping is one-to-one,
 """
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from ..core import (DB_FILENAME, PROJECT_DIRNAME, Box, BoxSource, BoxState, Expression, ImageRecord, ImageState,
                     ScanEntry, display_path, natural_path_key, phrase_key)
 from ..core.proposal import is_stored
 from .backup import keep_daily_backup
-from .connections import ThreadConnections, immediate_transaction
+from .connections import ThreadConnections
 from .problems import BUSY_TIMEOUT_S, StoreBusyError, StoreError, database_problem
 from .schema import current_version, migrate
 
 
 _IMAGE_COLS = "id, path, width, height, state, content_hash, error, size, mtime, missing, review_reason"
 _IMAGE_INSERT = "INSERT INTO images(path, width, height, content_hash, error, size, mtime) VALUES (?,?,?,?,?,?,?)"
+_EXPR_COLS = "id, image_id, text, created, updated, no_target, spans"
 _BOX_COLS = "id, expression_id, x, y, w, h, state, source, score, model_version, explanation"
+ROWS_PER_REPORT = 5000  # rows of a long read between progress reports (a few ms each)
 _BOX_INSERT = ("INSERT INTO boxes(expression_id, x, y, w, h, state, source, score, model_version, explanation) "
                "VALUES (?,?,?,?,?,?,?,?,?,?)")
 
@@ -126,7 +129,17 @@ def _box_values(expression_id: int, b: Box) -> tuple:
 
 
 def _expression(row: Sequence) -> Expression:
-    return Expression(id=row[0], image_id=row[1], text=row[2], created=row[3], updated=row[4])
+    return Expression(id=row[0], image_id=row[1], text=row[2], created=row[3], updated=row[4], no_target=bool(row[5]),
+                      spans=_spans_from(row[6]))
+
+
+def _spans_from(value: Optional[str]) -> tuple[tuple[int, int], ...]:
+    return tuple((int(s), int(e)) for s, e in json.loads(value)) if value else ()
+
+
+def _spans_value(spans: Sequence[Sequence[int]]) -> Optional[str]:
+    """The column value of a phrase's spans (NULL: the whole phrase)."""
+    return json.dumps([[int(s), int(e)] for s, e in spans]) if spans else None
 
 
 def _enum_value(v) -> str:
@@ -232,9 +245,12 @@ class ProjectStore:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """All-or-nothing: commit on success, roll back on any exception (also KeyboardInterrupt).
 
-        A full disk, a write lock held elsewhere for over ``BUSY_TIMEOUT_S``, a damaged file or an
-        I/O error become one StoreError; other SQLite errors (constraints) pass through."""
-        with self._problems(), immediate_transaction(self._conn()) as conn:
+        A transaction opened inside another one (on the same thread) joins it: an edit made of
+        several store calls (a box moved to another phrase, the image's state with it) commits or
+        rolls back as one. A full disk, a write lock held elsewhere for over ``BUSY_TIMEOUT_S``, a
+        damaged file or an I/O error become one StoreError; other SQLite errors (constraints) pass
+        through."""
+        with self._problems(), self._connections.transaction() as conn:
             yield conn
 
     @contextmanager
@@ -306,6 +322,14 @@ class ProjectStore:
             self._require(c, "images", image_id)
             c.execute("UPDATE images SET state=?, review_reason=CASE WHEN ?='reviewed' THEN NULL ELSE review_reason END "
                       "WHERE id=?", (state, state, image_id))
+
+    def reopen_image(self, image_id: int) -> bool:
+        """A reviewed image whose labels were just edited is not done any more: back to in progress
+        (or new, when it has no phrase left). True if it was reviewed."""
+        with self.transaction() as c:
+            reopened = c.execute("UPDATE images SET state='new' WHERE id=? AND state='reviewed'", (image_id,)).rowcount
+            self._sync_image_state(c, image_id)
+        return bool(reopened)
 
     def set_image_error(self, image_id: int, error: Optional[str]) -> None:
         """Record (or clear) why a file cannot be read, e.g. found at full decode after the scan."""
@@ -403,24 +427,22 @@ class ProjectStore:
 
     # -- expressions -------------------------------------------------------------------------
     def expressions(self, image_id: int) -> list[Expression]:
-        rows = self._query(
-            "SELECT id, image_id, text, created, updated FROM expressions WHERE image_id=? ORDER BY id", (image_id,)
-        )
+        rows = self._query(f"SELECT {_EXPR_COLS} FROM expressions WHERE image_id=? ORDER BY id", (image_id,))
         return [_expression(r) for r in rows]
 
     def expression(self, expression_id: int) -> Optional[Expression]:
-        rows = self._query("SELECT id, image_id, text, created, updated FROM expressions WHERE id=?", (expression_id,))
+        rows = self._query(f"SELECT {_EXPR_COLS} FROM expressions WHERE id=?", (expression_id,))
         return _expression(rows[0]) if rows else None
 
-    def add_expression(self, image_id: int, text: str, boxes: Iterable[Box] = ()) -> tuple[Expression, list[Box]]:
-        """Store a phrase with its boxes (ids in ``boxes`` are ignored) in one transaction."""
+    def add_expression(self, image_id: int, text: str, boxes: Iterable[Box] = (),
+                       no_target: bool = False) -> tuple[Expression, list[Box]]:
+        """Store a phrase with its boxes (ids in ``boxes`` are ignored) in one transaction;
+        ``no_target``: the user said the thing is not in the image."""
         now = time.time()
         with self.transaction() as c:
             self._require(c, "images", image_id)
-            cur = c.execute(
-                "INSERT INTO expressions(image_id, text, created, updated) VALUES (?,?,?,?)", (image_id, text, now, now)
-            )
-            expr = Expression(cur.lastrowid, image_id, text, now, now)
+            expr = Expression(self._insert_expression(c, image_id, text, now, no_target), image_id, text, now, now,
+                              no_target)
             stored = [self._insert_box(c, expr.id, b) for b in boxes]
             self._sync_image_state(c, image_id)
         return expr, stored
@@ -429,7 +451,8 @@ class ProjectStore:
         self, items: Iterable[tuple[int, str, Sequence[Box]]], reviewed: Iterable[int] = ()
     ) -> list[int]:
         """Store many ``(image_id, text, boxes)`` at once in ONE transaction, then mark the images
-        in ``reviewed`` as reviewed: an import lands whole or not at all (box ids are ignored).
+        in ``reviewed`` as reviewed: an import lands whole or not at all (box ids are ignored). A
+        phrase given with no box is a no-target phrase, as import files write them.
         Returns the new expression ids in input order."""
         now = time.time()
         ids: list[int] = []
@@ -439,10 +462,7 @@ class ProjectStore:
                 if image_id not in touched:
                     self._require(c, "images", image_id)
                     touched.add(image_id)
-                expr_id = c.execute(
-                    "INSERT INTO expressions(image_id, text, created, updated) VALUES (?,?,?,?)",
-                    (image_id, text, now, now),
-                ).lastrowid
+                expr_id = self._insert_expression(c, image_id, text, now, no_target=not boxes)
                 ids.append(expr_id)
                 c.executemany(_BOX_INSERT, [_box_values(expr_id, b) for b in boxes])
             for image_id in touched:
@@ -452,16 +472,17 @@ class ProjectStore:
                 c.execute("UPDATE images SET state='reviewed', review_reason=NULL WHERE id=?", (image_id,))
         return ids
 
-    def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box]]], reviewed: Iterable[int] = (),
-                      dry_run: bool = False) -> MergeReport:
-        """Add imported ``(image_id, text, boxes)`` to what the project already has, in ONE write
+    def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box], Sequence[Sequence[int]]]],
+                      reviewed: Iterable[int] = (), dry_run: bool = False) -> MergeReport:
+        """Add imported ``(image_id, text, boxes, spans)`` to what the project already has, in ONE write
         transaction that also does the duplicate check, so two imports of one file at once cannot
         both find it new. A phrase is matched by image and exact text; its boxes by coordinates:
 
         - a box the phrase already has in the same state is left alone;
         - a box equal to one of its proposals, imported as a label (accepted or rejected), promotes
           that proposal to the imported state (the project's own labels are never changed);
-        - any other box is added to the phrase; a phrase the image does not have is added whole;
+        - any other box is added to the phrase; a phrase the image does not have is added whole,
+          with its ``spans`` (with no box: a no-target phrase, as import files write them);
         - a phrase with nothing to add or promote is a duplicate (a no-target phrase too).
 
         Then the images in ``reviewed`` are marked reviewed. With ``dry_run`` the same work is done
@@ -472,16 +493,14 @@ class ProjectStore:
             with self.transaction() as c:
                 known: dict[int, dict[str, tuple[int, dict[tuple, tuple[int, str]]]]] = {}
                 touched: set[int] = set()
-                for image_id, text, boxes in items:
+                for image_id, text, boxes, spans in items:
                     phrases = known.get(image_id)
                     if phrases is None:
                         self._require(c, "images", image_id)
                         phrases = known[image_id] = self._phrases_with_boxes(c, image_id)
                     match = phrases.get(text)
                     if match is None:
-                        expr_id = c.execute(
-                            "INSERT INTO expressions(image_id, text, created, updated) VALUES (?,?,?,?)",
-                            (image_id, text, now, now)).lastrowid
+                        expr_id = self._insert_expression(c, image_id, text, now, no_target=not boxes, spans=spans)
                         match = phrases[text] = (expr_id, {})
                         report.phrases_added += 1
                         changed = True
@@ -538,7 +557,8 @@ class ProjectStore:
         """Store the model's boxes for phrases on many images as proposals, in ONE transaction
         (propose for every image). ``items`` are ``(image id, phrase, box specs)``.
 
-        A phrase joins the image's phrase of the same ``phrase_key`` (the first one) or is created.
+        A phrase joins the image's phrase of the same ``phrase_key`` (the first one) or is created;
+        a phrase the image has as "not in this image" gets nothing (that is the user's answer).
         A box that is one of that phrase's boxes already, whatever its state (``core.is_stored``:
         a rejected box is not proposed again, a label not doubled), is skipped, so proposing again
         adds nothing. No box that is there is changed. Boxes are stored as proposed boxes of
@@ -549,20 +569,24 @@ class ProjectStore:
         now = time.time()
         with self.transaction() as c:
             known: dict[int, dict] = {}
+            answered: dict[int, set[str]] = {}  # the phrase keys an image has as "not in this image"
             for image_id, text, boxes in items:
                 phrases = known.get(image_id)
                 if phrases is None:
                     self._require(c, "images", image_id)
                     phrases = known[image_id] = self._phrases_with_boxes(c, image_id, phrase_key)
+                    answered[image_id] = {phrase_key(t) for (t,) in c.execute(
+                        "SELECT text FROM expressions WHERE image_id=? AND no_target=1", (image_id,))}
                 key = phrase_key(text)
+                if key in answered[image_id]:
+                    continue
                 for spec in boxes:
                     spec = replace(spec, state=BoxState.PROPOSED, source=BoxSource.MODEL)
                     expr_id, stored = phrases.get(key, (None, {}))
                     if is_stored(spec.bbox, [(x, y, w, h) for x, y, w, h in stored]):
                         continue
                     if expr_id is None:
-                        expr_id = c.execute("INSERT INTO expressions(image_id, text, created, updated) "
-                                            "VALUES (?,?,?,?)", (image_id, text, now, now)).lastrowid
+                        expr_id = self._insert_expression(c, image_id, text, now, no_target=False)
                         created[expr_id] = (Expression(expr_id, image_id, text, now, now), [])
                         phrases[key] = (expr_id, stored)
                     box = self._insert_box(c, expr_id, spec)
@@ -585,10 +609,7 @@ class ProjectStore:
         """Put back what ``remove_proposals`` took, with the same ids (redo), in one transaction."""
         with self.transaction() as c:
             for expr, boxes in batch.phrases:
-                c.execute("INSERT INTO expressions(id, image_id, text, created, updated) VALUES (?,?,?,?,?)",
-                          (expr.id, expr.image_id, expr.text, expr.created, expr.updated))
-                for b in boxes:
-                    self._insert_box(c, expr.id, b, keep_id=True)
+                self._restore_expression_rows(c, expr, boxes)
             for b in batch.boxes:
                 self._insert_box(c, b.expression_id, b, keep_id=True)
             for image_id in batch.image_ids:
@@ -612,18 +633,31 @@ class ProjectStore:
     def restore_expression(self, expr: Expression, boxes: Iterable[Box] = ()) -> None:
         """Put back a deleted expression with its original ids (undo of a delete)."""
         with self.transaction() as c:
-            c.execute(
-                "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (?,?,?,?,?)",
-                (expr.id, expr.image_id, expr.text, expr.created, expr.updated),
-            )
-            for b in boxes:
-                self._insert_box(c, expr.id, b, keep_id=True)
+            self._restore_expression_rows(c, expr, boxes)
             self._sync_image_state(c, expr.image_id)
 
-    def set_expression_text(self, expression_id: int, text: str) -> Expression:
+    @classmethod
+    def _restore_expression_rows(cls, c: sqlite3.Connection, expr: Expression, boxes: Iterable[Box]) -> None:
+        c.execute(f"INSERT INTO expressions({_EXPR_COLS}) VALUES (?,?,?,?,?,?,?)",
+                  (expr.id, expr.image_id, expr.text, expr.created, expr.updated, int(expr.no_target),
+                   _spans_value(expr.spans)))
+        for b in boxes:
+            cls._insert_box(c, expr.id, b, keep_id=True)
+
+    def set_expression_text(self, expression_id: int, text: str,
+                            spans: Sequence[Sequence[int]] = ()) -> Expression:
+        """New text for a phrase; its ``spans`` index into the new text (none: the whole phrase)."""
         with self.transaction() as c:
             self._require(c, "expressions", expression_id)
-            c.execute("UPDATE expressions SET text=?, updated=? WHERE id=?", (text, time.time(), expression_id))
+            c.execute("UPDATE expressions SET text=?, spans=?, updated=? WHERE id=?",
+                      (text, _spans_value(spans), time.time(), expression_id))
+        return self.expression(expression_id)
+
+    def set_no_target(self, expression_id: int, no_target: bool) -> Expression:
+        """Say (or take back) that the thing a phrase names is not in its image."""
+        with self.transaction() as c:
+            self._require(c, "expressions", expression_id)
+            c.execute("UPDATE expressions SET no_target=?, updated=? WHERE id=?", (int(no_target), time.time(), expression_id))
         return self.expression(expression_id)
 
     def delete_expression(self, expression_id: int) -> tuple[Expression, list[Box]]:
@@ -648,15 +682,29 @@ class ProjectStore:
         """An image's expressions, each with its boxes, in creation order."""
         return [(e, self.boxes(e.id)) for e in self.expressions(image_id)]
 
-    def all_annotations(self) -> dict[int, list[tuple[Expression, list[Box]]]]:
-        """Every expression with its boxes, grouped by image id, in two queries (for exports)."""
+    def all_annotations(self, progress: Optional[Callable[[int], None]] = None
+                        ) -> dict[int, list[tuple[Expression, list[Box]]]]:
+        """Every expression with its boxes, grouped by image id, in two queries (for exports).
+        ``progress(n)`` is called after each ``ROWS_PER_REPORT`` rows read (a project of 300k
+        boxes takes seconds); an exception it raises (a cancel) ends the read."""
         by_expr: dict[int, list[Box]] = {}
-        for r in self._query(f"SELECT {_BOX_COLS} FROM boxes ORDER BY id"):
-            by_expr.setdefault(r[1], []).append(_box(r))
+        for rows in self._chunks(f"SELECT {_BOX_COLS} FROM boxes ORDER BY id", progress):
+            for r in rows:
+                by_expr.setdefault(r[1], []).append(_box(r))
         out: dict[int, list[tuple[Expression, list[Box]]]] = {}
-        for r in self._query("SELECT id, image_id, text, created, updated FROM expressions ORDER BY id"):
-            out.setdefault(r[1], []).append((_expression(r), by_expr.get(r[0], [])))
+        for rows in self._chunks(f"SELECT {_EXPR_COLS} FROM expressions ORDER BY id", progress):
+            for r in rows:
+                out.setdefault(r[1], []).append((_expression(r), by_expr.get(r[0], [])))
         return out
+
+    def _chunks(self, sql: str, progress: Optional[Callable[[int], None]]) -> Iterator[list[tuple]]:
+        """The rows of one read, ``ROWS_PER_REPORT`` at a time, each chunk reported to ``progress``."""
+        with self._problems():
+            cursor = self._conn().execute(sql)
+            while rows := cursor.fetchmany(ROWS_PER_REPORT):
+                yield rows
+                if progress is not None:
+                    progress(len(rows))
 
     def add_box(self, expression_id: int, bbox: Sequence[float], state: BoxState | str = BoxState.ACCEPTED,
                 source: BoxSource | str = BoxSource.MANUAL, score: Optional[float] = None,
@@ -686,6 +734,18 @@ class ProjectStore:
                 "UPDATE boxes SET x=?, y=?, w=?, h=?, state=?, source=? WHERE id=?",
                 (x, y, w, h, _enum_value(state or old.state), _enum_value(source or old.source), box_id),
             )
+        return self.box(box_id)
+
+    def move_box(self, box_id: int, expression_id: int) -> Box:
+        """Give a box to another phrase of its image (the box keeps its id and everything else)."""
+        with self.transaction() as c:
+            row = c.execute("SELECT e.image_id FROM boxes b JOIN expressions e ON e.id = b.expression_id "
+                            "WHERE b.id=?", (box_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"box {box_id} does not exist")
+            if self._require_expression(c, expression_id).image_id != row[0]:
+                raise StoreError(f"expression {expression_id} is on another image than box {box_id}")
+            c.execute("UPDATE boxes SET expression_id=? WHERE id=?", (expression_id, box_id))
         return self.box(box_id)
 
     def delete_box(self, box_id: int) -> Box:
@@ -793,10 +853,16 @@ class ProjectStore:
 
     @staticmethod
     def _require_expression(c: sqlite3.Connection, expression_id: int) -> Expression:
-        row = c.execute("SELECT id, image_id, text, created, updated FROM expressions WHERE id=?", (expression_id,)).fetchone()
+        row = c.execute(f"SELECT {_EXPR_COLS} FROM expressions WHERE id=?", (expression_id,)).fetchone()
         if row is None:
             raise StoreError(f"expression {expression_id} does not exist")
         return _expression(row)
+
+    @staticmethod
+    def _insert_expression(c: sqlite3.Connection, image_id: int, text: str, now: float, no_target: bool,
+                           spans: Sequence[Sequence[int]] = ()) -> int:
+        return c.execute("INSERT INTO expressions(image_id, text, created, updated, no_target, spans) "
+                         "VALUES (?,?,?,?,?,?)", (image_id, text, now, now, int(no_target), _spans_value(spans))).lastrowid
 
     @staticmethod
     def _insert_box(c: sqlite3.Connection, expression_id: int, b: Box, keep_id: bool = False) -> Box:

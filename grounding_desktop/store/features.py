@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
-from .connections import ThreadConnections, immediate_transaction
+from .connections import ThreadConnections
 from .problems import BUSY_TIMEOUT_S, database_problem
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ class FeatureStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._problems(), immediate_transaction(self._conn()) as conn:
+        with self._problems(), self._connections.transaction() as conn:
             yield conn
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 _V1 = """
 CREATE TABLE images (
@@ -121,8 +121,22 @@ CREATE TABLE box_embeddings (
 )
 """
 
+# v6: "not in this image" is the user's statement, kept on the phrase: before, a phrase counted as
+# no-target whenever it had no box left that was not rejected, so rejecting the proposals of a
+# phrase (Ctrl+R: "this box is wrong") made it a negative example. Phrases stored with no box at
+# all were said to be absent (Shift+Enter, an import) and keep that meaning; a phrase whose boxes
+# are all rejected becomes what it is, unfinished ("needs a box").
+_V6 = """
+ALTER TABLE expressions ADD COLUMN no_target INTEGER NOT NULL DEFAULT 0;
+UPDATE expressions SET no_target = 1 WHERE NOT EXISTS (SELECT 1 FROM boxes WHERE boxes.expression_id = expressions.id)
+"""
+
 # MIGRATIONS[n] upgrades a database at version n-1 to version n.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
+# v7: the character spans of a phrase that name its boxes, as an imported file gave them (JSON
+# [[start, end], ...]; NULL: the whole phrase), so an MDETR-style file round-trips exactly.
+_V7 = "ALTER TABLE expressions ADD COLUMN spans TEXT"
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

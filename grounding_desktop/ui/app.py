@@ -6,7 +6,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 from ..core import GrounderFactory
 
@@ -24,10 +24,10 @@ def configure_process() -> None:
 
 
 def run_app(folder: Optional[str], db: Optional[str] = None, factory: Optional[GrounderFactory] = None,
-            device: Optional[str] = None, phrase: Optional[str] = None, screenshot: Optional[str] = None) -> int:
+            device: Optional[str] = None, phrase: Optional[str] = None, screenshot: Optional[str] = None) -> NoReturn:
     """Open the window on ``folder`` (None: the last folder that still exists) and run it; with
-    ``screenshot``, save the window as a PNG once it is ready and exit. A folder that cannot be
-    opened raises ``StoreError``."""
+    ``screenshot``, save the window as a PNG once it is ready. Then the process ends
+    (``end_process``). A folder that cannot be opened raises ``StoreError``."""
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -63,8 +63,18 @@ def run_app(folder: Optional[str], db: Optional[str] = None, factory: Optional[G
     if screenshot:
         if phrase:
             window.start_model()
-        return take_screenshot(app, window, Path(screenshot), bool(phrase))
-    return app.exec()
+        end_process(take_screenshot(app, window, Path(screenshot), bool(phrase)))
+    end_process(app.exec())
+
+
+def end_process(code: int) -> NoReturn:
+    """Exit once the window has closed, without Python's teardown: every edit is committed and the
+    store closed by then (the window's close does it), and the settings synced. The teardown would
+    only wait for a model still loading on its thread (which cannot be interrupted) and unload
+    torch: seconds, for nothing."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def screenshot_ready(window, want_proposals: bool) -> bool:

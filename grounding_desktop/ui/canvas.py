@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Optional
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (QColor, QCursor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPen,
                            QPixmap, QTransform, QWheelEvent)
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem, QGraphicsPixmapItem,
@@ -97,6 +97,7 @@ class Canvas(QGraphicsView):
         self._proposals: list[BoxItem] = []
         self._hint_items: list[QGraphicsItem] = []
         self._draw_item: Optional[BoxItem] = None
+        self._pending: Optional[BoxItem] = None  # a drawn box waiting for its phrase
         self.draw_mode = False
 
         # interaction state
@@ -331,6 +332,22 @@ class Canvas(QGraphicsView):
         """The hint point drawn on the image (the document's, while an image is shown)."""
         return self._doc.hint if self._doc is not None and self._has_image else None
 
+    def mark_pending(self, xywh: Optional[tuple]) -> None:
+        """Outline a box just drawn while its phrase is asked for; None takes the outline away."""
+        if self._pending is not None:
+            self._scene.removeItem(self._pending)
+            self._pending = None
+        if xywh is not None:
+            self._pending = BoxItem(_rect(xywh), "#FFFFFF", "?", ItemKind.BOX)
+            self._pending.set_view_scale(self.zoom)
+            self._pending.set_selected(True)
+            self._scene.addItem(self._pending)
+
+    def global_rect(self, xywh: tuple) -> QRect:
+        """Where a rectangle of the image (``xywh``, image pixels) is on the screen."""
+        r = self.mapFromScene(_rect(xywh)).boundingRect()
+        return QRect(self.viewport().mapToGlobal(r.topLeft()), r.size())
+
     # -- selection ---------------------------------------------------------------------------
     def _selected_item(self) -> Optional[BoxItem]:
         box = self._doc.selected_box if self._doc is not None else None
@@ -392,10 +409,8 @@ class Canvas(QGraphicsView):
 
     def _zoom_updated(self) -> None:
         z = self.zoom
-        for it in self._boxes + self._proposals:
+        for it in self._boxes + self._proposals + [i for i in (self._draw_item, self._pending) if i is not None]:
             it.set_view_scale(z)
-        if self._draw_item is not None:
-            self._draw_item.set_view_scale(z)
         self._layout_labels()
         self.zoom_changed.emit(z)
 

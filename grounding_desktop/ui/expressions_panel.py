@@ -10,11 +10,11 @@ from enum import Enum
 from functools import lru_cache
 from typing import Optional
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from ..core import Box, BoxState, Proposal
+from ..core import Box, BoxState, PhraseStatus, Proposal, phrase_status
 from ..editing.document import ImageDocument
 from ..editing.state import Annotation, SelectionKind
 from .box_item import HIGHLIGHT_COLOUR, PHRASE_COLOURS, PROPOSAL_COLOUR
@@ -22,6 +22,16 @@ from .box_item import HIGHLIGHT_COLOUR, PHRASE_COLOURS, PROPOSAL_COLOUR
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1  # a RowKind
 ID_ROLE = Qt.ItemDataRole.UserRole + 2  # expression id, box id, or proposal index
 STATE_COLOURS = {BoxState.ACCEPTED: "#81C995", BoxState.PROPOSED: "#FDD663", BoxState.REJECTED: "#F28B82"}
+MIN_PHRASE_COLUMN_PX = 120
+NEEDS_BOX_COLOUR = "#FDD663"  # unfinished: a label still to make, not an error
+STATUS_TIPS = {
+    PhraseStatus.LABELLED: "Labelled: its accepted boxes are exported.",
+    PhraseStatus.TO_REVIEW: "Only proposals to review: accept or reject them; not exported until then.",
+    PhraseStatus.NO_TARGET: "Not in this image: exported as a negative example.",
+    PhraseStatus.NEEDS_BOX: "Needs a box: its proposals were rejected. Draw the box (W), accept another "
+                            "proposal, or Shift+Enter on the phrase if the thing is not in the image. "
+                            "Not exported until then.",
+}
 
 
 class RowKind(Enum):
@@ -77,7 +87,7 @@ def proposal_tooltip(p: Proposal) -> str:
 
 
 class ExpressionsPanel(QWidget):
-    rename_requested = Signal(int)  # expression id (double-click on a phrase or one of its boxes)
+    edit_requested = Signal()  # a phrase or box row double-clicked (and so selected): edit its phrase
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -95,14 +105,48 @@ class ExpressionsPanel(QWidget):
         self.tree.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         header = self.tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # The phrase column fills the panel, and the user may drag it wider than that (the list
+        # then scrolls sideways) to read long phrases; the tooltip shows them whole anyway.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         for c in (1, 2, 3):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self._user_width: Optional[int] = None  # the phrase column's width the user dragged it to
+        self._fitting = False
+        header.sectionResized.connect(self._on_section_resized)
+        self.tree.viewport().installEventFilter(self)
         self.tree.itemSelectionChanged.connect(self._on_selection)
         self.tree.itemDoubleClicked.connect(self._on_double_click)
         layout.addWidget(self.tree)
         self._building = False
         self._doc: Optional[ImageDocument] = None
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.tree.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_phrase_column()
+        return super().eventFilter(obj, event)
+
+    def _fit_phrase_column(self) -> None:
+        """The phrase column takes the room the other columns leave, or the user's wider width. Only
+        a wider one scrolls sideways: a scroll bar that came and went whenever a column fitted to its
+        content grew would resize the list, and refit the column, again."""
+        others = sum(self.tree.columnWidth(c) for c in (1, 2, 3))
+        fill = max(self.tree.viewport().width() - others, MIN_PHRASE_COLUMN_PX)
+        wider = (self._user_width or 0) > fill
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if wider
+                                               else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        width = self._user_width if wider else fill
+        if width != self.tree.columnWidth(0):
+            self._fitting = True
+            try:
+                self.tree.setColumnWidth(0, width)
+            finally:
+                self._fitting = False
+
+    def _on_section_resized(self, index: int, _old: int, new: int) -> None:
+        if index == 0 and not self._fitting:
+            self._user_width = new
+        elif index != 0:
+            self._fit_phrase_column()  # a state or score column grew with its content
 
     def bind(self, doc: ImageDocument) -> None:
         """Show ``doc``'s phrases and proposals from now on, updating only what each signal names."""
@@ -140,6 +184,7 @@ class ExpressionsPanel(QWidget):
         root.setForeground(0, QBrush(QColor(PROPOSAL_COLOUR)))
         root.setIcon(0, swatch(PROPOSAL_COLOUR, dashed=True))
         root.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        root.setToolTip(0, f"Proposals for “{phrase}”: Tab moves the highlight, Enter accepts it, Ctrl+R rejects it")
         for i, p in enumerate(proposals):
             item = QTreeWidgetItem([f"#{i + 1}  {p.label}".rstrip(), "proposed", f"{p.score:.2f}", "model"])
             item.setData(0, KIND_ROLE, RowKind.PROPOSAL)
@@ -163,8 +208,7 @@ class ExpressionsPanel(QWidget):
                 continue  # unchanged: a Tab restyles two rows
             f = QFont(item.font(0))
             f.setBold(highlighted)
-            for c in range(4):
-                item.setFont(c, f)
+            item.setFont(0, f)  # the name column only: bold text there widens no column fitted to its content
             item.setIcon(0, swatch(HIGHLIGHT_COLOUR if highlighted else PROPOSAL_COLOUR, dashed=True))
 
     def _show_annotations(self) -> None:
@@ -183,13 +227,18 @@ class ExpressionsPanel(QWidget):
     @staticmethod
     def _phrase_item(n: int, a: Annotation) -> QTreeWidgetItem:
         expr, kept = a.expression, a.kept
-        summary = f"{len(kept)} box{'es' if len(kept) != 1 else ''}" if kept else "no target"
+        status = phrase_status(expr, a.boxes)
+        summary = f"{len(kept)} box{'es' if len(kept) != 1 else ''}" if kept else status.value
         scores = [b.score for b in kept if b.score is not None]
         item = QTreeWidgetItem([expr.text, summary, f"{max(scores):.2f}" if scores else "", ""])
         item.setData(0, KIND_ROLE, RowKind.PHRASE)
         item.setData(0, ID_ROLE, expr.id)
         item.setIcon(0, swatch(PHRASE_COLOURS[n % len(PHRASE_COLOURS)]))
-        item.setToolTip(0, f"“{expr.text}” — double-click or F2 to edit, Del to delete")
+        tip = f"“{expr.text}”\n{STATUS_TIPS[status]}\nDouble-click or F2 to edit its text, Del to delete it"
+        for c in range(4):
+            item.setToolTip(c, tip)  # the whole phrase, however narrow the column
+        if status == PhraseStatus.NEEDS_BOX:
+            item.setForeground(1, QBrush(QColor(NEEDS_BOX_COLOUR)))
         f = QFont(item.font(0))
         f.setBold(True)
         item.setFont(0, f)
@@ -253,7 +302,5 @@ class ExpressionsPanel(QWidget):
         kind = item.data(0, KIND_ROLE)
         if kind == RowKind.PROPOSAL:
             self._doc.accept(int(item.data(0, ID_ROLE)))
-        elif kind == RowKind.PHRASE:
-            self.rename_requested.emit(int(item.data(0, ID_ROLE)))
-        elif kind == RowKind.BOX:
-            self.rename_requested.emit(int(item.parent().data(0, ID_ROLE)))
+        elif kind in (RowKind.PHRASE, RowKind.BOX):
+            self.edit_requested.emit()

@@ -172,6 +172,7 @@ class ImageListPanel(QWidget):
         self.proxy = ImageFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self._current: Optional[int] = None
+        self._setting = False  # set_current is selecting: not the user's choice
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -284,29 +285,26 @@ class ImageListPanel(QWidget):
         return self._current
 
     def set_current(self, image_id: Optional[int]) -> None:
-        """Select ``image_id`` in the list without emitting ``image_chosen``."""
+        """Select ``image_id`` in the list, and only it, without emitting ``image_chosen``. The
+        selection model's signals must flow: the view repaints the rows that lose the selection
+        from them (blocked, earlier rows stayed drawn highlighted)."""
         self._current = image_id
-        self.view.blockSignals(True)
+        self._setting = True
         sel = self.view.selectionModel()
-        sel.blockSignals(True)
         try:
             row = self.model.row_of(image_id) if image_id is not None else None
-            if row is None:
-                sel.clearSelection()
+            pidx = self.proxy.mapFromSource(self.model.index(row)) if row is not None else QModelIndex()
+            if pidx.isValid():
+                sel.setCurrentIndex(pidx, sel.SelectionFlag.ClearAndSelect)
+                self.view.scrollTo(pidx)
             else:
-                pidx = self.proxy.mapFromSource(self.model.index(row))
-                if pidx.isValid():
-                    sel.setCurrentIndex(pidx, sel.SelectionFlag.ClearAndSelect)
-                    self.view.scrollTo(pidx)
-                else:
-                    sel.clearSelection()
+                sel.clearSelection()
         finally:
-            sel.blockSignals(False)
-            self.view.blockSignals(False)
+            self._setting = False
         self._update_count()
 
     def _on_current(self, current: QModelIndex, previous: QModelIndex) -> None:
-        if not current.isValid():
+        if self._setting or not current.isValid():
             return
         rec = current.data(ImageListModel.RecordRole)
         if rec is not None and rec.id != self._current:

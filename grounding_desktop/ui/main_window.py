@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QInputDialog, QLineEdit,
-                               QMainWindow, QUndoView, QVBoxLayout, QWidget)
+from PySide6.QtGui import QCloseEvent, QResizeEvent
+from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QMainWindow, QStackedWidget, QUndoView,
+                               QVBoxLayout, QWidget)
 
 from ..core import GrounderFactory
 from ..core.detector_choice import DetectorChoice
@@ -31,12 +31,15 @@ from .image_list import ImageListPanel, status_label
 from .message_boxes import APP_TITLE, about, model_failed, warn
 from .model_dialog import ModelDialog, project_detector, remember_detector
 from .phrase_bar import PhraseBar
+from .phrase_dialog import PhraseQuestions
 from .proposals import ProposalRequester
-from .settings import add_recent_folder, app_settings, recent_folders, restore_layout, save_layout
+from .settings import (DockWidths, add_recent_folder, app_settings, last_image, recent_folders, remember_image,
+                       restore_layout, save_layout)
 from .status_bar import StatusLabels
 from .transfer_dialogs import ExportDialog, ImportDialog
 from .undo import UndoStack
 from .window_actions import build_actions, build_menus, fill_recent_menu, link_docks, update_enabled
+from .welcome import WelcomePage
 from .workers import FolderScanner, GrounderHost, default_grounder_factory
 
 # The model starts loading as soon as the event loop runs, beside the first image's decode. (Waiting
@@ -67,16 +70,17 @@ class MainWindow(QMainWindow):
         self._closing = False
         self.scanning = False
         self.last_painted_id: Optional[int] = None
-        # Hooks tests replace to answer dialogs without a person.
-        self.ask_text: Callable[[str, str, str], Optional[str]] = self._ask_text
 
         self._build_widgets()
         self.display = ImageDisplay(self.doc, self.canvas, self)
+        self.questions = PhraseQuestions(self, self.doc, self.canvas)
         self.actions_by_name = build_actions(self, self._handlers(), self.undo_stack, self.canvas)
+        self.welcome = WelcomePage(self.actions_by_name["open_folder"], recent_folders(self.settings), self.pages)
         self.menus, self.toolbar, self.recent_menu = build_menus(self, self.actions_by_name)
         self.status = StatusLabels(self.statusBar())
         self._connect()
         restore_layout(self.settings, self, self.images_dock, self.panel_dock)
+        self.dock_widths = DockWidths(self, [self.images_dock, self.panel_dock])
         self._update_actions()
         if store is not None:
             self.open_store(store, rescan=rescan)
@@ -85,7 +89,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ construction
     def _build_widgets(self) -> None:
-        central = QWidget(self)
+        self.pages = QStackedWidget(self)  # the image with its phrase bar; or, with no folder open, a welcome
+        central = QWidget(self.pages)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -94,7 +99,8 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas(central)
         self.canvas.keep_focus_elsewhere = lambda: self.phrase_bar.edit.hasFocus() and bool(self.phrase_bar.text().strip())
         layout.addWidget(self.canvas, 1)
-        self.setCentralWidget(central)
+        self.pages.addWidget(central)
+        self.setCentralWidget(self.pages)
         self.image_list = ImageListPanel(self)
         self.images_dock = self._dock("Images", "imagesDock", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.panel = ExpressionsPanel(self)
@@ -121,7 +127,7 @@ class MainWindow(QMainWindow):
 
         return {
             "open_folder": self.choose_folder, "export": self.show_export, "import": self.show_import,
-            "rescan": self.rescan, "quit": self.close, "delete": doc.delete_selected, "rename": self.rename_selected,
+            "rescan": self.rescan, "quit": self.close, "delete": doc.delete_selected, "rename": self.questions.edit_selected,
             "nudge_left": nudge(-1, 0), "nudge_right": nudge(1, 0), "nudge_up": nudge(0, -1), "nudge_down": nudge(0, 1),
             "focus_phrase": self.phrase_bar.focus, "next_proposal": lambda: doc.move_highlight(1),
             "prev_proposal": lambda: doc.move_highlight(-1), "accept": lambda: doc.accept(),
@@ -149,14 +155,15 @@ class MainWindow(QMainWindow):
         doc.error.connect(lambda msg: warn(self, "Could not save the edit", msg))
         self.undo_stack.indexChanged.connect(lambda _i: self.phrase_bar.forget_typing_history())
         self.phrase_bar.edit.textChanged.connect(lambda _t: self._update_actions())
-        self.canvas.box_drawn.connect(self._on_box_drawn)
-        self.canvas.edit_requested.connect(lambda box_id: self.rename_selected())
+        self.canvas.box_drawn.connect(self.questions.name_drawn_box)
+        self.canvas.edit_requested.connect(lambda box_id: self.questions.edit_selected())  # the box is selected
         self.canvas.space_tapped.connect(a["review_next"].trigger)
         self.canvas.image_painted.connect(self._on_image_painted)
         self.canvas.zoom_changed.connect(self.status.show_zoom)
-        self.panel.rename_requested.connect(self.rename_expression)
+        self.panel.edit_requested.connect(self.questions.edit_selected)  # the row double-clicked is selected
         self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
         self.image_list.image_chosen.connect(self.show_image)
+        self.welcome.folder_chosen.connect(self.open_folder)
         self.scanner.progress.connect(lambda i, n: self.statusBar().showMessage(f"Scanning… {i} / {n} images"))
         self.scanner.finished.connect(self._on_scan_finished)
         self.host.state_changed.connect(self._on_model_state)
@@ -184,6 +191,7 @@ class MainWindow(QMainWindow):
         """Show a project: what the database already knows at once, then the folder scan's news."""
         self.doc.close_project()
         self.doc.open_project(store, self.undo_stack)
+        self.pages.setCurrentIndex(0)
         self.display.forget()
         add_recent_folder(self.settings, store.root)
         choice, problem = project_detector(store)
@@ -198,9 +206,11 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _show_first(self) -> None:
+        """Where the person left off in this project, else the first image."""
         first = self.image_list.visible_id_at(0)
         if self.doc.image is None and first is not None:
-            self.show_image(first)
+            resume = last_image(self.settings, self.doc.store.db_path)
+            self.show_image(resume if self.image_list.visible_row_of(resume) is not None else first)
         elif first is None:
             root = self.doc.store.root
             if self.scanning:
@@ -266,6 +276,7 @@ class MainWindow(QMainWindow):
         if rec is None:
             return
         self.image_list.set_current(rec.id)
+        remember_image(self.settings, self.doc.store.db_path, rec.id)
         self.canvas.hold_for_loading()  # nothing of the last image is drawn over the next one
         self.doc.open_image(rec)
         self.display.show(rec)
@@ -306,7 +317,7 @@ class MainWindow(QMainWindow):
         if target is not None:
             self.show_image(target)
 
-    # ------------------------------------------------------------------ editing that asks the user
+    # ------------------------------------------------------------------ Esc and draw mode
     def escape(self) -> None:
         """Esc: cancel a drag, leave draw mode, clear the phrase, or go back to the image — in that order."""
         draw = self.actions_by_name["draw_mode"]
@@ -324,29 +335,6 @@ class MainWindow(QMainWindow):
         self.canvas.set_draw_mode(on)
         self.statusBar().showMessage("Draw mode: drag on the image to draw a box (W or Esc to leave)" if on else "",
                                      0 if on else 1)
-
-    def _on_box_drawn(self, xywh: tuple) -> None:
-        if not self.doc.draw_box(xywh):
-            text = self.ask_text("Phrase for the new box", "What does this box show?", "")
-            if text is not None:
-                self.doc.draw_box(xywh, text)
-
-    def rename_selected(self) -> None:
-        expr = self.doc.selected_expression
-        if expr is None:
-            self.statusBar().showMessage("Select a box or a phrase to edit its phrase", 3000)
-        else:
-            self.rename_expression(expr.id)
-
-    def rename_expression(self, expression_id: int) -> None:
-        a = self.doc.annotation(expression_id)
-        text = self.ask_text("Edit phrase", "Phrase:", a.expression.text) if a is not None else None
-        if text is not None:
-            self.doc.rename(expression_id, text)
-
-    def _ask_text(self, title: str, label: str, default: str) -> Optional[str]:
-        text, ok = QInputDialog.getText(self, title, label, QLineEdit.EchoMode.Normal, default)
-        return text if ok else None
 
     # ------------------------------------------------------------------ chrome
     def _update_actions(self) -> None:
@@ -399,6 +387,10 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         about(self, self.status.model.text().removeprefix("Model: "),
               str(self.doc.store.db_path) if self.doc.store else "none")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.dock_widths.window_resized(event.oldSize(), event.size())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Everything is saved already; only the layout is left to remember. Workers stop first

@@ -1,16 +1,21 @@
 """The phrase bar: where a person types what to find, a line that says what Enter will do, and the
-threshold. It shows the document's phrase and passes each keystroke on; it keeps no state."""
+threshold. It shows the document's phrase and passes each keystroke on; it keeps no state.
+
+Its height never changes with what it says: the line under the phrase is one line, cut with "…"
+when a message is longer (whole in its tooltip), so the image below never re-fits while typing."""
 from __future__ import annotations
 
 from typing import Optional
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QWidget
+from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPainter, QPaintEvent
+from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QLabel, QLineEdit, QSizePolicy, QWidget
 
 from ..core import MAX_PHRASE_CHARS
 from ..editing.document import ImageDocument
 from ..editing.state import Tone
+
+PLACEHOLDER = "Type a phrase, e.g. “the cat on the left”  (Ctrl+L)"  # whole at the first-start width
 
 
 class PhraseEdit(QLineEdit):
@@ -28,38 +33,56 @@ class PhraseEdit(QLineEdit):
         return super().event(e)
 
 
+class InfoLine(QLabel):
+    """A label of exactly one line: ``text()`` is the whole message, the paint cuts it to fit."""
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(self.fontMetrics().height() + 4)
+
+    def shown_text(self) -> str:
+        """What fits on the line now."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()), self.palette(), self.isEnabled(),
+                                  self.shown_text(), self.foregroundRole())
+
+
 class PhraseBar(QWidget):
     text_edited = Signal(str)  # the raw text, at each keystroke (the document cleans it)
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.setObjectName("phraseBar")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 8)
-        layout.setSpacing(10)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(10, 8, 10, 6)
+        layout.setHorizontalSpacing(10)
+        layout.setVerticalSpacing(4)
 
         self.edit = PhraseEdit(self)
         self.edit.setObjectName("phraseEdit")
-        self.edit.setPlaceholderText("Type a phrase to ground — e.g. “the cat on the left”   (Ctrl+L)")
+        self.edit.setPlaceholderText(PLACEHOLDER)
         self.edit.setClearButtonEnabled(True)
         self.edit.setMaxLength(MAX_PHRASE_CHARS + 50)
         f = QFont(self.edit.font())
         f.setPointSizeF(max(f.pointSizeF(), 9.0) * 1.3)
         self.edit.setFont(f)
         self.edit.setMinimumWidth(280)
-        layout.addWidget(self.edit, 3)
+        layout.addWidget(self.edit, 0, 0)
+        layout.setColumnStretch(0, 1)
 
-        self.info = QLabel(self)
+        self.info = InfoLine(self)
         self.info.setObjectName("phraseInfo")
-        self.info.setTextFormat(Qt.TextFormat.PlainText)
-        self.info.setMinimumWidth(0)
-        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.info.setWordWrap(True)
-        layout.addWidget(self.info, 2)
+        layout.addWidget(self.info, 1, 0, 1, 3)
 
         tl = QLabel("Threshold", self)
         tl.setToolTip("Ctrl+Enter accepts every proposal scoring at least this")
-        layout.addWidget(tl)
+        layout.addWidget(tl, 0, 1)
         self.threshold = QDoubleSpinBox(self)
         self.threshold.setObjectName("threshold")
         self.threshold.setRange(0.0, 1.0)
@@ -69,7 +92,7 @@ class PhraseBar(QWidget):
         self.threshold.setToolTip(tl.toolTip())
         self.threshold.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         tl.setBuddy(self.threshold)
-        layout.addWidget(self.threshold)
+        layout.addWidget(self.threshold, 0, 2)
 
         self._programmatic = False
         self.edit.textEdited.connect(self.text_edited)
@@ -133,6 +156,7 @@ class PhraseBar(QWidget):
 
     def set_info(self, text: str, tone: Tone = Tone.NORMAL) -> None:
         self.info.setText(text)
+        self.info.setToolTip(text)
         self.info.setProperty("tone", tone.value)
         self.info.style().unpolish(self.info)
         self.info.style().polish(self.info)

@@ -44,11 +44,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("history", "&History", ("Ctrl+H",), "Edit", "Show every edit of this session; click one to go back to it",
                checkable=True),
     ActionSpec("draw_mode", "&Draw Box", ("W", "Ctrl+B"), "Edit",
-               "Drag on the image to draw a box for the current phrase (Ctrl+B also works while typing)",
+               "Drag on the image to draw a box for the typed phrase, or name it when asked (Ctrl+B also works "
+               "while typing)",
                toolbar=True, checkable=True, icon="SP_FileDialogNewFolder", short="Draw"),
-    ActionSpec("delete", "&Delete Selected", ("Del", "Backspace"), "Edit", "Delete the selected box or phrase",
+    ActionSpec("delete", "&Delete Selected", ("Del", "Backspace"), "Edit",
+               "Delete the selected box (the next box of its phrase is selected) or phrase",
                toolbar=True, icon="SP_TrashIcon", short="Delete"),
-    ActionSpec("rename", "&Edit Phrase…", ("F2",), "Edit", "Change the text of the selected phrase",
+    ActionSpec("rename", "&Edit Phrase…", ("F2",), "Edit",
+               "On a box: give that box alone another phrase, new or on the image; on a phrase: change its text",
                notes="or double-click a box or phrase"),
     ActionSpec("nudge_left", "Nudge Box Left", ("Left", "Shift+Left"), "Edit", "Move the selected box 1 px left (Shift: 10 px)", canvas_only=True),
     ActionSpec("nudge_right", "Nudge Box Right", ("Right", "Shift+Right"), "Edit", "Move the selected box 1 px right (Shift: 10 px)", canvas_only=True),
@@ -66,9 +69,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept_all", "Accept &All Above Threshold", ("Ctrl+Return", "Ctrl+Enter"), "Grounding",
                "Store every proposal scoring at least the threshold (plural phrases: “the horses”)"),
     ActionSpec("accept_none", "Add Phrase With &No Target", ("Shift+Return", "Shift+Enter"), "Grounding",
-               "Store the phrase with no box: the thing it names is not in this image"),
+               "Store the phrase as not in this image (a negative example), also after rejecting its proposals"),
     ActionSpec("reject", "&Reject Proposal", ("Ctrl+R",), "Grounding",
-               "Store the highlighted proposal as a rejected box (a negative example) and hide it"),
+               "Store the highlighted proposal as a rejected box (this box is wrong) and hide it; the phrase "
+               "still needs a box"),
     ActionSpec("evaluate", "&Evaluate…", ("Ctrl+Shift+E",), "Grounding",
                "Measure the model on this project's labels: Acc@0.5 and mean IoU per phrase",
                notes="concepts learned from your boxes are judged leave-one-image-out"),
@@ -112,7 +116,7 @@ MOUSE: tuple[tuple[str, str], ...] = (
     ("Click the image (Ctrl+click over proposals)", "Hint point: where the model should look"),
     ("Click a box, then drag it or its handles", "Select, move, resize (kept inside the image)"),
     ("Drag in draw mode (W)", "Draw a box for the current phrase"),
-    ("Double-click a box or phrase", "Edit the phrase"),
+    ("Double-click a box or phrase", "Edit the phrase (of a box: that box alone)"),
 )
 
 

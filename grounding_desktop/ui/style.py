@@ -31,6 +31,8 @@ QToolButton:checked {{ background: #3C4A63; border-radius: 4px; }}
 QTreeWidget, QListView {{ background: #1E1F22; alternate-background-color: #232428; border: none; }}
 QTreeView::item, QListView::item {{ padding: 3px 2px; }}
 QHeaderView::section {{ background: #2B2D31; color: #BDC1C6; border: none; padding: 4px; }}
+#recentFolder {{ color: {ACCENT}; border: none; padding: 2px 8px; }}
+#recentFolder:hover {{ text-decoration: underline; }}
 QToolTip {{ background: #303134; color: #E8EAED; border: 1px solid #5F6368; padding: 4px; }}
 """
 

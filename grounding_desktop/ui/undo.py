@@ -14,10 +14,11 @@ from ..editing.edits import Edit
 
 
 class EditCommand(QUndoCommand):
-    """A ``QUndoCommand`` that runs one ``Edit``; its text and merge id are the edit's own."""
+    """A ``QUndoCommand`` that runs one ``Edit``; its text (the title and the image it belongs to,
+    so the history says where each step was made) and merge id are the edit's own."""
 
     def __init__(self, edit: Edit, doc: ImageDocument):
-        super().__init__(edit.title)
+        super().__init__(edit.history_text)
         self.edit = edit
         self.doc = doc
         self.failed = False
@@ -38,7 +39,7 @@ class EditCommand(QUndoCommand):
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
         if isinstance(other, EditCommand) and self.edit.merge(other.edit):
-            self.setText(self.edit.title)
+            self.setText(self.edit.history_text)
             return True
         return False
 

@@ -27,6 +27,10 @@ from ..core.detector_choice import DetectorChoice
 from ..editing.state import Answer, ModelState, ProposalQuery
 from ..store import ProjectStore
 
+# Pools whose running task nobody waits for (a model load at quit): kept referenced, not destroyed,
+# because destroying a QThreadPool waits for its threads.
+_UNWAITED: list[QThreadPool] = []
+
 PRIORITY_LEARN = 20  # ahead of queued proposals: an accept is used by the very next proposal
 PRIORITY_PROPOSE = 10
 PRIORITY_PREPARE = 5
@@ -95,17 +99,27 @@ class BackgroundTasks(QObject):
 
     def post(self, callback: Callable[..., None], *args: Any) -> None:
         """Call ``callback(*args)`` on the GUI thread, unless shut down by then (thread-safe)."""
-        self._deliver.emit(callback, args)
+        if self._closed:
+            return
+        try:
+            self._deliver.emit(callback, args)
+        except RuntimeError:  # shut down and deleted meanwhile: there is no one to tell
+            pass
 
     def _on_deliver(self, callback: Callable[..., None], args: tuple) -> None:
         if not self._closed:
             callback(*args)
 
-    def shutdown(self) -> None:
-        """Drop queued tasks and everything still to be handed back; wait for the running one."""
+    def shutdown(self, wait: bool = True) -> None:
+        """Drop queued tasks and everything still to be handed back; wait for the running one, or
+        (``wait=False``) let it finish on its own, its result dropped."""
         self._closed = True
         self._pool.clear()
-        self._pool.waitForDone()
+        if wait:
+            self._pool.waitForDone()
+        else:
+            self._pool.setParent(None)
+            _UNWAITED.append(self._pool)
 
 
 class GrounderHost(QObject):
@@ -284,10 +298,11 @@ class GrounderHost(QObject):
         self.answered.emit(answer)
 
     def shutdown(self) -> None:
-        """Drop queued work and wait for the task running now (a model load can't be interrupted)."""
+        """Drop queued work and wait for the task running now; but not for a model load, which
+        cannot be interrupted and is no longer needed (the process may end while it runs)."""
         self._latest_request += 1
         self._wanted_prepare.clear()
-        self._tasks.shutdown()
+        self._tasks.shutdown(wait=self.state != ModelState.LOADING)
 
 
 # -- image decoding and folder scans ------------------------------------------------------------

@@ -29,7 +29,7 @@ def _label(folder, photos, phrase="the gizmo"):
     for path, box in photos:
         record = store.image_by_path(path.name)
         store.add_expression(record.id, phrase, [Box(0, 0, box, BoxState.ACCEPTED, BoxSource.MANUAL)])
-    store.add_expression(store.image_by_path(photos[0][0].name).id, "a unicorn")  # not in the image
+    store.add_expression(store.image_by_path(photos[0][0].name).id, "a unicorn", no_target=True)  # not in the image
     return store
 
 

@@ -18,6 +18,7 @@ from grounding_desktop.io.images import read_header
 FRACTIONS = ((0.10, 0.10, 0.30, 0.40), (0.50, 0.20, 0.35, 0.50), (0.05, 0.60, 0.40, 0.30),
              (0.60, 0.65, 0.30, 0.30), (0.30, 0.30, 0.25, 0.25))
 SCORES = (0.9, 0.75, 0.6, 0.45, 0.3)
+LABELS = ("cup", "spoon", "table", "plate", "person")  # what the detector "sees" in each region
 
 
 class FakeGrounder:
@@ -56,19 +57,19 @@ class FakeGrounder:
         w, h = size
         shift = sum(map(ord, text)) % len(FRACTIONS)
         order = [(i + shift) % len(FRACTIONS) for i in range(len(FRACTIONS))]
-        boxes = [tuple(round(v, 2) for v in (fx * w, fy * h, fw * w, fh * h))
-                 for fx, fy, fw, fh in (FRACTIONS[i] for i in order)]
+        regions = [(tuple(round(v, 2) for v in (fx * w, fy * h, fw * w, fh * h)), LABELS[i])
+                   for i, (fx, fy, fw, fh) in ((i, FRACTIONS[i]) for i in order)]
         if hint is not None:
             hx, hy = hint
-            holding = [b for b in boxes if b[0] <= hx <= b[0] + b[2] and b[1] <= hy <= b[1] + b[3]]
+            holding = [r for r in regions if r[0][0] <= hx <= r[0][0] + r[0][2] and r[0][1] <= hy <= r[0][1] + r[0][3]]
             if holding:
-                best = min(holding, key=lambda b: b[2] * b[3])
-                boxes.remove(best)
-                boxes.insert(0, best)
-        n = len(boxes) if parse_phrase(text).plural else min(top_k, len(boxes))
-        return [Proposal(bbox=b, score=SCORES[i], label=text.split()[-1],
+                best = min(holding, key=lambda r: r[0][2] * r[0][3])
+                regions.remove(best)
+                regions.insert(0, best)
+        n = len(regions) if parse_phrase(text).plural else min(top_k, len(regions))
+        return [Proposal(bbox=b, score=SCORES[i], label=label,
                          explanation=f"fake: rank {i + 1} for '{text}'", modules={"subject": SCORES[i]},
-                         model_version=self.model_version) for i, b in enumerate(boxes[:n])]
+                         model_version=self.model_version) for i, (b, label) in enumerate(regions[:n])]
 
     def propose(self, image_or_key, phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
         key = self.prepare(image_or_key)

@@ -57,6 +57,16 @@ class Driver:
         target = widget or self.w.focusWidget() or self.w
         self.qtbot.keyClick(target, key, modifier or Qt.KeyboardModifier.NoModifier)
 
+    def answer_phrase(self, text: str) -> None:
+        """Type ``text`` into the phrase dialog the window opened, as a person would, and press Enter."""
+        from PySide6.QtCore import Qt
+
+        self.wait(lambda: self.w.questions.dialog is not None and self.w.questions.dialog.isVisible())
+        edit = self.w.questions.dialog.edit
+        self.qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        self.qtbot.keyClicks(edit, text)
+        self.qtbot.keyClick(edit, Qt.Key.Key_Return)
+
     # -- mouse (image pixel coordinates) -------------------------------------------------------
     def view_point(self, x: float, y: float):
         from PySide6.QtCore import QPointF

@@ -42,21 +42,31 @@ def test_draw_mode_drag_draws_a_box_for_the_typed_phrase(gui):
     assert (expr2.id, box2.id) == (expr.id, box.id)
 
 
-def test_drawn_box_without_phrase_joins_the_selected_phrase_or_asks(gui):
+def test_w_with_a_box_selected_asks_beside_the_box_offering_the_images_phrases(gui):
     expr, first = accept_one(gui)
     gui.click_image(first.bbox[0] + 5, first.bbox[1] + 5)  # select it
+    assert gui.w.doc.selected_box.id == first.id
     gui.key(Key.Key_W, widget=gui.w.canvas)
-    gui.drag_image((250, 150), (300, 200))
+    drawn = (230, 150, 60, 50)
+    gui.drag_image(drawn[:2], (drawn[0] + drawn[2], drawn[1] + drawn[3]))
+    dialog = gui.w.questions.dialog
+    gui.wait(lambda: dialog.isVisible())
+    assert [len(bs) for _, bs in gui.annotations()] == [1]  # not given the selected box's phrase
+    assert not dialog.frameGeometry().intersects(gui.w.canvas.global_rect(drawn))  # the box stays in view
+    assert dialog.edit.text() == "" and dialog.phrases() == ["the white square"]
+    gui.qtbot.keyClicks(dialog.edit, "whi")  # type-ahead: the image's phrases that contain it
+    assert dialog.phrases() == ["the white square"]
+    gui.qtbot.keyClick(dialog.edit, Key.Key_Down)
+    assert dialog.edit.text() == "the white square"
+    gui.qtbot.keyClick(dialog.edit, Key.Key_Return)  # an explicit choice
     (e, boxes), = gui.annotations()
     assert e.id == expr.id and len(boxes) == 2
-    gui.key(Key.Key_Escape, widget=gui.w.canvas)  # leaves draw mode
-    gui.key(Key.Key_Escape, widget=gui.w.canvas)  # clears the selection
-    assert gui.w.doc.selection is None
-    gui.key(Key.Key_W, widget=gui.w.canvas)
-    gui.w.ask_text = lambda title, label, default: "a new thing"
-    gui.drag_image((10, 200), (40, 230))
-    texts = [e.text for e, _ in gui.annotations()]
-    assert texts == ["the white square", "a new thing"]
+    gui.drag_image((10, 200), (40, 230))  # still in draw mode
+    gui.answer_phrase("a new thing")
+    assert [e.text for e, _ in gui.annotations()] == ["the white square", "a new thing"]
+    gui.drag_image((100, 200), (130, 230))
+    gui.key(Key.Key_Escape, widget=gui.w.questions.dialog.edit)  # no name: no box
+    assert [len(bs) for _, bs in gui.annotations()] == [2, 1]
 
 
 def test_draw_is_clamped_to_the_image(gui):
@@ -162,25 +172,60 @@ def test_delete_phrase_selected_in_the_panel(gui):
     assert [e.text for e, _ in gui.annotations()] == ["first thing", "second thing"]
 
 
-def test_edit_phrase_with_f2_and_double_click(gui):
-    expr, box = accept_one(gui)
-    gui.click_image(box.bbox[0] + 3, box.bbox[1] + 3)
-    gui.w.ask_text = lambda title, label, default: default.replace("white", "pale")
+def test_f2_on_a_box_moves_that_box_alone_and_f2_on_a_phrase_renames_it(gui):
+    gui.type_phrase("the cup")
+    gui.key(Key.Key_B, Mod.ControlModifier)
+    gui.drag_image((20, 20), (80, 80))  # the cup
+    gui.drag_image((150, 40), (200, 200))  # the spoon, drawn while "the cup" was still typed
+    (cup_phrase, (cup, spoon)), = gui.annotations()
+    gui.key(Key.Key_Escape)  # leave draw mode
+    gui.key(Key.Key_Escape)  # clear the phrase
+    gui.click_image(175, 150)  # select the spoon's box
     gui.key(Key.Key_F2, widget=gui.w.canvas)
-    assert gui.store.expression(expr.id).text == "the pale square"
+    assert gui.w.questions.dialog.edit.text() == "the cup"
+    gui.answer_phrase("the spoon")
+    assert [(e.text, [b.id for b in bs]) for e, bs in gui.annotations()] == [("the cup", [cup.id]),
+                                                                          ("the spoon", [spoon.id])]
     undo(gui)
-    assert gui.store.expression(expr.id).text == "the white square"
+    assert [(e.text, [b.id for b in bs]) for e, bs in gui.annotations()] == [("the cup", [cup.id, spoon.id])]
     redo(gui)
-    assert gui.store.expression(expr.id).text == "the pale square"
-    gui.w.ask_text = lambda title, label, default: "   "  # refused: empty
-    gui.qtbot.mouseDClick(gui.w.canvas.viewport(), Qt.MouseButton.LeftButton,
-                          pos=gui.view_point(box.bbox[0] + 3, box.bbox[1] + 3))
-    assert gui.store.expression(expr.id).text == "the pale square"
-    assert "empty" in gui.w.statusBar().currentMessage()
-    gui.w.ask_text = lambda title, label, default: "the square"
-    gui.qtbot.mouseDClick(gui.w.canvas.viewport(), Qt.MouseButton.LeftButton,
-                          pos=gui.view_point(box.bbox[0] + 3, box.bbox[1] + 3))
-    assert gui.store.expression(expr.id).text == "the square"
+    gui.qtbot.mouseDClick(gui.w.canvas.viewport(), Qt.MouseButton.LeftButton, pos=gui.view_point(50, 50))
+    gui.answer_phrase("The Spoon")  # the cup's box joins the spoon: the emptied phrase goes
+    assert [(e.text, len(bs)) for e, bs in gui.annotations()] == [("the spoon", 2)]
+    undo(gui)
+    tree = gui.w.panel.tree
+    row = next(r for r in gui.w.panel.rows() if r.text(0) == "the spoon")
+    gui.qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(row).center())
+    gui.key(Key.Key_F2, widget=gui.w.canvas)  # on a phrase: its text, all its boxes follow
+    gui.answer_phrase("the teaspoon")
+    assert [(e.text, len(bs)) for e, bs in gui.annotations()] == [("the cup", 1), ("the teaspoon", 1)]
+    row = next(r for r in gui.w.panel.rows() if r.text(0) == "the teaspoon")
+    gui.qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(row).center())
+    gui.qtbot.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(row).center())
+    gui.answer_phrase("   ")  # refused: empty
+    assert gui.w.statusBar().currentMessage() == "Phrase refused: the phrase is empty"
+    assert [e.text for e, _ in gui.annotations()] == ["the cup", "the teaspoon"]
+
+
+def test_del_on_a_box_selects_the_next_box_of_its_phrase_never_the_phrase(gui):
+    gui.w.phrase_bar.threshold.setValue(0.5)
+    gui.type_phrase("the squares")
+    gui.key(Key.Key_Return, Mod.ControlModifier)
+    (expr, (one, two, three)), = gui.annotations()
+    tree = gui.w.panel.tree
+    row = next(r for r in gui.w.panel.rows() if r.data(0, Qt.ItemDataRole.UserRole + 2) == two.id
+               and r.parent() is not None)
+    gui.qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(row).center())
+    gui.key(Key.Key_Delete, widget=gui.w.canvas)
+    assert gui.w.doc.selected_box.id == three.id
+    assert [i.box_id for i in gui.w.canvas.box_items() if i.selected] == [three.id]
+    assert [r.parent() is not None for r in tree.selectedItems()] == [True]  # a box row, not the phrase
+    gui.key(Key.Key_Delete, widget=gui.w.canvas)
+    gui.key(Key.Key_Delete, widget=gui.w.canvas)
+    assert gui.annotations() == [] and gui.w.doc.selection is None  # the last box took its phrase
+    undo(gui)
+    undo(gui)
+    assert [b.id for _, bs in gui.annotations() for b in bs] == [one.id, three.id]
 
 
 def test_arrow_keys_nudge_and_merge_into_one_undo_step(gui):
@@ -202,6 +247,6 @@ def test_history_view_lists_edits_and_jumps_back(gui):
     gui.key(Key.Key_H, Mod.ControlModifier, widget=gui.w.canvas)
     assert gui.w.history_dock.isVisible()
     stack = gui.w.undo_stack
-    assert [stack.text(i) for i in range(stack.count())] == ["Accept “one” (0.90)", "Accept “two” (0.90)"]
+    assert [stack.text(i) for i in range(stack.count())] == ["Accept “one” (0.90) · a1.png", "Accept “two” (0.90) · a1.png"]
     stack.setIndex(0)  # what clicking the first row of the history does
     assert gui.annotations() == []

@@ -170,6 +170,56 @@ def test_reject_stores_a_negative_and_hides_the_proposal(gui):
     assert len(gui.w.canvas.proposal_items()) == len(props)  # the proposal is back
 
 
+def test_reject_is_not_no_target_the_phrase_needs_a_box_and_is_not_exported(gui, tmp_path):
+    from pycocotools.coco import COCO
+
+    from grounding_desktop.io.export import export_project
+
+    gui.type_phrase("the giraffe lying in the bottom left")
+    gui.key(Key.Key_R, Mod.ControlModifier)
+    row = next(r for r in gui.w.panel.rows() if r.text(0) == "the giraffe lying in the bottom left")
+    assert row.text(1) == "needs a box" and "still needs a box" in gui.w.phrase_bar.info.text()
+    out = tmp_path / "g.json"
+    summary = export_project(gui.store, "coco-grounding", out)
+    assert COCO(str(out)).dataset["images"] == [] and summary.no_target == 0  # not a negative example
+    gui.key(Key.Key_Return, Mod.ShiftModifier)  # now the user says the giraffe is not there
+    row = next(r for r in gui.w.panel.rows() if r.text(0) == "the giraffe lying in the bottom left")
+    assert row.text(1) == "no target"
+    export_project(gui.store, "coco-grounding", out)
+    (entry,) = COCO(str(out)).dataset["images"]
+    assert entry["caption"] == "the giraffe lying in the bottom left" and entry["tokens_negative"]
+
+
+def test_a_queued_enter_gets_the_weak_match_warning_like_any_enter(open_window, photos):
+    gui = open_window(photos, FakeGrounder(delay=0.3))
+    gui.w.phrase_bar.threshold.setValue(0.95)  # every proposal is weak
+    gui.type_phrase("the horse", wait=False)
+    gui.key(Key.Key_Return)  # before the answer
+    gui.wait(lambda: gui.w.doc.up_to_date)
+    assert gui.annotations() == []
+    assert "nothing was accepted" in gui.w.phrase_bar.info.text()
+    gui.key(Key.Key_Return)  # read, and pressed again: accepted
+    expr, box = gui.only_box()
+    assert expr.text == "the horse" and box.score == 0.9
+
+
+def test_accepting_the_same_proposal_again_for_a_singular_phrase_is_refused(gui):
+    gui.type_phrase("the white square")
+    gui.key(Key.Key_Return)
+    expr, box = gui.only_box()
+    gui.click_image(box.bbox[0] + 5, box.bbox[1] + 5)
+    gui.key(Key.Key_Right, Mod.ShiftModifier, widget=gui.w.canvas)  # corrected by hand, 10 px
+    gui.type_phrase("the white square")  # the model's box is shown again: no longer the stored one
+    assert gui.w.doc.current_proposal().bbox == pytest.approx(box.bbox)
+    gui.key(Key.Key_Return)
+    assert len(gui.annotations()[0][1]) == 1
+    assert "already has this box" in gui.w.phrase_bar.info.text()
+    gui.key(Key.Key_Tab)
+    gui.key(Key.Key_Return)  # another place: stored, and said
+    assert len(gui.annotations()[0][1]) == 2
+    assert gui.w.statusBar().currentMessage().startswith("“the white square” now has 2 boxes")
+
+
 def test_unusable_phrase_is_refused_politely(gui):
     gui.type_phrase("?!", wait=False)
     gui.wait(lambda: "no letters or digits" in gui.w.phrase_bar.info.text())

@@ -62,6 +62,25 @@ def test_space_marks_reviewed_and_goes_to_next_unreviewed(gui):
     assert gui.store.image_by_path("a10.png").state == ImageState.NEW
 
 
+def test_editing_a_reviewed_image_sets_it_back_to_in_progress_in_the_same_undo_step(gui):
+    gui.type_phrase("x")
+    gui.key(Key.Key_Return)
+    image_id = gui.w.doc.image.id
+    gui.key(Key.Key_Space, widget=gui.w.canvas)  # reviewed, and on to the next
+    gui.key(Key.Key_A, widget=gui.w.canvas)  # back to it
+    model = gui.w.image_list.model
+    assert model.record(image_id).state == ImageState.REVIEWED
+    gui.type_phrase("y")
+    gui.key(Key.Key_Return)
+    assert model.record(image_id).state == ImageState.IN_PROGRESS and "in progress" in gui.w.windowTitle()
+    gui.key(Key.Key_Z, Mod.ControlModifier)  # one step undoes the edit and gives the state back
+    assert model.record(image_id).state == ImageState.REVIEWED and [e.text for e, _ in gui.annotations()] == ["x"]
+    view = gui.w.history
+    shown = [view.model().index(r, 0).data() for r in range(view.model().rowCount())]
+    assert shown == ["Opened project", "Accept “x” (0.90) · a1.png", "Mark reviewed · a1.png",
+                     "Accept “y” (0.90) · a1.png"]  # each step says which image it was made on
+
+
 def test_space_drag_pans_instead_of_reviewing(gui):
     c = gui.w.canvas
     c.setFocus()
@@ -160,3 +179,49 @@ def test_a_rescan_clears_the_undo_history_only_when_rows_changed_under_it(gui, p
     assert "undo history was cleared" in gui.w.statusBar().currentMessage()
     gui.key(Key.Key_Z, Mod.ControlModifier, widget=gui.w.canvas)  # nothing to undo, nothing breaks
     assert [e.text for e, _ in gui.annotations()] == ["x"]
+
+
+def highlighted_rows(w) -> list[int]:
+    """Rows of the image list drawn highlighted in the window as it is on screen (its backing store),
+    not as a fresh render would draw it: stale highlights only show there."""
+    from PySide6.QtGui import QPalette
+
+    view = w.image_list.view
+    shot = QApplication.primaryScreen().grabWindow(w.winId()).toImage()
+    highlight = view.palette().color(QPalette.ColorRole.Highlight).name()
+    rows = []
+    for r in range(w.image_list.visible_count()):
+        rect = view.visualRect(w.image_list.proxy.index(r, 0))
+        if rect.bottom() < view.viewport().height():
+            p = view.viewport().mapTo(w, rect.topRight())
+            if shot.pixelColor(p.x() - 3, p.y() + rect.height() // 2).name() == highlight:
+                rows.append(r)
+    return rows
+
+
+def test_the_image_list_highlights_only_the_current_image(open_window, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "twelve"
+    folder.mkdir()
+    for i in range(12):
+        Image.new("RGB", (64, 48), (20 * i, 90, 90)).save(folder / f"im{i:02d}.png")
+    gui = open_window(folder)
+    w, view = gui.w, gui.w.image_list.view
+    gui.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=view.visualRect(w.image_list.proxy.index(0, 0)).center())
+    gui.click_image(10, 10)
+    for key in (Key.Key_D, Key.Key_D, Key.Key_D, Key.Key_A):
+        gui.key(key, widget=w.canvas)
+    assert w.image_list.count.text() == "3 / 12"
+    gui.wait(lambda: highlighted_rows(w) == [2])  # once repainted: the one row (stale rows never go)
+    gui.key(Key.Key_PageDown, widget=w.canvas)
+    toolbar = w.toolbar
+    for name in ("next_image", "next_image", "prev_image"):
+        gui.qtbot.mouseClick(toolbar.widgetForAction(w.actions_by_name[name]), Qt.MouseButton.LeftButton)
+    assert w.image_list.count.text() == "5 / 12"
+    gui.wait(lambda: highlighted_rows(w) == [4])
+    gui.key(Key.Key_End, widget=w.canvas)
+    gui.key(Key.Key_Home, widget=w.canvas)
+    assert w.image_list.count.text() == "1 / 12"
+    gui.wait(lambda: highlighted_rows(w) == [0])

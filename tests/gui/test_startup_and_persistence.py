@@ -43,9 +43,9 @@ def test_every_edit_is_on_disk_at_once_and_after_reopening(open_window, photos, 
     gui.drag_image((2, 2), (30, 25))  # draw
     gui.key(Key.Key_W, widget=c)  # leave draw mode
     gui.key(Key.Key_Escape)  # clear the phrase: a click on a proposal would accept it
-    gui.w.ask_text = lambda *a: "the bright square"
     gui.click_image(x + w / 2 + 10, y + h / 2 + 5)
-    gui.key(Key.Key_F2, widget=c)  # rename
+    gui.key(Key.Key_F2, widget=c)  # rename (the phrase's only box: the phrase itself)
+    gui.answer_phrase("the bright square")
     gui.type_phrase("tmp")
     gui.key(Key.Key_Return)
     gui.key(Key.Key_Escape)
@@ -229,3 +229,33 @@ def test_huge_image_is_downscaled_for_display_not_for_coordinates(open_window, t
     assert box.bbox == pytest.approx(best.bbox)  # original pixels
     item = c.box_item(box.id)
     assert item.xywh() == pytest.approx(best.bbox)
+
+
+def test_reopening_a_project_starts_where_the_user_left_off(open_window, photos, tmp_path):
+    gui = open_window(photos)
+    gui.key(Key.Key_End, widget=gui.w.canvas)
+    assert gui.w.doc.image.path == "a10.png"
+    gui.w.close()
+    again = open_window(photos)
+    assert again.w.doc.image.path == "a10.png" and again.w.image_list.count.text() == "3 / 3"
+    again.w.close()
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("b1.png", "b2.png"):
+        Image.new("RGB", (40, 30), (9, 9, 9)).save(other / name)
+    assert open_window(other).w.doc.image.path == "b1.png"  # each project has its own place
+    (photos / "a10.png").unlink()  # the image left on is gone (the scan on opening drops it): the first
+    assert open_window(photos).w.doc.image.path == "a1.png"
+
+
+def test_quitting_while_the_model_loads_ends_the_process_at_once(tmp_path, photos):
+    """The window closes (here: the screenshot gives up waiting after 1 s) while a model that takes
+    an hour to load is loading: the process ends then, without waiting for it or a traceback."""
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(Path(__file__).parent),
+               GROUNDING_DESKTOP_SETTINGS=str(tmp_path / "s.ini"), GROUNDING_DESKTOP_SCREENSHOT_TIMEOUT="1")
+    proc = subprocess.run([sys.executable, "-m", "grounding_desktop.cli", str(photos), "--phrase", "the white square",
+                           "--screenshot", str(out), "--grounder", "fakes:slow_grounder"],
+                          env=env, capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert proc.returncode == 1 and "not everything had finished" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and out.exists()

@@ -15,7 +15,7 @@ def labelled(photos):
     store, _ = open_project(photos)
     img = store.image_by_path("a1.png")
     store.add_expression(img.id, "the white box", [Box(0, 0, (40, 40, 81, 101), BoxState.ACCEPTED, BoxSource.MODEL, 0.9)])
-    store.add_expression(img.id, "a unicorn")  # no-target
+    store.add_expression(img.id, "a unicorn", no_target=True)
     yield store
     store.close()
 
@@ -131,3 +131,33 @@ def test_main_window_export_and_import_shortcuts(gui, tmp_path):
     # the window shows it without a reload: the phrases panel and the canvas were refreshed
     assert [r.text(0) for r in w.panel.rows()][0] == "the pale square"
     assert [b.xywh() for b in w.canvas.box_items()] == [(40.0, 40.0, 81.0, 101.0)]
+
+
+def test_the_bar_moves_while_the_labels_are_read_and_cancel_acts_there(qtbot, tmp_path):
+    """A large project takes seconds to read before any file is written: the bar counts that work
+    too, and a Cancel then stops the export before the read is done."""
+    from grounding_desktop.core import ScanEntry
+    from grounding_desktop.store import ProjectStore
+
+    store = ProjectStore(tmp_path / "p.sqlite", root=tmp_path)
+    store.apply_scan([ScanEntry(f"im{i}.jpg", 1, 1.0, 100, 80, f"h{i}") for i in range(300)])
+    store.add_expressions_bulk([(img.id, "the things", [Box(0, 0, (1.0, 2.0, 3.0, 4.0))] * 50) for img in store.images()])
+    rows = store.counts()["boxes"] + store.counts()["phrases"]
+    dialog = ExportDialog(store)
+    qtbot.addWidget(dialog)
+    dialog.out.setText(str(tmp_path / "g.json"))
+    dialog.show()
+    seen = []
+
+    def on_progress(value):
+        seen.append((value, dialog.progress.maximum()))
+        if len(seen) == 1:
+            qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+
+    dialog.progress.valueChanged.connect(on_progress)
+    qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.job.running and dialog.run_button.isEnabled(), timeout=20000)
+    first_value, first_max = next((v, m) for v, m in seen if m > 1)
+    assert first_value < rows <= first_max  # reported while the rows were read, on a bar that counts them
+    assert "Cancelled" in dialog.summary.toPlainText() and not (tmp_path / "g.json").exists()
+    store.close()

@@ -40,21 +40,24 @@ def _snapshot(store):
 @pytest.fixture
 def labelled(store):
     """a.jpg: "the dog" with an accepted manual box, a rejected model box and a proposal;
-    b.jpg: "The  Dog" (same phrase key) with an accepted model+edited box; b.jpg reviewed."""
-    a, b = _id(store, "a.jpg"), _id(store, "b.jpg")
+    b.jpg: "The  Dog" (same phrase key) with an accepted model+edited box; b.jpg reviewed;
+    d.jpg: "the dog" not in the image."""
+    a, b, d = _id(store, "a.jpg"), _id(store, "b.jpg"), _id(store, "d.jpg")
     store.add_expression(a, "the dog", [
         _box((10, 10, 50, 40)),
         _box((100, 10, 50, 40), BoxState.REJECTED, BoxSource.MODEL, 0.7),
         _box((10, 60, 30, 30), BoxState.PROPOSED, BoxSource.MODEL, 0.4)])
     store.add_expression(b, "The  Dog", [_box((5, 5, 20, 20), source=BoxSource.MODEL_EDITED, score=0.9)])
     store.set_image_state(b, ImageState.REVIEWED)
+    store.add_expression(d, "the dog", no_target=True)
     return store
 
 
 def test_proposals_never_touch_labels_nor_repeat_a_box_the_phrase_has(labelled):
     store = labelled
-    a, b, c = _id(store, "a.jpg"), _id(store, "b.jpg"), _id(store, "c.jpg")
+    a, b, c, d = (_id(store, p) for p in ("a.jpg", "b.jpg", "c.jpg", "d.jpg"))
     before = {bx.id: bx for _, bs in store.all_annotations()[a] + store.all_annotations()[b] for bx in bs}
+    no_target = store.annotations(d)
     items = [
         (a, "the dog", [_box((11, 10, 50, 40), BoxState.PROPOSED, BoxSource.MODEL, 0.9),    # the accepted box
                         _box((101, 11, 50, 40), BoxState.PROPOSED, BoxSource.MODEL, 0.8),   # the rejected one
@@ -62,6 +65,7 @@ def test_proposals_never_touch_labels_nor_repeat_a_box_the_phrase_has(labelled):
                         _box((150, 50, 40, 40), BoxState.PROPOSED, BoxSource.MODEL, 0.6)]),  # new
         (b, "the dog", [_box((120, 50, 40, 40), BoxState.PROPOSED, BoxSource.MODEL, 0.5)]),  # joins "The  Dog"
         (c, "the cat", [_box((1, 1, 9, 9), BoxState.ACCEPTED, BoxSource.MANUAL, 0.3)]),       # stored as a proposal
+        (d, "The dog", [_box((1, 1, 9, 9), BoxState.PROPOSED, BoxSource.MODEL, 0.9)]),        # the user said: not here
     ]
     batch = store.add_proposals(items)
     assert batch.box_count == 3 and batch.image_ids == (a, b, c)
@@ -73,6 +77,7 @@ def test_proposals_never_touch_labels_nor_repeat_a_box_the_phrase_has(labelled):
     (cat, (cat_box,)), = store.annotations(c)
     assert (cat.text, cat_box.state, cat_box.source) == ("the cat", BoxState.PROPOSED, BoxSource.MODEL)
     assert store.image(c).state == ImageState.IN_PROGRESS and store.image(b).state == ImageState.REVIEWED
+    assert store.annotations(d) == no_target
 
     snapshot = _snapshot(store)
     again = store.add_proposals(items)  # proposing again adds nothing
@@ -87,7 +92,7 @@ def test_one_undo_removes_exactly_what_a_batch_added_and_redo_puts_back_the_same
                          (c, "the dog", [_proposal((20, 20, 60, 40), 0.8)]),
                          (c, "the horses", [_proposal((0, 0, 50, 50), 0.5), _proposal((60, 0, 50, 50), 0.45)]),
                          (d, "the dog", [])])
-    assert edit.title == "Propose “the dog”, “the horses” on 3 images"
+    assert edit.history_text == "Propose “the dog”, “the horses” · 3 images"
     edit.do(store)
     done = _snapshot(store)
     assert done != before and edit.image_ids == (a, c)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grounding_desktop.core import BoxSource, BoxState, ImageState, Proposal
+from grounding_desktop.core import BoxSource, BoxState, ImageState, PhraseStatus, Proposal, phrase_status
 from grounding_desktop.editing.document import ImageDocument
 from grounding_desktop.editing.state import Answer, ModelState, SelectionKind, Tone
 from grounding_desktop.store import ProjectStore
@@ -82,7 +82,7 @@ def test_enter_accepts_the_highlighted_proposal_selects_it_and_clears_the_phrase
     assert doc.selection.kind == SelectionKind.BOX and doc.selection.id == box.id
     assert phrases == [""] and doc.phrase is None and doc.proposals == ()
     assert doc.image.state == ImageState.IN_PROGRESS
-    assert stack.text(0) == "Accept “the thing” (0.60)"
+    assert stack.text(0) == "Accept “the thing” (0.60) · a.png"  # the history says which image
 
 
 def test_undo_and_redo_bring_back_the_same_ids(doc, stack):
@@ -131,7 +131,7 @@ def test_accept_all_takes_every_proposal_at_or_above_the_threshold(doc, stack):
     doc.accept_all()
     (text, boxes), = stored(doc)
     assert text == "the things" and [b for b, _ in boxes] == [tuple(map(float, b)) for b in BOXES[:2]]
-    assert stack.text(0) == "Accept 2 × “the things”"
+    assert stack.text(0) == "Accept 2 × “the things” · a.png"
 
 
 def test_a_plural_phrase_stays_for_the_next_box_with_the_stored_one_hidden(doc):
@@ -175,20 +175,19 @@ def test_reject_stores_a_negative_and_hides_it_until_undone(doc, stack):
     assert doc.proposals == tuple(props)
 
 
-def test_draw_names_the_box_by_the_typed_phrase_the_selection_or_asks(doc):
+def test_draw_names_the_box_by_the_typed_phrase_or_asks_never_by_the_selection(doc):
     doc.set_text("the corner")
     assert doc.draw_box((150, 80, 100, 100))  # sticks out: cut to the image
     (text, [(bbox, state)]), = stored(doc)
     assert text == "the corner" and bbox == (150, 80, 50, 20) and state == BoxState.ACCEPTED
     doc.clear_query()
-    assert doc.selection is not None  # the new box
-    assert doc.draw_box((0, 0, 10, 10))  # joins the selected box's phrase
-    assert [len(bs) for _, bs in stored(doc)] == [2]
-    doc.select(None)
-    assert not doc.draw_box((20, 20, 10, 10))  # nothing names it: the caller asks
+    assert doc.selected_box is not None  # the new box
+    assert not doc.draw_box((0, 0, 10, 10))  # the selected box's phrase does not name it: the caller asks
+    assert [len(bs) for _, bs in stored(doc)] == [1]
     assert doc.draw_box((20, 20, 10, 10), "  ")  # refused, with a reason
     assert doc.draw_box((20, 20, 10, 10), "a  square")
-    assert [t for t, _ in stored(doc)] == ["the corner", "a square"]
+    assert doc.draw_box((0, 0, 10, 10), "The Corner")  # the user's choice: the phrase already there
+    assert [(t, len(bs)) for t, bs in stored(doc)] == [("the corner", 2), ("a square", 1)]
 
 
 def test_moving_keeps_a_box_inside_and_nudges_merge_into_one_undo_step(doc, stack):
@@ -204,7 +203,7 @@ def test_moving_keeps_a_box_inside_and_nudges_merge_into_one_undo_step(doc, stac
     doc.nudge(0, -1, big=True)
     assert doc.store.box(box.id).bbox == (149, 50, 50, 40)
     assert [stack.text(i) for i in range(stack.count())] == [
-        "Accept “the thing” (0.90)", "Move box of “the thing”", "Nudge box"]
+        "Accept “the thing” (0.90) · a.png", "Move box of “the thing” · a.png", "Nudge box · a.png"]
     stack.undo()
     assert doc.store.box(box.id).bbox == (150, 60, 50, 40)
 
@@ -216,14 +215,30 @@ def test_delete_takes_a_box_or_the_phrase_and_its_only_box_in_one_step(doc, stac
     typed(doc, "the things")
     doc.accept_all()
     first, second = doc.annotations[0].boxes
-    doc.select_box(first.id)
-    doc.delete_selected()
-    assert [len(bs) for _, bs in stored(doc)] == [1] and doc.selection is None
     doc.select_box(second.id)
     doc.delete_selected()
-    assert stored(doc) == []
+    assert [len(bs) for _, bs in stored(doc)] == [1]
+    assert doc.selected_box.id == first.id  # the last box went: the one before it, never the phrase
+    doc.delete_selected()
+    assert stored(doc) == [] and doc.selection is None
     stack.undo()
     assert [len(bs) for _, bs in stored(doc)] == [1]
+
+
+def test_after_delete_the_next_box_of_the_phrase_is_selected_and_a_rejected_box_only_after_one(doc):
+    doc.set_text("the things")
+    props = answer(doc)
+    doc.reject()  # BOXES[0], rejected
+    doc.set_threshold(0.2)
+    doc.accept_all()  # BOXES[1] and BOXES[2]
+    rejected, second, third = doc.annotations[0].boxes
+    assert rejected.state == BoxState.REJECTED and rejected.bbox == props[0].bbox
+    doc.select_box(second.id)
+    doc.delete_selected()
+    assert doc.selected_box.id == third.id  # the next drawn box, not the rejected one before it
+    doc.delete_selected()
+    assert doc.selection is None  # no drawn box left: nothing (the rejected one is not next)
+    assert [state for _, bs in stored(doc) for _, state in bs] == [BoxState.REJECTED]
 
 
 def test_rename_refuses_an_empty_phrase_and_undoes(doc, stack):
@@ -250,7 +265,7 @@ def test_review_and_next_marks_reviewed_and_skips_done_and_unreadable_images(doc
     rec = Recorder(doc)
     assert doc.review_and_next([store.image(a.id), store.image(b.id)]) is None
     assert rec.notices == ["Every image in the list is reviewed."]
-    assert stack.text(stack.count() - 1) == "Mark c.png reviewed"
+    assert stack.text(stack.count() - 1) == "Mark reviewed · c.png"
 
 
 def test_tab_only_moves_the_highlight(doc):
@@ -330,3 +345,108 @@ def test_a_new_answer_highlights_the_best_proposal_even_when_the_list_is_the_sam
     doc.set_hint((5.0, 5.0))
     answer(doc)  # the same boxes, for the new hint
     assert doc.highlight == 0 and doc.current_proposal() == props[0]
+
+
+def status(doc, text):
+    a = doc.annotation_of_phrase(text)
+    return phrase_status(a.expression, a.boxes)
+
+
+def test_reject_is_not_no_target_the_phrase_needs_a_box_until_drawn_or_said_absent(doc, stack):
+    rec = Recorder(doc)
+    props = typed(doc, "the giraffe lying in the bottom left")
+    doc.reject()
+    assert stored(doc) == [("the giraffe lying in the bottom left", [(props[0].bbox, BoxState.REJECTED)])]
+    assert status(doc, "the giraffe lying in the bottom left") == PhraseStatus.NEEDS_BOX
+    assert "still needs a box" in rec.info[-1][0]
+    doc.accept_no_target()  # Shift+Enter: now the user says it is not there; the rejected box stays
+    assert status(doc, "the giraffe lying in the bottom left") == PhraseStatus.NO_TARGET
+    assert [len(bs) for _, bs in stored(doc)] == [1]
+    assert stack.text(stack.count() - 1) == "Add “the giraffe lying in the bottom left” (not in image) · a.png"
+    stack.undo()
+    assert status(doc, "the giraffe lying in the bottom left") == PhraseStatus.NEEDS_BOX
+    stack.redo()
+    typed(doc, "the giraffe lying in the bottom left")
+    doc.accept_no_target()  # said once already
+    assert rec.info[-1] == ("“the giraffe lying in the bottom left” is already stored for this image.", Tone.ERROR)
+
+
+def test_a_queued_enter_does_not_accept_a_weak_match(doc):
+    rec = Recorder(doc)
+    doc.set_text("the horse")
+    doc.accept()  # before the answer: queued
+    answer(doc, scores=(0.02, 0.01, 0.005))
+    assert stored(doc) == []
+    assert rec.info[-1][0].startswith("Only weak matches (best 0.02), so nothing was accepted")
+    doc.accept()  # an Enter pressed after reading that accepts it, as always
+    assert [(t, [s for _, s in bs]) for t, bs in stored(doc)] == [("the horse", [BoxState.ACCEPTED])]
+    doc.set_text("the cup")
+    doc.accept()
+    answer(doc)  # a confident match: the queued Enter accepts it
+    assert [t for t, _ in stored(doc)] == ["the horse", "the cup"]
+
+
+def test_a_singular_phrase_refuses_a_proposal_on_its_own_box_and_says_when_it_gets_a_second(doc, stack):
+    rec = Recorder(doc)
+    typed(doc, "the cup")
+    doc.accept()
+    box = doc.selected_box
+    doc.nudge(1, 0, big=True)  # corrected by hand: the proposal is no longer the same box...
+    typed(doc, "the cup")
+    assert doc.current_proposal().bbox == BOXES[0]  # ...so it is shown again
+    doc.accept()
+    assert [len(bs) for _, bs in stored(doc)] == [1] and rec.info[-1][1] == Tone.ERROR
+    assert "already has this box" in rec.info[-1][0]
+    doc.move_highlight(1)
+    doc.accept()  # another place: stored, and said
+    assert [len(bs) for _, bs in stored(doc)] == [2]
+    assert rec.notices[-1].startswith("“the cup” now has 2 boxes")
+    typed(doc, "the things")
+    doc.accept()
+    doc.accept()  # a plural phrase takes box after box without a word
+    assert rec.notices[-1].startswith("“the cup” now has 2 boxes") and doc.store.box(box.id) is not None
+
+
+def test_relabel_moves_one_box_to_a_new_or_existing_phrase_and_undo_puts_it_back(doc, stack):
+    doc.set_text("the cup")
+    assert doc.draw_box((10, 10, 30, 30))
+    cup = doc.selected_box
+    doc.set_text("the cup")
+    assert doc.draw_box((100, 20, 30, 30))  # the spoon, drawn while "the cup" was still typed
+    spoon = doc.selected_box
+    doc.relabel_box(spoon.id, "the spoon")
+    assert stored(doc) == [("the cup", [(cup.bbox, BoxState.ACCEPTED)]),
+                           ("the spoon", [(spoon.bbox, BoxState.ACCEPTED)])]
+    assert doc.store.box(spoon.id) is not None and doc.selected_box.id == spoon.id  # the same box
+    assert stack.text(stack.count() - 1) == "Relabel box “the cup” → “the spoon” · a.png"
+    stack.undo()
+    assert stored(doc) == [("the cup", [(cup.bbox, BoxState.ACCEPTED), (spoon.bbox, BoxState.ACCEPTED)])]
+    stack.redo()
+    doc.relabel_box(cup.id, "The Spoon")  # to an existing phrase: the emptied phrase goes with the move
+    assert stored(doc) == [("the spoon", [(cup.bbox, BoxState.ACCEPTED), (spoon.bbox, BoxState.ACCEPTED)])]
+    stack.undo()
+    stack.undo()
+    assert stored(doc) == [("the cup", [(cup.bbox, BoxState.ACCEPTED), (spoon.bbox, BoxState.ACCEPTED)])]
+    doc.set_text("a fork")
+    doc.draw_box((150, 50, 20, 20))
+    fork = doc.selected_box
+    expr = doc.selected_expression
+    doc.relabel_box(fork.id, "the knife")  # its phrase's only box: the phrase is renamed, ids kept
+    assert doc.store.expression(expr.id).text == "the knife" and doc.store.box(fork.id).expression_id == expr.id
+
+
+def test_editing_a_reviewed_image_sets_it_back_to_in_progress_in_the_same_undo_step(doc, stack):
+    typed(doc, "the cup")
+    doc.accept()
+    doc.review_and_next([])
+    assert doc.image.state == ImageState.REVIEWED
+    n = stack.count()
+    doc.nudge(0, 1)
+    assert doc.image.state == ImageState.IN_PROGRESS and stack.count() == n + 1
+    stack.undo()
+    assert doc.image.state == ImageState.REVIEWED and doc.store.image(doc.image.id).state == ImageState.REVIEWED
+    doc.select_box(doc.annotations[0].boxes[0].id)
+    doc.delete_selected()  # the last phrase goes: nothing labelled, so new
+    assert doc.image.state == ImageState.NEW
+    stack.undo()
+    assert doc.image.state == ImageState.REVIEWED

@@ -14,6 +14,7 @@ from grounding_desktop.core import Box, ScanEntry
 from grounding_desktop.io import coco_common
 from grounding_desktop.io.export import Cancelled, ExportError, ExportOptions, export_project
 from grounding_desktop.io.export_options import load_label_map, parse_splits
+from grounding_desktop.io.progress import Ticker
 from grounding_desktop.io.selection import split_of, split_path
 from grounding_desktop.io.staged_files import atomic_write_text
 from grounding_desktop.store import ProjectStore
@@ -143,7 +144,7 @@ def test_failure_mid_export_leaves_earlier_file_and_no_temp(store, tmp_path, mon
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(coco_common, "dump_json", boom)  # the COCO writers serialise through it
+    monkeypatch.setattr(coco_common, "json_chunks", boom)  # the COCO writers serialise through it
     with pytest.raises(RuntimeError):
         export_project(store, "coco-grounding", out)
     assert _snapshot(tmp_path) == before
@@ -193,6 +194,43 @@ def test_progress_reports_monotonic_to_total(store, tmp_path):
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert seen[-1][0] == seen[-1][1]
     assert gc.isenabled()  # the collector paused for the export is back on
+
+
+def test_progress_and_cancel_reach_into_the_selection_step(tmp_path):
+    """Reading a large project's labels takes seconds: the bar moves while they are read, and a
+    cancel then ends the export before the read does."""
+    seen: list[int] = []
+
+    class Watched(ProjectStore):
+        reports_when_read: list[int] = []
+
+        def all_annotations(self, *args, **kwargs):
+            out = super().all_annotations(*args, **kwargs)
+            self.reports_when_read.append(len(seen))
+            return out
+
+    s = Watched(tmp_path / "p.sqlite", root=tmp_path)
+    s.apply_scan([ScanEntry(f"im{i}.jpg", 1, 1.0, 100, 80, f"h{i}") for i in range(300)])
+    s.add_expressions_bulk([(img.id, "the things", [Box(0, 0, (1.0, 2.0, 3.0, 4.0))] * 50) for img in s.images()])
+    export_project(s, "coco", tmp_path / "c.json", progress=lambda done, total: seen.append(done))
+    assert s.reports_when_read[0] >= 3  # 15,300 rows read: reported while reading
+    seen.clear()
+    with pytest.raises(Cancelled):
+        export_project(s, "coco", tmp_path / "c.json", progress=lambda done, total: seen.append(done),
+                       cancelled=lambda: bool(seen))
+    assert len(s.reports_when_read) == 1 and len(seen) == 1  # the second read never finished
+    s.close()
+
+
+def test_json_in_pieces_is_the_text_of_one_dump():
+    from grounding_desktop.io.staged_files import dump_json, json_chunks
+
+    data = {"info": {"a": "é"}, "images": [{"id": i, "caption": f"the “{i}”"} for i in range(25)], "empty": [],
+            "annotations": list(range(7)), "nested": {"more": [[1, 2]] * 11}}
+    for value in (data, data["images"], [], {}):
+        assert "".join(json_chunks(value, items=4)) == dump_json(value)
+    with pytest.raises(Cancelled):
+        "".join(json_chunks(data, Ticker(None, lambda: True, 1), items=4))
 
 
 def test_gc_comes_back_after_a_failed_export(store, tmp_path):

@@ -6,8 +6,10 @@ from pycocotools.coco import COCO
 
 from exportkit import labelled_project, load, rotated_project
 
-from grounding_desktop.core import Box
+from grounding_desktop.core import Box, BoxSource, BoxState
 from grounding_desktop.io import odvg
+from grounding_desktop.io.coco_import import import_coco
+from grounding_desktop.project import open_project
 from grounding_desktop.io.export import ExportError, ExportOptions, export_project
 
 
@@ -57,6 +59,29 @@ def test_coco_grounding_fields_spans_and_no_target(store, tmp_path):
     assert summary.skipped["boxes"]["rejected"] == 1
     assert summary.skipped["boxes"]["proposal, not a label"] == 2
     assert summary.skipped["images"]["no labels"] == 2  # sub/c.jpg (only a proposal) and e.jpg
+
+
+def test_a_phrase_whose_proposals_were_all_rejected_is_not_a_negative(store, tmp_path):
+    """Ctrl+R says "this box is wrong", not "the thing is absent": the phrase is unfinished, so it is
+    left out (counted), and written only with --include-rejected, with its rejected boxes tagged."""
+    b = store.image_by_path("b.png")
+    expr, (box,) = store.add_expression(b.id, "the giraffe lying in the bottom left",
+                                        [Box(0, 0, (1.0, 1.0, 8.0, 8.0), BoxState.REJECTED, BoxSource.MODEL, 0.4)])
+    out = tmp_path / "g.json"
+    summary = export_project(store, "coco-grounding", out)
+    assert "the giraffe lying in the bottom left" not in [im["caption"] for im in load(out)["images"]]
+    assert summary.skipped["phrases"]["needs a box (none accepted, not said to be absent)"] == 1
+    assert summary.no_target == 2  # "the cat" and "blue ball", which the user said are not there
+    imported, _ = open_project(tmp_path / "photos", db=tmp_path / "other.sqlite")
+    import_coco(imported, out)
+    assert "the giraffe lying in the bottom left" not in [
+        e.text for e, _ in imported.annotations(imported.image_by_path("b.png").id)]
+    imported.close()
+    export_project(store, "coco-grounding", out, ExportOptions(include_rejected=True))
+    entry, = [im for im in load(out)["images"] if im["caption"] == expr.text]
+    anns = [a for a in load(out)["annotations"] if a["image_id"] == entry["id"]]
+    assert [(a["id"], a["grounding_desktop"]["state"]) for a in anns] == [(box.id, "rejected")]
+    assert entry["tokens_negative"] == []  # not written as "not in this image"
 
 
 def test_spans_exclude_surrounding_whitespace(tmp_path):
@@ -271,7 +296,7 @@ def test_category_ids_survive_adding_a_phrase(store, tmp_path):
 
 def test_odvg_has_no_line_without_regions_and_rounds_coordinates(store, tmp_path):
     e = store.image_by_path("e.jpg")
-    store.add_expression(e.id, "nothing here")  # e.jpg: only a no-target phrase
+    store.add_expression(e.id, "nothing here", no_target=True)  # e.jpg: only a no-target phrase
     store.add_expression(store.image_by_path("b.png").id, "tiny", [Box(0, 0, (1.0 / 3, 2.0 / 3, 10.123456, 5.5))])
     summary = export_project(store, "odvg", tmp_path / "o.jsonl")
     records = list(odvg.read_records(tmp_path / "o.jsonl"))

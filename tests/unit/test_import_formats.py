@@ -13,6 +13,7 @@ from grounding_desktop.io.errors import ImportFileError
 from grounding_desktop.io.export import ExportOptions, export_project
 from grounding_desktop.io.odvg_import import import_odvg
 from grounding_desktop.io.refcoco_import import import_refcoco
+from grounding_desktop.project import open_project
 
 
 @pytest.mark.parametrize("options", [ExportOptions(), ExportOptions(label_map={"the horses": "horse", "red ball": "ball"})],
@@ -89,11 +90,42 @@ def test_mdetr_head_noun_file_keeps_the_whole_expression(fresh, tmp_path):
         ("bicycle on the left", "bicycle", [20, 5, 10, 10]),
     ])
     import_coco(fresh, f)
-    texts = [e.text for e, _ in fresh.annotations(fresh.image_by_path("b.png").id)]
-    assert texts == ["the red bicycle", "bicycle on the left"]
+    stored = [(e.text, e.spans) for e, _ in fresh.annotations(fresh.image_by_path("b.png").id)]
+    assert stored == [("the red bicycle", ((8, 15),)), ("bicycle on the left", ((0, 7),))]
     export_project(fresh, "coco-grounding", tmp_path / "back.json")
-    assert sorted(im["caption"] for im in load(tmp_path / "back.json")["images"]) == \
-        ["bicycle on the left", "the red bicycle"]
+    back = load(tmp_path / "back.json")
+    caption_of = {im["id"]: im["caption"] for im in back["images"]}
+    assert sorted((caption_of[a["image_id"]], a["tokens_positive"]) for a in back["annotations"]) == \
+        [("bicycle on the left", [[0, 7]]), ("the red bicycle", [[8, 15]])]  # the file's own spans
+
+
+def test_head_noun_spans_survive_an_odvg_round_trip(fresh, tmp_path):
+    """Spans travel through ODVG too (offset into the joined caption) and come back as they were."""
+    import_coco(fresh, _mdetr_refexp(tmp_path / "refexp.json", [("the red bicycle", "bicycle", [1, 1, 10, 10])]))
+    export_project(fresh, "odvg", tmp_path / "a.jsonl")
+    (region,) = [r for line in (tmp_path / "a.jsonl").read_text().splitlines()
+                 for r in json.loads(line)["grounding"]["regions"]]
+    caption = next(json.loads(line)["grounding"]["caption"] for line in (tmp_path / "a.jsonl").read_text().splitlines())
+    (start, end), = region["tokens_positive"]
+    assert caption[start:end] == "bicycle"
+    other, _ = open_project(tmp_path / "photos", tmp_path / "other.sqlite")
+    with other:
+        import_odvg(other, tmp_path / "a.jsonl")
+        (expr, _), = [(e, bs) for e, bs in other.annotations(other.image_by_path("b.png").id)]
+        assert (expr.text, expr.spans) == ("the red bicycle", ((8, 15),))
+
+
+def test_renaming_a_phrase_drops_its_spans_and_undo_brings_them_back(fresh, tmp_path):
+    from grounding_desktop.editing.edits import RenamePhrase
+
+    import_coco(fresh, _mdetr_refexp(tmp_path / "refexp.json", [("the red bicycle", "bicycle", [1, 1, 10, 10])]))
+    image = fresh.image_by_path("b.png")
+    (expr, _), = fresh.annotations(image.id)
+    rename = RenamePhrase(image, expr, "the bike")
+    rename.do(fresh)
+    assert fresh.expression(expr.id).spans == ()
+    rename.undo(fresh)
+    assert (fresh.expression(expr.id).text, fresh.expression(expr.id).spans) == ("the red bicycle", ((8, 15),))
 
 
 def test_files_written_before_the_grounding_desktop_key_still_import(fresh, tmp_path):

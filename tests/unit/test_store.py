@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from grounding_desktop.core import Box, BoxSource, BoxState, ImageState, ScanEntry
+from grounding_desktop.core import Box, BoxSource, BoxState, ImageState, PhraseStatus, ScanEntry, phrase_status
 from grounding_desktop.store import SCHEMA_VERSION, ProjectStore, StoreError
 from grounding_desktop.store import schema
 
@@ -106,6 +106,55 @@ def test_v4_database_becomes_v5_and_keeps_box_embeddings_per_box(tmp_path):
         assert s.box_embeddings("net-2") == {9: ((1.0, 2.0, 3.0, 4.0), b"other")}
         s.delete_box(9)  # an embedding goes with its box
         assert s.box_embeddings("net-2") == {}
+
+
+def test_v5_database_becomes_v6_where_only_phrases_without_boxes_are_no_target(tmp_path):
+    """Before v6 a phrase whose boxes were all rejected counted as "not in the image"; it was only
+    ever unfinished. Phrases stored with no box at all were said to be absent, and stay so."""
+    db = _database_at(tmp_path / "v5.sqlite", 5,
+                      "INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'in_progress')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES "
+                      "(1, 1, 'a unicorn', 0, 0), (2, 1, 'the giraffe', 0, 0), (3, 1, 'the cup', 0, 0)",
+                      "INSERT INTO boxes(expression_id, x, y, w, h, state, source) VALUES "
+                      "(2, 1, 1, 5, 5, 'rejected', 'model'), (3, 1, 1, 5, 5, 'accepted', 'model')")
+    with ProjectStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 6
+        assert [(e.text, phrase_status(e, bs)) for e, bs in s.annotations(1)] == [
+            ("a unicorn", PhraseStatus.NO_TARGET), ("the giraffe", PhraseStatus.NEEDS_BOX),
+            ("the cup", PhraseStatus.LABELLED)]
+
+
+def test_v6_database_becomes_v7_with_whole_phrase_spans(tmp_path):
+    db = _database_at(tmp_path / "v6.sqlite", 6,
+                      "INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'in_progress')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'the cup', 0, 0)")
+    with ProjectStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 7
+        (expr, _), = s.annotations(1)
+        assert expr.spans == () and expr.positive_spans() == [[0, 7]]
+        s.set_expression_text(expr.id, "the red cup", [(8, 11)])
+        assert s.expression(expr.id).spans == ((8, 11),)
+
+
+def test_a_box_moves_to_another_phrase_of_its_image_only(store):
+    img, other = _image(store), _image(store, "b.jpg")
+    cup, (box,) = store.add_expression(img.id, "the cup", [Box(0, 0, (1, 1, 5, 5))])
+    spoon, _ = store.add_expression(img.id, "the spoon")
+    elsewhere, _ = store.add_expression(other.id, "the spoon")
+    assert store.move_box(box.id, spoon.id) == Box(box.id, spoon.id, (1.0, 1.0, 5.0, 5.0))
+    with pytest.raises(StoreError, match="another image"):
+        store.move_box(box.id, elsewhere.id)
+    assert store.box(box.id).expression_id == spoon.id
+
+
+def test_a_transaction_inside_another_joins_it(store):
+    img = _image(store)
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.add_expression(img.id, "the cup")
+            store.set_image_state(img.id, ImageState.REVIEWED)
+            raise RuntimeError("the edit failed half-way")
+    assert store.annotations(img.id) == [] and store.image(img.id).state == ImageState.NEW
 
 
 def test_ids_are_never_reused_so_undo_can_restore_after_other_writes(store):
