@@ -11,7 +11,8 @@ class CliError(Exception):
     does a ``store.StoreError``: a missing folder, a busy, full or damaged database)."""
 
 
-COMMAND_MODULES = ("info", "ground", "evaluate", "doctor", "export", "import_", "export_model")
+COMMAND_MODULES = ("info", "ground", "search", "propose", "prepare", "evaluate", "doctor", "export", "import_",
+                   "export_model")
 
 
 def add_folder_arguments(parser) -> None:
@@ -50,3 +51,29 @@ def detector_choice(args):
         return DetectorChoice(args.backend, args.detector, args.detector_classes)
     except DetectorChoiceError as exc:
         raise CliError(str(exc)) from exc
+
+
+def model_errors() -> tuple[type, ...]:
+    """The errors of a model that cannot load (missing weights or encoder, an unusable ONNX file):
+    each is one line for the user."""
+    from ..grounding.efficientnet_lite import WeightsNotFoundError
+    from ..grounding.encoder import EncoderNotFoundError
+    from ..grounding.onnx_runtime import ModelFileError
+    from ..grounding.ssd_weights import SSDWeightsNotFoundError
+
+    return SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError
+
+
+def checked_phrases(raw: list[str], names: list[str] | None = None) -> list[str]:
+    """Each phrase cleaned (``core.clean_phrase``); a bad one is a CliError naming it ("phrase 2",
+    or its entry of ``names``, such as "phrases.txt line 3")."""
+    from ..core.phrase import PhraseError, clean_phrase
+
+    out = []
+    for i, text in enumerate(raw):
+        try:
+            out.append(clean_phrase(text))
+        except PhraseError as exc:
+            where = names[i] if names else f"phrase {i + 1}" if len(raw) > 1 else "phrase"
+            raise CliError(f"{where}: {exc}") from exc
+    return out

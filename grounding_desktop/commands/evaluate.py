@@ -8,7 +8,8 @@ import json
 import sys
 from functools import partial
 
-from . import CliError, add_detector_arguments, add_folder_arguments, detector_choice, open_folder_project
+from . import (CliError, add_detector_arguments, add_folder_arguments, detector_choice, model_errors,
+                open_folder_project)
 
 
 def add_parser(sub) -> None:
@@ -36,10 +37,6 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate_project, run_plan
     from ..grounder_factory import make_grounder
     from ..grounding.device import resolve_device
-    from ..grounding.efficientnet_lite import WeightsNotFoundError
-    from ..grounding.encoder import EncoderNotFoundError
-    from ..grounding.onnx_runtime import ModelFileError
-    from ..grounding.ssd_weights import SSDWeightsNotFoundError
     from ..store import StoreError
 
     try:
@@ -50,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             grounder = make_grounder(args.device, cache_size=2, detector=choice)
             report = evaluate_project(store, grounder.embedding_model, partial(run_plan, grounder), _progress)
-        except (SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError,
-                StoreError) as exc:
+        except (*model_errors(), StoreError) as exc:
             raise CliError(str(exc)) from exc
     finally:
         store.close()

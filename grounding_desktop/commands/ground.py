@@ -17,7 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import CliError, add_detector_arguments, detector_choice
+from . import CliError, add_detector_arguments, checked_phrases, detector_choice, model_errors
 
 
 def add_parser(sub) -> None:
@@ -52,18 +52,9 @@ def split_inputs(inputs: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _phrases(raw: list[str]) -> list[str]:
-    from ..core.phrase import PhraseError, clean_phrase
-
     if not raw:
         raise CliError("give at least one phrase (--phrase 'the dog on the left')")
-    out = []
-    for i, text in enumerate(raw, 1):
-        try:
-            out.append(clean_phrase(text))
-        except PhraseError as exc:
-            where = f"phrase {i}" if len(raw) > 1 else "phrase"
-            raise CliError(f"{where}: {exc}") from exc
-    return out
+    return checked_phrases(raw)
 
 
 def _check_image(name: str) -> tuple[int, int]:
@@ -109,11 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core import Grounder, ImageReadError, display_path
     from ..grounder_factory import make_grounder
     from ..grounding.device import DeviceFallbackWarning, resolve_device
-    from ..grounding.efficientnet_lite import WeightsNotFoundError
-    from ..grounding.encoder import EncoderNotFoundError
-    from ..grounding.onnx_runtime import ModelFileError
     from ..grounding.phrase_parse import parse_phrase
-    from ..grounding.ssd_weights import SSDWeightsNotFoundError
 
     answers = []
     with warnings.catch_warnings(record=True) as caught:
@@ -131,8 +118,7 @@ def run(args: argparse.Namespace) -> int:
                 results = [(phrase, parse_phrase(phrase).plural,
                             grounder.propose(key, phrase, top_k=args.top_k)) for phrase in phrases]
                 answers.append((name, width, height, results))
-        except (ImageReadError, SSDWeightsNotFoundError, EncoderNotFoundError, ModelFileError,
-                WeightsNotFoundError) as exc:
+        except (ImageReadError, *model_errors()) as exc:
             raise CliError(str(exc)) from exc
     for w in {str(w.message) for w in caught if issubclass(w.category, DeviceFallbackWarning)}:
         print(f"grounding-desktop: warning: {w}", file=sys.stderr)

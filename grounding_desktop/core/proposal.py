@@ -2,9 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterable, Optional
 
-from .geometry import XYWH
+from .geometry import XYWH, iou_xywh
+
+SAME_BOX_IOU = 0.9  # a proposal this close to a stored box of its phrase is that box
+
+
+def is_stored(bbox: XYWH, stored: Iterable[XYWH]) -> bool:
+    """Whether a proposed ``bbox`` is one of the ``stored`` boxes of its phrase (whatever their
+    state): such a proposal is neither shown nor stored again."""
+    return any(iou_xywh(bbox, s) >= SAME_BOX_IOU for s in stored)
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ from typing import Iterable, Optional, Protocol
 from ..core import (Box, BoxState, Expression, ImageRecord, ImageState, PhraseError, Proposal, clamp_xywh,
                     clean_phrase, iou_xywh, keep_inside, phrase_key)
 from ..core.geometry import XYWH
+from ..core.proposal import is_stored
 from ..grounding.phrase_parse import parse_phrase
 from ..store import ProjectStore, StoreError
 from . import edits
 from .events import Batch, Signal
 from .state import Annotation, Answer, ModelState, PendingAccept, ProposalQuery, Selection, SelectionKind, Tone
 
-SAME_BOX_IOU = 0.9  # a proposal this close to a stored box of the phrase is that box: not shown again
 DUPLICATE_IOU = 0.5  # a singular phrase refuses a proposal overlapping its box this much (COCO's match)
 NUDGE_BIG_STEP = 10
 
@@ -355,8 +355,8 @@ class ImageDocument:
             return
         a = self.annotation_of_phrase(self.answer.query.phrase)
         stored = [b.bbox for b in a.boxes] if a is not None else []
-        self._set_proposals(tuple(p for p in self.answer.proposals
-                                  if all(iou_xywh(p.bbox, s) < SAME_BOX_IOU for s in stored)), keep_highlight)
+        self._set_proposals(tuple(p for p in self.answer.proposals if not is_stored(p.bbox, stored)),
+                            keep_highlight)
 
     def _set_proposals(self, shown: tuple[Proposal, ...], keep_highlight: bool = True) -> None:
         """A new answer highlights the best proposal; otherwise the highlight stays on the same

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 
 from ..core import Box, BoxSource, BoxState, Expression, ImageRecord, ImageState, Proposal, phrase_key
 from ..core.geometry import XYWH
-from ..store import ProjectStore
+from ..store import ProjectStore, ProposalBatch
 
 NO_MERGE = -1  # Qt's convention: an edit with this merge id never merges
 NUDGE_MERGE = 1
@@ -37,15 +37,16 @@ def proposal_box(p: Proposal, state: BoxState = BoxState.ACCEPTED) -> Box:
 
 
 class Edit:
-    """One undoable change to one image's labels. Subclasses set ``title`` and implement
-    ``_do``/``_undo``; ``do``/``undo`` run them in one transaction with the image's state."""
+    """One undoable change to one image's labels (to many images' for ``ProposeBatch``, whose
+    ``image`` is None). Subclasses set ``title`` and implement ``_do``/``_undo``; ``do``/``undo``
+    run them in one transaction with the image's state."""
 
     merge_id = NO_MERGE  # edits with the same non-negative id may merge (``merge``)
     reopens = True  # a change to the labels of a reviewed image sets it back to in progress
 
-    def __init__(self, image: ImageRecord, title: str):
-        self.image_id = image.id
-        self.image_name = image.file_name
+    def __init__(self, image: Optional[ImageRecord], title: str):
+        self.image_id = image.id if image is not None else None
+        self.image_name = image.file_name if image is not None else ""
         self.title = title
         self.reopened = False
 
@@ -53,6 +54,11 @@ class Edit:
     def history_text(self) -> str:
         """The title with the image it belongs to, as the history and the Undo menu show it."""
         return f"{self.title} · {cut(self.image_name)}"
+
+    @property
+    def image_ids(self) -> tuple[int, ...]:
+        """The images whose labels this edit changes."""
+        return (self.image_id,)
 
     def do(self, store: ProjectStore) -> None:
         with store.transaction():
@@ -295,3 +301,37 @@ class SetImageState(Edit):
 
     def _undo(self, store: ProjectStore) -> None:
         store.set_image_state(self.image_id, self.old)
+
+
+class ProposeBatch(Edit):
+    """The model's boxes for phrases on many images, stored as proposals in one step (propose for
+    every image; ``ProjectStore.add_proposals`` says what is skipped). One undo removes exactly
+    what it added; a redo puts back the same rows. It has no one ``image_id``: see ``image_ids``."""
+
+    reopens = False  # proposals are not labels: a reviewed image stays reviewed
+
+    def __init__(self, items: Sequence[tuple[int, str, Sequence[Proposal]]]):
+        phrases = list(dict.fromkeys(text for _, text, _ in items))
+        images = len({image_id for image_id, _, _ in items})
+        named = ", ".join(quoted(p) for p in phrases[:3]) + (f" and {len(phrases) - 3} more" if len(phrases) > 3 else "")
+        super().__init__(None, f"Propose {named}")
+        self.image_name = f"{images} image{'s' if images != 1 else ''}"
+        self.items = [(image_id, text, [proposal_box(p, BoxState.PROPOSED) for p in proposals])
+                      for image_id, text, proposals in items]
+        self.batch: Optional[ProposalBatch] = None
+
+    @property
+    def image_ids(self) -> tuple[int, ...]:
+        """The images it changed (those it was given, until it is done)."""
+        if self.batch is not None:
+            return self.batch.image_ids
+        return tuple(dict.fromkeys(image_id for image_id, _, _ in self.items))
+
+    def _do(self, store: ProjectStore) -> None:
+        if self.batch is None:
+            self.batch = store.add_proposals(self.items)
+        else:  # a redo: the same rows, with the same ids
+            store.restore_proposals(self.batch)
+
+    def _undo(self, store: ProjectStore) -> None:
+        store.remove_proposals(self.batch)

@@ -2,8 +2,9 @@
 
 ``SSDDetector.detect`` returns every COCO detection down to a low score (the phrase scorer, not
 this threshold, decides what is shown) together with each detection's full per-class score
-vector and a RoIAlign region feature from the backbone, so the grounding stage never has to run
-the CNN again for a new phrase. Asked for ``candidates``, it adds class-agnostic regions: the
+vector, so the grounding stage never has to run the CNN again for a new phrase, and (unless asked
+not to: the Grounder does not use them) a RoIAlign region feature from the backbone. Asked for
+``candidates``, it adds class-agnostic regions: the
 anchors ranked by objectness (1 - p(background)) after their own NMS, so a thing outside COCO's
 80 classes still has a box to be chosen; their class scores stay evidence, never a gate.
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import cv2
 import numpy as np
@@ -244,6 +245,7 @@ class SSDDetector:
     """SSD-MobileNetV2 COCO in torch on ``device``; weights converted once from the TF graph."""
 
     class_names = COCO_LABELS  # label id -> name, as every detector backend has (backends.py)
+    batch_limit = 32           # images per network call in ``detect_batch``
 
     def __init__(self, device: str | torch.device = "cpu",
                  weights: str | Path | None = None) -> None:
@@ -293,40 +295,62 @@ class SSDDetector:
         return boxes, torch.sigmoid(logits), maps
 
     def detect(self, image: ImageLike, score_threshold: float = 0.05,
-               max_detections: int = 100, candidates: int = 0) -> Detections:
+               max_detections: int = 100, candidates: int = 0, region_features: bool = True) -> Detections:
         """Detect COCO objects in an RGB image (PIL or (H, W, 3) uint8 array); with
-        ``candidates``, up to that many class-agnostic regions follow them."""
+        ``candidates``, up to that many class-agnostic regions follow them. Without
+        ``region_features`` the RoIAlign features are left out ((N, 0), as other detectors give)."""
+        return self.detect_batch([image], score_threshold, max_detections, candidates, region_features)[0]
+
+    def detect_batch(self, images: list[ImageLike], score_threshold: float = 0.05,
+                     max_detections: int = 100, candidates: int = 0,
+                     region_features: bool = True) -> list[Detections]:
+        """``detect`` on each of ``images``, the network running up to ``batch_limit`` of them at
+        once (on a GPU a batch costs about what one image does)."""
+        out = []
         with torch.inference_mode():
-            x, (width, height) = self.preprocess(image)
-            boxes, scores, maps = self.forward(x)
-            boxes, scores = boxes[0], scores[0]
-            anchor_idx, labels, det_scores = select_detections(
-                boxes, scores, score_threshold, max_detections, self.spec.nms_threshold,
-                self.spec.top_k, self._valid_classes)
-            norm, inside = clip_to_image(boxes[anchor_idx])
-            if not bool(inside.all()):
-                anchor_idx, labels, det_scores, norm = (
-                    anchor_idx[inside], labels[inside], det_scores[inside], norm[inside])
-            objectness = 1.0 - scores[:, 0]
-            if candidates:
-                extra = select_candidates(clip_to_image(boxes)[0], objectness, candidates,
-                                          anchor_idx)
-                anchor_idx = torch.cat([anchor_idx, extra])
-                labels = torch.cat([labels, labels.new_full(extra.shape, NO_CLASS)])
-                det_scores = torch.cat([det_scores, objectness[extra]])
-                norm = torch.cat([norm, clip_to_image(boxes[extra])[0]])
-            features = self._region_features(maps[REGION_FEATURE_MAP], norm)
-            scale = torch.tensor([width, height, width, height], dtype=norm.dtype,
-                                 device=norm.device)
-            return Detections(
-                boxes=(norm * scale).float().cpu().numpy(),
-                scores=det_scores.float().cpu().numpy(),
-                labels=labels.to(torch.int64).cpu().numpy(),
-                class_scores=scores[anchor_idx].float().cpu().numpy(),
-                region_features=features.float().cpu().numpy(),
-                image_size=(int(width), int(height)),
-                objectness=objectness[anchor_idx].float().cpu().numpy(),
-            )
+            for start in range(0, len(images), self.batch_limit):
+                inputs = [self.preprocess(image) for image in images[start:start + self.batch_limit]]
+                boxes, scores, maps = self.forward(torch.cat([x for x, _ in inputs]))
+                for i, (_, size) in enumerate(inputs):
+                    feature_map = maps[REGION_FEATURE_MAP][i:i + 1] if region_features else None
+                    out.append(self._select(boxes[i], scores[i], feature_map, size,
+                                            score_threshold, max_detections, candidates))
+        return out
+
+    def _select(self, boxes: torch.Tensor, scores: torch.Tensor, feature_map: Optional[torch.Tensor],
+                size: tuple[int, int], score_threshold: float, max_detections: int,
+                candidates: int) -> Detections:
+        """One image's ``Detections`` from the network's output for it (region features read
+        from ``feature_map``, none without one)."""
+        width, height = size
+        anchor_idx, labels, det_scores = select_detections(
+            boxes, scores, score_threshold, max_detections, self.spec.nms_threshold,
+            self.spec.top_k, self._valid_classes)
+        norm, inside = clip_to_image(boxes[anchor_idx])
+        if not bool(inside.all()):
+            anchor_idx, labels, det_scores, norm = (
+                anchor_idx[inside], labels[inside], det_scores[inside], norm[inside])
+        objectness = 1.0 - scores[:, 0]
+        if candidates:
+            extra = select_candidates(clip_to_image(boxes)[0], objectness, candidates,
+                                      anchor_idx)
+            anchor_idx = torch.cat([anchor_idx, extra])
+            labels = torch.cat([labels, labels.new_full(extra.shape, NO_CLASS)])
+            det_scores = torch.cat([det_scores, objectness[extra]])
+            norm = torch.cat([norm, clip_to_image(boxes[extra])[0]])
+        features = norm.new_zeros((len(norm), 0)) if feature_map is None else \
+            self._region_features(feature_map, norm)
+        scale = torch.tensor([width, height, width, height], dtype=norm.dtype,
+                             device=norm.device)
+        return Detections(
+            boxes=(norm * scale).float().cpu().numpy(),
+            scores=det_scores.float().cpu().numpy(),
+            labels=labels.to(torch.int64).cpu().numpy(),
+            class_scores=scores[anchor_idx].float().cpu().numpy(),
+            region_features=features.float().cpu().numpy(),
+            image_size=(int(width), int(height)),
+            objectness=objectness[anchor_idx].float().cpu().numpy(),
+        )
 
     @staticmethod
     def _region_features(feature_map: torch.Tensor, norm_boxes: torch.Tensor) -> torch.Tensor:

@@ -1,20 +1,25 @@
 """``Grounder``: the one object the GUI and the CLI talk to for phrase -> boxes.
 
-``prepare(image)`` runs the CNN once per image and keeps the result (regions, per-class scores,
-colour statistics) in a bounded LRU; ``propose(image, phrase)`` then only re-scores those regions,
-so typing a phrase costs milliseconds per keystroke. A noun the detector's classes do not cover
-is looked at by the second CNN (``region_evidence``): as a concept learned from the user's boxes
-(``learn``) or as one of ImageNet's kinds; that work runs on first need and is cached per image
-too. Models load lazily on first use (the GUI builds a Grounder in a background thread); every
-public method is thread-safe.
+``prepare(image)`` runs the CNN once per image and keeps the result (``features.ImageFeatures``:
+regions, per-class scores, colour statistics) in a bounded LRU; ``propose(image, phrase)`` then
+only re-scores those regions, so typing a phrase costs milliseconds per keystroke. The same
+records come out of ``compute_features`` (many images, batched on a GPU) for the feature pass to
+keep, and go back in with ``adopt``: an image prepared once is never run through the detector
+again. A noun the detector's classes do not cover is looked at by the second CNN
+(``region_evidence``): as a concept learned from the user's boxes (``learn``) or as one of
+ImageNet's kinds; that work runs on first need and is cached per image too. Models load lazily
+on first use (the GUI builds a Grounder in a background thread); every public method is
+thread-safe.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
@@ -29,6 +34,7 @@ from ..core.proposal import Proposal
 from .backends import backend_device, make_detector
 from .concepts import ConceptExample, ConceptKey, ConceptMemory, LabelledBox
 from .device import is_device_failure, resolve_device, warn_fallback
+from .features import FEATURES_FORMAT, ImageFeatures
 from .phrase_parse import ParsedPhrase, parse_phrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
 from .region_evidence import (ImageEvidence, compute_features, concept_subject, embed_boxes,
@@ -43,33 +49,48 @@ INFERENCE_MAX_SIDE = 1024     # huge photos are downscaled for inference, never 
 DETECTION_THRESHOLD = 0.05
 MAX_DETECTIONS = 100
 MAX_CANDIDATES = 50        # class-agnostic regions besides the detections (things COCO lacks)
+PREPARE_HELPERS = 1        # threads that decode images and build regions beside the network
 
-ImageInput = Union[str, os.PathLike, "Image.Image", np.ndarray]  # noqa: F821
+# A path, an image file's bytes (as read from disk), a PIL image or an RGB array.
+ImageInput = Union[str, os.PathLike, bytes, "Image.Image", np.ndarray]  # noqa: F821
 
 
-# (path, max_side) -> (RGB PIL image, at most max_side on its long side; full EXIF-corrected (w, h)).
-# ``io.images.decode_image`` is the one the application passes (see ``grounder_factory``): image
-# files are decoded in ``io``, which this layer does not import.
-ImageLoader = Callable[[Union[str, os.PathLike], int], tuple]
+# (path or binary file, max_side) -> (RGB PIL image, at most max_side on its long side; full
+# EXIF-corrected (w, h)). ``io.images.decode_image`` is the one the application passes (see
+# ``grounder_factory``): image files are decoded in ``io``, which this layer does not import.
+ImageLoader = Callable[[Union[str, os.PathLike, io.BytesIO], int], tuple]
 
 
 @dataclass
 class PreparedImage:
-    """What ``prepare`` keeps per image: regions in inference pixels and the way back."""
+    """What ``prepare`` keeps per image: its features, the scorer's view of them, and the way
+    back to original pixels."""
 
     key: str
+    features: ImageFeatures
     scene: Scene
-    width: int                 # original (EXIF-corrected) size
-    height: int
-    scale_x: float             # original pixels per inference pixel
-    scale_y: float
     evidence: ImageEvidence            # the second CNN's findings, computed on first need
     stamp: Optional[tuple[float, int]] = None  # (mtime, size) of a file, to notice edits
-    region_features: Optional[np.ndarray] = None
+
+    @property
+    def width(self) -> int:            # original (EXIF-corrected) size
+        return self.features.width
+
+    @property
+    def height(self) -> int:
+        return self.features.height
+
+    @property
+    def scale_x(self) -> float:        # original pixels per inference pixel
+        return self.features.width / self.features.frame_width
+
+    @property
+    def scale_y(self) -> float:
+        return self.features.height / self.features.frame_height
 
 
-def build_scene(rgb: np.ndarray, det) -> tuple[Scene, Optional[np.ndarray]]:
-    """Detections of ``rgb`` -> the scorer's ``Scene`` (and the kept rows' region features).
+def build_scene(rgb: np.ndarray, det) -> Scene:
+    """Detections of ``rgb`` -> the scorer's ``Scene``.
 
     One region per distinct box: the detector repeats a box once per class it passes, with the
     same per-class score vector, so duplicates add nothing but work. No detection at all (a black
@@ -87,11 +108,9 @@ def build_scene(rgb: np.ndarray, det) -> tuple[Scene, Optional[np.ndarray]]:
     class_scores = class_scores.reshape(len(det.scores), class_scores.shape[-1])[first]
     objectness = None if det.objectness is None else \
         np.asarray(det.objectness, np.float64).reshape(-1)[first]
-    scene = Scene(boxes=boxes, class_scores=class_scores, labels=labels, scores=scores,
-                  colour_frac=colours, lightness=lightness,
-                  width=float(rgb.shape[1]), height=float(rgb.shape[0]), objectness=objectness)
-    feats = np.asarray(det.region_features)[first] if len(first) else None
-    return scene, feats
+    return Scene(boxes=boxes, class_scores=class_scores, labels=labels, scores=scores,
+                 colour_frac=colours, lightness=lightness,
+                 width=float(rgb.shape[1]), height=float(rgb.shape[0]), objectness=objectness)
 
 
 def _file_stamp(path: Union[str, os.PathLike]) -> Optional[tuple[float, int]]:
@@ -134,6 +153,7 @@ class Grounder:
         self._model_lock = threading.RLock()
         self._cache_lock = threading.Lock()
         self._cache: "OrderedDict[str, PreparedImage]" = OrderedDict()
+        self._helper_pool: Optional[ThreadPoolExecutor] = None
 
     # ------------------------------------------------------------------ loading
     @property
@@ -153,6 +173,13 @@ class Grounder:
         from .recognizer import VARIANT
 
         return f"{self._detector.version}+{MODEL_NAME}+efficientnet-{VARIANT}+{SCORER_VERSION}"
+
+    @property
+    def features_version(self) -> str:
+        """Names what made a prepared image's features: the detector, its settings here and the
+        record's format. Kept features of another version are stale (``store.features``)."""
+        return (f"{self.load_detector().version}+features{FEATURES_FORMAT}+side{self.max_side}"
+                f"+score{self.score_threshold:g}+top{MAX_DETECTIONS}+cand{MAX_CANDIDATES}")
 
     @property
     def embedding_model(self) -> str:
@@ -271,15 +298,16 @@ class Grounder:
 
     def _to_rgb(self, image: ImageInput):
         """(RGB uint8 array for inference, original (w, h), file stamp or None)."""
-        if isinstance(image, (str, os.PathLike)):
+        if isinstance(image, (str, os.PathLike, bytes)):
             if self.image_loader is None:
                 raise TypeError("this Grounder has no image_loader: pass an image or array, or build it "
                                 "with grounding_desktop.grounder_factory.make_grounder()")
-            stamp = _file_stamp(image)
+            is_file = not isinstance(image, bytes)
+            stamp = _file_stamp(image) if is_file else None
             try:
-                pil, size = self.image_loader(image, self.max_side)
+                pil, size = self.image_loader(image if is_file else io.BytesIO(image), self.max_side)
             except ImageReadError as exc:
-                raise ImageReadError(f"{image}: {exc}") from exc
+                raise ImageReadError(f"{image}: {exc}" if is_file else str(exc)) from exc
             return np.asarray(pil), size, stamp
         from .detector import to_rgb_array
 
@@ -308,19 +336,88 @@ class Grounder:
                 if k in self._cache:
                     self._cache.move_to_end(k)
             return k
-        rgb, (w0, h0), stamp = self._to_rgb(image)
-        det = self._detect(rgb)
-        scene, features = self._scene(rgb, det)
-        entry = PreparedImage(key=k, scene=scene, width=int(w0), height=int(h0),
-                              scale_x=w0 / rgb.shape[1], scale_y=h0 / rgb.shape[0],
-                              evidence=ImageEvidence(rgb), stamp=stamp,
-                              region_features=features)
+        prepared = self._prepare_many([image])[0]
+        if isinstance(prepared, ImageReadError):
+            raise prepared
+        rgb, stamp, features = prepared
+        self._remember(PreparedImage(k, features, features.scene(), ImageEvidence(rgb), stamp))
+        return k
+
+    def compute_features(self, images: Sequence[ImageInput]) -> list[Union[ImageFeatures, ImageReadError]]:
+        """The features of each of ``images`` (paths, image files' bytes, PIL images, arrays), or
+        the ``ImageReadError`` that kept one out; the detector sees them in batches where it runs
+        batches (the torch SSD: on a GPU, a batch costs about what one image does). Nothing is
+        cached: this is the feature pass's step, whose caller keeps the records."""
+        return [p if isinstance(p, ImageReadError) else p[2]
+                for p in self._prepare_many(images, keep_pixels=False)]
+
+    def _prepare_many(self, images: Sequence[ImageInput], keep_pixels: bool = True
+                      ) -> list[Union[tuple[Optional[np.ndarray], Optional[tuple], ImageFeatures], ImageReadError]]:
+        """(inference pixels if ``keep_pixels``, file stamp, features) of each image, or its
+        ImageReadError.
+
+        A pipeline: helper threads decode the next batch of images and build each image's regions
+        (colour statistics) while the network runs, so on a CPU the pass costs little more than
+        the network itself (``benchmarks/feature_pass.py``)."""
+        helpers = self._helpers()
+        limit = getattr(self.load_detector(), "batch_limit", 1)
+        batches = [images[i:i + limit] for i in range(0, len(images), limit)]
+        ahead = [helpers.submit(self._decoded, image) for image in batches[0]] if batches else []
+        building: list = []
+        for k in range(len(batches)):
+            decoded = [f.result() for f in ahead]
+            if k + 1 < len(batches):
+                ahead = [helpers.submit(self._decoded, image) for image in batches[k + 1]]
+            readable = [d for d in decoded if not isinstance(d, ImageReadError)]
+            detections = iter(self._detect([rgb for rgb, _, _ in readable]))
+            for d in decoded:
+                building.append(d if isinstance(d, ImageReadError) else
+                                helpers.submit(self._built, *d, next(detections), keep_pixels))
+        return [b if isinstance(b, ImageReadError) else b.result() for b in building]
+
+    def _decoded(self, image: ImageInput):
+        try:
+            return self._to_rgb(image)
+        except ImageReadError as exc:
+            return exc
+
+    @staticmethod
+    def _built(rgb: np.ndarray, size: tuple, stamp: Optional[tuple], detections, keep_pixels: bool) -> tuple:
+        return rgb if keep_pixels else None, stamp, ImageFeatures.from_scene(build_scene(rgb, detections), size)
+
+    def _helpers(self) -> ThreadPoolExecutor:
         with self._cache_lock:
-            self._cache[k] = entry
-            self._cache.move_to_end(k)
+            if self._helper_pool is None:
+                self._helper_pool = ThreadPoolExecutor(PREPARE_HELPERS, thread_name_prefix="prepare")
+            return self._helper_pool
+
+    def adopt(self, key: str, features: ImageFeatures, image: Optional[ImageInput] = None) -> str:
+        """Take ``features`` (kept by the feature pass) as the prepared image ``key``: proposing
+        on it needs no detector pass. Its pixels are decoded only if the second CNN is needed,
+        from ``image`` (by default the key, as a path). Returns ``key``."""
+        self._remember(self.prepared_from(key, features, image))
+        return key
+
+    def prepared_from(self, key: str, features: ImageFeatures,
+                      image: Optional[ImageInput] = None) -> PreparedImage:
+        """``adopt``'s prepared image, not cached (``propose_prepared`` scores it)."""
+        source = key if image is None else image
+
+        def pixels() -> np.ndarray:
+            rgb = self._to_rgb(source)[0]
+            if rgb.shape[:2] != (features.frame_height, features.frame_width):
+                raise ImageReadError(f"{key}: the file changed since it was prepared")
+            return rgb
+
+        stamp = _file_stamp(source) if isinstance(source, (str, os.PathLike)) else None
+        return PreparedImage(key, features, features.scene(), ImageEvidence(loader=pixels), stamp)
+
+    def _remember(self, entry: PreparedImage) -> None:
+        with self._cache_lock:
+            self._cache[entry.key] = entry
+            self._cache.move_to_end(entry.key)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
-        return k
 
     def prepare_features(self, image: ImageInput, key: Optional[str] = None) -> str:
         """``prepare`` plus the second CNN's feature maps of the image, so that learning from a
@@ -333,22 +430,26 @@ class Grounder:
                 compute_features(self.load_recognizer(), entry.evidence)
         return k
 
-    def _detect(self, rgb: np.ndarray):
+    def _detect(self, rgbs: list[np.ndarray]) -> list:
+        """The detector's ``Detections`` of each image (in batches where it runs them)."""
+        if not rgbs:
+            return []
         detector = self.load_detector()
         with self._model_lock:
             try:
-                return detector.detect(rgb, self.score_threshold, MAX_DETECTIONS,
-                                       candidates=MAX_CANDIDATES)
+                return self._detect_with(detector, rgbs)
             except Exception as exc:
                 if self.device == "cpu" or not is_device_failure(exc):
                     raise
                 self._fall_back(exc)
-                return self._detector.detect(rgb, self.score_threshold, MAX_DETECTIONS,
-                                             candidates=MAX_CANDIDATES)
+                return self._detect_with(self._detector, rgbs)
 
-    @staticmethod
-    def _scene(rgb: np.ndarray, det) -> tuple[Scene, Optional[np.ndarray]]:
-        return build_scene(rgb, det)
+    def _detect_with(self, detector, rgbs: list[np.ndarray]) -> list:
+        if hasattr(detector, "detect_batch"):  # the bundled SSD; its RoIAlign features go unused
+            return detector.detect_batch(rgbs, self.score_threshold, MAX_DETECTIONS, MAX_CANDIDATES,
+                                         region_features=False)
+        return [detector.detect(rgb, self.score_threshold, MAX_DETECTIONS, candidates=MAX_CANDIDATES)
+                for rgb in rgbs]
 
     def prepared(self, key: str) -> Optional[PreparedImage]:
         with self._cache_lock:
@@ -378,9 +479,15 @@ class Grounder:
         ``held_out``: learned concepts leave this image's own boxes out (evaluation).
         Raises ``core.phrase.PhraseError`` for an unusable phrase.
         """
+        text = clean_phrase(phrase)  # an unusable phrase is refused before any image work
+        return self.propose_prepared(self._entry(image_or_key), text, hint, top_k, held_out)
+
+    def propose_prepared(self, entry: PreparedImage, phrase: str,
+                         hint: Optional[tuple[float, float]] = None, top_k: int = 5,
+                         held_out: bool = False) -> list[Proposal]:
+        """``propose`` on a prepared image that need not be in the cache (``prepared_from``)."""
         text = clean_phrase(phrase)
         parsed = parse_phrase(text)
-        entry = self._entry(image_or_key)
         scorer = self.load_scorer()
         scene, subject = self._subject(entry, parsed, entry.key if held_out else None)
         if hint is not None:
@@ -416,31 +523,41 @@ class Grounder:
                  ) -> tuple[Scene, Optional[SubjectEvidence]]:
         """The regions to score and the evidence for the subject noun: a learned concept first,
         then ImageNet kinds for a noun COCO lacks; None leaves it to the detector's classes."""
+        source = self._second_cnn_subject(parsed, exclude_image)
+        if source is None:
+            return entry.scene, None
+        kind, what = source
+        with self._model_lock:
+            if kind == "concept":
+                return concept_subject(self.load_recognizer(), self.concepts, entry.evidence,
+                                       entry.scene, what, exclude_image)
+            if not entry.scene.boxes.size:
+                return entry.scene, None
+            return entry.scene, imagenet_subject(self.load_recognizer(), entry.evidence, entry.scene,
+                                                 what, parsed.subject.noun)
+
+    def _second_cnn_subject(self, parsed: ParsedPhrase, exclude_image: Optional[str]):
+        """("concept", its key) when the user's boxes taught the phrase's noun (with its colour
+        words first, then any), ("imagenet", kinds) for a noun the detector's classes lack and
+        ImageNet names, None when the detector's classes decide."""
         concept = ConceptKey.of(parsed)
         if concept is not None:
-            # Examples labelled with the phrase's colour words first, then any of its noun.
             for key in dict.fromkeys((concept, ConceptKey(concept.noun))):
                 if self.concepts.count(key, exclude_image):
-                    with self._model_lock:
-                        found = concept_subject(self.load_recognizer(), self.concepts,
-                                                entry.evidence, entry.scene, key, exclude_image)
-                    if found is not None:
-                        return found
-        if not entry.scene.boxes.size:
-            return entry.scene, None
-        scorer = self.load_scorer()
-        similarity, exact = scorer.coco_match(parsed.subject)
+                    return "concept", key
+        similarity, exact = self.load_scorer().coco_match(parsed.subject)
         if exact:
-            return entry.scene, None
+            return None
         from .imagenet import kinds_for
 
         kinds = kinds_for(self._imagenet_prototypes(), parsed.subject, similarity)
-        if kinds is None:
-            return entry.scene, None
-        with self._model_lock:
-            subject = imagenet_subject(self.load_recognizer(), entry.evidence, entry.scene, kinds,
-                                       parsed.subject.noun)
-        return entry.scene, subject
+        return None if kinds is None else ("imagenet", kinds)
+
+    def detector_decides(self, phrase: str) -> bool:
+        """Whether the detector's class scores alone are the evidence for ``phrase``'s subject (no
+        learned concept, no ImageNet kind): then ``PhraseScorer.upper_bound`` bounds the score of
+        every region from its features alone (``image_search``)."""
+        return self._second_cnn_subject(parse_phrase(clean_phrase(phrase)), None) is None
 
     # ------------------------------------------------------------------ learning
     def learn(self, image: ImageInput, boxes: Sequence[LabelledBox],

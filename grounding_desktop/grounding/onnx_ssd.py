@@ -23,6 +23,8 @@ from .ssd_weights import SSDSpec
 class OnnxSSDDetector(SSDDetector):
     """``SSDDetector`` whose ``forward`` runs an exported ONNX file (fp32 or int8)."""
 
+    batch_limit = 1  # the exported graph takes one image
+
     def __init__(self, path: str | Path, device: Optional[str] = None, variant: str = "fp32") -> None:
         # Not SSDDetector.__init__: there are no torch weights to load, only the file to open.
         self.weights_path = Path(path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -32,15 +32,24 @@ CONCEPT_REGIONS = 3       # searched windows that join the scene for a concept
 
 @dataclass
 class ImageEvidence:
-    """What the second CNN found on one prepared image, computed on first need."""
+    """What the second CNN found on one prepared image, computed on first need. The image's
+    pixels too, for an image prepared elsewhere (the feature pass): ``loader`` decodes them."""
 
-    rgb: np.ndarray                               # the inference pixels
+    pixels: Optional[np.ndarray] = None           # the inference pixels
+    loader: Optional[Callable[[], np.ndarray]] = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     features: Optional[RegionFeatures] = None
     region_embeddings: Optional[np.ndarray] = None  # (N, D) of the scene's regions
     classified: Optional[np.ndarray] = None       # indices of the regions whose crops were classified
     probs: Optional[np.ndarray] = None            # (len(classified), 1000)
     concept_answers: dict = field(default_factory=dict)  # (concept, memory version, excluded) -> answer
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """The inference pixels, decoded now if they were not kept (callers hold ``lock``)."""
+        if self.pixels is None:
+            self.pixels = self.loader()
+        return self.pixels
 
 
 def imagenet_subject(recognizer: RegionRecognizer, evidence: ImageEvidence, scene: Scene,

@@ -39,8 +39,9 @@ def rgb_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """uint8 RGB (H, W, 3) -> hue in degrees [0, 360), saturation and value in [0, 1]."""
     x = rgb.astype(np.float32) / 255.0
     r, g, b = x[..., 0], x[..., 1], x[..., 2]
-    v = x.max(-1)
-    c = v - x.min(-1)
+    # Element-wise over the three planes: a reduction along a last axis of length 3 is slow.
+    v = np.maximum(np.maximum(r, g), b)
+    c = v - np.minimum(np.minimum(r, g), b)
     s = np.where(v > 0, c / np.maximum(v, 1e-6), 0.0)
     safe = np.maximum(c, 1e-6)
     h = np.where(v == r, ((g - b) / safe) % 6.0,
@@ -56,35 +57,34 @@ def _band(h: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(hh - lo) * k)) / (1.0 + np.exp(-(hi - hh) * k))
 
 
-def colour_memberships(rgb: np.ndarray) -> np.ndarray:
+def colour_memberships(rgb: np.ndarray, hsv: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """(H, W, K) soft membership of every pixel in each colour name; rows sum to 1.
 
     Achromatic pixels (low saturation or chroma) are black, white or gray by value; dark
-    oranges and reds are brown, light desaturated reds pink, as people name them.
+    oranges and reds are brown, light desaturated reds pink, as people name them. ``hsv``:
+    ``rgb_to_hsv(rgb)`` when the caller has it already.
     """
-    h, s, v = rgb_to_hsv(rgb)
+    h, s, v = rgb_to_hsv(rgb) if hsv is None else hsv
     out = np.zeros(h.shape + (len(COLOUR_NAMES),), np.float32)
     chroma = s * v
     achromatic = (s < 0.18) | (chroma < 0.08)
     black = v < 0.22
-    hues = np.stack([_band(h, lo, hi) for _, lo, hi in _HUE_BANDS], -1)
-    hues /= np.maximum(hues.sum(-1, keepdims=True), 1e-6)
-    hue_idx = [_IDX[name] for name, _, _ in _HUE_BANDS]
-    out[..., hue_idx] = hues
+    bands = [_band(h, lo, hi) for _, lo, hi in _HUE_BANDS]
+    total = np.maximum(sum(bands[1:], bands[0]), 1e-6)
+    for (name, _, _), band in zip(_HUE_BANDS, bands):
+        out[..., _IDX[name]] = band / total
     # Warm hues turn brown when dark; light washed-out reds read as pink.
     warm_dark = (v < 0.6)[..., None] * out[..., [_IDX["red"], _IDX["orange"]]]
     yellow_dark = ((v < 0.45) * out[..., _IDX["yellow"]])
-    out[..., _IDX["brown"]] += warm_dark.sum(-1) + yellow_dark
+    out[..., _IDX["brown"]] += warm_dark[..., 0] + warm_dark[..., 1] + yellow_dark
     out[..., [_IDX["red"], _IDX["orange"]]] -= warm_dark
     out[..., _IDX["yellow"]] -= yellow_dark
     pale_red = ((s < 0.5) & (v > 0.7)) * out[..., _IDX["red"]]
     out[..., _IDX["pink"]] += pale_red
     out[..., _IDX["red"]] -= pale_red
-    grey = np.zeros_like(out)
-    grey[..., _IDX["gray"]] = 1.0
-    grey[(v >= 0.78), _IDX["gray"]] = 0.0
-    grey[(v >= 0.78), _IDX["white"]] = 1.0
-    out = np.where(achromatic[..., None], grey, out)
+    out[achromatic] = 0.0
+    out[achromatic & (v < 0.78), _IDX["gray"]] = 1.0
+    out[achromatic & (v >= 0.78), _IDX["white"]] = 1.0
     black_row = np.zeros(len(COLOUR_NAMES), np.float32)
     black_row[_IDX["black"]] = 1.0
     out[black] = black_row
@@ -118,7 +118,12 @@ def nested_objects(boxes: np.ndarray, labels: np.ndarray, scores: np.ndarray) ->
 
 @dataclass
 class RegionStats:
-    """Per-pixel colour memberships of a small copy of the image, queried per box."""
+    """Per-pixel colour memberships of a small copy of the image, queried per box.
+
+    A box's colours are sums over a rectangle, read from summed-area tables (``_sums``) in
+    constant time per box; only a box with other objects nested in it (their pixels left out)
+    is summed over a mask of its own.
+    """
 
     members: np.ndarray   # (h, w, K) soft colour memberships, vivid-weighted for chromatic names
     value: np.ndarray     # (h, w) HSV value (lightness)
@@ -135,40 +140,59 @@ class RegionStats:
 
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        members = colour_memberships(small)
-        _, s, v = rgb_to_hsv(small)
+        hsv = rgb_to_hsv(small)
+        members = colour_memberships(small, hsv)
+        _, s, v = hsv
         vivid = np.clip(s * v / 0.5, 0.0, 1.0)
         chromatic = [i for i, name in enumerate(COLOUR_NAMES) if name not in _ACHROMATIC]
         members[..., chromatic] *= vivid[..., None]
         return cls(members=members, value=v.astype(np.float32), scale=small.shape[1] / width)
 
-    def _mask(self, box: np.ndarray, inner: float, exclude: np.ndarray) -> np.ndarray:
+    def _rects(self, boxes: np.ndarray, inner: float) -> tuple[np.ndarray, ...]:
+        """(r0, c0, r1, c1) of each xyxy box's central part on the stats grid, never empty."""
         h, w = self.value.shape
-        x0, y0, x1, y1 = (float(v) * self.scale for v in box)
+        x0, y0, x1, y1 = (boxes[:, i] * self.scale for i in range(4))
         bw, bh = x1 - x0, y1 - y0
-        mask = np.zeros((h, w), bool)
-        r0 = int(np.clip(np.floor(y0 + inner * bh), 0, h - 1))
-        c0 = int(np.clip(np.floor(x0 + inner * bw), 0, w - 1))
-        r1 = int(np.clip(np.ceil(y1 - inner * bh), r0 + 1, h))
-        c1 = int(np.clip(np.ceil(x1 - inner * bw), c0 + 1, w))
-        mask[r0:r1, c0:c1] = True
+        r0 = np.clip(np.floor(y0 + inner * bh), 0, h - 1).astype(np.int64)
+        c0 = np.clip(np.floor(x0 + inner * bw), 0, w - 1).astype(np.int64)
+        r1 = np.clip(np.ceil(y1 - inner * bh), r0 + 1, h).astype(np.int64)
+        c1 = np.clip(np.ceil(x1 - inner * bw), c0 + 1, w).astype(np.int64)
+        return r0, c0, r1, c1
+
+    def _sums(self) -> np.ndarray:
+        """(h+1, w+1, K+1) summed-area table of the memberships and the value (last channel)."""
+        import cv2
+
+        grid = np.concatenate([self.members, self.value[..., None]], -1)
+        return cv2.integral(grid, sdepth=cv2.CV_64F).reshape(grid.shape[0] + 1, grid.shape[1] + 1, -1)
+
+    def _masked_sums(self, rect: tuple[int, int, int, int], exclude: np.ndarray) -> np.ndarray:
+        """Mean memberships and value (K+1) over the rectangle minus the boxes of nested objects
+        (over the whole rectangle if none of it is left)."""
+        r0, c0, r1, c1 = rect
+        keep = np.ones((r1 - r0, c1 - c0), bool)
         for e in exclude:
             ex0, ey0, ex1, ey1 = (float(v) * self.scale for v in e)
-            mask[int(max(ey0, 0)):int(np.ceil(ey1)), int(max(ex0, 0)):int(np.ceil(ex1))] = False
-        if not mask.any():  # the contents cover everything: fall back to the whole centre
-            mask[r0:r1, c0:c1] = True
-        return mask
+            rows = slice(max(int(max(ey0, 0)), r0) - r0, max(min(int(np.ceil(ey1)), r1) - r0, 0))
+            cols = slice(max(int(max(ex0, 0)), c0) - c0, max(min(int(np.ceil(ex1)), c1) - c0, 0))
+            keep[rows, cols] = False
+        if not keep.any():  # the contents cover everything: fall back to the whole centre
+            keep[:] = True
+        n = float(keep.sum())
+        members = self.members[r0:r1, c0:c1][keep].sum(0) / n
+        return np.append(members, self.value[r0:r1, c0:c1][keep].mean())
 
     def describe(self, boxes: np.ndarray, nested: list[np.ndarray] | None = None,
                  inner: float = INNER) -> tuple[np.ndarray, np.ndarray]:
         """(N, K) colour shares and (N,) mean lightness of each xyxy box, contents excluded."""
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-        fracs = np.zeros((len(boxes), self.members.shape[-1]), np.float64)
-        light = np.zeros(len(boxes), np.float64)
-        for i, box in enumerate(boxes):
-            exclude = boxes[nested[i]] if nested is not None and len(nested[i]) else ()
-            mask = self._mask(box, inner, exclude)
-            n = float(mask.sum())
-            fracs[i] = self.members[mask].sum(0) / n
-            light[i] = float(self.value[mask].mean())
-        return fracs, light
+        if not len(boxes):
+            return np.zeros((0, self.members.shape[-1])), np.zeros(0)
+        r0, c0, r1, c1 = self._rects(boxes, inner)
+        table = self._sums()
+        sums = table[r1, c1] - table[r0, c1] - table[r1, c0] + table[r0, c0]
+        sums /= ((r1 - r0) * (c1 - c0))[:, None]
+        for i in range(len(boxes)) if nested is not None else ():
+            if len(nested[i]):
+                sums[i] = self._masked_sums((r0[i], c0[i], r1[i], c1[i]), boxes[nested[i]])
+        return sums[:, :-1], sums[:, -1]

@@ -30,6 +30,7 @@ from .vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
 
 _COLOUR_INDEX = {name: i for i, name in enumerate(COLOUR_NAMES)}
 _EPS = 1e-6
+BOUND_CLASS_SHARE = 0.02  # ``subject_p(bound=True)`` reads the classes weighing this much of the heaviest
 
 
 @dataclass
@@ -83,6 +84,11 @@ class Peers:
 
     idx: np.ndarray
     weight: np.ndarray
+
+    @classmethod
+    def none(cls, n: int) -> "Peers":
+        """No peers: every comparison with another region counts as won."""
+        return cls(np.zeros(0, np.int64), np.zeros(n))
 
 
 @dataclass
@@ -290,11 +296,32 @@ class PhraseScorer:
     def subject_evidence(self, scene: Scene, noun_phrase: NounPhrase) -> SubjectEvidence:
         """The detector's evidence for the noun: its class scores for a COCO noun; for any object
         or a noun no class fits, how object-like each region is (class scores count too)."""
+        p, cls, known = self.subject_p(scene, noun_phrase)
+        note = "" if known else f"'{noun_phrase.noun}' is not a class the detector knows"
+        return SubjectEvidence(p, [self.labels.get(int(c), "object") for c in cls], known, note)
+
+    def subject_p(self, scene: Scene, noun_phrase: NounPhrase, bound: bool = False
+                  ) -> tuple[np.ndarray, Optional[np.ndarray], bool]:
+        """``subject_evidence`` as arrays: (p(noun | region), the class each value rests on
+        (``NO_CLASS``: objectness), whether the noun names something the detector knows).
+
+        With ``bound``, an upper bound of p that costs little over a table of many images'
+        regions (``upper_bound``): only the classes weighing at least ``BOUND_CLASS_SHARE`` of
+        the heaviest are read, every other counts its weight (as if its score were 1), and the
+        classes are not returned."""
         wts, _, known = self.class_weights(noun_phrase)
-        cs = scene.class_scores[:, :len(wts)] * wts[None, :scene.class_scores.shape[1]]
+        wts = wts[:scene.class_scores.shape[1]]
         n = len(scene)
-        cls = cs.argmax(1) if n else np.zeros(0, np.int64)
-        p = (cs[np.arange(n), cls] if n else np.zeros(0)).astype(np.float64)
+        if bound:
+            read = wts >= BOUND_CLASS_SHARE * wts.max() if wts.size else wts.astype(bool)
+            p = np.full(n, float(wts[~read].max()) if (~read).any() else 0.0)
+            for c in np.nonzero(read)[0]:
+                np.maximum(p, scene.class_scores[:, c] * wts[c], out=p)
+            cls = None
+        else:
+            cs = scene.class_scores[:, :len(wts)] * wts[None, :]
+            cls = cs.argmax(1) if n else np.zeros(0, np.int64)
+            p = (cs[np.arange(n), cls] if n else np.zeros(0)).astype(np.float64)
         candidate = scene.labels == NO_CLASS
         if known and not noun_phrase.generic:
             # Class-agnostic candidates are for things COCO lacks: their weak class scores must
@@ -302,9 +329,8 @@ class PhraseScorer:
             p = np.where(candidate, 0.0, p)
         else:
             p = np.maximum(p, scene.objectness)
-            cls = np.where(candidate, NO_CLASS, cls)
-        note = "" if known else f"'{noun_phrase.noun}' is not a class the detector knows"
-        return SubjectEvidence(p, [self.labels.get(int(c), "object") for c in cls], known, note)
+            cls = None if cls is None else np.where(candidate, NO_CLASS, cls)
+        return p, cls, known
 
     # --- peers
     def peers(self, scene: Scene, evidence: np.ndarray) -> "Peers":
@@ -422,16 +448,17 @@ class PhraseScorer:
 
     # --- a whole noun phrase
     def score_noun_phrase(self, scene: Scene, noun_phrase: NounPhrase,
-                          subject: Optional[SubjectEvidence] = None
+                          subject: Optional[SubjectEvidence] = None, compare: bool = True
                           ) -> tuple[np.ndarray, SubjectEvidence, list[ModuleScore]]:
         """(log score, subject evidence, modules) of one noun phrase; ``subject`` replaces the
-        detector's evidence for the noun."""
+        detector's evidence for the noun. Without ``compare`` no region is compared with others
+        (``upper_bound``): each comparison counts as won."""
         w = self.weights
         evidence = subject if subject is not None else self.subject_evidence(scene, noun_phrase)
         p = evidence.p
         log_score = w.subject * np.log(np.maximum(p, _EPS))
         modules: list[ModuleScore] = []
-        subject_peers = self.peers(scene, p)
+        subject_peers = self.peers(scene, p) if compare else Peers.none(len(scene))
 
         def add(name: str, words: str, values: np.ndarray, weight: float) -> None:
             nonlocal log_score
@@ -446,7 +473,7 @@ class PhraseScorer:
             add("brightness", " ".join(noun_phrase.brightness),
                 self.brightness_module(scene, noun_phrase.brightness, subject_peers), w.brightness)
         # Comparisons are made among the regions that fit the noun and its colour words.
-        peers = self.peers(scene, np.exp(log_score)) if modules else subject_peers
+        peers = self.peers(scene, np.exp(log_score)) if modules and compare else subject_peers
         if noun_phrase.sizes:
             add("size", " ".join(s[2] for s in noun_phrase.sizes),
                 self.size_module(scene, noun_phrase.sizes, peers), w.size)
@@ -498,6 +525,20 @@ class PhraseScorer:
             log_score = log_score + w.hint * (values - 1.0)
         return ScoreResult(scores=np.exp(log_score), subject=evidence.p,
                            subject_label=evidence.labels, modules=modules, notes=notes)
+
+    def upper_bound(self, scene: Scene, parsed: ParsedPhrase, subject_p: np.ndarray) -> np.ndarray:
+        """(N,) a score no region can exceed in ``score``, whatever other regions its image holds,
+        given ``subject_p`` (at least ``subject_p(scene, parsed.subject)[0]``: its ``bound``).
+
+        Every module's value lies in [0, 1] and only lowers a score; the ones that compare a
+        region with others (relative colour, brightness, size, location and order among peers, a
+        relation to another thing) are counted as won, the rest (colour share, pose, position in
+        the image) are computed. ``scene`` may hold the regions of many images, with ``width`` and
+        ``height`` given per region: one pass bounds a whole folder (``image_search``).
+        """
+        log_score, _, _ = self.score_noun_phrase(scene, parsed.subject, SubjectEvidence(subject_p, []),
+                                                 compare=False)
+        return np.exp(log_score)
 
     # --- choosing what to show
     def select(self, scene: Scene, result: ScoreResult, top_k: int, plural: bool) -> np.ndarray:

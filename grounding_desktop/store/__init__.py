@@ -1,8 +1,8 @@
 """The project database (SQLite, WAL). Imports ``core`` only."""
 from .backup import backup_path
-from .database import MergeReport, ProjectStore, default_db_path
+from .database import MergeReport, ProjectStore, ProposalBatch, default_db_path
 from .problems import StoreError, database_problem
 from .schema import SCHEMA_VERSION
 
-__all__ = ["MergeReport", "ProjectStore", "StoreError", "backup_path", "database_problem", "default_db_path",
+__all__ = ["MergeReport", "ProjectStore", "ProposalBatch", "StoreError", "backup_path", "database_problem", "default_db_path",
            "SCHEMA_VERSION"]

@@ -15,16 +15,17 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from ..core import (DB_FILENAME, PROJECT_DIRNAME, Box, BoxSource, BoxState, Expression, ImageRecord, ImageState,
-                    ScanEntry, display_path, natural_path_key)
+                    ScanEntry, display_path, natural_path_key, phrase_key)
+from ..core.proposal import is_stored
 from .backup import keep_daily_backup
+from .connections import ThreadConnections
 from .problems import BUSY_TIMEOUT_S, StoreBusyError, StoreError, database_problem
 from .schema import current_version, migrate
 
@@ -55,6 +56,21 @@ class MergeReport:
     proposals_promoted: int = 0
     duplicates: int = 0  # phrases that were already in the project with these boxes
     reviewed: int = 0  # images newly marked reviewed
+
+
+@dataclass(frozen=True)
+class ProposalBatch:
+    """What :meth:`ProjectStore.add_proposals` stored, as undo and redo need it: the phrases it
+    created, each with its boxes, the boxes it added to phrases that were there, and the images
+    it touched (in the order it touched them)."""
+
+    phrases: tuple[tuple[Expression, tuple[Box, ...]], ...] = ()
+    boxes: tuple[Box, ...] = ()
+    image_ids: tuple[int, ...] = ()
+
+    @property
+    def box_count(self) -> int:
+        return len(self.boxes) + sum(len(bs) for _, bs in self.phrases)
 
 
 @dataclass
@@ -150,9 +166,7 @@ class ProjectStore:
     def __init__(self, db_path: os.PathLike | str, root: os.PathLike | str | None = None):
         self.db_path = Path(db_path)
         self.root = Path(root) if root is not None else self.db_path.parent.parent
-        self._local = threading.local()
-        self._all_conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._connections = ThreadConnections(self._open_connection)
         try:
             with self._problems():
                 migrate(self._conn())
@@ -201,39 +215,25 @@ class ProjectStore:
         return store
 
     # -- connections -------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            except sqlite3.OperationalError as exc:
-                raise StoreError(f"cannot open project database {self.db_path}: {exc}") from exc
-            _enable_wal(conn)
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-            with self._conns_lock:
-                self._all_conns.append(conn)
+    def _open_connection(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot open project database {self.db_path}: {exc}") from exc
+        _enable_wal(conn)
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
+    def _conn(self) -> sqlite3.Connection:
+        return self._connections.get()
+
     def close(self) -> None:
-        with self._conns_lock:
-            conns, self._all_conns = self._all_conns, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.ProgrammingError:  # created in another thread; it closes with that thread
-                pass
-        self._local = threading.local()
+        self._connections.close()
 
     def release_thread(self) -> None:
         """Close the calling thread's connection (a worker thread calls this before it ends)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            with self._conns_lock:
-                self._all_conns = [c for c in self._all_conns if c is not conn]
-            conn.close()
-            self._local.conn = None
+        self._connections.release_thread()
 
     def __enter__(self) -> "ProjectStore":
         return self
@@ -250,22 +250,8 @@ class ProjectStore:
         rolls back as one. A full disk, a write lock held elsewhere for over ``BUSY_TIMEOUT_S``, a
         damaged file or an I/O error become one StoreError; other SQLite errors (constraints) pass
         through."""
-        with self._problems():
-            conn = self._conn()
-            if getattr(self._local, "depth", 0):
-                yield conn  # the outer transaction commits, or rolls back on the exception
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            self._local.depth = 1
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:  # on a full disk or an I/O error SQLite has rolled back already
-                    conn.execute("ROLLBACK")
-                raise
-            finally:
-                self._local.depth = 0
+        with self._problems(), self._connections.transaction() as conn:
+            yield conn
 
     @contextmanager
     def _problems(self) -> Iterator[None]:
@@ -552,31 +538,111 @@ class ProjectStore:
         return report
 
     @staticmethod
-    def _phrases_with_boxes(c: sqlite3.Connection, image_id: int) -> dict[str, tuple[int, dict[tuple, tuple[int, str]]]]:
-        """An image's phrases by text (the first phrase of a text; new boxes go there) with the
-        boxes of every phrase of that text by coordinates: ``text -> (id, {(x, y, w, h): (box id, state)})``."""
+    def _phrases_with_boxes(c: sqlite3.Connection, image_id: int, key=lambda text: text
+                            ) -> dict[str, tuple[int, dict[tuple, tuple[int, str]]]]:
+        """An image's phrases by ``key(text)`` (the first phrase of a key; new boxes go there) with
+        the boxes of every phrase of that key by coordinates: ``key -> (id, {(x, y, w, h): (box id, state)})``."""
         out: dict[str, tuple[int, dict[tuple, tuple[int, str]]]] = {}
-        text_of: dict[int, str] = {}
+        key_of: dict[int, str] = {}
         for expr_id, text in c.execute("SELECT id, text FROM expressions WHERE image_id=? ORDER BY id", (image_id,)):
-            text_of[expr_id] = text
-            out.setdefault(text, (expr_id, {}))
+            key_of[expr_id] = key(text)
+            out.setdefault(key_of[expr_id], (expr_id, {}))
         rows = c.execute("SELECT b.id, b.expression_id, b.x, b.y, b.w, b.h, b.state FROM boxes b "
                          "JOIN expressions e ON e.id = b.expression_id WHERE e.image_id=? ORDER BY b.id", (image_id,))
         for box_id, expr_id, x, y, w, h, state in rows:
-            out[text_of[expr_id]][1].setdefault((x, y, w, h), (box_id, state))
+            out[key_of[expr_id]][1].setdefault((x, y, w, h), (box_id, state))
+        return out
+
+    def add_proposals(self, items: Iterable[tuple[int, str, Sequence[Box]]]) -> ProposalBatch:
+        """Store the model's boxes for phrases on many images as proposals, in ONE transaction
+        (propose for every image). ``items`` are ``(image id, phrase, box specs)``.
+
+        A phrase joins the image's phrase of the same ``phrase_key`` (the first one) or is created;
+        a phrase the image has as "not in this image" gets nothing (that is the user's answer).
+        A box that is one of that phrase's boxes already, whatever its state (``core.is_stored``:
+        a rejected box is not proposed again, a label not doubled), is skipped, so proposing again
+        adds nothing. No box that is there is changed. Boxes are stored as proposed boxes of
+        the model. Returns what was added, for ``remove_proposals`` and ``restore_proposals``."""
+        created: dict[int, tuple[Expression, list[Box]]] = {}
+        joined: list[Box] = []
+        touched: dict[int, None] = {}
+        now = time.time()
+        with self.transaction() as c:
+            known: dict[int, dict] = {}
+            answered: dict[int, set[str]] = {}  # the phrase keys an image has as "not in this image"
+            for image_id, text, boxes in items:
+                phrases = known.get(image_id)
+                if phrases is None:
+                    self._require(c, "images", image_id)
+                    phrases = known[image_id] = self._phrases_with_boxes(c, image_id, phrase_key)
+                    answered[image_id] = {phrase_key(t) for (t,) in c.execute(
+                        "SELECT text FROM expressions WHERE image_id=? AND no_target=1", (image_id,))}
+                key = phrase_key(text)
+                if key in answered[image_id]:
+                    continue
+                for spec in boxes:
+                    spec = replace(spec, state=BoxState.PROPOSED, source=BoxSource.MODEL)
+                    expr_id, stored = phrases.get(key, (None, {}))
+                    if is_stored(spec.bbox, [(x, y, w, h) for x, y, w, h in stored]):
+                        continue
+                    if expr_id is None:
+                        expr_id = self._insert_expression(c, image_id, text, now, no_target=False)
+                        created[expr_id] = (Expression(expr_id, image_id, text, now, now), [])
+                        phrases[key] = (expr_id, stored)
+                    box = self._insert_box(c, expr_id, spec)
+                    stored[box.bbox] = (box.id, BoxState.PROPOSED.value)
+                    (created[expr_id][1] if expr_id in created else joined).append(box)
+                    touched[image_id] = None
+            for image_id in touched:
+                self._sync_image_state(c, image_id)
+        return ProposalBatch(tuple((e, tuple(bs)) for e, bs in created.values()), tuple(joined), tuple(touched))
+
+    def remove_proposals(self, batch: ProposalBatch) -> None:
+        """Take back exactly what ``add_proposals`` added (undo), in one transaction."""
+        with self.transaction() as c:
+            c.executemany("DELETE FROM expressions WHERE id=?", [(e.id,) for e, _ in batch.phrases])
+            c.executemany("DELETE FROM boxes WHERE id=?", [(b.id,) for b in batch.boxes])
+            for image_id in batch.image_ids:
+                self._sync_image_state(c, image_id)
+
+    def restore_proposals(self, batch: ProposalBatch) -> None:
+        """Put back what ``remove_proposals`` took, with the same ids (redo), in one transaction."""
+        with self.transaction() as c:
+            for expr, boxes in batch.phrases:
+                self._restore_expression_rows(c, expr, boxes)
+            for b in batch.boxes:
+                self._insert_box(c, b.expression_id, b, keep_id=True)
+            for image_id in batch.image_ids:
+                self._sync_image_state(c, image_id)
+
+    def images_by_doubt(self) -> list[tuple[ImageRecord, float]]:
+        """Images with proposals to review (on disk, not reviewed), the model's least sure first,
+        with that confidence: the lowest, over the image's phrases with proposals, of the phrase's
+        best proposal score (a proposal without a score, say imported, counts as 0). Ties go in
+        natural path order. Review by doubt: look first where the model is unsure."""
+        cols = ", ".join(f"i.{c.strip()}" for c in _IMAGE_COLS.split(","))
+        rows = self._query(
+            f"SELECT {cols}, MIN(p.best) FROM images i JOIN ("
+            "  SELECT e.image_id AS image_id, MAX(COALESCE(b.score, 0)) AS best FROM boxes b"
+            "  JOIN expressions e ON e.id = b.expression_id WHERE b.state = 'proposed' GROUP BY e.id"
+            ") p ON p.image_id = i.id WHERE i.missing = 0 AND i.state != 'reviewed' GROUP BY i.id")
+        out = [(_image(r[:-1]), float(r[-1])) for r in rows]
+        out.sort(key=lambda item: (item[1], natural_path_key(item[0].path)))
         return out
 
     def restore_expression(self, expr: Expression, boxes: Iterable[Box] = ()) -> None:
         """Put back a deleted expression with its original ids (undo of a delete)."""
         with self.transaction() as c:
-            c.execute(
-                f"INSERT INTO expressions({_EXPR_COLS}) VALUES (?,?,?,?,?,?,?)",
-                (expr.id, expr.image_id, expr.text, expr.created, expr.updated, int(expr.no_target),
-                 _spans_value(expr.spans)),
-            )
-            for b in boxes:
-                self._insert_box(c, expr.id, b, keep_id=True)
+            self._restore_expression_rows(c, expr, boxes)
             self._sync_image_state(c, expr.image_id)
+
+    @classmethod
+    def _restore_expression_rows(cls, c: sqlite3.Connection, expr: Expression, boxes: Iterable[Box]) -> None:
+        c.execute(f"INSERT INTO expressions({_EXPR_COLS}) VALUES (?,?,?,?,?,?,?)",
+                  (expr.id, expr.image_id, expr.text, expr.created, expr.updated, int(expr.no_target),
+                   _spans_value(expr.spans)))
+        for b in boxes:
+            cls._insert_box(c, expr.id, b, keep_id=True)
 
     def set_expression_text(self, expression_id: int, text: str,
                             spans: Sequence[Sequence[int]] = ()) -> Expression:

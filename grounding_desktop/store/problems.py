@@ -26,9 +26,10 @@ class StoreBusyError(StoreError):
     """Another process holds the project's write lock."""
 
 
-def database_problem(exc: sqlite3.Error, db_path: os.PathLike | str) -> Optional[StoreError]:
+def database_problem(exc: sqlite3.Error, db_path: os.PathLike | str,
+                     what: str = "project database") -> Optional[StoreError]:
     """The one-line StoreError for an error of the database file, or None for anything else (a
-    constraint, a bug), which should surface as it is.
+    constraint, a bug), which should surface as it is. ``what`` names the file for the user.
 
     SQLite's messages are matched rather than its error codes, which Python exposes from 3.11 only;
     each text below is the fixed message of one SQLite result code (extended codes share it).
@@ -38,15 +39,15 @@ def database_problem(exc: sqlite3.Error, db_path: os.PathLike | str) -> Optional
     if "disk is full" in text or ("disk I/O error" in text and _nearly_full(Path(db_path))):
         # SQLITE_FULL rolls the transaction back; on a full disk, opening can also fail as an I/O
         # error (the WAL index file cannot grow): nothing was changed either way.
-        return StoreError(f"disk full: could not write the project database {db}; nothing was changed "
+        return StoreError(f"disk full: could not write the {what} {db}; nothing was changed "
                           f"(free some space and try again)")
     if "database is locked" in text:  # SQLITE_BUSY after BUSY_TIMEOUT_S
         return StoreBusyError(f"the project is busy in another process (it has held the write lock of {db} "
                           f"for over {BUSY_TIMEOUT_S:g} s); try again when it has finished")
     if "malformed" in text or "not a database" in text:  # SQLITE_CORRUPT, SQLITE_NOTADB
-        return StoreError(f"the project database {db} is damaged ({text}); {_backup_hint(Path(db_path))}")
+        return StoreError(f"the {what} {db} is damaged ({text}); {_backup_hint(Path(db_path))}")
     if "disk I/O error" in text:  # SQLITE_IOERR
-        return StoreError(f"cannot read or write the project database {db} (disk I/O error); nothing was changed")
+        return StoreError(f"cannot read or write the {what} {db} (disk I/O error); nothing was changed")
     return None
 
 

@@ -25,7 +25,7 @@ def ok(m):  # an allowed module, one inside it, or the package that holds it
     return any(m == p or m.startswith(p + '.') or p.startswith(m + '.') for p in full)
 bad = [m for m in own if allowed is not None and not ok(m)]
 assert not bad, 'imports outside its layer: ' + ', '.join(sorted(bad))
-print(sorted(m for m in ('torch', 'PySide6', 'cv2') if m in sys.modules))
+print(sorted(m for m in ('torch', 'PySide6', 'cv2', 'ray') if m in sys.modules))
 """
 
 REPO = Path(__file__).resolve().parents[2]

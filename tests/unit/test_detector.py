@@ -272,6 +272,23 @@ def test_detections_contract(detector):
     assert len(detector.version.split("+")[1]) == 8
 
 
+def test_a_batch_detects_what_one_image_at_a_time_does(detector):
+    """``detect_batch`` (the GPU's way: several images per network call) on images of different
+    sizes gives each image's own detections; on the CPU the convolutions may sum in another order,
+    so scores and boxes are held to the parity tolerances."""
+    images = list(_synthetic_images().values()) + [_load_rgb(p) for p in _real_image_paths()[:3]]
+    batched = detector.detect_batch(images, 0.05, 100, candidates=50)
+    assert len(batched) == len(images)
+    for rgb, got in zip(images, batched):
+        one = detector.detect(rgb, 0.05, 100, candidates=50)
+        assert got.image_size == one.image_size == (rgb.shape[1], rgb.shape[0])
+        strong = one.scores > 0.1  # weak detections may swap places across the threshold
+        n = int(strong.sum())
+        np.testing.assert_array_equal(got.labels[:n], one.labels[:n])
+        np.testing.assert_allclose(got.scores[:n], one.scores[:n], atol=SCORE_TOL)
+        np.testing.assert_allclose(got.boxes[:n], one.boxes[:n], atol=BOX_TOL_PX)
+
+
 def test_threshold_and_max_detections_are_honoured(detector):
     rgb = _synthetic_images()["shapes_640x480"]
     low = detector.detect(rgb, score_threshold=0.01)

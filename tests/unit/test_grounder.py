@@ -256,8 +256,8 @@ def test_an_empty_detection_is_an_empty_scene():
     nothing = Detections(boxes=np.zeros((0, 4), np.float32), scores=np.zeros(0, np.float32),
                          labels=np.zeros(0, np.int64), class_scores=np.zeros((0, 91), np.float32),
                          region_features=np.zeros((0, 576), np.float32), image_size=(64, 48))
-    scene, features = build_scene(np.zeros((48, 64, 3), np.uint8), nothing)
-    assert len(scene) == 0 and features is None
+    scene = build_scene(np.zeros((48, 64, 3), np.uint8), nothing)
+    assert len(scene) == 0
 
 
 # ------------------------------------------------------------------------------ bad input

@@ -64,7 +64,7 @@ def make_scene(regions, size=(400, 300), background=(128, 128, 128), draw=True):
     det = Detections(boxes=np.asarray(boxes, np.float32), scores=np.asarray(scores, np.float32),
                      labels=np.asarray(labels, np.int64), class_scores=np.stack(vectors),
                      region_features=np.zeros((len(boxes), 0), np.float32), image_size=size)
-    scene, _ = build_scene(np.asarray(img), det)
+    scene = build_scene(np.asarray(img), det)
     return scene
 
 

@@ -1,0 +1,72 @@
+"""Propose for every image: the model's best boxes for phrases stored as proposals on each image.
+
+Reviewed images are left alone (the user said they are done). Each batch of answers is written
+in one transaction (``ProjectStore.add_proposals``), which never touches a box that is there and
+never stores a box the phrase has already, whatever its state: a second run adds nothing, a
+rejected box is not proposed again. The app stores one batch as one undoable step
+(``editing.edits.ProposeBatch``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from ..core import BoxState, ImageState
+from ..editing.edits import proposal_box
+from ..store import ProjectStore
+from ..store.features import FeatureStore
+from .engine import Engine
+from .feature_pass import PassReport, kept_features, preparable, run_feature_pass
+
+BATCH = 64  # images per engine batch, and per write
+
+
+@dataclass
+class ProposeReport:
+    features: PassReport = field(default_factory=PassReport)
+    images: int = 0          # images the phrases were proposed on
+    boxes_added: int = 0
+    images_changed: int = 0
+    skipped_reviewed: int = 0
+    cancelled: bool = False
+
+
+def propose_folder(store: ProjectStore, features: FeatureStore, engine: Engine, phrases: Sequence[str],
+                   min_score: float, progress: Optional[Callable[[str, int, int], None]] = None,
+                   cancelled: Optional[Callable[[], bool]] = None, batch_size: int = BATCH) -> ProposeReport:
+    """Store the model's best boxes for ``phrases`` (cleaned) scoring at least ``min_score`` on
+    every image not yet reviewed, preparing images first where needed. ``progress(stage, done,
+    total)`` reports "preparing" then "proposing"; ``cancelled()`` stops after the batch in hand."""
+    report = ProposeReport()
+    report.features = run_feature_pass(
+        store, features, engine, cancelled=cancelled,
+        progress=None if progress is None else lambda done, total: progress("preparing", done, total))
+    if report.features.cancelled:
+        report.cancelled = True
+        return report
+    records = preparable(store)
+    report.skipped_reviewed = sum(r.state == ImageState.REVIEWED for r in records)
+    records = [r for r in records if r.state != ImageState.REVIEWED]
+    kept = kept_features(features, engine.features_version, records)
+    items = [(str(r.id), str(Path(store.root) / r.path), kept[r.content_hash])
+             for r in records if r.content_hash in kept]
+    report.images = len(items)
+    done = 0
+    results = engine.propose(items, list(phrases), min_score, batch_size)
+    try:
+        for batch in results:
+            added = store.add_proposals(
+                (int(key), phrase, [proposal_box(p, BoxState.PROPOSED) for p in found])
+                for key, answers in batch for phrase, found in answers if found)
+            report.boxes_added += added.box_count
+            report.images_changed += len(added.image_ids)
+            done += len(batch)
+            if progress is not None:
+                progress("proposing", done, len(items))
+            if cancelled is not None and cancelled():
+                report.cancelled = done < len(items)
+                break
+    finally:
+        results.close()
+    return report

@@ -1,0 +1,154 @@
+"""Ranking a folder's prepared images by how well their best region matches a phrase.
+
+Every image's regions sit in one table (``ImageIndex``). A phrase costs one vectorised pass over
+all regions for an upper bound of each image's best score (``PhraseScorer.upper_bound``: the
+subject and the words about a region itself, every comparison with other regions counted as
+won), then the exact score (``Grounder.propose_prepared``) of images in order of that bound,
+until no image left can beat the results found: the answer is what proposing on every image
+would give, at the cost of a few dozen images. The subject's evidence over all regions, the
+costly part, is kept per noun, so a phrase refined by a word ("the dog" -> "the black dog") costs
+the new word and the exact scores.
+
+A subject the second CNN decides (a concept learned from the user's boxes, an ImageNet kind) has
+no bound from the features: every image is scored exactly, its pixels decoded on first need.
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional
+
+import numpy as np
+
+from ..core.model import ImageReadError
+from ..core.phrase import clean_phrase
+from ..core.proposal import Proposal
+from .features import ImageFeatures
+from .phrase_parse import parse_phrase
+from .scorer import Scene
+
+# A proposal's score is rounded to 4 places: an image whose bound is this close to the worst
+# result may still tie it, and is scored.
+_ROUNDING = 1e-4
+_CHUNK = 65536  # regions per vectorised step (bounds the temporaries' memory)
+
+
+@dataclass(frozen=True)
+class Match:
+    """An image's best proposal for the phrase searched."""
+
+    key: str
+    proposal: Proposal
+
+
+class ImageIndex:
+    """The prepared images of a folder, for ``search``. Images are added in the order ties rank."""
+
+    def __init__(self, grounder) -> None:
+        self.grounder = grounder
+        self._keys: list[str] = []
+        self._features: list[ImageFeatures] = []
+        self._sources: list = []      # where each image's pixels are decoded from, if needed
+        self._table: Optional[tuple[Scene, np.ndarray]] = None
+        self._subject_p: dict[tuple, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def add(self, key: str, features: ImageFeatures, image=None) -> None:
+        """Index an image (``image``: where its pixels are, when not at the path ``key``)."""
+        self._keys.append(key)
+        self._features.append(features)
+        self._sources.append(image)
+        self._table = None
+        self._subject_p.clear()
+
+    def search(self, phrase: str, top: int = 20,
+               cancelled: Optional[Callable[[], bool]] = None) -> list[Match]:
+        """The ``top`` images whose best region matches ``phrase`` best, best first (ties in the
+        order images were added). An image where the phrase finds nothing is not listed, nor one
+        whose pixels the second CNN needed but could not read. Raises ``core.phrase.PhraseError``
+        for an unusable phrase."""
+        text = clean_phrase(phrase)
+        if top < 1 or not self._keys:
+            return []
+        if self.grounder.detector_decides(text):
+            bounds = self._image_bounds(text)
+            order = [int(i) for i in np.argsort(-bounds, kind="stable") if bounds[i] > 0]
+        else:
+            bounds = np.full(len(self._keys), np.inf)
+            order = list(range(len(self._keys)))
+        kept: list[tuple[float, int, Proposal]] = []  # a min-heap of (score, -index, proposal)
+        for i in order:
+            if len(kept) == top and bounds[i] + _ROUNDING < kept[0][0]:
+                break
+            if cancelled is not None and cancelled():
+                break
+            entry = self.grounder.prepared_from(self._keys[i], self._features[i], self._sources[i])
+            try:
+                found = self.grounder.propose_prepared(entry, text, top_k=1)
+            except ImageReadError:  # the second CNN needed pixels of a file gone or changed since
+                continue
+            if not found:
+                continue
+            item = (found[0].score, -i, found[0])
+            if len(kept) < top:
+                heapq.heappush(kept, item)
+            elif item[:2] > kept[0][:2]:
+                heapq.heapreplace(kept, item)
+        kept.sort(key=lambda item: item[:2], reverse=True)
+        return [Match(self._keys[-i], p) for _, i, p in kept]
+
+    # ------------------------------------------------------------------ bounds
+    def _image_bounds(self, text: str) -> np.ndarray:
+        """Per image, the bound of its best region (0: no region has any evidence)."""
+        parsed = parse_phrase(text)
+        scorer = self.grounder.load_scorer()
+        table, starts = self._regions()
+        noun = parsed.subject
+        cache_key = (noun.noun, noun.head, noun.generic)
+        p = self._subject_p.get(cache_key)
+        if p is None:
+            p = np.concatenate([scorer.subject_p(part, noun, bound=True)[0] for part in _chunks(table)]) \
+                if len(table) else np.zeros(0)
+            self._subject_p[cache_key] = p
+        bound = np.concatenate([scorer.upper_bound(part, parsed, p[s:s + len(part)])
+                                for s, part in zip(range(0, len(table), _CHUNK), _chunks(table))]) \
+            if len(table) else np.zeros(0)
+        bound = np.where(p > 0, bound, 0.0)  # a region with no evidence is never proposed
+        out = np.zeros(len(self._keys))
+        sizes = np.diff(np.append(starts, len(table)))
+        full = sizes > 0
+        if full.any():
+            out[full] = np.maximum.reduceat(bound, starts[full])
+        return out
+
+    def _regions(self) -> tuple[Scene, np.ndarray]:
+        """Every image's regions as one scene (per-region frame sizes), and where each starts."""
+        if self._table is None:
+            feats = self._features
+            sizes = np.array([len(f) for f in feats], np.int64)
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+            def cat(name: str, dtype) -> np.ndarray:
+                return np.concatenate([getattr(f, name) for f in feats]).astype(dtype, copy=False)
+
+            table = Scene(boxes=cat("boxes", np.float32), class_scores=cat("class_scores", np.float16),
+                          labels=cat("labels", np.int16), scores=cat("scores", np.float32),
+                          colour_frac=cat("colour_frac", np.float32),
+                          lightness=cat("lightness", np.float32),
+                          width=np.repeat([np.float32(f.frame_width) for f in feats], sizes),
+                          height=np.repeat([np.float32(f.frame_height) for f in feats], sizes),
+                          objectness=cat("objectness", np.float32))
+            self._table = (table, starts)
+        return self._table
+
+
+def _chunks(table: Scene) -> Iterable[Scene]:
+    """``table`` in slices of ``_CHUNK`` regions (views, no copies)."""
+    for s in range(0, len(table), _CHUNK):
+        cut = slice(s, s + _CHUNK)
+        yield Scene(boxes=table.boxes[cut], class_scores=table.class_scores[cut], labels=table.labels[cut],
+                    scores=table.scores[cut], colour_frac=table.colour_frac[cut],
+                    lightness=table.lightness[cut], width=table.width[cut], height=table.height[cut],
+                    objectness=table.objectness[cut])

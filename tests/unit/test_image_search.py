@@ -1,0 +1,106 @@
+"""Search by phrase over a folder's prepared images: the bound it prunes with never undercuts a
+score (no model: the scorer on a word table), and with the real model the ranking is what scoring
+every image would give, and an image with the thing comes first."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from support import SAMPLES
+from test_scorer import LABELS, TablePrototypes, make_scene
+from grounding_desktop.grounding.phrase_parse import parse_phrase
+from grounding_desktop.grounding.scorer import PhraseScorer
+
+PHRASES = ("the dog", "the dogs", "a red car", "the dark horse on the left", "the bigger cat",
+           "the second person from the right", "the man on the horse", "the tall thing in the middle",
+           "the bowl closest to the camera", "the blue umbrella above the person", "the lying cat",
+           "a thing", "the white dog next to the car", "the top right bowl")
+COLOURS = ((200, 30, 30), (30, 60, 200), (20, 20, 20), (240, 240, 240), (120, 80, 40), None)
+
+
+def _random_scene(rng):
+    names = list(LABELS.values())
+    regions = []
+    for _ in range(rng.integers(1, 9)):
+        x0, y0 = rng.uniform(0, 350), rng.uniform(0, 250)
+        box = (x0, y0, x0 + rng.uniform(5, 400 - x0), y0 + rng.uniform(5, 300 - y0))
+        regions.append((names[rng.integers(len(names))], float(rng.uniform(0.05, 1)), box,
+                        COLOURS[rng.integers(len(COLOURS))]))
+    return make_scene(regions)
+
+
+def test_no_region_scores_above_its_bound():
+    scorer = PhraseScorer(TablePrototypes())
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        scene = _random_scene(rng)
+        for phrase in PHRASES:
+            parsed = parse_phrase(phrase)
+            scores = scorer.score(scene, parsed).scores
+            p_bound = scorer.subject_p(scene, parsed.subject, bound=True)[0]
+            assert np.all(p_bound >= scorer.subject_p(scene, parsed.subject)[0]), phrase
+            bound = scorer.upper_bound(scene, parsed, p_bound)
+            assert np.all(bound >= scores * (1 - 1e-9)), phrase
+
+
+# ------------------------------------------------------------------------------ the real model
+
+@pytest.fixture(scope="module")
+def grounder():
+    from grounding_desktop.grounder_factory import make_grounder
+
+    return make_grounder("cpu", cache_size=4)
+
+
+def _scenes(folder):
+    """Six small pictures: the cat photo twice (once small in a corner), the coffee cup, and
+    three without either (the rocket, noise, a blank wall)."""
+    folder.mkdir()
+    with Image.open(SAMPLES / "chelsea.jpg") as im:
+        cat = im.convert("RGB")
+    with Image.open(SAMPLES / "coffee.jpg") as im:
+        cup = im.convert("RGB")
+    cat.resize((320, 240)).save(folder / "cat.jpg")
+    corner = Image.new("RGB", (320, 240), (90, 120, 90))
+    corner.paste(cat.resize((160, 120)), (150, 110))
+    corner.save(folder / "cat_small.jpg")
+    cup.resize((300, 200)).save(folder / "cup.jpg")
+    with Image.open(SAMPLES / "rocket.jpg") as im:
+        im.convert("RGB").resize((200, 300)).save(folder / "rocket.jpg")
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 255, (180, 240, 3), dtype=np.uint8)).save(folder / "noise.png")
+    Image.new("RGB", (240, 180), (200, 200, 190)).save(folder / "wall.png")
+    return sorted(folder.iterdir())
+
+
+@pytest.mark.model
+def test_search_ranks_images_with_the_thing_first_and_equals_scoring_every_image(grounder, tmp_path):
+    from grounding_desktop.grounding.features import ImageFeatures
+    from grounding_desktop.grounding.image_search import ImageIndex
+
+    paths = _scenes(tmp_path / "photos")
+    records = grounder.compute_features([str(p) for p in paths])
+    index = ImageIndex(grounder)
+    for p, f in zip(paths, records):
+        index.add(str(p), ImageFeatures.from_bytes(f.to_bytes()))
+
+    cats = [m.key.rsplit("/", 1)[-1] for m in index.search("the cat", top=6)]
+    assert set(cats[:2]) == {"cat.jpg", "cat_small.jpg"}
+    assert index.search("the cup", top=1)[0].key.endswith("cup.jpg")
+
+    for phrase in ("the cat", "the black cat on the right", "the cup", "the cats", "a thing on the left"):
+        every = []
+        for p, f in zip(paths, records):
+            found = grounder.propose_prepared(grounder.prepared_from(str(p), f), phrase, top_k=1)
+            if found:
+                every.append((-found[0].score, len(every), str(p), found[0]))
+        every.sort(key=lambda row: row[:2])
+        got = [(m.key, m.proposal) for m in index.search(phrase, top=3)]
+        assert got == [(key, proposal) for _, _, key, proposal in every[:3]], phrase
+
+    # An image prepared now and one whose kept features were adopted propose alike.
+    fresh = grounder.propose(str(paths[0]), "the cat", top_k=3)
+    grounder.forget()
+    grounder.adopt(str(paths[0]), ImageFeatures.from_bytes(records[0].to_bytes()))
+    assert grounder.propose(str(paths[0]), "the cat", top_k=3) == fresh

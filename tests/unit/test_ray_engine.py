@@ -1,0 +1,62 @@
+"""The Ray engine on a local Ray instance (2 CPUs, 2 actors) against the local engine, on the same
+small folder: the same feature records to the byte, the same proposals, concepts learned from the
+project's boxes included."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from support import SAMPLES, make_gizmo_photos
+
+pytest.importorskip("ray", reason="Ray is not installed (pip install 'grounding-desktop[cluster]')")
+
+
+@pytest.mark.model
+def test_the_ray_engine_gives_what_the_local_engine_gives(tmp_path):
+    from grounding_desktop.folder.engine import LocalEngine
+    from grounding_desktop.folder.ray_engine import RayEngine
+    from grounding_desktop.grounder_factory import make_grounder
+    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.project_concepts import Lesson
+
+    folder = tmp_path / "photos"
+    gizmos = make_gizmo_photos(folder, count=3)
+    with Image.open(SAMPLES / "chelsea.jpg") as im:
+        im.convert("RGB").resize((320, 240)).save(folder / "cat.jpg")
+    Image.fromarray(np.random.default_rng(2).integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(folder / "noise.png")
+    paths = [str(p) for p, _ in gizmos] + [str(folder / "cat.jpg"), str(folder / "noise.png")]
+
+    grounder = make_grounder("cpu", cache_size=8)
+    # What the project's boxes teach: the gizmo boxed on the first two pictures.
+    lessons = []
+    for i, (path, box) in enumerate(gizmos[:2]):
+        made = grounder.learn(str(path), [LabelledBox(i + 1, "the gizmo", box, True)])
+        lessons.append(Lesson(str(path), Image.open(path).size,
+                              tuple(LabelledBox(e.example_id, "the gizmo", e.bbox, True, e.embedding) for e in made),
+                              look=False))
+    local = LocalEngine(grounder)
+    items = [(f"k{i}", p) for i, p in enumerate(paths)]
+    local_features = [r for batch in local.features(items, 2) for r in batch]
+    records = [(key, path, data) for (key, data, _), (_, path) in zip(local_features, items)]
+    phrases = ["the cat", "the gizmo", "the striped things"]
+    local_answers = [r for batch in local.propose(records, phrases, 0.0, 2) for r in batch]
+
+    engine = RayEngine(workers=2, num_cpus=2, device="cpu", lessons=lessons)
+    try:
+        assert engine.features_version == grounder.features_version
+        ray_features = sorted(r for batch in engine.features(items, 2) for r in batch)
+        ray_answers = sorted(r for batch in engine.propose(records, phrases, 0.0, 2) for r in batch)
+    finally:
+        engine.close()
+
+    assert ray_features == sorted(local_features)
+    assert all(data for _, data, _ in ray_features)
+
+    def boxes(answers):
+        return sorted((key, phrase, [(p.bbox, p.score, p.label, p.explanation) for p in found])
+                      for key, per_phrase in answers for phrase, found in per_phrase)
+
+    assert boxes(ray_answers) == boxes(local_answers)
+    gizmo_on_third = dict(dict(local_answers)["k2"])["the gizmo"]
+    assert gizmo_on_third and "learned from 2" in gizmo_on_third[0].explanation
