@@ -94,6 +94,7 @@ class ModelInfo:
     runtime: str
     model_version: str
     embedding_model: str = ""  # what made the region embeddings it returns; "" if it does not learn
+    features_version: str = ""  # what makes its feature records (a folder's pass); "" if it makes none
 
     @property
     def learns(self) -> bool:

@@ -89,7 +89,7 @@ class Worker:
                 else work.factory(work.device, detector=work.detector)
             learns = hasattr(grounder, "learn")  # a stand-in model may not learn
             info = ModelInfo(grounder.device, grounder.runtime, grounder.model_version,
-                             grounder.embedding_model if learns else "")
+                             grounder.embedding_model if learns else "", getattr(grounder, "features_version", ""))
         except Exception as exc:  # noqa: BLE001 - the app says why, and keeps working without a model
             self.send(Loaded(work.generation, error=short_error(exc), details=traceback.format_exc()))
             return

@@ -11,10 +11,7 @@ stale boxes; the model process itself drops a request superseded before it start
 """
 from __future__ import annotations
 
-import itertools
 import pickle
-import queue
-import threading
 from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, Signal
@@ -23,10 +20,9 @@ from ..core import GrounderFactory
 from ..core.detector_choice import DetectorChoice
 from ..editing.state import ModelState, ProposalQuery
 from ..grounder_factory import loaded_grounder
-from ..io.errors import Cancelled
 from ..model_worker.client import ModelProcess, exit_reason
-from ..model_worker.messages import (Cancel, CancelJob, JobDone, JobProgress, Learn, Learned, Load, Loaded, ModelInfo,
-                                     Prepare, Prepared, Propose, Proposed, StartJob, short_error)
+from ..model_worker.messages import (Cancel, Learn, Learned, Load, Loaded, ModelInfo, Prepare, Prepared, Propose,
+                                     Proposed, short_error)
 from ..project_concepts import image_lesson, keep_embeddings, project_lessons
 from ..store import ProjectStore, StoreError
 from .workers import BackgroundTasks
@@ -71,9 +67,6 @@ class GrounderHost(QObject):
         self._epoch = 0  # bumped whenever the project's lessons are read again
         self._project_epoch = 0  # the first epoch of the open project: embeddings made since are its own
         self._held: Optional[list] = None  # requests held back while the project's lessons are read
-        self._jobs: dict[int, "queue.SimpleQueue[Any]"] = {}
-        self._jobs_lock = threading.Lock()
-        self._job_ids = itertools.count(1)
 
     @property
     def ready(self) -> bool:
@@ -109,25 +102,14 @@ class GrounderHost(QObject):
         self._process.send(Load(self._generation, self._factory, self._device, self.detector))
 
     def _start_process(self) -> ModelProcess:
-        return ModelProcess(self._from_process, lambda process, code: self._tasks.post(self._on_exit, process, code))
-
-    def _from_process(self, process: ModelProcess, message: Any) -> None:
-        """On the reader thread: a job's news goes straight to the thread waiting for it, the rest
-        to the GUI thread."""
-        if isinstance(message, (JobProgress, JobDone)):
-            with self._jobs_lock:
-                waiting = self._jobs.get(message.job_id)
-            if waiting is not None:
-                waiting.put(message)
-        else:
-            self._tasks.post(self._on_answer, process, message)
+        return ModelProcess(lambda process, message: self._tasks.post(self._on_answer, process, message),
+                            lambda process, code: self._tasks.post(self._on_exit, process, code))
 
     def _on_exit(self, process: ModelProcess, code: Optional[int]) -> None:
         if process is not self._process:
             return
         self._process = None
         why = exit_reason(code)
-        self._fail_jobs(f"the model stopped ({why})")
         if self._restarts_left > 0:
             self._restarts_left -= 1
             self.notice.emit(f"The model stopped unexpectedly ({why}); restarting it. Nothing you did is lost.")
@@ -162,7 +144,6 @@ class GrounderHost(QObject):
         if self._process is not None:
             self._process.stop()
             self._process = None
-        self._fail_jobs("the window closed")
         self._tasks.shutdown()
 
     # -- answers -----------------------------------------------------------------------------
@@ -280,44 +261,8 @@ class GrounderHost(QObject):
     # -- jobs --------------------------------------------------------------------------------
     def run_job(self, name: str, payload: Any, progress: Optional[Callable[[int, int], None]] = None,
                 cancelled: Optional[Callable[[], bool]] = None) -> Any:
-        """Run ``model_worker.jobs.JOBS[name]`` in the model process and wait for its result; call
-        it from a worker thread (it blocks). Progress comes to ``progress(done, total)`` on this
-        thread; ``cancelled()`` is asked every 0.1 s. Raises ``Cancelled``, or ``RuntimeError``
-        with the reason it failed (the model process stopping included)."""
+        """``ModelProcess.run_job`` on the loaded model (from a worker thread: it blocks)."""
         process = self._process
         if not self.ready or process is None:
             raise RuntimeError("The model has not loaded yet: try again in a moment.")
-        job_id = next(self._job_ids)
-        answers: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
-        with self._jobs_lock:
-            self._jobs[job_id] = answers
-        process.send(StartJob(job_id, name, payload))
-        asked_to_stop = False
-        try:
-            while True:
-                if not asked_to_stop and cancelled is not None and cancelled():
-                    process.send(CancelJob(job_id))
-                    asked_to_stop = True
-                try:
-                    message = answers.get(timeout=0.1)
-                except queue.Empty:
-                    if self._process is not process:  # it stopped before the job was registered
-                        raise RuntimeError("the model stopped") from None
-                    continue
-                if isinstance(message, JobProgress):
-                    if progress is not None:
-                        progress(message.done, message.total)
-                elif message.cancelled:
-                    raise Cancelled(f"{name} cancelled")
-                elif message.error:
-                    raise RuntimeError(message.error)
-                else:
-                    return message.result
-        finally:
-            with self._jobs_lock:
-                self._jobs.pop(job_id, None)
-
-    def _fail_jobs(self, reason: str) -> None:
-        with self._jobs_lock:
-            for job_id, waiting in self._jobs.items():
-                waiting.put(JobDone(job_id, error=reason))
+        return process.run_job(name, payload, progress, cancelled)

@@ -37,6 +37,7 @@ class Talk:
         self.process.send(Load(1, factory))
         loaded = self.next(Loaded, 240)
         assert loaded.info is not None, loaded.error
+        self.info = loaded.info
 
     def next(self, kind, timeout: float = 30):
         while True:
@@ -97,6 +98,39 @@ def test_the_model_process_proposes_and_learns_as_the_model_in_this_process(talk
         answer = model.next(Proposed).answer
         assert answer.proposals == tuple(here.propose(str(other), phrase, top_k=5)), phrase
     assert answer.proposals[0].modules["evidence"] == "concept"  # the lesson taught the process's model
+
+
+@pytest.mark.model
+def test_a_folder_pass_runs_in_the_model_process_as_in_this_one(talk, tmp_path):
+    """The feature pass and propose-for-every-image through the model process's jobs: the records
+    the app keeps and the boxes it would store are those of the model in this process."""
+    from support import make_gizmo_photos
+
+    from grounding_desktop.folder.engine import LocalEngine
+    from grounding_desktop.folder.feature_pass import kept_features, preparable, run_feature_pass
+    from grounding_desktop.grounder_factory import loaded_grounder
+    from grounding_desktop.model_worker.folder_engine import ProcessEngine
+    from grounding_desktop.project import open_project
+    from grounding_desktop.store.features import FeatureStore
+
+    photos = make_gizmo_photos(tmp_path / "photos", 3)
+    store, _ = open_project(photos[0][0].parent)
+    features = FeatureStore.of_project(store)
+    model = talk(loaded_grounder)
+    engine = ProcessEngine(model.process.run_job, model.info.features_version)
+    report = run_feature_pass(store, features, engine, batch_size=2)
+    assert (report.prepared, report.failed) == (3, [])
+    records = preparable(store)
+    kept = kept_features(features, engine.features_version, records)
+    here = LocalEngine(loaded_grounder())
+    items = [(r.content_hash, str(store.root / r.path)) for r in records]
+    assert here.features_version == engine.features_version
+    assert {key: data for batch in here.features(items, 8) for key, data, _ in batch} == kept
+    with_records = [(key, path, kept[key]) for key, path in items]
+    phrases = ["the cat", "the blue square"]
+    assert list(engine.propose(with_records, phrases, 0.0, 2)) == list(here.propose(with_records, phrases, 0.0, 2))
+    features.close()
+    store.close()
 
 
 def _kill_model(gui) -> None:
