@@ -472,8 +472,10 @@ class PhraseScorer:
         if noun_phrase.brightness and attributes:
             add("brightness", " ".join(noun_phrase.brightness),
                 self.brightness_module(scene, noun_phrase.brightness, subject_peers), w.brightness)
-        # Comparisons are made among the regions that fit the noun and its colour words.
-        peers = self.peers(scene, np.exp(log_score)) if modules and compare else subject_peers
+        # Comparisons are made among the regions that fit the noun and its colour words (found
+        # only when a module below compares: an NMS per phrase is a good part of its cost).
+        compares = noun_phrase.sizes or noun_phrase.locations or noun_phrase.ordinal is not None
+        peers = self.peers(scene, np.exp(log_score)) if modules and compare and compares else subject_peers
         if noun_phrase.sizes:
             add("size", " ".join(s[2] for s in noun_phrase.sizes),
                 self.size_module(scene, noun_phrase.sizes, peers), w.size)
@@ -547,6 +549,9 @@ class PhraseScorer:
         w = self.weights
         if not len(scene):
             return np.zeros(0, np.int64)
+        best = int(np.argmax(result.scores))
+        if top_k == 1 and not plural and result.subject[best] > 0:
+            return np.array([best])  # what the NMS below keeps first (image search asks for one a lot)
         keep = greedy_nms(scene.boxes, result.scores, w.output_nms_iou)
         keep = keep[result.subject[keep] > 0]
         if plural and keep.size:
