@@ -1,5 +1,6 @@
 """A folder of 10,000 prepared images: the features file's size and reopen time, search by phrase
-(a new phrase, and one refined by a word), and propose for every image of 1,000 with 3 phrases.
+(a new phrase, one refined by a word, and one searched again as a feature pass adds images), and
+propose for every image of 1,000 with 3 phrases.
 
 The records are real: the detector's features of the coco8 photos and the samples (each also
 mirrored), repeated as many times as asked, each copy with its boxes moved by up to a pixel and
@@ -105,6 +106,17 @@ def main(argv: list[str] | None = None) -> int:
         for base, refined in REFINED:
             index.search(base, 20)
             refine_s.append(timed(index.search, refined, 20)[0])
+        # A feature pass going on: a batch of 16 more images, then the same phrase again (the app
+        # searches again as the pass reaches images). Baseline: the phrase again with nothing added.
+        again_s, grown_s = [], []
+        extra = list(jittered(records, 16 * args.runs, seed=2, alike=args.copies_alike))
+        for run in range(args.runs):
+            phrase = NEW_PHRASES[run % len(NEW_PHRASES)]
+            index.search(phrase, 20)
+            again_s.append(timed(index.search, phrase, 20)[0])
+            for h, f in extra[16 * run:16 * (run + 1)]:
+                index.add(f"more-{h}", f)
+            grown_s.append(timed(index.search, phrase, 20)[0])
 
         # Propose for every image: a project of ``propose_images`` prepared images.
         project = work / "propose"
@@ -130,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"search, refined by a word: median {1000 * statistics.median(refine_s):.0f} ms, "
               f"max {1000 * max(refine_s):.0f} ms  (target <= 100 ms)")
         print("    " + ", ".join(f"{r!r} {1000 * t:.0f} ms" for (_, r), t in zip(REFINED, refine_s)))
+        print(f"search again after 16 more images (a pass going on): median {1000 * statistics.median(grown_s):.0f} ms "
+              f"against {1000 * statistics.median(again_s):.0f} ms with nothing added, same run "
+              f"({statistics.median(grown_s) / statistics.median(again_s):.1f}x)")
         print(f"propose {len(PROPOSE_PHRASES)} phrases on {report.images} prepared images: {first_propose:.2f} s, "
               f"{report.boxes_added} proposals on {report.images_changed} images ({in_progress} in progress), "
               f"written in batches of 64 images  (target <= 10 s)")

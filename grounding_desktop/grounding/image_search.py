@@ -1,6 +1,6 @@
 """Ranking a folder's prepared images by how well their best region matches a phrase.
 
-Every image's regions sit in one table (``ImageIndex``). A phrase costs one vectorised pass over
+Every image's regions sit in one table (``ImageIndex``, in parts). A phrase costs one vectorised pass over
 all regions for an upper bound of each image's best score (``PhraseScorer.upper_bound``: the
 subject and the words about a region itself, every comparison with other regions counted as
 won), then the exact score (``Grounder.propose_prepared``) of images in order of that bound,
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import Callable, Iterable, Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from .scorer import Scene
 # A proposal's score is rounded to 4 places: an image whose bound is this close to the worst
 # result may still tie it, and is scored.
 _ROUNDING = 1e-4
-_CHUNK = 65536  # regions per vectorised step (bounds the temporaries' memory)
+PART_REGIONS = 65536  # regions per part of the table: a vectorised step (bounds the temporaries' memory)
 
 
 @dataclass(frozen=True)
@@ -42,15 +42,18 @@ class Match:
 
 
 class ImageIndex:
-    """The prepared images of a folder, for ``search``. Images are added in the order ties rank."""
+    """The prepared images of a folder, for ``search``. Images are added in the order ties rank,
+    and may be added between searches (a feature pass going on): the region table grows by parts
+    of at most ``part_regions`` regions, and only the last part is built again, so a search after a
+    few more images costs about what it did before them."""
 
-    def __init__(self, grounder) -> None:
+    def __init__(self, grounder, part_regions: int = PART_REGIONS) -> None:
         self.grounder = grounder
+        self.part_regions = part_regions
         self._keys: list[str] = []
         self._features: list[ImageFeatures] = []
         self._sources: list = []      # where each image's pixels are decoded from, if needed
-        self._table: Optional[tuple[Scene, np.ndarray]] = None
-        self._subject_p: dict[tuple, np.ndarray] = {}
+        self._parts: list[_Part] = []  # the region table of the images indexed so far, in order
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -60,8 +63,6 @@ class ImageIndex:
         self._keys.append(key)
         self._features.append(features)
         self._sources.append(image)
-        self._table = None
-        self._subject_p.clear()
 
     def search(self, phrase: str, top: int = 20,
                cancelled: Optional[Callable[[], bool]] = None) -> list[Match]:
@@ -104,51 +105,56 @@ class ImageIndex:
         """Per image, the bound of its best region (0: no region has any evidence)."""
         parsed = parse_phrase(text)
         scorer = self.grounder.load_scorer()
-        table, starts = self._regions()
         noun = parsed.subject
         cache_key = (noun.noun, noun.head, noun.generic)
-        p = self._subject_p.get(cache_key)
-        if p is None:
-            p = np.concatenate([scorer.subject_p(part, noun, bound=True)[0] for part in _chunks(table)]) \
-                if len(table) else np.zeros(0)
-            self._subject_p[cache_key] = p
-        bound = np.concatenate([scorer.upper_bound(part, parsed, p[s:s + len(part)])
-                                for s, part in zip(range(0, len(table), _CHUNK), _chunks(table))]) \
-            if len(table) else np.zeros(0)
-        bound = np.where(p > 0, bound, 0.0)  # a region with no evidence is never proposed
         out = np.zeros(len(self._keys))
-        sizes = np.diff(np.append(starts, len(table)))
-        full = sizes > 0
-        if full.any():
-            out[full] = np.maximum.reduceat(bound, starts[full])
+        for part in self._grown():
+            p = part.subject_p.get(cache_key)
+            if p is None:
+                p = part.subject_p[cache_key] = scorer.subject_p(part.table, noun, bound=True)[0]
+            bound = np.where(p > 0, scorer.upper_bound(part.table, parsed, p), 0.0)
+            full = part.sizes > 0  # a region with no evidence is never proposed
+            if full.any():
+                out[part.first:part.first + len(part.sizes)][full] = np.maximum.reduceat(bound, part.starts[full])
         return out
 
-    def _regions(self) -> tuple[Scene, np.ndarray]:
-        """Every image's regions as one scene (per-region frame sizes), and where each starts."""
-        if self._table is None:
-            feats = self._features
-            sizes = np.array([len(f) for f in feats], np.int64)
-            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-
-            def cat(name: str, dtype) -> np.ndarray:
-                return np.concatenate([getattr(f, name) for f in feats]).astype(dtype, copy=False)
-
-            table = Scene(boxes=cat("boxes", np.float32), class_scores=cat("class_scores", np.float16),
-                          labels=cat("labels", np.int16), scores=cat("scores", np.float32),
-                          colour_frac=cat("colour_frac", np.float32),
-                          lightness=cat("lightness", np.float32),
-                          width=np.repeat([np.float32(f.frame_width) for f in feats], sizes),
-                          height=np.repeat([np.float32(f.frame_height) for f in feats], sizes),
-                          objectness=cat("objectness", np.float32))
-            self._table = (table, starts)
-        return self._table
+    def _grown(self) -> list["_Part"]:
+        """The parts of the region table, with the images added since the last search in them:
+        the last part (if it has room) is built again with them, further ones are new."""
+        done = self._parts[-1].first + len(self._parts[-1].sizes) if self._parts else 0
+        if done < len(self._keys):
+            first = done
+            if self._parts and self._parts[-1].regions < self.part_regions:
+                first = self._parts.pop().first
+            while first < len(self._keys):
+                last, regions = first, 0
+                while last < len(self._keys) and (last == first or regions + len(self._features[last]) <= self.part_regions):
+                    regions += len(self._features[last])
+                    last += 1
+                self._parts.append(_Part(first, self._features[first:last]))
+                first = last
+        return self._parts
 
 
-def _chunks(table: Scene) -> Iterable[Scene]:
-    """``table`` in slices of ``_CHUNK`` regions (views, no copies)."""
-    for s in range(0, len(table), _CHUNK):
-        cut = slice(s, s + _CHUNK)
-        yield Scene(boxes=table.boxes[cut], class_scores=table.class_scores[cut], labels=table.labels[cut],
-                    scores=table.scores[cut], colour_frac=table.colour_frac[cut],
-                    lightness=table.lightness[cut], width=table.width[cut], height=table.height[cut],
-                    objectness=table.objectness[cut])
+class _Part:
+    """The regions of images ``first`` .. ``first + len(sizes)`` as one scene (per-region frame
+    sizes), where each image starts in it, and the subject's bound per noun (kept for a phrase
+    refined by a word)."""
+
+    def __init__(self, first: int, feats: list[ImageFeatures]) -> None:
+        self.first = first
+        self.sizes = np.array([len(f) for f in feats], np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+        self.regions = int(self.sizes.sum())
+
+        def cat(name: str, dtype) -> np.ndarray:
+            return np.concatenate([getattr(f, name) for f in feats]).astype(dtype, copy=False)
+
+        self.table = Scene(boxes=cat("boxes", np.float32), class_scores=cat("class_scores", np.float16),
+                           labels=cat("labels", np.int16), scores=cat("scores", np.float32),
+                           colour_frac=cat("colour_frac", np.float32), lightness=cat("lightness", np.float32),
+                           width=np.repeat([np.float32(f.frame_width) for f in feats], self.sizes),
+                           height=np.repeat([np.float32(f.frame_height) for f in feats], self.sizes),
+                           objectness=cat("objectness", np.float32))
+        self.subject_p: dict[tuple, np.ndarray] = {}
+

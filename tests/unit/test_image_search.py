@@ -99,8 +99,20 @@ def test_search_ranks_images_with_the_thing_first_and_equals_scoring_every_image
         got = [(m.key, m.proposal) for m in index.search(phrase, top=3)]
         assert got == [(key, proposal) for _, _, key, proposal in every[:3]], phrase
 
+    # Images added between searches (a feature pass going on), into a table of small parts: the
+    # same answers as the index built at once.
+    growing = ImageIndex(grounder, part_regions=150)
+    for n, (p, f) in enumerate(zip(paths, records), 1):
+        growing.add(str(p), f)
+        at_once = ImageIndex(grounder)
+        for q, g in zip(paths[:n], records[:n]):
+            at_once.add(str(q), g)
+        for phrase in ("the cat", "the black cat on the right", "the cups"):
+            assert growing.search(phrase, top=3) == at_once.search(phrase, top=3), phrase
+
     # An image prepared now and one whose kept features were adopted propose alike.
     fresh = grounder.propose(str(paths[0]), "the cat", top_k=3)
     grounder.forget()
     grounder.adopt(str(paths[0]), ImageFeatures.from_bytes(records[0].to_bytes()))
     assert grounder.propose(str(paths[0]), "the cat", top_k=3) == fresh
+
