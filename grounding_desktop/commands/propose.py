@@ -9,10 +9,9 @@ import argparse
 import json
 from pathlib import Path
 
+from ..folder.propose import DEFAULT_MIN_SCORE, phrase_lines
 from . import CliError, checked_phrases
 from .folder_work import add_engine_arguments, folder_session, progress_line, report_unprepared
-
-DEFAULT_MIN_SCORE = 0.3
 
 
 def add_parser(sub) -> None:
@@ -34,14 +33,13 @@ def _phrases(args: argparse.Namespace) -> list[str]:
     raw, names = list(args.phrase), [f"--phrase {i + 1}" for i in range(len(args.phrase))]
     if args.phrases_file:
         try:
-            lines = Path(args.phrases_file).read_text(encoding="utf-8").splitlines()
+            text = Path(args.phrases_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise CliError(f"--phrases-file {args.phrases_file}: "
                            f"{getattr(exc, 'strerror', None) or exc}") from exc
-        for n, line in enumerate(lines, 1):
-            if line.strip() and not line.lstrip().startswith("#"):
-                raw.append(line)
-                names.append(f"{args.phrases_file} line {n}")
+        for n, line in phrase_lines(text):
+            raw.append(line)
+            names.append(f"{args.phrases_file} line {n}")
     if not raw:
         raise CliError("give at least one phrase (--phrase 'the dog' or --phrases-file FILE)")
     return list(dict.fromkeys(checked_phrases(raw, names)))

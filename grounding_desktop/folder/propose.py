@@ -3,16 +3,16 @@
 Reviewed images are left alone (the user said they are done). Each batch of answers is written
 in one transaction (``ProjectStore.add_proposals``), which never touches a box that is there and
 never stores a box the phrase has already, whatever its state: a second run adds nothing, a
-rejected box is not proposed again. The app stores one batch as one undoable step
-(``editing.edits.ProposeBatch``).
+rejected box is not proposed again. The app writes the same answers (``proposal_answers``) as one
+undoable step (``editing.edits.ProposeBatch``, each batch joining the step).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
-from ..core import BoxState, ImageState
+from ..core import BoxState, ImageState, Proposal
 from ..editing.edits import proposal_box
 from ..store import ProjectStore
 from ..store.features import FeatureStore
@@ -20,6 +20,10 @@ from .engine import Engine
 from .feature_pass import PassReport, kept_features, preparable, run_feature_pass
 
 BATCH = 64  # images per engine batch, and per write
+DEFAULT_MIN_SCORE = 0.3  # proposals scoring less are not stored
+
+# (image id, phrase, the proposals to store for it there): what one batch asks to be stored.
+AnswerRow = tuple[int, str, list[Proposal]]
 
 
 @dataclass
@@ -32,19 +36,29 @@ class ProposeReport:
     cancelled: bool = False
 
 
-def propose_folder(store: ProjectStore, features: FeatureStore, engine: Engine, phrases: Sequence[str],
-                   min_score: float, progress: Optional[Callable[[str, int, int], None]] = None,
-                   cancelled: Optional[Callable[[], bool]] = None, batch_size: int = BATCH) -> ProposeReport:
-    """Store the model's best boxes for ``phrases`` (cleaned) scoring at least ``min_score`` on
-    every image not yet reviewed, preparing images first where needed. ``progress(stage, done,
-    total)`` reports "preparing" then "proposing"; ``cancelled()`` stops after the batch in hand."""
-    report = ProposeReport()
+def phrase_lines(text: str) -> list[tuple[int, str]]:
+    """The phrases of a phrases file, one a line: ``(line number, line)``, blank lines and lines
+    starting with ``#`` skipped."""
+    return [(n, line) for n, line in enumerate(text.splitlines(), 1)
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def proposal_answers(store: ProjectStore, features: FeatureStore, engine: Engine, phrases: Sequence[str],
+                     min_score: float, report: ProposeReport,
+                     progress: Optional[Callable[[str, int, int], None]] = None,
+                     cancelled: Optional[Callable[[], bool]] = None, batch_size: int = BATCH
+                     ) -> Iterator[list[AnswerRow]]:
+    """The model's best boxes for ``phrases`` (cleaned) scoring at least ``min_score`` on every
+    image not yet reviewed, a batch of images at a time, for the caller to store; images are
+    prepared first where needed. ``report`` is filled in as it goes (what was stored is the
+    caller's to count). ``progress(stage, done, total)`` reports "preparing" then "proposing";
+    ``cancelled()`` stops after the batch in hand."""
     report.features = run_feature_pass(
         store, features, engine, cancelled=cancelled,
         progress=None if progress is None else lambda done, total: progress("preparing", done, total))
     if report.features.cancelled:
         report.cancelled = True
-        return report
+        return
     records = preparable(store)
     report.skipped_reviewed = sum(r.state == ImageState.REVIEWED for r in records)
     records = [r for r in records if r.state != ImageState.REVIEWED]
@@ -56,11 +70,7 @@ def propose_folder(store: ProjectStore, features: FeatureStore, engine: Engine, 
     results = engine.propose(items, list(phrases), min_score, batch_size)
     try:
         for batch in results:
-            added = store.add_proposals(
-                (int(key), phrase, [proposal_box(p, BoxState.PROPOSED) for p in found])
-                for key, answers in batch for phrase, found in answers if found)
-            report.boxes_added += added.box_count
-            report.images_changed += len(added.image_ids)
+            yield [(int(key), phrase, found) for key, answers in batch for phrase, found in answers if found]
             done += len(batch)
             if progress is not None:
                 progress("proposing", done, len(items))
@@ -69,4 +79,17 @@ def propose_folder(store: ProjectStore, features: FeatureStore, engine: Engine, 
                 break
     finally:
         results.close()
+
+
+def propose_folder(store: ProjectStore, features: FeatureStore, engine: Engine, phrases: Sequence[str],
+                   min_score: float, progress: Optional[Callable[[str, int, int], None]] = None,
+                   cancelled: Optional[Callable[[], bool]] = None, batch_size: int = BATCH) -> ProposeReport:
+    """``proposal_answers`` stored as they come, each batch in one transaction."""
+    report = ProposeReport()
+    for rows in proposal_answers(store, features, engine, phrases, min_score, report, progress, cancelled,
+                                 batch_size):
+        added = store.add_proposals((image_id, phrase, [proposal_box(p, BoxState.PROPOSED) for p in found])
+                                    for image_id, phrase, found in rows)
+        report.boxes_added += added.box_count
+        report.images_changed += len(added.image_ids)
     return report
