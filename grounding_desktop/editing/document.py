@@ -57,6 +57,8 @@ class ImageDocument:
         self.notice = Signal()               # (str) a short status message: a rule refused, and why
         self.error = Signal()                # (str) an edit could not be saved
         self.record_changed = Signal()       # (ImageRecord) an image's row changed by an edit or a decode
+        self.records_changed = Signal()      # (list[ImageRecord]) many images' rows changed by one edit
+                                             # (proposals for every image: nothing to learn from)
         self.other_image_edited = Signal()   # (image id) undo/redo changed an image that is not shown
         self._batch = Batch()
 
@@ -75,6 +77,7 @@ class ImageDocument:
         self.proposals: tuple[Proposal, ...] = ()  # shown: the answer minus boxes already stored
         self.highlight = -1
         self.pending: Optional[PendingAccept] = None
+        self.wanted: Optional[XYWH] = None     # the proposal to highlight when the answer comes (a search result)
 
     # ------------------------------------------------------------------ project and image
     def open_project(self, store: ProjectStore, stack: EditStack) -> None:
@@ -98,6 +101,7 @@ class ImageDocument:
             self.image = record
             self.selection = None
             self.pending = None
+            self.wanted = None
             self.hint = None
             self._drop_answer()
             self._reload()
@@ -158,6 +162,9 @@ class ImageDocument:
         except Exception as exc:  # noqa: BLE001 - any store failure must reach the user, not the stack
             ok = False
             self.error.emit(str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}")
+        if edit.image_id is None:
+            self._applied_to_many(edit.image_ids)
+            return ok
         rec = self.store.image(edit.image_id)
         if rec is not None:
             self.record_changed.emit(rec)
@@ -169,6 +176,18 @@ class ImageDocument:
         elif rec is not None:
             self.other_image_edited.emit(edit.image_id)
         return ok
+
+    def _applied_to_many(self, image_ids: tuple[int, ...]) -> None:
+        """An edit over many images (``ProposeBatch``) ran: their rows, and the open image if it
+        is one of them, are read again; no other image is shown."""
+        records = [r for r in map(self.store.image, image_ids) if r is not None]
+        self.records_changed.emit(records)
+        current = next((r for r in records if self.image is not None and r.id == self.image.id), None)
+        if current is not None:
+            with self._batch():
+                self.image = current
+                self._notify(self.image_changed)
+                self._reload()
 
     def _push(self, edit: edits.Edit) -> bool:
         return self._stack is not None and self._stack.push(edit)
@@ -192,6 +211,12 @@ class ImageDocument:
     def selected_box(self) -> Optional[Box]:
         sel = self.selection
         return self.box(sel.id) if sel is not None and sel.kind == SelectionKind.BOX else None
+
+    @property
+    def stored_proposal_selected(self) -> bool:
+        """A proposed box is selected and no phrase is typed: Enter accepts that box."""
+        box = self.selected_box
+        return box is not None and box.state == BoxState.PROPOSED and self.phrase is None
 
     @property
     def selected_expression(self) -> Optional[Expression]:
@@ -243,6 +268,7 @@ class ImageDocument:
         """The phrase bar's text changed (each keystroke): clean it, and ask again."""
         with self._batch():
             self.text = text
+            self.wanted = None
             if not text.strip():
                 self.phrase, self.plural = None, False
                 self._drop_answer()
@@ -259,6 +285,14 @@ class ImageDocument:
                     self._explain()
             self._notify(self.query_changed)
 
+    def look_for(self, phrase: str, bbox: XYWH) -> None:
+        """Ask for ``phrase`` as if typed, and highlight the proposal at ``bbox`` when the answer
+        comes (a search result opened: its best box)."""
+        with self._batch():
+            self.set_text(phrase)
+            self.phrase_set.emit(self.text)
+            self.wanted = tuple(bbox)
+
     def set_hint(self, point: Optional[tuple[float, float]]) -> None:
         with self._batch():
             self.hint = point
@@ -269,8 +303,11 @@ class ImageDocument:
                 self.info.emit("Hint point set: now type what is there.", Tone.NORMAL)
 
     def set_threshold(self, value: float) -> None:
+        """What counts as confident: proposals under it are drawn faint, stored ones too (Space
+        accepts only those at or above it)."""
         self.threshold = float(value)
-        self._notify(self.proposals_changed)
+        with self._batch():
+            self._notify(self.proposals_changed, self.annotations_changed)
 
     def set_model_state(self, state: ModelState) -> None:
         with self._batch():
@@ -313,6 +350,10 @@ class ImageDocument:
                 self.pending = None
                 return
             self._filter_proposals(keep_highlight=False)
+            wanted, self.wanted = self.wanted, None
+            if wanted is not None:
+                self.set_highlight(next((i for i, p in enumerate(self.proposals) if is_stored(p.bbox, [wanted])),
+                                        self.highlight))
             self.info.emit(*self._answer_message())
             pending, self.pending = self.pending, None
             if pending == PendingAccept.ONE:
@@ -402,7 +443,15 @@ class ImageDocument:
         """Store one proposal (the highlighted one, or ``index``: a click) as a box of its phrase.
         A plural phrase stays in the bar for the next one. A singular phrase names one thing: a
         proposal on the box it already has is refused, and a second box is pointed out."""
-        if self.image is None or (index is None and not self._answer_ready(PendingAccept.ONE)):
+        if self.image is None:
+            return
+        if index is None and self.stored_proposal_selected:
+            box = self.selected_box
+            with self._batch():
+                self._push(edits.AcceptStored(self.image, box, self.annotation_of_box(box.id).expression.text))
+                self.select_box(box.id)
+            return
+        if index is None and not self._answer_ready(PendingAccept.ONE):
             return
         with self._batch():
             if index is not None:
@@ -567,12 +616,17 @@ class ImageDocument:
             self.select_box(box_id)
 
     def review_and_next(self, after: Iterable[ImageRecord]) -> Optional[int]:
-        """Space: mark this image reviewed (unless unreadable), and return the id of the next image
-        to do among ``after`` (the list after this one, wrapping): not reviewed and readable."""
+        """Space: accept what is on screen and move on. The image's proposed boxes scoring at least
+        the threshold become labels and the image is marked reviewed, in one step (weaker proposals
+        stay proposals: drawn faint, never exported; an unreadable image is not marked). Returns
+        the id of the next image to do among ``after`` (the list after this one, wrapping): not
+        reviewed and readable."""
         if self.image is None:
             return None
-        if self.image.state != ImageState.REVIEWED and not self.image.error:
-            self._push(edits.SetImageState(self.image, ImageState.REVIEWED))
+        confident = [b for a in self.annotations for b in a.boxes
+                     if b.state == BoxState.PROPOSED and b.score is not None and b.score >= self.threshold]
+        if (self.image.state != ImageState.REVIEWED or confident) and not self.image.error:
+            self._push(edits.SetImageState(self.image, ImageState.REVIEWED, accept=confident))
         target = next((r.id for r in after
                        if r.id != self.image.id and r.state != ImageState.REVIEWED and r.readable), None)
         if target is None:

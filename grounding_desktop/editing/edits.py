@@ -18,6 +18,7 @@ from ..store import ProjectStore, ProposalBatch
 
 NO_MERGE = -1  # Qt's convention: an edit with this merge id never merges
 NUDGE_MERGE = 1
+PROPOSE_MERGE = 2
 
 
 def cut(text: str, limit: int = 40) -> str:
@@ -38,8 +39,8 @@ def proposal_box(p: Proposal, state: BoxState = BoxState.ACCEPTED) -> Box:
 
 class Edit:
     """One undoable change to one image's labels (to many images' for ``ProposeBatch``, whose
-    ``image`` is None). Subclasses set ``title`` and implement ``_do``/``_undo``; ``do``/``undo``
-    run them in one transaction with the image's state."""
+    ``image_id`` is None: see ``image_ids``). Subclasses set ``title`` and implement
+    ``_do``/``_undo``; ``do``/``undo`` run them in one transaction with the image's state."""
 
     merge_id = NO_MERGE  # edits with the same non-negative id may merge (``merge``)
     reopens = True  # a change to the labels of a reviewed image sets it back to in progress
@@ -78,9 +79,19 @@ class Edit:
     def _undo(self, store: ProjectStore) -> None:
         raise NotImplementedError
 
+    @property
+    def changed_nothing(self) -> bool:
+        """Done, and nothing changed (not worth an undo step)."""
+        return False
+
     def merge(self, later: "Edit") -> bool:
         """Absorb ``later`` (pushed right after this one) into this edit; False to keep both."""
         return False
+
+
+def _set_box_states(store: ProjectStore, box_ids: Sequence[int], state: BoxState) -> None:
+    for box_id in box_ids:
+        store.update_box(box_id, state=state)
 
 
 class AddBoxes(Edit):
@@ -177,6 +188,22 @@ class AddNoTarget(Edit):
             store.set_no_target(self.expression_id, False)
         else:
             self.created, _ = store.delete_expression(self.created.id)
+
+
+class AcceptStored(Edit):
+    """A proposed box already stored (propose for every image, an import) made a label, as it is
+    drawn (Enter on the selected box)."""
+
+    def __init__(self, image: ImageRecord, box: Box, phrase: str):
+        score = f" ({box.score:.2f})" if box.score is not None else ""
+        super().__init__(image, f"Accept proposed box of {quoted(phrase)}{score}")
+        self.box_id = box.id
+
+    def _do(self, store: ProjectStore) -> None:
+        _set_box_states(store, [self.box_id], BoxState.ACCEPTED)
+
+    def _undo(self, store: ProjectStore) -> None:
+        _set_box_states(store, [self.box_id], BoxState.PROPOSED)
 
 
 class MoveBox(Edit):
@@ -287,35 +314,45 @@ class RelabelBox(Edit):
 
 
 class SetImageState(Edit):
-    """Mark an image reviewed (Space), or give it back an earlier state (its undo)."""
+    """Mark an image reviewed (Space), or give it back an earlier state (its undo). ``accept``: its
+    proposed boxes that become labels in the same step (Space accepts what is on screen)."""
 
     reopens = False
 
-    def __init__(self, image: ImageRecord, new: ImageState):
-        super().__init__(image, f"Mark {new.label}")
+    def __init__(self, image: ImageRecord, new: ImageState, accept: Sequence[Box] = ()):
+        n = len(accept)
+        super().__init__(image, f"Mark {new.label}" + (f", accept {n} proposal{'s' if n != 1 else ''}" if n else ""))
         self.old = image.state
         self.new = new
+        self.accepted = [b.id for b in accept]
 
     def _do(self, store: ProjectStore) -> None:
+        _set_box_states(store, self.accepted, BoxState.ACCEPTED)
         store.set_image_state(self.image_id, self.new)
 
     def _undo(self, store: ProjectStore) -> None:
         store.set_image_state(self.image_id, self.old)
+        _set_box_states(store, self.accepted, BoxState.PROPOSED)
 
 
 class ProposeBatch(Edit):
     """The model's boxes for phrases on many images, stored as proposals in one step (propose for
     every image; ``ProjectStore.add_proposals`` says what is skipped). One undo removes exactly
-    what it added; a redo puts back the same rows. It has no one ``image_id``: see ``image_ids``."""
+    what it added; a redo puts back the same rows. It has no one ``image_id``: see ``image_ids``.
+
+    A run that stores its answers batch by batch pushes one edit per batch with the same ``run``
+    (and the run's ``phrases`` for the title): each joins the first (``merge``), so the whole run is
+    one undo step."""
 
     reopens = False  # proposals are not labels: a reviewed image stays reviewed
+    merge_id = PROPOSE_MERGE
 
-    def __init__(self, items: Sequence[tuple[int, str, Sequence[Proposal]]]):
-        phrases = list(dict.fromkeys(text for _, text, _ in items))
-        images = len({image_id for image_id, _, _ in items})
+    def __init__(self, items: Sequence[tuple[int, str, Sequence[Proposal]]], run: object = None,
+                 phrases: Sequence[str] = ()):
+        phrases = list(phrases) or list(dict.fromkeys(text for _, text, _ in items))
         named = ", ".join(quoted(p) for p in phrases[:3]) + (f" and {len(phrases) - 3} more" if len(phrases) > 3 else "")
         super().__init__(None, f"Propose {named}")
-        self.image_name = f"{images} image{'s' if images != 1 else ''}"
+        self.run = run
         self.items = [(image_id, text, [proposal_box(p, BoxState.PROPOSED) for p in proposals])
                       for image_id, text, proposals in items]
         self.batch: Optional[ProposalBatch] = None
@@ -327,6 +364,15 @@ class ProposeBatch(Edit):
             return self.batch.image_ids
         return tuple(dict.fromkeys(image_id for image_id, _, _ in self.items))
 
+    @property
+    def history_text(self) -> str:
+        images = len(self.image_ids)
+        return f"{self.title} · {images} image{'s' if images != 1 else ''}"
+
+    @property
+    def changed_nothing(self) -> bool:
+        return self.batch is not None and not self.batch.box_count
+
     def _do(self, store: ProjectStore) -> None:
         if self.batch is None:
             self.batch = store.add_proposals(self.items)
@@ -335,3 +381,13 @@ class ProposeBatch(Edit):
 
     def _undo(self, store: ProjectStore) -> None:
         store.remove_proposals(self.batch)
+
+    def merge(self, later: Edit) -> bool:
+        """A later batch of the same run (done already) joins this step."""
+        if not isinstance(later, ProposeBatch) or self.run is None or later.run is not self.run \
+                or self.batch is None or later.batch is None:
+            return False
+        a, b = self.batch, later.batch
+        self.batch = ProposalBatch(a.phrases + b.phrases, a.boxes + b.boxes,
+                                   tuple(dict.fromkeys(a.image_ids + b.image_ids)))
+        return True

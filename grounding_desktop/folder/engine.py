@@ -7,7 +7,7 @@ shows progress, writes each batch in one transaction, and stops early by closing
 """
 from __future__ import annotations
 
-from typing import Iterator, Optional, Protocol, Sequence
+from typing import Callable, Iterator, Optional, Protocol, Sequence
 
 from ..core import ImageReadError, Proposal
 
@@ -56,9 +56,11 @@ def best_proposals(grounder, entry, phrases: Sequence[str], min_score: float) ->
     return out
 
 
-def feature_results(grounder, items: Sequence[tuple[str, object]]) -> list[FeatureResult]:
-    """``grounder.compute_features`` of items ``(key, image)`` as results (one batch)."""
-    computed = grounder.compute_features([image for _, image in items])
+def feature_results(grounder, items: Sequence[tuple[str, object]],
+                    pause: Optional[Callable[[], None]] = None) -> list[FeatureResult]:
+    """``grounder.compute_features`` of items ``(key, image)`` as results (one batch); ``pause``
+    as ``compute_features`` takes it."""
+    computed = grounder.compute_features([image for _, image in items], pause=pause)
     return [(key, None, str(f)) if isinstance(f, Exception) else (key, f.to_bytes(), None)
             for (key, _), f in zip(items, computed)]
 

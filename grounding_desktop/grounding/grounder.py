@@ -343,15 +343,19 @@ class Grounder:
         self._remember(PreparedImage(k, features, features.scene(), ImageEvidence(rgb), stamp))
         return k
 
-    def compute_features(self, images: Sequence[ImageInput]) -> list[Union[ImageFeatures, ImageReadError]]:
+    def compute_features(self, images: Sequence[ImageInput], pause: Optional[Callable[[], None]] = None
+                         ) -> list[Union[ImageFeatures, ImageReadError]]:
         """The features of each of ``images`` (paths, image files' bytes, PIL images, arrays), or
         the ``ImageReadError`` that kept one out; the detector sees them in batches where it runs
         batches (the torch SSD: on a GPU, a batch costs about what one image does). Nothing is
-        cached: this is the feature pass's step, whose caller keeps the records."""
+        cached: this is the feature pass's step, whose caller keeps the records. ``pause()`` is
+        called before each detector batch: it may wait (the app's model process lets proposals
+        go first) or raise to stop."""
         return [p if isinstance(p, ImageReadError) else p[2]
-                for p in self._prepare_many(images, keep_pixels=False)]
+                for p in self._prepare_many(images, keep_pixels=False, pause=pause)]
 
-    def _prepare_many(self, images: Sequence[ImageInput], keep_pixels: bool = True
+    def _prepare_many(self, images: Sequence[ImageInput], keep_pixels: bool = True,
+                      pause: Optional[Callable[[], None]] = None
                       ) -> list[Union[tuple[Optional[np.ndarray], Optional[tuple], ImageFeatures], ImageReadError]]:
         """(inference pixels if ``keep_pixels``, file stamp, features) of each image, or its
         ImageReadError.
@@ -369,6 +373,8 @@ class Grounder:
             if k + 1 < len(batches):
                 ahead = [helpers.submit(self._decoded, image) for image in batches[k + 1]]
             readable = [d for d in decoded if not isinstance(d, ImageReadError)]
+            if pause is not None:
+                pause()
             detections = iter(self._detect([rgb for rgb, _, _ in readable]))
             for d in decoded:
                 building.append(d if isinstance(d, ImageReadError) else

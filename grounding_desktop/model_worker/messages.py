@@ -72,6 +72,16 @@ class Learn:
 
 
 @dataclass(frozen=True)
+class IndexFeatures:
+    """Prepared images of the open project, for search (``folder_index.FolderIndex``): rows of
+    (content hash, image path, feature record), after dropping every one sent before with
+    ``clear`` (another project, or another model)."""
+
+    rows: tuple
+    clear: bool = False
+
+
+@dataclass(frozen=True)
 class StartJob:
     """Long work with progress and cancel, run beside the proposals (``jobs.JOBS[name]``)."""
 

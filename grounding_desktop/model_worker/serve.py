@@ -4,7 +4,9 @@ the pipe (or goes away).
 One request at a time, in ``WorkQueue`` order; everything that arrived meanwhile is read before the
 next one is picked, so a proposal request that is no longer the newest is dropped here, not
 computed and thrown away. Jobs (``jobs.JOBS``) run on a thread of their own beside it; the
-Grounder's methods are thread-safe.
+Grounder's methods are thread-safe. A job that may take long (the feature pass) waits for its turn
+before each step while the loop has something the user waits for (``WorkQueue.pressing``): a
+proposal, the image shown, a model to load, an edit's lessons.
 """
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ from ..core import ImageReadError
 from ..editing.state import Answer
 from ..io.errors import Cancelled
 from ..project_concepts import teach
-from .jobs import JOBS
-from .messages import (CancelJob, JobDone, JobProgress, Learn, Learned, Load, Loaded, ModelInfo, Prepare, Prepared,
-                       Propose, Proposed, StartJob, short_error)
+from .folder_index import FolderIndex
+from .jobs import JOBS, JobContext
+from .messages import (CancelJob, IndexFeatures, JobDone, JobProgress, Learn, Learned, Load, Loaded, ModelInfo,
+                       Prepare, Prepared, Propose, Proposed, StartJob, short_error)
 from .work_queue import Features, WorkQueue
 
 
@@ -39,6 +42,9 @@ class Worker:
         self.grounder: Optional[Any] = None
         self.prepared: set[str] = set()
         self.jobs: dict[int, threading.Event] = {}  # running jobs' cancel flags
+        self.index = FolderIndex()  # the open project's prepared images, for search
+        self.turn = threading.Event()  # set while nothing the user waits for is queued
+        self.turn.set()
 
     def send(self, message: Any) -> None:
         with self._send_lock:
@@ -51,6 +57,10 @@ class Worker:
                 while self.conn.poll(wait):
                     self.receive(self.conn.recv())
                     wait = 0
+                if self.queue.pressing():
+                    self.turn.clear()
+                else:
+                    self.turn.set()
                 work = self.queue.pop()
                 if work is not None:
                     self.do(work)
@@ -63,6 +73,8 @@ class Worker:
         elif isinstance(message, CancelJob):
             if message.job_id in self.jobs:
                 self.jobs[message.job_id].set()
+        elif isinstance(message, IndexFeatures):
+            self.index.add(message.rows, message.clear)
         else:
             self.queue.put(message)
 
@@ -84,6 +96,7 @@ class Worker:
         for cancel in list(self.jobs.values()):
             cancel.set()  # they ran on the model being replaced
         self.grounder, self.prepared = None, set()
+        self.index.add((), clear=True)  # made by the model being replaced: the app sends the new one's
         try:
             grounder = work.factory(work.device) if work.detector is None \
                 else work.factory(work.device, detector=work.detector)
@@ -136,16 +149,22 @@ class Worker:
         if made:
             self.send(Learned(work.epoch, tuple(made)))
 
+    def wait_turn(self, cancelled) -> None:
+        """Return once nothing the user waits for is queued (``turn``); ``Cancelled`` if asked."""
+        while not self.turn.wait(0.05):
+            if cancelled():
+                raise Cancelled("cancelled while the model was busy")
+
     def _start_job(self, job: StartJob) -> None:
         cancel = threading.Event()
         self.jobs[job.job_id] = cancel
-        grounder = self.grounder
+        context = JobContext(self.grounder, self.index, self.wait_turn)
 
         def run() -> None:
             try:
-                if grounder is None:
+                if context.grounder is None:
                     raise RuntimeError("the model is not loaded")
-                result = JOBS[job.name](grounder, job.payload,
+                result = JOBS[job.name](context, job.payload,
                                         lambda done, total: self.send(JobProgress(job.job_id, done, total)),
                                         cancel.is_set)
                 answer = JobDone(job.job_id, result)

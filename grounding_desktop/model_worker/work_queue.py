@@ -76,6 +76,11 @@ class WorkQueue:
         if not self._queued(work):
             self._add(LATER if work.prefetch else PREPARE, work)
 
+    def pressing(self) -> bool:
+        """Whether something the user waits for is queued: a model to load, an edit's lessons, a
+        proposal, the image shown (jobs such as the feature pass wait for it)."""
+        return any(priority >= PREPARE for priority, _, _ in self._items)
+
     def pop(self) -> Optional[Work]:
         """The next thing to do (highest priority, first come first), or None."""
         if not self._items:

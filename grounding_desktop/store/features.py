@@ -97,6 +97,10 @@ class FeatureStore:
     def close(self) -> None:
         self._connections.close()
 
+    def release_thread(self) -> None:
+        """Close the calling thread's connection (a worker thread calls this before it ends)."""
+        self._connections.release_thread()
+
     def __enter__(self) -> "FeatureStore":
         return self
 

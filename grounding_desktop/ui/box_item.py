@@ -20,7 +20,7 @@ PHRASE_COLOURS = ("#4FC3F7", "#AED581", "#FFB74D", "#CE93D8", "#F48FB1", "#4DB6A
                   "#FFF176", "#9FA8DA", "#EF9A9A", "#BCAAA4")
 PROPOSAL_COLOUR = "#FFD54F"
 HIGHLIGHT_COLOUR = "#FF9100"
-WEAK_COLOUR = "#B0B4BA"  # proposals scoring under the threshold: shown, but not shouting
+WEAK_COLOUR = "#B0B4BA"  # proposals (live or stored) scoring under the threshold: shown, but not shouting
 
 
 class ItemKind(Enum):
@@ -121,7 +121,7 @@ class BoxItem(QGraphicsItem):
         self.box_id = box_id
         self.proposal_index = proposal_index
         self._rect = QRectF(rect).normalized()
-        self._colour = QColor(WEAK_COLOUR if weak and kind == ItemKind.PROPOSAL else colour)
+        self._colour = QColor(WEAK_COLOUR if weak else colour)
         self._selected = False
         self._highlighted = False
         self._scale = 1.0
@@ -237,7 +237,7 @@ class BoxItem(QGraphicsItem):
                 painter.setBrush(QBrush(fill))
             painter.drawRect(r)
             return
-        width = 3.0 if self._selected else 2.0
+        width = 3.0 if self._selected else (1.2 if self.weak else 2.0)
         under = QPen(QColor(0, 0, 0, 140), width + 2)
         under.setCosmetic(True)
         painter.setPen(under)

@@ -230,7 +230,8 @@ class Canvas(QGraphicsView):
         self._draw_hint()
 
     def _draw_boxes(self) -> None:
-        """The image's stored boxes (rejected ones are listed in the panel, not drawn)."""
+        """The image's stored boxes (rejected ones are listed in the panel, not drawn); proposed
+        ones scoring under the threshold faint (Space leaves them proposals)."""
         for it in self._boxes:
             self._scene.removeItem(it)
         self._boxes = []
@@ -240,7 +241,8 @@ class Canvas(QGraphicsView):
             text = a.expression.text
             for b in a.kept:
                 label = (text if len(text) <= 32 else text[:31] + "…") + (" ?" if b.state == BoxState.PROPOSED else "")
-                item = BoxItem(_rect(b.bbox), colour, label, ItemKind.BOX, box_id=b.id)
+                weak = b.state == BoxState.PROPOSED and (b.score is None or b.score < self._doc.threshold)
+                item = BoxItem(_rect(b.bbox), colour, label, ItemKind.BOX, box_id=b.id, weak=weak)
                 item.set_view_scale(self.zoom)
                 self._scene.addItem(item)
                 self._boxes.append(item)

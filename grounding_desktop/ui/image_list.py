@@ -1,7 +1,11 @@
-"""The image list: every image of the project with its state, a state filter, and "i / N"."""
+"""The image list: every image of the project with its state, a state filter, and "i / N".
+
+"Review by doubt" lists only the images with proposals to review, the model's least sure first
+(``ProjectStore.images_by_doubt``, read when the filter is chosen and when proposals were added),
+each with that confidence; an image marked reviewed leaves it, so Space walks it in order."""
 from __future__ import annotations
 
-from typing import Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from PySide6.QtCore import (QAbstractListModel, QModelIndex, QPointF, QRectF, QSize, QSortFilterProxyModel, Qt,
                             Signal)
@@ -11,9 +15,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel
 
 from ..core import ImageRecord, ImageState
 
+DOUBT = "doubt"  # the filter of review by doubt
 STATE_COLOURS = {"new": "#9AA0A6", "in_progress": "#F9AB00", "reviewed": "#34A853", "error": "#EA4335"}
 FILTERS = (("All images", None), ("New", "new"), ("In progress", "in_progress"), ("Reviewed", "reviewed"),
-           ("Unreadable", "error"), ("Not reviewed", "todo"))
+           ("Unreadable", "error"), ("Not reviewed", "todo"), ("Review by doubt (least sure first)", DOUBT))
 
 
 def record_status(rec: ImageRecord) -> str:
@@ -124,15 +129,39 @@ class ImageListModel(QAbstractListModel):
 
 
 class ImageFilterProxy(QSortFilterProxyModel):
-    """Filters by state (and by a name fragment); keeps the source's natural path order."""
+    """Filters by state (and by a name fragment); keeps the source's natural path order, or in
+    review by doubt the order of the doubt given (``set_doubt``)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._state: Optional[str] = None
         self._text = ""
+        self._doubt: dict[int, tuple[int, float]] = {}  # image id -> (rank, confidence)
 
     def set_state(self, state: Optional[str]) -> None:
         self._refilter(lambda: setattr(self, "_state", state))
+        self.sort(0 if state == DOUBT else -1)
+
+    def set_doubt(self, ranked: Sequence[tuple[ImageRecord, float]]) -> None:
+        """The images to review by doubt, least sure first, with their confidence."""
+        self._refilter(lambda: setattr(self, "_doubt", {r.id: (i, c) for i, (r, c) in enumerate(ranked)}))
+        if self._state == DOUBT:
+            self.invalidate()  # sort again by the new ranks
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802 - Qt's name
+        rank = lambda idx: self._doubt.get(idx.data(ImageListModel.RecordRole).id, (len(self._doubt), 0.0))[0]  # noqa: E731
+        return rank(left) < rank(right)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and self._state == DOUBT:
+            rec = super().data(index, ImageListModel.RecordRole)
+            if rec is not None and rec.id in self._doubt:
+                return f"{self._doubt[rec.id][1]:.2f}  {rec.path}"
+        return super().data(index, role)
+
+    @property
+    def state(self) -> Optional[str]:
+        return self._state
 
     def set_text(self, text: str) -> None:
         self._refilter(lambda: setattr(self, "_text", text.strip().lower()))
@@ -150,7 +179,10 @@ class ImageFilterProxy(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt's name
         idx = self.sourceModel().index(row, 0, parent)
         status = idx.data(ImageListModel.StatusRole)
-        if self._state == "todo":
+        if self._state == DOUBT:
+            if status == "reviewed" or idx.data(ImageListModel.RecordRole).id not in self._doubt:
+                return False
+        elif self._state == "todo":
             if status == "reviewed":
                 return False
         elif self._state is not None and status != self._state:
@@ -168,6 +200,7 @@ class ImageListPanel(QWidget):
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.setObjectName("imageList")
+        self.doubt_source: Callable[[], Sequence[tuple[ImageRecord, float]]] = lambda: ()  # the window's store
         self.model = ImageListModel(self)
         self.proxy = ImageFilterProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -226,6 +259,11 @@ class ImageListPanel(QWidget):
 
     def update_record(self, rec: ImageRecord) -> None:
         self.model.update_record(rec)
+        self._update_count()
+
+    def update_records(self, records: Sequence[ImageRecord]) -> None:
+        for rec in records:
+            self.model.update_record(rec)
         self._update_count()
 
     def visible_ids(self) -> list[int]:
@@ -313,8 +351,17 @@ class ImageListPanel(QWidget):
             self.image_chosen.emit(rec.id)
 
     def _on_filter(self, index: int) -> None:
-        self.proxy.set_state(FILTERS[index][1])
+        state = FILTERS[index][1]
+        if state == DOUBT:
+            self.proxy.set_doubt(self.doubt_source())
+        self.proxy.set_state(state)
         self.set_current(self._current)
+
+    def refresh_doubt(self) -> None:
+        """Proposals were added or taken away: review by doubt reads its order again."""
+        if self.proxy.state == DOUBT:
+            self.proxy.set_doubt(self.doubt_source())
+            self.set_current(self._current)
 
     def _on_search(self, text: str) -> None:
         self.proxy.set_text(text)

@@ -13,24 +13,22 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QMainWindow, QStackedWidget, QUndoView,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QStackedWidget, QUndoView,
                                QVBoxLayout, QWidget)
 
 from ..core import GrounderFactory
-from ..core.detector_choice import DetectorChoice
 from ..editing.document import ImageDocument
 from ..editing.state import ModelState
 from ..grounder_factory import loaded_grounder
 from ..store import ProjectStore, StoreError
 from ..store.database import ScanReport
 from .canvas import Canvas
-from .evaluate_dialog import EvaluateDialog
 from .expressions_panel import ExpressionsPanel
-from .help_dialog import ShortcutsDialog
+from .folder_tools import FolderTools
 from .image_display import ImageDisplay
 from .image_list import ImageListPanel, status_label
-from .message_boxes import APP_TITLE, about, model_failed, warn
-from .model_dialog import ModelDialog, project_detector, remember_detector
+from .message_boxes import APP_TITLE, model_failed, warn
+from .model_dialog import project_detector
 from .model_host import GrounderHost
 from .phrase_bar import PhraseBar
 from .phrase_dialog import PhraseQuestions
@@ -38,9 +36,9 @@ from .proposals import ProposalRequester
 from .settings import (DockWidths, add_recent_folder, app_settings, last_image, recent_folders, remember_image,
                        restore_layout, save_layout)
 from .status_bar import StatusLabels
-from .transfer_dialogs import ExportDialog, ImportDialog
 from .undo import UndoStack
 from .window_actions import build_actions, build_menus, fill_recent_menu, link_docks, update_enabled
+from .window_dialogs import WindowDialogs
 from .welcome import WelcomePage
 from .workers import FolderScanner
 
@@ -50,7 +48,7 @@ from .workers import FolderScanner
 MODEL_START_DELAY_MS = 0
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowDialogs, QMainWindow):
     """``MainWindow(store, grounder_factory=...)``; tests pass a small deterministic grounder (the
     factory runs in the model process, so it must pickle: ``grounder_factory``'s docstring)."""
 
@@ -77,6 +75,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self.display = ImageDisplay(self.doc, self.canvas, self)
         self.questions = PhraseQuestions(self, self.doc, self.canvas)
+        self.folder = FolderTools(self)
         self.actions_by_name = build_actions(self, self._handlers(), self.undo_stack, self.canvas)
         self.welcome = WelcomePage(self.actions_by_name["open_folder"], recent_folders(self.settings), self.pages)
         self.menus, self.toolbar, self.recent_menu = build_menus(self, self.actions_by_name)
@@ -105,16 +104,16 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(central)
         self.setCentralWidget(self.pages)
         self.image_list = ImageListPanel(self)
-        self.images_dock = self._dock("Images", "imagesDock", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.images_dock = self.add_dock("Images", "imagesDock", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.panel = ExpressionsPanel(self)
-        self.panel_dock = self._dock("Phrases and boxes", "phrasesDock", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.panel_dock = self.add_dock("Phrases and boxes", "phrasesDock", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.history = QUndoView(self.undo_stack, self)
         self.history.setObjectName("historyView")
         self.history.setEmptyLabel("Opened project")
-        self.history_dock = self._dock("History", "historyDock", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.history_dock = self.add_dock("History", "historyDock", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
         self.history_dock.hide()
 
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def add_dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
@@ -140,7 +139,8 @@ class MainWindow(QMainWindow):
             "review_next": self.review_and_next, "fit": c.fit, "zoom_in": lambda: c.zoom_by(1.25),
             "zoom_out": lambda: c.zoom_by(0.8), "actual_size": c.actual_size,
             "shortcuts": self.show_shortcuts, "about": self.show_about, "model": self.show_model_dialog,
-            "evaluate": self.show_evaluate,
+            "evaluate": self.show_evaluate, "propose_all": self.folder.show_propose,
+            "review_doubt": self.folder.review_by_doubt, "search": self.folder.show_search,
         }
 
     def _connect(self) -> None:
@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
         self.canvas.bind(doc)
         self.panel.bind(doc)
         self.phrase_bar.bind(doc)
-        for signal in (doc.proposals_changed, doc.query_changed, doc.image_changed):
+        for signal in (doc.proposals_changed, doc.query_changed, doc.image_changed, doc.selection_changed):
             signal.connect(self._update_actions)
         doc.image_changed.connect(self._update_title)
         doc.proposals_changed.connect(lambda: self.status.show_answer(doc.answer))
@@ -178,8 +178,10 @@ class MainWindow(QMainWindow):
         self.host.learn_failed.connect(
             lambda why: self.statusBar().showMessage(f"The model could not learn from the boxes: {why}", 8000))
         a["draw_mode"].toggled.connect(self._on_draw_mode)
+        a["prepare_background"].setChecked(self.folder.folder_pass.auto)
+        a["prepare_background"].toggled.connect(self.folder.folder_pass.set_auto)
         link_docks(a, {"history": self.history_dock, "show_images": self.images_dock,
-                       "show_expressions": self.panel_dock})
+                       "show_expressions": self.panel_dock, "show_search": self.folder.search_dock})
 
     # ------------------------------------------------------------------ project
     def open_folder(self, folder: os.PathLike | str) -> bool:
@@ -193,6 +195,7 @@ class MainWindow(QMainWindow):
 
     def open_store(self, store: ProjectStore, rescan: bool = True) -> None:
         """Show a project: what the database already knows at once, then the folder scan's news."""
+        self.folder.close()
         self.doc.close_project()
         self.doc.open_project(store, self.undo_stack)
         self.pages.setCurrentIndex(0)
@@ -203,6 +206,7 @@ class MainWindow(QMainWindow):
         self.host.learn(store)  # the whole project's boxes, as soon as the model is there
         self.statusBar().showMessage(problem, 8000)  # '' when the setting is fine
         self.image_list.set_records(store.images())
+        self.folder.open(store)
         self.scanning = False
         if rescan:
             self.rescan()
@@ -236,6 +240,8 @@ class MainWindow(QMainWindow):
             self.doc.changed_outside(changed, done)
             if changed:
                 self.host.learn(self.doc.store)
+            if changed or report.added:
+                self.folder.rescanned()
         self.image_list.set_current(self.doc.image.id if self.doc.image else None)
         self._show_first()
 
@@ -350,48 +356,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(" — ".join(parts + [APP_TITLE]))
         self.status.show_image(rec)
 
-    def _open(self, dlg: QDialog) -> QDialog:
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.open()
-        return dlg
-
-    def show_export(self) -> None:
-        if self.doc.store is not None:
-            self.transfer_dialog = self._open(ExportDialog(self.doc.store, self))
-
-    def show_import(self) -> None:
-        if self.doc.store is not None:
-            self.transfer_dialog = self._open(ImportDialog(self.doc.store, self))
-            self.transfer_dialog.finished_with_changes.connect(self._on_imported)
-
-    def _on_imported(self) -> None:
-        """An import writes many rows at once, outside the undo stack: reload what is shown."""
-        self.image_list.set_records(self.doc.store.images())
-        self.doc.changed_outside(True, "Imported")
-        self.host.learn(self.doc.store)
-        self.image_list.set_current(self.doc.image.id if self.doc.image else None)
-
-    def show_evaluate(self) -> None:
-        if self.doc.store is not None:
-            self.transfer_dialog = self._open(EvaluateDialog(self.doc.store, self.host, self))
-
-    def show_model_dialog(self) -> None:
-        if self.doc.store is not None:
-            dlg = self._open(ModelDialog(self.host.detector or DetectorChoice(), self.host.runtime, self))
-            dlg.chosen.connect(self._on_detector_chosen)
-
-    def _on_detector_chosen(self, choice: DetectorChoice) -> None:
-        if self.doc.store is not None:
-            remember_detector(self.doc.store, choice)
-            self.host.use_detector(choice)
-
-    def show_shortcuts(self) -> None:
-        self.shortcuts_dialog = self._open(ShortcutsDialog(self))
-
-    def show_about(self) -> None:
-        about(self, self.status.model.text().removeprefix("Model: "),
-              str(self.doc.store.db_path) if self.doc.store else "none")
-
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         self.dock_widths.window_resized(event.oldSize(), event.size())
@@ -404,6 +368,7 @@ class MainWindow(QMainWindow):
         save_layout(self.settings, self)
         self.hide()
         self.host.shutdown()
+        self.folder.shutdown()
         self.display.shutdown()
         self.scanner.shutdown()
         self.doc.close_project()

@@ -21,8 +21,8 @@ from ..core.detector_choice import DetectorChoice
 from ..editing.state import ModelState, ProposalQuery
 from ..grounder_factory import loaded_grounder
 from ..model_worker.client import ModelProcess, exit_reason
-from ..model_worker.messages import (Cancel, Learn, Learned, Load, Loaded, ModelInfo, Prepare, Prepared, Propose,
-                                     Proposed, short_error)
+from ..model_worker.messages import (Cancel, IndexFeatures, Learn, Learned, Load, Loaded, ModelInfo, Prepare,
+                                     Prepared, Propose, Proposed, short_error)
 from ..project_concepts import image_lesson, keep_embeddings, project_lessons
 from ..store import ProjectStore, StoreError
 from .workers import BackgroundTasks
@@ -257,6 +257,13 @@ class GrounderHost(QObject):
         """Make every request in flight stale (e.g. the phrase was cleared)."""
         self._latest_request += 1
         self._send(Cancel(self._latest_request))
+
+    # -- search ------------------------------------------------------------------------------
+    def index_features(self, rows: tuple, clear: bool = False) -> None:
+        """Make prepared images searchable in the model process (``messages.IndexFeatures``);
+        a model loaded again starts with none (``ui.folder_pass`` sends them again)."""
+        if self.ready and self._process is not None:
+            self._process.send(IndexFeatures(rows, clear))
 
     # -- jobs --------------------------------------------------------------------------------
     def run_job(self, name: str, payload: Any, progress: Optional[Callable[[int, int], None]] = None,

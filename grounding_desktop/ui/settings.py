@@ -68,6 +68,15 @@ def remember_image(settings: QSettings, db_path: os.PathLike | str, image_id: in
     settings.setValue(_project_key(db_path) + "/last_image", int(image_id))
 
 
+def prepares_in_background(settings: QSettings) -> bool:
+    """Whether the feature pass starts by itself (Grounding → Prepare Images in the Background)."""
+    return settings.value("folder/prepare_in_background", True, type=bool)
+
+
+def set_prepares_in_background(settings: QSettings, on: bool) -> None:
+    settings.setValue("folder/prepare_in_background", bool(on))
+
+
 def save_layout(settings: QSettings, window: QMainWindow) -> None:
     settings.setValue("window/geometry", window.saveGeometry())
     settings.setValue("window/state", window.saveState())

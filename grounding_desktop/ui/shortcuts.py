@@ -65,7 +65,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("prev_proposal", "&Previous Proposal", ("Shift+Tab",), "Grounding", "Highlight the previous proposal"),
     ActionSpec("accept", "&Accept Proposal", ("Return", "Enter"), "Grounding",
                "Store the highlighted proposal as a box of the phrase", toolbar=True, icon="SP_DialogApplyButton",
-               notes="or click a dashed proposal", short="Accept"),
+               notes="or click a dashed proposal; with nothing typed, accept the selected proposed box",
+               short="Accept"),
     ActionSpec("accept_all", "Accept &All Above Threshold", ("Ctrl+Return", "Ctrl+Enter"), "Grounding",
                "Store every proposal scoring at least the threshold (plural phrases: “the horses”)"),
     ActionSpec("accept_none", "Add Phrase With &No Target", ("Shift+Return", "Shift+Enter"), "Grounding",
@@ -78,6 +79,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
                notes="concepts learned from your boxes are judged leave-one-image-out"),
     ActionSpec("clear", "&Clear Proposals", ("Esc",), "Grounding", "Clear the phrase, the proposals and the hint point",
                notes="click the image (Ctrl+click over a proposal) to give a hint point"),
+    ActionSpec("propose_all", "&Propose for Every Image…", ("Ctrl+Shift+P",), "Grounding",
+               "Store the model's best boxes for a list of phrases on every image not yet reviewed, as proposals "
+               "to review (one undo step)",
+               notes="boxes that are there are never changed; review them with Review by Doubt"),
+    ActionSpec("prepare_background", "Prepare Images in the &Background", ("Ctrl+Shift+B",), "Grounding",
+               "Prepare every image once for search and proposals, by itself when a project opens",
+               checkable=True, notes="the status bar shows it, with Cancel and Resume; off: no automatic start"),
     ActionSpec("model", "&Model…", ("Ctrl+M",), "Grounding",
                "Choose the detector: the bundled one (torch or onnxruntime) or your own ONNX file",
                notes="remembered per project; the status bar says what runs it"),
@@ -87,8 +95,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("next_image", "&Next Image", ("D", "PgDown"), "Navigate", "Show the next image in the list",
                toolbar=True, icon="SP_MediaSeekForward", short="Next"),
     ActionSpec("review_next", "&Mark Reviewed, Next Unreviewed", ("Space",), "Navigate",
-               "Mark this image reviewed and go to the next one not yet reviewed", toolbar=True,
-               icon="SP_DialogYesButton", notes="on the image: a tap; Space+drag pans", short="Reviewed → next"),
+               "Accept what is on screen and move on: the image's proposed boxes scoring at least the threshold "
+               "become labels, it is marked reviewed, and the next one not yet reviewed is shown", toolbar=True,
+               icon="SP_DialogYesButton", notes="weaker proposals (drawn faint) stay proposals; on the image: a tap; "
+                                                "Space+drag pans", short="Reviewed → next"),
+    ActionSpec("review_doubt", "Review by &Doubt", ("Ctrl+Shift+R",), "Navigate",
+               "List only the images with proposals, the model's least sure first, and show the first",
+               notes="Space then walks them in that order"),
+    ActionSpec("search", "&Search Images…", ("Ctrl+F",), "Navigate",
+               "Rank the folder's images by how well they show a phrase, with the matched box; Enter or a click "
+               "opens one with that box highlighted",
+               notes="images not prepared yet are searched as they are prepared"),
     ActionSpec("first_image", "&First Image", ("Home",), "Navigate", "Show the first image in the list"),
     ActionSpec("last_image", "&Last Image", ("End",), "Navigate", "Show the last image in the list"),
     # View
@@ -101,6 +118,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("show_images", "&Images Panel", ("F7",), "View", "Show or hide the image list", checkable=True),
     ActionSpec("show_expressions", "&Phrases Panel", ("F8",), "View", "Show or hide the phrases and boxes",
                checkable=True),
+    ActionSpec("show_search", "&Search Panel", ("F9",), "View", "Show or hide the search results", checkable=True),
     # Help
     ActionSpec("shortcuts", "&Keyboard Shortcuts", ("F1", "Ctrl+/"), "Help", "List every action and its keys"),
     ActionSpec("about", "&About Grounding Desktop", ("Shift+F1",), "Help", "Version, model and project paths"),

@@ -32,9 +32,10 @@ DEFAULT_NAMES = {"coco-grounding": "grounding_coco.json", "coco": "detection_coc
 
 class _Job(QObject):
     """Runs ``work(progress, cancelled)`` off the GUI thread (``workers.BackgroundTasks``) and
-    reports back through signals, on the GUI thread."""
+    reports back through signals, on the GUI thread. ``progress(done, total, stage="")``: the
+    stage, when given, names what is counted ("preparing")."""
 
-    progressed = Signal(int, int)
+    progressed = Signal(int, int, str)
     succeeded = Signal(object)
     failed = Signal(str)
     finished = Signal()
@@ -49,7 +50,7 @@ class _Job(QObject):
 
     def start(self) -> None:
         self.running = True
-        progress = lambda done, total: self._tasks.post(self.progressed.emit, done, total)  # noqa: E731
+        progress = lambda done, total, stage="": self._tasks.post(self.progressed.emit, done, total, stage)  # noqa: E731
         self._tasks.run(lambda: self._work(progress, self.cancel_event.is_set), self._done, store=self._store)
 
     def _done(self, result, error: Optional[BaseException]) -> None:
@@ -144,11 +145,13 @@ class WorkerDialog(QDialog):
             self.job.cancel_event.set()
             self.cancel_button.setEnabled(False)
 
-    def _on_progress(self, done: int, total: int) -> None:
+    def _on_progress(self, done: int, total: int, stage: str) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
+        self.progress.setFormat(f"{stage} %v / %m" if stage else "%p%")
 
     def _on_success(self, result) -> None:
+        self.progress.setFormat("%p%")
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self.summary.setPlainText("\n".join(self.summary_lines(result)))

@@ -1,8 +1,9 @@
 """The Qt undo stack over the document's Qt-free edits: ``QUndoStack`` (and with it Ctrl+Z, the
 history view and its titles) drives ``editing.edits`` through ``ImageDocument.apply``.
 
-An edit that fails (a store error) marks its command obsolete, which makes ``QUndoStack`` drop it
-instead of keeping a step that did not happen.
+An edit that fails (a store error), or that changed nothing (a batch of proposals all there
+already), marks its command obsolete, which makes ``QUndoStack`` drop it instead of keeping a step
+that did not happen.
 """
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ class EditCommand(QUndoCommand):
         if not self.doc.apply(self.edit, undo=undo):
             self.failed = True
             self.setObsolete(True)
+        elif self.edit.changed_nothing:
+            self.setObsolete(True)
+        else:
+            self.setText(self.edit.history_text)  # an edit over many images counts those it changed
 
     def id(self) -> int:  # noqa: A003 - Qt's name
         return self.edit.merge_id

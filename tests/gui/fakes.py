@@ -6,18 +6,28 @@ Five candidate boxes at fixed fractions of the image; the phrase picks their ord
 phrases give different answers), a hint point moves the box holding it to the front, and a plural
 phrase (``grounding.phrase_parse``'s rule, as the real model) returns all of them. ``delay`` simulates model time (sleeping releases the GIL like torch
 does); ``burn`` simulates Python-heavy scoring that holds the GIL.
+
+It also runs a folder's feature pass (``compute_features``: a real ``ImageFeatures`` record of the
+five regions and the image's colour; ``feature_delay`` seconds an image) and scores kept records
+(``propose_prepared``: search and propose for every image) as ``expected`` does, every score
+scaled by ``colour_fit``: how much of the image's colour a colour word of the phrase names, so
+"the red square" ranks a red picture first.
 """
 from __future__ import annotations
 
 import os
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-from grounding_desktop.core import Proposal, clean_phrase
+import numpy as np
+
+from grounding_desktop.core import ImageReadError, Proposal, clean_phrase
+from grounding_desktop.grounding.features import ImageFeatures
 from grounding_desktop.grounding.phrase_parse import parse_phrase
-from grounding_desktop.io.images import read_header
+from grounding_desktop.io.images import load_image, read_header
 
 FRACTIONS = ((0.10, 0.10, 0.30, 0.40), (0.50, 0.20, 0.35, 0.50), (0.05, 0.60, 0.40, 0.30),
              (0.60, 0.65, 0.30, 0.30), (0.30, 0.30, 0.25, 0.25))
@@ -47,18 +57,43 @@ def expected(size: tuple[int, int], phrase: str, hint=None, top_k: int = 5) -> l
                      model_version=FakeGrounder.model_version) for i, (b, label) in enumerate(regions[:n])]
 
 
+RGB_WORDS = ("red", "green", "blue")
+
+
+def colour_fit(rgb_share, phrase: str) -> float:
+    """How well a phrase's colour words (red, green, blue) fit an image's share of each channel:
+    1 for a phrase without one."""
+    words = [w for w in RGB_WORDS if w in parse_phrase(clean_phrase(phrase)).subject.colours]
+    return float(np.mean([rgb_share[RGB_WORDS.index(w)] for w in words])) if words else 1.0
+
+
+def image_features(path) -> ImageFeatures:
+    """The fake's record of an image: its size, the five regions, and its colour (as shares of red,
+    green and blue in every region's colour columns)."""
+    w, h = read_header(path)
+    rgb = np.asarray(load_image(path, max_side=64), np.float64).reshape(-1, 3).mean(0)
+    share = (rgb / max(rgb.sum(), 1e-9)).astype(np.float16)
+    boxes = np.array([(fx * w, fy * h, (fx + fw) * w, (fy + fh) * h) for fx, fy, fw, fh in FRACTIONS], np.float32)
+    n = len(FRACTIONS)
+    return ImageFeatures(w, h, w, h, boxes, np.arange(n, dtype=np.int16), np.array(SCORES, np.float16),
+                         np.ones(n, np.float16), np.full(n, 0.5, np.float16), np.ones((n, 1), np.float16),
+                         np.tile(share, (n, 1)))
+
+
 class FakeGrounder:
     device = "fake"
     model_version = "fake-1"
+    features_version = "fake-features-1"
 
     def __init__(self, device: Optional[str] = None, detector=None, delay: float = 0.0, burn: float = 0.0,
-                 load_delay: float = 0.0):
+                 load_delay: float = 0.0, feature_delay: float = 0.0):
         if load_delay:
             time.sleep(load_delay)
         # Says which detector the project chose, as the real model's runtime does.
         self.runtime = "fake" if detector is None else f"fake ({detector.describe()})"
         self.delay = delay
         self.burn = burn
+        self.feature_delay = feature_delay
         self._sizes: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
@@ -86,6 +121,32 @@ class FakeGrounder:
             while time.perf_counter() < end:  # pure-Python work holds the GIL between switches
                 sum(range(200))
         return expected(size, phrase, hint, top_k)
+
+    # -- a folder: the feature pass, search and propose for every image ------------------------------
+    def compute_features(self, images, pause=None) -> list:
+        out = []
+        for image in images:
+            if pause is not None:
+                pause()
+            if self.feature_delay:
+                time.sleep(self.feature_delay)
+            try:
+                out.append(image_features(image))
+            except ImageReadError as exc:
+                out.append(exc)
+        return out
+
+    def detector_decides(self, phrase: str) -> bool:
+        return False  # no bound: search scores every image
+
+    def prepared_from(self, key: str, features: ImageFeatures, image=None) -> tuple:
+        return key, features
+
+    def propose_prepared(self, entry: tuple, phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
+        _, features = entry
+        fit = colour_fit(features.colour_frac[0].astype(np.float64), phrase)
+        return [replace(p, score=round(p.score * fit, 4))
+                for p in expected((features.width, features.height), phrase, hint, top_k)]
 
 
 class FailingGrounder:

@@ -1,0 +1,191 @@
+"""The folder's feature pass in the app, and what it makes searchable.
+
+As soon as a project is open and its model loaded, every image not prepared yet is prepared in the
+background: the model process computes a batch at a time (``jobs.FEATURES``: it lets proposals
+and the image shown go first, before each detector step) and a worker thread of this process, the
+one writer of the features file, writes each batch as it comes (``folder.feature_pass``), so a
+cancel, a closed window or a crash keeps every finished batch and the next start goes on from
+there. The GUI thread only shows progress.
+
+Search runs in the model process over what it was sent (``messages.IndexFeatures``): the features
+kept from before, then each batch the pass writes, so images are searched as the pass reaches them.
+Both start again when the model is loaded again (a crash, another detector) and after a rescan
+that changed files. The automatic start can be turned off (Grounding → Prepare Images in the
+Background, remembered per person); Resume in the status bar starts a pass by hand.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable, Optional
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from ..folder.feature_pass import PassReport, preparable, run_feature_pass
+from ..model_worker.folder_engine import ProcessEngine
+from ..model_worker.messages import short_error
+from ..store import ProjectStore
+from ..store.features import FeatureStore
+from .model_host import GrounderHost
+from .settings import prepares_in_background, set_prepares_in_background
+from .workers import BackgroundTasks
+
+INDEX_ROWS = 256  # kept records per message to the model process (about 4 MB)
+
+
+class IndexingFeatures:
+    """The features file, each batch written also sent (``send(rows)``) to the search index; paths
+    are those of the first image showing each content hash. Everything else is the file's."""
+
+    def __init__(self, features: FeatureStore, paths: dict[str, str], send: Callable[[list], None]) -> None:
+        self._features, self._paths, self._send = features, paths, send
+
+    def put(self, model: str, rows) -> None:
+        self._features.put(model, rows)
+        self._send([(h, self._paths[h], data) for h, data in rows if h in self._paths])
+
+    def __getattr__(self, name: str):
+        return getattr(self._features, name)
+
+
+def first_paths(store: ProjectStore) -> dict[str, str]:
+    """Content hash -> the path of the first image (natural order) that shows it."""
+    paths: dict[str, str] = {}
+    for r in preparable(store):
+        paths.setdefault(r.content_hash, str(Path(store.root) / r.path))
+    return paths
+
+
+class FolderPass(QObject):
+    """``open(store)``, then the pass runs by itself when the model is ready (``auto``)."""
+
+    progressed = Signal(int, int)  # images prepared so far, images to prepare (this run)
+    finished = Signal(object, str)  # PassReport or None, error ("" when fine)
+    indexed = Signal(int)  # images searchable now, sent to the model process
+
+    def __init__(self, host: GrounderHost, settings: QSettings, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self.host = host
+        self.settings = settings
+        self._tasks = BackgroundTasks(1, self)
+        self.store: Optional[ProjectStore] = None
+        self.features: Optional[FeatureStore] = None
+        self._run = 0  # bumped by every start: news of an older run is dropped
+        self._cancel = threading.Event()
+        self.running = False
+        self.searchable = 0  # images in the model process's index
+        self.to_prepare = 0  # images left to prepare, as the last progress report said
+        host.state_changed.connect(lambda _state: self.start() if self.host.ready and self.auto else None)
+
+    @property
+    def auto(self) -> bool:
+        """Whether a pass starts by itself (on open, on every model load, after a rescan)."""
+        return prepares_in_background(self.settings)
+
+    def set_auto(self, on: bool) -> None:
+        set_prepares_in_background(self.settings, on)
+        if on:
+            self.start()
+        else:
+            self.cancel()
+
+    # -- project -----------------------------------------------------------------------------
+    def open(self, store: ProjectStore) -> None:
+        self.close()
+        self.store = store
+        self.features = FeatureStore.of_project(store)
+        if self.auto:
+            self.start()
+
+    def close(self) -> None:
+        """Stop (after the batch in hand) and let go of the project; the model's index is
+        replaced by the next project's."""
+        self.cancel()
+        self._run += 1
+        if self.features is not None:
+            self.features.close()
+        self.store = self.features = None
+        self.searchable = self.to_prepare = 0
+
+    def shutdown(self) -> None:
+        self.cancel()
+        self._tasks.shutdown()
+        if self.features is not None:
+            self.features.close()
+
+    # -- the pass ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Index what is kept and prepare the rest, from the start (a run going on is stopped
+        first). Nothing without a project, or a model that makes no features."""
+        info = self.host.info
+        if self.store is None or not self.host.ready or info is None or not info.features_version:
+            return
+        self.cancel()
+        self._run += 1
+        self._cancel = cancel = threading.Event()
+        run, store, features, version = self._run, self.store, self.features, info.features_version
+        self.running = True
+        self.searchable = 0
+        self.progressed.emit(0, 0)
+        self._tasks.run(lambda: self._work(run, store, features, version, cancel),
+                        lambda report, error: self._done(run, report, error), store=store)
+
+    def cancel(self) -> None:
+        """Stop after the batch in hand (what is finished is kept)."""
+        self._cancel.set()
+
+    def hold(self) -> Callable[[], None]:
+        """Stop the pass while other work prepares images itself (propose for every image);
+        call what this returns when it is done, to go on."""
+        was_on = self.running
+        self.cancel()
+        return lambda: self.start() if was_on or self.auto else None
+
+    def indexed_features(self) -> IndexingFeatures:
+        """(On a worker thread.) The features file, through which what is written is also made
+        searchable: for other work that prepares images (propose for every image)."""
+        run = self._run
+        return IndexingFeatures(self.features, first_paths(self.store),
+                                lambda rows: self._tasks.post(self._send, run, rows, False))
+
+    def _work(self, run: int, store: ProjectStore, features: FeatureStore, version: str,
+              cancel: threading.Event) -> PassReport:
+        """On a worker thread: index the kept features, then prepare the rest."""
+        try:
+            paths = first_paths(store)
+            send = lambda rows, clear=False: self._tasks.post(self._send, run, rows, clear)  # noqa: E731
+            send([], True)
+            hashes = list(paths)
+            for start in range(0, len(hashes), INDEX_ROWS):
+                if cancel.is_set():
+                    break
+                chunk = hashes[start:start + INDEX_ROWS]
+                kept = dict(features.features(version, chunk))
+                send([(h, paths[h], kept[h]) for h in chunk if h in kept])
+            if cancel.is_set():
+                return PassReport(cancelled=True)
+            engine = ProcessEngine(self.host.run_job, version)
+            return run_feature_pass(store, IndexingFeatures(features, paths, send), engine,
+                                    progress=lambda done, total: self._tasks.post(self._progress, run, done, total),
+                                    cancelled=cancel.is_set)
+        finally:
+            features.release_thread()
+
+    def _send(self, run: int, rows: list, clear: bool) -> None:
+        if run != self._run:
+            return
+        self.host.index_features(tuple(rows), clear)
+        self.searchable += len(rows)
+        if rows:
+            self.indexed.emit(self.searchable)
+
+    def _progress(self, run: int, done: int, total: int) -> None:
+        if run == self._run:
+            self.to_prepare = total - done
+            self.progressed.emit(done, total)
+
+    def _done(self, run: int, report: Optional[PassReport], error: Optional[BaseException]) -> None:
+        if run != self._run:
+            return
+        self.running = False
+        self.finished.emit(report, short_error(error) if error is not None else "")

@@ -1,0 +1,90 @@
+"""The window's work on the whole folder, wired in one place: the feature pass (its status in the
+status bar), search by phrase (a dock beside the image list), propose for every image (a dialog)
+and review by doubt (the image list's filter). ``MainWindow`` builds it and calls ``open`` with
+each project; each part holds its own rules (``folder_pass``, ``search_panel``,
+``propose_dialog``, ``image_list``)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+
+from ..core import ImageRecord, Proposal
+from ..store import ProjectStore
+from .folder_pass import FolderPass
+from .image_list import DOUBT
+from .pass_status import PassStatus
+from .propose_dialog import ProposeDialog
+from .search_panel import SearchPanel
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+class FolderTools(QObject):
+    def __init__(self, window: "MainWindow"):
+        super().__init__(window)
+        self.window = window
+        self.folder_pass = FolderPass(window.host, window.settings, self)
+        self.pass_status = PassStatus(self.folder_pass, window.statusBar())
+        window.statusBar().addPermanentWidget(self.pass_status)
+        self.search = SearchPanel(window.host, self.folder_pass, window)
+        self.search_dock = window.add_dock("Search", "searchDock", self.search, Qt.DockWidgetArea.LeftDockWidgetArea)
+        window.tabifyDockWidget(window.images_dock, self.search_dock)
+        window.images_dock.raise_()
+        self.search.result_chosen.connect(self.open_result)
+        self.search.edit.left.connect(lambda: window.canvas.setFocus())  # Esc in the search box
+        window.image_list.doubt_source = lambda: window.doc.store.images_by_doubt() if window.doc.store else ()
+        window.doc.records_changed.connect(window.image_list.update_records)
+        window.doc.records_changed.connect(lambda _records: window.image_list.refresh_doubt())
+
+    def open(self, store: ProjectStore) -> None:
+        """A project is shown: its pass (when it starts by itself) and its search."""
+        self.folder_pass.open(store)
+        self.search.set_store(store)
+
+    def close(self) -> None:
+        self.folder_pass.close()
+        self.search.set_store(None)
+
+    def rescanned(self) -> None:
+        """Files were added, changed or removed: prepare them (when the pass starts by itself)."""
+        if self.folder_pass.auto:
+            self.folder_pass.start()
+        self.window.image_list.refresh_doubt()
+
+    def shutdown(self) -> None:
+        self.search.shutdown()
+        self.folder_pass.shutdown()
+
+    # -- search ------------------------------------------------------------------------------
+    def show_search(self) -> None:
+        """Ctrl+F: the search dock shown, the cursor in its box."""
+        self.search_dock.show()
+        self.search_dock.raise_()
+        self.search.focus()
+
+    def open_result(self, record: ImageRecord, proposal: Proposal, phrase: str) -> None:
+        """Show a search result's image with its best box as the highlighted proposal."""
+        w = self.window
+        if w.image_list.visible_row_of(record.id) is None:
+            w.image_list.set_filter(None)  # the result is not in the filtered list: show them all
+        w.show_image(record.id)
+        w.doc.look_for(phrase, proposal.bbox)
+
+    # -- propose for every image, review by doubt ----------------------------------------------
+    def show_propose(self) -> None:
+        w = self.window
+        if w.doc.store is not None:
+            self.propose_dialog = w.open_dialog(ProposeDialog(w.doc.store, w.host, self.folder_pass, w.undo_stack, w))
+            self.propose_dialog.finished_with_changes.connect(w.image_list.refresh_doubt)
+
+    def review_by_doubt(self) -> None:
+        """The image list filtered to review by doubt, its first image shown."""
+        w = self.window
+        w.image_list.set_filter(DOUBT)
+        first = w.image_list.visible_id_at(0)
+        if first is None:
+            w.statusBar().showMessage("No image has proposals to review: Grounding → Propose for Every Image…", 5000)
+        else:
+            w.show_image(first)
