@@ -53,14 +53,12 @@ class Worker:
     def run(self) -> None:
         try:
             while True:
+                self._give_turn()  # before waiting for more: what was pressing is done
                 wait: Optional[float] = 0 if self.queue else None
                 while self.conn.poll(wait):
                     self.receive(self.conn.recv())
                     wait = 0
-                if self.queue.pressing():
-                    self.turn.clear()
-                else:
-                    self.turn.set()
+                self._give_turn()
                 work = self.queue.pop()
                 if work is not None:
                     self.do(work)
@@ -148,6 +146,13 @@ class Worker:
             return
         if made:
             self.send(Learned(work.epoch, tuple(made)))
+
+    def _give_turn(self) -> None:
+        """Let jobs go on unless something the user waits for is queued (it is done first)."""
+        if self.queue.pressing():
+            self.turn.clear()
+        else:
+            self.turn.set()
 
     def wait_turn(self, cancelled) -> None:
         """Return once nothing the user waits for is queued (``turn``); ``Cancelled`` if asked."""

@@ -18,7 +18,9 @@ class WindowDialogs:
     """Mixed into ``MainWindow`` (which has ``doc``, ``host``, ``image_list``, ``status``)."""
 
     def open_dialog(self, dlg: QDialog) -> QDialog:
+        """Open ``dlg`` window-modal; closed, it is deleted and the window takes the keys again."""
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.finished.connect(lambda _result: self.activateWindow())
         dlg.open()
         return dlg
 

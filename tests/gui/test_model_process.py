@@ -21,7 +21,7 @@ from gui_helpers import IMAGE_SIZE, make_window
 from grounding_desktop.core import BoxState
 from grounding_desktop.editing.state import ModelState, ProposalQuery
 from grounding_desktop.model_worker.client import ModelProcess
-from grounding_desktop.model_worker.messages import Learn, Learned, Load, Loaded, Propose, Proposed
+from grounding_desktop.model_worker.messages import Learn, Learned, Load, Loaded, Prepare, Prepared, Propose, Proposed
 
 Key, Mod = Qt.Key, Qt.KeyboardModifier
 REPO = Path(__file__).resolve().parents[2]
@@ -73,6 +73,24 @@ def test_a_proposal_request_superseded_while_the_model_is_busy_is_dropped_there(
     # Typically [1, 5]; [5] on a machine so busy that all came before the model took the first.
     assert [a.rid for a in answered] in ([1, 5], [5]), "superseded requests were computed, not dropped"
     assert list(answered[-1].answer.proposals) == expected(IMAGE_SIZE, phrases[-1])
+
+
+def test_the_feature_pass_gives_way_to_the_image_shown_and_then_goes_on(talk, photos):
+    """A job waits for its turn while the image shown is prepared, and takes it again once that is
+    done (with nothing more to come: the loop must not leave the job waiting)."""
+    import threading
+
+    from grounding_desktop.model_worker.jobs import FEATURES
+
+    model = talk(partial(FakeGrounder, feature_delay=0.2))
+    items = [(f"{p.name}-{i}", str(p)) for i in range(2) for p in sorted(photos.iterdir())]
+    results: "queue.SimpleQueue" = queue.SimpleQueue()
+    threading.Thread(target=lambda: results.put(model.process.run_job(FEATURES, items)), daemon=True).start()
+    time.sleep(0.3)  # the pass is on its second image
+    model.process.send(Prepare(str(photos / "a1.png")))
+    assert model.next(Prepared).path == str(photos / "a1.png")
+    done = results.get(timeout=20)
+    assert [key for key, data, error in done if data and not error] == [key for key, _ in items]
 
 
 @pytest.mark.model

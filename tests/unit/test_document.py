@@ -450,3 +450,71 @@ def test_editing_a_reviewed_image_sets_it_back_to_in_progress_in_the_same_undo_s
     assert doc.image.state == ImageState.NEW
     stack.undo()
     assert doc.image.state == ImageState.REVIEWED
+
+
+def _proposed(doc: ImageDocument, stack, image_name: str, phrase: str, scores) -> None:
+    """Proposals stored on an image as propose for every image stores them (one step on the stack)."""
+    from grounding_desktop.editing.edits import ProposeBatch
+
+    image = doc.store.image_by_path(image_name)
+    props = [Proposal(bbox=tuple(map(float, b)), score=s, label="thing", explanation="", model_version="m1")
+             for b, s in zip(BOXES, scores)]
+    stack.push(ProposeBatch([(image.id, phrase, props)]))
+
+
+def test_space_accepts_the_proposals_at_or_above_the_threshold_and_marks_reviewed_in_one_step(doc, stack):
+    _proposed(doc, stack, "a.png", "the thing", (0.9, 0.5, 0.3))
+    n = stack.count()
+    assert doc.review_and_next([]) is None
+    states = [b.state for b in doc.annotations[0].boxes]
+    assert states == [BoxState.ACCEPTED, BoxState.ACCEPTED, BoxState.PROPOSED]  # 0.3 < 0.5: still a proposal
+    assert doc.image.state == ImageState.REVIEWED and stack.count() == n + 1
+    assert stack.text(stack.count() - 1) == "Mark reviewed, accept 2 proposals · a.png"
+    stack.undo()
+    assert [b.state for b in doc.annotations[0].boxes] == [BoxState.PROPOSED] * 3
+    assert doc.image.state == ImageState.IN_PROGRESS
+
+
+def test_enter_with_nothing_typed_accepts_the_selected_proposed_box(doc, stack):
+    _proposed(doc, stack, "a.png", "the thing", (0.9, 0.3))
+    weak = doc.annotations[0].boxes[1]
+    doc.select_box(weak.id)
+    assert doc.stored_proposal_selected
+    doc.accept()
+    assert [b.state for b in doc.annotations[0].boxes] == [BoxState.PROPOSED, BoxState.ACCEPTED]
+    assert stack.text(stack.count() - 1) == "Accept proposed box of “the thing” (0.30) · a.png"
+    doc.set_text("another")  # with a phrase typed, Enter is about its proposals
+    assert not doc.stored_proposal_selected
+
+
+def test_a_run_of_proposals_over_many_images_is_one_step_that_reloads_the_open_image(doc, stack):
+    from grounding_desktop.editing.edits import ProposeBatch
+
+    a, b, c = (doc.store.image_by_path(n) for n in ("a.png", "b.png", "c.png"))
+    reported, elsewhere = [], []
+    doc.records_changed.connect(lambda records: reported.append(sorted(r.id for r in records)))
+    doc.other_image_edited.connect(elsewhere.append)
+    rec = Recorder(doc)
+    p = Proposal(bbox=(10.0, 10.0, 50.0, 40.0), score=0.8, label="thing", explanation="", model_version="m1")
+    run, n = object(), stack.count()
+    stack.push(ProposeBatch([(a.id, "the thing", [p]), (b.id, "the thing", [p])], run=run))
+    assert reported == [sorted((a.id, b.id))] and elsewhere == []
+    assert rec.counts["annotations_changed"] == 1 and doc.image.state == ImageState.IN_PROGRESS
+    stack.push(ProposeBatch([(c.id, "the thing", [p])], run=run))  # the run's next batch joins the step
+    stack.push(ProposeBatch([(c.id, "the thing", [p])], run=run))  # all there already: no step, no change
+    assert stack.count() == n + 1 and stack.text(n) == "Propose “the thing” · 3 images"
+    stack.undo()
+    assert doc.annotations == () and all(doc.store.annotations(i.id) == [] for i in (b, c))
+    stack.redo()
+    assert len(doc.store.annotations(c.id)) == 1 and doc.annotations[0].boxes[0].state == BoxState.PROPOSED
+
+
+def test_a_search_result_opened_highlights_its_box_when_the_answer_comes(doc):
+    said = []
+    doc.phrase_set.connect(said.append)
+    doc.look_for("the thing", BOXES[2])
+    assert said == ["the thing"] and doc.query.phrase == "the thing"
+    answer(doc)
+    assert doc.current_proposal().bbox == BOXES[2]
+    typed(doc, "the thing!")  # what comes next highlights the best, as always
+    assert doc.highlight == 0
