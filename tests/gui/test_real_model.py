@@ -54,3 +54,30 @@ def test_real_model_grounds_a_phrase_on_a_sample_photo(open_window, tmp_path):
     assert box.bbox == pytest.approx(best.bbox)
     assert box.model_version == gui.w.host.info.model_version
     assert box.explanation == best.explanation  # stored: the tooltip survives a restart
+
+
+def test_real_model_search_ranks_the_photo_with_the_thing_first(open_window, tmp_path):
+    """The app's search with the real model in its process, over images the background pass
+    prepared: the cat photo comes first for "the cat", the coffee for "a cup"; Enter opens it."""
+    from PIL import Image
+
+    from grounding_desktop.grounder_factory import loaded_grounder
+
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    for photo in sorted(SAMPLES.glob("*.jpg")):
+        with Image.open(photo) as im:
+            im.convert("RGB").resize((320, 240)).save(folder / photo.name)
+    gui = open_window(folder, factory=loaded_grounder, ready_timeout=240_000)
+    gui.wait(lambda: not gui.w.folder.folder_pass.running, 120_000)
+    panel = gui.w.folder.search
+    gui.key(Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier, widget=gui.w.canvas)
+    for phrase, first in (("the cat", "chelsea.jpg"), ("a cup", "coffee.jpg")):
+        gui.qtbot.keyClick(panel.edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        gui.qtbot.keyClicks(panel.edit, phrase)
+        gui.wait(lambda: panel.phrase == phrase and bool(panel.shown()), 60_000)
+        assert panel.shown()[0][0].path == first, [(r.path, p.score) for r, p in panel.shown()]
+    record, proposal = panel.shown()[0]
+    gui.key(Qt.Key.Key_Return, widget=panel.edit)
+    gui.wait(lambda: gui.w.doc.image.id == record.id and gui.w.doc.up_to_date, 60_000)
+    assert gui.w.doc.current_proposal().bbox == proposal.bbox  # the box the search matched, highlighted
