@@ -25,6 +25,12 @@ is the longest time the window could not react (paint, a key, a click). Figures:
   it causes (the median of 40 presses per run; wall time beside it). Target <= 5 ms.
 - for context: the same typing run with a fake model that holds its process's GIL in pure Python
   for 150 ms per answer (in the window's process before the model had its own).
+- the feature pass in the background (``--pass-images N`` photos, a fresh project each run): the
+  longest GUI stall from the model being ready until the pass has prepared every image (target
+  <= 50 ms), the pass's images per second, and the first proposal of each image stepped to while it
+  runs (PageDown with a phrase typed: from the key to the proposals on screen) against the same
+  steps in a run with the pass turned off (Grounding → Prepare Images in the Background), runs
+  alternated: the ratio says how much the pass delays what the user looks at.
 
 Each figure is the median over ``--runs`` fresh processes. With ``--baseline CHECKOUT`` (another
 worktree of the project, e.g. main's) that checkout's launch and typing runs alternate with these and
@@ -367,6 +373,58 @@ def _tab_costs(app, w, edit, presses: int = 40) -> tuple[list[float], list[float
     return cpu, wall
 
 
+PASS_STEPS = 6  # images stepped to while the pass runs
+PASS_PHRASE = "a person"
+
+
+def child_pass(folder: str, pass_on: bool) -> dict:
+    """Runs in a fresh process: the pass in the background (or turned off), the heartbeat from the
+    model being ready until the pass is done, and the first proposal of each image stepped to."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from grounding_desktop.editing.state import ModelState
+    from grounding_desktop.grounder_factory import loaded_grounder
+    from grounding_desktop.ui.app import configure_process
+    from grounding_desktop.ui.settings import app_settings, set_prepares_in_background
+    from grounding_desktop.ui.style import apply_style
+
+    app = QApplication(sys.argv[:1])
+    apply_style(app)
+    configure_process()
+    set_prepares_in_background(app_settings(), pass_on)
+    w = _window(folder, loaded_grounder)
+    _wait_for(app, lambda: w.host.state in (ModelState.READY, ModelState.FAILED) and w.doc.image is not None, 300)
+    if w.host.state != ModelState.READY:
+        return {"error": f"model {w.host.state.value}: {w.host.error}"}
+    folder_pass = w.folder.folder_pass
+    beat = Heartbeat()
+    start = time.perf_counter()
+    done: dict = {}
+    folder_pass.progressed.connect(lambda d, total: done.update(images=total))
+    folder_pass.finished.connect(lambda report, error: done.update(seconds=time.perf_counter() - start))
+    edit = w.phrase_bar.edit
+    edit.setFocus()
+    w.phrase_bar.set_text(PASS_PHRASE)
+    _wait_for(app, lambda: w.doc.up_to_date, 60)
+    first_proposals = []
+    for _ in range(PASS_STEPS):
+        _wait_for(app, lambda: False, 1.0)  # a person looking at the proposals
+        t = time.perf_counter()
+        QTest.keyClick(edit, Qt.Key.Key_PageDown)
+        _wait_for(app, lambda: w.doc.up_to_date, 60)
+        first_proposals.append((time.perf_counter() - t) * 1000.0)
+    overlapped = folder_pass.running  # the pass ran through every step
+    if pass_on:
+        _wait_for(app, lambda: "seconds" in done, 600)
+    result = {"first_proposal_ms": first_proposals, "stall_ms": beat.worst, "stall_cpu_ms": beat.worst_cpu,
+              "pass_s": done.get("seconds"), "pass_images": done.get("images"), "overlapped": overlapped,
+              "device": w.host.info.device}
+    w.close()
+    return result
+
+
 # ---------------------------------------------------------------------------------- parent
 def _spawn(args: list[str], env: dict, checkout: Path = REPO) -> tuple[float, dict]:
     """Run a child of ``checkout``'s copy of this script (its code on the path)."""
@@ -391,6 +449,39 @@ def _versus(label: str, ours: list[float], theirs: list[float], unit: str, digit
     return f"{label} {a:.{digits}f} vs {b:.{digits}f} {unit} ({a / b if b else float('nan'):.2f}x)"
 
 
+def _pass_section(args, tmp: Path, env: dict) -> None:
+    """The feature pass runs and, alternated with them, runs with the pass turned off."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from feature_pass import make_folder
+
+    photos = tmp / "pass_photos"
+    make_folder(photos, args.pass_images)
+    rows: dict[bool, list] = {True: [], False: []}
+    for r in range(args.runs):
+        for pass_on in (True, False):
+            folder = _sample_folder(tmp / f"pass{int(pass_on)}_{r}", photos)
+            _, out = _spawn(["--child-pass", str(folder)] + (["--pass-on"] if pass_on else []), env)
+            if "error" in out:
+                raise SystemExit(out["error"])
+            rows[pass_on].append(out)
+    on, off = rows[True], rows[False]
+    with_pass = _median(statistics.median(r["first_proposal_ms"]) for r in on)
+    without = _median(statistics.median(r["first_proposal_ms"]) for r in off)
+    print(f"\nthe feature pass in the background [{args.pass_images} photos, real model, device {on[0]['device']}]")
+    stalls = ", ".join(f"{r['stall_ms']:.1f}" for r in on)
+    print(f"  longest GUI stall from the model ready until every image is prepared: median "
+          f"{_median(r['stall_ms'] for r in on):.1f} ms (runs: {stalls}; "
+          f"GUI-thread CPU in it: median {_median(r['stall_cpu_ms'] for r in on):.1f} ms)  target <= 50 ms")
+    print(f"  the same stretch with the pass turned off: median {_median(r['stall_ms'] for r in off):.1f} ms "
+          f"(GUI-thread CPU in it: median {_median(r['stall_cpu_ms'] for r in off):.1f} ms)")
+    print(f"  (the pass was still running after the {PASS_STEPS} steps in {sum(r['overlapped'] for r in on)} "
+          f"of {len(on)} runs)")
+    print(f"  pass: {_median(r['pass_images'] / r['pass_s'] for r in on):.1f} images/s while {PASS_STEPS} images "
+          f"were stepped to (median of {len(on)} runs, {_median(r['pass_s'] for r in on):.1f} s)")
+    print(f"  first proposal of an image stepped to (PageDown with \"{PASS_PHRASE}\" typed): median {with_pass:.0f} ms "
+          f"with the pass running against {without:.0f} ms with it off, runs alternated ({with_pass / without:.2f}x)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
@@ -402,6 +493,11 @@ def main() -> None:
     ap.add_argument("--child-launch", help=argparse.SUPPRESS)
     ap.add_argument("--child-typing", help=argparse.SUPPRESS)
     ap.add_argument("--child-kill", help=argparse.SUPPRESS)
+    ap.add_argument("--child-pass", help=argparse.SUPPRESS)
+    ap.add_argument("--pass-on", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--pass-images", type=int, default=200,
+                    help="photos for the feature pass runs (made from coco8 and the samples; 0 skips them)")
+    ap.add_argument("--pass-only", action="store_true", help="only the feature pass runs")
     ap.add_argument("--after-paint", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--burn", type=float, default=0.0, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -414,12 +510,19 @@ def main() -> None:
     if args.child_kill:
         print(json.dumps(child_kill(args.child_kill)))
         return
+    if args.child_pass:
+        print(json.dumps(child_pass(args.child_pass, args.pass_on)))
+        return
 
     tmp = Path(tempfile.mkdtemp(prefix="gui-bench-"))
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GROUNDING_DESKTOP_SETTINGS=str(tmp / "settings.ini"),
                HF_HUB_OFFLINE="1")
     try:
         print(f"folder {args.folder} · {args.runs} runs · QT_QPA_PLATFORM=offscreen · {os.cpu_count()} CPUs")
+        if args.pass_images:
+            _pass_section(args, tmp, env)
+        if args.pass_only:
+            return
         for after_paint in (False, True):
             paints, ready, states, load_stalls, load_cpu = [], [], [], [], []
             base: dict[str, list] = {"paint": [], "ready": [], "stall": []}

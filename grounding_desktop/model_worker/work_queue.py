@@ -78,8 +78,8 @@ class WorkQueue:
 
     def pressing(self) -> bool:
         """Whether something the user waits for is queued: a model to load, an edit's lessons, a
-        proposal, the image shown (jobs such as the feature pass wait for it)."""
-        return any(priority >= PREPARE for priority, _, _ in self._items)
+        proposal, the image shown or the next one (jobs such as the feature pass wait for it)."""
+        return any(priority >= PREPARE or isinstance(work, Prepare) for priority, _, work in self._items)
 
     def pop(self) -> Optional[Work]:
         """The next thing to do (highest priority, first come first), or None."""

@@ -71,10 +71,10 @@ def test_a_project_read_again_drops_the_older_lessons_and_a_new_model_drops_ever
 def test_what_the_user_waits_for_is_pressing_and_background_work_is_not():
     """A job such as the feature pass waits while the queue is pressing (``serve.Worker.wait_turn``)."""
     q = WorkQueue()
-    q.put(Prepare("b.png", prefetch=True))
     q.put(Learn(0, (), urgent=False))
-    assert not q.pressing()  # a prefetch and the slow part of a project's lessons
-    for pressing in (Prepare("a.png"), _propose(1), Learn(0, ()), Load(1, object)):
+    q.put(Features("a.png"))
+    assert not q.pressing()  # the slow part of a project's lessons, the second CNN's maps when idle
+    for pressing in (Prepare("a.png"), Prepare("b.png", prefetch=True), _propose(1), Learn(0, ()), Load(1, object)):
         q.put(pressing)
         assert q.pressing(), pressing
         _drain(q)
