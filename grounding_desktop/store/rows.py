@@ -1,6 +1,7 @@
-"""The rows of the project database, in one place: each table's column list and insert statement,
-a row turned into its ``core`` record (``image_from``, ``expression_from``, ``box_from``), a
-record's fields turned into column values (``*_value``), and the check that a row exists.
+"""The rows of the project's images, phrases and boxes, in one place: each table's column list and
+insert statement, a row turned into its ``core`` record (``image_from``, ``expression_from``,
+``box_from``), a record's fields turned into column values (``*_value``), and the check that a
+row exists.
 
 Paths are TEXT, except a file name that is not valid UTF-8: SQLite TEXT must be UTF-8, so such a
 path is stored as its raw bytes (a BLOB in the same column) and read back as the surrogate-escaped
