@@ -84,7 +84,7 @@ def enum_value(v) -> str:
 
 
 def require(c: sqlite3.Connection, table: str, row_id: int) -> None:
-    """Raise the StoreError that row ``row_id`` of ``table`` does not exist, unless it does."""
+    """Raise a StoreError unless ``table`` has the row ``row_id``."""
     if c.execute(f"SELECT 1 FROM {table} WHERE id=?", (row_id,)).fetchone() is None:
         raise StoreError(f"{table[:-1] if table != 'boxes' else 'box'} {row_id} does not exist")
 
