@@ -9,7 +9,7 @@ from typing import Callable, Optional
 
 from .io.scan import scan_folder
 from .store import ProjectStore
-from .store.database import ScanReport
+from .store.scan_sync import ScanReport
 
 
 def open_project(

@@ -126,6 +126,7 @@ class BoxItem(QGraphicsItem):
         self._highlighted = False
         self._scale = 1.0
         self._label_drop = 0.0  # label moved down by this many label heights to avoid another one
+        self._label_shift = 0.0  # label moved left by this much (scene units) to stay on the image
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # the canvas does hit-testing itself
         self.setZValue(20 if kind == ItemKind.PROPOSAL else 10)
         self.label = LabelItem(self, label, self._colour)
@@ -154,16 +155,23 @@ class BoxItem(QGraphicsItem):
 
     def _place_label(self) -> None:
         h = self.label.size_px[1]
-        self.label.setPos(self._rect.topLeft() + QPointF(0, self._label_drop * h / self._scale))
+        self.label.setPos(self._rect.topLeft() + QPointF(-self._label_shift, self._label_drop * h / self._scale))
 
-    def label_rect(self, drop: float) -> QRectF:
-        """Where the label would be, in scene units, if dropped by ``drop`` label heights."""
+    def label_shift_within(self, right_edge: float) -> float:
+        """How far left the label must move for its right end to stay at or before ``right_edge``
+        (the image's right side), never past the box's left side's room: 0 when it fits."""
+        overflow = self._rect.left() + self.label.size_px[0] / self._scale - right_edge
+        return min(max(overflow, 0.0), max(self._rect.left(), 0.0))
+
+    def label_rect(self, drop: float, shift: float = 0.0) -> QRectF:
+        """Where the label would be, in scene units, dropped by ``drop`` label heights and moved
+        left by ``shift``."""
         w, h = self.label.size_px
-        top_left = self._rect.topLeft() + QPointF(-1 / self._scale, (drop - 1) * h / self._scale)
+        top_left = self._rect.topLeft() + QPointF(-1 / self._scale - shift, (drop - 1) * h / self._scale)
         return QRectF(top_left.x(), top_left.y(), w / self._scale, h / self._scale)
 
-    def set_label_drop(self, drop: float) -> None:
-        self._label_drop = drop
+    def set_label_place(self, drop: float, shift: float = 0.0) -> None:
+        self._label_drop, self._label_shift = drop, shift
         self._place_label()
 
     def _margin(self) -> float:

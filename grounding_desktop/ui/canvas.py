@@ -285,20 +285,23 @@ class Canvas(QGraphicsView):
         self._layout_labels()
 
     def _layout_labels(self) -> None:
-        """Keep labels from covering each other: the highlighted proposal's label stays above its
-        box; a label that would overlap one already placed drops into its box, a line at a time."""
+        """Keep labels readable: each stays on the image (moved left when its box is near the right
+        side); the highlighted proposal's label stays above its box; a label that would overlap one
+        already placed drops into its box, a line at a time."""
         shown = [it for it in self._proposals if it.isVisible()]
         order = sorted(shown, key=lambda it: (not it.highlighted, it.proposal_index)) + self._boxes
         placed: list[QRectF] = []
+        right = self._image_rect.right()
         for it in order:
+            shift = it.label_shift_within(right)
             chosen = 0.0
             for drop in (0.0, 1.0, 2.0, 3.0, 4.0):
-                r = it.label_rect(drop)
+                r = it.label_rect(drop, shift)
                 if not any(r.intersects(p) for p in placed):
                     chosen = drop
                     break
-            it.set_label_drop(chosen)
-            placed.append(it.label_rect(chosen))
+            it.set_label_place(chosen, shift)
+            placed.append(it.label_rect(chosen, shift))
 
     def _draw_hint(self) -> None:
         for it in self._hint_items:

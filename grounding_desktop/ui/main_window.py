@@ -21,7 +21,7 @@ from ..editing.document import ImageDocument
 from ..editing.state import ModelState
 from ..grounder_factory import loaded_grounder
 from ..store import ProjectStore, StoreError
-from ..store.database import ScanReport
+from ..store.scan_sync import ScanReport
 from .canvas import Canvas
 from .expressions_panel import ExpressionsPanel
 from .folder_tools import FolderTools

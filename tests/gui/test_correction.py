@@ -250,3 +250,21 @@ def test_history_view_lists_edits_and_jumps_back(gui):
     assert [stack.text(i) for i in range(stack.count())] == ["Accept “one” (0.90) · a1.png", "Accept “two” (0.90) · a1.png"]
     stack.setIndex(0)  # what clicking the first row of the history does
     assert gui.annotations() == []
+
+
+def test_a_label_of_a_box_at_the_right_edge_stays_on_the_image(gui):
+    """A box against the image's right side keeps its whole label on the image (moved left), so the
+    phrase is never cut by the edge. Labels keep their size on screen, so they are measured there."""
+    from PySide6.QtCore import QPointF
+
+    gui.type_phrase("a rather long phrase for a narrow box")
+    gui.key(Key.Key_B, Mod.ControlModifier)
+    gui.drag_image((W - 12, 60), (W, 120))
+    _, box = gui.only_box()
+    canvas = gui.w.canvas
+    label = canvas.box_item(box.id).label
+    left = canvas.mapFromScene(label.scenePos()).x()
+    width = label.boundingRect().width()  # screen pixels: the label ignores the zoom
+    image_left, image_right = (canvas.mapFromScene(QPointF(x, 0)).x() for x in (0, W))
+    assert width > canvas.mapFromScene(QPointF(W, 0)).x() - canvas.mapFromScene(QPointF(box.bbox[0], 0)).x()
+    assert image_left <= left and left + width <= image_right + 1

@@ -1,0 +1,41 @@
+"""The project's export categories: each name keeps the id it was first given."""
+from __future__ import annotations
+
+import time
+from typing import Iterable
+
+from .problems import StoreBusyError
+from .project_file import ProjectFile
+
+
+class Categories(ProjectFile):
+    """The ``ProjectStore`` method of the categories table."""
+
+    def category_ids(self, names: Iterable[str]) -> dict[str, int]:
+        """The project's id of each category name, giving new names the next free id (in the order
+        given) in one transaction. A name keeps its id for the life of the project, so adding a
+        phrase never renumbers the classes of the next export. Names are used as given: callers
+        pass ``core.phrase_key`` forms or label-map category names.
+
+        An export is a reader and never waits for another process's writer: known names only read,
+        and when new names meet a write lock held elsewhere they get the ids they would be given
+        next (after the highest id ever used), without keeping them this time."""
+        wanted = list(dict.fromkeys(names))
+        known = dict(self._query("SELECT name, id FROM categories"))
+        if all(name in known for name in wanted):
+            return {name: known[name] for name in wanted}
+        try:
+            with self._no_wait(), self.transaction() as c:
+                known = dict(c.execute("SELECT name, id FROM categories"))
+                now = time.time()
+                for name in wanted:
+                    if name not in known:
+                        known[name] = c.execute("INSERT INTO categories(name, created) VALUES (?, ?)",
+                                                (name, now)).lastrowid
+        except StoreBusyError:
+            used = self._query("SELECT seq FROM sqlite_sequence WHERE name='categories'")
+            next_id = max([used[0][0] if used else 0, *known.values()]) + 1
+            for name in wanted:
+                if name not in known:
+                    known[name], next_id = next_id, next_id + 1
+        return {name: known[name] for name in wanted}
