@@ -193,6 +193,11 @@ class ImageDocument:
         return self._stack is not None and self._stack.push(edit)
 
     # ------------------------------------------------------------------ lookups
+    def is_confident(self, box: Box) -> bool:
+        """A stored proposal the model scores at least the threshold: Space accepts it; weaker
+        ones are drawn faint."""
+        return box.state == BoxState.PROPOSED and box.score is not None and box.score >= self.threshold
+
     def box(self, box_id: int) -> Optional[Box]:
         return next((b for a in self.annotations for b in a.boxes if b.id == box_id), None)
 
@@ -623,8 +628,7 @@ class ImageDocument:
         reviewed and readable."""
         if self.image is None:
             return None
-        confident = [b for a in self.annotations for b in a.boxes
-                     if b.state == BoxState.PROPOSED and b.score is not None and b.score >= self.threshold]
+        confident = [b for a in self.annotations for b in a.boxes if self.is_confident(b)]
         if (self.image.state != ImageState.REVIEWED or confident) and not self.image.error:
             self._push(edits.SetImageState(self.image, ImageState.REVIEWED, accept=confident))
         target = next((r.id for r in after

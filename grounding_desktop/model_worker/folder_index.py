@@ -4,8 +4,8 @@ The model process has no database: the app reads the features kept beside the pr
 them (``messages.IndexFeatures``), then each batch the feature pass writes, so images not prepared
 when the project opened are searched as the pass reaches them. Records arrive on the process's main
 loop, which only files them (a search may be running); a search folds in what arrived since the
-last one (``ImageIndex`` grows by parts). The index belongs to the model it was made with: a search
-after the model was built again (another detector) indexes every record afresh.
+last one (``ImageIndex`` grows by parts) and lets go of their bytes. The index belongs to the model
+it was made with: loading a model clears it (``serve``), and the app sends the new model's records.
 """
 from __future__ import annotations
 
@@ -22,20 +22,16 @@ IndexRow = tuple[str, str, bytes]
 class FolderIndex:
     def __init__(self) -> None:
         self._lock = threading.Lock()    # guards the fields below (the main loop adds, a job searches)
-        self._rows: list[IndexRow] = []  # every record sent since the last clear
-        self._index = None               # grounding.image_search.ImageIndex of the first ``_folded`` rows
-        self._folded = 0
+        self._pending: list[IndexRow] = []  # records sent since the last search
+        self._index = None                  # grounding.image_search.ImageIndex of the records before them
         self._searching = threading.Lock()  # one search at a time
-
-    def __len__(self) -> int:
-        return len(self._rows)
 
     def add(self, rows: Sequence[IndexRow], clear: bool = False) -> None:
         """File ``rows`` (after dropping every record there, with ``clear``)."""
         with self._lock:
             if clear:
-                self._rows, self._index, self._folded = [], None, 0
-            self._rows.extend(rows)
+                self._pending, self._index = [], None
+            self._pending.extend(rows)
 
     def search(self, grounder, phrase: str, top: int, cancelled: Callable[[], bool]) -> list[tuple[str, Proposal]]:
         """The ``top`` content hashes whose image matches ``phrase`` best, each with its best
@@ -46,10 +42,9 @@ class FolderIndex:
 
         with self._searching:
             with self._lock:
-                if self._index is None or self._index.grounder is not grounder:
-                    self._index, self._folded = ImageIndex(grounder), 0
-                index, new = self._index, self._rows[self._folded:]
-                self._folded = len(self._rows)
+                if self._index is None:
+                    self._index = ImageIndex(grounder)
+                index, new, self._pending = self._index, self._pending, []
             for key, path, data in new:
                 try:
                     index.add(key, ImageFeatures.from_bytes(data), path)

@@ -241,7 +241,7 @@ class Canvas(QGraphicsView):
             text = a.expression.text
             for b in a.kept:
                 label = (text if len(text) <= 32 else text[:31] + "…") + (" ?" if b.state == BoxState.PROPOSED else "")
-                weak = b.state == BoxState.PROPOSED and (b.score is None or b.score < self._doc.threshold)
+                weak = b.state == BoxState.PROPOSED and not self._doc.is_confident(b)
                 item = BoxItem(_rect(b.bbox), colour, label, ItemKind.BOX, box_id=b.id, weak=weak)
                 item.set_view_scale(self.zoom)
                 self._scene.addItem(item)

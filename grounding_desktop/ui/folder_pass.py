@@ -9,9 +9,10 @@ there. The GUI thread only shows progress.
 
 Search runs in the model process over what it was sent (``messages.IndexFeatures``): the features
 kept from before, then each batch the pass writes, so images are searched as the pass reaches them.
-Both start again when the model is loaded again (a crash, another detector) and after a rescan
-that changed files. The automatic start can be turned off (Grounding → Prepare Images in the
-Background, remembered per person); Resume in the status bar starts a pass by hand.
+The kept features are sent whenever a project opens and the model is loaded (again: a crash,
+another detector) and after a rescan; the pass that prepares the rest starts then too, unless the
+automatic start is turned off (Grounding → Prepare Images in the Background, remembered per
+person). Resume in the status bar starts a pass by hand.
 """
 from __future__ import annotations
 
@@ -72,10 +73,13 @@ class FolderPass(QObject):
         self.features: Optional[FeatureStore] = None
         self._run = 0  # bumped by every start: news of an older run is dropped
         self._cancel = threading.Event()
+        self._working = 0  # runs started and not yet off the worker thread, under ``_stopped``
+        self._stopped = threading.Condition()
+        self._shut = False
         self.running = False
         self.searchable = 0  # images in the model process's index
         self.to_prepare = 0  # images left to prepare, as the last progress report said
-        host.state_changed.connect(lambda _state: self.start() if self.host.ready and self.auto else None)
+        host.state_changed.connect(lambda _state: self.start(prepare=self.auto) if self.host.ready else None)
 
     @property
     def auto(self) -> bool:
@@ -94,31 +98,35 @@ class FolderPass(QObject):
         self.close()
         self.store = store
         self.features = FeatureStore.of_project(store)
-        if self.auto:
-            self.start()
+        self.start(prepare=self.auto)
 
     def close(self) -> None:
-        """Stop (after the batch in hand) and let go of the project; the model's index is
-        replaced by the next project's."""
+        """Stop (after the batch in hand) and let go of the project; the next project's
+        features replace it in the model's index."""
         self.cancel()
         self._run += 1
+        if self.running:
+            self.running = False
+            self.finished.emit(None, "")
         if self.features is not None:
             self.features.close()
         self.store = self.features = None
         self.searchable = self.to_prepare = 0
 
     def shutdown(self) -> None:
+        self._shut = True
         self.cancel()
         self._tasks.shutdown()
         if self.features is not None:
             self.features.close()
 
     # -- the pass ----------------------------------------------------------------------------
-    def start(self) -> None:
-        """Index what is kept and prepare the rest, from the start (a run going on is stopped
-        first). Nothing without a project, or a model that makes no features."""
+    def start(self, prepare: bool = True) -> None:
+        """Index what is kept and, with ``prepare``, prepare the rest, from the start (a run going
+        on is stopped first). Nothing without a project, or a model that makes no features, or
+        after ``shutdown``."""
         info = self.host.info
-        if self.store is None or not self.host.ready or info is None or not info.features_version:
+        if self._shut or self.store is None or not self.host.ready or info is None or not info.features_version:
             return
         self.cancel()
         self._run += 1
@@ -126,8 +134,11 @@ class FolderPass(QObject):
         run, store, features, version = self._run, self.store, self.features, info.features_version
         self.running = True
         self.searchable = 0
-        self.progressed.emit(0, 0)
-        self._tasks.run(lambda: self._work(run, store, features, version, cancel),
+        if prepare:
+            self.progressed.emit(0, 0)
+        with self._stopped:
+            self._working += 1
+        self._tasks.run(lambda: self._work(run, store, features, version, cancel, prepare),
                         lambda report, error: self._done(run, report, error), store=store)
 
     def cancel(self) -> None:
@@ -135,11 +146,18 @@ class FolderPass(QObject):
         self._cancel.set()
 
     def hold(self) -> Callable[[], None]:
-        """Stop the pass while other work prepares images itself (propose for every image);
-        call what this returns when it is done, to go on."""
+        """Stop the pass while other work prepares images itself (propose for every image; it
+        calls ``wait_until_stopped`` first); call what this returns when it is done, to go on."""
         was_on = self.running
         self.cancel()
         return lambda: self.start() if was_on or self.auto else None
+
+    def wait_until_stopped(self, cancelled: Callable[[], bool]) -> None:
+        """(On a worker thread.) Return when no pass is on its thread any more (the batch in hand
+        is written), or when ``cancelled()``."""
+        with self._stopped:
+            while self._working and not cancelled():
+                self._stopped.wait(0.1)
 
     def indexed_features(self) -> IndexingFeatures:
         """(On a worker thread.) The features file, through which what is written is also made
@@ -149,8 +167,8 @@ class FolderPass(QObject):
                                 lambda rows: self._tasks.post(self._send, run, rows, False))
 
     def _work(self, run: int, store: ProjectStore, features: FeatureStore, version: str,
-              cancel: threading.Event) -> PassReport:
-        """On a worker thread: index the kept features, then prepare the rest."""
+              cancel: threading.Event, prepare: bool) -> Optional[PassReport]:
+        """On a worker thread: index the kept features, then (``prepare``) prepare the rest."""
         try:
             paths = first_paths(store)
             send = lambda rows, clear=False: self._tasks.post(self._send, run, rows, clear)  # noqa: E731
@@ -164,12 +182,17 @@ class FolderPass(QObject):
                 send([(h, paths[h], kept[h]) for h in chunk if h in kept])
             if cancel.is_set():
                 return PassReport(cancelled=True)
+            if not prepare:
+                return None
             engine = ProcessEngine(self.host.run_job, version)
             return run_feature_pass(store, IndexingFeatures(features, paths, send), engine,
                                     progress=lambda done, total: self._tasks.post(self._progress, run, done, total),
                                     cancelled=cancel.is_set)
         finally:
             features.release_thread()
+            with self._stopped:
+                self._working -= 1
+                self._stopped.notify_all()
 
     def _send(self, run: int, rows: list, clear: bool) -> None:
         if run != self._run:

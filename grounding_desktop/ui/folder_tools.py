@@ -49,8 +49,7 @@ class FolderTools(QObject):
 
     def rescanned(self) -> None:
         """Files were added, changed or removed: prepare them (when the pass starts by itself)."""
-        if self.folder_pass.auto:
-            self.folder_pass.start()
+        self.folder_pass.start(prepare=self.folder_pass.auto)
         self.window.image_list.refresh_doubt()
 
     def shutdown(self) -> None:
@@ -77,11 +76,12 @@ class FolderTools(QObject):
         w = self.window
         if w.doc.store is not None:
             self.propose_dialog = w.open_dialog(ProposeDialog(w.doc.store, w.host, self.folder_pass, w.undo_stack, w))
-            self.propose_dialog.finished_with_changes.connect(w.image_list.refresh_doubt)
 
     def review_by_doubt(self) -> None:
         """The image list filtered to review by doubt, its first image shown."""
         w = self.window
+        w.images_dock.show()
+        w.images_dock.raise_()
         w.image_list.set_filter(DOUBT)
         first = w.image_list.visible_id_at(0)
         if first is None:

@@ -104,6 +104,7 @@ class ProposeDialog(WorkerDialog):
 
         def work(progress, cancelled) -> ProposeReport:
             report = ProposeReport()
+            self.folder_pass.wait_until_stopped(cancelled)  # its batch in hand written: no image twice
             features = self.folder_pass.indexed_features()
             try:
                 for rows in proposal_answers(store, features, engine, phrases, min_score, report,
@@ -139,6 +140,12 @@ class ProposeDialog(WorkerDialog):
             lines.append("Review them least sure first: the image list's “Review by doubt” filter. "
                          "One Ctrl+Z takes them all back.")
         return lines
+
+    def _on_failure(self, message: str) -> None:
+        if self.added:  # the batches stored before it failed stay, as the run's one undo step
+            message = (message.removesuffix("\nNothing was written.") + f"\n{self.added:,} proposals stored "
+                       f"on {len(self.changed):,} images before it stopped are kept; one Ctrl+Z takes them back.")
+        super()._on_failure(message)
 
     def _on_finished(self) -> None:
         super()._on_finished()

@@ -14,9 +14,10 @@ from typing import Optional
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QKeyEvent, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QStyle, QVBoxLayout, QWidget
 
-from ..core import ImageRecord, PhraseError, Proposal, clean_phrase
+from ..core import ImageRecord, PhraseError, Proposal, clean_phrase, display_path
+from ..folder.feature_pass import preparable
 from ..io.errors import Cancelled
 from ..model_worker.jobs import SEARCH
 from ..store import ProjectStore
@@ -132,7 +133,9 @@ class SearchPanel(QWidget):
         self.edit.entered.connect(self.open_current)
         self.edit.stepped.connect(self._step)
         self.results.itemActivated.connect(lambda _item: self.open_current())
-        self.results.itemClicked.connect(lambda _item: self.open_current())
+        if not self.results.style().styleHint(QStyle.StyleHint.SH_ItemView_ActivateItemOnSingleClick,
+                                              None, self.results):
+            self.results.itemClicked.connect(lambda _item: self.open_current())  # else it activates
         folder_pass.indexed.connect(self._on_indexed)
         host.state_changed.connect(lambda _state: self.search() if self.host.ready and self.edit.text().strip()
                                    else None)
@@ -205,9 +208,8 @@ class SearchPanel(QWidget):
         a content hash that matched)."""
         ranked = self.host.run_job(SEARCH, (phrase, TOP), cancelled=cancel.is_set)
         by_hash: dict[str, list[ImageRecord]] = {}
-        for r in store.images():
-            if r.readable and r.content_hash:
-                by_hash.setdefault(r.content_hash, []).append(r)
+        for r in preparable(store):
+            by_hash.setdefault(r.content_hash, []).append(r)
         return [(r, p) for h, p in ranked for r in by_hash.get(h, ())][:TOP]
 
     def _found(self, search_id: int, phrase: str, found: Optional[list], error: Optional[BaseException]) -> None:
@@ -231,7 +233,9 @@ class SearchPanel(QWidget):
         self.phrase = phrase
         self.results.clear()
         for record, proposal in found:
-            item = QListWidgetItem(f"{proposal.score:.2f}  {record.file_name}\n{record.path}")
+            folder = record.path.rpartition("/")[0]  # shown under the name when in a subfolder
+            item = QListWidgetItem(display_path(f"{proposal.score:.2f}  {record.file_name}"
+                                                + (f"\n{folder}/" if folder else "")))
             item.setData(ResultRole, (record, proposal))
             item.setToolTip(proposal.explanation)
             cached = self._thumbs.cached(record.id)

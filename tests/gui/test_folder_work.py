@@ -16,6 +16,7 @@ from grounding_desktop.core import BoxSource, BoxState, ImageState, Proposal
 from grounding_desktop.editing.edits import proposal_box
 from grounding_desktop.project import open_project
 from grounding_desktop.store.features import FeatureStore
+from grounding_desktop.ui.settings import app_settings, set_prepares_in_background
 from support import make_image
 
 Key, Mod = Qt.Key, Qt.KeyboardModifier
@@ -31,7 +32,7 @@ def test_the_pass_runs_by_itself_cancel_keeps_whole_batches_and_resume_goes_on(o
     folder = tmp_path / "many"
     for i in range(20):
         make_image(folder / f"img{i:02d}.png", color=(10 * i, 100, 200 - 5 * i))
-    gui = open_window(folder, factory=partial(FakeGrounder, feature_delay=0.1))
+    gui = open_window(folder, factory=partial(FakeGrounder, feature_delay=0.25))  # 4 s a batch of 16
     folder_pass, status = gui.w.folder.folder_pass, gui.w.folder.pass_status
     runs = []
     folder_pass.progressed.connect(lambda done, total: runs.append((done, total)))
@@ -84,7 +85,8 @@ def test_images_not_prepared_yet_are_searched_as_the_pass_reaches_them(open_wind
     set_prepares_in_background(app_settings(), False)  # a person who turned the automatic pass off
     gui = open_window(photos)
     panel, action = gui.w.folder.search, gui.w.actions_by_name["prepare_background"]
-    assert not action.isChecked() and not gui.w.folder.folder_pass.running
+    gui.wait(lambda: not gui.w.folder.folder_pass.running)
+    assert not action.isChecked() and gui.w.folder.folder_pass.to_prepare == 0
     gui.w.folder.show_search()
     gui.qtbot.keyClicks(panel.edit, "the red square")
     gui.wait(lambda: panel.phrase == "the red square")
@@ -92,6 +94,37 @@ def test_images_not_prepared_yet_are_searched_as_the_pass_reaches_them(open_wind
     action.trigger()  # on again: the pass runs, and the search with it
     gui.wait(lambda: [r.path for r, _ in panel.shown()][:1] == ["a1.png"])
     assert prepares_in_background(app_settings())
+
+
+def test_with_the_automatic_pass_off_the_images_prepared_before_are_still_searched(open_window, photos):
+    from grounding_desktop.ui.settings import app_settings, set_prepares_in_background
+
+    gui = open_window(photos)
+    gui.wait(lambda: not gui.w.folder.folder_pass.running)
+    gui.w.close()
+    set_prepares_in_background(app_settings(), False)
+    make_image(photos / "b.png", color=(200, 60, 60))  # new since: not prepared, and nothing starts to
+    gui = open_window(photos)
+    gui.w.folder.show_search()
+    panel = gui.w.folder.search
+    gui.qtbot.keyClicks(panel.edit, "the red square")
+    gui.wait(lambda: panel.phrase == "the red square" and bool(panel.shown()))
+    assert [r.path for r, _ in panel.shown()][0] == "a1.png" and "among 3 prepared images" in panel.status.text()
+    assert not gui.w.folder.pass_status.isVisible()
+
+
+def test_opening_another_folder_while_the_pass_runs_leaves_no_pass_in_the_status_bar(open_window, photos, tmp_path):
+    folder = tmp_path / "many"
+    for i in range(20):
+        make_image(folder / f"img{i:02d}.png", color=(10 * i, 100, 200 - 5 * i))
+    gui = open_window(folder, factory=partial(FakeGrounder, feature_delay=0.25))
+    folder_pass, status = gui.w.folder.folder_pass, gui.w.folder.pass_status
+    gui.wait(lambda: folder_pass.running and status.isVisible())
+    set_prepares_in_background(app_settings(), False)  # the next project's pass does not start
+    assert gui.w.open_folder(photos)
+    assert not status.isVisible()  # the old project's run ended with it
+    gui.wait(lambda: not folder_pass.running)  # what the new one kept is sent to the model: nothing
+    assert not status.isVisible() and folder_pass.searchable == 0 and folder_pass.to_prepare == 0
 
 
 def test_propose_for_every_image_is_one_undo_step_that_never_touches_a_label(gui):

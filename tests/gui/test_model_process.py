@@ -89,6 +89,7 @@ def test_the_feature_pass_gives_way_to_the_image_shown_and_then_goes_on(talk, ph
     time.sleep(0.3)  # the pass is on its second image
     model.process.send(Prepare(str(photos / "a1.png")))
     assert model.next(Prepared).path == str(photos / "a1.png")
+    assert results.empty()  # the image shown went first: the job still had images to do
     done = results.get(timeout=20)
     assert [key for key, data, error in done if data and not error] == [key for key, _ in items]
 
