@@ -67,3 +67,19 @@ class ThreadConnections:
             conn.close()
             self._local.conn = None
 
+
+
+class ThreadConnected:
+    """A SQLite file opened once per thread: a subclass sets ``_connections``."""
+
+    _connections: ThreadConnections
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._connections.get()
+
+    def close(self) -> None:
+        self._connections.close()
+
+    def release_thread(self) -> None:
+        """Close the calling thread's connection (a worker thread calls this before it ends)."""
+        self._connections.release_thread()

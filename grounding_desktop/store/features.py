@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
-from .connections import ThreadConnections
+from .connections import ThreadConnected, ThreadConnections
 from .problems import BUSY_TIMEOUT_S, database_problem
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def features_path(db_path: os.PathLike | str) -> Path:
     return db_path.with_name(f"{db_path.stem}.features{db_path.suffix}")
 
 
-class FeatureStore:
+class FeatureStore(ThreadConnected):
     """The kept features of one project. One connection per thread, like ``ProjectStore``."""
 
     def __init__(self, path: os.PathLike | str) -> None:
@@ -90,16 +90,6 @@ class FeatureStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
-
-    def _conn(self) -> sqlite3.Connection:
-        return self._connections.get()
-
-    def close(self) -> None:
-        self._connections.close()
-
-    def release_thread(self) -> None:
-        """Close the calling thread's connection (a worker thread calls this before it ends)."""
-        self._connections.release_thread()
 
     def __enter__(self) -> "FeatureStore":
         return self

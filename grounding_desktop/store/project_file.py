@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
 from ..core import display_path
-from .connections import ThreadConnections
+from .connections import ThreadConnected, ThreadConnections
 from .problems import BUSY_TIMEOUT_S, StoreError, database_problem
 from .schema import current_version, migrate
 
@@ -39,7 +39,7 @@ def _enable_wal(conn: sqlite3.Connection, patience_s: float = 30.0) -> None:
             time.sleep(0.01)
 
 
-class ProjectFile:
+class ProjectFile(ThreadConnected):
     """The base of each part of ``ProjectStore``: the file at ``db_path``, opened and migrated."""
 
     def __init__(self, db_path: os.PathLike | str):
@@ -68,16 +68,6 @@ class ProjectFile:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
-
-    def _conn(self) -> sqlite3.Connection:
-        return self._connections.get()
-
-    def close(self) -> None:
-        self._connections.close()
-
-    def release_thread(self) -> None:
-        """Close the calling thread's connection (a worker thread calls this before it ends)."""
-        self._connections.release_thread()
 
     # -- transactions and reads ------------------------------------------------------------------
     @contextmanager
