@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from functools import partial
 
-from . import (CliError, add_detector_arguments, add_folder_arguments, detector_choice, model_errors,
-                open_folder_project)
+from . import (CliError, add_detector_arguments, add_folder_arguments, add_quiet_argument, detector_choice,
+               model_errors, open_folder_project)
 
 
 def add_parser(sub) -> None:
@@ -22,13 +21,8 @@ def add_parser(sub) -> None:
                    help="auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps")
     add_detector_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
-
-
-def _progress(done: int, total: int) -> None:
-    if sys.stderr.isatty():
-        print(f"\revaluating… {done}/{total} steps", end="" if done < total else "\n",
-              file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate_project, run_plan
     from ..grounder_factory import make_grounder
     from ..grounding.device import resolve_device
+    from ..io.progress import TerminalProgress
     from ..store import StoreError
 
     try:
@@ -46,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from exc
         try:
             grounder = make_grounder(args.device, cache_size=2, detector=choice)
-            report = evaluate_project(store, grounder.embedding_model, partial(run_plan, grounder), _progress)
+            with TerminalProgress("evaluating", "step", args.quiet) as bar:
+                report = evaluate_project(store, grounder.embedding_model, partial(run_plan, grounder), bar)
         except (*model_errors(), StoreError) as exc:
             raise CliError(str(exc)) from exc
     finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import CliError, add_folder_arguments, open_folder_project
+from . import CliError, add_folder_arguments, add_quiet_argument, open_folder_project
 
 
 def add_parser(sub) -> None:
@@ -37,6 +37,7 @@ def add_parser(sub) -> None:
     p.add_argument("--max-size-mb", type=float, metavar="MB",
                    help="refuse files larger than this (default 1024 MB)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.errors import ImportFileError
     from ..io.import_files import MAX_FILE_BYTES
     from ..io.importers import IMPORTERS
+    from ..io.progress import TerminalProgress
 
     fmt = next(name for name in IMPORTERS if getattr(args, name, None))
     source = getattr(args, fmt)
@@ -51,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--max-size-mb must be a positive number, got {args.max_size_mb:g}")
     max_bytes = int(args.max_size_mb * 2**20) if args.max_size_mb is not None else MAX_FILE_BYTES
     store = open_folder_project(args)
-    with store:
+    with store, TerminalProgress("importing", "entry", args.quiet) as bar:
         try:
             summary = IMPORTERS[fmt](store, source, as_proposals=args.as_proposals, dry_run=args.dry_run,
-                                     max_bytes=max_bytes)
+                                     progress=bar, max_bytes=max_bytes)
         except ImportFileError as exc:
             raise CliError(str(exc)) from exc
     if args.json:
