@@ -2,8 +2,8 @@
 --label-studio FILE)``: add labels from a file to a project.
 
 Reads the formats ``export`` writes (and MDETR/GLIP grounding, plain COCO detection, ODVG and
-RefCOCO files from elsewhere, labelme folders and Label Studio exports); images are matched by file name. Everything is checked first and
-then added in one transaction, or nothing is.
+RefCOCO files from elsewhere, labelme folders and Label Studio exports); images are matched by file
+name. Everything is checked first and then added in one transaction, or nothing is.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def add_parser(sub) -> None:
         description="Import labels: a COCO file (grounding flavour, or plain detection), an ODVG jsonl file "
                     "(grounding or detection records), a RefCOCO folder (refs.json or refs(unc).p beside "
                     "instances.json), a labelme folder (one JSON per image; each label a phrase) or a Label "
-                    "Studio JSON export (rectangle labels). Images are matched by path relative to FOLDER, else by unique file name. "
-                    "The file is checked completely before anything is written.",
+                    "Studio JSON export (rectangle labels). Images are matched by path relative to FOLDER, else "
+                    "by unique file name. The file is checked completely before anything is written.",
     )
     add_folder_arguments(p)
     source = p.add_mutually_exclusive_group(required=True)

@@ -4,7 +4,8 @@
 - The image is matched by the name Label Studio gave it: an upload ``/data/upload/3/1a2b3c4d-a.jpg``
   is ``a.jpg`` (the eight hex digits are Label Studio's prefix), a local file
   ``/data/local-files/?d=photos/a.jpg`` is ``photos/a.jpg``, a URL or cloud path its path.
-- A ``rectanglelabels`` result is a box of each of its labels (a label is a phrase); its ``x``,
+- A ``rectanglelabels`` result (or a ``rectangle`` with a ``labels`` result of the same id) is a
+  box of each of its labels (a label is a phrase); its ``x``,
   ``y``, ``width``, ``height`` are percentages of ``original_width``/``original_height``, which must
   be the project image's size. A rotated rectangle (``rotation``, clockwise around its top-left
   corner) and a ``polygonlabels`` result become the box around them, counted in the summary.
@@ -26,7 +27,11 @@ from .import_summary import ImportSummary
 __all__ = ["import_label_studio", "plan_label_studio", "task_image_name"]
 
 _UPLOAD = re.compile(r"^/data/upload/\d+/[0-9a-fA-F]{8}-(.+)$")
-BOX_RESULTS = ("rectanglelabels", "polygonlabels")  # each names its labels under the same key
+# result type -> its shape; "...labels" results name their labels under the same key, a bare
+# "rectangle" or "polygon" (a <Rectangle> tool beside a <Labels> one) takes those of the "labels"
+# result with the same id
+BOX_RESULTS = {"rectanglelabels": "rectangle", "polygonlabels": "polygon", "rectangle": "rectangle",
+               "polygon": "polygon"}
 DECIMALS = 3  # percentages back to pixels, to a thousandth of a pixel (10 px stays 10, not 10.000000000000002)
 
 
@@ -72,8 +77,12 @@ def plan_label_studio(req: ImportRequest) -> ImportPlan:
             if annotation.get("was_cancelled"):
                 summary.skipped["cancelled annotation"] += 1
                 continue
+            named = _labels_by_id(annotation["result"])
             for r, result in enumerate(annotation["result"]):
-                for text, box in _boxes(result, img, req.as_proposals, f"{at}, result[{r}]", problem, summary):
+                if isinstance(result, dict) and result.get("type") == "labels":
+                    continue  # the labels of a bare rectangle or polygon: read with it
+                for text, box in _boxes(result, named, img, req.as_proposals, f"{at}, result[{r}]", problem,
+                                        summary):
                     phrase = phrases.setdefault((img.id, text), PlannedPhrase(img.id, text))
                     if all(b.bbox != box.bbox for b in phrase.boxes):
                         phrase.boxes.append(box)
@@ -89,7 +98,14 @@ def _image_url(data: dict) -> Any:
     return strings[0] if len(strings) == 1 else None
 
 
-def _boxes(result: Any, img, as_proposals: bool, at: str, problem: Problems, summary: ImportSummary) -> list:
+def _labels_by_id(results: list) -> dict:
+    """The labels each ``labels`` result gives the region of the same id."""
+    return {r.get("id"): r["value"].get("labels") for r in results
+            if isinstance(r, dict) and r.get("type") == "labels" and isinstance(r.get("value"), dict)}
+
+
+def _boxes(result: Any, named: dict, img, as_proposals: bool, at: str, problem: Problems,
+           summary: ImportSummary) -> list:
     """``(phrase, Box)`` for each label of a rectangle or polygon result (none for other results)."""
     if not isinstance(result, dict) or not isinstance(result.get("value"), dict):
         problem(f"{at}: must be an object with a 'value' object")
@@ -101,14 +117,16 @@ def _boxes(result: Any, img, as_proposals: bool, at: str, problem: Problems, sum
     size = {"width": result.get("original_width"), "height": result.get("original_height")}
     if not image_size_matches(size, img, img.path, at, problem):
         return []
-    corners = _corners(kind, value, img.width, img.height, at, problem)
-    labels = value.get(kind)
+    shape = BOX_RESULTS[kind]
+    corners = _corners(shape, value, img.width, img.height, at, problem)
+    labels = value.get(kind) if kind.endswith("labels") else named.get(result.get("id"))
     if corners is None:
         return []
     if not isinstance(labels, list) or not labels:
-        problem(f"{at}: '{kind}' must be a non-empty list of labels")
+        problem(f"{at}: '{kind}' must be a non-empty list of labels" if kind.endswith("labels")
+                else f"{at}: a {kind} with no 'labels' result of the same id")
         return []
-    if kind == "polygonlabels" or len(corners) == 4:
+    if shape == "polygon" or len(corners) == 4:
         summary.from_outlines += 1
     xs, ys = [round(c[0], DECIMALS) for c in corners], [round(c[1], DECIMALS) for c in corners]
     bbox = checked_box([min(xs), min(ys), max(xs), max(ys)], img, at, problem, xyxy=True)
@@ -121,11 +139,11 @@ def _boxes(result: Any, img, as_proposals: bool, at: str, problem: Problems, sum
     return out
 
 
-def _corners(kind: str, value: dict, width: int, height: int, at: str,
+def _corners(shape: str, value: dict, width: int, height: int, at: str,
              problem: Problems) -> Optional[list[tuple[float, float]]]:
     """The result's points in pixels: a rectangle's two opposite corners (four when rotated), a
     polygon's points."""
-    if kind == "polygonlabels":
+    if shape == "polygon":
         points = value.get("points")
         if not (isinstance(points, list) and len(points) >= 2 and all(
                 isinstance(p, list) and len(p) == 2 and all(is_number(v) for v in p) for p in points)):

@@ -13,6 +13,7 @@ import os
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
+from .errors import ImportFileError
 from .import_checks import ImageMatcher, Problems, box_from, checked_box, clean_text, image_size_matches, is_number
 from .import_files import parse_json, read_text
 from .import_plan import ImportPlan, ImportRequest, PlannedPhrase, finish_plan, importer
@@ -29,8 +30,8 @@ def plan_labelme(req: ImportRequest) -> ImportPlan:
     problem = Problems(req.path)
     if not folder.is_dir():
         raise problem.fatal("a labelme import reads a folder of labelme JSON files (one per image)")
-    files = sorted(p for p in folder.rglob("*.json") if not any(part.startswith(".") for part in
-                                                                p.relative_to(folder).parts))
+    files = sorted(p for p in folder.rglob("*.json")
+                   if not any(part.startswith(".") for part in p.relative_to(folder).parts))  # not .grounding/
     if not files:
         raise problem.fatal("no .json files in the folder")
     summary = ImportSummary(file=req.path, flavour="labelme", as_proposals=req.as_proposals)
@@ -43,7 +44,11 @@ def plan_labelme(req: ImportRequest) -> ImportPlan:
         where = path.relative_to(folder).as_posix()
         text = read_text(path, budget, "labelme JSON file")
         budget -= len(text.encode("utf-8"))  # the folder as a whole stays under the import limit
-        data = parse_json(text, where)
+        try:
+            data = parse_json(text, where)
+        except ImportFileError as exc:
+            problem(exc.problems[0])
+            continue
         if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
             problem(f"{where}: not a labelme file (no 'shapes' list)")
             continue

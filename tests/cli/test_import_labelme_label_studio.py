@@ -51,8 +51,8 @@ def _labelme_files(folder: Path, out: Path) -> list:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         image_path = Path("..") / ".." / folder.name / name if name == "sub/c.jpg" else Path("..") / folder.name / name
         files.append([str(json_path), str(image_path), SIZES[name],
-                      [{"label": label, "points": [list(p) for p in points], "group_id": None, "description": "", "shape_type": kind,
-                        "flags": {}, "mask": None} for label, kind, points in shapes]])
+                      [{"label": label, "points": [list(p) for p in points], "group_id": None, "description": "",
+                        "shape_type": kind, "flags": {}, "mask": None} for label, kind, points in shapes]])
     return files
 
 
@@ -152,22 +152,31 @@ def test_a_broken_labelme_folder_is_one_line_and_nothing_is_imported(photos, tmp
     files[2][2] = (60, 80)  # b.png is 80x60
     _write_by_hand(files)
     (tmp_path / "labelme" / "notes.json").write_text("[1, 2]")
+    (tmp_path / "labelme" / "broken.json").write_text('{"shapes": [')
     assert main(["import", str(photos), "--labelme", str(tmp_path / "labelme")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "a rectangle has two points, got 3" in err
-    assert "(and 2 more problems)" in err
+    assert "(and 3 more problems)" in err
     assert _view(photos, photos / ".grounding" / "project.sqlite") == {}
 
 
-def test_label_studio_rotated_boxes_and_unknown_images(photos, tmp_path, capsys):
+def test_label_studio_rotated_boxes_bare_rectangles_and_unknown_images(photos, tmp_path, capsys):
     export = json.loads(_label_studio_export(tmp_path / "ls.json").read_text())
     box = export[2]["annotations"][0]["result"][0]  # b.png's ball, 20x20 at (40, 30) of 80x60
     box["value"].update(x=75.0, y=0.0, width=25.0, height=100 / 3, rotation=90)  # turned around (60, 0)
+    dog = export[1]["annotations"][0]["result"]  # a <Rectangle> beside <Labels>: two results, one id
+    labels = dog[0]["value"].pop("rectanglelabels")
+    dog[0]["type"] = "rectangle"
+    dog.append({**dog[0], "type": "labels", "value": {**dog[0]["value"], "labels": labels}})
     (tmp_path / "rotated.json").write_text(json.dumps(export))
     assert main(["import", str(photos), "--label-studio", str(tmp_path / "rotated.json"), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["boxes_from_outlines"] == 2
-    assert _view(photos, photos / ".grounding" / "project.sqlite")[("b.png", "red ball")] == \
-        [(40.0, 0.0, 20.0, 20.0)]
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["boxes_from_outlines"], summary["boxes_added"], summary["skipped"]) == \
+        (2, 5, {"Label Studio choices result (not a box)": 1, "cancelled annotation": 1,
+                "prediction (not an annotation)": 1})
+    view = _view(photos, photos / ".grounding" / "project.sqlite")
+    assert view[("b.png", "red ball")] == [(40.0, 0.0, 20.0, 20.0)]
+    assert view[("sub/c.jpg", "a dog")] == EXPECTED[("sub/c.jpg", "a dog")]
 
     export[0]["data"]["image"] = "/data/upload/7/3f2a9c1e-nowhere.jpg"
     (tmp_path / "unknown.json").write_text(json.dumps(export))
