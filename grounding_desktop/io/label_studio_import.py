@@ -5,9 +5,8 @@
   is ``a.jpg`` (the eight hex digits are Label Studio's prefix), a local file
   ``/data/local-files/?d=photos/a.jpg`` is ``photos/a.jpg``, a URL or cloud path its path.
 - A ``rectanglelabels`` result (or a ``rectangle`` with a ``labels`` result of the same id) is a
-  box of each of its labels (a label is a phrase); its ``x``,
-  ``y``, ``width``, ``height`` are percentages of ``original_width``/``original_height``, which must
-  be the project image's size. A rotated rectangle (``rotation``, clockwise around its top-left
+  box of each of its labels (a label is a phrase); its ``x``, ``y``, ``width``, ``height`` are
+  percentages of ``original_width``/``original_height``, which must be the project image's size. A rotated rectangle (``rotation``, clockwise around its top-left
   corner) and a ``polygonlabels`` result become the box around them, counted in the summary.
   Other results (choices, text, keypoints, brushes) and the ``predictions`` are skipped, counted.
 - Cancelled annotations are skipped; a box that several annotators drew alike is kept once.
@@ -19,7 +18,8 @@ import re
 from typing import Any, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .import_checks import ImageMatcher, Problems, box_from, checked_box, clean_text, image_size_matches, is_number
+from .import_checks import (ImageMatcher, Problems, box_from, checked_box, clean_text, entry_name, image_size_matches,
+                            is_id, is_number)
 from .import_files import read_json
 from .import_plan import ImportPlan, ImportRequest, PlannedPhrase, finish_plan, importer
 from .import_summary import ImportSummary
@@ -57,7 +57,7 @@ def plan_label_studio(req: ImportRequest) -> ImportPlan:
     phrases: dict[tuple[int, str], PlannedPhrase] = {}  # in file order
     for k, task in enumerate(tasks):
         req.ticker.step()
-        where = f"tasks[{k}]" + (f" (id {task['id']!r})" if isinstance(task, dict) and "id" in task else "")
+        where = entry_name("tasks", k, task)
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict) \
                 or not isinstance(task.get("annotations"), list):
             problem(f"{where}: not a Label Studio task (needs 'data' and an 'annotations' list)")
@@ -100,8 +100,9 @@ def _image_url(data: dict) -> Any:
 
 def _labels_by_id(results: list) -> dict:
     """The labels each ``labels`` result gives the region of the same id."""
-    return {r.get("id"): r["value"].get("labels") for r in results
-            if isinstance(r, dict) and r.get("type") == "labels" and isinstance(r.get("value"), dict)}
+    return {r["id"]: r["value"].get("labels") for r in results
+            if isinstance(r, dict) and r.get("type") == "labels" and is_id(r.get("id"))
+            and isinstance(r.get("value"), dict)}
 
 
 def _boxes(result: Any, named: dict, img, as_proposals: bool, at: str, problem: Problems,
@@ -119,9 +120,12 @@ def _boxes(result: Any, named: dict, img, as_proposals: bool, at: str, problem: 
         return []
     shape = BOX_RESULTS[kind]
     corners = _corners(shape, value, img.width, img.height, at, problem)
-    labels = value.get(kind) if kind.endswith("labels") else named.get(result.get("id"))
     if corners is None:
         return []
+    if kind.endswith("labels"):
+        labels = value.get(kind)
+    else:
+        labels = named.get(result["id"]) if is_id(result.get("id")) else None
     if not isinstance(labels, list) or not labels:
         problem(f"{at}: '{kind}' must be a non-empty list of labels" if kind.endswith("labels")
                 else f"{at}: a {kind} with no 'labels' result of the same id")

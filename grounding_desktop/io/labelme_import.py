@@ -2,9 +2,10 @@
 (``shapes``, ``imagePath`` relative to the JSON file, ``imageWidth``/``imageHeight``).
 
 Each shape's ``label`` is a phrase of the image; the shapes of one label on one image are that
-phrase's boxes. A ``rectangle`` is a box (its two corners, in either order); a ``polygon`` (and
-labelme's ``rotation`` rectangle, four corners) becomes its bounding box, counted in the summary;
-circles, lines, points and masks are no boxes and are skipped, counted. JSON files without
+phrase's boxes. A ``rectangle`` is a box (its two corners, in either order); a ``polygon`` (also a
+shape with no ``shape_type``, as labelme reads it) and an ``oriented_rectangle`` (four corners)
+become their bounding box, counted in the summary; circles, lines, points and masks are no boxes
+and are skipped, counted. JSON files without
 ``shapes`` are not labelme files: a problem, as every other check.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .import_summary import ImportSummary
 __all__ = ["import_labelme", "plan_labelme"]
 
 BOX_SHAPES = {"rectangle"}
-OUTLINE_SHAPES = {"polygon", "rotation"}  # kept as the box around their points
+OUTLINE_SHAPES = {"polygon", "oriented_rectangle"}  # kept as the box around their points
 
 
 def plan_labelme(req: ImportRequest) -> ImportPlan:
@@ -85,8 +86,8 @@ def _shape_box(shape: Any, at: str, problem: Problems, summary: ImportSummary):
     if not isinstance(shape, dict):
         problem(f"{at}: must be an object")
         return None
-    kind, points = shape.get("shape_type", "polygon"), shape.get("points")  # labelme's default: polygon
-    if kind not in BOX_SHAPES | OUTLINE_SHAPES:
+    kind, points = shape.get("shape_type") or "polygon", shape.get("points")  # labelme's default: polygon
+    if not isinstance(kind, str) or kind not in BOX_SHAPES | OUTLINE_SHAPES:
         summary.skipped[f"labelme {str(kind)[:20]} shape (not a box)"] += 1
         return None
     if not (isinstance(points, list) and len(points) >= 2 and all(

@@ -137,13 +137,20 @@ def test_labelme_folder_and_label_studio_export_import_to_the_same_project(photo
 
 
 def test_a_dry_run_writes_nothing_and_a_second_import_adds_nothing(photos, tmp_path, capsys):
-    _write_by_hand(_labelme_files(photos, tmp_path / "labelme"))
+    files = _labelme_files(photos, tmp_path / "labelme")
+    shapes = [{"label": "a kite", "points": [[10, 0], [20, 10], [10, 20], [0, 10]], "shape_type": "oriented_rectangle"},
+              {"label": "a ball", "points": [[5, 5], [8, 5]], "shape_type": "circle"}]
+    files.append([str(tmp_path / "labelme" / "d.json"), "../photos/d.jpg", SIZES["d.jpg"], shapes])
+    _write_by_hand(files)
     args = ["import", str(photos), "--labelme", str(tmp_path / "labelme"), "--json"]
     assert main(args + ["--dry-run"]) == 0
-    assert json.loads(capsys.readouterr().out)["boxes_added"] == 5
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["boxes_added"], summary["boxes_from_outlines"], summary["skipped"]) == \
+        (6, 2, {"labelme circle shape (not a box)": 1})
     assert _view(photos, photos / ".grounding" / "project.sqlite") == {}
-    assert main(args) == 0 and json.loads(capsys.readouterr().out)["boxes_added"] == 5
-    assert main(args) == 0 and json.loads(capsys.readouterr().out)["duplicates"] == 4
+    assert main(args) == 0 and json.loads(capsys.readouterr().out)["boxes_added"] == 6
+    assert _view(photos, photos / ".grounding" / "project.sqlite")[("d.jpg", "a kite")] == [(0.0, 0.0, 20.0, 20.0)]
+    assert main(args) == 0 and json.loads(capsys.readouterr().out)["duplicates"] == 5
 
 
 def test_a_broken_labelme_folder_is_one_line_and_nothing_is_imported(photos, tmp_path, capsys):
