@@ -6,13 +6,14 @@ Acc@0.5 (the top box overlaps one of them by IoU >= 0.5) and the mean IoU, per p
 all. The top box's score is judged too, from the score alone (whatever the model made of it): per
 phrase its reliability (of the top boxes scoring above 0.5, the fraction that were right), and over
 all a reliability table (scores in tenths: how many top boxes, and the fraction right) with the
-expected calibration error. Learned concepts are scored leave-one-image-out: an image is grounded with what the other
-images' boxes taught, never with its own. Phrases stored as "not in this image" have no box to
+expected calibration error. Learned concepts are scored leave-one-image-out: an image is grounded
+with what the other images' boxes taught, never with its own. Phrases stored as "not in this image" have no box to
 compare with and are counted apart. Shared by ``grounding-desktop evaluate`` and Grounding →
 Evaluate in the app.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -275,7 +276,7 @@ def judge(plan: EvaluationPlan, outcome: Outcome) -> Evaluation:
             result.hits += iou >= HIT_IOU
             result.iou_sum += iou
             result.evidence[top.modules.get("evidence", "detector") if top else "none"] += 1
-            if top is not None:
+            if top is not None and math.isfinite(top.score):
                 result.scored.append((float(top.score), iou >= HIT_IOU))
     report.phrases = sorted(results.values(), key=lambda r: (-r.tried, r.phrase))
     return report
