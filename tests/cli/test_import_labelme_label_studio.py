@@ -3,10 +3,12 @@ labelme (files written by labelme's own ``LabelFile.save`` where labelme install
 Label Studio, import to the same project; checked all or nothing, with one-line errors."""
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -16,7 +18,7 @@ from grounding_desktop.cli import main
 from grounding_desktop.project import open_project
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "consumers"))
-from consumer_env import LABELME_PINS, consumer_python  # noqa: E402
+from consumer_env import LABEL_STUDIO_PINS, LABELME_PINS, consumer_python  # noqa: E402
 
 # image -> phrase -> (shape type, points): what a user drew in labelme. The cup is a polygon, its
 # box the polygon's bounding box; the horses are two rectangles, one drawn from its bottom right.
@@ -73,10 +75,12 @@ def _label_studio_export(path: Path) -> Path:
     """The same drawings as Label Studio exports them (Export → JSON): an uploaded a.jpg and b.png,
     sub/c.jpg served from local storage, boxes in percent of the image; a cancelled annotation, a
     choices result and a prediction, which are not boxes of the project."""
+    ids = itertools.count()
+
     def result(name, label, kind, points):
         w, h = SIZES[name]
-        common = {"id": f"r{len(label)}", "from_name": "label", "to_name": "image", "original_width": w,
-                  "original_height": h, "image_rotation": 0, "origin": "manual"}
+        common = {"id": f"r{next(ids)}", "from_name": "outline" if kind == "polygon" else "label", "to_name": "image",
+                  "original_width": w, "original_height": h, "image_rotation": 0, "origin": "manual"}
         if kind == "polygon":
             return {**common, "type": "polygonlabels",
                     "value": {"points": [[x / w * 100, y / h * 100] for x, y in points], "closed": True,
@@ -102,6 +106,41 @@ def _label_studio_export(path: Path) -> Path:
                       "project": 7, "file_upload": urls[name].rsplit("/", 1)[-1]})
     path.write_text(json.dumps(tasks))
     return path
+
+
+READ_WITH_LABEL_STUDIO = """
+import json, sys, tempfile
+from pathlib import Path
+from label_studio_converter import Converter
+export, labels = sys.argv[1], json.loads(sys.argv[2])
+names = "".join(f'<Label value="{label}"/>' for label in labels)
+config = (f'<View><Image name="image" value="$image"/><RectangleLabels name="label" toName="image">{names}'
+          f'</RectangleLabels><PolygonLabels name="outline" toName="image">{names}</PolygonLabels></View>')
+out = Path(tempfile.mkdtemp())
+Converter(config, project_dir=str(out), download_resources=False).convert_to_coco(export, str(out), is_dir=False)
+coco = json.loads((out / "result.json").read_text())
+names = {c["id"]: c["name"] for c in coco["categories"]}
+files = {im["id"]: Path(im["file_name"]).name for im in coco["images"]}
+print(json.dumps([[files[a["image_id"]], names[a["category_id"]], a["bbox"]] for a in coco["annotations"]]))
+"""
+
+
+def test_label_studio_s_own_converter_reads_our_export_as_we_do(tmp_path):
+    """The export the tests build is read by Label Studio's converter (label-studio-converter,
+    its COCO export) to the boxes our import gives: the layout and the percentages are Label Studio's."""
+    python = consumer_python(LABEL_STUDIO_PINS)
+    export = _label_studio_export(tmp_path / "export.json")
+    labels = sorted({label for shapes in DRAWN.values() for label, _, _ in shapes} | {"a cat"})
+    r = subprocess.run([str(python), "-c", READ_WITH_LABEL_STUDIO, str(export), json.dumps(labels)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    seen: dict = {}
+    for file_name, label, bbox in json.loads(r.stdout.strip().splitlines()[-1]):
+        name = file_name.split("-", 1)[1] if file_name[8:9] == "-" else file_name  # an upload's prefix off
+        name = Path(unquote(name.removeprefix("?d="))).name  # a local file, not looked up: its URL's query
+        seen.setdefault((name, label), []).append(tuple(round(v, 3) for v in bbox))
+    assert {key: sorted(boxes) for key, boxes in seen.items()} == \
+        {(Path(name).name, label): boxes for (name, label), boxes in EXPECTED.items()}
 
 
 def _view(folder: Path, db: Path) -> dict:

@@ -1,7 +1,7 @@
 """Python environments of their own for the consumers that cannot share the app's: supervision and
 datumaro pull OpenCV builds and Pillow/NumPy pins that clash with the app's (opencv-python-headless
 5, PySide6), as they would in a trainer's own environment; labelme brings its own Qt (PyQt5) and
-onnxruntime, in an environment apart. Each is built once from PyPI into
+onnxruntime, and Label Studio's converter pandas and nltk, each in an environment apart. Each is built once from PyPI into
 ``~/.cache/grounding-desktop-tests/`` (keyed by the pins below, so a pin change builds afresh),
 then reused: after the first run a check costs a few seconds."""
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 
 PINS = ("supervision==0.31.2", "datumaro==1.13.12")
 LABELME_PINS = ("labelme==6.3.1",)  # Qt and onnxruntime of its own: an environment apart from the others
+LABEL_STUDIO_PINS = ("label-studio-converter==0.0.59",)  # Label Studio's own reader of its JSON export
 CACHE = Path(os.environ.get("GROUNDING_DESKTOP_TEST_CACHE", Path.home() / ".cache" / "grounding-desktop-tests"))
 SCRIPT = Path(__file__).with_name("load_in_consumers.py")
 BUILD_TIMEOUT_S = 900
