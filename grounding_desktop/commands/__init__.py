@@ -21,6 +21,11 @@ def add_folder_arguments(parser) -> None:
     parser.add_argument("--db", help="project database path (default FOLDER/.grounding/project.sqlite)")
 
 
+def add_quiet_argument(parser) -> None:
+    """--quiet: no progress on stderr (``io.progress.TerminalProgress``)."""
+    parser.add_argument("--quiet", "-q", action="store_true", help="print no progress on stderr")
+
+
 def open_folder_project(args):
     """Open and scan ``args.folder``'s project as the GUI does."""
     from ..project import open_project

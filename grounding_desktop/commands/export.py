@@ -10,7 +10,7 @@ import json
 import sys
 
 from ..io.export import FORMATS
-from . import CliError, add_folder_arguments, open_folder_project
+from . import CliError, add_folder_arguments, add_quiet_argument, open_folder_project
 
 
 def add_parser(sub) -> None:
@@ -41,11 +41,13 @@ def add_parser(sub) -> None:
                    help="coco-grounding: the images' dataset_name (refcoco, refcoco+ or refcocog for MDETR's refexp "
                         "evaluator, which then needs one box per phrase: no-target and plural phrases are skipped)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..io.export import Cancelled, ExportError, ExportOptions, export_project, load_label_map, parse_splits
+    from ..io.progress import TerminalProgress
 
     try:
         options = ExportOptions(
@@ -59,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise CliError(str(exc)) from exc
     store = open_folder_project(args)
-    with store:
+    with store, TerminalProgress("exporting", "step", args.quiet) as bar:
         try:
-            summary = export_project(store, args.fmt, args.out, options)
+            summary = export_project(store, args.fmt, args.out, options, progress=bar)
         except ExportError as exc:
             raise CliError(str(exc)) from exc
         except Cancelled as exc:  # pragma: no cover - the CLI has no cancel button

@@ -1,5 +1,5 @@
-"""What ``prepare``, ``search`` and ``propose`` share: the engine options, the session that opens a
-project with its features file, model and engine, and progress on stderr."""
+"""What ``prepare``, ``search`` and ``propose`` share: the engine options (and --quiet), the session
+that opens a project with its features file, model and engine, and the unprepared images on stderr."""
 from __future__ import annotations
 
 import sys
@@ -7,12 +7,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence
 
-from . import CliError, add_detector_arguments, add_folder_arguments, detector_choice, model_errors
+from . import CliError, add_detector_arguments, add_folder_arguments, add_quiet_argument, detector_choice, model_errors
 
 
 def add_engine_arguments(parser) -> None:
-    """FOLDER, --db, the model options and --engine/--address/--workers."""
+    """FOLDER, --db, --quiet, the model options and --engine/--address/--workers."""
     add_folder_arguments(parser)
+    add_quiet_argument(parser)
     parser.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps")
     add_detector_arguments(parser)
     parser.add_argument("--engine", choices=("local", "ray"), default="local",
@@ -78,14 +79,6 @@ def folder_session(args, phrases: Optional[Sequence[str]] = None) -> Iterator[Fo
             features.close()
     finally:
         store.close()
-
-
-def progress_line(what: str):
-    """``progress(done, total)`` that keeps one line on stderr up to date (when it is a terminal)."""
-    def progress(done: int, total: int) -> None:
-        if total and sys.stderr.isatty():
-            print(f"\r{what} {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-    return progress
 
 
 def report_unprepared(failed: list[tuple[str, str]]) -> None:

@@ -1,37 +1,43 @@
-"""``grounding-desktop import FOLDER (--coco FILE | --odvg FILE | --refcoco DIR)``: add labels from a
-file to a project.
+"""``grounding-desktop import FOLDER (--coco FILE | --odvg FILE | --refcoco DIR | --labelme DIR |
+--label-studio FILE)``: add labels from a file to a project.
 
 Reads the formats ``export`` writes (and MDETR/GLIP grounding, plain COCO detection, ODVG and
-RefCOCO files from elsewhere); images are matched by file name. Everything is checked first and
-then added in one transaction, or nothing is.
+RefCOCO files from elsewhere, labelme folders and Label Studio exports); images are matched by file
+name. Everything is checked first and then added in one transaction, or nothing is.
 """
 from __future__ import annotations
 
 import argparse
 import json
 
-from . import CliError, add_folder_arguments, open_folder_project
+from . import CliError, add_folder_arguments, add_quiet_argument, open_folder_project
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "import", help="import boxes from a COCO, ODVG or RefCOCO file",
+        "import", help="import boxes from a COCO, ODVG, RefCOCO, labelme or Label Studio file",
         description="Import labels: a COCO file (grounding flavour, or plain detection), an ODVG jsonl file "
-                    "(grounding or detection records) or a RefCOCO folder (refs.json or refs(unc).p beside "
-                    "instances.json). Images are matched by path relative to FOLDER, else by unique file name. "
-                    "The file is checked completely before anything is written.",
+                    "(grounding or detection records), a RefCOCO folder (refs.json or refs(unc).p beside "
+                    "instances.json), a labelme folder (one JSON per image; each label a phrase) or a Label "
+                    "Studio JSON export (rectangle labels). Images are matched by path relative to FOLDER, else "
+                    "by unique file name. The file is checked completely before anything is written.",
     )
     add_folder_arguments(p)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--coco", metavar="FILE", help="COCO JSON file to import")
     source.add_argument("--odvg", metavar="FILE", help="ODVG jsonl file to import")
     source.add_argument("--refcoco", metavar="DIR", help="RefCOCO folder to import")
+    source.add_argument("--labelme", metavar="DIR",
+                        help="labelme folder to import: rectangles are boxes, polygons their bounding boxes")
+    source.add_argument("--label-studio", metavar="FILE",
+                        help="Label Studio JSON export to import: rectangle (and polygon) labels")
     p.add_argument("--as-proposals", action="store_true",
                    help="add the boxes as proposals to review instead of accepted labels")
     p.add_argument("--dry-run", action="store_true", help="check the file and print what would be added")
     p.add_argument("--max-size-mb", type=float, metavar="MB",
                    help="refuse files larger than this (default 1024 MB)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
@@ -39,17 +45,18 @@ def run(args: argparse.Namespace) -> int:
     from ..io.errors import ImportFileError
     from ..io.import_files import MAX_FILE_BYTES
     from ..io.importers import IMPORTERS
+    from ..io.progress import TerminalProgress
 
-    fmt = "coco" if args.coco else "odvg" if args.odvg else "refcoco"
-    source = args.coco or args.odvg or args.refcoco
+    fmt = next(name for name in IMPORTERS if getattr(args, name, None))
+    source = getattr(args, fmt)
     if args.max_size_mb is not None and not 0 < args.max_size_mb < float("inf"):
         raise CliError(f"--max-size-mb must be a positive number, got {args.max_size_mb:g}")
     max_bytes = int(args.max_size_mb * 2**20) if args.max_size_mb is not None else MAX_FILE_BYTES
     store = open_folder_project(args)
-    with store:
+    with store, TerminalProgress("importing", "entry", args.quiet) as bar:
         try:
             summary = IMPORTERS[fmt](store, source, as_proposals=args.as_proposals, dry_run=args.dry_run,
-                                     max_bytes=max_bytes)
+                                     progress=bar, max_bytes=max_bytes)
         except ImportFileError as exc:
             raise CliError(str(exc)) from exc
     if args.json:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..folder.propose import DEFAULT_MIN_SCORE, phrase_lines
 from . import CliError, checked_phrases
-from .folder_work import add_engine_arguments, folder_session, progress_line, report_unprepared
+from .folder_work import add_engine_arguments, folder_session, report_unprepared
 
 
 def add_parser(sub) -> None:
@@ -47,14 +47,19 @@ def _phrases(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from ..folder.propose import propose_folder
+    from ..io.progress import TerminalProgress
 
     phrases = _phrases(args)
     if not 0.0 <= args.min_score <= 1.0:
         raise CliError("--min-score must be between 0 and 1")
-    bars = {stage: progress_line(f"{stage} images") for stage in ("preparing", "proposing")}
-    with folder_session(args, phrases) as s:
-        report = propose_folder(s.store, s.features, s.engine, phrases, args.min_score,
-                                progress=lambda stage, done, total: bars[stage](done, total))
+    bars = {stage: TerminalProgress(stage, "image", args.quiet) for stage in ("preparing", "proposing")}
+    try:
+        with folder_session(args, phrases) as s:
+            report = propose_folder(s.store, s.features, s.engine, phrases, args.min_score,
+                                    progress=lambda stage, done, total: bars[stage](done, total))
+    finally:
+        for bar in bars.values():
+            bar.close()
     report_unprepared(report.features.failed)
     summary = {"phrases": phrases, "images": report.images, "boxes_added": report.boxes_added,
                "images_changed": report.images_changed, "reviewed_left_alone": report.skipped_reviewed,
