@@ -38,7 +38,7 @@ class Proposals(ProjectFile):
         """Store the model's boxes for phrases on many images as proposals, in ONE transaction
         (propose for every image). ``items`` are ``(image id, phrase, box specs)``.
 
-        A phrase joins the image's phrase of the same ``phrase_key`` (the first one) or is created;
+        A phrase joins the image's phrase ``store.phrases.phrase_joined`` names, or is created;
         a phrase the image has as "not in this image" gets nothing (that is the user's answer).
         A box that is one of that phrase's boxes already, whatever its state (``core.is_stored``:
         a rejected box is not proposed again, a label not doubled), is skipped, so proposing again
@@ -55,7 +55,7 @@ class Proposals(ProjectFile):
                 phrases = known.get(image_id)
                 if phrases is None:
                     require(c, "images", image_id)
-                    phrases = known[image_id] = phrases_with_boxes(c, image_id, phrase_key)
+                    phrases = known[image_id] = phrases_with_boxes(c, image_id)
                     answered[image_id] = {phrase_key(t) for (t,) in c.execute(
                         "SELECT text FROM expressions WHERE image_id=? AND no_target=1", (image_id,))}
                 key = phrase_key(text)
