@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 from ..core import Box, BoxState, phrase_key
 from .categories import adopt_categories
@@ -35,18 +35,20 @@ class ImportMerge(ProjectFile):
 
     def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box], Sequence[Sequence[int]]]],
                       reviewed: Iterable[int] = (), dry_run: bool = False,
-                      categories: Mapping[str, int] = {}) -> MergeReport:
+                      categories: Optional[Mapping[str, int]] = None) -> MergeReport:
         """Add imported ``(image_id, text, boxes, spans)`` to what the project already has, in ONE write
         transaction that also does the duplicate check, so two imports of one file at once cannot
-        both find it new. A phrase joins the image's phrase ``store.phrases.phrase_joined`` names (case
-and spacing ignored, as everywhere: "The Dog" joins "the dog"); its boxes are matched by coordinates:
+        both find it new. A phrase joins the image's phrase ``store.phrases.phrase_joined`` names
+        (case and spacing ignored, as everywhere: "The Dog" joins "the dog"); its boxes are matched
+        by coordinates:
 
         - a box the phrase already has in the same state is left alone;
         - a box equal to one of its proposals, imported as a label (accepted or rejected), promotes
           that proposal to the imported state (the project's own labels are never changed);
-        - any other box is added to the phrase (an accepted one takes back a "not in this image"
-          the phrase had: a phrase with a box is never that); a phrase the image does not have is added whole,
+        - any other box is added to the phrase; a phrase the image does not have is added whole,
           with its ``spans`` (with no box: a no-target phrase, as import files write them);
+        - a box added or promoted that is not rejected takes back the "not in this image" the
+          phrase had (a phrase with such a box is never that);
         - a phrase with nothing to add or promote is a duplicate (a no-target phrase too).
 
         Then the images in ``reviewed`` are marked reviewed, and the file's ``categories`` (category
@@ -90,7 +92,7 @@ and spacing ignored, as everywhere: "The Dog" joins "the dog"); its boxes are ma
                             changed = True
                         else:
                             continue
-                        if state == BoxState.ACCEPTED.value:  # a phrase with a box is not "not in image"
+                        if state != BoxState.REJECTED.value:  # a phrase with a box is not "not in image"
                             c.execute("UPDATE expressions SET no_target=0 WHERE id=? AND no_target=1", (expr_id,))
                     if changed:
                         touched.add(image_id)
@@ -102,7 +104,7 @@ and spacing ignored, as everywhere: "The Dog" joins "the dog"); its boxes are ma
                     require(c, "images", image_id)
                     report.reviewed += c.execute("UPDATE images SET state='reviewed' WHERE id=? AND state!='reviewed'",
                                                  (image_id,)).rowcount
-                report.categories_adopted = adopt_categories(c, categories, now)
+                report.categories_adopted = adopt_categories(c, categories or {}, now)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
