@@ -1,7 +1,8 @@
 """One entry point for every export format, shared by the CLI and the GUI's File → Export….
 
 The formats are declared in ``formats.py``, the options in ``export_options.py``, the selection
-rules in ``selection.py``, each format's fields in its module, the file layout in ``export_layout.py``. The GUI calls :func:`export_project` from a worker thread with
+rules in ``selection.py``, each format's fields in its module, the file layout in
+``export_layout.py``. The GUI calls :func:`export_project` from a worker thread with
 ``progress(done, total)`` and ``cancelled()`` callbacks; a cancel raises :class:`Cancelled` and
 leaves existing files untouched.
 """

@@ -599,3 +599,25 @@ def test_drawing_or_accepting_a_box_for_a_not_in_image_phrase_takes_the_answer_b
     assert [e.no_target for e, _ in rows(doc)] == [False]
     stack.undo()
     assert rows(doc) == before
+
+
+def test_renaming_a_phrase_with_a_box_onto_a_not_in_image_phrase_merges_and_takes_the_answer_back(doc, stack):
+    doc.set_text("the cat")
+    doc.accept_no_target()
+    cat = doc.annotation_of_phrase("the cat").expression
+    doc.set_text("the kitten")
+    doc.draw_box((10, 10, 30, 30))
+    before = rows(doc)
+    doc.rename(doc.selected_expression.id, "The Cat")
+    [(expr, boxes)] = rows(doc)
+    assert expr.id == cat.id and not expr.no_target and len(boxes) == 1
+    stack.undo()
+    assert rows(doc) == before
+    stack.redo()
+    doc.select_box(boxes[0].id)
+    doc.delete_selected()  # the answer the box took back comes back with its last box
+    assert [(e.id, e.no_target, bs) for e, bs in rows(doc)] == [(cat.id, True, [])]
+    doc.set_text("a cat")
+    doc.accept_no_target()
+    doc.rename(doc.annotation_of_phrase("a cat").expression.id, "the cat")  # two answers "not here": one
+    assert [(e.id, e.no_target, bs) for e, bs in rows(doc)] == [(cat.id, True, [])]
