@@ -1,14 +1,17 @@
-"""What an export is asked to do, and the parsing of the options the CLI and the GUI take as text."""
+"""What an export is asked to do: ``ExportOptions``, the options declared once (``EXPORT_OPTIONS``:
+the CLI's arguments and the Export dialog's widgets are made from them) and the parsing of those
+the CLI and the GUI take as text."""
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from ..core import PhraseError, phrase_key, require_text
 from .errors import ExportError
+from .option_spec import OptionKind, OptionSpec, parsed_values
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,33 @@ def load_label_map(path: os.PathLike | str) -> dict[str, str]:
     except (ValueError, RecursionError) as exc:  # a number over Python's digit limit, absurd nesting
         raise ExportError(f"{path}: not a usable JSON file: {exc}") from None
     return normalise_label_map(raw, str(path))
+
+
+EXPORT_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec("with_images", "--with-images", "Self-contained folder: annotations/ and upright image copies",
+               "write a self-contained folder: OUT/annotations/<name>_<split>.json and the images in "
+               "OUT/images/<split>/, EXIF-rotated ones turned upright (trainers ignore EXIF)"),
+    OptionSpec("reviewed_only", "--reviewed-only", "Only images marked reviewed", "only images marked reviewed"),
+    OptionSpec("include_rejected", "--include-rejected", "Include rejected boxes (tagged \"state\": \"rejected\")",
+               "also write rejected boxes, tagged \"grounding_desktop\": {\"state\": \"rejected\"} (for hard "
+               "negatives or a full backup; trainers that ignore the tag read them as positives; not odvg)"),
+    OptionSpec("splits", "--splits", "Splits",
+               "split images by a hash of their path, e.g. 80,10,10 (refcoco: the refs' split field)",
+               OptionKind.TEXT, "TRAIN,VAL[,TEST]", "e.g. 80,10,10 for train/val/test; empty for one file",
+               parse_splits),
+    OptionSpec("label_map", "--label-map", "Label map",
+               "JSON object phrase -> category name; phrases not in it are skipped; category ids follow "
+               "the map's order. For odvg it switches to detection records and writes <out>_label_map.json",
+               OptionKind.FILE, "JSON", "optional JSON {\"phrase\": \"category\"}", load_label_map),
+    OptionSpec("dataset_name", "--dataset-name", "Dataset name",
+               "coco-grounding: the images' dataset_name (default grounding-desktop; refcoco, refcoco+ or "
+               "refcocog for MDETR's refexp evaluator, which scores only those names and then needs one box "
+               "per phrase: no-target and plural phrases are skipped)",
+               OptionKind.TEXT, "NAME", "grounding-desktop; refcoco, refcoco+, refcocog for MDETR's refexp evaluator"),
+)
+
+
+def export_options(raw: Mapping[str, Any]) -> ExportOptions:
+    """``ExportOptions`` from the values of ``EXPORT_OPTIONS`` by field (``option_spec.parsed_values``):
+    the CLI's parsed arguments or the Export dialog's widgets. Raises :class:`ExportError`."""
+    return ExportOptions(**parsed_values(EXPORT_OPTIONS, raw))
