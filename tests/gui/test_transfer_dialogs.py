@@ -183,7 +183,7 @@ def test_the_dialogs_offer_every_format_and_option_the_cli_takes(qtbot, labelled
     exp, imp = ExportDialog(labelled), ImportDialog(labelled)
     qtbot.addWidget(exp)
     qtbot.addWidget(imp)
-    terminal_only = {"-h", "--help", "--db", "--json", "--out", "--format"}
+    terminal_only = {"-h", "--help", "--db", "--json", "--out", "--format", "-q", "--quiet"}
     for dialog, command in ((exp, "export"), (imp, "import")):
         raw = _cli_help(command)
         text = " ".join(raw.split())
@@ -193,7 +193,7 @@ def test_the_dialogs_offer_every_format_and_option_the_cli_takes(qtbot, labelled
             assert listed == {f"--format {f}" for f in formats}
             sources = set()
         else:
-            sources = set(re.findall(r"(--\w+ (?:FILE|DIR))", re.search(r"\(([^)]*)\)", text).group(1)))
+            sources = set(re.findall(r"(--[\w-]+ (?:FILE|DIR))", re.search(r"\(([^)]*)\)", text).group(1)))
             assert listed == sources and {"--odvg FILE", "--refcoco DIR"} <= listed
         flags = set(re.findall(r"^  (--?[a-z][a-z-]*)", raw.split("options:")[1], re.MULTILINE))
         offered = {w.toolTip().split(":")[0] for w in dialog.fields.widgets.values()}
