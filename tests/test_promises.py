@@ -564,6 +564,59 @@ def test_a_killed_exports_temp_files_are_removed_by_the_next_export(folder, tmp_
         alive.wait()
 
 
+def _cli(*args: str, timeout_s: int = 120) -> subprocess.CompletedProcess:
+    """The CLI in a process of its own, its memory capped at 4 GiB: a hang or a runaway allocation
+    ends there (killed or ``MemoryError``), not in the test run."""
+    import resource
+
+    cap = partial(resource.setrlimit, resource.RLIMIT_AS, (4 << 30, 4 << 30))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "grounding_desktop.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout_s, preexec_fn=cap)
+
+
+def _one_line(proc: subprocess.CompletedProcess, *words: str) -> str:
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr[-2000:]
+    assert proc.stderr.startswith("grounding-desktop: error: ") and "Traceback" not in proc.stderr
+    for word in words:
+        assert word in proc.stderr, proc.stderr
+    return proc.stderr
+
+
+def _shared_lists(levels: int) -> list:
+    """A list of 2**levels leaves built from ``levels`` lists (each holds the one below twice)."""
+    node: list = [1]
+    for _ in range(levels):
+        node = [node, node]
+    return node
+
+
+def _deep_refs_pickle(depth: int) -> bytes:
+    """``[{"ann_id": [[[...]]]}]`` nested ``depth`` lists deep, written opcode by opcode (the
+    pickler itself would recurse)."""
+    key = b"ann_id"
+    return (b"\x80\x02]}X" + len(key).to_bytes(4, "little") + key + b"]" * depth + b"a" * (depth - 1)
+            + b"sa.")
+
+
+@pytest.mark.parametrize("ann_id", ["shared lists", "100,000 deep", "5000 digits"])
+def test_a_hostile_id_in_a_refcoco_pickle_gives_one_line_fast(folder, tmp_path, ann_id):
+    import pickle
+
+    refs = tmp_path / "refcoco"
+    refs.mkdir()
+    (refs / "instances.json").write_text(json.dumps({"images": [], "annotations": []}))
+    if ann_id == "100,000 deep":
+        data = _deep_refs_pickle(100_000)
+    else:
+        bad = _shared_lists(40) if ann_id == "shared lists" else 10 ** 5000 - 1
+        data = pickle.dumps([{"ann_id": bad, "sentences": [{"raw": "the cat"}]}], protocol=2)
+    (refs / "refs(unc).p").write_bytes(data)
+    assert len(data) < 1_000_000
+    err = _one_line(_cli("import", str(folder), "--refcoco", str(refs)), "refs[0]", "ann_id")
+    assert len(err) < 400
+
+
 class _StoreWithLatin1Name(ProjectStore):
     """The store as it returns a file named in Latin-1 (``café.jpg`` as bytes ``caf\\xe9``): a str
     with a surrogate escape, which JSON files cannot hold."""

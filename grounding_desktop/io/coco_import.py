@@ -29,6 +29,7 @@ from .import_checks import (
     image_size_matches,
     is_id,
     own_fields,
+    shown,
 )
 from .import_files import read_json
 from .import_plan import ImportPlan, ImportRequest, PlannedPhrase, finish_plan, importer
@@ -109,7 +110,7 @@ def _image_entries(data: _CocoFile, matcher: ImageMatcher, summary: ImportSummar
             problem(f"{where}: 'id' must be an integer")
             continue
         if im_id in entries:
-            problem(f"{where}: id {im_id!r} appears twice in 'images'")
+            problem(f"{where}: id {shown(im_id)} appears twice in 'images'")
             continue
         file_name = im.get("file_name")
         img = matcher.usable(file_name, where, problem)
@@ -158,14 +159,14 @@ def _annotations(data: _CocoFile, entries: dict[Any, _ImageEntry], names: dict[A
                 problem(f"{where}: 'id' must be an integer")
                 continue
             if ann_id in seen_ids:
-                problem(f"{where}: id {ann_id!r} appears twice in 'annotations'")
+                problem(f"{where}: id {shown(ann_id)} appears twice in 'annotations'")
                 continue
             seen_ids.add(ann_id)
         image_id = ann.get("image_id")
         entry = entries.get(image_id) if is_id(image_id) else None
         if entry is None:
             if not is_id(image_id) or image_id not in image_ids:
-                problem(f"{where}: image_id {str(image_id)[:40]} does not exist in 'images'")
+                problem(f"{where}: image_id {shown(image_id)} does not exist in 'images'")
             continue  # otherwise its images entry was already reported
         if ann.get("iscrowd") in (1, True):
             summary.skipped["crowd annotation (not one object)"] += 1
@@ -183,7 +184,7 @@ def _annotations(data: _CocoFile, entries: dict[Any, _ImageEntry], names: dict[A
         name = names.get(cat_id) if is_id(cat_id) else None
         if name is None:
             if not is_id(cat_id) or cat_id not in category_ids:
-                problem(f"{where}: category_id {str(cat_id)[:40]} does not exist in 'categories'")
+                problem(f"{where}: category_id {shown(cat_id)} does not exist in 'categories'")
             continue
         detection[(entry.image.id, name)].append(box)
     return detection
@@ -197,7 +198,7 @@ def _spans(spans: Any, caption: str, where: str, problem: Problems) -> Optional[
             isinstance(s, list) and len(s) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in s)
             and 0 <= s[0] < s[1] <= len(caption) for s in spans)):
         problem(f"{where}: 'tokens_positive' must be [start, end] character spans inside the caption "
-                f"(length {len(caption)}), got {str(spans)[:80]}")
+                f"(length {len(caption)}), got {shown(spans)}")
         return None
     return tuple(sorted(tuple(s) for s in spans))
 
@@ -224,7 +225,7 @@ def _grounding_phrases(entries: dict[Any, _ImageEntry], annotations: list, as_pr
             (spans, boxes), = groups.items()
             phrases.append(PlannedPhrase(img_id, entry.text, boxes, _head_spans(spans, entry)))
         elif groups:
-            where = f"images[{entry.index}] (id {im_id!r})"
+            where = f"images[{entry.index}] (id {shown(im_id)})"
             for spans, boxes in groups.items():
                 words = " ".join(entry.caption[s:e] for s, e in spans) if spans else entry.caption
                 text = clean_text(words, "span text", where, problem, summary)

@@ -41,7 +41,7 @@ class Problems:
 
 def entry_name(kind: str, index: int, obj: Any) -> str:
     if isinstance(obj, dict) and is_id(obj.get("id")):
-        return f"{kind}[{index}] (id {obj['id']!r})"
+        return f"{kind}[{index}] (id {shown(obj['id'])})"
     return f"{kind}[{index}]"
 
 
@@ -55,9 +55,39 @@ def is_number(v: Any) -> bool:
         return False
 
 
+MAX_ID_CHARS = 200  # a string id longer than this is not an id
+
+
 def is_id(v: Any) -> bool:
-    """An id COCO files use: an integer or a string (never a list, an object or a boolean)."""
-    return isinstance(v, (int, str)) and not isinstance(v, bool)
+    """An id COCO files use: an integer a 64-bit column holds or a string of at most
+    :data:`MAX_ID_CHARS` (never a list, an object, a boolean or a 5000-digit number)."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int):
+        return -(1 << 63) <= v < 1 << 63
+    return isinstance(v, str) and len(v) <= MAX_ID_CHARS
+
+
+_SCALARS = (type(None), bool, int, float, str)
+
+
+def shown(v: Any, limit: int = 40) -> str:
+    """A value read from a file as a problem line shows it, bounded whatever it holds: a number or
+    a string (cut to ``limit`` characters), a short flat list of those; anything else by its type
+    and length only. A pickle can hold a list of 2**40 leaves in a few hundred bytes, or one
+    nested 100,000 deep, and Python refuses to print an integer of over 4300 digits: none of them
+    is ever turned into text."""
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 64:
+        return f"a {v.bit_length()}-bit integer"
+    if isinstance(v, str):
+        return repr(v[:limit]) + ("..." if len(v) > limit else "")
+    if isinstance(v, _SCALARS):
+        return repr(v)
+    if isinstance(v, (list, tuple)) and len(v) <= 8 and all(isinstance(x, _SCALARS) for x in v):
+        return "[" + ", ".join(shown(x, 20) for x in v) + "]"
+    if isinstance(v, (list, tuple, dict)):
+        return f"a {type(v).__name__} of {len(v)} item{'' if len(v) == 1 else 's'}"
+    return f"a {type(v).__name__}"
 
 
 def clean_text(text: Any, what: str, where: str, problem: Problems, summary: ImportSummary) -> Optional[str]:
@@ -96,16 +126,16 @@ def checked_box(bbox: Any, img: ImageRecord, where: str, problem: Problems, xyxy
     clipped when it sticks out by at most :data:`BOX_TOLERANCE_PX`; else a problem and None."""
     shape = "[x1, y1, x2, y2]" if xyxy else "[x, y, width, height]"
     if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_number(v) for v in bbox)):
-        problem(f"{where}: 'bbox' must be four numbers {shape}, got {str(bbox)[:80]}")
+        problem(f"{where}: 'bbox' must be four numbers {shape}, got {shown(bbox)}")
         return None
     x, y, a, b = (float(v) for v in bbox)
     bw, bh = (a - x, b - y) if xyxy else (a, b)
     if bw <= 0 or bh <= 0:
-        problem(f"{where}: box {bbox!r} has no area (width and height must be positive)")
+        problem(f"{where}: box {shown(bbox)} has no area (width and height must be positive)")
         return None
     tol = BOX_TOLERANCE_PX
     if x < -tol or y < -tol or x + bw > img.width + tol or y + bh > img.height + tol:
-        problem(f"{where}: box {bbox!r} lies outside its image {img.path} ({img.width}x{img.height})")
+        problem(f"{where}: box {shown(bbox)} lies outside its image {img.path} ({img.width}x{img.height})")
         return None
     if 0 <= x and 0 <= y and x + bw <= img.width and y + bh <= img.height:
         return (x, y, bw, bh)
@@ -130,20 +160,20 @@ def box_from(obj: dict, bbox: tuple, as_proposals: bool, where: str, problem: Pr
     except ValueError:
         state = None
     if state is None:
-        problem(f"{where}: unknown box state {str(state_name)[:40]!r} (accepted, rejected or proposed)")
+        problem(f"{where}: unknown box state {shown(state_name)} (accepted, rejected or proposed)")
         return None
     try:
         source = BoxSource(source_name) if isinstance(source_name, str) else None
     except ValueError:
         source = None
     if source is None and source_name is not None:
-        problem(f"{where}: unknown box source {str(source_name)[:40]!r} (model, manual or model+edited)")
+        problem(f"{where}: unknown box source {shown(source_name)} (model, manual or model+edited)")
         return None
     if score is not None and not is_number(score):
-        problem(f"{where}: 'score' must be a number, got {str(score)[:40]}")
+        problem(f"{where}: 'score' must be a number, got {shown(score)}")
         return None
-    if model_version is not None and not isinstance(model_version, str):
-        model_version = str(model_version)[:200]
+    if model_version is not None and not isinstance(model_version, str):  # kept as text when it is a number
+        model_version = str(model_version)[:200] if is_number(model_version) else None
     if as_proposals:
         state, source = BoxState.PROPOSED, source or BoxSource.MODEL
     else:
@@ -189,9 +219,9 @@ class ImageMatcher:
             return None
         img, why = self.match(file_name)
         if img is None:
-            problem(f"{where}: file_name {file_name[:200]!r} {why}")
+            problem(f"{where}: file_name {shown(file_name, 200)} {why}")
             return None
         if not img.readable or img.width <= 0 or img.height <= 0:
-            problem(f"{where}: file_name {file_name!r} is unreadable in the project ({img.error or 'no size'})")
+            problem(f"{where}: file_name {shown(file_name, 200)} is unreadable in the project ({img.error or 'no size'})")
             return None
         return img
