@@ -657,6 +657,74 @@ def test_a_blank_frame_is_an_image_with_nothing_in_it_not_an_error(tmp_path: Pat
     assert all(a["results"][0]["boxes"] == [] for a in answers)
 
 
+_LOAD_DETECTORS = textwrap.dedent("""
+    import json, sys
+    from grounding_desktop.grounding.onnx_detector import OnnxDetector
+    from grounding_desktop.grounding.onnx_runtime import ModelFileError
+    for model in sys.argv[1:]:
+        try:
+            OnnxDetector(model)
+            print(json.dumps("loaded"), flush=True)
+        except ModelFileError as exc:
+            print(json.dumps(str(exc)), flush=True)
+""")
+
+
+def _refusals(*models: Path) -> list[str]:
+    """What loading each of the user's detectors says, in a process of its own with its memory
+    capped at 4 GiB (a 112 GiB allocation or a billion laughs ends there, not in the test run)."""
+    import resource
+
+    cap = partial(resource.setrlimit, resource.RLIMIT_AS, (4 << 30, 4 << 30))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", _LOAD_DETECTORS, *map(str, models)], capture_output=True,
+                          text=True, env=env, timeout=300, preexec_fn=cap)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-2000:]
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def _laughs(levels: int) -> str:
+    """``names`` holding a billion-laughs chain: each list is nine aliases of the one before."""
+    chain = ["&l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    chain += [f"&l{k} [" + ", ".join([f"*l{k - 1}"] * 9) + "]" for k in range(1, levels)]
+    return "names: [" + ", ".join(chain) + "]\n"
+
+
+def test_a_detector_whose_input_is_40000_pixels_a_side_is_refused_in_one_line(tmp_path):
+    from onnx_models import yolo_model
+
+    model = yolo_model(tmp_path / "huge.onnx", "yolov8", [10, 10, 4, 4], 0, ["thing"], input_hw=(40000, 40000))
+    err, = _refusals(model)
+    assert str(model) in err and "40000x40000" in err and "8192" in err and "\n" not in err
+
+
+_HOSTILE_SIDECARS = {  # what the sidecar says -> words its one line must hold
+    "input_size: [100000, 100000]": ["'input_size'", "8192"],
+    "stride: 100000": ["'stride'", "100000"],
+    "stride: 0": ["'stride'", "not 0"], "stride: -5": ["'stride'", "-5"], "stride: 1.5": ["'stride'", "1.5"],
+    "pad_value: 300": ["'pad_value'", "0 to 255", "300"],
+    "letterbox: maybe": ["'letterbox'", "'maybe'"],
+    "names: " + "[" * 5000 + "]" * 5000: ["nested more than"],
+    _laughs(9): ["aliases"],
+    "names: {-1: a, 99999999999: b}": ["'names'", "class ids from 0", "-1"],
+}
+
+
+def test_a_hostile_detector_sidecar_is_refused_in_one_line_naming_the_key(tmp_path):
+    """Billion laughs, 5000-deep nesting, sizes that would allocate 112 GiB, values of the wrong
+    type or range: each sidecar is refused with one line naming it and what is wrong."""
+    from onnx_models import yolo_model
+
+    models = []
+    for k, sidecar in enumerate(_HOSTILE_SIDECARS):
+        models.append(yolo_model(tmp_path / str(k) / "det.onnx", "yolov8", [10, 10, 4, 4], 0, ["thing"],
+                                 input_hw=(64, 64)))
+        (tmp_path / str(k) / "det.yaml").write_text(sidecar + "\n")
+    for (sidecar, words), err in zip(_HOSTILE_SIDECARS.items(), _refusals(*models)):
+        assert err.startswith(str(models[0].parent.parent)) and "det.yaml" in err, (sidecar[:60], err)
+        assert "\n" not in err and len(err) < 400 and all(w in err for w in words), (sidecar[:60], err)
+
+
 # == Desktop app ===================================================================================
 GUI_TESTS = REPO / "tests" / "gui"
 
