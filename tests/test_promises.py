@@ -617,6 +617,30 @@ def test_a_hostile_id_in_a_refcoco_pickle_gives_one_line_fast(folder, tmp_path, 
     assert len(err) < 400
 
 
+def test_an_endless_label_map_is_refused_without_reading_it_all(folder, tmp_path):
+    out = tmp_path / "c.json"
+    proc = _cli("export", str(folder), "--format", "coco", "--out", str(out), "--label-map", "/dev/zero")
+    _one_line(proc, "/dev/zero", "not a JSON file")
+    assert not out.exists()
+
+
+def test_a_label_map_can_be_given_inline_as_json(folder, tmp_path, capsys):
+    out = tmp_path / "c.json"
+    assert main(["export", str(folder), "--format", "coco", "--out", str(out),
+                 "--label-map", '{"the horses": "horse", "Red Ball": "ball"}']) == 0
+    assert [c["name"] for c in json.loads(out.read_text())["categories"]] == ["horse", "ball"]
+    assert main(["export", str(folder), "--format", "coco", "--out", str(out), "--label-map", '{"the horses": 3}']) == 2
+    assert "--label-map" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("splits", ["1e308,1e308,1e308", "\u0663,1,1", "1_0,1,1", "inf,1,1", "nan,1,1", "-1,1,1",
+                                    "0,0,0", "0x10,1", "9" * 400 + ",1,1", "1,1,1,1", "80,,10"])
+def test_splits_are_plain_numbers_or_refused_in_one_line(folder, tmp_path, capsys, splits):
+    out = tmp_path / "c.json"
+    assert main(["export", str(folder), "--format", "coco", "--out", str(out), f"--splits={splits}"]) == 2
+    assert "--splits" in _one_error_line(capsys) and not list(tmp_path.glob("c*.json"))
+
+
 class _StoreWithLatin1Name(ProjectStore):
     """The store as it returns a file named in Latin-1 (``café.jpg`` as bytes ``caf\\xe9``): a str
     with a surrogate escape, which JSON files cannot hold."""

@@ -35,7 +35,8 @@ def add_parser(sub) -> None:
                    help="also write rejected boxes, tagged \"grounding_desktop\": {\"state\": \"rejected\"} (for hard "
                         "negatives or a full backup; trainers that ignore the tag read them as positives; not odvg)")
     p.add_argument("--label-map", metavar="JSON",
-                   help="JSON object phrase -> category name; phrases not in it are skipped; category ids follow "
+                   help="JSON object phrase -> category name, inline ('{\"the cup\": \"cup\"}') or a file; phrases "
+                        "not in it are skipped; category ids follow "
                         "the map's order. For odvg it switches to detection records and writes <out>_label_map.json")
     p.add_argument("--dataset-name", metavar="NAME",
                    help="coco-grounding: the images' dataset_name (refcoco, refcoco+ or refcocog for MDETR's refexp "
