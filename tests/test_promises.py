@@ -414,6 +414,16 @@ def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
     assert "no display" in app.stderr and "QT_QPA_PLATFORM=offscreen" in app.stderr
 
 
+@pytest.mark.parametrize("workers", ["100000", "99999999999999999999", "0", "\u0663", "1_0", "-3"])
+def test_an_absurd_number_of_ray_workers_is_refused_in_one_line(tmp_path, capsys, workers):
+    """Refused before any model loads or Ray starts (the address answers nowhere, so a run that
+    went on would end on that instead)."""
+    make_image(tmp_path / "photos" / "a.jpg")
+    assert main(["prepare", str(tmp_path / "photos"), "--engine", "ray", "--address", "ray://127.0.0.1:9",
+                 f"--workers={workers}"]) == 2
+    _one_line_error(capsys, "--workers must be a whole number from 1 to")
+
+
 # -- Export and import -------------------------------------------------------------------------
 @pytest.fixture
 def folder(tmp_path):
