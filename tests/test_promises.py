@@ -556,6 +556,19 @@ def test_control_characters_in_imported_captions_are_removed_and_reported(folder
         assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp [31m"]
 
 
+def test_an_odvg_phrase_holding_a_raw_line_separator_is_imported(folder, tmp_path):
+    """U+2028 is valid inside a JSON string, and ``ensure_ascii=False`` writes it raw."""
+    f = tmp_path / "g.jsonl"
+    records = [{"filename": "e.jpg", "height": 32, "width": 32,
+                "grounding": {"caption": f"the {sep}lamp", "regions": [{"bbox": [1, 1, 9, 9], "phrase": f"the {sep}lamp"}]}}
+               for sep in ("\u2028", "\u0085")]
+    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    assert main(["import", str(folder), "--odvg", str(f)]) == 0
+    with ProjectStore.open_folder(folder) as s:
+        assert [(e.text, [b.bbox for b in bs]) for e, bs in s.annotations(s.image_by_path("e.jpg").id)] == [
+            ("the lamp", [(1.0, 1.0, 8.0, 8.0)])]
+
+
 def test_a_killed_exports_temp_files_are_removed_by_the_next_export(folder, tmp_path):
     out = tmp_path / "out"
     out.mkdir()

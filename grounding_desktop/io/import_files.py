@@ -72,5 +72,12 @@ def parse_json(text: str, where: str) -> Any:
         raise ImportFileError([f"{where}: unusable JSON: {exc}"]) from None
 
 
+def json_lines(text: str) -> list[str]:
+    """The lines of a JSON-lines file: split on ``"\n"`` only. JSON text may hold a raw U+2028,
+    U+2029 or U+0085 in a string (``ensure_ascii=False`` writes them so), where ``str.splitlines``
+    would cut the record in two; a ``"\r"`` before the ``"\n"`` is JSON whitespace."""
+    return text.split("\n")
+
+
 def read_json(path: os.PathLike | str, max_bytes: int = MAX_FILE_BYTES) -> Any:
     return parse_json(read_text(path, max_bytes), str(path))
