@@ -154,6 +154,22 @@ _PEAK_MEMORY = textwrap.dedent("""
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak memory from Linux's /proc")
+@pytest.mark.model
+def test_file_names_with_control_characters_are_printed_escaped(tmp_path, capsys):
+    """A name holding ESC would colour the terminal, one holding a newline would split a line."""
+    folder = tmp_path / "photos"
+    make_image(folder / "red\x1b[31m.png", color=(220, 20, 20))
+    make_image(folder / "two\nlines.png", color=(220, 30, 30))
+    (folder / "bad\x1b[2J.jpg").write_bytes(b"not a picture")
+    assert main(["info", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "  bad\\x1b[2J.jpg: " in out
+    assert main(["search", str(folder), "a red square", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "red\\x1b[31m.png" in out and "two\\nlines.png" in out
+    assert len(out.splitlines()) == 2  # one line per image found
+
+
 def test_a_huge_image_is_decoded_without_full_size_copies(tmp_path):
     w, h = 4000, 3000
     ramp = np.tile(np.linspace(0, 255, w).astype(np.uint8), (h, 1))
@@ -567,6 +583,42 @@ def test_an_odvg_phrase_holding_a_raw_line_separator_is_imported(folder, tmp_pat
     with ProjectStore.open_folder(folder) as s:
         assert [(e.text, [b.bbox for b in bs]) for e, bs in s.annotations(s.image_by_path("e.jpg").id)] == [
             ("the lamp", [(1.0, 1.0, 8.0, 8.0)])]
+
+
+def test_a_phrase_is_cleaned_by_one_rule_however_it_enters(folder, tmp_path, capsys):
+    """A leading BOM, zero-width spaces and ESC are dropped whether the phrase is imported, typed in
+    the app or given to ``propose`` (``-p`` or ``--phrases-file``); a phrase made only of words like
+    "the" and "of" is refused where it is typed or given, and skipped (counted) by an import."""
+    from grounding_desktop.editing.document import ImageDocument
+
+    f = tmp_path / "g.json"
+    f.write_text(json.dumps({"images": [
+        {"id": 1, "file_name": "a.jpg", "caption": "\ufeffthe\u200b horses\x1b", "width": 64, "height": 48},
+        {"id": 2, "file_name": "e.jpg", "caption": "\u2060the lamp", "width": 32, "height": 32}],
+        "annotations": [{"id": 1, "image_id": 1, "bbox": [1.25, 2.5, 10.0, 12.0], "category_id": 1}]}))
+    assert main(["import", str(folder), "--coco", str(f)]) == 0
+    assert "removed control characters from 2 captions" in capsys.readouterr().out
+    with ProjectStore.open_folder(folder) as s:
+        assert [e.text for e, _ in s.annotations(s.image_by_path("a.jpg").id)] == ["the horses", "the cat"]
+        assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp"]
+
+    doc = ImageDocument()
+    doc.set_text("\ufeffthe\u200b cat\x1b")
+    assert doc.phrase == "the cat"
+
+    f.write_text(json.dumps({"images": [{"id": 1, "file_name": "e.jpg", "caption": "a of"},
+                                        {"id": 2, "file_name": "d.jpg", "caption": "\ufeffthe"}]}))
+    assert main(["import", str(folder), "--coco", str(f)]) == 0  # a dataset's stray "the" is skipped, counted
+    assert "skipped 2: caption of only words like 'the' and 'of'" in capsys.readouterr().out
+    with ProjectStore.open_folder(folder) as s:
+        assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp"]
+    doc.set_text("The  Of")
+    assert doc.phrase is None
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("the cup\n\ufeffa of\n", encoding="utf-8")
+    for how in (["-p", "the"], ["-p", "the cup", "--phrases-file", str(phrases)]):
+        assert main(["propose", str(folder), *how]) == 2
+        assert "names nothing" in _one_error_line(capsys)
 
 
 def test_a_killed_exports_temp_files_are_removed_by_the_next_export(folder, tmp_path):

@@ -76,7 +76,7 @@ def load_label_map(value: os.PathLike | str, max_bytes: int = MAX_FILE_BYTES) ->
     inline = isinstance(value, str) and value.lstrip().startswith("{")
     source = "--label-map" if inline else str(value)
     try:
-        raw = parse_json(value if inline else read_text(value, max_bytes), source)
+        raw = parse_json(value if inline else read_text(value, max_bytes, raise_it=""), source)
     except ImportFileError as exc:
         raise ExportError(f"label map: {exc}") from None
     return normalise_label_map(raw, source)

@@ -8,7 +8,8 @@ import math
 from collections import defaultdict
 from typing import Any, Optional
 
-from ..core import Box, BoxSource, BoxState, ImageRecord, PhraseError, clamp_xywh, clean_phrase, has_control_chars
+from ..core import (Box, BoxSource, BoxState, ImageRecord, NamesNothing, PhraseError, clamp_xywh, clean_phrase,
+                    has_control_chars)
 from .coco_common import OWN_KEY
 from .errors import ImportFileError
 from .import_summary import ImportSummary
@@ -92,12 +93,16 @@ def shown(v: Any, limit: int = 40) -> str:
 
 def clean_text(text: Any, what: str, where: str, problem: Problems, summary: ImportSummary) -> Optional[str]:
     """A caption, phrase or category name checked as typed phrases are (``core.clean_phrase``);
-    control characters are removed and counted in the summary."""
+    control characters are removed and counted in the summary, and one that names nothing ("the")
+    is skipped and counted (None, no problem)."""
     if not isinstance(text, str):
         problem(f"{where}: '{what}' must be a string")
         return None
     try:
         cleaned = clean_phrase(text)
+    except NamesNothing:
+        summary.skipped[f"{what} of only words like 'the' and 'of'"] += 1
+        return None
     except PhraseError as exc:
         problem(f"{where}: {what} {text[:60]!r}: {exc}")
         return None
