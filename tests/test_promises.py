@@ -621,6 +621,34 @@ def test_a_phrase_is_cleaned_by_one_rule_however_it_enters(folder, tmp_path, cap
         assert "names nothing" in _one_error_line(capsys)
 
 
+def test_an_image_size_off_by_a_rounding_error_matches_and_a_real_mismatch_shows_both_numbers(folder, tmp_path,
+                                                                                                  capsys):
+    f = tmp_path / "c.json"
+
+    def coco(width):
+        f.write_text(json.dumps({"images": [{"id": 1, "file_name": "a.jpg", "width": width, "height": 48,
+                                             "caption": "the horses"}]}))
+        return main(["import", str(folder), "--coco", str(f)])
+
+    assert coco(64.0000001) == 0
+    assert coco(64.25) == 2
+    assert "is 64.25x48 in the file but 64x48 in the project" in _one_error_line(capsys)
+    assert coco(64.02) == 2
+    assert "is 64.02x48 in the file" in _one_error_line(capsys)
+
+
+def test_duplicate_category_ids_in_an_import_are_refused(folder, tmp_path, capsys):
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "e.jpg", "width": 32, "height": 32}],
+        "categories": [{"id": 1, "name": "cat"}, {"id": 1, "name": "dog"}],
+        "annotations": [{"id": 1, "image_id": 1, "bbox": [1, 1, 5, 5], "category_id": 1}]}))
+    labels = _labels(folder)
+    assert main(["import", str(folder), "--coco", str(f)]) == 2
+    assert "categories[1] (id 1): id 1 appears twice in 'categories'" in _one_error_line(capsys)
+    assert _labels(folder) == labels
+
+
 def test_a_killed_exports_temp_files_are_removed_by_the_next_export(folder, tmp_path):
     out = tmp_path / "out"
     out.mkdir()

@@ -128,11 +128,16 @@ def _image_entries(data: _CocoFile, matcher: ImageMatcher, summary: ImportSummar
 
 def _category_names(categories: list, summary: ImportSummary, problem: Problems) -> dict[Any, str]:
     names: dict[Any, str] = {}
+    seen: set = set()
     for k, cat in enumerate(categories):
         where = entry_name("categories", k, cat)
         if not isinstance(cat, dict) or not is_id(cat.get("id")):
             problem(f"{where}: needs an 'id' (an integer) and a 'name'")
             continue
+        if cat["id"] in seen:
+            problem(f"{where}: id {shown(cat['id'])} appears twice in 'categories'")
+            continue
+        seen.add(cat["id"])
         name = clean_text(cat.get("name"), "name", where, problem, summary)
         if name is not None:
             names[cat["id"]] = name

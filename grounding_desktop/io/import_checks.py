@@ -15,6 +15,7 @@ from .errors import ImportFileError
 from .import_summary import ImportSummary
 
 BOX_TOLERANCE_PX = 1.0  # a box may stick out of its image this much (rounding in other tools); it is clipped
+SIZE_TOLERANCE_PX = 0.01  # an image's width or height in a file may differ from the project's this much
 MAX_REPORTED_PROBLEMS = 20
 
 
@@ -119,11 +120,23 @@ def image_size_matches(obj: dict, img: ImageRecord, file_name: str, where: str, 
     if not (is_number(w) and is_number(h)):
         problem(f"{where}: 'width' and 'height' must be numbers")
         return False
-    if (w, h) != (img.width, img.height):
-        hint = " (EXIF orientation not applied?)" if (w, h) == (img.height, img.width) else ""
-        problem(f"{where}: {file_name!r} is {w:g}x{h:g} in the file but {img.width}x{img.height} in the project{hint}")
+    if not _same_size((w, h), (img.width, img.height)):
+        hint = " (EXIF orientation not applied?)" if _same_size((w, h), (img.height, img.width)) else ""
+        problem(f"{where}: {shown(file_name, 200)} is {_size(w)}x{_size(h)} in the file but {img.width}x{img.height} "
+                f"in the project{hint}")
         return False
     return True
+
+
+def _same_size(a: tuple, b: tuple) -> bool:
+    """Sizes within :data:`SIZE_TOLERANCE_PX` of each other (``600.0000001`` is 600)."""
+    return all(abs(float(x) - float(y)) <= SIZE_TOLERANCE_PX for x, y in zip(a, b))
+
+
+def _size(v: Any) -> str:
+    """A width or height as the file has it, every digit that differs shown (``600.0000001``)."""
+    v = float(v)
+    return str(int(v)) if v.is_integer() else repr(v)
 
 
 def checked_box(bbox: Any, img: ImageRecord, where: str, problem: Problems, xyxy: bool = False) -> Optional[tuple]:
