@@ -17,6 +17,7 @@ from .grounder import Grounder, GrounderFactory
 from .phrase import (MAX_PHRASE_CHARS, NamesNothing, PhraseError, clean_phrase, has_control_chars, phrase_key,
                      require_text)
 from .paths import DB_FILENAME, PROJECT_DIRNAME, display_path, natural_path_key
+from .shown import shown
 
 __all__ = [
     "area_xywh", "clamp_point", "clamp_xywh", "iou_xywh", "keep_inside", "normalize_xywh", "denormalize_xywh",
@@ -25,5 +26,5 @@ __all__ = [
     "ScanEntry", "phrase_status",
     "MAX_PHRASE_CHARS", "NamesNothing", "PhraseError", "clean_phrase", "has_control_chars", "phrase_key", "require_text", "Proposal",
     "Grounder", "GrounderFactory",
-    "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key",
+    "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key", "shown",
 ]

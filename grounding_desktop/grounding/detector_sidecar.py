@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional
 
 import yaml
 
+from ..core import shown
 from .onnx_runtime import ModelFileError
 from .yolo_layouts import BOX_FORMATS, LAYOUTS
 
@@ -55,15 +56,6 @@ class _SidecarLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
-
-
-def _shown(value: Any) -> str:
-    """A value for a message, bounded whatever it is."""
-    if isinstance(value, int) and value.bit_length() > 64:
-        return f"a {value.bit_length()}-bit number"
-    if isinstance(value, (bool, int, float, str)):
-        return repr(value)[:40]
-    return f"a {type(value).__name__}"
 
 
 def _whole(lo: int, hi: int) -> Callable[[Any], int]:
@@ -122,6 +114,23 @@ def checked_input_size(value: Any) -> tuple[int, int]:
         raise ValueError(f"[height, width], each a whole number from 1 to {MAX_INPUT_SIDE}") from None
 
 
+def class_names(value: Any) -> dict[int, str]:
+    """``names`` as a list or ``{id: name}`` mapping -> {id: name}, ids 0..:data:`MAX_CLASSES` - 1,
+    each name a string or a number; ValueError saying what it must be."""
+    if isinstance(value, (list, tuple)):
+        value = dict(enumerate(value))
+    if not isinstance(value, dict) or not value:
+        raise ValueError("a list of class names or an {id: name} mapping")
+    names = {}
+    for k, v in value.items():
+        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < MAX_CLASSES:
+            raise ValueError(f"a mapping of class ids from 0 to {MAX_CLASSES - 1} to names (not id {shown(k)})")
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            raise ValueError(f"a list of class names, each a string (not {shown(v)} for class {k})")
+        names[k] = str(v).strip()
+    return names
+
+
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "input_size": checked_input_size,
     "letterbox": _one_of(True, False),
@@ -134,7 +143,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "box_format": _one_of(*BOX_FORMATS),
     "normalized": _one_of("auto", True, False),
     "nms_iou": _number(positive=True, at_most=1.0),
-    "names": lambda value: class_names(value),
+    "names": class_names,
     "stride": _whole(1, MAX_STRIDE),
 }
 SIDECAR_KEYS = tuple(_CHECKS)
@@ -195,7 +204,7 @@ def read_sidecar(path: Optional[Path]) -> dict[str, Any]:
         try:
             checked[key] = _CHECKS[key](value)
         except ValueError as exc:
-            seen = "" if isinstance(value, (list, dict)) else f", not {_shown(value)}"
+            seen = "" if isinstance(value, (list, dict)) else f", not {shown(value)}"
             raise ModelFileError(f"{path}: '{key}' must be {exc}{seen}") from None
     return checked
 
@@ -212,20 +221,3 @@ def metadata_setting(meta: dict[str, str], key: str, setting: str, where: str) -
         raise ModelFileError(f"{where}: metadata '{key}' is not a Python literal") from None
     except ValueError as exc:
         raise ModelFileError(f"{where}: metadata '{key}' must be {exc}") from None
-
-
-def class_names(value: Any) -> dict[int, str]:
-    """``names`` as a list or ``{id: name}`` mapping -> {id: name}, ids 0..:data:`MAX_CLASSES` - 1,
-    each name a string or a number; ValueError saying what it must be."""
-    if isinstance(value, (list, tuple)):
-        value = dict(enumerate(value))
-    if not isinstance(value, dict) or not value:
-        raise ValueError("a list of class names or an {id: name} mapping")
-    names = {}
-    for k, v in value.items():
-        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < MAX_CLASSES:
-            raise ValueError(f"a mapping of class ids from 0 to {MAX_CLASSES - 1} to names (not id {_shown(k)})")
-        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-            raise ValueError(f"a list of class names, each a string (not {_shown(v)} for class {k})")
-        names[k] = str(v).strip()
-    return names

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..core import Box, ImageRecord, ImageState
+from ..core import Box, ImageRecord, ImageState, shown
 from .import_checks import (
     ImageMatcher,
     Problems,
@@ -29,7 +29,6 @@ from .import_checks import (
     image_size_matches,
     is_id,
     own_fields,
-    shown,
 )
 from .import_files import read_json
 from .import_plan import ImportPlan, ImportRequest, PlannedPhrase, finish_plan, importer

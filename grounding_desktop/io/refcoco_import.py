@@ -14,7 +14,8 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from .import_checks import ImageMatcher, Problems, box_from, checked_box, clean_text, entry_name, is_id, shown
+from ..core import shown
+from .import_checks import ImageMatcher, Problems, box_from, checked_box, clean_text, entry_name, is_id
 from .import_files import parse_json, read_bytes, read_text
 from .import_plan import ImportPlan, ImportRequest, PlannedPhrase, finish_plan, importer
 from .import_summary import ImportSummary
