@@ -123,6 +123,8 @@ def class_names(value: Any) -> dict[int, str]:
         raise ValueError("a list of class names or an {id: name} mapping")
     names = {}
     for k, v in value.items():
+        if isinstance(k, str) and k.isascii() and k.isdigit() and len(k) <= 6:  # {"0": person}
+            k = int(k)
         if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < MAX_CLASSES:
             raise ValueError(f"a mapping of class ids from 0 to {MAX_CLASSES - 1} to names (not id {shown(k)})")
         if isinstance(v, bool) or not isinstance(v, (str, int, float)):
