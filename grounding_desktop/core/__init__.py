@@ -24,7 +24,8 @@ __all__ = [
     "xywh_to_xyxy", "xyxy_to_xywh",
     "Box", "BoxSource", "BoxState", "Expression", "ImageReadError", "ImageRecord", "ImageState", "PhraseStatus",
     "ScanEntry", "phrase_status",
-    "MAX_PHRASE_CHARS", "NamesNothing", "PhraseError", "clean_phrase", "has_control_chars", "phrase_key", "require_text", "Proposal",
+    "MAX_PHRASE_CHARS", "NamesNothing", "PhraseError", "clean_phrase", "has_control_chars", "phrase_key",
+    "require_text", "Proposal",
     "Grounder", "GrounderFactory",
     "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key", "shown",
 ]

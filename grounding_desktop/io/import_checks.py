@@ -16,6 +16,7 @@ from .import_summary import ImportSummary
 
 BOX_TOLERANCE_PX = 1.0  # a box may stick out of its image this much (rounding in other tools); it is clipped
 SIZE_TOLERANCE_PX = 0.01  # an image's width or height in a file may differ from the project's this much
+MAX_ID_CHARS = 200  # a string id longer than this is not an id
 MAX_REPORTED_PROBLEMS = 20
 
 
@@ -55,9 +56,6 @@ def is_number(v: Any) -> bool:
         return math.isfinite(float(v))
     except OverflowError:
         return False
-
-
-MAX_ID_CHARS = 200  # a string id longer than this is not an id
 
 
 def is_id(v: Any) -> bool:
