@@ -576,7 +576,8 @@ def test_an_odvg_phrase_holding_a_raw_line_separator_is_imported(folder, tmp_pat
     """U+2028 is valid inside a JSON string, and ``ensure_ascii=False`` writes it raw."""
     f = tmp_path / "g.jsonl"
     records = [{"filename": "e.jpg", "height": 32, "width": 32,
-                "grounding": {"caption": f"the {sep}lamp", "regions": [{"bbox": [1, 1, 9, 9], "phrase": f"the {sep}lamp"}]}}
+                "grounding": {"caption": f"the {sep}lamp",
+                              "regions": [{"bbox": [1, 1, 9, 9], "phrase": f"the {sep}lamp"}]}}
                for sep in ("\u2028", "\u0085")]
     f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
     assert main(["import", str(folder), "--odvg", str(f)]) == 0
@@ -667,15 +668,19 @@ def test_a_killed_exports_temp_files_are_removed_by_the_next_export(folder, tmp_
         alive.wait()
 
 
-def _cli(*args: str, timeout_s: int = 120) -> subprocess.CompletedProcess:
-    """The CLI in a process of its own, its memory capped at 4 GiB: a hang or a runaway allocation
-    ends there (killed or ``MemoryError``), not in the test run."""
+def _capped(argv: list[str], timeout_s: int = 120) -> subprocess.CompletedProcess:
+    """``python ARGV`` in a process of its own, its memory capped at 4 GiB: a hang or a runaway
+    allocation (112 GiB, a billion laughs) ends there (killed or ``MemoryError``), not in the test run."""
     import resource
 
     cap = partial(resource.setrlimit, resource.RLIMIT_AS, (4 << 30, 4 << 30))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "grounding_desktop.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout_s, preexec_fn=cap)
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env, timeout=timeout_s,
+                          preexec_fn=cap)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return _capped(["-m", "grounding_desktop.cli", *args])
 
 
 def _one_line(proc: subprocess.CompletedProcess, *words: str) -> str:
@@ -798,14 +803,8 @@ _LOAD_DETECTORS = textwrap.dedent("""
 
 
 def _refusals(*models: Path) -> list[str]:
-    """What loading each of the user's detectors says, in a process of its own with its memory
-    capped at 4 GiB (a 112 GiB allocation or a billion laughs ends there, not in the test run)."""
-    import resource
-
-    cap = partial(resource.setrlimit, resource.RLIMIT_AS, (4 << 30, 4 << 30))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, "-c", _LOAD_DETECTORS, *map(str, models)], capture_output=True,
-                          text=True, env=env, timeout=300, preexec_fn=cap)
+    """What loading each of the user's detectors says (its memory capped, see :func:`_capped`)."""
+    proc = _capped(["-c", _LOAD_DETECTORS, *map(str, models)], timeout_s=300)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-2000:]
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
