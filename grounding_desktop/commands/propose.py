@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from ..folder.propose import DEFAULT_MIN_SCORE, phrase_lines
 from . import CliError, checked_phrases
@@ -32,11 +31,13 @@ def add_parser(sub) -> None:
 def _phrases(args: argparse.Namespace) -> list[str]:
     raw, names = list(args.phrase), [f"--phrase {i + 1}" for i in range(len(args.phrase))]
     if args.phrases_file:
+        from ..io.errors import ImportFileError
+        from ..io.import_files import read_text
+
         try:
-            text = Path(args.phrases_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CliError(f"--phrases-file {args.phrases_file}: "
-                           f"{getattr(exc, 'strerror', None) or exc}") from exc
+            text = read_text(args.phrases_file, what="text file", starts=b"", raise_it="")
+        except ImportFileError as exc:
+            raise CliError(f"--phrases-file: {exc}") from None
         for n, line in phrase_lines(text):
             raw.append(line)
             names.append(f"{args.phrases_file} line {n}")

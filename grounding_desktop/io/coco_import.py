@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..core import Box, ImageRecord, ImageState, phrase_key
+from ..core import Box, ImageRecord, ImageState, phrase_key, shown
 from .coco_common import OWN_KEY
 from .import_checks import (
     ImageMatcher,
@@ -117,7 +117,7 @@ def _image_entries(data: _CocoFile, matcher: ImageMatcher, summary: ImportSummar
             problem(f"{where}: 'id' must be an integer")
             continue
         if im_id in entries:
-            problem(f"{where}: id {im_id!r} appears twice in 'images'")
+            problem(f"{where}: id {shown(im_id)} appears twice in 'images'")
             continue
         file_name = im.get("file_name")
         img = matcher.usable(file_name, where, problem)
@@ -147,11 +147,16 @@ def _recorded_phrases(obj: dict, key: str, where: str, problem: Problems, summar
 
 def _category_names(categories: list, summary: ImportSummary, problem: Problems) -> dict[Any, str]:
     names: dict[Any, str] = {}
+    seen: set = set()
     for k, cat in enumerate(categories):
         where = entry_name("categories", k, cat)
         if not isinstance(cat, dict) or not is_id(cat.get("id")):
             problem(f"{where}: needs an 'id' (an integer) and a 'name'")
             continue
+        if cat["id"] in seen:
+            problem(f"{where}: id {shown(cat['id'])} appears twice in 'categories'")
+            continue
+        seen.add(cat["id"])
         name = clean_text(cat.get("name"), "name", where, problem, summary)
         if name is not None:
             names[cat["id"]] = name
@@ -178,14 +183,14 @@ def _annotations(data: _CocoFile, entries: dict[Any, _ImageEntry], names: dict[A
                 problem(f"{where}: 'id' must be an integer")
                 continue
             if ann_id in seen_ids:
-                problem(f"{where}: id {ann_id!r} appears twice in 'annotations'")
+                problem(f"{where}: id {shown(ann_id)} appears twice in 'annotations'")
                 continue
             seen_ids.add(ann_id)
         image_id = ann.get("image_id")
         entry = entries.get(image_id) if is_id(image_id) else None
         if entry is None:
             if not is_id(image_id) or image_id not in image_ids:
-                problem(f"{where}: image_id {str(image_id)[:40]} does not exist in 'images'")
+                problem(f"{where}: image_id {shown(image_id)} does not exist in 'images'")
             continue  # otherwise its images entry was already reported
         if ann.get("iscrowd") in (1, True):
             summary.skipped["crowd annotation (not one object)"] += 1
@@ -203,7 +208,7 @@ def _annotations(data: _CocoFile, entries: dict[Any, _ImageEntry], names: dict[A
         name = names.get(cat_id) if is_id(cat_id) else None
         if name is None:
             if not is_id(cat_id) or cat_id not in category_ids:
-                problem(f"{where}: category_id {str(cat_id)[:40]} does not exist in 'categories'")
+                problem(f"{where}: category_id {shown(cat_id)} does not exist in 'categories'")
             continue
         own = ann.get(OWN_KEY)
         phrase = own.get("phrase") if isinstance(own, dict) else None
@@ -223,7 +228,7 @@ def _spans(spans: Any, caption: str, where: str, problem: Problems) -> Optional[
             isinstance(s, list) and len(s) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in s)
             and 0 <= s[0] < s[1] <= len(caption) for s in spans)):
         problem(f"{where}: 'tokens_positive' must be [start, end] character spans inside the caption "
-                f"(length {len(caption)}), got {str(spans)[:80]}")
+                f"(length {len(caption)}), got {shown(spans)}")
         return None
     return tuple(sorted(tuple(s) for s in spans))
 
@@ -250,7 +255,7 @@ def _grounding_phrases(entries: dict[Any, _ImageEntry], annotations: list, as_pr
             (spans, boxes), = groups.items()
             phrases.append(PlannedPhrase(img_id, entry.text, boxes, _head_spans(spans, entry)))
         elif groups:
-            where = f"images[{entry.index}] (id {im_id!r})"
+            where = f"images[{entry.index}] (id {shown(im_id)})"
             for spans, boxes in groups.items():
                 words = " ".join(entry.caption[s:e] for s, e in spans) if spans else entry.caption
                 text = clean_text(words, "span text", where, problem, summary)
