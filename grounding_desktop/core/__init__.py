@@ -15,6 +15,7 @@ from .model import (Box, BoxSource, BoxState, Expression, ImageReadError, ImageR
 from .proposal import Proposal
 from .grounder import Grounder, GrounderFactory
 from .phrase import MAX_PHRASE_CHARS, PhraseError, clean_phrase, has_control_chars, phrase_key, require_text
+from .phrase_parse import GENERIC_CLASS, head_noun
 from .paths import DB_FILENAME, PROJECT_DIRNAME, display_path, natural_path_key
 
 __all__ = [
@@ -22,7 +23,8 @@ __all__ = [
     "xywh_to_xyxy", "xyxy_to_xywh",
     "Box", "BoxSource", "BoxState", "Expression", "ImageReadError", "ImageRecord", "ImageState", "PhraseStatus",
     "ScanEntry", "phrase_status",
-    "MAX_PHRASE_CHARS", "PhraseError", "clean_phrase", "has_control_chars", "phrase_key", "require_text", "Proposal",
+    "MAX_PHRASE_CHARS", "PhraseError", "clean_phrase", "has_control_chars", "phrase_key", "require_text",
+    "GENERIC_CLASS", "head_noun", "Proposal",
     "Grounder", "GrounderFactory",
     "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key",
 ]

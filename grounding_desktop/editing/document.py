@@ -18,7 +18,7 @@ from ..core import (Box, BoxState, Expression, ImageRecord, ImageState, PhraseEr
                     clean_phrase, iou_xywh, keep_inside, phrase_key)
 from ..core.geometry import XYWH
 from ..core.proposal import is_stored
-from ..grounding.phrase_parse import parse_phrase
+from ..core.phrase_parse import parse_phrase
 from ..store import ProjectStore, StoreError
 from . import edits
 from .events import Batch, Signal
