@@ -15,16 +15,19 @@ from . import CliError, add_folder_arguments, open_folder_project
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "export", help="export labels as COCO grounding, COCO detection, ODVG jsonl or RefCOCO",
+        "export", help="export labels as COCO grounding, COCO detection, ODVG jsonl, RefCOCO, YOLO or Pascal VOC",
         description="Export the project's accepted boxes and no-target phrases as training data. "
                     "Proposals are never exported; a phrase that only has unreviewed proposals is skipped. "
-                    "Detection tools (supervision, globox, FiftyOne, datumaro) need --format coco.",
+                    "Detection tools (supervision, globox, FiftyOne, datumaro) need --format coco; Ultralytics "
+                    "--format yolo (a dataset folder with data.yaml); VOC readers --format voc. yolo and voc name "
+                    "classes, not phrases: the --label-map's categories, else each phrase's head noun "
+                    "(\"the horses on the left\" -> horse); voc keeps the phrase in each object.",
     )
     add_folder_arguments(p)
     p.add_argument("--format", required=True, choices=tuple(FORMATS), dest="fmt", help="output format")
     p.add_argument("--out", required=True, metavar="PATH",
-                   help="output file (a folder for refcoco and with --with-images); with --splits, files get "
-                        "_train/_val/_test suffixes")
+                   help="output file (a folder for refcoco, yolo, voc and with --with-images); with --splits, files "
+                        "get _train/_val/_test suffixes")
     p.add_argument("--with-images", action="store_true",
                    help="write a self-contained folder: OUT/annotations/<name>_<split>.json and the images in "
                         "OUT/images/<split>/, EXIF-rotated ones turned upright (trainers ignore EXIF)")
@@ -33,7 +36,7 @@ def add_parser(sub) -> None:
                    help="split images by a hash of their path, e.g. 80,10,10 (refcoco: the refs' split field)")
     p.add_argument("--include-rejected", action="store_true",
                    help="also write rejected boxes, tagged \"grounding_desktop\": {\"state\": \"rejected\"} (for hard "
-                        "negatives or a full backup; trainers that ignore the tag read them as positives; not odvg)")
+                        "negatives or a full backup; trainers that ignore the tag read them as positives; not odvg, yolo or voc)")
     p.add_argument("--label-map", metavar="JSON",
                    help="JSON object phrase -> category name; phrases not in it are skipped; category ids follow "
                         "the map's order. For odvg it switches to detection records and writes <out>_label_map.json")

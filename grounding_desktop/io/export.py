@@ -14,10 +14,10 @@ from types import ModuleType
 from typing import Optional
 
 from ..core import PhraseError, require_text
-from . import coco_detection, coco_grounding, odvg, refcoco
+from . import coco_detection, coco_grounding, odvg, refcoco, voc, yolo
 from .coco_common import categories_for
 from .errors import Cancelled, ExportError
-from .export_images import rotated_images, rotation_warning, stage_images
+from .export_images import layout_images, rotated_images, rotation_warning, stage_images
 from .export_layout import ExportLayout
 from .export_options import ExportOptions, load_label_map, normalise_label_map, parse_splits
 from .export_summary import ExportSummary
@@ -31,9 +31,11 @@ FORMATS: dict[str, ModuleType] = {
     "coco": coco_detection,
     "odvg": odvg,
     "refcoco": refcoco,
+    "yolo": yolo,
+    "voc": voc,
 }
-# What --out names for each format without --with-images: a file, except RefCOCO's folder.
-OUT_IS_FOLDER = {"refcoco"}
+# What --out names for each format without --with-images: a file, except these formats' folders.
+OUT_IS_FOLDER = {"refcoco", "yolo", "voc"}
 _DB_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 __all__ = ["FORMATS", "OUT_IS_FOLDER", "Cancelled", "ExportError", "ExportOptions", "ExportSummary",
@@ -51,7 +53,8 @@ def export_project(
     """Export the project of ``store`` as ``fmt`` to ``out``.
 
     ``out`` is a file for coco-grounding, coco and odvg (with splits: ``out_train.json`` etc.), a
-    folder for refcoco and for every format with ``options.with_images``. Raises
+    folder for refcoco, yolo and voc and for every format with ``options.with_images`` (yolo and
+    voc always write their images: a format module with ``image_target`` says where). Raises
     :class:`ExportError` (bad options, a refused or unwritable target) or :class:`Cancelled`; in
     both cases no existing file was changed.
     """
@@ -64,6 +67,9 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
     module = FORMATS.get(fmt)
     if module is None:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    image_target = getattr(module, "image_target", None)
+    if image_target is not None:
+        options = replace(options, with_images=True)
     if options.label_map is not None:
         options = replace(options, label_map=normalise_label_map(options.label_map))
     if options.dataset_name is not None:
@@ -74,14 +80,15 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
     rules = module.rules(options)
     if not options.with_images and fmt not in OUT_IS_FOLDER and out.is_dir():
         raise ExportError(f"--out must name a file for {fmt}, but {out} is a folder")
+    with_images = "with --with-images" if image_target is None else f"for {fmt}"
     if options.with_images and out.exists() and not out.is_dir():
-        raise ExportError(f"with --with-images, --out names a folder, but {out} is a file")
+        raise ExportError(f"{with_images}, --out names a folder, but {out} is a file")
     root = Path(store.root)
     if options.with_images and _inside_scanned_folder(out, root):
-        raise ExportError(f"with --with-images, --out must be outside the project folder {root} "
+        raise ExportError(f"{with_images}, --out must be outside the project folder {root} "
                           f"(a rescan would take the copies for new images)")
     layout = ExportLayout(out, options.with_images, module.LAYOUT_NAME, module.SUFFIX,
-                          split_images=fmt not in OUT_IS_FOLDER)
+                          split_images=fmt != "refcoco")
     summary = ExportSummary(fmt)
     if options.splits:
         summary.splits = {name: {"images": 0, "phrases": 0, "boxes": 0} for name in used_splits(options.splits)}
@@ -91,34 +98,46 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
     summary.count(selected)
     ticker.set_total(ticker.done + 2 * len(selected) + (len(selected) if options.with_images else 0))
     rotated = rotated_images(root, selected, ticker)
-    categories = categories_for(store, selected, options, module.PER_PHRASE_CATEGORIES)
+    if hasattr(module, "categories"):  # a format of classes (YOLO, VOC)
+        categories = module.categories(selected, options)
+        summary.classes = list(categories.ids)
+        summary.classes_from = "the label map" if options.label_map is not None else module.CLASSES_FROM
+    else:
+        categories = categories_for(store, selected, options, module.PER_PHRASE_CATEGORIES)
     staged = StagedFiles(refuse=_project_files_guard(store))
+    jpeg_only = getattr(module, "JPEG_IMAGES", False)
     try:
         module.write(selected, layout, options, staged, ticker, categories)
         n_annotation_files = len(staged)
         if options.with_images:
-            stage_images(root, selected, layout, set(rotated), staged, ticker)
+            target_of = (lambda si: image_target(layout, si)) if image_target is not None else layout_images(layout)
+            summary.jpeg_encoded = stage_images(root, selected, target_of, set(rotated), staged, ticker, jpeg_only)
         ticker.check()  # last chance to cancel: nothing has been renamed yet
         files = staged.commit()
     finally:
         staged.discard()
-    summary.files = [str(p) for p in files[:n_annotation_files]]
+    if hasattr(module, "SUMMARY_FILES"):  # a folder of many files: its parts
+        summary.files = [str(out / name) for name in module.SUMMARY_FILES]
+    else:
+        summary.files = [str(p) for p in files[:n_annotation_files]]
+        if options.with_images:
+            summary.files.append(str(out / "images"))
     if options.with_images:
-        summary.files.append(str(out / "images"))
         summary.upright = len(rotated)
-    _warn(summary, selected, options, rotated)
+    _warn(summary, selected, options, rotated, getattr(module, "EMPTY_SPLIT", "its file was written empty"))
+    summary.warnings.extend(getattr(module, "warnings", lambda selected, options: [])(selected, options))
     ticker.finish()
     return summary
 
 
-def _warn(summary: ExportSummary, selected, options: ExportOptions, rotated: list[str]) -> None:
+def _warn(summary: ExportSummary, selected, options: ExportOptions, rotated: list[str], empty_split: str) -> None:
     if rotated and not options.with_images:
         summary.rotated = rotated
         summary.warnings.append(rotation_warning(rotated))
     if options.splits:
         for name, counts in summary.splits.items():
             if not counts["images"]:
-                summary.warnings.append(f"split {name!r} has no image: its file was written empty")
+                summary.warnings.append(f"split {name!r} has no image: {empty_split}")
     if not selected:
         summary.warnings.append("nothing was exported; see the skipped counts")
 

@@ -6,7 +6,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from .errors import ImportFileError
 
@@ -15,9 +15,9 @@ _READ_CHUNK = 1 << 20
 
 
 def read_bytes(path: os.PathLike | str, max_bytes: int = MAX_FILE_BYTES, what: str = "JSON file",
-               starts: bytes = b"{[") -> bytes:
+               starts: Optional[bytes] = b"{[") -> bytes:
     """The file's bytes, refusing folders, files that do not start like ``what`` (one of the
-    bytes in ``starts``, after a BOM and whitespace) and anything over ``max_bytes``: checked
+    bytes in ``starts``, after a BOM and whitespace; None: any) and anything over ``max_bytes``: checked
     before reading for a regular file, while reading for a device or a pipe (``/dev/zero``)."""
     path = Path(path)
     try:
@@ -36,7 +36,7 @@ def read_bytes(path: os.PathLike | str, max_bytes: int = MAX_FILE_BYTES, what: s
                     break
                 if not chunks:
                     first = chunk.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-                    if first and first not in starts:
+                    if starts is not None and first and first not in starts:
                         raise ImportFileError([f"{path}: not a {what} (it starts with byte {first!r})"])
                 size += len(chunk)
                 if size > max_bytes:
@@ -52,8 +52,9 @@ def read_bytes(path: os.PathLike | str, max_bytes: int = MAX_FILE_BYTES, what: s
     return b"".join(chunks)
 
 
-def read_text(path: os.PathLike | str, max_bytes: int = MAX_FILE_BYTES, what: str = "JSON file") -> str:
-    data = read_bytes(path, max_bytes, what)
+def read_text(path: os.PathLike | str, max_bytes: int = MAX_FILE_BYTES, what: str = "JSON file",
+              starts: Optional[bytes] = b"{[") -> str:
+    data = read_bytes(path, max_bytes, what, starts)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -25,9 +25,11 @@ FORMAT_TITLES = {
     "coco": "COCO detection (one category per phrase or label map)",
     "odvg": "ODVG jsonl (Open-GroundingDino, MM-Grounding-DINO)",
     "refcoco": "RefCOCO-style refs.json + instances.json (folder)",
+    "yolo": "Ultralytics YOLO (folder: data.yaml, labels, images; head nouns or label map as classes)",
+    "voc": "Pascal VOC (folder: Annotations, JPEGImages, ImageSets)",
 }
 DEFAULT_NAMES = {"coco-grounding": "grounding_coco.json", "coco": "detection_coco.json",
-                 "odvg": "grounding_odvg.jsonl", "refcoco": "refcoco"}
+                 "odvg": "grounding_odvg.jsonl", "refcoco": "refcoco", "yolo": "yolo", "voc": "voc"}
 
 
 class _Job(QObject):
