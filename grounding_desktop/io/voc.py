@@ -9,8 +9,9 @@
 box is an ``<object>`` whose ``<name>`` is its class (see ``yolo_voc.py``) and whose ``<phrase>``
 (an element VOC readers pass over) is the phrase it was drawn for; a phrase said not to be in the
 image is a ``<not_in_image>`` element of the annotation. ``<path>`` holds the image's path in the
-project, which the importer matches first. Boxes are whole pixels, their edges counted from 0
-(``xmin = x``, ``xmax = x + width``), as supervision, CVAT, datumaro and mmdet read them.
+project, which the importer matches first. Boxes are whole pixels in the VOC devkit's 1-based
+inclusive indices (``xmin = x + 1``, ``xmax = x + width``, rounded), as supervision writes and reads
+them.
 Objects are sorted, so the same labels give the same file.
 """
 from __future__ import annotations
@@ -70,14 +71,10 @@ def write(selected: Sequence[SelectedImage], layout: ExportLayout, options: Expo
 
 
 def pixel_box(bbox: tuple, width: int, height: int) -> tuple[int, int, int, int]:
-    """``(x, y, w, h)`` as whole-pixel ``(xmin, ymin, xmax, ymax)`` inside the image, at least a pixel wide."""
+    """``(x, y, w, h)`` as VOC's 1-based inclusive ``(xmin, ymin, xmax, ymax)``, at least a pixel."""
     x, y, w, h = bbox
-    x1, y1, x2, y2 = round(x), round(y), round(x + w), round(y + h)
-    if x2 <= x1:
-        x1, x2 = (x1, x1 + 1) if x1 < width else (x1 - 1, x1)
-    if y2 <= y1:
-        y1, y2 = (y1, y1 + 1) if y1 < height else (y1 - 1, y1)
-    return x1, y1, x2, y2
+    x1, y1 = min(round(x + 1), width), min(round(y + 1), height)
+    return x1, y1, max(round(x + w), x1), max(round(y + h), y1)
 
 
 def _text(parent: ET.Element, tag: str, text) -> ET.Element:

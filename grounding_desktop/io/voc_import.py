@@ -5,7 +5,8 @@ datasets): a VOC folder (its ``Annotations/``) or a folder of ``.xml`` files, on
   else ``<filename>`` (under the annotation's subfolder), matched as every import matches names.
   ``<size>``, when given, must be the project image's upright size.
 - each ``<object>`` is a box of the phrase in its ``<phrase>`` element, else of its ``<name>``;
-  ``<bndbox>`` edges count from 0 (``xmax - xmin`` is the width), as ``voc.py`` writes them.
+  ``<bndbox>`` holds the VOC devkit's 1-based inclusive pixel indices (``x = xmin - 1``,
+  ``width = xmax - xmin + 1``), as ``voc.py`` and supervision write them.
   ``<not_in_image>`` elements are the image's no-target phrases.
 - a file with no object and no ``<not_in_image>`` is a background image: the image is marked
   reviewed (nothing in it to label).
@@ -112,7 +113,8 @@ def plan_voc(req: ImportRequest) -> ImportPlan:
             if None in corners:
                 problem(f"{where}: <bndbox> needs four numbers: xmin, ymin, xmax, ymax")
                 continue
-            bbox = checked_box(corners, img, where, problem, xyxy=True)
+            xmin, ymin, xmax, ymax = corners
+            bbox = checked_box([xmin - 1, ymin - 1, xmax, ymax], img, where, problem, xyxy=True)
             box = None if bbox is None or text is None else box_from({}, bbox, req.as_proposals, where, problem)
             if box is not None:
                 phrases.setdefault((img.id, text), PlannedPhrase(img.id, text)).boxes.append(box)

@@ -5,7 +5,8 @@ a folder with a ``data.yaml`` (or the YAML file itself).
   image becomes a phrase of that image named by the class.
 - ``train``, ``val`` and ``test`` are image folders (or text files listing images, one a line)
   relative to ``path`` when that folder exists, else to the YAML's folder; an image listed twice
-  (``val`` naming the training images) is read once. Each image is matched to a project image by
+  (``val`` naming the training images) is read once. A YAML with none of them (supervision's
+  ``as_yolo`` writes only the names) means the ``images/`` folder beside it. Each image is matched to a project image by
   its path under its split folder (then by unique file name, as every import does).
 - an image's labels are where Ultralytics looks (``yolo.label_path``): one ``class cx cy w h`` line
   per box, normalised to the image's upright size. An empty or missing label file is a
@@ -109,9 +110,13 @@ def plan_yolo(req: ImportRequest) -> ImportPlan:
     base = yaml_path.parent
     if isinstance(data.get("path"), str) and (base / data["path"]).is_dir():
         base = base / data["path"]
-    if not any(data.get(key) for key in SPLIT_KEYS):
-        raise problem.fatal(f"{yaml_path.name} names no image folder ('train', 'val' or 'test')")
-    images = [found for key in SPLIT_KEYS if data.get(key) for found in _split_images(base, data[key], key, problem)]
+    splits = {key: data[key] for key in SPLIT_KEYS if data.get(key)}
+    if not splits and (base / "images").is_dir():
+        splits = {"images": "images"}  # a YAML of names only (supervision's as_yolo) beside images/ and labels/
+    if not splits:
+        raise problem.fatal(f"{yaml_path.name} names no image folder ('train', 'val' or 'test') and there is no "
+                            f"images/ beside it")
+    images = [found for key, value in splits.items() for found in _split_images(base, value, key, problem)]
     problem.raise_if_any()
     matcher = ImageMatcher(req.store.images())
     req.ticker.set_total(len(images))

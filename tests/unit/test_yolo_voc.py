@@ -65,7 +65,7 @@ def test_voc_export_keeps_the_phrase_in_each_object_and_the_absent_ones(project,
     a = ET.parse(out / "Annotations" / "a.xml").getroot()
     assert [(o.findtext("name"), o.findtext("phrase"), [int(o.find("bndbox").findtext(t)) for t in
              ("xmin", "ymin", "xmax", "ymax")]) for o in a.findall("object")] == \
-        [("horse", "the horses", [1, 2, 11, 14]), ("horse", "the horses", [20, 5, 30, 17])]
+        [("horse", "the horses", [2, 4, 11, 14]), ("horse", "the horses", [21, 6, 30, 17])]  # 1-based, as VOC
     assert [e.text for e in a.findall("not_in_image")] == ["the cat"]
     b = ET.parse(out / "Annotations" / "b.xml").getroot()
     assert (b.findtext("filename"), b.findtext("path"), b.findtext("size/width")) == ("b.jpg", "b.png", "80")
@@ -121,7 +121,7 @@ def test_voc_from_elsewhere_matches_by_file_name_and_reads_name_as_the_phrase(fr
     (ann / "x.xml").write_text("<annotation><folder>VOC</folder><filename>d.jpg</filename>"
                                "<path>C:\\Users\\me\\pics\\d.jpg</path><size><width>40</width><height>30</height>"
                                "<depth>3</depth></size><object><name>tree</name><difficult>0</difficult>"
-                               "<bndbox><xmin>2</xmin><ymin>3</ymin><xmax>22</xmax><ymax>23</ymax></bndbox>"
+                               "<bndbox><xmin>3</xmin><ymin>4</ymin><xmax>22</xmax><ymax>23</ymax></bndbox>"
                                "</object></annotation>")
     summary = import_voc(fresh, ann)
     assert (summary.phrases_added, summary.boxes_added) == (1, 1)
