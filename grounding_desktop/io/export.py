@@ -34,6 +34,12 @@ FORMATS: dict[str, ModuleType] = {
     "yolo": yolo,
     "voc": voc,
 }
+# A format module has FORMAT, LAYOUT_NAME, SUFFIX, PER_PHRASE_CATEGORIES, rules(options) and
+# write(selected, layout, options, staged, ticker, categories). A folder format of classes (yolo, voc)
+# also has image_target(layout, image) (it always writes the images there), categories(selected,
+# options) and CLASSES_FROM (the summary's classes), SUMMARY_FILES (the parts of the folder the
+# summary names), EMPTY_SPLIT (what an empty split means for it), warnings(selected, options), and
+# JPEG_IMAGES (VOC: other image formats are re-encoded as JPEG).
 # What --out names for each format without --with-images: a file, except these formats' folders.
 OUT_IS_FOLDER = {"refcoco", "yolo", "voc"}
 _DB_SIDE_FILES = ("", "-wal", "-shm", "-journal")
@@ -80,12 +86,12 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
     rules = module.rules(options)
     if not options.with_images and fmt not in OUT_IS_FOLDER and out.is_dir():
         raise ExportError(f"--out must name a file for {fmt}, but {out} is a folder")
-    with_images = "with --with-images" if image_target is None else f"for {fmt}"
+    why_folder = "with --with-images" if image_target is None else f"for {fmt}"
     if options.with_images and out.exists() and not out.is_dir():
-        raise ExportError(f"{with_images}, --out names a folder, but {out} is a file")
+        raise ExportError(f"{why_folder}, --out names a folder, but {out} is a file")
     root = Path(store.root)
     if options.with_images and _inside_scanned_folder(out, root):
-        raise ExportError(f"{with_images}, --out must be outside the project folder {root} "
+        raise ExportError(f"{why_folder}, --out must be outside the project folder {root} "
                           f"(a rescan would take the copies for new images)")
     layout = ExportLayout(out, options.with_images, module.LAYOUT_NAME, module.SUFFIX,
                           split_images=fmt != "refcoco")

@@ -2,7 +2,6 @@
 importers: Ultralytics (``check_det_dataset``, ``YOLODataset``, one epoch of ``yolo train`` on the
 CPU) in an environment of its own, torchvision's ``VOCDetection`` in the app's, supervision's
 ``as_yolo`` and ``as_pascal_voc`` in the consumers' environment."""
-import os
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -43,20 +42,17 @@ def _our_rows(export) -> dict[str, dict[str, list]]:
     return out
 
 
-@pytest.fixture(scope="module")
-def ultralytics():
-    return ultralytics_python()
-
-
-def _ultralytics_env(tmp_path) -> dict:
-    # its settings and fonts in a folder of the test's, and no attempt to reach the network
-    return {**os.environ, "YOLO_CONFIG_DIR": str(tmp_path / "ultralytics"), "YOLO_OFFLINE": "1"}
+@pytest.fixture
+def ultralytics(tmp_path, monkeypatch):
+    """The environment's python, Ultralytics' settings in a folder of the test's, and offline."""
+    python = ultralytics_python()
+    monkeypatch.setenv("YOLO_CONFIG_DIR", str(tmp_path / "ultralytics"))
+    monkeypatch.setenv("YOLO_OFFLINE", "1")
+    return python
 
 
 @pytest.mark.parametrize("name", ["yolo", "yolo_splits"])
-def test_ultralytics_reads_our_yolo_export_and_gives_our_boxes_back(exported, ultralytics, name, tmp_path, monkeypatch):
-    monkeypatch.setenv("YOLO_CONFIG_DIR", str(tmp_path / "ultralytics"))
-    monkeypatch.setenv("YOLO_OFFLINE", "1")
+def test_ultralytics_reads_our_yolo_export_and_gives_our_boxes_back(exported, ultralytics, name):
     seen = load_in_consumers(ultralytics, "ultralytics", str(exported / name / "data.yaml"))
     assert seen["names"] == {"0": "ball", "1": "block", "2": "horse", "3": "tree"} and seen["nc"] == 4
     ours = _our_rows(exported / name)
@@ -74,7 +70,7 @@ def test_one_epoch_of_yolo_train_runs_on_our_export(exported, ultralytics, tmp_p
     r = subprocess.run([str(yolo), "train", "model=yolov8n.yaml", f"data={exported / 'yolo' / 'data.yaml'}", "epochs=1",
                         "imgsz=64", "batch=2", "workers=0", "device=cpu", "plots=False", "amp=False", "pretrained=False",
                         f"project={tmp_path / 'runs'}", "name=run", "exist_ok=True"],
-                       capture_output=True, text=True, timeout=TRAIN_TIMEOUT_S, env=_ultralytics_env(tmp_path))
+                       capture_output=True, text=True, timeout=TRAIN_TIMEOUT_S)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "1 epochs completed" in r.stdout + r.stderr
     assert (tmp_path / "runs" / "run" / "weights" / "last.pt").exists()
