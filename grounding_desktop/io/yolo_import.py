@@ -4,7 +4,8 @@ a folder with a ``data.yaml`` (or the YAML file itself).
 - ``names`` (a list, or a mapping from class id) names the classes; each class with boxes on an
   image becomes a phrase of that image named by the class.
 - ``train``, ``val`` and ``test`` are image folders (or text files listing images, one a line)
-  relative to ``path`` when that folder exists, else to the YAML's folder; an image listed twice
+  relative to ``path`` when that folder exists, else to the YAML's folder, and inside the YAML's
+  folder (the dataset: a YAML from elsewhere cannot send the import over the disk); an image listed twice
   (``val`` naming the training images) is read once. A YAML with none of them (supervision's
   ``as_yolo`` writes only the names) means the ``images/`` folder beside it. Each image is matched to a project image by
   its path under its split folder (then by unique file name, as every import does).
@@ -80,18 +81,26 @@ def _names(data: dict, where: str, problem: Problems, summary: ImportSummary) ->
     return names
 
 
-def _split_images(base: Path, value: Any, key: str, problem: Problems) -> Iterator[tuple[Path, str]]:
-    """(image file, its name under the split) for the folders or image lists ``value`` names."""
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _split_images(base: Path, root: Path, value: Any, key: str, max_bytes: int,
+                  problem: Problems) -> Iterator[tuple[Path, str]]:
+    """(image file, its name under the split) for the folders or image lists ``value`` names; they
+    must lie inside the dataset's folder ``root`` (a hostile YAML naming ``/`` would walk the disk)."""
     for entry in value if isinstance(value, list) else [value]:
         if not isinstance(entry, str):
             problem(f"'{key}' must name folders or image lists, got {str(entry)[:60]}")
             continue
         where = base / entry
-        if where.is_dir():
+        if not _inside(where, root):
+            problem(f"'{key}': {entry[:200]} lies outside the dataset folder {root}")
+        elif where.is_dir():
             for image in sorted(p for p in where.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()):
                 yield image, image.relative_to(where).as_posix()
         elif where.is_file():
-            for line in read_text(where, what="list of images", starts=None).splitlines():
+            for line in read_text(where, max_bytes, "list of images", starts=None).splitlines():
                 if line.strip():
                     image = (where.parent / line.strip()).resolve()
                     yield image, line.strip()
@@ -107,8 +116,8 @@ def plan_yolo(req: ImportRequest) -> ImportPlan:
         raise problem.fatal(f"{yaml_path.name} must be a mapping with 'names' and image folders")
     summary = ImportSummary(file=req.path, flavour="yolo", as_proposals=req.as_proposals)
     names = _names(data, yaml_path.name, problem, summary)
-    base = yaml_path.parent
-    if isinstance(data.get("path"), str) and (base / data["path"]).is_dir():
+    root = base = yaml_path.parent
+    if isinstance(data.get("path"), str) and (base / data["path"]).is_dir() and _inside(base / data["path"], root):
         base = base / data["path"]
     splits = {key: data[key] for key in SPLIT_KEYS if data.get(key)}
     if not splits and (base / "images").is_dir():
@@ -116,7 +125,8 @@ def plan_yolo(req: ImportRequest) -> ImportPlan:
     if not splits:
         raise problem.fatal(f"{yaml_path.name} names no image folder ('train', 'val' or 'test') and there is no "
                             f"images/ beside it")
-    images = [found for key, value in splits.items() for found in _split_images(base, value, key, problem)]
+    images = [found for key, value in splits.items()
+              for found in _split_images(base, root, value, key, req.max_bytes, problem)]
     problem.raise_if_any()
     matcher = ImageMatcher(req.store.images())
     req.ticker.set_total(len(images))

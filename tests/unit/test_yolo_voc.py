@@ -101,6 +101,16 @@ def test_an_import_with_a_bad_line_names_it_and_adds_nothing(project, fresh, tmp
     assert fresh.counts()["phrases"] == 0
 
 
+def test_a_data_yaml_naming_folders_outside_its_dataset_is_refused(fresh, tmp_path):
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    (dataset / "data.yaml").write_text("path: /\ntrain: /\nval: ../photos\nnames: [dog]\n")  # path: / is not followed
+    with pytest.raises(ImportFileError) as err:
+        import_yolo(fresh, dataset)
+    assert [p.split(": ", 1)[1] for p in err.value.problems] == [
+        f"'train': / lies outside the dataset folder {dataset}", f"'val': ../photos lies outside the dataset folder {dataset}"]
+
+
 def test_voc_from_elsewhere_matches_by_file_name_and_reads_name_as_the_phrase(fresh, tmp_path):
     ann = tmp_path / "ann"
     ann.mkdir()
