@@ -761,7 +761,7 @@ class _StoreWithLatin1Name(ProjectStore):
 def test_an_image_whose_file_name_is_not_utf8_is_skipped_not_a_crash(folder, tmp_path):
     with _StoreWithLatin1Name.open_folder(folder) as s:
         s.add_expression(s.image_by_path("e.jpg").id, "the lamp", [Box(0, 0, (1, 1, 5, 5))])
-        for fmt in ("coco-grounding", "coco", "odvg", "refcoco"):
+        for fmt in ("coco-grounding", "coco", "odvg", "refcoco", "yolo", "voc"):
             summary = export_project(s, fmt, tmp_path / fmt / "out.json", ExportOptions(splits=(50, 50)))
             assert summary.skipped["images"]["file name is not valid UTF-8"] == 1, fmt
             assert summary.images > 0
@@ -772,6 +772,24 @@ def test_a_dataset_name_that_is_not_valid_utf8_gives_one_line(folder, tmp_path, 
     assert main(["export", str(folder), "--format", "coco-grounding", "--out", str(tmp_path / "g.json"),
                  "--dataset-name", name]) == 2
     assert "not valid Unicode" in _one_error_line(capsys) and not (tmp_path / "g.json").exists()
+
+
+@pytest.mark.parametrize("flag,name,content", [
+    ("--yolo", "data.yaml", "names: !!python/object/apply:os.system ['touch {pwned}']\ntrain: images\n"),
+    ("--voc", "a.xml", '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "x"><!ENTITY y "&x;&x;&x;&x;&x;&x;&x;&x;">]>'
+                       "<annotation><filename>&y;</filename></annotation>"),
+    ("--voc", "b.xml", '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                       "<annotation><filename>&x;</filename></annotation>"),
+], ids=["yaml that runs code", "xml entity expansion", "xml external entity"])
+def test_a_dataset_file_built_to_run_code_or_expand_entities_is_refused_in_one_line(folder, tmp_path, capsys,
+                                                                                     flag, name, content):
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    (dataset / name).write_text(content.replace("{pwned}", str(tmp_path / "pwned")))
+    labels = _labels(folder)
+    assert main(["import", str(folder), flag, str(dataset)]) == 2
+    assert name in _one_error_line(capsys)
+    assert _labels(folder) == labels and not (tmp_path / "pwned").exists()
 
 
 # -- Model -------------------------------------------------------------------------------------

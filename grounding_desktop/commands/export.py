@@ -19,7 +19,10 @@ def add_parser(sub) -> None:
         "export", help="export labels as " + ", ".join(f.name for f in EXPORT_FORMATS),
         description="Export the project's accepted boxes and no-target phrases as training data. "
                     "Proposals are never exported; a phrase that only has unreviewed proposals is skipped. "
-                    "Detection tools (supervision, globox, FiftyOne, datumaro) need --format coco.",
+                    "Detection tools (supervision, globox, FiftyOne, datumaro) need --format coco; Ultralytics "
+                    "--format yolo (a dataset folder with data.yaml); VOC readers --format voc. yolo and voc name "
+                    "classes, not phrases: the --label-map's categories, else each phrase's head noun "
+                    "(\"the horses on the left\" -> horse); voc keeps the phrase in each object.",
     )
     add_folder_arguments(p)
     p.add_argument("--format", required=True, choices=tuple(f.name for f in EXPORT_FORMATS), dest="fmt",

@@ -1,8 +1,8 @@
-"""``grounding-desktop import FOLDER (--coco FILE | --odvg FILE | --refcoco DIR)``: add labels from a
-file to a project.
+"""``grounding-desktop import FOLDER (--coco FILE | --odvg FILE | --refcoco DIR | --yolo DIR | --voc DIR)``:
+add labels from a file or a dataset folder to a project.
 
-Reads the formats ``export`` writes (and MDETR/GLIP grounding, plain COCO detection, ODVG and
-RefCOCO files from elsewhere); images are matched by file name. Everything is checked first and
+Reads the formats ``export`` writes (and MDETR/GLIP grounding, plain COCO detection, ODVG,
+RefCOCO, Ultralytics YOLO and Pascal VOC datasets from elsewhere); images are matched by file name. Everything is checked first and
 then added in one transaction, or nothing is.
 """
 from __future__ import annotations

@@ -16,6 +16,7 @@ from .proposal import Proposal
 from .grounder import Grounder, GrounderFactory
 from .phrase import (MAX_PHRASE_CHARS, NamesNothing, PhraseError, clean_phrase, has_control_chars, phrase_key,
                      require_text)
+from .phrase_parse import GENERIC_CLASS, head_noun
 from .paths import DB_FILENAME, PROJECT_DIRNAME, display_path, natural_path_key
 from .shown import shown
 
@@ -25,7 +26,7 @@ __all__ = [
     "Box", "BoxSource", "BoxState", "Expression", "ImageReadError", "ImageRecord", "ImageState", "PhraseStatus",
     "ScanEntry", "phrase_status",
     "MAX_PHRASE_CHARS", "NamesNothing", "PhraseError", "clean_phrase", "has_control_chars", "phrase_key",
-    "require_text", "Proposal",
+    "require_text", "GENERIC_CLASS", "head_noun", "Proposal",
     "Grounder", "GrounderFactory",
     "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key", "shown",
 ]

@@ -18,7 +18,7 @@ from ..core import (Box, BoxState, Expression, ImageRecord, ImageState, PhraseEr
                     clean_phrase, iou_xywh, keep_inside)
 from ..core.geometry import XYWH
 from ..core.proposal import is_stored
-from ..grounding.phrase_parse import parse_phrase
+from ..core.phrase_parse import parse_phrase
 from ..store import ProjectStore, StoreError
 from ..store.phrases import phrase_joined
 from . import edits

@@ -16,7 +16,7 @@ from typing import Optional
 from ..core import PhraseError, require_text
 from .coco_common import categories_for
 from .errors import Cancelled, ExportError
-from .export_images import rotated_images, rotation_warning, stage_images
+from .export_images import layout_images, rotated_images, rotation_warning, stage_images
 from .export_layout import ExportLayout
 from .export_options import ExportOptions, export_options, load_label_map, normalise_label_map, parse_splits
 from .export_summary import ExportSummary
@@ -27,6 +27,12 @@ from .staged_files import RefuseFn, StagedFiles
 from .store_protocol import LabelStore
 
 # The formats by name, and those whose --out names a folder even without --with-images.
+# A format module has FORMAT, LAYOUT_NAME, SUFFIX, PER_PHRASE_CATEGORIES, rules(options) and
+# write(selected, layout, options, staged, ticker, categories). A folder format of classes (yolo, voc)
+# also has image_target(layout, image) (it always writes the images there), categories(selected,
+# options) and CLASSES_FROM (the summary's classes), SUMMARY_FILES (the parts of the folder the
+# summary names), EMPTY_SPLIT (what an empty split means for it), warnings(selected, options), and
+# JPEG_IMAGES (VOC: other image formats are re-encoded as JPEG).
 FORMATS = {f.name: f.writer for f in EXPORT_FORMATS}
 OUT_IS_FOLDER = {f.name for f in EXPORT_FORMATS if f.out_is_folder}
 _DB_SIDE_FILES = ("", "-wal", "-shm", "-journal")
@@ -46,7 +52,8 @@ def export_project(
     """Export the project of ``store`` as ``fmt`` to ``out``.
 
     ``out`` is a file for coco-grounding, coco and odvg (with splits: ``out_train.json`` etc.), a
-    folder for refcoco and for every format with ``options.with_images``. Raises
+    folder for refcoco, yolo and voc and for every format with ``options.with_images`` (yolo and
+    voc always write their images: a format module with ``image_target`` says where). Raises
     :class:`ExportError` (bad options, a refused or unwritable target) or :class:`Cancelled`; in
     both cases no existing file was changed.
     """
@@ -60,6 +67,9 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
     if declared is None:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMAT)}")
     module = declared.writer
+    image_target = getattr(module, "image_target", None)
+    if image_target is not None:
+        options = replace(options, with_images=True)
     if options.label_map is not None:
         options = replace(options, label_map=normalise_label_map(options.label_map))
     if options.dataset_name is not None:
@@ -70,14 +80,15 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
     rules = module.rules(options)
     if not options.with_images and not declared.out_is_folder and out.is_dir():
         raise ExportError(f"--out must name a file for {fmt}, but {out} is a folder")
+    why_folder = "with --with-images" if image_target is None else f"for {fmt}"
     if options.with_images and out.exists() and not out.is_dir():
-        raise ExportError(f"with --with-images, --out names a folder, but {out} is a file")
+        raise ExportError(f"{why_folder}, --out names a folder, but {out} is a file")
     root = Path(store.root)
     if options.with_images and _inside_scanned_folder(out, root):
-        raise ExportError(f"with --with-images, --out must be outside the project folder {root} "
+        raise ExportError(f"{why_folder}, --out must be outside the project folder {root} "
                           f"(a rescan would take the copies for new images)")
     layout = ExportLayout(out, options.with_images, module.LAYOUT_NAME, module.SUFFIX,
-                          split_images=not declared.out_is_folder)
+                          split_images=getattr(module, "SPLIT_IMAGES", True))
     summary = ExportSummary(fmt)
     if options.splits:
         summary.splits = {name: {"images": 0, "phrases": 0, "boxes": 0} for name in used_splits(options.splits)}
@@ -87,35 +98,47 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
     summary.count(selected)
     ticker.set_total(ticker.done + 2 * len(selected) + (len(selected) if options.with_images else 0))
     rotated = rotated_images(root, selected, ticker)
-    categories = categories_for(store, selected, options, module.PER_PHRASE_CATEGORIES)
+    if hasattr(module, "categories"):  # a format of classes (YOLO, VOC)
+        categories = module.categories(selected, options)
+        summary.classes = list(categories.ids)
+        summary.classes_from = "the label map" if options.label_map is not None else module.CLASSES_FROM
+    else:
+        categories = categories_for(store, selected, options, module.PER_PHRASE_CATEGORIES)
     staged = StagedFiles(refuse=_project_files_guard(store))
+    jpeg_only = getattr(module, "JPEG_IMAGES", False)
     try:
         module.write(selected, layout, options, staged, ticker, categories)
         n_annotation_files = len(staged)
         if options.with_images:
-            stage_images(root, selected, layout, set(rotated), staged, ticker)
+            target_of = (lambda si: image_target(layout, si)) if image_target is not None else layout_images(layout)
+            summary.jpeg_encoded = stage_images(root, selected, target_of, set(rotated), staged, ticker, jpeg_only)
         ticker.check()  # last chance to cancel: nothing has been renamed yet
         files = staged.commit()
     finally:
         staged.discard()
-    summary.files = [str(p) for p in files[:n_annotation_files]]
+    if hasattr(module, "SUMMARY_FILES"):  # a folder of many files: its parts
+        summary.files = [str(out / name) for name in module.SUMMARY_FILES]
+    else:
+        summary.files = [str(p) for p in files[:n_annotation_files]]
+        if options.with_images:
+            summary.files.append(str(out / "images"))
     if options.with_images:
-        summary.files.append(str(out / "images"))
         summary.upright = len(rotated)
-    _warn(summary, selected, options, rotated)
+    _warn(summary, selected, options, rotated, getattr(module, "EMPTY_SPLIT", "its file was written empty"))
+    summary.warnings.extend(getattr(module, "warnings", lambda selected, options: [])(selected, options))
     summary.notes.extend(declared.notes(selected, options))
     ticker.finish()
     return summary
 
 
-def _warn(summary: ExportSummary, selected, options: ExportOptions, rotated: list[str]) -> None:
+def _warn(summary: ExportSummary, selected, options: ExportOptions, rotated: list[str], empty_split: str) -> None:
     if rotated and not options.with_images:
         summary.rotated = rotated
         summary.warnings.append(rotation_warning(rotated))
     if options.splits:
         for name, counts in summary.splits.items():
             if not counts["images"]:
-                summary.warnings.append(f"split {name!r} has no image: its file was written empty")
+                summary.warnings.append(f"split {name!r} has no image: {empty_split}")
     if not selected:
         summary.warnings.append("nothing was exported; see the skipped counts")
 

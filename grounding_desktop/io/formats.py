@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Callable, Sequence
 
-from . import coco_detection, coco_grounding, odvg, refcoco
+from . import coco_detection, coco_grounding, odvg, refcoco, voc, yolo
 from .export_options import ExportOptions
 from .selection import SelectedImage
 
@@ -51,5 +51,10 @@ EXPORT_FORMATS: tuple[ExportFormat, ...] = (
                  COMMON_OPTIONS - {"include_rejected"}),
     ExportFormat("refcoco", "RefCOCO-style refs.json + instances.json (folder)", "refcoco", refcoco,
                  out_is_folder=True),
+    # Folders of classes with their images always written (no --with-images), never rejected boxes.
+    ExportFormat("yolo", "Ultralytics YOLO (folder: data.yaml, labels, images; head nouns or label map as classes)",
+                 "yolo", yolo, COMMON_OPTIONS - {"include_rejected", "with_images"}, out_is_folder=True),
+    ExportFormat("voc", "Pascal VOC (folder: Annotations, JPEGImages, ImageSets)", "voc", voc,
+                 COMMON_OPTIONS - {"include_rejected", "with_images"}, out_is_folder=True),
 )
 EXPORT_FORMAT = {f.name: f for f in EXPORT_FORMATS}

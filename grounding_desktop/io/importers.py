@@ -16,6 +16,8 @@ from .labelme_import import import_labelme
 from .odvg_import import import_odvg
 from .option_spec import OptionKind, OptionSpec, parsed_values
 from .refcoco_import import import_refcoco
+from .voc_import import import_voc
+from .yolo_import import import_yolo
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,12 @@ IMPORT_FORMATS: tuple[ImportFormat, ...] = (
                  folder=True, file_types=""),
     ImportFormat("label_studio", "Label Studio JSON export (rectangle and polygon labels)",
                  "Label Studio JSON export to import: rectangle (and polygon) labels", import_label_studio),
+    ImportFormat("yolo", "Ultralytics YOLO dataset (its folder with data.yaml, labels/*.txt)",
+                 "YOLO dataset to import: its folder with data.yaml (or the YAML file); each class is a phrase, "
+                 "an image with no box is marked reviewed", import_yolo, folder=True, file_types=""),
+    ImportFormat("voc", "Pascal VOC folder (Annotations/*.xml)",
+                 "Pascal VOC folder to import (Annotations/*.xml, or a folder of .xml files); the <phrase> of an "
+                 "object when it has one, else its <name>", import_voc, folder=True, file_types=""),
 )
 IMPORT_FORMAT = {f.name: f for f in IMPORT_FORMATS}
 IMPORTERS = {f.name: f.read for f in IMPORT_FORMATS}

@@ -31,7 +31,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("open_folder", "&Open Folder…", ("Ctrl+O",), "File", "Open a folder of images as a project",
                toolbar=True, icon="SP_DirOpenIcon", short="Open"),
     ActionSpec("export", "&Export…", ("Ctrl+E",), "File",
-               "Write COCO grounding, plain COCO, ODVG or RefCOCO files, with splits and a summary",
+               "Write COCO grounding, plain COCO, ODVG, RefCOCO, YOLO or Pascal VOC, with splits and a summary",
                toolbar=True, icon="SP_DialogSaveButton", short="Export"),
     ActionSpec("import", "&Import…", ("Ctrl+I",), "File",
                "Add boxes from a COCO, ODVG or RefCOCO file or folder (all of it, or nothing)"),
