@@ -34,7 +34,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Write COCO grounding, plain COCO, ODVG, RefCOCO, YOLO or Pascal VOC, with splits and a summary",
                toolbar=True, icon="SP_DialogSaveButton", short="Export"),
     ActionSpec("import", "&Import…", ("Ctrl+I",), "File",
-               "Add boxes from a COCO, ODVG or RefCOCO file or folder (all of it, or nothing)"),
+               "Add boxes from a COCO, ODVG, RefCOCO, YOLO, VOC, labelme or Label Studio file or folder (all of it, or nothing)"),
     ActionSpec("rescan", "&Rescan Folder", ("F5",), "File", "Look for images added, removed or renamed on disk"),
     ActionSpec("quit", "&Quit", ("Ctrl+Q",), "File", "Close the window (every edit is already saved)"),
     # Edit
