@@ -405,6 +405,21 @@ def test_help_shows_the_desktop_app_form_too(capsys):
         assert part in usage, usage
 
 
+@pytest.mark.parametrize("command", [["ground", str(SAMPLES / "coffee.jpg"), "-p", "the cup"], ["doctor"]])
+def test_the_opencv_backend_on_opencv_5_is_refused_in_one_line_naming_the_fix(monkeypatch, capsys, command):
+    import cv2
+
+    from grounding_desktop.grounding.backends import OPENCV_FIX, make_detector
+    from grounding_desktop.grounding.backends import OpenCVBackendError
+    from grounding_desktop.core.detector_choice import DetectorChoice
+
+    monkeypatch.delattr(cv2.dnn, "readNetFromTensorflow")  # as in OpenCV 5, which has no TensorFlow importer
+    assert main([*command, "--backend", "opencv"]) == 2
+    _one_line_error(capsys, "OpenCV", OPENCV_FIX)
+    with pytest.raises(OpenCVBackendError, match="opencv-python-headless<5"):  # the app's model process
+        make_detector(DetectorChoice("opencv"), "cpu")
+
+
 def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])

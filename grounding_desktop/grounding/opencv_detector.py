@@ -27,6 +27,12 @@ class OpenCVSSDDetector:
     def __init__(self, device: str = "cpu", weights=None) -> None:
         import cv2
 
+        from .backends import OpenCVBackendError, opencv_backend_problem
+
+        problem = opencv_backend_problem()
+        if problem:
+            raise OpenCVBackendError(problem)
+
         files = find_graph_files()
         engine = getattr(cv2.dnn, "ENGINE_NEW", None)
         if engine is not None:
