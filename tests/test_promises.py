@@ -461,6 +461,47 @@ def test_export_never_writes_over_the_project_database_or_its_images(folder, cap
         assert victim.read_bytes() == photo
 
 
+@pytest.mark.parametrize("target", [".grounding/project.backup.sqlite", ".grounding/project.features.sqlite",
+                                    ".grounding/labels.json", "db/p.backup.sqlite", "db/p.features.sqlite-wal"])
+def test_export_never_writes_over_the_projects_own_files_backups_and_features(folder, tmp_path, capsys, target):
+    db = tmp_path / "db" / "p.sqlite"
+    db.parent.mkdir()
+    shutil.copy(default_db_path(folder), db)
+    victim = folder / target if target.startswith(".grounding") else tmp_path / target
+    victim.write_bytes(b"the only copy")
+    for link in (False, True):  # named, and reached through a symlink elsewhere
+        out = tmp_path / "out.json"
+        if link:
+            out.symlink_to(victim)
+        assert main(["export", str(folder), "--db", str(db), "--format", "coco", "--out", str(out if link else victim)]) == 2
+        assert "refusing to write" in _one_error_line(capsys)
+        assert victim.read_bytes() == b"the only copy"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="makes a FIFO")
+def test_export_refuses_a_device_or_a_fifo_as_out(folder, tmp_path, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    targets = [fifo] + [Path("/dev/full")] * Path("/dev/full").exists() + [Path("/dev/null")] * Path("/dev/null").exists()
+    for target in targets:
+        assert main(["export", str(folder), "--format", "coco", "--out", str(target)]) == 2
+        assert "not a regular file" in _one_error_line(capsys)
+    assert fifo.is_fifo()
+
+
+def test_export_to_a_symlink_writes_its_target_atomically_and_says_so(folder, tmp_path, capsys):
+    real = tmp_path / "data" / "train.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "latest.json"
+    link.symlink_to(real)
+    assert main(["export", str(folder), "--format", "coco", "--out", str(link)]) == 0
+    assert f"wrote {real} (through the symlink {link})" in capsys.readouterr().out
+    assert link.is_symlink() and link.resolve() == real
+    assert json.loads(real.read_text())["annotations"]
+    assert sorted(p.name for p in real.parent.iterdir()) == ["train.json"]  # no temp file left
+
+
 def test_two_imports_of_one_file_at_once_add_its_labels_once(tmp_path, folder):
     """The second import starts after the first has checked the file but before it writes: the
     duplicate check must run inside the write transaction, or both find the labels new."""
