@@ -335,6 +335,54 @@ def test_a_damaged_database_says_so_in_one_line_and_points_to_the_last_good_back
         assert [e.text for e in good.expressions(good.image_by_path("a.jpg").id)] == ["a red square"]
 
 
+def _a_day_later(db: Path) -> None:
+    """Age every backup of ``db`` by a day: the next open takes a new one."""
+    for backup in db.parent.glob(f"{db.stem}.backup*{db.suffix}"):
+        os.utime(backup, (backup.stat().st_mtime - 25 * 3600,) * 2)
+
+
+def _boxes_in(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM boxes").fetchone()[0]
+
+
+@pytest.mark.parametrize("loss", ["emptied", "deleted"])
+def test_an_emptied_database_is_never_taken_for_a_new_project_while_a_backup_is_kept(tmp_path, capsys, loss):
+    folder = tmp_path / "photos"
+    labelled_project(folder).close()
+    db = default_db_path(folder)
+    _a_day_later(db)
+    boxes = _info(folder, capsys)["boxes"]  # the open takes the day's backup, with the boxes
+    backup = folder / ".grounding" / "project.backup.sqlite"
+    assert boxes and _boxes_in(backup) == boxes
+    for side in ("", "-wal", "-shm"):
+        Path(f"{db}{side}").unlink(missing_ok=True)
+    if loss == "emptied":
+        db.write_bytes(b"")
+    _a_day_later(db)
+    for command in (["info", str(folder)], ["export", str(folder), "--format", "coco", "--out", str(tmp_path / "o.json")]):
+        assert main(command) == 2
+        _one_line_error(capsys, f"the last good backup is {backup}")
+    assert _boxes_in(backup) == boxes and (db.stat().st_size == 0 if loss == "emptied" else not db.exists())
+
+
+def test_a_backup_never_pushes_out_the_last_good_one(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    labelled_project(folder).close()
+    db = default_db_path(folder)
+    _a_day_later(db)
+    boxes = _info(folder, capsys)["boxes"]
+    with ProjectStore.open_folder(folder) as store:  # a day of deleting every box
+        for image in store.images():
+            for expression in store.expressions(image.id):
+                store.delete_expression(expression.id)
+    for day in range(5):  # five more daily backups of the emptied project
+        _a_day_later(db)
+        assert _info(folder, capsys)["boxes"] == 0
+    kept = sorted(db.parent.glob("project.backup*.sqlite"))
+    assert len(kept) == 3 and max(_boxes_in(b) for b in kept) == boxes
+
+
 def test_a_labelled_file_replaced_by_another_picture_is_flagged_for_review(tmp_path, capsys):
     folder = tmp_path / "photos"
     make_image(folder / "labelled.jpg", size=(64, 48), color=(200, 0, 0))
