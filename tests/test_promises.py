@@ -383,6 +383,80 @@ def test_a_backup_never_pushes_out_the_last_good_one(tmp_path, capsys):
     assert len(kept) == 3 and max(_boxes_in(b) for b in kept) == boxes
 
 
+def _features_file_with_records(folder: Path, n: int = 400) -> Path:
+    """The project's features file holding ``n`` records of 4 KB (several hundred pages)."""
+    from grounding_desktop.store.features import FeatureStore
+
+    make_image(folder / "a.png")
+    with open_project(folder)[0] as store, FeatureStore.of_project(store) as features:
+        features.put("m", [(f"h{i}", bytes([i % 251]) * 4096) for i in range(n)])
+        sqlite3.connect(features.path).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+        return features.path
+
+
+def _damage_features(path: Path, kind: str) -> None:
+    for side in ("-wal", "-shm"):
+        Path(f"{path}{side}").unlink(missing_ok=True)
+    if kind == "mid-file damage":
+        with open(path, "r+b") as f:
+            f.seek(path.stat().st_size // 2)
+            f.write(b"\xa5" * 40960)
+        return
+    path.unlink()
+    if kind == "a folder in its place":
+        path.mkdir()
+        (path / "something").write_text("kept")
+    elif kind == "a dangling symlink":
+        path.symlink_to(path.parent / "gone" / "features.sqlite")
+    else:
+        conn = sqlite3.connect(path)
+        conn.executescript({"a wrong schema": "CREATE TABLE features (model TEXT, content_hash TEXT)",
+                            "a view": "CREATE TABLE t (model, content_hash, data); CREATE VIEW features AS SELECT * FROM t",
+                            "another format": "CREATE TABLE x (y); PRAGMA user_version = 7"}[kind])
+        conn.close()
+
+
+@pytest.mark.parametrize("kind", ["mid-file damage", "a wrong schema", "a view", "another format",
+                                  "a folder in its place", "a dangling symlink"])
+def test_a_damaged_features_file_is_moved_aside_and_rebuilt_with_one_line(tmp_path, kind):
+    from grounding_desktop.store.features import FeatureStore
+
+    folder = tmp_path / "photos"
+    path = _features_file_with_records(folder)
+    _damage_features(path, kind)
+    with ProjectStore.open_folder(folder) as store, FeatureStore.of_project(store) as features:
+        rows = len(list(features.features("m"))) + len(features.known("m"))  # whatever survived is readable
+        features.put("m", [("new", b"record")])
+        assert dict(features.features("m", ["new"])) == {"new": b"record"}
+        assert rows <= 800 and len(features.notes) == 1, features.notes
+        assert "moved aside" in features.notes[0] and "\n" not in features.notes[0]
+    assert len([p for p in path.parent.glob(f"{path.name}.damaged-*") if not p.name.endswith(("-wal", "-shm"))]) == 1
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+@pytest.mark.model
+def test_damaged_features_records_are_dropped_and_prepared_again_with_one_line(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("astronaut.jpg", "coffee.jpg"):
+        shutil.copy(SAMPLES / name, folder / name)
+    assert main(["prepare", str(folder)]) == 0
+    capsys.readouterr()
+    path = folder / ".grounding" / "project.features.sqlite"
+    with sqlite3.connect(path) as conn:
+        (h1, data), (h2, _) = conn.execute("SELECT content_hash, data FROM features ORDER BY content_hash").fetchall()
+        conn.execute("UPDATE features SET data=? WHERE content_hash=?", (data[:-7], h1))  # the wrong length
+        conn.execute("UPDATE features SET data='text' WHERE content_hash=?", (h2,))  # the wrong type
+    assert main(["search", str(folder), "an astronaut", "--top", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "astronaut.jpg" in out and "prepared 2 images" not in out
+    warnings = [line for line in err.splitlines() if "damaged" in line]
+    assert len(warnings) == 1 and "dropped, prepared again" in warnings[0] and "Traceback" not in err
+    assert main(["prepare", str(folder)]) == 0
+    assert "prepared 0 images (2 prepared before" in capsys.readouterr().out
+
+
 def test_a_labelled_file_replaced_by_another_picture_is_flagged_for_review(tmp_path, capsys):
     folder = tmp_path / "photos"
     make_image(folder / "labelled.jpg", size=(64, 48), color=(200, 0, 0))
