@@ -782,6 +782,28 @@ def test_a_blank_frame_is_an_image_with_nothing_in_it_not_an_error(tmp_path: Pat
     assert all(a["results"][0]["boxes"] == [] for a in answers)
 
 
+@pytest.mark.model
+def test_a_detector_that_finds_nothing_or_nan_gives_an_empty_answer_not_a_crash(tmp_path: Path, capsys):
+    from onnx_models import raw_yolo_model, triple_model
+
+    names = ["widget", "gadget"]
+    models = [triple_model(tmp_path / "none.onnx", np.zeros((0, 4)), np.zeros(0), np.zeros(0), names),  # N = 0
+              triple_model(tmp_path / "nan.onnx", [[np.nan] * 4, [np.nan, 0, np.inf, 9]], [np.nan, np.inf], [0, 1], names),
+              raw_yolo_model(tmp_path / "allnan.onnx", np.full((1, 6, 16), np.nan), names),
+              raw_yolo_model(tmp_path / "inf.onnx", np.full((1, 6, 16), np.inf), names),
+              raw_yolo_model(tmp_path / "empty.onnx", np.zeros((1, 6, 0)), names)]
+    for sidecar in ("scale: .nan", "input_size: [1, 1]"):  # a dynamic input, set by the sidecar
+        model = raw_yolo_model(tmp_path / f"side{len(models)}.onnx", np.zeros((1, 6, 16)), names, (1, 3, "h", "w"))
+        model.with_suffix(".yaml").write_text(sidecar + "\n")
+        models.append(model)
+    image = make_image(tmp_path / "frame.png", size=(120, 90))
+    for model in models:
+        assert main(["ground", str(image), "--phrase", "the widget", "--json", "--detector", str(model)]) == 0, model
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err and "Error" not in captured.err, captured.err
+        assert json.loads(captured.out)["results"][0]["boxes"] == [], (model, captured.out)
+
+
 # == Desktop app ===================================================================================
 GUI_TESTS = REPO / "tests" / "gui"
 

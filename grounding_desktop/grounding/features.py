@@ -31,6 +31,12 @@ class FeaturesFormatError(ValueError):
     """Bytes that are not a record of this format (another version wrote them): prepare again."""
 
 
+def _rows(values, n: int) -> np.ndarray:
+    """``values`` as float16 (n, K) rows; with no region (n 0) the columns are kept when known."""
+    a = np.asarray(values, np.float16)
+    return a.reshape(n, a.shape[-1] if a.ndim == 2 else (a.size // n if n else 0))
+
+
 @dataclass(frozen=True)
 class ImageFeatures:
     """The regions of one prepared image (see the module docstring)."""
@@ -62,8 +68,7 @@ class ImageFeatures:
                    scores=np.asarray(scene.scores, np.float16).reshape(n),
                    objectness=np.asarray(scene.objectness, np.float16).reshape(n),
                    lightness=np.asarray(scene.lightness, np.float16).reshape(n),
-                   class_scores=np.asarray(scene.class_scores, np.float16).reshape(n, -1),
-                   colour_frac=np.asarray(scene.colour_frac, np.float16).reshape(n, -1))
+                   class_scores=_rows(scene.class_scores, n), colour_frac=_rows(scene.colour_frac, n))
 
     def scene(self) -> Scene:
         """The scorer's view of these regions (float64, as it computes)."""
