@@ -457,6 +457,47 @@ def test_damaged_features_records_are_dropped_and_prepared_again_with_one_line(t
     assert "prepared 0 images (2 prepared before" in capsys.readouterr().out
 
 
+def test_features_are_filed_under_the_hash_of_the_bytes_that_were_decoded(tmp_path):
+    """A file replaced by another picture while the pass decodes it: its features must not go
+    under the old content's hash, where an identical copy of the old file (and the file itself,
+    once its old content is put back) would find them."""
+    from onnx_models import yolo_model
+
+    from grounding_desktop.core.detector_choice import DetectorChoice
+    from grounding_desktop.folder.engine import LocalEngine
+    from grounding_desktop.folder.feature_pass import run_feature_pass
+    from grounding_desktop.grounding.features import ImageFeatures
+    from grounding_desktop.grounding.grounder import Grounder
+    from grounding_desktop.io.images import decode_image
+    from grounding_desktop.project import rescan_project
+    from grounding_desktop.store.features import FeatureStore
+
+    folder = tmp_path / "photos"
+    make_image(folder / "a.png", size=(64, 48))
+    shutil.copy(folder / "a.png", folder / "b_copy_of_a.png")
+    other = make_image(tmp_path / "other.png", size=(40, 90), color=(0, 0, 255)).read_bytes()
+
+    def replaced_while_decoding(path, max_side):
+        if Path(path).name == "a.png" and Path(path).read_bytes() != other:
+            Path(path).write_bytes(other)  # another picture lands while the pass reads the file
+        return decode_image(path, max_side)
+
+    detector = DetectorChoice(onnx_file=str(yolo_model(tmp_path / "d.onnx", "yolov8", [30, 20, 10, 8], 0, ["widget"])))
+    store, _ = open_project(folder)
+    features = FeatureStore.of_project(store)
+    old_hash = store.image_by_path("a.png").content_hash
+    engine = LocalEngine(Grounder("cpu", detector=detector, image_loader=replaced_while_decoding))
+    report = run_feature_pass(store, features, engine)
+    assert [path for path, _ in report.failed] == ["a.png", "b_copy_of_a.png"]  # one content, not filed
+    rescan_project(store)
+    run_feature_pass(store, features, engine)
+    kept = {h: ImageFeatures.from_bytes(data) for h, data in features.features(engine.features_version)}
+    sizes = {r.path: (kept[r.content_hash].width, kept[r.content_hash].height) for r in store.images()}
+    assert sizes == {"a.png": (40, 90), "b_copy_of_a.png": (64, 48)}
+    assert store.image_by_path("b_copy_of_a.png").content_hash == old_hash
+    store.close(), features.close()
+
+
 def test_a_labelled_file_replaced_by_another_picture_is_flagged_for_review(tmp_path, capsys):
     folder = tmp_path / "photos"
     make_image(folder / "labelled.jpg", size=(64, 48), color=(200, 0, 0))
