@@ -346,7 +346,7 @@ def _boxes_in(db: Path) -> int:
         return conn.execute("SELECT count(*) FROM boxes").fetchone()[0]
 
 
-@pytest.mark.parametrize("loss", ["emptied", "deleted"])
+@pytest.mark.parametrize("loss", ["emptied", "deleted", "wiped"])
 def test_an_emptied_database_is_never_taken_for_a_new_project_while_a_backup_is_kept(tmp_path, capsys, loss):
     folder = tmp_path / "photos"
     labelled_project(folder).close()
@@ -359,11 +359,14 @@ def test_an_emptied_database_is_never_taken_for_a_new_project_while_a_backup_is_
         Path(f"{db}{side}").unlink(missing_ok=True)
     if loss == "emptied":
         db.write_bytes(b"")
+    elif loss == "wiped":  # a database file with no project in it (no tables)
+        with sqlite3.connect(db) as conn:
+            conn.execute("CREATE TABLE t (x)").execute("DROP TABLE t")
     _a_day_later(db)
     for command in (["info", str(folder)], ["export", str(folder), "--format", "coco", "--out", str(tmp_path / "o.json")]):
         assert main(command) == 2
         _one_line_error(capsys, f"the last good backup is {backup}")
-    assert _boxes_in(backup) == boxes and (db.stat().st_size == 0 if loss == "emptied" else not db.exists())
+    assert _boxes_in(backup) == boxes and (not db.exists() if loss == "deleted" else db.stat().st_size < 10_000)
 
 
 def test_a_backup_never_pushes_out_the_last_good_one(tmp_path, capsys):

@@ -51,19 +51,24 @@ def database_problem(exc: sqlite3.Error, db_path: os.PathLike | str,
     return None
 
 
-def lost_database_problem(db_path: os.PathLike | str) -> Optional[StoreError]:
-    """A database that is missing or empty (0 bytes) while backups of it are kept: the project had
-    labels, so opening it as a new, empty project (whose next backup would push a good one out)
-    is refused, naming the newest backup."""
+def lost_database_problem(db_path: os.PathLike | str, version: Optional[int] = None) -> Optional[StoreError]:
+    """A database that is missing, empty (0 bytes) or holds no project (``version`` 0: no schema)
+    while backups of it are kept: the project had labels, so opening it as a new, empty project
+    (whose next backup would push a good one out) is refused, naming the newest backup."""
     db_path = Path(db_path)
-    try:
-        if db_path.stat().st_size > 0:
+    if version is not None:
+        if version:
             return None
-        state = "is empty (0 bytes)"
-    except FileNotFoundError:
-        state = "is missing"
-    except OSError:
-        return None  # opening it says what is wrong
+        state = "holds no project"
+    else:
+        try:
+            if db_path.stat().st_size > 0:
+                return None
+            state = "is empty (0 bytes)"
+        except FileNotFoundError:
+            state = "is missing"
+        except OSError:
+            return None  # opening it says what is wrong
     if not kept_backups(db_path):
         return None
     return StoreError(f"the project database {display_path(str(db_path))} {state}, but the project has a "

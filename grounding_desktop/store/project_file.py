@@ -50,6 +50,9 @@ class ProjectFile(ThreadConnected):
         self._connections = ThreadConnections(self._open_connection)
         try:
             with self._problems():
+                problem = lost_database_problem(self.db_path, current_version(self._conn()))
+                if problem is not None:
+                    raise problem
                 migrate(self._conn())
         except StoreError:
             self.close()
