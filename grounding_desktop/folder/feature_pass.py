@@ -41,16 +41,12 @@ def kept_features(features: FeatureStore, version: str, records: list[ImageRecor
 
 
 def _drop_unreadable(features: FeatureStore, version: str, hashes: set[str]) -> set[str]:
-    """Drop the kept records of ``hashes`` that are no image features record (damaged); returns
-    their hashes."""
-    from ..grounding.features import FeaturesFormatError, ImageFeatures
+    """Drop the kept records of ``hashes`` that are no image features record (damaged: their
+    header or length checked); returns their hashes."""
+    from ..grounding.features import HEADER_BYTES, record_problem
 
-    bad: dict[str, str] = {}
-    for h, data in features.features(version, hashes):
-        try:
-            ImageFeatures.from_bytes(data)
-        except FeaturesFormatError as exc:
-            bad[h] = str(exc)
+    bad = {h: why for h, length, head in features.heads(version, hashes, HEADER_BYTES)
+           if (why := record_problem(head, length))}
     if bad:
         features.drop(version, bad, next(iter(bad.values())))
     return set(bad)

@@ -172,24 +172,34 @@ class FeatureStore(ThreadConnected):
     def features(self, model: str, hashes: Optional[Iterable[str]] = None) -> Iterator[tuple[str, bytes]]:
         """(content hash, record) of ``model``'s features (of ``hashes`` only, if given). Damage
         found on the way starts the file afresh and ends the rows."""
-        sql = f"SELECT content_hash, data FROM features WHERE model=? AND {_ONLY_BYTES}"
-        rows = self._chosen(sql, model, hashes)
+        return self._rows("data", model, hashes)
+
+    def heads(self, model: str, hashes: Iterable[str], size: int) -> Iterator[tuple[str, int, bytes]]:
+        """(content hash, record length, its first ``size`` bytes) of ``model``'s records of
+        ``hashes``: enough to check them without reading them whole."""
+        return self._rows(f"length(data), substr(data, 1, {int(size)})", model, hashes)
+
+    def _rows(self, columns: str, model: str, hashes: Optional[Iterable[str]]) -> Iterator[tuple]:
+        """(content hash, *columns) of ``model``'s records that are bytes (of ``hashes`` only, if
+        given), read as they are asked for; damage found on the way starts the file afresh and
+        ends the rows."""
+        def rows() -> Iterator[tuple]:
+            sql = f"SELECT content_hash, {columns} FROM features WHERE model=? AND {_ONLY_BYTES}"
+            if hashes is None:
+                yield from self._conn().execute(sql, (model,))
+                return
+            wanted = list(dict.fromkeys(hashes))
+            for start in range(0, len(wanted), 500):  # SQLite's limit on parameters
+                part = wanted[start:start + 500]
+                yield from self._conn().execute(f"{sql} AND content_hash IN ({','.join('?' * len(part))})",
+                                                (model, *part)).fetchall()
+
+        read = rows()
         while True:
-            chunk = self._afresh_on_damage(lambda: list(itertools.islice(rows, 500)), list)
+            chunk = self._afresh_on_damage(lambda: list(itertools.islice(read, 500)), list)
             if not chunk:
                 return
             yield from chunk
-
-    def _chosen(self, sql: str, model: str, hashes: Optional[Iterable[str]]) -> Iterator[tuple[str, bytes]]:
-        """The rows of ``sql`` (of ``hashes`` only, if given), read as they are asked for."""
-        if hashes is None:
-            yield from self._conn().execute(sql, (model,))
-            return
-        wanted = list(dict.fromkeys(hashes))
-        for start in range(0, len(wanted), 500):  # SQLite's limit on parameters
-            part = wanted[start:start + 500]
-            yield from self._conn().execute(f"{sql} AND content_hash IN ({','.join('?' * len(part))})",
-                                            (model, *part)).fetchall()
 
     def size_bytes(self) -> int:
         """The file's size on disk, its write-ahead log included."""
