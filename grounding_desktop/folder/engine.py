@@ -84,8 +84,8 @@ def feature_results(grounder, items: Sequence[tuple[str, object]],
 
 
 def _file_state(image, hashed: bool = True):
-    """(inode, size, mtime, ctime) of an image file and, with ``hashed``, its content hash read
-    after them; None for what is not a path (an image in memory)."""
+    """The stamp of an image file (device, inode, size, modification and change times) and, with
+    ``hashed``, its content hash read after it: (stamp, hash). None for what is not a path."""
     if not isinstance(image, (str, os.PathLike)):
         return None
     try:

@@ -44,12 +44,17 @@ def opencv_backend_problem() -> Optional[str]:
     return None
 
 
+def require_opencv_backend() -> None:
+    """Raise ``OpenCVBackendError`` when the opencv backend cannot run here."""
+    problem = opencv_backend_problem()
+    if problem:
+        raise OpenCVBackendError(problem)
+
+
 def check_backend(choice: DetectorChoice) -> None:
     """Raise ``OpenCVBackendError`` when ``choice`` asks for the opencv backend and it cannot run."""
     if choice.bundled and choice.backend == "opencv":
-        problem = opencv_backend_problem()
-        if problem:
-            raise OpenCVBackendError(problem)
+        require_opencv_backend()
 
 
 class Detector(Protocol):
@@ -91,7 +96,6 @@ def make_detector(choice: DetectorChoice, device: str) -> Detector:
         return OnnxDetector(choice.onnx_file, choice.classes_file, device)
     backend = resolve_backend(choice, device)
     if backend == "opencv":
-        check_backend(choice)
         from .opencv_detector import OpenCVSSDDetector
 
         return OpenCVSSDDetector()
