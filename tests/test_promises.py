@@ -351,6 +351,172 @@ def test_a_damaged_database_says_so_in_one_line_and_points_to_the_last_good_back
         assert [e.text for e in good.expressions(good.image_by_path("a.jpg").id)] == ["a red square"]
 
 
+def _a_day_later(db: Path) -> None:
+    """Age every backup of ``db`` by a day: the next open takes a new one."""
+    for backup in db.parent.glob(f"{db.stem}.backup*{db.suffix}"):
+        os.utime(backup, (backup.stat().st_mtime - 25 * 3600,) * 2)
+
+
+def _boxes_in(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM boxes").fetchone()[0]
+
+
+@pytest.mark.parametrize("loss", ["emptied", "deleted", "wiped"])
+def test_an_emptied_database_is_never_taken_for_a_new_project_while_a_backup_is_kept(tmp_path, capsys, loss):
+    folder = tmp_path / "photos"
+    labelled_project(folder).close()
+    db = default_db_path(folder)
+    _a_day_later(db)
+    boxes = _info(folder, capsys)["boxes"]  # the open takes the day's backup, with the boxes
+    backup = folder / ".grounding" / "project.backup.sqlite"
+    assert boxes and _boxes_in(backup) == boxes
+    for side in ("", "-wal", "-shm"):
+        Path(f"{db}{side}").unlink(missing_ok=True)
+    if loss == "emptied":
+        db.write_bytes(b"")
+    elif loss == "wiped":  # a database file with no project in it (no tables)
+        with sqlite3.connect(db) as conn:
+            conn.execute("CREATE TABLE t (x)").execute("DROP TABLE t")
+    _a_day_later(db)
+    for command in (["info", str(folder)], ["export", str(folder), "--format", "coco", "--out", str(tmp_path / "o.json")]):
+        assert main(command) == 2
+        _one_line_error(capsys, f"the last good backup is {backup}")
+    assert _boxes_in(backup) == boxes and (not db.exists() if loss == "deleted" else db.stat().st_size < 10_000)
+
+
+def test_a_backup_never_pushes_out_the_last_good_one(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    labelled_project(folder).close()
+    db = default_db_path(folder)
+    _a_day_later(db)
+    boxes = _info(folder, capsys)["boxes"]
+    with ProjectStore.open_folder(folder) as store:  # a day of deleting every box
+        for image in store.images():
+            for expression in store.expressions(image.id):
+                store.delete_expression(expression.id)
+    for day in range(5):  # five more daily backups of the emptied project
+        _a_day_later(db)
+        assert _info(folder, capsys)["boxes"] == 0
+    kept = sorted(db.parent.glob("project.backup*.sqlite"))
+    assert len(kept) == 3 and max(_boxes_in(b) for b in kept) == boxes
+
+
+def _features_file_with_records(folder: Path, n: int = 400) -> Path:
+    """The project's features file holding ``n`` records of 4 KB (several hundred pages)."""
+    from grounding_desktop.store.features import FeatureStore
+
+    make_image(folder / "a.png")
+    with open_project(folder)[0] as store, FeatureStore.of_project(store) as features:
+        features.put("m", [(f"h{i}", bytes([i % 251]) * 4096) for i in range(n)])
+        sqlite3.connect(features.path).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+        return features.path
+
+
+def _damage_features(path: Path, kind: str) -> None:
+    for side in ("-wal", "-shm"):
+        Path(f"{path}{side}").unlink(missing_ok=True)
+    if kind == "mid-file damage":
+        with open(path, "r+b") as f:
+            f.seek(path.stat().st_size // 2)
+            f.write(b"\xa5" * 40960)
+        return
+    path.unlink()
+    if kind == "a folder in its place":
+        path.mkdir()
+        (path / "something").write_text("kept")
+    elif kind == "a dangling symlink":
+        path.symlink_to(path.parent / "gone" / "features.sqlite")
+    else:
+        conn = sqlite3.connect(path)
+        conn.executescript({"a wrong schema": "CREATE TABLE features (model TEXT, content_hash TEXT)",
+                            "a view": "CREATE TABLE t (model, content_hash, data); CREATE VIEW features AS SELECT * FROM t",
+                            "another format": "CREATE TABLE x (y); PRAGMA user_version = 7"}[kind])
+        conn.close()
+
+
+@pytest.mark.parametrize("kind", ["mid-file damage", "a wrong schema", "a view", "another format",
+                                  "a folder in its place", "a dangling symlink"])
+def test_a_damaged_features_file_is_moved_aside_and_rebuilt_with_one_line(tmp_path, kind):
+    from grounding_desktop.store.features import FeatureStore
+
+    folder = tmp_path / "photos"
+    path = _features_file_with_records(folder)
+    _damage_features(path, kind)
+    with ProjectStore.open_folder(folder) as store, FeatureStore.of_project(store) as features:
+        rows = len(list(features.features("m"))) + len(features.known("m"))  # whatever survived is readable
+        features.put("m", [("new", b"record")])
+        assert dict(features.features("m", ["new"])) == {"new": b"record"}
+        assert rows <= 800 and len(features.notes) == 1, features.notes
+        assert "moved aside" in features.notes[0] and "\n" not in features.notes[0]
+    assert len([p for p in path.parent.glob(f"{path.name}.damaged-*") if not p.name.endswith(("-wal", "-shm"))]) == 1
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+@pytest.mark.model
+def test_damaged_features_records_are_dropped_and_prepared_again_with_one_line(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("astronaut.jpg", "coffee.jpg"):
+        shutil.copy(SAMPLES / name, folder / name)
+    assert main(["prepare", str(folder)]) == 0
+    capsys.readouterr()
+    path = folder / ".grounding" / "project.features.sqlite"
+    with sqlite3.connect(path) as conn:
+        (h1, data), (h2, _) = conn.execute("SELECT content_hash, data FROM features ORDER BY content_hash").fetchall()
+        conn.execute("UPDATE features SET data=? WHERE content_hash=?", (data[:-7], h1))  # the wrong length
+        conn.execute("UPDATE features SET data='text' WHERE content_hash=?", (h2,))  # the wrong type
+    assert main(["search", str(folder), "an astronaut", "--top", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "astronaut.jpg" in out and "prepared 2 images" not in out
+    warnings = [line for line in err.splitlines() if "damaged" in line]
+    assert len(warnings) == 1 and "dropped, prepared again" in warnings[0] and "Traceback" not in err
+    assert main(["prepare", str(folder)]) == 0
+    assert "prepared 0 images (2 prepared before" in capsys.readouterr().out
+
+
+def test_features_are_filed_under_the_hash_of_the_bytes_that_were_decoded(tmp_path):
+    """A file replaced by another picture while the pass decodes it: its features must not go
+    under the old content's hash, where an identical copy of the old file (and the file itself,
+    once its old content is put back) would find them."""
+    from onnx_models import yolo_model
+
+    from grounding_desktop.core.detector_choice import DetectorChoice
+    from grounding_desktop.folder.engine import LocalEngine
+    from grounding_desktop.folder.feature_pass import run_feature_pass
+    from grounding_desktop.grounding.features import ImageFeatures
+    from grounding_desktop.grounding.grounder import Grounder
+    from grounding_desktop.io.images import decode_image
+    from grounding_desktop.project import rescan_project
+    from grounding_desktop.store.features import FeatureStore
+
+    folder = tmp_path / "photos"
+    make_image(folder / "a.png", size=(64, 48))
+    shutil.copy(folder / "a.png", folder / "b_copy_of_a.png")
+    other = make_image(tmp_path / "other.png", size=(40, 90), color=(0, 0, 255)).read_bytes()
+
+    def replaced_while_decoding(path, max_side):
+        if Path(path).name == "a.png" and Path(path).read_bytes() != other:
+            Path(path).write_bytes(other)  # another picture lands while the pass reads the file
+        return decode_image(path, max_side)
+
+    detector = DetectorChoice(onnx_file=str(yolo_model(tmp_path / "d.onnx", "yolov8", [30, 20, 10, 8], 0, ["widget"])))
+    store, _ = open_project(folder)
+    features = FeatureStore.of_project(store)
+    old_hash = store.image_by_path("a.png").content_hash
+    engine = LocalEngine(Grounder("cpu", detector=detector, image_loader=replaced_while_decoding))
+    report = run_feature_pass(store, features, engine)
+    assert [path for path, _ in report.failed] == ["a.png", "b_copy_of_a.png"]  # one content, not filed
+    rescan_project(store)
+    run_feature_pass(store, features, engine)
+    kept = {h: ImageFeatures.from_bytes(data) for h, data in features.features(engine.features_version)}
+    sizes = {r.path: (kept[r.content_hash].width, kept[r.content_hash].height) for r in store.images()}
+    assert sizes == {"a.png": (40, 90), "b_copy_of_a.png": (64, 48)}
+    assert store.image_by_path("b_copy_of_a.png").content_hash == old_hash
+    store.close(), features.close()
+
+
 def test_a_labelled_file_replaced_by_another_picture_is_flagged_for_review(tmp_path, capsys):
     folder = tmp_path / "photos"
     make_image(folder / "labelled.jpg", size=(64, 48), color=(200, 0, 0))
@@ -421,6 +587,21 @@ def test_help_shows_the_desktop_app_form_too(capsys):
         assert part in usage, usage
 
 
+@pytest.mark.parametrize("command", [["ground", str(SAMPLES / "coffee.jpg"), "-p", "the cup"], ["doctor"]])
+def test_the_opencv_backend_on_opencv_5_is_refused_in_one_line_naming_the_fix(monkeypatch, capsys, command):
+    import cv2
+
+    from grounding_desktop.grounding.backends import OPENCV_FIX, make_detector
+    from grounding_desktop.grounding.backends import OpenCVBackendError
+    from grounding_desktop.core.detector_choice import DetectorChoice
+
+    monkeypatch.delattr(cv2.dnn, "readNetFromTensorflow")  # as in OpenCV 5, which has no TensorFlow importer
+    assert main([*command, "--backend", "opencv"]) == 2
+    _one_line_error(capsys, "OpenCV", OPENCV_FIX)
+    with pytest.raises(OpenCVBackendError, match="opencv-python-headless<5"):  # the app's model process
+        make_detector(DetectorChoice("opencv"), "cpu")
+
+
 def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
@@ -470,6 +651,47 @@ def test_export_never_writes_over_the_project_database_or_its_images(folder, cap
     assert _labels(folder) == labels
     if photo is not None:
         assert victim.read_bytes() == photo
+
+
+@pytest.mark.parametrize("target", [".grounding/project.backup.sqlite", ".grounding/project.features.sqlite",
+                                    ".grounding/labels.json", "db/p.backup.sqlite", "db/p.features.sqlite-wal"])
+def test_export_never_writes_over_the_projects_own_files_backups_and_features(folder, tmp_path, capsys, target):
+    db = tmp_path / "db" / "p.sqlite"
+    db.parent.mkdir()
+    shutil.copy(default_db_path(folder), db)
+    victim = folder / target if target.startswith(".grounding") else tmp_path / target
+    victim.write_bytes(b"the only copy")
+    for link in (False, True):  # named, and reached through a symlink elsewhere
+        out = tmp_path / "out.json"
+        if link:
+            out.symlink_to(victim)
+        assert main(["export", str(folder), "--db", str(db), "--format", "coco", "--out", str(out if link else victim)]) == 2
+        assert "refusing to write" in _one_error_line(capsys)
+        assert victim.read_bytes() == b"the only copy"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="makes a FIFO")
+def test_export_refuses_a_device_or_a_fifo_as_out(folder, tmp_path, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    targets = [fifo] + [Path("/dev/full")] * Path("/dev/full").exists() + [Path("/dev/null")] * Path("/dev/null").exists()
+    for target in targets:
+        assert main(["export", str(folder), "--format", "coco", "--out", str(target)]) == 2
+        assert "not a regular file" in _one_error_line(capsys)
+    assert fifo.is_fifo()
+
+
+def test_export_to_a_symlink_writes_its_target_atomically_and_says_so(folder, tmp_path, capsys):
+    real = tmp_path / "data" / "train.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "latest.json"
+    link.symlink_to(real)
+    assert main(["export", str(folder), "--format", "coco", "--out", str(link)]) == 0
+    assert f"wrote {real} (through the symlink {link})" in capsys.readouterr().out
+    assert link.is_symlink() and link.resolve() == real
+    assert json.loads(real.read_text())["annotations"]
+    assert sorted(p.name for p in real.parent.iterdir()) == ["train.json"]  # no temp file left
 
 
 def test_two_imports_of_one_file_at_once_add_its_labels_once(tmp_path, folder):
@@ -867,6 +1089,28 @@ def test_a_hostile_detector_sidecar_is_refused_in_one_line_naming_the_key(tmp_pa
     for (sidecar, words), err in zip(_HOSTILE_SIDECARS.items(), _refusals(*models)):
         assert err.startswith(str(models[0].parent.parent)) and "det.yaml" in err, (sidecar[:60], err)
         assert "\n" not in err and len(err) < 400 and all(w in err for w in words), (sidecar[:60], err)
+
+
+@pytest.mark.model
+def test_a_detector_that_finds_nothing_or_nan_gives_an_empty_answer_not_a_crash(tmp_path: Path, capsys):
+    from onnx_models import raw_yolo_model, triple_model
+
+    names = ["widget", "gadget"]
+    models = [triple_model(tmp_path / "none.onnx", np.zeros((0, 4)), np.zeros(0), np.zeros(0), names),  # N = 0
+              triple_model(tmp_path / "nan.onnx", [[np.nan] * 4, [np.nan, 0, np.inf, 9]], [np.nan, np.inf], [0, 1], names),
+              raw_yolo_model(tmp_path / "allnan.onnx", np.full((1, 6, 16), np.nan), names),
+              raw_yolo_model(tmp_path / "inf.onnx", np.full((1, 6, 16), np.inf), names),
+              raw_yolo_model(tmp_path / "empty.onnx", np.zeros((1, 6, 0)), names)]
+    for sidecar in ("input_size: [1, 1]",):  # a dynamic input, set by the sidecar (`scale: .nan` is refused)
+        model = raw_yolo_model(tmp_path / f"side{len(models)}.onnx", np.zeros((1, 6, 16)), names, (1, 3, "h", "w"))
+        model.with_suffix(".yaml").write_text(sidecar + "\n")
+        models.append(model)
+    image = make_image(tmp_path / "frame.png", size=(120, 90))
+    for model in models:
+        assert main(["ground", str(image), "--phrase", "the widget", "--json", "--detector", str(model)]) == 0, model
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err and "Error" not in captured.err, captured.err
+        assert json.loads(captured.out)["results"][0]["boxes"] == [], (model, captured.out)
 
 
 # == Desktop app ===================================================================================

@@ -61,24 +61,29 @@ def add_detector_arguments(parser) -> None:
 
 
 def detector_choice(args):
-    """The ``DetectorChoice`` of --backend/--detector/--detector-classes; a bad one is a CliError."""
+    """The ``DetectorChoice`` of --backend/--detector/--detector-classes; a bad one (also the
+    opencv backend on an OpenCV without it) is a CliError."""
     from ..core.detector_choice import DetectorChoice, DetectorChoiceError
+    from ..grounding.backends import OpenCVBackendError, check_backend
 
     try:
-        return DetectorChoice(args.backend, args.detector, args.detector_classes)
-    except DetectorChoiceError as exc:
+        choice = DetectorChoice(args.backend, args.detector, args.detector_classes)
+        check_backend(choice)
+    except (DetectorChoiceError, OpenCVBackendError) as exc:
         raise CliError(str(exc)) from exc
+    return choice
 
 
 def model_errors() -> tuple[type, ...]:
     """The errors of a model that cannot load (missing weights or encoder, an unusable ONNX file):
     each is one line for the user."""
+    from ..grounding.backends import OpenCVBackendError
     from ..grounding.efficientnet_lite import WeightsNotFoundError
     from ..grounding.encoder import EncoderNotFoundError
     from ..grounding.onnx_runtime import ModelFileError
     from ..grounding.ssd_weights import SSDWeightsNotFoundError
 
-    return SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError
+    return SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError, OpenCVBackendError
 
 
 def checked_phrases(raw: list[str], names: list[str] | None = None) -> list[str]:

@@ -87,6 +87,8 @@ def folder_session(args, phrases: Optional[Sequence[str]] = None) -> Iterator[Fo
         finally:
             if engine is not None:
                 engine.close()
+            for note in features.notes:  # a damaged features file started afresh, records dropped
+                print(f"grounding-desktop: warning: {note}", file=sys.stderr)
             features.close()
     finally:
         store.close()

@@ -216,8 +216,10 @@ class OnnxDetector:
                          self.normalized)
         except LayoutError as exc:
             raise ModelFileError(f"{self.weights_path}: {exc}") from exc
-        scores = raw.class_scores.max(1) if len(raw.class_scores) else np.zeros(0, np.float32)
-        labels = raw.class_scores.argmax(1) if len(raw.class_scores) else np.zeros(0, np.int64)
+        # A score the model left NaN counts as none, an infinite one as certain: never a NaN ranking.
+        class_scores = np.nan_to_num(raw.class_scores, nan=0.0, posinf=1.0, neginf=0.0)
+        scores = class_scores.max(1) if class_scores.size else np.zeros(len(class_scores), np.float32)
+        labels = class_scores.argmax(1) if class_scores.size else np.zeros(len(class_scores), np.int64)
         keep = np.nonzero(scores > score_threshold)[0]
         keep = keep[np.argsort(-scores[keep], kind="stable")][:MAX_NMS_CANDIDATES]
         if self.layout.name != "boxes_scores_labels" and keep.size:
@@ -239,11 +241,11 @@ class OnnxDetector:
         boxes = (raw.boxes[keep] - [placed.left, placed.top, placed.left, placed.top]) / \
             [placed.scale_x, placed.scale_y, placed.scale_x, placed.scale_y]
         boxes = np.clip(boxes, 0, [width, height, width, height]).astype(np.float32)
-        inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # NaN boxes go too
         keep, boxes = keep[inside], boxes[inside]
         return Detections(boxes=boxes, scores=scores[keep].astype(np.float32),
                           labels=labels[keep],
-                          class_scores=raw.class_scores[keep].astype(np.float32),
+                          class_scores=class_scores[keep].astype(np.float32),
                           region_features=np.zeros((len(keep), 0), np.float32),
                           image_size=(int(width), int(height)),
                           objectness=scores[keep].astype(np.float32))

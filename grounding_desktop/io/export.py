@@ -9,11 +9,12 @@ leaves existing files untouched.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-from ..core import PhraseError, require_text
+from ..core import PROJECT_DIRNAME, PhraseError, require_text
 from .coco_common import categories_for
 from .errors import Cancelled, ExportError
 from .export_images import layout_images, rotated_images, rotation_warning, stage_images
@@ -122,6 +123,7 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
         summary.files = [str(p) for p in files[:n_annotation_files]]
         if options.with_images:
             summary.files.append(str(out / "images"))
+    summary.through_links = {str(p): str(link) for p, link in staged.links.items()}
     if options.with_images:
         summary.upright = len(rotated)
     _warn(summary, selected, options, rotated, getattr(module, "EMPTY_SPLIT", "its file was written empty"))
@@ -153,17 +155,24 @@ def _inside_scanned_folder(out: Path, root: Path) -> bool:
 
 
 def _project_files_guard(store: LabelStore) -> RefuseFn:
-    """Refuse to write over the project's database (and its WAL/SHM/journal files) or its images:
-    an export that overwrote them would lose every label or a photo."""
+    """Refuse to write over the project's own files or its images: its database (with its
+    WAL/SHM/journal files), backups and features file, anything in its ``.grounding`` folder, and
+    the images it labels. An export over them would lose every label, the last good backup or a
+    photo."""
     db = Path(store.db_path).resolve()
-    database = {db.with_name(db.name + side) for side in _DB_SIDE_FILES}
+    # The store's files beside the database: NAME.EXT, NAME.backup….EXT, NAME.features.EXT, each
+    # with its side files.
+    own_file = re.compile(rf"{re.escape(db.stem)}(\..*)?{re.escape(db.suffix)}(-wal|-shm|-journal)?")
     root = Path(store.root).resolve()
+    own_folders = [root / PROJECT_DIRNAME] + ([db.parent] if db.parent.name == PROJECT_DIRNAME else [])
     images: set[str] = set()  # read when a target first lies in the project folder (rarely)
 
     def refuse(target: Path) -> Optional[str]:
         resolved = target.resolve()
-        if resolved in database:
-            return "it is the project's database"
+        if resolved.parent == db.parent and own_file.fullmatch(resolved.name):
+            return "it is one of the project's own files (its database, a backup or its features)"
+        if any(resolved.is_relative_to(folder) for folder in own_folders):
+            return f"it is inside the project's own folder {PROJECT_DIRNAME} (its database, backups and features)"
         try:
             rel = resolved.relative_to(root).as_posix()
         except ValueError:

@@ -17,6 +17,7 @@ _SINGULAR = {"images": "image", "phrases": "phrase", "boxes": "box"}
 class ExportSummary:
     format: str
     files: list[str] = field(default_factory=list)
+    through_links: dict[str, str] = field(default_factory=dict)  # file written -> the symlink --out named
     images: int = 0
     phrases: int = 0
     no_target: int = 0
@@ -53,7 +54,8 @@ class ExportSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": self.format, "files": list(self.files), "images": self.images,
+            "format": self.format, "files": list(self.files), "through_links": dict(self.through_links),
+            "images": self.images,
             "phrases": self.phrases, "no_target": self.no_target, "boxes": self.boxes,
             "splits": self.splits,
             "skipped": {k: dict(sorted(v.items())) for k, v in self.skipped.items()},
@@ -67,7 +69,8 @@ class ExportSummary:
 
     def lines(self, warnings: bool = True) -> list[str]:
         """The summary as text; the CLI prints the warnings on stderr instead (``warnings=False``)."""
-        out = [f"wrote {f}" for f in self.files]
+        out = [f"wrote {f} (through the symlink {self.through_links[f]})" if f in self.through_links
+               else f"wrote {f}" for f in self.files]
         out.append(f"images {self.images}, phrases {self.phrases} (no-target {self.no_target}), boxes {self.boxes}")
         if self.classes_from:
             named = ", ".join(self.classes[:CLASSES_NAMED]) + (", ..." if len(self.classes) > CLASSES_NAMED else "")
