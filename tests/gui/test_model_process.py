@@ -80,10 +80,12 @@ def test_the_feature_pass_gives_way_to_the_image_shown_and_then_goes_on(talk, ph
     done (with nothing more to come: the loop must not leave the job waiting)."""
     import threading
 
+    from grounding_desktop.io.scan import quick_hash
     from grounding_desktop.model_worker.jobs import FEATURES
 
     model = talk(partial(FakeGrounder, feature_delay=0.2))
-    items = [(f"{p.name}-{i}", str(p)) for i in range(2) for p in sorted(photos.iterdir())]
+    # each photo twice, filed under its content's hash (a record is kept only under that)
+    items = [(quick_hash(p), str(p)) for _ in range(2) for p in sorted(photos.iterdir())]
     results: "queue.SimpleQueue" = queue.SimpleQueue()
     threading.Thread(target=lambda: results.put(model.process.run_job(FEATURES, items)), daemon=True).start()
     time.sleep(0.3)  # the pass is on its second image
