@@ -414,6 +414,8 @@ class ImageDocument:
             highlight = shown.index(old)
         elif keep_highlight and index >= 0:
             highlight = min(index, len(shown) - 1)
+        elif keep_highlight and self.proposals:
+            highlight = -1  # taken away on purpose (drawing): Tab brings it back
         else:
             highlight = 0
         changed = self.proposals_changed if shown != self.proposals else \
@@ -432,6 +434,13 @@ class ImageDocument:
     def set_highlight(self, index: int) -> None:
         if 0 <= index < len(self.proposals) and index != self.highlight:
             self.highlight = index
+            self._notify(self.highlight_changed)
+
+    def clear_highlight(self) -> None:
+        """No proposal highlighted (drawing a box by hand): Enter accepts none until Tab picks one."""
+        self.pending = None
+        if self.highlight != -1:
+            self.highlight = -1
             self._notify(self.highlight_changed)
 
     def _answer_ready(self, pending: PendingAccept) -> bool:
@@ -463,6 +472,8 @@ class ImageDocument:
                 self.set_highlight(index)
             p = self.current_proposal()
             if p is None:
+                if self.proposals:
+                    self.info.emit("No proposal is highlighted: Tab picks one.", Tone.NORMAL)
                 return
             phrase = self.answer.query.phrase
             a = self.annotation_of_phrase(phrase)
@@ -536,6 +547,7 @@ class ImageDocument:
             return False
         bbox = clamp_xywh(bbox, self.image.width, self.image.height)
         with self._batch():
+            self.clear_highlight()  # the drawn box is the answer: no proposal stays ready for Enter
             edit = edits.DrawBox(self.image, phrase, bbox)
             if self._push(edit):
                 self.select_box(edit.boxes[0].id)

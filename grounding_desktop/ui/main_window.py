@@ -343,6 +343,8 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     def _on_draw_mode(self, on: bool) -> None:
         self.canvas.set_draw_mode(on)
+        if on:
+            self.doc.clear_highlight()  # Enter must not accept a proposal while a box is drawn
         self.statusBar().showMessage("Draw mode: drag on the image to draw a box (W or Esc to leave)" if on else "",
                                      0 if on else 1)
 
