@@ -647,3 +647,29 @@ def test_screenshot_without_a_phrase_does_not_wait_for_the_model(image_folder, t
     proc = _screenshot(image_folder, tmp_path, "--grounder", "fakes:slow_grounder")
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "shot.png").stat().st_size > 0
+
+
+def test_a_bug_reaches_the_window_as_a_sentence_never_as_python_text(qtbot, image_folder, capfd):
+    """A bug in the model (here an AttributeError, as a concept forgotten mid-search once raised)
+    reads as one sentence in the phrase bar and the search panel; its traceback is in the log."""
+    sys.path.insert(0, str(GUI_TESTS))
+    from fakes import BuggyGrounder
+    from gui_helpers import make_window
+
+    from grounding_desktop.core.errors import INTERNAL_ERROR
+    from grounding_desktop.editing.state import ModelState
+
+    store, _ = open_project(image_folder)
+    window = make_window(qtbot, store, BuggyGrounder, rescan=False)
+    qtbot.waitUntil(lambda: window.host.state == ModelState.READY and not window.folder.folder_pass.running)
+    window.phrase_bar.set_text("the dog")
+    qtbot.waitUntil(lambda: window.doc.answer is not None)
+    window.folder.show_search()
+    qtbot.keyClicks(window.folder.search.edit, "the dog")
+    qtbot.waitUntil(lambda: "failed" in window.folder.search.status.text())
+    shown = [window.phrase_bar.info.text(), window.folder.search.status.text()]
+    window.close()
+    for text in shown:
+        assert INTERNAL_ERROR in text and "NoneType" not in text and "Error" not in text, text
+    log = capfd.readouterr().err
+    assert "AttributeError: 'NoneType' object has no attribute 'shapes'" in log and "Traceback" in log

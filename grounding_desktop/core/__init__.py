@@ -13,6 +13,7 @@ from .geometry import (
 from .model import (Box, BoxSource, BoxState, Expression, ImageReadError, ImageRecord, ImageState, PhraseStatus,
                     ScanEntry, phrase_status)
 from .proposal import Proposal
+from .errors import short_error
 from .grounder import Grounder, GrounderFactory
 from .phrase import MAX_PHRASE_CHARS, PhraseError, clean_phrase, has_control_chars, phrase_key, require_text
 from .paths import DB_FILENAME, PROJECT_DIRNAME, display_path, natural_path_key
@@ -24,5 +25,5 @@ __all__ = [
     "ScanEntry", "phrase_status",
     "MAX_PHRASE_CHARS", "PhraseError", "clean_phrase", "has_control_chars", "phrase_key", "require_text", "Proposal",
     "Grounder", "GrounderFactory",
-    "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key",
+    "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key", "short_error",
 ]

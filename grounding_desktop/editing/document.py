@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Protocol
 
 from ..core import (Box, BoxState, Expression, ImageRecord, ImageState, PhraseError, Proposal, clamp_xywh,
-                    clean_phrase, iou_xywh, keep_inside, phrase_key)
+                    clean_phrase, iou_xywh, keep_inside, phrase_key, short_error)
 from ..core.geometry import XYWH
 from ..core.proposal import is_stored
 from ..grounding.phrase_parse import parse_phrase
@@ -161,7 +161,7 @@ class ImageDocument:
             edit.undo(self.store) if undo else edit.do(self.store)
         except Exception as exc:  # noqa: BLE001 - any store failure must reach the user, not the stack
             ok = False
-            self.error.emit(str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}")
+            self.error.emit(short_error(exc))
         if edit.image_id is None:
             self._applied_to_many(edit.image_ids)
             return ok

@@ -13,17 +13,16 @@ from __future__ import annotations
 import signal
 import threading
 import time
-import traceback
 from typing import Any, Optional
 
-from ..core import ImageReadError
+from ..core import ImageReadError, short_error
 from ..editing.state import Answer
 from ..io.errors import Cancelled
 from ..project_concepts import teach
 from .folder_index import FolderIndex
 from .jobs import JOBS, JobContext
 from .messages import (CancelJob, IndexFeatures, JobDone, JobProgress, Learn, Learned, Load, Loaded, ModelInfo,
-                       Prepare, Prepared, Propose, Proposed, StartJob, short_error)
+                       Prepare, Prepared, Propose, Proposed, StartJob)
 from .work_queue import Features, WorkQueue
 
 
@@ -102,7 +101,7 @@ class Worker:
             info = ModelInfo(grounder.device, grounder.runtime, grounder.model_version,
                              grounder.embedding_model if learns else "", getattr(grounder, "features_version", ""))
         except Exception as exc:  # noqa: BLE001 - the app says why, and keeps working without a model
-            self.send(Loaded(work.generation, error=short_error(exc), details=traceback.format_exc()))
+            self.send(Loaded(work.generation, error=short_error(exc)))
             return
         self.grounder = grounder
         self.send(Loaded(work.generation, info))

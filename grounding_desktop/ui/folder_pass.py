@@ -22,9 +22,9 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
+from ..core import short_error
 from ..folder.feature_pass import PassReport, preparable, run_feature_pass
 from ..model_worker.folder_engine import ProcessEngine
-from ..model_worker.messages import short_error
 from ..store import ProjectStore
 from ..store.features import FeatureStore
 from .model_host import GrounderHost

@@ -272,8 +272,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         if state == ModelState.READY:
             self._prepare_current()
 
-    def _on_model_failed(self, reason: str, details: str) -> None:
-        self.model_dialog = model_failed(self, reason, details)
+    def _on_model_failed(self, reason: str) -> None:
+        self.model_dialog = model_failed(self, reason)
 
     def _prepare_current(self) -> None:
         rec = self.doc.image

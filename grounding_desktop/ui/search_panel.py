@@ -16,7 +16,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QKeyEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QStyle, QVBoxLayout, QWidget
 
-from ..core import ImageRecord, PhraseError, Proposal, clean_phrase, display_path
+from ..core import ImageRecord, PhraseError, Proposal, clean_phrase, display_path, short_error
 from ..folder.feature_pass import preparable
 from ..io.errors import Cancelled
 from ..model_worker.jobs import SEARCH
@@ -24,7 +24,7 @@ from ..store import ProjectStore
 from .box_item import HIGHLIGHT_COLOUR
 from .folder_pass import FolderPass
 from .model_host import GrounderHost
-from .workers import BackgroundTasks, ImageLoader, short_error
+from .workers import BackgroundTasks, ImageLoader
 
 TOP = 30  # results shown
 THUMB = 96  # thumbnail side, in logical pixels

@@ -161,3 +161,13 @@ def slow_grounder(device: Optional[str] = None, detector=None) -> FakeGrounder:
         Path(os.environ[MODEL_PID_ENV]).write_text(str(os.getpid()))
     time.sleep(3600)
     return FakeGrounder(device)
+
+
+class BuggyGrounder(FakeGrounder):
+    """A model with a bug: proposing and searching raise what a bug raises."""
+
+    def propose(self, image_or_key, phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
+        raise AttributeError("'NoneType' object has no attribute 'shapes'")
+
+    def propose_prepared(self, entry: tuple, phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
+        raise AttributeError("'NoneType' object has no attribute 'shapes'")
