@@ -428,8 +428,10 @@ class ImageDocument:
         return self.proposals[self.highlight] if 0 <= self.highlight < len(self.proposals) else None
 
     def move_highlight(self, step: int) -> None:
+        """Tab (1) and Shift+Tab (-1); from no highlight, the first or the last proposal."""
         if self.proposals:
-            self.set_highlight((self.highlight + step) % len(self.proposals))
+            start = self.highlight if self.highlight >= 0 else (-1 if step > 0 else 0)
+            self.set_highlight((start + step) % len(self.proposals))
 
     def set_highlight(self, index: int) -> None:
         if 0 <= index < len(self.proposals) and index != self.highlight:

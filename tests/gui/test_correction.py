@@ -55,6 +55,8 @@ def test_drawing_takes_the_highlight_off_the_proposals_so_enter_accepts_none(gui
     gui.key(Key.Key_Return)
     assert gui.only_box() == (expr, drawn)  # still the one drawn box
     assert "Tab" in gui.w.phrase_bar.info.text()
+    gui.key(Key.Key_Tab)  # Tab picks the best proposal again
+    assert gui.w.doc.highlight == 0
 
 
 def test_w_with_a_box_selected_asks_beside_the_box_offering_the_images_phrases(gui):
