@@ -125,7 +125,7 @@ def concept_subject(recognizer: RegionRecognizer, memory: ConceptMemory, evidenc
         n = match.examples
         name = f"{concept.qualifier} {concept.noun}".strip()
         subject = SubjectEvidence(match.evidence, [name] * len(extended),
-                                  note=f"learned from {n} of your box{'es' if n != 1 else ''}",
+                                  note="learned from your box" if n == 1 else f"learned from {n} of your boxes",
                                   source="concept", judged_attributes=bool(concept.qualifier))
         answer = (extended, subject)
         # Answers made before the memory last changed are stale: keep only this version's.
