@@ -414,6 +414,24 @@ def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
     assert "no display" in app.stderr and "QT_QPA_PLATFORM=offscreen" in app.stderr
 
 
+def test_an_x11_display_without_the_xcb_libraries_qt_needs_is_named_with_the_apt_get_line(monkeypatch, capsys):
+    """Qt would abort saying "xcb-cursor0 is needed" whatever is missing; the app and doctor name
+    what is missing, and the one line that installs it."""
+    from grounding_desktop.commands import display
+
+    monkeypatch.setattr(display, "loadable", lambda lib: lib not in ("libxcb-icccm.so.4", "libxcb-cursor.so.0"))
+    for name in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert main([str(SAMPLES)]) == 2
+    err = _one_line_error(capsys, "libxcb-cursor.so.0, libxcb-icccm.so.4",
+                          "install with: sudo apt-get install libxcb-cursor0 libxcb-icccm4")
+    facts = display.window_facts()  # what doctor prints
+    assert facts["problem"] in err and facts["missing_libraries"] == ["libxcb-cursor.so.0", "libxcb-icccm.so.4"]
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # not xcb: nothing to say
+    assert display.window_facts()["problem"] is None
+
+
 # -- Export and import -------------------------------------------------------------------------
 @pytest.fixture
 def folder(tmp_path):
