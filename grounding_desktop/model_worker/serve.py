@@ -10,7 +10,9 @@ proposal, the image shown, a model to load, an edit's lessons.
 """
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 import time
 from typing import Any, Optional
@@ -28,9 +30,14 @@ from .work_queue import Features, WorkQueue
 
 def serve(conn) -> None:
     """The process's target (``client.ModelProcess``). Ctrl+C in the terminal reaches the whole
-    process group: the app decides when its model stops, so the model ignores it."""
+    process group: the app decides when its model stops, so the model ignores it. Once the app
+    has gone (its end of the pipe closed: a quit, a crash, ``kill -9``) the process ends at once,
+    without Python's teardown: a job thread may be inside the model's native code, and tearing the
+    interpreter down beside it aborts noisily ("terminate called without an active exception")."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     Worker(conn).run()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 class Worker:

@@ -149,6 +149,18 @@ class FakeGrounder:
                 for p in expected((features.width, features.height), phrase, hint, top_k)]
 
 
+def noisy_at_teardown(device: Optional[str] = None, detector=None) -> FakeGrounder:
+    """A model whose process says so on stderr if Python tears it down (as native threads of the
+    real model do, noisily: "terminate called without an active exception"). With
+    ``$GROUNDING_TEST_MODEL_PID`` set, it writes its process id to that file once loaded."""
+    import atexit
+
+    atexit.register(lambda: os.write(2, b"teardown of the model process\n"))
+    if os.environ.get(MODEL_PID_ENV):
+        Path(os.environ[MODEL_PID_ENV]).write_text(str(os.getpid()))
+    return FakeGrounder(device, detector)
+
+
 class FailingGrounder:
     def __init__(self, device: Optional[str] = None, detector=None):
         raise RuntimeError("weights not found: the detector package is not installed")
