@@ -26,6 +26,7 @@ from .state import Annotation, Answer, ModelState, PendingAccept, ProposalQuery,
 
 DUPLICATE_IOU = 0.5  # a singular phrase refuses a proposal overlapping its box this much (COCO's match)
 NUDGE_BIG_STEP = 10
+STANDS_OUT = 2.0  # the best proposal stands out when it scores at least this many times the next
 
 
 class EditStack(Protocol):
@@ -367,12 +368,12 @@ class ImageDocument:
                 self.accept_all()
 
     def _accept_queued(self) -> None:
-        """Enter pressed before the answer: accept now, unless the match is weak. A weak match is
-        accepted only by an Enter pressed after the user could read so (the rule of every Enter)."""
+        """Enter pressed before the answer: accept now, unless the best scores under the threshold.
+        Such a box is accepted only by an Enter pressed after the user could see it."""
         p = self.current_proposal()
         if p is not None and p.score < self.threshold:
-            self.info.emit(f"Only weak matches (best {p.score:.2f}), so nothing was accepted: "
-                           "Enter accepts it anyway, Shift+Enter: not in image.", Tone.NORMAL)
+            self.info.emit(f"Nothing was accepted before you saw it (best {p.score:.2f}, under the "
+                           f"{self.threshold:.2f} threshold): Enter accepts it, Tab shows the others.", Tone.NORMAL)
         else:
             self.accept()
 
@@ -382,9 +383,14 @@ class ImageDocument:
             return f"No match for “{phrase}”: draw it (W) or Shift+Enter for “not in image”.", Tone.NORMAL
         if n == 0:
             return "Every proposal is already stored for this phrase.", Tone.GOOD
-        best = max(p.score for p in self.proposals)
+        best, *others = sorted((p.score for p in self.proposals), reverse=True)
         if best < self.threshold:
-            return (f"Only weak matches (best {best:.2f}): Enter accepts anyway, "
+            # What the scores say, never a verdict: the model's numbers are relative, so a right
+            # box may score under the threshold; whether it stands out of the others is known.
+            if not others or best >= STANDS_OUT * others[0]:
+                ahead = f", far ahead of the next ({others[0]:.2f})" if others else ""
+                return f"Best match {best:.2f}{ahead} · Enter accepts · Tab next", Tone.GOOD
+            return (f"The best matches score alike ({best:.2f}, {others[0]:.2f}): Tab to compare, Enter accepts, "
                     "Shift+Enter: not in image."), Tone.NORMAL
         if self.plural:
             return f"{n} proposals · plural: Ctrl+Enter accepts all ≥ threshold", Tone.GOOD

@@ -86,7 +86,7 @@ class FakeGrounder:
     features_version = "fake-features-1"
 
     def __init__(self, device: Optional[str] = None, detector=None, delay: float = 0.0, burn: float = 0.0,
-                 load_delay: float = 0.0, feature_delay: float = 0.0):
+                 load_delay: float = 0.0, feature_delay: float = 0.0, scores: Optional[tuple] = None):
         if load_delay:
             time.sleep(load_delay)
         # Says which detector the project chose, as the real model's runtime does.
@@ -94,6 +94,7 @@ class FakeGrounder:
         self.delay = delay
         self.burn = burn
         self.feature_delay = feature_delay
+        self.scores = scores  # instead of SCORES (``propose``)
         self._sizes: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
@@ -120,7 +121,8 @@ class FakeGrounder:
             end = time.perf_counter() + self.burn
             while time.perf_counter() < end:  # pure-Python work holds the GIL between switches
                 sum(range(200))
-        return expected(size, phrase, hint, top_k)
+        found = expected(size, phrase, hint, top_k)
+        return [replace(p, score=s) for p, s in zip(found, self.scores)] if self.scores else found
 
     # -- a folder: the feature pass, search and propose for every image ------------------------------
     def compute_features(self, images, pause=None) -> list:

@@ -200,11 +200,22 @@ def test_a_queued_enter_gets_the_weak_match_warning_like_any_enter(open_window, 
     gui.key(Key.Key_Return)  # before the answer
     gui.wait(lambda: gui.w.doc.up_to_date)
     assert gui.annotations() == []
-    assert "nothing was accepted" in gui.w.phrase_bar.info.text()
+    assert "Nothing was accepted before you saw it" in gui.w.phrase_bar.info.text()
     gui.key(Key.Key_Return)  # read, and pressed again: accepted
     expr, box = gui.only_box()
     assert expr.text == "the horse" and box.score == 0.9
 
+
+def test_a_box_that_stands_out_under_the_threshold_is_not_called_weak(open_window, photos):
+    """"the eagle" on an eagle scored 0.17 and the phrase bar said "Only weak matches": the message
+    says what the scores say (the best far ahead of the next), never a verdict on the box."""
+    gui = open_window(photos, partial(FakeGrounder, scores=(0.17, 0.04, 0.03, 0.02, 0.01)))
+    gui.type_phrase("the eagle")
+    info = gui.w.phrase_bar.info.text()
+    assert info == "Best match 0.17, far ahead of the next (0.04) · Enter accepts · Tab next"
+    gui.key(Key.Key_Return)
+    expr, box = gui.only_box()
+    assert (expr.text, box.score) == ("the eagle", 0.17)
 
 def test_accepting_the_same_proposal_again_for_a_singular_phrase_is_refused(gui):
     gui.type_phrase("the white square")

@@ -36,9 +36,9 @@ def test_the_phrase_bar_shows_its_whole_hint_and_keeps_its_height_whatever_it_sa
     gui.wait_ready()
     bar_height, zoom = w.phrase_bar.height(), w.canvas.zoom
     w.phrase_bar.threshold.setValue(0.95)
-    gui.type_phrase("the horse")  # only weak matches: the longest hint
+    gui.type_phrase("the horse")  # the best matches score alike, under the threshold: the longest hint
     info = w.phrase_bar.info
-    assert info.text().startswith("Only weak matches") and info.toolTip() == info.text()
+    assert info.text().startswith("The best matches score alike") and info.toolTip() == info.text()
     assert info.shown_text() == info.text() or info.shown_text().endswith("…")  # one line, cut if need be
     for text in ("?!", "a cup", ""):
         gui.type_phrase(text, wait=False)
