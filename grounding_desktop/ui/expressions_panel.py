@@ -18,6 +18,7 @@ from ..core import Box, BoxState, PhraseStatus, Proposal, phrase_status
 from ..editing.document import ImageDocument
 from ..editing.state import Annotation, SelectionKind
 from .box_item import HIGHLIGHT_COLOUR, PHRASE_COLOURS, PROPOSAL_COLOUR
+from .proposal_text import proposal_tooltip
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1  # a RowKind
 ID_ROLE = Qt.ItemDataRole.UserRole + 2  # expression id, box id, or proposal index
@@ -71,18 +72,6 @@ def box_tooltip(b: Box) -> str:
         lines.append(f"model {b.model_version}")
     if b.explanation:
         lines.append(f"Why: {b.explanation}")
-    return "\n".join(lines)
-
-
-def proposal_tooltip(p: Proposal) -> str:
-    x, y, w, h = p.bbox
-    lines = [f"Proposal{(' ' + p.label) if p.label else ''}: score {p.score:.3f}",
-             f"x {x:.0f}, y {y:.0f}, {w:.0f} × {h:.0f} px"]
-    if p.explanation:
-        lines.append(f"Why: {p.explanation}")
-    if p.modules:
-        lines.append("  ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
-                               for k, v in p.modules.items()))
     return "\n".join(lines)
 
 
@@ -189,7 +178,7 @@ class ExpressionsPanel(QWidget):
             item = QTreeWidgetItem([f"#{i + 1}  {p.label}".rstrip(), "proposed", f"{p.score:.2f}", "model"])
             item.setData(0, KIND_ROLE, RowKind.PROPOSAL)
             item.setData(0, ID_ROLE, i)
-            tip = proposal_tooltip(p)
+            tip = proposal_tooltip(i, p)
             for c in range(4):
                 item.setToolTip(c, tip)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
