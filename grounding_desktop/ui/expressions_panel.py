@@ -114,6 +114,14 @@ class ExpressionsPanel(QWidget):
             self._fit_phrase_column()
         return super().eventFilter(obj, event)
 
+    def _fit_columns(self) -> None:
+        """After rows changed: the state, score and source columns take their contents' width now
+        (Qt would do it later, after the phrase column was fitted to the old widths), then the
+        phrase column the room left."""
+        self.tree.doItemsLayout()
+        self.tree.header().resizeSections()
+        self._fit_phrase_column()
+
     def _fit_phrase_column(self) -> None:
         """The phrase column takes the room the other columns leave, or the user's wider width. Only
         a wider one scrolls sideways: a scroll bar that came and went whenever a column fitted to its
@@ -163,6 +171,7 @@ class ExpressionsPanel(QWidget):
                 self._show_highlight()
         finally:
             self._building = False
+        self._fit_columns()
 
     def _proposals_item(self, phrase: str, proposals: tuple[Proposal, ...]) -> QTreeWidgetItem:
         root = QTreeWidgetItem([f"Proposals for “{phrase}”", "", "", ""])
@@ -211,6 +220,7 @@ class ExpressionsPanel(QWidget):
                 self.tree.topLevelItem(i).setExpanded(True)
         finally:
             self._building = False
+        self._fit_columns()
         self._show_selection()
 
     @staticmethod

@@ -45,8 +45,10 @@ def test_the_pass_runs_by_itself_cancel_keeps_whole_batches_and_resume_goes_on(o
 
     runs.clear()
     qtbot.mouseClick(status.button, Qt.MouseButton.LeftButton)
-    gui.wait(lambda: not folder_pass.running and bool(runs))
-    assert runs[-1] == (4, 4) and _kept(gui.store) == 20  # only what the first run left
+    gui.wait(lambda: any(total for _, total in runs))  # (0, 0) first: busy until the pass knows
+    assert next(r for r in runs if r[1]) == (16, 20)  # the whole folder counted: 16 done already
+    gui.wait(lambda: not folder_pass.running)
+    assert runs[-1] == (20, 20) and _kept(gui.store) == 20  # only what the first run left was prepared
     assert status.label.text() == "All images prepared"
 
     gui.w.close()  # opened again: nothing to prepare ("All images prepared" is never said)
