@@ -389,7 +389,7 @@ class ImageDocument:
             # box may score under the threshold; whether it stands out of the others is known.
             if not others or best >= STANDS_OUT * others[0]:
                 ahead = f", far ahead of the next ({others[0]:.2f})" if others else ""
-                return f"Best match {best:.2f}{ahead} · Enter accepts · Tab next", Tone.GOOD
+                return f"Best match {best:.2f}{ahead} · Enter accepts · Tab next", Tone.NORMAL
             return (f"The best matches score alike ({best:.2f}, {others[0]:.2f}): Tab to compare, Enter accepts, "
                     "Shift+Enter: not in image."), Tone.NORMAL
         if self.plural:
@@ -450,6 +450,7 @@ class ImageDocument:
         if self.highlight != -1:
             self.highlight = -1
             self._notify(self.highlight_changed)
+            self.info.emit("No proposal is highlighted: Tab picks one.", Tone.NORMAL)
 
     def _answer_ready(self, pending: PendingAccept) -> bool:
         """True if the proposals shown answer the phrase typed; else accept once they arrive."""
