@@ -27,6 +27,7 @@ from .state import Annotation, Answer, ModelState, PendingAccept, ProposalQuery,
 DUPLICATE_IOU = 0.5  # a singular phrase refuses a proposal overlapping its box this much (COCO's match)
 NUDGE_BIG_STEP = 10
 STANDS_OUT = 2.0  # the best proposal stands out when it scores at least this many times the next
+NO_HIGHLIGHT = "No proposal is highlighted: Tab picks one."
 
 
 class EditStack(Protocol):
@@ -450,7 +451,7 @@ class ImageDocument:
         if self.highlight != -1:
             self.highlight = -1
             self._notify(self.highlight_changed)
-            self.info.emit("No proposal is highlighted: Tab picks one.", Tone.NORMAL)
+            self.info.emit(NO_HIGHLIGHT, Tone.NORMAL)
 
     def _answer_ready(self, pending: PendingAccept) -> bool:
         """True if the proposals shown answer the phrase typed; else accept once they arrive."""
@@ -482,7 +483,7 @@ class ImageDocument:
             p = self.current_proposal()
             if p is None:
                 if self.proposals:
-                    self.info.emit("No proposal is highlighted: Tab picks one.", Tone.NORMAL)
+                    self.info.emit(NO_HIGHLIGHT, Tone.NORMAL)
                 return
             phrase = self.answer.query.phrase
             a = self.annotation_of_phrase(phrase)

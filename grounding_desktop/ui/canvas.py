@@ -299,8 +299,7 @@ class Canvas(QGraphicsView):
 
         for it in order:
             spots = it.label_spots(right)
-            at = next((p for p in spots if covered(it.label_rect(p)) == 0), None) \
-                or min(spots, key=lambda p: covered(it.label_rect(p)))
+            at = min(spots, key=lambda p: covered(it.label_rect(p)))  # the first free one, if any
             it.place_label(at)
             placed.append(it.label_rect(at))
 
