@@ -189,7 +189,8 @@ def _print(report: dict) -> None:
         print("onnxruntime   not installed")
     print(f"device        {report.get('device')}")
     window = report.get("window", {})
-    print(f"window        {window.get('problem') or 'can open (' + str(window.get('platform') or 'default platform') + ')'}")
+    can_open = f"can open ({window.get('platform') or 'default platform'})"
+    print(f"window        {window.get('problem') or can_open}")
     for w in report.get("warnings", []):
         print(f"warning       {w}")
     for name, path in report.get("weights", {}).items():
