@@ -154,6 +154,22 @@ _PEAK_MEMORY = textwrap.dedent("""
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak memory from Linux's /proc")
+@pytest.mark.model
+def test_file_names_with_control_characters_are_printed_escaped(tmp_path, capsys):
+    """A name holding ESC would colour the terminal, one holding a newline would split a line."""
+    folder = tmp_path / "photos"
+    make_image(folder / "red\x1b[31m.png", color=(220, 20, 20))
+    make_image(folder / "two\nlines.png", color=(220, 30, 30))
+    (folder / "bad\x1b[2J.jpg").write_bytes(b"not a picture")
+    assert main(["info", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "  bad\\x1b[2J.jpg: " in out
+    assert main(["search", str(folder), "a red square", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "red\\x1b[31m.png" in out and "two\\nlines.png" in out
+    assert len(out.splitlines()) == 2  # one line per image found
+
+
 def test_a_huge_image_is_decoded_without_full_size_copies(tmp_path):
     w, h = 4000, 3000
     ramp = np.tile(np.linspace(0, 255, w).astype(np.uint8), (h, 1))
@@ -432,6 +448,16 @@ def test_an_x11_display_without_the_xcb_libraries_qt_needs_is_named_with_the_apt
     assert display.window_facts()["problem"] is None
 
 
+@pytest.mark.parametrize("workers", ["100000", "99999999999999999999", "0", "\u0663", "1_0", "-3"])
+def test_an_absurd_number_of_ray_workers_is_refused_in_one_line(tmp_path, capsys, workers):
+    """Refused before any model loads or Ray starts (the address answers nowhere, so a run that
+    went on would end on that instead)."""
+    make_image(tmp_path / "photos" / "a.jpg")
+    assert main(["prepare", str(tmp_path / "photos"), "--engine", "ray", "--address", "ray://127.0.0.1:9",
+                 f"--workers={workers}"]) == 2
+    _one_line_error(capsys, "--workers must be a whole number from 1 to")
+
+
 # -- Export and import -------------------------------------------------------------------------
 @pytest.fixture
 def folder(tmp_path):
@@ -564,6 +590,84 @@ def test_control_characters_in_imported_captions_are_removed_and_reported(folder
         assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp [31m"]
 
 
+def test_an_odvg_phrase_holding_a_raw_line_separator_is_imported(folder, tmp_path):
+    """U+2028 is valid inside a JSON string, and ``ensure_ascii=False`` writes it raw."""
+    f = tmp_path / "g.jsonl"
+    records = [{"filename": "e.jpg", "height": 32, "width": 32,
+                "grounding": {"caption": f"the {sep}lamp",
+                              "regions": [{"bbox": [1, 1, 9, 9], "phrase": f"the {sep}lamp"}]}}
+               for sep in ("\u2028", "\u0085")]
+    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    assert main(["import", str(folder), "--odvg", str(f)]) == 0
+    with ProjectStore.open_folder(folder) as s:
+        assert [(e.text, [b.bbox for b in bs]) for e, bs in s.annotations(s.image_by_path("e.jpg").id)] == [
+            ("the lamp", [(1.0, 1.0, 8.0, 8.0)])]
+
+
+def test_a_phrase_is_cleaned_by_one_rule_however_it_enters(folder, tmp_path, capsys):
+    """A leading BOM, zero-width spaces and ESC are dropped whether the phrase is imported, typed in
+    the app or given to ``propose`` (``-p`` or ``--phrases-file``); a phrase made only of words like
+    "the" and "of" is refused where it is typed or given, and skipped (counted) by an import."""
+    from grounding_desktop.editing.document import ImageDocument
+
+    f = tmp_path / "g.json"
+    f.write_text(json.dumps({"images": [
+        {"id": 1, "file_name": "a.jpg", "caption": "\ufeffthe\u200b horses\x1b", "width": 64, "height": 48},
+        {"id": 2, "file_name": "e.jpg", "caption": "\u2060the lamp", "width": 32, "height": 32}],
+        "annotations": [{"id": 1, "image_id": 1, "bbox": [1.25, 2.5, 10.0, 12.0], "category_id": 1}]}))
+    assert main(["import", str(folder), "--coco", str(f)]) == 0
+    assert "removed control characters from 2 captions" in capsys.readouterr().out
+    with ProjectStore.open_folder(folder) as s:
+        assert [e.text for e, _ in s.annotations(s.image_by_path("a.jpg").id)] == ["the horses", "the cat"]
+        assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp"]
+
+    doc = ImageDocument()
+    doc.set_text("\ufeffthe\u200b cat\x1b")
+    assert doc.phrase == "the cat"
+
+    f.write_text(json.dumps({"images": [{"id": 1, "file_name": "e.jpg", "caption": "a of"},
+                                        {"id": 2, "file_name": "d.jpg", "caption": "\ufeffthe"}]}))
+    assert main(["import", str(folder), "--coco", str(f)]) == 0  # a dataset's stray "the" is skipped, counted
+    assert "skipped 2: caption of only words like 'the' and 'of'" in capsys.readouterr().out
+    with ProjectStore.open_folder(folder) as s:
+        assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp"]
+    doc.set_text("The  Of")
+    assert doc.phrase is None
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("the cup\n\ufeffa of\n", encoding="utf-8")
+    for how in (["-p", "the"], ["-p", "the cup", "--phrases-file", str(phrases)]):
+        assert main(["propose", str(folder), *how]) == 2
+        assert "names nothing" in _one_error_line(capsys)
+
+
+def test_an_image_size_off_by_a_rounding_error_matches_and_a_real_mismatch_shows_both_numbers(folder, tmp_path,
+                                                                                                  capsys):
+    f = tmp_path / "c.json"
+
+    def coco(width):
+        f.write_text(json.dumps({"images": [{"id": 1, "file_name": "a.jpg", "width": width, "height": 48,
+                                             "caption": "the horses"}]}))
+        return main(["import", str(folder), "--coco", str(f)])
+
+    assert coco(64.0000001) == 0
+    assert coco(64.25) == 2
+    assert "is 64.25x48 in the file but 64x48 in the project" in _one_error_line(capsys)
+    assert coco(64.02) == 2
+    assert "is 64.02x48 in the file" in _one_error_line(capsys)
+
+
+def test_duplicate_category_ids_in_an_import_are_refused(folder, tmp_path, capsys):
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "e.jpg", "width": 32, "height": 32}],
+        "categories": [{"id": 1, "name": "cat"}, {"id": 1, "name": "dog"}],
+        "annotations": [{"id": 1, "image_id": 1, "bbox": [1, 1, 5, 5], "category_id": 1}]}))
+    labels = _labels(folder)
+    assert main(["import", str(folder), "--coco", str(f)]) == 2
+    assert "categories[1] (id 1): id 1 appears twice in 'categories'" in _one_error_line(capsys)
+    assert _labels(folder) == labels
+
+
 def test_a_killed_exports_temp_files_are_removed_by_the_next_export(folder, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -580,6 +684,87 @@ def test_a_killed_exports_temp_files_are_removed_by_the_next_export(folder, tmp_
     finally:
         alive.kill()
         alive.wait()
+
+
+def _capped(argv: list[str], timeout_s: int = 120) -> subprocess.CompletedProcess:
+    """``python ARGV`` in a process of its own, its memory capped at 4 GiB: a hang or a runaway
+    allocation (112 GiB, a billion laughs) ends there (killed or ``MemoryError``), not in the test run."""
+    import resource
+
+    cap = partial(resource.setrlimit, resource.RLIMIT_AS, (4 << 30, 4 << 30))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env, timeout=timeout_s,
+                          preexec_fn=cap)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return _capped(["-m", "grounding_desktop.cli", *args])
+
+
+def _one_line(proc: subprocess.CompletedProcess, *words: str) -> str:
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr[-2000:]
+    assert proc.stderr.startswith("grounding-desktop: error: ") and "Traceback" not in proc.stderr
+    for word in words:
+        assert word in proc.stderr, proc.stderr
+    return proc.stderr
+
+
+def _shared_lists(levels: int) -> list:
+    """A list of 2**levels leaves built from ``levels`` lists (each holds the one below twice)."""
+    node: list = [1]
+    for _ in range(levels):
+        node = [node, node]
+    return node
+
+
+def _deep_refs_pickle(depth: int) -> bytes:
+    """``[{"ann_id": [[[...]]]}]`` nested ``depth`` lists deep, written opcode by opcode (the
+    pickler itself would recurse)."""
+    key = b"ann_id"
+    return (b"\x80\x02]}X" + len(key).to_bytes(4, "little") + key + b"]" * depth + b"a" * (depth - 1)
+            + b"sa.")
+
+
+@pytest.mark.parametrize("ann_id", ["shared lists", "100,000 deep", "5000 digits"])
+def test_a_hostile_id_in_a_refcoco_pickle_gives_one_line_fast(folder, tmp_path, ann_id):
+    import pickle
+
+    refs = tmp_path / "refcoco"
+    refs.mkdir()
+    (refs / "instances.json").write_text(json.dumps({"images": [], "annotations": []}))
+    if ann_id == "100,000 deep":
+        data = _deep_refs_pickle(100_000)
+    else:
+        bad = _shared_lists(40) if ann_id == "shared lists" else 10 ** 5000 - 1
+        data = pickle.dumps([{"ann_id": bad, "sentences": [{"raw": "the cat"}]}], protocol=2)
+    (refs / "refs(unc).p").write_bytes(data)
+    assert len(data) < 1_000_000
+    err = _one_line(_cli("import", str(folder), "--refcoco", str(refs)), "refs[0]", "ann_id")
+    assert len(err) < 400
+
+
+def test_an_endless_label_map_is_refused_without_reading_it_all(folder, tmp_path):
+    out = tmp_path / "c.json"
+    proc = _cli("export", str(folder), "--format", "coco", "--out", str(out), "--label-map", "/dev/zero")
+    _one_line(proc, "/dev/zero", "not a JSON file")
+    assert not out.exists()
+
+
+def test_a_label_map_can_be_given_inline_as_json(folder, tmp_path, capsys):
+    out = tmp_path / "c.json"
+    assert main(["export", str(folder), "--format", "coco", "--out", str(out),
+                 "--label-map", '{"the horses": "horse", "Red Ball": "ball"}']) == 0
+    assert [c["name"] for c in json.loads(out.read_text())["categories"]] == ["horse", "ball"]
+    assert main(["export", str(folder), "--format", "coco", "--out", str(out), "--label-map", '{"the horses": 3}']) == 2
+    assert "--label-map" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("splits", ["1e308,1e308,1e308", "\u0663,1,1", "1_0,1,1", "inf,1,1", "nan,1,1", "-1,1,1",
+                                    "0,0,0", "0x10,1", "9" * 400 + ",1,1", "1,1,1,1", "80,,10"])
+def test_splits_are_plain_numbers_or_refused_in_one_line(folder, tmp_path, capsys, splits):
+    out = tmp_path / "c.json"
+    assert main(["export", str(folder), "--format", "coco", "--out", str(out), f"--splits={splits}"]) == 2
+    assert "--splits" in _one_error_line(capsys) and not list(tmp_path.glob("c*.json"))
 
 
 class _StoreWithLatin1Name(ProjectStore):
@@ -620,6 +805,68 @@ def test_a_blank_frame_is_an_image_with_nothing_in_it_not_an_error(tmp_path: Pat
     answers = [json.loads(line) for line in captured.out.splitlines()]
     assert [a["image"] for a in answers] == [str(f) for f in frames]
     assert all(a["results"][0]["boxes"] == [] for a in answers)
+
+
+_LOAD_DETECTORS = textwrap.dedent("""
+    import json, sys
+    from grounding_desktop.grounding.onnx_detector import OnnxDetector
+    from grounding_desktop.grounding.onnx_runtime import ModelFileError
+    for model in sys.argv[1:]:
+        try:
+            OnnxDetector(model)
+            print(json.dumps("loaded"), flush=True)
+        except ModelFileError as exc:
+            print(json.dumps(str(exc)), flush=True)
+""")
+
+
+def _refusals(*models: Path) -> list[str]:
+    """What loading each of the user's detectors says (its memory capped, see :func:`_capped`)."""
+    proc = _capped(["-c", _LOAD_DETECTORS, *map(str, models)], timeout_s=300)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-2000:]
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def _laughs(levels: int) -> str:
+    """``names`` holding a billion-laughs chain: each list is nine aliases of the one before."""
+    chain = ["&l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    chain += [f"&l{k} [" + ", ".join([f"*l{k - 1}"] * 9) + "]" for k in range(1, levels)]
+    return "names: [" + ", ".join(chain) + "]\n"
+
+
+def test_a_detector_whose_input_is_40000_pixels_a_side_is_refused_in_one_line(tmp_path):
+    from onnx_models import yolo_model
+
+    model = yolo_model(tmp_path / "huge.onnx", "yolov8", [10, 10, 4, 4], 0, ["thing"], input_hw=(40000, 40000))
+    err, = _refusals(model)
+    assert str(model) in err and "40000x40000" in err and "8192" in err and "\n" not in err
+
+
+_HOSTILE_SIDECARS = {  # what the sidecar says -> words its one line must hold
+    "input_size: [100000, 100000]": ["'input_size'", "8192"],
+    "stride: 100000": ["'stride'", "100000"],
+    "stride: 0": ["'stride'", "not 0"], "stride: -5": ["'stride'", "-5"], "stride: 1.5": ["'stride'", "1.5"],
+    "pad_value: 300": ["'pad_value'", "0 to 255", "300"],
+    "letterbox: maybe": ["'letterbox'", "'maybe'"],
+    "names: " + "[" * 5000 + "]" * 5000: ["nested more than"],
+    _laughs(9): ["aliases"],
+    "names: {-1: a, 99999999999: b}": ["'names'", "class ids from 0", "-1"],
+}
+
+
+def test_a_hostile_detector_sidecar_is_refused_in_one_line_naming_the_key(tmp_path):
+    """Billion laughs, 5000-deep nesting, sizes that would allocate 112 GiB, values of the wrong
+    type or range: each sidecar is refused with one line naming it and what is wrong."""
+    from onnx_models import yolo_model
+
+    models = []
+    for k, sidecar in enumerate(_HOSTILE_SIDECARS):
+        models.append(yolo_model(tmp_path / str(k) / "det.onnx", "yolov8", [10, 10, 4, 4], 0, ["thing"],
+                                 input_hw=(64, 64)))
+        (tmp_path / str(k) / "det.yaml").write_text(sidecar + "\n")
+    for (sidecar, words), err in zip(_HOSTILE_SIDECARS.items(), _refusals(*models)):
+        assert err.startswith(str(models[0].parent.parent)) and "det.yaml" in err, (sidecar[:60], err)
+        assert "\n" not in err and len(err) < 400 and all(w in err for w in words), (sidecar[:60], err)
 
 
 # == Desktop app ===================================================================================

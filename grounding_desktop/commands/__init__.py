@@ -21,6 +21,23 @@ def add_folder_arguments(parser) -> None:
     parser.add_argument("--db", help="project database path (default FOLDER/.grounding/project.sqlite)")
 
 
+def add_quiet_argument(parser) -> None:
+    """--quiet: no progress on stderr (``io.progress.TerminalProgress``)."""
+    parser.add_argument("--quiet", "-q", action="store_true", help="print no progress on stderr")
+
+
+def add_declared_options(parser, specs) -> None:
+    """The arguments of options declared in io (``io.option_spec.OptionSpec``: the export's and the
+    import's), so the CLI and the dialogs built from the same table offer the same."""
+    from ..io.option_spec import OptionKind
+
+    for spec in specs:
+        if spec.kind == OptionKind.FLAG:
+            parser.add_argument(spec.flag, action="store_true", dest=spec.field, help=spec.help)
+        else:
+            parser.add_argument(spec.flag, metavar=spec.metavar, dest=spec.field, help=spec.help)
+
+
 def open_folder_project(args):
     """Open and scan ``args.folder``'s project as the GUI does."""
     from ..project import open_project

@@ -1,7 +1,8 @@
 """One entry point for every export format, shared by the CLI and the GUI's File → Export….
 
-The selection rules live in ``selection.py``, each format's fields in its module, the file layout
-in ``export_layout.py``. The GUI calls :func:`export_project` from a worker thread with
+The formats are declared in ``formats.py``, the options in ``export_options.py``, the selection
+rules in ``selection.py``, each format's fields in its module, the file layout in
+``export_layout.py``. The GUI calls :func:`export_project` from a worker thread with
 ``progress(done, total)`` and ``cancelled()`` callbacks; a cancel raises :class:`Cancelled` and
 leaves existing files untouched.
 """
@@ -10,34 +11,28 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import Optional
 
 from ..core import PhraseError, require_text
-from . import coco_detection, coco_grounding, odvg, refcoco
 from .coco_common import categories_for
 from .errors import Cancelled, ExportError
 from .export_images import rotated_images, rotation_warning, stage_images
 from .export_layout import ExportLayout
-from .export_options import ExportOptions, load_label_map, normalise_label_map, parse_splits
+from .export_options import ExportOptions, export_options, load_label_map, normalise_label_map, parse_splits
 from .export_summary import ExportSummary
+from .formats import EXPORT_FORMAT, EXPORT_FORMATS
 from .progress import CancelFn, ProgressFn, Ticker, gc_paused
 from .selection import select, selection_steps, used_splits
 from .staged_files import RefuseFn, StagedFiles
 from .store_protocol import LabelStore
 
-FORMATS: dict[str, ModuleType] = {
-    "coco-grounding": coco_grounding,
-    "coco": coco_detection,
-    "odvg": odvg,
-    "refcoco": refcoco,
-}
-# What --out names for each format without --with-images: a file, except RefCOCO's folder.
-OUT_IS_FOLDER = {"refcoco"}
+# The formats by name, and those whose --out names a folder even without --with-images.
+FORMATS = {f.name: f.writer for f in EXPORT_FORMATS}
+OUT_IS_FOLDER = {f.name for f in EXPORT_FORMATS if f.out_is_folder}
 _DB_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
-__all__ = ["FORMATS", "OUT_IS_FOLDER", "Cancelled", "ExportError", "ExportOptions", "ExportSummary",
-           "export_project", "load_label_map", "parse_splits"]
+__all__ = ["EXPORT_FORMATS", "FORMATS", "OUT_IS_FOLDER", "Cancelled", "ExportError", "ExportOptions", "ExportSummary",
+           "export_options", "export_project", "load_label_map", "parse_splits"]
 
 
 def export_project(
@@ -61,9 +56,10 @@ def export_project(
 
 def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
             progress: Optional[ProgressFn], cancelled: Optional[CancelFn]) -> ExportSummary:
-    module = FORMATS.get(fmt)
-    if module is None:
-        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    declared = EXPORT_FORMAT.get(fmt)
+    if declared is None:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMAT)}")
+    module = declared.writer
     if options.label_map is not None:
         options = replace(options, label_map=normalise_label_map(options.label_map))
     if options.dataset_name is not None:
@@ -72,7 +68,7 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
         except PhraseError as exc:
             raise ExportError(f"--dataset-name {options.dataset_name!r}: {exc}") from None
     rules = module.rules(options)
-    if not options.with_images and fmt not in OUT_IS_FOLDER and out.is_dir():
+    if not options.with_images and not declared.out_is_folder and out.is_dir():
         raise ExportError(f"--out must name a file for {fmt}, but {out} is a folder")
     if options.with_images and out.exists() and not out.is_dir():
         raise ExportError(f"with --with-images, --out names a folder, but {out} is a file")
@@ -81,7 +77,7 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
         raise ExportError(f"with --with-images, --out must be outside the project folder {root} "
                           f"(a rescan would take the copies for new images)")
     layout = ExportLayout(out, options.with_images, module.LAYOUT_NAME, module.SUFFIX,
-                          split_images=fmt not in OUT_IS_FOLDER)
+                          split_images=not declared.out_is_folder)
     summary = ExportSummary(fmt)
     if options.splits:
         summary.splits = {name: {"images": 0, "phrases": 0, "boxes": 0} for name in used_splits(options.splits)}
@@ -107,6 +103,7 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
         summary.files.append(str(out / "images"))
         summary.upright = len(rotated)
     _warn(summary, selected, options, rotated)
+    summary.notes.extend(declared.notes(selected, options))
     ticker.finish()
     return summary
 

@@ -27,6 +27,7 @@ class ExportSummary:
     rotated: list[str] = field(default_factory=list)  # EXIF-rotated images exported without upright copies
     upright: int = 0  # with --with-images: rotated images re-encoded upright
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what to know to use the result (the format's ``notes``)
 
     def skip(self, kind: str, reason: str, n: int = 1) -> None:
         if n:
@@ -53,6 +54,7 @@ class ExportSummary:
             "splits": self.splits,
             "skipped": {k: dict(sorted(v.items())) for k, v in self.skipped.items()},
             "rotated": list(self.rotated), "upright": self.upright, "warnings": list(self.warnings),
+            "notes": list(self.notes),
         }
 
     def warning_lines(self) -> list[str]:
@@ -69,6 +71,7 @@ class ExportSummary:
         for kind, reasons in self.skipped.items():
             for reason, n in sorted(reasons.items()):
                 out.append(f"skipped {n} {kind if n != 1 else _SINGULAR[kind]}: {reason}")
+        out.extend(f"note: {n}" for n in self.notes)
         if warnings:
             out.extend(self.warning_lines())
         return out

@@ -33,8 +33,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("export", "&Export…", ("Ctrl+E",), "File",
                "Write COCO grounding, plain COCO, ODVG or RefCOCO files, with splits and a summary",
                toolbar=True, icon="SP_DialogSaveButton", short="Export"),
-    ActionSpec("import", "&Import COCO…", ("Ctrl+I",), "File",
-               "Add boxes from a COCO grounding or detection file (all of it, or nothing)"),
+    ActionSpec("import", "&Import…", ("Ctrl+I",), "File",
+               "Add boxes from a COCO, ODVG or RefCOCO file or folder (all of it, or nothing)"),
     ActionSpec("rescan", "&Rescan Folder", ("F5",), "File", "Look for images added, removed or renamed on disk"),
     ActionSpec("quit", "&Quit", ("Ctrl+Q",), "File", "Close the window (every edit is already saved)"),
     # Edit

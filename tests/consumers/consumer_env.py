@@ -1,6 +1,7 @@
-"""A Python environment of its own for the consumers that cannot share the app's: supervision and
+"""Python environments of their own for the consumers that cannot share the app's: supervision and
 datumaro pull OpenCV builds and Pillow/NumPy pins that clash with the app's (opencv-python-headless
-5, PySide6), as they would in a trainer's own environment. Built once from PyPI into
+5, PySide6), as they would in a trainer's own environment; labelme brings its own Qt (PyQt5) and
+onnxruntime, and Label Studio's converter pandas and nltk, each in an environment apart. Each is built once from PyPI into
 ``~/.cache/grounding-desktop-tests/`` (keyed by the pins below, so a pin change builds afresh),
 then reused: after the first run a check costs a few seconds."""
 from __future__ import annotations
@@ -17,15 +18,17 @@ from pathlib import Path
 import pytest
 
 PINS = ("supervision==0.31.2", "datumaro==1.13.12")
+LABELME_PINS = ("labelme==6.3.1",)  # Qt and onnxruntime of its own: an environment apart from the others
+LABEL_STUDIO_PINS = ("label-studio-converter==0.0.59",)  # Label Studio's own reader of its JSON export
 CACHE = Path(os.environ.get("GROUNDING_DESKTOP_TEST_CACHE", Path.home() / ".cache" / "grounding-desktop-tests"))
 SCRIPT = Path(__file__).with_name("load_in_consumers.py")
 BUILD_TIMEOUT_S = 900
 
 
-def consumer_python() -> Path:
-    """The environment's python, building it on first use; skips the test when it cannot be built
-    (no access to the package index), saying why."""
-    key = hashlib.sha1(json.dumps([PINS, sys.version_info[:2]]).encode()).hexdigest()[:12]
+def consumer_python(pins: tuple[str, ...] = PINS) -> Path:
+    """The python of the environment holding ``pins``, building it on first use; skips the test
+    when it cannot be built (no access to the package index), saying why."""
+    key = hashlib.sha1(json.dumps([pins, sys.version_info[:2]]).encode()).hexdigest()[:12]
     home = CACHE / f"consumers-{key}"
     python = home / "bin" / "python"
     ready = home / ".ready"
@@ -34,11 +37,11 @@ def consumer_python() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another test run building the same environment: wait for it
         if not ready.exists():
             venv.EnvBuilder(clear=True, with_pip=True).create(home)
-            r = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *PINS],
+            r = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins],
                                capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
             if r.returncode != 0:
-                pytest.skip(f"cannot build the consumers' environment ({' '.join(PINS)}): {r.stderr.strip()[-300:]}")
-            ready.write_text(" ".join(PINS))
+                pytest.skip(f"cannot build the consumers' environment ({' '.join(pins)}): {r.stderr.strip()[-300:]}")
+            ready.write_text(" ".join(pins))
     return python
 
 

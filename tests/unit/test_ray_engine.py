@@ -60,3 +60,15 @@ def test_the_ray_engine_gives_what_the_local_engine_gives(tmp_path):
     assert boxes(ray_answers) == boxes(local_answers)
     gizmo_on_third = dict(dict(local_answers)["k2"])["the gizmo"]
     assert gizmo_on_third and "learned from 2" in gizmo_on_third[0].explanation
+
+
+def test_more_workers_than_the_cluster_has_slots_is_refused_at_once():
+    """Ray would start the actors that fit and wait forever for the others."""
+    from grounding_desktop.folder.engine import EngineError
+    from grounding_desktop.folder.ray_engine import RayEngine
+
+    with pytest.raises(EngineError, match="--workers 3: the Ray cluster has 1 CPU, one model copy each"):
+        RayEngine(workers=3, num_cpus=1, device="cpu")
+    import ray
+
+    assert not ray.is_initialized()  # the Ray it started is shut down
