@@ -611,6 +611,24 @@ def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
     assert "no display" in app.stderr and "QT_QPA_PLATFORM=offscreen" in app.stderr
 
 
+def test_an_x11_display_without_the_xcb_libraries_qt_needs_is_named_with_the_apt_get_line(monkeypatch, capsys):
+    """Qt would abort saying "xcb-cursor0 is needed" whatever is missing; the app and doctor name
+    what is missing, and the one line that installs it."""
+    from grounding_desktop.commands import display
+
+    monkeypatch.setattr(display, "loadable", lambda lib: lib not in ("libxcb-icccm.so.4", "libxcb-cursor.so.0"))
+    for name in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert main([str(SAMPLES)]) == 2
+    err = _one_line_error(capsys, "libxcb-cursor.so.0, libxcb-icccm.so.4",
+                          "install with: sudo apt-get install libxcb-cursor0 libxcb-icccm4")
+    facts = display.window_facts()  # what doctor prints
+    assert facts["problem"] in err and facts["missing_libraries"] == ["libxcb-cursor.so.0", "libxcb-icccm.so.4"]
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # not xcb: nothing to say
+    assert display.window_facts()["problem"] is None
+
+
 @pytest.mark.parametrize("workers", ["100000", "99999999999999999999", "0", "\u0663", "1_0", "-3"])
 def test_an_absurd_number_of_ray_workers_is_refused_in_one_line(tmp_path, capsys, workers):
     """Refused before any model loads or Ray starts (the address answers nowhere, so a run that
@@ -1156,3 +1174,29 @@ def test_screenshot_without_a_phrase_does_not_wait_for_the_model(image_folder, t
     proc = _screenshot(image_folder, tmp_path, "--grounder", "fakes:slow_grounder")
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "shot.png").stat().st_size > 0
+
+
+def test_a_bug_reaches_the_window_as_a_sentence_never_as_python_text(qtbot, image_folder, capfd):
+    """A bug in the model (here an AttributeError, as a concept forgotten mid-search once raised)
+    reads as one sentence in the phrase bar and the search panel; its traceback is in the log."""
+    sys.path.insert(0, str(GUI_TESTS))
+    from fakes import BuggyGrounder
+    from gui_helpers import make_window
+
+    from grounding_desktop.core.errors import INTERNAL_ERROR
+    from grounding_desktop.editing.state import ModelState
+
+    store, _ = open_project(image_folder)
+    window = make_window(qtbot, store, BuggyGrounder, rescan=False)
+    qtbot.waitUntil(lambda: window.host.state == ModelState.READY and not window.folder.folder_pass.running)
+    window.phrase_bar.set_text("the dog")
+    qtbot.waitUntil(lambda: window.doc.answer is not None)
+    window.folder.show_search()
+    qtbot.keyClicks(window.folder.search.edit, "the dog")
+    qtbot.waitUntil(lambda: "failed" in window.folder.search.status.text())
+    shown = [window.phrase_bar.info.text(), window.folder.search.status.text()]
+    window.close()
+    for text in shown:
+        assert INTERNAL_ERROR in text and "NoneType" not in text and "Error" not in text, text
+    log = capfd.readouterr().err
+    assert "AttributeError: 'NoneType' object has no attribute 'shapes'" in log and "Traceback" in log

@@ -1,6 +1,7 @@
 """``grounding-desktop doctor``: is the grounding model usable here, on which device, how fast?
 
-Prints torch / CUDA / MPS facts, the device the model would use and why, where every weight
+Prints torch / CUDA / MPS facts, the device the model would use and why, whether the window can
+open here (the xcb libraries Qt needs, and the apt-get line for those missing), where every weight
 comes from (installed packages, converted cache), and one timed inference on a 640x480 image.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 import warnings
 
 from . import CliError, add_detector_arguments, detector_choice
+from .display import window_facts
 
 
 def add_parser(sub) -> None:
@@ -92,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         report = _diagnose(args.device, choice)
     report["warnings"] = sorted({str(w.message) for w in caught
                                  if issubclass(w.category, DeviceFallbackWarning)})
+    report["window"] = window_facts()
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return 0 if report.get("ok") else 1
@@ -190,6 +193,9 @@ def _print(report: dict) -> None:
     else:
         print("onnxruntime   not installed")
     print(f"device        {report.get('device')}")
+    window = report.get("window", {})
+    can_open = f"can open ({window.get('platform') or 'default platform'})"
+    print(f"window        {window.get('problem') or can_open}")
     for w in report.get("warnings", []):
         print(f"warning       {w}")
     for name, path in report.get("weights", {}).items():

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
-import sys
 from typing import Optional
 
 from ..core import GrounderFactory
 from . import CliError
+from .display import window_problem
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -49,17 +48,11 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"folder not found: {folder}")
         if not folder.is_dir():
             raise CliError(f"not a folder: {folder}")
-    if _no_display():
-        raise CliError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are not set); "
-                       "on a machine without one, run with QT_QPA_PLATFORM=offscreen (e.g. for --screenshot)")
+    problem = window_problem()
+    if problem:
+        raise CliError(problem)
     factory = resolve_factory(args.grounder)
     from ..ui.app import run_app  # Qt is imported only here
 
     return run_app(args.folder, args.db, factory, args.device, args.phrase, args.screenshot)
 
-
-def _no_display() -> bool:
-    """Linux without X11 or Wayland and no Qt platform chosen: Qt would abort with a misleading
-    message about a missing libxcb-cursor0 instead."""
-    return (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))

@@ -13,6 +13,7 @@ from .geometry import (
 from .model import (Box, BoxSource, BoxState, Expression, ImageReadError, ImageRecord, ImageState, PhraseStatus,
                     ScanEntry, phrase_status)
 from .proposal import Proposal
+from .errors import short_error
 from .grounder import Grounder, GrounderFactory
 from .phrase import (MAX_PHRASE_CHARS, NamesNothing, PhraseError, clean_phrase, has_control_chars, phrase_key,
                      require_text)
@@ -28,5 +29,5 @@ __all__ = [
     "MAX_PHRASE_CHARS", "NamesNothing", "PhraseError", "clean_phrase", "has_control_chars", "phrase_key",
     "require_text", "GENERIC_CLASS", "head_noun", "Proposal",
     "Grounder", "GrounderFactory",
-    "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key", "shown",
+    "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key", "short_error", "shown",
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Protocol
 
 from ..core import (Box, BoxState, Expression, ImageRecord, ImageState, PhraseError, Proposal, clamp_xywh,
-                    clean_phrase, iou_xywh, keep_inside)
+                    clean_phrase, iou_xywh, keep_inside, short_error)
 from ..core.geometry import XYWH
 from ..core.proposal import is_stored
 from ..core.phrase_parse import parse_phrase
@@ -27,6 +27,8 @@ from .state import Annotation, Answer, ModelState, PendingAccept, ProposalQuery,
 
 DUPLICATE_IOU = 0.5  # a singular phrase refuses a proposal overlapping its box this much (COCO's match)
 NUDGE_BIG_STEP = 10
+STANDS_OUT = 2.0  # the best proposal stands out when it scores at least this many times the next
+NO_HIGHLIGHT = "No proposal is highlighted: Tab picks one."
 
 
 class EditStack(Protocol):
@@ -164,7 +166,7 @@ class ImageDocument:
             edit.undo(self.store) if undo else edit.do(self.store)
         except Exception as exc:  # noqa: BLE001 - any store failure must reach the user, not the stack
             ok = False
-            self.error.emit(str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}")
+            self.error.emit(short_error(exc))
         if ok and not undo:
             self.absent_before.update(edit.absent_taken)
         if edit.image_id is None:
@@ -372,12 +374,12 @@ class ImageDocument:
                 self.accept_all()
 
     def _accept_queued(self) -> None:
-        """Enter pressed before the answer: accept now, unless the match is weak. A weak match is
-        accepted only by an Enter pressed after the user could read so (the rule of every Enter)."""
+        """Enter pressed before the answer: accept now, unless the best scores under the threshold.
+        Such a box is accepted only by an Enter pressed after the user could see it."""
         p = self.current_proposal()
         if p is not None and p.score < self.threshold:
-            self.info.emit(f"Only weak matches (best {p.score:.2f}), so nothing was accepted: "
-                           "Enter accepts it anyway, Shift+Enter: not in image.", Tone.NORMAL)
+            self.info.emit(f"Nothing was accepted before you saw it (best {p.score:.2f}, under the "
+                           f"{self.threshold:.2f} threshold): Enter accepts it, Tab shows the others.", Tone.NORMAL)
         else:
             self.accept()
 
@@ -387,9 +389,14 @@ class ImageDocument:
             return f"No match for “{phrase}”: draw it (W) or Shift+Enter for “not in image”.", Tone.NORMAL
         if n == 0:
             return "Every proposal is already stored for this phrase.", Tone.GOOD
-        best = max(p.score for p in self.proposals)
+        best, *others = sorted((p.score for p in self.proposals), reverse=True)
         if best < self.threshold:
-            return (f"Only weak matches (best {best:.2f}): Enter accepts anyway, "
+            # What the scores say, never a verdict: the model's numbers are relative, so a right
+            # box may score under the threshold; whether it stands out of the others is known.
+            if not others or best >= STANDS_OUT * others[0]:
+                ahead = f", far ahead of the next ({others[0]:.2f})" if others else ""
+                return f"Best match {best:.2f}{ahead} · Enter accepts · Tab next", Tone.NORMAL
+            return (f"The best matches score alike ({best:.2f}, {others[0]:.2f}): Tab to compare, Enter accepts, "
                     "Shift+Enter: not in image."), Tone.NORMAL
         if self.plural:
             return f"{n} proposals · plural: Ctrl+Enter accepts all ≥ threshold", Tone.GOOD
@@ -419,6 +426,8 @@ class ImageDocument:
             highlight = shown.index(old)
         elif keep_highlight and index >= 0:
             highlight = min(index, len(shown) - 1)
+        elif keep_highlight and self.proposals:
+            highlight = -1  # taken away on purpose (drawing): Tab brings it back
         else:
             highlight = 0
         changed = self.proposals_changed if shown != self.proposals else \
@@ -431,13 +440,23 @@ class ImageDocument:
         return self.proposals[self.highlight] if 0 <= self.highlight < len(self.proposals) else None
 
     def move_highlight(self, step: int) -> None:
+        """Tab (1) and Shift+Tab (-1); from no highlight, the first or the last proposal."""
         if self.proposals:
-            self.set_highlight((self.highlight + step) % len(self.proposals))
+            start = self.highlight if self.highlight >= 0 else (-1 if step > 0 else 0)
+            self.set_highlight((start + step) % len(self.proposals))
 
     def set_highlight(self, index: int) -> None:
         if 0 <= index < len(self.proposals) and index != self.highlight:
             self.highlight = index
             self._notify(self.highlight_changed)
+
+    def clear_highlight(self) -> None:
+        """No proposal highlighted (drawing a box by hand): Enter accepts none until Tab picks one."""
+        self.pending = None
+        if self.highlight != -1:
+            self.highlight = -1
+            self._notify(self.highlight_changed)
+            self.info.emit(NO_HIGHLIGHT, Tone.NORMAL)
 
     def _answer_ready(self, pending: PendingAccept) -> bool:
         """True if the proposals shown answer the phrase typed; else accept once they arrive."""
@@ -468,6 +487,8 @@ class ImageDocument:
                 self.set_highlight(index)
             p = self.current_proposal()
             if p is None:
+                if self.proposals:
+                    self.info.emit(NO_HIGHLIGHT, Tone.NORMAL)
                 return
             phrase = self.answer.query.phrase
             a = self.annotation_of_phrase(phrase)
@@ -541,6 +562,7 @@ class ImageDocument:
             return False
         bbox = clamp_xywh(bbox, self.image.width, self.image.height)
         with self._batch():
+            self.clear_highlight()  # the drawn box is the answer: no proposal stays ready for Enter
             edit = edits.DrawBox(self.image, phrase, bbox)
             if self._push(edit):
                 self.select_box(edit.boxes[0].id)

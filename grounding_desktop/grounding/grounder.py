@@ -535,8 +535,9 @@ class Grounder:
         kind, what = source
         with self._model_lock:
             if kind == "concept":
-                return concept_subject(self.load_recognizer(), self.concepts, entry.evidence,
-                                       entry.scene, what, exclude_image)
+                learned = concept_subject(self.load_recognizer(), self.concepts, entry.evidence,
+                                          entry.scene, what, exclude_image)
+                return learned if learned is not None else (entry.scene, None)  # forgotten meanwhile
             if not entry.scene.boxes.size:
                 return entry.scene, None
             return entry.scene, imagenet_subject(self.load_recognizer(), entry.evidence, entry.scene,

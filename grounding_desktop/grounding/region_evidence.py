@@ -94,7 +94,8 @@ def concept_subject(recognizer: RegionRecognizer, memory: ConceptMemory, evidenc
                     scene: Scene, concept: ConceptKey, exclude_image: Optional[str]
                     ) -> Optional[tuple[Scene, SubjectEvidence]]:
     """The scene with the best windows for ``concept`` added, and every region's evidence; None
-    when the concept has no accepted box (outside ``exclude_image``)."""
+    when the concept has no accepted box (outside ``exclude_image``), also when its last one is
+    forgotten while this looks (an undo taught the model meanwhile)."""
     cache_key = (concept, memory.version, exclude_image)
     with evidence.lock:
         answer = evidence.concept_answers.get(cache_key)
@@ -107,19 +108,24 @@ def concept_subject(recognizer: RegionRecognizer, memory: ConceptMemory, evidenc
             evidence.region_embeddings = recognizer.embed(features, scene.boxes)
 
         def similarity(boxes: np.ndarray) -> np.ndarray:
-            return memory.match(concept, recognizer.embed(features, boxes), exclude_image).similarity
+            match = memory.match(concept, recognizer.embed(features, boxes), exclude_image)
+            return match.similarity if match is not None else np.zeros(len(boxes))
 
         seeds_match = memory.match(concept, evidence.region_embeddings, exclude_image)
+        if seeds_match is None:
+            return None
         found, _ = box_search.search(similarity, scene.width, scene.height, seeds_match.shapes,
                                      scene.boxes, min_step=16.0 / features.scale)
         found = found[:CONCEPT_REGIONS]
         extended = with_regions(scene, evidence.rgb, found)
         embeddings = np.concatenate([evidence.region_embeddings, recognizer.embed(features, found)])
         match = memory.match(concept, embeddings, exclude_image)
+        if match is None:
+            return None
         n = match.examples
         name = f"{concept.qualifier} {concept.noun}".strip()
         subject = SubjectEvidence(match.evidence, [name] * len(extended),
-                                  note=f"learned from {n} of your box{'es' if n != 1 else ''}",
+                                  note="learned from your box" if n == 1 else f"learned from {n} of your boxes",
                                   source="concept", judged_attributes=bool(concept.qualifier))
         answer = (extended, subject)
         # Answers made before the memory last changed are stale: keep only this version's.

@@ -15,12 +15,6 @@ from ..editing.state import Answer, ProposalQuery
 from ..project_concepts import Lesson, StoredEmbedding
 
 
-def short_error(exc: BaseException) -> str:
-    """An exception as one line for the user."""
-    text = str(exc).strip() or type(exc).__name__
-    return text if isinstance(exc, (RuntimeError, OSError, ValueError)) else f"{type(exc).__name__}: {text}"
-
-
 # -- requests ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Load:
@@ -113,12 +107,12 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class Loaded:
-    """The answer to ``Load``: ``info``, or the one-line ``error`` and its traceback."""
+    """The answer to ``Load``: ``info``, or the one-line ``error`` (a bug's traceback is in the
+    model process's log)."""
 
     generation: int
     info: Optional[ModelInfo] = None
     error: str = ""
-    details: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,28 +10,34 @@ proposal, the image shown, a model to load, an edit's lessons.
 """
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 import time
-import traceback
 from typing import Any, Optional
 
-from ..core import ImageReadError
+from ..core import ImageReadError, short_error
 from ..editing.state import Answer
 from ..io.errors import Cancelled
 from ..project_concepts import teach
 from .folder_index import FolderIndex
 from .jobs import JOBS, JobContext
 from .messages import (CancelJob, IndexFeatures, JobDone, JobProgress, Learn, Learned, Load, Loaded, ModelInfo,
-                       Prepare, Prepared, Propose, Proposed, StartJob, short_error)
+                       Prepare, Prepared, Propose, Proposed, StartJob)
 from .work_queue import Features, WorkQueue
 
 
 def serve(conn) -> None:
     """The process's target (``client.ModelProcess``). Ctrl+C in the terminal reaches the whole
-    process group: the app decides when its model stops, so the model ignores it."""
+    process group: the app decides when its model stops, so the model ignores it. Once the app
+    has gone (its end of the pipe closed: a quit, a crash, ``kill -9``) the process ends at once,
+    without Python's teardown: a job thread may be inside the model's native code, and tearing the
+    interpreter down beside it aborts noisily ("terminate called without an active exception")."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     Worker(conn).run()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 class Worker:
@@ -102,7 +108,7 @@ class Worker:
             info = ModelInfo(grounder.device, grounder.runtime, grounder.model_version,
                              grounder.embedding_model if learns else "", getattr(grounder, "features_version", ""))
         except Exception as exc:  # noqa: BLE001 - the app says why, and keeps working without a model
-            self.send(Loaded(work.generation, error=short_error(exc), details=traceback.format_exc()))
+            self.send(Loaded(work.generation, error=short_error(exc)))
             return
         self.grounder = grounder
         self.send(Loaded(work.generation, info))

@@ -2,7 +2,9 @@
 
 Items live in scene coordinates that *are* image pixels (EXIF-corrected frame), so what is drawn
 is exactly what is stored. Pens are cosmetic and labels ignore the view transform, so lines and
-text stay crisp and readable at every zoom level and on high-DPI screens.
+text stay crisp and readable at every zoom level and on high-DPI screens. A box's label is an item
+of its own, above every box and handle (a child would be stacked with its box, under a selected
+box's handles); it comes and goes with its box.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaint
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 HANDLE_PX = 9.0  # handle size on screen, in logical pixels
+LABEL_Z, HIGHLIGHTED_LABEL_Z = 35, 36  # above every box (a selected one is at 30), under the hint point (40)
 
 # Distinct, colour-blind-friendlier hues for the phrases of one image (cycled).
 PHRASE_COLOURS = ("#4FC3F7", "#AED581", "#FFB74D", "#CE93D8", "#F48FB1", "#4DB6AC",
@@ -61,10 +64,11 @@ def handle_points(r: QRectF) -> dict[Handle, QPointF]:
 
 
 class LabelItem(QGraphicsItem):
-    """A small tag above a box's top-left corner, in screen pixels whatever the zoom."""
+    """A small tag by a box (``BoxItem.label_spots``), in screen pixels whatever the zoom."""
 
-    def __init__(self, parent: QGraphicsItem, text: str, colour: QColor, bold: bool = False):
-        super().__init__(parent)
+    def __init__(self, text: str, colour: QColor, bold: bool = False):
+        super().__init__()
+        self.setZValue(LABEL_Z)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self._font = QFont()
@@ -85,7 +89,7 @@ class LabelItem(QGraphicsItem):
         fm = QFontMetricsF(self._font)
         w = fm.horizontalAdvance(text) + 8
         h = fm.height() + 2
-        self._rect = QRectF(-1, -h, w, h)
+        self._rect = QRectF(0, 0, w, h)
 
     @property
     def text(self) -> str:
@@ -125,12 +129,21 @@ class BoxItem(QGraphicsItem):
         self._selected = False
         self._highlighted = False
         self._scale = 1.0
-        self._label_drop = 0.0  # label moved down by this many label heights to avoid another one
-        self._label_shift = 0.0  # label moved left by this much (scene units) to stay on the image
+        self._label_at: Optional[QPointF] = None  # the label's top-left (scene), as the canvas placed it
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # the canvas does hit-testing itself
         self.setZValue(20 if kind == ItemKind.PROPOSAL else 10)
-        self.label = LabelItem(self, label, self._colour)
+        self.label = LabelItem(label, self._colour)
         self._place_label()
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):  # noqa: N802 - Qt's name
+        """The label joins and leaves the scene with its box, and shows only with it."""
+        if change == QGraphicsItem.GraphicsItemChange.ItemSceneChange and self.label.scene() is not None:
+            self.label.scene().removeItem(self.label)
+        elif change == QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged and value is not None:
+            value.addItem(self.label)
+        elif change == QGraphicsItem.GraphicsItemChange.ItemVisibleHasChanged:
+            self.label.setVisible(bool(value))
+        return super().itemChange(change, value)
 
     # -- geometry ----------------------------------------------------------------------------
     @property
@@ -140,6 +153,7 @@ class BoxItem(QGraphicsItem):
     def set_rect(self, rect: QRectF) -> None:
         self.prepareGeometryChange()
         self._rect = QRectF(rect).normalized()
+        self._label_at = None  # above the corner while it moves; the canvas lays labels out again
         self._place_label()
 
     def xywh(self) -> tuple[float, float, float, float]:
@@ -151,28 +165,43 @@ class BoxItem(QGraphicsItem):
         if scale > 0 and abs(scale - self._scale) > 1e-9:
             self.prepareGeometryChange()
             self._scale = scale
+            self._label_at = None
             self._place_label()
 
     def _place_label(self) -> None:
-        h = self.label.size_px[1]
-        self.label.setPos(self._rect.topLeft() + QPointF(-self._label_shift, self._label_drop * h / self._scale))
+        self.label.setPos(self._label_at if self._label_at is not None else self.label_spots()[0])
 
-    def label_shift_within(self, right_edge: float) -> float:
-        """How far left the label must move for its right end to stay at or before ``right_edge``
-        (the image's right side), never past the box's left side's room: 0 when it fits."""
-        overflow = self._rect.left() + self.label.size_px[0] / self._scale - right_edge
-        return min(max(overflow, 0.0), max(self._rect.left(), 0.0))
+    def label_spots(self, right_edge: Optional[float] = None) -> list[QPointF]:
+        """Where the label may go, best first (top-left corners, scene units): above the box's
+        top-left corner; the same, clear of a corner handle; inside the box below its top edge, a
+        line at a time; under the box. Each moved left to end at or before ``right_edge`` (the
+        image's right side), never past the image's left side."""
+        w, h = (v / self._scale for v in self.label.size_px)
+        r = self._rect
+        clear = (HANDLE_PX / 2 + 2) / self._scale
+        spots = [QPointF(r.left(), r.top() - h), QPointF(r.left() + clear, r.top() - h)]
+        spots += [QPointF(r.left() + clear, r.top() + clear + k * h) for k in range(4)]
+        spots.append(QPointF(r.left(), r.bottom() + clear))
+        if right_edge is not None:
+            for p in spots:
+                p.setX(max(min(p.x(), right_edge - w), min(r.left(), 0.0)))
+        return spots
 
-    def label_rect(self, drop: float, shift: float = 0.0) -> QRectF:
-        """Where the label would be, in scene units, dropped by ``drop`` label heights and moved
-        left by ``shift``."""
+    def label_rect(self, at: QPointF) -> QRectF:
+        """The label's rectangle, in scene units, with its top-left at ``at``."""
         w, h = self.label.size_px
-        top_left = self._rect.topLeft() + QPointF(-1 / self._scale - shift, (drop - 1) * h / self._scale)
-        return QRectF(top_left.x(), top_left.y(), w / self._scale, h / self._scale)
+        return QRectF(at.x(), at.y(), w / self._scale, h / self._scale)
 
-    def set_label_place(self, drop: float, shift: float = 0.0) -> None:
-        self._label_drop, self._label_shift = drop, shift
+    def place_label(self, at: QPointF) -> None:
+        self._label_at = QPointF(at)
         self._place_label()
+
+    def handle_rects(self) -> list[QRectF]:
+        """The handles drawn on a selected box (scene units); none when not selected."""
+        if not self._selected:
+            return []
+        s = HANDLE_PX / self._scale
+        return [QRectF(p.x() - s / 2, p.y() - s / 2, s, s) for p in handle_points(self._rect).values()]
 
     def _margin(self) -> float:
         return (HANDLE_PX + 4) / self._scale
@@ -207,6 +236,7 @@ class BoxItem(QGraphicsItem):
             if self.kind == ItemKind.PROPOSAL:
                 self._colour = QColor(HIGHLIGHT_COLOUR if on else (WEAK_COLOUR if self.weak else PROPOSAL_COLOUR))
                 self.label.restyle(self._colour, bold=on)
+                self.label.setZValue(HIGHLIGHTED_LABEL_Z if on else LABEL_Z)
                 self.setZValue(25 if on else 20)
             self.update()
 

@@ -21,6 +21,7 @@ from ..core import BoxState, clamp_point, keep_inside
 from ..editing.document import ImageDocument
 from ..editing.state import Tone
 from .box_item import PHRASE_COLOURS, PROPOSAL_COLOUR, BoxItem, Handle, ItemKind
+from .proposal_text import proposal_tag, proposal_tooltip
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 40.0
 CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not a drag
@@ -247,7 +248,6 @@ class Canvas(QGraphicsView):
                 self._scene.addItem(item)
                 self._boxes.append(item)
         self._apply_selection()
-        self._layout_labels()
 
     def box_items(self) -> list[BoxItem]:
         return list(self._boxes)
@@ -264,11 +264,10 @@ class Canvas(QGraphicsView):
         doc = self._doc
         proposals = doc.proposals if doc is not None and self._has_image else ()
         for i, p in enumerate(proposals):
-            label = f"{i + 1}  {p.score:.2f}" + (f"  {p.label}" if p.label else "")
-            item = BoxItem(_rect(p.bbox), PROPOSAL_COLOUR, label, ItemKind.PROPOSAL, proposal_index=i,
+            item = BoxItem(_rect(p.bbox), PROPOSAL_COLOUR, proposal_tag(i, p), ItemKind.PROPOSAL, proposal_index=i,
                            weak=p.score < doc.threshold)
             item.set_view_scale(self.zoom)
-            item.setToolTip(p.explanation)
+            item.setToolTip(proposal_tooltip(i, p))
             self._scene.addItem(item)
             self._proposals.append(item)
         self._apply_highlight()
@@ -285,23 +284,24 @@ class Canvas(QGraphicsView):
         self._layout_labels()
 
     def _layout_labels(self) -> None:
-        """Keep labels readable: each stays on the image (moved left when its box is near the right
-        side); the highlighted proposal's label stays above its box; a label that would overlap one
-        already placed drops into its box, a line at a time."""
+        """Keep labels readable, as labelme and CVAT do: no label covers another one or a handle of
+        the selected box. The highlighted proposal's label is placed first, then the other
+        proposals', then the boxes'; each takes its box's first free spot (``label_spots``: above
+        its corner, inside it a line at a time, under it), else the one that covers least. Every
+        label stays on the image (moved left near the right side)."""
         shown = [it for it in self._proposals if it.isVisible()]
         order = sorted(shown, key=lambda it: (not it.highlighted, it.proposal_index)) + self._boxes
-        placed: list[QRectF] = []
+        placed = [r for it in self._boxes for r in it.handle_rects()]
         right = self._image_rect.right()
+
+        def covered(r: QRectF) -> float:
+            return sum(r.intersected(p).width() * r.intersected(p).height() for p in placed if r.intersects(p))
+
         for it in order:
-            shift = it.label_shift_within(right)
-            chosen = 0.0
-            for drop in (0.0, 1.0, 2.0, 3.0, 4.0):
-                r = it.label_rect(drop, shift)
-                if not any(r.intersects(p) for p in placed):
-                    chosen = drop
-                    break
-            it.set_label_place(chosen, shift)
-            placed.append(it.label_rect(chosen, shift))
+            spots = it.label_spots(right)
+            at = min(spots, key=lambda p: covered(it.label_rect(p)))  # the first free one, if any
+            it.place_label(at)
+            placed.append(it.label_rect(at))
 
     def _draw_hint(self) -> None:
         for it in self._hint_items:
@@ -362,6 +362,7 @@ class Canvas(QGraphicsView):
         selected = self._selected_item()
         for it in self._boxes:
             it.set_selected(it is selected)
+        self._layout_labels()  # labels keep clear of the selected box's handles
 
     # -- zoom --------------------------------------------------------------------------------
     @property

@@ -18,6 +18,7 @@ from ..core import Box, BoxState, PhraseStatus, Proposal, phrase_status
 from ..editing.document import ImageDocument
 from ..editing.state import Annotation, SelectionKind
 from .box_item import HIGHLIGHT_COLOUR, PHRASE_COLOURS, PROPOSAL_COLOUR
+from .proposal_text import proposal_tooltip
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1  # a RowKind
 ID_ROLE = Qt.ItemDataRole.UserRole + 2  # expression id, box id, or proposal index
@@ -74,18 +75,6 @@ def box_tooltip(b: Box) -> str:
     return "\n".join(lines)
 
 
-def proposal_tooltip(p: Proposal) -> str:
-    x, y, w, h = p.bbox
-    lines = [f"Proposal{(' ' + p.label) if p.label else ''}: score {p.score:.3f}",
-             f"x {x:.0f}, y {y:.0f}, {w:.0f} × {h:.0f} px"]
-    if p.explanation:
-        lines.append(f"Why: {p.explanation}")
-    if p.modules:
-        lines.append("  ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
-                               for k, v in p.modules.items()))
-    return "\n".join(lines)
-
-
 class ExpressionsPanel(QWidget):
     edit_requested = Signal()  # a phrase or box row double-clicked (and so selected): edit its phrase
 
@@ -124,6 +113,14 @@ class ExpressionsPanel(QWidget):
         if obj is self.tree.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_phrase_column()
         return super().eventFilter(obj, event)
+
+    def _fit_columns(self) -> None:
+        """After rows changed: the state, score and source columns take their contents' width now
+        (Qt would do it later, after the phrase column was fitted to the old widths), then the
+        phrase column the room left."""
+        self.tree.doItemsLayout()
+        self.tree.header().resizeSections()
+        self._fit_phrase_column()
 
     def _fit_phrase_column(self) -> None:
         """The phrase column takes the room the other columns leave, or the user's wider width. Only
@@ -174,6 +171,7 @@ class ExpressionsPanel(QWidget):
                 self._show_highlight()
         finally:
             self._building = False
+        self._fit_columns()
 
     def _proposals_item(self, phrase: str, proposals: tuple[Proposal, ...]) -> QTreeWidgetItem:
         root = QTreeWidgetItem([f"Proposals for “{phrase}”", "", "", ""])
@@ -189,7 +187,7 @@ class ExpressionsPanel(QWidget):
             item = QTreeWidgetItem([f"#{i + 1}  {p.label}".rstrip(), "proposed", f"{p.score:.2f}", "model"])
             item.setData(0, KIND_ROLE, RowKind.PROPOSAL)
             item.setData(0, ID_ROLE, i)
-            tip = proposal_tooltip(p)
+            tip = proposal_tooltip(i, p)
             for c in range(4):
                 item.setToolTip(c, tip)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -222,6 +220,7 @@ class ExpressionsPanel(QWidget):
                 self.tree.topLevelItem(i).setExpanded(True)
         finally:
             self._building = False
+        self._fit_columns()
         self._show_selection()
 
     @staticmethod

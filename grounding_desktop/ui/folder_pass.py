@@ -22,9 +22,9 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
+from ..core import short_error
 from ..folder.feature_pass import PassReport, preparable, run_feature_pass
 from ..model_worker.folder_engine import ProcessEngine
-from ..model_worker.messages import short_error
 from ..store import ProjectStore
 from ..store.features import FeatureStore
 from .model_host import GrounderHost
@@ -60,7 +60,7 @@ def first_paths(store: ProjectStore) -> dict[str, str]:
 class FolderPass(QObject):
     """``open(store)``, then the pass runs by itself when the model is ready (``auto``)."""
 
-    progressed = Signal(int, int)  # images prepared so far, images to prepare (this run)
+    progressed = Signal(int, int)  # images prepared so far, images of the folder (kept before included)
     finished = Signal(object, str)  # PassReport or None, error ("" when fine)
     indexed = Signal(int)  # images searchable now, sent to the model process
 
@@ -185,8 +185,12 @@ class FolderPass(QObject):
             if not prepare:
                 return None
             engine = ProcessEngine(self.host.run_job, version)
-            return run_feature_pass(store, IndexingFeatures(features, paths, send), engine,
-                                    progress=lambda done, total: self._tasks.post(self._progress, run, done, total),
+            whole = len(hashes)  # progress counts the whole folder: what was kept before is done
+
+            def progress(done: int, total: int) -> None:
+                self._tasks.post(self._progress, run, max(whole - total, 0) + done, max(whole, total))
+
+            return run_feature_pass(store, IndexingFeatures(features, paths, send), engine, progress=progress,
                                     cancelled=cancel.is_set)
         finally:
             features.release_thread()

@@ -216,6 +216,10 @@ class ImageListPanel(QWidget):
         for label, _ in FILTERS:
             self.filter.addItem(label)
         self.filter.setToolTip("Show only images in this state")
+        # Its width follows the panel's, never its longest entry's: a longer count beside it (review
+        # by doubt: "1 / 3  (of 20)") would otherwise widen the panel and push the image aside.
+        self.filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.filter.setMinimumContentsLength(8)
         self.filter.currentIndexChanged.connect(self._on_filter)
         row.addWidget(self.filter, 1)
         self.count = QLabel("0 / 0", self)

@@ -200,6 +200,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.doc.open_project(store, self.undo_stack)
         self.pages.setCurrentIndex(0)
         self.display.forget()
+        self.status.forget_answer()
         add_recent_folder(self.settings, store.root)
         choice, problem = project_detector(store)
         self.host.use_detector(choice)
@@ -234,7 +235,7 @@ class MainWindow(WindowDialogs, QMainWindow):
             warn(self, "Folder scan failed", error)
         self.image_list.set_records(self.doc.store.images())
         if report is not None:
-            done = f"Scan done: {len(report.added)} new, {len(report.removed)} gone, {len(report.renamed)} renamed"
+            done = f"Scan: {len(report.added)} new, {len(report.removed)} gone, {len(report.renamed)} renamed"
             self.statusBar().showMessage(done, 5000)
             changed = bool(report.removed or report.renamed or report.changed)
             self.doc.changed_outside(changed, done)
@@ -272,8 +273,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         if state == ModelState.READY:
             self._prepare_current()
 
-    def _on_model_failed(self, reason: str, details: str) -> None:
-        self.model_dialog = model_failed(self, reason, details)
+    def _on_model_failed(self, reason: str) -> None:
+        self.model_dialog = model_failed(self, reason)
 
     def _prepare_current(self) -> None:
         rec = self.doc.image
@@ -343,7 +344,9 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     def _on_draw_mode(self, on: bool) -> None:
         self.canvas.set_draw_mode(on)
-        self.statusBar().showMessage("Draw mode: drag on the image to draw a box (W or Esc to leave)" if on else "",
+        if on:
+            self.doc.clear_highlight()  # Enter must not accept a proposal while a box is drawn
+        self.statusBar().showMessage("Draw mode: drag a box on the image (W or Esc leaves)" if on else "",
                                      0 if on else 1)
 
     # ------------------------------------------------------------------ chrome

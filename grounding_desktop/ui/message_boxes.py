@@ -18,12 +18,11 @@ def warn(window: QMainWindow, title: str, text: str) -> None:
         QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, window).open()
 
 
-def model_failed(window: QWidget, reason: str, details: str) -> QMessageBox:
+def model_failed(window: QWidget, reason: str) -> QMessageBox:
     box = QMessageBox(QMessageBox.Icon.Warning, "The grounding model could not load",
                       f"{reason}\n\nYou can keep labelling by hand: draw boxes with W and type their phrases.",
                       QMessageBox.StandardButton.Ok, window)
     box.setObjectName("modelFailedDialog")
-    box.setDetailedText(details)
     box.finished.connect(lambda _r: window.activateWindow())
     box.open()
     return box

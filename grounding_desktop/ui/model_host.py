@@ -16,13 +16,13 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, Signal
 
-from ..core import GrounderFactory
+from ..core import GrounderFactory, short_error
 from ..core.detector_choice import DetectorChoice
 from ..editing.state import ModelState, ProposalQuery
 from ..grounder_factory import loaded_grounder
 from ..model_worker.client import ModelProcess, exit_reason
 from ..model_worker.messages import (Cancel, IndexFeatures, Learn, Learned, Load, Loaded, ModelInfo, Prepare,
-                                     Prepared, Propose, Proposed, short_error)
+                                     Prepared, Propose, Proposed)
 from ..project_concepts import image_lesson, keep_embeddings, project_lessons
 from ..store import ProjectStore, StoreError
 from .workers import BackgroundTasks
@@ -38,7 +38,7 @@ class GrounderHost(QObject):
     the project's boxes (stored embeddings first) and stores the embeddings it makes."""
 
     state_changed = Signal(object)  # ModelState
-    failed = Signal(str, str)  # one-line reason, details (traceback)
+    failed = Signal(str)  # one-line reason
     answered = Signal(object)  # Answer
     learn_failed = Signal(str)  # the model could not learn from the boxes (they are stored all the same)
     notice = Signal(str)  # a line for the status bar: the model process stopped and restarts
@@ -116,12 +116,12 @@ class GrounderHost(QObject):
             self._load(ModelState.RESTARTING)
         else:
             self._fail(f"The model stopped unexpectedly again ({why}). Draw boxes yourself; start the app "
-                       f"again to try the model once more.", "")
+                       f"again to try the model once more.")
 
-    def _fail(self, reason: str, details: str) -> None:
+    def _fail(self, reason: str) -> None:
         self.error = reason
         self._set_state(ModelState.FAILED)
-        self.failed.emit(reason, details)
+        self.failed.emit(reason)
 
     def use_detector(self, detector: Optional[DetectorChoice]) -> None:
         """Use the project's detector choice from now on: a model already loaded (or loading, or
@@ -171,7 +171,7 @@ class GrounderHost(QObject):
         if loaded.generation != self._generation:
             return  # another detector was chosen meanwhile; its own load is queued
         if loaded.info is None:
-            self._fail(loaded.error, loaded.details)
+            self._fail(loaded.error)
             return
         self.info = loaded.info
         if self._project is not None:

@@ -25,7 +25,7 @@ class PassStatus(QWidget):
         self.label = QLabel(self)
         self.bar = QProgressBar(self)
         self.bar.setObjectName("passProgress")
-        self.bar.setMaximumWidth(140)
+        self.bar.setMaximumWidth(100)
         self.bar.setMaximumHeight(14)
         self.bar.setTextVisible(False)
         self.button = QToolButton(self)

@@ -12,11 +12,11 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QKeyEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QStyle, QVBoxLayout, QWidget
 
-from ..core import ImageRecord, PhraseError, Proposal, clean_phrase, display_path
+from ..core import ImageRecord, PhraseError, Proposal, clean_phrase, display_path, short_error
 from ..folder.feature_pass import preparable
 from ..io.errors import Cancelled
 from ..model_worker.jobs import SEARCH
@@ -24,7 +24,7 @@ from ..store import ProjectStore
 from .box_item import HIGHLIGHT_COLOUR
 from .folder_pass import FolderPass
 from .model_host import GrounderHost
-from .workers import BackgroundTasks, ImageLoader, short_error
+from .workers import BackgroundTasks, ImageLoader
 
 TOP = 30  # results shown
 THUMB = 96  # thumbnail side, in logical pixels
@@ -60,6 +60,28 @@ class SearchEdit(QLineEdit):
             super().keyPressEvent(e)
 
 
+class ResultKeys(QObject):
+    """Keys in the result list act on the list, never on the image shown: the window's shortcuts
+    for them (Enter accepts a proposal, Space marks the image reviewed, arrows nudge a box) wait
+    while it has the focus. Up/Down/Home/End/PgUp/PgDown choose a result, Enter opens it (the list
+    activates it), Esc goes back to the image."""
+
+    left = Signal()
+    _KEYS = {Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left,
+             Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
+             Qt.Key.Key_Space, Qt.Key.Key_Escape, Qt.Key.Key_Tab, Qt.Key.Key_Backtab}
+
+    def eventFilter(self, obj: QObject, e: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if isinstance(e, QKeyEvent) and e.key() in self._KEYS and not e.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            if e.type() == QEvent.Type.ShortcutOverride:
+                e.accept()
+                return True
+            if e.type() == QEvent.Type.KeyPress and e.key() == Qt.Key.Key_Escape:
+                self.left.emit()
+                return True
+        return False
+
+
 def thumbnail(image: QImage, record: ImageRecord, bbox) -> QIcon:
     """``image`` fitted in a square of ``THUMB`` with ``bbox`` (original pixels) drawn on it."""
     dpr = 2.0
@@ -86,6 +108,7 @@ class SearchPanel(QWidget):
     """The search dock's content. ``result_chosen(record, proposal, phrase)`` when one is opened."""
 
     result_chosen = Signal(object, object, str)
+    left = Signal()  # Esc in the search box or the result list: back to the image
 
     def __init__(self, host: GrounderHost, folder_pass: FolderPass, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -119,6 +142,10 @@ class SearchPanel(QWidget):
         self.results.setIconSize(QSize(THUMB, THUMB))
         self.results.setUniformItemSizes(True)
         self.results.setWordWrap(True)
+        self._result_keys = ResultKeys(self)
+        self.results.installEventFilter(self._result_keys)
+        self.edit.left.connect(self.left)
+        self._result_keys.left.connect(self.left)
         layout.addWidget(self.results, 1)
 
         self._debounce = QTimer(self)

@@ -14,8 +14,7 @@ from typing import Any, Callable, Optional
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
-from ..core import ImageReadError
-from ..model_worker.messages import short_error
+from ..core import ImageReadError, short_error
 from ..store import ProjectStore
 
 

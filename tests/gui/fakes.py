@@ -86,7 +86,7 @@ class FakeGrounder:
     features_version = "fake-features-1"
 
     def __init__(self, device: Optional[str] = None, detector=None, delay: float = 0.0, burn: float = 0.0,
-                 load_delay: float = 0.0, feature_delay: float = 0.0):
+                 load_delay: float = 0.0, feature_delay: float = 0.0, scores: Optional[tuple] = None):
         if load_delay:
             time.sleep(load_delay)
         # Says which detector the project chose, as the real model's runtime does.
@@ -94,6 +94,7 @@ class FakeGrounder:
         self.delay = delay
         self.burn = burn
         self.feature_delay = feature_delay
+        self.scores = scores  # instead of SCORES (``propose``)
         self._sizes: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
@@ -120,7 +121,8 @@ class FakeGrounder:
             end = time.perf_counter() + self.burn
             while time.perf_counter() < end:  # pure-Python work holds the GIL between switches
                 sum(range(200))
-        return expected(size, phrase, hint, top_k)
+        found = expected(size, phrase, hint, top_k)
+        return [replace(p, score=s) for p, s in zip(found, self.scores)] if self.scores else found
 
     # -- a folder: the feature pass, search and propose for every image ------------------------------
     def compute_features(self, images, pause=None) -> list:
@@ -149,6 +151,18 @@ class FakeGrounder:
                 for p in expected((features.width, features.height), phrase, hint, top_k)]
 
 
+def noisy_at_teardown(device: Optional[str] = None, detector=None) -> FakeGrounder:
+    """A model whose process says so on stderr if Python tears it down (as native threads of the
+    real model do, noisily: "terminate called without an active exception"). With
+    ``$GROUNDING_TEST_MODEL_PID`` set, it writes its process id to that file once loaded."""
+    import atexit
+
+    atexit.register(lambda: os.write(2, b"teardown of the model process\n"))
+    if os.environ.get(MODEL_PID_ENV):
+        Path(os.environ[MODEL_PID_ENV]).write_text(str(os.getpid()))
+    return FakeGrounder(device, detector)
+
+
 class FailingGrounder:
     def __init__(self, device: Optional[str] = None, detector=None):
         raise RuntimeError("weights not found: the detector package is not installed")
@@ -161,3 +175,13 @@ def slow_grounder(device: Optional[str] = None, detector=None) -> FakeGrounder:
         Path(os.environ[MODEL_PID_ENV]).write_text(str(os.getpid()))
     time.sleep(3600)
     return FakeGrounder(device)
+
+
+class BuggyGrounder(FakeGrounder):
+    """A model with a bug: proposing and searching raise what a bug raises."""
+
+    def propose(self, image_or_key, phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
+        raise AttributeError("'NoneType' object has no attribute 'shapes'")
+
+    def propose_prepared(self, entry: tuple, phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
+        raise AttributeError("'NoneType' object has no attribute 'shapes'")

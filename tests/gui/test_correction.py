@@ -42,6 +42,23 @@ def test_draw_mode_drag_draws_a_box_for_the_typed_phrase(gui):
     assert (expr2.id, box2.id) == (expr.id, box.id)
 
 
+def test_drawing_takes_the_highlight_off_the_proposals_so_enter_accepts_none(gui):
+    gui.type_phrase("the white square")
+    assert gui.w.doc.current_proposal() is not None  # the best proposal, highlighted
+    gui.key(Key.Key_B, Mod.ControlModifier)
+    assert gui.w.doc.current_proposal() is None  # draw mode: no proposal is ready for Enter
+    assert not any(it.highlighted for it in gui.w.canvas.proposal_items())
+    gui.drag_image((250, 190), (310, 230))  # away from every proposal
+    expr, drawn = gui.only_box()
+    gui.key(Key.Key_Escape)  # draw mode off (the phrase bar kept the focus, and the phrase)
+    assert gui.w.doc.up_to_date
+    gui.key(Key.Key_Return)
+    assert gui.only_box() == (expr, drawn)  # still the one drawn box
+    assert "Tab" in gui.w.phrase_bar.info.text()
+    gui.key(Key.Key_Tab)  # Tab picks the best proposal again
+    assert gui.w.doc.highlight == 0
+
+
 def test_w_with_a_box_selected_asks_beside_the_box_offering_the_images_phrases(gui):
     expr, first = accept_one(gui)
     gui.click_image(first.bbox[0] + 5, first.bbox[1] + 5)  # select it

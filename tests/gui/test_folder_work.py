@@ -45,8 +45,10 @@ def test_the_pass_runs_by_itself_cancel_keeps_whole_batches_and_resume_goes_on(o
 
     runs.clear()
     qtbot.mouseClick(status.button, Qt.MouseButton.LeftButton)
-    gui.wait(lambda: not folder_pass.running and bool(runs))
-    assert runs[-1] == (4, 4) and _kept(gui.store) == 20  # only what the first run left
+    gui.wait(lambda: any(total for _, total in runs))  # (0, 0) first: busy until the pass knows
+    assert next(r for r in runs if r[1]) == (16, 20)  # the whole folder counted: 16 done already
+    gui.wait(lambda: not folder_pass.running)
+    assert runs[-1] == (20, 20) and _kept(gui.store) == 20  # only what the first run left was prepared
     assert status.label.text() == "All images prepared"
 
     gui.w.close()  # opened again: nothing to prepare ("All images prepared" is never said)
@@ -77,6 +79,32 @@ def test_ctrl_f_ranks_the_image_showing_it_first_and_enter_opens_it_with_that_bo
     assert gui.w.doc.current_proposal().bbox == proposal.bbox
     gui.key(Key.Key_Escape, widget=panel.edit)
     assert gui.w.canvas.hasFocus()
+
+
+def test_keys_in_the_search_results_act_on_the_results_never_on_the_image_shown(gui):
+    """Click result 1 (its image opens, its box highlighted), Down, Enter: result 2 opens; the
+    proposal on result 1's image is not accepted, and Space there marks nothing reviewed."""
+    gui.wait(lambda: not gui.w.folder.folder_pass.running)
+    gui.w.folder.show_search()
+    panel = gui.w.folder.search
+    gui.qtbot.keyClicks(panel.edit, "the blue square")
+    gui.wait(lambda: panel.phrase == "the blue square" and len(panel.shown()) == 3)
+    (first, _), (second, proposal) = panel.shown()[:2]
+    item = panel.results.item(0)
+    gui.qtbot.mouseClick(panel.results.viewport(), Qt.MouseButton.LeftButton,
+                         pos=panel.results.visualItemRect(item).center())
+    gui.wait(lambda: gui.w.doc.image.id == first.id and gui.w.doc.up_to_date)
+    assert panel.results.hasFocus() and gui.w.doc.current_proposal() is not None
+    gui.key(Key.Key_Down, widget=panel.results)
+    gui.key(Key.Key_Space, widget=panel.results)
+    gui.key(Key.Key_Return, widget=panel.results)
+    gui.wait(lambda: gui.w.doc.image.id == second.id and gui.w.doc.up_to_date)
+    assert gui.annotations(first.id) == [] and gui.store.image(first.id).state == ImageState.NEW
+    assert gui.w.doc.current_proposal().bbox == proposal.bbox
+    gui.key(Key.Key_Escape, widget=panel.results)  # back to the image: Enter accepts there
+    assert gui.w.canvas.hasFocus()
+    gui.key(Key.Key_Return)
+    assert [b.bbox for _, bs in gui.annotations(second.id) for b in bs] == [proposal.bbox]
 
 
 def test_images_not_prepared_yet_are_searched_as_the_pass_reaches_them(open_window, photos):

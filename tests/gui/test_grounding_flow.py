@@ -200,11 +200,22 @@ def test_a_queued_enter_gets_the_weak_match_warning_like_any_enter(open_window, 
     gui.key(Key.Key_Return)  # before the answer
     gui.wait(lambda: gui.w.doc.up_to_date)
     assert gui.annotations() == []
-    assert "nothing was accepted" in gui.w.phrase_bar.info.text()
+    assert "Nothing was accepted before you saw it" in gui.w.phrase_bar.info.text()
     gui.key(Key.Key_Return)  # read, and pressed again: accepted
     expr, box = gui.only_box()
     assert expr.text == "the horse" and box.score == 0.9
 
+
+def test_a_box_that_stands_out_under_the_threshold_is_not_called_weak(open_window, photos):
+    """"the eagle" on an eagle scored 0.17 and the phrase bar said "Only weak matches": the message
+    says what the scores say (the best far ahead of the next), never a verdict on the box."""
+    gui = open_window(photos, partial(FakeGrounder, scores=(0.17, 0.04, 0.03, 0.02, 0.01)))
+    gui.type_phrase("the eagle")
+    info = gui.w.phrase_bar.info.text()
+    assert info == "Best match 0.17, far ahead of the next (0.04) · Enter accepts · Tab next"
+    gui.key(Key.Key_Return)
+    expr, box = gui.only_box()
+    assert (expr.text, box.score) == ("the eagle", 0.17)
 
 def test_accepting_the_same_proposal_again_for_a_singular_phrase_is_refused(gui):
     gui.type_phrase("the white square")
@@ -289,3 +300,49 @@ def test_weak_proposals_are_drawn_only_while_highlighted(gui):
     assert [i.isVisible() for i in items] == [True, True, True, False, True]
     gui.w.phrase_bar.threshold.setValue(0.2)
     assert all(i.isVisible() for i in gui.w.canvas.proposal_items())
+
+
+def test_a_proposals_tag_and_its_tooltip_name_the_same_thing_on_the_box_and_in_the_panel(gui):
+    """The tag on a box, its tooltip and the panel's tooltip come from the model's one answer: the
+    tooltip opens with the tag (what the score rests on), then the model's explanation."""
+    gui.type_phrase("the white square")
+    rows = gui.w.panel.tree.topLevelItem(0)
+    for i, (item, p) in enumerate(zip(gui.w.canvas.proposal_items(), gui.w.doc.proposals)):
+        tag = item.label.text
+        assert tag == f"{i + 1}  {p.score:.2f}  {p.label}"
+        assert item.toolTip().splitlines()[0] == tag and f"Why: {p.explanation}" in item.toolTip()
+        assert rows.child(i).toolTip(0) == item.toolTip()
+
+
+def _screen_rect(canvas, label):
+    """Where a label is on the screen (labels keep their size in screen pixels)."""
+    from PySide6.QtCore import QRectF
+
+    r = QRectF(canvas.mapFromScene(label.scenePos()).toPointF(), label.boundingRect().size())
+    return r.adjusted(1, 1, -1, -1)  # the view maps to whole pixels: tags that touch may share one
+
+
+def test_proposal_tags_cover_neither_each_other_nor_the_selected_boxs_handles(gui):
+    """Five proposals, one of them on the box just accepted (selected, with its handles): every
+    tag is readable, as in labelme and CVAT, and drawn above every box and handle."""
+    from PySide6.QtCore import QPointF, QRectF
+
+    from grounding_desktop.ui.box_item import HANDLE_PX, handle_points
+
+    gui.type_phrase("the white square")
+    gui.key(Key.Key_Return)  # accepted and selected: its handles are drawn
+    _, box = gui.only_box()
+    gui.w.phrase_bar.threshold.setValue(0.0)  # every proposal shown
+    gui.type_phrase("a thing")  # the same five regions, the accepted one among them
+    canvas = gui.w.canvas
+    selected = canvas.box_item(box.id)
+    assert selected.selected and any(item.xywh() == box.bbox for item in canvas.proposal_items())
+    items = canvas.proposal_items() + canvas.box_items()
+    tags = [_screen_rect(canvas, it.label) for it in items]
+    half = HANDLE_PX / 2
+    handles = [QRectF(QPointF(canvas.mapFromScene(p)) - QPointF(half, half), QPointF(canvas.mapFromScene(p))
+                      + QPointF(half, half)) for p in handle_points(selected.rect).values()]
+    for i, tag in enumerate(tags):
+        assert not any(tag.intersects(h) for h in handles), items[i].label.text
+        assert not any(tag.intersects(other) for other in tags[i + 1:]), (items[i].label.text, tags)
+        assert items[i].label.zValue() > selected.zValue()

@@ -221,3 +221,32 @@ def test_quitting_while_the_model_loads_exits_at_once(photos, tmp_path):
         time.sleep(0.05)
     else:
         pytest.fail("the model process outlived the app")
+
+
+def test_the_app_killed_leaves_a_model_process_that_ends_quietly(photos, tmp_path):
+    """kill -9 of the app: its model process sees the pipe close and ends at once, without the
+    interpreter's teardown (beside the real model's native threads it printed "terminate called
+    without an active exception")."""
+    pid_file, err = tmp_path / "model.pid", tmp_path / "stderr.txt"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), str(REPO)]),
+               GROUNDING_DESKTOP_SETTINGS=str(tmp_path / "s.ini"), **{MODEL_PID_ENV: str(pid_file)})
+    with err.open("w") as stderr:
+        app = subprocess.Popen([sys.executable, "-m", "grounding_desktop.cli", str(photos), "--grounder",
+                                "fakes:noisy_at_teardown"], env=env, stdout=subprocess.DEVNULL, stderr=stderr, cwd=REPO)
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    model = int(pid_file.read_text())
+    app.kill()
+    app.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # reaped by init once its parent is gone
+        try:
+            os.kill(model, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the model process outlived the app")
+    said = err.read_text()
+    assert "teardown" not in said and "Traceback" not in said, said

@@ -36,9 +36,9 @@ def test_the_phrase_bar_shows_its_whole_hint_and_keeps_its_height_whatever_it_sa
     gui.wait_ready()
     bar_height, zoom = w.phrase_bar.height(), w.canvas.zoom
     w.phrase_bar.threshold.setValue(0.95)
-    gui.type_phrase("the horse")  # only weak matches: the longest hint
+    gui.type_phrase("the horse")  # the best matches score alike, under the threshold: the longest hint
     info = w.phrase_bar.info
-    assert info.text().startswith("Only weak matches") and info.toolTip() == info.text()
+    assert info.text().startswith("The best matches score alike") and info.toolTip() == info.text()
     assert info.shown_text() == info.text() or info.shown_text().endswith("…")  # one line, cut if need be
     for text in ("?!", "a cup", ""):
         gui.type_phrase(text, wait=False)
@@ -110,3 +110,77 @@ def test_with_no_folder_open_the_window_offers_open_and_the_recent_folders(qtbot
     qtbot.waitUntil(lambda: other.doc.image is not None)
     assert other.doc.image.path == "a1.png"
     other.close()
+
+
+def test_review_by_doubt_keeps_the_image_lists_width(qtbot, photos):
+    """The image list widened by ~65 px on Review by Doubt and pushed the image aside."""
+    from gui_helpers import Driver
+
+    from grounding_desktop.core import BoxState, Proposal
+    from grounding_desktop.editing.edits import proposal_box
+
+    store = open_project(photos)[0]
+    first = store.images()[0]
+    store.add_proposals([(first.id, "the square", [proposal_box(Proposal((20, 20, 60, 60), 0.4, "square", "",
+                                                                         model_version="m"), BoxState.PROPOSED)])])
+    w = first_run_window(qtbot, store)
+    Driver(qtbot, w).wait_ready()
+    width, canvas = w.images_dock.width(), w.canvas.width()
+    w.folder.review_by_doubt()
+    QApplication.processEvents()
+    assert (w.images_dock.width(), w.canvas.width()) == (width, canvas)
+    w.close()
+
+
+def test_status_messages_are_whole_beside_the_permanent_labels(qtbot, photos):
+    """Messages were cut ("Scan done: 20 new, 0 gone, 0 re…", "Draw mode: drag…") by the labels
+    on the right, with the feature pass showing its progress."""
+    from gui_helpers import Driver
+
+    w = first_run_window(qtbot, open_project(photos)[0])
+    Driver(qtbot, w).wait_ready()
+    w.resize(1200, 800)
+    w.folder.pass_status.show_progress(80, 300)
+    bar = w.statusBar()
+    for show in (lambda: w.actions_by_name["draw_mode"].setChecked(True), w.rescan):
+        show()
+        qtbot.waitUntil(lambda: bar.currentMessage().startswith(("Draw mode", "Scan:")))
+        QApplication.processEvents()
+        message = bar.currentMessage()
+        room = min(c.geometry().left() for c in bar.children() if getattr(c, "isVisible", None) and c.isVisible()
+                   and c.isWidgetType() and c.geometry().left() > 0)
+        assert bar.fontMetrics().horizontalAdvance(message) + 12 <= room, message
+        w.actions_by_name["draw_mode"].setChecked(False)
+    w.close()
+
+
+def test_another_folder_shows_no_latency_of_the_last_ones_proposals(gui, tmp_path):
+    from support import make_image
+
+    gui.type_phrase("the white square")
+    assert gui.w.status.latency.text() != "Proposals: – ms"
+    make_image(tmp_path / "other" / "b.png")
+    assert gui.w.open_folder(tmp_path / "other")
+    assert gui.w.status.latency.text() == "Proposals: – ms"
+
+
+def test_the_phrases_panel_shows_every_column_whole(qtbot, photos):
+    """At the first start's width the panel cut its "Source" header and "model+e…"."""
+    from gui_helpers import Driver
+
+    w = first_run_window(qtbot, open_project(photos)[0])
+    gui = Driver(qtbot, w)
+    gui.wait_ready()
+    gui.type_phrase("the white square")
+    gui.key(Key.Key_Return)
+    _, box = gui.only_box()
+    w.doc.move_box(box.id, (5, 5, box.bbox[2], box.bbox[3]))  # model+edited, its longest source
+    QApplication.processEvents()
+    tree, fm = w.panel.tree, w.panel.tree.fontMetrics()
+    header = tree.headerItem()
+    assert [r.text(3) for r in w.panel.rows()][-1] == "model+edited"
+    for c in (1, 2, 3):
+        widest = max([fm.horizontalAdvance(r.text(c)) for r in w.panel.rows()] + [fm.horizontalAdvance(header.text(c))])
+        assert tree.columnWidth(c) >= widest, header.text(c)
+    assert sum(tree.columnWidth(c) for c in range(4)) <= tree.viewport().width(), [tree.columnWidth(c) for c in range(4)]
+    w.close()

@@ -45,9 +45,9 @@ def test_real_model_grounds_a_phrase_on_a_sample_photo(open_window, tmp_path):
     assert 0 <= x and 0 <= y and x + w <= rec.width + 0.5 and y + h <= rec.height + 0.5
     assert w * h > 0.2 * rec.width * rec.height  # each of these photos is mostly its subject
     assert best.explanation and "ms" in gui.w.status.latency.text()
-    # Each proposal is labelled with what the detector saw there, not with the phrase's class.
-    shown = [item.label.text for item in gui.w.canvas.proposal_items()]
-    assert [t.split("  ")[-1] for t in shown] == [p.modules["detector_label"] or "object" for p in gui.w.doc.proposals]
+    # Each proposal's tag names what the model's answer says its score rests on, as its tooltip does.
+    for item, p in zip(gui.w.canvas.proposal_items(), gui.w.doc.proposals):
+        assert item.label.text.split("  ")[-1] == p.label and item.toolTip().startswith(item.label.text)
     gui.key(Qt.Key.Key_Return)
     expr, box = gui.only_box()
     assert expr.text == phrase

@@ -377,7 +377,7 @@ def test_a_queued_enter_does_not_accept_a_weak_match(doc):
     doc.accept()  # before the answer: queued
     answer(doc, scores=(0.02, 0.01, 0.005))
     assert stored(doc) == []
-    assert rec.info[-1][0].startswith("Only weak matches (best 0.02), so nothing was accepted")
+    assert rec.info[-1][0].startswith("Nothing was accepted before you saw it (best 0.02")
     doc.accept()  # an Enter pressed after reading that accepts it, as always
     assert [(t, [s for _, s in bs]) for t, bs in stored(doc)] == [("the horse", [BoxState.ACCEPTED])]
     doc.set_text("the cup")
