@@ -23,12 +23,13 @@ from ..store import ProjectStore, StoreError
 from ..store.phrases import phrase_joined
 from . import edits
 from .events import Batch, Signal
+from .keys import key
 from .state import Annotation, Answer, ModelState, PendingAccept, ProposalQuery, Selection, SelectionKind, Tone
 
 DUPLICATE_IOU = 0.5  # a singular phrase refuses a proposal overlapping its box this much (COCO's match)
 NUDGE_BIG_STEP = 10
 STANDS_OUT = 2.0  # the best proposal stands out when it scores at least this many times the next
-NO_HIGHLIGHT = "No proposal is highlighted: Tab picks one."
+NO_HIGHLIGHT = f"No proposal is highlighted: {key('next_proposal')} picks one."
 
 
 class EditStack(Protocol):
@@ -343,7 +344,7 @@ class ImageDocument:
         if not self.image.readable:
             self.info.emit("This image cannot be read, so the model cannot look at it.", Tone.ERROR)
         elif self.model_state == ModelState.FAILED:
-            self.info.emit("Model unavailable: draw boxes yourself (W).", Tone.ERROR)
+            self.info.emit(f"Model unavailable: draw boxes yourself ({key('draw_mode')}).", Tone.ERROR)
         elif self.model_state != ModelState.READY:
             self.info.emit("Model loading… proposals will follow.", Tone.BUSY)
         elif not self.up_to_date:
@@ -379,14 +380,16 @@ class ImageDocument:
         p = self.current_proposal()
         if p is not None and p.score < self.threshold:
             self.info.emit(f"Nothing was accepted before you saw it (best {p.score:.2f}, under the "
-                           f"{self.threshold:.2f} threshold): Enter accepts it, Tab shows the others.", Tone.NORMAL)
+                           f"{self.threshold:.2f} threshold): {key('accept')} accepts it, "
+                           f"{key('next_proposal')} shows the others.", Tone.NORMAL)
         else:
             self.accept()
 
     def _answer_message(self) -> tuple[str, Tone]:
         n, phrase = len(self.proposals), self.answer.query.phrase
         if not self.answer.proposals:
-            return f"No match for “{phrase}”: draw it (W) or Shift+Enter for “not in image”.", Tone.NORMAL
+            return (f"No match for “{phrase}”: draw it ({key('draw_mode')}) or {key('accept_none')} for "
+                    "“not in image”."), Tone.NORMAL
         if n == 0:
             return "Every proposal is already stored for this phrase.", Tone.GOOD
         best, *others = sorted((p.score for p in self.proposals), reverse=True)
@@ -395,12 +398,13 @@ class ImageDocument:
             # box may score under the threshold; whether it stands out of the others is known.
             if not others or best >= STANDS_OUT * others[0]:
                 ahead = f", far ahead of the next ({others[0]:.2f})" if others else ""
-                return f"Best match {best:.2f}{ahead} · Enter accepts · Tab next", Tone.NORMAL
-            return (f"The best matches score alike ({best:.2f}, {others[0]:.2f}): Tab to compare, Enter accepts, "
-                    "Shift+Enter: not in image."), Tone.NORMAL
+                return (f"Best match {best:.2f}{ahead} · {key('accept')} accepts · {key('next_proposal')} next",
+                        Tone.NORMAL)
+            return (f"The best matches score alike ({best:.2f}, {others[0]:.2f}): "
+                    f"{key('next_proposal')} to compare, {key('accept')} accepts, {key('accept_none')}: not in image."), Tone.NORMAL
         if self.plural:
-            return f"{n} proposals · plural: Ctrl+Enter accepts all ≥ threshold", Tone.GOOD
-        return f"{n} proposal{'s' if n != 1 else ''} · Enter accepts · Tab next", Tone.GOOD
+            return f"{n} proposals · plural: {key('accept_all')} accepts all ≥ threshold", Tone.GOOD
+        return f"{n} proposal{'s' if n != 1 else ''} · {key('accept')} accepts · {key('next_proposal')} next", Tone.GOOD
 
     def _drop_answer(self) -> None:
         self.answer = None
@@ -496,7 +500,7 @@ class ImageDocument:
             overlap = max((iou_xywh(p.bbox, b.bbox) for b in had), default=0.0)
             if overlap >= DUPLICATE_IOU:
                 self.info.emit(f"“{a.expression.text}” already has this box (overlap {overlap:.2f}): "
-                               "Tab to another proposal, or correct the box itself.", Tone.ERROR)
+                               f"{key('next_proposal')} to another proposal, or correct the box itself.", Tone.ERROR)
                 return
             if self._push(edits.AcceptProposals(self.image, phrase, [p])):
                 self._after_add(phrase, keep_phrase=self.plural)
@@ -510,7 +514,7 @@ class ImageDocument:
             return
         chosen = [p for p in self.proposals if p.score >= self.threshold]
         if not chosen:
-            self.info.emit(f"No proposal scores ≥ {self.threshold:.2f}; Enter accepts the highlighted one.",
+            self.info.emit(f"No proposal scores ≥ {self.threshold:.2f}; {key('accept')} accepts the highlighted one.",
                            Tone.ERROR)
             return
         with self._batch():
@@ -544,8 +548,8 @@ class ImageDocument:
         with self._batch():
             phrase = self.answer.query.phrase
             if self._push(edits.RejectProposal(self.image, phrase, p)) and not self.annotation_of_phrase(phrase).kept:
-                self.info.emit(f"Rejected: “{phrase}” still needs a box. Tab to another, W to draw it, "
-                               "Shift+Enter if it is not in the image.", Tone.NORMAL)
+                self.info.emit(f"Rejected: “{phrase}” still needs a box. {key('next_proposal')} to another, "
+                               f"{key('draw_mode')} to draw it, {key('accept_none')} if it is not in the image.", Tone.NORMAL)
 
     def draw_box(self, bbox: XYWH, phrase: Optional[str] = None) -> bool:
         """A box drawn by hand, named by ``phrase`` (the user's choice) or else the typed phrase;

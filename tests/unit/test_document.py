@@ -621,3 +621,18 @@ def test_renaming_a_phrase_with_a_box_onto_a_not_in_image_phrase_merges_and_take
     doc.accept_no_target()
     doc.rename(doc.annotation_of_phrase("a cat").expression.id, "the cat")  # two answers "not here": one
     assert [(e.id, e.no_target, bs) for e, bs in rows(doc)] == [(cat.id, True, [])]
+
+
+def test_messages_name_the_keys_the_window_binds(doc, monkeypatch):
+    """The document's hints take key names from the one key table (``editing.keys.KEYS``, which the
+    window's actions are built from): rebinding a key changes what the messages say."""
+    from grounding_desktop.editing import keys
+    from grounding_desktop.ui.shortcuts import ACTIONS
+
+    assert {a.name for a in ACTIONS} == set(keys.KEYS)
+    monkeypatch.setitem(keys.KEYS, "draw_mode", ("X", "Ctrl+B"))
+    monkeypatch.setitem(keys.KEYS, "accept_none", ("Shift+Return", "Shift+Enter"))
+    rec = Recorder(doc)
+    doc.set_text("the thing")
+    doc.take_answer(Answer(doc.query, (), 3.0))
+    assert rec.info[-1][0] == "No match for “the thing”: draw it (X) or Shift+Enter for “not in image”."
