@@ -205,7 +205,7 @@ def test_empty_folder_says_so_and_a_rescan_finds_new_images(qtbot, tmp_path):
     store = ProjectStore.open_folder(folder)
     w = make_window(qtbot, store, FakeGrounder, rescan=True)
     d = Driver(qtbot, w)
-    d.wait(lambda: not w.scanning)
+    d.wait(lambda: not w.session.scanning)
     d.wait(lambda: "No images here" in w.canvas.message_lines)
     Image.new("RGB", (50, 40), (1, 2, 3)).save(folder / "new.png")
     d.key(Key.Key_F5, widget=w.canvas)

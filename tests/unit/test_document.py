@@ -1,11 +1,13 @@
-"""The editing rules of the open image, driven through ``ImageDocument`` alone: a real store and
-the real undo stack (``QUndoStack``, no widget), answers from the model made up by the test."""
+"""The editing rules of the open image, driven through ``ImageDocument`` alone, without Qt: a real
+store and the real undo stack (``editing.edit_stack.EditStack``), answers from the model made up by
+the test."""
 from __future__ import annotations
 
 import pytest
 
 from grounding_desktop.core import BoxSource, BoxState, ImageState, PhraseStatus, Proposal, phrase_status
 from grounding_desktop.editing.document import ImageDocument
+from grounding_desktop.editing.edit_stack import EditStack
 from grounding_desktop.editing.state import Answer, ModelState, SelectionKind, Tone
 from grounding_desktop.store import ProjectStore
 from support import make_image
@@ -16,26 +18,31 @@ SCORES = (0.9, 0.6, 0.3)
 
 
 @pytest.fixture
-def stack(tmp_path, qapp):
-    """The undo stack the window uses (a ``QUndoStack``, no widget) over a document on a.png."""
-    from grounding_desktop.ui.undo import UndoStack
-
+def opened(tmp_path):
+    """A document on a.png of a three-image project, with its undo stack (``EditStack``: the one
+    the window's ``QUndoStack`` mirrors)."""
     for name in ("a.png", "b.png", "c.png"):
         make_image(tmp_path / name, size=(W, H))
     store = ProjectStore.open_folder(tmp_path)
     for name in ("a.png", "b.png", "c.png"):
         store.add_image(name, W, H)
-    stack = UndoStack(ImageDocument())
-    stack.doc.open_project(store, stack)
-    stack.doc.set_model_state(ModelState.READY)
-    stack.doc.open_image(store.image_by_path("a.png"))
-    yield stack
-    stack.doc.close_project()
+    doc = ImageDocument()
+    stack = EditStack(doc.apply)
+    doc.open_project(store, stack)
+    doc.set_model_state(ModelState.READY)
+    doc.open_image(store.image_by_path("a.png"))
+    yield doc, stack
+    doc.close_project()
 
 
 @pytest.fixture
-def doc(stack) -> ImageDocument:
-    return stack.doc
+def doc(opened) -> ImageDocument:
+    return opened[0]
+
+
+@pytest.fixture
+def stack(opened) -> EditStack:
+    return opened[1]
 
 
 class Recorder:
