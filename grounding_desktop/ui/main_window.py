@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow
 
 from ..core import GrounderFactory
 from ..editing.document import ImageDocument
+from ..editing.keys import key
 from ..editing.session import Session
 from ..editing.state import ModelState
 from ..grounder_factory import loaded_grounder
@@ -105,7 +106,8 @@ class MainWindow(WindowDialogs, QMainWindow):
             "accept_all": doc.accept_all, "accept_none": doc.accept_no_target, "reject": doc.reject,
             "clear": self.session.escape, "next_image": lambda: self.session.step(1),
             "prev_image": lambda: self.session.step(-1), "first_image": lambda: self.session.jump(0),
-            "last_image": lambda: self.session.jump(-1), "review_next": self.session.review_and_next, "fit": c.fit, "zoom_in": lambda: c.zoom_by(1.25),
+            "last_image": lambda: self.session.jump(-1), "review_next": self.session.review_and_next,
+            "fit": c.fit, "zoom_in": lambda: c.zoom_by(1.25),
             "zoom_out": lambda: c.zoom_by(0.8), "actual_size": c.actual_size,
             "shortcuts": self.show_shortcuts, "about": self.show_about, "model": self.show_model_dialog,
             "evaluate": self.show_evaluate, "propose_all": self.folder.show_propose,
@@ -263,8 +265,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.canvas.set_draw_mode(on)
         if on:
             self.doc.clear_highlight()  # Enter must not accept a proposal while a box is drawn
-        self.statusBar().showMessage("Draw mode: drag a box on the image (W or Esc leaves)" if on else "",
-                                     0 if on else 1)
+        leave = f"{key('draw_mode')} or {key('clear')} leaves"
+        self.statusBar().showMessage(f"Draw mode: drag a box on the image ({leave})" if on else "", 0 if on else 1)
 
     # ------------------------------------------------------------------ chrome
     def _update_actions(self) -> None:
