@@ -3,9 +3,9 @@
 ``ImageDocument`` holds the current image, its annotations, the phrase being typed, the model's
 proposals with their highlight and threshold, the one selection, and every editing rule (accept,
 accept all, no target, reject, draw, move, nudge, delete, rename, review and next) as a method.
-Rules turn into ``edits.Edit`` commands pushed on an ``EditStack``; the stack runs them through
-``apply``, which writes the store and re-reads what changed. Views subscribe to the signals below
-and read the state back: they keep no copies, so there is nothing to get out of step.
+Rules turn into ``edits.Edit`` commands pushed on a ``Stack`` (``edit_stack.EditStack``, or the
+window's ``ui.undo.UndoStack`` over it); the stack runs them through ``apply``, which writes the
+store and re-reads what changed. Views subscribe to the signals below and read the state back: they keep no copies, so there is nothing to get out of step.
 
 It has no Qt in it (the signals are ``events.Signal``), so the rules are tested without a window.
 The class is written in three modules by what they hold: this one (the project, the image, its
@@ -28,7 +28,7 @@ from .rules import LabelRules
 from .state import Annotation, Answer, ModelState, PendingAccept, Selection, SelectionKind, Tone
 
 
-class EditStack(Protocol):
+class Stack(Protocol):
     """Where edits go: ``push`` runs the edit (through ``ImageDocument.apply``) and keeps it for undo."""
 
     def push(self, edit: edits.Edit) -> bool:
@@ -63,7 +63,7 @@ class ImageDocument(QueryRules, LabelRules):
         self._batch = Batch()
 
         self.store: Optional[ProjectStore] = None
-        self._stack: Optional[EditStack] = None
+        self._stack: Optional[Stack] = None
         self.image: Optional[ImageRecord] = None
         self.annotations: tuple[Annotation, ...] = ()
         self.selection: Optional[Selection] = None
@@ -81,7 +81,7 @@ class ImageDocument(QueryRules, LabelRules):
         self.absent_before: set[int] = set()   # phrases whose "not in image" a box took back (this session)
 
     # ------------------------------------------------------------------ project and image
-    def open_project(self, store: ProjectStore, stack: EditStack) -> None:
+    def open_project(self, store: ProjectStore, stack: Stack) -> None:
         self.store, self._stack = store, stack
         self.open_image(None)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from .edits import NO_MERGE, Edit
-from .events import Signal
 
 Apply = Callable[[Edit, bool], bool]  # (edit, undo) -> False if it failed
 
@@ -23,7 +22,6 @@ class EditStack:
         self._apply = apply
         self._edits: list[Edit] = []
         self._index = 0  # self._edits[:index] are done
-        self.changed = Signal()  # after every push, undo, redo and clear
 
     # -- reading -------------------------------------------------------------------------------
     def count(self) -> int:
@@ -40,12 +38,6 @@ class EditStack:
         """``edit`` is the last one done (pushed and kept on its own, not merged into another)."""
         return self._index > 0 and self._edits[self._index - 1] is edit
 
-    def can_undo(self) -> bool:
-        return self._index > 0
-
-    def can_redo(self) -> bool:
-        return self._index < len(self._edits)
-
     # -- changing ------------------------------------------------------------------------------
     def push(self, edit: Edit) -> bool:
         """Run ``edit`` and keep it for undo (joined to the one before when they merge). False if
@@ -59,7 +51,6 @@ class EditStack:
                     and top.merge(edit)):
                 self._edits.append(edit)
             self._index = len(self._edits)
-        self.changed.emit()
         return True
 
     def undo(self) -> bool:
@@ -88,12 +79,10 @@ class EditStack:
     def clear(self) -> None:
         self._edits.clear()
         self._index = 0
-        self.changed.emit()
 
     def _run(self, i: int, undo: bool) -> bool:
         edit = self._edits[i]
         kept = self._apply(edit, undo) and not edit.changed_nothing
         if not kept:
             del self._edits[i]
-        self.changed.emit()
         return kept
