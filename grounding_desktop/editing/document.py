@@ -5,7 +5,8 @@ proposals with their highlight and threshold, the one selection, and every editi
 accept all, no target, reject, draw, move, nudge, delete, rename, review and next) as a method.
 Rules turn into ``edits.Edit`` commands pushed on a ``Stack`` (``edit_stack.EditStack``, or the
 window's ``ui.undo.UndoStack`` over it); the stack runs them through ``apply``, which writes the
-store and re-reads what changed. Views subscribe to the signals below and read the state back: they keep no copies, so there is nothing to get out of step.
+store and re-reads what changed. Views subscribe to the signals below and read the state back:
+they keep no copies, so there is nothing to get out of step.
 
 It has no Qt in it (the signals are ``events.Signal``), so the rules are tested without a window.
 The class is written in three modules by what they hold: this one (the project, the image, its
