@@ -381,10 +381,11 @@ class Grounder:
             for d in decoded:
                 building.append(d if isinstance(d, ImageReadError) else
                                 helpers.submit(self._built, *d, next(detections)))
-        if not keep_pixels:  # the feature pass: its records keep what learned concepts need
-            building = [b if isinstance(b, ImageReadError) else self._with_region_embeddings(b.result())
-                        for b in building]
-        return [b if isinstance(b, ImageReadError) else b.result() for b in building]
+        built = [b if isinstance(b, ImageReadError) else b.result() for b in building]
+        if keep_pixels:
+            return built
+        # The feature pass: its records keep what learned concepts need.
+        return [b if isinstance(b, ImageReadError) else self._with_region_embeddings(b) for b in built]
 
     def _decoded(self, image: ImageInput):
         try:
