@@ -19,9 +19,9 @@ from typing import Iterable, Optional
 
 import numpy as np
 
+from ..core.phrase_parse import ParsedPhrase, singular
 from . import concept_head
 from .concept_head import ConceptHead, TrainingBox, xyxy
-from .phrase_parse import ParsedPhrase, singular
 
 _BUNDLE = b"GDC2"  # embedding_bytes of a box with its context
 OTHER_EXAMPLES = 64  # other concepts' boxes a head learns from as negatives, at most

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field, replace
+from typing import Optional
 
 import numpy as np
 
@@ -30,10 +31,40 @@ EMBEDDED_REGIONS = 16  # regions whose embeddings a feature pass record keeps
 _MAGIC = b"GDF"
 # magic, format, regions, classes, colours, w, h, frame w, h, embedded regions, embedding size
 _HEADER = struct.Struct("<3sBIHHIIIIHH")
+HEADER_BYTES = _HEADER.size
 
 
 class FeaturesFormatError(ValueError):
     """Bytes that are not a record of this format (another version wrote them): prepare again."""
+
+
+def record_problem(head: bytes, length: int) -> Optional[str]:
+    """Why a record of ``length`` bytes whose first ``HEADER_BYTES`` are ``head`` is not an image
+    features record this version reads (its header and its length checked), or None when it is.
+    ``from_bytes`` refuses what this names; the feature pass checks kept records with it without
+    reading them whole."""
+    if length < HEADER_BYTES or len(head) < HEADER_BYTES:
+        return "not an image features record (too short)"
+    magic, fmt = bytes(head[:3]), head[3]
+    if magic != _MAGIC or fmt != FEATURES_FORMAT:
+        return f"image features of another format ({magic!r} {fmt})"
+    _, _, n, c, k, _, _, _, _, e, d = _HEADER.unpack_from(head)
+    if HEADER_BYTES + sum(int(np.prod(shape)) * np.dtype(dtype).itemsize
+                          for shape, dtype in _layout(n, c, k, e, d)) != length:
+        return "image features record of the wrong length"
+    return None
+
+
+def _layout(n: int, c: int, k: int, e: int, d: int) -> tuple:
+    """(shape, dtype) of each array of a record, in the order ``to_bytes`` writes them."""
+    return (((n, 4), "<f4"), ((n,), "<i2"), ((n,), "<f2"), ((n,), "<f2"), ((n,), "<f2"),
+            ((n, c), "<f2"), ((n, k), "<f2"), ((e,), "<i2"), ((e,), "<f2"), ((e, d), "i1"))
+
+
+def _rows(values, n: int) -> np.ndarray:
+    """``values`` as float16 (n, K) rows; with no region (n 0) the columns are kept when known."""
+    a = np.asarray(values, np.float16)
+    return a.reshape(n, a.shape[-1] if a.ndim == 2 else (a.size // n if n else 0))
 
 
 @dataclass(frozen=True)
@@ -70,8 +101,7 @@ class ImageFeatures:
                    scores=np.asarray(scene.scores, np.float16).reshape(n),
                    objectness=np.asarray(scene.objectness, np.float16).reshape(n),
                    lightness=np.asarray(scene.lightness, np.float16).reshape(n),
-                   class_scores=np.asarray(scene.class_scores, np.float16).reshape(n, -1),
-                   colour_frac=np.asarray(scene.colour_frac, np.float16).reshape(n, -1))
+                   class_scores=_rows(scene.class_scores, n), colour_frac=_rows(scene.colour_frac, n))
 
     def with_embeddings(self, regions: np.ndarray, vectors: np.ndarray) -> "ImageFeatures":
         """This record with the embeddings ``vectors`` (E, D) of its regions ``regions`` (E,)."""
@@ -110,21 +140,14 @@ class ImageFeatures:
     def from_bytes(cls, data: bytes) -> "ImageFeatures":
         """The record ``to_bytes`` wrote; ``FeaturesFormatError`` for anything else."""
         data = memoryview(data)
-        if len(data) < _HEADER.size:
-            raise FeaturesFormatError("not an image features record (too short)")
-        magic, fmt = bytes(data[:3]), data[3]
-        if magic != _MAGIC or fmt != FEATURES_FORMAT:
-            raise FeaturesFormatError(f"image features of another format ({magic!r} {fmt})")
+        problem = record_problem(data[:HEADER_BYTES], len(data))
+        if problem:
+            raise FeaturesFormatError(problem)
         _, _, n, c, k, w, h, fw, fh, e, d = _HEADER.unpack_from(data)
-        # (shape, dtype) of each array, in the order ``to_bytes`` wrote them
-        layout = (((n, 4), "<f4"), ((n,), "<i2"), ((n,), "<f2"), ((n,), "<f2"), ((n,), "<f2"),
-                  ((n, c), "<f2"), ((n, k), "<f2"), ((e,), "<i2"), ((e,), "<f2"), ((e, d), "i1"))
-        sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in layout]
-        if _HEADER.size + sum(sizes) != len(data):
-            raise FeaturesFormatError("image features record of the wrong length")
         arrays, offset = [], _HEADER.size
-        for (shape, dtype), size in zip(layout, sizes):
-            arrays.append(np.frombuffer(data, dtype, size // np.dtype(dtype).itemsize, offset).reshape(shape))
-            offset += size
+        for shape, dtype in _layout(n, c, k, e, d):
+            count = int(np.prod(shape))
+            arrays.append(np.frombuffer(data, dtype, count, offset).reshape(shape))
+            offset += count * np.dtype(dtype).itemsize
         *regions, embedded, scale, embeddings = arrays
         return cls(w, h, fw, fh, *regions, embedded=embedded, embeddings=embeddings, embedding_scale=scale)

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from .encoder import ClassPrototypes, PhraseEncoder
-from .phrase_parse import NounPhrase
+from ..core.phrase_parse import NounPhrase
 from .recognizer import imagenet_labels
 
 MIN_SIMILARITY = 0.65   # the noun must come this close to an ImageNet label...

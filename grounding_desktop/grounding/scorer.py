@@ -23,10 +23,10 @@ from typing import Optional
 import numpy as np
 
 from .encoder import ClassPrototypes
-from .phrase_parse import NounPhrase, ParsedPhrase
+from ..core.phrase_parse import NounPhrase, ParsedPhrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
 from .regions import NO_CLASS
-from .vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
+from ..core.vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
 
 _COLOUR_INDEX = {name: i for i, name in enumerate(COLOUR_NAMES)}
 _EPS = 1e-6

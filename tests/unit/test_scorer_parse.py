@@ -1,7 +1,7 @@
 """The phrase parser: which words go to which scorer module."""
 import pytest
 
-from grounding_desktop.grounding.phrase_parse import parse_phrase, singular
+from grounding_desktop.core.phrase_parse import parse_phrase, singular
 
 
 def test_subject_with_colour_and_location():
@@ -104,3 +104,11 @@ def test_generic_and_pronoun_objects():
 def test_singular():
     assert [singular(w) for w in ("horses", "puppies", "boxes", "glass", "bus", "people", "men")] == \
         ["horse", "puppy", "box", "glass", "bus", "person", "man"]
+
+
+def test_head_noun_names_the_class_of_a_phrase():
+    from grounding_desktop.core import head_noun
+
+    assert [head_noun(t) for t in ("the horses on the left", "the man riding a horse", "The  Red  Block",
+                                   "the teddy bears", "people on the bench", "the one on the left")] == \
+        ["horse", "man", "block", "teddy bear", "person", "object"]
