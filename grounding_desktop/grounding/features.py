@@ -105,7 +105,8 @@ class ImageFeatures:
 
     def with_embeddings(self, regions: np.ndarray, vectors: np.ndarray) -> "ImageFeatures":
         """This record with the embeddings ``vectors`` (E, D) of its regions ``regions`` (E,)."""
-        vectors = np.asarray(vectors, np.float32).reshape(len(regions), -1)
+        vectors = np.asarray(vectors, np.float32)
+        vectors = vectors.reshape(len(regions), vectors.shape[-1] if vectors.ndim == 2 else 0)
         scale = np.maximum(np.abs(vectors).max(1, initial=0.0), 1e-12) / 127.0
         return replace(self, embedded=np.asarray(regions, np.int16),
                        embeddings=np.round(vectors / scale[:, None]).astype(np.int8),

@@ -403,6 +403,8 @@ class Grounder:
         concept then needs no CNN pass."""
         rgb, stamp, features = built
         order = np.argsort(-features.objectness.astype(np.float32), kind="stable")[:EMBEDDED_REGIONS]
+        if not len(order):  # no region (a blank frame): nothing to embed
+            return None, stamp, features
         with self._model_lock:
             recognizer = self.load_recognizer()
             vectors = recognizer.embed(recognizer.features(rgb), features.boxes[order])
