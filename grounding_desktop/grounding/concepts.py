@@ -121,17 +121,6 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
-@dataclass
-class ConceptMatch:
-    """How a concept's head sees a set of regions."""
-
-    evidence: np.ndarray           # (N,) p(region shows the concept), the head's logistic output
-    logit: np.ndarray              # (N,) its log-odds (what the box search climbs)
-    examples: int                  # accepted boxes it rests on
-    shapes: np.ndarray             # (K, 2) their shapes (see ConceptExample.shape)
-    head: ConceptHead
-
-
 class ConceptMemory:
     """Every example the Grounder has been taught; thread-safe. ``version`` changes with every
     change, so cached matches can tell they are stale."""
@@ -205,16 +194,6 @@ class ConceptMemory:
             if version == self.version:
                 self._heads[key] = (version, answer)
         return answer
-
-    def match(self, concept: ConceptKey, embeddings: np.ndarray,
-              exclude_image: Optional[str] = None) -> Optional[ConceptMatch]:
-        """Evidence that each embedded region shows ``concept``; None if it has no accepted box."""
-        trained = self.head(concept, exclude_image)
-        if trained is None:
-            return None
-        head, shapes = trained
-        logit = head.logit(embeddings).astype(np.float64)
-        return ConceptMatch(1.0 / (1.0 + np.exp(-logit)), logit, head.examples, shapes, head)
 
 
 def _training_box(e: ConceptExample, mine: bool) -> TrainingBox:

@@ -99,12 +99,6 @@ def compute_features(recognizer: RegionRecognizer, evidence: ImageEvidence) -> N
         _mirrored(recognizer, evidence)
 
 
-def embed_boxes(recognizer: RegionRecognizer, evidence: ImageEvidence, boxes: np.ndarray) -> np.ndarray:
-    """Embeddings of xyxy ``boxes`` (inference pixels) on the image's feature maps."""
-    with evidence.lock:
-        return recognizer.embed(_features(recognizer, evidence), boxes)
-
-
 def embed_examples(recognizer: RegionRecognizer, evidence: ImageEvidence, scene: Scene,
                    boxes: np.ndarray, seeds: list[int]
                    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:

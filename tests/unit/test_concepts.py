@@ -59,10 +59,11 @@ def test_a_head_learns_a_concept_from_its_boxes_and_the_regions_around_them():
     memory.add([taught(k, v, f"{k}.png", far_regions(rng.randn(8, D)))
                 for k, v in enumerate(blob(rng, concept, 3))])
     regions = np.concatenate([blob(rng, concept, 5), blob(rng, other, 5), blob(rng, np.zeros(D), 5, 1.0)])
-    match = memory.match(ConceptKey("gizmo"), regions)
-    assert match.examples == 3 and ((match.evidence > 0) & (match.evidence < 1)).all()
-    assert match.evidence[:5].min() > 2 * match.evidence[5:].max()  # look-alikes far above the rest
-    assert match.logit == pytest.approx(np.log(match.evidence / (1 - match.evidence)))
+    head, shapes = memory.head(ConceptKey("gizmo"))
+    p = head.probability(regions)
+    assert head.examples == 3 and len(shapes) == 3 and ((p > 0) & (p < 1)).all()
+    assert p[:5].min() > 2 * p[5:].max()  # look-alikes far above the rest
+    assert head.logit(regions) == pytest.approx(np.log(p / (1 - p)))
 
 
 def test_one_example_gives_a_cautious_head_that_firms_up_with_more():
@@ -73,9 +74,9 @@ def test_one_example_gives_a_cautious_head_that_firms_up_with_more():
     new = blob(rng, concept, 20)
     memory = ConceptMemory()
     memory.add(examples[:1])
-    one = memory.match(ConceptKey("gizmo"), new).evidence
+    one = memory.head(ConceptKey("gizmo"))[0].probability(new)
     memory.add(examples[1:])
-    four = memory.match(ConceptKey("gizmo"), new).evidence
+    four = memory.head(ConceptKey("gizmo"))[0].probability(new)
     assert one.max() < 0.95            # one box does not make a certainty of every look-alike
     assert np.median(four) > np.median(one)
 
@@ -89,9 +90,9 @@ def test_a_rejected_box_lowers_a_region_but_does_not_veto_it():
     background = blob(rng, np.zeros(D), 6, 1.0)
     memory = ConceptMemory()
     memory.add(accepted)
-    before = memory.match(ConceptKey("gizmo"), np.concatenate([region, background])).evidence
+    before = memory.head(ConceptKey("gizmo"))[0].probability(np.concatenate([region, background]))
     memory.add([taught(9, region[0] + 0.1 * rng.randn(D), "9.png", positive=False)])
-    after = memory.match(ConceptKey("gizmo"), np.concatenate([region, background])).evidence
+    after = memory.head(ConceptKey("gizmo"))[0].probability(np.concatenate([region, background]))
     assert after[0] < before[0]        # lowered...
     assert after[0] > after[1:].max()  # ...not vetoed: still above everything else
 
@@ -103,9 +104,9 @@ def test_an_image_can_be_left_out_of_its_own_judgement():
                 taught(2, rng.randn(D), "b.png", far_regions(rng.randn(4, D)))])
     key = ConceptKey("gizmo")
     assert memory.count(key) == 2 and memory.count(key, exclude_image="a.png") == 1
-    assert memory.match(key, rng.randn(1, D), exclude_image="a.png").examples == 1
+    assert memory.head(key, exclude_image="a.png")[0].examples == 1
     memory.remove([2])
-    assert memory.match(key, rng.randn(1, D), exclude_image="a.png") is None
+    assert memory.head(key, exclude_image="a.png") is None
 
 
 def test_colour_words_narrow_a_concept_only_when_examples_carry_them():
