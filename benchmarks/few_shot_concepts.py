@@ -137,6 +137,16 @@ def graffiti_pair(data: Path) -> tuple:
             (float(qx0), float(qy0), float(qx1 - qx0), float(qy1 - qy0)))
 
 
+def expected_calibration_error(scores, hits, bins: int = 10) -> float:
+    """Mean |share of hits - mean score| over equal-width score bins, weighted by their counts."""
+    import numpy as np
+
+    scores, hits = np.asarray(scores, float), np.asarray(hits, float)
+    which = np.minimum((scores * bins).astype(int), bins - 1)
+    return float(sum(abs(hits[which == b].mean() - scores[which == b].mean()) * (which == b).sum()
+                     for b in range(bins) if (which == b).any()) / max(len(scores), 1))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("opencv_data", type=Path, help="opencv-doc's examples/data folder")
@@ -159,7 +169,7 @@ def main(argv=None) -> int:
     sets.update(compositions(args.opencv_data, Path(tempfile.mkdtemp(prefix="few-shot-"))))
     g = make_grounder(args.device, cache_size=64)
     g.load()
-    learn_ms, propose_ms, example_id = [], [], 0
+    learn_ms, propose_ms, scores, example_id = [], [], [], 0
 
     def episode(phrase, support, queries) -> list[float]:
         nonlocal example_id
@@ -177,6 +187,7 @@ def main(argv=None) -> int:
             top = g.propose(str(path), phrase, top_k=1)
             propose_ms.append(1000 * (time.perf_counter() - t))
             ious.append(iou_xywh(top[0].bbox, box) if top else 0.0)
+            scores.append(top[0].score if top else 0.0)
         return ious
 
     results: dict[str, list[float]] = {}
@@ -193,6 +204,8 @@ def main(argv=None) -> int:
                                 [(args.opencv_data / q_file, q_box)])[0]
 
     every = np.concatenate([np.asarray(v) for v in results.values()])
+    top_scores = np.asarray(scores[:every.size])  # the episodes' (the pairs come after)
+    hit = every >= 0.5
     summary = {
         "support": args.support,
         "acc50": round(float(np.mean(every >= 0.5)), 4), "mean_iou": round(float(every.mean()), 4),
@@ -201,6 +214,9 @@ def main(argv=None) -> int:
                        "mean_iou": round(float(np.mean(v)), 3), "queries": len(v)}
                    for p, v in results.items()},
         "pairs_one_support": {p: round(v, 3) for p, v in pairs.items()},
+        "score_when_hit": round(float(top_scores[hit].mean()), 3) if hit.any() else None,
+        "score_when_missed": round(float(top_scores[~hit].mean()), 3) if (~hit).any() else None,
+        "ece_top_box": round(expected_calibration_error(top_scores, hit), 3),
         "learn_ms_median": round(statistics.median(learn_ms), 1),
         "propose_cold_ms_median": round(statistics.median(propose_ms), 1),
     }
@@ -213,6 +229,8 @@ def main(argv=None) -> int:
     print(f"ALL ({args.support} support pictures, {args.episodes} episodes): Acc@0.5 "
           f"{100 * summary['acc50']:.1f} %  mean IoU {summary['mean_iou']:.3f}  over {every.size} "
           f"groundings  (targets >= 90 %, >= 0.75)")
+    print(f"top box score: {summary['score_when_hit']} on average when it hits, {summary['score_when_missed']} "
+          f"when it misses; expected calibration error {summary['ece_top_box']} (10 bins)")
     print("pairs, one support picture, IoU: " +
           ", ".join(f"{p} {v:.2f}" for p, v in summary["pairs_one_support"].items()))
     print(f"median: learn one box {summary['learn_ms_median']:.1f} ms (feature maps computed "

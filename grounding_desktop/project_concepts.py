@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 Progress = Optional[Callable[[int, int], None]]
 # A region embedding as the project database keeps it: the box's id, its bbox when it was embedded,
-# the vector's bytes (``grounding.concepts.embedding_bytes``).
+# the bytes of its vector and context (``grounding.concepts.embedding_bytes``), from which the
+# concepts' heads are fitted again (no head is stored).
 StoredEmbedding = tuple[int, tuple[float, float, float, float], bytes]
 
 
@@ -54,7 +55,7 @@ class Lesson:
 
 def labelled_boxes(annotations: Iterable[tuple[Expression, list[Box]]], known: dict) -> list["LabelledBox"]:
     """The accepted and rejected boxes of an image as ``grounding.concepts.LabelledBox``es, each
-    with its stored embedding when that was made for the box as it is now."""
+    with its stored embedding and context when they were made for the box as it is now."""
     from .grounding.concepts import LabelledBox, embedding_from_bytes
 
     out = []
@@ -63,9 +64,10 @@ def labelled_boxes(annotations: Iterable[tuple[Expression, list[Box]]], known: d
             if b.state == BoxState.PROPOSED:
                 continue  # a proposal is not a label
             stored = known.get(b.id)
-            vector = embedding_from_bytes(stored[1]) if stored and tuple(stored[0]) == tuple(b.bbox) \
-                else None
-            out.append(LabelledBox(b.id, expr.text, tuple(b.bbox), b.state == BoxState.ACCEPTED, vector))
+            vector, context = embedding_from_bytes(stored[1]) \
+                if stored and tuple(stored[0]) == tuple(b.bbox) else (None, None)
+            out.append(LabelledBox(b.id, expr.text, tuple(b.bbox), b.state == BoxState.ACCEPTED, vector,
+                                   context))
     return out
 
 
@@ -117,7 +119,7 @@ def give_lesson(grounder, lesson: Lesson) -> list[StoredEmbedding]:
         return []
     from .grounding.concepts import embedding_bytes
 
-    return [(e.example_id, e.bbox, embedding_bytes(e.embedding)) for e in made]
+    return [(e.example_id, e.bbox, embedding_bytes(e.embedding, e.context)) for e in made]
 
 
 def teach(grounder, lessons: Iterable[Lesson], progress: Progress = None,

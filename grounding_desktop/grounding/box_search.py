@@ -5,7 +5,7 @@ A detector's boxes rarely fit a thing it was never trained on, so a concept does
 them: windows with the sizes and aspects of the accepted boxes (at several scales, since the thing
 may be nearer or farther) are scored too, and the best few are refined by small moves and
 stretches until the fit stops improving. Everything here is box arithmetic in numpy; the scoring
-function (embedding similarity) is passed in.
+function (a concept head's log-odds, ``concept_head``) is passed in.
 """
 from __future__ import annotations
 

@@ -1,15 +1,18 @@
 """Concepts learned from the user's boxes: every accepted box of a phrase is an example of the
 phrase's noun, every rejected box a counter-example.
 
-A concept is its examples, nothing more: region embeddings (``recognizer.embed``) with the shape
-of each box. Matching a region is a nearest-example similarity (the closest accepted box decides,
-so a concept seen from several sides keeps every side), held down where a rejected box is as
-close. Learning is adding an example; there is no training step, so an accept in the app is used
-by the very next proposal. The project database keeps the embeddings (``box_embeddings``), so a
-reopened project knows its concepts without looking at its images again.
+A concept is a trained head (``concept_head``): a logistic classifier and a box regressor on the
+second CNN's region embeddings (``recognizer.embed``), fitted in milliseconds from the accepted
+boxes (with jittered copies), the rejected ones and the other regions of the labelled images.
+Each example keeps what it was embedded with on its image (``ExampleContext``), so heads are
+rebuilt, deterministically, from stored embeddings alone: the project database keeps them
+(``box_embeddings``), a reopened project knows its concepts without looking at its images again,
+and there is no head to store. A head is fitted on first need after the examples change (the
+very next proposal after an accept) and kept until they change again.
 """
 from __future__ import annotations
 
+import struct
 import threading
 from dataclasses import dataclass
 from typing import Iterable, Optional
@@ -17,13 +20,11 @@ from typing import Iterable, Optional
 import numpy as np
 
 from ..core.phrase_parse import ParsedPhrase, singular
+from . import concept_head
+from .concept_head import ConceptHead, TrainingBox, xyxy
 
-# Evidence is a logistic function of a region's similarity to the closest accepted box: 0.95 when
-# it is as close as the examples are to each other, 0.05 when MATCH_SPAN less, 0.5 half-way.
-# Strictly increasing, so the best fit always ranks first, even among close matches.
-MATCH_SPAN = 0.3
-SINGLE_EXAMPLE_REFERENCE = 0.85  # the examples' mutual similarity when there is only one
-NEGATIVE_MARGIN = 0.02           # a rejected box this much closer than every accepted one vetoes
+_BUNDLE = b"GDC2"  # embedding_bytes of a box with its context
+OTHER_EXAMPLES = 64  # other concepts' boxes a head learns from as negatives, at most
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,15 @@ class ConceptKey:
                    " ".join(subject.colours + subject.brightness))
 
 
-def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) dot products of unit vectors. einsum keeps numpy's multi-threaded BLAS,
-    which fights torch's threads for the CPU, out of it (see encoder.ClassPrototypes.similarity)."""
-    return np.einsum("id,kd->ik", a, b)
+@dataclass(frozen=True)
+class ExampleContext:
+    """What a labelled box was embedded with on its image (``concept_head.context_boxes``):
+    jittered copies of it and the image's other regions, and the box and its copies embedded on
+    the mirrored image (``region_evidence.embed_examples``)."""
+
+    boxes: np.ndarray              # (M, 4) x, y, w, h in original image pixels (unmirrored)
+    embeddings: np.ndarray         # (M, D) unit length, float32
+    mirrored: Optional[np.ndarray] = None  # (M,) bool: embedded on the mirrored image
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class LabelledBox:
     bbox: tuple[float, float, float, float]  # x, y, w, h in original image pixels
     accepted: bool                 # False: a rejected proposal, a counter-example
     embedding: Optional[np.ndarray] = None   # known already (from the project database)
+    context: Optional[ExampleContext] = None  # what it was embedded with (idem)
 
 
 @dataclass(frozen=True)
@@ -74,30 +81,44 @@ class ConceptExample:
     shape: tuple[float, float]     # box width and height over sqrt(image area)
     embedding: np.ndarray          # (D,) unit length, float32
     positive: bool = True
+    context: Optional[ExampleContext] = None
 
     def describes(self, box: LabelledBox, concept: ConceptKey) -> bool:
         """Still what ``box`` is: same place, same verdict, same concept (else learn it again)."""
         return (self.bbox, self.positive, self.concept) == (tuple(box.bbox), box.accepted, concept)
 
 
-def embedding_bytes(embedding: np.ndarray) -> bytes:
-    """How the project database keeps an embedding (float16: half the size, same matches)."""
-    return np.asarray(embedding, np.float16).tobytes()
+def embedding_bytes(embedding: np.ndarray, context: Optional[ExampleContext] = None) -> bytes:
+    """How the project database keeps a box's embedding and its context: float16 vectors (half
+    the size, same heads), float32 boxes, a byte per mirrored flag, behind a small header."""
+    vector = np.asarray(embedding, np.float16).reshape(-1)
+    if context is None:
+        context = ExampleContext(np.zeros((0, 4)), np.zeros((0, vector.size)))
+    m = len(context.boxes)
+    mirrored = np.zeros(m, bool) if context.mirrored is None else context.mirrored
+    header = _BUNDLE + struct.pack("<II", m, vector.size)
+    return b"".join([header, np.asarray(context.boxes, "<f4").tobytes(), np.asarray(mirrored, np.uint8).tobytes(),
+                     vector.tobytes(), np.asarray(context.embeddings, np.float16).tobytes()])
 
 
-def embedding_from_bytes(data: bytes) -> np.ndarray:
-    vector = np.frombuffer(data, np.float16).astype(np.float32)
-    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+def embedding_from_bytes(data: bytes) -> tuple[np.ndarray, Optional[ExampleContext]]:
+    """(the box's unit embedding, its context) from ``embedding_bytes``; a bare float16 vector
+    (what an earlier version stored) has no context."""
+    if data[:4] != _BUNDLE:
+        return _unit(np.frombuffer(data, np.float16)), None
+    m, d = struct.unpack_from("<II", data, 4)
+    offset = 12
+    boxes = np.frombuffer(data, "<f4", 4 * m, offset).reshape(m, 4).astype(np.float64)
+    offset += 16 * m
+    mirrored = np.frombuffer(data, np.uint8, m, offset).astype(bool)
+    offset += m
+    vectors = _unit(np.frombuffer(data, np.float16, (m + 1) * d, offset).reshape(m + 1, d))
+    return vectors[0], ExampleContext(boxes, vectors[1:], mirrored)
 
 
-@dataclass
-class ConceptMatch:
-    """How a concept's examples see a set of regions."""
-
-    evidence: np.ndarray           # (N,) in [0, 1]
-    similarity: np.ndarray         # (N,) cosine similarity to the closest accepted box
-    examples: int                  # accepted boxes it rests on
-    shapes: np.ndarray             # (K, 2) their shapes (see ConceptExample.shape)
+def _unit(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, np.float32)
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
 class ConceptMemory:
@@ -107,6 +128,7 @@ class ConceptMemory:
     def __init__(self) -> None:
         self._examples: dict[int, ConceptExample] = {}
         self._lock = threading.Lock()
+        self._heads: dict = {}  # (concept, excluded image) -> (version, (head, shapes) or None)
         self.version = 0
 
     def add(self, examples: Iterable[ConceptExample]) -> None:
@@ -144,27 +166,40 @@ class ConceptMemory:
         """How many accepted boxes ``concept`` rests on."""
         return sum(e.positive for e in self.examples(concept, exclude_image))
 
-    def match(self, concept: ConceptKey, embeddings: np.ndarray,
-              exclude_image: Optional[str] = None) -> Optional[ConceptMatch]:
-        """Evidence that each embedded region shows ``concept``; None if it has no accepted box."""
-        examples = self.examples(concept, exclude_image)
-        positives = [e for e in examples if e.positive]
-        if not positives:
-            return None
-        pos = np.stack([e.embedding for e in positives]).astype(np.float32)
-        embeddings = np.asarray(embeddings, np.float32).reshape(-1, pos.shape[1])
-        sim = _cosines(embeddings, pos).max(1) if len(embeddings) else np.zeros(0, np.float32)
-        if len(pos) > 1:
-            mutual = _cosines(pos, pos)
-            reference = float(mutual[~np.eye(len(pos), dtype=bool)].reshape(len(pos), -1).max(1).mean())
-        else:
-            reference = SINGLE_EXAMPLE_REFERENCE
-        centre = reference - MATCH_SPAN / 2
-        evidence = 1.0 / (1.0 + np.exp(-(sim - centre) * (2 * np.log(19.0) / MATCH_SPAN)))
-        negatives = [e.embedding for e in examples if not e.positive]
-        if negatives and len(embeddings):
-            neg = _cosines(embeddings, np.stack(negatives).astype(np.float32)).max(1)
-            evidence = np.where(neg > sim + NEGATIVE_MARGIN, 0.0, evidence)
-        shapes = np.array([e.shape for e in positives], np.float64)
-        return ConceptMatch(evidence.astype(np.float64), sim.astype(np.float64), len(positives),
-                            shapes)
+    def head(self, concept: ConceptKey, exclude_image: Optional[str] = None
+             ) -> Optional[tuple[ConceptHead, np.ndarray]]:
+        """(the concept's trained head, the shapes of its accepted boxes), fitted on first need
+        after the examples changed; None without an accepted box (outside ``exclude_image``)."""
+        key = (concept, exclude_image)
+        with self._lock:
+            version = self.version
+            cached = self._heads.get(key)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            every = [e for e in self._examples.values() if e.image != exclude_image]
+        mine = {e.example_id for e in self.examples(concept, exclude_image)}
+        others = sorted((e for e in every if e.example_id not in mine and e.positive),
+                        key=lambda e: e.example_id)
+        # Other concepts' boxes and their images' regions are negatives: a spread of at most
+        # OTHER_EXAMPLES of them, so a project with many boxes still fits a head in milliseconds.
+        others = others[::-(-len(others) // OTHER_EXAMPLES)] if others else []
+        boxes = [_training_box(e, True) for e in every if e.example_id in mine] + \
+            [_training_box(e, False) for e in others]
+        head = concept_head.train(boxes)
+        shapes = np.array([e.shape for e in every if e.example_id in mine and e.positive], np.float64)
+        answer = None if head is None else (head, shapes)
+        with self._lock:
+            # Heads fitted before the examples last changed are stale: keep only this version's.
+            self._heads = {k: v for k, v in self._heads.items() if v[0] == self.version}
+            if version == self.version:
+                self._heads[key] = (version, answer)
+        return answer
+
+
+def _training_box(e: ConceptExample, mine: bool) -> TrainingBox:
+    """How ``e`` teaches a concept: one of its boxes (accepted or rejected) or another's accepted
+    one, a negative (another concept's rejected box says nothing about this one)."""
+    role = ("positive" if e.positive else "rejected") if mine else "other"
+    context = e.context or ExampleContext(np.zeros((0, 4)), np.zeros((0, e.embedding.size), np.float32))
+    return TrainingBox(e.image, xyxy(e.bbox)[0], e.embedding, xyxy(context.boxes),
+                       np.asarray(context.embeddings, np.float32), role, context.mirrored)

@@ -32,12 +32,12 @@ from ..core.phrase import PhraseError, clean_phrase
 from ..core.detector_choice import DetectorChoice
 from ..core.proposal import Proposal
 from .backends import backend_device, make_detector
-from .concepts import ConceptExample, ConceptKey, ConceptMemory, LabelledBox
+from .concepts import ConceptExample, ConceptKey, ConceptMemory, ExampleContext, LabelledBox
 from .device import is_device_failure, resolve_device, warn_fallback
-from .features import FEATURES_FORMAT, ImageFeatures
+from .features import EMBEDDED_REGIONS, FEATURES_FORMAT, ImageFeatures
 from ..core.phrase_parse import ParsedPhrase, parse_phrase
 from .priors import DEFAULT_WEIGHTS, ScorerWeights
-from .region_evidence import (ImageEvidence, compute_features, concept_subject, embed_boxes,
+from .region_evidence import (ImageEvidence, compute_features, concept_subject, embed_examples,
                               imagenet_subject)
 from .regions import RegionStats, nested_objects
 from .scorer import PhraseScorer, Scene, ScoreResult, SubjectEvidence
@@ -183,10 +183,12 @@ class Grounder:
 
     @property
     def embedding_model(self) -> str:
-        """What made the region embeddings ``learn`` returns (stored with them)."""
+        """What made the region embeddings ``learn`` returns (stored with them): the network's
+        recipe and the context each box is embedded with (``concept_head.context_boxes``)."""
+        from .concept_head import CONTEXT_RECIPE
         from .recognizer import embedding_model
 
-        return embedding_model()
+        return f"{embedding_model()}+{CONTEXT_RECIPE}"
 
     @property
     def detector_weights_path(self) -> str:
@@ -378,8 +380,12 @@ class Grounder:
             detections = iter(self._detect([rgb for rgb, _, _ in readable]))
             for d in decoded:
                 building.append(d if isinstance(d, ImageReadError) else
-                                helpers.submit(self._built, *d, next(detections), keep_pixels))
-        return [b if isinstance(b, ImageReadError) else b.result() for b in building]
+                                helpers.submit(self._built, *d, next(detections)))
+        built = [b if isinstance(b, ImageReadError) else b.result() for b in building]
+        if keep_pixels:
+            return built
+        # The feature pass: its records keep what learned concepts need.
+        return [b if isinstance(b, ImageReadError) else self._with_region_embeddings(b) for b in built]
 
     def _decoded(self, image: ImageInput):
         try:
@@ -388,8 +394,21 @@ class Grounder:
             return exc
 
     @staticmethod
-    def _built(rgb: np.ndarray, size: tuple, stamp: Optional[tuple], detections, keep_pixels: bool) -> tuple:
-        return rgb if keep_pixels else None, stamp, ImageFeatures.from_scene(build_scene(rgb, detections), size)
+    def _built(rgb: np.ndarray, size: tuple, stamp: Optional[tuple], detections) -> tuple:
+        return rgb, stamp, ImageFeatures.from_scene(build_scene(rgb, detections), size)
+
+    def _with_region_embeddings(self, built: tuple) -> tuple:
+        """``_built``'s answer with its record holding the second CNN's embeddings of its most
+        object-like regions (``features.EMBEDDED_REGIONS``): searching a folder for a learned
+        concept then needs no CNN pass."""
+        rgb, stamp, features = built
+        order = np.argsort(-features.objectness.astype(np.float32), kind="stable")[:EMBEDDED_REGIONS]
+        if not len(order):  # no region (a blank frame): nothing to embed
+            return None, stamp, features
+        with self._model_lock:
+            recognizer = self.load_recognizer()
+            vectors = recognizer.embed(recognizer.features(rgb), features.boxes[order])
+        return None, stamp, features.with_embeddings(order, vectors)
 
     def _helpers(self) -> ThreadPoolExecutor:
         with self._cache_lock:
@@ -416,7 +435,8 @@ class Grounder:
             return rgb
 
         stamp = _file_stamp(source) if isinstance(source, (str, os.PathLike)) else None
-        return PreparedImage(key, features, features.scene(), ImageEvidence(loader=pixels), stamp)
+        return PreparedImage(key, features, features.scene(),
+                             ImageEvidence(loader=pixels, kept=features.region_embeddings()), stamp)
 
     def _remember(self, entry: PreparedImage) -> None:
         with self._cache_lock:
@@ -566,6 +586,16 @@ class Grounder:
         every region from its features alone (``image_search``)."""
         return self._second_cnn_subject(parse_phrase(clean_phrase(phrase)), None) is None
 
+    def learned_concept(self, phrase: str) -> Optional[ConceptKey]:
+        """The concept learned from the user's boxes that ``phrase``'s subject names (with its
+        colour words first, then any), None if none: then its head judges the regions."""
+        concept = ConceptKey.of(parse_phrase(clean_phrase(phrase)))
+        if concept is not None:
+            for key in dict.fromkeys((concept, ConceptKey(concept.noun))):
+                if self.concepts.count(key):
+                    return key
+        return None
+
     # ------------------------------------------------------------------ learning
     def learn(self, image: ImageInput, boxes: Sequence[LabelledBox],
               size: Optional[tuple[int, int]] = None) -> list[ConceptExample]:
@@ -575,7 +605,7 @@ class Grounder:
         learned again, and new ones are embedded on the image's features (prepared if needed);
         a box that brings its ``embedding`` (from the project database) needs no image work, given
         the image's original ``size``. Returns the examples embedded now, for the caller to store.
-        No retraining: the next ``propose`` uses them.
+        The concepts' heads are fitted again on the next ``propose`` that needs them.
         """
         image_key = self._key_for(image, None)
         wanted: dict[int, tuple[LabelledBox, ConceptKey]] = {}
@@ -596,25 +626,36 @@ class Grounder:
         embedded: list[ConceptExample] = []
         unit = float(np.sqrt(size[0] * size[1]))
         missing = [b for b, _ in new if b.embedding is None]
-        vectors = {}
+        made: dict[int, tuple[np.ndarray, ExampleContext]] = {}
         if missing:
-            xyxy = np.array([(x / entry.scale_x, y / entry.scale_y, (x + w) / entry.scale_x,
-                              (y + h) / entry.scale_y) for x, y, w, h in (b.bbox for b in missing)])
-            with self._model_lock:
-                computed = embed_boxes(self.load_recognizer(), entry.evidence, xyxy)
-            vectors = {b.example_id: v for b, v in zip(missing, computed)}
+            made = self._embed_examples(entry, missing)
         examples = []
         for box, concept in new:
-            vector = vectors.get(box.example_id, box.embedding)
+            vector, context = made.get(box.example_id, (box.embedding, box.context))
             example = ConceptExample(box.example_id, concept, image_key, tuple(box.bbox),
                                      (box.bbox[2] / unit, box.bbox[3] / unit),
-                                     np.asarray(vector, np.float32), box.accepted)
+                                     np.asarray(vector, np.float32), box.accepted, context)
             examples.append(example)
-            if box.example_id in vectors:
+            if box.example_id in made:
                 embedded.append(example)
         self.concepts.remove(stale)
         self.concepts.add(examples)
         return embedded
+
+    def _embed_examples(self, entry: PreparedImage, boxes: Sequence[LabelledBox]
+                        ) -> dict[int, tuple[np.ndarray, ExampleContext]]:
+        """Box id -> (embedding, context) of labelled ``boxes`` on the prepared image."""
+        sx, sy = entry.scale_x, entry.scale_y
+        xyxy = np.array([(x / sx, y / sy, (x + w) / sx, (y + h) / sy) for x, y, w, h in (b.bbox for b in boxes)])
+        with self._model_lock:
+            computed = embed_examples(self.load_recognizer(), entry.evidence, entry.scene, xyxy,
+                                      [b.example_id for b in boxes])
+        out = {}
+        for box, (vector, around, vectors, mirrored) in zip(boxes, computed):
+            xywh = np.stack([around[:, 0] * sx, around[:, 1] * sy, (around[:, 2] - around[:, 0]) * sx,
+                             (around[:, 3] - around[:, 1]) * sy], 1)
+            out[box.example_id] = (vector, ExampleContext(xywh, vectors, mirrored))
+        return out
 
     def _region_label(self, scene: Scene, result: ScoreResult, i: int, source: str) -> str:
         """What region ``i`` is, whatever was asked: the detector's class for a region it named; for

@@ -9,8 +9,11 @@ would give, at the cost of a few dozen images. The subject's evidence over all r
 costly part, is kept per noun, so a phrase refined by a word ("the dog" -> "the black dog") costs
 the new word and the exact scores.
 
-A subject the second CNN decides (a concept learned from the user's boxes, an ImageNet kind) has
-no bound from the features: every image is scored exactly, its pixels decoded on first need.
+A concept learned from the user's boxes is bounded alike: its head judges, in one pass, the region
+embeddings the feature pass kept (``features.ImageFeatures.embeddings``), and an image prepared by
+the pass is scored on those too (``region_evidence.concept_evidence``): no CNN pass, no pixels.
+An ImageNet kind has no bound from the features: every image is scored exactly, its pixels
+decoded on first need (so is an image whose record kept no embeddings, for a concept).
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from .scorer import Scene
 # result may still tie it, and is scored.
 _ROUNDING = 1e-4
 PART_REGIONS = 65536  # regions per part of the table: a vectorised step (bounds the temporaries' memory)
+_KEPT_CHUNK = 8192    # kept embeddings made float at a time (bounds the temporaries' memory)
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,9 @@ class ImageIndex:
         text = clean_phrase(phrase)
         if top < 1 or not self._keys:
             return []
-        if self.grounder.detector_decides(text):
-            bounds = self._image_bounds(text)
+        concept = self.grounder.learned_concept(text)
+        if concept is not None or self.grounder.detector_decides(text):
+            bounds = self._image_bounds(text, concept)
             order = [int(i) for i in np.argsort(-bounds, kind="stable") if bounds[i] > 0]
         else:
             bounds = np.full(len(self._keys), np.inf)
@@ -101,21 +106,30 @@ class ImageIndex:
         return [Match(self._keys[-i], p) for _, i, p in kept]
 
     # ------------------------------------------------------------------ bounds
-    def _image_bounds(self, text: str) -> np.ndarray:
-        """Per image, the bound of its best region (0: no region has any evidence)."""
+    def _image_bounds(self, text: str, concept=None) -> np.ndarray:
+        """Per image, the bound of its best region (0: no region has any evidence). ``concept``:
+        the learned concept (``concepts.ConceptKey``) whose head gives the subject's evidence."""
         parsed = parse_phrase(text)
         scorer = self.grounder.load_scorer()
         noun = parsed.subject
-        cache_key = (noun.noun, noun.head, noun.generic)
+        if concept is None:
+            cache_key = (noun.noun, noun.head, noun.generic)
+        else:
+            memory = self.grounder.concepts
+            cache_key = (concept, memory.version)
+            head = memory.head(concept)[0]
         out = np.zeros(len(self._keys))
         for part in self._grown():
             p = part.subject_p.get(cache_key)
             if p is None:
-                p = part.subject_p[cache_key] = scorer.subject_p(part.table, noun, bound=True)[0]
+                p = part.subject_p[cache_key] = scorer.subject_p(part.table, noun, bound=True)[0] \
+                    if concept is None else part.concept_p(head)
             bound = np.where(p > 0, scorer.upper_bound(part.table, parsed, p), 0.0)
             full = part.sizes > 0  # a region with no evidence is never proposed
             if full.any():
                 out[part.first:part.first + len(part.sizes)][full] = np.maximum.reduceat(bound, part.starts[full])
+            if concept is not None:  # an image with no kept embeddings is scored on its pixels
+                out[part.first:part.first + len(part.sizes)][~part.embedded] = np.inf
         return out
 
     def _grown(self) -> list["_Part"]:
@@ -157,4 +171,25 @@ class _Part:
                            height=np.repeat([np.float32(f.frame_height) for f in feats], self.sizes),
                            objectness=cat("objectness", np.float32))
         self.subject_p: dict[tuple, np.ndarray] = {}
+        # The kept region embeddings: their rows in the table, int8 vectors and scales.
+        self.embedded = np.array([len(f.embedded) > 0 for f in feats], bool)
+        dims = {f.embeddings.shape[1] for f in feats if len(f.embedded)}
+        with_vectors = [(s, f) for s, f in zip(self.starts, feats) if len(f.embedded)]
+        self.kept_rows = np.concatenate([s + f.embedded.astype(np.int64) for s, f in with_vectors]) \
+            if with_vectors else np.zeros(0, np.int64)
+        self.kept = np.concatenate([f.embeddings for _, f in with_vectors]) if len(dims) == 1 \
+            else np.zeros((0, 0), np.int8)
+        self.kept_scale = np.concatenate([f.embedding_scale for _, f in with_vectors]).astype(np.float32) \
+            if with_vectors else np.zeros(0, np.float32)
+
+    def concept_p(self, head) -> np.ndarray:
+        """(regions,) a learned concept's probability of each region, 0 where none was kept."""
+        p = np.zeros(self.regions)
+        if len(self.kept) and self.kept.shape[1] == head.weights.shape[0]:
+            logit = np.empty(len(self.kept), np.float32)
+            for start in range(0, len(self.kept), _KEPT_CHUNK):
+                chunk = self.kept[start:start + _KEPT_CHUNK].astype(np.float32)
+                logit[start:start + len(chunk)] = chunk @ head.weights
+            p[self.kept_rows] = 1.0 / (1.0 + np.exp(-(logit * self.kept_scale + head.bias).astype(np.float64)))
+        return p
 

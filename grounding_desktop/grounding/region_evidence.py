@@ -4,9 +4,10 @@
   cropped and classified once per image; a noun such as "squirrel" then weighs each region by how
   much its crop looks like the kinds the noun names.
 - Learned concepts: regions, and windows of the learned box shapes searched over the image
-  (``box_search``), are embedded on the image's feature maps and matched against the concept's
-  examples (``concepts.ConceptMemory``). The best windows join the scene as regions of their own,
-  so a tight box is proposed even where no detector box fits.
+  (``box_search``), are embedded on the image's feature maps and judged by the concept's trained
+  head (``concepts.ConceptMemory.head``): a probability per region (``concept_evidence``). The
+  best windows, and those and the best regions moved by the head's box regressor, join the scene
+  as regions of their own, so a tight box is proposed even where no detector box fits.
 
 Every result is cached on the prepared image (``ImageEvidence``), so a second keystroke of the
 same phrase costs no CNN work.
@@ -19,7 +20,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from . import box_search, imagenet
+from . import box_search, concept_head, imagenet
 from .concepts import ConceptKey, ConceptMemory
 from .recognizer import RegionFeatures, RegionRecognizer
 from .regions import NO_CLASS, RegionStats
@@ -28,6 +29,7 @@ from .scorer import Scene, SubjectEvidence
 MAX_CROPS = 12            # regions classified per image (the most object-like ones)
 IMAGENET_OBJECTNESS = 0.5  # exponent on objectness: among regions that look alike, whole objects win
 CONCEPT_REGIONS = 3       # searched windows that join the scene for a concept
+REFINED_REGIONS = 3       # best scene regions the box regressor moves too
 
 
 @dataclass
@@ -39,10 +41,13 @@ class ImageEvidence:
     loader: Optional[Callable[[], np.ndarray]] = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     features: Optional[RegionFeatures] = None
+    mirrored: Optional[RegionFeatures] = None     # the maps of the image mirrored left to right
     region_embeddings: Optional[np.ndarray] = None  # (N, D) of the scene's regions
     classified: Optional[np.ndarray] = None       # indices of the regions whose crops were classified
     probs: Optional[np.ndarray] = None            # (len(classified), 1000)
     concept_answers: dict = field(default_factory=dict)  # (concept, memory version, excluded) -> answer
+    # (region indices, their embeddings) a feature pass record kept (``features.ImageFeatures``)
+    kept: Optional[tuple[np.ndarray, np.ndarray]] = None
 
     @property
     def rgb(self) -> np.ndarray:
@@ -78,61 +83,133 @@ def _features(recognizer: RegionRecognizer, evidence: ImageEvidence) -> RegionFe
     return evidence.features
 
 
+def _mirrored(recognizer: RegionRecognizer, evidence: ImageEvidence) -> RegionFeatures:
+    """The maps of the image mirrored left to right (what a labelled box teaches seen from the
+    other side)."""
+    if evidence.mirrored is None:
+        evidence.mirrored = recognizer.features(np.ascontiguousarray(evidence.rgb[:, ::-1]))
+    return evidence.mirrored
+
+
 def compute_features(recognizer: RegionRecognizer, evidence: ImageEvidence) -> None:
-    """The image's feature maps now, if they are not there yet."""
+    """The image's feature maps now, and its mirror's (what learning from a box on it needs), if
+    they are not there yet."""
     with evidence.lock:
         _features(recognizer, evidence)
+        _mirrored(recognizer, evidence)
 
 
-def embed_boxes(recognizer: RegionRecognizer, evidence: ImageEvidence, boxes: np.ndarray) -> np.ndarray:
-    """Embeddings of xyxy ``boxes`` (inference pixels) on the image's feature maps."""
+def embed_examples(recognizer: RegionRecognizer, evidence: ImageEvidence, scene: Scene,
+                   boxes: np.ndarray, seeds: list[int]
+                   ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """(embedding, context xyxy boxes, their embeddings, which are mirrored) of each xyxy labelled
+    box (inference pixels) of the scene's image, its context seeded by ``seeds``
+    (``concept_head.context_boxes``). The box and its jittered copies are embedded on the mirrored
+    image's maps too (kept with the unmirrored coordinates, flagged): a thing seen from the other
+    side is still the thing."""
+    regions = scene.boxes[np.argsort(-scene.objectness, kind="stable")]
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    contexts = [concept_head.context_boxes(b, scene.width, scene.height, regions, s)
+                for b, s in zip(boxes, seeds)]
+    mirrorable = [np.concatenate([b[None], c[concept_head.jittered(c, b)]]) for b, c in zip(boxes, contexts)]
+    every = np.concatenate([boxes, *contexts])
+    flipped = np.concatenate(mirrorable)
+    flipped = np.stack([scene.width - flipped[:, 2], flipped[:, 1], scene.width - flipped[:, 0], flipped[:, 3]], 1)
     with evidence.lock:
-        return recognizer.embed(_features(recognizer, evidence), boxes)
+        vectors = recognizer.embed(_features(recognizer, evidence), every)
+        mirror_vectors = recognizer.embed(_mirrored(recognizer, evidence), flipped)
+    out, start, mstart = [], len(contexts), 0
+    for i, (c, m) in enumerate(zip(contexts, mirrorable)):
+        out.append((vectors[i], np.concatenate([c, m]),
+                    np.concatenate([vectors[start:start + len(c)], mirror_vectors[mstart:mstart + len(m)]]),
+                    np.r_[np.zeros(len(c), bool), np.ones(len(m), bool)]))
+        start += len(c)
+        mstart += len(m)
+    return out
+
+
+@dataclass
+class ConceptEvidence:
+    """What a concept's head says about one image: a probability for each of the scene's regions,
+    and candidate boxes of its own (boxes its regressor moved, then the best searched windows)."""
+
+    p: np.ndarray                 # (N,) p(region shows the concept), the scene's regions
+    boxes: np.ndarray             # (M, 4) xyxy candidates, inference pixels
+    p_boxes: np.ndarray           # (M,) their probabilities
+    refined: np.ndarray           # (M,) bool: moved by the box regressor
+    examples: int                 # accepted boxes the head rests on
+
+
+def concept_evidence(recognizer: RegionRecognizer, memory: ConceptMemory, evidence: ImageEvidence,
+                     scene: Scene, concept: ConceptKey, exclude_image: Optional[str]
+                     ) -> Optional[ConceptEvidence]:
+    """p(``concept`` | region) for each region of ``scene`` and the head's own candidates; None
+    when the concept has no accepted box (outside ``exclude_image``). Callers hold nothing: the
+    image's lock is taken here.
+
+    An image prepared by the feature pass and not looked at since (no feature maps) is judged on
+    the embeddings its record kept, with no CNN pass: only those regions get a probability, and
+    the head adds no boxes of its own (what searching a folder costs, ``image_search``)."""
+    trained = memory.head(concept, exclude_image)
+    if trained is None:
+        return None
+    head, shapes = trained
+    with evidence.lock:
+        if evidence.features is None and evidence.kept is not None and len(evidence.kept[0]):
+            p = np.zeros(len(scene))
+            p[evidence.kept[0]] = head.probability(evidence.kept[1])
+            return ConceptEvidence(p, np.zeros((0, 4)), np.zeros(0), np.zeros(0, bool), head.examples)
+        features = _features(recognizer, evidence)
+        if evidence.region_embeddings is None:
+            evidence.region_embeddings = recognizer.embed(features, scene.boxes)
+        regions = evidence.region_embeddings
+        found, _ = box_search.search(lambda b: head.logit(recognizer.embed(features, b)),
+                                     scene.width, scene.height, shapes, scene.boxes,
+                                     min_step=16.0 / features.scale)
+        found = found[:CONCEPT_REGIONS]
+        p = head.probability(regions)
+        best = np.argsort(-p, kind="stable")[:REFINED_REGIONS]
+        starts = np.concatenate([found, scene.boxes[best]])
+        moved = head.refine(starts, np.concatenate([recognizer.embed(features, found), regions[best]]))
+        moved[:, [0, 2]] = np.clip(moved[:, [0, 2]], 0, scene.width)
+        moved[:, [1, 3]] = np.clip(moved[:, [1, 3]], 0, scene.height)
+        p_found = head.probability(recognizer.embed(features, found))
+        # A moved box is the regressor's box for the region it moved from: at least as likely
+        # the thing as that region (Fast R-CNN's detections), and listed first, so it wins a tie.
+        p_moved = np.maximum(head.probability(recognizer.embed(features, moved)), np.r_[p_found, p[best]])
+    boxes = np.concatenate([moved, found])
+    refined = np.r_[np.ones(len(moved), bool), np.zeros(len(found), bool)]
+    return ConceptEvidence(p, boxes, np.r_[p_moved, p_found], refined, head.examples)
 
 
 def concept_subject(recognizer: RegionRecognizer, memory: ConceptMemory, evidence: ImageEvidence,
                     scene: Scene, concept: ConceptKey, exclude_image: Optional[str]
                     ) -> Optional[tuple[Scene, SubjectEvidence]]:
-    """The scene with the best windows for ``concept`` added, and every region's evidence; None
-    when the concept has no accepted box (outside ``exclude_image``), also when its last one is
-    forgotten while this looks (an undo taught the model meanwhile)."""
+    """The scene with the concept's candidate boxes added, and every region's evidence; None
+    when the concept has no accepted box (outside ``exclude_image``). The head is taken once,
+    before the slow steps, so a lesson that arrives meanwhile (an undo) cannot pull it away."""
     cache_key = (concept, memory.version, exclude_image)
     with evidence.lock:
         answer = evidence.concept_answers.get(cache_key)
-        if answer is not None:
-            return answer
-        if memory.count(concept, exclude_image) == 0:
-            return None
-        features = _features(recognizer, evidence)
-        if evidence.region_embeddings is None:
-            evidence.region_embeddings = recognizer.embed(features, scene.boxes)
-
-        def similarity(boxes: np.ndarray) -> np.ndarray:
-            match = memory.match(concept, recognizer.embed(features, boxes), exclude_image)
-            return match.similarity if match is not None else np.zeros(len(boxes))
-
-        seeds_match = memory.match(concept, evidence.region_embeddings, exclude_image)
-        if seeds_match is None:
-            return None
-        found, _ = box_search.search(similarity, scene.width, scene.height, seeds_match.shapes,
-                                     scene.boxes, min_step=16.0 / features.scale)
-        found = found[:CONCEPT_REGIONS]
-        extended = with_regions(scene, evidence.rgb, found)
-        embeddings = np.concatenate([evidence.region_embeddings, recognizer.embed(features, found)])
-        match = memory.match(concept, embeddings, exclude_image)
-        if match is None:
-            return None
-        n = match.examples
-        name = f"{concept.qualifier} {concept.noun}".strip()
-        subject = SubjectEvidence(match.evidence, [name] * len(extended),
-                                  note="learned from your box" if n == 1 else f"learned from {n} of your boxes",
-                                  source="concept", judged_attributes=bool(concept.qualifier))
-        answer = (extended, subject)
+    if answer is not None:
+        return answer
+    found = concept_evidence(recognizer, memory, evidence, scene, concept, exclude_image)
+    if found is None:
+        return None
+    with evidence.lock:
+        extended = with_regions(scene, evidence.rgb, found.boxes) if len(found.boxes) else scene
+    n = found.examples
+    name = f"{concept.qualifier} {concept.noun}".strip()
+    subject = SubjectEvidence(np.concatenate([found.p, found.p_boxes]), [name] * len(extended),
+                              note="learned from your box" if n == 1 else f"learned from {n} of your boxes",
+                              source="concept", judged_attributes=bool(concept.qualifier))
+    answer = (extended, subject)
+    with evidence.lock:
         # Answers made before the memory last changed are stale: keep only this version's.
         evidence.concept_answers = {k: v for k, v in evidence.concept_answers.items()
                                     if k[1] == memory.version}
         evidence.concept_answers[cache_key] = answer
-        return answer
+    return answer
 
 
 def with_regions(scene: Scene, rgb: np.ndarray, boxes: np.ndarray) -> Scene:

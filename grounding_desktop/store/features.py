@@ -3,9 +3,9 @@
 A file of its own (``.grounding/project.features.sqlite``, ``NAME.features.EXT`` beside a ``--db``
 file) rather than a table of the project database, because it is a cache, not labels:
 
-- it is large (about 15 KB an image: 150 MB for 10,000 images) and can always be computed again,
-  so it stays out of the project database's daily backup and integrity check, and out of every
-  copy a user makes of their labels;
+- it is large (about 53 KB an image with its region embeddings: 530 MB for 10,000 images) and can
+  always be computed again, so it stays out of the project database's daily backup and integrity
+  check, and out of every copy a user makes of their labels;
 - it is written in bulk with ``synchronous=NORMAL`` (a crash may lose the last batches, which the
   next pass computes again) where the labels need ``FULL``;
 - it is disposable: a damaged or foreign file (a format or schema of its own, damage found on

@@ -241,8 +241,24 @@ def test_a_record_comes_back_from_its_bytes_as_it_was(n):
     assert (scene.width, scene.height, len(scene)) == (400.0, 300.0, n)
 
 
+def test_a_record_keeps_region_embeddings_compactly_and_faithfully():
+    f = _record(40)
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(16, 2288)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    regions = np.arange(16) * 2
+    data = f.with_embeddings(regions, vectors).to_bytes()
+    assert len(data) - len(f.to_bytes()) < 16 * (2288 + 8)  # one byte a value
+    back = ImageFeatures.from_bytes(data)
+    kept, again = back.region_embeddings()
+    assert np.array_equal(kept, regions)
+    cosine = np.einsum("nd,nd->n", again, vectors) / np.linalg.norm(again, axis=1)
+    assert cosine.min() > 0.9999
+    assert np.array_equal(back.boxes, f.boxes)
+
+
 def test_bytes_of_another_kind_are_refused():
-    data = _record(3).to_bytes()
+    data = _record(3).with_embeddings(np.arange(2), np.ones((2, 8))).to_bytes()
     for bad in (b"", b"GDF", data[:-1], b"XYZ" + data[3:], data[:3] + bytes([99]) + data[4:]):
         with pytest.raises(FeaturesFormatError):
             ImageFeatures.from_bytes(bad)

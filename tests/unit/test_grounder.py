@@ -237,6 +237,30 @@ def test_a_thing_labelled_on_two_pictures_is_found_on_a_third(grounder, tmp_path
 
 
 @pytest.mark.model
+def test_a_kind_taught_on_three_different_things_is_found_on_a_fourth(grounder, tmp_path):
+    """Category-level: gizmos of three colour schemes teach "gizmo"; a gizmo of a fourth is found,
+    and no box off it scores as high."""
+    from grounding_desktop.core.geometry import iou_xywh
+    from grounding_desktop.grounding.concepts import LabelledBox
+    from support import make_gizmo_photos
+
+    colours = [((235, 200, 40), (120, 40, 160)), ((70, 170, 230), (200, 40, 40)),
+               ((235, 235, 235), (30, 120, 60)), ((250, 140, 30), (40, 40, 170))]
+    photos = make_gizmo_photos(tmp_path, 4, colours=colours)
+    (fourth, truth) = photos[3]
+    grounder.concepts.clear()
+    try:
+        for i, (path, box) in enumerate(photos[:3]):
+            grounder.learn(path, [LabelledBox(i + 1, "the gizmo", box, accepted=True)])
+        found = grounder.propose(fourth, "the gizmo", top_k=5)
+        assert iou_xywh(found[0].bbox, truth) >= 0.5
+        assert "learned from 3 of your boxes" in found[0].explanation
+        assert all(p.score < found[0].score for p in found[1:] if iou_xywh(p.bbox, truth) < 0.3)
+    finally:
+        grounder.concepts.clear()
+
+
+@pytest.mark.model
 def test_a_noun_coco_lacks_is_recognised_among_imagenet_kinds(grounder):
     from grounding_desktop.core.geometry import iou_xywh
 

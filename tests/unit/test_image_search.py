@@ -116,3 +116,37 @@ def test_search_ranks_images_with_the_thing_first_and_equals_scoring_every_image
     grounder.adopt(str(paths[0]), ImageFeatures.from_bytes(records[0].to_bytes()))
     assert grounder.propose(str(paths[0]), "the cat", top_k=3) == fresh
 
+
+
+@pytest.mark.model
+def test_search_of_a_learned_concept_over_prepared_features_needs_no_pixels(grounder, tmp_path):
+    """Three gizmos taught; the feature pass's records of other pictures, whose files are gone,
+    are searched: the head judges the region embeddings the records kept, and the picture with
+    a gizmo comes first, found where it is."""
+    from grounding_desktop.core.geometry import iou_xywh
+    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.features import ImageFeatures
+    from grounding_desktop.grounding.image_search import ImageIndex
+    from support import make_gizmo_photos
+
+    gizmos = make_gizmo_photos(tmp_path / "gizmos", 4)
+    others = _scenes(tmp_path / "photos")[:3]
+    query, truth = gizmos[3]
+    paths = [query] + others
+    records = [ImageFeatures.from_bytes(f.to_bytes()) for f in grounder.compute_features([str(p) for p in paths])]
+    assert all(len(f.embedded) for f in records)
+    for p in paths:
+        p.unlink()  # no pixels to read: a search that needed them would skip the image
+    grounder.concepts.clear()
+    try:
+        for i, (path, box) in enumerate(gizmos[:3]):
+            grounder.learn(str(path), [LabelledBox(i + 1, "the gizmo", box, accepted=True)])
+        index = ImageIndex(grounder)
+        for p, f in zip(paths, records):
+            index.add(str(p), f)
+        found = index.search("the gizmo", top=4)
+        assert found[0].key == str(query)
+        assert iou_xywh(found[0].proposal.bbox, truth) >= 0.5
+        assert found[0].proposal.modules["evidence"] == "concept"
+    finally:
+        grounder.concepts.clear()

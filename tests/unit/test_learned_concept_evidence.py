@@ -67,8 +67,13 @@ def test_the_explanation_counts_the_boxes_in_plain_words(recognizer, n, note):
     assert subject.note == note
 
 
-def test_a_concept_forgotten_while_an_image_is_looked_at_gives_no_evidence_and_no_error(recognizer):
+def test_a_concept_forgotten_while_an_image_is_looked_at_answers_from_what_it_knew_and_no_error(recognizer):
+    """The concept's head is taken once, before the slow step: the answer is the one of the memory
+    as it was when the look began, and the next look, after the lesson, finds no concept."""
     memory, img, scene, concept = _memory(recognizer, 1), _image(), _scene(), CONCEPT
     looking = ForgetsWhileLooking(recognizer, memory, forget=[1])
-    assert concept_subject(looking, memory, ImageEvidence(pixels=img), scene, concept, None) is None
+    evidence = ImageEvidence(pixels=img)
+    _, subject = concept_subject(looking, memory, evidence, scene, concept, None)
+    assert subject.note == "learned from your box" and len(subject.p) >= len(scene)
     assert memory.count(concept) == 0
+    assert concept_subject(looking, memory, evidence, scene, concept, None) is None
