@@ -81,7 +81,6 @@ class ImageDocument:
         self.highlight = -1
         self.pending: Optional[PendingAccept] = None
         self.wanted: Optional[XYWH] = None     # the proposal to highlight when the answer comes (a search result)
-        self.absent_before: set[int] = set()   # phrases whose "not in image" a box took back (this session)
 
     # ------------------------------------------------------------------ project and image
     def open_project(self, store: ProjectStore, stack: EditStack) -> None:
@@ -95,7 +94,6 @@ class ImageDocument:
         if self.store is not None:
             self.store.close()
         self.store = self._stack = None
-        self.absent_before.clear()
 
     def path_of(self, record: ImageRecord) -> str:
         return str(Path(self.store.root) / record.path)
@@ -167,8 +165,6 @@ class ImageDocument:
         except Exception as exc:  # noqa: BLE001 - any store failure must reach the user, not the stack
             ok = False
             self.error.emit(short_error(exc))
-        if ok and not undo:
-            self.absent_before.update(edit.absent_taken)
         if edit.image_id is None:
             self._applied_to_many(edit.image_ids)
             return ok
@@ -593,10 +589,10 @@ class ImageDocument:
     def delete_selected(self) -> None:
         """Del: the selected box, or the selected phrase with its boxes. A phrase's only box takes
         the phrase with it (a phrase with no box is unfinished), except on a phrase that was "not
-        in image" until a box came (``absent_before``): deleting its last box that says where the
-        thing is makes it that again. After a box, the selection moves to the next box of the same
-        phrase (of the same kind: drawn, or rejected), or to nothing: never to the phrase, so a
-        second Del cannot take the whole phrase by surprise."""
+        in image" until a box came (``Expression.absent_before``, kept in the store): deleting its
+        last box that says where the thing is makes it that again. After a box, the selection moves
+        to the next box of the same phrase (of the same kind: drawn, or rejected), or to nothing:
+        never to the phrase, so a second Del cannot take the whole phrase by surprise."""
         if self.image is None:
             return
         box, expr = self.selected_box, self.selected_expression
@@ -605,7 +601,7 @@ class ImageDocument:
             return
         annotation = self.annotation(expr.id)
         boxes = annotation.boxes
-        absent_again = box is not None and expr.id in self.absent_before and annotation.kept == (box,)
+        absent_again = box is not None and annotation.expression.absent_before and annotation.kept == (box,)
         with self._batch():
             if box is not None and (len(boxes) > 1 or absent_again):
                 rejected = box.state == BoxState.REJECTED
