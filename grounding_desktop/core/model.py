@@ -81,6 +81,8 @@ class Expression:
     imported phrase with no box). It is kept apart from the boxes because a rejected box says only
     "this box is wrong": a phrase whose boxes were all rejected is unfinished, not a negative, and
     one may be both (the proposals rejected, then "not in image"). See :func:`phrase_status`.
+    ``absent_before``: the phrase was "not in image" until a box took that answer back (a phrase
+    with a box never is); deleting its last box that says where the thing is brings it back.
 
     ``spans`` are the ``[start, end)`` character ranges of ``text`` that name the boxes, when an
     imported file said so (MDETR's referring expressions mark the head noun: "the red bicycle" ->
@@ -94,6 +96,7 @@ class Expression:
     updated: float = 0.0
     no_target: bool = False
     spans: tuple[tuple[int, int], ...] = ()
+    absent_before: bool = False
 
     def positive_spans(self) -> list[list[int]]:
         """``tokens_positive`` of the phrase's boxes within ``text``: its spans, or the whole phrase

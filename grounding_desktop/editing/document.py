@@ -79,7 +79,6 @@ class ImageDocument(QueryRules, LabelRules):
         self.highlight = -1
         self.pending: Optional[PendingAccept] = None
         self.wanted: Optional[XYWH] = None     # the proposal to highlight when the answer comes (a search result)
-        self.absent_before: set[int] = set()   # phrases whose "not in image" a box took back (this session)
 
     # ------------------------------------------------------------------ project and image
     def open_project(self, store: ProjectStore, stack: Stack) -> None:
@@ -93,7 +92,6 @@ class ImageDocument(QueryRules, LabelRules):
         if self.store is not None:
             self.store.close()
         self.store = self._stack = None
-        self.absent_before.clear()
 
     def path_of(self, record: ImageRecord) -> str:
         return str(Path(self.store.root) / record.path)
@@ -165,8 +163,6 @@ class ImageDocument(QueryRules, LabelRules):
         except Exception as exc:  # noqa: BLE001 - any store failure must reach the user, not the stack
             ok = False
             self.error.emit(short_error(exc))
-        if ok and not undo:
-            self.absent_before.update(edit.absent_taken)
         if edit.image_id is None:
             self._applied_to_many(edit.image_ids)
             return ok

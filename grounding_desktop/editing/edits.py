@@ -45,7 +45,6 @@ class Edit:
 
     merge_id = NO_MERGE  # edits with the same non-negative id may merge (``merge``)
     reopens = True  # a change to the labels of a reviewed image sets it back to in progress
-    absent_taken: tuple[int, ...] = ()  # phrases whose "not in image" a box took back (``take_back_absent``)
 
     def __init__(self, image: Optional[ImageRecord], title: str):
         self.image_id = image.id if image is not None else None
@@ -98,12 +97,13 @@ def _set_box_states(store: ProjectStore, box_ids: Sequence[int], state: BoxState
 
 def take_back_absent(store: ProjectStore, expression_id: int, boxes: Sequence[Box]) -> Optional[Expression]:
     """A phrase with a box is never "not in image": when a box that says where the thing is (not a
-    rejected one) joins a no-target phrase, the flag goes in the same edit. Returns the phrase's row
-    as it was, for the undo (``put_back_expression``), or None when nothing changed."""
+    rejected one) joins a no-target phrase, the flag goes in the same edit, and the phrase remembers
+    it (``Expression.absent_before``). Returns the phrase's row as it was, for the undo
+    (``put_back_expression``), or None when nothing changed."""
     expr = store.expression(expression_id)
     if expr is None or not expr.no_target or all(b.state == BoxState.REJECTED for b in boxes):
         return None
-    store.set_no_target(expression_id, False)
+    store.take_back_no_target(expression_id)
     return expr
 
 
@@ -130,7 +130,7 @@ class AddBoxes(Edit):
                 for b in self.boxes:
                     store.restore_box(b)
                 if self.was_absent is not None:
-                    store.set_no_target(self.expression.id, False)
+                    store.take_back_no_target(self.expression.id)
             return
         existing = phrase_joined(self.text, store.expressions(self.image_id))
         if existing is None:
@@ -141,7 +141,6 @@ class AddBoxes(Edit):
             self.boxes = [store.add_box(existing.id, b.bbox, b.state, b.source, b.score, b.model_version,
                                         b.explanation) for b in self.specs]
             self.was_absent = take_back_absent(store, existing.id, self.boxes)
-            self.absent_taken = (existing.id,) if self.was_absent is not None else ()
         self._done_once = True
 
     def _undo(self, store: ProjectStore) -> None:
@@ -191,9 +190,11 @@ class AddNoTarget(Edit):
         self.text = phrase
         self.expression_id = expression_id
         self.created: Optional[Expression] = None
+        self.before: Optional[Expression] = None  # the existing phrase as it was, for the undo
 
     def _do(self, store: ProjectStore) -> None:
         if self.expression_id is not None:
+            self.before = store.expression(self.expression_id)
             store.set_no_target(self.expression_id, True)
         elif self.created is not None:  # a redo
             store.restore_expression(self.created)
@@ -202,7 +203,7 @@ class AddNoTarget(Edit):
 
     def _undo(self, store: ProjectStore) -> None:
         if self.expression_id is not None:
-            store.set_no_target(self.expression_id, False)
+            store.put_back_expression(self.before)
         else:
             self.created, _ = store.delete_expression(self.created.id)
 
@@ -329,9 +330,10 @@ class MergePhrase(Edit):
         absent = (target.no_target or store.expression(self.source_id).no_target) and all(
             b.state == BoxState.REJECTED for b in store.boxes(self.target_id))
         self.target_before = target if absent != target.no_target else None
-        if self.target_before is not None:
-            store.set_no_target(self.target_id, absent)
-        self.absent_taken = (self.target_id,) if target.no_target and not absent else ()
+        if absent and not target.no_target:
+            store.set_no_target(self.target_id, True)
+        elif self.target_before is not None:
+            store.take_back_no_target(self.target_id)
         self.removed, _ = store.delete_expression(self.source_id)
 
     def _undo(self, store: ProjectStore) -> None:
@@ -368,7 +370,6 @@ class RelabelBox(Edit):
         box = store.move_box(self.box_id, self.created.id if self.created is not None else self.target_id)
         if self.created is None:
             self.target_before = take_back_absent(store, self.target_id, [box])
-            self.absent_taken = (self.target_id,) if self.target_before is not None else ()
         if not store.boxes(self.source_id):
             self.emptied, _ = store.delete_expression(self.source_id)
 

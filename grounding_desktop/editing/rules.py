@@ -148,10 +148,10 @@ class LabelRules:
     def delete_selected(self) -> None:
         """Del: the selected box, or the selected phrase with its boxes. A phrase's only box takes
         the phrase with it (a phrase with no box is unfinished), except on a phrase that was "not
-        in image" until a box came (``absent_before``): deleting its last box that says where the
-        thing is makes it that again. After a box, the selection moves to the next box of the same
-        phrase (of the same kind: drawn, or rejected), or to nothing: never to the phrase, so a
-        second Del cannot take the whole phrase by surprise."""
+        in image" until a box came (``Expression.absent_before``, kept in the store): deleting its
+        last box that says where the thing is makes it that again. After a box, the selection moves
+        to the next box of the same phrase (of the same kind: drawn, or rejected), or to nothing:
+        never to the phrase, so a second Del cannot take the whole phrase by surprise."""
         if self.image is None:
             return
         box, expr = self.selected_box, self.selected_expression
@@ -160,7 +160,7 @@ class LabelRules:
             return
         annotation = self.annotation(expr.id)
         boxes = annotation.boxes
-        absent_again = box is not None and expr.id in self.absent_before and annotation.kept == (box,)
+        absent_again = box is not None and annotation.expression.absent_before and annotation.kept == (box,)
         with self._batch():
             if box is not None and (len(boxes) > 1 or absent_again):
                 rejected = box.state == BoxState.REJECTED

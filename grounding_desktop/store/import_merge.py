@@ -93,7 +93,8 @@ class ImportMerge(ProjectFile):
                         else:
                             continue
                         if state != BoxState.REJECTED.value:  # a phrase with a box is not "not in image"
-                            c.execute("UPDATE expressions SET no_target=0 WHERE id=? AND no_target=1", (expr_id,))
+                            c.execute("UPDATE expressions SET no_target=0, absent_before=1 "
+                                      "WHERE id=? AND no_target=1", (expr_id,))
                     if changed:
                         touched.add(image_id)
                     else:

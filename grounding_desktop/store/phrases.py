@@ -25,9 +25,9 @@ def insert_expression(c: sqlite3.Connection, image_id: int, text: str, now: floa
 
 def restore_expression_rows(c: sqlite3.Connection, expr: Expression, boxes: Iterable[Box]) -> None:
     """Write a deleted phrase and its boxes back under their own ids."""
-    c.execute(f"INSERT INTO expressions({EXPR_COLS}) VALUES (?,?,?,?,?,?,?)",
+    c.execute(f"INSERT INTO expressions({EXPR_COLS}) VALUES (?,?,?,?,?,?,?,?)",
               (expr.id, expr.image_id, expr.text, expr.created, expr.updated, int(expr.no_target),
-               spans_value(expr.spans)))
+               spans_value(expr.spans), int(expr.absent_before)))
     for b in boxes:
         insert_box(c, expr.id, b, keep_id=True)
 
@@ -146,19 +146,31 @@ class Phrases(Boxes):
         return self.expression(expression_id)
 
     def set_no_target(self, expression_id: int, no_target: bool) -> Expression:
-        """Say (or take back) that the thing a phrase names is not in its image."""
+        """Say (or unsay) that the thing a phrase names is not in its image; either way the phrase's
+        answer is the user's own now, so it forgets an earlier one (``absent_before``)."""
         with self.transaction() as c:
             require(c, "expressions", expression_id)
-            c.execute("UPDATE expressions SET no_target=?, updated=? WHERE id=?", (int(no_target), time.time(), expression_id))
+            c.execute("UPDATE expressions SET no_target=?, absent_before=0, updated=? WHERE id=?",
+                      (int(no_target), time.time(), expression_id))
+        return self.expression(expression_id)
+
+    def take_back_no_target(self, expression_id: int) -> Expression:
+        """A box came for a phrase said "not in image": the answer goes, and the phrase remembers it
+        (``Expression.absent_before``) so that deleting its last box brings it back."""
+        with self.transaction() as c:
+            require(c, "expressions", expression_id)
+            c.execute("UPDATE expressions SET no_target=0, absent_before=1, updated=? WHERE id=?",
+                      (time.time(), expression_id))
         return self.expression(expression_id)
 
     def put_back_expression(self, expr: Expression) -> None:
-        """Write a phrase's row back as ``expr`` holds it (text, spans, flag and times): the undo
+        """Write a phrase's row back as ``expr`` holds it (text, spans, flags and times): the undo
         of an edit that changed it in passing."""
         with self.transaction() as c:
             require(c, "expressions", expr.id)
-            c.execute("UPDATE expressions SET text=?, spans=?, no_target=?, created=?, updated=? WHERE id=?",
-                      (expr.text, spans_value(expr.spans), int(expr.no_target), expr.created, expr.updated, expr.id))
+            c.execute("UPDATE expressions SET text=?, spans=?, no_target=?, absent_before=?, created=?, updated=? "
+                      "WHERE id=?", (expr.text, spans_value(expr.spans), int(expr.no_target), int(expr.absent_before),
+                                     expr.created, expr.updated, expr.id))
 
     def delete_expression(self, expression_id: int) -> tuple[Expression, list[Box]]:
         """Delete a phrase and its boxes; returns what was deleted so undo can restore it."""

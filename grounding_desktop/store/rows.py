@@ -18,7 +18,7 @@ from .problems import StoreError
 
 IMAGE_COLS = "id, path, width, height, state, content_hash, error, size, mtime, missing, review_reason"
 IMAGE_INSERT = "INSERT INTO images(path, width, height, content_hash, error, size, mtime) VALUES (?,?,?,?,?,?,?)"
-EXPR_COLS = "id, image_id, text, created, updated, no_target, spans"
+EXPR_COLS = "id, image_id, text, created, updated, no_target, spans, absent_before"
 BOX_COLS = "id, expression_id, x, y, w, h, state, source, score, model_version, explanation"
 BOX_INSERT = ("INSERT INTO boxes(expression_id, x, y, w, h, state, source, score, model_version, explanation) "
               "VALUES (?,?,?,?,?,?,?,?,?,?)")
@@ -67,7 +67,7 @@ def box_values(expression_id: int, b: Box) -> tuple:
 def expression_from(row: Sequence) -> Expression:
     """The record of a row of ``EXPR_COLS``."""
     return Expression(id=row[0], image_id=row[1], text=row[2], created=row[3], updated=row[4], no_target=bool(row[5]),
-                      spans=spans_from(row[6]))
+                      spans=spans_from(row[6]), absent_before=bool(row[7]))
 
 
 def spans_from(value: Optional[str]) -> tuple[tuple[int, int], ...]:

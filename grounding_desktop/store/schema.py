@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _V1 = """
 CREATE TABLE images (
@@ -136,7 +136,12 @@ UPDATE expressions SET no_target = 1 WHERE NOT EXISTS (SELECT 1 FROM boxes WHERE
 # [[start, end], ...]; NULL: the whole phrase), so an MDETR-style file round-trips exactly.
 _V7 = "ALTER TABLE expressions ADD COLUMN spans TEXT"
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7}
+# v8: a phrase remembers that it was "not in this image" before a box took that answer back, so
+# deleting its last box brings the answer back in a later session too (before, only the session
+# that saw the box come knew). Earlier databases cannot know it: no phrase starts with it.
+_V8 = "ALTER TABLE expressions ADD COLUMN absent_before INTEGER NOT NULL DEFAULT 0"
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7, 8: _V8}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

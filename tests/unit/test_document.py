@@ -590,6 +590,38 @@ def test_a_box_takes_back_not_in_image_and_deleting_it_brings_that_back(doc, sta
     assert rows(doc) == before
 
 
+def test_the_answer_a_box_took_back_comes_back_with_its_last_box_after_the_project_is_reopened(doc, tmp_path):
+    """Shift+Enter on "the cat", a box drawn for it (the answer taken back), the project closed and
+    opened again: Del on that box makes the phrase "not in image" again (it is not deleted), and
+    undo puts back the box and the phrase row exactly."""
+    doc.set_text("the cat")
+    doc.accept_no_target()
+    doc.set_text("the cat")
+    doc.draw_box((10, 10, 30, 30))
+    drawn = rows(doc)
+    [(cat, [box])] = drawn
+    assert not cat.no_target
+    doc.close_project()
+    doc = ImageDocument()
+    stack = EditStack(doc.apply)
+    doc.open_project(ProjectStore.open_folder(tmp_path), stack)
+    try:
+        doc.open_image(doc.store.image_by_path("a.png"))
+        doc.select_box(box.id)
+        doc.delete_selected()
+        assert [(e.id, e.no_target, bs) for e, bs in rows(doc)] == [(cat.id, True, [])]
+        assert status(doc, "the cat") == PhraseStatus.NO_TARGET
+        stack.undo()
+        assert rows(doc) == drawn
+        stack.redo()
+        doc.set_text("the cat")
+        doc.draw_box((10, 10, 30, 30))  # the same answer is taken back again, and comes back again
+        doc.delete_selected()
+        assert [(e.id, e.no_target, bs) for e, bs in rows(doc)] == [(cat.id, True, [])]
+    finally:
+        doc.close_project()
+
+
 def test_drawing_or_accepting_a_box_for_a_not_in_image_phrase_takes_the_answer_back_in_the_same_step(doc, stack):
     doc.set_text("the cat")
     doc.accept_no_target()

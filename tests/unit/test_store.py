@@ -136,6 +136,24 @@ def test_v6_database_becomes_v7_with_whole_phrase_spans(tmp_path):
         assert s.expression(expr.id).spans == ((8, 11),)
 
 
+def test_v7_database_becomes_v8_where_no_phrase_remembers_an_answer_a_box_took_back(tmp_path):
+    db = _database_at(tmp_path / "v7.sqlite", 7,
+                      "INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'in_progress')",
+                      "INSERT INTO expressions(id, image_id, text, created, updated, no_target) VALUES "
+                      "(1, 1, 'a unicorn', 0, 0, 1), (2, 1, 'the cup', 0, 0, 0)",
+                      "INSERT INTO boxes(expression_id, x, y, w, h, state, source) VALUES (2, 1, 1, 5, 5, 'accepted', 'model')")
+    with ProjectStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 8
+        assert [(e.text, e.no_target, e.absent_before) for e, _ in s.annotations(1)] == [
+            ("a unicorn", True, False), ("the cup", False, False)]
+        taken = s.take_back_no_target(1)  # a box came for it
+        assert (taken.no_target, taken.absent_before) == (False, True)
+        said = s.set_no_target(1, True)  # the user's answer again: nothing earlier to remember
+        assert (said.no_target, said.absent_before) == (True, False)
+        s.put_back_expression(taken)
+        assert s.expression(1) == taken
+
+
 def test_a_box_moves_to_another_phrase_of_its_image_only(store):
     img, other = _image(store), _image(store, "b.jpg")
     cup, (box,) = store.add_expression(img.id, "the cup", [Box(0, 0, (1, 1, 5, 5))])
