@@ -585,6 +585,10 @@ def main() -> None:
             print(f"  one Tab (next proposal): GUI-thread CPU median {_median(r['tab_cpu_ms'] for r in rows):.2f} ms, "
                   f"wall {_median(r['tab_wall_ms'] for r in rows):.2f} ms ({rows[0]['tabs']} presses per run)  "
                   f"target <= 5 ms")
+            if args.baseline:
+                print(f"  against {args.baseline}, runs alternated: "
+                      + _versus("one Tab, GUI-thread CPU", [r["tab_cpu_ms"] for r in rows],
+                                [r.get("tab_cpu_ms") for r in base_rows], "ms", 2))
             print(f"  {rows[0]['keys']} keystrokes, {len(PHRASES) - 1} image changes, "
                   f"{_median(r['answers'] for r in rows):.0f} answers shown, median proposal latency "
                   f"{_median(r['median_latency_ms'] for r in rows):.0f} ms")

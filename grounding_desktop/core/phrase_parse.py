@@ -69,11 +69,6 @@ class NounPhrase:
     plural: bool = False
     words: tuple[str, ...] = ()          # the tokens of this phrase part
 
-    @property
-    def has_comparison(self) -> bool:
-        """Words that only make sense against other instances ("left", "bigger", "second")."""
-        return bool(self.locations or self.sizes or self.ordinal)
-
 
 @dataclass(frozen=True)
 class ParsedPhrase:

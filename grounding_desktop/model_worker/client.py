@@ -5,7 +5,10 @@ needs (forking the app would copy its Qt, which must never run in a forked child
 through a sender thread, so the caller (the GUI thread) never blocks on a full pipe; a reader
 thread hands every answer to ``on_answer(process, answer)`` and, when the process ends by itself
 (a crash, a kill, running out of memory), its exit code to ``on_exit(process, code)``. Both run on
-the reader thread. A job's news goes straight to the thread waiting for it in ``run_job``.
+the reader thread. Long work (evaluate, search, the feature pass, propose for every image) is asked
+for through the typed methods below, each a job of ``jobs.JOBS``; a job's news goes straight to the
+thread waiting for it. These three threads (requests, answers, and the caller's) are plain threads,
+not ``ui.workers.BackgroundTasks``: this module is Qt-free, and the CLI uses it too.
 """
 from __future__ import annotations
 
@@ -14,11 +17,20 @@ import multiprocessing
 import queue
 import signal
 import threading
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
+from ..core import Proposal
 from ..io.errors import Cancelled
+from .jobs import EVALUATE, FEATURES, PROPOSE_IMAGES, SEARCH
 from .messages import CancelJob, JobDone, JobProgress, StartJob
 from .serve import serve
+
+if TYPE_CHECKING:
+    from ..evaluation import EvaluationPlan, Outcome
+    from ..folder.engine import FeatureResult, ProposeResult
+
+Progress = Optional[Callable[[int, int], None]]
+IsCancelled = Optional[Callable[[], bool]]
 
 STOP_WAIT_S = 2.0  # a terminated process is gone in milliseconds; this only guards against a hung one
 
@@ -92,10 +104,27 @@ class ModelProcess:
         if not self._stopped:
             on_exit(self, self._process.exitcode)
 
-    def run_job(self, name: str, payload: Any, progress: Optional[Callable[[int, int], None]] = None,
-                cancelled: Optional[Callable[[], bool]] = None) -> Any:
-        """Run ``jobs.JOBS[name]`` in the process and wait for its result; call it from a worker
-        thread (it blocks). Progress comes to ``progress(done, total)`` on this thread;
+    # -- jobs: each blocks until its result, so call them from a worker thread --------------
+    def evaluate(self, plan: "EvaluationPlan", progress: Progress = None, cancelled: IsCancelled = None) -> "Outcome":
+        """``evaluation.run_plan`` on the process's model (``evaluation.PlanRunner``)."""
+        return self._run_job(EVALUATE, plan, progress, cancelled)
+
+    def search(self, phrase: str, top: int, cancelled: IsCancelled = None) -> list[tuple[str, Proposal]]:
+        """The ``top`` images (by content hash) of the searchable ones that match ``phrase`` best,
+        each with its best proposal, best first."""
+        return self._run_job(SEARCH, (phrase, top), cancelled=cancelled)
+
+    def features(self, items: Sequence[tuple[str, str]]) -> list["FeatureResult"]:
+        """Prepare a batch of (content hash, image path); it waits while the user waits on the model."""
+        return self._run_job(FEATURES, list(items))
+
+    def propose_images(self, items: Sequence[tuple[str, str, bytes]], phrases: Sequence[str],
+                       min_score: float) -> list["ProposeResult"]:
+        """Proposals for ``phrases`` on a batch of (key, image path, features record)."""
+        return self._run_job(PROPOSE_IMAGES, (list(items), list(phrases), min_score))
+
+    def _run_job(self, name: str, payload: Any, progress: Progress = None, cancelled: IsCancelled = None) -> Any:
+        """Run ``jobs.JOBS[name]`` in the process and wait for its result. Progress comes to ``progress(done, total)`` on this thread;
         ``cancelled()`` is asked every 0.1 s. Raises ``Cancelled``, or ``RuntimeError`` with the
         reason it failed (the process ending included)."""
         job_id = next(self._job_ids)

@@ -1,4 +1,4 @@
-"""The open project's prepared images, searchable in the model process (``jobs.SEARCH``).
+"""The open project's prepared images, searchable in the model process (``ModelProcess.search``).
 
 The model process has no database: the app reads the features kept beside the project and sends
 them (``messages.IndexFeatures``), then each batch the feature pass writes, so images not prepared

@@ -81,7 +81,7 @@ def screenshot_ready(window, want_proposals: bool) -> bool:
     """The folder is scanned, the first image is painted, and (if asked) the proposals are on
     screen, or cannot come (an unusable phrase, a model that failed, an unreadable image)."""
     doc = window.doc
-    if window.scanning:
+    if window.session.scanning:
         return False
     if doc.store is not None and doc.image is None and window.image_list.visible_count():
         return False

@@ -1,4 +1,5 @@
-"""The image view: zoom, pan, boxes, proposals, hint point, and the mouse gestures that edit them.
+"""The image view: zoom, pan, boxes, proposals, hint point, and the mouse gestures that edit them
+(those in ``canvas_input``).
 
 The canvas never writes the database and keeps no copy of the labels: it draws what the bound
 ``ImageDocument`` holds, redrawing only the part a signal names (a Tab restyles two proposals),
@@ -8,48 +9,28 @@ image is stretched back to that size, so coordinates never depend on how the ima
 """
 from __future__ import annotations
 
-from enum import Enum
 from typing import Optional
 
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import (QColor, QCursor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPen,
-                           QPixmap, QTransform, QWheelEvent)
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QTransform, QWheelEvent
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem, QGraphicsPixmapItem,
-                               QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QWidget)
+                               QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView,
+                               QWidget)
 
-from ..core import BoxState, clamp_point, keep_inside
+from ..core import BoxState
 from ..editing.document import ImageDocument
 from ..editing.state import Tone
 from .box_item import PHRASE_COLOURS, PROPOSAL_COLOUR, BoxItem, Handle, ItemKind
+from .canvas_input import CanvasInput, Gesture, qrect
 from .proposal_text import proposal_tag, proposal_tooltip
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 40.0
-CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not a drag
-MIN_BOX_PX = 2.0  # smaller drawn boxes (in image pixels) are taken as slips and ignored
 BACKGROUND = QColor("#1E1F22")
 MESSAGE_COLOURS = {Tone.ERROR: "#F28B82"}  # other tones: the plain detail colour
 DETAIL_COLOUR = "#BDC1C6"
 
 
-class Gesture(Enum):
-    """What a mouse press started."""
-
-    PAN = "pan"
-    MOVE = "move"
-    RESIZE = "resize"
-    DRAW = "draw"
-    CLICK = "click"  # decided on release: accept a proposal, or a hint point
-
-
-def _rect(xywh) -> QRectF:
-    return QRectF(*xywh)
-
-
-def _xywh(r: QRectF) -> tuple[float, float, float, float]:
-    return (r.x(), r.y(), r.width(), r.height())
-
-
-class Canvas(QGraphicsView):
+class Canvas(CanvasInput, QGraphicsView):
     """Shows one image with its boxes and the model's proposals (``bind`` a document first)."""
 
     box_drawn = Signal(tuple)  # xywh: the window names it (the document may need to ask for a phrase)
@@ -243,7 +224,7 @@ class Canvas(QGraphicsView):
             for b in a.kept:
                 label = (text if len(text) <= 32 else text[:31] + "…") + (" ?" if b.state == BoxState.PROPOSED else "")
                 weak = b.state == BoxState.PROPOSED and not self._doc.is_confident(b)
-                item = BoxItem(_rect(b.bbox), colour, label, ItemKind.BOX, box_id=b.id, weak=weak)
+                item = BoxItem(qrect(b.bbox), colour, label, ItemKind.BOX, box_id=b.id, weak=weak)
                 item.set_view_scale(self.zoom)
                 self._scene.addItem(item)
                 self._boxes.append(item)
@@ -264,7 +245,7 @@ class Canvas(QGraphicsView):
         doc = self._doc
         proposals = doc.proposals if doc is not None and self._has_image else ()
         for i, p in enumerate(proposals):
-            item = BoxItem(_rect(p.bbox), PROPOSAL_COLOUR, proposal_tag(i, p), ItemKind.PROPOSAL, proposal_index=i,
+            item = BoxItem(qrect(p.bbox), PROPOSAL_COLOUR, proposal_tag(i, p), ItemKind.PROPOSAL, proposal_index=i,
                            weak=p.score < doc.threshold)
             item.set_view_scale(self.zoom)
             item.setToolTip(proposal_tooltip(i, p))
@@ -343,14 +324,14 @@ class Canvas(QGraphicsView):
             self._scene.removeItem(self._pending)
             self._pending = None
         if xywh is not None:
-            self._pending = BoxItem(_rect(xywh), "#FFFFFF", "?", ItemKind.BOX)
+            self._pending = BoxItem(qrect(xywh), "#FFFFFF", "?", ItemKind.BOX)
             self._pending.set_view_scale(self.zoom)
             self._pending.set_selected(True)
             self._scene.addItem(self._pending)
 
     def global_rect(self, xywh: tuple) -> QRect:
         """Where a rectangle of the image (``xywh``, image pixels) is on the screen."""
-        r = self.mapFromScene(_rect(xywh)).boundingRect()
+        r = self.mapFromScene(qrect(xywh)).boundingRect()
         return QRect(self.viewport().mapToGlobal(r.topLeft()), r.size())
 
     # -- selection ---------------------------------------------------------------------------
@@ -442,225 +423,3 @@ class Canvas(QGraphicsView):
         if self._paint_pending and (self._has_image or self._placeholder):
             self._paint_pending = False
             self.image_painted.emit()
-
-    # -- draw mode ---------------------------------------------------------------------------
-    def set_draw_mode(self, on: bool) -> None:
-        self.draw_mode = on
-        self._update_cursor(self.mapToScene(self.viewport().mapFromGlobal(QCursor.pos())))
-
-    def cancel_interaction(self) -> bool:
-        """Esc during a drag: put things back. True if there was something to cancel."""
-        if self._mode is None:
-            return False
-        if self._mode in (Gesture.MOVE, Gesture.RESIZE) and self._active is not None:
-            self._active.set_rect(self._start_rect)
-        if self._draw_item is not None:
-            self._scene.removeItem(self._draw_item)
-            self._draw_item = None
-        self._mode = None
-        self._active = None
-        return True
-
-    # -- mouse -------------------------------------------------------------------------------
-    def _hit_box(self, p: QPointF) -> Optional[BoxItem]:
-        """The smallest stored box under ``p``: nested boxes stay reachable."""
-        hits = [b for b in self._boxes if b.contains_point(p)]
-        return min(hits, key=lambda b: b.rect.width() * b.rect.height()) if hits else None
-
-    def _hit_proposal(self, p: QPointF) -> Optional[BoxItem]:
-        hits = [b for b in self._proposals if b.isVisible() and b.contains_point(p)]
-        if not hits:
-            return None
-        for b in hits:
-            if b.highlighted:
-                return b
-        return min(hits, key=lambda b: b.rect.width() * b.rect.height())
-
-    def _inside(self, p: QPointF) -> QPointF:
-        """The nearest point of the image to ``p``."""
-        r = self._image_rect
-        return QPointF(*clamp_point(p.x(), p.y(), r.width(), r.height()))
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        if not self.keep_focus_elsewhere():
-            self.setFocus(Qt.FocusReason.MouseFocusReason)
-        pos = event.position()
-        self._press_view = QPointF(pos)
-        p = self.mapToScene(pos.toPoint())
-        self._press_scene = p
-        button = event.button()
-        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space_down):
-            self._begin_pan()
-            return
-        if button != Qt.MouseButton.LeftButton or self._image_rect.isEmpty() or self._doc is None:
-            super().mousePressEvent(event)
-            return
-        self._ctrl_click = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        sel = self._selected_item()
-        if sel is not None and not self.draw_mode:
-            handle = sel.handle_at(p)
-            if handle is not None:
-                self._mode, self._handle, self._active = Gesture.RESIZE, handle, sel
-                self._start_rect = sel.rect
-                return
-        if self.draw_mode and self._has_image and self._image_rect.contains(p):
-            self._mode = Gesture.DRAW
-            start = self._inside(p)
-            self._press_scene = start
-            self._draw_item = BoxItem(QRectF(start, start), "#FFFFFF", "", ItemKind.BOX)
-            self._draw_item.set_view_scale(self.zoom)
-            self._draw_item.set_selected(True)
-            self._scene.addItem(self._draw_item)
-            return
-        if not self._ctrl_click and self._hit_proposal(p) is not None:
-            self._mode = Gesture.CLICK  # accepted on release, if it was a click
-            return
-        box = None if self._ctrl_click else self._hit_box(p)
-        if box is not None:
-            self._doc.select_box(box.box_id)
-            self._mode, self._active = Gesture.MOVE, box
-            self._start_rect = box.rect
-            return
-        self._mode = Gesture.CLICK
-
-    def _begin_pan(self) -> None:
-        self._mode = Gesture.PAN
-        self._space_panned = self._space_down
-        self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        pos = event.position()
-        p = self.mapToScene(pos.toPoint())
-        if self._mode == Gesture.PAN:
-            d = pos - self._press_view
-            self._press_view = QPointF(pos)
-            self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() - d.x()))
-            self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() - d.y()))
-            return
-        if self._mode == Gesture.CLICK and (pos - self._press_view).manhattanLength() > CLICK_SLOP_PX:
-            if not self._ctrl_click:
-                self._begin_pan()  # dragging empty space pans
-                return
-        if self._mode == Gesture.MOVE and self._active is not None:
-            moved = _xywh(self._start_rect.translated(p - self._press_scene))
-            self._active.set_rect(_rect(keep_inside(moved, self._image_rect.width(), self._image_rect.height())))
-            return
-        if self._mode == Gesture.RESIZE and self._active is not None:
-            self._active.set_rect(self._resized(self._start_rect, self._handle, self._inside(p)))
-            return
-        if self._mode == Gesture.DRAW and self._draw_item is not None:
-            self._draw_item.set_rect(QRectF(self._press_scene, self._inside(p)).normalized())
-            return
-        self._update_cursor(p)
-        super().mouseMoveEvent(event)
-
-    @staticmethod
-    def _resized(r: QRectF, handle: Optional[Handle], p: QPointF) -> QRectF:
-        x1, y1, x2, y2 = r.left(), r.top(), r.right(), r.bottom()
-        if handle in (Handle.TL, Handle.L, Handle.BL):
-            x1 = p.x()
-        if handle in (Handle.TR, Handle.R, Handle.BR):
-            x2 = p.x()
-        if handle in (Handle.TL, Handle.T, Handle.TR):
-            y1 = p.y()
-        if handle in (Handle.BL, Handle.B, Handle.BR):
-            y2 = p.y()
-        return QRectF(QPointF(min(x1, x2), min(y1, y2)), QPointF(max(x1, x2), max(y1, y2)))
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        mode, self._mode = self._mode, None
-        p = self.mapToScene(event.position().toPoint())
-        if mode == Gesture.PAN:
-            self._update_cursor(p)
-            return
-        if mode in (Gesture.MOVE, Gesture.RESIZE) and self._active is not None:
-            item, self._active = self._active, None
-            old, new = self._start_rect, item.rect
-            if (abs(new.x() - old.x()) + abs(new.y() - old.y()) + abs(new.width() - old.width())
-                    + abs(new.height() - old.height())) > 1e-6 and new.width() >= 1 and new.height() >= 1:
-                self._doc.move_box(item.box_id, _xywh(new), resized=mode == Gesture.RESIZE)
-            else:
-                item.set_rect(old)
-            return
-        if mode == Gesture.DRAW and self._draw_item is not None:
-            item, self._draw_item = self._draw_item, None
-            self._scene.removeItem(item)
-            r = item.rect
-            on_screen = min(r.width(), r.height()) * self.zoom
-            if r.width() >= MIN_BOX_PX and r.height() >= MIN_BOX_PX and on_screen >= 3:
-                self.box_drawn.emit(_xywh(r))
-            return
-        if mode == Gesture.CLICK:
-            if not self._ctrl_click:
-                prop = self._hit_proposal(p)
-                if prop is not None:
-                    self._doc.accept(prop.proposal_index)
-                    return
-            self._doc.select(None)
-            if self._has_image and self._image_rect.contains(p):
-                self._doc.set_hint((p.x(), p.y()))
-            return
-        super().mouseReleaseEvent(event)
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        p = self.mapToScene(event.position().toPoint())
-        box = self._hit_box(p)
-        if box is not None and event.button() == Qt.MouseButton.LeftButton and not self.draw_mode:
-            self._doc.select_box(box.box_id)
-            self.edit_requested.emit(box.box_id)
-            return
-        super().mouseDoubleClickEvent(event)
-
-    def _update_cursor(self, p: QPointF) -> None:
-        if self._space_down:
-            shape = Qt.CursorShape.OpenHandCursor
-        elif self.draw_mode:
-            shape = Qt.CursorShape.CrossCursor
-        else:
-            sel = self._selected_item()
-            handle = sel.handle_at(p) if sel is not None else None
-            if handle is not None:
-                shape = handle.cursor
-            elif self._hit_proposal(p) is not None:
-                shape = Qt.CursorShape.PointingHandCursor
-            elif self._hit_box(p) is not None:
-                shape = Qt.CursorShape.SizeAllCursor
-            else:
-                shape = Qt.CursorShape.ArrowCursor
-        self.viewport().setCursor(shape)
-
-    # -- Space: tap = action, hold + drag = pan ---------------------------------------------------
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
-                and event.key() == Qt.Key.Key_Space and event.modifiers() == Qt.KeyboardModifier.NoModifier:
-            event.accept()  # handled in keyPress/keyRelease so Space+drag can pan
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        if event.key() == Qt.Key.Key_Space and event.modifiers() == Qt.KeyboardModifier.NoModifier:
-            if not event.isAutoRepeat():
-                self._space_down = True
-                self._space_panned = False
-                self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        if event.key() == Qt.Key.Key_Space:
-            if not event.isAutoRepeat() and self._space_down:
-                self._space_down = False
-                panned = self._space_panned or self._mode == Gesture.PAN
-                self._space_panned = False
-                self._update_cursor(self.mapToScene(self.viewport().mapFromGlobal(QCursor.pos())))
-                if not panned:
-                    self.space_tapped.emit()
-            event.accept()
-            return
-        super().keyReleaseEvent(event)
-
-    def focusOutEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        self._space_down = False
-        super().focusOutEvent(event)
-

@@ -7,7 +7,6 @@ the plan is read from the project here and run by the window's model, in its pro
 proposals; the picture is drawn on the worker thread too."""
 from __future__ import annotations
 
-from functools import partial
 from typing import Callable, Optional
 
 from PySide6.QtGui import QPixmap
@@ -16,7 +15,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from ..evaluation import Evaluation, PhraseResult, ScoreBin, calibration_error, evaluate_project
 from ..evaluation_plot import plot_png
-from ..model_worker.jobs import EVALUATE
 from ..store import ProjectStore
 from .model_host import GrounderHost
 from .transfer_dialogs import WorkerDialog
@@ -60,7 +58,7 @@ class EvaluateDialog(WorkerDialog):
         self.table.setRowCount(0)
         self.bins_table.setRowCount(0)
         self.picture.clear()
-        run = partial(self.host.run_job, EVALUATE)
+        run = self.host.evaluate
         model = self.host.info.embedding_model
 
         def work(progress, cancelled) -> tuple[Evaluation, Optional[bytes]]:

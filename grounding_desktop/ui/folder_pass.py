@@ -1,7 +1,7 @@
 """The folder's feature pass in the app, and what it makes searchable.
 
 As soon as a project is open and its model loaded, every image not prepared yet is prepared in the
-background: the model process computes a batch at a time (``jobs.FEATURES``: it lets proposals
+background: the model process computes a batch at a time (``GrounderHost.features``: it lets proposals
 and the image shown go first, before each detector step) and a worker thread of this process, the
 one writer of the features file, writes each batch as it comes (``folder.feature_pass``), so a
 cancel, a closed window or a crash keeps every finished batch and the next start goes on from
@@ -184,7 +184,7 @@ class FolderPass(QObject):
                 return PassReport(cancelled=True)
             if not prepare:
                 return None
-            engine = ProcessEngine(self.host.run_job, version)
+            engine = ProcessEngine(self.host, version)
             whole = len(hashes)  # progress counts the whole folder: what was kept before is done
 
             def progress(done: int, total: int) -> None:

@@ -16,6 +16,7 @@ from .image_list import DOUBT
 from .pass_status import PassStatus
 from .propose_dialog import ProposeDialog
 from .search_panel import SearchPanel
+from .window_layout import add_dock
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -29,7 +30,7 @@ class FolderTools(QObject):
         self.pass_status = PassStatus(self.folder_pass, window.statusBar())
         window.statusBar().addPermanentWidget(self.pass_status)
         self.search = SearchPanel(window.host, self.folder_pass, window)
-        self.search_dock = window.add_dock("Search", "searchDock", self.search, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.search_dock = add_dock(window, "Search", "searchDock", self.search, Qt.DockWidgetArea.LeftDockWidgetArea)
         window.tabifyDockWidget(window.images_dock, self.search_dock)
         window.images_dock.raise_()
         self.search.result_chosen.connect(self.open_result)

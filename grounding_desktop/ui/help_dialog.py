@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from .shortcuts import ACTIONS, MOUSE, display_keys
+from .shortcuts import ACTIONS, MOUSE, shown_keys
 
 
 class ShortcutsDialog(QDialog):
@@ -21,7 +21,7 @@ class ShortcutsDialog(QDialog):
         self.resize(1000, 680)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Every action, its keys, and the mouse gestures of the image view."))
-        rows = [(a.menu, a.text.replace("&", "").rstrip("…"), display_keys(a),
+        rows = [(a.menu, a.text.replace("&", "").rstrip("…"), shown_keys(a),
                  a.tip + (f" ({a.notes})" if a.notes else "")) for a in ACTIONS]
         rows += [("Mouse", d, g, "") for g, d in MOUSE]
         self.table = QTableWidget(len(rows), 4, self)

@@ -322,10 +322,6 @@ class ImageListPanel(QWidget):
         raise ValueError(state)
 
     # -- current image -----------------------------------------------------------------------
-    @property
-    def current_id(self) -> Optional[int]:
-        return self._current
-
     def set_current(self, image_id: Optional[int]) -> None:
         """Select ``image_id`` in the list, and only it, without emitting ``image_chosen``. The
         selection model's signals must flow: the view repaints the rows that lose the selection

@@ -1,9 +1,11 @@
-"""The main window: builds the widgets and wires them to the document model and the workers.
+"""The main window: builds the widgets (``window_layout``) and wires them to the document model,
+the session and the workers.
 
-It holds no labels and no editing rule: the store is the truth, ``editing.ImageDocument`` owns the
-open image and every rule, the canvas, phrases panel and phrase bar draw what it holds, and every
-edit goes through the undo stack into the store at once. So closing the window, or a crash, loses
-nothing.
+It holds no labels and no rule: the store is the truth, ``editing.ImageDocument`` owns the open
+image and every editing rule, ``editing.session.Session`` navigation, which image a project opens
+on, what a rescan changes and the order Esc works in; the canvas, phrases panel and phrase bar draw
+what the document holds, and every edit goes through the undo stack into the store at once. So
+closing the window, or a crash, loses nothing.
 """
 from __future__ import annotations
 
@@ -13,24 +15,22 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QStackedWidget, QUndoView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow
 
 from ..core import GrounderFactory
 from ..editing.document import ImageDocument
+from ..editing.keys import key
+from ..editing.session import Session
 from ..editing.state import ModelState
 from ..grounder_factory import loaded_grounder
 from ..store import ProjectStore, StoreError
 from ..store.scan_sync import ScanReport
-from .canvas import Canvas
-from .expressions_panel import ExpressionsPanel
 from .folder_tools import FolderTools
 from .image_display import ImageDisplay
-from .image_list import ImageListPanel, status_label
+from .image_list import status_label
 from .message_boxes import APP_TITLE, model_failed, warn
 from .model_dialog import project_detector
 from .model_host import GrounderHost
-from .phrase_bar import PhraseBar
 from .phrase_dialog import PhraseQuestions
 from .proposals import ProposalRequester
 from .settings import (DockWidths, add_recent_folder, app_settings, last_image, recent_folders, remember_image,
@@ -39,6 +39,7 @@ from .status_bar import StatusLabels
 from .undo import UndoStack
 from .window_actions import build_actions, build_menus, fill_recent_menu, link_docks, update_enabled
 from .window_dialogs import WindowDialogs
+from .window_layout import WindowView, build_widgets
 from .welcome import WelcomePage
 from .workers import FolderScanner
 
@@ -69,13 +70,13 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._load_model = load_model
         self._model_started = False
         self._closing = False
-        self.scanning = False
         self.last_painted_id: Optional[int] = None
 
-        self._build_widgets()
+        build_widgets(self)
         self.display = ImageDisplay(self.doc, self.canvas, self)
         self.questions = PhraseQuestions(self, self.doc, self.canvas)
         self.folder = FolderTools(self)
+        self.session = Session(self.doc, self.image_list, WindowView(self))
         self.actions_by_name = build_actions(self, self._handlers(), self.undo_stack, self.canvas)
         self.welcome = WelcomePage(self.actions_by_name["open_folder"], recent_folders(self.settings), self.pages)
         self.menus, self.toolbar, self.recent_menu = build_menus(self, self.actions_by_name)
@@ -90,37 +91,6 @@ class MainWindow(WindowDialogs, QMainWindow):
             QTimer.singleShot(model_delay_ms, self.start_model)
 
     # ------------------------------------------------------------------ construction
-    def _build_widgets(self) -> None:
-        self.pages = QStackedWidget(self)  # the image with its phrase bar; or, with no folder open, a welcome
-        central = QWidget(self.pages)
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        self.phrase_bar = PhraseBar(central)
-        layout.addWidget(self.phrase_bar)
-        self.canvas = Canvas(central)
-        self.canvas.keep_focus_elsewhere = lambda: self.phrase_bar.edit.hasFocus() and bool(self.phrase_bar.text().strip())
-        layout.addWidget(self.canvas, 1)
-        self.pages.addWidget(central)
-        self.setCentralWidget(self.pages)
-        self.image_list = ImageListPanel(self)
-        self.images_dock = self.add_dock("Images", "imagesDock", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.panel = ExpressionsPanel(self)
-        self.panel_dock = self.add_dock("Phrases and boxes", "phrasesDock", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.history = QUndoView(self.undo_stack, self)
-        self.history.setObjectName("historyView")
-        self.history.setEmptyLabel("Opened project")
-        self.history_dock = self.add_dock("History", "historyDock", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.history_dock.hide()
-
-    def add_dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(area, dock)
-        return dock
-
     def _handlers(self) -> dict[str, Callable[[], None]]:
         doc, c = self.doc, self.canvas
 
@@ -134,9 +104,10 @@ class MainWindow(WindowDialogs, QMainWindow):
             "focus_phrase": self.phrase_bar.focus, "next_proposal": lambda: doc.move_highlight(1),
             "prev_proposal": lambda: doc.move_highlight(-1), "accept": lambda: doc.accept(),
             "accept_all": doc.accept_all, "accept_none": doc.accept_no_target, "reject": doc.reject,
-            "clear": self.escape, "next_image": lambda: self.step_image(1), "prev_image": lambda: self.step_image(-1),
-            "first_image": lambda: self.jump_image(0), "last_image": lambda: self.jump_image(-1),
-            "review_next": self.review_and_next, "fit": c.fit, "zoom_in": lambda: c.zoom_by(1.25),
+            "clear": self.session.escape, "next_image": lambda: self.session.step(1),
+            "prev_image": lambda: self.session.step(-1), "first_image": lambda: self.session.jump(0),
+            "last_image": lambda: self.session.jump(-1), "review_next": self.session.review_and_next,
+            "fit": c.fit, "zoom_in": lambda: c.zoom_by(1.25),
             "zoom_out": lambda: c.zoom_by(0.8), "actual_size": c.actual_size,
             "shortcuts": self.show_shortcuts, "about": self.show_about, "model": self.show_model_dialog,
             "evaluate": self.show_evaluate, "propose_all": self.folder.show_propose,
@@ -208,47 +179,31 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.statusBar().showMessage(problem, 8000)  # '' when the setting is fine
         self.image_list.set_records(store.images())
         self.folder.open(store)
-        self.scanning = False
+        self.session.scanning = False
         if rescan:
             self.rescan()
-        self._show_first()
+        self.session.show_first(last_image(self.settings, store.db_path))
         self._update_title()
 
-    def _show_first(self) -> None:
-        """Where the person left off in this project, else the first image."""
-        first = self.image_list.visible_id_at(0)
-        if self.doc.image is None and first is not None:
-            resume = last_image(self.settings, self.doc.store.db_path)
-            self.show_image(resume if self.image_list.visible_row_of(resume) is not None else first)
-        elif first is None:
-            root = self.doc.store.root
-            if self.scanning:
-                self.canvas.show_message("Scanning the folder…", str(root), final=False)
-            else:
-                self.canvas.show_message("No images here", f"{root} has no jpg, png, bmp, webp or tiff files")
-
     def _on_scan_finished(self, report: Optional[ScanReport], error: str) -> None:
-        self.scanning = False
+        self.session.scanning = False
         if self.doc.store is None:
             return
         if error:
             warn(self, "Folder scan failed", error)
         self.image_list.set_records(self.doc.store.images())
         if report is not None:
-            done = f"Scan: {len(report.added)} new, {len(report.removed)} gone, {len(report.renamed)} renamed"
-            self.statusBar().showMessage(done, 5000)
-            changed = bool(report.removed or report.renamed or report.changed)
-            self.doc.changed_outside(changed, done)
-            if changed:
+            news = self.session.rescanned(report)
+            if news.relearn:
                 self.host.learn(self.doc.store)
-            if changed or report.added:
+            if news.refresh_folder:
                 self.folder.rescanned()
         self.image_list.set_current(self.doc.image.id if self.doc.image else None)
-        self._show_first()
+        self.session.show_first(last_image(self.settings, self.doc.store.db_path))
 
     def rescan(self) -> None:
-        if self.doc.store is not None and not self.scanning:
-            self.scanning = True
+        if self.doc.store is not None and not self.session.scanning:
+            self.session.scanning = True
             self.statusBar().showMessage(f"Scanning {self.doc.store.root}…")
             self.scanner.scan(self.doc.store)
 
@@ -305,49 +260,13 @@ class MainWindow(WindowDialogs, QMainWindow):
         if self._load_model and not self._model_started:
             QTimer.singleShot(0, self.start_model)
 
-    def step_image(self, step: int) -> None:
-        n = self.image_list.visible_count()
-        row = self.image_list.visible_row_of(self.doc.image.id if self.doc.image else None)
-        if not n:
-            return
-        if row is None:
-            self.show_image(self.image_list.visible_id_at(0 if step > 0 else -1))
-        elif 0 <= row + step < n:
-            self.show_image(self.image_list.visible_id_at(row + step))
-        else:
-            self.statusBar().showMessage("Last image" if step > 0 else "First image", 2000)
-
-    def jump_image(self, index: int) -> None:
-        image_id = self.image_list.visible_id_at(index)
-        if image_id is not None:
-            self.show_image(image_id)
-
-    def review_and_next(self) -> None:
-        current = self.doc.image.id if self.doc.image else None
-        target = self.doc.review_and_next(self.image_list.visible_after(current))
-        if target is not None:
-            self.show_image(target)
-
-    # ------------------------------------------------------------------ Esc and draw mode
-    def escape(self) -> None:
-        """Esc: cancel a drag, leave draw mode, clear the phrase, or go back to the image — in that order."""
-        draw = self.actions_by_name["draw_mode"]
-        if self.canvas.cancel_interaction():
-            return
-        if draw.isChecked():
-            draw.setChecked(False)
-        elif not self.doc.clear_query():
-            if self.phrase_bar.edit.hasFocus():
-                self.canvas.setFocus()
-            else:
-                self.doc.select(None)
-
+    # ------------------------------------------------------------------ draw mode
     def _on_draw_mode(self, on: bool) -> None:
         self.canvas.set_draw_mode(on)
         if on:
             self.doc.clear_highlight()  # Enter must not accept a proposal while a box is drawn
-        self.statusBar().showMessage("Draw mode: drag a box on the image (W or Esc leaves)" if on else "",
-                                     0 if on else 1)
+        leave = f"{key('draw_mode')} or {key('clear')} leaves"
+        self.statusBar().showMessage(f"Draw mode: drag a box on the image ({leave})" if on else "", 0 if on else 1)
 
     # ------------------------------------------------------------------ chrome
     def _update_actions(self) -> None:

@@ -12,15 +12,17 @@ stale boxes; the model process itself drops a request superseded before it start
 from __future__ import annotations
 
 import pickle
-from typing import Any, Callable, Optional
+from typing import Any, Optional, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
-from ..core import GrounderFactory, short_error
+from ..core import GrounderFactory, Proposal, short_error
 from ..core.detector_choice import DetectorChoice
 from ..editing.state import ModelState, ProposalQuery
 from ..grounder_factory import loaded_grounder
-from ..model_worker.client import ModelProcess, exit_reason
+from ..evaluation import EvaluationPlan, Outcome
+from ..folder.engine import FeatureResult, ProposeResult
+from ..model_worker.client import IsCancelled, ModelProcess, Progress, exit_reason
 from ..model_worker.messages import (Cancel, IndexFeatures, Learn, Learned, Load, Loaded, ModelInfo, Prepare,
                                      Prepared, Propose, Proposed)
 from ..project_concepts import image_lesson, keep_embeddings, project_lessons
@@ -265,11 +267,23 @@ class GrounderHost(QObject):
         if self.ready and self._process is not None:
             self._process.send(IndexFeatures(rows, clear))
 
-    # -- jobs --------------------------------------------------------------------------------
-    def run_job(self, name: str, payload: Any, progress: Optional[Callable[[int, int], None]] = None,
-                cancelled: Optional[Callable[[], bool]] = None) -> Any:
-        """``ModelProcess.run_job`` on the loaded model (from a worker thread: it blocks)."""
+    # -- jobs: typed, each blocks (call them from a worker thread) -----------------------------
+    def evaluate(self, plan: EvaluationPlan, progress: Progress = None, cancelled: IsCancelled = None) -> Outcome:
+        return self._loaded().evaluate(plan, progress, cancelled)
+
+    def search(self, phrase: str, top: int, cancelled: IsCancelled = None) -> list[tuple[str, Proposal]]:
+        return self._loaded().search(phrase, top, cancelled)
+
+    def features(self, items: Sequence[tuple[str, str]]) -> list[FeatureResult]:
+        return self._loaded().features(items)
+
+    def propose_images(self, items: Sequence[tuple[str, str, bytes]], phrases: Sequence[str],
+                       min_score: float) -> list[ProposeResult]:
+        return self._loaded().propose_images(items, phrases, min_score)
+
+    def _loaded(self) -> ModelProcess:
+        """The process, once its model has loaded (``ModelProcess``'s jobs run on it)."""
         process = self._process
         if not self.ready or process is None:
             raise RuntimeError("The model has not loaded yet: try again in a moment.")
-        return process.run_job(name, payload, progress, cancelled)
+        return process

@@ -3,8 +3,8 @@ from a file) stored on every image not yet reviewed, as proposals to review by d
 progress and cancel, as one undoable step.
 
 The frame is the export dialog's (``WorkerDialog``). A worker thread runs ``folder.propose``'s
-steps on the model process (images not prepared yet first, ``jobs.FEATURES``; then
-``jobs.PROPOSE_IMAGES``) and hands each batch of answers here, where the GUI thread stores it as a
+steps on the model process (images not prepared yet first, ``GrounderHost.features``; then
+``GrounderHost.propose_images``) and hands each batch of answers here, where the GUI thread stores it as a
 ``ProposeBatch`` that joins the run's first one (one Ctrl+Z takes the whole run back; a cancel
 keeps what was stored until then, as that one step). What is never stored (a box the phrase has
 already, in any state; anything on a reviewed image) is the store's rule."""
@@ -100,7 +100,7 @@ class ProposeDialog(WorkerDialog):
         self.added, self.changed = 0, set()
         self._resume = self.folder_pass.hold()  # this run prepares what it needs itself
         run, min_score, store = object(), self.min_score.value(), self.store
-        engine = ProcessEngine(self.host.run_job, info.features_version)
+        engine = ProcessEngine(self.host, info.features_version)
 
         def work(progress, cancelled) -> ProposeReport:
             report = ProposeReport()

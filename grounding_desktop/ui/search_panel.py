@@ -2,7 +2,7 @@
 phrase, each with its thumbnail and the matched box drawn on it; Enter or a click opens the image
 with that box as the highlighted proposal.
 
-The ranking runs in the model process over the images prepared so far (``jobs.SEARCH``, over what
+The ranking runs in the model process over the images prepared so far (``GrounderHost.search``, over what
 ``folder_pass`` sent it), on a worker thread here that waits for it; a newer phrase cancels the
 search in flight. As the feature pass prepares more images the search runs again, so results
 stream in. The panel keeps no labels: a result is an image id and the model's proposal."""
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, Q
 from ..core import ImageRecord, PhraseError, Proposal, clean_phrase, display_path, short_error
 from ..folder.feature_pass import preparable
 from ..io.errors import Cancelled
-from ..model_worker.jobs import SEARCH
 from ..store import ProjectStore
 from .box_item import HIGHLIGHT_COLOUR
 from .folder_pass import FolderPass
@@ -233,7 +232,7 @@ class SearchPanel(QWidget):
     def _find(self, store: ProjectStore, phrase: str, cancel: threading.Event) -> list:
         """On a worker thread: the model's ranking, as the project's images (every image showing
         a content hash that matched)."""
-        ranked = self.host.run_job(SEARCH, (phrase, TOP), cancelled=cancel.is_set)
+        ranked = self.host.search(phrase, TOP, cancel.is_set)
         by_hash: dict[str, list[ImageRecord]] = {}
         for r in preparable(store):
             by_hash.setdefault(r.content_hash, []).append(r)

@@ -1,4 +1,5 @@
-"""The one table of user actions and their keys.
+"""The one table of user actions; their keys are ``editing.keys.KEYS``, the table the document's
+messages name keys from too.
 
 Menus, the toolbar, the Help → Keyboard shortcuts dialog and the README's table are all built from
 ``ACTIONS``, so a key can never be documented in one place and bound differently in another.
@@ -8,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..editing.keys import KEYS, display_keys
+
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """A user action. ``keys`` are ``QKeySequence`` portable strings; the first is shown in menus."""
+    """A user action; its keys are ``editing.keys.KEYS[name]`` (``QKeySequence`` portable strings;
+    the first is shown in menus)."""
 
     name: str
     text: str
-    keys: tuple[str, ...]
     menu: str
     tip: str
     toolbar: bool = False
@@ -25,103 +28,107 @@ class ActionSpec:
     canvas_only: bool = False  # keys that mean something else in lists and text fields (arrows)
     notes: str = field(default="", compare=False)  # extra words for the help table only
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return KEYS[self.name]
+
 
 ACTIONS: tuple[ActionSpec, ...] = (
     # File
-    ActionSpec("open_folder", "&Open Folder…", ("Ctrl+O",), "File", "Open a folder of images as a project",
+    ActionSpec("open_folder", "&Open Folder…", "File", "Open a folder of images as a project",
                toolbar=True, icon="SP_DirOpenIcon", short="Open"),
-    ActionSpec("export", "&Export…", ("Ctrl+E",), "File",
+    ActionSpec("export", "&Export…", "File",
                "Write COCO grounding, plain COCO, ODVG, RefCOCO, YOLO or Pascal VOC, with splits and a summary",
                toolbar=True, icon="SP_DialogSaveButton", short="Export"),
-    ActionSpec("import", "&Import…", ("Ctrl+I",), "File",
+    ActionSpec("import", "&Import…", "File",
                "Add boxes from a COCO, ODVG, RefCOCO, YOLO, VOC, labelme or Label Studio file or folder (all of it, or nothing)"),
-    ActionSpec("rescan", "&Rescan Folder", ("F5",), "File", "Look for images added, removed or renamed on disk"),
-    ActionSpec("quit", "&Quit", ("Ctrl+Q",), "File", "Close the window (every edit is already saved)"),
+    ActionSpec("rescan", "&Rescan Folder", "File", "Look for images added, removed or renamed on disk"),
+    ActionSpec("quit", "&Quit", "File", "Close the window (every edit is already saved)"),
     # Edit
-    ActionSpec("undo", "&Undo", ("Ctrl+Z",), "Edit", "Undo the last edit", toolbar=True, icon="SP_ArrowBack", short="Undo"),
-    ActionSpec("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit", "Redo the edit just undone",
+    ActionSpec("undo", "&Undo", "Edit", "Undo the last edit", toolbar=True, icon="SP_ArrowBack", short="Undo"),
+    ActionSpec("redo", "&Redo", "Edit", "Redo the edit just undone",
                toolbar=True, icon="SP_ArrowForward", short="Redo"),
-    ActionSpec("history", "&History", ("Ctrl+H",), "Edit", "Show every edit of this session; click one to go back to it",
+    ActionSpec("history", "&History", "Edit", "Show every edit of this session; click one to go back to it",
                checkable=True),
-    ActionSpec("draw_mode", "&Draw Box", ("W", "Ctrl+B"), "Edit",
+    ActionSpec("draw_mode", "&Draw Box", "Edit",
                "Drag on the image to draw a box for the typed phrase, or name it when asked (Ctrl+B also works "
                "while typing)",
                toolbar=True, checkable=True, icon="SP_FileDialogNewFolder", short="Draw"),
-    ActionSpec("delete", "&Delete Selected", ("Del", "Backspace"), "Edit",
+    ActionSpec("delete", "&Delete Selected", "Edit",
                "Delete the selected box (the next box of its phrase is selected) or phrase",
                toolbar=True, icon="SP_TrashIcon", short="Delete"),
-    ActionSpec("rename", "&Edit Phrase…", ("F2",), "Edit",
+    ActionSpec("rename", "&Edit Phrase…", "Edit",
                "On a box: give that box alone another phrase, new or on the image; on a phrase: change its text",
                notes="or double-click a box or phrase"),
-    ActionSpec("nudge_left", "Nudge Box Left", ("Left", "Shift+Left"), "Edit", "Move the selected box 1 px left (Shift: 10 px)", canvas_only=True),
-    ActionSpec("nudge_right", "Nudge Box Right", ("Right", "Shift+Right"), "Edit", "Move the selected box 1 px right (Shift: 10 px)", canvas_only=True),
-    ActionSpec("nudge_up", "Nudge Box Up", ("Up", "Shift+Up"), "Edit", "Move the selected box 1 px up (Shift: 10 px)", canvas_only=True),
-    ActionSpec("nudge_down", "Nudge Box Down", ("Down", "Shift+Down"), "Edit", "Move the selected box 1 px down (Shift: 10 px)", canvas_only=True),
+    ActionSpec("nudge_left", "Nudge Box Left", "Edit", "Move the selected box 1 px left (Shift: 10 px)", canvas_only=True),
+    ActionSpec("nudge_right", "Nudge Box Right", "Edit", "Move the selected box 1 px right (Shift: 10 px)", canvas_only=True),
+    ActionSpec("nudge_up", "Nudge Box Up", "Edit", "Move the selected box 1 px up (Shift: 10 px)", canvas_only=True),
+    ActionSpec("nudge_down", "Nudge Box Down", "Edit", "Move the selected box 1 px down (Shift: 10 px)", canvas_only=True),
     # Grounding
-    ActionSpec("focus_phrase", "&Type a Phrase", ("Ctrl+L",), "Grounding", "Put the cursor in the phrase bar",
+    ActionSpec("focus_phrase", "&Type a Phrase", "Grounding", "Put the cursor in the phrase bar",
                notes="Esc in an empty phrase bar returns to the image"),
-    ActionSpec("next_proposal", "&Next Proposal", ("Tab",), "Grounding", "Highlight the next proposal",
+    ActionSpec("next_proposal", "&Next Proposal", "Grounding", "Highlight the next proposal",
                notes="proposals scoring under the threshold are drawn only while highlighted"),
-    ActionSpec("prev_proposal", "&Previous Proposal", ("Shift+Tab",), "Grounding", "Highlight the previous proposal"),
-    ActionSpec("accept", "&Accept Proposal", ("Return", "Enter"), "Grounding",
+    ActionSpec("prev_proposal", "&Previous Proposal", "Grounding", "Highlight the previous proposal"),
+    ActionSpec("accept", "&Accept Proposal", "Grounding",
                "Store the highlighted proposal as a box of the phrase", toolbar=True, icon="SP_DialogApplyButton",
                notes="or click a dashed proposal; with nothing typed, accept the selected proposed box",
                short="Accept"),
-    ActionSpec("accept_all", "Accept &All Above Threshold", ("Ctrl+Return", "Ctrl+Enter"), "Grounding",
+    ActionSpec("accept_all", "Accept &All Above Threshold", "Grounding",
                "Store every proposal scoring at least the threshold (plural phrases: “the horses”)"),
-    ActionSpec("accept_none", "Add Phrase With &No Target", ("Shift+Return", "Shift+Enter"), "Grounding",
+    ActionSpec("accept_none", "Add Phrase With &No Target", "Grounding",
                "Store the phrase as not in this image (a negative example), also after rejecting its proposals"),
-    ActionSpec("reject", "&Reject Proposal", ("Ctrl+R",), "Grounding",
+    ActionSpec("reject", "&Reject Proposal", "Grounding",
                "Store the highlighted proposal as a rejected box (this box is wrong) and hide it; the phrase "
                "still needs a box"),
-    ActionSpec("evaluate", "&Evaluate…", ("Ctrl+Shift+E",), "Grounding",
+    ActionSpec("evaluate", "&Evaluate…", "Grounding",
                "Measure the model on this project's labels: Acc@0.5 and mean IoU per phrase",
                notes="concepts learned from your boxes are judged leave-one-image-out"),
-    ActionSpec("clear", "&Clear Proposals", ("Esc",), "Grounding", "Clear the phrase, the proposals and the hint point",
+    ActionSpec("clear", "&Clear Proposals", "Grounding", "Clear the phrase, the proposals and the hint point",
                notes="click the image (Ctrl+click over a proposal) to give a hint point"),
-    ActionSpec("propose_all", "&Propose for Every Image…", ("Ctrl+Shift+P",), "Grounding",
+    ActionSpec("propose_all", "&Propose for Every Image…", "Grounding",
                "Store the model's best boxes for a list of phrases on every image not yet reviewed, as proposals "
                "to review (one undo step)",
                notes="boxes that are there are never changed; review them with Review by Doubt"),
-    ActionSpec("prepare_background", "Prepare Images in the &Background", ("Ctrl+Shift+B",), "Grounding",
+    ActionSpec("prepare_background", "Prepare Images in the &Background", "Grounding",
                "Prepare every image once for search and proposals, by itself when a project opens",
                checkable=True, notes="the status bar shows it, with Cancel and Resume; off: no automatic start"),
-    ActionSpec("model", "&Model…", ("Ctrl+M",), "Grounding",
+    ActionSpec("model", "&Model…", "Grounding",
                "Choose the detector: the bundled one (torch or onnxruntime) or your own ONNX file",
                notes="remembered per project; the status bar says what runs it"),
     # Navigate
-    ActionSpec("prev_image", "&Previous Image", ("A", "PgUp"), "Navigate", "Show the previous image in the list",
+    ActionSpec("prev_image", "&Previous Image", "Navigate", "Show the previous image in the list",
                toolbar=True, icon="SP_MediaSeekBackward", short="Previous"),
-    ActionSpec("next_image", "&Next Image", ("D", "PgDown"), "Navigate", "Show the next image in the list",
+    ActionSpec("next_image", "&Next Image", "Navigate", "Show the next image in the list",
                toolbar=True, icon="SP_MediaSeekForward", short="Next"),
-    ActionSpec("review_next", "&Mark Reviewed, Next Unreviewed", ("Space",), "Navigate",
+    ActionSpec("review_next", "&Mark Reviewed, Next Unreviewed", "Navigate",
                "Accept what is on screen and move on: the image's proposed boxes scoring at least the threshold "
                "become labels, it is marked reviewed, and the next one not yet reviewed is shown", toolbar=True,
                icon="SP_DialogYesButton", notes="weaker proposals (drawn faint) stay proposals; on the image: a tap; "
                                                 "Space+drag pans", short="Reviewed → next"),
-    ActionSpec("review_doubt", "Review by &Doubt", ("Ctrl+Shift+R",), "Navigate",
+    ActionSpec("review_doubt", "Review by &Doubt", "Navigate",
                "List only the images with proposals, the model's least sure first, and show the first",
                notes="Space then walks them in that order"),
-    ActionSpec("search", "&Search Images…", ("Ctrl+F",), "Navigate",
+    ActionSpec("search", "&Search Images…", "Navigate",
                "Rank the folder's images by how well they show a phrase, with the matched box; Enter or a click "
                "opens one with that box highlighted",
                notes="images not prepared yet are searched as they are prepared"),
-    ActionSpec("first_image", "&First Image", ("Home",), "Navigate", "Show the first image in the list"),
-    ActionSpec("last_image", "&Last Image", ("End",), "Navigate", "Show the last image in the list"),
+    ActionSpec("first_image", "&First Image", "Navigate", "Show the first image in the list"),
+    ActionSpec("last_image", "&Last Image", "Navigate", "Show the last image in the list"),
     # View
-    ActionSpec("fit", "&Fit to Window", ("F", "Ctrl+0"), "View", "Show the whole image", toolbar=True,
+    ActionSpec("fit", "&Fit to Window", "View", "Show the whole image", toolbar=True,
                icon="SP_TitleBarNormalButton", short="Fit"),
-    ActionSpec("zoom_in", "Zoom &In", ("Ctrl+=", "Ctrl++"), "View", "Zoom in around the centre",
+    ActionSpec("zoom_in", "Zoom &In", "View", "Zoom in around the centre",
                notes="or the mouse wheel, around the cursor"),
-    ActionSpec("zoom_out", "Zoom &Out", ("Ctrl+-",), "View", "Zoom out around the centre"),
-    ActionSpec("actual_size", "&Actual Pixels", ("Ctrl+1",), "View", "One image pixel per screen pixel"),
-    ActionSpec("show_images", "&Images Panel", ("F7",), "View", "Show or hide the image list", checkable=True),
-    ActionSpec("show_expressions", "&Phrases Panel", ("F8",), "View", "Show or hide the phrases and boxes",
+    ActionSpec("zoom_out", "Zoom &Out", "View", "Zoom out around the centre"),
+    ActionSpec("actual_size", "&Actual Pixels", "View", "One image pixel per screen pixel"),
+    ActionSpec("show_images", "&Images Panel", "View", "Show or hide the image list", checkable=True),
+    ActionSpec("show_expressions", "&Phrases Panel", "View", "Show or hide the phrases and boxes",
                checkable=True),
-    ActionSpec("show_search", "&Search Panel", ("F9",), "View", "Show or hide the search results", checkable=True),
+    ActionSpec("show_search", "&Search Panel", "View", "Show or hide the search results", checkable=True),
     # Help
-    ActionSpec("shortcuts", "&Keyboard Shortcuts", ("F1", "Ctrl+/"), "Help", "List every action and its keys"),
-    ActionSpec("about", "&About Grounding Desktop", ("Shift+F1",), "Help", "Version, model and project paths"),
+    ActionSpec("shortcuts", "&Keyboard Shortcuts", "Help", "List every action and its keys"),
+    ActionSpec("about", "&About Grounding Desktop", "Help", "Version, model and project paths"),
 )
 
 MENUS: tuple[str, ...] = ("File", "Edit", "Grounding", "Navigate", "View", "Help")
@@ -145,21 +152,11 @@ def spec(name: str) -> ActionSpec:
     raise KeyError(name)
 
 
-def _display_keys(keys: tuple[str, ...]) -> str:
-    """Keys as people name them: "Return" and the keypad's "Enter" are both just Enter."""
-    shown: list[str] = []
-    for k in keys:
-        k = k.replace("Return", "Enter")
-        if k not in shown:
-            shown.append(k)
-    return " / ".join(shown)
-
-
 def markdown_table() -> str:
     """The shortcut table as Markdown, for the README (``python -m grounding_desktop.ui.shortcuts``)."""
     lines = ["| Menu | Action | Keys | What it does |", "|---|---|---|---|"]
     for a in ACTIONS:
-        lines.append(f"| {a.menu} | {a.text.replace('&', '').rstrip('…')} | {_display_keys(a.keys)} | "
+        lines.append(f"| {a.menu} | {a.text.replace('&', '').rstrip('…')} | {display_keys(a.keys)} | "
                      f"{a.tip}{'; ' + a.notes if a.notes else ''} |")
     lines.append("")
     lines.append("| Mouse | |")
@@ -168,8 +165,8 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
-def display_keys(a: ActionSpec) -> str:
-    return _display_keys(a.keys)
+def shown_keys(a: ActionSpec) -> str:
+    return display_keys(a.keys)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,6 +32,7 @@ def build_actions(window: QMainWindow, handlers: dict[str, Callable[[], None]], 
                   canvas: QWidget) -> dict[str, QAction]:
     """One QAction per table row. Undo and redo follow ``stack``; keys that mean something else
     in lists and text fields (arrows) only work when the canvas has the focus."""
+    check_handlers(handlers)
     actions: dict[str, QAction] = {}
     style = window.style()
     for spec in ACTIONS:
@@ -52,6 +53,16 @@ def build_actions(window: QMainWindow, handlers: dict[str, Callable[[], None]], 
             window.addAction(action)
         actions[spec.name] = action
     return actions
+
+
+def check_handlers(handlers: dict[str, Callable[[], None]]) -> None:
+    """Every action that is triggered (not undo and redo, which follow the stack, nor a checkable
+    one, which is wired by its ``toggled``) has a handler, and every handler an action: a name
+    misspelt on either side fails when the window is built, not silently on a key press."""
+    triggered = {a.name for a in ACTIONS if not a.checkable and a.name not in ("undo", "redo")}
+    missing, unknown = sorted(triggered - handlers.keys()), sorted(handlers.keys() - triggered)
+    if missing or unknown:
+        raise ValueError(f"actions without a handler: {missing}; handlers without an action: {unknown}")
 
 
 def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> tuple[dict[str, QMenu], QToolBar, QMenu]:

@@ -267,6 +267,9 @@ def test_history_view_lists_edits_and_jumps_back(gui):
     assert [stack.text(i) for i in range(stack.count())] == ["Accept “one” (0.90) · a1.png", "Accept “two” (0.90) · a1.png"]
     stack.setIndex(0)  # what clicking the first row of the history does
     assert gui.annotations() == []
+    stack.setIndex(2)  # and the last: both redone, the plain stack under the view in step
+    assert [e.text for e, _ in gui.annotations()] == ["one", "two"]
+    assert (stack.edits.index(), stack.edits.count()) == (stack.index(), stack.count()) == (2, 2)
 
 
 def test_a_label_of_a_box_at_the_right_edge_stays_on_the_image(gui):

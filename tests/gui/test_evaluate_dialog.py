@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 
 from grounding_desktop.core import Box, Proposal
 from grounding_desktop.evaluation import Outcome
-from grounding_desktop.model_worker.jobs import EVALUATE
 from grounding_desktop.project import open_project
 from grounding_desktop.ui.evaluate_dialog import PICTURE_SIZE, EvaluateDialog
 
@@ -20,14 +19,13 @@ ANSWERS = {"the white box": [(0.92, True), (0.81, False), (0.35, True)], "a squa
 
 
 class ScriptedModel:
-    """The window's model host, answering EVALUATE jobs from ``ANSWERS`` (phrase -> (score, right) in
+    """The window's model host, answering ``evaluate`` from ``ANSWERS`` (phrase -> (score, right) in
     the order the images come)."""
 
     ready = True
     info = SimpleNamespace(embedding_model="scripted")
 
-    def run_job(self, name, plan, progress=None, cancelled=None):
-        assert name == EVALUATE
+    def evaluate(self, plan, progress=None, cancelled=None):
         left = {phrase: list(answers) for phrase, answers in ANSWERS.items()}
         tops = []
         for image in plan.images:

@@ -81,13 +81,11 @@ def test_the_feature_pass_gives_way_to_the_image_shown_and_then_goes_on(talk, ph
     import threading
 
     from grounding_desktop.io.scan import quick_hash
-    from grounding_desktop.model_worker.jobs import FEATURES
-
     model = talk(partial(FakeGrounder, feature_delay=0.2))
     # each photo twice, filed under its content's hash (a record is kept only under that)
     items = [(quick_hash(p), str(p)) for _ in range(2) for p in sorted(photos.iterdir())]
     results: "queue.SimpleQueue" = queue.SimpleQueue()
-    threading.Thread(target=lambda: results.put(model.process.run_job(FEATURES, items)), daemon=True).start()
+    threading.Thread(target=lambda: results.put(model.process.features(items)), daemon=True).start()
     time.sleep(0.3)  # the pass is on its second image
     model.process.send(Prepare(str(photos / "a1.png")))
     assert model.next(Prepared).path == str(photos / "a1.png")
@@ -138,7 +136,7 @@ def test_a_folder_pass_runs_in_the_model_process_as_in_this_one(talk, tmp_path):
     store, _ = open_project(photos[0][0].parent)
     features = FeatureStore.of_project(store)
     model = talk(loaded_grounder)
-    engine = ProcessEngine(model.process.run_job, model.info.features_version)
+    engine = ProcessEngine(model.process, model.info.features_version)
     report = run_feature_pass(store, features, engine, batch_size=2)
     assert (report.prepared, report.failed) == (3, [])
     records = preparable(store)

@@ -170,11 +170,11 @@ def test_a_rescan_clears_the_undo_history_only_when_rows_changed_under_it(gui, p
     gui.key(Key.Key_Return)
     stack = gui.w.undo_stack
     gui.key(Key.Key_F5, widget=gui.w.canvas)  # nothing changed on disk
-    gui.wait(lambda: not gui.w.scanning)
+    gui.wait(lambda: not gui.w.session.scanning)
     assert stack.count() == 1
     (photos / "a10.png").unlink()  # an unlabelled image goes: its row is deleted
     gui.key(Key.Key_F5, widget=gui.w.canvas)
-    gui.wait(lambda: not gui.w.scanning)
+    gui.wait(lambda: not gui.w.session.scanning)
     assert stack.count() == 0
     assert "undo history was cleared" in gui.w.statusBar().currentMessage()
     gui.key(Key.Key_Z, Mod.ControlModifier, widget=gui.w.canvas)  # nothing to undo, nothing breaks

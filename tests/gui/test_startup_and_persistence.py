@@ -205,7 +205,7 @@ def test_empty_folder_says_so_and_a_rescan_finds_new_images(qtbot, tmp_path):
     store = ProjectStore.open_folder(folder)
     w = make_window(qtbot, store, FakeGrounder, rescan=True)
     d = Driver(qtbot, w)
-    d.wait(lambda: not w.scanning)
+    d.wait(lambda: not w.session.scanning)
     d.wait(lambda: "No images here" in w.canvas.message_lines)
     Image.new("RGB", (50, 40), (1, 2, 3)).save(folder / "new.png")
     d.key(Key.Key_F5, widget=w.canvas)
@@ -259,3 +259,15 @@ def test_quitting_while_the_model_loads_ends_the_process_at_once(tmp_path, photo
                           env=env, capture_output=True, text=True, timeout=60, cwd=REPO)
     assert proc.returncode == 1 and "not everything had finished" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and out.exists()
+
+
+def test_an_action_without_its_handler_fails_when_the_actions_are_built(gui):
+    from grounding_desktop.ui.window_actions import check_handlers
+
+    handlers = {a.name: (lambda: None) for a in ACTIONS if not a.checkable and a.name not in ("undo", "redo")}
+    check_handlers(handlers)  # the window's own table passed this when it was built
+    del handlers["rescan"]
+    with pytest.raises(ValueError, match="rescan"):
+        check_handlers(handlers)
+    with pytest.raises(ValueError, match="resacn"):
+        check_handlers({**handlers, "rescan": lambda: None, "resacn": lambda: None})

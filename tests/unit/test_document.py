@@ -1,11 +1,13 @@
-"""The editing rules of the open image, driven through ``ImageDocument`` alone: a real store and
-the real undo stack (``QUndoStack``, no widget), answers from the model made up by the test."""
+"""The editing rules of the open image, driven through ``ImageDocument`` alone, without Qt: a real
+store and the real undo stack (``editing.edit_stack.EditStack``), answers from the model made up by
+the test."""
 from __future__ import annotations
 
 import pytest
 
 from grounding_desktop.core import BoxSource, BoxState, ImageState, PhraseStatus, Proposal, phrase_status
 from grounding_desktop.editing.document import ImageDocument
+from grounding_desktop.editing.edit_stack import EditStack
 from grounding_desktop.editing.state import Answer, ModelState, SelectionKind, Tone
 from grounding_desktop.store import ProjectStore
 from support import make_image
@@ -16,26 +18,31 @@ SCORES = (0.9, 0.6, 0.3)
 
 
 @pytest.fixture
-def stack(tmp_path, qapp):
-    """The undo stack the window uses (a ``QUndoStack``, no widget) over a document on a.png."""
-    from grounding_desktop.ui.undo import UndoStack
-
+def opened(tmp_path):
+    """A document on a.png of a three-image project, with its undo stack (``EditStack``: the one
+    the window's ``QUndoStack`` mirrors)."""
     for name in ("a.png", "b.png", "c.png"):
         make_image(tmp_path / name, size=(W, H))
     store = ProjectStore.open_folder(tmp_path)
     for name in ("a.png", "b.png", "c.png"):
         store.add_image(name, W, H)
-    stack = UndoStack(ImageDocument())
-    stack.doc.open_project(store, stack)
-    stack.doc.set_model_state(ModelState.READY)
-    stack.doc.open_image(store.image_by_path("a.png"))
-    yield stack
-    stack.doc.close_project()
+    doc = ImageDocument()
+    stack = EditStack(doc.apply)
+    doc.open_project(store, stack)
+    doc.set_model_state(ModelState.READY)
+    doc.open_image(store.image_by_path("a.png"))
+    yield doc, stack
+    doc.close_project()
 
 
 @pytest.fixture
-def doc(stack) -> ImageDocument:
-    return stack.doc
+def doc(opened) -> ImageDocument:
+    return opened[0]
+
+
+@pytest.fixture
+def stack(opened) -> EditStack:
+    return opened[1]
 
 
 class Recorder:
@@ -587,8 +594,6 @@ def test_the_answer_a_box_took_back_comes_back_with_its_last_box_after_the_proje
     """Shift+Enter on "the cat", a box drawn for it (the answer taken back), the project closed and
     opened again: Del on that box makes the phrase "not in image" again (it is not deleted), and
     undo puts back the box and the phrase row exactly."""
-    from grounding_desktop.ui.undo import UndoStack
-
     doc.set_text("the cat")
     doc.accept_no_target()
     doc.set_text("the cat")
@@ -597,8 +602,8 @@ def test_the_answer_a_box_took_back_comes_back_with_its_last_box_after_the_proje
     [(cat, [box])] = drawn
     assert not cat.no_target
     doc.close_project()
-    stack = UndoStack(ImageDocument())
-    doc = stack.doc
+    doc = ImageDocument()
+    stack = EditStack(doc.apply)
     doc.open_project(ProjectStore.open_folder(tmp_path), stack)
     try:
         doc.open_image(doc.store.image_by_path("a.png"))
@@ -655,3 +660,18 @@ def test_renaming_a_phrase_with_a_box_onto_a_not_in_image_phrase_merges_and_take
     doc.accept_no_target()
     doc.rename(doc.annotation_of_phrase("a cat").expression.id, "the cat")  # two answers "not here": one
     assert [(e.id, e.no_target, bs) for e, bs in rows(doc)] == [(cat.id, True, [])]
+
+
+def test_messages_name_the_keys_the_window_binds(doc, monkeypatch):
+    """The document's hints take key names from the one key table (``editing.keys.KEYS``, which the
+    window's actions are built from): rebinding a key changes what the messages say."""
+    from grounding_desktop.editing import keys
+    from grounding_desktop.ui.shortcuts import ACTIONS
+
+    assert {a.name for a in ACTIONS} == set(keys.KEYS)
+    monkeypatch.setitem(keys.KEYS, "draw_mode", ("X", "Ctrl+B"))
+    monkeypatch.setitem(keys.KEYS, "accept_none", ("Shift+Return", "Shift+Enter"))
+    rec = Recorder(doc)
+    doc.set_text("the thing")
+    doc.take_answer(Answer(doc.query, (), 3.0))
+    assert rec.info[-1][0] == "No match for “the thing”: draw it (X) or Shift+Enter for “not in image”."
