@@ -111,8 +111,8 @@ class ImageIndex:
         for part in self._grown():
             p = part.subject_p.get(cache_key)
             if p is None:
-                p = part.subject_p[cache_key] = scorer.subject_p(part.table, noun, bound=True)[0]
-            bound = np.where(p > 0, scorer.upper_bound(part.table, parsed, p), 0.0)
+                p = part.subject_p[cache_key] = scorer.subject_p(part.table, noun, bound=True)[:2]
+            bound = np.where(p[0] > 0, scorer.upper_bound(part.table, parsed, *p, part.starts[part.sizes > 0]), 0.0)
             full = part.sizes > 0  # a region with no evidence is never proposed
             if full.any():
                 out[part.first:part.first + len(part.sizes)][full] = np.maximum.reduceat(bound, part.starts[full])

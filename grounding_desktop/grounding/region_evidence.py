@@ -26,7 +26,6 @@ from .regions import NO_CLASS, RegionStats
 from .scorer import Scene, SubjectEvidence
 
 MAX_CROPS = 12            # regions classified per image (the most object-like ones)
-IMAGENET_OBJECTNESS = 0.5  # exponent on objectness: among regions that look alike, whole objects win
 CONCEPT_REGIONS = 3       # searched windows that join the scene for a concept
 
 
@@ -53,23 +52,24 @@ class ImageEvidence:
 
 
 def imagenet_subject(recognizer: RegionRecognizer, evidence: ImageEvidence, scene: Scene,
-                     kinds: imagenet.Kinds, noun: str) -> SubjectEvidence:
+                     kinds: imagenet.Kinds, noun: str, size: Optional[int] = None) -> SubjectEvidence:
     """p(noun | region) from the region crops' ImageNet classes, for the ``MAX_CROPS`` most
-    object-like regions (the others get none)."""
+    object-like regions of ``scene`` (the others get none, as do regions past its end: ``size``
+    regions in all, for a scene a concept extended)."""
     with evidence.lock:
         if evidence.classified is None:
             order = np.argsort(-scene.objectness, kind="stable")[:MAX_CROPS]
             evidence.probs = recognizer.classify(evidence.rgb, scene.boxes[order])
             evidence.classified = order
-    p = np.zeros(len(scene))
-    labels = ["object"] * len(scene)
+    n = len(scene) if size is None else size
+    p = np.zeros(n)
+    labels = ["object"] * n
     found, names = imagenet.evidence(evidence.probs, kinds)
-    objectness = np.clip(scene.objectness[evidence.classified], 0.0, 1.0)
-    p[evidence.classified] = found * objectness ** IMAGENET_OBJECTNESS
+    p[evidence.classified] = found
     for i, name in zip(evidence.classified, names):
         labels[int(i)] = name
     return SubjectEvidence(p, labels, note=f"ImageNet '{kinds.label}' for '{noun}'",
-                           source="imagenet")
+                           source="imagenet", match=kinds.similarity)
 
 
 def _features(recognizer: RegionRecognizer, evidence: ImageEvidence) -> RegionFeatures:
