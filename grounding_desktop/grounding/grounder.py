@@ -550,7 +550,8 @@ class Grounder:
                  ) -> tuple[Scene, list[SubjectEvidence]]:
         """The regions to score (a learned concept adds its best windows) and the evidence for the
         subject noun beyond the detector's classes: a concept learned from the user's boxes, and
-        ImageNet's kinds for a noun no COCO word list names. Each adds to the detector's evidence."""
+        ImageNet's kinds for a noun ImageNet knows better than COCO. Each adds to the detector's
+        evidence."""
         concept, kinds = self._second_cnn_sources(parsed, exclude_image)
         scene, sources = entry.scene, []
         if concept is None and kinds is None:
@@ -569,7 +570,8 @@ class Grounder:
 
     def _second_cnn_sources(self, parsed: ParsedPhrase, exclude_image: Optional[str]):
         """(the concept the user's boxes taught for the phrase's noun, with its colour words first,
-        then any; or None) and (the ImageNet kinds of a noun no COCO word list names; or None)."""
+        then any; or None) and (the ImageNet kinds of a noun no COCO word list names and that comes
+        closer to an ImageNet kind than to any COCO class; or None)."""
         concept = ConceptKey.of(parsed)
         taught = None
         if concept is not None:
@@ -577,12 +579,13 @@ class Grounder:
                 if self.concepts.count(key, exclude_image):
                     taught = key
                     break
-        _, exact = self.load_scorer().coco_match(parsed.subject)
+        coco, exact = self.load_scorer().coco_match(parsed.subject)
         if exact:
             return taught, None
         from .imagenet import kinds_for
 
-        return taught, kinds_for(self._imagenet_prototypes(), parsed.subject)
+        kinds = kinds_for(self._imagenet_prototypes(), parsed.subject)
+        return taught, kinds if kinds is not None and kinds.similarity > coco else None
 
     def detector_decides(self, phrase: str) -> bool:
         """Whether the detector's class scores alone are the evidence for ``phrase``'s subject (no

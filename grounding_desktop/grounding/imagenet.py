@@ -1,10 +1,10 @@
 """ImageNet's 1000 kinds as evidence for a noun: which kinds a noun names, and how much a
 region's crop (classified by ``recognizer.RegionRecognizer``) looks like them.
 
-Every noun no COCO word list names is looked at by ImageNet too (COCO phrases never pay for the
-second CNN); the scorer weighs that evidence by how close the noun comes to the kinds
-(``Kinds.similarity``: "squirrel" is 0.88 from fox squirrel, a noun ImageNet lacks much less), with
-weights fitted on data (``priors.FusedWeights``). Several kinds can share a noun ("butterfly":
+A noun no COCO word list names and that comes closer to an ImageNet kind than to any COCO class is
+looked at by ImageNet too (COCO phrases never pay for the second CNN); the scorer weighs that
+evidence by how close the noun comes to the kinds (``Kinds.similarity``: "squirrel" is 0.88 from fox
+squirrel), with weights fitted on data (``priors.FusedWeights``). Several kinds can share a noun ("butterfly":
 monarch, ringlet, cabbage butterfly, ...): each of the 1000 counts by how close its name is, as
 COCO synonyms do, never one nearest label alone.
 """

@@ -501,7 +501,9 @@ class PhraseScorer:
             names["detector"] = [self.labels.get(int(c), "object") for c in cls] if cls is not None \
                 else ["object"] * n
             ps["detector"] = p_det
-        evidence = np.asarray(p_det, np.float64).copy() if known else np.zeros(n)
+        # Which regions may be proposed: for a noun the detector knows, those it or another source
+        # names (a class-agnostic candidate has no class score); for any other, every region.
+        evidence = np.asarray(p_det, np.float64).copy()
         notes = [] if known else [f"'{noun_phrase.noun}' is not a class the detector knows"]
         for source in sources:
             sp = np.asarray(source.p, np.float64)
@@ -514,8 +516,6 @@ class PhraseScorer:
             evidence = np.maximum(evidence, sp)
             if source.note:
                 notes.append(source.note)
-        if not known and not sources:
-            evidence = np.asarray(p_det, np.float64)  # objectness and any class: all regions count
         w = np.asarray(self.fused.vector())
         contributions = {}
         for t in SOURCE_TERMS:
