@@ -43,7 +43,7 @@ def main(argv=None) -> int:
 
     from grounding_desktop.core.detector_choice import DetectorChoice
     from grounding_desktop.grounder_factory import make_grounder
-    from grounding_desktop.grounding.phrase_parse import tokenize
+    from grounding_desktop.core.phrase_parse import tokenize
 
     rows = [json.loads(line) for line in args.jsonl.read_text().splitlines() if line.strip()]
     choice = DetectorChoice(args.backend, args.detector, args.detector_classes)

@@ -129,7 +129,7 @@ def ground(g, rows: list[dict], kind: str, held: bool):
     """A Trial per row (the phrase's regions, their terms and hits)."""
     from grounding_desktop.core.phrase import clean_phrase
     from grounding_desktop.grounding.fit_scorer import HIT_IOU, Trial
-    from grounding_desktop.grounding.phrase_parse import parse_phrase
+    from grounding_desktop.core.phrase_parse import parse_phrase
 
     out = []
     for r in rows:

@@ -102,7 +102,7 @@ def main(argv=None) -> int:
 
     from grounding_desktop.grounder_factory import make_grounder
     from grounding_desktop.grounding.opencv_detector import OpenCVSSDDetector
-    from grounding_desktop.grounding.vocabulary import CLASS_SYNONYMS
+    from grounding_desktop.core.vocabulary import CLASS_SYNONYMS
 
     import numpy as np
     import torch

@@ -3,13 +3,17 @@ improved as they labelled.
 
 Every phrase with accepted boxes is grounded on its image and the top box compared with them:
 Acc@0.5 (the top box overlaps one of them by IoU >= 0.5) and the mean IoU, per phrase and over
-all. Learned concepts are scored leave-one-image-out: an image is grounded with what the other
-images' boxes taught, never with its own. Phrases stored as "not in this image" have no box to
+all. The top box's score is judged too, from the score alone (whatever the model made of it): per
+phrase its reliability (of the top boxes scoring above 0.5, the fraction that were right), and over
+all a reliability table (scores in tenths: how many top boxes, and the fraction right) with the
+expected calibration error. Learned concepts are scored leave-one-image-out: an image is grounded
+with what the other images' boxes taught, never with its own. Phrases stored as "not in this image" have no box to
 compare with and are counted apart. Shared by ``grounding-desktop evaluate`` and Grounding →
 Evaluate in the app.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -22,6 +26,55 @@ from .store import ProjectStore
 
 Progress = Optional[Callable[[int, int], None]]
 HIT_IOU = 0.5
+RELIABLE_ABOVE = 0.5  # a phrase's reliability: how often a top box scoring above this was right
+BINS = 10  # the reliability table: scores 0-0.1, 0.1-0.2, ..., 0.9-1
+
+
+@dataclass
+class ScoreBin:
+    """Top boxes whose score lies in ``[low, high)`` (the last bin holds 1.0 too)."""
+
+    low: float
+    high: float
+    count: int = 0
+    right: int = 0
+    score_sum: float = 0.0
+
+    @property
+    def fraction_right(self) -> Optional[float]:
+        return self.right / self.count if self.count else None
+
+    @property
+    def mean_score(self) -> Optional[float]:
+        return self.score_sum / self.count if self.count else None
+
+    def as_dict(self) -> dict:
+        return {"from": self.low, "to": self.high, "count": self.count, "right": self.right,
+                "fraction_right": _rounded(self.fraction_right), "mean_score": _rounded(self.mean_score)}
+
+
+def reliability_table(scored: list[tuple[float, bool]]) -> list[ScoreBin]:
+    """(score, right) pairs counted in :data:`BINS` bins of the score."""
+    bins = [ScoreBin(round(k / BINS, 2), round((k + 1) / BINS, 2)) for k in range(BINS)]
+    for score, right in scored:
+        b = bins[min(max(int(score * BINS), 0), BINS - 1)]
+        b.count += 1
+        b.right += right
+        b.score_sum += score
+    return bins
+
+
+def calibration_error(bins: list[ScoreBin]) -> Optional[float]:
+    """The expected calibration error: the gap between the mean score and the fraction right of
+    each bin, weighted by its share of the boxes (0: a score of 0.8 is right 8 times in 10)."""
+    total = sum(b.count for b in bins)
+    if not total:
+        return None
+    return sum(b.count / total * abs(b.fraction_right - b.mean_score) for b in bins if b.count)
+
+
+def _rounded(v: Optional[float]) -> Optional[float]:
+    return None if v is None else round(v, 4)
 
 
 @dataclass
@@ -33,6 +86,7 @@ class PhraseResult:
     hits: int = 0
     iou_sum: float = 0.0
     evidence: Counter = field(default_factory=Counter)  # detector | imagenet | concept -> times
+    scored: list[tuple[float, bool]] = field(default_factory=list)  # each top box's score, and if it was right
 
     @property
     def accuracy(self) -> float:
@@ -43,6 +97,25 @@ class PhraseResult:
         return self.iou_sum / self.tried if self.tried else 0.0
 
     @property
+    def above_half(self) -> int:
+        """Top boxes scoring above :data:`RELIABLE_ABOVE`."""
+        return sum(1 for score, _ in self.scored if score > RELIABLE_ABOVE)
+
+    @property
+    def above_half_right(self) -> int:
+        return sum(1 for score, right in self.scored if score > RELIABLE_ABOVE and right)
+
+    @property
+    def reliability(self) -> Optional[float]:
+        """Of the top boxes scoring above 0.5, the fraction that were right (None: there were none)."""
+        return self.above_half_right / self.above_half if self.above_half else None
+
+    @property
+    def reliability_text(self) -> str:
+        """"4 of 5" (right of the top boxes scoring above 0.5), or "none above 0.5"."""
+        return f"{self.above_half_right} of {self.above_half}" if self.above_half else "none above 0.5"
+
+    @property
     def evidence_text(self) -> str:
         """What the top boxes rested on: "concept 3, detector 1"."""
         return ", ".join(f"{k} {v}" for k, v in self.evidence.most_common())
@@ -50,7 +123,8 @@ class PhraseResult:
     def as_dict(self) -> dict:
         return {"phrase": self.phrase, "tried": self.tried, "hits": self.hits,
                 "acc50": round(self.accuracy, 4), "mean_iou": round(self.mean_iou, 4),
-                "evidence": dict(self.evidence)}
+                "evidence": dict(self.evidence), "above_half": self.above_half,
+                "above_half_right": self.above_half_right, "reliability": _rounded(self.reliability)}
 
 
 @dataclass
@@ -68,7 +142,13 @@ class Evaluation:
             out.hits += r.hits
             out.iou_sum += r.iou_sum
             out.evidence.update(r.evidence)
+            out.scored += r.scored
         return out
+
+    @property
+    def reliability_bins(self) -> list[ScoreBin]:
+        """The reliability table of every top box."""
+        return reliability_table(self.total.scored)
 
     @property
     def empty_message(self) -> str:
@@ -88,9 +168,11 @@ class Evaluation:
         return out + ["learned concepts judged leave-one-image-out"]
 
     def as_dict(self) -> dict:
+        bins = self.reliability_bins
         return {"overall": self.total.as_dict(), "phrases": [r.as_dict() for r in self.phrases],
                 "images": self.images, "no_target_phrases": self.no_target,
-                "unreadable_images": self.unreadable}
+                "unreadable_images": self.unreadable, "reliability_bins": [b.as_dict() for b in bins],
+                "calibration_error": _rounded(calibration_error(bins))}
 
 
 @dataclass(frozen=True)
@@ -194,6 +276,8 @@ def judge(plan: EvaluationPlan, outcome: Outcome) -> Evaluation:
             result.hits += iou >= HIT_IOU
             result.iou_sum += iou
             result.evidence[top.modules.get("evidence", "detector") if top else "none"] += 1
+            if top is not None and math.isfinite(top.score):
+                result.scored.append((float(top.score), iou >= HIT_IOU))
     report.phrases = sorted(results.values(), key=lambda r: (-r.tried, r.phrase))
     return report
 

@@ -88,7 +88,7 @@ def project_lessons(store: ProjectStore, embedding_model: str, phrases: Optional
     concepts, if given); files gone from disk teach through their stored embeddings.
     ``annotations``: ``store.all_annotations()`` when the caller has read it already."""
     from .grounding.concepts import ConceptKey
-    from .grounding.phrase_parse import parse_phrase
+    from .core.phrase_parse import parse_phrase
 
     nouns = None if phrases is None else \
         {k.noun for k in (ConceptKey.of(parse_phrase(p)) for p in phrases) if k is not None}
@@ -152,7 +152,7 @@ def project_trials(grounder, lessons: Iterable[Lesson]) -> list:
     import numpy as np
 
     from .grounding.fit_scorer import HIT_IOU, Trial
-    from .grounding.phrase_parse import parse_phrase
+    from .core.phrase_parse import parse_phrase
     from .grounding.scorer import pairwise_iou
 
     trials = []

@@ -77,3 +77,8 @@ def odd_model(path: Path, names: list[str]) -> Path:
     """Outputs that match no detector layout: [1, 7, 9] for a 2-class model."""
     return _save(path, {"output0": np.zeros((1, 7, 9), np.float32)}, (1, 3, 64, 64),
                  {"names": str(dict(enumerate(names)))})
+
+
+def raw_yolo_model(path: Path, output: np.ndarray, names: list[str], input_shape=(1, 3, 320, 320)) -> Path:
+    """A YOLOv8-shaped model whose output is ``output`` as given (NaN, inf, no candidates...)."""
+    return _save(path, {"output0": np.asarray(output, np.float32)}, input_shape, {"names": str(dict(enumerate(names)))})

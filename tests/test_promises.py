@@ -154,6 +154,22 @@ _PEAK_MEMORY = textwrap.dedent("""
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak memory from Linux's /proc")
+@pytest.mark.model
+def test_file_names_with_control_characters_are_printed_escaped(tmp_path, capsys):
+    """A name holding ESC would colour the terminal, one holding a newline would split a line."""
+    folder = tmp_path / "photos"
+    make_image(folder / "red\x1b[31m.png", color=(220, 20, 20))
+    make_image(folder / "two\nlines.png", color=(220, 30, 30))
+    (folder / "bad\x1b[2J.jpg").write_bytes(b"not a picture")
+    assert main(["info", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "  bad\\x1b[2J.jpg: " in out
+    assert main(["search", str(folder), "a red square", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "red\\x1b[31m.png" in out and "two\\nlines.png" in out
+    assert len(out.splitlines()) == 2  # one line per image found
+
+
 def test_a_huge_image_is_decoded_without_full_size_copies(tmp_path):
     w, h = 4000, 3000
     ramp = np.tile(np.linspace(0, 255, w).astype(np.uint8), (h, 1))
@@ -335,6 +351,172 @@ def test_a_damaged_database_says_so_in_one_line_and_points_to_the_last_good_back
         assert [e.text for e in good.expressions(good.image_by_path("a.jpg").id)] == ["a red square"]
 
 
+def _a_day_later(db: Path) -> None:
+    """Age every backup of ``db`` by a day: the next open takes a new one."""
+    for backup in db.parent.glob(f"{db.stem}.backup*{db.suffix}"):
+        os.utime(backup, (backup.stat().st_mtime - 25 * 3600,) * 2)
+
+
+def _boxes_in(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM boxes").fetchone()[0]
+
+
+@pytest.mark.parametrize("loss", ["emptied", "deleted", "wiped"])
+def test_an_emptied_database_is_never_taken_for_a_new_project_while_a_backup_is_kept(tmp_path, capsys, loss):
+    folder = tmp_path / "photos"
+    labelled_project(folder).close()
+    db = default_db_path(folder)
+    _a_day_later(db)
+    boxes = _info(folder, capsys)["boxes"]  # the open takes the day's backup, with the boxes
+    backup = folder / ".grounding" / "project.backup.sqlite"
+    assert boxes and _boxes_in(backup) == boxes
+    for side in ("", "-wal", "-shm"):
+        Path(f"{db}{side}").unlink(missing_ok=True)
+    if loss == "emptied":
+        db.write_bytes(b"")
+    elif loss == "wiped":  # a database file with no project in it (no tables)
+        with sqlite3.connect(db) as conn:
+            conn.execute("CREATE TABLE t (x)").execute("DROP TABLE t")
+    _a_day_later(db)
+    for command in (["info", str(folder)], ["export", str(folder), "--format", "coco", "--out", str(tmp_path / "o.json")]):
+        assert main(command) == 2
+        _one_line_error(capsys, f"the last good backup is {backup}")
+    assert _boxes_in(backup) == boxes and (not db.exists() if loss == "deleted" else db.stat().st_size < 10_000)
+
+
+def test_a_backup_never_pushes_out_the_last_good_one(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    labelled_project(folder).close()
+    db = default_db_path(folder)
+    _a_day_later(db)
+    boxes = _info(folder, capsys)["boxes"]
+    with ProjectStore.open_folder(folder) as store:  # a day of deleting every box
+        for image in store.images():
+            for expression in store.expressions(image.id):
+                store.delete_expression(expression.id)
+    for day in range(5):  # five more daily backups of the emptied project
+        _a_day_later(db)
+        assert _info(folder, capsys)["boxes"] == 0
+    kept = sorted(db.parent.glob("project.backup*.sqlite"))
+    assert len(kept) == 3 and max(_boxes_in(b) for b in kept) == boxes
+
+
+def _features_file_with_records(folder: Path, n: int = 400) -> Path:
+    """The project's features file holding ``n`` records of 4 KB (several hundred pages)."""
+    from grounding_desktop.store.features import FeatureStore
+
+    make_image(folder / "a.png")
+    with open_project(folder)[0] as store, FeatureStore.of_project(store) as features:
+        features.put("m", [(f"h{i}", bytes([i % 251]) * 4096) for i in range(n)])
+        sqlite3.connect(features.path).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+        return features.path
+
+
+def _damage_features(path: Path, kind: str) -> None:
+    for side in ("-wal", "-shm"):
+        Path(f"{path}{side}").unlink(missing_ok=True)
+    if kind == "mid-file damage":
+        with open(path, "r+b") as f:
+            f.seek(path.stat().st_size // 2)
+            f.write(b"\xa5" * 40960)
+        return
+    path.unlink()
+    if kind == "a folder in its place":
+        path.mkdir()
+        (path / "something").write_text("kept")
+    elif kind == "a dangling symlink":
+        path.symlink_to(path.parent / "gone" / "features.sqlite")
+    else:
+        conn = sqlite3.connect(path)
+        conn.executescript({"a wrong schema": "CREATE TABLE features (model TEXT, content_hash TEXT)",
+                            "a view": "CREATE TABLE t (model, content_hash, data); CREATE VIEW features AS SELECT * FROM t",
+                            "another format": "CREATE TABLE x (y); PRAGMA user_version = 7"}[kind])
+        conn.close()
+
+
+@pytest.mark.parametrize("kind", ["mid-file damage", "a wrong schema", "a view", "another format",
+                                  "a folder in its place", "a dangling symlink"])
+def test_a_damaged_features_file_is_moved_aside_and_rebuilt_with_one_line(tmp_path, kind):
+    from grounding_desktop.store.features import FeatureStore
+
+    folder = tmp_path / "photos"
+    path = _features_file_with_records(folder)
+    _damage_features(path, kind)
+    with ProjectStore.open_folder(folder) as store, FeatureStore.of_project(store) as features:
+        rows = len(list(features.features("m"))) + len(features.known("m"))  # whatever survived is readable
+        features.put("m", [("new", b"record")])
+        assert dict(features.features("m", ["new"])) == {"new": b"record"}
+        assert rows <= 800 and len(features.notes) == 1, features.notes
+        assert "moved aside" in features.notes[0] and "\n" not in features.notes[0]
+    assert len([p for p in path.parent.glob(f"{path.name}.damaged-*") if not p.name.endswith(("-wal", "-shm"))]) == 1
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+@pytest.mark.model
+def test_damaged_features_records_are_dropped_and_prepared_again_with_one_line(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("astronaut.jpg", "coffee.jpg"):
+        shutil.copy(SAMPLES / name, folder / name)
+    assert main(["prepare", str(folder)]) == 0
+    capsys.readouterr()
+    path = folder / ".grounding" / "project.features.sqlite"
+    with sqlite3.connect(path) as conn:
+        (h1, data), (h2, _) = conn.execute("SELECT content_hash, data FROM features ORDER BY content_hash").fetchall()
+        conn.execute("UPDATE features SET data=? WHERE content_hash=?", (data[:-7], h1))  # the wrong length
+        conn.execute("UPDATE features SET data='text' WHERE content_hash=?", (h2,))  # the wrong type
+    assert main(["search", str(folder), "an astronaut", "--top", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "astronaut.jpg" in out and "prepared 2 images" not in out
+    warnings = [line for line in err.splitlines() if "damaged" in line]
+    assert len(warnings) == 1 and "dropped, prepared again" in warnings[0] and "Traceback" not in err
+    assert main(["prepare", str(folder)]) == 0
+    assert "prepared 0 images (2 prepared before" in capsys.readouterr().out
+
+
+def test_features_are_filed_under_the_hash_of_the_bytes_that_were_decoded(tmp_path):
+    """A file replaced by another picture while the pass decodes it: its features must not go
+    under the old content's hash, where an identical copy of the old file (and the file itself,
+    once its old content is put back) would find them."""
+    from onnx_models import yolo_model
+
+    from grounding_desktop.core.detector_choice import DetectorChoice
+    from grounding_desktop.folder.engine import LocalEngine
+    from grounding_desktop.folder.feature_pass import run_feature_pass
+    from grounding_desktop.grounding.features import ImageFeatures
+    from grounding_desktop.grounding.grounder import Grounder
+    from grounding_desktop.io.images import decode_image
+    from grounding_desktop.project import rescan_project
+    from grounding_desktop.store.features import FeatureStore
+
+    folder = tmp_path / "photos"
+    make_image(folder / "a.png", size=(64, 48))
+    shutil.copy(folder / "a.png", folder / "b_copy_of_a.png")
+    other = make_image(tmp_path / "other.png", size=(40, 90), color=(0, 0, 255)).read_bytes()
+
+    def replaced_while_decoding(path, max_side):
+        if Path(path).name == "a.png" and Path(path).read_bytes() != other:
+            Path(path).write_bytes(other)  # another picture lands while the pass reads the file
+        return decode_image(path, max_side)
+
+    detector = DetectorChoice(onnx_file=str(yolo_model(tmp_path / "d.onnx", "yolov8", [30, 20, 10, 8], 0, ["widget"])))
+    store, _ = open_project(folder)
+    features = FeatureStore.of_project(store)
+    old_hash = store.image_by_path("a.png").content_hash
+    engine = LocalEngine(Grounder("cpu", detector=detector, image_loader=replaced_while_decoding))
+    report = run_feature_pass(store, features, engine)
+    assert [path for path, _ in report.failed] == ["a.png", "b_copy_of_a.png"]  # one content, not filed
+    rescan_project(store)
+    run_feature_pass(store, features, engine)
+    kept = {h: ImageFeatures.from_bytes(data) for h, data in features.features(engine.features_version)}
+    sizes = {r.path: (kept[r.content_hash].width, kept[r.content_hash].height) for r in store.images()}
+    assert sizes == {"a.png": (40, 90), "b_copy_of_a.png": (64, 48)}
+    assert store.image_by_path("b_copy_of_a.png").content_hash == old_hash
+    store.close(), features.close()
+
+
 def test_a_labelled_file_replaced_by_another_picture_is_flagged_for_review(tmp_path, capsys):
     folder = tmp_path / "photos"
     make_image(folder / "labelled.jpg", size=(64, 48), color=(200, 0, 0))
@@ -405,6 +587,21 @@ def test_help_shows_the_desktop_app_form_too(capsys):
         assert part in usage, usage
 
 
+@pytest.mark.parametrize("command", [["ground", str(SAMPLES / "coffee.jpg"), "-p", "the cup"], ["doctor"]])
+def test_the_opencv_backend_on_opencv_5_is_refused_in_one_line_naming_the_fix(monkeypatch, capsys, command):
+    import cv2
+
+    from grounding_desktop.grounding.backends import OPENCV_FIX, make_detector
+    from grounding_desktop.grounding.backends import OpenCVBackendError
+    from grounding_desktop.core.detector_choice import DetectorChoice
+
+    monkeypatch.delattr(cv2.dnn, "readNetFromTensorflow")  # as in OpenCV 5, which has no TensorFlow importer
+    assert main([*command, "--backend", "opencv"]) == 2
+    _one_line_error(capsys, "OpenCV", OPENCV_FIX)
+    with pytest.raises(OpenCVBackendError, match="opencv-python-headless<5"):  # the app's model process
+        make_detector(DetectorChoice("opencv"), "cpu")
+
+
 def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
@@ -412,6 +609,16 @@ def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
                          text=True, env=env, timeout=120)
     assert app.returncode == 2 and app.stderr.count("\n") == 1
     assert "no display" in app.stderr and "QT_QPA_PLATFORM=offscreen" in app.stderr
+
+
+@pytest.mark.parametrize("workers", ["100000", "99999999999999999999", "0", "\u0663", "1_0", "-3"])
+def test_an_absurd_number_of_ray_workers_is_refused_in_one_line(tmp_path, capsys, workers):
+    """Refused before any model loads or Ray starts (the address answers nowhere, so a run that
+    went on would end on that instead)."""
+    make_image(tmp_path / "photos" / "a.jpg")
+    assert main(["prepare", str(tmp_path / "photos"), "--engine", "ray", "--address", "ray://127.0.0.1:9",
+                 f"--workers={workers}"]) == 2
+    _one_line_error(capsys, "--workers must be a whole number from 1 to")
 
 
 # -- Export and import -------------------------------------------------------------------------
@@ -444,6 +651,47 @@ def test_export_never_writes_over_the_project_database_or_its_images(folder, cap
     assert _labels(folder) == labels
     if photo is not None:
         assert victim.read_bytes() == photo
+
+
+@pytest.mark.parametrize("target", [".grounding/project.backup.sqlite", ".grounding/project.features.sqlite",
+                                    ".grounding/labels.json", "db/p.backup.sqlite", "db/p.features.sqlite-wal"])
+def test_export_never_writes_over_the_projects_own_files_backups_and_features(folder, tmp_path, capsys, target):
+    db = tmp_path / "db" / "p.sqlite"
+    db.parent.mkdir()
+    shutil.copy(default_db_path(folder), db)
+    victim = folder / target if target.startswith(".grounding") else tmp_path / target
+    victim.write_bytes(b"the only copy")
+    for link in (False, True):  # named, and reached through a symlink elsewhere
+        out = tmp_path / "out.json"
+        if link:
+            out.symlink_to(victim)
+        assert main(["export", str(folder), "--db", str(db), "--format", "coco", "--out", str(out if link else victim)]) == 2
+        assert "refusing to write" in _one_error_line(capsys)
+        assert victim.read_bytes() == b"the only copy"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="makes a FIFO")
+def test_export_refuses_a_device_or_a_fifo_as_out(folder, tmp_path, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    targets = [fifo] + [Path("/dev/full")] * Path("/dev/full").exists() + [Path("/dev/null")] * Path("/dev/null").exists()
+    for target in targets:
+        assert main(["export", str(folder), "--format", "coco", "--out", str(target)]) == 2
+        assert "not a regular file" in _one_error_line(capsys)
+    assert fifo.is_fifo()
+
+
+def test_export_to_a_symlink_writes_its_target_atomically_and_says_so(folder, tmp_path, capsys):
+    real = tmp_path / "data" / "train.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "latest.json"
+    link.symlink_to(real)
+    assert main(["export", str(folder), "--format", "coco", "--out", str(link)]) == 0
+    assert f"wrote {real} (through the symlink {link})" in capsys.readouterr().out
+    assert link.is_symlink() and link.resolve() == real
+    assert json.loads(real.read_text())["annotations"]
+    assert sorted(p.name for p in real.parent.iterdir()) == ["train.json"]  # no temp file left
 
 
 def test_two_imports_of_one_file_at_once_add_its_labels_once(tmp_path, folder):
@@ -546,6 +794,84 @@ def test_control_characters_in_imported_captions_are_removed_and_reported(folder
         assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp [31m"]
 
 
+def test_an_odvg_phrase_holding_a_raw_line_separator_is_imported(folder, tmp_path):
+    """U+2028 is valid inside a JSON string, and ``ensure_ascii=False`` writes it raw."""
+    f = tmp_path / "g.jsonl"
+    records = [{"filename": "e.jpg", "height": 32, "width": 32,
+                "grounding": {"caption": f"the {sep}lamp",
+                              "regions": [{"bbox": [1, 1, 9, 9], "phrase": f"the {sep}lamp"}]}}
+               for sep in ("\u2028", "\u0085")]
+    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    assert main(["import", str(folder), "--odvg", str(f)]) == 0
+    with ProjectStore.open_folder(folder) as s:
+        assert [(e.text, [b.bbox for b in bs]) for e, bs in s.annotations(s.image_by_path("e.jpg").id)] == [
+            ("the lamp", [(1.0, 1.0, 8.0, 8.0)])]
+
+
+def test_a_phrase_is_cleaned_by_one_rule_however_it_enters(folder, tmp_path, capsys):
+    """A leading BOM, zero-width spaces and ESC are dropped whether the phrase is imported, typed in
+    the app or given to ``propose`` (``-p`` or ``--phrases-file``); a phrase made only of words like
+    "the" and "of" is refused where it is typed or given, and skipped (counted) by an import."""
+    from grounding_desktop.editing.document import ImageDocument
+
+    f = tmp_path / "g.json"
+    f.write_text(json.dumps({"images": [
+        {"id": 1, "file_name": "a.jpg", "caption": "\ufeffthe\u200b horses\x1b", "width": 64, "height": 48},
+        {"id": 2, "file_name": "e.jpg", "caption": "\u2060the lamp", "width": 32, "height": 32}],
+        "annotations": [{"id": 1, "image_id": 1, "bbox": [1.25, 2.5, 10.0, 12.0], "category_id": 1}]}))
+    assert main(["import", str(folder), "--coco", str(f)]) == 0
+    assert "removed control characters from 2 captions" in capsys.readouterr().out
+    with ProjectStore.open_folder(folder) as s:
+        assert [e.text for e, _ in s.annotations(s.image_by_path("a.jpg").id)] == ["the horses", "the cat"]
+        assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp"]
+
+    doc = ImageDocument()
+    doc.set_text("\ufeffthe\u200b cat\x1b")
+    assert doc.phrase == "the cat"
+
+    f.write_text(json.dumps({"images": [{"id": 1, "file_name": "e.jpg", "caption": "a of"},
+                                        {"id": 2, "file_name": "d.jpg", "caption": "\ufeffthe"}]}))
+    assert main(["import", str(folder), "--coco", str(f)]) == 0  # a dataset's stray "the" is skipped, counted
+    assert "skipped 2: caption of only words like 'the' and 'of'" in capsys.readouterr().out
+    with ProjectStore.open_folder(folder) as s:
+        assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp"]
+    doc.set_text("The  Of")
+    assert doc.phrase is None
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("the cup\n\ufeffa of\n", encoding="utf-8")
+    for how in (["-p", "the"], ["-p", "the cup", "--phrases-file", str(phrases)]):
+        assert main(["propose", str(folder), *how]) == 2
+        assert "names nothing" in _one_error_line(capsys)
+
+
+def test_an_image_size_off_by_a_rounding_error_matches_and_a_real_mismatch_shows_both_numbers(folder, tmp_path,
+                                                                                                  capsys):
+    f = tmp_path / "c.json"
+
+    def coco(width):
+        f.write_text(json.dumps({"images": [{"id": 1, "file_name": "a.jpg", "width": width, "height": 48,
+                                             "caption": "the horses"}]}))
+        return main(["import", str(folder), "--coco", str(f)])
+
+    assert coco(64.0000001) == 0
+    assert coco(64.25) == 2
+    assert "is 64.25x48 in the file but 64x48 in the project" in _one_error_line(capsys)
+    assert coco(64.02) == 2
+    assert "is 64.02x48 in the file" in _one_error_line(capsys)
+
+
+def test_duplicate_category_ids_in_an_import_are_refused(folder, tmp_path, capsys):
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "e.jpg", "width": 32, "height": 32}],
+        "categories": [{"id": 1, "name": "cat"}, {"id": 1, "name": "dog"}],
+        "annotations": [{"id": 1, "image_id": 1, "bbox": [1, 1, 5, 5], "category_id": 1}]}))
+    labels = _labels(folder)
+    assert main(["import", str(folder), "--coco", str(f)]) == 2
+    assert "categories[1] (id 1): id 1 appears twice in 'categories'" in _one_error_line(capsys)
+    assert _labels(folder) == labels
+
+
 def test_a_killed_exports_temp_files_are_removed_by_the_next_export(folder, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -564,6 +890,87 @@ def test_a_killed_exports_temp_files_are_removed_by_the_next_export(folder, tmp_
         alive.wait()
 
 
+def _capped(argv: list[str], timeout_s: int = 120) -> subprocess.CompletedProcess:
+    """``python ARGV`` in a process of its own, its memory capped at 4 GiB: a hang or a runaway
+    allocation (112 GiB, a billion laughs) ends there (killed or ``MemoryError``), not in the test run."""
+    import resource
+
+    cap = partial(resource.setrlimit, resource.RLIMIT_AS, (4 << 30, 4 << 30))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env, timeout=timeout_s,
+                          preexec_fn=cap)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return _capped(["-m", "grounding_desktop.cli", *args])
+
+
+def _one_line(proc: subprocess.CompletedProcess, *words: str) -> str:
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr[-2000:]
+    assert proc.stderr.startswith("grounding-desktop: error: ") and "Traceback" not in proc.stderr
+    for word in words:
+        assert word in proc.stderr, proc.stderr
+    return proc.stderr
+
+
+def _shared_lists(levels: int) -> list:
+    """A list of 2**levels leaves built from ``levels`` lists (each holds the one below twice)."""
+    node: list = [1]
+    for _ in range(levels):
+        node = [node, node]
+    return node
+
+
+def _deep_refs_pickle(depth: int) -> bytes:
+    """``[{"ann_id": [[[...]]]}]`` nested ``depth`` lists deep, written opcode by opcode (the
+    pickler itself would recurse)."""
+    key = b"ann_id"
+    return (b"\x80\x02]}X" + len(key).to_bytes(4, "little") + key + b"]" * depth + b"a" * (depth - 1)
+            + b"sa.")
+
+
+@pytest.mark.parametrize("ann_id", ["shared lists", "100,000 deep", "5000 digits"])
+def test_a_hostile_id_in_a_refcoco_pickle_gives_one_line_fast(folder, tmp_path, ann_id):
+    import pickle
+
+    refs = tmp_path / "refcoco"
+    refs.mkdir()
+    (refs / "instances.json").write_text(json.dumps({"images": [], "annotations": []}))
+    if ann_id == "100,000 deep":
+        data = _deep_refs_pickle(100_000)
+    else:
+        bad = _shared_lists(40) if ann_id == "shared lists" else 10 ** 5000 - 1
+        data = pickle.dumps([{"ann_id": bad, "sentences": [{"raw": "the cat"}]}], protocol=2)
+    (refs / "refs(unc).p").write_bytes(data)
+    assert len(data) < 1_000_000
+    err = _one_line(_cli("import", str(folder), "--refcoco", str(refs)), "refs[0]", "ann_id")
+    assert len(err) < 400
+
+
+def test_an_endless_label_map_is_refused_without_reading_it_all(folder, tmp_path):
+    out = tmp_path / "c.json"
+    proc = _cli("export", str(folder), "--format", "coco", "--out", str(out), "--label-map", "/dev/zero")
+    _one_line(proc, "/dev/zero", "not a JSON file")
+    assert not out.exists()
+
+
+def test_a_label_map_can_be_given_inline_as_json(folder, tmp_path, capsys):
+    out = tmp_path / "c.json"
+    assert main(["export", str(folder), "--format", "coco", "--out", str(out),
+                 "--label-map", '{"the horses": "horse", "Red Ball": "ball"}']) == 0
+    assert [c["name"] for c in json.loads(out.read_text())["categories"]] == ["horse", "ball"]
+    assert main(["export", str(folder), "--format", "coco", "--out", str(out), "--label-map", '{"the horses": 3}']) == 2
+    assert "--label-map" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("splits", ["1e308,1e308,1e308", "\u0663,1,1", "1_0,1,1", "inf,1,1", "nan,1,1", "-1,1,1",
+                                    "0,0,0", "0x10,1", "9" * 400 + ",1,1", "1,1,1,1", "80,,10"])
+def test_splits_are_plain_numbers_or_refused_in_one_line(folder, tmp_path, capsys, splits):
+    out = tmp_path / "c.json"
+    assert main(["export", str(folder), "--format", "coco", "--out", str(out), f"--splits={splits}"]) == 2
+    assert "--splits" in _one_error_line(capsys) and not list(tmp_path.glob("c*.json"))
+
+
 class _StoreWithLatin1Name(ProjectStore):
     """The store as it returns a file named in Latin-1 (``café.jpg`` as bytes ``caf\\xe9``): a str
     with a surrogate escape, which JSON files cannot hold."""
@@ -576,7 +983,7 @@ class _StoreWithLatin1Name(ProjectStore):
 def test_an_image_whose_file_name_is_not_utf8_is_skipped_not_a_crash(folder, tmp_path):
     with _StoreWithLatin1Name.open_folder(folder) as s:
         s.add_expression(s.image_by_path("e.jpg").id, "the lamp", [Box(0, 0, (1, 1, 5, 5))])
-        for fmt in ("coco-grounding", "coco", "odvg", "refcoco"):
+        for fmt in ("coco-grounding", "coco", "odvg", "refcoco", "yolo", "voc"):
             summary = export_project(s, fmt, tmp_path / fmt / "out.json", ExportOptions(splits=(50, 50)))
             assert summary.skipped["images"]["file name is not valid UTF-8"] == 1, fmt
             assert summary.images > 0
@@ -587,6 +994,24 @@ def test_a_dataset_name_that_is_not_valid_utf8_gives_one_line(folder, tmp_path, 
     assert main(["export", str(folder), "--format", "coco-grounding", "--out", str(tmp_path / "g.json"),
                  "--dataset-name", name]) == 2
     assert "not valid Unicode" in _one_error_line(capsys) and not (tmp_path / "g.json").exists()
+
+
+@pytest.mark.parametrize("flag,name,content", [
+    ("--yolo", "data.yaml", "names: !!python/object/apply:os.system ['touch {pwned}']\ntrain: images\n"),
+    ("--voc", "a.xml", '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "x"><!ENTITY y "&x;&x;&x;&x;&x;&x;&x;&x;">]>'
+                       "<annotation><filename>&y;</filename></annotation>"),
+    ("--voc", "b.xml", '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                       "<annotation><filename>&x;</filename></annotation>"),
+], ids=["yaml that runs code", "xml entity expansion", "xml external entity"])
+def test_a_dataset_file_built_to_run_code_or_expand_entities_is_refused_in_one_line(folder, tmp_path, capsys,
+                                                                                     flag, name, content):
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    (dataset / name).write_text(content.replace("{pwned}", str(tmp_path / "pwned")))
+    labels = _labels(folder)
+    assert main(["import", str(folder), flag, str(dataset)]) == 2
+    assert name in _one_error_line(capsys)
+    assert _labels(folder) == labels and not (tmp_path / "pwned").exists()
 
 
 # -- Model -------------------------------------------------------------------------------------
@@ -602,6 +1027,90 @@ def test_a_blank_frame_is_an_image_with_nothing_in_it_not_an_error(tmp_path: Pat
     answers = [json.loads(line) for line in captured.out.splitlines()]
     assert [a["image"] for a in answers] == [str(f) for f in frames]
     assert all(a["results"][0]["boxes"] == [] for a in answers)
+
+
+_LOAD_DETECTORS = textwrap.dedent("""
+    import json, sys
+    from grounding_desktop.grounding.onnx_detector import OnnxDetector
+    from grounding_desktop.grounding.onnx_runtime import ModelFileError
+    for model in sys.argv[1:]:
+        try:
+            OnnxDetector(model)
+            print(json.dumps("loaded"), flush=True)
+        except ModelFileError as exc:
+            print(json.dumps(str(exc)), flush=True)
+""")
+
+
+def _refusals(*models: Path) -> list[str]:
+    """What loading each of the user's detectors says (its memory capped, see :func:`_capped`)."""
+    proc = _capped(["-c", _LOAD_DETECTORS, *map(str, models)], timeout_s=300)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-2000:]
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def _laughs(levels: int) -> str:
+    """``names`` holding a billion-laughs chain: each list is nine aliases of the one before."""
+    chain = ["&l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    chain += [f"&l{k} [" + ", ".join([f"*l{k - 1}"] * 9) + "]" for k in range(1, levels)]
+    return "names: [" + ", ".join(chain) + "]\n"
+
+
+def test_a_detector_whose_input_is_40000_pixels_a_side_is_refused_in_one_line(tmp_path):
+    from onnx_models import yolo_model
+
+    model = yolo_model(tmp_path / "huge.onnx", "yolov8", [10, 10, 4, 4], 0, ["thing"], input_hw=(40000, 40000))
+    err, = _refusals(model)
+    assert str(model) in err and "40000x40000" in err and "8192" in err and "\n" not in err
+
+
+_HOSTILE_SIDECARS = {  # what the sidecar says -> words its one line must hold
+    "input_size: [100000, 100000]": ["'input_size'", "8192"],
+    "stride: 100000": ["'stride'", "100000"],
+    "stride: 0": ["'stride'", "not 0"], "stride: -5": ["'stride'", "-5"], "stride: 1.5": ["'stride'", "1.5"],
+    "pad_value: 300": ["'pad_value'", "0 to 255", "300"],
+    "letterbox: maybe": ["'letterbox'", "'maybe'"],
+    "names: " + "[" * 5000 + "]" * 5000: ["nested more than"],
+    _laughs(9): ["aliases"],
+    "names: {-1: a, 99999999999: b}": ["'names'", "class ids from 0", "-1"],
+}
+
+
+def test_a_hostile_detector_sidecar_is_refused_in_one_line_naming_the_key(tmp_path):
+    """Billion laughs, 5000-deep nesting, sizes that would allocate 112 GiB, values of the wrong
+    type or range: each sidecar is refused with one line naming it and what is wrong."""
+    from onnx_models import yolo_model
+
+    models = []
+    for k, sidecar in enumerate(_HOSTILE_SIDECARS):
+        models.append(yolo_model(tmp_path / str(k) / "det.onnx", "yolov8", [10, 10, 4, 4], 0, ["thing"],
+                                 input_hw=(64, 64)))
+        (tmp_path / str(k) / "det.yaml").write_text(sidecar + "\n")
+    for (sidecar, words), err in zip(_HOSTILE_SIDECARS.items(), _refusals(*models)):
+        assert err.startswith(str(models[0].parent.parent)) and "det.yaml" in err, (sidecar[:60], err)
+        assert "\n" not in err and len(err) < 400 and all(w in err for w in words), (sidecar[:60], err)
+
+
+@pytest.mark.model
+def test_a_detector_that_finds_nothing_or_nan_gives_an_empty_answer_not_a_crash(tmp_path: Path, capsys):
+    from onnx_models import raw_yolo_model, triple_model
+
+    names = ["widget", "gadget"]
+    models = [triple_model(tmp_path / "none.onnx", np.zeros((0, 4)), np.zeros(0), np.zeros(0), names),  # N = 0
+              triple_model(tmp_path / "nan.onnx", [[np.nan] * 4, [np.nan, 0, np.inf, 9]], [np.nan, np.inf], [0, 1], names),
+              raw_yolo_model(tmp_path / "allnan.onnx", np.full((1, 6, 16), np.nan), names),
+              raw_yolo_model(tmp_path / "inf.onnx", np.full((1, 6, 16), np.inf), names),
+              raw_yolo_model(tmp_path / "empty.onnx", np.zeros((1, 6, 0)), names)]
+    for sidecar in ("input_size: [1, 1]",):  # a dynamic input, set by the sidecar (`scale: .nan` is refused)
+        model = raw_yolo_model(tmp_path / f"side{len(models)}.onnx", np.zeros((1, 6, 16)), names, (1, 3, "h", "w"))
+        model.with_suffix(".yaml").write_text(sidecar + "\n")
+        models.append(model)
+    image = make_image(tmp_path / "frame.png", size=(120, 90))
+    for model in models:
+        assert main(["ground", str(image), "--phrase", "the widget", "--json", "--detector", str(model)]) == 0, model
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err and "Error" not in captured.err, captured.err
+        assert json.loads(captured.out)["results"][0]["boxes"] == [], (model, captured.out)
 
 
 # == Desktop app ===================================================================================

@@ -21,6 +21,23 @@ def add_folder_arguments(parser) -> None:
     parser.add_argument("--db", help="project database path (default FOLDER/.grounding/project.sqlite)")
 
 
+def add_quiet_argument(parser) -> None:
+    """--quiet: no progress on stderr (``io.progress.TerminalProgress``)."""
+    parser.add_argument("--quiet", "-q", action="store_true", help="print no progress on stderr")
+
+
+def add_declared_options(parser, specs) -> None:
+    """The arguments of options declared in io (``io.option_spec.OptionSpec``: the export's and the
+    import's), so the CLI and the dialogs built from the same table offer the same."""
+    from ..io.option_spec import OptionKind
+
+    for spec in specs:
+        if spec.kind == OptionKind.FLAG:
+            parser.add_argument(spec.flag, action="store_true", dest=spec.field, help=spec.help)
+        else:
+            parser.add_argument(spec.flag, metavar=spec.metavar, dest=spec.field, help=spec.help)
+
+
 def open_folder_project(args):
     """Open and scan ``args.folder``'s project as the GUI does."""
     from ..project import open_project
@@ -44,24 +61,29 @@ def add_detector_arguments(parser) -> None:
 
 
 def detector_choice(args):
-    """The ``DetectorChoice`` of --backend/--detector/--detector-classes; a bad one is a CliError."""
+    """The ``DetectorChoice`` of --backend/--detector/--detector-classes; a bad one (also the
+    opencv backend on an OpenCV without it) is a CliError."""
     from ..core.detector_choice import DetectorChoice, DetectorChoiceError
+    from ..grounding.backends import OpenCVBackendError, check_backend
 
     try:
-        return DetectorChoice(args.backend, args.detector, args.detector_classes)
-    except DetectorChoiceError as exc:
+        choice = DetectorChoice(args.backend, args.detector, args.detector_classes)
+        check_backend(choice)
+    except (DetectorChoiceError, OpenCVBackendError) as exc:
         raise CliError(str(exc)) from exc
+    return choice
 
 
 def model_errors() -> tuple[type, ...]:
     """The errors of a model that cannot load (missing weights or encoder, an unusable ONNX file):
     each is one line for the user."""
+    from ..grounding.backends import OpenCVBackendError
     from ..grounding.efficientnet_lite import WeightsNotFoundError
     from ..grounding.encoder import EncoderNotFoundError
     from ..grounding.onnx_runtime import ModelFileError
     from ..grounding.ssd_weights import SSDWeightsNotFoundError
 
-    return SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError
+    return SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError, OpenCVBackendError
 
 
 def checked_phrases(raw: list[str], names: list[str] | None = None) -> list[str]:

@@ -67,6 +67,9 @@ def _facts(device_arg: str) -> dict:
         facts["opencv"] = cv2.__version__
     except ImportError:
         facts["opencv"] = None
+    from ..grounding.backends import opencv_backend_problem
+
+    facts["opencv_backend_problem"] = opencv_backend_problem()
     try:
         import onnxruntime
 
@@ -179,6 +182,8 @@ def _print(report: dict) -> None:
     print(f"MPS           {'yes' if facts.get('mps_available') else 'no'}")
     print(f"CPU threads   {facts.get('cpu_threads')}")
     print(f"OpenCV        {facts.get('opencv')}")
+    if facts.get("opencv_backend_problem"):
+        print(f"warning       {facts['opencv_backend_problem']}")
     if facts.get("onnxruntime"):
         cuda_ep = "CUDA provider: yes" if facts.get("onnxruntime_cuda") else "CUDA provider: no (CPU only)"
         print(f"onnxruntime   {facts['onnxruntime']}  ({cuda_ep})")

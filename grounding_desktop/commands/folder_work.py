@@ -1,5 +1,5 @@
-"""What ``prepare``, ``search`` and ``propose`` share: the engine options, the session that opens a
-project with its features file, model and engine, and progress on stderr."""
+"""What ``prepare``, ``search`` and ``propose`` share: the engine options (and --quiet), the session
+that opens a project with its features file, model and engine, and the unprepared images on stderr."""
 from __future__ import annotations
 
 import sys
@@ -7,12 +7,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence
 
-from . import CliError, add_detector_arguments, add_folder_arguments, detector_choice, model_errors
+from . import CliError, add_detector_arguments, add_folder_arguments, add_quiet_argument, detector_choice, model_errors
+
+MAX_WORKERS = 1024  # model copies a --engine ray run may ask for (each takes a GPU or a CPU)
 
 
 def add_engine_arguments(parser) -> None:
-    """FOLDER, --db, the model options and --engine/--address/--workers."""
+    """FOLDER, --db, --quiet, the model options and --engine/--address/--workers."""
     add_folder_arguments(parser)
+    add_quiet_argument(parser)
     parser.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps")
     add_detector_arguments(parser)
     parser.add_argument("--engine", choices=("local", "ray"), default="local",
@@ -21,8 +24,18 @@ def add_engine_arguments(parser) -> None:
     parser.add_argument("--address", metavar="ADDR",
                         help="with --engine ray: the cluster to join (ray://HOST:10001, or auto for the one this "
                              "machine belongs to); default: start Ray on this machine")
-    parser.add_argument("--workers", type=int, metavar="N",
-                        help="with --engine ray: model copies (default: one per GPU of the cluster, else one per CPU)")
+    parser.add_argument("--workers", metavar="N",
+                        help=f"with --engine ray: model copies, 1 to {MAX_WORKERS} and at most one per GPU (else CPU) "
+                             "of the cluster (default: one per GPU of the cluster, else one per CPU)")
+
+
+def worker_count(text: Optional[str]) -> Optional[int]:
+    """--workers N: ASCII digits, 1 to :data:`MAX_WORKERS` (the cluster's own bound is the engine's)."""
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= 6 and 1 <= int(text) <= MAX_WORKERS):
+        raise CliError(f"--workers must be a whole number from 1 to {MAX_WORKERS}, got {text[:40]!r}")
+    return int(text)
 
 
 @dataclass
@@ -46,9 +59,8 @@ def folder_session(args, phrases: Optional[Sequence[str]] = None) -> Iterator[Fo
     from ..store.features import FeatureStore
 
     choice = detector_choice(args)
-    if args.workers is not None and args.workers < 1:
-        raise CliError("--workers must be at least 1")
-    if args.engine != "ray" and (args.address or args.workers):
+    workers = worker_count(args.workers)
+    if args.engine != "ray" and (args.address or workers):
         raise CliError("--address and --workers go with --engine ray")
     try:
         resolve_device(args.device)
@@ -65,7 +77,7 @@ def folder_session(args, phrases: Optional[Sequence[str]] = None) -> Iterator[Fo
             if args.engine == "ray":
                 from ..folder.ray_engine import RayEngine
 
-                engine = RayEngine(args.address, args.workers, args.device, choice,
+                engine = RayEngine(args.address, workers, args.device, choice,
                                    project_lessons(store, grounder.embedding_model, phrases, look=False) if phrases else ())
             else:
                 engine = LocalEngine(grounder)
@@ -75,17 +87,11 @@ def folder_session(args, phrases: Optional[Sequence[str]] = None) -> Iterator[Fo
         finally:
             if engine is not None:
                 engine.close()
+            for note in features.notes:  # a damaged features file started afresh, records dropped
+                print(f"grounding-desktop: warning: {note}", file=sys.stderr)
             features.close()
     finally:
         store.close()
-
-
-def progress_line(what: str):
-    """``progress(done, total)`` that keeps one line on stderr up to date (when it is a terminal)."""
-    def progress(done: int, total: int) -> None:
-        if total and sys.stderr.isatty():
-            print(f"\r{what} {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-    return progress
 
 
 def report_unprepared(failed: list[tuple[str, str]]) -> None:

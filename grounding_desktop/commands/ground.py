@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core import Grounder, ImageReadError, display_path
     from ..grounder_factory import make_grounder
     from ..grounding.device import DeviceFallbackWarning, resolve_device
-    from ..grounding.phrase_parse import parse_phrase
+    from ..core.phrase_parse import parse_phrase
 
     answers = []
     with warnings.catch_warnings(record=True) as caught:

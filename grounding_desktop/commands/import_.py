@@ -1,8 +1,8 @@
-"""``grounding-desktop import FOLDER (--coco FILE | --odvg FILE | --refcoco DIR)``: add labels from a
-file to a project.
+"""``grounding-desktop import FOLDER (--coco FILE | --odvg FILE | --refcoco DIR | --yolo DIR | --voc DIR)``:
+add labels from a file or a dataset folder to a project.
 
-Reads the formats ``export`` writes (and MDETR/GLIP grounding, plain COCO detection, ODVG and
-RefCOCO files from elsewhere); images are matched by file name. Everything is checked first and
+Reads the formats ``export`` writes (and MDETR/GLIP grounding, plain COCO detection, ODVG,
+RefCOCO, Ultralytics YOLO and Pascal VOC datasets from elsewhere); images are matched by file name. Everything is checked first and
 then added in one transaction, or nothing is.
 """
 from __future__ import annotations
@@ -10,46 +10,41 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import CliError, add_folder_arguments, open_folder_project
+from ..io.importers import IMPORT_FORMATS, IMPORT_OPTIONS
+from . import CliError, add_declared_options, add_folder_arguments, add_quiet_argument, open_folder_project
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "import", help="import boxes from a COCO, ODVG or RefCOCO file",
-        description="Import labels: a COCO file (grounding flavour, or plain detection), an ODVG jsonl file "
-                    "(grounding or detection records) or a RefCOCO folder (refs.json or refs(unc).p beside "
-                    "instances.json). Images are matched by path relative to FOLDER, else by unique file name. "
-                    "The file is checked completely before anything is written.",
+        "import", help="import boxes from a " + ", ".join(f.name for f in IMPORT_FORMATS) + " file or folder",
+        description="Import labels: " + "; ".join(f.title for f in IMPORT_FORMATS) + ". Images are matched by "
+                    "path relative to FOLDER, else by unique file name. The file is checked completely before "
+                    "anything is written.",
     )
     add_folder_arguments(p)
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--coco", metavar="FILE", help="COCO JSON file to import")
-    source.add_argument("--odvg", metavar="FILE", help="ODVG jsonl file to import")
-    source.add_argument("--refcoco", metavar="DIR", help="RefCOCO folder to import")
-    p.add_argument("--as-proposals", action="store_true",
-                   help="add the boxes as proposals to review instead of accepted labels")
-    p.add_argument("--dry-run", action="store_true", help="check the file and print what would be added")
-    p.add_argument("--max-size-mb", type=float, metavar="MB",
-                   help="refuse files larger than this (default 1024 MB)")
+    for f in IMPORT_FORMATS:
+        source.add_argument(f.flag, metavar=f.metavar, help=f.help)
+    add_declared_options(p, IMPORT_OPTIONS)
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..io.errors import ImportFileError
-    from ..io.import_files import MAX_FILE_BYTES
-    from ..io.importers import IMPORTERS
+    from ..io.importers import import_options
+    from ..io.progress import TerminalProgress
 
-    fmt = "coco" if args.coco else "odvg" if args.odvg else "refcoco"
-    source = args.coco or args.odvg or args.refcoco
-    if args.max_size_mb is not None and not 0 < args.max_size_mb < float("inf"):
-        raise CliError(f"--max-size-mb must be a positive number, got {args.max_size_mb:g}")
-    max_bytes = int(args.max_size_mb * 2**20) if args.max_size_mb is not None else MAX_FILE_BYTES
+    fmt = next(f for f in IMPORT_FORMATS if getattr(args, f.name) is not None)
+    try:
+        options = import_options(vars(args))
+    except ImportFileError as exc:
+        raise CliError(str(exc)) from exc
     store = open_folder_project(args)
-    with store:
+    with store, TerminalProgress("importing", "entry", args.quiet) as bar:
         try:
-            summary = IMPORTERS[fmt](store, source, as_proposals=args.as_proposals, dry_run=args.dry_run,
-                                     max_bytes=max_bytes)
+            summary = fmt.read(store, getattr(args, fmt.name), progress=bar, **options)
         except ImportFileError as exc:
             raise CliError(str(exc)) from exc
     if args.json:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .folder_work import add_engine_arguments, folder_session, progress_line, report_unprepared
+from .folder_work import add_engine_arguments, folder_session, report_unprepared
 
 
 def add_parser(sub) -> None:
@@ -22,9 +22,10 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core import display_path
     from ..folder.feature_pass import run_feature_pass
+    from ..io.progress import TerminalProgress
 
-    with folder_session(args) as s:
-        report = run_feature_pass(s.store, s.features, s.engine, progress=progress_line("preparing images"))
+    with folder_session(args) as s, TerminalProgress("preparing", "image", args.quiet) as bar:
+        report = run_feature_pass(s.store, s.features, s.engine, progress=bar)
         size = s.features.size_bytes()
         where = display_path(str(s.features.path))
     report_unprepared(report.failed)

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from ..folder.propose import DEFAULT_MIN_SCORE, phrase_lines
 from . import CliError, checked_phrases
-from .folder_work import add_engine_arguments, folder_session, progress_line, report_unprepared
+from .folder_work import add_engine_arguments, folder_session, report_unprepared
 
 
 def add_parser(sub) -> None:
@@ -32,11 +31,13 @@ def add_parser(sub) -> None:
 def _phrases(args: argparse.Namespace) -> list[str]:
     raw, names = list(args.phrase), [f"--phrase {i + 1}" for i in range(len(args.phrase))]
     if args.phrases_file:
+        from ..io.errors import ImportFileError
+        from ..io.import_files import read_text
+
         try:
-            text = Path(args.phrases_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CliError(f"--phrases-file {args.phrases_file}: "
-                           f"{getattr(exc, 'strerror', None) or exc}") from exc
+            text = read_text(args.phrases_file, what="text file", starts=b"", raise_it="")
+        except ImportFileError as exc:
+            raise CliError(f"--phrases-file: {exc}") from None
         for n, line in phrase_lines(text):
             raw.append(line)
             names.append(f"{args.phrases_file} line {n}")
@@ -47,14 +48,19 @@ def _phrases(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from ..folder.propose import propose_folder
+    from ..io.progress import TerminalProgress
 
     phrases = _phrases(args)
     if not 0.0 <= args.min_score <= 1.0:
         raise CliError("--min-score must be between 0 and 1")
-    bars = {stage: progress_line(f"{stage} images") for stage in ("preparing", "proposing")}
-    with folder_session(args, phrases) as s:
-        report = propose_folder(s.store, s.features, s.engine, phrases, args.min_score,
-                                progress=lambda stage, done, total: bars[stage](done, total))
+    bars = {stage: TerminalProgress(stage, "image", args.quiet) for stage in ("preparing", "proposing")}
+    try:
+        with folder_session(args, phrases) as s:
+            report = propose_folder(s.store, s.features, s.engine, phrases, args.min_score,
+                                    progress=lambda stage, done, total: bars[stage](done, total))
+    finally:
+        for bar in bars.values():
+            bar.close()
     report_unprepared(report.features.failed)
     summary = {"phrases": phrases, "images": report.images, "boxes_added": report.boxes_added,
                "images_changed": report.images_changed, "reviewed_left_alone": report.skipped_reviewed,

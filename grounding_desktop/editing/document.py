@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Iterable, Optional, Protocol
 
 from ..core import (Box, BoxState, Expression, ImageRecord, ImageState, PhraseError, Proposal, clamp_xywh,
-                    clean_phrase, iou_xywh, keep_inside, phrase_key)
+                    clean_phrase, iou_xywh, keep_inside)
 from ..core.geometry import XYWH
 from ..core.proposal import is_stored
-from ..grounding.phrase_parse import parse_phrase
+from ..core.phrase_parse import parse_phrase
 from ..store import ProjectStore, StoreError
+from ..store.phrases import phrase_joined
 from . import edits
 from .events import Batch, Signal
 from .state import Annotation, Answer, ModelState, PendingAccept, ProposalQuery, Selection, SelectionKind, Tone
@@ -78,6 +79,7 @@ class ImageDocument:
         self.highlight = -1
         self.pending: Optional[PendingAccept] = None
         self.wanted: Optional[XYWH] = None     # the proposal to highlight when the answer comes (a search result)
+        self.absent_before: set[int] = set()   # phrases whose "not in image" a box took back (this session)
 
     # ------------------------------------------------------------------ project and image
     def open_project(self, store: ProjectStore, stack: EditStack) -> None:
@@ -91,6 +93,7 @@ class ImageDocument:
         if self.store is not None:
             self.store.close()
         self.store = self._stack = None
+        self.absent_before.clear()
 
     def path_of(self, record: ImageRecord) -> str:
         return str(Path(self.store.root) / record.path)
@@ -162,6 +165,8 @@ class ImageDocument:
         except Exception as exc:  # noqa: BLE001 - any store failure must reach the user, not the stack
             ok = False
             self.error.emit(str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}")
+        if ok and not undo:
+            self.absent_before.update(edit.absent_taken)
         if edit.image_id is None:
             self._applied_to_many(edit.image_ids)
             return ok
@@ -208,8 +213,8 @@ class ImageDocument:
         return next((a for a in self.annotations if any(b.id == box_id for b in a.boxes)), None)
 
     def annotation_of_phrase(self, phrase: str) -> Optional[Annotation]:
-        key = phrase_key(phrase)
-        return next((a for a in self.annotations if phrase_key(a.expression.text) == key), None)
+        """The phrase of the image that ``phrase`` joins (``store.phrases.phrase_joined``)."""
+        return phrase_joined(phrase, self.annotations, lambda a: a.expression.text)
 
     # ------------------------------------------------------------------ selection
     @property
@@ -565,23 +570,27 @@ class ImageDocument:
 
     def delete_selected(self) -> None:
         """Del: the selected box, or the selected phrase with its boxes. A phrase's only box takes
-        the phrase with it (a phrase with no box is unfinished). After a box, the selection moves
-        to the next box of the same phrase (of the same kind: drawn, or rejected), or to nothing:
-        never to the phrase, so a second Del cannot take the whole phrase by surprise."""
+        the phrase with it (a phrase with no box is unfinished), except on a phrase that was "not
+        in image" until a box came (``absent_before``): deleting its last box that says where the
+        thing is makes it that again. After a box, the selection moves to the next box of the same
+        phrase (of the same kind: drawn, or rejected), or to nothing: never to the phrase, so a
+        second Del cannot take the whole phrase by surprise."""
         if self.image is None:
             return
         box, expr = self.selected_box, self.selected_expression
         if expr is None:
             self.notice.emit("Select a box or a phrase to delete")
             return
-        boxes = self.annotation(expr.id).boxes
+        annotation = self.annotation(expr.id)
+        boxes = annotation.boxes
+        absent_again = box is not None and expr.id in self.absent_before and annotation.kept == (box,)
         with self._batch():
-            if box is not None and len(boxes) > 1:
+            if box is not None and (len(boxes) > 1 or absent_again):
                 rejected = box.state == BoxState.REJECTED
                 siblings = [b for b in boxes if (b.state == BoxState.REJECTED) == rejected]
                 at = siblings.index(box)
                 following = (siblings[at + 1:] or siblings[:at][-1:] or [None])[0]
-                if self._push(edits.DeleteBox(self.image, box.id, expr.text)):
+                if self._push(edits.DeleteBox(self.image, box.id, expr.text, absent_again)):
                     self.select_box(following.id if following is not None else None)
             else:
                 self._push(edits.DeletePhrase(self.image, expr))
@@ -596,11 +605,26 @@ class ImageDocument:
             return None
 
     def rename(self, expression_id: int, text: str) -> None:
-        """Give a phrase new text (all its boxes follow)."""
+        """Give a phrase new text (all its boxes follow). Text that joins another phrase of the
+        image (``phrase_joined``: "The  Dog" joins "the dog") merges the phrase into it, one undo
+        step, or is refused with the reason where the two say opposite things."""
         a = self.annotation(expression_id)
         new = self._new_text(text) if self.image is not None and a is not None else None
-        if new is not None and new != a.expression.text:
+        if new is None or new == a.expression.text:
+            return
+        target = self.annotation_of_phrase(new)
+        if target is None or target is a:
             self._push(edits.RenamePhrase(self.image, a.expression, new))
+            return
+        if target.kept and not a.kept and a.expression.no_target:
+            self.notice.emit(f"Not merged: “{target.expression.text}” has a box here and “{a.expression.text}” "
+                             "says it is not in the image; delete the one that is wrong.")
+            return
+        with self._batch():
+            if self._push(edits.MergePhrase(self.image, a.expression, target.expression)):
+                self.select_phrase(target.expression.id)
+                self.notice.emit(f"“{a.expression.text}” merged into “{target.expression.text}”, which this "
+                                 "image already has.")
 
     def relabel_box(self, box_id: int, text: str) -> None:
         """F2 on a box: that box alone goes to the phrase ``text``, an existing one of the image

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from ..core import Box, BoxSource, BoxState, Expression, ImageRecord, ImageState, Proposal, phrase_key
+from ..core import Box, BoxSource, BoxState, Expression, ImageRecord, ImageState, Proposal
 from ..core.geometry import XYWH
 from ..store import ProjectStore, ProposalBatch
+from ..store.phrases import phrase_joined
 
 NO_MERGE = -1  # Qt's convention: an edit with this merge id never merges
 NUDGE_MERGE = 1
@@ -44,6 +45,7 @@ class Edit:
 
     merge_id = NO_MERGE  # edits with the same non-negative id may merge (``merge``)
     reopens = True  # a change to the labels of a reviewed image sets it back to in progress
+    absent_taken: tuple[int, ...] = ()  # phrases whose "not in image" a box took back (``take_back_absent``)
 
     def __init__(self, image: Optional[ImageRecord], title: str):
         self.image_id = image.id if image is not None else None
@@ -94,9 +96,21 @@ def _set_box_states(store: ProjectStore, box_ids: Sequence[int], state: BoxState
         store.update_box(box_id, state=state)
 
 
+def take_back_absent(store: ProjectStore, expression_id: int, boxes: Sequence[Box]) -> Optional[Expression]:
+    """A phrase with a box is never "not in image": when a box that says where the thing is (not a
+    rejected one) joins a no-target phrase, the flag goes in the same edit. Returns the phrase's row
+    as it was, for the undo (``put_back_expression``), or None when nothing changed."""
+    expr = store.expression(expression_id)
+    if expr is None or not expr.no_target or all(b.state == BoxState.REJECTED for b in boxes):
+        return None
+    store.set_no_target(expression_id, False)
+    return expr
+
+
 class AddBoxes(Edit):
-    """Store boxes for a phrase. If the image already has the phrase (same ``phrase_key``), the
-    boxes join it (a second horse for "the horses"); otherwise the phrase is created with them."""
+    """Store boxes for a phrase. If the image already has the phrase (``phrase_joined``), the
+    boxes join it (a second horse for "the horses"; a no-target phrase stops being one); otherwise
+    the phrase is created with them."""
 
     def __init__(self, image: ImageRecord, text: str, boxes: Sequence[Box], title: str):
         super().__init__(image, title)
@@ -105,11 +119,8 @@ class AddBoxes(Edit):
         self.expression: Optional[Expression] = None
         self.boxes: list[Box] = []
         self.created_expression = False
+        self.was_absent: Optional[Expression] = None  # the joined phrase as it was, when the boxes took back its "not in image"
         self._done_once = False
-
-    def _existing(self, store: ProjectStore) -> Optional[Expression]:
-        key = phrase_key(self.text)
-        return next((e for e in store.expressions(self.image_id) if phrase_key(e.text) == key), None)
 
     def _do(self, store: ProjectStore) -> None:
         if self._done_once:  # a redo: the same rows, with the same ids
@@ -118,8 +129,10 @@ class AddBoxes(Edit):
             else:
                 for b in self.boxes:
                     store.restore_box(b)
+                if self.was_absent is not None:
+                    store.set_no_target(self.expression.id, False)
             return
-        existing = self._existing(store)
+        existing = phrase_joined(self.text, store.expressions(self.image_id))
         if existing is None:
             self.expression, self.boxes = store.add_expression(self.image_id, self.text, self.specs)
             self.created_expression = True
@@ -127,6 +140,8 @@ class AddBoxes(Edit):
             self.expression = existing
             self.boxes = [store.add_box(existing.id, b.bbox, b.state, b.source, b.score, b.model_version,
                                         b.explanation) for b in self.specs]
+            self.was_absent = take_back_absent(store, existing.id, self.boxes)
+            self.absent_taken = (existing.id,) if self.was_absent is not None else ()
         self._done_once = True
 
     def _undo(self, store: ProjectStore) -> None:
@@ -136,6 +151,8 @@ class AddBoxes(Edit):
         else:
             for b in reversed(self.boxes):
                 store.delete_box(b.id)
+            if self.was_absent is not None:
+                store.put_back_expression(self.was_absent)
 
 
 class AcceptProposals(AddBoxes):
@@ -234,16 +251,27 @@ class MoveBox(Edit):
 
 
 class DeleteBox(Edit):
-    def __init__(self, image: ImageRecord, box_id: int, phrase: str):
-        super().__init__(image, f"Delete box of {quoted(phrase)}")
+    """One box deleted. ``absent_again``: the box was the last that said where the thing of a
+    phrase is, and a box had taken back that phrase's "not in image": the phrase says so again
+    (what was there before the box came)."""
+
+    def __init__(self, image: ImageRecord, box_id: int, phrase: str, absent_again: bool = False):
+        super().__init__(image, f"Delete box of {quoted(phrase)}" + (" (not in image again)" if absent_again else ""))
         self.box_id = box_id
+        self.absent_again = absent_again
         self.snapshot: Optional[Box] = None
+        self.phrase_before: Optional[Expression] = None
 
     def _do(self, store: ProjectStore) -> None:
         self.snapshot = store.delete_box(self.box_id)
+        if self.absent_again:
+            self.phrase_before = store.expression(self.snapshot.expression_id)
+            store.set_no_target(self.snapshot.expression_id, True)
 
     def _undo(self, store: ProjectStore) -> None:
         store.restore_box(self.snapshot)
+        if self.phrase_before is not None:
+            store.put_back_expression(self.phrase_before)
 
 
 class DeletePhrase(Edit):
@@ -279,9 +307,45 @@ class RenamePhrase(Edit):
         store.set_expression_text(self.expression_id, self.old_text, self.old_spans)
 
 
+class MergePhrase(Edit):
+    """A phrase renamed onto the text of another phrase of its image (``phrase_joined``): its boxes
+    join that phrase and it goes, in one undo step. The merged phrase is "not in image" when either
+    was and it has no box that says where the thing is (such a box takes the answer back). Undo
+    puts both back as they were, with their ids, text, spans and boxes."""
+
+    def __init__(self, image: ImageRecord, source: Expression, target: Expression):
+        super().__init__(image, f"Merge phrase {quoted(source.text)} into {quoted(target.text)}")
+        self.source_id, self.target_id = source.id, target.id
+        self.box_ids: tuple[int, ...] = ()
+        self.removed: Optional[Expression] = None
+        self.target_before: Optional[Expression] = None
+
+    def _do(self, store: ProjectStore) -> None:
+        boxes = store.boxes(self.source_id)
+        self.box_ids = tuple(b.id for b in boxes)
+        for b in boxes:
+            store.move_box(b.id, self.target_id)
+        target = store.expression(self.target_id)
+        absent = (target.no_target or store.expression(self.source_id).no_target) and all(
+            b.state == BoxState.REJECTED for b in store.boxes(self.target_id))
+        self.target_before = target if absent != target.no_target else None
+        if self.target_before is not None:
+            store.set_no_target(self.target_id, absent)
+        self.absent_taken = (self.target_id,) if target.no_target and not absent else ()
+        self.removed, _ = store.delete_expression(self.source_id)
+
+    def _undo(self, store: ProjectStore) -> None:
+        store.restore_expression(self.removed)
+        for box_id in self.box_ids:
+            store.move_box(box_id, self.source_id)
+        if self.target_before is not None:
+            store.put_back_expression(self.target_before)
+
+
 class RelabelBox(Edit):
     """One box given to another phrase of its image: ``target_id``, or a new phrase ``text``. The
-    box keeps its id; a phrase left with no box goes with the move (one undo step)."""
+    box keeps its id; a phrase left with no box goes with the move; a target phrase said "not in
+    image" is no longer (one undo step)."""
 
     def __init__(self, image: ImageRecord, box: Box, source: Expression, text: str, target_id: Optional[int]):
         super().__init__(image, f"Relabel box {quoted(source.text)} → {quoted(text)}")
@@ -291,6 +355,7 @@ class RelabelBox(Edit):
         self.target_id = target_id
         self.created: Optional[Expression] = None  # the new phrase, kept for a redo
         self.emptied: Optional[Expression] = None  # the source phrase, removed with its last box
+        self.target_before: Optional[Expression] = None  # the target as it was, when the box took back its "not in image"
         self._done_once = False
 
     def _do(self, store: ProjectStore) -> None:
@@ -300,7 +365,10 @@ class RelabelBox(Edit):
             self._done_once = True
         elif self.created is not None:
             store.restore_expression(self.created)
-        store.move_box(self.box_id, self.created.id if self.created is not None else self.target_id)
+        box = store.move_box(self.box_id, self.created.id if self.created is not None else self.target_id)
+        if self.created is None:
+            self.target_before = take_back_absent(store, self.target_id, [box])
+            self.absent_taken = (self.target_id,) if self.target_before is not None else ()
         if not store.boxes(self.source_id):
             self.emptied, _ = store.delete_expression(self.source_id)
 
@@ -309,6 +377,8 @@ class RelabelBox(Edit):
             store.restore_expression(self.emptied)
             self.emptied = None
         store.move_box(self.box_id, self.source_id)
+        if self.target_before is not None:
+            store.put_back_expression(self.target_before)
         if self.created is not None:
             self.created, _ = store.delete_expression(self.created.id)
 

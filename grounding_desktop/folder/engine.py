@@ -7,9 +7,11 @@ shows progress, writes each batch in one transaction, and stops early by closing
 """
 from __future__ import annotations
 
+import os
 from typing import Callable, Iterator, Optional, Protocol, Sequence
 
 from ..core import ImageReadError, Proposal
+from ..io.scan import quick_hash
 
 class EngineError(RuntimeError):
     """The engine cannot do the work (Ray missing, a cluster out of reach, its workers failing):
@@ -56,13 +58,42 @@ def best_proposals(grounder, entry, phrases: Sequence[str], min_score: float) ->
     return out
 
 
+CHANGED_WHILE_PREPARED = "changed while it was being prepared; prepared again after the next scan"
+
+
 def feature_results(grounder, items: Sequence[tuple[str, object]],
                     pause: Optional[Callable[[], None]] = None) -> list[FeatureResult]:
-    """``grounder.compute_features`` of items ``(key, image)`` as results (one batch); ``pause``
-    as ``compute_features`` takes it."""
+    """``grounder.compute_features`` of items ``(content hash, image path)`` as results (one
+    batch); ``pause`` as ``compute_features`` takes it.
+
+    A record is filed under the hash of the bytes that were decoded: a file whose content hash is
+    no longer its key when the batch starts, or that was written or replaced while it was decoded
+    (its inode, size, modification or change time moved), gives no record but an error, so
+    another picture's features never go under the old content's hash."""
+    before = [_file_state(image) for _, image in items]
     computed = grounder.compute_features([image for _, image in items], pause=pause)
-    return [(key, None, str(f)) if isinstance(f, Exception) else (key, f.to_bytes(), None)
-            for (key, _), f in zip(items, computed)]
+    out: list[FeatureResult] = []
+    for (key, image), f, state in zip(items, computed, before):
+        if isinstance(f, Exception):
+            out.append((key, None, str(f)))
+        elif state is not None and (state[1] != key or _file_state(image, hashed=False) != state[0]):
+            out.append((key, None, f"{image}: {CHANGED_WHILE_PREPARED}"))
+        else:
+            out.append((key, f.to_bytes(), None))
+    return out
+
+
+def _file_state(image, hashed: bool = True):
+    """The stamp of an image file (device, inode, size, modification and change times) and, with
+    ``hashed``, its content hash read after it: (stamp, hash). None for what is not a path."""
+    if not isinstance(image, (str, os.PathLike)):
+        return None
+    try:
+        st = os.stat(image)
+        stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        return (stamp, quick_hash(image, st.st_size)) if hashed else stamp
+    except OSError:
+        return (None, None) if hashed else None  # gone: decoding says so
 
 
 def propose_results(grounder, items: Sequence[tuple[str, str, bytes]], phrases: Sequence[str],

@@ -5,7 +5,8 @@ renamed one is not prepared again, and a changed one (a new hash after a rescan)
 change (another ``features_version``) prepares everything again under its own key. Each batch the
 engine returns is written in one transaction before the next is asked for: a pass cancelled or
 killed keeps every finished batch, and the next one starts where it stopped. Images that cannot be
-decoded are reported, not kept: the next pass looks at them again.
+decoded are reported, not kept: the next pass looks at them again. Kept records the model cannot
+read (damaged in the file) are dropped first and prepared again (``FeatureStore.drop`` notes it).
 """
 from __future__ import annotations
 
@@ -39,6 +40,18 @@ def kept_features(features: FeatureStore, version: str, records: list[ImageRecor
     return dict(features.features(version, (r.content_hash for r in records)))
 
 
+def _drop_unreadable(features: FeatureStore, version: str, hashes: set[str]) -> set[str]:
+    """Drop the kept records of ``hashes`` that are no image features record (damaged: their
+    header or length checked); returns their hashes."""
+    from ..grounding.features import HEADER_BYTES, record_problem
+
+    bad = {h: why for h, length, head in features.heads(version, hashes, HEADER_BYTES)
+           if (why := record_problem(head, length))}
+    if bad:
+        features.drop(version, bad, next(iter(bad.values())))
+    return set(bad)
+
+
 def run_feature_pass(store: ProjectStore, features: FeatureStore, engine: Engine, *,
                      progress: Optional[Callable[[int, int], None]] = None,
                      cancelled: Optional[Callable[[], bool]] = None, batch_size: int = BATCH) -> PassReport:
@@ -48,9 +61,11 @@ def run_feature_pass(store: ProjectStore, features: FeatureStore, engine: Engine
     has are dropped at the end."""
     version = engine.features_version
     report = PassReport()
+    images = preparable(store)
     known = features.known(version)
+    known -= _drop_unreadable(features, version, {r.content_hash for r in images} & known)
     todo: dict[str, list[ImageRecord]] = {}  # content hash -> the images that show it
-    for record in preparable(store):
+    for record in images:
         if record.content_hash in known:
             report.kept += 1
         else:

@@ -90,7 +90,7 @@ def _proposal(row: list) -> Proposal:
 class RayEngine:
     """``engine.Engine`` on Ray: ``address`` None starts a Ray instance on this machine (all its
     CPUs and GPUs unless ``num_cpus`` says), "auto" or "ray://HOST:10001" joins a cluster.
-    ``workers`` actors (default: one per GPU, else one per CPU)."""
+    ``workers`` actors (default: one per GPU, else one per CPU; more than that is an EngineError)."""
 
     def __init__(self, address: Optional[str] = None, workers: Optional[int] = None,
                  device: Optional[str] = None, detector=None, lessons: Sequence = (),
@@ -119,7 +119,12 @@ class RayEngine:
         resources = ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
         self._per_actor = {"num_gpus": 1} if gpus else {"num_cpus": 1}
-        self.workers = workers or max(1, gpus or int(resources.get("CPU", 1)))
+        slots = max(1, gpus or int(resources.get("CPU", 1)))
+        if workers is not None and workers > slots:  # the actors beyond would wait for a slot forever
+            self.close()
+            raise EngineError(f"--workers {workers}: the Ray cluster has {slots} {'GPU' if gpus else 'CPU'}"
+                              f"{'s' if slots != 1 else ''}, one model copy each")
+        self.workers = workers or slots
         self._settings = {"device": device if device not in (None, "auto") else ("cuda" if gpus else "cpu"),
                           "detector": detector}
         self._lessons = list(lessons)

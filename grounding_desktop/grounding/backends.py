@@ -23,6 +23,39 @@ ONNX_BACKENDS = ("onnxruntime", "onnxruntime-int8")
 
 log = logging.getLogger(__name__)
 
+# OpenCV 5 dropped the TensorFlow importer the reference backend reads the SSD graph with.
+OPENCV_FIX = "pip install 'opencv-python-headless<5'"
+
+
+class OpenCVBackendError(RuntimeError):
+    """The installed OpenCV cannot run the reference backend: one line for the user, naming the fix."""
+
+
+def opencv_backend_problem() -> Optional[str]:
+    """Why the ``opencv`` backend cannot run here (no cv2, or one without
+    ``cv2.dnn.readNetFromTensorflow``: OpenCV 5), or None when it can."""
+    try:
+        import cv2
+    except ImportError as exc:
+        return f"the opencv backend needs OpenCV 4, and cv2 cannot be imported ({exc}); install it: {OPENCV_FIX}"
+    if not hasattr(getattr(cv2, "dnn", None), "readNetFromTensorflow"):
+        return (f"the opencv backend needs OpenCV 4's TensorFlow importer, which OpenCV {cv2.__version__} "
+                f"does not have; install OpenCV 4: {OPENCV_FIX}")
+    return None
+
+
+def require_opencv_backend() -> None:
+    """Raise ``OpenCVBackendError`` when the opencv backend cannot run here."""
+    problem = opencv_backend_problem()
+    if problem:
+        raise OpenCVBackendError(problem)
+
+
+def check_backend(choice: DetectorChoice) -> None:
+    """Raise ``OpenCVBackendError`` when ``choice`` asks for the opencv backend and it cannot run."""
+    if choice.bundled and choice.backend == "opencv":
+        require_opencv_backend()
+
 
 class Detector(Protocol):
     class_names: dict[int, str]

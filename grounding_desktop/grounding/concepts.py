@@ -16,7 +16,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from .phrase_parse import ParsedPhrase, singular
+from ..core.phrase_parse import ParsedPhrase, singular
 
 # Evidence is a logistic function of a region's similarity to the closest accepted box: 0.95 when
 # it is as close as the examples are to each other, 0.05 when MATCH_SPAN less, 0.5 half-way.

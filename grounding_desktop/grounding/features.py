@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -25,10 +26,32 @@ from .scorer import Scene
 FEATURES_FORMAT = 1   # bump when what a record holds, or how it is computed, changes
 _MAGIC = b"GDF"
 _HEADER = struct.Struct("<3sBIHHIIII")  # magic, format, regions, classes, colours, w, h, frame w, h
+HEADER_BYTES = _HEADER.size
 
 
 class FeaturesFormatError(ValueError):
     """Bytes that are not a record of this format (another version wrote them): prepare again."""
+
+
+def record_problem(head: bytes, length: int) -> Optional[str]:
+    """Why a record of ``length`` bytes whose first ``HEADER_BYTES`` are ``head`` is not an image
+    features record this version reads (its header and its length checked), or None when it is.
+    ``from_bytes`` refuses what this names; the feature pass checks kept records with it without
+    reading them whole."""
+    if length < HEADER_BYTES or len(head) < HEADER_BYTES:
+        return "not an image features record (too short)"
+    magic, fmt, n, c, k = _HEADER.unpack_from(head)[:5]
+    if magic != _MAGIC or fmt != FEATURES_FORMAT:
+        return f"image features of another format ({magic!r} {fmt})"
+    if HEADER_BYTES + n * (24 + 2 * c + 2 * k) != length:  # the arrays of ``from_bytes``'s layout
+        return "image features record of the wrong length"
+    return None
+
+
+def _rows(values, n: int) -> np.ndarray:
+    """``values`` as float16 (n, K) rows; with no region (n 0) the columns are kept when known."""
+    a = np.asarray(values, np.float16)
+    return a.reshape(n, a.shape[-1] if a.ndim == 2 else (a.size // n if n else 0))
 
 
 @dataclass(frozen=True)
@@ -62,8 +85,7 @@ class ImageFeatures:
                    scores=np.asarray(scene.scores, np.float16).reshape(n),
                    objectness=np.asarray(scene.objectness, np.float16).reshape(n),
                    lightness=np.asarray(scene.lightness, np.float16).reshape(n),
-                   class_scores=np.asarray(scene.class_scores, np.float16).reshape(n, -1),
-                   colour_frac=np.asarray(scene.colour_frac, np.float16).reshape(n, -1))
+                   class_scores=_rows(scene.class_scores, n), colour_frac=_rows(scene.colour_frac, n))
 
     def scene(self) -> Scene:
         """The scorer's view of these regions (float64, as it computes)."""
@@ -87,16 +109,13 @@ class ImageFeatures:
     def from_bytes(cls, data: bytes) -> "ImageFeatures":
         """The record ``to_bytes`` wrote; ``FeaturesFormatError`` for anything else."""
         data = memoryview(data)
-        if len(data) < _HEADER.size:
-            raise FeaturesFormatError("not an image features record (too short)")
+        problem = record_problem(data[:HEADER_BYTES], len(data))
+        if problem:
+            raise FeaturesFormatError(problem)
         magic, fmt, n, c, k, w, h, fw, fh = _HEADER.unpack_from(data)
-        if magic != _MAGIC or fmt != FEATURES_FORMAT:
-            raise FeaturesFormatError(f"image features of another format ({magic!r} {fmt})")
         # (shape, dtype, bytes) of each array, in the order ``to_bytes`` wrote them
         layout = (((n, 4), "<f4", 16 * n), ((n,), "<i2", 2 * n), ((n,), "<f2", 2 * n), ((n,), "<f2", 2 * n),
                   ((n,), "<f2", 2 * n), ((n, c), "<f2", 2 * n * c), ((n, k), "<f2", 2 * n * k))
-        if _HEADER.size + sum(size for _, _, size in layout) != len(data):
-            raise FeaturesFormatError("image features record of the wrong length")
         arrays, offset = [], _HEADER.size
         for shape, dtype, size in layout:
             arrays.append(np.frombuffer(data, dtype, size // (4 if dtype == "<f4" else 2), offset).reshape(shape))

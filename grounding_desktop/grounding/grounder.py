@@ -37,7 +37,7 @@ from .backends import backend_device, make_detector
 from .concepts import ConceptExample, ConceptKey, ConceptMemory, LabelledBox
 from .device import is_device_failure, resolve_device, warn_fallback
 from .features import FEATURES_FORMAT, ImageFeatures
-from .phrase_parse import ParsedPhrase, parse_phrase
+from ..core.phrase_parse import ParsedPhrase, parse_phrase
 from .priors import DEFAULT_WEIGHTS, FusedWeights, ScorerWeights, shipped_weights
 from .region_evidence import (ImageEvidence, compute_features, concept_subject, embed_boxes,
                               imagenet_subject)

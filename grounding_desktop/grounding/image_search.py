@@ -24,7 +24,7 @@ from ..core.model import ImageReadError
 from ..core.phrase import clean_phrase
 from ..core.proposal import Proposal
 from .features import ImageFeatures
-from .phrase_parse import parse_phrase
+from ..core.phrase_parse import parse_phrase
 from .scorer import Scene
 
 # A proposal's score is rounded to 4 places: an image whose bound is this close to the worst

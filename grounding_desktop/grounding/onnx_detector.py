@@ -31,11 +31,12 @@ How the image goes in comes from the model itself, or from a sidecar ``FILE.yaml
 Class names: the ``--detector-classes`` file (one a line; line k names label k), else the
 sidecar's ``names``, else the model's metadata ``names`` as Ultralytics writes it
 (``{0: 'person', 1: 'bicycle', ...}``). Anything unusable (no such file, not ONNX, no class
-names, outputs that match no layout) is a ``ModelFileError`` with one line naming the file.
+names, outputs that match no layout) is a ``ModelFileError`` with one line naming the file; so is
+a setting of the wrong type or out of range, and an input over 8192 pixels a side
+(``detector_sidecar`` reads and checks the sidecar, the metadata and the class file).
 """
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -43,79 +44,17 @@ from typing import Any, Optional
 import numpy as np
 
 from .detector import CANDIDATE_NMS_IOU, Detections, ImageLike, to_rgb_array
+from .detector_sidecar import (MAX_INPUT_SIDE, checked_input_size, metadata_setting, read_class_file,
+                               read_sidecar, sidecar_path)
 from .onnx_runtime import (ModelFileError, metadata, open_session, provider_label, run_session,
                            session_device)
 from .regions import NO_CLASS
 from .ssd_weights import file_sha256
-from .yolo_layouts import BOX_FORMATS, LAYOUTS, Layout, LayoutError, decode, find_layout
+from .yolo_layouts import Layout, LayoutError, decode, find_layout
 
-SIDECAR_KEYS = ("input_size", "letterbox", "pad_value", "channel_order", "scale", "mean", "std",
-                "layout", "box_format", "normalized", "nms_iou", "names", "stride")
 DEFAULT_NMS_IOU = 0.45
 MAX_NMS_CANDIDATES = 3000  # best-scoring candidates that go into NMS (YOLO heads have ~8400-25200)
 CANDIDATE_MIN_SCORE = 0.01  # raw boxes this sure of some class can be class-agnostic candidates
-
-
-def sidecar_path(model: Path) -> Optional[Path]:
-    """``FILE.yaml`` (or ``.yml``) beside ``FILE.onnx``, if there is one."""
-    for suffix in (".yaml", ".yml"):
-        candidate = model.with_suffix(suffix)
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def read_sidecar(path: Optional[Path]) -> dict[str, Any]:
-    if path is None:
-        return {}
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ModelFileError(f"{path}: unreadable sidecar ({str(exc).splitlines()[0]})") from exc
-    if not isinstance(data, dict):
-        raise ModelFileError(f"{path}: a sidecar holds 'key: value' lines")
-    unknown = sorted(set(map(str, data)) - set(SIDECAR_KEYS))
-    if unknown:
-        raise ModelFileError(f"{path}: unknown key(s) {', '.join(unknown)} "
-                             f"(known: {', '.join(SIDECAR_KEYS)})")
-    return data
-
-
-def read_class_file(path: Path) -> dict[int, str]:
-    """Class names, one a line (line k names label k); trailing blank lines are ignored."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such class file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{path}: unreadable class file ({exc})") from exc
-    names = [line.strip() for line in lines]
-    while names and not names[-1]:
-        names.pop()
-    if not names:
-        raise ModelFileError(f"{path}: the class file is empty (one class name a line)")
-    if "" in names:
-        raise ModelFileError(f"{path}: line {names.index('') + 1} is empty (line k names label k)")
-    return dict(enumerate(names))
-
-
-def _names_value(value: Any, where: str) -> dict[int, str]:
-    """``names`` as a list or ``{id: name}`` mapping (Ultralytics writes ``str(dict)``)."""
-    if isinstance(value, str):
-        try:
-            value = ast.literal_eval(value)
-        except (ValueError, SyntaxError) as exc:
-            raise ModelFileError(f"{where}: 'names' is not a list or {{id: name}} mapping") from exc
-    if isinstance(value, (list, tuple)):
-        value = dict(enumerate(value))
-    if not isinstance(value, dict) or not value:
-        raise ModelFileError(f"{where}: 'names' is not a list or {{id: name}} mapping")
-    try:
-        return {int(k): str(v).strip() for k, v in value.items()}
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{where}: class ids in 'names' must be integers") from exc
 
 
 @dataclass(frozen=True)
@@ -174,64 +113,56 @@ class OnnxDetector:
         self.device = session_device(self.session)
         self.runtime = provider_label(self.session)
         meta = metadata(self.session)
-        side_path = sidecar_path(self.weights_path)
-        side = read_sidecar(side_path)
-        where = str(side_path or self.weights_path)
+        side = read_sidecar(sidecar_path(self.weights_path))
         if classes_file is not None:
             self.class_names = read_class_file(Path(classes_file))
         elif "names" in side:
-            self.class_names = _names_value(side["names"], where)
+            self.class_names = side["names"]
         elif "names" in meta:
-            self.class_names = _names_value(meta["names"], f"{self.weights_path} metadata")
+            self.class_names = metadata_setting(meta, "names", "names", str(self.weights_path))
         else:
             raise ModelFileError(f"{self.weights_path}: no class names in the model's metadata; give a class "
                                  f"file (--detector-classes FILE, one name a line)")
         self.num_classes = max(self.class_names) + 1
-        self.input = self._input_spec(side, meta, where)
-        self.box_format = str(side.get("box_format", "xyxy"))
+        self.input = self._input_spec(side, meta)
+        self.box_format = side.get("box_format", "xyxy")
+        self.nms_iou = side.get("nms_iou", DEFAULT_NMS_IOU)
         normalized = side.get("normalized", "auto")
-        try:
-            self.nms_iou = float(side.get("nms_iou", DEFAULT_NMS_IOU))
-            if self.box_format not in BOX_FORMATS or normalized not in ("auto", True, False) \
-                    or not 0 < self.nms_iou <= 1:
-                raise ValueError
-        except (TypeError, ValueError):
-            raise ModelFileError(f"{where}: box_format is one of {', '.join(BOX_FORMATS)}, normalized "
-                                 f"auto|true|false, nms_iou a number in (0, 1]") from None
         self.normalized = None if normalized == "auto" else normalized
         self.layout = self._probe_layout(side.get("layout"))
         self.version = f"{self.weights_path.stem}+{file_sha256(self.weights_path)[:8]}"
 
     # ------------------------------------------------------------------ set-up
-    def _input_spec(self, side: dict, meta: dict, where: str) -> InputSpec:
+    def _input_spec(self, side: dict, meta: dict) -> InputSpec:
+        """The input's fixed shape, else the sidecar's ``input_size``, else the metadata's ``imgsz``
+        (else the image's own size); each side at most ``MAX_INPUT_SIDE``."""
         inp = self.session.get_inputs()[0]
         shape = list(inp.shape)
         if len(shape) not in (3, 4):
             raise ModelFileError(f"{self.weights_path}: input '{inp.name}' has shape {shape}; an image "
                                  f"input is [1, 3, H, W] or [3, H, W]")
         fixed = [d if isinstance(d, int) and d > 0 else None for d in shape[-2:]]
-        try:
-            if all(fixed):
-                size = (fixed[0], fixed[1])
-            elif "input_size" in side:
-                size = _pair(side["input_size"])
-            elif "imgsz" in meta:
-                size = _pair(ast.literal_eval(meta["imgsz"]))
-            else:
-                size = None
-            stride = int(side.get("stride", ast.literal_eval(meta.get("stride", "32"))))
-            mean = np.asarray(side.get("mean", [0.0, 0.0, 0.0]), np.float32).reshape(-1)
-            std = np.asarray(side.get("std", [1.0, 1.0, 1.0]), np.float32).reshape(-1)
-            order = str(side.get("channel_order", "rgb")).lower()
-            if order not in ("rgb", "bgr") or mean.size not in (1, 3) or std.size not in (1, 3) \
-                    or not np.all(std > 0):
-                raise ValueError("channel_order rgb|bgr, mean and std of 1 or 3 numbers, std > 0")
-            return InputSpec(size=size, stride=max(1, stride), letterbox=bool(side.get("letterbox", True)),
-                             pad_value=int(side.get("pad_value", 114)), bgr=order == "bgr",
-                             scale=float(side.get("scale", 1.0 / 255.0)), mean=mean, std=std,
-                             uint8="uint8" in inp.type, batched=len(shape) == 4)
-        except (ValueError, TypeError, SyntaxError) as exc:
-            raise ModelFileError(f"{where}: bad input settings ({exc})") from exc
+        where = str(self.weights_path)
+        if all(fixed):
+            try:
+                size: Optional[tuple[int, int]] = checked_input_size(fixed)
+            except ValueError:
+                raise ModelFileError(f"{where}: input '{inp.name}' is {fixed[0]}x{fixed[1]}; the largest input "
+                                     f"this app feeds a model is {MAX_INPUT_SIDE}x{MAX_INPUT_SIDE}") from None
+        elif "input_size" in side:
+            size = side["input_size"]
+        elif "imgsz" in meta:
+            size = metadata_setting(meta, "imgsz", "input_size", where)
+        else:
+            size = None
+        stride = side["stride"] if "stride" in side else \
+            metadata_setting(meta, "stride", "stride", where) if "stride" in meta else 32
+        return InputSpec(size=size, stride=stride, letterbox=side.get("letterbox", True),
+                         pad_value=side.get("pad_value", 114), bgr=side.get("channel_order") == "bgr",
+                         scale=side.get("scale", 1.0 / 255.0),
+                         mean=np.asarray(side.get("mean", [0.0]), np.float32),
+                         std=np.asarray(side.get("std", [1.0]), np.float32),
+                         uint8="uint8" in inp.type, batched=len(shape) == 4)
 
     def _probe_layout(self, forced: Optional[str]) -> Layout:
         """Run the model once on a blank image and find its output layout (also warms it up)."""
@@ -285,8 +216,10 @@ class OnnxDetector:
                          self.normalized)
         except LayoutError as exc:
             raise ModelFileError(f"{self.weights_path}: {exc}") from exc
-        scores = raw.class_scores.max(1) if len(raw.class_scores) else np.zeros(0, np.float32)
-        labels = raw.class_scores.argmax(1) if len(raw.class_scores) else np.zeros(0, np.int64)
+        # A score the model left NaN counts as none, an infinite one as certain: never a NaN ranking.
+        class_scores = np.nan_to_num(raw.class_scores, nan=0.0, posinf=1.0, neginf=0.0)
+        scores = class_scores.max(1) if class_scores.size else np.zeros(len(class_scores), np.float32)
+        labels = class_scores.argmax(1) if class_scores.size else np.zeros(len(class_scores), np.int64)
         keep = np.nonzero(scores > score_threshold)[0]
         keep = keep[np.argsort(-scores[keep], kind="stable")][:MAX_NMS_CANDIDATES]
         if self.layout.name != "boxes_scores_labels" and keep.size:
@@ -308,21 +241,11 @@ class OnnxDetector:
         boxes = (raw.boxes[keep] - [placed.left, placed.top, placed.left, placed.top]) / \
             [placed.scale_x, placed.scale_y, placed.scale_x, placed.scale_y]
         boxes = np.clip(boxes, 0, [width, height, width, height]).astype(np.float32)
-        inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # NaN boxes go too
         keep, boxes = keep[inside], boxes[inside]
         return Detections(boxes=boxes, scores=scores[keep].astype(np.float32),
                           labels=labels[keep],
-                          class_scores=raw.class_scores[keep].astype(np.float32),
+                          class_scores=class_scores[keep].astype(np.float32),
                           region_features=np.zeros((len(keep), 0), np.float32),
                           image_size=(int(width), int(height)),
                           objectness=scores[keep].astype(np.float32))
-
-
-def _pair(value: Any) -> tuple[int, int]:
-    """``640`` or ``[480, 640]`` (H, W) -> (H, W)."""
-    if isinstance(value, (int, float)):
-        return int(value), int(value)
-    h, w = (int(v) for v in value)
-    if h <= 0 or w <= 0:
-        raise ValueError(f"input_size {value} must be positive")
-    return h, w

@@ -4,8 +4,10 @@ label map, per category of the map (ids: see ``coco_common``). Each (image, cate
 written once, so paraphrases of one object are one ground-truth box.
 
 An image whose phrases are all no-target is written with no annotations (COCO's background image).
-Our own fields go under ``"grounding_desktop"``: ``phrase``, ``state``, ``source``, ``score``,
-``model_version``. This is the format for detection tools (supervision, globox, FiftyOne,
+Our own fields go under ``"grounding_desktop"``: on annotations ``phrase`` (as typed, case kept),
+``state``, ``source``, ``score``, ``model_version``; on images ``no_target``, the image's no-target
+phrases (their categories are in ``categories`` with no annotation). The importer reads them back,
+so export -> import -> export keeps every phrase, category and category id. This is the format for detection tools (supervision, globox, FiftyOne,
 datumaro): COCO grounding repeats an image once per phrase, which they refuse or double-count.
 """
 from __future__ import annotations
@@ -40,7 +42,11 @@ def build(selected: Sequence[SelectedImage], categories: Categories, options: Ex
     for si in selected:
         ticker.step()
         img = si.image
-        images.append({"id": img.id, "file_name": img.path, "height": img.height, "width": img.width})
+        entry = {"id": img.id, "file_name": img.path, "height": img.height, "width": img.width}
+        absent = [sp.text for sp in si.phrases if sp.no_target]
+        if absent:
+            entry[OWN_KEY] = {"no_target": absent}
+        images.append(entry)
         for sp in si.phrases:
             cat = categories.id_of(sp)
             annotations.extend(coco_annotation(b, img.id, cat, **{OWN_KEY: own_fields(b, phrase=sp.text)})

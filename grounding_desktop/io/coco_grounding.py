@@ -6,7 +6,12 @@ exports), ``original_id`` the project image id, ``caption`` the phrase exactly a
 ``data_source: "coco"`` (MDETR's and GLIP's mixed loaders pick the image root by it) and
 ``dataset_name`` (``--dataset-name``; MDETR's refexp evaluator scores per ``refcoco``,
 ``refcoco+``, ``refcocog``, and then needs exactly one box per entry, so no-target and plural
-phrases are skipped, counted). Every box of the phrase is one annotation whose ``tokens_positive``
+phrases are skipped, counted). Without ``--dataset-name`` it is ``grounding-desktop``, chosen over
+picking ``refcoco`` when every phrase has one box: the name says which benchmark's protocol the
+entries follow, and one plural phrase added later would silently rename the whole dataset. MDETR's
+``RefExpEvaluator`` fails on it (``KeyError: 'grounding-desktop'``), so the summary notes which
+``--dataset-name`` it needs and how many phrases that would leave out (``notes``); MDETR's and
+GLIP's training loaders read any name. Every box of the phrase is one annotation whose ``tokens_positive``
 is ``[[start, end]]``, the span of the whole phrase, so ``caption[start:end]`` is exactly the
 phrase; or, for a phrase imported from a file that marked only its head words (MDETR's referring
 expressions: "the red bicycle" -> "bicycle"), those spans, as the file gave them.
@@ -43,6 +48,18 @@ def rules(options: ExportOptions) -> SelectionRules:
         return SelectionRules(no_target=False, no_target_reason=f"no-target phrase ({_ONE_BOX})",
                               plural=False, plural_reason=f"plural phrase ({_ONE_BOX})")
     return SelectionRules()
+
+
+def notes(selected: Sequence[SelectedImage], options: ExportOptions) -> list[str]:
+    """Without ``--dataset-name``: which evaluator needs it, and what it would leave out here."""
+    if options.dataset_name is not None:
+        return []
+    off = sum(1 for si in selected for sp in si.phrases if len(sp.boxes) != 1)
+    fit = ("every phrase here has one box, so none would be left out" if not off else
+           f"{off} phrase{'s' if off != 1 else ''} here without exactly one box would be left out")
+    return [f"dataset_name is {DATASET_NAME!r}: MDETR's RefExpEvaluator scores only "
+            f"{', '.join(REFEXP_DATASET_NAMES)} and fails (KeyError) on any other name; to evaluate with it, "
+            f"export with --dataset-name refcoco ({fit}). MDETR's and GLIP's training loaders read any name."]
 
 
 def write(selected: Sequence[SelectedImage], layout: ExportLayout, options: ExportOptions, staged: StagedFiles,

@@ -10,7 +10,10 @@ and the all-or-nothing rule, are in ``import_plan`` and ``import_checks``.
   annotations is a no-target phrase. ``image_state: reviewed`` marks the image reviewed again
   (not with ``as_proposals``).
 - detection files: the annotations of one image and one category become one phrase named by the
-  category ("person" with five boxes). ``iscrowd: 1`` annotations are skipped (counted).
+  category ("person" with five boxes), or by the phrase our own export recorded on them (its case
+  kept: "A dog"); an image's recorded no-target phrases come back too, and the file's categories
+  keep their ids in the project (``ProjectStore.merge_phrases``), so a re-export writes the same
+  categories. ``iscrowd: 1`` annotations are skipped (counted).
 """
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..core import Box, ImageRecord, ImageState
+from ..core import Box, ImageRecord, ImageState, phrase_key, shown
+from .coco_common import OWN_KEY
 from .import_checks import (
     ImageMatcher,
     Problems,
@@ -47,6 +51,7 @@ class _ImageEntry:
     caption: Optional[str] = None  # as in the file (spans index into it)
     text: Optional[str] = None  # the caption, cleaned as a phrase
     reviewed: bool = False
+    absent: list[str] = field(default_factory=list)  # no-target phrases our detection export recorded
     span_groups: dict[tuple, list[Box]] = field(default_factory=dict)  # span set -> boxes, in file order
 
 
@@ -73,9 +78,12 @@ def plan_coco(req: ImportRequest) -> ImportPlan:
     if data.grounding:
         phrases, reviewed = _grounding_phrases(entries, data.annotations, req.as_proposals, summary, problem)
         problem.raise_if_any()
+        categories = {}
     else:
-        phrases, reviewed = [PlannedPhrase(img_id, text, boxes) for (img_id, text), boxes in detection.items()], set()
-    return finish_plan(phrases, reviewed, summary)
+        phrases = [PlannedPhrase(img_id, text, boxes) for (img_id, text), boxes in detection.items()]
+        phrases += [PlannedPhrase(e.image.id, text, []) for e in entries.values() for text in e.absent]
+        reviewed, categories = set(), {phrase_key(name): cat_id for cat_id, name in names.items()}
+    return finish_plan(phrases, reviewed, summary, categories)
 
 
 def _top_level(data: Any, problem: Problems) -> _CocoFile:
@@ -109,7 +117,7 @@ def _image_entries(data: _CocoFile, matcher: ImageMatcher, summary: ImportSummar
             problem(f"{where}: 'id' must be an integer")
             continue
         if im_id in entries:
-            problem(f"{where}: id {im_id!r} appears twice in 'images'")
+            problem(f"{where}: id {shown(im_id)} appears twice in 'images'")
             continue
         file_name = im.get("file_name")
         img = matcher.usable(file_name, where, problem)
@@ -121,17 +129,34 @@ def _image_entries(data: _CocoFile, matcher: ImageMatcher, summary: ImportSummar
             entry.text = clean_text(entry.caption, "caption", where, problem, summary)
             if entry.text is None:
                 continue
+        else:
+            entry.absent = _recorded_phrases(im, "no_target", where, problem, summary)
         entries[im_id] = entry
     return entries
 
 
+def _recorded_phrases(obj: dict, key: str, where: str, problem: Problems, summary: ImportSummary) -> list[str]:
+    """The phrases our own export recorded under ``"grounding_desktop": {key: [...]}``."""
+    own = obj.get(OWN_KEY)
+    texts = own.get(key, []) if isinstance(own, dict) else []
+    if not isinstance(texts, list):
+        problem(f"{where}: '{OWN_KEY}.{key}' must be a list of phrases")
+        return []
+    return [t for t in (clean_text(t, key, where, problem, summary) for t in texts) if t is not None]
+
+
 def _category_names(categories: list, summary: ImportSummary, problem: Problems) -> dict[Any, str]:
     names: dict[Any, str] = {}
+    seen: set = set()
     for k, cat in enumerate(categories):
         where = entry_name("categories", k, cat)
         if not isinstance(cat, dict) or not is_id(cat.get("id")):
             problem(f"{where}: needs an 'id' (an integer) and a 'name'")
             continue
+        if cat["id"] in seen:
+            problem(f"{where}: id {shown(cat['id'])} appears twice in 'categories'")
+            continue
+        seen.add(cat["id"])
         name = clean_text(cat.get("name"), "name", where, problem, summary)
         if name is not None:
             names[cat["id"]] = name
@@ -158,14 +183,14 @@ def _annotations(data: _CocoFile, entries: dict[Any, _ImageEntry], names: dict[A
                 problem(f"{where}: 'id' must be an integer")
                 continue
             if ann_id in seen_ids:
-                problem(f"{where}: id {ann_id!r} appears twice in 'annotations'")
+                problem(f"{where}: id {shown(ann_id)} appears twice in 'annotations'")
                 continue
             seen_ids.add(ann_id)
         image_id = ann.get("image_id")
         entry = entries.get(image_id) if is_id(image_id) else None
         if entry is None:
             if not is_id(image_id) or image_id not in image_ids:
-                problem(f"{where}: image_id {str(image_id)[:40]} does not exist in 'images'")
+                problem(f"{where}: image_id {shown(image_id)} does not exist in 'images'")
             continue  # otherwise its images entry was already reported
         if ann.get("iscrowd") in (1, True):
             summary.skipped["crowd annotation (not one object)"] += 1
@@ -183,9 +208,15 @@ def _annotations(data: _CocoFile, entries: dict[Any, _ImageEntry], names: dict[A
         name = names.get(cat_id) if is_id(cat_id) else None
         if name is None:
             if not is_id(cat_id) or cat_id not in category_ids:
-                problem(f"{where}: category_id {str(cat_id)[:40]} does not exist in 'categories'")
+                problem(f"{where}: category_id {shown(cat_id)} does not exist in 'categories'")
             continue
-        detection[(entry.image.id, name)].append(box)
+        own = ann.get(OWN_KEY)
+        phrase = own.get("phrase") if isinstance(own, dict) else None
+        if phrase is not None:
+            phrase = clean_text(phrase, "phrase", where, problem, summary)
+            if phrase is None:
+                continue
+        detection[(entry.image.id, phrase or name)].append(box)
     return detection
 
 
@@ -197,7 +228,7 @@ def _spans(spans: Any, caption: str, where: str, problem: Problems) -> Optional[
             isinstance(s, list) and len(s) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in s)
             and 0 <= s[0] < s[1] <= len(caption) for s in spans)):
         problem(f"{where}: 'tokens_positive' must be [start, end] character spans inside the caption "
-                f"(length {len(caption)}), got {str(spans)[:80]}")
+                f"(length {len(caption)}), got {shown(spans)}")
         return None
     return tuple(sorted(tuple(s) for s in spans))
 
@@ -224,7 +255,7 @@ def _grounding_phrases(entries: dict[Any, _ImageEntry], annotations: list, as_pr
             (spans, boxes), = groups.items()
             phrases.append(PlannedPhrase(img_id, entry.text, boxes, _head_spans(spans, entry)))
         elif groups:
-            where = f"images[{entry.index}] (id {im_id!r})"
+            where = f"images[{entry.index}] (id {shown(im_id)})"
             for spans, boxes in groups.items():
                 words = " ".join(entry.caption[s:e] for s, e in spans) if spans else entry.caption
                 text = clean_text(words, "span text", where, problem, summary)

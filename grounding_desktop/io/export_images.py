@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..core import ImageReadError
 from .errors import ExportError
 from .export_layout import ExportLayout
-from .images import exif_orientation, upright_file_bytes
+from .images import JPEG_SUFFIXES, exif_orientation, jpeg_file_bytes, upright_file_bytes
 from .progress import Ticker
 from .selection import SelectedImage
 from .staged_files import StagedFiles
@@ -38,17 +38,29 @@ def rotation_warning(rotated: Sequence[str]) -> str:
             f"export with --with-images to write upright copies")
 
 
-def stage_images(root: Path, selected: Sequence[SelectedImage], layout: ExportLayout, rotated: set[str],
-                 staged: StagedFiles, ticker: Ticker) -> None:
+def stage_images(root: Path, selected: Sequence[SelectedImage], target_of: Callable[[SelectedImage], Path],
+                 rotated: set[str], staged: StagedFiles, ticker: Ticker, jpeg_only: bool = False) -> int:
+    """Stage each image at ``target_of(image)``; with ``jpeg_only`` an image that is not a JPEG is
+    re-encoded as one (returns how many were)."""
+    encoded = 0
     for si in selected:
         ticker.step()
         path = si.image.path
-        target = layout.images(si.split) / path
+        target = target_of(si)
         source = root / path
         try:
-            if path in rotated:
+            if jpeg_only and Path(path).suffix.lower() not in JPEG_SUFFIXES:
+                staged.write_bytes(target, jpeg_file_bytes(source))
+                encoded += 1
+            elif path in rotated:
                 staged.write_bytes(target, upright_file_bytes(source))
             else:
                 staged.copy(source, target)
         except (ImageReadError, FileNotFoundError) as exc:
             raise ExportError(f"cannot copy image {path} into the export: {exc}") from exc
+    return encoded
+
+
+def layout_images(layout: ExportLayout) -> Callable[[SelectedImage], Path]:
+    """Where ``--with-images`` puts an image: ``images/<split>/<path in the project>``."""
+    return lambda si: layout.images(si.split) / si.image.path

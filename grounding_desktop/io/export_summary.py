@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 if TYPE_CHECKING:
     from .selection import SelectedImage
 
+CLASSES_NAMED = 20  # class names on the summary's line (its JSON lists them all)
 _SINGULAR = {"images": "image", "phrases": "phrase", "boxes": "box"}
 
 
@@ -16,6 +17,7 @@ _SINGULAR = {"images": "image", "phrases": "phrase", "boxes": "box"}
 class ExportSummary:
     format: str
     files: list[str] = field(default_factory=list)
+    through_links: dict[str, str] = field(default_factory=dict)  # file written -> the symlink --out named
     images: int = 0
     phrases: int = 0
     no_target: int = 0
@@ -26,7 +28,11 @@ class ExportSummary:
     )
     rotated: list[str] = field(default_factory=list)  # EXIF-rotated images exported without upright copies
     upright: int = 0  # with --with-images: rotated images re-encoded upright
+    jpeg_encoded: int = 0  # VOC: images of other formats written as JPEG
+    classes: list[str] = field(default_factory=list)  # YOLO, VOC: the class names, in class id order
+    classes_from: str = ""  # where they came from: the label map, or the phrases' head nouns
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what to know to use the result (the format's ``notes``)
 
     def skip(self, kind: str, reason: str, n: int = 1) -> None:
         if n:
@@ -48,11 +54,14 @@ class ExportSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": self.format, "files": list(self.files), "images": self.images,
+            "format": self.format, "files": list(self.files), "through_links": dict(self.through_links),
+            "images": self.images,
             "phrases": self.phrases, "no_target": self.no_target, "boxes": self.boxes,
             "splits": self.splits,
             "skipped": {k: dict(sorted(v.items())) for k, v in self.skipped.items()},
-            "rotated": list(self.rotated), "upright": self.upright, "warnings": list(self.warnings),
+            "rotated": list(self.rotated), "upright": self.upright, "jpeg_encoded": self.jpeg_encoded,
+            "warnings": list(self.warnings), "notes": list(self.notes),
+            **({"classes": list(self.classes), "classes_from": self.classes_from} if self.classes_from else {}),
         }
 
     def warning_lines(self) -> list[str]:
@@ -60,15 +69,22 @@ class ExportSummary:
 
     def lines(self, warnings: bool = True) -> list[str]:
         """The summary as text; the CLI prints the warnings on stderr instead (``warnings=False``)."""
-        out = [f"wrote {f}" for f in self.files]
+        out = [f"wrote {f} (through the symlink {self.through_links[f]})" if f in self.through_links
+               else f"wrote {f}" for f in self.files]
         out.append(f"images {self.images}, phrases {self.phrases} (no-target {self.no_target}), boxes {self.boxes}")
+        if self.classes_from:
+            named = ", ".join(self.classes[:CLASSES_NAMED]) + (", ..." if len(self.classes) > CLASSES_NAMED else "")
+            out.append(f"classes {len(self.classes)} from {self.classes_from}: {named}")
         if self.upright:
             out.append(f"turned {self.upright} EXIF-rotated image{'s' if self.upright != 1 else ''} upright")
+        if self.jpeg_encoded:
+            out.append(f"wrote {self.jpeg_encoded} image{'s' if self.jpeg_encoded != 1 else ''} of other formats as JPEG")
         for name, c in self.splits.items():
             out.append(f"  {name}: images {c['images']}, phrases {c['phrases']}, boxes {c['boxes']}")
         for kind, reasons in self.skipped.items():
             for reason, n in sorted(reasons.items()):
                 out.append(f"skipped {n} {kind if n != 1 else _SINGULAR[kind]}: {reason}")
+        out.extend(f"note: {n}" for n in self.notes)
         if warnings:
             out.extend(self.warning_lines())
         return out

@@ -137,6 +137,27 @@ def upright_file_bytes(path: os.PathLike | str) -> bytes:
     return buf.getvalue()
 
 
+JPEG_SUFFIXES = frozenset({".jpg", ".jpeg"})
+
+
+def jpeg_file_bytes(path: os.PathLike | str) -> bytes:
+    """The image as an upright 8-bit RGB JPEG (quality 95, no EXIF), for formats whose readers open
+    only ``.jpg`` files (Pascal VOC's ``JPEGImages/``). Deterministic: the same file, the same bytes."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                upright = _eight_bit(ImageOps.exif_transpose(img))
+                if upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info):
+                    rgba = upright.convert("RGBA")  # transparent pixels on white, as viewers show them
+                    upright = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+                buf = io.BytesIO()
+                upright.convert("RGB").save(buf, format="JPEG", quality=95)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ImageReadError(_describe(exc)) from exc
+    return buf.getvalue()
+
+
 def _looks_truncated(path: Path, fmt: Optional[str], size: int) -> bool:
     """Cheap trailer check so truncated JPEG/PNG files are caught without a full decode."""
     if fmt not in ("JPEG", "PNG") or size < 16:

@@ -8,12 +8,15 @@ import math
 from collections import defaultdict
 from typing import Any, Optional
 
-from ..core import Box, BoxSource, BoxState, ImageRecord, PhraseError, clamp_xywh, clean_phrase, has_control_chars
+from ..core import (Box, BoxSource, BoxState, ImageRecord, NamesNothing, PhraseError, clamp_xywh, clean_phrase,
+                    has_control_chars, shown)
 from .coco_common import OWN_KEY
 from .errors import ImportFileError
 from .import_summary import ImportSummary
 
 BOX_TOLERANCE_PX = 1.0  # a box may stick out of its image this much (rounding in other tools); it is clipped
+SIZE_TOLERANCE_PX = 0.01  # an image's width or height in a file may differ from the project's this much
+MAX_ID_CHARS = 200  # a string id longer than this is not an id
 MAX_REPORTED_PROBLEMS = 20
 
 
@@ -41,7 +44,7 @@ class Problems:
 
 def entry_name(kind: str, index: int, obj: Any) -> str:
     if isinstance(obj, dict) and is_id(obj.get("id")):
-        return f"{kind}[{index}] (id {obj['id']!r})"
+        return f"{kind}[{index}] (id {shown(obj['id'])})"
     return f"{kind}[{index}]"
 
 
@@ -56,18 +59,27 @@ def is_number(v: Any) -> bool:
 
 
 def is_id(v: Any) -> bool:
-    """An id COCO files use: an integer or a string (never a list, an object or a boolean)."""
-    return isinstance(v, (int, str)) and not isinstance(v, bool)
+    """An id COCO files use: an integer a 64-bit column holds or a string of at most
+    :data:`MAX_ID_CHARS` (never a list, an object, a boolean or a 5000-digit number)."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int):
+        return -(1 << 63) <= v < 1 << 63
+    return isinstance(v, str) and len(v) <= MAX_ID_CHARS
 
 
 def clean_text(text: Any, what: str, where: str, problem: Problems, summary: ImportSummary) -> Optional[str]:
     """A caption, phrase or category name checked as typed phrases are (``core.clean_phrase``);
-    control characters are removed and counted in the summary."""
+    control characters are removed and counted in the summary, and one that names nothing ("the")
+    is skipped and counted (None, no problem)."""
     if not isinstance(text, str):
         problem(f"{where}: '{what}' must be a string")
         return None
     try:
         cleaned = clean_phrase(text)
+    except NamesNothing:
+        summary.skipped[f"{what} of only words like 'the' and 'of'"] += 1
+        return None
     except PhraseError as exc:
         problem(f"{where}: {what} {text[:60]!r}: {exc}")
         return None
@@ -84,11 +96,23 @@ def image_size_matches(obj: dict, img: ImageRecord, file_name: str, where: str, 
     if not (is_number(w) and is_number(h)):
         problem(f"{where}: 'width' and 'height' must be numbers")
         return False
-    if (w, h) != (img.width, img.height):
-        hint = " (EXIF orientation not applied?)" if (w, h) == (img.height, img.width) else ""
-        problem(f"{where}: {file_name!r} is {w:g}x{h:g} in the file but {img.width}x{img.height} in the project{hint}")
+    if not _same_size((w, h), (img.width, img.height)):
+        hint = " (EXIF orientation not applied?)" if _same_size((w, h), (img.height, img.width)) else ""
+        problem(f"{where}: {shown(file_name, 200)} is {_size(w)}x{_size(h)} in the file but {img.width}x{img.height} "
+                f"in the project{hint}")
         return False
     return True
+
+
+def _same_size(a: tuple, b: tuple) -> bool:
+    """Sizes within :data:`SIZE_TOLERANCE_PX` of each other (``600.0000001`` is 600)."""
+    return all(abs(float(x) - float(y)) <= SIZE_TOLERANCE_PX for x, y in zip(a, b))
+
+
+def _size(v: Any) -> str:
+    """A width or height as the file has it, every digit that differs shown (``600.0000001``)."""
+    v = float(v)
+    return str(int(v)) if v.is_integer() else repr(v)
 
 
 def checked_box(bbox: Any, img: ImageRecord, where: str, problem: Problems, xyxy: bool = False) -> Optional[tuple]:
@@ -96,16 +120,16 @@ def checked_box(bbox: Any, img: ImageRecord, where: str, problem: Problems, xyxy
     clipped when it sticks out by at most :data:`BOX_TOLERANCE_PX`; else a problem and None."""
     shape = "[x1, y1, x2, y2]" if xyxy else "[x, y, width, height]"
     if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_number(v) for v in bbox)):
-        problem(f"{where}: 'bbox' must be four numbers {shape}, got {str(bbox)[:80]}")
+        problem(f"{where}: 'bbox' must be four numbers {shape}, got {shown(bbox)}")
         return None
     x, y, a, b = (float(v) for v in bbox)
     bw, bh = (a - x, b - y) if xyxy else (a, b)
     if bw <= 0 or bh <= 0:
-        problem(f"{where}: box {bbox!r} has no area (width and height must be positive)")
+        problem(f"{where}: box {shown(bbox)} has no area (width and height must be positive)")
         return None
     tol = BOX_TOLERANCE_PX
     if x < -tol or y < -tol or x + bw > img.width + tol or y + bh > img.height + tol:
-        problem(f"{where}: box {bbox!r} lies outside its image {img.path} ({img.width}x{img.height})")
+        problem(f"{where}: box {shown(bbox)} lies outside its image {img.path} ({img.width}x{img.height})")
         return None
     if 0 <= x and 0 <= y and x + bw <= img.width and y + bh <= img.height:
         return (x, y, bw, bh)
@@ -130,20 +154,20 @@ def box_from(obj: dict, bbox: tuple, as_proposals: bool, where: str, problem: Pr
     except ValueError:
         state = None
     if state is None:
-        problem(f"{where}: unknown box state {str(state_name)[:40]!r} (accepted, rejected or proposed)")
+        problem(f"{where}: unknown box state {shown(state_name)} (accepted, rejected or proposed)")
         return None
     try:
         source = BoxSource(source_name) if isinstance(source_name, str) else None
     except ValueError:
         source = None
     if source is None and source_name is not None:
-        problem(f"{where}: unknown box source {str(source_name)[:40]!r} (model, manual or model+edited)")
+        problem(f"{where}: unknown box source {shown(source_name)} (model, manual or model+edited)")
         return None
     if score is not None and not is_number(score):
-        problem(f"{where}: 'score' must be a number, got {str(score)[:40]}")
+        problem(f"{where}: 'score' must be a number, got {shown(score)}")
         return None
-    if model_version is not None and not isinstance(model_version, str):
-        model_version = str(model_version)[:200]
+    if model_version is not None and not isinstance(model_version, str):  # kept as text when it is a number
+        model_version = str(model_version)[:200] if is_number(model_version) else None
     if as_proposals:
         state, source = BoxState.PROPOSED, source or BoxSource.MODEL
     else:
@@ -189,9 +213,9 @@ class ImageMatcher:
             return None
         img, why = self.match(file_name)
         if img is None:
-            problem(f"{where}: file_name {file_name[:200]!r} {why}")
+            problem(f"{where}: file_name {shown(file_name, 200)} {why}")
             return None
         if not img.readable or img.width <= 0 or img.height <= 0:
-            problem(f"{where}: file_name {file_name!r} is unreadable in the project ({img.error or 'no size'})")
+            problem(f"{where}: file_name {shown(file_name, 200)} is unreadable in the project ({img.error or 'no size'})")
             return None
         return img

@@ -25,11 +25,14 @@ class PlannedPhrase:
 
 @dataclass
 class ImportPlan:
-    """What an import will hand to the store: phrases in file order and images to mark reviewed."""
+    """What an import will hand to the store: phrases in file order, images to mark reviewed, and
+    the file's categories with their ids (category key -> id: a plain COCO file's) for the project
+    to keep (``merge_phrases``)."""
 
     phrases: list[PlannedPhrase]
     reviewed: set[int]
     summary: ImportSummary
+    categories: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,13 @@ class ImportRequest:
 Planner = Callable[[ImportRequest], ImportPlan]
 
 
-def finish_plan(phrases: list[PlannedPhrase], reviewed: set[int], summary: ImportSummary) -> ImportPlan:
+def finish_plan(phrases: list[PlannedPhrase], reviewed: set[int], summary: ImportSummary,
+                categories: Optional[dict[str, int]] = None) -> ImportPlan:
     summary.images = len({p.image_id for p in phrases} | reviewed)
     summary.phrases = len(phrases)
     summary.no_target = sum(1 for p in phrases if not p.boxes)
     summary.boxes = sum(len(p.boxes) for p in phrases)
-    return ImportPlan(phrases, reviewed, summary)
+    return ImportPlan(phrases, reviewed, summary, categories or {})
 
 
 def importer(planner: Planner, what: str) -> Callable[..., ImportSummary]:
@@ -79,7 +83,7 @@ def run_import(store: LabelStore, path: os.PathLike | str, planner: Planner, as_
         plan = planner(ImportRequest(store, str(path), as_proposals, ticker, max_bytes))
     ticker.check()  # the last chance to cancel: nothing has been written
     outcome = store.merge_phrases([(p.image_id, p.text, p.boxes, p.spans) for p in plan.phrases], plan.reviewed,
-                                  dry_run=dry_run)
+                                  dry_run=dry_run, categories=plan.categories)
     summary = plan.summary
     summary.phrases_added, summary.boxes_added = outcome.phrases_added, outcome.boxes_added
     summary.proposals_promoted, summary.duplicates = outcome.proposals_promoted, outcome.duplicates

@@ -9,7 +9,7 @@ from typing import Any
 @dataclass
 class ImportSummary:
     file: str
-    flavour: str = ""  # "coco-grounding", "coco", "odvg", "odvg-detection", "refcoco"
+    flavour: str = ""  # "coco-grounding", "coco", "odvg", "odvg-detection", "refcoco", "labelme", "label-studio"
     images: int = 0  # project images the file has labels for
     phrases: int = 0  # phrases read from the file (after the skips below)
     no_target: int = 0
@@ -20,6 +20,7 @@ class ImportSummary:
     duplicates: int = 0  # phrases the project already had with these boxes
     reviewed: int = 0
     cleaned: int = 0  # captions, phrases or names whose control characters were removed
+    from_outlines: int = 0  # boxes that are the bounding boxes of polygons or rotated boxes
     as_proposals: bool = False
     applied: bool = False
     skipped: Counter = field(default_factory=Counter)
@@ -29,6 +30,7 @@ class ImportSummary:
                 "no_target": self.no_target, "boxes": self.boxes, "phrases_added": self.phrases_added,
                 "boxes_added": self.boxes_added, "proposals_promoted": self.proposals_promoted,
                 "duplicates": self.duplicates, "reviewed": self.reviewed, "cleaned": self.cleaned,
+                "boxes_from_outlines": self.from_outlines,
                 "as_proposals": self.as_proposals, "applied": self.applied,
                 "skipped": dict(sorted(self.skipped.items()))}
 
@@ -38,6 +40,8 @@ class ImportSummary:
         out = [f"{verb} {self.flavour} file {self.file}",
                f"read images {self.images}, phrases {self.phrases} (no-target {self.no_target}), boxes {self.boxes}",
                f"{'added' if self.applied else 'would add'} phrases {self.phrases_added}, {kind} boxes {self.boxes_added}"]
+        if self.from_outlines:
+            out.append(f"boxes around polygons or rotated boxes {self.from_outlines}")
         if self.proposals_promoted:
             out.append(f"proposals confirmed by the file {self.proposals_promoted}")
         if self.reviewed:

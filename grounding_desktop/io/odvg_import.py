@@ -14,7 +14,7 @@ from typing import Optional
 from ..core import Box
 from .errors import ImportFileError
 from .import_checks import ImageMatcher, Problems, box_from, checked_box, clean_text, image_size_matches
-from .import_files import parse_json, read_text
+from .import_files import json_lines, parse_json, read_text
 from .import_plan import ImportPlan, ImportRequest, PlannedPhrase, finish_plan, importer
 from .import_summary import ImportSummary
 from .odvg import SEPARATOR
@@ -25,7 +25,7 @@ __all__ = ["import_odvg", "plan_odvg"]
 
 def plan_odvg(req: ImportRequest) -> ImportPlan:
     problem = Problems(req.path)
-    lines = read_text(req.path, req.max_bytes, "ODVG jsonl file").splitlines()
+    lines = json_lines(read_text(req.path, req.max_bytes, "ODVG jsonl file"))
     summary = ImportSummary(file=req.path, flavour="odvg", as_proposals=req.as_proposals)
     matcher = ImageMatcher(req.store.images())
     req.ticker.set_total(len(lines))

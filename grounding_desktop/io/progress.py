@@ -1,14 +1,19 @@
-"""Progress and cancel for long exports and imports, and the garbage-collector pause they share.
+"""Progress and cancel for long work (exports, imports, the feature pass, propose, evaluate), and
+the garbage-collector pause exports and imports share.
 
-The CLI passes nothing; the GUI runs the same call on a worker thread, passing
-``progress(done, total)`` to drive a progress bar and ``cancelled()`` to stop early.
+The work takes ``progress(done, total)`` and ``cancelled()``. The GUI runs it on a worker thread,
+passing them to drive a progress bar and to stop early; the CLI passes a :class:`TerminalProgress`.
 """
 from __future__ import annotations
 
 import gc
+import sys
+import time
 import traceback
 from contextlib import contextmanager
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional, TextIO
+
+from tqdm import tqdm
 
 from .errors import Cancelled
 
@@ -50,6 +55,58 @@ class Ticker:
         """Report completion (no cancel check: the work is done and committed)."""
         if self._progress is not None:
             self._progress(self.total, self.total)
+
+
+PLAIN_AFTER_S = 2.0  # off a terminal, work done sooner prints no progress line at all
+
+
+class TerminalProgress:
+    """``progress(done, total)`` for a command: on stderr, so stdout keeps only the results.
+
+    On a terminal, a tqdm bar with the rate and the time left; elsewhere (a log, a pipe) a plain
+    line at each tenth of the work and at its end, once it has run :data:`PLAIN_AFTER_S` (quick
+    work leaves the log, and an error's one line, alone); nothing with ``quiet``. Use it as a
+    context manager: leaving it ends the bar."""
+
+    def __init__(self, what: str, unit: str = "item", quiet: bool = False, stream: Optional[TextIO] = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.what, self.unit, self.quiet = what, unit, quiet
+        self.stream = sys.stderr if stream is None else stream
+        self._clock = clock
+        self._tty = not quiet and self.stream.isatty()
+        self._bar: Optional[tqdm] = None
+        self._start: Optional[float] = None
+        self._shown = -1  # the last tenth a plain line was printed for
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet or total <= 0:
+            return
+        if self._tty:
+            if self._bar is None:
+                self._bar = tqdm(total=total, desc=self.what, unit=self.unit, file=self.stream, dynamic_ncols=True)
+            self._bar.total = total
+            self._bar.update(done - self._bar.n)
+            return
+        now = self._clock()
+        if self._start is None:
+            self._start = now
+        tenth = 10 if done >= total else done * 10 // total
+        if tenth > self._shown and now - self._start >= PLAIN_AFTER_S:
+            self._shown = tenth
+            line = tqdm.format_meter(min(done, total), total, now - self._start, ncols=0, prefix=self.what,
+                                     unit=self.unit)
+            print(line, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> "TerminalProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 @contextmanager

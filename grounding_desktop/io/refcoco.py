@@ -41,6 +41,7 @@ from .staged_files import StagedFiles, json_chunks
 
 FORMAT = "refcoco"
 LAYOUT_NAME, SUFFIX = "refcoco", ""
+SPLIT_IMAGES = False  # one images/ folder: the refs carry the split, as RefCOCO has it
 PER_PHRASE_CATEGORIES = False
 REFS_NAME = "refs.json"
 REFS_PICKLE_NAME = "refs(unc).p"

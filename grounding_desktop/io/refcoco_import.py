@@ -14,6 +14,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+from ..core import shown
 from .import_checks import ImageMatcher, Problems, box_from, checked_box, clean_text, entry_name, is_id
 from .import_files import parse_json, read_bytes, read_text
 from .import_plan import ImportPlan, ImportRequest, PlannedPhrase, finish_plan, importer
@@ -69,14 +70,18 @@ def plan_refcoco(req: ImportRequest) -> ImportPlan:
         if not isinstance(ref, dict):
             problem(f"{where}: must be an object")
             continue
-        ann = anns.get(ref.get("ann_id")) if is_id(ref.get("ann_id")) else None
+        ann_id = ref.get("ann_id")
+        if not is_id(ann_id):
+            problem(f"{where}: 'ann_id' must be an integer or a short string, got {shown(ann_id)}")
+            continue
+        ann = anns.get(ann_id)
         if ann is None:
-            problem(f"{where}: ann_id {str(ref.get('ann_id'))[:40]} is not in {INSTANCES_NAME}")
+            problem(f"{where}: ann_id {shown(ann_id)} is not in {INSTANCES_NAME}")
             continue
         image_id = ann.get("image_id")
         img = matcher.usable(file_names.get(image_id) if is_id(image_id) else None,
-                             f"{where}: image {str(image_id)[:40]}", problem)
-        bbox = None if img is None else checked_box(ann.get("bbox"), img, f"{where}: annotation {ann['id']!r}", problem)
+                             f"{where}: image {shown(image_id)}", problem)
+        bbox = None if img is None else checked_box(ann.get("bbox"), img, f"{where}: annotation {shown(ann['id'])}", problem)
         box = None if bbox is None else box_from(ann, bbox, req.as_proposals, where, problem)
         sentences = ref.get("sentences")
         if box is None:

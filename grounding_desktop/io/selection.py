@@ -21,6 +21,9 @@ Rules (the one place they are written down; the CLI's help and the README point 
 - a format that writes boxes per category (COCO detection, ODVG detection) writes each
   (image, category, box) once: two phrases for one object ("the dog", "the puppy") mapped to one
   category would otherwise be two ground-truth boxes, and a perfect detector would lose AP.
+- a format that names classes, not phrases (YOLO, VOC), puts a phrase without a label map in the
+  class of its head noun (``core.head_noun``), and writes an image marked reviewed that has no
+  phrase at all as a background image (no boxes): the user looked and there is nothing to label.
 - splits: an image's split comes from a hash of its path, the same on every run and machine.
 
 Selecting reads the whole project, seconds on 300k boxes: it reports progress and checks for a
@@ -32,7 +35,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from ..core import Box, BoxState, Expression, ImageRecord, ImageState, PhraseStatus, phrase_key, phrase_status
 from .export_options import ExportOptions
@@ -89,13 +92,15 @@ class SelectionRules:
     one_box_per_category: bool = False
     image_needs_box: bool = False  # an image whose phrases are all no-target is left out
     image_needs_box_reason: str = ""
+    category_of: Optional[Callable[[str], str]] = None  # without a label map: a phrase's class (else its key)
+    reviewed_background: bool = False  # a reviewed image with no phrase goes out with none
 
 
 @dataclass(frozen=True)
 class SelectedPhrase:
     expression: Expression
     boxes: tuple[Box, ...]  # clipped to the image; empty for a no-target phrase
-    mapped: Optional[str] = None  # the label map's category, when one is given
+    mapped: Optional[str] = None  # the label map's category, or the format's class of the phrase
 
     @property
     def text(self) -> str:
@@ -103,7 +108,7 @@ class SelectedPhrase:
 
     @cached_property
     def category(self) -> str:
-        """The label map's category, else the phrase's key (:func:`core.phrase_key`); computed
+        """The label map's or the format's category, else the phrase's key (:func:`core.phrase_key`); computed
         when a format asks (most phrases of a large export never need it)."""
         return self.mapped if self.mapped is not None else phrase_key(self.text)
 
@@ -178,7 +183,8 @@ def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, sum
         if options.reviewed_only and img.state != ImageState.REVIEWED:
             summary.skip("images", "not reviewed")
             continue
-        if not anns:
+        background = not anns and rules.reviewed_background and img.state == ImageState.REVIEWED
+        if not anns and not background:
             summary.skip("images", "no labels")
             continue
         if not _utf8(img.path):
@@ -196,6 +202,8 @@ def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, sum
                 if mapped is None:
                     summary.skip("phrases", "phrase not in the label map")
                     continue
+            elif rules.category_of is not None:
+                mapped = rules.category_of(expr.text)
             kept, lost = _exported_boxes(boxes, img.width, img.height, options.include_rejected, summary)
             if rules.one_box_per_category and kept:
                 category = mapped if mapped is not None else phrase_key(expr.text)
@@ -224,7 +232,7 @@ def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, sum
                 summary.skip("phrases", rules.plural_reason)
                 continue
             chosen.append(SelectedPhrase(expr, tuple(kept), mapped))
-        if not chosen:
+        if not chosen and not background:
             summary.skip("images", "no labels")
             continue
         if rules.image_needs_box and all(sp.no_target for sp in chosen):

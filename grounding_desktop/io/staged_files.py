@@ -2,6 +2,11 @@
 and renamed over it only once all of them are written, so a failed, cancelled or killed export
 never leaves a half-written file, and an earlier export stays byte-for-byte as it was.
 
+A target that is a symlink is written through: the file it points to is replaced (atomically, by a
+temp file beside it) and the link kept; ``links`` says which target was reached through which link.
+A target that exists and is not a regular file (a device node such as ``/dev/full``, a FIFO, a
+socket, a folder) is refused.
+
 Temp files are named ``.NAME.PID.XXXXXXXX.tmp``. A killed export leaves its temps behind; the next
 export into the same folder removes those whose process is gone (a live export's temps are kept).
 """
@@ -11,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Optional
@@ -100,6 +106,7 @@ class StagedFiles:
         self._staged: list[tuple[str, Path]] = []
         self._refuse = refuse
         self._cleaned: set[Path] = set()
+        self.links: dict[Path, Path] = {}  # file written -> the symlink it was named by
 
     def __len__(self) -> int:
         return len(self._staged)
@@ -128,11 +135,13 @@ class StagedFiles:
         self._stage(Path(target), fill)
 
     def _stage(self, target: Path, fill: Callable[[IO[bytes]], Any]) -> None:
-        why = self._refuse(target) if self._refuse is not None else None
+        if target.is_symlink():
+            real = Path(os.path.realpath(target))
+            self.links[real] = target
+            target = real
+        why = (self._refuse(target) if self._refuse is not None else None) or _not_a_plain_file(target)
         if why:
-            raise ExportError(f"refusing to write {target}: {why}")
-        if target.is_dir():
-            raise ExportError(f"cannot write {target}: it is a folder")
+            raise ExportError(f"refusing to write {self.links.get(target, target)}: {why}")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.parent not in self._cleaned:
@@ -168,6 +177,21 @@ class StagedFiles:
                 os.unlink(tmp)
             except OSError:  # already gone, or an odd file system: best effort
                 pass
+
+
+def _not_a_plain_file(target: Path) -> Optional[str]:
+    """Why ``target`` cannot be replaced by a file: it is a folder, a device, a FIFO or a socket."""
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:  # nothing there yet (or unreadable: the write says why)
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "it is a folder"
+    kind = ("a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+            "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    return f"it is {kind}, not a regular file"
 
 
 def atomic_write_text(target: os.PathLike | str, text: str | Iterable[str]) -> None:

@@ -3,7 +3,7 @@ names the methods it calls instead of importing ``store.ProjectStore`` (which sa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Protocol, Sequence
+from typing import Callable, Iterable, Mapping, Optional, Protocol, Sequence
 
 from ..core import Box, Expression, ImageRecord
 
@@ -32,4 +32,5 @@ class LabelStore(Protocol):
     def category_ids(self, names: Iterable[str]) -> dict[str, int]: ...
 
     def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box], Sequence[Sequence[int]]]],
-                      reviewed: Iterable[int] = (), dry_run: bool = False) -> ImportOutcome: ...
+                      reviewed: Iterable[int] = (), dry_run: bool = False,
+                      categories: Optional[Mapping[str, int]] = None) -> ImportOutcome: ...

@@ -1,11 +1,30 @@
-"""The project's export categories: each name keeps the id it was first given."""
+"""The project's export categories: each name keeps the id it was first given, or the id the
+file it was imported from gave it (``adopt_categories``)."""
 from __future__ import annotations
 
+import sqlite3
 import time
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .problems import StoreBusyError
 from .project_file import ProjectFile
+
+
+def adopt_categories(c: sqlite3.Connection, ids: Mapping[str, int], now: float) -> int:
+    """Take the categories of an imported file into the project's table: each name the project
+    does not know yet keeps the file's id when no other name has it (a re-export then writes the
+    same categories under the same ids). Returns how many were taken."""
+    known = dict(c.execute("SELECT name, id FROM categories"))
+    used = set(known.values())
+    taken = 0
+    for name, category_id in ids.items():
+        if name in known or category_id in used:
+            continue
+        c.execute("INSERT INTO categories(id, name, created) VALUES (?, ?, ?)", (category_id, name, now))
+        known[name] = category_id
+        used.add(category_id)
+        taken += 1
+    return taken
 
 
 class Categories(ProjectFile):

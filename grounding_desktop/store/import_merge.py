@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
-from ..core import Box, BoxState
+from ..core import Box, BoxState, phrase_key
+from .categories import adopt_categories
 from .images import sync_image_state
 from .phrases import insert_expression, phrases_with_boxes
 from .project_file import ProjectFile
@@ -26,26 +27,34 @@ class MergeReport:
     proposals_promoted: int = 0
     duplicates: int = 0  # phrases that were already in the project with these boxes
     reviewed: int = 0  # images newly marked reviewed
+    categories_adopted: int = 0  # the file's categories taken with their ids
 
 
 class ImportMerge(ProjectFile):
     """The ``ProjectStore`` method of an import."""
 
     def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box], Sequence[Sequence[int]]]],
-                      reviewed: Iterable[int] = (), dry_run: bool = False) -> MergeReport:
+                      reviewed: Iterable[int] = (), dry_run: bool = False,
+                      categories: Optional[Mapping[str, int]] = None) -> MergeReport:
         """Add imported ``(image_id, text, boxes, spans)`` to what the project already has, in ONE write
         transaction that also does the duplicate check, so two imports of one file at once cannot
-        both find it new. A phrase is matched by image and exact text; its boxes by coordinates:
+        both find it new. A phrase joins the image's phrase ``store.phrases.phrase_joined`` names
+        (case and spacing ignored, as everywhere: "The Dog" joins "the dog"); its boxes are matched
+        by coordinates:
 
         - a box the phrase already has in the same state is left alone;
         - a box equal to one of its proposals, imported as a label (accepted or rejected), promotes
           that proposal to the imported state (the project's own labels are never changed);
         - any other box is added to the phrase; a phrase the image does not have is added whole,
           with its ``spans`` (with no box: a no-target phrase, as import files write them);
+        - a box added or promoted that is not rejected takes back the "not in this image" the
+          phrase had (a phrase with such a box is never that);
         - a phrase with nothing to add or promote is a duplicate (a no-target phrase too).
 
-        Then the images in ``reviewed`` are marked reviewed. With ``dry_run`` the same work is done
-        and rolled back, so the report says exactly what an import would do."""
+        Then the images in ``reviewed`` are marked reviewed, and the file's ``categories`` (category
+        key -> the file's id) become the project's where it has neither the name nor the id
+        (``adopt_categories``). With ``dry_run`` the same work is done and rolled back, so the
+        report says exactly what an import would do."""
         report = MergeReport()
         now = time.time()
         try:
@@ -57,10 +66,11 @@ class ImportMerge(ProjectFile):
                     if phrases is None:
                         require(c, "images", image_id)
                         phrases = known[image_id] = phrases_with_boxes(c, image_id)
-                    match = phrases.get(text)
+                    key = phrase_key(text)
+                    match = phrases.get(key)
                     if match is None:
                         expr_id = insert_expression(c, image_id, text, now, no_target=not boxes, spans=spans)
-                        match = phrases[text] = (expr_id, {})
+                        match = phrases[key] = (expr_id, {})
                         report.phrases_added += 1
                         changed = True
                     else:
@@ -80,6 +90,10 @@ class ImportMerge(ProjectFile):
                             by_coords[coords] = (have[0], state)
                             report.proposals_promoted += 1
                             changed = True
+                        else:
+                            continue
+                        if state != BoxState.REJECTED.value:  # a phrase with a box is not "not in image"
+                            c.execute("UPDATE expressions SET no_target=0 WHERE id=? AND no_target=1", (expr_id,))
                     if changed:
                         touched.add(image_id)
                     else:
@@ -90,6 +104,7 @@ class ImportMerge(ProjectFile):
                     require(c, "images", image_id)
                     report.reviewed += c.execute("UPDATE images SET state='reviewed' WHERE id=? AND state!='reviewed'",
                                                  (image_id,)).rowcount
+                report.categories_adopted = adopt_categories(c, categories or {}, now)
                 if dry_run:
                     raise _DryRun
         except _DryRun:

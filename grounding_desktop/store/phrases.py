@@ -1,14 +1,15 @@
 """The phrases of the images (the ``expressions`` table): reading them with their boxes, adding
-one or many, restoring (undo), changing the text or the no-target flag, and deleting one; and the
+one or many, restoring (undo), changing the text or the no-target flag, and deleting one; the
 row writes the import merge and the batch proposals share (``insert_expression``,
-``restore_expression_rows``, ``phrases_with_boxes``)."""
+``restore_expression_rows``, ``phrases_with_boxes``); and the one rule of which phrase a text joins
+(``phrase_joined``), which typing, drawing, renaming, relabelling, propose and import all follow."""
 from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence, TypeVar
 
-from ..core import Box, Expression
+from ..core import Box, Expression, phrase_key
 from .boxes import Boxes, insert_box
 from .images import sync_image_state
 from .rows import (BOX_COLS, BOX_INSERT, EXPR_COLS, box_from, box_values, expression_from, require,
@@ -31,14 +32,27 @@ def restore_expression_rows(c: sqlite3.Connection, expr: Expression, boxes: Iter
         insert_box(c, expr.id, b, keep_id=True)
 
 
-def phrases_with_boxes(c: sqlite3.Connection, image_id: int, key=lambda text: text
-                       ) -> dict[str, tuple[int, dict[tuple, tuple[int, str]]]]:
-    """An image's phrases by ``key(text)`` (the first phrase of a key; new boxes go there) with
-    the boxes of every phrase of that key by coordinates: ``key -> (id, {(x, y, w, h): (box id, state)})``."""
+T = TypeVar("T")
+
+
+def phrase_joined(text: str, phrases: Iterable[T], text_of: Callable[[T], str] = lambda e: e.text) -> Optional[T]:
+    """THE rule of which phrase of an image ``text`` joins: the first (oldest) of the image's
+    ``phrases`` (given in creation order) with the same :func:`core.phrase_key` (case and spacing
+    ignored: "The  Dog" joins "the dog"); None: the text makes a new phrase. A box typed, drawn,
+    accepted, relabelled, proposed or imported for ``text`` goes there, and a phrase renamed onto
+    it merges into it. ``phrases_with_boxes`` indexes an image's phrases by the same rule."""
+    key = phrase_key(text)
+    return next((p for p in phrases if phrase_key(text_of(p)) == key), None)
+
+
+def phrases_with_boxes(c: sqlite3.Connection, image_id: int) -> dict[str, tuple[int, dict[tuple, tuple[int, str]]]]:
+    """An image's phrases as ``phrase_joined`` matches them, for many look-ups in one transaction:
+    by ``phrase_key`` the phrase a text of that key joins (the first), with the boxes of every
+    phrase of that key by coordinates: ``key -> (id, {(x, y, w, h): (box id, state)})``."""
     out: dict[str, tuple[int, dict[tuple, tuple[int, str]]]] = {}
     key_of: dict[int, str] = {}
     for expr_id, text in c.execute("SELECT id, text FROM expressions WHERE image_id=? ORDER BY id", (image_id,)):
-        key_of[expr_id] = key(text)
+        key_of[expr_id] = phrase_key(text)
         out.setdefault(key_of[expr_id], (expr_id, {}))
     rows = c.execute("SELECT b.id, b.expression_id, b.x, b.y, b.w, b.h, b.state FROM boxes b "
                      "JOIN expressions e ON e.id = b.expression_id WHERE e.image_id=? ORDER BY b.id", (image_id,))
@@ -137,6 +151,14 @@ class Phrases(Boxes):
             require(c, "expressions", expression_id)
             c.execute("UPDATE expressions SET no_target=?, updated=? WHERE id=?", (int(no_target), time.time(), expression_id))
         return self.expression(expression_id)
+
+    def put_back_expression(self, expr: Expression) -> None:
+        """Write a phrase's row back as ``expr`` holds it (text, spans, flag and times): the undo
+        of an edit that changed it in passing."""
+        with self.transaction() as c:
+            require(c, "expressions", expr.id)
+            c.execute("UPDATE expressions SET text=?, spans=?, no_target=?, created=?, updated=? WHERE id=?",
+                      (expr.text, spans_value(expr.spans), int(expr.no_target), expr.created, expr.updated, expr.id))
 
     def delete_expression(self, expression_id: int) -> tuple[Expression, list[Box]]:
         """Delete a phrase and its boxes; returns what was deleted so undo can restore it."""

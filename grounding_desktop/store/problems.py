@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..core import display_path
-from .backup import backup_path
+from .backup import backup_path, kept_backups
 
 # How long a writer waits for another process's write lock before it gives up with BUSY. Edits
 # commit in milliseconds and a 100,000-box import in a few seconds: a longer hold is a stuck process.
@@ -51,6 +51,30 @@ def database_problem(exc: sqlite3.Error, db_path: os.PathLike | str,
     return None
 
 
+def lost_database_problem(db_path: os.PathLike | str, version: Optional[int] = None) -> Optional[StoreError]:
+    """A database that is missing, empty (0 bytes) or holds no project (``version`` 0: no schema)
+    while backups of it are kept: the project had labels, so opening it as a new, empty project
+    (whose next backup would push a good one out) is refused, naming the newest backup."""
+    db_path = Path(db_path)
+    if version is not None:
+        if version:
+            return None
+        state = "holds no project"
+    else:
+        try:
+            if db_path.stat().st_size > 0:
+                return None
+            state = "is empty (0 bytes)"
+        except FileNotFoundError:
+            state = "is missing"
+        except OSError:
+            return None  # opening it says what is wrong
+    if not kept_backups(db_path):
+        return None
+    return StoreError(f"the project database {display_path(str(db_path))} {state}, but the project has a "
+                      f"backup: {_backup_hint(db_path)} (or move the backups away to start a new project)")
+
+
 def _nearly_full(db_path: Path) -> bool:
     try:
         return shutil.disk_usage(db_path.parent).free < _NEARLY_FULL_BYTES
@@ -59,10 +83,10 @@ def _nearly_full(db_path: Path) -> bool:
 
 
 def _backup_hint(db_path: Path) -> str:
-    backup = backup_path(db_path)
+    backup = (kept_backups(db_path) or [backup_path(db_path)])[0]
     try:
         taken = time.strftime("%Y-%m-%d %H:%M", time.localtime(backup.stat().st_mtime))
     except OSError:
         return f"there is no backup of it ({display_path(str(backup))} does not exist)"
     return (f"the last good backup is {display_path(str(backup))} (taken {taken}): "
-            f"copy it over the damaged file to go back to that state")
+            f"copy it over {display_path(str(db_path))} to go back to that state")

@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Optional, Sequence
 
 from ..core import display_path
 from .connections import ThreadConnected, ThreadConnections
-from .problems import BUSY_TIMEOUT_S, StoreError, database_problem
+from .problems import BUSY_TIMEOUT_S, StoreError, database_problem, lost_database_problem
 from .schema import current_version, migrate
 
 ROWS_PER_REPORT = 5000  # rows of a long read between progress reports (a few ms each)
@@ -44,9 +44,15 @@ class ProjectFile(ThreadConnected):
 
     def __init__(self, db_path: os.PathLike | str):
         self.db_path = Path(db_path)
+        problem = lost_database_problem(self.db_path)
+        if problem is not None:
+            raise problem
         self._connections = ThreadConnections(self._open_connection)
         try:
             with self._problems():
+                problem = lost_database_problem(self.db_path, current_version(self._conn()))
+                if problem is not None:
+                    raise problem
                 migrate(self._conn())
         except StoreError:
             self.close()

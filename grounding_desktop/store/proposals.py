@@ -38,8 +38,8 @@ class Proposals(ProjectFile):
         """Store the model's boxes for phrases on many images as proposals, in ONE transaction
         (propose for every image). ``items`` are ``(image id, phrase, box specs)``.
 
-        A phrase joins the image's phrase of the same ``phrase_key`` (the first one) or is created;
-        a phrase the image has as "not in this image" gets nothing (that is the user's answer).
+        A phrase joins the image's phrase ``store.phrases.phrase_joined`` names, or is created;
+        one the image has as "not in this image" gets nothing (that is the user's answer).
         A box that is one of that phrase's boxes already, whatever its state (``core.is_stored``:
         a rejected box is not proposed again, a label not doubled), is skipped, so proposing again
         adds nothing. No box that is there is changed. Boxes are stored as proposed boxes of
@@ -50,16 +50,16 @@ class Proposals(ProjectFile):
         now = time.time()
         with self.transaction() as c:
             known: dict[int, dict] = {}
-            answered: dict[int, set[str]] = {}  # the phrase keys an image has as "not in this image"
+            answered: set[int] = set()  # the phrases said "not in this image"
             for image_id, text, boxes in items:
                 phrases = known.get(image_id)
                 if phrases is None:
                     require(c, "images", image_id)
-                    phrases = known[image_id] = phrases_with_boxes(c, image_id, phrase_key)
-                    answered[image_id] = {phrase_key(t) for (t,) in c.execute(
-                        "SELECT text FROM expressions WHERE image_id=? AND no_target=1", (image_id,))}
+                    phrases = known[image_id] = phrases_with_boxes(c, image_id)
+                    answered.update(i for (i,) in c.execute(
+                        "SELECT id FROM expressions WHERE image_id=? AND no_target=1", (image_id,)))
                 key = phrase_key(text)
-                if key in answered[image_id]:
+                if phrases.get(key, (None,))[0] in answered:
                     continue
                 for spec in boxes:
                     spec = replace(spec, state=BoxState.PROPOSED, source=BoxSource.MODEL)

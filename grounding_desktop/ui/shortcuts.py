@@ -31,10 +31,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("open_folder", "&Open Folder…", ("Ctrl+O",), "File", "Open a folder of images as a project",
                toolbar=True, icon="SP_DirOpenIcon", short="Open"),
     ActionSpec("export", "&Export…", ("Ctrl+E",), "File",
-               "Write COCO grounding, plain COCO, ODVG or RefCOCO files, with splits and a summary",
+               "Write COCO grounding, plain COCO, ODVG, RefCOCO, YOLO or Pascal VOC, with splits and a summary",
                toolbar=True, icon="SP_DialogSaveButton", short="Export"),
-    ActionSpec("import", "&Import COCO…", ("Ctrl+I",), "File",
-               "Add boxes from a COCO grounding or detection file (all of it, or nothing)"),
+    ActionSpec("import", "&Import…", ("Ctrl+I",), "File",
+               "Add boxes from a COCO, ODVG, RefCOCO, YOLO, VOC, labelme or Label Studio file or folder (all of it, or nothing)"),
     ActionSpec("rescan", "&Rescan Folder", ("F5",), "File", "Look for images added, removed or renamed on disk"),
     ActionSpec("quit", "&Quit", ("Ctrl+Q",), "File", "Close the window (every edit is already saved)"),
     # Edit

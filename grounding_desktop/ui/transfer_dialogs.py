@@ -1,33 +1,30 @@
 """File → Export… and File → Import…: the io exporters/importers run on a worker thread with a
 progress bar, a Cancel button and a summary at the end. A cancelled or failed run leaves earlier
-files (and the database) untouched: the io layer guarantees it, the dialog only reports it."""
+files (and the database) untouched: the io layer guarantees it, the dialog only reports it.
+
+Both dialogs are built from the tables the CLI reads (``io.formats.EXPORT_FORMATS`` and
+``io.export_options.EXPORT_OPTIONS``; ``io.importers.IMPORT_FORMATS`` and ``IMPORT_OPTIONS``), so
+they offer every format and option the CLI does, and a format added there appears here."""
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
     QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
-from ..io.coco_import import import_coco
 from ..io.errors import ImportFileError
-from ..io.export import (FORMATS, OUT_IS_FOLDER, Cancelled, ExportError, ExportOptions, export_project, load_label_map,
-                         parse_splits)
+from ..io.export import Cancelled, ExportError, ExportOptions, export_options, export_project
+from ..io.export_options import EXPORT_OPTIONS
+from ..io.formats import EXPORT_FORMAT, EXPORT_FORMATS, ExportFormat
+from ..io.importers import IMPORT_FORMAT, IMPORT_FORMATS, IMPORT_OPTIONS, ImportFormat, import_options
+from ..io.option_spec import OptionKind, OptionSpec
 from ..store import ProjectStore, StoreError
 from .workers import BackgroundTasks, short_error
-
-FORMAT_TITLES = {
-    "coco-grounding": "COCO grounding (MDETR / GLIP: one entry per phrase)",
-    "coco": "COCO detection (one category per phrase or label map)",
-    "odvg": "ODVG jsonl (Open-GroundingDino, MM-Grounding-DINO)",
-    "refcoco": "RefCOCO-style refs.json + instances.json (folder)",
-}
-DEFAULT_NAMES = {"coco-grounding": "grounding_coco.json", "coco": "detection_coco.json",
-                 "odvg": "grounding_odvg.jsonl", "refcoco": "refcoco"}
 
 
 class _Job(QObject):
@@ -104,14 +101,7 @@ class WorkerDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def _path_row(self, edit: QLineEdit, browse: Callable[[], None]) -> QWidget:
-        row = QWidget()
-        h = QHBoxLayout(row)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(edit, 1)
-        button = QPushButton("Browse…")
-        button.clicked.connect(browse)
-        h.addWidget(button)
-        return row
+        return path_row(edit, browse)
 
     def make_work(self) -> Optional[Callable]:
         """The job to run, or None after telling the user what is wrong with the options."""
@@ -123,7 +113,7 @@ class WorkerDialog(QDialog):
     def _start(self) -> None:
         try:
             work = self.make_work()
-        except ExportError as exc:
+        except (ExportError, ImportFileError) as exc:  # an option that does not parse: one line
             self.summary.setPlainText(str(exc))
             return
         if work is None:
@@ -173,96 +163,169 @@ class WorkerDialog(QDialog):
         super().reject()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
-        from PySide6.QtCore import Qt
-
         if event.key() == Qt.Key.Key_Escape and self.job is not None and self.job.running:
             self._cancel()
             return
         super().keyPressEvent(event)
 
 
+def path_row(edit: QLineEdit, browse: Callable[[], None]) -> QWidget:
+    """A line edit with a Browse… button beside it."""
+    row = QWidget()
+    h = QHBoxLayout(row)
+    h.setContentsMargins(0, 0, 0, 0)
+    h.addWidget(edit, 1)
+    button = QPushButton("Browse…")
+    button.clicked.connect(browse)
+    h.addWidget(button)
+    return row
+
+
+class OptionFields:
+    """A row in ``form`` per declared option (``io.option_spec.OptionSpec``): a check box for a
+    flag, a line edit for a value (with Browse… for a file). ``widgets`` by the option's field;
+    ``values()`` what the user set, for the io layer's parser (``export_options``,
+    ``import_options``); ``offer(fields)`` enables only the options a format takes."""
+
+    def __init__(self, specs: Sequence[OptionSpec], form: QFormLayout, parent: QWidget, start_dir: Path):
+        self.widgets: dict[str, QWidget] = {}
+        for spec in specs:
+            if spec.kind == OptionKind.FLAG:
+                widget: QWidget = QCheckBox(spec.label)
+                form.addRow("", widget)
+            else:
+                widget = QLineEdit()
+                widget.setPlaceholderText(spec.placeholder)
+                row = widget if spec.kind == OptionKind.TEXT else path_row(
+                    widget, lambda w=widget, s=spec: self._browse(parent, w, s, start_dir))
+                form.addRow(spec.label, row)
+            widget.setToolTip(f"{spec.flag}: {spec.help}")
+            self.widgets[spec.field] = widget
+
+    @staticmethod
+    def _browse(parent: QWidget, edit: QLineEdit, spec: OptionSpec, start_dir: Path) -> None:
+        path, _ = QFileDialog.getOpenFileName(parent, spec.label, str(start_dir), "JSON (*.json);;All files (*)")
+        if path:
+            edit.setText(path)
+
+    def values(self) -> dict[str, Any]:
+        """The enabled options' values by field: a check box's state, a line edit's text."""
+        return {field: (w.isChecked() if isinstance(w, QCheckBox) else w.text().strip())
+                for field, w in self.widgets.items() if w.isEnabled()}
+
+    def offer(self, fields: frozenset[str]) -> None:
+        for field, widget in self.widgets.items():
+            widget.setEnabled(field in fields)
+
+
 class ExportDialog(WorkerDialog):
+    """Every export format (``EXPORT_FORMATS``) with every option the CLI takes
+    (``EXPORT_OPTIONS``); those a format does not take are greyed out."""
+
     run_text = "Export"
 
     def __init__(self, store: ProjectStore, parent: Optional[QWidget] = None, start_dir: Optional[Path] = None):
         super().__init__(store, "Export annotations", parent)
         self.start_dir = Path(start_dir or store.root)
         self.format = QComboBox()
-        for key in FORMATS:
-            self.format.addItem(FORMAT_TITLES.get(key, key), key)
-        self.out = QLineEdit(str(self.start_dir / DEFAULT_NAMES["coco-grounding"]))
-        self.reviewed_only = QCheckBox("Only images marked reviewed")
-        self.include_rejected = QCheckBox("Include rejected boxes (tagged \"state\": \"rejected\")")
-        self.splits = QLineEdit()
-        self.splits.setPlaceholderText("e.g. 80,10,10 for train/val/test; empty for one file")
-        self.label_map = QLineEdit()
-        self.label_map.setPlaceholderText("optional JSON {\"phrase\": \"category\"}")
+        for f in EXPORT_FORMATS:
+            self.format.addItem(f.title, f.name)
+            self.format.setItemData(self.format.count() - 1, f"--format {f.name}", Qt.ItemDataRole.ToolTipRole)
+        self.out = QLineEdit(str(self.start_dir / EXPORT_FORMATS[0].default_name))
         self.form.addRow("Format", self.format)
         self.form.addRow("Write to", self._path_row(self.out, self._browse_out))
-        self.form.addRow("", self.reviewed_only)
-        self.form.addRow("", self.include_rejected)
-        self.form.addRow("Splits", self.splits)
-        self.form.addRow("Label map", self._path_row(self.label_map, self._browse_label_map))
+        self.fields = OptionFields(EXPORT_OPTIONS, self.form, self, self.start_dir)
+        self.fields.offer(EXPORT_FORMATS[0].options)
         self.format.currentIndexChanged.connect(self._format_changed)
+        self.fields.widgets["with_images"].toggled.connect(self._suggest_out)
+
+    @property
+    def chosen(self) -> ExportFormat:
+        return EXPORT_FORMAT[self.format.currentData()]
 
     def _format_changed(self) -> None:
-        fmt = self.format.currentData()
-        current = Path(self.out.text() or self.start_dir)
-        self.out.setText(str(current.parent / DEFAULT_NAMES[fmt]))
+        self.fields.offer(self.chosen.options)
+        self._suggest_out()
+
+    def _writes_folder(self) -> bool:
+        return self.chosen.out_is_folder or self.fields.widgets["with_images"].isChecked()
+
+    def _suggest_out(self) -> None:
+        """The chosen format's default name where the last one was written: a folder with
+        ``--with-images``, beside the project folder (a copy inside it would be scanned as new images)."""
+        name = self.chosen.default_name
+        folder = Path(self.out.text() or self.start_dir).parent
+        if self._writes_folder() and not self.chosen.out_is_folder:
+            name = Path(name).stem
+            root = Path(self.store.root).resolve()
+            if folder.resolve() == root or root in folder.resolve().parents:
+                folder, name = root.parent, f"{root.name}_{name}"
+        self.out.setText(str(folder / name))
 
     def _browse_out(self) -> None:
-        fmt = self.format.currentData()
-        if fmt in OUT_IS_FOLDER:
+        if self._writes_folder():
             path = QFileDialog.getExistingDirectory(self, "Export into folder", str(self.start_dir))
         else:
             path, _ = QFileDialog.getSaveFileName(self, "Export to file", self.out.text())
         if path:
             self.out.setText(path)
 
-    def _browse_label_map(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Label map", str(self.start_dir), "JSON (*.json)")
-        if path:
-            self.label_map.setText(path)
-
     def options(self) -> ExportOptions:
-        splits = parse_splits(self.splits.text()) if self.splits.text().strip() else None
-        label_map = load_label_map(self.label_map.text().strip()) if self.label_map.text().strip() else None
-        return ExportOptions(reviewed_only=self.reviewed_only.isChecked(),
-                             include_rejected=self.include_rejected.isChecked(),
-                             splits=splits, label_map=label_map)
+        return export_options(self.fields.values())
 
     def make_work(self) -> Optional[Callable]:
         if not self.out.text().strip():
             self.summary.setPlainText("Choose where to write the export.")
             return None
-        fmt, out, options = self.format.currentData(), Path(self.out.text().strip()), self.options()
+        fmt, out, options = self.chosen.name, Path(self.out.text().strip()), self.options()
         return lambda progress, cancelled: export_project(self.store, fmt, out, options, progress, cancelled)
 
 
 class ImportDialog(WorkerDialog):
+    """Every import format (``IMPORT_FORMATS``) with every option the CLI takes (``IMPORT_OPTIONS``)."""
+
     run_text = "Import"
 
     def __init__(self, store: ProjectStore, parent: Optional[QWidget] = None):
-        super().__init__(store, "Import COCO annotations", parent)
+        super().__init__(store, "Import annotations", parent)
+        self.format = QComboBox()
+        for f in IMPORT_FORMATS:
+            self.format.addItem(f.title, f.name)
+            self.format.setItemData(self.format.count() - 1, f"{f.flag} {f.metavar}", Qt.ItemDataRole.ToolTipRole)
         self.file = QLineEdit()
-        self.file.setPlaceholderText("a COCO grounding export of this tool, or a plain COCO detection file")
-        self.as_proposals = QCheckBox("Add boxes as proposals to review (not as accepted labels)")
         note = QLabel("Images are matched by path, then by file name. The whole file is checked "
                       "first; then all of it is added in one step, or nothing is.")
         note.setWordWrap(True)
-        self.form.addRow("COCO file", self._path_row(self.file, self._browse))
-        self.form.addRow("", self.as_proposals)
+        self.form.addRow("Format", self.format)
+        self.form.addRow("Read", self._path_row(self.file, self._browse))
+        self.fields = OptionFields(IMPORT_OPTIONS, self.form, self, Path(store.root))
         self.form.addRow(note)
+        self.format.currentIndexChanged.connect(self._format_changed)
+        self._format_changed()
+
+    @property
+    def chosen(self) -> ImportFormat:
+        return IMPORT_FORMAT[self.format.currentData()]
+
+    def set_format(self, name: str) -> None:
+        """Choose the import format by its CLI name (``coco``, ``odvg``, ``refcoco``)."""
+        self.format.setCurrentIndex(self.format.findData(name))
+
+    def _format_changed(self) -> None:
+        self.file.setPlaceholderText(f"{'a folder' if self.chosen.folder else 'a file'}: {self.chosen.title}")
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import COCO file", str(self.store.root), "JSON (*.json)")
+        f = self.chosen
+        if f.folder:
+            path = QFileDialog.getExistingDirectory(self, f"Import {f.title}", str(self.store.root))
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, f"Import {f.title}", str(self.store.root), f.file_types)
         if path:
             self.file.setText(path)
 
     def make_work(self) -> Optional[Callable]:
         if not self.file.text().strip():
-            self.summary.setPlainText("Choose a COCO file to import.")
+            self.summary.setPlainText(f"Choose the {'folder' if self.chosen.folder else 'file'} to import.")
             return None
-        path, proposals = self.file.text().strip(), self.as_proposals.isChecked()
-        return lambda progress, cancelled: import_coco(self.store, path, as_proposals=proposals,
-                                                       progress=progress, cancelled=cancelled)
+        read, path, options = self.chosen.read, self.file.text().strip(), import_options(self.fields.values())
+        return lambda progress, cancelled: read(self.store, path, progress=progress, cancelled=cancelled, **options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from PIL import Image
 
 from support import make_gizmo_photos
 from grounding_desktop.cli import main
@@ -45,9 +46,19 @@ def test_evaluate_judges_each_image_by_the_others_and_keeps_what_it_learned(tmp_
     assert (gizmo["phrase"], gizmo["tried"], gizmo["evidence"]) == ("the gizmo", 3, {"concept": 3})
     assert gizmo["acc50"] == 1.0 and gizmo["mean_iou"] > 0.75
     assert report["no_target_phrases"] == 1 and report["images"] == 3
-    assert main(["evaluate", str(folder)]) == 0
+    # How far the scores can be trusted, from the scores alone (three top boxes, all right).
+    assert gizmo["above_half_right"] == gizmo["above_half"] <= 3
+    assert gizmo["reliability"] == (1.0 if gizmo["above_half"] else None)
+    bins = report["reliability_bins"]
+    assert len(bins) == 10 and sum(b["count"] for b in bins) == sum(b["right"] for b in bins) == 3
+    assert 0 <= report["calibration_error"] <= 1
+    plot = tmp_path / "evaluation.png"
+    assert main(["evaluate", str(folder), "--plot", str(plot)]) == 0
     text = capsys.readouterr().out
     assert "the gizmo" in text and "100.0%" in text and "leave-one-image-out" in text
+    assert "right when >0.5" in text and "score of the top box" in text and "expected calibration error" in text
+    with Image.open(plot) as picture:
+        assert picture.format == "PNG" and picture.size == (1000, 420)
 
     # The concept lives in the project: with the labelled pictures gone, it still finds the gizmo.
     for path, _ in photos[:3]:

@@ -135,6 +135,29 @@ def test_import_odvg_and_refcoco_via_cli(folder, tmp_path, capsys, fmt, out, fla
         assert s.counts()["boxes"] == summary["boxes_added"]
 
 
+@pytest.mark.parametrize("fmt,files", [("yolo", ["data.yaml", "labels", "images"]),
+                                       ("voc", ["Annotations", "ImageSets/Main", "JPEGImages"])])
+def test_yolo_and_voc_export_and_import_via_cli(folder, tmp_path, capsys, fmt, files):
+    out = tmp_path / fmt
+    assert main(["export", str(folder), "--format", fmt, "--out", str(out), "--splits", "50,50"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert [line for line in printed if line.startswith("wrote ")][:3] == [f"wrote {out / f}" for f in files]
+    assert "classes 3 from the phrases' head nouns: ball, horse, tree" in printed
+    db = tmp_path / "other.sqlite"
+    assert main(["import", str(folder), "--db", str(db), f"--{fmt}", str(out), "--dry-run"]) == 0
+    assert f"would import {fmt} file {out}" in capsys.readouterr().out
+    with ProjectStore(db, root=folder) as s:
+        assert s.counts()["boxes"] == 0
+    assert main(["import", str(folder), "--db", str(db), f"--{fmt}", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["applied"] and summary["flavour"] == fmt and summary["boxes_added"] == 5
+    broken = next(out.rglob("d.txt" if fmt == "yolo" else "d.xml"))
+    broken.write_text("9 x\n" if fmt == "yolo" else "<annotation>")
+    assert main(["import", str(folder), "--db", str(tmp_path / "third.sqlite"), f"--{fmt}", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("grounding-desktop: error: ") and "d." in err
+
+
 def test_export_names_exif_rotated_images_on_stderr(tmp_path, capsys):
     from exportkit import rotated_project
 

@@ -3,6 +3,8 @@ consumer library and prints what it saw as one JSON line. Not a test module (no 
 
     python load_in_consumers.py supervision IMAGES_DIR ANNOTATIONS_JSON
     python load_in_consumers.py datumaro EXPORT_FOLDER
+    python load_in_consumers.py supervision_rewrite YOLO_EXPORT OUT   (as_yolo and as_pascal_voc of it)
+    python load_in_consumers.py ultralytics DATA_YAML                 (in the ultralytics environment)
 """
 import json
 import logging
@@ -45,6 +47,44 @@ def datumaro(folder: str) -> dict:
     return {"detected": detected, "subsets": subsets}
 
 
+def supervision_rewrite(yolo_export: str, out: str) -> dict:
+    """Read our YOLO export with supervision and write it back with its own writers: ``OUT/yolo``
+    (``as_yolo``) and ``OUT/voc`` (``as_pascal_voc``), for our importers to read."""
+    import supervision as sv
+
+    ds = sv.DetectionDataset.from_yolo(images_directory_path=f"{yolo_export}/images/train",
+                                       annotations_directory_path=f"{yolo_export}/labels/train",
+                                       data_yaml_path=f"{yolo_export}/data.yaml")
+    ds.as_yolo(images_directory_path=f"{out}/yolo/images", annotations_directory_path=f"{out}/yolo/labels",
+               data_yaml_path=f"{out}/yolo/data.yaml")
+    ds.as_pascal_voc(images_directory_path=f"{out}/voc/JPEGImages", annotations_directory_path=f"{out}/voc/Annotations")
+    return {"classes": list(ds.classes), "images": len(ds)}
+
+
+def ultralytics(data_yaml: str) -> dict:
+    """``check_det_dataset`` of the YAML, and the labels a ``YOLODataset`` over each split reads:
+    image path under the split -> [height, width] and sorted [class, cx, cy, w, h] rows."""
+    from pathlib import Path
+
+    from ultralytics.data.dataset import YOLODataset
+    from ultralytics.data.utils import check_det_dataset
+
+    data = check_det_dataset(data_yaml)
+    splits = {}
+    for split in ("train", "val", "test"):
+        if not data.get(split):
+            continue
+        ds = YOLODataset(img_path=data[split], data=data, task="detect", augment=False, imgsz=64)
+        splits[split] = {
+            Path(lb["im_file"]).relative_to(data[split]).as_posix(): {
+                "shape": [int(v) for v in lb["shape"]],
+                "rows": sorted([int(c), *(round(float(v), 6) for v in box)] for c, box in zip(lb["cls"].flatten(), lb["bboxes"])),
+            } for lb in ds.labels}
+    return {"names": {int(k): v for k, v in data["names"].items()}, "nc": data["nc"], "splits": splits}
+
+
 if __name__ == "__main__":
     tool, *rest = sys.argv[1:]
-    print(json.dumps({"supervision": supervision, "datumaro": datumaro}[tool](*rest)))
+    tools = {"supervision": supervision, "datumaro": datumaro, "supervision_rewrite": supervision_rewrite,
+             "ultralytics": ultralytics}
+    print(json.dumps(tools[tool](*rest)))

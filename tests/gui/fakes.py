@@ -26,7 +26,7 @@ import numpy as np
 
 from grounding_desktop.core import ImageReadError, Proposal, clean_phrase
 from grounding_desktop.grounding.features import ImageFeatures
-from grounding_desktop.grounding.phrase_parse import parse_phrase
+from grounding_desktop.core.phrase_parse import parse_phrase
 from grounding_desktop.io.images import load_image, read_header
 
 FRACTIONS = ((0.10, 0.10, 0.30, 0.40), (0.50, 0.20, 0.35, 0.50), (0.05, 0.60, 0.40, 0.30),

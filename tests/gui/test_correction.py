@@ -268,3 +268,38 @@ def test_a_label_of_a_box_at_the_right_edge_stays_on_the_image(gui):
     image_left, image_right = (canvas.mapFromScene(QPointF(x, 0)).x() for x in (0, W))
     assert width > canvas.mapFromScene(QPointF(W, 0)).x() - canvas.mapFromScene(QPointF(box.bbox[0], 0)).x()
     assert image_left <= left and left + width <= image_right + 1
+
+
+def test_f2_onto_another_phrases_text_merges_and_a_box_takes_back_not_in_image_until_deleted(gui):
+    """Issue 21 items 1-2 as a labeller hits them: F2 on "the tree" typed "The  Dog" merges it into
+    "the dog" (one undo step); a box given to a "not in image" phrase takes that answer back, and
+    Del on the box brings it back instead of deleting the phrase."""
+    for phrase, start, end in (("the dog", (20, 20), (80, 80)), ("the tree", (150, 40), (200, 200))):
+        gui.type_phrase(phrase)
+        gui.key(Key.Key_B, Mod.ControlModifier)
+        gui.drag_image(start, end)
+        gui.key(Key.Key_Escape)  # leave draw mode
+        gui.key(Key.Key_Escape)  # clear the phrase
+    tree = gui.w.panel.tree
+    row = next(r for r in gui.w.panel.rows() if r.text(0) == "the tree")
+    gui.qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(row).center())
+    gui.key(Key.Key_F2, widget=gui.w.canvas)
+    gui.answer_phrase("The  Dog")
+    assert [(e.text, len(bs)) for e, bs in gui.annotations()] == [("the dog", 2)]
+    undo(gui)
+    assert [(e.text, len(bs)) for e, bs in gui.annotations()] == [("the dog", 1), ("the tree", 1)]
+
+    gui.w.activateWindow()  # a window manager gives the window back its keys when the dialog closes
+    gui.wait(gui.w.isActiveWindow)
+    gui.type_phrase("the cat")
+    gui.key(Key.Key_Return, Mod.ShiftModifier)  # not in this image
+    gui.key(Key.Key_Escape)
+    gui.click_image(175, 150)  # the tree's box
+    gui.key(Key.Key_F2, widget=gui.w.canvas)
+    gui.answer_phrase("the cat")
+    assert [(e.text, e.no_target, len(bs)) for e, bs in gui.annotations()] == [
+        ("the dog", False, 1), ("the cat", False, 1)]
+    gui.click_image(175, 150)
+    gui.key(Key.Key_Delete, widget=gui.w.canvas)
+    assert [(e.text, e.no_target, len(bs)) for e, bs in gui.annotations()] == [
+        ("the dog", False, 1), ("the cat", True, 0)]

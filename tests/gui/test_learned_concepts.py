@@ -64,7 +64,11 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
                     and dialog.run_button.isEnabled(), timeout=120_000)
     cells = [[dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())]
              for r in range(dialog.table.rowCount())]
-    assert cells[0][:3] == ["the gizmo", "3", "100 %"] and cells[0][4] == "concept 3"
+    assert cells[0][:3] == ["the gizmo", "3", "100 %"] and cells[0][5] == "concept 3"
+    assert cells[0][4] in ("none above 0.5", "1 of 1", "2 of 2", "3 of 3")  # every top box was right
+    counts = [int(dialog.bins_table.item(r, 1).text()) for r in range(dialog.bins_table.rowCount())]
+    assert len(counts) == 10 and sum(counts) == 3
+    assert dialog.picture.pixmap().size().toTuple() == (760, 320)
     assert "leave-one-image-out" in dialog.summary.toPlainText()
 
 

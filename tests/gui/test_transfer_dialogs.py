@@ -48,7 +48,7 @@ def test_export_then_import_round_trip(qtbot, labelled, tmp_path, photos):
     changed = []
     imp.finished_with_changes.connect(lambda: changed.append(True))
     imp.file.setText(str(out))
-    imp.as_proposals.setChecked(True)
+    imp.fields.widgets["as_proposals"].setChecked(True)
     _run(qtbot, imp)
     assert changed and "imported" in imp.summary.toPlainText()
     (expr, boxes), (empty, none) = other.annotations(other.image_by_path("a1.png").id)
@@ -60,7 +60,7 @@ def test_export_then_import_round_trip(qtbot, labelled, tmp_path, photos):
 def test_bad_options_and_bad_file_are_reported_and_change_nothing(qtbot, labelled, tmp_path):
     dialog = ExportDialog(labelled)
     qtbot.addWidget(dialog)
-    dialog.splits.setText("80,abc")
+    dialog.fields.widgets["splits"].setText("80,abc")
     qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     assert "--splits" in dialog.summary.toPlainText() and dialog.job is None
 
@@ -161,3 +161,88 @@ def test_the_bar_moves_while_the_labels_are_read_and_cancel_acts_there(qtbot, tm
     assert first_value < rows <= first_max  # reported while the rows were read, on a bar that counts them
     assert "Cancelled" in dialog.summary.toPlainText() and not (tmp_path / "g.json").exists()
     store.close()
+
+
+def _cli_help(command: str) -> str:
+    import contextlib
+    import io
+
+    from grounding_desktop.cli import main
+
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text), pytest.raises(SystemExit):
+        main([command, "--help"])
+    return text.getvalue()
+
+
+def test_the_dialogs_offer_every_format_and_option_the_cli_takes(qtbot, labelled):
+    """What the CLI's help lists (but the paths, --db and --json) is in the dialog: each format in
+    its list, each option as a widget (named by its flag in the tooltip)."""
+    import re
+
+    exp, imp = ExportDialog(labelled), ImportDialog(labelled)
+    qtbot.addWidget(exp)
+    qtbot.addWidget(imp)
+    terminal_only = {"-h", "--help", "--db", "--json", "--out", "--format", "-q", "--quiet"}
+    for dialog, command in ((exp, "export"), (imp, "import")):
+        raw = _cli_help(command)
+        text = " ".join(raw.split())
+        listed = {dialog.format.itemData(i, Qt.ItemDataRole.ToolTipRole) for i in range(dialog.format.count())}
+        if command == "export":
+            formats = re.search(r"--format \{([^}]*)\}", text).group(1).split(",")
+            assert listed == {f"--format {f}" for f in formats}
+            sources = set()
+        else:
+            sources = set(re.findall(r"(--[\w-]+ (?:FILE|DIR))", re.search(r"\(([^)]*)\)", text).group(1)))
+            assert listed == sources and {"--odvg FILE", "--refcoco DIR"} <= listed
+        flags = set(re.findall(r"^  (--?[a-z][a-z-]*)", raw.split("options:")[1], re.MULTILINE))
+        offered = {w.toolTip().split(":")[0] for w in dialog.fields.widgets.values()}
+        assert offered == flags - terminal_only - {s.split()[0] for s in sources}
+    assert {"--with-images", "--dataset-name", "--splits"} <= {w.toolTip().split(":")[0] for w in exp.fields.widgets.values()}
+
+
+def test_export_dialog_writes_a_self_contained_split_refcoco_named_dataset(qtbot, labelled, tmp_path):
+    from pycocotools.coco import COCO
+
+    dialog = ExportDialog(labelled)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    widgets = dialog.fields.widgets
+    dialog.format.setCurrentIndex(dialog.format.findData("coco"))
+    assert not widgets["dataset_name"].isEnabled()  # a coco-grounding option
+    dialog.format.setCurrentIndex(dialog.format.findData("coco-grounding"))
+    assert widgets["dataset_name"].isEnabled()
+    qtbot.mouseClick(widgets["with_images"], Qt.MouseButton.LeftButton)
+    assert widgets["with_images"].isChecked() and not dialog.out.text().endswith(".json")  # a folder now
+    out = tmp_path / "dataset"
+    dialog.out.setText(str(out))
+    qtbot.keyClicks(widgets["dataset_name"], "refcoco")
+    qtbot.keyClicks(widgets["splits"], "100,0")
+    _run(qtbot, dialog)
+    text = dialog.summary.toPlainText()
+    assert "Failed" not in text and "skipped 1 phrase: no-target phrase" in text
+    coco = COCO(str(out / "annotations" / "grounding_train.json"))
+    assert {im["dataset_name"] for im in coco.dataset["images"]} == {"refcoco"}
+    assert [im["caption"] for im in coco.dataset["images"]] == ["the white box"]
+    assert (out / "images" / "train" / "a1.png").is_file()
+
+
+@pytest.mark.parametrize("fmt,out", [("odvg", "o.jsonl"), ("refcoco", "refcoco")])
+def test_import_dialog_reads_the_other_formats_the_cli_reads(qtbot, labelled, tmp_path, photos, fmt, out):
+    from grounding_desktop.io.export import export_project
+
+    labelled.add_expression(labelled.image_by_path("a2.png").id, "the pale square", [Box(0, 0, (40, 40, 81, 101))])
+    export_project(labelled, fmt, tmp_path / out)
+    other, _ = open_project(photos, db=tmp_path / "other.sqlite")
+    imp = ImportDialog(other)
+    qtbot.addWidget(imp)
+    imp.set_format(fmt)
+    imp.file.setText(str(tmp_path / out))
+    qtbot.mouseClick(imp.fields.widgets["dry_run"], Qt.MouseButton.LeftButton)
+    _run(qtbot, imp)
+    assert other.counts()["phrases"] == 0 and "Failed" not in imp.summary.toPlainText()  # checked only
+    qtbot.mouseClick(imp.fields.widgets["dry_run"], Qt.MouseButton.LeftButton)
+    _run(qtbot, imp)
+    texts = {e.text for img in ("a1.png", "a2.png") for e, _ in other.annotations(other.image_by_path(img).id)}
+    assert {"the white box", "the pale square"} <= texts
+    other.close()

@@ -8,7 +8,7 @@ import pytest
 from grounding_desktop.grounding import box_search
 from grounding_desktop.grounding.concepts import (ConceptExample, ConceptKey, ConceptMemory,
                                                   embedding_bytes, embedding_from_bytes)
-from grounding_desktop.grounding.phrase_parse import parse_phrase
+from grounding_desktop.core.phrase_parse import parse_phrase
 from grounding_desktop.grounding.scorer import pairwise_iou
 
 

@@ -518,3 +518,106 @@ def test_a_search_result_opened_highlights_its_box_when_the_answer_comes(doc):
     assert doc.current_proposal().bbox == BOXES[2]
     typed(doc, "the thing!")  # what comes next highlights the best, as always
     assert doc.highlight == 0
+
+
+def rows(doc: ImageDocument):
+    """The image's phrase rows and box rows exactly as stored (ids, times, flags, spans)."""
+    return [(e, bs) for e, bs in doc.store.annotations(doc.image.id)]
+
+
+def test_renaming_a_phrase_onto_another_phrases_text_merges_into_it_as_one_undo_step(doc, stack):
+    rec = Recorder(doc)
+    doc.set_text("the dog")
+    doc.draw_box((10, 10, 30, 30))
+    dog = doc.selected_box
+    doc.set_text("the tree")
+    doc.draw_box((100, 20, 30, 30))
+    tree = doc.selected_box
+    before, steps = rows(doc), stack.count()
+    doc.rename(doc.selected_expression.id, "The  Dog")  # case and spacing ignored, as everywhere
+    assert stored(doc) == [("the dog", [(dog.bbox, BoxState.ACCEPTED), (tree.bbox, BoxState.ACCEPTED)])]
+    assert doc.store.box(tree.id).expression_id == dog.expression_id  # the same box, moved
+    assert stack.count() == steps + 1 and stack.text(steps) == "Merge phrase “the tree” into “the dog” · a.png"
+    assert rec.notices[-1].startswith("“the tree” merged into “the dog”")
+    stack.undo()
+    assert rows(doc) == before  # exactly: ids, text, times
+    stack.redo()
+    assert [t for t, _ in stored(doc)] == ["the dog"]
+
+
+def test_renaming_a_not_in_image_phrase_onto_a_phrase_with_a_box_is_refused_with_the_reason(doc, stack):
+    rec = Recorder(doc)
+    doc.set_text("the dog")
+    doc.draw_box((10, 10, 30, 30))
+    doc.set_text("the cat")
+    doc.accept_no_target()
+    cat = doc.annotation_of_phrase("the cat").expression
+    before, steps = rows(doc), stack.count()
+    doc.rename(cat.id, "the DOG")
+    assert rows(doc) == before and stack.count() == steps
+    assert rec.notices[-1] == ("Not merged: “the dog” has a box here and “the cat” says it is not in the image; "
+                               "delete the one that is wrong.")
+
+
+def test_a_box_takes_back_not_in_image_and_deleting_it_brings_that_back(doc, stack):
+    """Shift+Enter on "the cat", then F2 gives it a box of "the dog": the phrase is no longer "not
+    in image" (same edit); Del on that box makes it "not in image" again; undo is exact."""
+    doc.set_text("the cat")
+    doc.accept_no_target()
+    cat = doc.annotation_of_phrase("the cat").expression
+    doc.set_text("the dog")
+    doc.draw_box((10, 10, 30, 30))
+    box = doc.selected_box
+    before = rows(doc)
+    doc.relabel_box(box.id, "The cat")
+    assert stored(doc) == [("the cat", [(box.bbox, BoxState.ACCEPTED)])]
+    assert doc.store.expression(cat.id).no_target is False
+    assert status(doc, "the cat") == PhraseStatus.LABELLED
+    moved = rows(doc)
+    doc.select_box(box.id)
+    doc.delete_selected()  # the user's "not in image" answer comes back, not a deleted phrase
+    assert stored(doc) == [("the cat", [])] and doc.store.expression(cat.id).no_target is True
+    stack.undo()
+    assert rows(doc) == moved
+    stack.undo()
+    assert rows(doc) == before
+
+
+def test_drawing_or_accepting_a_box_for_a_not_in_image_phrase_takes_the_answer_back_in_the_same_step(doc, stack):
+    doc.set_text("the cat")
+    doc.accept_no_target()
+    before, steps = rows(doc), stack.count()
+    doc.set_text("The Cat")
+    doc.draw_box((10, 10, 30, 30))
+    assert stack.count() == steps + 1
+    [(expr, boxes)] = rows(doc)
+    assert expr.no_target is False and len(boxes) == 1
+    stack.undo()
+    assert rows(doc) == before
+    typed(doc, "the cat")
+    doc.accept()
+    assert [e.no_target for e, _ in rows(doc)] == [False]
+    stack.undo()
+    assert rows(doc) == before
+
+
+def test_renaming_a_phrase_with_a_box_onto_a_not_in_image_phrase_merges_and_takes_the_answer_back(doc, stack):
+    doc.set_text("the cat")
+    doc.accept_no_target()
+    cat = doc.annotation_of_phrase("the cat").expression
+    doc.set_text("the kitten")
+    doc.draw_box((10, 10, 30, 30))
+    before = rows(doc)
+    doc.rename(doc.selected_expression.id, "The Cat")
+    [(expr, boxes)] = rows(doc)
+    assert expr.id == cat.id and not expr.no_target and len(boxes) == 1
+    stack.undo()
+    assert rows(doc) == before
+    stack.redo()
+    doc.select_box(boxes[0].id)
+    doc.delete_selected()  # the answer the box took back comes back with its last box
+    assert [(e.id, e.no_target, bs) for e, bs in rows(doc)] == [(cat.id, True, [])]
+    doc.set_text("a cat")
+    doc.accept_no_target()
+    doc.rename(doc.annotation_of_phrase("a cat").expression.id, "the cat")  # two answers "not here": one
+    assert [(e.id, e.no_target, bs) for e, bs in rows(doc)] == [(cat.id, True, [])]

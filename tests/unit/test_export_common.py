@@ -247,7 +247,7 @@ def test_out_must_be_a_file_except_refcoco(store, tmp_path):
     with pytest.raises(ExportError, match="is a file"):
         export_project(store, "refcoco", tmp_path / "afile")
     with pytest.raises(ExportError, match="unknown export format"):
-        export_project(store, "yolo", tmp_path / "y.txt")
+        export_project(store, "tfrecord", tmp_path / "y.tfrecord")
 
 
 def test_label_map_file_errors(tmp_path):

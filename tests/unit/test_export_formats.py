@@ -325,6 +325,20 @@ def test_coco_grounding_data_source_and_dataset_name(store, tmp_path):
     assert sum(summary.skipped["phrases"].values()) >= 3  # two no-target, one plural
 
 
+def test_coco_grounding_without_dataset_name_says_which_evaluator_needs_it(store, tmp_path):
+    """MDETR's RefExpEvaluator keys its scores by refcoco/refcoco+/refcocog and KeyErrors on the
+    default name: the summary says so, with what --dataset-name refcoco would leave out here."""
+    summary = export_project(store, "coco-grounding", tmp_path / "g.json")
+    [note] = summary.notes
+    assert "'grounding-desktop'" in note and "RefExpEvaluator" in note and "--dataset-name refcoco" in note
+    off = sum(1 for im in load(tmp_path / "g.json")["images"]
+              if len([a for a in load(tmp_path / "g.json")["annotations"] if a["image_id"] == im["id"]]) != 1)
+    assert off and f"{off} phrases here without exactly one box would be left out" in note
+    assert f"note: {note}" in summary.lines() and summary.to_dict()["notes"] == [note]
+    assert export_project(store, "coco-grounding", tmp_path / "r.json", ExportOptions(dataset_name="refcoco")).notes == []
+    assert export_project(store, "coco", tmp_path / "c.json").notes == []
+
+
 def test_refs_pickle_is_protocol_2_with_the_same_refs(store, tmp_path):
     import pickle
 

@@ -23,8 +23,8 @@ from grounding_desktop.store.features import FeatureStore, features_path
 
 
 class FileEngine:
-    """An ``Engine`` whose record of an image is a digest of its file, and that remembers what it
-    was asked to prepare. Paths in ``broken`` fail as an unreadable image would."""
+    """An ``Engine`` whose record of an image is made from a digest of its file (``record_of``), and
+    that remembers what it was asked to prepare. Paths in ``broken`` fail as an unreadable image would."""
 
     def __init__(self, version: str = "fake-1", broken: tuple[str, ...] = ()):
         self.features_version = version
@@ -47,7 +47,11 @@ class FileEngine:
 
 
 def record_of(path) -> bytes:
-    return hashlib.sha256(Path(path).read_bytes()).digest()
+    """An image features record (one region) whose colour shares are the file's SHA-256."""
+    digest = np.frombuffer(hashlib.sha256(Path(path).read_bytes()).digest(), np.float16).reshape(1, 16)
+    one = np.zeros(1, np.float16)
+    return ImageFeatures(64, 48, 64, 48, np.zeros((1, 4), np.float32), np.zeros(1, np.int16), one, one, one,
+                         np.zeros((1, 0), np.float16), digest).to_bytes()
 
 
 @pytest.fixture

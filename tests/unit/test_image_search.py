@@ -9,7 +9,7 @@ from PIL import Image
 
 from support import SAMPLES
 from test_scorer import LABELS, TablePrototypes, make_scene
-from grounding_desktop.grounding.phrase_parse import parse_phrase
+from grounding_desktop.core.phrase_parse import parse_phrase
 from grounding_desktop.grounding.scorer import PhraseScorer
 
 PHRASES = ("the dog", "the dogs", "a red car", "the dark horse on the left", "the bigger cat",

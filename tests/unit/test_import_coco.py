@@ -113,6 +113,23 @@ def test_plain_coco_export_imports_back(source, fresh, tmp_path):
     assert view(load(tmp_path / "c.json")) == view(load(tmp_path / "c2.json"))
 
 
+def test_plain_coco_round_trip_keeps_categories_their_ids_and_phrase_case(source, fresh, tmp_path):
+    """export -> import into a new project -> export: the same categories under the same ids (the
+    no-target phrases' empty categories too: "the cat", "blue ball") and "A Dog" as typed."""
+    source.add_expression(source.image_by_path("e.jpg").id, "A Dog", [Box(0, 0, (4.0, 4.0, 8.0, 8.0))])
+    export_project(source, "coco", tmp_path / "c.json")
+    import_coco(fresh, tmp_path / "c.json")
+    export_project(fresh, "coco", tmp_path / "c2.json")
+    first, second = load(tmp_path / "c.json"), load(tmp_path / "c2.json")
+    assert {"the cat", "blue ball", "a dog"} <= {c["name"] for c in first["categories"]}
+    assert second["categories"] == first["categories"]
+    phrases = lambda d: sorted((a["grounding_desktop"]["phrase"], a["category_id"], a["bbox"]) for a in d["annotations"])
+    assert phrases(second) == phrases(first)
+    assert "A Dog" in [e.text for e, _ in fresh.annotations(fresh.image_by_path("e.jpg").id)]
+    absent = lambda d: sorted((i["file_name"], t) for i in d["images"] for t in i.get("grounding_desktop", {}).get("no_target", []))
+    assert absent(second) == absent(first) == [("a.jpg", "the cat"), ("b.png", "blue ball")]
+
+
 def test_box_within_tolerance_is_clipped(fresh, tmp_path):
     f = _detection_file(tmp_path / "det.json", [{"id": 1, "file_name": "e.jpg"}], [
         {"id": 1, "image_id": 1, "bbox": [-0.4, 2, 32.5, 10], "category_id": 1}])

@@ -3,6 +3,8 @@ small folder: the same feature records to the byte, the same proposals, concepts
 project's boxes included."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -18,6 +20,7 @@ def test_the_ray_engine_gives_what_the_local_engine_gives(tmp_path):
     from grounding_desktop.folder.ray_engine import RayEngine
     from grounding_desktop.grounder_factory import make_grounder
     from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.io.scan import quick_hash
     from grounding_desktop.project_concepts import Lesson
 
     folder = tmp_path / "photos"
@@ -36,7 +39,7 @@ def test_the_ray_engine_gives_what_the_local_engine_gives(tmp_path):
                               tuple(LabelledBox(e.example_id, "the gizmo", e.bbox, True, e.embedding) for e in made),
                               look=False))
     local = LocalEngine(grounder)
-    items = [(f"k{i}", p) for i, p in enumerate(paths)]
+    items = [(quick_hash(p, os.path.getsize(p)), p) for p in paths]  # filed under their content's hash
     local_features = [r for batch in local.features(items, 2) for r in batch]
     records = [(key, path, data) for (key, data, _), (_, path) in zip(local_features, items)]
     phrases = ["the cat", "the gizmo", "the striped things"]
@@ -58,5 +61,17 @@ def test_the_ray_engine_gives_what_the_local_engine_gives(tmp_path):
                       for key, per_phrase in answers for phrase, found in per_phrase)
 
     assert boxes(ray_answers) == boxes(local_answers)
-    gizmo_on_third = dict(dict(local_answers)["k2"])["the gizmo"]
+    gizmo_on_third = dict(dict(local_answers)[items[2][0]])["the gizmo"]
     assert gizmo_on_third and "learned from 2" in gizmo_on_third[0].explanation
+
+
+def test_more_workers_than_the_cluster_has_slots_is_refused_at_once():
+    """Ray would start the actors that fit and wait forever for the others."""
+    from grounding_desktop.folder.engine import EngineError
+    from grounding_desktop.folder.ray_engine import RayEngine
+
+    with pytest.raises(EngineError, match="--workers 3: the Ray cluster has 1 CPU, one model copy each"):
+        RayEngine(workers=3, num_cpus=1, device="cpu")
+    import ray
+
+    assert not ray.is_initialized()  # the Ray it started is shut down

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from grounding_desktop.grounding.detector import Detections
 from grounding_desktop.grounding.encoder import ClassPrototypes
 from grounding_desktop.grounding.grounder import build_scene
-from grounding_desktop.grounding.phrase_parse import parse_phrase
+from grounding_desktop.core.phrase_parse import parse_phrase
 from grounding_desktop.grounding.priors import DEFAULT_WEIGHTS, FusedWeights, ScorerWeights, shipped_weights
 from grounding_desktop.grounding.scorer import PhraseScorer, relation_geometry
 

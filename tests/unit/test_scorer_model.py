@@ -6,7 +6,7 @@ import pytest
 
 from grounding_desktop.grounding.detector import COCO_LABELS
 from grounding_desktop.grounding.encoder import ClassPrototypes, PhraseEncoder
-from grounding_desktop.grounding.phrase_parse import parse_phrase
+from grounding_desktop.core.phrase_parse import parse_phrase
 from grounding_desktop.grounding.scorer import PhraseScorer
 
 pytestmark = pytest.mark.model

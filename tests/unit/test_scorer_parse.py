@@ -1,7 +1,7 @@
 """The phrase parser: which words go to which scorer module."""
 import pytest
 
-from grounding_desktop.grounding.phrase_parse import parse_phrase, singular
+from grounding_desktop.core.phrase_parse import parse_phrase, singular
 
 
 def test_subject_with_colour_and_location():
@@ -125,3 +125,11 @@ def test_the_subject_is_the_head_noun_not_a_noun_of_a_relation_or_place(phrase, 
     assert p.relation == relation
     assert (p.obj.noun if p.obj else None) == obj
     assert [loc.word for loc in p.subject.locations] == locations
+
+
+def test_head_noun_names_the_class_of_a_phrase():
+    from grounding_desktop.core import head_noun
+
+    assert [head_noun(t) for t in ("the horses on the left", "the man riding a horse", "The  Red  Block",
+                                   "the teddy bears", "people on the bench", "the one on the left")] == \
+        ["horse", "man", "block", "teddy bear", "person", "object"]

@@ -147,6 +147,31 @@ def test_a_box_moves_to_another_phrase_of_its_image_only(store):
     assert store.box(box.id).expression_id == spoon.id
 
 
+def test_every_way_a_phrase_arrives_joins_the_phrase_of_the_same_key(store):
+    """``phrase_joined`` is the one rule: an import and a proposal for "The  Dog" join "the dog"
+    (the first phrase of its key), and an imported box takes back that phrase's "not in image"."""
+    from grounding_desktop.store.phrases import phrase_joined
+
+    img = _image(store)
+    dog, _ = store.add_expression(img.id, "the dog", no_target=True)
+    store.add_expression(img.id, "the cat")
+    assert phrase_joined("The  DOG", store.expressions(img.id)) == dog
+    report = store.merge_phrases([(img.id, "The  Dog", [Box(0, 0, (1, 1, 5, 5))], ())])
+    assert report.phrases_added == 0 and report.boxes_added == 1
+    store.add_proposals([(img.id, "THE DOG", [Box(0, 0, (20, 20, 5, 5))])])
+    assert [(e.text, e.no_target, len(bs)) for e, bs in store.annotations(img.id)] == [
+        ("the dog", False, 2), ("the cat", False, 0)]
+
+
+def test_an_import_keeps_the_files_category_ids_where_the_project_has_neither(store):
+    store.category_ids(["the dog"])  # id 1
+    img = _image(store)
+    dry = store.merge_phrases([(img.id, "x", [], ())], categories={"the cat": 5, "the bird": 1}, dry_run=True)
+    assert dry.categories_adopted == 1 and store.category_ids(["the dog"]) == {"the dog": 1}
+    store.merge_phrases([(img.id, "x", [], ())], categories={"the cat": 5, "the bird": 1, "the dog": 9})
+    assert store.category_ids(["the dog", "the cat", "the bird"]) == {"the dog": 1, "the cat": 5, "the bird": 6}
+
+
 def test_a_transaction_inside_another_joins_it(store):
     img = _image(store)
     with pytest.raises(RuntimeError):

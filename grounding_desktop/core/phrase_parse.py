@@ -1,7 +1,8 @@
 """Rule-based reading of a referring expression into the parts the scorer's modules use.
 
 "the rider on the dark horse" -> subject "rider", relation "on", object "horse" (dark);
-"the pink bowl on the top right" -> subject "bowl" (pink), location top + right. No parser
+"the pink bowl on the top right" -> subject "bowl" (pink), location top + right. The head noun
+(:func:`head_noun`) names a phrase's class where a format has classes, not phrases (YOLO, VOC). No parser
 model is needed: referring expressions are short and their structure is regular, and keeping it
 rule-based means the explanation shown to the user says exactly which words were understood.
 """
@@ -290,3 +291,19 @@ def parse_phrase(text: str) -> ParsedPhrase:
         relation, rel_words, obj = None, "", None
     return ParsedPhrase(text=text, subject=subject, relation=relation, relation_words=rel_words,
                         obj=obj, tokens=tuple(tokens))
+
+
+GENERIC_CLASS = "object"
+
+
+def head_noun(text: str) -> str:
+    """The class a phrase names: its subject's noun in the singular, "the horses on the left" ->
+    "horse", with the lexicon's two-word names kept whole ("the teddy bears" -> "teddy bear");
+    :data:`GENERIC_CLASS` for a phrase with no noun of its own ("the one on the left")."""
+    subject = parse_phrase(text).subject
+    if subject.generic:
+        return GENERIC_CLASS
+    words = subject.noun.split()
+    if len(words) >= 2 and f"{words[-2]} {subject.head}" in _LEXICON:
+        return f"{words[-2]} {subject.head}"
+    return subject.head
