@@ -565,7 +565,7 @@ class Grounder:
                     sources.append(found[1])
             if kinds is not None and entry.scene.boxes.size:
                 sources.append(imagenet_subject(self.load_recognizer(), entry.evidence, entry.scene,
-                                                kinds, parsed.subject.noun, size=len(scene)))
+                                                kinds, parsed.subject.noun, boxes=scene.boxes))
         return scene, sources
 
     def _second_cnn_sources(self, parsed: ParsedPhrase, exclude_image: Optional[str]):
