@@ -12,7 +12,9 @@ Phrases (every one has exactly one right box):
 
 Each phrase is grounded twice: with no project, and with a project that holds the other rows of its
 set as accepted boxes (leave-one-image-out; for the few-shot set, its support boxes), so the fit sees
-learned concepts beside the detector and ImageNet. Every region of the phrase's image gives its
+learned concepts beside the detector and ImageNet; and once more, with no project, on another image
+of its set that does not hold it ("absent"), so the score learns how little a best box is worth
+where the thing is not there. Every region of the phrase's image gives its
 evidence terms (``Grounder.scored``) and whether it hits the box (IoU >= 0.5).
 
 A fixed share of the images of each set (by a hash of the name) is held out: the fit never sees it,
@@ -105,6 +107,26 @@ def coco8_generated(root: Path) -> list[dict]:
     return rows
 
 
+def elsewhere(queries: list[dict], rows: list[dict]) -> list[dict]:
+    """Each query's phrase on another image of its set where no row names its head noun (the next
+    such image in name order), with no box: nothing there is right. A score is the probability
+    that a box is right whether or not the thing is in the picture (a folder's search, propose)."""
+    from grounding_desktop.core.phrase_parse import head_noun
+
+    images = sorted({r["path"]: r["image"] for r in rows}.items(), key=lambda kv: kv[1])
+    nouns = defaultdict(set)
+    for r in rows:
+        nouns[r["path"]].add(head_noun(r["phrase"]))
+    out = []
+    for r in queries:
+        k = [p for p, _ in images].index(r["path"])
+        for path, image in images[k + 1:] + images[:k]:
+            if head_noun(r["phrase"]) not in nouns[path]:
+                out.append({**r, "path": path, "image": image, "xyxy": None})
+                break
+    return out
+
+
 def box_iou(boxes: np.ndarray, t: np.ndarray) -> np.ndarray:
     ix = np.clip(np.minimum(boxes[:, 2], t[2]) - np.maximum(boxes[:, 0], t[0]), 0, None)
     iy = np.clip(np.minimum(boxes[:, 3], t[3]) - np.maximum(boxes[:, 1], t[1]), 0, None)
@@ -135,9 +157,12 @@ def ground(g, rows: list[dict], kind: str, held: bool):
     for r in rows:
         entry = g.prepared(g.prepare(r["path"]))
         scene, result = g.scored(entry, parse_phrase(clean_phrase(r["phrase"])), held_out=held)
-        x0, y0, x1, y1 = r["xyxy"]
-        truth = np.array([x0 / entry.scale_x, y0 / entry.scale_y, x1 / entry.scale_x, y1 / entry.scale_y])
-        hit = box_iou(scene.boxes, truth) >= HIT_IOU
+        if r["xyxy"] is None:  # the thing is not in this picture
+            hit = np.zeros(len(scene), bool)
+        else:
+            x0, y0, x1, y1 = r["xyxy"]
+            truth = np.array([x0 / entry.scale_x, y0 / entry.scale_y, x1 / entry.scale_x, y1 / entry.scale_y])
+            hit = box_iou(scene.boxes, truth) >= HIT_IOU
         out.append(Trial(np.asarray(result.terms, np.float64), hit, r["image"], kind))
     return out
 
@@ -158,6 +183,7 @@ def collect(args) -> list:
         queries = [r for r in rows if not r.get("support")]
         g.concepts.clear()
         trials += ground(g, queries, name, held=False)
+        trials += ground(g, elsewhere(queries, rows), name + " absent", held=False)
         teach(g, [r for r in rows if r.get("support")] if name.endswith("few-shot") else rows)
         trials += ground(g, queries, name + " project", held=True)
         print(f"  {name}: {len(queries)} phrases", file=sys.stderr)
