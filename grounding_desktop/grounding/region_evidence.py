@@ -24,10 +24,10 @@ from . import box_search, concept_head, imagenet
 from .concepts import ConceptKey, ConceptMemory
 from .recognizer import RegionFeatures, RegionRecognizer
 from .regions import NO_CLASS, RegionStats
-from .scorer import Scene, SubjectEvidence
+from .scorer import Scene, SubjectEvidence, pairwise_iou
 
 MAX_CROPS = 12            # regions classified per image (the most object-like ones)
-IMAGENET_OBJECTNESS = 0.5  # exponent on objectness: among regions that look alike, whole objects win
+SAME_OBJECT_IOU = 0.5     # a region this close to a classified one shares its ImageNet evidence
 CONCEPT_REGIONS = 3       # searched windows that join the scene for a concept
 REFINED_REGIONS = 3       # best scene regions the box regressor moves too
 
@@ -58,23 +58,28 @@ class ImageEvidence:
 
 
 def imagenet_subject(recognizer: RegionRecognizer, evidence: ImageEvidence, scene: Scene,
-                     kinds: imagenet.Kinds, noun: str) -> SubjectEvidence:
+                     kinds: imagenet.Kinds, noun: str, boxes: Optional[np.ndarray] = None) -> SubjectEvidence:
     """p(noun | region) from the region crops' ImageNet classes, for the ``MAX_CROPS`` most
-    object-like regions (the others get none)."""
+    object-like regions of ``scene``. ``boxes``: every region to judge, ``scene``'s first (a scene a
+    concept extended with windows); a region not classified takes the evidence of the classified
+    region it overlaps most, if by IoU >= 0.5 (a window on the same object), else none."""
     with evidence.lock:
         if evidence.classified is None:
             order = np.argsort(-scene.objectness, kind="stable")[:MAX_CROPS]
             evidence.probs = recognizer.classify(evidence.rgb, scene.boxes[order])
             evidence.classified = order
-    p = np.zeros(len(scene))
-    labels = ["object"] * len(scene)
+    boxes = scene.boxes if boxes is None else np.asarray(boxes, np.float64)
     found, names = imagenet.evidence(evidence.probs, kinds)
-    objectness = np.clip(scene.objectness[evidence.classified], 0.0, 1.0)
-    p[evidence.classified] = found * objectness ** IMAGENET_OBJECTNESS
-    for i, name in zip(evidence.classified, names):
-        labels[int(i)] = name
+    p = np.zeros(len(boxes))
+    labels = ["object"] * len(boxes)
+    if len(found):
+        overlap = pairwise_iou(boxes, scene.boxes[evidence.classified])
+        nearest = overlap.argmax(1)
+        same = overlap[np.arange(len(boxes)), nearest] >= SAME_OBJECT_IOU
+        p = np.where(same, found[nearest], 0.0)
+        labels = [names[int(k)] if ok else "object" for k, ok in zip(nearest, same)]
     return SubjectEvidence(p, labels, note=f"ImageNet '{kinds.label}' for '{noun}'",
-                           source="imagenet")
+                           source="imagenet", match=kinds.similarity)
 
 
 def _features(recognizer: RegionRecognizer, evidence: ImageEvidence) -> RegionFeatures:
