@@ -143,6 +143,7 @@ class ConceptEvidence:
     p_boxes: np.ndarray           # (M,) their probabilities
     refined: np.ndarray           # (M,) bool: moved by the box regressor
     examples: int                 # accepted boxes the head rests on
+    origin: np.ndarray            # (M,) the scene region a candidate was moved from, -1 for none
 
 
 def concept_evidence(recognizer: RegionRecognizer, memory: ConceptMemory, evidence: ImageEvidence,
@@ -163,7 +164,8 @@ def concept_evidence(recognizer: RegionRecognizer, memory: ConceptMemory, eviden
         if evidence.features is None and evidence.kept is not None and len(evidence.kept[0]):
             p = np.zeros(len(scene))
             p[evidence.kept[0]] = head.probability(evidence.kept[1])
-            return ConceptEvidence(p, np.zeros((0, 4)), np.zeros(0), np.zeros(0, bool), head.examples)
+            return ConceptEvidence(p, np.zeros((0, 4)), np.zeros(0), np.zeros(0, bool), head.examples,
+                                   np.zeros(0, np.int64))
         features = _features(recognizer, evidence)
         if evidence.region_embeddings is None:
             evidence.region_embeddings = recognizer.embed(features, scene.boxes)
@@ -184,7 +186,9 @@ def concept_evidence(recognizer: RegionRecognizer, memory: ConceptMemory, eviden
         p_moved = np.maximum(head.probability(recognizer.embed(features, moved)), np.r_[p_found, p[best]])
     boxes = np.concatenate([moved, found])
     refined = np.r_[np.ones(len(moved), bool), np.zeros(len(found), bool)]
-    return ConceptEvidence(p, boxes, np.r_[p_moved, p_found], refined, head.examples)
+    none = np.full(len(found), -1, np.int64)
+    return ConceptEvidence(p, boxes, np.r_[p_moved, p_found], refined, head.examples,
+                           np.r_[none, best, none].astype(np.int64))
 
 
 def concept_subject(recognizer: RegionRecognizer, memory: ConceptMemory, evidence: ImageEvidence,
@@ -202,7 +206,7 @@ def concept_subject(recognizer: RegionRecognizer, memory: ConceptMemory, evidenc
     if found is None:
         return None
     with evidence.lock:
-        extended = with_regions(scene, evidence.rgb, found.boxes) if len(found.boxes) else scene
+        extended = with_regions(scene, evidence.rgb, found.boxes, found.origin) if len(found.boxes) else scene
     n = found.examples
     name = f"{concept.qualifier} {concept.noun}".strip()
     subject = SubjectEvidence(np.concatenate([found.p, found.p_boxes]), [name] * len(extended),
@@ -217,19 +221,31 @@ def concept_subject(recognizer: RegionRecognizer, memory: ConceptMemory, evidenc
     return answer
 
 
-def with_regions(scene: Scene, rgb: np.ndarray, boxes: np.ndarray) -> Scene:
-    """``scene`` plus class-less regions at xyxy ``boxes`` (their colours read from ``rgb``)."""
+def with_regions(scene: Scene, rgb: np.ndarray, boxes: np.ndarray,
+                 origin: Optional[np.ndarray] = None) -> Scene:
+    """``scene`` plus regions at xyxy ``boxes`` (their colours read from ``rgb``). A box with an
+    ``origin`` (the index of the scene region it was moved from, -1 for none) keeps that region's
+    detector scores and objectness, as a regressed box keeps its proposal's class score in Fast
+    R-CNN; the others are class-less."""
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     if not len(boxes):
         return scene
     colours, lightness = RegionStats.from_rgb(rgb).describe(boxes)
     n = len(boxes)
+    origin = np.full(n, -1, np.int64) if origin is None else np.asarray(origin, np.int64)
+    kept = origin >= 0
+    class_scores = np.zeros((n, scene.class_scores.shape[1]))
+    class_scores[kept] = scene.class_scores[origin[kept]]
+    labels = np.full(n, NO_CLASS, np.int64)
+    labels[kept] = scene.labels[origin[kept]]
+    scores, objectness = np.zeros(n), np.zeros(n)
+    scores[kept] = scene.scores[origin[kept]]
+    objectness[kept] = scene.objectness[origin[kept]]
     return Scene(boxes=np.concatenate([scene.boxes, boxes]),
-                 class_scores=np.concatenate([scene.class_scores,
-                                              np.zeros((n, scene.class_scores.shape[1]))]),
-                 labels=np.concatenate([scene.labels, np.full(n, NO_CLASS, np.int64)]),
-                 scores=np.concatenate([scene.scores, np.zeros(n)]),
+                 class_scores=np.concatenate([scene.class_scores, class_scores]),
+                 labels=np.concatenate([scene.labels, labels]),
+                 scores=np.concatenate([scene.scores, scores]),
                  colour_frac=np.concatenate([scene.colour_frac, colours]),
                  lightness=np.concatenate([scene.lightness, lightness]),
                  width=scene.width, height=scene.height,
-                 objectness=np.concatenate([scene.objectness, np.zeros(n)]))
+                 objectness=np.concatenate([scene.objectness, objectness]))
