@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threshold", type=float, default=0.5, help="IoU for a hit (default 0.5)")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")
     ap.add_argument("--sensitivity", action="store_true",
-                    help="also re-score with each scorer weight halved and doubled")
+                    help="also re-score with each fused weight halved and doubled")
     args = ap.parse_args(argv)
 
     from grounding_desktop.core.detector_choice import DetectorChoice
@@ -110,24 +110,21 @@ def accuracy(g, rows, args) -> int:
 
 
 def sensitivity(g, rows, args) -> None:
-    """How much the result hangs on the exact priors: each module weight x0.5 and x2."""
+    """How much the result hangs on the exact fit: each fused term's weight x0.5 and x2."""
     from dataclasses import replace
 
-    from grounding_desktop.grounding.priors import DEFAULT_WEIGHTS
+    from grounding_desktop.grounding.priors import TERMS, shipped_weights
 
-    names = ["colour", "brightness", "size", "pose", "location", "ordinal", "relation",
-             "class_temperature", "peer_ratio", "colour_relative", "location_relative",
-             "colour_neighbour_credit", "relation_object_peer_ratio"]
+    fused = shipped_weights()
     n = len(rows)
-    print("sensitivity (hits out of %d with one prior changed):" % n)
-    for name in names:
+    print("sensitivity (hits out of %d with one fused weight changed):" % n)
+    for name in TERMS:
         cells = []
         for factor in (0.5, 2.0):
-            value = getattr(DEFAULT_WEIGHTS, name) * factor
-            g.set_weights(replace(DEFAULT_WEIGHTS, **{name: value}))
+            g.set_fused(replace(fused, terms={**fused.terms, name: fused.terms.get(name, 0.0) * factor}))
             cells.append(f"x{factor:g}: {accuracy(g, rows, args):2d}")
         print(f"  {name:28s} " + "   ".join(cells))
-    g.set_weights(DEFAULT_WEIGHTS)
+    g.set_fused(None)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from .core import Box, BoxState, Expression, ImageReadError, ImageRecord
+from .core.phrase import PhraseError, clean_phrase
 from .store import ProjectStore
 
 if TYPE_CHECKING:
     from .grounding.concepts import LabelledBox
 
 Progress = Optional[Callable[[int, int], None]]
+REFIT_IMAGES = 24  # a project's refit grounds the phrases of its last this many labelled images
 # A region embedding as the project database keeps it: the box's id, its bbox when it was embedded,
 # the bytes of its vector and context (``grounding.concepts.embedding_bytes``), from which the
 # concepts' heads are fitted again (no head is stored).
@@ -123,9 +125,12 @@ def give_lesson(grounder, lesson: Lesson) -> list[StoredEmbedding]:
 
 
 def teach(grounder, lessons: Iterable[Lesson], progress: Progress = None,
-          cancelled: Optional[Callable[[], bool]] = None, clear: bool = False) -> list[StoredEmbedding]:
+          cancelled: Optional[Callable[[], bool]] = None, clear: bool = False,
+          refit: bool = False) -> list[StoredEmbedding]:
     """Give the Grounder ``lessons`` (after forgetting every concept it knew, with ``clear``);
-    returns the embeddings it made, for ``keep_embeddings``. Stops early when ``cancelled()``."""
+    returns the embeddings it made, for ``keep_embeddings``. Stops early when ``cancelled()``.
+    With ``refit`` (the lessons are the whole project), the scorer's fused weights are fitted
+    again on the project's own boxes (``refit_scorer``)."""
     lessons = list(lessons)
     if clear:
         grounder.concepts.clear()
@@ -136,7 +141,61 @@ def teach(grounder, lessons: Iterable[Lesson], progress: Progress = None,
         made += give_lesson(grounder, lesson)
         if progress is not None:
             progress(i + 1, len(lessons))
+    if refit and not (cancelled is not None and cancelled()):
+        refit_scorer(grounder, lessons)
     return made
+
+
+def project_trials(grounder, lessons: Iterable[Lesson]) -> list:
+    """Each labelled phrase of the lessons' images grounded with what the other images taught
+    (``fit_scorer.Trial``: its regions' evidence terms; the regions that overlap one of its accepted
+    boxes by IoU >= 0.5 are right, every other region, rejected boxes included, is wrong). The most
+    recently labelled ``REFIT_IMAGES`` images only: each costs a look at the image."""
+    import numpy as np
+
+    from .grounding.fit_scorer import HIT_IOU, Trial
+    from .core.phrase_parse import parse_phrase
+    from .grounding.scorer import pairwise_iou
+
+    trials = []
+    for lesson in list(lessons)[-REFIT_IMAGES:]:
+        by_phrase: dict[str, list] = {}
+        for box in lesson.boxes:
+            by_phrase.setdefault(box.phrase, []).append(box)
+        try:
+            entry = grounder.prepared(grounder.prepare(lesson.key))
+        except ImageReadError:
+            continue
+        for phrase, boxes in by_phrase.items():
+            try:
+                scene, result = grounder.scored(entry, parse_phrase(clean_phrase(phrase)), held_out=True)
+            except PhraseError:
+                continue
+            truth = np.array([(x / entry.scale_x, y / entry.scale_y, (x + w) / entry.scale_x,
+                               (y + h) / entry.scale_y) for x, y, w, h in (b.bbox for b in boxes if b.accepted)])
+            hit = (pairwise_iou(scene.boxes, truth) >= HIT_IOU).any(1) if len(truth) and len(scene) \
+                else np.zeros(len(scene), bool)
+            if len(scene):
+                trials.append(Trial(np.asarray(result.terms), hit, lesson.key))
+    return trials
+
+
+def refit_scorer(grounder, lessons: Iterable[Lesson]):
+    """Fit the Grounder's fused weights on the project's own boxes when it has enough of them and
+    the refit beats the shipped fit on them (``fit_scorer.refit``); else the shipped fit. Returns
+    the weights now in use."""
+    from .grounding.fit_scorer import MIN_PROJECT_BOXES, refit
+    from .grounding.priors import shipped_weights
+
+    lessons = list(lessons)
+    boxes = sum(len(lesson.boxes) for lesson in lessons)
+    fitted = None
+    if boxes >= MIN_PROJECT_BOXES and hasattr(grounder, "scored"):
+        grounder.set_fused(None)  # the project's boxes are grounded as the shipped fit sees them
+        fitted = refit(project_trials(grounder, lessons), shipped_weights(), boxes)
+    if hasattr(grounder, "set_fused"):
+        grounder.set_fused(fitted)
+    return fitted if fitted is not None else shipped_weights()
 
 
 def keep_embeddings(store: ProjectStore, embedding_model: str, made: Iterable[StoredEmbedding]) -> None:
@@ -150,7 +209,14 @@ def teach_project(grounder, store: ProjectStore, progress: Progress = None,
                   cancelled: Optional[Callable[[], bool]] = None,
                   phrases: Optional[Iterable[str]] = None) -> None:
     """Teach a Grounder in this process the project's boxes, and nothing else it knew (only boxes of
-    ``phrases``' concepts, if given), storing the embeddings it had to make."""
+    ``phrases``' concepts, if given, unless the project has boxes enough for a refit of the scorer:
+    then every box teaches and the scorer is refitted), storing the embeddings it had to make."""
+    from .grounding.fit_scorer import MIN_PROJECT_BOXES
+
     model = grounder.embedding_model
-    made = teach(grounder, project_lessons(store, model, phrases), progress, cancelled, clear=True)
+    lessons = project_lessons(store, model)
+    whole = sum(len(lesson.boxes) for lesson in lessons) >= MIN_PROJECT_BOXES
+    if phrases is not None and not whole:
+        lessons = project_lessons(store, model, phrases)
+    made = teach(grounder, lessons, progress, cancelled, clear=True, refit=True)
     keep_embeddings(store, model, made)

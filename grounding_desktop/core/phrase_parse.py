@@ -36,6 +36,11 @@ _MAX_RELATION_WORDS = max(len(k.split()) for k in RELATION_PHRASES)
 # Every word the class lexicon knows, with multi-word names kept whole ("teddy bear").
 _LEXICON = frozenset(w for syns in CLASS_SYNONYMS.values() for w in syns)
 _PREPOSITIONS = frozenset({"in", "on", "at", "from", "of", "to", "and", "near"})
+# "closest to the car" relates the subject to a thing; "closest to the camera" is a place in depth.
+_NEAREST = frozenset({"closest", "nearest", "closer", "nearer"})
+_FURTHEST = frozenset({"furthest", "farthest", "further", "farther"})
+VIEWER_WORDS = frozenset({"camera", "viewer", "us", "me", "you", "photographer", "lens", "picture",
+                          "photo", "image", "foreground", "front"})
 
 
 @dataclass(frozen=True)
@@ -135,11 +140,46 @@ def _looks_like_verb(tok: str) -> bool:
     return len(tok) > 4 and tok.endswith("ing") and tok not in POSE_WORDS and tok not in _LEXICON
 
 
+def _distance_words(tokens: list[str], i: int) -> tuple[int, bool]:
+    """After a word of distance at ``tokens[i]`` ("closest", "furthest"): (how many tokens its
+    complement takes, whether the complement is the viewer). "closest to the camera" -> (3, True),
+    "nearest the car" -> (2, False), "closest" alone -> (0, False)."""
+    j = i + 1
+    if j < len(tokens) and tokens[j] in ("to", "from"):
+        j += 1
+    rest = tokens[j:]
+    k = 0
+    while k < len(rest) and rest[k] in ARTICLES:
+        k += 1
+    if k >= len(rest) or rest[k] in LOCATION_WORDS and rest[k] not in VIEWER_WORDS:
+        return 0, False
+    return len(tokens) - i - 1, rest[k] in VIEWER_WORDS
+
+
 def _split_relation(tokens: list[str]) -> tuple[list[str], Optional[str], str, list[str]]:
-    """Find where the subject ends and a relation to another object begins."""
+    """Find where the subject ends and a relation to another object begins. A word of distance
+    with an object relates to it ("the person closest to the car": near the car); with the viewer
+    ("nearest to the camera") it is a place in depth and its words go ("the person closest")."""
     seen_content = False
     i = 0
     while i < len(tokens):
+        distance = tokens[i] in _NEAREST or tokens[i] in _FURTHEST
+        if tokens[i] in ("to", "from") and any(t in _NEAREST or t in _FURTHEST for t in tokens[:i]):
+            rest = [t for t in tokens[i + 1:] if t not in ARTICLES]
+            if rest and rest[0] in VIEWER_WORDS:  # "the closest one to the camera"
+                return tokens[:i], None, "", []
+        if distance:
+            n, viewer = _distance_words(tokens, i)
+            if viewer:
+                return tokens[:i + 1], None, "", []
+        if distance and seen_content:
+            if n and tokens[i] in _NEAREST:
+                rest = tokens[i + 1:]
+                rest = rest[1:] if rest and rest[0] in ("to", "from") else rest
+                if not _only_modifiers(rest):
+                    return tokens[:i], "near", " ".join(tokens[i:len(tokens) - len(rest)]), rest
+            if n:  # "furthest from the car": no relation models it; the subject stays itself
+                return tokens[:i], None, "", []
         rel, n = _match_relation(tokens, i)
         if rel is None and seen_content and _looks_like_verb(tokens[i]):
             rel, n = "near", 1  # an unknown verb with an object: "the dog chasing the ball"

@@ -5,9 +5,11 @@ regions, per-class scores, colour statistics) in a bounded LRU; ``propose(image,
 only re-scores those regions, so typing a phrase costs milliseconds per keystroke. The same
 records come out of ``compute_features`` (many images, batched on a GPU) for the feature pass to
 keep, and go back in with ``adopt``: an image prepared once is never run through the detector
-again. A noun the detector's classes do not cover is looked at by the second CNN
-(``region_evidence``): as a concept learned from the user's boxes (``learn``) or as one of
-ImageNet's kinds; that work runs on first need and is cached per image too. Models load lazily
+again. The second CNN (``region_evidence``) adds evidence beside the detector's classes: a concept
+learned from the user's boxes (``learn``) and, for a noun no COCO word list names, ImageNet's
+kinds; that work runs on first need and is cached per image too. The scorer fuses every source
+with fitted weights (``priors.FusedWeights``: the shipped fit, or the project's own refit,
+``set_fused``). Models load lazily
 on first use (the GUI builds a Grounder in a background thread); every public method is
 thread-safe.
 """
@@ -36,7 +38,7 @@ from .concepts import ConceptExample, ConceptKey, ConceptMemory, ExampleContext,
 from .device import is_device_failure, resolve_device, warn_fallback
 from .features import EMBEDDED_REGIONS, FEATURES_FORMAT, ImageFeatures
 from ..core.phrase_parse import ParsedPhrase, parse_phrase
-from .priors import DEFAULT_WEIGHTS, ScorerWeights
+from .priors import DEFAULT_WEIGHTS, FusedWeights, ScorerWeights, shipped_weights
 from .region_evidence import (ImageEvidence, compute_features, concept_subject, embed_examples,
                               imagenet_subject)
 from .regions import RegionStats, nested_objects
@@ -141,6 +143,7 @@ class Grounder:
         self._device: Optional[str] = None
         self.cache_size = max(1, int(cache_size))
         self.weights = weights
+        self._fused = shipped_weights()
         self.max_side = max_side
         self.score_threshold = score_threshold
         self.image_loader = image_loader
@@ -242,7 +245,7 @@ class Grounder:
                 # ONNX detector of theirs).
                 prototypes = ClassPrototypes(self._encoder, self.load_detector().class_names,
                                              cache_dir=cache_dir())
-                self._scorer = PhraseScorer(prototypes, self.weights)
+                self._scorer = PhraseScorer(prototypes, self.weights, self._fused)
             return self._scorer
 
     def load_recognizer(self):
@@ -271,11 +274,23 @@ class Grounder:
             return self._imagenet
 
     def set_weights(self, weights: ScorerWeights) -> None:
-        """Use other scorer weights (e.g. fitted from the user's accepted boxes) from now on."""
+        """Use other constants in the scorer's modules from now on."""
         with self._model_lock:
             self.weights = weights
             if self._scorer is not None:
                 self._scorer.weights = weights
+
+    @property
+    def fused(self) -> FusedWeights:
+        """The weights that fuse the evidence into a score (the shipped fit, or a project's refit)."""
+        return self._fused
+
+    def set_fused(self, fused: Optional[FusedWeights]) -> None:
+        """Fuse the evidence with ``fused`` from now on (None: the shipped fit)."""
+        with self._model_lock:
+            self._fused = fused if fused is not None else shipped_weights()
+            if self._scorer is not None:
+                self._scorer.fused = self._fused
 
     def _fall_back(self, exc: BaseException) -> None:
         warn_fallback(f"{self._device} failed ({str(exc).splitlines()[0][:160]})")
@@ -515,26 +530,32 @@ class Grounder:
         text = clean_phrase(phrase)
         parsed = parse_phrase(text)
         scorer = self.load_scorer()
-        scene, subject = self._subject(entry, parsed, entry.key if held_out else None)
-        if hint is not None:
-            hint = (float(hint[0]) / entry.scale_x, float(hint[1]) / entry.scale_y)
-        result = scorer.score(scene, parsed, hint, subject)
+        scene, result = self.scored(entry, parsed, hint, held_out)
         chosen = scorer.select(scene, result, top_k, parsed.plural)
         version = self.model_version
-        source = subject.source if subject is not None else "detector"
         out = []
         for i in chosen:
             modules = {k: round(v, 4) for k, v in result.module_values(int(i)).items()}
             modules["plural"] = parsed.plural
-            modules["evidence"] = source
+            modules["evidence"] = result.sources[int(i)]
             modules["detector_score"] = round(float(scene.scores[i]), 4)
             modules["detector_label"] = scorer.labels.get(int(scene.labels[i]), "")
             out.append(Proposal(
                 bbox=self._to_original(entry, scene.boxes[i]),
-                score=round(float(result.scores[i]), 4), label=self._region_label(scene, result, int(i), source),
+                score=round(float(result.scores[i]), 4), label=self._region_label(scene, result, int(i)),
                 explanation=scorer.explain(result, int(i)), modules=modules,
                 model_version=version))
         return out
+
+    def scored(self, entry: PreparedImage, parsed: ParsedPhrase,
+               hint: Optional[tuple[float, float]] = None, held_out: bool = False
+               ) -> tuple[Scene, ScoreResult]:
+        """Every region of a prepared image scored for ``parsed`` (``hint`` in original pixels), with
+        its evidence terms: what ``propose`` chooses from, and what a fit of the scorer learns from."""
+        scene, sources = self._sources(entry, parsed, entry.key if held_out else None)
+        if hint is not None:
+            hint = (float(hint[0]) / entry.scale_x, float(hint[1]) / entry.scale_y)
+        return scene, self.load_scorer().score(scene, parsed, hint, sources)
 
     @staticmethod
     def _to_original(entry: PreparedImage, box: np.ndarray) -> tuple:
@@ -545,56 +566,54 @@ class Grounder:
                           entry.width, entry.height)
         return tuple(round(v, 2) for v in bbox)
 
-    def _subject(self, entry: PreparedImage, parsed: ParsedPhrase, exclude_image: Optional[str]
-                 ) -> tuple[Scene, Optional[SubjectEvidence]]:
-        """The regions to score and the evidence for the subject noun: a learned concept first,
-        then ImageNet kinds for a noun COCO lacks; None leaves it to the detector's classes."""
-        source = self._second_cnn_subject(parsed, exclude_image)
-        if source is None:
-            return entry.scene, None
-        kind, what = source
+    def _sources(self, entry: PreparedImage, parsed: ParsedPhrase, exclude_image: Optional[str]
+                 ) -> tuple[Scene, list[SubjectEvidence]]:
+        """The regions to score (a learned concept adds its best windows) and the evidence for the
+        subject noun beyond the detector's classes: a concept learned from the user's boxes, and
+        ImageNet's kinds for a noun ImageNet knows better than COCO. Each adds to the detector's
+        evidence."""
+        concept, kinds = self._second_cnn_sources(parsed, exclude_image)
+        scene, sources = entry.scene, []
+        if concept is None and kinds is None:
+            return scene, sources
         with self._model_lock:
-            if kind == "concept":
-                learned = concept_subject(self.load_recognizer(), self.concepts, entry.evidence,
-                                          entry.scene, what, exclude_image)
-                return learned if learned is not None else (entry.scene, None)  # forgotten meanwhile
-            if not entry.scene.boxes.size:
-                return entry.scene, None
-            return entry.scene, imagenet_subject(self.load_recognizer(), entry.evidence, entry.scene,
-                                                 what, parsed.subject.noun)
+            if concept is not None:
+                found = concept_subject(self.load_recognizer(), self.concepts, entry.evidence,
+                                        entry.scene, concept, exclude_image)
+                if found is not None:
+                    scene = found[0]
+                    sources.append(found[1])
+            if kinds is not None and entry.scene.boxes.size:
+                sources.append(imagenet_subject(self.load_recognizer(), entry.evidence, entry.scene,
+                                                kinds, parsed.subject.noun, boxes=scene.boxes))
+        return scene, sources
 
-    def _second_cnn_subject(self, parsed: ParsedPhrase, exclude_image: Optional[str]):
-        """("concept", its key) when the user's boxes taught the phrase's noun (with its colour
-        words first, then any), ("imagenet", kinds) for a noun the detector's classes lack and
-        ImageNet names, None when the detector's classes decide."""
+    def _second_cnn_sources(self, parsed: ParsedPhrase, exclude_image: Optional[str]):
+        """(the concept the user's boxes taught for the phrase's noun, with its colour words first,
+        then any; or None) and (the ImageNet kinds of a noun no COCO word list names and that comes
+        closer to an ImageNet kind than to any COCO class; or None)."""
         concept = ConceptKey.of(parsed)
+        taught = None
         if concept is not None:
             for key in dict.fromkeys((concept, ConceptKey(concept.noun))):
                 if self.concepts.count(key, exclude_image):
-                    return "concept", key
-        similarity, exact = self.load_scorer().coco_match(parsed.subject)
+                    taught = key
+                    break
+        coco, exact = self.load_scorer().coco_match(parsed.subject)
         if exact:
-            return None
+            return taught, None
         from .imagenet import kinds_for
 
-        kinds = kinds_for(self._imagenet_prototypes(), parsed.subject, similarity)
-        return None if kinds is None else ("imagenet", kinds)
+        kinds = kinds_for(self._imagenet_prototypes(), parsed.subject)
+        return taught, kinds if kinds is not None and kinds.similarity > coco else None
 
-    def detector_decides(self, phrase: str) -> bool:
-        """Whether the detector's class scores alone are the evidence for ``phrase``'s subject (no
-        learned concept, no ImageNet kind): then ``PhraseScorer.upper_bound`` bounds the score of
-        every region from its features alone (``image_search``)."""
-        return self._second_cnn_subject(parse_phrase(clean_phrase(phrase)), None) is None
-
-    def learned_concept(self, phrase: str) -> Optional[ConceptKey]:
-        """The concept learned from the user's boxes that ``phrase``'s subject names (with its
-        colour words first, then any), None if none: then its head judges the regions."""
-        concept = ConceptKey.of(parse_phrase(clean_phrase(phrase)))
-        if concept is not None:
-            for key in dict.fromkeys((concept, ConceptKey(concept.noun))):
-                if self.concepts.count(key):
-                    return key
-        return None
+    def bounded_subject(self, phrase: str) -> tuple[bool, Optional[ConceptKey]]:
+        """(whether ``PhraseScorer.upper_bound`` bounds every region's score of ``phrase`` from the
+        kept features alone, the learned concept whose head adds its evidence, or None). The bound
+        holds when the second CNN's ImageNet kinds add nothing to the detector's classes and a
+        learned concept's head, which judge the kept features (``image_search``)."""
+        concept, kinds = self._second_cnn_sources(parse_phrase(clean_phrase(phrase)), None)
+        return kinds is None, concept
 
     # ------------------------------------------------------------------ learning
     def learn(self, image: ImageInput, boxes: Sequence[LabelledBox],
@@ -657,12 +676,14 @@ class Grounder:
             out[box.example_id] = (vector, ExampleContext(xywh, vectors, mirrored))
         return out
 
-    def _region_label(self, scene: Scene, result: ScoreResult, i: int, source: str) -> str:
-        """What region ``i`` is, whatever was asked: the detector's class for a region it named; for
-        a class-agnostic candidate, the second CNN's or a learned concept's name for it, else
-        "object". (The subject evidence's own name is the phrase's class: "cup" on the spoon.)"""
-        own = self.load_scorer().labels.get(int(scene.labels[i]))
-        return own or (result.subject_label[i] if source != "detector" else "object")
+    def _region_label(self, scene: Scene, result: ScoreResult, i: int) -> str:
+        """What region ``i`` is, named by the evidence its score rests on most: the ImageNet kind
+        or the learned concept; for the detector, its own class for the region (the detector's
+        evidence for the phrase's class is not what the region is: "cup" on the spoon), else
+        "object"."""
+        if result.sources[i] in ("imagenet", "concept"):
+            return result.subject_label[i]
+        return self.load_scorer().labels.get(int(scene.labels[i])) or "object"
 
     def _entry(self, image_or_key: ImageInput) -> PreparedImage:
         if isinstance(image_or_key, str):

@@ -28,7 +28,7 @@ from ..core.phrase import clean_phrase
 from ..core.proposal import Proposal
 from .features import ImageFeatures
 from ..core.phrase_parse import parse_phrase
-from .scorer import Scene
+from .scorer import Scene, SubjectEvidence
 
 # A proposal's score is rounded to 4 places: an image whose bound is this close to the worst
 # result may still tie it, and is scored.
@@ -77,8 +77,8 @@ class ImageIndex:
         text = clean_phrase(phrase)
         if top < 1 or not self._keys:
             return []
-        concept = self.grounder.learned_concept(text)
-        if concept is not None or self.grounder.detector_decides(text):
+        bounded, concept = self.grounder.bounded_subject(text)
+        if bounded:
             bounds = self._image_bounds(text, concept)
             order = [int(i) for i in np.argsort(-bounds, kind="stable") if bounds[i] > 0]
         else:
@@ -122,9 +122,14 @@ class ImageIndex:
         for part in self._grown():
             p = part.subject_p.get(cache_key)
             if p is None:
-                p = part.subject_p[cache_key] = scorer.subject_p(part.table, noun, bound=True)[0] \
-                    if concept is None else part.concept_p(head)
-            bound = np.where(p > 0, scorer.upper_bound(part.table, parsed, p), 0.0)
+                det = scorer.subject_p(part.table, noun, bound=True)[:2]
+                p = part.subject_p[cache_key] = det if concept is None else (*det, part.concept_p(head))
+            # a learned concept's probability is exact where an image kept embeddings (0 elsewhere)
+            sources = () if concept is None else (SubjectEvidence(p[2], [""] * len(p[2]), source="concept",
+                                                                  judged_attributes=bool(concept.qualifier)),)
+            evidence = p[0] if concept is None else np.maximum(p[0], p[2])
+            bound = np.where(evidence > 0, scorer.upper_bound(part.table, parsed, p[0], p[1], part.starts[part.sizes > 0],
+                                                              sources), 0.0)
             full = part.sizes > 0  # a region with no evidence is never proposed
             if full.any():
                 out[part.first:part.first + len(part.sizes)][full] = np.maximum.reduceat(bound, part.starts[full])

@@ -1,10 +1,12 @@
-"""ImageNet's 1000 kinds for the nouns COCO lacks: which kinds a noun names, and how much a
+"""ImageNet's 1000 kinds as evidence for a noun: which kinds a noun names, and how much a
 region's crop (classified by ``recognizer.RegionRecognizer``) looks like them.
 
-A noun goes to ImageNet only when a COCO word list does not name it and an ImageNet label is
-clearly closer than any COCO class ("squirrel": fox squirrel 0.88 against bird 0.57), so COCO
-phrases never pay for the second CNN. Several kinds can share a noun ("butterfly": monarch,
-ringlet, cabbage butterfly, ...): each counts by how close its name is, as COCO synonyms do.
+A noun no COCO word list names and that comes closer to an ImageNet kind than to any COCO class is
+looked at by ImageNet too (COCO phrases never pay for the second CNN); the scorer weighs that
+evidence by how close the noun comes to the kinds (``Kinds.similarity``: "squirrel" is 0.88 from fox
+squirrel), with weights fitted on data (``priors.FusedWeights``). Several kinds can share a noun ("butterfly":
+monarch, ringlet, cabbage butterfly, ...): each of the 1000 counts by how close its name is, as
+COCO synonyms do, never one nearest label alone.
 """
 from __future__ import annotations
 
@@ -18,8 +20,7 @@ from .encoder import ClassPrototypes, PhraseEncoder
 from ..core.phrase_parse import NounPhrase
 from .recognizer import imagenet_labels
 
-MIN_SIMILARITY = 0.65   # the noun must come this close to an ImageNet label...
-MARGIN = 0.1            # ...and this much closer than to any COCO class
+HEAD_FALLBACK = 0.65    # a noun further than this from every kind is also tried by its head word
 TEMPERATURE = 0.07      # a kind's weight: exp(-(best similarity - its similarity) / T)
 MIN_WEIGHT = 0.01       # kinds weighing less are left out
 
@@ -30,6 +31,7 @@ class Kinds:
 
     weights: np.ndarray     # (1000,) in [0, 1]
     label: str
+    similarity: float       # how close the noun comes to the closest kind (cosine)
 
 
 def imagenet_prototypes(encoder: PhraseEncoder, cache_dir: Optional[Path]) -> ClassPrototypes:
@@ -38,18 +40,15 @@ def imagenet_prototypes(encoder: PhraseEncoder, cache_dir: Optional[Path]) -> Cl
                            synonyms={i: names for i, names in enumerate(labels)})
 
 
-def kinds_for(prototypes: ClassPrototypes, noun_phrase: NounPhrase,
-              coco_similarity: float) -> Optional[Kinds]:
-    """The kinds ``noun_phrase`` names, or None when it is no ImageNet noun or COCO has it."""
-    if noun_phrase.generic:
+def kinds_for(prototypes: ClassPrototypes, noun_phrase: NounPhrase) -> Optional[Kinds]:
+    """The kinds ``noun_phrase`` names, weighted by closeness; None for a phrase about any object."""
+    if noun_phrase.generic or not noun_phrase.noun:
         return None
-    sims, _ = prototypes.noun_similarity(noun_phrase, MIN_SIMILARITY)
+    sims, _ = prototypes.noun_similarity(noun_phrase, HEAD_FALLBACK)
     best = float(sims.max())
-    if best < MIN_SIMILARITY or best < coco_similarity + MARGIN:
-        return None
     weights = np.exp(-(best - sims) / TEMPERATURE)
     weights[weights < MIN_WEIGHT] = 0.0
-    return Kinds(weights.astype(np.float32), prototypes.labels[int(sims.argmax())])
+    return Kinds(weights.astype(np.float32), prototypes.labels[int(sims.argmax())], best)
 
 
 def evidence(probs: np.ndarray, kinds: Kinds) -> tuple[np.ndarray, list[str]]:

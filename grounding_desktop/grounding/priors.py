@@ -1,34 +1,89 @@
-"""Every weight and constant of the phrase-region scorer, in one place.
+"""The constants of the phrase-region scorer, and the fitted weights that fuse its evidence.
 
-The scorer is log-linear: for each region
+Every region of an image gets one value per evidence term (``TERMS``): how strongly each source
+(the detector's classes, the second CNN's ImageNet kinds, a concept learned from the user's boxes,
+objectness) says the region is the phrase's noun, and how well it fits each kind of word (colour,
+size, place, order, relation; each module's value ``s`` in [0, 1] enters as ``s - 1``). The score
+is a utility ``u = sum_t w_t * term_t`` (which ranks the regions) made a probability by a
+calibration map over ``u`` and the region's share of the evidence in its image:
 
-    log score = w_subject * log p(subject | region) + sum_m w_m * (s_m - 1)
+    score = sigmoid(scale * u + share * (u - logsumexp(u over the image's regions)) + bias)
 
-where each module score ``s_m`` lies in [0, 1] (1 = the words fit perfectly), so a module that
-has nothing to say (no colour word in the phrase) contributes 0 and the final score stays in
-(0, 1]. The per-module scores are kept with each proposal (``Proposal.modules``); a later
-learning step fits these weights from the user's accepted boxes (logistic regression on the
-module scores) and stores them with ``ScorerWeights.to_dict``/``from_dict``.
+``FusedWeights`` holds ``w``, ``scale``, ``share`` and ``bias``; with ``scale`` and ``share`` >= 0 the
+map keeps the order of ``u`` within an image, so the best box by the fit is the best scored. They are fitted, not set by hand
+(``grounding/fit_scorer.py``: a conditional logit over each phrase's regions, then a logistic
+calibration, checked on images the fit never saw) and ship as ``resources/scorer_fit.json`` with
+its card (``models/fused_scorer.md``); a project with enough labelled boxes refits them on its own
+(``fit_scorer.refit``). Every weight is at least 0, so more evidence never lowers a region.
 
-The values below are priors set by hand from what the words mean, not fitted to any data set.
+``ScorerWeights`` keeps the constants inside the modules (what "left" or "on" means in geometry),
+set from what the words mean.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import lru_cache
+from pathlib import Path
+
+# Evidence from the sources, each a strength log(1 + p / 0.01) of a probability p (0 = no evidence).
+SOURCE_TERMS = (
+    "detector",          # the detector's score for the noun's COCO classes (nouns a class fits)
+    "detector_match",    # ... times how close the noun comes to the class (1: a class's word list)
+    "imagenet",          # the region crop's ImageNet probabilities weighted by each kind's closeness
+    "imagenet_excess",   # ... times how much closer the noun is to ImageNet than to COCO
+    "concept",           # a concept learned from the user's boxes
+    "objectness",        # how likely the region holds an object of any kind
+)
+# The words' modules (value - 1, so a module with nothing to say gives 0).
+MODULE_TERMS = ("colour", "brightness", "size", "pose", "location", "ordinal", "relation")
+TERMS = SOURCE_TERMS + MODULE_TERMS
+FIT_FILE = Path(__file__).resolve().parent.parent / "resources" / "scorer_fit.json"
+
+
+@dataclass(frozen=True)
+class FusedWeights:
+    """The weight of each term and the calibration map (see the module docstring)."""
+
+    terms: dict = field(default_factory=dict)  # term name -> weight (>= 0); missing terms weigh 0
+    scale: float = 1.0
+    share: float = 0.0
+    bias: float = 0.0
+    fitted_on: str = ""                         # what the weights were fitted on, in words
+
+    def vector(self) -> "list[float]":
+        return [float(self.terms.get(t, 0.0)) for t in TERMS]
+
+    def to_dict(self) -> dict:
+        return {"terms": {t: round(float(self.terms.get(t, 0.0)), 6) for t in TERMS},
+                "scale": round(self.scale, 6), "share": round(self.share, 6),
+                "bias": round(self.bias, 6), "fitted_on": self.fitted_on}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FusedWeights":
+        return cls({t: float(v) for t, v in data.get("terms", {}).items() if t in TERMS},
+                   float(data.get("scale", 1.0)), float(data.get("share", 0.0)),
+                   float(data.get("bias", 0.0)), str(data.get("fitted_on", "")))
+
+
+# What a fit starts from and is pulled toward (L2) where its data say little: a weight per term
+# from what the words mean (nats lost when a module's value is 0 instead of 1). A term no fitted
+# phrase exercises (a pose word, say) keeps about this weight.
+PRIOR_WEIGHTS = FusedWeights(
+    {"detector": 1.0, "imagenet": 1.0, "concept": 1.0, "objectness": 0.2, "colour": 2.5,
+     "brightness": 2.0, "size": 2.5, "pose": 1.0, "location": 2.5, "ordinal": 3.0, "relation": 3.0},
+    scale=1.0, share=0.0, bias=-4.0, fitted_on="not fitted: the prior of a fit")
+
+
+@lru_cache(maxsize=1)
+def shipped_weights() -> FusedWeights:
+    """The fit that ships with the application (``resources/scorer_fit.json``)."""
+    return FusedWeights.from_dict(json.loads(FIT_FILE.read_text(encoding="utf-8"))["weights"])
 
 
 @dataclass(frozen=True)
 class ScorerWeights:
-    # --- module weights (nats lost when a module scores 0 instead of 1) ---
-    subject: float = 1.0        # exponent on p(subject | region)
-    colour: float = 2.5
-    brightness: float = 2.0
-    size: float = 2.5
-    pose: float = 1.0
-    location: float = 2.5
-    ordinal: float = 3.0
-    relation: float = 3.0
-    hint: float = 4.0           # a clicked point: boxes away from it lose up to this much
+    hint: float = 4.0           # a clicked point: boxes away from it lose up to this much (not fitted)
 
     # --- subject module: noun -> classes ---
     class_temperature: float = 0.07   # class weight = exp(-(best sim - sim) / T)

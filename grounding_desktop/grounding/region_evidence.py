@@ -24,10 +24,10 @@ from . import box_search, concept_head, imagenet
 from .concepts import ConceptKey, ConceptMemory
 from .recognizer import RegionFeatures, RegionRecognizer
 from .regions import NO_CLASS, RegionStats
-from .scorer import Scene, SubjectEvidence
+from .scorer import Scene, SubjectEvidence, pairwise_iou
 
 MAX_CROPS = 12            # regions classified per image (the most object-like ones)
-IMAGENET_OBJECTNESS = 0.5  # exponent on objectness: among regions that look alike, whole objects win
+SAME_OBJECT_IOU = 0.5     # a region this close to a classified one shares its ImageNet evidence
 CONCEPT_REGIONS = 3       # searched windows that join the scene for a concept
 REFINED_REGIONS = 3       # best scene regions the box regressor moves too
 
@@ -58,23 +58,28 @@ class ImageEvidence:
 
 
 def imagenet_subject(recognizer: RegionRecognizer, evidence: ImageEvidence, scene: Scene,
-                     kinds: imagenet.Kinds, noun: str) -> SubjectEvidence:
+                     kinds: imagenet.Kinds, noun: str, boxes: Optional[np.ndarray] = None) -> SubjectEvidence:
     """p(noun | region) from the region crops' ImageNet classes, for the ``MAX_CROPS`` most
-    object-like regions (the others get none)."""
+    object-like regions of ``scene``. ``boxes``: every region to judge, ``scene``'s first (a scene a
+    concept extended with windows); a region not classified takes the evidence of the classified
+    region it overlaps most, if by IoU >= 0.5 (a window on the same object), else none."""
     with evidence.lock:
         if evidence.classified is None:
             order = np.argsort(-scene.objectness, kind="stable")[:MAX_CROPS]
             evidence.probs = recognizer.classify(evidence.rgb, scene.boxes[order])
             evidence.classified = order
-    p = np.zeros(len(scene))
-    labels = ["object"] * len(scene)
+    boxes = scene.boxes if boxes is None else np.asarray(boxes, np.float64)
     found, names = imagenet.evidence(evidence.probs, kinds)
-    objectness = np.clip(scene.objectness[evidence.classified], 0.0, 1.0)
-    p[evidence.classified] = found * objectness ** IMAGENET_OBJECTNESS
-    for i, name in zip(evidence.classified, names):
-        labels[int(i)] = name
+    p = np.zeros(len(boxes))
+    labels = ["object"] * len(boxes)
+    if len(found):
+        overlap = pairwise_iou(boxes, scene.boxes[evidence.classified])
+        nearest = overlap.argmax(1)
+        same = overlap[np.arange(len(boxes)), nearest] >= SAME_OBJECT_IOU
+        p = np.where(same, found[nearest], 0.0)
+        labels = [names[int(k)] if ok else "object" for k, ok in zip(nearest, same)]
     return SubjectEvidence(p, labels, note=f"ImageNet '{kinds.label}' for '{noun}'",
-                           source="imagenet")
+                           source="imagenet", match=kinds.similarity)
 
 
 def _features(recognizer: RegionRecognizer, evidence: ImageEvidence) -> RegionFeatures:
@@ -138,6 +143,7 @@ class ConceptEvidence:
     p_boxes: np.ndarray           # (M,) their probabilities
     refined: np.ndarray           # (M,) bool: moved by the box regressor
     examples: int                 # accepted boxes the head rests on
+    origin: np.ndarray            # (M,) the scene region a candidate was moved from, -1 for none
 
 
 def concept_evidence(recognizer: RegionRecognizer, memory: ConceptMemory, evidence: ImageEvidence,
@@ -158,7 +164,8 @@ def concept_evidence(recognizer: RegionRecognizer, memory: ConceptMemory, eviden
         if evidence.features is None and evidence.kept is not None and len(evidence.kept[0]):
             p = np.zeros(len(scene))
             p[evidence.kept[0]] = head.probability(evidence.kept[1])
-            return ConceptEvidence(p, np.zeros((0, 4)), np.zeros(0), np.zeros(0, bool), head.examples)
+            return ConceptEvidence(p, np.zeros((0, 4)), np.zeros(0), np.zeros(0, bool), head.examples,
+                                   np.zeros(0, np.int64))
         features = _features(recognizer, evidence)
         if evidence.region_embeddings is None:
             evidence.region_embeddings = recognizer.embed(features, scene.boxes)
@@ -179,7 +186,9 @@ def concept_evidence(recognizer: RegionRecognizer, memory: ConceptMemory, eviden
         p_moved = np.maximum(head.probability(recognizer.embed(features, moved)), np.r_[p_found, p[best]])
     boxes = np.concatenate([moved, found])
     refined = np.r_[np.ones(len(moved), bool), np.zeros(len(found), bool)]
-    return ConceptEvidence(p, boxes, np.r_[p_moved, p_found], refined, head.examples)
+    none = np.full(len(found), -1, np.int64)
+    return ConceptEvidence(p, boxes, np.r_[p_moved, p_found], refined, head.examples,
+                           np.r_[none, best, none].astype(np.int64))
 
 
 def concept_subject(recognizer: RegionRecognizer, memory: ConceptMemory, evidence: ImageEvidence,
@@ -197,7 +206,7 @@ def concept_subject(recognizer: RegionRecognizer, memory: ConceptMemory, evidenc
     if found is None:
         return None
     with evidence.lock:
-        extended = with_regions(scene, evidence.rgb, found.boxes) if len(found.boxes) else scene
+        extended = with_regions(scene, evidence.rgb, found.boxes, found.origin) if len(found.boxes) else scene
     n = found.examples
     name = f"{concept.qualifier} {concept.noun}".strip()
     subject = SubjectEvidence(np.concatenate([found.p, found.p_boxes]), [name] * len(extended),
@@ -212,19 +221,31 @@ def concept_subject(recognizer: RegionRecognizer, memory: ConceptMemory, evidenc
     return answer
 
 
-def with_regions(scene: Scene, rgb: np.ndarray, boxes: np.ndarray) -> Scene:
-    """``scene`` plus class-less regions at xyxy ``boxes`` (their colours read from ``rgb``)."""
+def with_regions(scene: Scene, rgb: np.ndarray, boxes: np.ndarray,
+                 origin: Optional[np.ndarray] = None) -> Scene:
+    """``scene`` plus regions at xyxy ``boxes`` (their colours read from ``rgb``). A box with an
+    ``origin`` (the index of the scene region it was moved from, -1 for none) keeps that region's
+    detector scores and objectness, as a regressed box keeps its proposal's class score in Fast
+    R-CNN; the others are class-less."""
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     if not len(boxes):
         return scene
     colours, lightness = RegionStats.from_rgb(rgb).describe(boxes)
     n = len(boxes)
+    origin = np.full(n, -1, np.int64) if origin is None else np.asarray(origin, np.int64)
+    kept = origin >= 0
+    class_scores = np.zeros((n, scene.class_scores.shape[1]))
+    class_scores[kept] = scene.class_scores[origin[kept]]
+    labels = np.full(n, NO_CLASS, np.int64)
+    labels[kept] = scene.labels[origin[kept]]
+    scores, objectness = np.zeros(n), np.zeros(n)
+    scores[kept] = scene.scores[origin[kept]]
+    objectness[kept] = scene.objectness[origin[kept]]
     return Scene(boxes=np.concatenate([scene.boxes, boxes]),
-                 class_scores=np.concatenate([scene.class_scores,
-                                              np.zeros((n, scene.class_scores.shape[1]))]),
-                 labels=np.concatenate([scene.labels, np.full(n, NO_CLASS, np.int64)]),
-                 scores=np.concatenate([scene.scores, np.zeros(n)]),
+                 class_scores=np.concatenate([scene.class_scores, class_scores]),
+                 labels=np.concatenate([scene.labels, labels]),
+                 scores=np.concatenate([scene.scores, scores]),
                  colour_frac=np.concatenate([scene.colour_frac, colours]),
                  lightness=np.concatenate([scene.lightness, lightness]),
                  width=scene.width, height=scene.height,
-                 objectness=np.concatenate([scene.objectness, np.zeros(n)]))
+                 objectness=np.concatenate([scene.objectness, objectness]))

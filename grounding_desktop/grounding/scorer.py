@@ -1,10 +1,13 @@
-"""Phrase-region scorer: modular matching of a parsed phrase against an image's detected regions.
+"""Phrase-region scorer: every kind of evidence about a region, fused by fitted weights into a
+calibrated score.
 
-In the spirit of MAttNet, each module looks at one kind of word and gives every region a score
-in [0, 1] with a short reason:
+In the spirit of MAttNet, each module looks at one kind of word and gives every region a value in
+[0, 1] with a short reason:
 
-- subject: the noun against the region's per-class detector scores, through embedding
-  similarity to class names and synonyms ("puppy" finds dogs, "guy" people);
+- subject: the noun against every source that knows something about the region: the detector's
+  per-class scores (through embedding similarity to class names and synonyms: "puppy" finds
+  dogs), the second CNN's ImageNet kinds and concepts learned from the user's boxes (handed in by
+  the Grounder as ``SubjectEvidence``), and objectness (any object at all);
 - colour / brightness: colour words against the region's colour make-up (``regions.py``);
 - size and pose: "bigger", "tall", "lying" against box size and shape;
 - location / ordinal: "left", "top right", "middle", "closest", "second from left", both in
@@ -12,25 +15,53 @@ in [0, 1] with a short reason:
 - relation: "on the horse", "next to the car", "holding the umbrella": geometry against the
   best-matching regions for the object phrase (scored by the same modules).
 
-The modules are combined log-linearly with the weights of ``priors.py``. Everything here is
-numpy on a handful of regions, so re-scoring for a new phrase takes about a millisecond.
+Each region's values are the evidence terms of ``priors.TERMS``; ``priors.FusedWeights`` (fitted
+on data, see ``fit_scorer.py``) weighs them into a utility and maps it to a probability that the
+region is the phrase's referent. No source replaces another: a learned concept adds to what the
+detector knew. Everything here is numpy on a handful of regions, so re-scoring for a new phrase
+takes about a millisecond.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
 from .encoder import ClassPrototypes
 from ..core.phrase_parse import NounPhrase, ParsedPhrase
-from .priors import DEFAULT_WEIGHTS, ScorerWeights
+from .priors import (DEFAULT_WEIGHTS, SOURCE_TERMS, TERMS, FusedWeights, ScorerWeights,
+                     shipped_weights)
 from .regions import NO_CLASS
 from ..core.vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
 
 _COLOUR_INDEX = {name: i for i, name in enumerate(COLOUR_NAMES)}
+_TERM = {name: i for i, name in enumerate(TERMS)}
 _EPS = 1e-6
 BOUND_CLASS_SHARE = 0.02  # ``subject_p(bound=True)`` reads the classes weighing this much of the heaviest
+EVIDENCE_FLOOR = 0.01     # a probability p enters as the strength log(1 + p / EVIDENCE_FLOOR)
+# Which terms belong to which source, and how an explanation names it.
+_SOURCE_OF_TERM = {"detector": "detector", "detector_match": "detector", "imagenet": "imagenet",
+                   "imagenet_excess": "imagenet", "concept": "concept", "objectness": "objectness"}
+SOURCE_NAMES = {"detector": "detector", "imagenet": "ImageNet", "concept": "learned",
+                "objectness": "objectness"}
+
+
+def strength(p: np.ndarray) -> np.ndarray:
+    """A source's probability as an evidence term: 0 for none, growing like log p above the floor.
+    (Cross-validated on the fit's data, this did better than the log-odds, which keeps apart
+    probabilities near 1: 0.69 against 0.65 Acc@0.5.)"""
+    return np.log1p(np.clip(np.asarray(p, np.float64), 0.0, 1.0) / EVIDENCE_FLOOR)
+
+
+def calibrated(u: np.ndarray, weights: FusedWeights) -> np.ndarray:
+    """Utilities of an image's regions -> probabilities that each is the referent (in the same order)."""
+    u = np.asarray(u, np.float64)
+    if not u.size:
+        return u
+    top = float(u.max())
+    share = u - (top + np.log(np.exp(u - top).sum()))
+    return 1.0 / (1.0 + np.exp(-(weights.scale * u + weights.share * share + weights.bias)))
 
 
 @dataclass
@@ -105,8 +136,8 @@ class ModuleScore:
 class SubjectEvidence:
     """p(subject | region) for every region of a scene, and the name each value rests on.
 
-    The scorer makes it from the detector's class scores; the Grounder hands in its own when the
-    noun is a concept learned from the user's boxes or an ImageNet kind COCO lacks.
+    The scorer makes the detector's from its class scores; the Grounder hands in the others (a
+    concept learned from the user's boxes, ImageNet kinds), which add to it.
     """
 
     p: np.ndarray                      # (N,) in [0, 1]
@@ -114,6 +145,7 @@ class SubjectEvidence:
     known: bool = True                 # False: nothing knows the noun; objectness ranks regions
     note: str = ""                     # a remark for the explanation ("learned from 3 of your boxes")
     source: str = "detector"           # detector | imagenet | concept
+    match: float = 1.0                 # how close the noun comes to what the source knows (ImageNet)
     # The evidence already judged the phrase's colour and brightness words (a concept learned
     # from boxes labelled with them): the colour modules must not judge them again.
     judged_attributes: bool = False
@@ -121,11 +153,16 @@ class SubjectEvidence:
 
 @dataclass
 class ScoreResult:
-    scores: np.ndarray                 # (N,) final scores in (0, 1]
-    subject: np.ndarray                # (N,) p(subject | region)
-    subject_label: list[str]           # (N,) the name behind each region's subject evidence
+    scores: np.ndarray                 # (N,) calibrated: the probability that the region is the referent
+    subject: np.ndarray                # (N,) p(subject | region) of the source the region's score rests on
+    subject_label: list[str]           # (N,) the name behind it (a COCO class, an ImageNet kind, a concept)
     modules: list[ModuleScore] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # phrase-level remarks for the explanation
+    sources: list[str] = field(default_factory=list)  # (N,) detector | imagenet | concept | objectness
+    terms: Optional[np.ndarray] = None  # (N, len(TERMS)) the evidence terms (what a fit learns from)
+    utility: Optional[np.ndarray] = None  # (N,) the weighted sum of the terms, before calibration
+    evidence: Optional[np.ndarray] = None  # (N,) the strongest source's p: 0 = nothing names the region
+    known: bool = True                 # False: no source knows the noun (objectness and words rank)
 
     def module_values(self, i: int) -> dict[str, float]:
         out = {"subject": float(self.subject[i])}
@@ -254,9 +291,11 @@ def relation_geometry(relation: str, s: np.ndarray, o: np.ndarray, width: float,
 class PhraseScorer:
     """Scores a parsed phrase against a ``Scene``; stateless apart from the encoder caches."""
 
-    def __init__(self, prototypes: ClassPrototypes, weights: ScorerWeights = DEFAULT_WEIGHTS):
+    def __init__(self, prototypes: ClassPrototypes, weights: ScorerWeights = DEFAULT_WEIGHTS,
+                 fused: Optional[FusedWeights] = None):
         self.prototypes = prototypes
         self.weights = weights
+        self.fused = fused if fused is not None else shipped_weights()
         self.labels = prototypes.labels
 
     # --- subject
@@ -293,31 +332,25 @@ class PhraseScorer:
         sims, exact = self.prototypes.noun_similarity(noun_phrase, self.weights.min_class_similarity)
         return float(sims.max()), exact
 
-    def subject_evidence(self, scene: Scene, noun_phrase: NounPhrase) -> SubjectEvidence:
-        """The detector's evidence for the noun: its class scores for a COCO noun; for any object
-        or a noun no class fits, how object-like each region is (class scores count too)."""
-        p, cls, known = self.subject_p(scene, noun_phrase)
-        note = "" if known else f"'{noun_phrase.noun}' is not a class the detector knows"
-        return SubjectEvidence(p, [self.labels.get(int(c), "object") for c in cls], known, note)
-
     def subject_p(self, scene: Scene, noun_phrase: NounPhrase, bound: bool = False
                   ) -> tuple[np.ndarray, Optional[np.ndarray], bool]:
-        """``subject_evidence`` as arrays: (p(noun | region), the class each value rests on
+        """The detector's evidence as arrays: (p(noun | region), the class each value rests on
         (``NO_CLASS``: objectness), whether the noun names something the detector knows).
 
-        With ``bound``, an upper bound of p that costs little over a table of many images'
-        regions (``upper_bound``): only the classes weighing at least ``BOUND_CLASS_SHARE`` of
-        the heaviest are read, every other counts its weight (as if its score were 1), and the
-        classes are not returned."""
+        With ``bound``, (an upper bound of p, a lower bound of p, known), cheap over a table of many
+        images' regions (``upper_bound``): only the classes weighing at least ``BOUND_CLASS_SHARE``
+        of the heaviest are read; for the upper bound every other counts its weight (as if its
+        score were 1), for the lower bound nothing."""
         wts, _, known = self.class_weights(noun_phrase)
         wts = wts[:scene.class_scores.shape[1]]
         n = len(scene)
         if bound:
             read = wts >= BOUND_CLASS_SHARE * wts.max() if wts.size else wts.astype(bool)
-            p = np.full(n, float(wts[~read].max()) if (~read).any() else 0.0)
+            low = np.zeros(n)
             for c in np.nonzero(read)[0]:
-                np.maximum(p, scene.class_scores[:, c] * wts[c], out=p)
-            cls = None
+                np.maximum(low, scene.class_scores[:, c] * wts[c], out=low)
+            p = np.maximum(low, float(wts[~read].max()) if (~read).any() else 0.0)
+            cls = low
         else:
             cs = scene.class_scores[:, :len(wts)] * wts[None, :]
             cls = cs.argmax(1) if n else np.zeros(0, np.int64)
@@ -327,9 +360,10 @@ class PhraseScorer:
             # Class-agnostic candidates are for things COCO lacks: their weak class scores must
             # not outbid a detection of the class.
             p = np.where(candidate, 0.0, p)
+            cls = np.where(candidate, 0.0, cls) if bound else cls
         else:
             p = np.maximum(p, scene.objectness)
-            cls = None if cls is None else np.where(candidate, NO_CLASS, cls)
+            cls = np.maximum(cls, scene.objectness) if bound else np.where(candidate, NO_CLASS, cls)
         return p, cls, known
 
     # --- peers
@@ -446,65 +480,118 @@ class PhraseScorer:
         centred = np.hypot((scene.cx - x) / scene.w, (scene.cy - y) / scene.h)
         return inside * (1.0 - 0.2 * np.clip(centred, 0, 1))
 
+    # --- the evidence terms
+    def subject_terms(self, scene: Scene, noun_phrase: NounPhrase,
+                      sources: Sequence[SubjectEvidence] = (), detector_p: Optional[np.ndarray] = None
+                      ) -> tuple[np.ndarray, ScoreResult]:
+        """(N, len(TERMS)) terms with every source's columns filled, and a ``ScoreResult`` holding
+        what each region's evidence rests on. ``detector_p``: the detector's p given (a bound)."""
+        n = len(scene)
+        terms = np.zeros((n, len(TERMS)))
+        if detector_p is None:
+            p_det, cls, known = self.subject_p(scene, noun_phrase)
+        else:
+            p_det, cls, known = detector_p, None, True
+        coco, _ = self.coco_match(noun_phrase)
+        if known:
+            terms[:, _TERM["detector"]] = strength(p_det)
+            terms[:, _TERM["detector_match"]] = strength(p_det) * max(coco, 0.0)
+        terms[:, _TERM["objectness"]] = strength(np.clip(scene.objectness, 0.0, 1.0))
+        names = {"objectness": ["object"] * n}
+        ps = {"objectness": np.clip(scene.objectness, 0.0, 1.0)}
+        if known:
+            names["detector"] = [self.labels.get(int(c), "object") for c in cls] if cls is not None \
+                else ["object"] * n
+            ps["detector"] = p_det
+        # Which regions may be proposed: for a noun the detector knows, those it or another source
+        # names (a class-agnostic candidate has no class score); for any other, every region.
+        evidence = np.asarray(p_det, np.float64).copy()
+        notes = [] if known else [f"'{noun_phrase.noun}' is not a class the detector knows"]
+        for source in sources:
+            sp = np.asarray(source.p, np.float64)
+            if source.source == "imagenet":
+                terms[:, _TERM["imagenet"]] = strength(sp) * max(source.match, 0.0)
+                terms[:, _TERM["imagenet_excess"]] = strength(sp) * max(source.match - coco, 0.0)
+            else:
+                terms[:, _TERM["concept"]] = strength(sp)
+            names[source.source], ps[source.source] = list(source.labels), sp
+            evidence = np.maximum(evidence, sp)
+            if source.note:
+                notes.append(source.note)
+        w = np.asarray(self.fused.vector())
+        contributions = {}
+        for t in SOURCE_TERMS:
+            src = _SOURCE_OF_TERM[t]
+            contributions[src] = contributions.get(src, 0.0) + w[_TERM[t]] * terms[:, _TERM[t]]
+        order = [s_ for s_ in ("concept", "imagenet", "detector", "objectness") if s_ in ps]
+        table = np.stack([contributions[s_] for s_ in order]) if n else np.zeros((len(order), 0))
+        top = table.argmax(0) if n else np.zeros(0, np.int64)
+        chosen = [order[int(k)] for k in top]
+        subject = np.array([ps[src][i] for i, src in enumerate(chosen)], np.float64)
+        labels = [names[src][i] for i, src in enumerate(chosen)]
+        result = ScoreResult(scores=np.zeros(n), subject=subject, subject_label=labels, notes=notes,
+                             sources=chosen, terms=terms, evidence=evidence, known=known or bool(sources))
+        return terms, result
+
     # --- a whole noun phrase
     def score_noun_phrase(self, scene: Scene, noun_phrase: NounPhrase,
-                          subject: Optional[SubjectEvidence] = None, compare: bool = True
-                          ) -> tuple[np.ndarray, SubjectEvidence, list[ModuleScore]]:
-        """(log score, subject evidence, modules) of one noun phrase; ``subject`` replaces the
-        detector's evidence for the noun. Without ``compare`` no region is compared with others
-        (``upper_bound``): each comparison counts as won."""
-        w = self.weights
-        evidence = subject if subject is not None else self.subject_evidence(scene, noun_phrase)
-        p = evidence.p
-        log_score = w.subject * np.log(np.maximum(p, _EPS))
-        modules: list[ModuleScore] = []
-        subject_peers = self.peers(scene, p) if compare else Peers.none(len(scene))
+                          sources: Sequence[SubjectEvidence] = (), compare: bool = True,
+                          detector_p: Optional[np.ndarray] = None) -> tuple[np.ndarray, ScoreResult]:
+        """(utility, result with terms and modules) of one noun phrase. Without ``compare`` no
+        region is compared with others (``upper_bound``): each comparison counts as won."""
+        terms, result = self.subject_terms(scene, noun_phrase, sources, detector_p)
+        fused = np.asarray(self.fused.vector())
+        utility = terms @ fused
+        subject_peers = self.peers(scene, np.exp(utility - utility.max())) if compare and len(scene) \
+            else Peers.none(len(scene))
 
-        def add(name: str, words: str, values: np.ndarray, weight: float) -> None:
-            nonlocal log_score
-            modules.append(ModuleScore(name, words, values, weight))
-            log_score = log_score + weight * (values - 1.0)
+        def add(name: str, words: str, values: np.ndarray) -> None:
+            nonlocal utility
+            k = _TERM[name]
+            result.modules.append(ModuleScore(name, words, values, float(fused[k])))
+            terms[:, k] = values - 1.0
+            utility = utility + fused[k] * terms[:, k]
 
-        attributes = not evidence.judged_attributes
+        attributes = not any(s.judged_attributes for s in sources)
         if noun_phrase.colours and attributes:
             add("colour", " ".join(noun_phrase.colours),
-                self.colour_module(scene, noun_phrase.colours, subject_peers), w.colour)
+                self.colour_module(scene, noun_phrase.colours, subject_peers))
         if noun_phrase.brightness and attributes:
             add("brightness", " ".join(noun_phrase.brightness),
-                self.brightness_module(scene, noun_phrase.brightness, subject_peers), w.brightness)
+                self.brightness_module(scene, noun_phrase.brightness, subject_peers))
         # Comparisons are made among the regions that fit the noun and its colour words (found
         # only when a module below compares: an NMS per phrase is a good part of its cost).
         compares = noun_phrase.sizes or noun_phrase.locations or noun_phrase.ordinal is not None
-        peers = self.peers(scene, np.exp(log_score)) if modules and compare and compares else subject_peers
+        peers = self.peers(scene, np.exp(utility - utility.max())) \
+            if result.modules and compare and compares else subject_peers
         if noun_phrase.sizes:
-            add("size", " ".join(s[2] for s in noun_phrase.sizes),
-                self.size_module(scene, noun_phrase.sizes, peers), w.size)
+            add("size", " ".join(s_[2] for s_ in noun_phrase.sizes),
+                self.size_module(scene, noun_phrase.sizes, peers))
         if noun_phrase.poses:
-            add("pose", " ".join(p_[1] for p_ in noun_phrase.poses),
-                self.pose_module(scene, noun_phrase.poses), w.pose)
+            add("pose", " ".join(p_[1] for p_ in noun_phrase.poses), self.pose_module(scene, noun_phrase.poses))
         if noun_phrase.locations:
-            add("location", " ".join(l.word for l in noun_phrase.locations),
-                self.location_module(scene, noun_phrase.locations, peers), w.location)
+            add("location", " ".join(l_.word for l_ in noun_phrase.locations),
+                self.location_module(scene, noun_phrase.locations, peers))
         if noun_phrase.ordinal is not None:
-            o = noun_phrase.ordinal
-            add("ordinal", o.word, self.ordinal_module(scene, o, peers), w.ordinal)
-        return log_score, evidence, modules
+            add("ordinal", noun_phrase.ordinal.word, self.ordinal_module(scene, noun_phrase.ordinal, peers))
+        result.utility = utility
+        return utility, result
 
     def score(self, scene: Scene, parsed: ParsedPhrase,
               hint: Optional[tuple[float, float]] = None,
-              subject: Optional[SubjectEvidence] = None) -> ScoreResult:
-        """Score every region for ``parsed``; ``subject`` (from the Grounder) replaces the
-        detector's evidence for the subject noun."""
+              sources: Sequence[SubjectEvidence] = ()) -> ScoreResult:
+        """Score every region for ``parsed``; ``sources`` (from the Grounder: ImageNet kinds, a
+        learned concept) add their evidence for the subject noun to the detector's."""
         w = self.weights
         n = len(scene)
         if n == 0:
-            return ScoreResult(np.zeros(0), np.zeros(0), [])
-        log_score, evidence, modules = self.score_noun_phrase(scene, parsed.subject, subject)
-        notes = [evidence.note] if evidence.note else []
+            return ScoreResult(np.zeros(0), np.zeros(0), [], terms=np.zeros((0, len(TERMS))),
+                               utility=np.zeros(0), evidence=np.zeros(0))
+        utility, result = self.score_noun_phrase(scene, parsed.subject, sources)
         if parsed.relation and parsed.obj is not None:
-            obj_log, obj_evidence, obj_modules = self.score_noun_phrase(scene, parsed.obj)
-            if obj_evidence.known:
-                q = np.exp(obj_log - obj_log.max())
+            obj_utility, obj_result = self.score_noun_phrase(scene, parsed.obj)
+            if obj_result.known:
+                q = np.exp(obj_utility - obj_utility.max())
                 cand = np.nonzero(q >= w.relation_object_peer_ratio)[0]
                 cand = cand[greedy_nms(scene.boxes[cand], q[cand], w.same_object_iou)]
                 geom = relation_geometry(parsed.relation, scene.boxes, scene.boxes[cand],
@@ -513,47 +600,71 @@ class PhraseScorer:
                 rel = np.where(same, 0.0, geom * q[cand][None, :])
                 values = rel.max(1) if cand.size else np.zeros(n)
                 obj_words = " ".join(
-                    [m.words for m in obj_modules if m.name in ("colour", "brightness", "location")]
+                    [m.words for m in obj_result.modules if m.name in ("colour", "brightness", "location")]
                     + [parsed.obj.noun]).strip()
-                modules.append(ModuleScore("relation", f"{parsed.relation_words} {obj_words}",
-                                           values, w.relation))
-                log_score = log_score + w.relation * (values - 1.0)
+                k = _TERM["relation"]
+                weight = float(self.fused.vector()[k])
+                result.modules.append(ModuleScore("relation", f"{parsed.relation_words} {obj_words}",
+                                                  values, weight))
+                result.terms[:, k] = values - 1.0
+                utility = utility + weight * (values - 1.0)
             else:
-                notes.append(f"'{parsed.obj.noun}' is not something the detector finds; "
-                             f"'{parsed.relation_words}' ignored")
+                result.notes.append(f"'{parsed.obj.noun}' is not something the detector finds; "
+                                    f"'{parsed.relation_words}' ignored")
         if hint is not None:
             values = self.hint_module(scene, hint)
-            modules.append(ModuleScore("hint", "click", values, w.hint))
-            log_score = log_score + w.hint * (values - 1.0)
-        return ScoreResult(scores=np.exp(log_score), subject=evidence.p,
-                           subject_label=evidence.labels, modules=modules, notes=notes)
+            result.modules.append(ModuleScore("hint", "click", values, w.hint))
+            utility = utility + w.hint * (values - 1.0)
+        result.utility = utility
+        result.scores = calibrated(utility, self.fused)
+        return result
 
-    def upper_bound(self, scene: Scene, parsed: ParsedPhrase, subject_p: np.ndarray) -> np.ndarray:
-        """(N,) a score no region can exceed in ``score``, whatever other regions its image holds,
-        given ``subject_p`` (at least ``subject_p(scene, parsed.subject)[0]``: its ``bound``).
+    def upper_bound(self, scene: Scene, parsed: ParsedPhrase, subject_p: np.ndarray,
+                    lower_p: np.ndarray, starts: np.ndarray, sources: Sequence[SubjectEvidence] = ()
+                    ) -> np.ndarray:
+        """(N,) a score no region can exceed in ``score``, given bounds of the detector's evidence
+        (``subject_p(scene, parsed.subject, bound=True)``) and the exact evidence of ``sources``
+        (a learned concept's head over the regions' kept embeddings), when no other source knows
+        the noun (``Grounder.bounded_subject``). ``scene`` holds the regions of many images (``width`` and
+        ``height`` given per region), image ``k``'s from ``starts[k]`` on: one pass bounds a whole
+        folder (``image_search``).
 
-        Every module's value lies in [0, 1] and only lowers a score; the ones that compare a
-        region with others (relative colour, brightness, size, location and order among peers, a
-        relation to another thing) are counted as won, the rest (colour share, pose, position in
-        the image) are computed. ``scene`` may hold the regions of many images, with ``width`` and
-        ``height`` given per region: one pass bounds a whole folder (``image_search``).
+        Every weight is at least 0 and every module's term at most 0. A region's utility is at most
+        its utility with the modules that compare it with others (relative colour, brightness,
+        size, location and order among peers, a relation) counted as won, the rest (colour share,
+        pose, position in the image) computed; every other region's is at least its evidence with
+        every module of the phrase lost. Its share of its image's evidence is at most what those
+        bounds leave it.
         """
-        log_score, _, _ = self.score_noun_phrase(scene, parsed.subject, SubjectEvidence(subject_p, []),
-                                                 compare=False)
-        return np.exp(log_score)
+        upper, _ = self.score_noun_phrase(scene, parsed.subject, sources, compare=False, detector_p=subject_p)
+        low_terms, _ = self.subject_terms(scene, parsed.subject, sources, detector_p=lower_p)
+        fused = np.asarray(self.fused.vector())
+        words = parsed.subject
+        lost = sum(fused[_TERM[name]] for name, present in (
+            ("colour", words.colours), ("brightness", words.brightness), ("size", words.sizes),
+            ("pose", words.poses), ("location", words.locations), ("ordinal", words.ordinal is not None),
+            ("relation", parsed.relation and parsed.obj is not None)) if present)
+        lower = low_terms @ fused - lost
+        shift = float(max(upper.max(initial=0.0), lower.max(initial=0.0)))
+        mass = np.exp(lower - shift)
+        per_image = np.add.reduceat(mass, starts) if len(mass) else mass
+        others = np.repeat(per_image, np.diff(np.append(starts, len(mass)))) - mass
+        share = (upper - shift) - np.logaddexp(upper - shift, np.log(np.maximum(others, 1e-300)))
+        f = self.fused
+        return 1.0 / (1.0 + np.exp(-(f.scale * upper + f.share * share + f.bias)))
 
     # --- choosing what to show
     def select(self, scene: Scene, result: ScoreResult, top_k: int, plural: bool) -> np.ndarray:
-        """Indices of the regions to propose, best first, one per object. A region with no
-        evidence at all for the subject (a class-agnostic candidate for a COCO noun) is none."""
+        """Indices of the regions to propose, best first, one per object. A region no source
+        names (a class-agnostic candidate for a COCO noun) is none."""
         w = self.weights
         if not len(scene):
             return np.zeros(0, np.int64)
         best = int(np.argmax(result.scores))
-        if top_k == 1 and not plural and result.subject[best] > 0:
+        if top_k == 1 and not plural and result.evidence[best] > 0:
             return np.array([best])  # what the NMS below keeps first (image search asks for one a lot)
         keep = greedy_nms(scene.boxes, result.scores, w.output_nms_iou)
-        keep = keep[result.subject[keep] > 0]
+        keep = keep[result.evidence[keep] > 0]
         if plural and keep.size:
             best = float(result.scores[keep[0]])
             bar = max(w.plural_min_score, w.plural_relative * best)
@@ -563,7 +674,10 @@ class PhraseScorer:
 
     @staticmethod
     def explain(result: ScoreResult, i: int) -> str:
-        parts = [f"{result.subject_label[i]} {result.subject[i]:.2f}"]
+        """ "fox squirrel 0.98 (ImageNet) · left 0.90": the evidence the score rests on most, then
+        each module's value."""
+        source = result.sources[i] if result.sources else "detector"
+        parts = [f"{result.subject_label[i]} {result.subject[i]:.2f} ({SOURCE_NAMES.get(source, source)})"]
         for m in result.modules:
             parts.append(f"{m.words} {m.values[i]:.2f}")
         text = " · ".join(parts)

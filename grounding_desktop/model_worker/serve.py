@@ -146,7 +146,7 @@ class Worker:
         if not hasattr(self.grounder, "learn"):
             return
         try:
-            made = teach(self.grounder, work.lessons, clear=work.clear)
+            made = teach(self.grounder, work.lessons, clear=work.clear, refit=work.clear)
         except Exception as exc:  # noqa: BLE001 - the boxes are stored all the same; the app says so
             self.send(Learned(work.epoch, error=short_error(exc)))
             return

@@ -138,8 +138,8 @@ class FakeGrounder:
                 out.append(exc)
         return out
 
-    def detector_decides(self, phrase: str) -> bool:
-        return False  # no bound: search scores every image
+    def bounded_subject(self, phrase: str) -> tuple:
+        return False, None  # no bound: search scores every image
 
     def prepared_from(self, key: str, features: ImageFeatures, image=None) -> tuple:
         return key, features

@@ -38,9 +38,10 @@ def test_no_region_scores_above_its_bound():
         for phrase in PHRASES:
             parsed = parse_phrase(phrase)
             scores = scorer.score(scene, parsed).scores
-            p_bound = scorer.subject_p(scene, parsed.subject, bound=True)[0]
-            assert np.all(p_bound >= scorer.subject_p(scene, parsed.subject)[0]), phrase
-            bound = scorer.upper_bound(scene, parsed, p_bound)
+            p_bound, p_low, _ = scorer.subject_p(scene, parsed.subject, bound=True)
+            exact = scorer.subject_p(scene, parsed.subject)[0]
+            assert np.all(p_bound >= exact) and np.all(p_low <= exact), phrase
+            bound = scorer.upper_bound(scene, parsed, p_bound, p_low, np.array([0]))
             assert np.all(bound >= scores * (1 - 1e-9)), phrase
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from grounding_desktop.grounding.concepts import ConceptExample, ConceptKey, ConceptMemory
 from grounding_desktop.grounding.recognizer import RegionRecognizer
-from grounding_desktop.grounding.region_evidence import ImageEvidence, concept_subject
+from grounding_desktop.grounding.region_evidence import ImageEvidence, concept_evidence, concept_subject
 from grounding_desktop.grounding.scorer import Scene
 
 pytestmark = pytest.mark.model
@@ -77,3 +77,20 @@ def test_a_concept_forgotten_while_an_image_is_looked_at_answers_from_what_it_kn
     assert subject.note == "learned from your box" and len(subject.p) >= len(scene)
     assert memory.count(concept) == 0
     assert concept_subject(looking, memory, evidence, scene, concept, None) is None
+
+
+def test_a_box_the_regressor_moved_keeps_the_detector_evidence_of_the_region_it_moved_from(recognizer):
+    """As a regressed box keeps its proposal's class score (Fast R-CNN): the fused score then never
+    prefers the unmoved region to its own refined box for lack of the detector's evidence."""
+    scene = _scene()
+    scene.class_scores[0, 3], scene.class_scores[1, 5] = 0.4, 0.2
+    scene.objectness[:] = (0.9, 0.3)
+    memory, img = _memory(recognizer, 3), _image()
+    found = concept_evidence(recognizer, memory, ImageEvidence(pixels=img), scene, CONCEPT, None)
+    extended, _ = concept_subject(recognizer, memory, ImageEvidence(pixels=img), scene, CONCEPT, None)
+    added = np.arange(len(scene), len(extended))
+    moved = found.origin >= 0
+    assert moved.any() and (~moved).any()
+    np.testing.assert_array_equal(extended.class_scores[added[moved]], scene.class_scores[found.origin[moved]])
+    np.testing.assert_array_equal(extended.objectness[added[moved]], scene.objectness[found.origin[moved]])
+    assert not extended.class_scores[added[~moved]].any() and not extended.objectness[added[~moved]].any()

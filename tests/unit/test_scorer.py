@@ -15,7 +15,7 @@ from grounding_desktop.grounding.detector import Detections
 from grounding_desktop.grounding.encoder import ClassPrototypes
 from grounding_desktop.grounding.grounder import build_scene
 from grounding_desktop.core.phrase_parse import parse_phrase
-from grounding_desktop.grounding.priors import DEFAULT_WEIGHTS, ScorerWeights
+from grounding_desktop.grounding.priors import DEFAULT_WEIGHTS, FusedWeights, ScorerWeights, shipped_weights
 from grounding_desktop.grounding.scorer import PhraseScorer, relation_geometry
 
 LABELS = {1: "person", 3: "car", 17: "cat", 18: "dog", 19: "horse", 28: "umbrella", 51: "bowl"}
@@ -232,7 +232,7 @@ def test_relation_never_pairs_a_box_with_itself():
 def test_unknown_relation_object_is_ignored_and_said(scorer):
     scene = make_scene([("dog", 0.9, (10, 10, 100, 100), None)])
     result = scorer.score(scene, parse_phrase("the dog on the grass"))
-    assert result.scores[0] == pytest.approx(0.9, rel=1e-3)
+    assert result.scores[0] == pytest.approx(scorer.score(scene, parse_phrase("the dog")).scores[0])
     assert "grass" in scorer.explain(result, 0)
 
 
@@ -265,14 +265,19 @@ def test_hint_point_wins(scorer):
 # ------------------------------------------------------------------------------ weights
 
 def test_weights_live_in_one_place_and_round_trip():
-    w = replace(DEFAULT_WEIGHTS, location=1.25)
+    w = replace(DEFAULT_WEIGHTS, location_relative=0.25)
     assert ScorerWeights.from_dict(w.to_dict()) == w
-    assert ScorerWeights.from_dict({"colour": 3, "unknown": 1}).colour == 3.0
+    assert ScorerWeights.from_dict({"hint": 3, "unknown": 1}).hint == 3.0
+    fused = shipped_weights()
+    assert FusedWeights.from_dict(fused.to_dict()) == FusedWeights.from_dict(
+        FusedWeights.from_dict(fused.to_dict()).to_dict())
+    assert FusedWeights.from_dict({"terms": {"colour": 3, "unknown": 1}}).terms == {"colour": 3.0}
 
 
 def test_a_zero_weight_switches_a_module_off():
     scene = make_scene([("dog", 0.6, (10, 100, 110, 200), None), ("dog", 0.9, (280, 100, 380, 200), None)])
-    off = PhraseScorer(TablePrototypes(), replace(DEFAULT_WEIGHTS, location=0.0))
+    fused = shipped_weights()
+    off = PhraseScorer(TablePrototypes(), fused=replace(fused, terms={**fused.terms, "location": 0.0}))
     assert best(off, scene, "the dog on the left") == 1
 
 

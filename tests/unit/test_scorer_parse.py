@@ -106,6 +106,27 @@ def test_singular():
         ["horse", "puppy", "box", "glass", "bus", "person", "man"]
 
 
+@pytest.mark.parametrize("phrase,noun,relation,obj,locations", [
+    ("the person closest to the car", "person", "near", "car", []),
+    ("the person nearest the red car", "person", "near", "car", []),
+    ("the person nearest to the camera", "person", None, None, ["nearest"]),
+    ("the cup closest to us", "cup", None, None, ["closest"]),
+    ("the closest one to the camera", "one", None, None, ["closest"]),
+    ("the closest person", "person", None, None, ["closest"]),
+    ("the bottle furthest from the camera", "bottle", None, None, ["furthest"]),
+    ("the bottle furthest from the car", "bottle", None, None, []),
+    ("the dog in front of the house", "dog", "front_of", "house", []),
+    ("the man holding the umbrella", "man", "holding", "umbrella", []),
+])
+def test_the_subject_is_the_head_noun_not_a_noun_of_a_relation_or_place(phrase, noun, relation, obj,
+                                                                         locations):
+    p = parse_phrase(phrase)
+    assert p.subject.noun == noun
+    assert p.relation == relation
+    assert (p.obj.noun if p.obj else None) == obj
+    assert [loc.word for loc in p.subject.locations] == locations
+
+
 def test_head_noun_names_the_class_of_a_phrase():
     from grounding_desktop.core import head_noun
 

@@ -1,0 +1,230 @@
+"""Fitting the weights that fuse the scorer's evidence (``priors.FusedWeights``) from grounded phrases.
+
+A ``Trial`` is one phrase on one image: every region's evidence terms (``ScoreResult.terms``) and
+whether the region is right (IoU >= 0.5 with the phrase's box). The fit has two stages:
+
+1. the term weights ``w`` (all >= 0, so more evidence never lowers a region): a conditional logit,
+   the softmax of ``terms @ w`` over each phrase's regions, maximising the probability of the right
+   ones, with an L2 pull toward ``prior`` (``priors.PRIOR_WEIGHTS`` for the shipped fit, so a term
+   the data do not exercise keeps its prior; the shipped fit for a project's refit);
+2. the calibration ``sigmoid(scale * u + share * (u - logsumexp u) + bias)`` (``scale`` and
+   ``share`` >= 0, so it keeps the order of the regions): a logistic model of "this region is right" over the top region of each
+   phrase (what Space or Ctrl+Enter accepts),
+   on utilities ``u`` from weights fitted without the phrase's image (cross-fitting), so the map
+   is learned on scores as they are on images the weights never saw.
+
+Cross-validation is by image (``group``): a phrase is never judged by weights fitted on its own
+image. Everything here is numpy and ``scipy.optimize`` on small arrays: a project's refit of a few
+hundred regions takes milliseconds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+from scipy.optimize import minimize
+
+from .priors import PRIOR_WEIGHTS, TERMS, FusedWeights
+from .scorer import calibrated
+
+HIT_IOU = 0.5
+SHOWN = 5                 # the regions of a phrase a user is shown: the wrong ones' scores are reported
+CALIBRATED = 1            # the best regions of each phrase the calibration is fitted on (the top box)
+FOLDS = 5
+CALIBRATION_L2 = 1e-3
+# A project's refit: once it has this many accepted and rejected boxes, pulled toward the shipped
+# fit this hard, judged by this many folds of its images.
+MIN_PROJECT_BOXES = 30
+PROJECT_L2 = 5.0
+PROJECT_FOLDS = 3
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One phrase grounded on one image: what a fit learns from."""
+
+    terms: np.ndarray     # (N, len(TERMS))
+    hit: np.ndarray       # (N,) bool: the region overlaps the phrase's box by IoU >= HIT_IOU
+    group: str            # the image (cross-validation never splits an image)
+    kind: str = ""        # where it comes from ("coco8", "refdev project", ...) for reports
+
+
+def _padded(trials: Sequence[Trial]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(M, K, T) terms, (M, K) region mask and (M, K) hits, the trials padded to the longest."""
+    k = max(len(t.hit) for t in trials)
+    x = np.zeros((len(trials), k, len(TERMS)))
+    mask = np.zeros((len(trials), k), bool)
+    hit = np.zeros((len(trials), k), bool)
+    for i, t in enumerate(trials):
+        x[i, :len(t.hit)] = t.terms
+        mask[i, :len(t.hit)] = True
+        hit[i, :len(t.hit)] = t.hit
+    return x, mask, hit
+
+
+def _clogit(w: np.ndarray, x: np.ndarray, mask: np.ndarray, hit: np.ndarray, prior: np.ndarray, l2: float):
+    """Negative log-likelihood of the right regions under each phrase's softmax, and its gradient."""
+    u = np.where(mask, x @ w, -np.inf)
+    u = u - u.max(1, keepdims=True)
+    e = np.exp(u)
+    p = e / e.sum(1, keepdims=True)
+    pos = np.maximum((p * hit).sum(1), 1e-300)
+    loss = -np.log(pos).sum() + l2 * float(((w - prior) ** 2).sum())
+    # d/dw -log(sum_pos p) = E_p[x] - E_{p | pos}[x]
+    q = p * hit / pos[:, None]
+    grad = np.einsum("mk,mkt->t", p - q, x) + 2 * l2 * (w - prior)
+    return loss, grad
+
+
+def fit_weights(trials: Sequence[Trial], prior: Optional[np.ndarray] = None, l2: float = 1.0) -> np.ndarray:
+    """Stage 1: the term weights (>= 0) from the phrases that have a right region."""
+    usable = [t for t in trials if t.hit.any() and (~t.hit).any()]
+    prior = np.zeros(len(TERMS)) if prior is None else np.asarray(prior, np.float64)
+    if not usable:
+        return prior.copy()
+    res = minimize(_clogit, np.maximum(prior, 0.0), args=(*_padded(usable), prior, l2), jac=True,
+                   method="L-BFGS-B", bounds=[(0.0, None)] * len(TERMS))
+    return res.x
+
+
+def _shown(trial: Trial, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calibration inputs (u, u - logsumexp u) of the ``CALIBRATED`` best regions of a trial under
+    ``w``, and whether each is right."""
+    u = trial.terms @ w
+    top = u.max()
+    share = u - (top + np.log(np.exp(u - top).sum()))
+    best = np.argsort(-u, kind="stable")[:CALIBRATED]
+    return np.stack([u[best], share[best]], 1), trial.hit[best]
+
+
+def fit_calibration(rows: np.ndarray, hits: np.ndarray, prior: np.ndarray, l2: float = CALIBRATION_L2
+                    ) -> np.ndarray:
+    """Stage 2: the coefficients of ``rows`` (all >= 0) and the bias (last) of a logistic model of
+    ``hits``."""
+    y = hits.astype(np.float64)
+    x = np.concatenate([rows, np.ones((len(rows), 1))], 1)
+
+    def loss(v):
+        z = x @ v
+        p = 1.0 / (1.0 + np.exp(-z))
+        nll = (y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)).sum()
+        return nll + l2 * float(((v - prior) ** 2).sum()), x.T @ (p - y) + 2 * l2 * (v - prior)
+
+    bounds = [(0.0, None)] * rows.shape[1] + [(None, None)]
+    start = np.concatenate([np.maximum(prior[:-1], 0.0), prior[-1:]])
+    return minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x
+
+
+def _folds(trials: Sequence[Trial], folds: int) -> list[np.ndarray]:
+    groups = sorted({t.group for t in trials})
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(groups))
+    fold_of = {groups[g]: k % folds for k, g in enumerate(order)}
+    return [np.array([i for i, t in enumerate(trials) if fold_of[t.group] == k]) for k in range(folds)]
+
+
+def fit(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float = 1.0,
+        folds: int = FOLDS, fitted_on: str = "") -> FusedWeights:
+    """Both stages: weights on every trial, calibration on cross-fitted utilities."""
+    trials = list(trials)
+    prior_w = np.asarray(prior.vector())
+    prior_cal = np.array([prior.scale, prior.share, prior.bias])
+    rows, hits = [], []
+    n_folds = min(folds, len({t.group for t in trials}))
+    for held in (_folds(trials, n_folds) if n_folds > 1 else [np.arange(len(trials))]):
+        held_set = set(held.tolist())
+        w = fit_weights([t for i, t in enumerate(trials) if i not in held_set] if n_folds > 1 else trials,
+                        prior_w, l2)
+        for i in held:
+            x, hit = _shown(trials[i], w)
+            rows.append(x)
+            hits.append(hit)
+    w = fit_weights(trials, prior_w, l2)
+    c = fit_calibration(np.concatenate(rows), np.concatenate(hits), prior_cal)
+    return FusedWeights(dict(zip(TERMS, (float(v) for v in w))), float(c[0]), float(c[1]), float(c[2]),
+                        fitted_on)
+
+
+# ----------------------------------------------------------------------------- judging a fit
+
+@dataclass
+class Figures:
+    """How a fit does on trials: the top box's accuracy and how well its score is calibrated."""
+
+    trials: int
+    accuracy: float       # the top region is right (Acc@0.5)
+    ece: float            # expected calibration error of the top region's score, 10 bins
+    wrong_score: float    # mean score of shown regions (SHOWN best) that are wrong
+    log_loss: float       # of the top region's score against its hit
+
+    def as_dict(self) -> dict:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+
+def expected_calibration_error(scores: np.ndarray, hits: np.ndarray, bins: int = 10) -> float:
+    scores, hits = np.asarray(scores, np.float64), np.asarray(hits, np.float64)
+    if not scores.size:
+        return 0.0
+    which = np.minimum((scores * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        m = which == b
+        if m.any():
+            total += m.sum() * abs(scores[m].mean() - hits[m].mean())
+    return total / scores.size
+
+
+def judge(trials: Sequence[Trial], fused: FusedWeights) -> Figures:
+    return pooled([trials], [fused])
+
+
+def cross_validated(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float = 1.0,
+                    folds: int = FOLDS) -> Figures:
+    """Figures of fits judged on the images each fit did not see (by image folds)."""
+    trials = list(trials)
+    held_sets, fits = [], []
+    for held in _folds(trials, min(folds, len({t.group for t in trials}))):
+        held_set = set(held.tolist())
+        fits.append(fit([t for i, t in enumerate(trials) if i not in held_set], prior, l2, folds))
+        held_sets.append([trials[i] for i in held])
+    return pooled(held_sets, fits)
+
+
+def pooled(trial_sets: Sequence[Sequence[Trial]], fits: Sequence[FusedWeights]) -> Figures:
+    """Figures over several sets of trials, each judged by its own fit: the top region's accuracy
+    and calibration, and the mean score of the wrong regions among those shown."""
+    scores, hits, wrong = [], [], []
+    for ts, f in zip(trial_sets, fits):
+        w = np.asarray(f.vector())
+        for t in ts:
+            sc = calibrated(t.terms @ w, f)
+            order = np.argsort(-sc, kind="stable")
+            scores.append(sc[order[0]])
+            hits.append(bool(t.hit[order[0]]))
+            shown = order[:SHOWN]
+            wrong.extend(sc[shown][~t.hit[shown]].tolist())
+    if not scores:
+        return Figures(0, 0.0, 0.0, 0.0, 0.0)
+    s, h = np.array(scores), np.array(hits, np.float64)
+    loss = float(-(h * np.log(s + 1e-6) + (1 - h) * np.log(1 - s + 1e-6)).mean())
+    return Figures(len(s), float(h.mean()), expected_calibration_error(s, h),
+                   float(np.mean(wrong)) if wrong else 0.0, loss)
+
+
+def refit(trials: Sequence[Trial], shipped: FusedWeights, boxes: int) -> Optional[FusedWeights]:
+    """A project's own fit from its grounded phrases (``boxes`` accepted and rejected boxes in all),
+    pulled toward ``shipped``; None unless the project has ``MIN_PROJECT_BOXES`` and the refit
+    beats the shipped fit on the project's images in cross-validation (Acc@0.5 of the top box,
+    then log loss of its score)."""
+    trials = list(trials)
+    if boxes < MIN_PROJECT_BOXES or len({t.group for t in trials}) < PROJECT_FOLDS:
+        return None
+    cv = cross_validated(trials, shipped, PROJECT_L2, PROJECT_FOLDS)
+    base = judge(trials, shipped)
+    if (cv.accuracy, -cv.log_loss) <= (base.accuracy, -base.log_loss):
+        return None
+    return fit(trials, shipped, PROJECT_L2, PROJECT_FOLDS,
+               fitted_on=f"this project's {boxes} boxes on {len({t.group for t in trials})} images "
+                         f"(cross-validated Acc@0.5 {cv.accuracy:.3f} against {base.accuracy:.3f} "
+                         f"for the shipped fit)")
