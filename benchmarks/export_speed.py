@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grounding_desktop.core import Box, BoxSource, BoxState, ScanEntry  # noqa: E402
 from grounding_desktop.io.coco_import import import_coco  # noqa: E402
-from grounding_desktop.io.export import FORMATS, OUT_IS_FOLDER, ExportOptions, export_project  # noqa: E402
+from grounding_desktop.io.export import ExportOptions, export_project  # noqa: E402
+from grounding_desktop.io.formats import EXPORT_FORMAT  # noqa: E402
 from grounding_desktop.io.export_summary import ExportSummary  # noqa: E402
 from grounding_desktop.io.progress import Ticker, gc_paused  # noqa: E402
 from grounding_desktop.io.selection import SelectionRules, select  # noqa: E402
@@ -111,13 +112,13 @@ def main(argv=None) -> int:
         base_med = statistics.median(base)
         print(f"{'selection only (baseline)':34s} median {base_med:6.3f} s  (cpu {statistics.median(CPU_TIMES):.3f} s; runs: "
               f"{', '.join(f'{t:.3f}' for t in base)})")
-        cases = [(fmt, ExportOptions()) for fmt in FORMATS]
+        cases = [(fmt, ExportOptions()) for fmt in EXPORT_FORMAT]
         cases.append(("coco-grounding", ExportOptions(splits=(80, 10, 10))))
         worst = 0.0
         for fmt, options in cases:
-            copies = hasattr(FORMATS[fmt], "image_target")  # yolo, voc write every image: disk-bound, no target
+            copies = hasattr(EXPORT_FORMAT[fmt].writer, "image_target")  # yolo, voc write every image: disk-bound, no target
             label = fmt + (" --splits 80,10,10" if options.splits else "") + (" (copies images)" if copies else "")
-            out = root / "out" / (fmt if fmt in OUT_IS_FOLDER else f"{fmt}.json")
+            out = root / "out" / (fmt if EXPORT_FORMAT[fmt].out_is_folder else f"{fmt}.json")
             summary = None
 
             def run():

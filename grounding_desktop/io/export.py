@@ -27,18 +27,7 @@ from .selection import select, selection_steps, used_splits
 from .staged_files import RefuseFn, StagedFiles
 from .store_protocol import LabelStore
 
-# The formats by name, and those whose --out names a folder even without --with-images.
-# A format module has FORMAT, LAYOUT_NAME, SUFFIX, PER_PHRASE_CATEGORIES, rules(options) and
-# write(selected, layout, options, staged, ticker, categories). A folder format of classes (yolo, voc)
-# also has image_target(layout, image) (it always writes the images there), categories(selected,
-# options) and CLASSES_FROM (the summary's classes), SUMMARY_FILES (the parts of the folder the
-# summary names), EMPTY_SPLIT (what an empty split means for it), warnings(selected, options), and
-# JPEG_IMAGES (VOC: other image formats are re-encoded as JPEG).
-FORMATS = {f.name: f.writer for f in EXPORT_FORMATS}
-OUT_IS_FOLDER = {f.name for f in EXPORT_FORMATS if f.out_is_folder}
-_DB_SIDE_FILES = ("", "-wal", "-shm", "-journal")
-
-__all__ = ["EXPORT_FORMATS", "FORMATS", "OUT_IS_FOLDER", "Cancelled", "ExportError", "ExportOptions", "ExportSummary",
+__all__ = ["EXPORT_FORMATS", "Cancelled", "ExportError", "ExportOptions", "ExportSummary",
            "export_options", "export_project", "load_label_map", "parse_splits"]
 
 

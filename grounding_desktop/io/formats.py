@@ -4,7 +4,12 @@ read ``EXPORT_FORMATS``: adding a format is its writer module and one line here.
 
 A writer module has ``rules(options) -> SelectionRules``, ``write(selected, layout, options,
 staged, ticker, categories)``, ``LAYOUT_NAME``, ``SUFFIX`` and ``PER_PHRASE_CATEGORIES`` (see
-``coco_detection`` for the smallest). The import formats are declared in ``importers``.
+``coco_detection`` for the smallest). A folder format of classes (yolo, voc) also has
+``image_target(layout, image)`` (it always writes the images there), ``categories(selected,
+options)`` and ``CLASSES_FROM`` (the summary's classes), ``SUMMARY_FILES`` (the parts of the folder
+the summary names), ``EMPTY_SPLIT`` (what an empty split means for it), ``warnings(selected,
+options)`` and ``JPEG_IMAGES`` (VOC: other image formats are re-encoded as JPEG); RefCOCO has
+``SPLIT_IMAGES = False`` (one images/ folder). The import formats are declared in ``importers``.
 """
 from __future__ import annotations
 

@@ -60,6 +60,18 @@ def talk():
         t.process.stop()
 
 
+def _wait_until_gone(pid: int, seconds: float) -> None:
+    """Fails unless process ``pid`` ends within ``seconds`` (reaped by init once its parent is gone)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    pytest.fail("the model process outlived the app")
+
+
 def test_a_proposal_request_superseded_while_the_model_is_busy_is_dropped_there(talk, photos):
     model = talk(partial(FakeGrounder, delay=0.5))
     path = str(photos / "a1.png")
@@ -210,15 +222,7 @@ def test_quitting_while_the_model_loads_exits_at_once(photos, tmp_path):
                           env=env, capture_output=True, text=True, timeout=60, cwd=REPO)
     assert proc.returncode == 1 and "not everything had finished" in proc.stderr, proc.stderr
     model = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:  # reaped by init once its parent is gone
-        try:
-            os.kill(model, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the model process outlived the app")
+    _wait_until_gone(model, 5)
 
 
 def test_the_app_killed_leaves_a_model_process_that_ends_quietly(photos, tmp_path):
@@ -237,14 +241,6 @@ def test_the_app_killed_leaves_a_model_process_that_ends_quietly(photos, tmp_pat
     model = int(pid_file.read_text())
     app.kill()
     app.wait(10)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # reaped by init once its parent is gone
-        try:
-            os.kill(model, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the model process outlived the app")
+    _wait_until_gone(model, 10)
     said = err.read_text()
     assert "teardown" not in said and "Traceback" not in said, said
