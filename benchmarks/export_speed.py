@@ -53,8 +53,8 @@ def build_project(folder: Path, n_images: int, n_boxes: int, seed: int = 0, one_
         path = folder / e.path
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(jpeg.getvalue())
-    store.apply_scan(entries)
-    images = store.images()
+    store.images.apply_scan(entries)
+    images = store.images.all()
     per_image = n_boxes // n_images
     items = []
     for k, img in enumerate(images):
@@ -71,7 +71,8 @@ def build_project(folder: Path, n_images: int, n_boxes: int, seed: int = 0, one_
             items.append((img.id, PHRASES[(k + j) % len(PHRASES)], boxes))
         if k % 5 == 0:
             items.append((img.id, "the giraffe", []))
-    store.add_expressions_bulk(items, reviewed=[img.id for img in images[::2]])
+    store.imports.merge_phrases([(i, text, boxes, ()) for i, text, boxes in items],
+                                reviewed=[img.id for img in images[::2]])
     return store
 
 
@@ -150,11 +151,11 @@ def main(argv=None) -> int:
         # import of the coco-grounding export into a fresh project over the same images (no target set)
         src = root / "out" / "coco-grounding.json"
         export_project(store, "coco-grounding", src)
-        scan = [ScanEntry(i.path, i.size, i.mtime, i.width, i.height, i.content_hash) for i in store.images()]
+        scan = [ScanEntry(i.path, i.size, i.mtime, i.width, i.height, i.content_hash) for i in store.images.all()]
         times = []
         for k in range(max(args.runs // 2, 1)):
             fresh = ProjectStore(root / f"fresh{k}.sqlite", root=root / "photos")
-            fresh.apply_scan(scan)
+            fresh.images.apply_scan(scan)
             t0 = time.perf_counter()
             summary = import_coco(fresh, src)
             times.append(time.perf_counter() - t0)

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copies-alike", action="store_true", help="copies keep their photo's scores")
     args = parser.parse_args(argv)
 
-    from grounding_desktop.core import ImageState
+    from grounding_desktop.core import ImageState, ScanEntry
     from grounding_desktop.folder.engine import LocalEngine
     from grounding_desktop.folder.propose import propose_folder
     from grounding_desktop.grounder_factory import make_grounder
@@ -148,13 +148,15 @@ def main(argv: list[str] | None = None) -> int:
         project.mkdir()
         with ProjectStore(project / "project.sqlite", root=project) as store, \
                 FeatureStore(project / "project.features.sqlite") as fs:
-            for i, (h, f) in enumerate(jittered(records, args.propose_images, seed=1, alike=args.copies_alike)):
-                store.add_image(f"img{i:05d}.jpg", f.width, f.height, content_hash=h, size=1, mtime=1.0)
+            prepared = list(jittered(records, args.propose_images, seed=1, alike=args.copies_alike))
+            store.images.apply_scan([ScanEntry(f"img{i:05d}.jpg", 1, 1.0, f.width, f.height, h)
+                                     for i, (h, f) in enumerate(prepared)])
+            for h, f in prepared:
                 fs.put(version, [(h, f.to_bytes())])
             engine = LocalEngine(grounder)
             first_propose, report = timed(propose_folder, store, fs, engine, PROPOSE_PHRASES, 0.3)
             again_propose, again = timed(propose_folder, store, fs, engine, PROPOSE_PHRASES, 0.3)
-            in_progress = len(store.images(ImageState.IN_PROGRESS))
+            in_progress = len(store.images.all(ImageState.IN_PROGRESS))
 
         print(f"{args.images} prepared images ({regions} regions, {regions / args.images:.0f} per image), "
               f"copies of {len(records)} photos{' with their scores' if args.copies_alike else ''}; "

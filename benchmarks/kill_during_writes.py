@@ -136,9 +136,9 @@ def seed_labels(folder: Path) -> None:
 
     store, _ = open_project(folder)
     with store:
-        for i, image in enumerate(store.images()[:5]):
-            expression, _ = store.add_expression(image.id, "the thing I drew")
-            store.add_box(expression.id, (2 + i, 3, 20, 15))
+        for i, image in enumerate(store.images.all()[:5]):
+            expression, _ = store.labels.add_expression(image.id, "the thing I drew")
+            store.labels.add_box(expression.id, (2 + i, 3, 20, 15))
 
 
 def calibrate(base: Path, work: Path, command: str, detector: Path) -> tuple[float, float]:

@@ -68,9 +68,9 @@ def main(argv=None) -> int:
             shutil.copy(root / image, Path(tmp) / image)
         store, _ = open_project(tmp)
         try:
-            by_path = {rec.path: rec for rec in store.images()}
+            by_path = {rec.path: rec for rec in store.images.all()}
             for r in rows:
-                store.add_expression(by_path[r["image"]].id, r["phrase"],
+                store.labels.add_expression(by_path[r["image"]].id, r["phrase"],
                                      [Box(0, 0, tuple(r["bbox_xywh"]), BoxState.ACCEPTED)])
             report = evaluate_project(store, g.embedding_model, partial(run_plan, g))
         finally:

@@ -210,9 +210,9 @@ PlanRunner = Callable[[EvaluationPlan, Progress, Optional[Callable[[], bool]]], 
 
 def plan_evaluation(store: ProjectStore, embedding_model: str) -> EvaluationPlan:
     """Read what to teach and what to try: every phrase with accepted boxes, on its image."""
-    by_image = store.all_annotations()
+    by_image = store.labels.all_annotations()
     images, no_target = [], 0
-    for record in store.images(include_missing=True):
+    for record in store.images.all(include_missing=True):
         phrases = []
         for expr, boxes in by_image.get(record.id, ()):
             truth = tuple(tuple(b.bbox) for b in boxes if b.state == BoxState.ACCEPTED)

@@ -33,5 +33,5 @@ def open_project(
 
 
 def rescan_project(store: ProjectStore, progress: Optional[Callable[[int, int], None]] = None) -> ScanReport:
-    entries = scan_folder(Path(store.root), store.scan_index(), progress)
-    return store.apply_scan(entries)
+    entries = scan_folder(Path(store.root), store.images.by_path(), progress)
+    return store.images.apply_scan(entries)

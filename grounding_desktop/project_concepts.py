@@ -77,9 +77,9 @@ def image_lesson(store: ProjectStore, record: ImageRecord, embedding_model: str,
                  annotations: Optional[list] = None, known: Optional[dict] = None, look: bool = True) -> Lesson:
     """``record``'s labelled boxes as they are in the database now."""
     if annotations is None:
-        annotations = store.annotations(record.id)
+        annotations = store.labels.annotations(record.id)
     if known is None:
-        known = store.box_embeddings(embedding_model, [b.id for _, bs in annotations for b in bs])
+        known = store.embeddings.read(embedding_model, [b.id for _, bs in annotations for b in bs])
     return Lesson(image_key(store, record), (record.width, record.height),
                   tuple(labelled_boxes(annotations, known)), look)
 
@@ -88,16 +88,16 @@ def project_lessons(store: ProjectStore, embedding_model: str, phrases: Optional
                     look: bool = True, annotations: Optional[dict] = None) -> list[Lesson]:
     """A lesson for every image of the project that has labelled boxes (only boxes of ``phrases``'
     concepts, if given); files gone from disk teach through their stored embeddings.
-    ``annotations``: ``store.all_annotations()`` when the caller has read it already."""
+    ``annotations``: ``store.labels.all_annotations()`` when the caller has read it already."""
     from .grounding.concepts import ConceptKey
     from .core.phrase_parse import parse_phrase
 
     nouns = None if phrases is None else \
         {k.noun for k in (ConceptKey.of(parse_phrase(p)) for p in phrases) if k is not None}
-    known = store.box_embeddings(embedding_model)
-    by_image = store.all_annotations() if annotations is None else annotations
+    known = store.embeddings.read(embedding_model)
+    by_image = store.labels.all_annotations() if annotations is None else annotations
     lessons = []
-    for record in store.images(include_missing=True):
+    for record in store.images.all(include_missing=True):
         chosen = by_image.get(record.id)
         if chosen and nouns is not None:
             chosen = [(e, bs) for e, bs in chosen
@@ -202,7 +202,7 @@ def keep_embeddings(store: ProjectStore, embedding_model: str, made: Iterable[St
     """Store the embeddings the model made, so the project never computes them again."""
     made = list(made)
     if made:
-        store.set_box_embeddings(embedding_model, made)
+        store.embeddings.write(embedding_model, made)
 
 
 def teach_project(grounder, store: ProjectStore, progress: Progress = None,

@@ -32,20 +32,20 @@ def labelled_project(folder: Path, db: Path | None = None):
     """
     make_photos(folder)
     store, _ = open_project(folder, db)
-    img = {r.path: r for r in store.images()}
-    store.add_expression(img["a.jpg"].id, "the horses", [
+    img = {r.path: r for r in store.images.all()}
+    store.labels.add_expression(img["a.jpg"].id, "the horses", [
         Box(0, 0, (1.25, 2.5, 10.0, 12.0)),
         Box(0, 0, (20.0, 5.0, 10.5, 12.25), source=BoxSource.MODEL_EDITED, score=0.7, model_version="m1"),
         Box(0, 0, (3.0, 3.0, 3.0, 3.0), BoxState.PROPOSED, BoxSource.MODEL, 0.4),
     ])
-    store.add_expression(img["a.jpg"].id, "the cat", [], no_target=True)
-    store.add_expression(img["b.png"].id, "red ball", [Box(0, 0, (40.0, 30.0, 20.0, 20.0), source=BoxSource.MODEL, score=0.9)])
-    store.add_expression(img["b.png"].id, "blue ball", [Box(0, 0, (5.0, 5.0, 5.0, 5.0), BoxState.REJECTED, BoxSource.MODEL, 0.3)],
+    store.labels.add_expression(img["a.jpg"].id, "the cat", [], no_target=True)
+    store.labels.add_expression(img["b.png"].id, "red ball", [Box(0, 0, (40.0, 30.0, 20.0, 20.0), source=BoxSource.MODEL, score=0.9)])
+    store.labels.add_expression(img["b.png"].id, "blue ball", [Box(0, 0, (5.0, 5.0, 5.0, 5.0), BoxState.REJECTED, BoxSource.MODEL, 0.3)],
                          no_target=True)
-    store.add_expression(img["sub/c.jpg"].id, "a dog", [Box(0, 0, (1.0, 1.0, 9.0, 9.0), BoxState.PROPOSED, BoxSource.MODEL, 0.5)])
-    store.add_expression(img["d.jpg"].id, "the tree", [Box(0, 0, (2.0, 3.0, 20.0, 20.0))])
-    store.add_expression(img["d.jpg"].id, "the horses", [Box(0, 0, (2.0, 3.0, 20.0, 20.0))])
-    store.set_image_state(img["d.jpg"].id, ImageState.REVIEWED)
+    store.labels.add_expression(img["sub/c.jpg"].id, "a dog", [Box(0, 0, (1.0, 1.0, 9.0, 9.0), BoxState.PROPOSED, BoxSource.MODEL, 0.5)])
+    store.labels.add_expression(img["d.jpg"].id, "the tree", [Box(0, 0, (2.0, 3.0, 20.0, 20.0))])
+    store.labels.add_expression(img["d.jpg"].id, "the horses", [Box(0, 0, (2.0, 3.0, 20.0, 20.0))])
+    store.images.set_state(img["d.jpg"].id, ImageState.REVIEWED)
     return store
 
 
@@ -65,10 +65,10 @@ def rotated_project(folder: Path):
     exif[0x0112] = 6
     raw.save(folder / "phone.jpg", quality=98, exif=exif.tobytes())
     rescan_project(store)
-    img = store.image_by_path("phone.jpg")
+    img = store.images.by_path()["phone.jpg"]
     assert (img.width, img.height) == (40, 60)  # the project's frame is the upright one
     box = (5.0, 10.0, 10.0, 20.0)
-    store.add_expression(img.id, "the red block", [Box(0, 0, box)])
+    store.labels.add_expression(img.id, "the red block", [Box(0, 0, box)])
     return store, box
 
 

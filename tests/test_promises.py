@@ -30,6 +30,7 @@ from grounding_desktop.io.coco_import import import_coco
 from grounding_desktop.io.export import ExportOptions, export_project
 from grounding_desktop.project import open_project
 from grounding_desktop.store import ProjectStore, default_db_path, schema
+from grounding_desktop.store.images import Images
 
 NON_UTF8_NAME = os.fsdecode(b"caf\xe9.jpg")  # Latin-1 "café.jpg" on a UTF-8 system
 
@@ -72,9 +73,9 @@ def test_a_non_utf8_file_name_does_not_hide_the_folder(tmp_path, capsys):
     store, report = open_project(folder)
     with store:
         assert report.unchanged == 2 and not report.added  # stored losslessly: found again by its path
-        rec = store.image_by_path(NON_UTF8_NAME)
-        assert [r.path for r in store.images()] == [NON_UTF8_NAME, "plain.jpg"]
-        store.add_expression(rec.id, "a green square")
+        rec = store.images.by_path()[NON_UTF8_NAME]
+        assert [r.path for r in store.images.all()] == [NON_UTF8_NAME, "plain.jpg"]
+        store.labels.add_expression(rec.id, "a green square")
         assert Image.open(folder / rec.path).size == (64, 48)  # the stored path opens the file
     from grounding_desktop.core import display_path
 
@@ -301,7 +302,7 @@ def held_project(tmp_path, capsys):
     folder = tmp_path / "photos"
     make_image(folder / "a.jpg")
     with open_project(folder)[0] as store:
-        store.add_expression(store.image_by_path("a.jpg").id, "a red square", no_target=True)
+        store.labels.add_expression(store.images.by_path()["a.jpg"].id, "a red square", no_target=True)
     holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(default_db_path(folder))], stdout=subprocess.PIPE,
                               text=True)
     assert holder.stdout.readline().strip() == "holding"
@@ -336,7 +337,7 @@ def test_a_damaged_database_says_so_in_one_line_and_points_to_the_last_good_back
     make_image(folder / "a.jpg")
     db = default_db_path(folder)
     with open_project(folder)[0] as store:
-        store.add_expression(store.image_by_path("a.jpg").id, "a red square")
+        store.labels.add_expression(store.images.by_path()["a.jpg"].id, "a red square")
     backup = folder / ".grounding" / "project.backup.sqlite"
     assert backup.exists()  # kept on the first open
     os.utime(backup, (backup.stat().st_mtime - 25 * 3600,) * 2)  # a day later, the next open refreshes it
@@ -348,7 +349,7 @@ def test_a_damaged_database_says_so_in_one_line_and_points_to_the_last_good_back
         assert main(command) == 2
         _one_line_error(capsys, "is damaged", f"the last good backup is {backup}")
     with ProjectStore(backup, root=folder) as good:
-        assert [e.text for e in good.expressions(good.image_by_path("a.jpg").id)] == ["a red square"]
+        assert [e.text for e in good.labels.expressions(good.images.by_path()["a.jpg"].id)] == ["a red square"]
 
 
 def _a_day_later(db: Path) -> None:
@@ -392,9 +393,9 @@ def test_a_backup_never_pushes_out_the_last_good_one(tmp_path, capsys):
     _a_day_later(db)
     boxes = _info(folder, capsys)["boxes"]
     with ProjectStore.open_folder(folder) as store:  # a day of deleting every box
-        for image in store.images():
-            for expression in store.expressions(image.id):
-                store.delete_expression(expression.id)
+        for image in store.images.all():
+            for expression in store.labels.expressions(image.id):
+                store.labels.delete_expression(expression.id)
     for day in range(5):  # five more daily backups of the emptied project
         _a_day_later(db)
         assert _info(folder, capsys)["boxes"] == 0
@@ -504,16 +505,16 @@ def test_features_are_filed_under_the_hash_of_the_bytes_that_were_decoded(tmp_pa
     detector = DetectorChoice(onnx_file=str(yolo_model(tmp_path / "d.onnx", "yolov8", [30, 20, 10, 8], 0, ["widget"])))
     store, _ = open_project(folder)
     features = FeatureStore.of_project(store)
-    old_hash = store.image_by_path("a.png").content_hash
+    old_hash = store.images.by_path()["a.png"].content_hash
     engine = LocalEngine(Grounder("cpu", detector=detector, image_loader=replaced_while_decoding))
     report = run_feature_pass(store, features, engine)
     assert [path for path, _ in report.failed] == ["a.png", "b_copy_of_a.png"]  # one content, not filed
     rescan_project(store)
     run_feature_pass(store, features, engine)
     kept = {h: ImageFeatures.from_bytes(data) for h, data in features.features(engine.features_version)}
-    sizes = {r.path: (kept[r.content_hash].width, kept[r.content_hash].height) for r in store.images()}
+    sizes = {r.path: (kept[r.content_hash].width, kept[r.content_hash].height) for r in store.images.all()}
     assert sizes == {"a.png": (40, 90), "b_copy_of_a.png": (64, 48)}
-    assert store.image_by_path("b_copy_of_a.png").content_hash == old_hash
+    assert store.images.by_path()["b_copy_of_a.png"].content_hash == old_hash
     store.close(), features.close()
 
 
@@ -522,19 +523,19 @@ def test_a_labelled_file_replaced_by_another_picture_is_flagged_for_review(tmp_p
     make_image(folder / "labelled.jpg", size=(64, 48), color=(200, 0, 0))
     make_image(folder / "untouched.jpg", size=(64, 48), color=(0, 0, 200))
     with open_project(folder)[0] as store:
-        rec = store.image_by_path("labelled.jpg")
-        store.add_expression(rec.id, "the red square")
-        store.set_image_state(rec.id, ImageState.REVIEWED)
+        rec = store.images.by_path()["labelled.jpg"]
+        store.labels.add_expression(rec.id, "the red square")
+        store.images.set_state(rec.id, ImageState.REVIEWED)
     make_image(folder / "labelled.jpg", size=(80, 60), color=(0, 200, 0))
     make_image(folder / "untouched.jpg", size=(80, 60), color=(0, 200, 200))
     (flagged,) = _info(folder, capsys)["flagged_files"]
     assert flagged["path"] == "labelled.jpg" and "replaced by a different picture" in flagged["reason"]
     with ProjectStore.open_folder(folder) as store:
-        rec = store.image_by_path("labelled.jpg")
+        rec = store.images.by_path()["labelled.jpg"]
         assert rec.state == ImageState.IN_PROGRESS and "was 64x48, now 80x60" in rec.review_reason
-        assert store.image_by_path("untouched.jpg").review_reason is None  # nothing to check there
-        store.set_image_state(rec.id, ImageState.REVIEWED)  # the person has looked at it again
-        assert store.image(rec.id).review_reason is None
+        assert store.images.by_path()["untouched.jpg"].review_reason is None  # nothing to check there
+        store.images.set_state(rec.id, ImageState.REVIEWED)  # the person has looked at it again
+        assert store.images.get(rec.id).review_reason is None
     assert main(["info", str(folder)]) == 0
     assert "flagged" not in capsys.readouterr().out
 
@@ -567,7 +568,7 @@ def test_a_reader_that_closes_the_pipe_early_gets_no_traceback(tmp_path):
     folder = tmp_path / "photos"
     make_image(folder / "a.jpg")
     with open_project(folder)[0] as store:
-        store.add_expression(store.image_by_path("a.jpg").id, "a red square")
+        store.labels.add_expression(store.images.by_path()["a.jpg"].id, "a red square")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     export = subprocess.Popen([sys.executable, "-m", "grounding_desktop.cli", "export", str(folder), "--format",
                                "coco", "--out", str(tmp_path / "out.json")], stdout=subprocess.PIPE,
@@ -655,7 +656,7 @@ def _one_error_line(capsys) -> str:
 
 def _labels(folder):
     with ProjectStore.open_folder(folder) as s:
-        return s.counts(), {k: [(e.text, [b.bbox for b in bs]) for e, bs in v] for k, v in s.all_annotations().items()}
+        return s.counts(), {k: [(e.text, [b.bbox for b in bs]) for e, bs in v] for k, v in s.labels.all_annotations().items()}
 
 
 @pytest.mark.parametrize("target", [".grounding/project.sqlite", ".grounding/project.sqlite-wal",
@@ -737,15 +738,15 @@ def test_two_imports_of_one_file_at_once_add_its_labels_once(tmp_path, folder):
 
 def test_an_imported_label_equal_to_a_proposal_promotes_it(tmp_path, folder):
     with ProjectStore.open_folder(folder) as s:
-        img = s.image_by_path("e.jpg")
-        s.add_expression(img.id, "the lamp", [Box(0, 0, (2.0, 2.0, 8.0, 8.0), BoxState.PROPOSED)])
+        img = s.images.by_path()["e.jpg"]
+        s.labels.add_expression(img.id, "the lamp", [Box(0, 0, (2.0, 2.0, 8.0, 8.0), BoxState.PROPOSED)])
     f = tmp_path / "labels.json"
     f.write_text(json.dumps({"images": [{"id": 1, "file_name": "e.jpg", "caption": "the lamp"}],
                              "annotations": [{"id": 1, "image_id": 1, "bbox": [2, 2, 8, 8], "category_id": 1}],
                              "categories": [{"id": 1, "name": "object"}]}))
     with ProjectStore.open_folder(folder) as s:
         summary = import_coco(s, f)
-        (expr, boxes), = s.annotations(s.image_by_path("e.jpg").id)
+        (expr, boxes), = s.labels.annotations(s.images.by_path()["e.jpg"].id)
         assert [(b.bbox, b.state) for b in boxes] == [((2.0, 2.0, 8.0, 8.0), BoxState.ACCEPTED)]
         assert summary.proposals_promoted == 1 and summary.duplicates == 0
         assert export_project(s, "coco", tmp_path / "c.json").boxes == 6  # the label is exported
@@ -809,7 +810,7 @@ def test_control_characters_in_imported_captions_are_removed_and_reported(folder
     assert main(["import", str(folder), "--coco", str(f)]) == 0
     assert "removed control characters from 1 caption" in capsys.readouterr().out
     with ProjectStore.open_folder(folder) as s:
-        assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp [31m"]
+        assert [e.text for e, _ in s.labels.annotations(s.images.by_path()["e.jpg"].id)] == ["the lamp [31m"]
 
 
 def test_an_odvg_phrase_holding_a_raw_line_separator_is_imported(folder, tmp_path):
@@ -822,7 +823,7 @@ def test_an_odvg_phrase_holding_a_raw_line_separator_is_imported(folder, tmp_pat
     f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
     assert main(["import", str(folder), "--odvg", str(f)]) == 0
     with ProjectStore.open_folder(folder) as s:
-        assert [(e.text, [b.bbox for b in bs]) for e, bs in s.annotations(s.image_by_path("e.jpg").id)] == [
+        assert [(e.text, [b.bbox for b in bs]) for e, bs in s.labels.annotations(s.images.by_path()["e.jpg"].id)] == [
             ("the lamp", [(1.0, 1.0, 8.0, 8.0)])]
 
 
@@ -840,8 +841,8 @@ def test_a_phrase_is_cleaned_by_one_rule_however_it_enters(folder, tmp_path, cap
     assert main(["import", str(folder), "--coco", str(f)]) == 0
     assert "removed control characters from 2 captions" in capsys.readouterr().out
     with ProjectStore.open_folder(folder) as s:
-        assert [e.text for e, _ in s.annotations(s.image_by_path("a.jpg").id)] == ["the horses", "the cat"]
-        assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp"]
+        assert [e.text for e, _ in s.labels.annotations(s.images.by_path()["a.jpg"].id)] == ["the horses", "the cat"]
+        assert [e.text for e, _ in s.labels.annotations(s.images.by_path()["e.jpg"].id)] == ["the lamp"]
 
     doc = ImageDocument()
     doc.set_text("\ufeffthe\u200b cat\x1b")
@@ -852,7 +853,7 @@ def test_a_phrase_is_cleaned_by_one_rule_however_it_enters(folder, tmp_path, cap
     assert main(["import", str(folder), "--coco", str(f)]) == 0  # a dataset's stray "the" is skipped, counted
     assert "skipped 2: caption of only words like 'the' and 'of'" in capsys.readouterr().out
     with ProjectStore.open_folder(folder) as s:
-        assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp"]
+        assert [e.text for e, _ in s.labels.annotations(s.images.by_path()["e.jpg"].id)] == ["the lamp"]
     doc.set_text("The  Of")
     assert doc.phrase is None
     phrases = tmp_path / "phrases.txt"
@@ -989,18 +990,19 @@ def test_splits_are_plain_numbers_or_refused_in_one_line(folder, tmp_path, capsy
     assert "--splits" in _one_error_line(capsys) and not list(tmp_path.glob("c*.json"))
 
 
-class _StoreWithLatin1Name(ProjectStore):
-    """The store as it returns a file named in Latin-1 (``café.jpg`` as bytes ``caf\\xe9``): a str
-    with a surrogate escape, which JSON files cannot hold."""
+class _ImagesWithLatin1Name(Images):
+    """The store's images as it returns a file named in Latin-1 (``café.jpg`` as bytes ``caf\\xe9``):
+    a str with a surrogate escape, which JSON files cannot hold."""
 
-    def images(self, state=None, include_missing=False):
+    def all(self, state=None, include_missing=False):
         return [ImageRecord(**{**vars(img), "path": "caf\udce9.jpg"}) if img.path == "e.jpg" else img
-                for img in super().images(state, include_missing)]
+                for img in super().all(state, include_missing)]
 
 
 def test_an_image_whose_file_name_is_not_utf8_is_skipped_not_a_crash(folder, tmp_path):
-    with _StoreWithLatin1Name.open_folder(folder) as s:
-        s.add_expression(s.image_by_path("e.jpg").id, "the lamp", [Box(0, 0, (1, 1, 5, 5))])
+    with ProjectStore.open_folder(folder) as s:
+        s.labels.add_expression(s.images.by_path()["e.jpg"].id, "the lamp", [Box(0, 0, (1, 1, 5, 5))])
+        s.images = _ImagesWithLatin1Name(s)
         for fmt in ("coco-grounding", "coco", "odvg", "refcoco", "yolo", "voc"):
             summary = export_project(s, fmt, tmp_path / fmt / "out.json", ExportOptions(splits=(50, 50)))
             assert summary.skipped["images"]["file name is not valid UTF-8"] == 1, fmt

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_folder_project(args)
     with store:
         counts = store.counts()
-        images = store.images()
+        images = store.images.all()
     unreadable = [{"path": display_path(r.path), "reason": r.error} for r in images if r.error]
     flagged = [{"path": display_path(r.path), "reason": r.review_reason} for r in images if r.review_reason]
     if args.json:

@@ -112,14 +112,14 @@ class ImageDocument(QueryRules, LabelRules):
     def mark_unreadable(self, image_id: int, error: str) -> None:
         """A file found unreadable at full decode (after the scan said it was fine). Written outside
         the undo stack on purpose: it sets only ``images.error``, which no edit reads or writes."""
-        rec = self.store.image(image_id)
+        rec = self.store.images.get(image_id)
         if rec is None or rec.error == error:
             return
         try:
-            self.store.set_image_error(image_id, error)
+            self.store.images.set_error(image_id, error)
         except StoreError:
             return  # shown as unreadable anyway; the next decode tries again
-        rec = self.store.image(image_id)
+        rec = self.store.images.get(image_id)
         self.record_changed.emit(rec)
         if self.image is not None and self.image.id == image_id:
             with self._batch():
@@ -135,7 +135,7 @@ class ImageDocument(QueryRules, LabelRules):
             self._stack.clear()
             self.notice.emit(f"{what}; the undo history was cleared (the edits stay saved)")
         if self.image is not None:
-            rec = self.store.image(self.image.id)
+            rec = self.store.images.get(self.image.id)
             with self._batch():
                 self.image = rec if rec is not None and not rec.missing else None
                 self._reload()
@@ -143,7 +143,7 @@ class ImageDocument(QueryRules, LabelRules):
 
     def _reload(self) -> None:
         """Re-read the current image's annotations; drop a selection whose row is gone."""
-        rows = self.store.annotations(self.image.id) if self.image is not None and self.store else []
+        rows = self.store.labels.annotations(self.image.id) if self.image is not None and self.store else []
         self.annotations = tuple(Annotation(e, tuple(bs)) for e, bs in rows)
         self._notify(self.annotations_changed)
         sel = self.selection
@@ -166,7 +166,7 @@ class ImageDocument(QueryRules, LabelRules):
         if edit.image_id is None:
             self._applied_to_many(edit.image_ids)
             return ok
-        rec = self.store.image(edit.image_id)
+        rec = self.store.images.get(edit.image_id)
         if rec is not None:
             self.record_changed.emit(rec)
         if self.image is not None and edit.image_id == self.image.id:
@@ -181,7 +181,7 @@ class ImageDocument(QueryRules, LabelRules):
     def _applied_to_many(self, image_ids: tuple[int, ...]) -> None:
         """An edit over many images (``ProposeBatch``) ran: their rows, and the open image if it
         is one of them, are read again; no other image is shown."""
-        records = [r for r in map(self.store.image, image_ids) if r is not None]
+        records = [r for r in map(self.store.images.get, image_ids) if r is not None]
         self.records_changed.emit(records)
         current = next((r for r in records if self.image is not None and r.id == self.image.id), None)
         if current is not None:

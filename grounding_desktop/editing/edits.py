@@ -66,13 +66,13 @@ class Edit:
         with store.transaction():
             self._do(store)
             if self.reopens:
-                self.reopened = store.reopen_image(self.image_id)
+                self.reopened = store.images.reopen(self.image_id)
 
     def undo(self, store: ProjectStore) -> None:
         with store.transaction():
             self._undo(store)
             if self.reopened:
-                store.set_image_state(self.image_id, ImageState.REVIEWED)
+                store.images.set_state(self.image_id, ImageState.REVIEWED)
 
     def _do(self, store: ProjectStore) -> None:
         raise NotImplementedError
@@ -92,7 +92,7 @@ class Edit:
 
 def _set_box_states(store: ProjectStore, box_ids: Sequence[int], state: BoxState) -> None:
     for box_id in box_ids:
-        store.update_box(box_id, state=state)
+        store.labels.update_box(box_id, state=state)
 
 
 def take_back_absent(store: ProjectStore, expression_id: int, boxes: Sequence[Box]) -> Optional[Expression]:
@@ -100,10 +100,10 @@ def take_back_absent(store: ProjectStore, expression_id: int, boxes: Sequence[Bo
     rejected one) joins a no-target phrase, the flag goes in the same edit, and the phrase remembers
     it (``Expression.absent_before``). Returns the phrase's row as it was, for the undo
     (``put_back_expression``), or None when nothing changed."""
-    expr = store.expression(expression_id)
+    expr = store.labels.expression(expression_id)
     if expr is None or not expr.no_target or all(b.state == BoxState.REJECTED for b in boxes):
         return None
-    store.take_back_no_target(expression_id)
+    store.labels.take_back_no_target(expression_id)
     return expr
 
 
@@ -125,20 +125,20 @@ class AddBoxes(Edit):
     def _do(self, store: ProjectStore) -> None:
         if self._done_once:  # a redo: the same rows, with the same ids
             if self.created_expression:
-                store.restore_expression(self.expression, self.boxes)
+                store.labels.restore_expression(self.expression, self.boxes)
             else:
                 for b in self.boxes:
-                    store.restore_box(b)
+                    store.labels.restore_box(b)
                 if self.was_absent is not None:
-                    store.take_back_no_target(self.expression.id)
+                    store.labels.take_back_no_target(self.expression.id)
             return
-        existing = phrase_joined(self.text, store.expressions(self.image_id))
+        existing = phrase_joined(self.text, store.labels.expressions(self.image_id))
         if existing is None:
-            self.expression, self.boxes = store.add_expression(self.image_id, self.text, self.specs)
+            self.expression, self.boxes = store.labels.add_expression(self.image_id, self.text, self.specs)
             self.created_expression = True
         else:
             self.expression = existing
-            self.boxes = [store.add_box(existing.id, b.bbox, b.state, b.source, b.score, b.model_version,
+            self.boxes = [store.labels.add_box(existing.id, b.bbox, b.state, b.source, b.score, b.model_version,
                                         b.explanation) for b in self.specs]
             self.was_absent = take_back_absent(store, existing.id, self.boxes)
         self._done_once = True
@@ -146,12 +146,12 @@ class AddBoxes(Edit):
     def _undo(self, store: ProjectStore) -> None:
         if self.created_expression:
             # The snapshot keeps created/updated times, so a redo restores the row exactly.
-            self.expression, self.boxes = store.delete_expression(self.expression.id)
+            self.expression, self.boxes = store.labels.delete_expression(self.expression.id)
         else:
             for b in reversed(self.boxes):
-                store.delete_box(b.id)
+                store.labels.delete_box(b.id)
             if self.was_absent is not None:
-                store.put_back_expression(self.was_absent)
+                store.labels.put_back_expression(self.was_absent)
 
 
 class AcceptProposals(AddBoxes):
@@ -194,18 +194,18 @@ class AddNoTarget(Edit):
 
     def _do(self, store: ProjectStore) -> None:
         if self.expression_id is not None:
-            self.before = store.expression(self.expression_id)
-            store.set_no_target(self.expression_id, True)
+            self.before = store.labels.expression(self.expression_id)
+            store.labels.set_no_target(self.expression_id, True)
         elif self.created is not None:  # a redo
-            store.restore_expression(self.created)
+            store.labels.restore_expression(self.created)
         else:
-            self.created, _ = store.add_expression(self.image_id, self.text, no_target=True)
+            self.created, _ = store.labels.add_expression(self.image_id, self.text, no_target=True)
 
     def _undo(self, store: ProjectStore) -> None:
         if self.expression_id is not None:
-            store.put_back_expression(self.before)
+            store.labels.put_back_expression(self.before)
         else:
-            self.created, _ = store.delete_expression(self.created.id)
+            self.created, _ = store.labels.delete_expression(self.created.id)
 
 
 class AcceptStored(Edit):
@@ -245,10 +245,10 @@ class MoveBox(Edit):
         return True
 
     def _do(self, store: ProjectStore) -> None:
-        store.update_box(self.box_id, bbox=self.new_bbox, source=self.new_source)
+        store.labels.update_box(self.box_id, bbox=self.new_bbox, source=self.new_source)
 
     def _undo(self, store: ProjectStore) -> None:
-        store.update_box(self.box_id, bbox=self.old_bbox, source=self.old_source)
+        store.labels.update_box(self.box_id, bbox=self.old_bbox, source=self.old_source)
 
 
 class DeleteBox(Edit):
@@ -264,15 +264,15 @@ class DeleteBox(Edit):
         self.phrase_before: Optional[Expression] = None
 
     def _do(self, store: ProjectStore) -> None:
-        self.snapshot = store.delete_box(self.box_id)
+        self.snapshot = store.labels.delete_box(self.box_id)
         if self.absent_again:
-            self.phrase_before = store.expression(self.snapshot.expression_id)
-            store.set_no_target(self.snapshot.expression_id, True)
+            self.phrase_before = store.labels.expression(self.snapshot.expression_id)
+            store.labels.set_no_target(self.snapshot.expression_id, True)
 
     def _undo(self, store: ProjectStore) -> None:
-        store.restore_box(self.snapshot)
+        store.labels.restore_box(self.snapshot)
         if self.phrase_before is not None:
-            store.put_back_expression(self.phrase_before)
+            store.labels.put_back_expression(self.phrase_before)
 
 
 class DeletePhrase(Edit):
@@ -284,11 +284,11 @@ class DeletePhrase(Edit):
         self.snapshot: Optional[tuple[Expression, list[Box]]] = None
 
     def _do(self, store: ProjectStore) -> None:
-        self.snapshot = store.delete_expression(self.expression_id)
+        self.snapshot = store.labels.delete_expression(self.expression_id)
 
     def _undo(self, store: ProjectStore) -> None:
         expr, boxes = self.snapshot
-        store.restore_expression(expr, boxes)
+        store.labels.restore_expression(expr, boxes)
 
 
 class RenamePhrase(Edit):
@@ -302,10 +302,10 @@ class RenamePhrase(Edit):
         self.new_text = new_text
 
     def _do(self, store: ProjectStore) -> None:
-        store.set_expression_text(self.expression_id, self.new_text)
+        store.labels.set_expression_text(self.expression_id, self.new_text)
 
     def _undo(self, store: ProjectStore) -> None:
-        store.set_expression_text(self.expression_id, self.old_text, self.old_spans)
+        store.labels.set_expression_text(self.expression_id, self.old_text, self.old_spans)
 
 
 class MergePhrase(Edit):
@@ -322,26 +322,26 @@ class MergePhrase(Edit):
         self.target_before: Optional[Expression] = None
 
     def _do(self, store: ProjectStore) -> None:
-        boxes = store.boxes(self.source_id)
+        boxes = store.labels.boxes(self.source_id)
         self.box_ids = tuple(b.id for b in boxes)
         for b in boxes:
-            store.move_box(b.id, self.target_id)
-        target = store.expression(self.target_id)
-        absent = (target.no_target or store.expression(self.source_id).no_target) and all(
-            b.state == BoxState.REJECTED for b in store.boxes(self.target_id))
+            store.labels.move_box(b.id, self.target_id)
+        target = store.labels.expression(self.target_id)
+        absent = (target.no_target or store.labels.expression(self.source_id).no_target) and all(
+            b.state == BoxState.REJECTED for b in store.labels.boxes(self.target_id))
         self.target_before = target if absent != target.no_target else None
         if absent and not target.no_target:
-            store.set_no_target(self.target_id, True)
+            store.labels.set_no_target(self.target_id, True)
         elif self.target_before is not None:
-            store.take_back_no_target(self.target_id)
-        self.removed, _ = store.delete_expression(self.source_id)
+            store.labels.take_back_no_target(self.target_id)
+        self.removed, _ = store.labels.delete_expression(self.source_id)
 
     def _undo(self, store: ProjectStore) -> None:
-        store.restore_expression(self.removed)
+        store.labels.restore_expression(self.removed)
         for box_id in self.box_ids:
-            store.move_box(box_id, self.source_id)
+            store.labels.move_box(box_id, self.source_id)
         if self.target_before is not None:
-            store.put_back_expression(self.target_before)
+            store.labels.put_back_expression(self.target_before)
 
 
 class RelabelBox(Edit):
@@ -363,25 +363,25 @@ class RelabelBox(Edit):
     def _do(self, store: ProjectStore) -> None:
         if not self._done_once:
             if self.target_id is None:
-                self.created, _ = store.add_expression(self.image_id, self.text)
+                self.created, _ = store.labels.add_expression(self.image_id, self.text)
             self._done_once = True
         elif self.created is not None:
-            store.restore_expression(self.created)
-        box = store.move_box(self.box_id, self.created.id if self.created is not None else self.target_id)
+            store.labels.restore_expression(self.created)
+        box = store.labels.move_box(self.box_id, self.created.id if self.created is not None else self.target_id)
         if self.created is None:
             self.target_before = take_back_absent(store, self.target_id, [box])
-        if not store.boxes(self.source_id):
-            self.emptied, _ = store.delete_expression(self.source_id)
+        if not store.labels.boxes(self.source_id):
+            self.emptied, _ = store.labels.delete_expression(self.source_id)
 
     def _undo(self, store: ProjectStore) -> None:
         if self.emptied is not None:
-            store.restore_expression(self.emptied)
+            store.labels.restore_expression(self.emptied)
             self.emptied = None
-        store.move_box(self.box_id, self.source_id)
+        store.labels.move_box(self.box_id, self.source_id)
         if self.target_before is not None:
-            store.put_back_expression(self.target_before)
+            store.labels.put_back_expression(self.target_before)
         if self.created is not None:
-            self.created, _ = store.delete_expression(self.created.id)
+            self.created, _ = store.labels.delete_expression(self.created.id)
 
 
 class SetImageState(Edit):
@@ -399,16 +399,16 @@ class SetImageState(Edit):
 
     def _do(self, store: ProjectStore) -> None:
         _set_box_states(store, self.accepted, BoxState.ACCEPTED)
-        store.set_image_state(self.image_id, self.new)
+        store.images.set_state(self.image_id, self.new)
 
     def _undo(self, store: ProjectStore) -> None:
-        store.set_image_state(self.image_id, self.old)
+        store.images.set_state(self.image_id, self.old)
         _set_box_states(store, self.accepted, BoxState.PROPOSED)
 
 
 class ProposeBatch(Edit):
     """The model's boxes for phrases on many images, stored as proposals in one step (propose for
-    every image; ``ProjectStore.add_proposals`` says what is skipped). One undo removes exactly
+    every image; ``store.proposals.add`` says what is skipped). One undo removes exactly
     what it added; a redo puts back the same rows. It has no one ``image_id``: see ``image_ids``.
 
     A run that stores its answers batch by batch pushes one edit per batch with the same ``run``
@@ -446,12 +446,12 @@ class ProposeBatch(Edit):
 
     def _do(self, store: ProjectStore) -> None:
         if self.batch is None:
-            self.batch = store.add_proposals(self.items)
+            self.batch = store.proposals.add(self.items)
         else:  # a redo: the same rows, with the same ids
-            store.restore_proposals(self.batch)
+            store.proposals.restore(self.batch)
 
     def _undo(self, store: ProjectStore) -> None:
-        store.remove_proposals(self.batch)
+        store.proposals.remove(self.batch)
 
     def merge(self, later: Edit) -> bool:
         """A later batch of the same run (done already) joins this step."""

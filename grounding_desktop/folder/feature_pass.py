@@ -32,7 +32,7 @@ class PassReport:
 
 def preparable(store: ProjectStore) -> list[ImageRecord]:
     """The images the model can look at (on disk, readable, hashed), in natural path order."""
-    return [r for r in store.images() if r.readable and r.content_hash]
+    return [r for r in store.images.all() if r.readable and r.content_hash]
 
 
 def kept_features(features: FeatureStore, version: str, records: list[ImageRecord]) -> dict[str, bytes]:
@@ -94,5 +94,5 @@ def run_feature_pass(store: ProjectStore, features: FeatureStore, engine: Engine
     finally:
         results.close()
     if not report.cancelled:
-        features.prune(r.content_hash for r in store.scan_index().values() if r.content_hash)
+        features.prune(r.content_hash for r in store.images.by_path().values() if r.content_hash)
     return report

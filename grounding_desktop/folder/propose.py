@@ -1,7 +1,7 @@
 """Propose for every image: the model's best boxes for phrases stored as proposals on each image.
 
 Reviewed images are left alone (the user said they are done). Each batch of answers is written
-in one transaction (``ProjectStore.add_proposals``), which never touches a box that is there and
+in one transaction (``store.proposals.add``), which never touches a box that is there and
 never stores a box the phrase has already, whatever its state: a second run adds nothing, a
 rejected box is not proposed again. The app writes the same answers (``proposal_answers``) as one
 undoable step (``editing.edits.ProposeBatch``, each batch joining the step).
@@ -88,7 +88,7 @@ def propose_folder(store: ProjectStore, features: FeatureStore, engine: Engine, 
     report = ProposeReport()
     for rows in proposal_answers(store, features, engine, phrases, min_score, report, progress, cancelled,
                                  batch_size):
-        added = store.add_proposals((image_id, phrase, [proposal_box(p, BoxState.PROPOSED) for p in found])
+        added = store.proposals.add((image_id, phrase, [proposal_box(p, BoxState.PROPOSED) for p in found])
                                     for image_id, phrase, found in rows)
         report.boxes_added += added.box_count
         report.images_changed += len(added.image_ids)

@@ -47,7 +47,7 @@ def categories_for(store: LabelStore, selected: Sequence[SelectedImage], options
         names = dict.fromkeys(options.label_map.values())
         return Categories({n: i for i, n in enumerate(names, 1)})
     if per_phrase:
-        return Categories(store.category_ids(sp.category for si in selected for sp in si.phrases))
+        return Categories(store.categories.ids(sp.category for si in selected for sp in si.phrases))
     return Categories({})
 
 

@@ -12,7 +12,7 @@ and the all-or-nothing rule, are in ``import_plan`` and ``import_checks``.
 - detection files: the annotations of one image and one category become one phrase named by the
   category ("person" with five boxes), or by the phrase our own export recorded on them (its case
   kept: "A dog"); an image's recorded no-target phrases come back too, and the file's categories
-  keep their ids in the project (``ProjectStore.merge_phrases``), so a re-export writes the same
+  keep their ids in the project (``store.imports.merge_phrases``), so a re-export writes the same
   categories. ``iscrowd: 1`` annotations are skipped (counted).
 """
 from __future__ import annotations
@@ -71,7 +71,7 @@ def plan_coco(req: ImportRequest) -> ImportPlan:
     summary = ImportSummary(file=req.path, flavour="coco-grounding" if data.grounding else "coco",
                             as_proposals=req.as_proposals)
     req.ticker.set_total(len(data.images) + len(data.annotations))
-    entries = _image_entries(data, ImageMatcher(req.store.images()), summary, problem, req.ticker)
+    entries = _image_entries(data, ImageMatcher(req.store.images.all()), summary, problem, req.ticker)
     names = {} if data.grounding else _category_names(data.categories, summary, problem)
     detection = _annotations(data, entries, names, req.as_proposals, summary, problem, req.ticker)
     problem.raise_if_any()

@@ -167,7 +167,7 @@ def _project_files_guard(store: LabelStore) -> RefuseFn:
         except ValueError:
             return None
         if not images:
-            images.update(img.path for img in store.images(include_missing=True))
+            images.update(img.path for img in store.images.all(include_missing=True))
         return "it is an image of the project" if rel in images else None
 
     return refuse

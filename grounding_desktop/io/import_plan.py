@@ -82,7 +82,7 @@ def run_import(store: LabelStore, path: os.PathLike | str, planner: Planner, as_
     with gc_paused():
         plan = planner(ImportRequest(store, str(path), as_proposals, ticker, max_bytes))
     ticker.check()  # the last chance to cancel: nothing has been written
-    outcome = store.merge_phrases([(p.image_id, p.text, p.boxes, p.spans) for p in plan.phrases], plan.reviewed,
+    outcome = store.imports.merge_phrases([(p.image_id, p.text, p.boxes, p.spans) for p in plan.phrases], plan.reviewed,
                                   dry_run=dry_run, categories=plan.categories)
     summary = plan.summary
     summary.phrases_added, summary.boxes_added = outcome.phrases_added, outcome.boxes_added

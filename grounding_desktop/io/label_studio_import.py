@@ -52,7 +52,7 @@ def plan_label_studio(req: ImportRequest) -> ImportPlan:
     if not isinstance(tasks, list):
         raise problem.fatal("not a Label Studio JSON export (the top level must be a list of tasks)")
     summary = ImportSummary(file=req.path, flavour="label-studio", as_proposals=req.as_proposals)
-    matcher = ImageMatcher(req.store.images())
+    matcher = ImageMatcher(req.store.images.all())
     req.ticker.set_total(len(tasks))
     phrases: dict[tuple[int, str], PlannedPhrase] = {}  # in file order
     for k, task in enumerate(tasks):

@@ -36,7 +36,7 @@ def plan_labelme(req: ImportRequest) -> ImportPlan:
     if not files:
         raise problem.fatal("no .json files in the folder")
     summary = ImportSummary(file=req.path, flavour="labelme", as_proposals=req.as_proposals)
-    matcher = ImageMatcher(req.store.images())
+    matcher = ImageMatcher(req.store.images.all())
     req.ticker.set_total(len(files))
     phrases: dict[tuple[int, str], PlannedPhrase] = {}  # in file order
     budget = req.max_bytes

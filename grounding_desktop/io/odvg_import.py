@@ -27,7 +27,7 @@ def plan_odvg(req: ImportRequest) -> ImportPlan:
     problem = Problems(req.path)
     lines = json_lines(read_text(req.path, req.max_bytes, "ODVG jsonl file"))
     summary = ImportSummary(file=req.path, flavour="odvg", as_proposals=req.as_proposals)
-    matcher = ImageMatcher(req.store.images())
+    matcher = ImageMatcher(req.store.images.all())
     req.ticker.set_total(len(lines))
     phrases: dict[tuple[int, str], PlannedPhrase] = {}  # in file order
     kinds = set()

@@ -62,7 +62,7 @@ def plan_refcoco(req: ImportRequest) -> ImportPlan:
     file_names = {im.get("id"): im.get("file_name") for im in instances["images"]
                   if isinstance(im, dict) and is_id(im.get("id"))}
     anns = {a.get("id"): a for a in instances["annotations"] if isinstance(a, dict) and is_id(a.get("id"))}
-    matcher = ImageMatcher(req.store.images())
+    matcher = ImageMatcher(req.store.images.all())
     phrases: dict[tuple[int, str], PlannedPhrase] = {}
     for k, ref in enumerate(refs):
         req.ticker.step()

@@ -166,8 +166,8 @@ def selection_steps(counts: dict[str, int]) -> int:
 def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, summary: ExportSummary,
            ticker: Ticker) -> list[SelectedImage]:
     """Apply the selection rules (module docstring) to the project; count what is left out."""
-    annotations = store.all_annotations(ticker.step)
-    images = store.images(include_missing=True)
+    annotations = store.labels.all_annotations(ticker.step)
+    images = store.images.all(include_missing=True)
     label_map = options.label_map
     weights = options.splits
     out: list[SelectedImage] = []

@@ -77,7 +77,7 @@ def plan_voc(req: ImportRequest) -> ImportPlan:
     problem = Problems(req.path)
     folder, files = _annotation_files(Path(req.path), problem)
     summary = ImportSummary(file=req.path, flavour="voc", as_proposals=req.as_proposals)
-    matcher = ImageMatcher(req.store.images())
+    matcher = ImageMatcher(req.store.images.all())
     req.ticker.set_total(len(files))
     phrases: dict[tuple[int, str], PlannedPhrase] = {}
     reviewed: set[int] = set()

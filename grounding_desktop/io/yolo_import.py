@@ -128,7 +128,7 @@ def plan_yolo(req: ImportRequest) -> ImportPlan:
     images = [found for key, value in splits.items()
               for found in _split_images(base, root, value, key, req.max_bytes, problem)]
     problem.raise_if_any()
-    matcher = ImageMatcher(req.store.images())
+    matcher = ImageMatcher(req.store.images.all())
     req.ticker.set_total(len(images))
     phrases: dict[tuple[int, str], PlannedPhrase] = {}
     reviewed: set[int] = set()

@@ -1,4 +1,4 @@
-"""The project's export categories: each name keeps the id it was first given, or the id the
+"""The project's export categories (``store.categories``): each name keeps the id it was first given, or the id the
 file it was imported from gave it (``adopt_categories``)."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from typing import Iterable, Mapping
 
 from .problems import StoreBusyError
-from .project_file import ProjectFile
+from .project_file import Part
 
 
 def adopt_categories(c: sqlite3.Connection, ids: Mapping[str, int], now: float) -> int:
@@ -27,10 +27,10 @@ def adopt_categories(c: sqlite3.Connection, ids: Mapping[str, int], now: float) 
     return taken
 
 
-class Categories(ProjectFile):
-    """The ``ProjectStore`` method of the categories table."""
+class Categories(Part):
+    """``store.categories``: the categories table."""
 
-    def category_ids(self, names: Iterable[str]) -> dict[str, int]:
+    def ids(self, names: Iterable[str]) -> dict[str, int]:
         """The project's id of each category name, giving new names the next free id (in the order
         given) in one transaction. A name keeps its id for the life of the project, so adding a
         phrase never renumbers the classes of the next export. Names are used as given: callers
@@ -40,11 +40,11 @@ class Categories(ProjectFile):
         and when new names meet a write lock held elsewhere they get the ids they would be given
         next (after the highest id ever used), without keeping them this time."""
         wanted = list(dict.fromkeys(names))
-        known = dict(self._query("SELECT name, id FROM categories"))
+        known = dict(self._file.read("SELECT name, id FROM categories"))
         if all(name in known for name in wanted):
             return {name: known[name] for name in wanted}
         try:
-            with self._no_wait(), self.transaction() as c:
+            with self._file.no_wait(), self._file.transaction() as c:
                 known = dict(c.execute("SELECT name, id FROM categories"))
                 now = time.time()
                 for name in wanted:
@@ -52,7 +52,7 @@ class Categories(ProjectFile):
                         known[name] = c.execute("INSERT INTO categories(name, created) VALUES (?, ?)",
                                                 (name, now)).lastrowid
         except StoreBusyError:
-            used = self._query("SELECT seq FROM sqlite_sequence WHERE name='categories'")
+            used = self._file.read("SELECT seq FROM sqlite_sequence WHERE name='categories'")
             next_id = max([used[0][0] if used else 0, *known.values()]) + 1
             for name in wanted:
                 if name not in known:

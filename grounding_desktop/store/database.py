@@ -3,20 +3,21 @@ Every public method is one transaction, so a crash at any point leaves the last 
 intact (WAL journal, synchronous=FULL); a full disk, a busy or a damaged database surface as
 one-line ``StoreError``s.
 
-``ProjectStore`` is the sum of its parts, each a class in a module named for what it holds, all
-over ``project_file.ProjectFile`` (the file: connections, transactions, reads, its problems, meta):
+``ProjectStore`` is the file (``project_file.ProjectFile``: connections, ``transaction()``, reads,
+its problems, ``meta``) with its parts composed in, each an object of a module named for what it
+holds, all writing through the store's one file (a ``transaction()`` around calls to several
+parts is one transaction):
 
-- ``images``: the images, their state, and the rule that ties it to their phrases;
-- ``scan_sync``: a folder scan synced with the images table (``ScanReport``);
-- ``phrases`` and ``boxes``: the labels, read and edited (and put back by undo);
-- ``import_merge``: an import merged in (``MergeReport``);
-- ``proposals``: the model's proposals for many images at once (``ProposalBatch``), review by doubt;
-- ``embeddings``: what the model learned from the boxes; ``categories``: the export class ids;
-  ``counts``: the summary.
+- ``store.images`` (``images``): the images, synced with a folder scan (``scan_sync``: the plan
+  and its ``ScanReport``), their state, and the rule that ties it to their phrases;
+- ``store.labels`` (``labels``): the phrases and their boxes, read and edited (and put back by undo);
+- ``store.proposals`` (``proposals``): the model's proposals for many images at once
+  (``ProposalBatch``), review by doubt;
+- ``store.imports`` (``import_merge``): an import merged in (``MergeReport``);
+- ``store.embeddings`` (``embeddings``): what the model learned from the boxes;
+- ``store.categories`` (``categories``): the export class ids;
 
-Parts the class inherits, not objects it delegates to: each method is written once, beside its
-SQL, and the store's API is the union of the parts' methods, with no forwarding layer to keep in
-step. The parts share no state but the file's; the column lists and row conversions they all use
+and ``counts()``, the summary of them all. The column lists and row conversions the parts share
 are in ``rows``, and the row writes several parts make are functions of the module that owns the
 table (``images.sync_image_state``, ``phrases.insert_expression``, ``boxes.insert_box``).
 """
@@ -25,30 +26,34 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..core import DB_FILENAME, PROJECT_DIRNAME
+from ..core import DB_FILENAME, PROJECT_DIRNAME, BoxState, ImageState
 from .backup import keep_daily_backup
-from .boxes import Boxes
 from .categories import Categories
-from .counts import Counts
 from .embeddings import BoxEmbeddings
 from .images import Images
-from .import_merge import ImportMerge
-from .phrases import Phrases
+from .import_merge import Imports
+from .labels import Labels
 from .problems import StoreError
+from .project_file import ProjectFile
 from .proposals import Proposals
-from .scan_sync import ScanSync
 
 
 def default_db_path(folder: os.PathLike | str) -> Path:
     return Path(folder) / PROJECT_DIRNAME / DB_FILENAME
 
 
-class ProjectStore(Images, ScanSync, Phrases, Boxes, ImportMerge, Proposals, BoxEmbeddings, Categories, Counts):
+class ProjectStore(ProjectFile):
     """The labels of one image folder. Paths are relative to ``root`` with '/' separators."""
 
     def __init__(self, db_path: os.PathLike | str, root: os.PathLike | str | None = None):
         self.root = Path(root) if root is not None else Path(db_path).parent.parent
         super().__init__(db_path)
+        self.images = Images(self)
+        self.labels = Labels(self)
+        self.proposals = Proposals(self)
+        self.imports = Imports(self)
+        self.embeddings = BoxEmbeddings(self)
+        self.categories = Categories(self)
 
     @classmethod
     def open_folder(cls, folder: os.PathLike | str, db: os.PathLike | str | None = None) -> "ProjectStore":
@@ -77,12 +82,35 @@ class ProjectStore(Images, ScanSync, Phrases, Boxes, ImportMerge, Proposals, Box
             )
         store = cls(db_path, root=folder)
         try:
-            with store._problems():
-                keep_daily_backup(store._conn(), db_path)
+            with store.reading() as c:
+                keep_daily_backup(c, db_path)
         except BaseException:
             store.close()
             raise
         return store
+
+    def counts(self) -> dict[str, int]:
+        """How many images, phrases and boxes the project has, by state (``info``, the size of an export)."""
+        def one(sql: str) -> int:
+            return self.read(sql)[0][0]
+
+        out = {
+            "images": one("SELECT COUNT(*) FROM images WHERE missing=0"),
+            "unreadable": one("SELECT COUNT(*) FROM images WHERE missing=0 AND error IS NOT NULL"),
+            "missing": one("SELECT COUNT(*) FROM images WHERE missing=1"),
+            "flagged": one("SELECT COUNT(*) FROM images WHERE missing=0 AND review_reason IS NOT NULL"),
+            "phrases": one("SELECT COUNT(*) FROM expressions"),
+            "boxes": one("SELECT COUNT(*) FROM boxes"),
+        }
+        for s in ImageState:
+            out[f"images_{s.value}"] = 0
+        for state, n in self.read("SELECT state, COUNT(*) FROM images WHERE missing=0 GROUP BY state"):
+            out[f"images_{state}"] = n
+        for s in BoxState:
+            out[f"boxes_{s.value}"] = 0
+        for state, n in self.read("SELECT state, COUNT(*) FROM boxes GROUP BY state"):
+            out[f"boxes_{state}"] = n
+        return out
 
     def __enter__(self) -> "ProjectStore":
         return self

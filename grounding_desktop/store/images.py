@@ -1,13 +1,15 @@
-"""The project's images: reading them, adding one, their state and why one cannot be read, and
-the one rule of an image's state that follows from its phrases (``sync_image_state``)."""
+"""The project's images (``store.images``): reading them, syncing them with a folder scan (the
+plan is ``scan_sync``'s), their state and why one cannot be read, and the one rule of an image's
+state that follows from its phrases (``sync_image_state``)."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Optional
+from typing import Iterable, Optional
 
-from ..core import ImageRecord, ImageState, natural_path_key
-from .project_file import ProjectFile
-from .rows import IMAGE_COLS, IMAGE_INSERT, enum_value, image_from, path_value, require
+from ..core import ImageRecord, ImageState, ScanEntry, natural_path_key
+from .project_file import Part
+from .rows import IMAGE_COLS, enum_value, image_from, require
+from .scan_sync import ScanReport, plan_scan
 
 
 def sync_image_state(c: sqlite3.Connection, image_id: int) -> None:
@@ -20,10 +22,10 @@ def sync_image_state(c: sqlite3.Connection, image_id: int) -> None:
         c.execute("UPDATE images SET state='new' WHERE id=? AND state='in_progress'", (image_id,))
 
 
-class Images(ProjectFile):
-    """The ``ProjectStore`` methods of the images table (the folder scan's are in ``scan_sync``)."""
+class Images(Part):
+    """``store.images``: the images table."""
 
-    def images(self, state: ImageState | str | None = None, include_missing: bool = False) -> list[ImageRecord]:
+    def all(self, state: ImageState | str | None = None, include_missing: bool = False) -> list[ImageRecord]:
         """Images in natural path order (img2 before img10)."""
         sql = f"SELECT {IMAGE_COLS} FROM images"
         where, args = [], []
@@ -34,42 +36,56 @@ class Images(ProjectFile):
             args.append(enum_value(state))
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = [image_from(r) for r in self._query(sql, args)]
+        rows = [image_from(r) for r in self._file.read(sql, args)]
         rows.sort(key=lambda r: natural_path_key(r.path))
         return rows
 
-    def image(self, image_id: int) -> Optional[ImageRecord]:
-        rows = self._query(f"SELECT {IMAGE_COLS} FROM images WHERE id=?", (image_id,))
+    def get(self, image_id: int) -> Optional[ImageRecord]:
+        rows = self._file.read(f"SELECT {IMAGE_COLS} FROM images WHERE id=?", (image_id,))
         return image_from(rows[0]) if rows else None
 
-    def image_by_path(self, path: str) -> Optional[ImageRecord]:
-        rows = self._query(f"SELECT {IMAGE_COLS} FROM images WHERE path=?", (path_value(path),))
-        return image_from(rows[0]) if rows else None
+    def by_path(self) -> dict[str, ImageRecord]:
+        """Every known image by path (missing ones too), for the scanner to skip unchanged files."""
+        return {r.path: r for r in map(image_from, self._file.read(f"SELECT {IMAGE_COLS} FROM images"))}
 
-    def add_image(self, path: str, width: int, height: int, content_hash: str = "",
-                  error: Optional[str] = None, size: int = 0, mtime: float = 0.0) -> ImageRecord:
-        with self.transaction() as c:
-            cur = c.execute(IMAGE_INSERT, (path_value(path), width, height, content_hash, error, size, mtime))
-            image_id = cur.lastrowid
-        return self.image(image_id)
+    def apply_scan(self, entries: Iterable[ScanEntry]) -> ScanReport:
+        """Sync the database with a folder scan in one transaction.
 
-    def set_image_state(self, image_id: int, state: ImageState | str) -> None:
+        Files are matched by path, then by content hash (a renamed or moved file keeps its labels).
+        A vanished file that has labels is kept as ``missing`` (hidden, restored if it comes back);
+        one without labels is forgotten. A labelled file whose content changed (another picture
+        under the same name) is flagged for review with the reason, and a reviewed one is reviewed
+        no more. The write lock is taken only when something changed, so rescanning an unchanged
+        folder never waits for another process.
+        """
+        entries = list(entries)
+        with self._file.reading() as c:
+            report, writes = plan_scan(c, entries)
+        if not writes:
+            return report
+        with self._file.transaction() as c:
+            report, writes = plan_scan(c, entries)  # again under the lock: another process may have synced
+            for sql, rows in writes.items():
+                c.executemany(sql, rows)
+        return report
+
+    def set_state(self, image_id: int, state: ImageState | str) -> None:
         """Reviewing an image also settles why it was flagged for review."""
         state = enum_value(state)
-        with self.transaction() as c:
+        with self._file.transaction() as c:
             require(c, "images", image_id)
             c.execute("UPDATE images SET state=?, review_reason=CASE WHEN ?='reviewed' THEN NULL ELSE review_reason END "
                       "WHERE id=?", (state, state, image_id))
 
-    def reopen_image(self, image_id: int) -> bool:
+    def reopen(self, image_id: int) -> bool:
         """A reviewed image whose labels were just edited is not done any more: back to in progress
         (or new, when it has no phrase left). True if it was reviewed."""
-        with self.transaction() as c:
+        with self._file.transaction() as c:
             reopened = c.execute("UPDATE images SET state='new' WHERE id=? AND state='reviewed'", (image_id,)).rowcount
             sync_image_state(c, image_id)
         return bool(reopened)
 
-    def set_image_error(self, image_id: int, error: Optional[str]) -> None:
+    def set_error(self, image_id: int, error: Optional[str]) -> None:
         """Record (or clear) why a file cannot be read, e.g. found at full decode after the scan."""
-        with self.transaction() as c:
+        with self._file.transaction() as c:
             c.execute("UPDATE images SET error=? WHERE id=?", (error, image_id))

@@ -1,5 +1,5 @@
-"""An import merged into what the project already has, in one transaction, with its report (the
-same work rolled back for a dry run)."""
+"""An import merged into what the project already has (``store.imports``), in one transaction,
+with its report (the same work rolled back for a dry run)."""
 from __future__ import annotations
 
 import time
@@ -10,7 +10,7 @@ from ..core import Box, BoxState, phrase_key
 from .categories import adopt_categories
 from .images import sync_image_state
 from .phrases import insert_expression, phrases_with_boxes
-from .project_file import ProjectFile
+from .project_file import Part
 from .rows import BOX_INSERT, box_values, enum_value, require
 
 
@@ -20,7 +20,7 @@ class _DryRun(Exception):
 
 @dataclass
 class MergeReport:
-    """What :meth:`ProjectStore.merge_phrases` did (or, in a dry run, would have done)."""
+    """What ``store.imports.merge_phrases`` did (or, in a dry run, would have done)."""
 
     phrases_added: int = 0
     boxes_added: int = 0
@@ -30,8 +30,8 @@ class MergeReport:
     categories_adopted: int = 0  # the file's categories taken with their ids
 
 
-class ImportMerge(ProjectFile):
-    """The ``ProjectStore`` method of an import."""
+class Imports(Part):
+    """``store.imports``: an import merged in."""
 
     def merge_phrases(self, items: Iterable[tuple[int, str, Sequence[Box], Sequence[Sequence[int]]]],
                       reviewed: Iterable[int] = (), dry_run: bool = False,
@@ -58,7 +58,7 @@ class ImportMerge(ProjectFile):
         report = MergeReport()
         now = time.time()
         try:
-            with self.transaction() as c:
+            with self._file.transaction() as c:
                 known: dict[int, dict[str, tuple[int, dict[tuple, tuple[int, str]]]]] = {}
                 touched: set[int] = set()
                 for image_id, text, boxes, spans in items:

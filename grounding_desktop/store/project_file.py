@@ -1,8 +1,8 @@
-"""The project database file as every part of ``ProjectStore`` reaches it: opened with the WAL
-journal, ``synchronous=FULL`` and foreign keys on, migrated to the current schema, read and
-written through the calling thread's connection, each operation one transaction, and the file's
-own problems (full, busy, damaged, I/O) raised as one-line ``StoreError``s. Also what the file
-says about itself: its schema version and the ``meta`` settings.
+"""The project database file, the base of ``ProjectStore`` and what each of its parts is given:
+opened with the WAL journal, ``synchronous=FULL`` and foreign keys on, migrated to the current
+schema, read and written through the calling thread's connection, each operation one
+transaction, and the file's own problems (full, busy, damaged, I/O) raised as one-line
+``StoreError``s. Also the ``meta`` settings the file keeps.
 
 Threading: one connection per thread (SQLite connections must not be shared), so the GUI thread
 can write while workers read. Writers serialise on SQLite's own lock (BEGIN IMMEDIATE) and wait at
@@ -40,7 +40,9 @@ def _enable_wal(conn: sqlite3.Connection, patience_s: float = 30.0) -> None:
 
 
 class ProjectFile(ThreadConnected):
-    """The base of each part of ``ProjectStore``: the file at ``db_path``, opened and migrated."""
+    """The file at ``db_path``, opened and migrated: the base of ``ProjectStore``, and what its
+    parts (``store.images``, ``store.labels``, ...) read and write through, so a transaction
+    opened around calls to several parts is one transaction."""
 
     def __init__(self, db_path: os.PathLike | str):
         self.db_path = Path(db_path)
@@ -89,7 +91,7 @@ class ProjectFile(ThreadConnected):
             yield conn
 
     @contextmanager
-    def _no_wait(self) -> Iterator[None]:
+    def no_wait(self) -> Iterator[None]:
         """Within the block, a write lock held by another process fails at once instead of waiting."""
         conn = self._conn()
         conn.execute("PRAGMA busy_timeout = 0")
@@ -110,30 +112,40 @@ class ProjectFile(ThreadConnected):
                 raise
             raise problem from exc
 
-    def _query(self, sql: str, args: Sequence = ()) -> list[tuple]:
-        """The rows of one read (which never waits for a writer: WAL)."""
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The calling thread's connection for reads (which never wait for a writer: WAL), the
+        file's problems raised as StoreErrors."""
         with self._problems():
-            return self._conn().execute(sql, args).fetchall()
+            yield self._conn()
 
-    def _chunks(self, sql: str, progress: Optional[Callable[[int], None]]) -> Iterator[list[tuple]]:
+    def read(self, sql: str, args: Sequence = ()) -> list[tuple]:
+        """The rows of one read."""
+        with self.reading() as c:
+            return c.execute(sql, args).fetchall()
+
+    def read_chunks(self, sql: str, progress: Optional[Callable[[int], None]]) -> Iterator[list[tuple]]:
         """The rows of one read, ``ROWS_PER_REPORT`` at a time, each chunk reported to ``progress``."""
-        with self._problems():
-            cursor = self._conn().execute(sql)
+        with self.reading() as c:
+            cursor = c.execute(sql)
             while rows := cursor.fetchmany(ROWS_PER_REPORT):
                 yield rows
                 if progress is not None:
                     progress(len(rows))
 
-    # -- what the file says about itself ---------------------------------------------------------
-    @property
-    def schema_version(self) -> int:
-        with self._problems():
-            return current_version(self._conn())
-
+    # -- the settings the file keeps ------------------------------------------------------------
     def get_meta(self, key: str, default: Optional[str] = None) -> Optional[str]:
-        rows = self._query("SELECT value FROM meta WHERE key=?", (key,))
+        rows = self.read("SELECT value FROM meta WHERE key=?", (key,))
         return rows[0][0] if rows else default
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as c:
             c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+class Part:
+    """A part of ``ProjectStore`` (``store.images``, ``store.labels``, ...): the methods of what it
+    holds, over the store's one file."""
+
+    def __init__(self, file: ProjectFile) -> None:
+        self._file = file

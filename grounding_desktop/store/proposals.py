@@ -1,6 +1,6 @@
-"""The model's proposals for many images at once (propose for every image): stored as one batch,
-taken back and put back exactly (undo and redo), and the images with proposals in order of the
-model's doubt (review by doubt)."""
+"""The model's proposals for many images at once (``store.proposals``; propose for every image):
+stored as one batch, taken back and put back exactly (undo and redo), and the images with
+proposals in order of the model's doubt (review by doubt)."""
 from __future__ import annotations
 
 import time
@@ -12,13 +12,13 @@ from ..core.proposal import is_stored
 from .boxes import insert_box
 from .images import sync_image_state
 from .phrases import insert_expression, phrases_with_boxes, restore_expression_rows
-from .project_file import ProjectFile
+from .project_file import Part
 from .rows import IMAGE_COLS, image_from, require
 
 
 @dataclass(frozen=True)
 class ProposalBatch:
-    """What :meth:`ProjectStore.add_proposals` stored, as undo and redo need it: the phrases it
+    """What ``store.proposals.add`` stored, as undo and redo need it: the phrases it
     created, each with its boxes, the boxes it added to phrases that were there, and the images
     it touched (in the order it touched them)."""
 
@@ -31,10 +31,10 @@ class ProposalBatch:
         return len(self.boxes) + sum(len(bs) for _, bs in self.phrases)
 
 
-class Proposals(ProjectFile):
-    """The ``ProjectStore`` methods of batch proposals."""
+class Proposals(Part):
+    """``store.proposals``: batch proposals."""
 
-    def add_proposals(self, items: Iterable[tuple[int, str, Sequence[Box]]]) -> ProposalBatch:
+    def add(self, items: Iterable[tuple[int, str, Sequence[Box]]]) -> ProposalBatch:
         """Store the model's boxes for phrases on many images as proposals, in ONE transaction
         (propose for every image). ``items`` are ``(image id, phrase, box specs)``.
 
@@ -43,12 +43,12 @@ class Proposals(ProjectFile):
         A box that is one of that phrase's boxes already, whatever its state (``core.is_stored``:
         a rejected box is not proposed again, a label not doubled), is skipped, so proposing again
         adds nothing. No box that is there is changed. Boxes are stored as proposed boxes of
-        the model. Returns what was added, for ``remove_proposals`` and ``restore_proposals``."""
+        the model. Returns what was added, for ``remove`` and ``restore``."""
         created: dict[int, tuple[Expression, list[Box]]] = {}
         joined: list[Box] = []
         touched: dict[int, None] = {}
         now = time.time()
-        with self.transaction() as c:
+        with self._file.transaction() as c:
             known: dict[int, dict] = {}
             answered: set[int] = set()  # the phrases said "not in this image"
             for image_id, text, boxes in items:
@@ -78,17 +78,17 @@ class Proposals(ProjectFile):
                 sync_image_state(c, image_id)
         return ProposalBatch(tuple((e, tuple(bs)) for e, bs in created.values()), tuple(joined), tuple(touched))
 
-    def remove_proposals(self, batch: ProposalBatch) -> None:
-        """Take back exactly what ``add_proposals`` added (undo), in one transaction."""
-        with self.transaction() as c:
+    def remove(self, batch: ProposalBatch) -> None:
+        """Take back exactly what ``add`` added (undo), in one transaction."""
+        with self._file.transaction() as c:
             c.executemany("DELETE FROM expressions WHERE id=?", [(e.id,) for e, _ in batch.phrases])
             c.executemany("DELETE FROM boxes WHERE id=?", [(b.id,) for b in batch.boxes])
             for image_id in batch.image_ids:
                 sync_image_state(c, image_id)
 
-    def restore_proposals(self, batch: ProposalBatch) -> None:
-        """Put back what ``remove_proposals`` took, with the same ids (redo), in one transaction."""
-        with self.transaction() as c:
+    def restore(self, batch: ProposalBatch) -> None:
+        """Put back what ``remove`` took, with the same ids (redo), in one transaction."""
+        with self._file.transaction() as c:
             for expr, boxes in batch.phrases:
                 restore_expression_rows(c, expr, boxes)
             for b in batch.boxes:
@@ -102,7 +102,7 @@ class Proposals(ProjectFile):
         best proposal score (a proposal without a score, say imported, counts as 0). Ties go in
         natural path order. Review by doubt: look first where the model is unsure."""
         cols = ", ".join(f"i.{c.strip()}" for c in IMAGE_COLS.split(","))
-        rows = self._query(
+        rows = self._file.read(
             f"SELECT {cols}, MIN(p.best) FROM images i JOIN ("
             "  SELECT e.image_id AS image_id, MAX(COALESCE(b.score, 0)) AS best FROM boxes b"
             "  JOIN expressions e ON e.id = b.expression_id WHERE b.state = 'proposed' GROUP BY e.id"

@@ -1,13 +1,12 @@
-"""The database matched with a folder scan (a rescan): what the scanner may skip, and the sync of
-the images table with the files on disk, renamed and moved files keeping their labels."""
+"""The images table matched with a folder scan (a rescan): what ``store.images.apply_scan``
+writes to sync it with the files on disk, renamed and moved files keeping their labels, and what
+it reports (``ScanReport``)."""
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from ..core import ImageRecord, ImageState, ScanEntry
-from .project_file import ProjectFile
 from .rows import IMAGE_COLS, IMAGE_INSERT, image_from, path_value
 
 
@@ -21,37 +20,8 @@ class ScanReport:
     unchanged: int = 0
 
 
-class ScanSync(ProjectFile):
-    """The ``ProjectStore`` methods of a rescan."""
-
-    def scan_index(self) -> dict[str, ImageRecord]:
-        """Every known image by path (missing ones too), for the scanner to skip unchanged files."""
-        return {r.path: r for r in map(image_from, self._query(f"SELECT {IMAGE_COLS} FROM images"))}
-
-    def apply_scan(self, entries: Iterable[ScanEntry]) -> ScanReport:
-        """Sync the database with a folder scan in one transaction.
-
-        Files are matched by path, then by content hash (a renamed or moved file keeps its labels).
-        A vanished file that has labels is kept as ``missing`` (hidden, restored if it comes back);
-        one without labels is forgotten. A labelled file whose content changed (another picture
-        under the same name) is flagged for review with the reason, and a reviewed one is reviewed
-        no more. The write lock is taken only when something changed, so rescanning an unchanged
-        folder never waits for another process.
-        """
-        entries = list(entries)
-        with self._problems():
-            report, writes = _plan_scan(self._conn(), entries)
-        if not writes:
-            return report
-        with self.transaction() as c:
-            report, writes = _plan_scan(c, entries)  # again under the lock: another process may have synced
-            for sql, rows in writes.items():
-                c.executemany(sql, rows)
-        return report
-
-
-def _plan_scan(c: sqlite3.Connection, entries: list[ScanEntry]) -> tuple[ScanReport, dict[str, list[tuple]]]:
-    """What ``apply_scan`` reports and writes: the parameter rows of each statement."""
+def plan_scan(c: sqlite3.Connection, entries: list[ScanEntry]) -> tuple[ScanReport, dict[str, list[tuple]]]:
+    """What ``Images.apply_scan`` reports and writes: the parameter rows of each statement."""
     report = ScanReport()
     writes: dict[str, list[tuple]] = {}
 

@@ -35,7 +35,7 @@ class FolderTools(QObject):
         window.images_dock.raise_()
         self.search.result_chosen.connect(self.open_result)
         self.search.left.connect(lambda: window.canvas.setFocus())  # Esc in the search panel
-        window.image_list.doubt_source = lambda: window.doc.store.images_by_doubt() if window.doc.store else ()
+        window.image_list.doubt_source = lambda: window.doc.store.proposals.images_by_doubt() if window.doc.store else ()
         window.doc.records_changed.connect(window.image_list.update_records)
         window.doc.records_changed.connect(lambda _records: window.image_list.refresh_doubt())
 

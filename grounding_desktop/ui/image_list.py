@@ -1,7 +1,7 @@
 """The image list: every image of the project with its state, a state filter, and "i / N".
 
 "Review by doubt" lists only the images with proposals to review, the model's least sure first
-(``ProjectStore.images_by_doubt``, read when the filter is chosen and when proposals were added),
+(``store.proposals.images_by_doubt``, read when the filter is chosen and when proposals were added),
 each with that confidence; an image marked reviewed leaves it, so Space walks it in order."""
 from __future__ import annotations
 

@@ -177,7 +177,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.host.use_detector(choice)
         self.host.learn(store)  # the whole project's boxes, as soon as the model is there
         self.statusBar().showMessage(problem, 8000)  # '' when the setting is fine
-        self.image_list.set_records(store.images())
+        self.image_list.set_records(store.images.all())
         self.folder.open(store)
         self.session.scanning = False
         if rescan:
@@ -191,7 +191,7 @@ class MainWindow(WindowDialogs, QMainWindow):
             return
         if error:
             warn(self, "Folder scan failed", error)
-        self.image_list.set_records(self.doc.store.images())
+        self.image_list.set_records(self.doc.store.images.all())
         if report is not None:
             news = self.session.rescanned(report)
             if news.relearn:
@@ -238,7 +238,7 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     # ------------------------------------------------------------------ images
     def show_image(self, image_id: int) -> None:
-        rec = self.doc.store.image(image_id) if self.doc.store is not None else None
+        rec = self.doc.store.images.get(image_id) if self.doc.store is not None else None
         if rec is None:
             return
         self.image_list.set_current(rec.id)

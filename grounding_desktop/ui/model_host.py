@@ -207,7 +207,7 @@ class GrounderHost(QObject):
         if not (self.ready and self.info.learns and store is self._project):
             return  # a model that does not learn; or a project no longer open
         try:
-            record = store.image(image_id)
+            record = store.images.get(image_id)
             if record is not None:
                 self._send(Learn(self._epoch, (image_lesson(store, record, self.info.embedding_model),)))
         except StoreError as exc:

@@ -35,7 +35,7 @@ class WindowDialogs:
 
     def _on_imported(self) -> None:
         """An import writes many rows at once, outside the undo stack: reload what is shown."""
-        self.image_list.set_records(self.doc.store.images())
+        self.image_list.set_records(self.doc.store.images.all())
         self.doc.changed_outside(True, "Imported")
         self.host.learn(self.doc.store)
         self.image_list.set_current(self.doc.image.id if self.doc.image else None)

@@ -28,9 +28,9 @@ def _label(folder, photos, phrase="the gizmo"):
     """Accept a box for ``phrase`` on each photo, as the app would store it."""
     store, _ = open_project(folder)
     for path, box in photos:
-        record = store.image_by_path(path.name)
-        store.add_expression(record.id, phrase, [Box(0, 0, box, BoxState.ACCEPTED, BoxSource.MANUAL)])
-    store.add_expression(store.image_by_path(photos[0][0].name).id, "a unicorn", no_target=True)  # not in the image
+        record = store.images.by_path()[path.name]
+        store.labels.add_expression(record.id, phrase, [Box(0, 0, box, BoxState.ACCEPTED, BoxSource.MANUAL)])
+    store.labels.add_expression(store.images.by_path()[photos[0][0].name].id, "a unicorn", no_target=True)  # not in the image
     return store
 
 

@@ -50,14 +50,14 @@ def test_search_then_propose_leaves_labels_alone_and_adds_nothing_the_second_tim
     # The user's labels: the cat accepted where the model puts it, a manual box for the cup
     # elsewhere, and the model's cup box rejected.
     store, _ = open_project(folder)
-    cat, cup = store.image_by_path("cat.jpg"), store.image_by_path("cup.jpg")
-    store.add_expression(cat.id, "the cat", [Box(0, 0, tuple(best["bbox"]), BoxState.ACCEPTED, BoxSource.MODEL, 0.9)])
+    cat, cup = store.images.by_path()["cat.jpg"], store.images.by_path()["cup.jpg"]
+    store.labels.add_expression(cat.id, "the cat", [Box(0, 0, tuple(best["bbox"]), BoxState.ACCEPTED, BoxSource.MODEL, 0.9)])
     cup_box = _json(capsys, ["search", str(folder), "the cup", "--json", "--top", "1", *model])["results"][0]
     assert cup_box["image"] == "cup.jpg"
-    store.add_expression(cup.id, "The cup", [
+    store.labels.add_expression(cup.id, "The cup", [
         Box(0, 0, (1.0, 1.0, 20.0, 20.0), BoxState.ACCEPTED, BoxSource.MANUAL),
         Box(0, 0, tuple(cup_box["bbox"]), BoxState.REJECTED, BoxSource.MODEL, cup_box["score"])])
-    labels = store.all_annotations()
+    labels = store.labels.all_annotations()
     store.close()
 
     phrases = tmp_path / "phrases.txt"
@@ -67,7 +67,7 @@ def test_search_then_propose_leaves_labels_alone_and_adds_nothing_the_second_tim
     first = _json(capsys, argv)
     assert first["phrases"] == ["the cat", "the cup"] and first["images"] == 3 and first["prepared_now"] == 0
     store, _ = open_project(folder)
-    after = store.all_annotations()
+    after = store.labels.all_annotations()
     for image_id, annotations in labels.items():  # every label is as it was
         kept = {b.id: b for _, bs in after[image_id] for b in bs}
         assert all(kept[b.id] == b for _, bs in annotations for b in bs)
@@ -83,7 +83,7 @@ def test_search_then_propose_leaves_labels_alone_and_adds_nothing_the_second_tim
     assert _json(capsys, argv)["boxes_added"] == 2
     assert _json(capsys, argv)["boxes_added"] == 0
     store, _ = open_project(folder, fresh)
-    doubt = store.images_by_doubt()
+    doubt = store.proposals.images_by_doubt()
     assert sorted(r.path for r, _ in doubt) == ["cat.jpg", "cup.jpg"]
     assert [s for _, s in doubt] == sorted(s for _, s in doubt) and all(s >= 0.3 for _, s in doubt)
     store.close()

@@ -146,9 +146,9 @@ def test_label_studio_s_own_converter_reads_our_export_as_we_do(tmp_path):
 def _view(folder: Path, db: Path) -> dict:
     store, _ = open_project(folder, db)
     with store:
-        paths = {r.id: r.path for r in store.images()}
+        paths = {r.id: r.path for r in store.images.all()}
         return {(paths[i], e.text): sorted(tuple(b.bbox) for b in boxes)
-                for i, pairs in store.all_annotations().items() for e, boxes in pairs}
+                for i, pairs in store.labels.all_annotations().items() for e, boxes in pairs}
 
 
 @pytest.fixture

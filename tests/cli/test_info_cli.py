@@ -13,10 +13,10 @@ def test_info_counts(image_folder, capsys):
     counts = json.loads(capsys.readouterr().out)
     assert counts["images"] == 5 and counts["unreadable"] == 1 and counts["images_new"] == 5
     with ProjectStore.open_folder(image_folder) as s:
-        img = s.image_by_path("img1.jpg")
-        s.add_expression(img.id, "a thing", [])
-        e, _ = s.add_expression(img.id, "two things")
-        s.add_box(e.id, (1, 1, 5, 5), state="proposed", source="model", score=0.5)
+        img = s.images.by_path()["img1.jpg"]
+        s.labels.add_expression(img.id, "a thing", [])
+        e, _ = s.labels.add_expression(img.id, "two things")
+        s.labels.add_box(e.id, (1, 1, 5, 5), state="proposed", source="model", score=0.5)
     assert main(["info", str(image_folder)]) == 0
     out = capsys.readouterr().out
     assert "phrases   2" in out and "proposed 1" in out and "images    5" in out

@@ -96,7 +96,7 @@ def test_torchvision_voc_detection_reads_our_voc_export(exported):
 def _boxes(store) -> dict[str, dict[str, list]]:
     """image -> phrase -> sorted (x1, y1, x2, y2) corners."""
     return {img.path: {e.text: sorted((x, y, x + w, y + h) for x, y, w, h in (b.bbox for b in bs))
-                       for e, bs in store.annotations(img.id)} for img in store.images()}
+                       for e, bs in store.labels.annotations(img.id)} for img in store.images.all()}
 
 
 def _close(a, b, tolerance: float) -> bool:

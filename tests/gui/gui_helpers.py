@@ -25,7 +25,7 @@ class Driver:
         return self.w.doc.store
 
     def annotations(self, image_id: Optional[int] = None):
-        return self.store.annotations(image_id if image_id is not None else self.w.doc.image.id)
+        return self.store.labels.annotations(image_id if image_id is not None else self.w.doc.image.id)
 
     def only_box(self):
         ann = self.annotations()

@@ -102,14 +102,14 @@ def test_move_box_by_dragging_then_undo_redo(gui):
     gui.click_image(x + w / 2, y + h / 2)
     assert gui.w.doc.selected_box.id == box.id
     gui.drag_image((x + w / 2, y + h / 2), (x + w / 2 + 20, y + h / 2 + 10))
-    moved = gui.store.box(box.id)
+    moved = gui.store.labels.box(box.id)
     assert moved.bbox == pytest.approx((x + 20, y + 10, w, h), abs=1.0)
     assert moved.source == BoxSource.MODEL_EDITED
     undo(gui)
-    assert gui.store.box(box.id).bbox == pytest.approx(box.bbox)
-    assert gui.store.box(box.id).source == BoxSource.MODEL
+    assert gui.store.labels.box(box.id).bbox == pytest.approx(box.bbox)
+    assert gui.store.labels.box(box.id).source == BoxSource.MODEL
     redo(gui)
-    assert gui.store.box(box.id).bbox == pytest.approx(moved.bbox)
+    assert gui.store.labels.box(box.id).bbox == pytest.approx(moved.bbox)
 
 
 def test_moving_snaps_inside_the_image(gui):
@@ -117,7 +117,7 @@ def test_moving_snaps_inside_the_image(gui):
     x, y, w, h = box.bbox
     gui.click_image(x + w / 2, y + h / 2)
     gui.drag_image((x + w / 2, y + h / 2), (x + w / 2 + 2 * W, y + h / 2 + 2 * H))
-    mx, my, mw, mh = gui.store.box(box.id).bbox
+    mx, my, mw, mh = gui.store.labels.box(box.id).bbox
     assert (mw, mh) == pytest.approx((w, h))
     assert mx + mw == pytest.approx(W) and my + mh == pytest.approx(H)
 
@@ -127,12 +127,12 @@ def test_resize_with_the_bottom_right_handle_then_undo_redo(gui):
     x, y, w, h = box.bbox
     gui.click_image(x + w / 2, y + h / 2)
     gui.drag_image((x + w, y + h), (x + w + 15, y + h - 12))
-    resized = gui.store.box(box.id)
+    resized = gui.store.labels.box(box.id)
     assert resized.bbox == pytest.approx((x, y, w + 15, h - 12), abs=1.0)
     undo(gui)
-    assert gui.store.box(box.id).bbox == pytest.approx(box.bbox)
+    assert gui.store.labels.box(box.id).bbox == pytest.approx(box.bbox)
     redo(gui)
-    assert gui.store.box(box.id).bbox == pytest.approx(resized.bbox)
+    assert gui.store.labels.box(box.id).bbox == pytest.approx(resized.bbox)
 
 
 def test_resize_past_the_opposite_edge_flips_and_stays_inside(gui):
@@ -140,7 +140,7 @@ def test_resize_past_the_opposite_edge_flips_and_stays_inside(gui):
     x, y, w, h = box.bbox
     gui.click_image(x + w / 2, y + h / 2)
     gui.drag_image((x, y + h / 2), (W + 50, y + h / 2))  # left edge dragged past the right edge, off the image
-    nx, ny, nw, nh = gui.store.box(box.id).bbox
+    nx, ny, nw, nh = gui.store.labels.box(box.id).bbox
     assert nx == pytest.approx(x + w, abs=1.0) and nx + nw == pytest.approx(W)
     assert (ny, nh) == pytest.approx((y, h))
 
@@ -252,9 +252,9 @@ def test_arrow_keys_nudge_and_merge_into_one_undo_step(gui):
         gui.key(Key.Key_Right, widget=gui.w.canvas)
     gui.key(Key.Key_Down, Mod.ShiftModifier, widget=gui.w.canvas)
     x, y, w, h = box.bbox
-    assert gui.store.box(box.id).bbox == pytest.approx((x + 3, y + 10, w, h))
+    assert gui.store.labels.box(box.id).bbox == pytest.approx((x + 3, y + 10, w, h))
     undo(gui)
-    assert gui.store.box(box.id).bbox == pytest.approx(box.bbox)
+    assert gui.store.labels.box(box.id).bbox == pytest.approx(box.bbox)
 
 
 def test_history_view_lists_edits_and_jumps_back(gui):

@@ -38,8 +38,8 @@ class ScriptedModel:
 def store(photos):
     s, _ = open_project(photos)
     for path in ("a1.png", "a2.png", "a10.png"):
-        s.add_expression(s.image_by_path(path).id, "the white box", [Box(0, 0, TRUTH)])
-    s.add_expression(s.image_by_path("a1.png").id, "a square", [Box(0, 0, TRUTH)])
+        s.labels.add_expression(s.images.by_path()[path].id, "the white box", [Box(0, 0, TRUTH)])
+    s.labels.add_expression(s.images.by_path()["a1.png"].id, "a square", [Box(0, 0, TRUTH)])
     yield s
     s.close()
 

@@ -99,7 +99,7 @@ def test_keys_in_the_search_results_act_on_the_results_never_on_the_image_shown(
     gui.key(Key.Key_Space, widget=panel.results)
     gui.key(Key.Key_Return, widget=panel.results)
     gui.wait(lambda: gui.w.doc.image.id == second.id and gui.w.doc.up_to_date)
-    assert gui.annotations(first.id) == [] and gui.store.image(first.id).state == ImageState.NEW
+    assert gui.annotations(first.id) == [] and gui.store.images.get(first.id).state == ImageState.NEW
     assert gui.w.doc.current_proposal().bbox == proposal.bbox
     gui.key(Key.Key_Escape, widget=panel.results)  # back to the image: Enter accepts there
     assert gui.w.canvas.hasFocus()
@@ -167,7 +167,7 @@ def test_propose_for_every_image_is_one_undo_step_that_never_touches_a_label(gui
     assert gui.w.undo_stack.count() == steps + 1
     assert gui.annotations(a1) == [(expr, [label])]  # its box is never proposed again; blue scores < 0.3 there
     by_image = {r.path: [(e.text, [(b.state, b.source) for b in bs]) for e, bs in gui.annotations(r.id)]
-                for r in gui.store.images()}
+                for r in gui.store.images.all()}
     proposed = [(BoxState.PROPOSED, BoxSource.MODEL)]
     assert by_image["a2.png"] == [("the white square", proposed)]
     assert by_image["a10.png"] == [("the white square", proposed), ("the blue square", proposed)]
@@ -176,10 +176,10 @@ def test_propose_for_every_image_is_one_undo_step_that_never_touches_a_label(gui
     assert "0 proposals added" in again and gui.w.undo_stack.count() == steps + 1
 
     gui.key(Key.Key_Z, Mod.ControlModifier, widget=gui.w.canvas)  # one Ctrl+Z takes them all back
-    assert [gui.annotations(r.id) for r in gui.store.images()] == [[(expr, [label])], [], []]
+    assert [gui.annotations(r.id) for r in gui.store.images.all()] == [[(expr, [label])], [], []]
     gui.key(Key.Key_Z, Mod.ControlModifier | Mod.ShiftModifier, widget=gui.w.canvas)
     assert {r.path: [(e.text, [(b.state, b.source) for b in bs]) for e, bs in gui.annotations(r.id)]
-            for r in gui.store.images()} == by_image
+            for r in gui.store.images.all()} == by_image
 
 
 def _propose(gui, *lines: str):
@@ -200,10 +200,10 @@ def _propose(gui, *lines: str):
 
 def test_review_by_doubt_walks_the_least_sure_first_and_space_accepts_what_is_on_screen(open_window, photos):
     store, _ = open_project(photos)
-    ids = {r.path: r.id for r in store.images()}
+    ids = {r.path: r.id for r in store.images.all()}
     boxes = {"a1.png": (((20, 20, 60, 60), 0.9), ((150, 100, 80, 80), 0.4)), "a2.png": (((40, 40, 80, 100), 0.35),),
              "a10.png": (((10, 10, 100, 100), 0.6),)}
-    store.add_proposals((ids[name], "the square", [proposal_box(Proposal(b, s, "square", "", model_version="m"),
+    store.proposals.add((ids[name], "the square", [proposal_box(Proposal(b, s, "square", "", model_version="m"),
                                                                 BoxState.PROPOSED) for b, s in found])
                         for name, found in boxes.items())
     store.close()
@@ -219,7 +219,7 @@ def test_review_by_doubt_walks_the_least_sure_first_and_space_accepts_what_is_on
     assert c.box_item(weak.id).weak  # under the threshold: drawn faint
     gui.click_image(50, 50)  # select it, and Enter makes it a label
     gui.key(Key.Key_Return, widget=c)
-    assert gui.store.box(weak.id).state == BoxState.ACCEPTED
+    assert gui.store.labels.box(weak.id).state == BoxState.ACCEPTED
     gui.key(Key.Key_Space, widget=c)  # reviewed: it leaves the list, the next least sure is shown
     assert gui.w.doc.image.path == "a10.png" and gui.w.image_list.visible_count() == 2
     gui.key(Key.Key_Space, widget=c)
@@ -228,7 +228,7 @@ def test_review_by_doubt_walks_the_least_sure_first_and_space_accepts_what_is_on
     assert [b.state for _, bs in gui.annotations(ids["a10.png"]) for b in bs] == [BoxState.ACCEPTED]
     assert [b.state for _, bs in gui.annotations(ids["a1.png"]) for b in bs] == [BoxState.ACCEPTED, BoxState.PROPOSED]
     assert gui.w.image_list.visible_count() == 0
-    assert gui.store.image(ids["a1.png"]).state == ImageState.REVIEWED
+    assert gui.store.images.get(ids["a1.png"]).state == ImageState.REVIEWED
     gui.key(Key.Key_Z, Mod.ControlModifier, widget=c)  # one step: the accept and the review
     assert [b.state for _, bs in gui.annotations(ids["a1.png"]) for b in bs] == [BoxState.PROPOSED] * 2
-    assert gui.store.image(ids["a1.png"]).state == ImageState.IN_PROGRESS
+    assert gui.store.images.get(ids["a1.png"]).state == ImageState.IN_PROGRESS

@@ -37,7 +37,7 @@ def test_enter_accepts_best_and_undo_redo_restore_same_ids(gui):
     assert box.bbox == pytest.approx(best.bbox)
     assert (box.state, box.source, box.score, box.model_version) == (BoxState.ACCEPTED, BoxSource.MODEL, 0.9, "fake-1")
     assert gui.w.phrase_bar.text() == ""  # ready for the next phrase
-    assert gui.store.image(gui.w.doc.image.id).state.value == "in_progress"
+    assert gui.store.images.get(gui.w.doc.image.id).state.value == "in_progress"
     assert [b.box_id for b in gui.w.canvas.box_items()] == [box.id]
 
     gui.key(Key.Key_Z, Mod.ControlModifier)

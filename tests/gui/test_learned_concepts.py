@@ -52,7 +52,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
     first = gui.w.doc.proposals[0]
     assert iou_xywh(first.bbox, photos[2][1]) >= 0.75
     assert "learned from 2 of your boxes" in first.explanation
-    assert gui.store.box_embeddings(gui.w.host.info.embedding_model).keys() == \
+    assert gui.store.embeddings.read(gui.w.host.info.embedding_model).keys() == \
         {b.id for i in (1, 2) for _, bs in gui.annotations(i) for b in bs}  # kept in the project
 
     # Grounding → Evaluate: each labelled picture judged by the other one.
@@ -80,7 +80,7 @@ def test_a_reopened_project_proposes_what_its_boxes_taught_at_once(open_window, 
     photos = make_gizmo_photos(tmp_path / "gizmos", 3)
     store, _ = open_project(photos[0][0].parent)
     for path, box in photos[1:]:  # labelled in an earlier session
-        store.add_expression(store.image_by_path(path.name).id, "the gizmo",
+        store.labels.add_expression(store.images.by_path()[path.name].id, "the gizmo",
                              [Box(0, 0, box, BoxState.ACCEPTED, BoxSource.MANUAL)])
     store.close()
     gui = open_window(photos[0][0].parent, factory=loaded_grounder, ready_timeout=240_000)

@@ -53,13 +53,13 @@ def test_space_marks_reviewed_and_goes_to_next_unreviewed(gui):
     assert names(gui) == "a10.png"
     gui.key(Key.Key_Space, widget=c)  # a10 reviewed -> wraps to a1 (a2 is reviewed)
     assert names(gui) == "a1.png"
-    states = {r.path: r.state for r in gui.store.images()}
+    states = {r.path: r.state for r in gui.store.images.all()}
     assert states == {"a1.png": ImageState.NEW, "a2.png": ImageState.REVIEWED, "a10.png": ImageState.REVIEWED}
-    assert gui.w.image_list.model.record(gui.store.image_by_path("a2.png").id).state == ImageState.REVIEWED
+    assert gui.w.image_list.model.record(gui.store.images.by_path()["a2.png"].id).state == ImageState.REVIEWED
     # Undo brings back the state and shows the image it touched.
     gui.key(Key.Key_Z, Mod.ControlModifier, widget=c)
     assert names(gui) == "a10.png"
-    assert gui.store.image_by_path("a10.png").state == ImageState.NEW
+    assert gui.store.images.by_path()["a10.png"].state == ImageState.NEW
 
 
 def test_editing_a_reviewed_image_sets_it_back_to_in_progress_in_the_same_undo_step(gui):
@@ -92,7 +92,7 @@ def test_space_drag_pans_instead_of_reviewing(gui):
     after = c.mapToScene(c.viewport().rect().center())
     assert (after - before).manhattanLength() > 5
     assert names(gui) == "a1.png"
-    assert gui.store.image_by_path("a1.png").state == ImageState.NEW
+    assert gui.store.images.by_path()["a1.png"].state == ImageState.NEW
 
 
 def test_middle_button_pans(gui):
@@ -124,10 +124,10 @@ def test_filter_by_state_and_count(gui):
     gui.key(Key.Key_Return)  # a1 becomes "in progress"
     panel = gui.w.image_list
     panel.set_filter("in_progress")
-    assert [gui.store.image(i).path for i in panel.visible_ids()] == ["a1.png"]
+    assert [gui.store.images.get(i).path for i in panel.visible_ids()] == ["a1.png"]
     assert panel.count.text() == "1 / 1  (of 3)"
     panel.set_filter("new")
-    assert [gui.store.image(i).path for i in panel.visible_ids()] == ["a2.png", "a10.png"]
+    assert [gui.store.images.get(i).path for i in panel.visible_ids()] == ["a2.png", "a10.png"]
     assert panel.count.text().startswith("– / 2")
     gui.key(Key.Key_D, widget=gui.w.canvas)  # next walks the filtered list
     assert names(gui) == "a2.png"

@@ -120,8 +120,8 @@ def test_review_by_doubt_keeps_the_image_lists_width(qtbot, photos):
     from grounding_desktop.editing.edits import proposal_box
 
     store = open_project(photos)[0]
-    first = store.images()[0]
-    store.add_proposals([(first.id, "the square", [proposal_box(Proposal((20, 20, 60, 60), 0.4, "square", "",
+    first = store.images.all()[0]
+    store.proposals.add([(first.id, "the square", [proposal_box(Proposal((20, 20, 60, 60), 0.4, "square", "",
                                                                          model_version="m"), BoxState.PROPOSED)])])
     w = first_run_window(qtbot, store)
     Driver(qtbot, w).wait_ready()

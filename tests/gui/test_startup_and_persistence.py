@@ -23,9 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def snapshot(store: ProjectStore):
-    return ([(r.path, r.state) for r in store.images()],
+    return ([(r.path, r.state) for r in store.images.all()],
             {r.path: [(e.text, [(b.id, b.bbox, b.state, b.source, b.score) for b in bs])
-                      for e, bs in store.annotations(r.id)] for r in store.images()})
+                      for e, bs in store.labels.annotations(r.id)] for r in store.images.all()})
 
 
 def test_every_edit_is_on_disk_at_once_and_after_reopening(open_window, photos, qtbot):
@@ -70,9 +70,9 @@ def test_every_edit_is_on_disk_at_once_and_after_reopening(open_window, photos, 
     reopened.close()
     # ... and a new window shows it.
     gui2 = open_window(photos)
-    assert [e.text for e, _ in gui2.annotations(gui2.store.image_by_path("a1.png").id)] == texts
+    assert [e.text for e, _ in gui2.annotations(gui2.store.images.by_path()["a1.png"].id)] == texts
     # the model's explanation of the accepted box is still its tooltip in the phrases panel
-    gui2.w.show_image(gui2.store.image_by_path("a1.png").id)
+    gui2.w.show_image(gui2.store.images.by_path()["a1.png"].id)
     gui2.wait(lambda: gui2.w.doc.image.path == "a1.png")
     tree = gui2.w.panel.tree
     tips = [tree.topLevelItem(i).child(j).toolTip(0) for i in range(tree.topLevelItemCount())

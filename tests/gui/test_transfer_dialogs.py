@@ -13,9 +13,9 @@ from grounding_desktop.ui.transfer_dialogs import ExportDialog, ImportDialog
 @pytest.fixture
 def labelled(photos):
     store, _ = open_project(photos)
-    img = store.image_by_path("a1.png")
-    store.add_expression(img.id, "the white box", [Box(0, 0, (40, 40, 81, 101), BoxState.ACCEPTED, BoxSource.MODEL, 0.9)])
-    store.add_expression(img.id, "a unicorn", no_target=True)
+    img = store.images.by_path()["a1.png"]
+    store.labels.add_expression(img.id, "the white box", [Box(0, 0, (40, 40, 81, 101), BoxState.ACCEPTED, BoxSource.MODEL, 0.9)])
+    store.labels.add_expression(img.id, "a unicorn", no_target=True)
     yield store
     store.close()
 
@@ -51,7 +51,7 @@ def test_export_then_import_round_trip(qtbot, labelled, tmp_path, photos):
     imp.fields.widgets["as_proposals"].setChecked(True)
     _run(qtbot, imp)
     assert changed and "imported" in imp.summary.toPlainText()
-    (expr, boxes), (empty, none) = other.annotations(other.image_by_path("a1.png").id)
+    (expr, boxes), (empty, none) = other.labels.annotations(other.images.by_path()["a1.png"].id)
     assert expr.text == "the white box" and boxes[0].bbox == (40.0, 40.0, 81.0, 101.0)
     assert boxes[0].state == BoxState.PROPOSED and empty.text == "a unicorn" and none == []
     other.close()
@@ -140,8 +140,10 @@ def test_the_bar_moves_while_the_labels_are_read_and_cancel_acts_there(qtbot, tm
     from grounding_desktop.store import ProjectStore
 
     store = ProjectStore(tmp_path / "p.sqlite", root=tmp_path)
-    store.apply_scan([ScanEntry(f"im{i}.jpg", 1, 1.0, 100, 80, f"h{i}") for i in range(300)])
-    store.add_expressions_bulk([(img.id, "the things", [Box(0, 0, (1.0, 2.0, 3.0, 4.0))] * 50) for img in store.images()])
+    store.images.apply_scan([ScanEntry(f"im{i}.jpg", 1, 1.0, 100, 80, f"h{i}") for i in range(300)])
+    with store.transaction():
+        for img in store.images.all():
+            store.labels.add_expression(img.id, "the things", [Box(0, 0, (1.0, 2.0, 3.0, 4.0))] * 50)
     rows = store.counts()["boxes"] + store.counts()["phrases"]
     dialog = ExportDialog(store)
     qtbot.addWidget(dialog)
@@ -231,7 +233,7 @@ def test_export_dialog_writes_a_self_contained_split_refcoco_named_dataset(qtbot
 def test_import_dialog_reads_the_other_formats_the_cli_reads(qtbot, labelled, tmp_path, photos, fmt, out):
     from grounding_desktop.io.export import export_project
 
-    labelled.add_expression(labelled.image_by_path("a2.png").id, "the pale square", [Box(0, 0, (40, 40, 81, 101))])
+    labelled.labels.add_expression(labelled.images.by_path()["a2.png"].id, "the pale square", [Box(0, 0, (40, 40, 81, 101))])
     export_project(labelled, fmt, tmp_path / out)
     other, _ = open_project(photos, db=tmp_path / "other.sqlite")
     imp = ImportDialog(other)
@@ -243,6 +245,6 @@ def test_import_dialog_reads_the_other_formats_the_cli_reads(qtbot, labelled, tm
     assert other.counts()["phrases"] == 0 and "Failed" not in imp.summary.toPlainText()  # checked only
     qtbot.mouseClick(imp.fields.widgets["dry_run"], Qt.MouseButton.LeftButton)
     _run(qtbot, imp)
-    texts = {e.text for img in ("a1.png", "a2.png") for e, _ in other.annotations(other.image_by_path(img).id)}
+    texts = {e.text for img in ("a1.png", "a2.png") for e, _ in other.labels.annotations(other.images.by_path()[img].id)}
     assert {"the white box", "the pale square"} <= texts
     other.close()

@@ -9,6 +9,7 @@ from grounding_desktop.core import BoxSource, BoxState, ImageState, PhraseStatus
 from grounding_desktop.editing.document import ImageDocument
 from grounding_desktop.editing.edit_stack import EditStack
 from grounding_desktop.editing.state import Answer, ModelState, SelectionKind, Tone
+from grounding_desktop.project import open_project
 from grounding_desktop.store import ProjectStore
 from support import make_image
 
@@ -23,14 +24,12 @@ def opened(tmp_path):
     the window's ``QUndoStack`` mirrors)."""
     for name in ("a.png", "b.png", "c.png"):
         make_image(tmp_path / name, size=(W, H))
-    store = ProjectStore.open_folder(tmp_path)
-    for name in ("a.png", "b.png", "c.png"):
-        store.add_image(name, W, H)
+    store, _ = open_project(tmp_path)
     doc = ImageDocument()
     stack = EditStack(doc.apply)
     doc.open_project(store, stack)
     doc.set_model_state(ModelState.READY)
-    doc.open_image(store.image_by_path("a.png"))
+    doc.open_image(store.images.by_path()["a.png"])
     yield doc, stack
     doc.close_project()
 
@@ -74,7 +73,7 @@ def typed(doc: ImageDocument, text: str, scores=SCORES) -> list[Proposal]:
 
 
 def stored(doc: ImageDocument):
-    return [(e.text, [(b.bbox, b.state) for b in bs]) for e, bs in doc.store.annotations(doc.image.id)]
+    return [(e.text, [(b.bbox, b.state) for b in bs]) for e, bs in doc.store.labels.annotations(doc.image.id)]
 
 
 def test_enter_accepts_the_highlighted_proposal_selects_it_and_clears_the_phrase(doc, stack):
@@ -95,11 +94,11 @@ def test_enter_accepts_the_highlighted_proposal_selects_it_and_clears_the_phrase
 def test_undo_and_redo_bring_back_the_same_ids(doc, stack):
     typed(doc, "the thing")
     doc.accept()
-    before = doc.store.annotations(doc.image.id)
+    before = doc.store.labels.annotations(doc.image.id)
     stack.undo()
     assert stored(doc) == [] and doc.annotations == () and doc.selection is None
     stack.redo()
-    assert doc.store.annotations(doc.image.id) == before
+    assert doc.store.labels.annotations(doc.image.id) == before
 
 
 def test_enter_before_the_answer_accepts_when_it_arrives_and_stale_answers_are_dropped(doc):
@@ -202,17 +201,17 @@ def test_moving_keeps_a_box_inside_and_nudges_merge_into_one_undo_step(doc, stac
     doc.accept()
     box = doc.selected_box
     doc.move_box(box.id, (180, 90, 50, 40))
-    assert doc.store.box(box.id).bbox == (150, 60, 50, 40)
-    assert doc.store.box(box.id).source == BoxSource.MODEL_EDITED
+    assert doc.store.labels.box(box.id).bbox == (150, 60, 50, 40)
+    assert doc.store.labels.box(box.id).source == BoxSource.MODEL_EDITED
     for _ in range(3):
         doc.nudge(1, 0)  # already at the right edge: nothing happens
     doc.nudge(-1, 0)
     doc.nudge(0, -1, big=True)
-    assert doc.store.box(box.id).bbox == (149, 50, 50, 40)
+    assert doc.store.labels.box(box.id).bbox == (149, 50, 50, 40)
     assert [stack.text(i) for i in range(stack.count())] == [
         "Accept “the thing” (0.90) · a.png", "Move box of “the thing” · a.png", "Nudge box · a.png"]
     stack.undo()
-    assert doc.store.box(box.id).bbox == (150, 60, 50, 40)
+    assert doc.store.labels.box(box.id).bbox == (150, 60, 50, 40)
 
 
 def test_delete_takes_a_box_or_the_phrase_and_its_only_box_in_one_step(doc, stack):
@@ -263,14 +262,14 @@ def test_rename_refuses_an_empty_phrase_and_undoes(doc, stack):
 
 def test_review_and_next_marks_reviewed_and_skips_done_and_unreadable_images(doc, stack):
     store = doc.store
-    a, b, c = (store.image_by_path(n) for n in ("a.png", "b.png", "c.png"))
-    store.set_image_error(b.id, "truncated")
-    after = [store.image(b.id), store.image(c.id), a]
+    a, b, c = (store.images.by_path()[n] for n in ("a.png", "b.png", "c.png"))
+    store.images.set_error(b.id, "truncated")
+    after = [store.images.get(b.id), store.images.get(c.id), a]
     assert doc.review_and_next(after) == c.id
-    assert store.image(a.id).state == ImageState.REVIEWED
-    doc.open_image(store.image(c.id))
+    assert store.images.get(a.id).state == ImageState.REVIEWED
+    doc.open_image(store.images.get(c.id))
     rec = Recorder(doc)
-    assert doc.review_and_next([store.image(a.id), store.image(b.id)]) is None
+    assert doc.review_and_next([store.images.get(a.id), store.images.get(b.id)]) is None
     assert rec.notices == ["Every image in the list is reviewed."]
     assert stack.text(stack.count() - 1) == "Mark reviewed · c.png"
 
@@ -297,11 +296,11 @@ def test_undo_of_an_edit_on_another_image_says_which(doc, stack):
     typed(doc, "the thing")
     doc.accept()
     first = doc.image.id
-    doc.open_image(doc.store.image_by_path("b.png"))
+    doc.open_image(doc.store.images.by_path()["b.png"])
     shown = []
     doc.other_image_edited.connect(shown.append)
     stack.undo()
-    assert shown == [first] and doc.store.annotations(first) == []
+    assert shown == [first] and doc.store.labels.annotations(first) == []
 
 
 def test_a_failed_edit_is_reported_and_not_kept(doc, stack):
@@ -309,7 +308,7 @@ def test_a_failed_edit_is_reported_and_not_kept(doc, stack):
     doc.error.connect(errors.append)
     typed(doc, "the thing")
     doc.accept()
-    doc.store.delete_expression(doc.annotations[0].expression.id)  # another process deletes the phrase
+    doc.store.labels.delete_expression(doc.annotations[0].expression.id)  # another process deletes the phrase
     stack.undo()  # Ctrl+Z: the accept's undo finds no phrase to delete
     assert len(errors) == 1 and "does not exist" in errors[0]
     assert stack.count() == 0  # dropped, not left pointing at nothing
@@ -334,14 +333,14 @@ def test_import_then_undo(doc, stack, tmp_path):
     path = tmp_path / "in.json"
     path.write_text(json.dumps(coco))
     import_coco(doc.store, path)
-    imported = [b for e, bs in doc.store.annotations(doc.image.id) if e.text == "the cup" for b in bs]
+    imported = [b for e, bs in doc.store.labels.annotations(doc.image.id) if e.text == "the cup" for b in bs]
     assert imported and imported[0].id not in (one.id, two.id)  # ids are never reused
     rec = Recorder(doc)
     doc.changed_outside(True, "Imported")  # what the window does after an import
     assert rec.notices == ["Imported; the undo history was cleared (the edits stay saved)"]
     assert stack.count() == 0
     stack.undo()  # Ctrl+Z: nothing left to undo, nothing breaks
-    assert {e.text: [b.id for b in bs] for e, bs in doc.store.annotations(doc.image.id)} == {
+    assert {e.text: [b.id for b in bs] for e, bs in doc.store.labels.annotations(doc.image.id)} == {
         "the things": [one.id], "the cup": [imported[0].id]}
     assert [a.expression.text for a in doc.annotations] == ["the things", "the cup"]
 
@@ -411,7 +410,7 @@ def test_a_singular_phrase_refuses_a_proposal_on_its_own_box_and_says_when_it_ge
     typed(doc, "the things")
     doc.accept()
     doc.accept()  # a plural phrase takes box after box without a word
-    assert rec.notices[-1].startswith("“the cup” now has 2 boxes") and doc.store.box(box.id) is not None
+    assert rec.notices[-1].startswith("“the cup” now has 2 boxes") and doc.store.labels.box(box.id) is not None
 
 
 def test_relabel_moves_one_box_to_a_new_or_existing_phrase_and_undo_puts_it_back(doc, stack):
@@ -424,7 +423,7 @@ def test_relabel_moves_one_box_to_a_new_or_existing_phrase_and_undo_puts_it_back
     doc.relabel_box(spoon.id, "the spoon")
     assert stored(doc) == [("the cup", [(cup.bbox, BoxState.ACCEPTED)]),
                            ("the spoon", [(spoon.bbox, BoxState.ACCEPTED)])]
-    assert doc.store.box(spoon.id) is not None and doc.selected_box.id == spoon.id  # the same box
+    assert doc.store.labels.box(spoon.id) is not None and doc.selected_box.id == spoon.id  # the same box
     assert stack.text(stack.count() - 1) == "Relabel box “the cup” → “the spoon” · a.png"
     stack.undo()
     assert stored(doc) == [("the cup", [(cup.bbox, BoxState.ACCEPTED), (spoon.bbox, BoxState.ACCEPTED)])]
@@ -439,7 +438,7 @@ def test_relabel_moves_one_box_to_a_new_or_existing_phrase_and_undo_puts_it_back
     fork = doc.selected_box
     expr = doc.selected_expression
     doc.relabel_box(fork.id, "the knife")  # its phrase's only box: the phrase is renamed, ids kept
-    assert doc.store.expression(expr.id).text == "the knife" and doc.store.box(fork.id).expression_id == expr.id
+    assert doc.store.labels.expression(expr.id).text == "the knife" and doc.store.labels.box(fork.id).expression_id == expr.id
 
 
 def test_editing_a_reviewed_image_sets_it_back_to_in_progress_in_the_same_undo_step(doc, stack):
@@ -451,7 +450,7 @@ def test_editing_a_reviewed_image_sets_it_back_to_in_progress_in_the_same_undo_s
     doc.nudge(0, 1)
     assert doc.image.state == ImageState.IN_PROGRESS and stack.count() == n + 1
     stack.undo()
-    assert doc.image.state == ImageState.REVIEWED and doc.store.image(doc.image.id).state == ImageState.REVIEWED
+    assert doc.image.state == ImageState.REVIEWED and doc.store.images.get(doc.image.id).state == ImageState.REVIEWED
     doc.select_box(doc.annotations[0].boxes[0].id)
     doc.delete_selected()  # the last phrase goes: nothing labelled, so new
     assert doc.image.state == ImageState.NEW
@@ -463,7 +462,7 @@ def _proposed(doc: ImageDocument, stack, image_name: str, phrase: str, scores) -
     """Proposals stored on an image as propose for every image stores them (one step on the stack)."""
     from grounding_desktop.editing.edits import ProposeBatch
 
-    image = doc.store.image_by_path(image_name)
+    image = doc.store.images.by_path()[image_name]
     props = [Proposal(bbox=tuple(map(float, b)), score=s, label="thing", explanation="", model_version="m1")
              for b, s in zip(BOXES, scores)]
     stack.push(ProposeBatch([(image.id, phrase, props)]))
@@ -497,7 +496,7 @@ def test_enter_with_nothing_typed_accepts_the_selected_proposed_box(doc, stack):
 def test_a_run_of_proposals_over_many_images_is_one_step_that_reloads_the_open_image(doc, stack):
     from grounding_desktop.editing.edits import ProposeBatch
 
-    a, b, c = (doc.store.image_by_path(n) for n in ("a.png", "b.png", "c.png"))
+    a, b, c = (doc.store.images.by_path()[n] for n in ("a.png", "b.png", "c.png"))
     reported, elsewhere = [], []
     doc.records_changed.connect(lambda records: reported.append(sorted(r.id for r in records)))
     doc.other_image_edited.connect(elsewhere.append)
@@ -511,9 +510,9 @@ def test_a_run_of_proposals_over_many_images_is_one_step_that_reloads_the_open_i
     stack.push(ProposeBatch([(c.id, "the thing", [p])], run=run))  # all there already: no step, no change
     assert stack.count() == n + 1 and stack.text(n) == "Propose “the thing” · 3 images"
     stack.undo()
-    assert doc.annotations == () and all(doc.store.annotations(i.id) == [] for i in (b, c))
+    assert doc.annotations == () and all(doc.store.labels.annotations(i.id) == [] for i in (b, c))
     stack.redo()
-    assert len(doc.store.annotations(c.id)) == 1 and doc.annotations[0].boxes[0].state == BoxState.PROPOSED
+    assert len(doc.store.labels.annotations(c.id)) == 1 and doc.annotations[0].boxes[0].state == BoxState.PROPOSED
 
 
 def test_a_search_result_opened_highlights_its_box_when_the_answer_comes(doc):
@@ -529,7 +528,7 @@ def test_a_search_result_opened_highlights_its_box_when_the_answer_comes(doc):
 
 def rows(doc: ImageDocument):
     """The image's phrase rows and box rows exactly as stored (ids, times, flags, spans)."""
-    return [(e, bs) for e, bs in doc.store.annotations(doc.image.id)]
+    return [(e, bs) for e, bs in doc.store.labels.annotations(doc.image.id)]
 
 
 def test_renaming_a_phrase_onto_another_phrases_text_merges_into_it_as_one_undo_step(doc, stack):
@@ -543,7 +542,7 @@ def test_renaming_a_phrase_onto_another_phrases_text_merges_into_it_as_one_undo_
     before, steps = rows(doc), stack.count()
     doc.rename(doc.selected_expression.id, "The  Dog")  # case and spacing ignored, as everywhere
     assert stored(doc) == [("the dog", [(dog.bbox, BoxState.ACCEPTED), (tree.bbox, BoxState.ACCEPTED)])]
-    assert doc.store.box(tree.id).expression_id == dog.expression_id  # the same box, moved
+    assert doc.store.labels.box(tree.id).expression_id == dog.expression_id  # the same box, moved
     assert stack.count() == steps + 1 and stack.text(steps) == "Merge phrase “the tree” into “the dog” · a.png"
     assert rec.notices[-1].startswith("“the tree” merged into “the dog”")
     stack.undo()
@@ -578,12 +577,12 @@ def test_a_box_takes_back_not_in_image_and_deleting_it_brings_that_back(doc, sta
     before = rows(doc)
     doc.relabel_box(box.id, "The cat")
     assert stored(doc) == [("the cat", [(box.bbox, BoxState.ACCEPTED)])]
-    assert doc.store.expression(cat.id).no_target is False
+    assert doc.store.labels.expression(cat.id).no_target is False
     assert status(doc, "the cat") == PhraseStatus.LABELLED
     moved = rows(doc)
     doc.select_box(box.id)
     doc.delete_selected()  # the user's "not in image" answer comes back, not a deleted phrase
-    assert stored(doc) == [("the cat", [])] and doc.store.expression(cat.id).no_target is True
+    assert stored(doc) == [("the cat", [])] and doc.store.labels.expression(cat.id).no_target is True
     stack.undo()
     assert rows(doc) == moved
     stack.undo()
@@ -606,7 +605,7 @@ def test_the_answer_a_box_took_back_comes_back_with_its_last_box_after_the_proje
     stack = EditStack(doc.apply)
     doc.open_project(ProjectStore.open_folder(tmp_path), stack)
     try:
-        doc.open_image(doc.store.image_by_path("a.png"))
+        doc.open_image(doc.store.images.by_path()["a.png"])
         doc.select_box(box.id)
         doc.delete_selected()
         assert [(e.id, e.no_target, bs) for e, bs in rows(doc)] == [(cat.id, True, [])]

@@ -18,6 +18,7 @@ from grounding_desktop.io.progress import Ticker
 from grounding_desktop.io.selection import split_of, split_path
 from grounding_desktop.io.staged_files import atomic_write_text
 from grounding_desktop.store import ProjectStore
+from grounding_desktop.store.labels import Labels
 
 
 @pytest.fixture
@@ -59,9 +60,10 @@ def test_split_path_suffixes(tmp_path):
 
 def _many_images_store(tmp_path, n=60) -> ProjectStore:
     s = ProjectStore(tmp_path / "p.sqlite", root=tmp_path)
-    s.apply_scan([ScanEntry(f"dir{i % 3}/im{i}.jpg", 1, 1.0, 100, 80, f"h{i}") for i in range(n)])
-    items = [(img.id, f"thing {img.id}", [Box(0, 0, (1.0, 2.0, 30.0, 20.0))]) for img in s.images()]
-    s.add_expressions_bulk(items)
+    s.images.apply_scan([ScanEntry(f"dir{i % 3}/im{i}.jpg", 1, 1.0, 100, 80, f"h{i}") for i in range(n)])
+    with s.transaction():
+        for img in s.images.all():
+            s.labels.add_expression(img.id, f"thing {img.id}", [Box(0, 0, (1.0, 2.0, 30.0, 20.0))])
     return s
 
 
@@ -113,8 +115,8 @@ def test_cancel_leaves_earlier_files_byte_identical(store, tmp_path, fmt):
     folder = out if fmt == "refcoco" else out_dir
     before = _snapshot(folder)
     # new labels, so a completed export would change the files
-    e = store.image_by_path("e.jpg")
-    store.add_expression(e.id, "a new thing", [Box(0, 0, (1, 1, 5, 5))])
+    e = store.images.by_path()["e.jpg"]
+    store.labels.add_expression(e.id, "a new thing", [Box(0, 0, (1, 1, 5, 5))])
     calls = []
 
     def cancelled():
@@ -138,7 +140,7 @@ def test_cancel_leaves_earlier_files_byte_identical(store, tmp_path, fmt):
 def test_failure_mid_export_leaves_earlier_file_and_no_temp(store, tmp_path, monkeypatch):
     out = tmp_path / "g.json"
     export_project(store, "coco-grounding", out)
-    store.add_expression(store.image_by_path("e.jpg").id, "a new thing", [])
+    store.labels.add_expression(store.images.by_path()["e.jpg"].id, "a new thing", [])
     before = _snapshot(tmp_path)
 
     def boom(*args, **kwargs):
@@ -201,24 +203,27 @@ def test_progress_and_cancel_reach_into_the_selection_step(tmp_path):
     cancel then ends the export before the read does."""
     seen: list[int] = []
 
-    class Watched(ProjectStore):
-        reports_when_read: list[int] = []
+    reports_when_read: list[int] = []
 
+    class Watched(Labels):
         def all_annotations(self, *args, **kwargs):
             out = super().all_annotations(*args, **kwargs)
-            self.reports_when_read.append(len(seen))
+            reports_when_read.append(len(seen))
             return out
 
-    s = Watched(tmp_path / "p.sqlite", root=tmp_path)
-    s.apply_scan([ScanEntry(f"im{i}.jpg", 1, 1.0, 100, 80, f"h{i}") for i in range(300)])
-    s.add_expressions_bulk([(img.id, "the things", [Box(0, 0, (1.0, 2.0, 3.0, 4.0))] * 50) for img in s.images()])
+    s = ProjectStore(tmp_path / "p.sqlite", root=tmp_path)
+    s.labels = Watched(s)
+    s.images.apply_scan([ScanEntry(f"im{i}.jpg", 1, 1.0, 100, 80, f"h{i}") for i in range(300)])
+    with s.transaction():
+        for img in s.images.all():
+            s.labels.add_expression(img.id, "the things", [Box(0, 0, (1.0, 2.0, 3.0, 4.0))] * 50)
     export_project(s, "coco", tmp_path / "c.json", progress=lambda done, total: seen.append(done))
-    assert s.reports_when_read[0] >= 3  # 15,300 rows read: reported while reading
+    assert reports_when_read[0] >= 3  # 15,300 rows read: reported while reading
     seen.clear()
     with pytest.raises(Cancelled):
         export_project(s, "coco", tmp_path / "c.json", progress=lambda done, total: seen.append(done),
                        cancelled=lambda: bool(seen))
-    assert len(s.reports_when_read) == 1 and len(seen) == 1  # the second read never finished
+    assert len(reports_when_read) == 1 and len(seen) == 1  # the second read never finished
     s.close()
 
 

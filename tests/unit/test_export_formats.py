@@ -33,10 +33,10 @@ def test_coco_grounding_fields_spans_and_no_target(store, tmp_path):
     by_caption = {}
     for im in data["images"]:
         by_caption.setdefault((im["file_name"], im["caption"]), []).append(im)
-        expr = store.expression(im["id"])
+        expr = store.labels.expression(im["id"])
         assert expr is not None and expr.text == im["caption"]
-        assert im["original_id"] == store.image_by_path(im["file_name"]).id
-        assert (im["width"], im["height"]) == (store.image(im["original_id"]).width, store.image(im["original_id"]).height)
+        assert im["original_id"] == store.images.by_path()[im["file_name"]].id
+        assert (im["width"], im["height"]) == (store.images.get(im["original_id"]).width, store.images.get(im["original_id"]).height)
     # one images entry per exported expression; the proposal-only "a dog" is not one of them
     assert sorted(by_caption) == sorted([("a.jpg", "the horses"), ("a.jpg", "the cat"), ("b.png", "red ball"),
                                          ("b.png", "blue ball"), ("d.jpg", "the tree"), ("d.jpg", "the horses")])
@@ -64,8 +64,8 @@ def test_coco_grounding_fields_spans_and_no_target(store, tmp_path):
 def test_a_phrase_whose_proposals_were_all_rejected_is_not_a_negative(store, tmp_path):
     """Ctrl+R says "this box is wrong", not "the thing is absent": the phrase is unfinished, so it is
     left out (counted), and written only with --include-rejected, with its rejected boxes tagged."""
-    b = store.image_by_path("b.png")
-    expr, (box,) = store.add_expression(b.id, "the giraffe lying in the bottom left",
+    b = store.images.by_path()["b.png"]
+    expr, (box,) = store.labels.add_expression(b.id, "the giraffe lying in the bottom left",
                                         [Box(0, 0, (1.0, 1.0, 8.0, 8.0), BoxState.REJECTED, BoxSource.MODEL, 0.4)])
     out = tmp_path / "g.json"
     summary = export_project(store, "coco-grounding", out)
@@ -75,7 +75,7 @@ def test_a_phrase_whose_proposals_were_all_rejected_is_not_a_negative(store, tmp
     imported, _ = open_project(tmp_path / "photos", db=tmp_path / "other.sqlite")
     import_coco(imported, out)
     assert "the giraffe lying in the bottom left" not in [
-        e.text for e, _ in imported.annotations(imported.image_by_path("b.png").id)]
+        e.text for e, _ in imported.labels.annotations(imported.images.by_path()["b.png"].id)]
     imported.close()
     export_project(store, "coco-grounding", out, ExportOptions(include_rejected=True))
     entry, = [im for im in load(out)["images"] if im["caption"] == expr.text]
@@ -86,8 +86,8 @@ def test_a_phrase_whose_proposals_were_all_rejected_is_not_a_negative(store, tmp
 
 def test_spans_exclude_surrounding_whitespace(tmp_path):
     s = labelled_project(tmp_path / "photos")
-    e = s.image_by_path("e.jpg")
-    s.add_expression(e.id, "  the  small\tbird ", [Box(0, 0, (1, 1, 4, 4))])
+    e = s.images.by_path()["e.jpg"]
+    s.labels.add_expression(e.id, "  the  small\tbird ", [Box(0, 0, (1, 1, 4, 4))])
     out = tmp_path / "g.json"
     export_project(s, "coco-grounding", out)
     data = load(out)
@@ -100,8 +100,8 @@ def test_spans_exclude_surrounding_whitespace(tmp_path):
 
 
 def test_plain_coco_one_image_each_and_category_per_phrase(store, tmp_path):
-    e = store.image_by_path("e.jpg")
-    store.add_expression(e.id, "Red  Ball", [Box(0, 0, (1, 1, 4, 4))])
+    e = store.images.by_path()["e.jpg"]
+    store.labels.add_expression(e.id, "Red  Ball", [Box(0, 0, (1, 1, 4, 4))])
     out = tmp_path / "c.json"
     export_project(store, "coco", out)
     api = _coco(out)
@@ -112,7 +112,7 @@ def test_plain_coco_one_image_each_and_category_per_phrase(store, tmp_path):
     assert sorted(names.values()) == ["blue ball", "red ball", "the cat", "the horses", "the tree"]
     red = api.getCatIds(catNms=["red ball"])
     assert len(api.getAnnIds(catIds=red)) == 2  # "red ball" and "Red  Ball" are one category
-    assert len(api.getAnnIds(imgIds=[store.image_by_path("a.jpg").id])) == 2
+    assert len(api.getAnnIds(imgIds=[store.images.by_path()["a.jpg"].id])) == 2
 
 
 def test_label_map_categories_and_skips(store, tmp_path):
@@ -198,9 +198,9 @@ def test_include_rejected_and_reviewed_only(store, tmp_path):
 
 
 def test_boxes_clipped_to_image_and_outside_ones_skipped(store, tmp_path):
-    e = store.image_by_path("e.jpg")  # 32x32
-    store.add_expression(e.id, "edge", [Box(0, 0, (-2.0, 20.0, 10.0, 20.0))])
-    store.add_expression(e.id, "gone", [Box(0, 0, (40.0, 40.0, 5.0, 5.0))])
+    e = store.images.by_path()["e.jpg"]  # 32x32
+    store.labels.add_expression(e.id, "edge", [Box(0, 0, (-2.0, 20.0, 10.0, 20.0))])
+    store.labels.add_expression(e.id, "gone", [Box(0, 0, (40.0, 40.0, 5.0, 5.0))])
     out = tmp_path / "g.json"
     summary = export_project(store, "coco-grounding", out)
     data = load(out)
@@ -219,8 +219,8 @@ def test_unreadable_and_missing_images_are_skipped(tmp_path):
     from grounding_desktop.project import rescan_project
 
     rescan_project(s)
-    bad = s.image_by_path("bad.jpg")
-    s.add_expression(bad.id, "ghost", [])
+    bad = s.images.by_path()["bad.jpg"]
+    s.labels.add_expression(bad.id, "ghost", [])
     summary = export_project(s, "coco", tmp_path / "c.json")
     assert {im["file_name"] for im in load(tmp_path / "c.json")["images"]} == {"a.jpg", "b.png"}
     assert summary.skipped["images"]["file missing on disk"] == 1
@@ -271,8 +271,8 @@ def test_without_images_the_rotated_images_are_named_in_a_warning(tmp_path):
 def test_label_map_writes_each_image_category_box_once(store, tmp_path):
     """Paraphrases of one object mapped to one category must be one ground-truth box, else a
     perfect detector loses AP (pycocotools counts the twin as a missed object)."""
-    d = store.image_by_path("d.jpg")  # "the tree" and "the horses" share the box (2, 3, 20, 20)
-    store.add_expression(d.id, "a tall tree", [Box(0, 0, (2.0, 3.0, 20.0, 20.0))])
+    d = store.images.by_path()["d.jpg"]  # "the tree" and "the horses" share the box (2, 3, 20, 20)
+    store.labels.add_expression(d.id, "a tall tree", [Box(0, 0, (2.0, 3.0, 20.0, 20.0))])
     label_map = {"the tree": "tree", "a tall tree": "tree", "the horses": "horse"}
     summary = export_project(store, "coco", tmp_path / "c.json", ExportOptions(label_map=label_map))
     anns = load(tmp_path / "c.json")["annotations"]
@@ -288,16 +288,16 @@ def test_label_map_writes_each_image_category_box_once(store, tmp_path):
 def test_category_ids_survive_adding_a_phrase(store, tmp_path):
     export_project(store, "coco", tmp_path / "before.json")
     before = {c["name"]: c["id"] for c in load(tmp_path / "before.json")["categories"]}
-    store.add_expression(store.image_by_path("e.jpg").id, "a aardvark", [Box(0, 0, (1, 1, 4, 4))])  # sorts first
+    store.labels.add_expression(store.images.by_path()["e.jpg"].id, "a aardvark", [Box(0, 0, (1, 1, 4, 4))])  # sorts first
     export_project(store, "coco", tmp_path / "after.json")
     after = {c["name"]: c["id"] for c in load(tmp_path / "after.json")["categories"]}
     assert {n: after[n] for n in before} == before and after["a aardvark"] not in before.values()
 
 
 def test_odvg_has_no_line_without_regions_and_rounds_coordinates(store, tmp_path):
-    e = store.image_by_path("e.jpg")
-    store.add_expression(e.id, "nothing here", no_target=True)  # e.jpg: only a no-target phrase
-    store.add_expression(store.image_by_path("b.png").id, "tiny", [Box(0, 0, (1.0 / 3, 2.0 / 3, 10.123456, 5.5))])
+    e = store.images.by_path()["e.jpg"]
+    store.labels.add_expression(e.id, "nothing here", no_target=True)  # e.jpg: only a no-target phrase
+    store.labels.add_expression(store.images.by_path()["b.png"].id, "tiny", [Box(0, 0, (1.0 / 3, 2.0 / 3, 10.123456, 5.5))])
     summary = export_project(store, "odvg", tmp_path / "o.jsonl")
     records = list(odvg.read_records(tmp_path / "o.jsonl"))
     assert all(r["grounding"]["regions"] for r in records) and "e.jpg" not in {r["filename"] for r in records}

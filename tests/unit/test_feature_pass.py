@@ -72,10 +72,10 @@ def _goes_on(store, features, folder, finished: int) -> None:
     has its own record."""
     rest = FileEngine()
     report = run_feature_pass(store, features, rest)
-    total = len(store.images())
+    total = len(store.images.all())
     assert (report.prepared, report.kept, len(rest.asked)) == (total - finished, finished, total - finished)
     kept = dict(features.features("fake-1"))
-    assert all(kept[r.content_hash] == record_of(folder / r.path) for r in store.images())
+    assert all(kept[r.content_hash] == record_of(folder / r.path) for r in store.images.all())
     store.close(), features.close()
 
 
@@ -85,7 +85,7 @@ def test_every_image_is_prepared_once_and_kept(folder):
     report = run_feature_pass(store, features, engine, batch_size=3)
     assert (report.prepared, report.kept, report.failed, report.cancelled) == (7, 0, [], False)
     kept = dict(features.features("fake-1"))
-    assert {kept[r.content_hash] for r in store.images()} == {record_of(folder / r.path) for r in store.images()}
+    assert {kept[r.content_hash] for r in store.images.all()} == {record_of(folder / r.path) for r in store.images.all()}
     store.close(), features.close()
 
     store, features = _open(folder)  # reopened: nothing to compute
@@ -106,7 +106,7 @@ def test_a_changed_file_is_prepared_again_a_renamed_one_is_not(folder):
     report = run_feature_pass(store, features, engine)
     assert engine.asked == ["img2.png"] and (report.prepared, report.kept) == (1, 6)
     kept = dict(features.features("fake-1"))
-    assert kept[store.image_by_path("img2.png").content_hash] == record_of(folder / "img2.png")
+    assert kept[store.images.by_path()["img2.png"].content_hash] == record_of(folder / "img2.png")
     # The old picture's row went with it: seven pictures, seven rows.
     assert len(features.known("fake-1")) == 7
     store.close(), features.close()

@@ -18,7 +18,7 @@ from grounding_desktop.store import StoreError
 
 def _state(store):
     return store.counts(), {k: [(e.text, [(b.bbox, b.state, b.source, b.score) for b in bs]) for e, bs in v]
-                            for k, v in store.all_annotations().items()}, [(i.path, i.state) for i in store.images()]
+                            for k, v in store.labels.all_annotations().items()}, [(i.path, i.state) for i in store.images.all()]
 
 
 def test_round_trip_of_grounding_export(source, fresh, tmp_path):
@@ -38,15 +38,15 @@ def test_round_trip_of_grounding_export(source, fresh, tmp_path):
                                  a["grounding_desktop"].get("score"), a["grounding_desktop"].get("model_version"))
                                 for a in anns)
     assert strip(a["annotations"]) == strip(b["annotations"])
-    assert fresh.image_by_path("d.jpg").state == ImageState.REVIEWED
-    assert fresh.image_by_path("a.jpg").state == ImageState.IN_PROGRESS
+    assert fresh.images.by_path()["d.jpg"].state == ImageState.REVIEWED
+    assert fresh.images.by_path()["a.jpg"].state == ImageState.IN_PROGRESS
 
 
 def test_round_trip_with_rejected_boxes_and_splits(source, fresh, tmp_path):
     export_project(source, "coco-grounding", tmp_path / "g.json", ExportOptions(include_rejected=True, splits=(50, 50)))
     for split in ("train", "val"):
         import_coco(fresh, tmp_path / f"g_{split}.json")
-    blue = next(bs for e, bs in fresh.annotations(fresh.image_by_path("b.png").id) if e.text == "blue ball")
+    blue = next(bs for e, bs in fresh.labels.annotations(fresh.images.by_path()["b.png"].id) if e.text == "blue ball")
     assert [(b.bbox, b.state) for b in blue] == [((5.0, 5.0, 5.0, 5.0), BoxState.REJECTED)]
 
 
@@ -65,9 +65,9 @@ def test_as_proposals(source, fresh, tmp_path):
     export_project(source, "coco-grounding", out)
     summary = import_coco(fresh, out, as_proposals=True)
     assert summary.boxes_added == 5 and summary.reviewed == 0
-    boxes = [b for v in fresh.all_annotations().values() for _, bs in v for b in bs]
+    boxes = [b for v in fresh.labels.all_annotations().values() for _, bs in v for b in bs]
     assert len(boxes) == 5 and all(b.state == BoxState.PROPOSED for b in boxes)
-    assert fresh.image_by_path("d.jpg").state != ImageState.REVIEWED
+    assert fresh.images.by_path()["d.jpg"].state != ImageState.REVIEWED
 
 
 def test_dry_run_writes_nothing(source, fresh, tmp_path):
@@ -97,11 +97,11 @@ def test_plain_coco_detection_import_groups_by_category(fresh, tmp_path):
     ])
     summary = import_coco(fresh, f, as_proposals=True)
     assert summary.flavour == "coco" and summary.skipped["crowd annotation (not one object)"] == 1
-    a = {e.text: bs for e, bs in fresh.annotations(fresh.image_by_path("a.jpg").id)}
+    a = {e.text: bs for e, bs in fresh.labels.annotations(fresh.images.by_path()["a.jpg"].id)}
     assert sorted(a) == ["Dog", "person"]
     assert [b.bbox for b in a["person"]] == [(1.0, 1.0, 10.0, 10.0), (20.0, 5.0, 10.0, 10.0)]
     assert a["Dog"][0].score == 0.8 and a["Dog"][0].state == BoxState.PROPOSED
-    c = fresh.annotations(fresh.image_by_path("sub/c.jpg").id)
+    c = fresh.labels.annotations(fresh.images.by_path()["sub/c.jpg"].id)
     assert [(e.text, [b.bbox for b in bs]) for e, bs in c] == [("Dog", [(5.0, 5.0, 10.0, 10.0)])]
 
 
@@ -116,7 +116,7 @@ def test_plain_coco_export_imports_back(source, fresh, tmp_path):
 def test_plain_coco_round_trip_keeps_categories_their_ids_and_phrase_case(source, fresh, tmp_path):
     """export -> import into a new project -> export: the same categories under the same ids (the
     no-target phrases' empty categories too: "the cat", "blue ball") and "A Dog" as typed."""
-    source.add_expression(source.image_by_path("e.jpg").id, "A Dog", [Box(0, 0, (4.0, 4.0, 8.0, 8.0))])
+    source.labels.add_expression(source.images.by_path()["e.jpg"].id, "A Dog", [Box(0, 0, (4.0, 4.0, 8.0, 8.0))])
     export_project(source, "coco", tmp_path / "c.json")
     import_coco(fresh, tmp_path / "c.json")
     export_project(fresh, "coco", tmp_path / "c2.json")
@@ -125,7 +125,7 @@ def test_plain_coco_round_trip_keeps_categories_their_ids_and_phrase_case(source
     assert second["categories"] == first["categories"]
     phrases = lambda d: sorted((a["grounding_desktop"]["phrase"], a["category_id"], a["bbox"]) for a in d["annotations"])
     assert phrases(second) == phrases(first)
-    assert "A Dog" in [e.text for e, _ in fresh.annotations(fresh.image_by_path("e.jpg").id)]
+    assert "A Dog" in [e.text for e, _ in fresh.labels.annotations(fresh.images.by_path()["e.jpg"].id)]
     absent = lambda d: sorted((i["file_name"], t) for i in d["images"] for t in i.get("grounding_desktop", {}).get("no_target", []))
     assert absent(second) == absent(first) == [("a.jpg", "the cat"), ("b.png", "blue ball")]
 
@@ -134,7 +134,7 @@ def test_box_within_tolerance_is_clipped(fresh, tmp_path):
     f = _detection_file(tmp_path / "det.json", [{"id": 1, "file_name": "e.jpg"}], [
         {"id": 1, "image_id": 1, "bbox": [-0.4, 2, 32.5, 10], "category_id": 1}])
     import_coco(fresh, f)
-    (_, boxes), = fresh.annotations(fresh.image_by_path("e.jpg").id)
+    (_, boxes), = fresh.labels.annotations(fresh.images.by_path()["e.jpg"].id)
     assert boxes[0].bbox == (0.0, 2.0, 32.0, 10.0)
     assert BOX_TOLERANCE_PX >= 0.5
 
@@ -153,7 +153,7 @@ def test_sentence_captions_become_one_expression_per_span(fresh, tmp_path):
         {"id": 3, "image_id": 1, "bbox": [20, 10, 5, 5], "category_id": 1, "tokens_positive": [[12, 23]]},
     ])
     import_coco(fresh, f)
-    got = {e.text: len(bs) for e, bs in fresh.annotations(fresh.image_by_path("b.png").id)}
+    got = {e.text: len(bs) for e, bs in fresh.labels.annotations(fresh.images.by_path()["b.png"].id)}
     assert got == {"a man": 1, "a brown dog": 2}
 
 
@@ -230,7 +230,7 @@ def test_file_name_matching(tmp_path):
                            ("elsewhere/sub/c.jpg", "sub/c.jpg"), ("c.jpg", "sub/c.jpg")]:
         path.write_text(json.dumps({"images": [{"id": 1, "file_name": name, "caption": "it"}]}))
         import_coco(s, path)
-        assert [e.text for e, _ in s.annotations(s.image_by_path(expected).id)][-1:] == ["it"], name
+        assert [e.text for e, _ in s.labels.annotations(s.images.by_path()[expected].id)][-1:] == ["it"], name
     path.write_text(json.dumps({"images": [{"id": 1, "file_name": "q.jpg", "caption": "it"}]}))
     with pytest.raises(ImportFileError, match=r"matches several project images \(x/q.jpg, z/q.jpg\)"):
         import_coco(s, path)
@@ -256,7 +256,8 @@ def test_cancel_writes_nothing(source, fresh, tmp_path):
 def test_store_failure_during_apply_rolls_back_everything(source, fresh, tmp_path, monkeypatch):
     """The apply step is one transaction: a failure on the last item leaves nothing of the others."""
     before = _state(fresh)
-    img = fresh.image_by_path("a.jpg")
+    img = fresh.images.by_path()["a.jpg"]
     with pytest.raises(StoreError):
-        fresh.add_expressions_bulk([(img.id, "one", [Box(0, 0, (1, 1, 2, 2))]), (img.id, "two", []), (10**6, "x", [])])
+        fresh.imports.merge_phrases([(img.id, "one", [Box(0, 0, (1, 1, 2, 2))], ()), (img.id, "two", [], ()),
+                                     (10**6, "x", [], ())])
     assert _state(fresh) == before

@@ -28,7 +28,7 @@ def test_odvg_import_round_trips_our_export_exactly(source, fresh, tmp_path, opt
     export_project(fresh, "odvg", second, options)
     assert second.read_bytes() == first.read_bytes()
     if not options.label_map:  # the no-target "the cat" came back from the caption
-        a = {e.text: bs for e, bs in fresh.annotations(fresh.image_by_path("a.jpg").id)}
+        a = {e.text: bs for e, bs in fresh.labels.annotations(fresh.images.by_path()["a.jpg"].id)}
         assert a["the cat"] == [] and len(a["the horses"]) == 2
 
 
@@ -51,7 +51,7 @@ def test_refcoco_import_round_trips_our_export(source, fresh, tmp_path, refs_fil
     if refs_file != "refs.json":
         export_project(source, "refcoco", tmp_path / "first", ExportOptions(include_rejected=True))
     assert _refcoco_view(tmp_path / "second") == _refcoco_view(tmp_path / "first")
-    blue = {e.text: bs for e, bs in fresh.annotations(fresh.image_by_path("b.png").id)}["blue ball"]
+    blue = {e.text: bs for e, bs in fresh.labels.annotations(fresh.images.by_path()["b.png"].id)}["blue ball"]
     assert [b.state for b in blue] == [BoxState.REJECTED]  # our own fields came back
 
 
@@ -90,7 +90,7 @@ def test_mdetr_head_noun_file_keeps_the_whole_expression(fresh, tmp_path):
         ("bicycle on the left", "bicycle", [20, 5, 10, 10]),
     ])
     import_coco(fresh, f)
-    stored = [(e.text, e.spans) for e, _ in fresh.annotations(fresh.image_by_path("b.png").id)]
+    stored = [(e.text, e.spans) for e, _ in fresh.labels.annotations(fresh.images.by_path()["b.png"].id)]
     assert stored == [("the red bicycle", ((8, 15),)), ("bicycle on the left", ((0, 7),))]
     export_project(fresh, "coco-grounding", tmp_path / "back.json")
     back = load(tmp_path / "back.json")
@@ -111,7 +111,7 @@ def test_head_noun_spans_survive_an_odvg_round_trip(fresh, tmp_path):
     other, _ = open_project(tmp_path / "photos", tmp_path / "other.sqlite")
     with other:
         import_odvg(other, tmp_path / "a.jsonl")
-        (expr, _), = [(e, bs) for e, bs in other.annotations(other.image_by_path("b.png").id)]
+        (expr, _), = [(e, bs) for e, bs in other.labels.annotations(other.images.by_path()["b.png"].id)]
         assert (expr.text, expr.spans) == ("the red bicycle", ((8, 15),))
 
 
@@ -119,13 +119,13 @@ def test_renaming_a_phrase_drops_its_spans_and_undo_brings_them_back(fresh, tmp_
     from grounding_desktop.editing.edits import RenamePhrase
 
     import_coco(fresh, _mdetr_refexp(tmp_path / "refexp.json", [("the red bicycle", "bicycle", [1, 1, 10, 10])]))
-    image = fresh.image_by_path("b.png")
-    (expr, _), = fresh.annotations(image.id)
+    image = fresh.images.by_path()["b.png"]
+    (expr, _), = fresh.labels.annotations(image.id)
     rename = RenamePhrase(image, expr, "the bike")
     rename.do(fresh)
-    assert fresh.expression(expr.id).spans == ()
+    assert fresh.labels.expression(expr.id).spans == ()
     rename.undo(fresh)
-    assert (fresh.expression(expr.id).text, fresh.expression(expr.id).spans) == ("the red bicycle", ((8, 15),))
+    assert (fresh.labels.expression(expr.id).text, fresh.labels.expression(expr.id).spans) == ("the red bicycle", ((8, 15),))
 
 
 def test_files_written_before_the_grounding_desktop_key_still_import(fresh, tmp_path):
@@ -136,6 +136,6 @@ def test_files_written_before_the_grounding_desktop_key_still_import(fresh, tmp_
                          "source": "model", "score": 0.25, "model_version": "m0"}],
         "categories": [{"id": 1, "name": "object"}]}))
     import_coco(fresh, f)
-    (expr, (box,)), = fresh.annotations(fresh.image_by_path("b.png").id)
+    (expr, (box,)), = fresh.labels.annotations(fresh.images.by_path()["b.png"].id)
     assert (box.state, box.source.value, box.score, box.model_version) == (BoxState.REJECTED, "model", 0.25, "m0")
-    assert fresh.image_by_path("b.png").state.value == "reviewed"
+    assert fresh.images.by_path()["b.png"].state.value == "reviewed"

@@ -82,10 +82,10 @@ def test_downscaled_load_for_display(tmp_path):
 def test_rescan_keeps_labels_and_picks_up_changes(image_folder):
     store, report = open_project(image_folder)
     assert len(report.added) == 4
-    img10 = store.image_by_path("img10.jpg")
-    store.add_expression(img10.id, "a blue thing")
-    sub = store.image_by_path("sub/img3.bmp")
-    store.add_expression(sub.id, "moved later")
+    img10 = store.images.by_path()["img10.jpg"]
+    store.labels.add_expression(img10.id, "a blue thing")
+    sub = store.images.by_path()["sub/img3.bmp"]
+    store.labels.add_expression(sub.id, "moved later")
 
     report = rescan_project(store)
     assert report.unchanged == 4 and not report.added and not report.changed
@@ -100,10 +100,10 @@ def test_rescan_keeps_labels_and_picks_up_changes(image_folder):
     assert report.removed == ["img2.png"]
     assert report.renamed == [("sub/img3.bmp", "renamed.bmp")]
     assert report.changed == ["img1.jpg"]
-    assert store.image_by_path("img1.jpg").width == 100
-    assert [e.text for e in store.expressions(store.image_by_path("img10.jpg").id)] == ["a blue thing"]
-    assert [e.text for e in store.expressions(store.image_by_path("renamed.bmp").id)] == ["moved later"]
-    assert [i.path for i in store.images()] == ["img1.jpg", "img10.jpg", "img11.jpg", "renamed.bmp"]
+    assert store.images.by_path()["img1.jpg"].width == 100
+    assert [e.text for e in store.labels.expressions(store.images.by_path()["img10.jpg"].id)] == ["a blue thing"]
+    assert [e.text for e in store.labels.expressions(store.images.by_path()["renamed.bmp"].id)] == ["moved later"]
+    assert [i.path for i in store.images.all()] == ["img1.jpg", "img10.jpg", "img11.jpg", "renamed.bmp"]
     store.close()
 
 

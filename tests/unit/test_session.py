@@ -9,7 +9,7 @@ from grounding_desktop.core import ImageState
 from grounding_desktop.editing.document import ImageDocument
 from grounding_desktop.editing.edit_stack import EditStack
 from grounding_desktop.editing.session import Session
-from grounding_desktop.store import ProjectStore
+from grounding_desktop.project import open_project
 from grounding_desktop.store.scan_sync import ScanReport
 
 
@@ -19,11 +19,11 @@ class ShownList:
 
     def __init__(self, store):
         self.store = store
-        self.ids = [r.id for r in store.images()]
+        self.ids = [r.id for r in store.images.all()]
 
     @property
     def records(self):
-        return [self.store.image(i) for i in self.ids]
+        return [self.store.images.get(i) for i in self.ids]
 
     def visible_count(self):
         return len(self.records)
@@ -50,7 +50,7 @@ class View:
         self.dragging = self.drawing = self.phrase_focus = False
 
     def show_image(self, image_id):
-        self.doc.open_image(self.doc.store.image(image_id))
+        self.doc.open_image(self.doc.store.images.get(image_id))
 
     def say(self, text, ms):
         self.said.append(text)
@@ -79,9 +79,7 @@ def session(tmp_path):
 
     for name in ("a.png", "b.png", "c.png"):
         make_image(tmp_path / name)
-    store = ProjectStore.open_folder(tmp_path)
-    for name in ("a.png", "b.png", "c.png"):
-        store.add_image(name, 64, 48)
+    store, _ = open_project(tmp_path)
     doc = ImageDocument()
     doc.open_project(store, EditStack(doc.apply))
     yield Session(doc, ShownList(store), View(doc))
@@ -109,7 +107,7 @@ def test_steps_walk_the_list_as_shown_and_stop_at_its_ends(session):
 
 
 def test_a_project_opens_where_the_person_left_off_else_on_the_first_image(session):
-    b = session.doc.store.image_by_path("b.png").id
+    b = session.doc.store.images.by_path()["b.png"].id
     session.show_first(resume=b)
     assert shown(session) == "b.png"
     session.doc.open_image(None)
@@ -129,10 +127,10 @@ def test_an_empty_list_says_whether_the_scan_is_still_running(session):
 
 def test_space_marks_the_image_reviewed_and_shows_the_next_not_reviewed(session):
     session.jump(0)
-    session.doc.store.set_image_state(session.doc.store.image_by_path("b.png").id, ImageState.REVIEWED)
+    session.doc.store.images.set_state(session.doc.store.images.by_path()["b.png"].id, ImageState.REVIEWED)
     session.review_and_next()
     assert shown(session) == "c.png"
-    assert session.doc.store.image_by_path("a.png").state == ImageState.REVIEWED
+    assert session.doc.store.images.by_path()["a.png"].state == ImageState.REVIEWED
 
 
 def test_a_rescan_that_moved_rows_clears_the_history_and_asks_to_relearn(session):

@@ -22,12 +22,24 @@ def store(tmp_path):
 
 
 def _image(store, path="a.jpg", w=100, h=80):
-    return store.add_image(path, w, h, content_hash=f"h-{path}", size=10, mtime=1.0)
+    """The image a scan finds at ``path`` (the images already known stay as they are)."""
+    known = [ScanEntry(r.path, r.size, r.mtime, unchanged=True) for r in store.images.by_path().values()]
+    store.images.apply_scan(known + [ScanEntry(path, 10, 1.0, w, h, f"h-{path}")])
+    return store.images.by_path()[path]
+
+
+def _version(db) -> int:
+    """The schema version the file says it has."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
 
 
 def test_new_database_has_schema_wal_and_foreign_keys(store):
     c = store._conn()
-    assert store.schema_version == SCHEMA_VERSION
+    assert _version(store.db_path) == SCHEMA_VERSION
     assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
@@ -54,11 +66,11 @@ def test_v1_database_is_upgraded_and_keeps_its_rows(tmp_path):
                       "INSERT INTO boxes(id, expression_id, x, y, w, h, state, source) "
                       "VALUES (1, 1, 1, 2, 3, 4, 'accepted', 'manual')")
     with ProjectStore(db) as s:
-        assert s.schema_version == SCHEMA_VERSION >= 2
-        (box,) = s.boxes(1)
+        assert _version(db) == SCHEMA_VERSION >= 2
+        (box,) = s.labels.boxes(1)
         assert box.bbox == (1.0, 2.0, 3.0, 4.0) and box.explanation is None
-        e2 = s.add_box(1, (0, 0, 5, 5), source="model", score=0.8, explanation="dog 0.80 · left 0.9")
-        assert s.box(e2.id).explanation == "dog 0.80 · left 0.9"
+        e2 = s.labels.add_box(1, (0, 0, 5, 5), source="model", score=0.8, explanation="dog 0.80 · left 0.9")
+        assert s.labels.box(e2.id).explanation == "dog 0.80 · left 0.9"
 
 
 def test_v2_database_becomes_v3_with_states_ids_and_cascades_intact(tmp_path):
@@ -68,13 +80,13 @@ def test_v2_database_becomes_v3_with_states_ids_and_cascades_intact(tmp_path):
                       "INSERT INTO boxes(id, expression_id, x, y, w, h, state, source, explanation) "
                       "VALUES (9, 7, 1, 2, 3, 4, 'accepted', 'manual', 'why')")
     with ProjectStore(db) as s:
-        assert s.schema_version == SCHEMA_VERSION >= 3
-        assert s.image(1).state == ImageState.IN_PROGRESS and s.image(2).state == ImageState.REVIEWED
-        (box,) = s.boxes(7)
+        assert _version(db) == SCHEMA_VERSION >= 3
+        assert s.images.get(1).state == ImageState.IN_PROGRESS and s.images.get(2).state == ImageState.REVIEWED
+        (box,) = s.labels.boxes(7)
         assert (box.id, box.bbox, box.explanation) == (9, (1.0, 2.0, 3.0, 4.0), "why")
-        s.delete_expression(7)  # the foreign keys still cascade after the rebuild
-        assert s.box(9) is None
-        assert s.add_expression(1, "a cat")[0].id == 8  # the sequence continues past the copied ids
+        s.labels.delete_expression(7)  # the foreign keys still cascade after the rebuild
+        assert s.labels.box(9) is None
+        assert s.labels.add_expression(1, "a cat")[0].id == 8  # the sequence continues past the copied ids
 
 
 def test_v3_database_becomes_v4_with_no_image_flagged(tmp_path):
@@ -82,11 +94,11 @@ def test_v3_database_becomes_v4_with_no_image_flagged(tmp_path):
                       "INSERT INTO images(id, path, state, content_hash) VALUES (1, 'a.jpg', 'reviewed', 'h1')",
                       "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'a dog', 0, 0)")
     with ProjectStore(db) as s:
-        assert s.schema_version == SCHEMA_VERSION >= 4
-        img = s.image(1)
+        assert _version(db) == SCHEMA_VERSION >= 4
+        img = s.images.get(1)
         assert img.state == ImageState.REVIEWED and img.review_reason is None
-        report = s.apply_scan([ScanEntry("a.jpg", 10, 2.0, 64, 48, "h2")])  # another picture, same name
-        assert report.flagged == ["a.jpg"] and "replaced" in s.image(1).review_reason
+        report = s.images.apply_scan([ScanEntry("a.jpg", 10, 2.0, 64, 48, "h2")])  # another picture, same name
+        assert report.flagged == ["a.jpg"] and "replaced" in s.images.get(1).review_reason
 
 
 def test_v4_database_becomes_v5_and_keeps_box_embeddings_per_box(tmp_path):
@@ -96,16 +108,16 @@ def test_v4_database_becomes_v5_and_keeps_box_embeddings_per_box(tmp_path):
                       "INSERT INTO boxes(id, expression_id, x, y, w, h, state, source) "
                       "VALUES (9, 7, 1, 2, 3, 4, 'accepted', 'manual'), (10, 7, 5, 5, 5, 5, 'rejected', 'model')")
     with ProjectStore(db) as s:
-        assert s.schema_version == SCHEMA_VERSION >= 5
-        assert s.boxes(7)[0].bbox == (1.0, 2.0, 3.0, 4.0)
-        assert s.box_embeddings("net-1") == {}
-        s.set_box_embeddings("net-1", [(9, (1, 2, 3, 4), b"\x01\x02"), (10, (5, 5, 5, 5), b"\x03"),
+        assert _version(db) == SCHEMA_VERSION >= 5
+        assert s.labels.boxes(7)[0].bbox == (1.0, 2.0, 3.0, 4.0)
+        assert s.embeddings.read("net-1") == {}
+        s.embeddings.write("net-1", [(9, (1, 2, 3, 4), b"\x01\x02"), (10, (5, 5, 5, 5), b"\x03"),
                                        (99, (0, 0, 1, 1), b"gone")])  # box 99 was never there
-        s.set_box_embeddings("net-2", [(9, (1, 2, 3, 4), b"other")])  # another network's vector
-        assert s.box_embeddings("net-1") == {10: ((5.0, 5.0, 5.0, 5.0), b"\x03")}
-        assert s.box_embeddings("net-2") == {9: ((1.0, 2.0, 3.0, 4.0), b"other")}
-        s.delete_box(9)  # an embedding goes with its box
-        assert s.box_embeddings("net-2") == {}
+        s.embeddings.write("net-2", [(9, (1, 2, 3, 4), b"other")])  # another network's vector
+        assert s.embeddings.read("net-1") == {10: ((5.0, 5.0, 5.0, 5.0), b"\x03")}
+        assert s.embeddings.read("net-2") == {9: ((1.0, 2.0, 3.0, 4.0), b"other")}
+        s.labels.delete_box(9)  # an embedding goes with its box
+        assert s.embeddings.read("net-2") == {}
 
 
 def test_v5_database_becomes_v6_where_only_phrases_without_boxes_are_no_target(tmp_path):
@@ -118,8 +130,8 @@ def test_v5_database_becomes_v6_where_only_phrases_without_boxes_are_no_target(t
                       "INSERT INTO boxes(expression_id, x, y, w, h, state, source) VALUES "
                       "(2, 1, 1, 5, 5, 'rejected', 'model'), (3, 1, 1, 5, 5, 'accepted', 'model')")
     with ProjectStore(db) as s:
-        assert s.schema_version == SCHEMA_VERSION >= 6
-        assert [(e.text, phrase_status(e, bs)) for e, bs in s.annotations(1)] == [
+        assert _version(db) == SCHEMA_VERSION >= 6
+        assert [(e.text, phrase_status(e, bs)) for e, bs in s.labels.annotations(1)] == [
             ("a unicorn", PhraseStatus.NO_TARGET), ("the giraffe", PhraseStatus.NEEDS_BOX),
             ("the cup", PhraseStatus.LABELLED)]
 
@@ -129,11 +141,11 @@ def test_v6_database_becomes_v7_with_whole_phrase_spans(tmp_path):
                       "INSERT INTO images(id, path, state) VALUES (1, 'a.jpg', 'in_progress')",
                       "INSERT INTO expressions(id, image_id, text, created, updated) VALUES (1, 1, 'the cup', 0, 0)")
     with ProjectStore(db) as s:
-        assert s.schema_version == SCHEMA_VERSION >= 7
-        (expr, _), = s.annotations(1)
+        assert _version(db) == SCHEMA_VERSION >= 7
+        (expr, _), = s.labels.annotations(1)
         assert expr.spans == () and expr.positive_spans() == [[0, 7]]
-        s.set_expression_text(expr.id, "the red cup", [(8, 11)])
-        assert s.expression(expr.id).spans == ((8, 11),)
+        s.labels.set_expression_text(expr.id, "the red cup", [(8, 11)])
+        assert s.labels.expression(expr.id).spans == ((8, 11),)
 
 
 def test_v7_database_becomes_v8_where_no_phrase_remembers_an_answer_a_box_took_back(tmp_path):
@@ -143,26 +155,26 @@ def test_v7_database_becomes_v8_where_no_phrase_remembers_an_answer_a_box_took_b
                       "(1, 1, 'a unicorn', 0, 0, 1), (2, 1, 'the cup', 0, 0, 0)",
                       "INSERT INTO boxes(expression_id, x, y, w, h, state, source) VALUES (2, 1, 1, 5, 5, 'accepted', 'model')")
     with ProjectStore(db) as s:
-        assert s.schema_version == SCHEMA_VERSION >= 8
-        assert [(e.text, e.no_target, e.absent_before) for e, _ in s.annotations(1)] == [
+        assert _version(db) == SCHEMA_VERSION >= 8
+        assert [(e.text, e.no_target, e.absent_before) for e, _ in s.labels.annotations(1)] == [
             ("a unicorn", True, False), ("the cup", False, False)]
-        taken = s.take_back_no_target(1)  # a box came for it
+        taken = s.labels.take_back_no_target(1)  # a box came for it
         assert (taken.no_target, taken.absent_before) == (False, True)
-        said = s.set_no_target(1, True)  # the user's answer again: nothing earlier to remember
+        said = s.labels.set_no_target(1, True)  # the user's answer again: nothing earlier to remember
         assert (said.no_target, said.absent_before) == (True, False)
-        s.put_back_expression(taken)
-        assert s.expression(1) == taken
+        s.labels.put_back_expression(taken)
+        assert s.labels.expression(1) == taken
 
 
 def test_a_box_moves_to_another_phrase_of_its_image_only(store):
     img, other = _image(store), _image(store, "b.jpg")
-    cup, (box,) = store.add_expression(img.id, "the cup", [Box(0, 0, (1, 1, 5, 5))])
-    spoon, _ = store.add_expression(img.id, "the spoon")
-    elsewhere, _ = store.add_expression(other.id, "the spoon")
-    assert store.move_box(box.id, spoon.id) == Box(box.id, spoon.id, (1.0, 1.0, 5.0, 5.0))
+    cup, (box,) = store.labels.add_expression(img.id, "the cup", [Box(0, 0, (1, 1, 5, 5))])
+    spoon, _ = store.labels.add_expression(img.id, "the spoon")
+    elsewhere, _ = store.labels.add_expression(other.id, "the spoon")
+    assert store.labels.move_box(box.id, spoon.id) == Box(box.id, spoon.id, (1.0, 1.0, 5.0, 5.0))
     with pytest.raises(StoreError, match="another image"):
-        store.move_box(box.id, elsewhere.id)
-    assert store.box(box.id).expression_id == spoon.id
+        store.labels.move_box(box.id, elsewhere.id)
+    assert store.labels.box(box.id).expression_id == spoon.id
 
 
 def test_every_way_a_phrase_arrives_joins_the_phrase_of_the_same_key(store):
@@ -171,61 +183,62 @@ def test_every_way_a_phrase_arrives_joins_the_phrase_of_the_same_key(store):
     from grounding_desktop.store.phrases import phrase_joined
 
     img = _image(store)
-    dog, _ = store.add_expression(img.id, "the dog", no_target=True)
-    store.add_expression(img.id, "the cat")
-    assert phrase_joined("The  DOG", store.expressions(img.id)) == dog
-    report = store.merge_phrases([(img.id, "The  Dog", [Box(0, 0, (1, 1, 5, 5))], ())])
+    dog, _ = store.labels.add_expression(img.id, "the dog", no_target=True)
+    store.labels.add_expression(img.id, "the cat")
+    assert phrase_joined("The  DOG", store.labels.expressions(img.id)) == dog
+    report = store.imports.merge_phrases([(img.id, "The  Dog", [Box(0, 0, (1, 1, 5, 5))], ())])
     assert report.phrases_added == 0 and report.boxes_added == 1
-    store.add_proposals([(img.id, "THE DOG", [Box(0, 0, (20, 20, 5, 5))])])
-    assert [(e.text, e.no_target, len(bs)) for e, bs in store.annotations(img.id)] == [
+    store.proposals.add([(img.id, "THE DOG", [Box(0, 0, (20, 20, 5, 5))])])
+    assert [(e.text, e.no_target, len(bs)) for e, bs in store.labels.annotations(img.id)] == [
         ("the dog", False, 2), ("the cat", False, 0)]
 
 
 def test_an_import_keeps_the_files_category_ids_where_the_project_has_neither(store):
-    store.category_ids(["the dog"])  # id 1
+    store.categories.ids(["the dog"])  # id 1
     img = _image(store)
-    dry = store.merge_phrases([(img.id, "x", [], ())], categories={"the cat": 5, "the bird": 1}, dry_run=True)
-    assert dry.categories_adopted == 1 and store.category_ids(["the dog"]) == {"the dog": 1}
-    store.merge_phrases([(img.id, "x", [], ())], categories={"the cat": 5, "the bird": 1, "the dog": 9})
-    assert store.category_ids(["the dog", "the cat", "the bird"]) == {"the dog": 1, "the cat": 5, "the bird": 6}
+    dry = store.imports.merge_phrases([(img.id, "x", [], ())], categories={"the cat": 5, "the bird": 1}, dry_run=True)
+    assert dry.categories_adopted == 1 and store.categories.ids(["the dog"]) == {"the dog": 1}
+    store.imports.merge_phrases([(img.id, "x", [], ())], categories={"the cat": 5, "the bird": 1, "the dog": 9})
+    assert store.categories.ids(["the dog", "the cat", "the bird"]) == {"the dog": 1, "the cat": 5, "the bird": 6}
 
 
 def test_a_transaction_inside_another_joins_it(store):
     img = _image(store)
     with pytest.raises(RuntimeError):
         with store.transaction():
-            store.add_expression(img.id, "the cup")
-            store.set_image_state(img.id, ImageState.REVIEWED)
+            store.labels.add_expression(img.id, "the cup")
+            store.images.set_state(img.id, ImageState.REVIEWED)
             raise RuntimeError("the edit failed half-way")
-    assert store.annotations(img.id) == [] and store.image(img.id).state == ImageState.NEW
+    assert store.labels.annotations(img.id) == [] and store.images.get(img.id).state == ImageState.NEW
 
 
 def test_ids_are_never_reused_so_undo_can_restore_after_other_writes(store):
     """An undo puts a deleted row back under its old id; an import in between must not take it."""
     img = _image(store)
-    expr, (b1, b2) = store.add_expression(img.id, "the cup", [Box(0, 0, (1, 1, 5, 5)), Box(0, 0, (9, 9, 5, 5))])
-    deleted = store.delete_box(b2.id)
-    imported = store.add_expressions_bulk([(img.id, "the spoon", [Box(0, 0, (2, 2, 3, 3))])])
-    assert store.boxes(imported[0])[0].id > b2.id
-    store.restore_box(deleted)  # the undo of the delete
-    assert store.box(b2.id).bbox == (9.0, 9.0, 5.0, 5.0)
-    removed, _ = store.delete_expression(expr.id)
-    assert store.add_expression(img.id, "the cup")[0].id > removed.id
+    expr, (b1, b2) = store.labels.add_expression(img.id, "the cup", [Box(0, 0, (1, 1, 5, 5)), Box(0, 0, (9, 9, 5, 5))])
+    deleted = store.labels.delete_box(b2.id)
+    store.imports.merge_phrases([(img.id, "the spoon", [Box(0, 0, (2, 2, 3, 3))], ())])
+    (imported,) = [b for e, bs in store.labels.annotations(img.id) if e.text == "the spoon" for b in bs]
+    assert imported.id > b2.id
+    store.labels.restore_box(deleted)  # the undo of the delete
+    assert store.labels.box(b2.id).bbox == (9.0, 9.0, 5.0, 5.0)
+    removed, _ = store.labels.delete_expression(expr.id)
+    assert store.labels.add_expression(img.id, "the cup")[0].id > removed.id
 
 
 def test_category_ids_keep_their_first_number(store):
-    assert store.category_ids(["the dog", "the cat"]) == {"the dog": 1, "the cat": 2}
-    assert store.category_ids(["an apple", "the cat", "the dog"]) == {"an apple": 3, "the cat": 2, "the dog": 1}
-    assert store.category_ids([]) == {}
+    assert store.categories.ids(["the dog", "the cat"]) == {"the dog": 1, "the cat": 2}
+    assert store.categories.ids(["an apple", "the cat", "the dog"]) == {"an apple": 3, "the cat": 2, "the dog": 1}
+    assert store.categories.ids([]) == {}
 
 
 def test_category_ids_do_not_wait_for_another_writer(store, tmp_path):
-    store.category_ids(["the dog"])
+    store.categories.ids(["the dog"])
     other = ProjectStore(store.db_path, root=tmp_path)
     with other.transaction():  # another writer holds the lock: the new name gets the id it will keep
-        assert store.category_ids(["the cat", "the dog"]) == {"the cat": 2, "the dog": 1}
+        assert store.categories.ids(["the cat", "the dog"]) == {"the cat": 2, "the dog": 1}
     other.close()
-    assert store.category_ids(["the cat"]) == {"the cat": 2}
+    assert store.categories.ids(["the cat"]) == {"the cat": 2}
 
 
 _OPENER = textwrap.dedent("""
@@ -247,7 +260,7 @@ def test_processes_opening_a_new_project_at_once_migrate_it_once(tmp_path):
     outs = [c.communicate(timeout=120) for c in children]
     assert [c.returncode for c in children] == [0] * 4, [err for _, err in outs]
     with ProjectStore(db) as s:
-        assert s.schema_version == SCHEMA_VERSION
+        assert _version(db) == SCHEMA_VERSION
 
 
 def test_migration_runs_each_step_once_and_refuses_newer(tmp_path, monkeypatch):
@@ -258,7 +271,7 @@ def test_migration_runs_each_step_once_and_refuses_newer(tmp_path, monkeypatch):
     monkeypatch.setattr(schema, "SCHEMA_VERSION", nxt)
     monkeypatch.setitem(schema.MIGRATIONS, nxt, "ALTER TABLE images ADD COLUMN note TEXT")
     s = ProjectStore(db)
-    assert s.schema_version == nxt
+    assert _version(db) == nxt
     assert "note" in [r[1] for r in s._conn().execute("PRAGMA table_info(images)")]
     s.close()
     monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION)
@@ -269,50 +282,50 @@ def test_migration_runs_each_step_once_and_refuses_newer(tmp_path, monkeypatch):
 def test_expression_with_boxes_and_image_state(store):
     img = _image(store)
     assert img.state == ImageState.NEW
-    expr, boxes = store.add_expression(img.id, "the horses", [
+    expr, boxes = store.labels.add_expression(img.id, "the horses", [
         Box(0, 0, (1, 2, 3, 4), BoxState.ACCEPTED, BoxSource.MODEL, 0.9, "m1"),
         Box(0, 0, (5, 6, 7, 8), BoxState.PROPOSED, BoxSource.MODEL, 0.4, "m1"),
     ])
-    assert [b.bbox for b in store.boxes(expr.id)] == [(1.0, 2.0, 3.0, 4.0), (5.0, 6.0, 7.0, 8.0)]
-    assert store.boxes(expr.id) == boxes
-    assert store.image(img.id).state == ImageState.IN_PROGRESS
-    store.set_image_state(img.id, ImageState.REVIEWED)
-    snapshot = store.delete_expression(expr.id)
-    assert store.image(img.id).state == ImageState.REVIEWED  # reviewed is the user's call
-    store.restore_expression(*snapshot)
-    assert store.annotations(img.id) == [(expr, boxes)]
+    assert [b.bbox for b in store.labels.boxes(expr.id)] == [(1.0, 2.0, 3.0, 4.0), (5.0, 6.0, 7.0, 8.0)]
+    assert store.labels.boxes(expr.id) == boxes
+    assert store.images.get(img.id).state == ImageState.IN_PROGRESS
+    store.images.set_state(img.id, ImageState.REVIEWED)
+    snapshot = store.labels.delete_expression(expr.id)
+    assert store.images.get(img.id).state == ImageState.REVIEWED  # reviewed is the user's call
+    store.labels.restore_expression(*snapshot)
+    assert store.labels.annotations(img.id) == [(expr, boxes)]
 
 
 def test_box_update_delete_restore_keep_ids(store):
     img = _image(store)
-    expr, _ = store.add_expression(img.id, "a cup")
-    box = store.add_box(expr.id, (10, 10, 20, 20))
-    moved = store.update_box(box.id, bbox=(12, 11, 20, 25), source=BoxSource.MODEL_EDITED)
+    expr, _ = store.labels.add_expression(img.id, "a cup")
+    box = store.labels.add_box(expr.id, (10, 10, 20, 20))
+    moved = store.labels.update_box(box.id, bbox=(12, 11, 20, 25), source=BoxSource.MODEL_EDITED)
     assert moved.id == box.id and moved.bbox == (12.0, 11.0, 20.0, 25.0) and moved.source == BoxSource.MODEL_EDITED
-    gone = store.delete_box(box.id)
-    assert store.boxes(expr.id) == []
-    store.restore_box(gone)
-    assert store.boxes(expr.id) == [moved]
+    gone = store.labels.delete_box(box.id)
+    assert store.labels.boxes(expr.id) == []
+    store.labels.restore_box(gone)
+    assert store.labels.boxes(expr.id) == [moved]
     with pytest.raises(StoreError):
-        store.update_box(9999, bbox=(0, 0, 1, 1))
+        store.labels.update_box(9999, bbox=(0, 0, 1, 1))
     with pytest.raises(StoreError):
-        store.add_box(9999, (0, 0, 1, 1))
+        store.labels.add_box(9999, (0, 0, 1, 1))
 
 
 def test_last_expression_removed_sends_image_back_to_new(store):
     img = _image(store)
-    expr, _ = store.add_expression(img.id, "a cat")
-    store.delete_expression(expr.id)
-    assert store.image(img.id).state == ImageState.NEW
+    expr, _ = store.labels.add_expression(img.id, "a cat")
+    store.labels.delete_expression(expr.id)
+    assert store.images.get(img.id).state == ImageState.NEW
 
 
 def test_failed_transaction_changes_nothing(store):
     img = _image(store)
     with pytest.raises(sqlite3.IntegrityError):
         # the second box violates the state CHECK: the expression must not land either
-        store.add_expression(img.id, "half", [Box(0, 0, (0, 0, 1, 1)), Box(0, 0, (0, 0, 1, 1), state="bogus")])
-    assert store.expressions(img.id) == []
-    assert store.image(img.id).state == ImageState.NEW
+        store.labels.add_expression(img.id, "half", [Box(0, 0, (0, 0, 1, 1)), Box(0, 0, (0, 0, 1, 1), state="bogus")])
+    assert store.labels.expressions(img.id) == []
+    assert store.images.get(img.id).state == ImageState.NEW
 
 
 def test_reader_threads_see_writes_from_writer(store):
@@ -322,7 +335,7 @@ def test_reader_threads_see_writes_from_writer(store):
     def reader():
         try:
             for _ in range(50):
-                seen.append(len(store.expressions(img.id)))
+                seen.append(len(store.labels.expressions(img.id)))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -330,38 +343,38 @@ def test_reader_threads_see_writes_from_writer(store):
     for t in threads:
         t.start()
     for i in range(20):
-        store.add_expression(img.id, f"phrase {i}")
+        store.labels.add_expression(img.id, f"phrase {i}")
     for t in threads:
         t.join()
     assert not errors
-    assert len(store.expressions(img.id)) == 20
+    assert len(store.labels.expressions(img.id)) == 20
 
 
 def test_apply_scan_add_change_rename_remove(store):
     e = lambda p, h, **kw: ScanEntry(p, 10, 1.0, 64, 48, h, **kw)
-    r = store.apply_scan([e("a.jpg", "ha"), e("b.jpg", "hb"), e("c.jpg", "hc")])
+    r = store.images.apply_scan([e("a.jpg", "ha"), e("b.jpg", "hb"), e("c.jpg", "hc")])
     assert sorted(r.added) == ["a.jpg", "b.jpg", "c.jpg"]
-    b = store.image_by_path("b.jpg")
-    store.add_expression(b.id, "the dog")
-    c = store.image_by_path("c.jpg")
-    store.add_expression(c.id, "the cat")
+    b = store.images.by_path()["b.jpg"]
+    store.labels.add_expression(b.id, "the dog")
+    c = store.images.by_path()["c.jpg"]
+    store.labels.add_expression(c.id, "the cat")
     # b renamed to sub/b2.jpg (same hash), c deleted, a unchanged, d added
-    r = store.apply_scan([e("a.jpg", "ha", unchanged=True), e("sub/b2.jpg", "hb"), e("d.jpg", "hd")])
+    r = store.images.apply_scan([e("a.jpg", "ha", unchanged=True), e("sub/b2.jpg", "hb"), e("d.jpg", "hd")])
     assert r.renamed == [("b.jpg", "sub/b2.jpg")]
     assert r.added == ["d.jpg"] and r.removed == ["c.jpg"] and r.unchanged == 1
-    moved = store.image_by_path("sub/b2.jpg")
-    assert moved.id == b.id and [x.text for x in store.expressions(moved.id)] == ["the dog"]
-    assert [i.path for i in store.images()] == ["a.jpg", "d.jpg", "sub/b2.jpg"]
-    assert store.image(c.id).missing  # labelled: kept, hidden
+    moved = store.images.by_path()["sub/b2.jpg"]
+    assert moved.id == b.id and [x.text for x in store.labels.expressions(moved.id)] == ["the dog"]
+    assert [i.path for i in store.images.all()] == ["a.jpg", "d.jpg", "sub/b2.jpg"]
+    assert store.images.get(c.id).missing  # labelled: kept, hidden
     # c comes back: its labels are there again
-    store.apply_scan([e("a.jpg", "ha"), e("sub/b2.jpg", "hb"), e("d.jpg", "hd"), e("c.jpg", "hc")])
-    assert not store.image(c.id).missing and store.expressions(c.id)[0].text == "the cat"
+    store.images.apply_scan([e("a.jpg", "ha"), e("sub/b2.jpg", "hb"), e("d.jpg", "hd"), e("c.jpg", "hc")])
+    assert not store.images.get(c.id).missing and store.labels.expressions(c.id)[0].text == "the cat"
 
 
 def test_natural_order(store):
     for p in ["img10.jpg", "img2.jpg", "Img1.jpg", "a/img3.jpg"]:
         _image(store, p)
-    assert [i.path for i in store.images()] == ["a/img3.jpg", "Img1.jpg", "img2.jpg", "img10.jpg"]
+    assert [i.path for i in store.images.all()] == ["a/img3.jpg", "Img1.jpg", "img2.jpg", "img10.jpg"]
 
 
 def test_open_folder_errors(tmp_path):
@@ -407,12 +420,12 @@ _WRITER = textwrap.dedent("""
     from grounding_desktop.core import Box
     from grounding_desktop.store import ProjectStore
     s = ProjectStore(sys.argv[1])
-    img = s.image_by_path("a.jpg")
+    img = s.images.by_path()["a.jpg"]
     mode = sys.argv[2]
     if mode == "loop":
         i = 0
         while True:
-            s.add_expression(img.id, f"phrase {i}", [Box(0, 0, (i, i, 5, 5)) for _ in range(3)])
+            s.labels.add_expression(img.id, f"phrase {i}", [Box(0, 0, (i, i, 5, 5)) for _ in range(3)])
             i += 1
             if i == 5:
                 print("ready", flush=True)
@@ -431,7 +444,7 @@ def test_sigkill_mid_write_keeps_last_committed_state(tmp_path, mode):
     db = tmp_path / "p.sqlite"
     with ProjectStore(db) as s:
         img = _image(s)
-        s.add_expression(img.id, "committed before", [Box(0, 0, (1, 1, 2, 2))])
+        s.labels.add_expression(img.id, "committed before", [Box(0, 0, (1, 1, 2, 2))])
     child = subprocess.Popen([sys.executable, "-c", _WRITER, str(db), mode], stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "ready"
     if mode == "loop":
@@ -440,12 +453,12 @@ def test_sigkill_mid_write_keeps_last_committed_state(tmp_path, mode):
     child.wait()
     with ProjectStore(db) as s:
         assert s._conn().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        img = s.image_by_path("a.jpg")
+        img = s.images.by_path()["a.jpg"]
         assert img.width == 100
-        texts = [e.text for e in s.expressions(img.id)]
+        texts = [e.text for e in s.labels.expressions(img.id)]
         assert texts[0] == "committed before"
         assert "uncommitted" not in texts
-        for expr in s.expressions(img.id)[1:]:
-            assert len(s.boxes(expr.id)) == 3  # each write is all-or-nothing
+        for expr in s.labels.expressions(img.id)[1:]:
+            assert len(s.labels.boxes(expr.id)) == 3  # each write is all-or-nothing
         if mode == "loop":
             assert len(texts) > 5

@@ -20,9 +20,9 @@ IMPORTS = {"yolo": import_yolo, "voc": import_voc}
 def project(source):
     """exportkit's project plus a background image (e.jpg, reviewed, no phrase) and an image whose
     only exported phrase is said not to be in it (sub/c.jpg: "the zebra")."""
-    img = {r.path: r for r in source.images()}
-    source.add_expression(img["sub/c.jpg"].id, "the zebra", [], no_target=True)
-    source.set_image_state(img["e.jpg"].id, ImageState.REVIEWED)
+    img = {r.path: r for r in source.images.all()}
+    source.labels.add_expression(img["sub/c.jpg"].id, "the zebra", [], no_target=True)
+    source.images.set_state(img["e.jpg"].id, ImageState.REVIEWED)
     return source
 
 
@@ -121,5 +121,5 @@ def test_voc_from_elsewhere_matches_by_file_name_and_reads_name_as_the_phrase(fr
                                "</object></annotation>")
     summary = import_voc(fresh, ann)
     assert (summary.phrases_added, summary.boxes_added) == (1, 1)
-    d = fresh.image_by_path("d.jpg")
-    assert [(e.text, [b.bbox for b in bs]) for e, bs in fresh.annotations(d.id)] == [("tree", [(2.0, 3.0, 20.0, 20.0)])]
+    d = fresh.images.by_path()["d.jpg"]
+    assert [(e.text, [b.bbox for b in bs]) for e, bs in fresh.labels.annotations(d.id)] == [("tree", [(2.0, 3.0, 20.0, 20.0)])]
