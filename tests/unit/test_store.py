@@ -202,14 +202,16 @@ def test_an_import_keeps_the_files_category_ids_where_the_project_has_neither(st
     assert store.categories.ids(["the dog", "the cat", "the bird"]) == {"the dog": 1, "the cat": 5, "the bird": 6}
 
 
-def test_a_transaction_inside_another_joins_it(store):
+def test_a_transaction_around_calls_to_several_parts_is_one_transaction(store):
     img = _image(store)
     with pytest.raises(RuntimeError):
         with store.transaction():
             store.labels.add_expression(img.id, "the cup")
             store.images.set_state(img.id, ImageState.REVIEWED)
+            store.categories.ids(["the cup"])
             raise RuntimeError("the edit failed half-way")
     assert store.labels.annotations(img.id) == [] and store.images.get(img.id).state == ImageState.NEW
+    assert store.categories.ids(["the spoon"]) == {"the spoon": 1}  # the cup's id was never kept
 
 
 def test_ids_are_never_reused_so_undo_can_restore_after_other_writes(store):
