@@ -1,5 +1,5 @@
-"""The project's export categories (``store.categories``): each name keeps the id it was first given, or the id the
-file it was imported from gave it (``adopt_categories``)."""
+"""The project's export categories (``store.categories``): each name keeps the id it was first
+given, or the id the file it was imported from gave it (``adopt_categories``)."""
 from __future__ import annotations
 
 import sqlite3

@@ -12,7 +12,7 @@ class BoxEmbeddings(Part):
     """``store.embeddings``: the box_embeddings table."""
 
     def read(self, model: str, box_ids: Optional[Iterable[int]] = None
-                       ) -> dict[int, tuple[tuple[float, float, float, float], bytes]]:
+             ) -> dict[int, tuple[tuple[float, float, float, float], bytes]]:
         """Box id -> (the bbox it was made for, vector bytes) of the embeddings made by ``model``
         (of ``box_ids`` only, if given)."""
         sql = "SELECT box_id, x, y, w, h, vector FROM box_embeddings WHERE model=?"
@@ -23,8 +23,7 @@ class BoxEmbeddings(Part):
             args += ids
         return {r[0]: ((r[1], r[2], r[3], r[4]), bytes(r[5])) for r in self._file.read(sql, args)}
 
-    def write(self, model: str,
-                           rows: Iterable[tuple[int, Sequence[float], bytes]]) -> None:
+    def write(self, model: str, rows: Iterable[tuple[int, Sequence[float], bytes]]) -> None:
         """Keep ``(box id, bbox, vector)`` rows made by ``model``, in one transaction. A box deleted
         meanwhile (an undo on another thread) is skipped: its vector has nothing to describe."""
         values = [(box_id, model, *(float(v) for v in bbox), sqlite3.Binary(vector))

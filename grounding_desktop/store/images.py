@@ -45,7 +45,7 @@ class Images(Part):
         return image_from(rows[0]) if rows else None
 
     def by_path(self) -> dict[str, ImageRecord]:
-        """Every known image by path (missing ones too), for the scanner to skip unchanged files."""
+        """Every known image by path, missing ones too (the scanner skips the unchanged files)."""
         return {r.path: r for r in map(image_from, self._file.read(f"SELECT {IMAGE_COLS} FROM images"))}
 
     def apply_scan(self, entries: Iterable[ScanEntry]) -> ScanReport:

@@ -261,8 +261,7 @@ def test_processes_opening_a_new_project_at_once_migrate_it_once(tmp_path):
                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]
     outs = [c.communicate(timeout=120) for c in children]
     assert [c.returncode for c in children] == [0] * 4, [err for _, err in outs]
-    with ProjectStore(db) as s:
-        assert _version(db) == SCHEMA_VERSION
+    assert _version(db) == SCHEMA_VERSION
 
 
 def test_migration_runs_each_step_once_and_refuses_newer(tmp_path, monkeypatch):
