@@ -113,7 +113,7 @@ def sensitivity(g, rows, args) -> None:
     """How much the result hangs on the exact fit: each fused term's weight x0.5 and x2."""
     from dataclasses import replace
 
-    from grounding_desktop.grounding.priors import TERMS, shipped_weights
+    from grounding_desktop.grounding.scoring.priors import TERMS, shipped_weights
 
     fused = shipped_weights()
     n = len(rows)

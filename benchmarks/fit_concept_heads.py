@@ -39,8 +39,8 @@ def main(argv=None) -> int:
     from few_shot_concepts import chessboards, compositions
     from grounding_desktop.core.geometry import iou_xywh
     from grounding_desktop.grounder_factory import make_grounder
-    from grounding_desktop.grounding import concept_head
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring import concept_head
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     sets = {"the chessboard": chessboards(args.opencv_data)}
     sets.update(compositions(args.opencv_data, Path(tempfile.mkdtemp(prefix="few-shot-"))))

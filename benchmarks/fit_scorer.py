@@ -136,7 +136,7 @@ def box_iou(boxes: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def teach(g, rows: list[dict]) -> None:
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     g.concepts.clear()
     by_image = defaultdict(list)
@@ -150,7 +150,7 @@ def teach(g, rows: list[dict]) -> None:
 def ground(g, rows: list[dict], kind: str, held: bool):
     """A Trial per row (the phrase's regions, their terms and hits)."""
     from grounding_desktop.core.phrase import clean_phrase
-    from grounding_desktop.grounding.fit_scorer import HIT_IOU, Trial
+    from grounding_desktop.grounding.scoring.fit_scorer import HIT_IOU, Trial
     from grounding_desktop.core.phrase_parse import parse_phrase
 
     out = []
@@ -198,7 +198,7 @@ def save(trials, path: Path) -> None:
 
 
 def load(path: Path):
-    from grounding_desktop.grounding.fit_scorer import Trial
+    from grounding_desktop.grounding.scoring.fit_scorer import Trial
 
     d = np.load(path, allow_pickle=True)
     return [Trial(t, h, str(g), str(k)) for t, h, g, k in zip(d["terms"], d["hit"], d["group"], d["kind"])]
@@ -215,8 +215,8 @@ def main(argv=None) -> int:
     ap.add_argument("--write", action="store_true", help="write grounding_desktop/resources/scorer_fit.json")
     args = ap.parse_args(argv)
 
-    from grounding_desktop.grounding import fit_scorer
-    from grounding_desktop.grounding.priors import FIT_FILE, PRIOR_WEIGHTS
+    from grounding_desktop.grounding.scoring import fit_scorer
+    from grounding_desktop.grounding.scoring.priors import FIT_FILE, PRIOR_WEIGHTS
 
     t0 = time.perf_counter()
     if args.cache and args.cache.is_file():

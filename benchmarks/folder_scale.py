@@ -48,7 +48,7 @@ def real_records(grounder, work: Path):
 def teach_concepts(grounder, photos, count: int) -> list[str]:
     """``count`` concepts, each taught its three boxes: the most object-like region of three
     photos (a concept of its own per phrase, so each search judges every kept region anew)."""
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     phrases = []
     for c in range(count):

@@ -102,7 +102,7 @@ def main(argv=None) -> int:
     memory = None if args.no_memory else peak_memory_of_ground(path, args.device)
 
     from grounding_desktop.grounder_factory import make_grounder
-    from grounding_desktop.grounding.opencv_detector import OpenCVSSDDetector
+    from grounding_desktop.grounding.detectors.opencv_detector import OpenCVSSDDetector
     from grounding_desktop.core.vocabulary import CLASS_SYNONYMS
 
     import numpy as np
@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     for _ in range(runs):
         repeated.append(ms(lambda: g.propose(key, "the cup on the left")))
 
-    from grounding_desktop.grounding.concepts import ConceptKey, LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import ConceptKey, LabelledBox
 
     g.propose(key, IMAGENET_PHRASES[0])  # the ImageNet label vectors load once
     imagenet_cold, imagenet_warm = [], []

@@ -37,7 +37,7 @@ def main(argv=None) -> int:
     from few_shot_concepts import expected_calibration_error
     from grounding_desktop.core.geometry import iou_xywh
     from grounding_desktop.grounder_factory import make_grounder
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
     g = make_grounder(args.device, cache_size=32)

@@ -20,12 +20,12 @@ from .core.phrase import PhraseError, clean_phrase
 from .store import ProjectStore
 
 if TYPE_CHECKING:
-    from .grounding.concepts import LabelledBox
+    from .grounding.scoring.concepts import LabelledBox
 
 Progress = Optional[Callable[[int, int], None]]
 REFIT_IMAGES = 24  # a project's refit grounds the phrases of its last this many labelled images
 # A region embedding as the project database keeps it: the box's id, its bbox when it was embedded,
-# the bytes of its vector and context (``grounding.concepts.embedding_bytes``), from which the
+# the bytes of its vector and context (``grounding.scoring.concepts.embedding_bytes``), from which the
 # concepts' heads are fitted again (no head is stored).
 StoredEmbedding = tuple[int, tuple[float, float, float, float], bytes]
 
@@ -56,9 +56,9 @@ class Lesson:
 
 
 def labelled_boxes(annotations: Iterable[tuple[Expression, list[Box]]], known: dict) -> list["LabelledBox"]:
-    """The accepted and rejected boxes of an image as ``grounding.concepts.LabelledBox``es, each
+    """The accepted and rejected boxes of an image as ``grounding.scoring.concepts.LabelledBox``es, each
     with its stored embedding and context when they were made for the box as it is now."""
-    from .grounding.concepts import LabelledBox, embedding_from_bytes
+    from .grounding.scoring.concepts import LabelledBox, embedding_from_bytes
 
     out = []
     for expr, boxes in annotations:
@@ -89,7 +89,7 @@ def project_lessons(store: ProjectStore, embedding_model: str, phrases: Optional
     """A lesson for every image of the project that has labelled boxes (only boxes of ``phrases``'
     concepts, if given); files gone from disk teach through their stored embeddings.
     ``annotations``: ``store.all_annotations()`` when the caller has read it already."""
-    from .grounding.concepts import ConceptKey
+    from .grounding.scoring.concepts import ConceptKey
     from .core.phrase_parse import parse_phrase
 
     nouns = None if phrases is None else \
@@ -119,7 +119,7 @@ def give_lesson(grounder, lesson: Lesson) -> list[StoredEmbedding]:
     except ImageReadError:  # the file is gone or broken: only what is stored can teach
         grounder.learn(lesson.key, stored, size=lesson.size)
         return []
-    from .grounding.concepts import embedding_bytes
+    from .grounding.scoring.concepts import embedding_bytes
 
     return [(e.example_id, e.bbox, embedding_bytes(e.embedding, e.context)) for e in made]
 
@@ -153,9 +153,9 @@ def project_trials(grounder, lessons: Iterable[Lesson]) -> list:
     recently labelled ``REFIT_IMAGES`` images only: each costs a look at the image."""
     import numpy as np
 
-    from .grounding.fit_scorer import HIT_IOU, Trial
+    from .grounding.scoring.fit_scorer import HIT_IOU, Trial
     from .core.phrase_parse import parse_phrase
-    from .grounding.scorer import pairwise_iou
+    from .grounding.scoring.scorer import pairwise_iou
 
     trials = []
     for lesson in list(lessons)[-REFIT_IMAGES:]:
@@ -184,8 +184,8 @@ def refit_scorer(grounder, lessons: Iterable[Lesson]):
     """Fit the Grounder's fused weights on the project's own boxes when it has enough of them and
     the refit beats the shipped fit on them (``fit_scorer.refit``); else the shipped fit. Returns
     the weights now in use."""
-    from .grounding.fit_scorer import MIN_PROJECT_BOXES, refit
-    from .grounding.priors import shipped_weights
+    from .grounding.scoring.fit_scorer import MIN_PROJECT_BOXES, refit
+    from .grounding.scoring.priors import shipped_weights
 
     lessons = list(lessons)
     boxes = sum(len(lesson.boxes) for lesson in lessons)
@@ -211,7 +211,7 @@ def teach_project(grounder, store: ProjectStore, progress: Progress = None,
     """Teach a Grounder in this process the project's boxes, and nothing else it knew (only boxes of
     ``phrases``' concepts, if given, unless the project has boxes enough for a refit of the scorer:
     then every box teaches and the scorer is refitted), storing the embeddings it had to make."""
-    from .grounding.fit_scorer import MIN_PROJECT_BOXES
+    from .grounding.scoring.fit_scorer import MIN_PROJECT_BOXES
 
     model = grounder.embedding_model
     lessons = project_lessons(store, model)

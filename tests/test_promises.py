@@ -591,8 +591,8 @@ def test_help_shows_the_desktop_app_form_too(capsys):
 def test_the_opencv_backend_on_opencv_5_is_refused_in_one_line_naming_the_fix(monkeypatch, capsys, command):
     import cv2
 
-    from grounding_desktop.grounding.backends import OPENCV_FIX, make_detector
-    from grounding_desktop.grounding.backends import OpenCVBackendError
+    from grounding_desktop.grounding.detectors.backends import OPENCV_FIX, make_detector
+    from grounding_desktop.grounding.detectors.backends import OpenCVBackendError
     from grounding_desktop.core.detector_choice import DetectorChoice
 
     monkeypatch.delattr(cv2.dnn, "readNetFromTensorflow")  # as in OpenCV 5, which has no TensorFlow importer
@@ -1049,8 +1049,8 @@ def test_a_blank_frame_is_an_image_with_nothing_in_it_not_an_error(tmp_path: Pat
 
 _LOAD_DETECTORS = textwrap.dedent("""
     import json, sys
-    from grounding_desktop.grounding.onnx_detector import OnnxDetector
-    from grounding_desktop.grounding.onnx_runtime import ModelFileError
+    from grounding_desktop.grounding.detectors.onnx_detector import OnnxDetector
+    from grounding_desktop.grounding.detectors.onnx_runtime import ModelFileError
     for model in sys.argv[1:]:
         try:
             OnnxDetector(model)

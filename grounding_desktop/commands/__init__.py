@@ -64,7 +64,7 @@ def detector_choice(args):
     """The ``DetectorChoice`` of --backend/--detector/--detector-classes; a bad one (also the
     opencv backend on an OpenCV without it) is a CliError."""
     from ..core.detector_choice import DetectorChoice, DetectorChoiceError
-    from ..grounding.backends import OpenCVBackendError, check_backend
+    from ..grounding.detectors.backends import OpenCVBackendError, check_backend
 
     try:
         choice = DetectorChoice(args.backend, args.detector, args.detector_classes)
@@ -77,11 +77,11 @@ def detector_choice(args):
 def model_errors() -> tuple[type, ...]:
     """The errors of a model that cannot load (missing weights or encoder, an unusable ONNX file):
     each is one line for the user."""
-    from ..grounding.backends import OpenCVBackendError
-    from ..grounding.efficientnet_lite import WeightsNotFoundError
-    from ..grounding.encoder import EncoderNotFoundError
-    from ..grounding.onnx_runtime import ModelFileError
-    from ..grounding.ssd_weights import SSDWeightsNotFoundError
+    from ..grounding.detectors.backends import OpenCVBackendError
+    from ..grounding.recognition.efficientnet_lite import WeightsNotFoundError
+    from ..grounding.text.encoder import EncoderNotFoundError
+    from ..grounding.detectors.onnx_runtime import ModelFileError
+    from ..grounding.detectors.ssd_weights import SSDWeightsNotFoundError
 
     return SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError, OpenCVBackendError
 

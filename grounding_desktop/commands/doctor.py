@@ -69,13 +69,13 @@ def _facts(device_arg: str) -> dict:
         facts["opencv"] = cv2.__version__
     except ImportError:
         facts["opencv"] = None
-    from ..grounding.backends import opencv_backend_problem
+    from ..grounding.detectors.backends import opencv_backend_problem
 
     facts["opencv_backend_problem"] = opencv_backend_problem()
     try:
         import onnxruntime
 
-        from ..grounding.onnx_runtime import CUDA_PROVIDER
+        from ..grounding.detectors.onnx_runtime import CUDA_PROVIDER
 
         facts["onnxruntime"] = onnxruntime.__version__
         facts["onnxruntime_providers"] = onnxruntime.get_available_providers()
@@ -110,10 +110,10 @@ def _diagnose(device_arg: str, choice) -> dict:
         raise CliError(f"torch is not installed ({exc}); install with: pip install torch") from exc
 
     from ..grounding.device import resolve_device
-    from ..grounding.encoder import EncoderNotFoundError, model_path
+    from ..grounding.text.encoder import EncoderNotFoundError, model_path
     from ..grounder_factory import make_grounder
-    from ..grounding.onnx_runtime import ModelFileError
-    from ..grounding.ssd_weights import SSDWeightsNotFoundError, cache_dir, find_graph_files
+    from ..grounding.detectors.onnx_runtime import ModelFileError
+    from ..grounding.detectors.ssd_weights import SSDWeightsNotFoundError, cache_dir, find_graph_files
 
     try:
         report["device"] = resolve_device(device_arg)

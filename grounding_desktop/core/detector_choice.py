@@ -2,7 +2,7 @@
 
 One value that the CLI options (``--backend``, ``--detector``, ``--detector-classes``), the app's
 Grounding → Model… dialog and the project database (``meta`` key ``detector``, so each project
-remembers its own) all mean the same thing by; ``grounding.backends.make_detector`` turns it
+remembers its own) all mean the same thing by; ``grounding.detectors.backends.make_detector`` turns it
 into a detector.
 """
 from __future__ import annotations

@@ -28,7 +28,7 @@ from ..core.phrase import clean_phrase
 from ..core.proposal import Proposal
 from .features import ImageFeatures
 from ..core.phrase_parse import parse_phrase
-from .scorer import Scene, SubjectEvidence
+from .scoring.scorer import Scene, SubjectEvidence
 
 # A proposal's score is rounded to 4 places: an image whose bound is this close to the worst
 # result may still tie it, and is scored.

@@ -1,7 +1,7 @@
 """Grounding → Model…: which detector proposes the boxes in this project.
 
 The bundled SSD on a chosen backend, or the user's own ONNX detector (with an optional class file;
-settings in ``FILE.yaml`` beside it, see ``grounding/onnx_detector.py``). The choice is kept in the
+settings in ``FILE.yaml`` beside it, see ``grounding/detectors/onnx_detector.py``). The choice is kept in the
 project database (``meta`` key ``detector``), so each project reopens with its own detector; the
 window then reloads the model in the background (``GrounderHost.use_detector``).
 """

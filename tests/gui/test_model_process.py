@@ -113,7 +113,7 @@ def test_the_model_process_proposes_and_learns_as_the_model_in_this_process(talk
     from support import make_gizmo_photos
 
     from grounding_desktop.grounder_factory import loaded_grounder
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
     from grounding_desktop.project_concepts import Lesson, give_lesson
 
     photos = make_gizmo_photos(tmp_path / "gizmos", 2)

@@ -1,13 +1,13 @@
-"""Fitting the fused score (``grounding.fit_scorer``): on evidence made here with a known rule, the
+"""Fitting the fused score (``grounding.scoring.fit_scorer``): on evidence made here with a known rule, the
 fit recovers a calibrated score on phrases it never saw, keeps every weight >= 0, and leaves a term
 its data never exercise at the prior."""
 from __future__ import annotations
 
 import numpy as np
 
-from grounding_desktop.grounding import fit_scorer
-from grounding_desktop.grounding.fit_scorer import Trial
-from grounding_desktop.grounding.priors import PRIOR_WEIGHTS, TERMS
+from grounding_desktop.grounding.scoring import fit_scorer
+from grounding_desktop.grounding.scoring.fit_scorer import Trial
+from grounding_desktop.grounding.scoring.priors import PRIOR_WEIGHTS, TERMS
 
 TRUE = {"detector": 1.2, "concept": 0.8, "objectness": 0.5, "location": 2.0}
 

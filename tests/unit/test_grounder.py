@@ -16,7 +16,7 @@ from PIL import Image
 from grounding_desktop.core.phrase import PhraseError
 from grounding_desktop.core.proposal import Proposal
 from grounding_desktop.grounding import device as device_mod
-from grounding_desktop.grounding.detector import Detections
+from grounding_desktop.grounding.detectors.detector import Detections
 from grounding_desktop.core import ImageReadError
 from grounding_desktop.grounder_factory import make_grounder
 from grounding_desktop.grounding.grounder import Grounder
@@ -44,7 +44,7 @@ def centre_x(p: Proposal) -> float:
 
 @pytest.fixture(scope="module")
 def grounder(tmp_path_factory):
-    from grounding_desktop.grounding import ssd_weights
+    from grounding_desktop.grounding.detectors import ssd_weights
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ssd_weights.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
@@ -208,7 +208,7 @@ def test_thread_safe_concurrent_proposals(grounder, tmp_path):
 @pytest.mark.model
 def test_a_thing_labelled_on_two_pictures_is_found_on_a_third(grounder, tmp_path):
     from grounding_desktop.core.geometry import iou_xywh
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
     from support import make_gizmo_photos
 
     photos = make_gizmo_photos(tmp_path, 3)
@@ -241,7 +241,7 @@ def test_a_kind_taught_on_three_different_things_is_found_on_a_fourth(grounder, 
     """Category-level: gizmos of three colour schemes teach "gizmo"; a gizmo of a fourth is found,
     and no box off it scores as high."""
     from grounding_desktop.core.geometry import iou_xywh
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
     from support import make_gizmo_photos
 
     colours = [((235, 200, 40), (120, 40, 160)), ((70, 170, 230), (200, 40, 40)),
@@ -265,7 +265,7 @@ def test_a_taught_box_of_a_coco_class_never_lowers_that_class_on_other_pictures(
     """Issue 20's horse case, with the bundled cat: one box of "the cat" taught on one picture adds
     to what the detector knows on the others; it never hides it."""
     from grounding_desktop.core.geometry import iou_xywh
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     taught = tmp_path / "taught.png"
     compose([("chelsea", (380, 30, 400, 266))]).save(taught)
@@ -290,9 +290,9 @@ def test_a_taught_box_of_a_coco_class_never_lowers_that_class_on_other_pictures(
 def test_a_project_with_enough_boxes_refits_the_scorer_on_them(grounder, tmp_path):
     """A project's refit runs on its own labelled boxes, and what the Grounder uses afterwards (the
     refit or, where it does not beat it on the project, the shipped fit) is never worse on them."""
-    from grounding_desktop.grounding import fit_scorer
-    from grounding_desktop.grounding.concepts import LabelledBox
-    from grounding_desktop.grounding.priors import shipped_weights
+    from grounding_desktop.grounding.scoring import fit_scorer
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.priors import shipped_weights
     from grounding_desktop.project_concepts import Lesson, project_trials, teach
 
     lessons, n = [], 0

@@ -10,7 +10,7 @@ from PIL import Image
 from support import SAMPLES
 from test_scorer import LABELS, TablePrototypes, make_scene
 from grounding_desktop.core.phrase_parse import parse_phrase
-from grounding_desktop.grounding.scorer import PhraseScorer
+from grounding_desktop.grounding.scoring.scorer import PhraseScorer
 
 PHRASES = ("the dog", "the dogs", "a red car", "the dark horse on the left", "the bigger cat",
            "the second person from the right", "the man on the horse", "the tall thing in the middle",
@@ -125,7 +125,7 @@ def test_search_of_a_learned_concept_over_prepared_features_needs_no_pixels(grou
     are searched: the head judges the region embeddings the records kept, and the picture with
     a gizmo comes first, found where it is."""
     from grounding_desktop.core.geometry import iou_xywh
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
     from grounding_desktop.grounding.features import ImageFeatures
     from grounding_desktop.grounding.image_search import ImageIndex
     from support import make_gizmo_photos

@@ -11,7 +11,7 @@ calibration map over ``u`` and the region's share of the evidence in its image:
 
 ``FusedWeights`` holds ``w``, ``scale``, ``share`` and ``bias``; with ``scale`` and ``share`` >= 0 the
 map keeps the order of ``u`` within an image, so the best box by the fit is the best scored. They are fitted, not set by hand
-(``grounding/fit_scorer.py``: a conditional logit over each phrase's regions, then a logistic
+(``grounding/scoring/fit_scorer.py``: a conditional logit over each phrase's regions, then a logistic
 calibration, checked on images the fit never saw) and ship as ``resources/scorer_fit.json`` with
 its card (``models/fused_scorer.md``); a project with enough labelled boxes refits them on its own
 (``fit_scorer.refit``). Every weight is at least 0, so more evidence never lowers a region.

@@ -93,7 +93,7 @@ def finish_model(model, facts: dict[str, str], path: Path) -> Path:
     """Add ``facts`` as metadata, check the graph with ``onnx.checker`` and write it (atomic)."""
     import onnx
 
-    from .. import __version__
+    from ... import __version__
 
     for key, value in facts.items():
         entry = model.metadata_props.add()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Optional, Protocol
 
-from ..core.detector_choice import DetectorChoice
+from ...core.detector_choice import DetectorChoice
 
 # The bundled SSD's backend on a CPU when none is asked for. benchmarks/onnx_backends.py measures
 # torch against onnxruntime fp32 and int8 on the same images; a backend becomes the default only
@@ -121,7 +121,7 @@ def calibration_photos():
     """The photos int8 quantisation is calibrated on: the repository's samples (four photos)."""
     from PIL import Image
 
-    from ..core.paths import SAMPLE_PHOTOS_DIR
+    from ...core.paths import SAMPLE_PHOTOS_DIR
 
     photos = sorted(SAMPLE_PHOTOS_DIR.glob("*.jpg"))
     if not photos:

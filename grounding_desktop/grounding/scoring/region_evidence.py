@@ -20,9 +20,10 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from . import box_search, concept_head, imagenet
+from . import box_search, concept_head
+from ..recognition import imagenet
 from .concepts import ConceptKey, ConceptMemory
-from .recognizer import RegionFeatures, RegionRecognizer
+from ..recognition.recognizer import RegionFeatures, RegionRecognizer
 from .regions import NO_CLASS, RegionStats
 from .scorer import Scene, SubjectEvidence, pairwise_iou
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.vocabulary import COLOUR_NAMES
+from ...core.vocabulary import COLOUR_NAMES
 
 NO_CLASS = -1  # the label of a region no detector class named (a class-agnostic candidate)
 

@@ -21,8 +21,8 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from ..core.phrase_parse import NounPhrase, singular
-from ..core.vocabulary import CLASS_SYNONYMS
+from ...core.phrase_parse import NounPhrase, singular
+from ...core.vocabulary import CLASS_SYNONYMS
 
 log = logging.getLogger(__name__)
 

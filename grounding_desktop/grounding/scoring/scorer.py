@@ -28,12 +28,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .encoder import ClassPrototypes
-from ..core.phrase_parse import NounPhrase, ParsedPhrase
+from ..text.encoder import ClassPrototypes
+from ...core.phrase_parse import NounPhrase, ParsedPhrase
 from .priors import (DEFAULT_WEIGHTS, SOURCE_TERMS, TERMS, FusedWeights, ScorerWeights,
                      shipped_weights)
 from .regions import NO_CLASS
-from ..core.vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
+from ...core.vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
 
 _COLOUR_INDEX = {name: i for i, name in enumerate(COLOUR_NAMES)}
 _TERM = {name: i for i, name in enumerate(TERMS)}
