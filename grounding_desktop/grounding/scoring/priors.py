@@ -38,7 +38,7 @@ SOURCE_TERMS = (
 # The words' modules (value - 1, so a module with nothing to say gives 0).
 MODULE_TERMS = ("colour", "brightness", "size", "pose", "location", "ordinal", "relation")
 TERMS = SOURCE_TERMS + MODULE_TERMS
-FIT_FILE = Path(__file__).resolve().parent.parent / "resources" / "scorer_fit.json"
+FIT_FILE = Path(__file__).resolve().parents[2] / "resources" / "scorer_fit.json"
 
 
 @dataclass(frozen=True)
