@@ -591,14 +591,13 @@ def test_help_shows_the_desktop_app_form_too(capsys):
 def test_the_opencv_backend_on_opencv_5_is_refused_in_one_line_naming_the_fix(monkeypatch, capsys, command):
     import cv2
 
-    from grounding_desktop.grounding.detectors.backends import OPENCV_FIX, make_detector
-    from grounding_desktop.grounding.detectors.backends import OpenCVBackendError
+    from grounding_desktop.grounding.detectors.backends import OPENCV_FIX, BackendUnavailable, make_detector
     from grounding_desktop.core.detector_choice import DetectorChoice
 
     monkeypatch.delattr(cv2.dnn, "readNetFromTensorflow")  # as in OpenCV 5, which has no TensorFlow importer
     assert main([*command, "--backend", "opencv"]) == 2
     _one_line_error(capsys, "OpenCV", OPENCV_FIX)
-    with pytest.raises(OpenCVBackendError, match="opencv-python-headless<5"):  # the app's model process
+    with pytest.raises(BackendUnavailable, match="opencv-python-headless<5"):  # the app's model process
         make_detector(DetectorChoice("opencv"), "cpu")
 
 

@@ -69,9 +69,9 @@ def _facts(device_arg: str) -> dict:
         facts["opencv"] = cv2.__version__
     except ImportError:
         facts["opencv"] = None
-    from ..grounding.detectors.backends import opencv_backend_problem
+    from ..grounding.detectors.backends import BACKENDS
 
-    facts["opencv_backend_problem"] = opencv_backend_problem()
+    facts["backend_problems"] = {b.name: problem for b in BACKENDS if (problem := b.problem())}
     try:
         import onnxruntime
 
@@ -185,8 +185,8 @@ def _print(report: dict) -> None:
     print(f"MPS           {'yes' if facts.get('mps_available') else 'no'}")
     print(f"CPU threads   {facts.get('cpu_threads')}")
     print(f"OpenCV        {facts.get('opencv')}")
-    if facts.get("opencv_backend_problem"):
-        print(f"warning       {facts['opencv_backend_problem']}")
+    for problem in facts.get("backend_problems", {}).values():
+        print(f"warning       {problem}")
     if facts.get("onnxruntime"):
         cuda_ep = "CUDA provider: yes" if facts.get("onnxruntime_cuda") else "CUDA provider: no (CPU only)"
         print(f"onnxruntime   {facts['onnxruntime']}  ({cuda_ep})")

@@ -1,25 +1,24 @@
-"""The detectors behind the Grounder: what each offers, and which one a ``DetectorChoice`` means.
+"""The detectors behind the Grounder, declared once: ``BACKENDS``, what runs the bundled SSD.
 
 Every detector (the torch SSD, the same SSD in onnxruntime fp32/int8 or OpenCV DNN, the user's
 ONNX file) has ``detect(rgb, score_threshold, max_detections) -> Detections``, ``class_names``
 (label id -> name: the columns of ``Detections.class_scores`` and what the scorer matches phrases
 to), ``version`` (goes into the model version of every proposal) and ``runtime`` (what runs the
 network, for ``doctor`` and the status bar).
+
+The CLI's ``--backend`` (its choices and help), the app's Grounding -> Model... dialog, ``doctor``
+and the README's table (``python -m grounding_desktop.grounding.detectors.backends``; a test
+compares) all read ``BACKENDS``: a new backend is its module, with its detector class, and one
+``DetectorBackend`` line here. This module imports neither torch nor OpenCV (the dialog reads it in
+the app's process): each ``make`` imports its module when it is called.
 """
 from __future__ import annotations
 
 import logging
-from typing import Optional, Protocol
+from dataclasses import dataclass
+from typing import Callable, Optional, Protocol
 
-from ...core.detector_choice import DetectorChoice
-
-# The bundled SSD's backend on a CPU when none is asked for. benchmarks/onnx_backends.py measures
-# torch against onnxruntime fp32 and int8 on the same images; a backend becomes the default only
-# when it is more than 10 % faster (and int8 only if it loses nothing on the coco8 phrases).
-# Measured on 2 cores: onnxruntime fp32 1.3-1.4x torch's speed with the same boxes; int8 3.2x but
-# 16/23 instead of 19/23 on the coco8 phrases, so not the default.
-CPU_DEFAULT_BACKEND = "onnxruntime"
-ONNX_BACKENDS = ("onnxruntime", "onnxruntime-int8")
+from ...core.detector_choice import DetectorChoice, DetectorChoiceError
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +26,23 @@ log = logging.getLogger(__name__)
 OPENCV_FIX = "pip install 'opencv-python-headless<5'"
 
 
-class OpenCVBackendError(RuntimeError):
-    """The installed OpenCV cannot run the reference backend: one line for the user, naming the fix."""
+class Detector(Protocol):
+    class_names: dict[int, str]
+    version: str
+    runtime: str
+
+    def detect(self, image, score_threshold: float = 0.05, max_detections: int = 100): ...
 
 
-def opencv_backend_problem() -> Optional[str]:
+class BackendUnavailable(RuntimeError):
+    """The chosen backend cannot run here: one line for the user, naming the fix."""
+
+
+def runs_anywhere() -> Optional[str]:
+    return None
+
+
+def opencv_problem() -> Optional[str]:
     """Why the ``opencv`` backend cannot run here (no cv2, or one without
     ``cv2.dnn.readNetFromTensorflow``: OpenCV 5), or None when it can."""
     try:
@@ -44,25 +55,85 @@ def opencv_backend_problem() -> Optional[str]:
     return None
 
 
-def require_opencv_backend() -> None:
-    """Raise ``OpenCVBackendError`` when the opencv backend cannot run here."""
-    problem = opencv_backend_problem()
-    if problem:
-        raise OpenCVBackendError(problem)
+def make_torch(device: str) -> Detector:
+    from .detector import SSDDetector
+
+    return SSDDetector(device=device)
+
+
+def make_onnxruntime(variant: str) -> Callable[[str], Detector]:
+    def make(device: str) -> Detector:
+        from .export_onnx import cached_model
+        from .onnx_ssd import OnnxSSDDetector
+
+        return OnnxSSDDetector(cached_model(variant, calibration_photos), device, variant)
+    return make
+
+
+def make_opencv(device: str) -> Detector:
+    from .opencv_detector import OpenCVSSDDetector
+
+    return OpenCVSSDDetector()
+
+
+@dataclass(frozen=True)
+class DetectorBackend:
+    """``name``: the CLI's ``--backend`` and the stored choice; ``title``: the Model dialog's;
+    ``help``: one line for the README's table and ``doctor``; ``make(device)`` builds the detector
+    (importing its module); ``runs_on``: which device it takes, ``"torch"`` (the torch device),
+    ``"onnxruntime"`` (CUDA's provider when this onnxruntime has it, else the CPU) or ``"cpu"``;
+    ``problem()``: why it cannot run here (None when it can; cheap, imports no model)."""
+
+    name: str
+    title: str
+    help: str
+    make: Optional[Callable[[str], Detector]]
+    runs_on: str = "torch"
+    problem: Callable[[], Optional[str]] = runs_anywhere
+
+
+# The bundled SSD's backend on a CPU when none is asked for. benchmarks/onnx_backends.py measures
+# torch against onnxruntime fp32 and int8 on the same images; a backend becomes the default only
+# when it is more than 10 % faster (and int8 only if it loses nothing on the coco8 phrases).
+# Measured on 2 cores: onnxruntime fp32 1.3-1.4x torch's speed with the same boxes; int8 3.2x but
+# 16/23 instead of 19/23 on the coco8 phrases, so not the default.
+CPU_DEFAULT_BACKEND = "onnxruntime"
+AUTO = "auto"
+
+BACKENDS: tuple[DetectorBackend, ...] = (
+    DetectorBackend(AUTO, "Automatic (the fastest measured here)",
+                    f"torch on a GPU, {CPU_DEFAULT_BACKEND} on a CPU (falls back to torch when it cannot run)",
+                    None),
+    DetectorBackend("torch", "torch", "the torch port of the SSD (CUDA, MPS or the CPU)", make_torch),
+    DetectorBackend("onnxruntime", "onnxruntime", "the SSD's ONNX export (fp32), made once in the cache",
+                    make_onnxruntime("fp32"), "onnxruntime"),
+    DetectorBackend("onnxruntime-int8", "onnxruntime int8 (fastest, less accurate)",
+                    "the ONNX export quantised to int8, calibrated on the sample photos",
+                    make_onnxruntime("int8"), "onnxruntime"),
+    DetectorBackend("opencv", "OpenCV DNN (reference, CPU)",
+                    "the original TensorFlow graph in OpenCV 4's DNN module, on the CPU",
+                    make_opencv, "cpu", opencv_problem),
+)
+BACKEND = {b.name: b for b in BACKENDS}
+BACKEND_NAMES = tuple(BACKEND)
+
+
+def backend(name: str) -> DetectorBackend:
+    """The declared backend ``name``; ``DetectorChoiceError`` when there is none."""
+    try:
+        return BACKEND[name]
+    except KeyError:
+        raise DetectorChoiceError(f"unknown backend '{name}' (one of: {', '.join(BACKEND_NAMES)})") from None
 
 
 def check_backend(choice: DetectorChoice) -> None:
-    """Raise ``OpenCVBackendError`` when ``choice`` asks for the opencv backend and it cannot run."""
-    if choice.bundled and choice.backend == "opencv":
-        require_opencv_backend()
-
-
-class Detector(Protocol):
-    class_names: dict[int, str]
-    version: str
-    runtime: str
-
-    def detect(self, image, score_threshold: float = 0.05, max_detections: int = 100): ...
+    """Raise ``DetectorChoiceError`` when ``choice`` names no backend, ``BackendUnavailable`` when
+    its backend cannot run here."""
+    if not choice.bundled:
+        return
+    problem = backend(choice.backend).problem()
+    if problem:
+        raise BackendUnavailable(problem)
 
 
 def resolve_backend(choice: DetectorChoice, torch_device: str) -> str:
@@ -70,18 +141,18 @@ def resolve_backend(choice: DetectorChoice, torch_device: str) -> str:
     a user's ONNX file always runs in onnxruntime."""
     if choice.onnx_file:
         return "onnxruntime"
-    if choice.backend == "auto":
+    if choice.backend == AUTO:
         return "torch" if torch_device != "cpu" else CPU_DEFAULT_BACKEND
-    return choice.backend
+    return backend(choice.backend).name
 
 
 def backend_device(choice: DetectorChoice, requested: Optional[str], torch_device: str) -> str:
     """The device the detector of ``choice`` runs on, for a ``--device`` request that torch
     resolves to ``torch_device`` (``device.resolve_device``)."""
-    backend = resolve_backend(choice, torch_device)
-    if backend == "opencv":
+    runs_on = BACKEND[resolve_backend(choice, torch_device)].runs_on
+    if runs_on == "cpu":
         return "cpu"
-    if backend in ONNX_BACKENDS:
+    if runs_on == "onnxruntime":
         from .onnx_runtime import CUDA_PROVIDER, providers_for
 
         return "cuda" if providers_for(requested)[0] == CUDA_PROVIDER else "cpu"
@@ -94,27 +165,15 @@ def make_detector(choice: DetectorChoice, device: str) -> Detector:
         from .onnx_detector import OnnxDetector
 
         return OnnxDetector(choice.onnx_file, choice.classes_file, device)
-    backend = resolve_backend(choice, device)
-    if backend == "opencv":
-        from .opencv_detector import OpenCVSSDDetector
-
-        return OpenCVSSDDetector()
-    if backend in ONNX_BACKENDS:
-        from .export_onnx import cached_model
-        from .onnx_ssd import OnnxSSDDetector
-
-        variant = "int8" if backend == "onnxruntime-int8" else "fp32"
-        try:
-            path = cached_model(variant, calibration_photos)
-        except Exception as exc:  # noqa: BLE001 - no ONNX export here (e.g. a torch without its exporter)
-            if choice.backend != "auto":
-                raise
-            log.warning("onnxruntime backend unavailable (%s); the detector runs in torch", exc)
-        else:
-            return OnnxSSDDetector(path, device, variant)
-    from .detector import SSDDetector
-
-    return SSDDetector(device=device)
+    check_backend(choice)
+    chosen = BACKEND[resolve_backend(choice, device)]
+    try:
+        return chosen.make(device)
+    except Exception as exc:  # noqa: BLE001 - e.g. no ONNX export here (a torch without its exporter)
+        if choice.backend != AUTO:
+            raise
+        log.warning("%s backend unavailable (%s); the detector runs in torch", chosen.name, exc)
+    return make_torch(device)
 
 
 def calibration_photos():
@@ -134,3 +193,14 @@ def calibration_photos():
         with Image.open(p) as im:
             out.append(im.convert("RGB"))
     return out
+
+
+def markdown_table() -> str:
+    """The README's table of backends."""
+    rows = ["| `--backend` | in the Model dialog | what runs the detector |", "|---|---|---|"]
+    rows += [f"| `{b.name}` | {b.title} | {b.help} |" for b in BACKENDS]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
