@@ -114,3 +114,26 @@ def test_the_window_and_the_document_stay_readable_in_size():
            for node in ast.walk(ast.parse(path.read_text()))
            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno >= 400]
     assert not big, big
+
+
+def modules_importing_each_other(packages) -> list[tuple[str, str]]:
+    """Pairs of modules, both inside one of ``packages``, that import each other (directly, lazy
+    imports inside functions included: grimp reads every import statement)."""
+    import grimp
+
+    graph = grimp.build_graph("grounding_desktop")
+    inside = sorted(m for m in graph.modules if any(m == p or m.startswith(p + ".") for p in packages))
+    return sorted((a, b) for a in inside for b in graph.find_modules_directly_imported_by(a)
+                  if a < b and b in inside and a in graph.find_modules_directly_imported_by(b))
+
+
+def test_no_two_modules_of_the_model_import_each_other():
+    """docs/ARCHITECTURE.md: no circles. Extend the list as the other packages lose theirs."""
+    assert modules_importing_each_other(["grounding_desktop.grounding"]) == []
+
+
+def test_the_model_keeps_at_most_12_modules_at_its_top_level():
+    """``grounding/`` is grouped by the model's stages (detectors, text, recognition, scoring);
+    only the ``Grounder`` and what spans the stages stay on top."""
+    top = sorted(p.name for p in (REPO / "grounding_desktop" / "grounding").glob("*.py") if p.name != "__init__.py")
+    assert len(top) <= 12, top

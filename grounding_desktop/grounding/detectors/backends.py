@@ -1,10 +1,6 @@
-"""The detectors behind the Grounder, declared once: ``BACKENDS``, what runs the bundled SSD.
-
-Every detector (the torch SSD, the same SSD in onnxruntime fp32/int8 or OpenCV DNN, the user's
-ONNX file) has ``detect(rgb, score_threshold, max_detections) -> Detections``, ``class_names``
-(label id -> name: the columns of ``Detections.class_scores`` and what the scorer matches phrases
-to), ``version`` (goes into the model version of every proposal) and ``runtime`` (what runs the
-network, for ``doctor`` and the status bar).
+"""The detectors behind the Grounder, declared once: ``BACKENDS``, what runs the bundled SSD (the
+torch port, the same network in onnxruntime fp32/int8 or OpenCV DNN), and ``make_detector``, which
+also opens the user's ONNX file. Each gives a ``Detector`` (the package's ``__init__``).
 
 The CLI's ``--backend`` (its choices and help), the app's Grounding -> Model... dialog, ``doctor``
 and the README's table (``python -m grounding_desktop.grounding.detectors.backends``; a test
@@ -16,22 +12,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable, Optional, Protocol
+from typing import Callable, Optional
 
 from ...core.detector_choice import DetectorChoice, DetectorChoiceError
+from . import Detector
 
 log = logging.getLogger(__name__)
 
 # OpenCV 5 dropped the TensorFlow importer the reference backend reads the SSD graph with.
 OPENCV_FIX = "pip install 'opencv-python-headless<5'"
-
-
-class Detector(Protocol):
-    class_names: dict[int, str]
-    version: str
-    runtime: str
-
-    def detect(self, image, score_threshold: float = 0.05, max_detections: int = 100): ...
 
 
 class BackendUnavailable(RuntimeError):

@@ -24,7 +24,8 @@ from . import box_search, concept_head
 from ..recognition import imagenet
 from .concepts import ConceptKey, ConceptMemory
 from ..recognition.recognizer import RegionFeatures, RegionRecognizer
-from .regions import NO_CLASS, RegionStats
+from ..detectors import NO_CLASS
+from .regions import RegionStats
 from .scorer import Scene, SubjectEvidence, pairwise_iou
 
 MAX_CROPS = 12            # regions classified per image (the most object-like ones)

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...core.vocabulary import COLOUR_NAMES
-
-NO_CLASS = -1  # the label of a region no detector class named (a class-agnostic candidate)
+from ..detectors import NO_CLASS
 
 STATS_MAX_SIDE = 192      # colour statistics need little resolution
 INNER = 0.2               # fraction cut from each side before reading a box's colours

@@ -32,7 +32,7 @@ from ..text.encoder import ClassPrototypes
 from ...core.phrase_parse import NounPhrase, ParsedPhrase
 from .priors import (DEFAULT_WEIGHTS, SOURCE_TERMS, TERMS, FusedWeights, ScorerWeights,
                      shipped_weights)
-from .regions import NO_CLASS
+from ..detectors import NO_CLASS
 from ...core.vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
 
 _COLOUR_INDEX = {name: i for i, name in enumerate(COLOUR_NAMES)}
