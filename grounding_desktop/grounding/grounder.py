@@ -273,13 +273,6 @@ class Grounder:
                 self._imagenet = imagenet_prototypes(self._encoder, cache_dir())
             return self._imagenet
 
-    def set_weights(self, weights: ScorerWeights) -> None:
-        """Use other constants in the scorer's modules from now on."""
-        with self._model_lock:
-            self.weights = weights
-            if self._scorer is not None:
-                self._scorer.weights = weights
-
     @property
     def fused(self) -> FusedWeights:
         """The weights that fuse the evidence into a score (the shipped fit, or a project's refit)."""
@@ -505,10 +498,6 @@ class Grounder:
                 self._cache.pop(str(key), None)
 
     # ------------------------------------------------------------------ phrases
-    def is_plural(self, phrase: str) -> bool:
-        """Whether ``phrase`` asks for every matching object ("the horses", "all people")."""
-        return parse_phrase(clean_phrase(phrase)).plural
-
     def propose(self, image_or_key: ImageInput, phrase: str,
                 hint: Optional[tuple[float, float]] = None, top_k: int = 5,
                 held_out: bool = False) -> list[Proposal]:

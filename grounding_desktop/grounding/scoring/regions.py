@@ -90,11 +90,6 @@ def colour_memberships(rgb: np.ndarray, hsv: tuple[np.ndarray, ...] | None = Non
     return out
 
 
-def colour_names(rgb: np.ndarray) -> np.ndarray:
-    """The single most likely colour name (index into ``COLOUR_NAMES``) of every pixel."""
-    return colour_memberships(rgb).argmax(-1)
-
-
 def nested_objects(boxes: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> list[np.ndarray]:
     """For each region, the indices of other objects detected inside it (its contents).
 

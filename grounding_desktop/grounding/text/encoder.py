@@ -100,13 +100,6 @@ class PhraseEncoder:
         with self._lock:
             self._load()
 
-    def move_to(self, device: str) -> None:
-        """Switch devices (used when CUDA fails and everything falls back to the CPU)."""
-        with self._lock:
-            self.device = device
-            if self._model is not None:
-                self._model.to(device)
-
     def seed(self, texts: Sequence[str], embeddings: np.ndarray) -> None:
         """Put known embeddings (e.g. the prototype words read from disk) into the cache."""
         with self._lock:
