@@ -48,10 +48,11 @@ def open_folder_project(args):
 
 def add_detector_arguments(parser) -> None:
     """--backend, --detector, --detector-classes: which detector proposes the boxes."""
-    from ..grounding.detectors.backends import AUTO, BACKEND, BACKEND_NAMES
+    from ..grounding.detectors.backends import AUTO, BACKEND_NAMES, BACKENDS
 
-    parser.add_argument("--backend", choices=BACKEND_NAMES, default=AUTO,
-                        help=f"what runs the bundled detector (default {AUTO}: {BACKEND[AUTO].help})")
+    parser.add_argument("--backend", choices=BACKEND_NAMES, default=AUTO, metavar="BACKEND",
+                        help=f"what runs the bundled detector (default {AUTO}): "
+                             + "; ".join(f"{b.name}: {b.help}" for b in BACKENDS))
     parser.add_argument("--detector", metavar="FILE.onnx",
                         help="your own ONNX detector (YOLOv5, YOLOv8/YOLO11 or boxes/scores/labels outputs) "
                              "instead of the bundled one; settings in FILE.yaml beside it")

@@ -68,7 +68,7 @@ def make_opencv(device: str) -> Detector:
 @dataclass(frozen=True)
 class DetectorBackend:
     """``name``: the CLI's ``--backend`` and the stored choice; ``title``: the Model dialog's;
-    ``help``: one line for the README's table and ``doctor``; ``make(device)`` builds the detector
+    ``help``: one line for the CLI's ``--help`` and the README's table; ``make(device)`` builds the detector
     (importing its module); ``runs_on``: which device it takes, ``"torch"`` (the torch device),
     ``"onnxruntime"`` (CUDA's provider when this onnxruntime has it, else the CPU) or ``"cpu"``;
     ``problem()``: why it cannot run here (None when it can; cheap, imports no model)."""
