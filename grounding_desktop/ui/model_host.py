@@ -21,13 +21,13 @@ from PySide6.QtCore import QObject, Signal
 from ..core import GrounderFactory, Proposal
 from ..core.detector_choice import DetectorChoice
 from ..editing.state import ModelState, ProposalQuery
-from ..project_concepts import Lesson
 from ..grounder_factory import loaded_grounder
 from ..evaluation import EvaluationPlan, Outcome
 from ..folder.engine import FeatureResult, ProposeResult
 from ..model_worker.client import IsCancelled, ModelProcess, Progress, exit_reason
 from ..model_worker.folder_index import IndexRow
 from ..model_worker.messages import Learned, Loaded, ModelInfo, Prepared, Proposed
+from ..project_concepts import Lesson
 from .workers import BackgroundTasks
 
 Request = Callable[[ModelProcess], None]  # a request to the process, as a call of its typed methods
@@ -172,7 +172,6 @@ class GrounderHost(QObject):
         self._send(lambda process: process.learn(epoch, lessons, clear, urgent))
 
     # -- answers -----------------------------------------------------------------------------
-
     def _on_answer(self, process: ModelProcess, message: Any) -> None:
         if process is not self._process:
             return  # from a process that was replaced
