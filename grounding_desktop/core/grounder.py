@@ -20,11 +20,11 @@ from __future__ import annotations
 import os
 from typing import Callable, Optional, Protocol, Sequence, Union, runtime_checkable
 
+from .geometry import XYWH
 from .phrase_parse import ParsedPhrase
 from .proposal import Proposal
 
 ImageSource = Union[str, os.PathLike]
-XYWH = tuple[float, float, float, float]
 
 # What ``FolderGrounder.prepared_from`` returns and ``propose_prepared`` takes back: an image
 # prepared from a kept record, opaque to callers.
