@@ -30,6 +30,7 @@ from .image_display import ImageDisplay
 from .image_list import status_label
 from .message_boxes import APP_TITLE, model_failed, warn
 from .model_dialog import project_detector
+from .label_sync import LabelSync
 from .model_host import GrounderHost
 from .phrase_dialog import PhraseQuestions
 from .proposals import ProposalRequester
@@ -65,6 +66,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.doc = ImageDocument()
         self.undo_stack = UndoStack(self.doc, self)
         self.host = GrounderHost(grounder_factory, device, self)
+        self.label_sync = LabelSync(self.host, self)
         self.requester = ProposalRequester(self.doc, self.host, self)
         self.scanner = FolderScanner(self)
         self._load_model = load_model
@@ -145,8 +147,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.host.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         # Every edit (and its undo) reports its image's record here: the model learns that image's
         # boxes as they are now, before the next proposal.
-        doc.record_changed.connect(lambda rec: self.host.learn(self.doc.store, rec.id))
-        self.host.learn_failed.connect(
+        doc.record_changed.connect(lambda rec: self.label_sync.teach_image(self.doc.store, rec.id))
+        self.label_sync.learn_failed.connect(
             lambda why: self.statusBar().showMessage(f"The model could not learn from the boxes: {why}", 8000))
         a["draw_mode"].toggled.connect(self._on_draw_mode)
         a["prepare_background"].setChecked(self.folder.folder_pass.auto)
@@ -175,7 +177,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         add_recent_folder(self.settings, store.root)
         choice, problem = project_detector(store)
         self.host.use_detector(choice)
-        self.host.learn(store)  # the whole project's boxes, as soon as the model is there
+        self.label_sync.teach_project(store)  # the whole project's boxes, as soon as the model is there
         self.statusBar().showMessage(problem, 8000)  # '' when the setting is fine
         self.image_list.set_records(store.images())
         self.folder.open(store)
@@ -195,7 +197,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         if report is not None:
             news = self.session.rescanned(report)
             if news.relearn:
-                self.host.learn(self.doc.store)
+                self.label_sync.teach_project(self.doc.store)
             if news.refresh_folder:
                 self.folder.rescanned()
         self.image_list.set_current(self.doc.image.id if self.doc.image else None)
@@ -290,6 +292,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         save_layout(self.settings, self)
         self.hide()
         self.host.shutdown()
+        self.label_sync.shutdown()
         self.folder.shutdown()
         self.display.shutdown()
         self.scanner.shutdown()

@@ -15,7 +15,7 @@ from .transfer_dialogs import ExportDialog, ImportDialog
 
 
 class WindowDialogs:
-    """Mixed into ``MainWindow`` (which has ``doc``, ``host``, ``image_list``, ``status``)."""
+    """Mixed into ``MainWindow`` (which has ``doc``, ``host``, ``label_sync``, ``image_list``, ``status``)."""
 
     def open_dialog(self, dlg: QDialog) -> QDialog:
         """Open ``dlg`` window-modal; closed, it is deleted and the window takes the keys again."""
@@ -37,7 +37,7 @@ class WindowDialogs:
         """An import writes many rows at once, outside the undo stack: reload what is shown."""
         self.image_list.set_records(self.doc.store.images())
         self.doc.changed_outside(True, "Imported")
-        self.host.learn(self.doc.store)
+        self.label_sync.teach_project(self.doc.store)
         self.image_list.set_current(self.doc.image.id if self.doc.image else None)
         self.image_list.refresh_doubt()
 
