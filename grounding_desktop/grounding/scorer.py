@@ -502,10 +502,10 @@ class PhraseScorer:
             terms[:, _TERM["detector"]] = strength(p_det)
             terms[:, _TERM["detector_match"]] = strength(p_det) * max(coco, 0.0)
         terms[:, _TERM["objectness"]] = strength(np.clip(scene.objectness, 0.0, 1.0))
-        names = {"objectness": np.full(n, "object", dtype=object)}
+        names: dict[str, Optional[np.ndarray]] = {"objectness": None}  # None: "object" for every region
         ps = {"objectness": np.clip(scene.objectness, 0.0, 1.0)}
         if known:
-            names["detector"] = self._class_names(cls) if cls is not None else names["objectness"]
+            names["detector"] = self._class_names(cls) if cls is not None else None
             ps["detector"] = p_det
         # Which regions may be proposed: for a noun the detector knows, those it or another source
         # names (a class-agnostic candidate has no class score); for any other, every region.
@@ -518,7 +518,7 @@ class PhraseScorer:
                 terms[:, _TERM["imagenet_excess"]] = strength(sp) * max(source.match - coco, 0.0)
             else:
                 terms[:, _TERM["concept"]] = strength(sp)
-            names[source.source], ps[source.source] = list(source.labels), sp
+            names[source.source], ps[source.source] = np.asarray(list(source.labels), dtype=object), sp
             evidence = np.maximum(evidence, sp)
             if source.note:
                 notes.append(source.note)
@@ -535,7 +535,12 @@ class PhraseScorer:
         every = np.arange(n)
         chosen = np.array(order, dtype=object)[top].tolist()
         subject = np.stack([np.asarray(ps[s_], np.float64) for s_ in order])[top, every] if n else np.zeros(0)
-        labels = np.stack([np.asarray(names[s_], dtype=object) for s_ in order])[top, every].tolist() if n else []
+        labels = np.full(n, "object", dtype=object)
+        for k, s_ in enumerate(order):
+            if names[s_] is not None:
+                rests = top == k
+                labels[rests] = names[s_][rests]
+        labels = labels.tolist()
         result = ScoreResult(scores=np.zeros(n), subject=subject, subject_label=labels, notes=notes,
                              sources=chosen, terms=terms, evidence=evidence, known=known or bool(sources))
         return terms, result
