@@ -297,6 +297,11 @@ class PhraseScorer:
         self.weights = weights
         self.fused = fused if fused is not None else shipped_weights()
         self.labels = prototypes.labels
+        # class id -> its name ("object" for an id with none), for a whole table at once
+        self._names_by_id = np.full(max(self.labels, default=-1) + 1, "object", dtype=object)
+        for c, name in self.labels.items():
+            if c >= 0:
+                self._names_by_id[c] = name
 
     # --- subject
     def class_weights(self, noun_phrase: NounPhrase) -> tuple[np.ndarray, str, bool]:
@@ -497,11 +502,10 @@ class PhraseScorer:
             terms[:, _TERM["detector"]] = strength(p_det)
             terms[:, _TERM["detector_match"]] = strength(p_det) * max(coco, 0.0)
         terms[:, _TERM["objectness"]] = strength(np.clip(scene.objectness, 0.0, 1.0))
-        names = {"objectness": ["object"] * n}
+        names: dict[str, Optional[np.ndarray]] = {"objectness": None}  # None: "object" for every region
         ps = {"objectness": np.clip(scene.objectness, 0.0, 1.0)}
         if known:
-            names["detector"] = [self.labels.get(int(c), "object") for c in cls] if cls is not None \
-                else ["object"] * n
+            names["detector"] = self._class_names(cls) if cls is not None else None
             ps["detector"] = p_det
         # Which regions may be proposed: for a noun the detector knows, those it or another source
         # names (a class-agnostic candidate has no class score); for any other, every region.
@@ -514,7 +518,7 @@ class PhraseScorer:
                 terms[:, _TERM["imagenet_excess"]] = strength(sp) * max(source.match - coco, 0.0)
             else:
                 terms[:, _TERM["concept"]] = strength(sp)
-            names[source.source], ps[source.source] = list(source.labels), sp
+            names[source.source], ps[source.source] = np.asarray(list(source.labels), dtype=object), sp
             evidence = np.maximum(evidence, sp)
             if source.note:
                 notes.append(source.note)
@@ -526,12 +530,28 @@ class PhraseScorer:
         order = [s_ for s_ in ("concept", "imagenet", "detector", "objectness") if s_ in ps]
         table = np.stack([contributions[s_] for s_ in order]) if n else np.zeros((len(order), 0))
         top = table.argmax(0) if n else np.zeros(0, np.int64)
-        chosen = [order[int(k)] for k in top]
-        subject = np.array([ps[src][i] for i, src in enumerate(chosen)], np.float64)
-        labels = [names[src][i] for i, src in enumerate(chosen)]
+        # Per region, the source it rests on: picked from stacked columns (no per-region Python work,
+        # what a table of a whole folder's regions needs, ``upper_bound``).
+        every = np.arange(n)
+        chosen = np.array(order, dtype=object)[top].tolist()
+        subject = np.stack([np.asarray(ps[s_], np.float64) for s_ in order])[top, every] if n else np.zeros(0)
+        labels = np.full(n, "object", dtype=object)
+        for k, s_ in enumerate(order):
+            if names[s_] is not None:
+                rests = top == k
+                labels[rests] = names[s_][rests]
+        labels = labels.tolist()
         result = ScoreResult(scores=np.zeros(n), subject=subject, subject_label=labels, notes=notes,
                              sources=chosen, terms=terms, evidence=evidence, known=known or bool(sources))
         return terms, result
+
+    def _class_names(self, cls: np.ndarray) -> np.ndarray:
+        """(N,) the class name of each class id, "object" for none."""
+        ids = np.asarray(cls, np.int64)
+        named = (ids >= 0) & (ids < len(self._names_by_id))
+        out = np.full(len(ids), "object", dtype=object)
+        out[named] = self._names_by_id[ids[named]]
+        return out
 
     # --- a whole noun phrase
     def score_noun_phrase(self, scene: Scene, noun_phrase: NounPhrase,
