@@ -54,14 +54,33 @@ def strength(p: np.ndarray) -> np.ndarray:
     return np.log1p(np.clip(np.asarray(p, np.float64), 0.0, 1.0) / EVIDENCE_FLOOR)
 
 
-def calibrated(u: np.ndarray, weights: FusedWeights) -> np.ndarray:
-    """Utilities of an image's regions -> probabilities that each is the referent (in the same order)."""
+def calibration_inputs(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each region's share of its image's evidence ``u - logsumexp u``, its margin over the best
+    other region ``u - max of the others``; 0 for a region alone)."""
+    u = np.asarray(u, np.float64)
+    top = float(u.max())
+    share = u - (top + np.log(np.exp(u - top).sum()))
+    if u.size < 2:
+        return share, np.zeros_like(u)
+    first, second = np.partition(u, -2)[[-1, -2]]
+    others = np.where(u >= first, second, first)
+    return share, u - others
+
+
+def calibrated(u: np.ndarray, weights: FusedWeights, context: Optional[np.ndarray] = None) -> np.ndarray:
+    """Utilities of an image's regions -> probabilities that each is the referent (in the same
+    order); ``context``: the answer's ``priors.CONTEXT`` values (``PhraseScorer.context``)."""
     u = np.asarray(u, np.float64)
     if not u.size:
         return u
-    top = float(u.max())
-    share = u - (top + np.log(np.exp(u - top).sum()))
-    return 1.0 / (1.0 + np.exp(-(weights.scale * u + weights.share * share + weights.bias)))
+    share, margin = calibration_inputs(u)
+    return _calibration_map(u, share, margin, context, weights)
+
+
+def _calibration_map(u, share, margin, context, weights: FusedWeights) -> np.ndarray:
+    offset = float(np.dot(weights.context_vector(), context)) if context is not None else 0.0
+    z = weights.scale * u + weights.share * share + weights.margin * margin + offset + weights.bias
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 @dataclass
@@ -163,6 +182,7 @@ class ScoreResult:
     utility: Optional[np.ndarray] = None  # (N,) the weighted sum of the terms, before calibration
     evidence: Optional[np.ndarray] = None  # (N,) the strongest source's p: 0 = nothing names the region
     known: bool = True                 # False: no source knows the noun (objectness and words rank)
+    context: Optional[np.ndarray] = None  # (len(CONTEXT),) what the answer rests on (``PhraseScorer.context``)
 
     def module_values(self, i: int) -> dict[str, float]:
         out = {"subject": float(self.subject[i])}
@@ -370,6 +390,22 @@ class PhraseScorer:
             p = np.maximum(p, scene.objectness)
             cls = np.maximum(cls, scene.objectness) if bound else np.where(candidate, NO_CLASS, cls)
         return p, cls, known
+
+    def context(self, parsed: ParsedPhrase, sources: Sequence[SubjectEvidence] = ()) -> np.ndarray:
+        """What the answer to ``parsed`` rests on (``priors.CONTEXT``), the same for every region of
+        every image: how close the noun comes to a detector class and to the ImageNet kinds asked,
+        whether a learned concept spoke, and how many word modules judge the regions (those
+        ``score`` adds)."""
+        noun = parsed.subject
+        coco = max(self.coco_match(noun)[0], 0.0) if self.class_weights(noun)[2] else 0.0
+        imagenet = max([max(s.match, 0.0) for s in sources if s.source == "imagenet"], default=0.0)
+        concept = float(any(s.source == "concept" for s in sources))
+        attributes = not any(s.judged_attributes for s in sources)
+        relation = bool(parsed.relation) and parsed.obj is not None and self.class_weights(parsed.obj)[2]
+        words = sum(bool(v) for v in (noun.colours and attributes, noun.brightness and attributes,
+                                      noun.sizes, noun.poses, noun.locations, noun.ordinal is not None,
+                                      relation))
+        return np.array([coco, imagenet, concept, words], np.float64)
 
     # --- peers
     def peers(self, scene: Scene, evidence: np.ndarray) -> "Peers":
@@ -636,7 +672,8 @@ class PhraseScorer:
             result.modules.append(ModuleScore("hint", "click", values, w.hint))
             utility = utility + w.hint * (values - 1.0)
         result.utility = utility
-        result.scores = calibrated(utility, self.fused)
+        result.context = self.context(parsed, sources)
+        result.scores = calibrated(utility, self.fused, result.context)
         return result
 
     def upper_bound(self, scene: Scene, parsed: ParsedPhrase, subject_p: np.ndarray,
@@ -654,7 +691,8 @@ class PhraseScorer:
         size, location and order among peers, a relation) counted as won, the rest (colour share,
         pose, position in the image) computed; every other region's is at least its evidence with
         every module of the phrase lost. Its share of its image's evidence is at most what those
-        bounds leave it.
+        bounds leave it, its margin over the others at most its bound less their best lower bound,
+        and what the answer rests on (``context``) is the same on every image.
         """
         upper, _ = self.score_noun_phrase(scene, parsed.subject, sources, compare=False, detector_p=subject_p)
         low_terms, _ = self.subject_terms(scene, parsed.subject, sources, detector_p=lower_p)
@@ -670,8 +708,20 @@ class PhraseScorer:
         per_image = np.add.reduceat(mass, starts) if len(mass) else mass
         others = np.repeat(per_image, np.diff(np.append(starts, len(mass)))) - mass
         share = (upper - shift) - np.logaddexp(upper - shift, np.log(np.maximum(others, 1e-300)))
-        f = self.fused
-        return 1.0 / (1.0 + np.exp(-(f.scale * upper + f.share * share + f.bias)))
+        # Its margin over the best other region of its image is at most its bound less the best
+        # lower bound of the others (0 for a region alone, as in ``calibration_inputs``).
+        sizes = np.diff(np.append(starts, len(lower)))
+        image = np.repeat(np.arange(len(starts)), sizes)
+        index = np.arange(len(lower))
+        best = np.maximum.reduceat(lower, starts)[image] if len(lower) else lower
+        first_best = np.full(len(starts), len(lower))
+        np.minimum.at(first_best, image[lower >= best], index[lower >= best])
+        rest = lower.copy()
+        rest[first_best[first_best < len(lower)]] = -np.inf
+        second = np.maximum.reduceat(rest, starts)[image] if len(lower) else lower
+        other = np.where(index == first_best[image], second, best)
+        margin = np.where(sizes[image] > 1, upper - other, 0.0)
+        return _calibration_map(upper, share, margin, self.context(parsed, sources), self.fused)
 
     # --- choosing what to show
     def select(self, scene: Scene, result: ScoreResult, top_k: int, plural: bool) -> np.ndarray:
