@@ -85,7 +85,6 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
     ticker = Ticker(progress, cancelled, selection_steps(store.counts()))
     ticker.check()
     selected = select(store, options, rules, summary, ticker)
-    summary.count(selected)
     ticker.set_total(ticker.done + 2 * len(selected) + (len(selected) if options.with_images else 0))
     rotated = rotated_images(root, selected, ticker)
     if hasattr(module, "categories"):  # a format of classes (YOLO, VOC)

@@ -5,8 +5,6 @@ each project; each part holds its own rules (``folder_pass``, ``search_panel``,
 ``propose_dialog``, ``image_list``)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject, Qt
 
 from ..core import ImageRecord, Proposal
@@ -16,14 +14,11 @@ from .image_list import DOUBT
 from .pass_status import PassStatus
 from .propose_dialog import ProposeDialog
 from .search_panel import SearchPanel
-from .window_layout import add_dock
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from .window_layout import Window, add_dock
 
 
 class FolderTools(QObject):
-    def __init__(self, window: "MainWindow"):
+    def __init__(self, window: Window):
         super().__init__(window)
         self.window = window
         self.folder_pass = FolderPass(window.host, window.settings, self)

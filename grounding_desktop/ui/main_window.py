@@ -72,7 +72,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._closing = False
         self.last_painted_id: Optional[int] = None
 
-        build_widgets(self)
+        build_widgets(self, self.undo_stack)
         self.display = ImageDisplay(self.doc, self.canvas, self)
         self.questions = PhraseQuestions(self, self.doc, self.canvas)
         self.folder = FolderTools(self)

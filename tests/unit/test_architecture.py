@@ -114,3 +114,25 @@ def test_the_window_and_the_document_stay_readable_in_size():
            for node in ast.walk(ast.parse(path.read_text()))
            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno >= 400]
     assert not big, big
+
+
+def mutual_imports(packages):
+    """Pairs of modules of ``packages`` (names under ``grounding_desktop``) that import each other,
+    counting every import grimp finds: lazy ones inside functions and ``TYPE_CHECKING`` ones too."""
+    import grimp
+
+    graph = grimp.build_graph("grounding_desktop", cache_dir=None)
+    prefixes = tuple(f"grounding_desktop.{p}" for p in packages)
+    ours = [m for m in graph.modules if m.startswith(prefixes)]
+    return sorted({tuple(sorted((m, other))) for m in ours for other in graph.find_modules_directly_imported_by(m)
+                   if other.startswith(prefixes) and m in graph.find_modules_directly_imported_by(other)})
+
+
+MUTUAL_IMPORTS_CHECKED = ("ui", "io", "editing", "store", "core", "folder", "model_worker", "commands")
+
+
+def test_no_two_modules_import_each_other():
+    """A circle of imports makes neither module readable alone (issue 22): ``folder_tools`` and
+    ``window_layout`` read the window through ``window_layout.Window``, ``io.selection`` counts what
+    it chose in ``io.export_summary`` rather than the summary reading the selection's records."""
+    assert mutual_imports(MUTUAL_IMPORTS_CHECKED) == []
