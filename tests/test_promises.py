@@ -95,10 +95,10 @@ def test_a_folder_with_a_non_utf8_file_name_opens_in_the_app(qtbot, tmp_path):
     qtbot.addWidget(window)
     window.show()
     assert window.open_folder(folder)
-    qtbot.waitUntil(lambda: window.doc.image is not None and window.last_painted_id == window.doc.image.id,
+    qtbot.waitUntil(lambda: window.doc.labels.image is not None and window.last_painted_id == window.doc.labels.image.id,
                     timeout=15000)
-    assert window.doc.image.path == NON_UTF8_NAME and window.doc.image.readable
-    assert (window.doc.image.width, window.doc.image.height) == (80, 60)
+    assert window.doc.labels.image.path == NON_UTF8_NAME and window.doc.labels.image.readable
+    assert (window.doc.labels.image.width, window.doc.labels.image.height) == (80, 60)
     window.close()
 
 
@@ -844,8 +844,8 @@ def test_a_phrase_is_cleaned_by_one_rule_however_it_enters(folder, tmp_path, cap
         assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp"]
 
     doc = ImageDocument()
-    doc.set_text("\ufeffthe\u200b cat\x1b")
-    assert doc.phrase == "the cat"
+    doc.query.set_text("\ufeffthe\u200b cat\x1b")
+    assert doc.query.phrase == "the cat"
 
     f.write_text(json.dumps({"images": [{"id": 1, "file_name": "e.jpg", "caption": "a of"},
                                         {"id": 2, "file_name": "d.jpg", "caption": "\ufeffthe"}]}))
@@ -853,8 +853,8 @@ def test_a_phrase_is_cleaned_by_one_rule_however_it_enters(folder, tmp_path, cap
     assert "skipped 2: caption of only words like 'the' and 'of'" in capsys.readouterr().out
     with ProjectStore.open_folder(folder) as s:
         assert [e.text for e, _ in s.annotations(s.image_by_path("e.jpg").id)] == ["the lamp"]
-    doc.set_text("The  Of")
-    assert doc.phrase is None
+    doc.query.set_text("The  Of")
+    assert doc.query.phrase is None
     phrases = tmp_path / "phrases.txt"
     phrases.write_text("the cup\n\ufeffa of\n", encoding="utf-8")
     for how in (["-p", "the"], ["-p", "the cup", "--phrases-file", str(phrases)]):
@@ -1159,7 +1159,7 @@ def test_a_model_that_finishes_loading_after_the_window_closed_is_ignored(qtbot,
     qtbot.waitUntil(lambda: window.host.state == ModelState.LOADING)
     window.close()
     qtbot.wait(800)  # past the load: an answer delivered to a slot now would fail the test (pytest-qt)
-    assert window.host.info is None and window.host.pid is None and window.doc.store is None
+    assert window.host.info is None and window.host.pid is None and window.doc.labels.store is None
 
 
 def test_screenshot_with_an_absurd_phrase_does_not_wait_for_proposals(image_folder, tmp_path):
@@ -1190,7 +1190,7 @@ def test_a_bug_reaches_the_window_as_a_sentence_never_as_python_text(qtbot, imag
     window = make_window(qtbot, store, BuggyGrounder, rescan=False)
     qtbot.waitUntil(lambda: window.host.state == ModelState.READY and not window.folder.folder_pass.running)
     window.phrase_bar.set_text("the dog")
-    qtbot.waitUntil(lambda: window.doc.answer is not None)
+    qtbot.waitUntil(lambda: window.doc.query.answer is not None)
     window.folder.show_search()
     qtbot.keyClicks(window.folder.search.edit, "the dog")
     qtbot.waitUntil(lambda: "failed" in window.folder.search.status.text())

@@ -83,11 +83,11 @@ def screenshot_ready(window, want_proposals: bool) -> bool:
     doc = window.doc
     if window.session.scanning:
         return False
-    if doc.store is not None and doc.image is None and window.image_list.visible_count():
+    if doc.labels.store is not None and doc.labels.image is None and window.image_list.visible_count():
         return False
-    if doc.image is not None and window.last_painted_id != doc.image.id:
+    if doc.labels.image is not None and window.last_painted_id != doc.labels.image.id:
         return False
-    return not (want_proposals and doc.waiting)
+    return not (want_proposals and doc.query.waiting)
 
 
 def take_screenshot(app, window, path: Path, want_proposals: bool) -> int:

@@ -30,9 +30,9 @@ class FolderTools(QObject):
         window.images_dock.raise_()
         self.search.result_chosen.connect(self.open_result)
         self.search.left.connect(lambda: window.canvas.setFocus())  # Esc in the search panel
-        window.image_list.doubt_source = lambda: window.doc.store.images_by_doubt() if window.doc.store else ()
-        window.doc.records_changed.connect(window.image_list.update_records)
-        window.doc.records_changed.connect(lambda _records: window.image_list.refresh_doubt())
+        window.image_list.doubt_source = lambda: window.doc.labels.store.images_by_doubt() if window.doc.labels.store else ()
+        window.doc.labels.records_changed.connect(window.image_list.update_records)
+        window.doc.labels.records_changed.connect(lambda _records: window.image_list.refresh_doubt())
 
     def open(self, store: ProjectStore) -> None:
         """A project is shown: its pass (when it starts by itself) and its search."""
@@ -65,13 +65,13 @@ class FolderTools(QObject):
         if w.image_list.visible_row_of(record.id) is None:
             w.image_list.set_filter(None)  # the result is not in the filtered list: show them all
         w.show_image(record.id)
-        w.doc.look_for(phrase, proposal.bbox)
+        w.doc.query.look_for(phrase, proposal.bbox)
 
     # -- propose for every image, review by doubt ----------------------------------------------
     def show_propose(self) -> None:
         w = self.window
-        if w.doc.store is not None:
-            self.propose_dialog = w.open_dialog(ProposeDialog(w.doc.store, w.host, self.folder_pass, w.undo_stack, w))
+        if w.doc.labels.store is not None:
+            self.propose_dialog = w.open_dialog(ProposeDialog(w.doc.labels.store, w.host, self.folder_pass, w.undo_stack, w))
 
     def review_by_doubt(self) -> None:
         """The image list filtered to review by doubt, its first image shown."""

@@ -14,7 +14,7 @@ Mod = Qt.KeyboardModifier
 
 
 def names(gui):
-    return gui.w.doc.image.path
+    return gui.w.doc.labels.image.path
 
 
 def test_next_previous_with_d_a_and_page_keys(gui):
@@ -34,14 +34,14 @@ def test_next_previous_with_d_a_and_page_keys(gui):
     assert names(gui) == "a10.png"
     gui.key(Key.Key_Home, widget=c)
     assert names(gui) == "a1.png"
-    gui.wait(lambda: gui.w.last_painted_id == gui.w.doc.image.id)
+    gui.wait(lambda: gui.w.last_painted_id == gui.w.doc.labels.image.id)
 
 
 def test_page_down_works_from_the_phrase_bar_and_keeps_the_phrase(gui):
     gui.type_phrase("a thing")
     gui.key(Key.Key_PageDown)
     assert names(gui) == "a2.png"
-    gui.wait(lambda: gui.w.doc.up_to_date and gui.w.doc.answer.query.image_id == gui.w.doc.image.id)
+    gui.wait(lambda: gui.w.doc.query.up_to_date and gui.w.doc.query.answer.query.image_id == gui.w.doc.labels.image.id)
     assert len(gui.w.canvas.proposal_items()) == 5
 
 
@@ -65,7 +65,7 @@ def test_space_marks_reviewed_and_goes_to_next_unreviewed(gui):
 def test_editing_a_reviewed_image_sets_it_back_to_in_progress_in_the_same_undo_step(gui):
     gui.type_phrase("x")
     gui.key(Key.Key_Return)
-    image_id = gui.w.doc.image.id
+    image_id = gui.w.doc.labels.image.id
     gui.key(Key.Key_Space, widget=gui.w.canvas)  # reviewed, and on to the next
     gui.key(Key.Key_A, widget=gui.w.canvas)  # back to it
     model = gui.w.image_list.model
@@ -140,18 +140,18 @@ def test_clicking_the_list_shows_that_image(gui):
     idx = gui.w.image_list.proxy.index(2, 0)
     gui.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(idx).center())
     assert names(gui) == "a10.png"
-    gui.wait(lambda: gui.w.last_painted_id == gui.w.doc.image.id)
+    gui.wait(lambda: gui.w.last_painted_id == gui.w.doc.labels.image.id)
     assert gui.w.canvas.has_image
 
 
 def test_undo_of_an_edit_on_another_image_goes_back_to_it(gui):
     gui.type_phrase("x")
     gui.key(Key.Key_Return)
-    first = gui.w.doc.image.id
+    first = gui.w.doc.labels.image.id
     gui.key(Key.Key_PageDown)
-    assert gui.w.doc.image.id != first
+    assert gui.w.doc.labels.image.id != first
     gui.key(Key.Key_Z, Mod.ControlModifier)
-    assert gui.w.doc.image.id == first
+    assert gui.w.doc.labels.image.id == first
     assert gui.annotations(first) == []
 
 

@@ -136,3 +136,47 @@ def test_no_two_modules_import_each_other():
     ``window_layout`` read the window through ``window_layout.Window``, ``io.selection`` counts what
     it chose in ``io.export_summary`` rather than the summary reading the selection's records."""
     assert mutual_imports(MUTUAL_IMPORTS_CHECKED) == []
+
+
+def _strings(path: Path):
+    """The string constants of a module, its docstrings left out (they may name keys)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    return [(n.lineno, n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs]
+
+
+# Keys that are not actions of the key table, named where a widget handles them itself.
+KEYS_OF_THEIR_OWN = ("Enter or a click opens one",)  # the search panel's result list
+
+
+def test_messages_name_keys_only_through_the_key_table():
+    """Issue 22: what the app says names a key through ``editing.keys.key(action)``, so a rebound key
+    is named right everywhere; no string of ``editing`` or ``ui`` writes "W", "Tab", "Shift+Enter"...
+    (single letters are looked for as "(W)"; arrows and Home/End read as words, so they are not)."""
+    import re
+
+    from grounding_desktop.editing.keys import KEYS, display_keys
+
+    names = {display_keys((k,)) for keys in KEYS.values() for k in keys}
+    named = sorted((n for n in names if "+" in n or re.fullmatch(r"F\d+|Tab|Enter|Esc|Del|Backspace|Space|PgUp|PgDown", n)),
+                   key=len, reverse=True)
+    letters = sorted(n for n in names if len(n) == 1)
+    pattern = re.compile(r"(?<![\w+])(" + "|".join(map(re.escape, named)) + r")(?![\w+])|\((" + "|".join(letters) + r")\)")
+    package = REPO / "grounding_desktop"
+    found = [f"{path.name}:{line}: {text[:60]!r}" for folder in ("editing", "ui") for path in (package / folder).glob("*.py")
+             if path.name != "keys.py" for line, text in _strings(path)
+             if pattern.search(text) and not any(own in text for own in KEYS_OF_THEIR_OWN)]
+    assert not found, found
+
+
+def test_the_editing_rules_are_tested_without_qt():
+    """Issue 22: the document's and the session's tests need no Qt application (no ``qapp`` or
+    ``qtbot`` fixture, no PySide6 import): the rules run on the plain undo stack."""
+    for name in ("test_document.py", "test_session.py"):
+        source = (REPO / "tests" / "unit" / name).read_text(encoding="utf-8")
+        assert not any(word in source for word in ("qapp", "qtbot", "PySide6")), name
