@@ -108,10 +108,11 @@ class Heartbeat:
 def _window(folder: str, factory, model_delay_ms=None):
     from grounding_desktop.store import ProjectStore
     from grounding_desktop.ui.main_window import MainWindow
+    from grounding_desktop.ui.model_start import ModelStart
 
     store = ProjectStore.open_folder(folder)
-    kwargs = {} if model_delay_ms is None else {"model_delay_ms": model_delay_ms}
-    w = MainWindow(store, grounder_factory=factory, **kwargs)
+    model = ModelStart(factory) if model_delay_ms is None else ModelStart(factory, delay_ms=model_delay_ms)
+    w = MainWindow(store, model)
     w.resize(1440, 900)
     w.show()
     return w

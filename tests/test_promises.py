@@ -28,6 +28,7 @@ from grounding_desktop.cli import main
 from grounding_desktop.core import Box, BoxState, ImageRecord, ImageState, iou_xywh
 from grounding_desktop.io.coco_import import import_coco
 from grounding_desktop.io.export import ExportOptions, export_project
+from grounding_desktop.io.import_plan import ImportOptions
 from grounding_desktop.project import open_project
 from grounding_desktop.store import ProjectStore, default_db_path, schema
 
@@ -86,12 +87,13 @@ def test_a_folder_with_a_non_utf8_file_name_opens_in_the_app(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
     from grounding_desktop.ui.main_window import MainWindow
+    from grounding_desktop.ui.model_start import ModelStart
 
     folder = tmp_path / "photos"
     make_image(folder / NON_UTF8_NAME, size=(80, 60), color=(10, 200, 10))
     make_image(folder / "plain.jpg")
-    window = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-                        load_model=False)
+    window = MainWindow(model=ModelStart(load=False),
+                        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.show()
     assert window.open_folder(folder)
@@ -720,7 +722,7 @@ def test_two_imports_of_one_file_at_once_add_its_labels_once(tmp_path, folder):
     first, _ = open_project(folder, tmp_path / "p.sqlite")
     second = ProjectStore(tmp_path / "p.sqlite", root=folder)  # its own connection, as another process has
     checks = []
-    import_coco(first, tmp_path / "g.json", dry_run=True, cancelled=lambda: checks.append(1) and False)
+    import_coco(first, tmp_path / "g.json", ImportOptions(dry_run=True), cancelled=lambda: checks.append(1) and False)
     calls = []
 
     def cancelled():

@@ -21,7 +21,7 @@ from ..core import BoxState
 from ..editing.document import ImageDocument
 from ..editing.keys import key
 from ..editing.state import Tone
-from .box_item import PHRASE_COLOURS, PROPOSAL_COLOUR, BoxItem, Handle, ItemKind
+from .box_item import PHRASE_COLOURS, PROPOSAL_COLOUR, BoxItem, Handle
 from .canvas_input import CanvasInput, Gesture, qrect
 from .proposal_text import proposal_tag, proposal_tooltip
 
@@ -226,7 +226,7 @@ class Canvas(CanvasInput, QGraphicsView):
             for b in a.kept:
                 label = (text if len(text) <= 32 else text[:31] + "…") + (" ?" if b.state == BoxState.PROPOSED else "")
                 weak = b.state == BoxState.PROPOSED and not self._doc.labels.is_confident(b)
-                item = BoxItem(qrect(b.bbox), colour, label, ItemKind.BOX, box_id=b.id, weak=weak)
+                item = BoxItem(qrect(b.bbox), colour, label, box_id=b.id, weak=weak)
                 item.set_view_scale(self.zoom)
                 self._scene.addItem(item)
                 self._boxes.append(item)
@@ -247,7 +247,7 @@ class Canvas(CanvasInput, QGraphicsView):
         doc = self._doc
         proposals = doc.query.proposals if doc is not None and self._has_image else ()
         for i, p in enumerate(proposals):
-            item = BoxItem(qrect(p.bbox), PROPOSAL_COLOUR, proposal_tag(i, p), ItemKind.PROPOSAL, proposal_index=i,
+            item = BoxItem(qrect(p.bbox), PROPOSAL_COLOUR, proposal_tag(i, p), proposal_index=i,
                            weak=p.score < doc.labels.threshold)
             item.set_view_scale(self.zoom)
             item.setToolTip(proposal_tooltip(i, p))
@@ -326,7 +326,7 @@ class Canvas(CanvasInput, QGraphicsView):
             self._scene.removeItem(self._pending)
             self._pending = None
         if xywh is not None:
-            self._pending = BoxItem(qrect(xywh), "#FFFFFF", "?", ItemKind.BOX)
+            self._pending = BoxItem(qrect(xywh), "#FFFFFF", "?")
             self._pending.set_view_scale(self.zoom)
             self._pending.set_selected(True)
             self._scene.addItem(self._pending)

@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent
 
 from ..core import clamp_point, keep_inside
-from .box_item import BoxItem, Handle, ItemKind
+from .box_item import BoxItem, Handle
 
 CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not a drag
 MIN_BOX_PX = 2.0  # smaller drawn boxes (in image pixels) are taken as slips and ignored
@@ -103,7 +103,7 @@ class CanvasInput:
             self._mode = Gesture.DRAW
             start = self._inside(p)
             self._press_scene = start
-            self._draw_item = BoxItem(QRectF(start, start), "#FFFFFF", "", ItemKind.BOX)
+            self._draw_item = BoxItem(QRectF(start, start), "#FFFFFF", "")
             self._draw_item.set_view_scale(self.zoom)
             self._draw_item.set_selected(True)
             self._scene.addItem(self._draw_item)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt
 from ..core import ImageRecord, Proposal
 from ..store import ProjectStore
 from .folder_pass import FolderPass
-from .image_list import DOUBT
+from .image_list import ImageFilter
 from .pass_status import PassStatus
 from .propose_dialog import ProposeDialog
 from .search_panel import SearchPanel
@@ -63,7 +63,7 @@ class FolderTools(QObject):
         """Show a search result's image with its best box as the highlighted proposal."""
         w = self.window
         if w.image_list.visible_row_of(record.id) is None:
-            w.image_list.set_filter(None)  # the result is not in the filtered list: show them all
+            w.image_list.set_filter(ImageFilter.ALL)  # the result is not in the filtered list: show them all
         w.show_image(record.id)
         w.doc.query.look_for(phrase, proposal.bbox)
 
@@ -78,7 +78,7 @@ class FolderTools(QObject):
         w = self.window
         w.images_dock.show()
         w.images_dock.raise_()
-        w.image_list.set_filter(DOUBT)
+        w.image_list.set_filter(ImageFilter.DOUBT)
         first = w.image_list.visible_id_at(0)
         if first is None:
             w.statusBar().showMessage("No image has proposals to review: Grounding → Propose for Every Image…", 5000)

@@ -17,12 +17,10 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow
 
-from ..core import GrounderFactory
 from ..editing.document import ImageDocument
 from ..editing.keys import key
 from ..editing.session import Session
 from ..editing.state import ModelState
-from ..grounder_factory import loaded_grounder
 from ..store import ProjectStore, StoreError
 from ..store.scan_sync import ScanReport
 from .folder_tools import FolderTools
@@ -31,6 +29,7 @@ from .image_list import status_label
 from .message_boxes import APP_TITLE, model_failed, warn
 from .model_dialog import project_detector
 from .model_host import GrounderHost
+from .model_start import ModelStart
 from .phrase_dialog import PhraseQuestions
 from .proposals import ProposalRequester
 from .settings import (DockWidths, add_recent_folder, app_settings, last_image, recent_folders, remember_image,
@@ -43,31 +42,24 @@ from .window_layout import WindowView, build_widgets
 from .welcome import WelcomePage
 from .workers import FolderScanner
 
-# The model starts loading as soon as the event loop runs, beside the first image's decode. (Waiting
-# for the first paint instead measured the same first-paint time and a later model; see
-# benchmarks/gui_responsiveness.py.)
-MODEL_START_DELAY_MS = 0
-
 
 class MainWindow(WindowDialogs, QMainWindow):
-    """``MainWindow(store, grounder_factory=...)``; tests pass a small deterministic grounder (the
-    factory runs in the model process, so it must pickle: ``grounder_factory``'s docstring)."""
+    """``MainWindow(store, ModelStart(factory))``; tests pass a small deterministic grounder."""
 
     image_shown = Signal(int)  # image id, once its pixels (or its placeholder) are painted
 
-    def __init__(self, store: Optional[ProjectStore] = None, grounder_factory: GrounderFactory = loaded_grounder,
-                 device: Optional[str] = None, settings: Optional[QSettings] = None, rescan: bool = True,
-                 load_model: bool = True, model_delay_ms: int = MODEL_START_DELAY_MS):
+    def __init__(self, store: Optional[ProjectStore] = None, model: ModelStart = ModelStart(),
+                 settings: Optional[QSettings] = None, rescan: bool = True):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_TITLE)
         self.settings = settings if settings is not None else app_settings()
         self.doc = ImageDocument()
         self.undo_stack = UndoStack(self.doc, self)
-        self.host = GrounderHost(grounder_factory, device, self)
+        self.host = GrounderHost(model.factory, model.device, self)
         self.requester = ProposalRequester(self.doc, self.host, self)
         self.scanner = FolderScanner(self)
-        self._load_model = load_model
+        self._load_model = model.load
         self._model_started = False
         self._closing = False
         self.last_painted_id: Optional[int] = None
@@ -87,8 +79,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._update_actions()
         if store is not None:
             self.open_store(store, rescan=rescan)
-        if load_model:
-            QTimer.singleShot(model_delay_ms, self.start_model)
+        if model.load:
+            QTimer.singleShot(model.delay_ms, self.start_model)
 
     # ------------------------------------------------------------------ construction
     def _handlers(self) -> dict[str, Callable[[], None]]:

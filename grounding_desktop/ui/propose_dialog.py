@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFileDialog, QLabel, QPlainTextEdi
 from ..core import PhraseError, clean_phrase
 from ..editing.edits import ProposeBatch
 from ..editing.keys import key
-from ..folder.propose import DEFAULT_MIN_SCORE, ProposeReport, phrase_lines, proposal_answers
+from ..folder.propose import DEFAULT_MIN_SCORE, ProposeReport, ProposeRun, phrase_lines, proposal_answers
 from ..model_worker.folder_engine import ProcessEngine
 from ..store import ProjectStore
 from .folder_pass import FolderPass
@@ -108,9 +108,9 @@ class ProposeDialog(WorkerDialog):
             self.folder_pass.wait_until_stopped(cancelled)  # its batch in hand written: no image twice
             features = self.folder_pass.indexed_features()
             try:
-                for rows in proposal_answers(store, features, engine, phrases, min_score, report,
-                                             lambda stage, done, total: progress(done, total, stage.capitalize()),
-                                             cancelled):
+                asked = ProposeRun(phrases, min_score,
+                                   lambda stage, done, total: progress(done, total, stage.capitalize()), cancelled)
+                for rows in proposal_answers(store, features, engine, asked, report):
                     if rows:
                         self._hand_over(run, phrases, rows)
             finally:

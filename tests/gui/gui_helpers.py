@@ -96,8 +96,9 @@ class Driver:
 
 def make_window(qtbot, store, factory, **kwargs):
     from grounding_desktop.ui.main_window import MainWindow
+    from grounding_desktop.ui.model_start import ModelStart
 
-    window = MainWindow(store, grounder_factory=factory, **kwargs)
+    window = MainWindow(store, ModelStart(factory), **kwargs)
     qtbot.addWidget(window)
     window.resize(1200, 800)
     window.show()

@@ -8,6 +8,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from grounding_desktop.core import ImageState
+from grounding_desktop.ui.image_list import ImageFilter
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
@@ -123,15 +124,15 @@ def test_filter_by_state_and_count(gui):
     gui.type_phrase("x")
     gui.key(Key.Key_Return)  # a1 becomes "in progress"
     panel = gui.w.image_list
-    panel.set_filter("in_progress")
+    panel.set_filter(ImageFilter.IN_PROGRESS)
     assert [gui.store.image(i).path for i in panel.visible_ids()] == ["a1.png"]
     assert panel.count.text() == "1 / 1  (of 3)"
-    panel.set_filter("new")
+    panel.set_filter(ImageFilter.NEW)
     assert [gui.store.image(i).path for i in panel.visible_ids()] == ["a2.png", "a10.png"]
     assert panel.count.text().startswith("– / 2")
     gui.key(Key.Key_D, widget=gui.w.canvas)  # next walks the filtered list
     assert names(gui) == "a2.png"
-    panel.set_filter(None)
+    panel.set_filter(ImageFilter.ALL)
     assert panel.count.text() == "2 / 3"
 
 

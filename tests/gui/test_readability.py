@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from fakes import FakeGrounder
 from grounding_desktop.project import open_project
 from grounding_desktop.ui.main_window import MainWindow
+from grounding_desktop.ui.model_start import ModelStart
 from grounding_desktop.ui.settings import add_recent_folder, app_settings
 
 Key = Qt.Key
@@ -18,7 +19,7 @@ Mod = Qt.KeyboardModifier
 
 def first_run_window(qtbot, store=None) -> MainWindow:
     """A window at the size and layout of a first start (nothing remembered yet)."""
-    w = MainWindow(store, grounder_factory=FakeGrounder)
+    w = MainWindow(store, ModelStart(FakeGrounder))
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)

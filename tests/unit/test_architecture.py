@@ -180,3 +180,32 @@ def test_the_editing_rules_are_tested_without_qt():
     for name in ("test_document.py", "test_session.py"):
         source = (REPO / "tests" / "unit" / name).read_text(encoding="utf-8")
         assert not any(word in source for word in ("qapp", "qtbot", "PySide6")), name
+
+
+def long_parameter_lists(packages, most: int = 6):
+    """Functions and methods of ``packages`` (names under ``grounding_desktop``) taking more than
+    ``most`` parameters: positional, keyword-only, ``*args`` and ``**kwargs`` count; ``self`` and
+    ``cls`` do not."""
+    import ast
+
+    found = []
+    for package in packages:
+        for path in sorted((REPO / "grounding_desktop" / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    a = node.args
+                    names = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs] + [p.arg for p in (a.vararg, a.kwarg) if p]
+                    names = names[1:] if names[:1] in (["self"], ["cls"]) else names
+                    if len(names) > most:
+                        found.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name} ({len(names)})")
+    return found
+
+
+# grounding/, store/ and folder/ (folder/search.py's search_folder) still have some: add them when they do not.
+PARAMETERS_CHECKED = ("ui", "io", "editing", "core", "commands", "model_worker")
+
+
+def test_no_function_takes_more_than_six_parameters():
+    """Issue 22: a longer parameter list becomes a small record (``io.import_plan.ImportOptions``,
+    ``io.export_images.ImageCopies``, ``folder.propose.ProposeRun``, ``ui.model_start.ModelStart``)."""
+    assert long_parameter_lists(PARAMETERS_CHECKED) == []
