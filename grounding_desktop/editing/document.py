@@ -28,8 +28,6 @@ from .state import Answer, PendingAccept
 
 DUPLICATE_IOU = 0.5  # a singular phrase refuses a proposal overlapping its box this much (COCO's match)
 
-__all__ = ["DUPLICATE_IOU", "ImageDocument", "Stack"]
-
 
 class ImageDocument:
     """The labels and the query session of the open image; see the module docstring."""

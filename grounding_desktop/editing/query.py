@@ -187,21 +187,22 @@ class QuerySession:
         caller runs it, inside this action's batch."""
         if answer.query != self.request:
             return None
-        self.answer = answer
-        if answer.error:
-            self._set_proposals(())
-            self.say(messages.model_failed_on_image(answer.error))
-            self.pending = None
-            return None
-        self.refilter(keep_highlight=False)
-        wanted, self.wanted = self.wanted, None
-        if wanted is not None:
-            self.set_highlight(next((i for i, p in enumerate(self.proposals) if is_stored(p.bbox, [wanted])),
-                                    self.highlight))
-        self.say(messages.answer(answer.query.phrase, len(answer.proposals), [p.score for p in self.proposals],
-                                 self.labels.threshold, self.plural))
-        pending, self.pending = self.pending, None
-        return pending
+        with self.batch():
+            self.answer = answer
+            if answer.error:
+                self._set_proposals(())
+                self.say(messages.model_failed_on_image(answer.error))
+                self.pending = None
+                return None
+            self.refilter(keep_highlight=False)
+            wanted, self.wanted = self.wanted, None
+            if wanted is not None:
+                self.set_highlight(next((i for i, p in enumerate(self.proposals) if is_stored(p.bbox, [wanted])),
+                                        self.highlight))
+            self.say(messages.answer(answer.query.phrase, len(answer.proposals), [p.score for p in self.proposals],
+                                     self.labels.threshold, self.plural))
+            pending, self.pending = self.pending, None
+            return pending
 
     def drop_answer(self) -> None:
         self.answer = None
