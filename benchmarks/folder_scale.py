@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from grounding_desktop.core import ImageState
     from grounding_desktop.folder.engine import LocalEngine
-    from grounding_desktop.folder.propose import propose_folder
+    from grounding_desktop.folder.propose import ProposeRun, propose_folder
     from grounding_desktop.grounder_factory import make_grounder
     from grounding_desktop.grounding.features import ImageFeatures
     from grounding_desktop.grounding.image_search import ImageIndex
@@ -179,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                 store.add_image(f"img{i:05d}.jpg", f.width, f.height, content_hash=h, size=1, mtime=1.0)
                 fs.put(version, [(h, f.to_bytes())])
             engine = LocalEngine(grounder)
-            first_propose, report = timed(propose_folder, store, fs, engine, PROPOSE_PHRASES, 0.3)
-            again_propose, again = timed(propose_folder, store, fs, engine, PROPOSE_PHRASES, 0.3)
+            first_propose, report = timed(propose_folder, store, fs, engine, ProposeRun(PROPOSE_PHRASES, 0.3))
+            again_propose, again = timed(propose_folder, store, fs, engine, ProposeRun(PROPOSE_PHRASES, 0.3))
             in_progress = len(store.images(ImageState.IN_PROGRESS))
 
         print(f"{args.images} prepared images ({regions} regions, {regions / args.images:.0f} per image), "

@@ -221,8 +221,8 @@ def test_a_killed_model_process_restarts_once_and_no_edit_is_lost(gui):
     assert gui.w.host.state == ModelState.RESTARTING
     assert "restarting" in gui.w.status.model.text()
     assert "stopped unexpectedly (killed by SIGKILL)" in gui.w.statusBar().currentMessage()
-    gui.wait(lambda: gui.w.doc.up_to_date)  # proposals return without retyping
-    assert list(gui.w.doc.proposals) == gui.expected(IMAGE_SIZE, "a thing")
+    gui.wait(lambda: gui.w.doc.query.up_to_date)  # proposals return without retyping
+    assert list(gui.w.doc.query.proposals) == gui.expected(IMAGE_SIZE, "a thing")
     (expr, (box,)), = gui.annotations()
     assert expr.text == "the white square" and box.state == BoxState.ACCEPTED
     gui.key(Key.Key_Z, Mod.ControlModifier, widget=gui.w.canvas)  # the undo history is intact
