@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from .core import Box, BoxState, Expression, ImageReadError, ImageRecord
+from .core.grounder import LearningGrounder
 from .core.phrase import PhraseError, clean_phrase
 from .store import ProjectStore
 
@@ -107,7 +108,7 @@ def project_lessons(store: ProjectStore, embedding_model: str, phrases: Optional
     return lessons
 
 
-def give_lesson(grounder, lesson: Lesson) -> list[StoredEmbedding]:
+def give_lesson(grounder: LearningGrounder, lesson: Lesson) -> list[StoredEmbedding]:
     """Make the Grounder's examples of the lesson's image its boxes; returns the embeddings it had
     to make, for the project database."""
     stored = [b for b in lesson.boxes if b.embedding is not None]
@@ -124,7 +125,7 @@ def give_lesson(grounder, lesson: Lesson) -> list[StoredEmbedding]:
     return [(e.example_id, e.bbox, embedding_bytes(e.embedding, e.context)) for e in made]
 
 
-def teach(grounder, lessons: Iterable[Lesson], progress: Progress = None,
+def teach(grounder: LearningGrounder, lessons: Iterable[Lesson], progress: Progress = None,
           cancelled: Optional[Callable[[], bool]] = None, clear: bool = False,
           refit: bool = False) -> list[StoredEmbedding]:
     """Give the Grounder ``lessons`` (after forgetting every concept it knew, with ``clear``);
@@ -133,7 +134,7 @@ def teach(grounder, lessons: Iterable[Lesson], progress: Progress = None,
     again on the project's own boxes (``refit_scorer``)."""
     lessons = list(lessons)
     if clear:
-        grounder.concepts.clear()
+        grounder.forget_concepts()
     made: list[StoredEmbedding] = []
     for i, lesson in enumerate(lessons):
         if cancelled is not None and cancelled():
@@ -146,7 +147,7 @@ def teach(grounder, lessons: Iterable[Lesson], progress: Progress = None,
     return made
 
 
-def project_trials(grounder, lessons: Iterable[Lesson]) -> list:
+def project_trials(grounder: LearningGrounder, lessons: Iterable[Lesson]) -> list:
     """Each labelled phrase of the lessons' images grounded with what the other images taught
     (``fit_scorer.Trial``: its regions' evidence terms; the regions that overlap one of its accepted
     boxes by IoU >= 0.5 are right, every other region, rejected boxes included, is wrong). The most
@@ -166,6 +167,8 @@ def project_trials(grounder, lessons: Iterable[Lesson]) -> list:
             entry = grounder.prepared(grounder.prepare(lesson.key))
         except ImageReadError:
             continue
+        if entry is None:
+            continue  # out of the cache already (another thread's images): the refit does without it
         for phrase, boxes in by_phrase.items():
             try:
                 scene, result = grounder.scored(entry, parse_phrase(clean_phrase(phrase)), held_out=True)
@@ -176,11 +179,11 @@ def project_trials(grounder, lessons: Iterable[Lesson]) -> list:
             hit = (pairwise_iou(scene.boxes, truth) >= HIT_IOU).any(1) if len(truth) and len(scene) \
                 else np.zeros(len(scene), bool)
             if len(scene):
-                trials.append(Trial(np.asarray(result.terms), hit, lesson.key))
+                trials.append(Trial(np.asarray(result.terms), hit, lesson.key, context=result.context))
     return trials
 
 
-def refit_scorer(grounder, lessons: Iterable[Lesson]):
+def refit_scorer(grounder: LearningGrounder, lessons: Iterable[Lesson]):
     """Fit the Grounder's fused weights on the project's own boxes when it has enough of them and
     the refit beats the shipped fit on them (``fit_scorer.refit``); else the shipped fit. Returns
     the weights now in use."""
@@ -190,11 +193,10 @@ def refit_scorer(grounder, lessons: Iterable[Lesson]):
     lessons = list(lessons)
     boxes = sum(len(lesson.boxes) for lesson in lessons)
     fitted = None
-    if boxes >= MIN_PROJECT_BOXES and hasattr(grounder, "scored"):
+    if boxes >= MIN_PROJECT_BOXES:
         grounder.set_fused(None)  # the project's boxes are grounded as the shipped fit sees them
         fitted = refit(project_trials(grounder, lessons), shipped_weights(), boxes)
-    if hasattr(grounder, "set_fused"):
-        grounder.set_fused(fitted)
+    grounder.set_fused(fitted)
     return fitted if fitted is not None else shipped_weights()
 
 
@@ -205,7 +207,7 @@ def keep_embeddings(store: ProjectStore, embedding_model: str, made: Iterable[St
         store.set_box_embeddings(embedding_model, made)
 
 
-def teach_project(grounder, store: ProjectStore, progress: Progress = None,
+def teach_project(grounder: LearningGrounder, store: ProjectStore, progress: Progress = None,
                   cancelled: Optional[Callable[[], bool]] = None,
                   phrases: Optional[Iterable[str]] = None) -> None:
     """Teach a Grounder in this process the project's boxes, and nothing else it knew (only boxes of

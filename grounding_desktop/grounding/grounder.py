@@ -605,6 +605,10 @@ class Grounder:
         return kinds is None, concept
 
     # ------------------------------------------------------------------ learning
+    def forget_concepts(self) -> None:
+        """Forget every box ``learn`` was given (a project's lessons are taught afresh)."""
+        self.concepts.clear()
+
     def learn(self, image: ImageInput, boxes: Sequence[LabelledBox],
               size: Optional[tuple[int, int]] = None) -> list[ConceptExample]:
         """Make ``boxes`` the labelled boxes of ``image`` that concepts learn from.

@@ -212,7 +212,7 @@ def test_a_thing_labelled_on_two_pictures_is_found_on_a_third(grounder, tmp_path
 
     photos = make_gizmo_photos(tmp_path, 3)
     (third, truth) = photos[2]
-    grounder.concepts.clear()
+    grounder.forget_concepts()
     try:
         unknown = grounder.propose(third, "the gizmo", top_k=1)[0]
         assert iou_xywh(unknown.bbox, truth) < 0.5  # no detector class knows it: the cat wins
@@ -232,7 +232,7 @@ def test_a_thing_labelled_on_two_pictures_is_found_on_a_third(grounder, tmp_path
         grounder.learn(third, [])
         assert "learned from 2 of your boxes" in grounder.propose(third, "the gizmo")[0].explanation
     finally:
-        grounder.concepts.clear()
+        grounder.forget_concepts()
 
 
 @pytest.mark.model
@@ -247,7 +247,7 @@ def test_a_kind_taught_on_three_different_things_is_found_on_a_fourth(grounder, 
                ((235, 235, 235), (30, 120, 60)), ((250, 140, 30), (40, 40, 170))]
     photos = make_gizmo_photos(tmp_path, 4, colours=colours)
     (fourth, truth) = photos[3]
-    grounder.concepts.clear()
+    grounder.forget_concepts()
     try:
         for i, (path, box) in enumerate(photos[:3]):
             grounder.learn(path, [LabelledBox(i + 1, "the gizmo", box, accepted=True)])
@@ -256,7 +256,7 @@ def test_a_kind_taught_on_three_different_things_is_found_on_a_fourth(grounder, 
         assert "learned from 3 of your boxes" in found[0].explanation
         assert all(p.score < found[0].score for p in found[1:] if iou_xywh(p.bbox, truth) < 0.3)
     finally:
-        grounder.concepts.clear()
+        grounder.forget_concepts()
 
 
 @pytest.mark.model
@@ -273,7 +273,7 @@ def test_a_taught_box_of_a_coco_class_never_lowers_that_class_on_other_pictures(
                                                           ("chelsea", (500, 150, 180, 120))])):
         others.append(tmp_path / f"other{i}.png")
         compose(parts).save(others[-1])
-    grounder.concepts.clear()
+    grounder.forget_concepts()
     try:
         before = [grounder.propose(p, "the cat", top_k=1)[0] for p in others]
         grounder.learn(taught, [LabelledBox(1, "the cat", (380, 30, 400, 266), accepted=True)])
@@ -282,7 +282,7 @@ def test_a_taught_box_of_a_coco_class_never_lowers_that_class_on_other_pictures(
             assert new.score >= old.score - 1e-3, (path.name, old.explanation, new.explanation)
             assert iou_xywh(new.bbox, old.bbox) >= 0.5
     finally:
-        grounder.concepts.clear()
+        grounder.forget_concepts()
 
 
 @pytest.mark.model
@@ -306,7 +306,7 @@ def test_a_project_with_enough_boxes_refits_the_scorer_on_them(grounder, tmp_pat
             boxes.append(LabelledBox(n := n + 1, phrase, good, accepted=True))
             boxes.append(LabelledBox(n := n + 1, phrase, bad, accepted=False))
         lessons.append(Lesson(str(path), CANVAS, tuple(boxes)))
-    grounder.concepts.clear()
+    grounder.forget_concepts()
     try:
         teach(grounder, lessons[:2], clear=True, refit=True)
         assert grounder.fused == shipped_weights()  # 12 boxes: too few to refit
@@ -318,7 +318,7 @@ def test_a_project_with_enough_boxes_refits_the_scorer_on_them(grounder, tmp_pat
         assert len(trials) == 18 and sum(t.hit.any() for t in trials) >= 12
         assert fit_scorer.judge(trials, in_use).accuracy >= fit_scorer.judge(trials, shipped_weights()).accuracy
     finally:
-        grounder.concepts.clear()
+        grounder.forget_concepts()
         grounder.set_fused(None)
 
 

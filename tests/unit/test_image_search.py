@@ -149,5 +149,15 @@ def test_search_of_a_learned_concept_over_prepared_features_needs_no_pixels(grou
         assert found[0].key == str(query)
         assert iou_xywh(found[0].proposal.bbox, truth) >= 0.5
         assert found[0].proposal.modules["evidence"] == "concept"
+        # The head's one pass over every kept embedding ranks as proposing on each image does.
+        for phrase in ("the gizmo", "the gizmo on the left", "the gizmos"):
+            every = []
+            for p, f in zip(paths, records):
+                best = grounder.propose_prepared(grounder.prepared_from(str(p), f), phrase, top_k=1)
+                if best:
+                    every.append((-best[0].score, len(every), str(p), best[0]))
+            every.sort(key=lambda row: row[:2])
+            assert [(m.key, m.proposal) for m in index.search(phrase, top=3)] == \
+                [(key, proposal) for _, _, key, proposal in every[:3]], phrase
     finally:
         grounder.concepts.clear()
