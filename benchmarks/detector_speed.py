@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     # The package first: it picks torch's OpenMP wait policy before torch is imported.
-    from grounding_desktop.grounding.detector import SSDDetector
-    from grounding_desktop.grounding.ssd_weights import find_graph_files
+    from grounding_desktop.grounding.detectors.detector import SSDDetector
+    from grounding_desktop.grounding.detectors.ssd_weights import find_graph_files
 
     import cv2
     import torch

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grounding_desktop.core.detector_choice import BACKENDS  # noqa: E402
+from grounding_desktop.grounding.detectors.backends import BACKEND_NAMES  # noqa: E402
 
 
 def iou_xywh(a, b) -> float:
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("jsonl", type=Path)
     ap.add_argument("image_root", type=Path)
-    ap.add_argument("--backend", choices=BACKENDS, default="auto",
+    ap.add_argument("--backend", choices=BACKEND_NAMES, default="auto",
                     help="backend of the bundled detector (default auto)")
     ap.add_argument("--detector", metavar="FILE.onnx", help="your own ONNX detector instead")
     ap.add_argument("--detector-classes", metavar="FILE", help="its class names, one a line")
@@ -113,7 +113,7 @@ def sensitivity(g, rows, args) -> None:
     """How much the result hangs on the exact fit: each fused term's weight x0.5 and x2."""
     from dataclasses import replace
 
-    from grounding_desktop.grounding.priors import TERMS, shipped_weights
+    from grounding_desktop.grounding.scoring.priors import TERMS, shipped_weights
 
     fused = shipped_weights()
     n = len(rows)

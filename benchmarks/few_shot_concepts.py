@@ -163,7 +163,7 @@ def main(argv=None) -> int:
 
     from grounding_desktop.core.geometry import iou_xywh
     from grounding_desktop.grounder_factory import make_grounder
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     sets = {"the chessboard": chessboards(args.opencv_data)}
     sets.update(compositions(args.opencv_data, Path(tempfile.mkdtemp(prefix="few-shot-"))))

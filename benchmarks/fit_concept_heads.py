@@ -5,8 +5,10 @@
 The same episodes as benchmarks/few_shot_concepts.py (K support pictures per thing, the phrase
 grounded on the others: every query is an image the head did not see), run once per setting of
 ``concept_head``'s classifier prior (CLASSIFIER_C), the box regressor's ridge penalty
-(REGRESSOR_ALPHA), IoU-graded labels of the jittered copies (SOFT_LABELS) and learning from the
-boxes seen mirrored (MIRRORED_EXAMPLES); the images are prepared once. Prints Acc@0.5
+(REGRESSOR_ALPHA), IoU-graded labels of the jittered copies (SOFT_LABELS), learning from the
+boxes seen mirrored (MIRRORED_EXAMPLES) and how many jittered copies each box is embedded with
+(``--jitters``, a multiple of the JITTER_* counts: the support boxes are embedded again per value);
+the images are prepared once. Prints Acc@0.5
 and mean IoU per setting, best (mean IoU, then Acc@0.5) last. refdev is never used here: it stays
 held out (benchmarks/refdev_fewshot.py).
 """
@@ -32,15 +34,16 @@ def main(argv=None) -> int:
     ap.add_argument("--alpha", type=float, nargs="+", default=[1.0])
     ap.add_argument("--soft", type=int, nargs="+", default=[1], help="1: jitters labelled by their IoU")
     ap.add_argument("--mirrored", type=int, nargs="+", default=[1], help="1: boxes seen mirrored teach too")
+    ap.add_argument("--jitters", type=float, nargs="+", default=[1.0],
+                    help="jittered copies per box, a multiple of concept_head's JITTER_* counts")
     args = ap.parse_args(argv)
 
     import numpy as np
 
     from few_shot_concepts import chessboards, compositions
-    from grounding_desktop.core.geometry import iou_xywh
     from grounding_desktop.grounder_factory import make_grounder
-    from grounding_desktop.grounding import concept_head
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring import concept_head
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     sets = {"the chessboard": chessboards(args.opencv_data)}
     sets.update(compositions(args.opencv_data, Path(tempfile.mkdtemp(prefix="few-shot-"))))
@@ -57,12 +60,32 @@ def main(argv=None) -> int:
             order = rng.permutation(len(items))
             episodes.append((phrase, [items[i] for i in order[:args.support]],
                              [items[i] for i in order[args.support:]]))
-    taught: dict = {}
-    for e, (phrase, support, _) in enumerate(episodes):
-        g.concepts.clear()
-        for k, (path, box) in enumerate(support):
-            made = g.learn(str(path), [LabelledBox(1000 * e + k, phrase, box, accepted=True)])
-            taught[(e, k)] = made[0]
+    counts = {k: getattr(concept_head, k) for k in ("JITTER_POSITIVES", "JITTER_REGRESS", "JITTER_NEGATIVES")}
+    rows = []
+    for jitters in args.jitters:
+        # The context each support box is embedded with, made once per setting of it.
+        for k, n in counts.items():
+            setattr(concept_head, k, round(n * jitters))
+        taught: dict = {}
+        for e, (phrase, support, _) in enumerate(episodes):
+            g.concepts.clear()
+            for k, (path, box) in enumerate(support):
+                made = g.learn(str(path), [LabelledBox(1000 * e + k, phrase, box, accepted=True)])
+                taught[(e, k)] = made[0]
+        rows += heads(args, g, episodes, taught, f"jitters x{jitters:g}")
+    best = max(rows)
+    print(f"best: {best[2]} (Acc@0.5 {100 * best[1]:.1f} %, mean IoU {best[0]:.3f})")
+    return 0
+
+
+def heads(args, g, episodes, taught, context: str) -> list[tuple]:
+    """(mean IoU, Acc@0.5, setting) of each setting of the heads' constants, on supports embedded
+    once (``taught``)."""
+    import numpy as np
+
+    from grounding_desktop.core.geometry import iou_xywh
+    from grounding_desktop.grounding.scoring import concept_head
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     rows = []
     for c, alpha, soft, mirrored in itertools.product(args.c, args.alpha, args.soft, args.mirrored):
@@ -78,13 +101,11 @@ def main(argv=None) -> int:
                 top = g.propose(str(path), phrase, top_k=1)
                 ious.append(iou_xywh(top[0].bbox, box) if top else 0.0)
         ious = np.asarray(ious)
-        rows.append((float(ious.mean()), float((ious >= 0.5).mean()), c, alpha, soft, mirrored))
-        print(f"C {c:<6g} alpha {alpha:<6g} soft {soft} mirrored {mirrored} Acc@0.5 {100 * rows[-1][1]:5.1f} %  mean IoU {rows[-1][0]:.3f}",
-              flush=True)
-    best = max(rows)
-    print(f"best: C {best[2]:g} alpha {best[3]:g} soft {best[4]} mirrored {best[5]} (Acc@0.5 {100 * best[1]:.1f} %, mean IoU {best[0]:.3f}, "
-          f"{len(ious)} groundings)")
-    return 0
+        setting = f"{context} C {c:g} alpha {alpha:g} soft {soft} mirrored {mirrored}"
+        rows.append((float(ious.mean()), float((ious >= 0.5).mean()), setting))
+        print(f"{setting}: Acc@0.5 {100 * rows[-1][1]:5.1f} %  mean IoU {rows[-1][0]:.3f} "
+              f"({len(ious)} groundings)", flush=True)
+    return rows
 
 
 if __name__ == "__main__":

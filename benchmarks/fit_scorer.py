@@ -21,8 +21,10 @@ A fixed share of the images of each set (by a hash of the name) is held out: the
 and its figures are printed (Acc@0.5 of the top box, ECE of the top box's score over 10 bins, mean
 score of the wrong boxes among the 5 shown), beside the same figures of the prior's weights
 (``priors.PRIOR_WEIGHTS``) and cross-validations by image (5 folds) on the fitted part and on every
-phrase. The L2 pull toward the prior is the one of least cross-validated log loss on the fitted
-part among ``L2_GRID``. ``--write`` writes
+phrase, on the phrases whose thing is in the picture and on those whose thing is not, and fitted on
+one set (refdev or coco8) and judged on the other (transfer). The L2 pull toward the prior is
+chosen among ``L2_GRID`` by the one-standard-error rule on stage 1's own objective, cross-validated
+by image on the fitted part (``fit_scorer.choose_l2``). ``--write`` writes
 ``grounding_desktop/resources/scorer_fit.json`` (weights, what they were fitted on, the figures);
 ``models/fused_scorer.md`` is the card that explains it.
 """
@@ -35,6 +37,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -47,7 +50,7 @@ COCO80 = {0: "person", 16: "dog", 17: "horse", 20: "elephant", 22: "zebra", 23: 
           25: "umbrella", 45: "bowl", 49: "orange", 50: "broccoli", 58: "potted plant", 75: "vase"}
 MIN_AREA = 0.01            # generated phrases only for boxes covering this share of the photo
 SIDE_GAP = 0.1             # "on the left" only when the outer box's centre is this share of the width apart
-L2_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)  # the L2 pulls cross-validation chooses from
+L2_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)  # the L2 pulls cross-validation chooses from
 SIZE_RATIO = 1.5           # "the biggest" only when it is this much bigger than the next
 
 
@@ -88,7 +91,7 @@ def coco8_generated(root: Path) -> list[dict]:
             def add(phrase, box):
                 if (box[2] - box[0]) * (box[3] - box[1]) >= MIN_AREA * width * height:
                     rows.append({"image": rel, "path": str(image), "phrase": phrase, "xyxy": box,
-                                 "set": "coco8 generated"})
+                                 "set": "coco8 generated", "coco80_class": c})
             if len(boxes) == 1:
                 add(f"the {name}", boxes[0])
                 continue
@@ -107,10 +110,21 @@ def coco8_generated(root: Path) -> list[dict]:
     return rows
 
 
-def elsewhere(queries: list[dict], rows: list[dict]) -> list[dict]:
-    """Each query's phrase on another image of its set where no row names its head noun (the next
-    such image in name order), with no box: nothing there is right. A score is the probability
-    that a box is right whether or not the thing is in the picture (a folder's search, propose)."""
+def coco8_classes(root: Path) -> dict[str, set]:
+    """The COCO-80 classes each coco8 photo holds (its labels), by the photo's path."""
+    out = {}
+    for label in sorted((root / "labels").glob("*/*.txt")):
+        image = root / "images" / label.parent.name / (label.stem + ".jpg")
+        out[str(image)] = {int(line.split()[0]) for line in label.read_text().splitlines() if line.strip()}
+    return out
+
+
+def elsewhere(queries: list[dict], rows: list[dict], classes: Optional[dict] = None) -> list[dict]:
+    """Each query's phrase on another image of its set where no row names its head noun and, where
+    the set's labels say which classes a photo holds (``classes``), none of the query's class (the
+    next such image in name order), with no box: nothing there is right ("the rider" is not
+    absent from a photo of people on elephants). A score is the probability that a box is right
+    whether or not the thing is in the picture (a folder's search, propose)."""
     from grounding_desktop.core.phrase_parse import head_noun
 
     images = sorted({r["path"]: r["image"] for r in rows}.items(), key=lambda kv: kv[1])
@@ -121,7 +135,8 @@ def elsewhere(queries: list[dict], rows: list[dict]) -> list[dict]:
     for r in queries:
         k = [p for p, _ in images].index(r["path"])
         for path, image in images[k + 1:] + images[:k]:
-            if head_noun(r["phrase"]) not in nouns[path]:
+            if head_noun(r["phrase"]) not in nouns[path] and \
+                    r.get("coco80_class") not in (classes or {}).get(path, ()):
                 out.append({**r, "path": path, "image": image, "xyxy": None})
                 break
     return out
@@ -136,7 +151,7 @@ def box_iou(boxes: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def teach(g, rows: list[dict]) -> None:
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     g.concepts.clear()
     by_image = defaultdict(list)
@@ -150,7 +165,7 @@ def teach(g, rows: list[dict]) -> None:
 def ground(g, rows: list[dict], kind: str, held: bool):
     """A Trial per row (the phrase's regions, their terms and hits)."""
     from grounding_desktop.core.phrase import clean_phrase
-    from grounding_desktop.grounding.fit_scorer import HIT_IOU, Trial
+    from grounding_desktop.grounding.scoring.fit_scorer import HIT_IOU, Trial
     from grounding_desktop.core.phrase_parse import parse_phrase
 
     out = []
@@ -163,7 +178,7 @@ def ground(g, rows: list[dict], kind: str, held: bool):
             x0, y0, x1, y1 = r["xyxy"]
             truth = np.array([x0 / entry.scale_x, y0 / entry.scale_y, x1 / entry.scale_x, y1 / entry.scale_y])
             hit = box_iou(scene.boxes, truth) >= HIT_IOU
-        out.append(Trial(np.asarray(result.terms, np.float64), hit, r["image"], kind))
+        out.append(Trial(np.asarray(result.terms, np.float64), hit, r["image"], kind, result.context))
     return out
 
 
@@ -183,7 +198,8 @@ def collect(args) -> list:
         queries = [r for r in rows if not r.get("support")]
         g.concepts.clear()
         trials += ground(g, queries, name, held=False)
-        trials += ground(g, elsewhere(queries, rows), name + " absent", held=False)
+        classes = coco8_classes(args.coco8) if name.startswith("coco8") else None
+        trials += ground(g, elsewhere(queries, rows, classes), name + " absent", held=False)
         teach(g, [r for r in rows if r.get("support")] if name.endswith("few-shot") else rows)
         trials += ground(g, queries, name + " project", held=True)
         print(f"  {name}: {len(queries)} phrases", file=sys.stderr)
@@ -194,14 +210,16 @@ def collect(args) -> list:
 def save(trials, path: Path) -> None:
     np.savez_compressed(path, terms=np.array([t.terms for t in trials], dtype=object),
                         hit=np.array([t.hit for t in trials], dtype=object),
+                        context=np.array([t.context_values() for t in trials]),
                         group=np.array([t.group for t in trials]), kind=np.array([t.kind for t in trials]))
 
 
 def load(path: Path):
-    from grounding_desktop.grounding.fit_scorer import Trial
+    from grounding_desktop.grounding.scoring.fit_scorer import Trial
 
     d = np.load(path, allow_pickle=True)
-    return [Trial(t, h, str(g), str(k)) for t, h, g, k in zip(d["terms"], d["hit"], d["group"], d["kind"])]
+    return [Trial(t, h, str(g), str(k), c)
+            for t, h, g, k, c in zip(d["terms"], d["hit"], d["group"], d["kind"], d["context"])]
 
 
 def main(argv=None) -> int:
@@ -211,12 +229,12 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--cache", type=Path, help="keep the grounded trials here (and read them when there)")
     ap.add_argument("--l2", type=float, nargs="+", default=list(L2_GRID),
-                    help="the L2 pulls to try; the one of least cross-validated log loss is used")
+                    help="the L2 pulls to try; chosen by the one-standard-error rule on the cross-validated ranking loss")
     ap.add_argument("--write", action="store_true", help="write grounding_desktop/resources/scorer_fit.json")
     args = ap.parse_args(argv)
 
-    from grounding_desktop.grounding import fit_scorer
-    from grounding_desktop.grounding.priors import FIT_FILE, PRIOR_WEIGHTS
+    from grounding_desktop.grounding.scoring import fit_scorer
+    from grounding_desktop.grounding.scoring.priors import FIT_FILE, PRIOR_WEIGHTS
 
     t0 = time.perf_counter()
     if args.cache and args.cache.is_file():
@@ -232,10 +250,10 @@ def main(argv=None) -> int:
     print(f"fit on {len(fit_part)} phrases ({groups(fit_part)} images), "
           f"held out {len(test_part)} ({groups(test_part)} images)")
     t0 = time.perf_counter()
-    tried = {l2: fit_scorer.cross_validated(fit_part, l2=l2) for l2 in args.l2}
-    l2 = min(tried, key=lambda k: tried[k].log_loss)
-    for k, figures in tried.items():
-        print(f"L2 {k:g}: cross-validated {figures.as_dict()}")
+    prior = np.asarray(PRIOR_WEIGHTS.vector())
+    l2, tried = fit_scorer.choose_l2(fit_part, args.l2, prior)
+    for k, (loss, se) in tried.items():
+        print(f"L2 {k:g}: cross-validated ranking loss {loss:.4f} ± {se:.4f} per phrase")
     print(f"L2 {l2:g} chosen ({time.perf_counter() - t0:.0f} s)")
     kinds = sorted({t.kind.replace(" project", "") for t in trials})
     t0 = time.perf_counter()
@@ -244,11 +262,26 @@ def main(argv=None) -> int:
                                       f"({', '.join(kinds)}; each with no project and with the other rows "
                                       f"of its set taught as boxes; L2 {l2:g})")
     print(f"fit in {time.perf_counter() - t0:.2f} s")
-    cv = tried[l2]
+    cv = fit_scorer.cross_validated(fit_part, l2=l2)
     figures = {"held_out": fit_scorer.judge(test_part, fitted).as_dict(),
                "held_out, the prior's weights": fit_scorer.judge(test_part, PRIOR_WEIGHTS).as_dict(),
                "cross-validated by image, fitted part": cv.as_dict(),
                "cross-validated by image, every phrase": fit_scorer.cross_validated(trials, l2=l2).as_dict()}
+    present = lambda t: "absent" not in t.kind  # noqa: E731
+    absent = lambda t: "absent" in t.kind  # noqa: E731
+    for name, which in (("the thing in the picture", present), ("the thing not in the picture", absent)):
+        figures[f"held_out, {name}"] = fit_scorer.judge([t for t in test_part if which(t)], fitted).as_dict()
+        figures[f"cross-validated by image, every phrase, {name}"] = \
+            fit_scorer.cross_validated(trials, l2=l2, judged=which).as_dict()
+    # Transfer: fitted on one set's phrases, judged on the other's.
+    family = lambda t: t.kind.split()[0]  # noqa: E731
+    for source, target in (("refdev", "coco8"), ("coco8", "refdev")):
+        other = fit_scorer.fit([t for t in trials if family(t) == source], l2=l2)
+        for name, which in (("every phrase", lambda t: True), ("the thing in the picture", present)):
+            judged = [t for t in trials if family(t) == target and which(t)]
+            if judged:
+                figures[f"fitted on {source}, judged on {target}, {name}"] = \
+                    fit_scorer.judge(judged, other).as_dict()
     for kind in sorted({t.kind for t in test_part}):
         figures[f"held_out {kind}"] = fit_scorer.judge([t for t in test_part if t.kind == kind], fitted).as_dict()
     print(json.dumps({"weights": fitted.to_dict(), "figures": figures}, indent=1))

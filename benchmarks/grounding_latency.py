@@ -12,8 +12,10 @@ Prints medians (ms) of:
   warm, new phrase  a phrase not typed before, made of words the scorer knows
                   (typing "the dog on the left" letter by letter is mostly this)
   warm, repeated  the same phrase again
-  ImageNet noun   "the espresso ...": cold (prepare + crops of the regions classified) and warm
-                  (another phrase with the noun on the prepared image)
+  ImageNet noun   "the espresso ...": cold (prepare + crops of the regions classified), warm
+                  (another phrase with the noun on the prepared image: "the dark espresso at
+                  the top"), and warm with a new word each time ("the espresso on the left 7":
+                  the noun is "espresso 7" or the object "7", which runs the phrase encoder)
   learn one box   Grounder.learn of one box and the fit of its concept's head (what an accept
                   costs before the next proposal), the image's feature maps computed beforehand (what
                   the app does while the user looks at the image) and not (a feature pass)
@@ -45,8 +47,8 @@ NEW_NOUNS = ["puppy", "guy", "pooch", "dude", "gal", "fella", "lad", "hound", "b
              "sedan car", "doggo", "saucer", "teacup", "latte", "biscuit", "tumbler",
              "goblet", "pastry", "cookie", "napkin", "platter", "tray", "kettle", "jug"]
 # ImageNet nouns COCO lacks (they run the second CNN) and the places they come with.
-IMAGENET_PHRASES = [f"the espresso{p}" for p in ("", " on the left", " on the right", " in the middle",
-                                                   " at the bottom", " at the top")]
+IMAGENET_PLACES = ("", " on the left", " on the right", " in the middle", " at the bottom", " at the top")
+IMAGENET_PHRASES = [f"the espresso{p}" for p in IMAGENET_PLACES]
 # Phrases made of words the scorer knows, all different: adjective x noun x place.
 KNOWN_PHRASES = [f"the {a}{n}{p}" for p in ("", " on the left", " on the right", " in the middle",
                                               " at the bottom", " next to the cup")
@@ -102,7 +104,7 @@ def main(argv=None) -> int:
     memory = None if args.no_memory else peak_memory_of_ground(path, args.device)
 
     from grounding_desktop.grounder_factory import make_grounder
-    from grounding_desktop.grounding.opencv_detector import OpenCVSSDDetector
+    from grounding_desktop.grounding.detectors.opencv_detector import OpenCVSSDDetector
     from grounding_desktop.core.vocabulary import CLASS_SYNONYMS
 
     import numpy as np
@@ -140,10 +142,10 @@ def main(argv=None) -> int:
     for _ in range(runs):
         repeated.append(ms(lambda: g.propose(key, "the cup on the left")))
 
-    from grounding_desktop.grounding.concepts import ConceptKey, LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import ConceptKey, LabelledBox
 
     g.propose(key, IMAGENET_PHRASES[0])  # the ImageNet label vectors load once
-    imagenet_cold, imagenet_warm = [], []
+    imagenet_cold, imagenet_warm, imagenet_new_word = [], [], []
     for i in range(runs):
         g.forget()
         imagenet_cold.append(ms(lambda: g.propose(str(path), IMAGENET_PHRASES[i % len(IMAGENET_PHRASES)])))
@@ -151,6 +153,12 @@ def main(argv=None) -> int:
     g.propose(key, IMAGENET_PHRASES[0])
     for i in range(runs):
         phrase = f"{IMAGENET_PHRASES[1 + i % (len(IMAGENET_PHRASES) - 1)]} {i}"
+        imagenet_new_word.append(ms(lambda: g.propose(key, phrase)))
+    # Phrases of known words about the same noun, all different: the noun's closeness to the
+    # kinds and the crops' classes are known, the words are scored.
+    warm_phrases = [f"the {a}espresso{p}" for p in IMAGENET_PLACES for a in ("big ", "small ", "dark ", "white ", "red ")]
+    for i in range(runs):
+        phrase = warm_phrases[(7 * i + 3) % len(warm_phrases)]
         imagenet_warm.append(ms(lambda: g.propose(key, phrase)))
 
     saucer = (60.0, 250.0, 520.0, 200.0)  # a box on the photo, taught as a made-up concept
@@ -193,7 +201,10 @@ def main(argv=None) -> int:
     print(f"warm  propose, repeated      median {med(repeated):7.1f} ms")
     print(f"ImageNet noun cold           median {med(imagenet_cold):7.1f} ms   (target <= 400; "
           f"prepare + region crops classified)")
-    print(f"ImageNet noun warm           median {med(imagenet_warm):7.1f} ms   (target <= 15)")
+    print(f"ImageNet noun warm           median {med(imagenet_warm):7.1f} ms   (target <= 15; "
+          f"a new phrase of known words)")
+    print(f"ImageNet noun warm, new word median {med(imagenet_new_word):7.1f} ms   (runs the phrase "
+          f"encoder, as 'warm propose, new words' does)")
     print(f"learn one box, maps ready    median {med(learn_ready):7.1f} ms   (target <= 50; the app "
           f"computes the maps while idle)")
     print(f"learn one box, no maps yet   median {med(learn_cold):7.1f} ms   (one feature pass)")

@@ -108,10 +108,11 @@ class Heartbeat:
 def _window(folder: str, factory, model_delay_ms=None):
     from grounding_desktop.store import ProjectStore
     from grounding_desktop.ui.main_window import MainWindow
+    from grounding_desktop.ui.model_start import ModelStart
 
     store = ProjectStore.open_folder(folder)
-    kwargs = {} if model_delay_ms is None else {"model_delay_ms": model_delay_ms}
-    w = MainWindow(store, grounder_factory=factory, **kwargs)
+    model = ModelStart(factory) if model_delay_ms is None else ModelStart(factory, delay_ms=model_delay_ms)
+    w = MainWindow(store, model)
     w.resize(1440, 900)
     w.show()
     return w
@@ -187,13 +188,13 @@ def _ready_window(folder: str, fake_burn: float = 0.0):
     else:
         factory = loaded_grounder
     w = _window(folder, factory)
-    _wait_for(app, lambda: w.host.state in (ModelState.READY, ModelState.FAILED) and w.doc.image is not None, 300)
+    _wait_for(app, lambda: w.host.state in (ModelState.READY, ModelState.FAILED) and w.doc.labels.image is not None, 300)
     if w.host.state != ModelState.READY:
         return app, f"model {w.host.state.value}: {w.host.error}"
-    path = w.doc.path_of(w.doc.image)
+    path = w.doc.labels.path_of(w.doc.labels.image)
     _wait_for(app, lambda: w.host.is_prepared(path), 60)
     w.phrase_bar.set_text("warm up")
-    _wait_for(app, lambda: w.doc.up_to_date, 60)
+    _wait_for(app, lambda: w.doc.query.up_to_date, 60)
     w.phrase_bar.set_text("")
     return app, w
 
@@ -239,7 +240,7 @@ def child_typing(folder: str, fake_burn: float) -> dict:
         script.append(("settle", None))
     answers = []
     # answers the window showed (the document took them: not stale)
-    w.host.answered.connect(lambda a: answers.append(a.latency_ms) if w.doc.answer is a else None)
+    w.host.answered.connect(lambda a: answers.append(a.latency_ms) if w.doc.query.answer is a else None)
     edit = w.phrase_bar.edit
     edit.setFocus()
     step = iter(script)
@@ -287,7 +288,7 @@ def _round_trips(app, w, count: int = 40) -> dict:
 
     from grounding_desktop.editing.state import ProposalQuery
 
-    query = ProposalQuery(w.doc.image.id, w.doc.path_of(w.doc.image), "the cat")
+    query = ProposalQuery(w.doc.labels.image.id, w.doc.labels.path_of(w.doc.labels.image), "the cat")
     loop = QEventLoop()
     got: list = []
 
@@ -339,10 +340,10 @@ def child_kill(folder: str) -> dict:
     for ch in phrase[kill_after:]:
         QTest.keyClicks(edit, ch)
         _wait_for(app, lambda: False, KEY_INTERVAL_MS / 1000)
-    _wait_for(app, lambda: w.doc.up_to_date, 120)
+    _wait_for(app, lambda: w.doc.query.up_to_date, 120)
     back = time.perf_counter() - killed
     result = {"kill_stall_ms": beat.worst, "kill_stall_cpu_ms": beat.worst_cpu, "kill_said": bool(said) and "restarting" in said[0],
-              "kill_back_s": back, "kill_proposals": len(w.doc.proposals) if w.doc.up_to_date else 0}
+              "kill_back_s": back, "kill_proposals": len(w.doc.query.proposals) if w.doc.query.up_to_date else 0}
     w.close()
     return result
 
@@ -395,7 +396,7 @@ def child_pass(folder: str, pass_on: bool) -> dict:
     configure_process()
     set_prepares_in_background(app_settings(), pass_on)
     w = _window(folder, loaded_grounder)
-    _wait_for(app, lambda: w.host.state in (ModelState.READY, ModelState.FAILED) and w.doc.image is not None, 300)
+    _wait_for(app, lambda: w.host.state in (ModelState.READY, ModelState.FAILED) and w.doc.labels.image is not None, 300)
     if w.host.state != ModelState.READY:
         return {"error": f"model {w.host.state.value}: {w.host.error}"}
     folder_pass = w.folder.folder_pass
@@ -407,13 +408,13 @@ def child_pass(folder: str, pass_on: bool) -> dict:
     edit = w.phrase_bar.edit
     edit.setFocus()
     w.phrase_bar.set_text(PASS_PHRASE)
-    _wait_for(app, lambda: w.doc.up_to_date, 60)
+    _wait_for(app, lambda: w.doc.query.up_to_date, 60)
     first_proposals = []
     for _ in range(PASS_STEPS):
         _wait_for(app, lambda: False, 1.0)  # a person looking at the proposals
         t = time.perf_counter()
         QTest.keyClick(edit, Qt.Key.Key_PageDown)
-        _wait_for(app, lambda: w.doc.up_to_date, 60)
+        _wait_for(app, lambda: w.doc.query.up_to_date, 60)
         first_proposals.append((time.perf_counter() - t) * 1000.0)
     overlapped = folder_pass.running  # the pass ran through every step
     if pass_on:

@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from grounding_desktop.core.detector_choice import DetectorChoice
-    from grounding_desktop.grounding.backends import make_detector
-    from grounding_desktop.grounding.export_onnx import compare
+    from grounding_desktop.grounding.detectors.backends import make_detector
+    from grounding_desktop.grounding.detectors.export_onnx import compare
 
     import onnxruntime
     import torch

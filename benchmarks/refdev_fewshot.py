@@ -1,12 +1,14 @@
 """Few-shot concepts on refdev's fewshot.jsonl: label the support boxes, ground the phrase on the rest.
 
-    .venv/bin/python benchmarks/refdev_fewshot.py REFDEV [--json]
+    .venv/bin/python benchmarks/refdev_fewshot.py REFDEV [--json] [--per-grounding]
 
 REFDEV is the refdev development set (its README says what it is; not shipped here). Each concept
 has 10 composites, 3 of them marked ``"support"``: their boxes are taught (``Grounder.learn``), the
 phrase is grounded on the other 7. Prints Acc@0.5 and mean IoU of the top box per concept and over
 all (targets, issue 20: >= 95 %, >= 0.78), and the mean score of the top box when it hits and when
-it misses. A held-out set: nothing here is fitted on it (the heads' constants are chosen by
+it misses; ``--per-grounding`` prints why each grounding went as it did (the concept head's
+probability of the true box and of the top box, whether any candidate region overlaps the truth by
+IoU >= 0.5 at all, and the box regressor's effect). A held-out set: nothing here is fitted on it (the heads' constants are chosen by
 cross-validation on benchmarks/few_shot_concepts.py's data).
 """
 from __future__ import annotations
@@ -26,6 +28,8 @@ def main(argv=None) -> int:
     ap.add_argument("refdev", type=Path, help="the refdev folder (holds fewshot.jsonl)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ap.add_argument("--per-grounding", action="store_true",
+                    help="print the head's view of each grounding (what a failure comes from)")
     args = ap.parse_args(argv)
     rows_file = args.refdev / "fewshot.jsonl"
     if not rows_file.is_file():
@@ -37,7 +41,7 @@ def main(argv=None) -> int:
     from few_shot_concepts import expected_calibration_error
     from grounding_desktop.core.geometry import iou_xywh
     from grounding_desktop.grounder_factory import make_grounder
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
     g = make_grounder(args.device, cache_size=32)
@@ -55,6 +59,9 @@ def main(argv=None) -> int:
             top = g.propose(str(args.refdev / r["image"]), r["phrase"], top_k=1)
             iou = iou_xywh(top[0].bbox, (x0, y0, x1 - x0, y1 - y0)) if top else 0.0
             results.setdefault(concept, []).append((iou, top[0].score if top else 0.0))
+            if args.per_grounding:
+                print(f"{Path(r['image']).stem:<18} top IoU {iou:.2f}  " + diagnosis(g, str(args.refdev / r["image"]),
+                                                                                r["phrase"], r["xyxy"]))
     every = np.array([v for vs in results.values() for v in vs])
     hit = every[:, 0] >= 0.5
     summary = {
@@ -76,6 +83,36 @@ def main(argv=None) -> int:
           f"{summary['score_when_hit']}, when missed {summary['score_when_missed']}; expected calibration "
           f"error {summary['ece_top_box']} (10 bins)")
     return 0
+
+
+def diagnosis(g, path: str, phrase: str, xyxy) -> str:
+    """The concept head's view of one grounding: p(head) of the true box and of the top region,
+    the candidates' recall (the best IoU any scored region has with the truth, and how many reach
+    0.5), and the box regressor's move of the true box and of the best candidate that it did not
+    make (inference pixels)."""
+    import numpy as np
+
+    from grounding_desktop.core.phrase import clean_phrase
+    from grounding_desktop.core.phrase_parse import parse_phrase
+    from grounding_desktop.grounding.scoring.concepts import ConceptKey
+    from grounding_desktop.grounding.scoring.scorer import pairwise_iou
+
+    parsed = parse_phrase(clean_phrase(phrase))
+    entry = g.prepared(g.prepare(path))
+    scene, result = g.scored(entry, parsed)
+    head, _ = g.concepts.head(ConceptKey.of(parsed))
+    truth = np.array([[xyxy[0] / entry.scale_x, xyxy[1] / entry.scale_y,
+                       xyxy[2] / entry.scale_x, xyxy[3] / entry.scale_y]])
+    embed = lambda b: g.load_recognizer().embed(entry.evidence.features, b)  # noqa: E731
+    iou = pairwise_iou(scene.boxes, truth)[:, 0]
+    top = int(np.argmax(result.scores))
+    best = int(np.argmax(iou))
+    moved_truth = pairwise_iou(head.refine(truth, embed(truth)), truth)[0, 0]
+    moved_best = pairwise_iou(head.refine(scene.boxes[best:best + 1], embed(scene.boxes[best:best + 1])), truth)[0, 0]
+    return (f"p_head top {head.probability(embed(scene.boxes[top:top + 1]))[0]:.2f} "
+            f"truth {head.probability(embed(truth))[0]:.2f} | best candidate IoU {iou[best]:.2f} "
+            f"(score {result.scores[best]:.2f}, {int((iou >= 0.5).sum())} of {len(iou)} >= 0.5) | regressor: "
+            f"truth -> IoU {moved_truth:.2f}, best candidate -> {moved_best:.2f}")
 
 
 if __name__ == "__main__":

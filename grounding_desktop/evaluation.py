@@ -20,6 +20,7 @@ from typing import Callable, Optional
 
 from .core import BoxState, ImageReadError, PhraseStatus, Proposal, iou_xywh, phrase_key, phrase_status
 from .core.geometry import XYWH
+from .core.grounder import LearningGrounder
 from .io.errors import Cancelled
 from .project_concepts import Lesson, StoredEmbedding, image_key, keep_embeddings, project_lessons, teach
 from .store import ProjectStore
@@ -226,7 +227,7 @@ def plan_evaluation(store: ProjectStore, embedding_model: str) -> EvaluationPlan
     return EvaluationPlan(tuple(lessons), tuple(images), no_target)
 
 
-def run_plan(grounder, plan: EvaluationPlan, progress: Progress = None,
+def run_plan(grounder: LearningGrounder, plan: EvaluationPlan, progress: Progress = None,
              cancelled: Optional[Callable[[], bool]] = None) -> Outcome:
     """Teach the Grounder the plan's lessons, then ground every phrase with the concepts its own
     image taught left out. ``progress(done, total)`` counts lessons, then images. Raises
@@ -247,7 +248,7 @@ def run_plan(grounder, plan: EvaluationPlan, progress: Progress = None,
     return Outcome(tuple(tops), tuple(made))
 
 
-def _top_boxes(grounder, image: ImageTrials) -> Optional[tuple[Optional[Proposal], ...]]:
+def _top_boxes(grounder: LearningGrounder, image: ImageTrials) -> Optional[tuple[Optional[Proposal], ...]]:
     if not image.readable:
         return None
     tops = []

@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+from .core.grounder import Grounder
+
+if TYPE_CHECKING:
+    from .grounding.grounder import Grounder as Model
 
 
-def make_grounder(device: Optional[str] = None, **kwargs: Any):
-    """A ``grounding.grounder.Grounder`` (imported here, lazily: it pulls in torch)."""
-    from .grounding.grounder import Grounder
+def make_grounder(device: Optional[str] = None, **kwargs: Any) -> "Model":
+    """A ``grounding.grounder.Grounder`` (imported here, lazily: it pulls in torch): every
+    protocol of ``core.grounder`` at once."""
+    from .grounding.grounder import Grounder as Model
     from .io.images import decode_image
 
-    return Grounder(device=device, image_loader=decode_image, **kwargs)
+    return Model(device=device, image_loader=decode_image, **kwargs)
 
 
-def loaded_grounder(device: Optional[str] = None, detector=None):
+def loaded_grounder(device: Optional[str] = None, detector=None) -> "Model":
     """The app's model, every part loaded now rather than at the first keystroke."""
     grounder = make_grounder(device, detector=detector)
     grounder.load()
@@ -35,7 +41,7 @@ class FactoryByName:
 
     spec: str
 
-    def __call__(self, device: Optional[str] = None, **options: Any):
+    def __call__(self, device: Optional[str] = None, **options: Any) -> Grounder:
         module_name, _, attr = self.spec.partition(":")
         factory = getattr(importlib.import_module(module_name), attr or "Grounder")
         return factory(device=device, **options) if device else factory(**options)

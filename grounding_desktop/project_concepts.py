@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from .core import Box, BoxState, Expression, ImageReadError, ImageRecord
+from .core.grounder import LearningGrounder
 from .core.phrase import PhraseError, clean_phrase
 from .store import ProjectStore
 
 if TYPE_CHECKING:
-    from .grounding.concepts import LabelledBox
+    from .grounding.scoring.concepts import LabelledBox
 
 Progress = Optional[Callable[[int, int], None]]
 REFIT_IMAGES = 24  # a project's refit grounds the phrases of its last this many labelled images
 # A region embedding as the project database keeps it: the box's id, its bbox when it was embedded,
-# the bytes of its vector and context (``grounding.concepts.embedding_bytes``), from which the
+# the bytes of its vector and context (``grounding.scoring.concepts.embedding_bytes``), from which the
 # concepts' heads are fitted again (no head is stored).
 StoredEmbedding = tuple[int, tuple[float, float, float, float], bytes]
 
@@ -56,9 +57,9 @@ class Lesson:
 
 
 def labelled_boxes(annotations: Iterable[tuple[Expression, list[Box]]], known: dict) -> list["LabelledBox"]:
-    """The accepted and rejected boxes of an image as ``grounding.concepts.LabelledBox``es, each
+    """The accepted and rejected boxes of an image as ``grounding.scoring.concepts.LabelledBox``es, each
     with its stored embedding and context when they were made for the box as it is now."""
-    from .grounding.concepts import LabelledBox, embedding_from_bytes
+    from .grounding.scoring.concepts import LabelledBox, embedding_from_bytes
 
     out = []
     for expr, boxes in annotations:
@@ -88,8 +89,8 @@ def project_lessons(store: ProjectStore, embedding_model: str, phrases: Optional
                     look: bool = True, annotations: Optional[dict] = None) -> list[Lesson]:
     """A lesson for every image of the project that has labelled boxes (only boxes of ``phrases``'
     concepts, if given); files gone from disk teach through their stored embeddings.
-    ``annotations``: ``store.labels.all_annotations()`` when the caller has read it already."""
-    from .grounding.concepts import ConceptKey
+    ``annotations``: ``store.all_annotations()`` when the caller has read it already."""
+    from .grounding.scoring.concepts import ConceptKey
     from .core.phrase_parse import parse_phrase
 
     nouns = None if phrases is None else \
@@ -107,7 +108,7 @@ def project_lessons(store: ProjectStore, embedding_model: str, phrases: Optional
     return lessons
 
 
-def give_lesson(grounder, lesson: Lesson) -> list[StoredEmbedding]:
+def give_lesson(grounder: LearningGrounder, lesson: Lesson) -> list[StoredEmbedding]:
     """Make the Grounder's examples of the lesson's image its boxes; returns the embeddings it had
     to make, for the project database."""
     stored = [b for b in lesson.boxes if b.embedding is not None]
@@ -119,12 +120,12 @@ def give_lesson(grounder, lesson: Lesson) -> list[StoredEmbedding]:
     except ImageReadError:  # the file is gone or broken: only what is stored can teach
         grounder.learn(lesson.key, stored, size=lesson.size)
         return []
-    from .grounding.concepts import embedding_bytes
+    from .grounding.scoring.concepts import embedding_bytes
 
     return [(e.example_id, e.bbox, embedding_bytes(e.embedding, e.context)) for e in made]
 
 
-def teach(grounder, lessons: Iterable[Lesson], progress: Progress = None,
+def teach(grounder: LearningGrounder, lessons: Iterable[Lesson], progress: Progress = None,
           cancelled: Optional[Callable[[], bool]] = None, clear: bool = False,
           refit: bool = False) -> list[StoredEmbedding]:
     """Give the Grounder ``lessons`` (after forgetting every concept it knew, with ``clear``);
@@ -133,7 +134,7 @@ def teach(grounder, lessons: Iterable[Lesson], progress: Progress = None,
     again on the project's own boxes (``refit_scorer``)."""
     lessons = list(lessons)
     if clear:
-        grounder.concepts.clear()
+        grounder.forget_concepts()
     made: list[StoredEmbedding] = []
     for i, lesson in enumerate(lessons):
         if cancelled is not None and cancelled():
@@ -146,16 +147,16 @@ def teach(grounder, lessons: Iterable[Lesson], progress: Progress = None,
     return made
 
 
-def project_trials(grounder, lessons: Iterable[Lesson]) -> list:
+def project_trials(grounder: LearningGrounder, lessons: Iterable[Lesson]) -> list:
     """Each labelled phrase of the lessons' images grounded with what the other images taught
     (``fit_scorer.Trial``: its regions' evidence terms; the regions that overlap one of its accepted
     boxes by IoU >= 0.5 are right, every other region, rejected boxes included, is wrong). The most
     recently labelled ``REFIT_IMAGES`` images only: each costs a look at the image."""
     import numpy as np
 
-    from .grounding.fit_scorer import HIT_IOU, Trial
+    from .grounding.scoring.fit_scorer import HIT_IOU, Trial
     from .core.phrase_parse import parse_phrase
-    from .grounding.scorer import pairwise_iou
+    from .grounding.scoring.scorer import pairwise_iou
 
     trials = []
     for lesson in list(lessons)[-REFIT_IMAGES:]:
@@ -166,6 +167,8 @@ def project_trials(grounder, lessons: Iterable[Lesson]) -> list:
             entry = grounder.prepared(grounder.prepare(lesson.key))
         except ImageReadError:
             continue
+        if entry is None:
+            continue  # out of the cache already (another thread's images): the refit does without it
         for phrase, boxes in by_phrase.items():
             try:
                 scene, result = grounder.scored(entry, parse_phrase(clean_phrase(phrase)), held_out=True)
@@ -176,25 +179,24 @@ def project_trials(grounder, lessons: Iterable[Lesson]) -> list:
             hit = (pairwise_iou(scene.boxes, truth) >= HIT_IOU).any(1) if len(truth) and len(scene) \
                 else np.zeros(len(scene), bool)
             if len(scene):
-                trials.append(Trial(np.asarray(result.terms), hit, lesson.key))
+                trials.append(Trial(np.asarray(result.terms), hit, lesson.key, context=result.context))
     return trials
 
 
-def refit_scorer(grounder, lessons: Iterable[Lesson]):
+def refit_scorer(grounder: LearningGrounder, lessons: Iterable[Lesson]):
     """Fit the Grounder's fused weights on the project's own boxes when it has enough of them and
     the refit beats the shipped fit on them (``fit_scorer.refit``); else the shipped fit. Returns
     the weights now in use."""
-    from .grounding.fit_scorer import MIN_PROJECT_BOXES, refit
-    from .grounding.priors import shipped_weights
+    from .grounding.scoring.fit_scorer import MIN_PROJECT_BOXES, refit
+    from .grounding.scoring.priors import shipped_weights
 
     lessons = list(lessons)
     boxes = sum(len(lesson.boxes) for lesson in lessons)
     fitted = None
-    if boxes >= MIN_PROJECT_BOXES and hasattr(grounder, "scored"):
+    if boxes >= MIN_PROJECT_BOXES:
         grounder.set_fused(None)  # the project's boxes are grounded as the shipped fit sees them
         fitted = refit(project_trials(grounder, lessons), shipped_weights(), boxes)
-    if hasattr(grounder, "set_fused"):
-        grounder.set_fused(fitted)
+    grounder.set_fused(fitted)
     return fitted if fitted is not None else shipped_weights()
 
 
@@ -205,13 +207,13 @@ def keep_embeddings(store: ProjectStore, embedding_model: str, made: Iterable[St
         store.embeddings.write(embedding_model, made)
 
 
-def teach_project(grounder, store: ProjectStore, progress: Progress = None,
+def teach_project(grounder: LearningGrounder, store: ProjectStore, progress: Progress = None,
                   cancelled: Optional[Callable[[], bool]] = None,
                   phrases: Optional[Iterable[str]] = None) -> None:
     """Teach a Grounder in this process the project's boxes, and nothing else it knew (only boxes of
     ``phrases``' concepts, if given, unless the project has boxes enough for a refit of the scorer:
     then every box teaches and the scorer is refitted), storing the embeddings it had to make."""
-    from .grounding.fit_scorer import MIN_PROJECT_BOXES
+    from .grounding.scoring.fit_scorer import MIN_PROJECT_BOXES
 
     model = grounder.embedding_model
     lessons = project_lessons(store, model)

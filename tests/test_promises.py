@@ -28,6 +28,7 @@ from grounding_desktop.cli import main
 from grounding_desktop.core import Box, BoxState, ImageRecord, ImageState, iou_xywh
 from grounding_desktop.io.coco_import import import_coco
 from grounding_desktop.io.export import ExportOptions, export_project
+from grounding_desktop.io.import_plan import ImportOptions
 from grounding_desktop.project import open_project
 from grounding_desktop.store import ProjectStore, default_db_path, schema
 from grounding_desktop.store.images import Images
@@ -87,19 +88,20 @@ def test_a_folder_with_a_non_utf8_file_name_opens_in_the_app(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
     from grounding_desktop.ui.main_window import MainWindow
+    from grounding_desktop.ui.model_start import ModelStart
 
     folder = tmp_path / "photos"
     make_image(folder / NON_UTF8_NAME, size=(80, 60), color=(10, 200, 10))
     make_image(folder / "plain.jpg")
-    window = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-                        load_model=False)
+    window = MainWindow(model=ModelStart(load=False),
+                        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.show()
     assert window.open_folder(folder)
-    qtbot.waitUntil(lambda: window.doc.image is not None and window.last_painted_id == window.doc.image.id,
+    qtbot.waitUntil(lambda: window.doc.labels.image is not None and window.last_painted_id == window.doc.labels.image.id,
                     timeout=15000)
-    assert window.doc.image.path == NON_UTF8_NAME and window.doc.image.readable
-    assert (window.doc.image.width, window.doc.image.height) == (80, 60)
+    assert window.doc.labels.image.path == NON_UTF8_NAME and window.doc.labels.image.readable
+    assert (window.doc.labels.image.width, window.doc.labels.image.height) == (80, 60)
     window.close()
 
 
@@ -592,14 +594,13 @@ def test_help_shows_the_desktop_app_form_too(capsys):
 def test_the_opencv_backend_on_opencv_5_is_refused_in_one_line_naming_the_fix(monkeypatch, capsys, command):
     import cv2
 
-    from grounding_desktop.grounding.backends import OPENCV_FIX, make_detector
-    from grounding_desktop.grounding.backends import OpenCVBackendError
+    from grounding_desktop.grounding.detectors.backends import OPENCV_FIX, BackendUnavailable, make_detector
     from grounding_desktop.core.detector_choice import DetectorChoice
 
     monkeypatch.delattr(cv2.dnn, "readNetFromTensorflow")  # as in OpenCV 5, which has no TensorFlow importer
     assert main([*command, "--backend", "opencv"]) == 2
     _one_line_error(capsys, "OpenCV", OPENCV_FIX)
-    with pytest.raises(OpenCVBackendError, match="opencv-python-headless<5"):  # the app's model process
+    with pytest.raises(BackendUnavailable, match="opencv-python-headless<5"):  # the app's model process
         make_detector(DetectorChoice("opencv"), "cpu")
 
 
@@ -721,7 +722,7 @@ def test_two_imports_of_one_file_at_once_add_its_labels_once(tmp_path, folder):
     first, _ = open_project(folder, tmp_path / "p.sqlite")
     second = ProjectStore(tmp_path / "p.sqlite", root=folder)  # its own connection, as another process has
     checks = []
-    import_coco(first, tmp_path / "g.json", dry_run=True, cancelled=lambda: checks.append(1) and False)
+    import_coco(first, tmp_path / "g.json", ImportOptions(dry_run=True), cancelled=lambda: checks.append(1) and False)
     calls = []
 
     def cancelled():
@@ -845,8 +846,8 @@ def test_a_phrase_is_cleaned_by_one_rule_however_it_enters(folder, tmp_path, cap
         assert [e.text for e, _ in s.labels.annotations(s.images.by_path()["e.jpg"].id)] == ["the lamp"]
 
     doc = ImageDocument()
-    doc.set_text("\ufeffthe\u200b cat\x1b")
-    assert doc.phrase == "the cat"
+    doc.query.set_text("\ufeffthe\u200b cat\x1b")
+    assert doc.query.phrase == "the cat"
 
     f.write_text(json.dumps({"images": [{"id": 1, "file_name": "e.jpg", "caption": "a of"},
                                         {"id": 2, "file_name": "d.jpg", "caption": "\ufeffthe"}]}))
@@ -854,8 +855,8 @@ def test_a_phrase_is_cleaned_by_one_rule_however_it_enters(folder, tmp_path, cap
     assert "skipped 2: caption of only words like 'the' and 'of'" in capsys.readouterr().out
     with ProjectStore.open_folder(folder) as s:
         assert [e.text for e, _ in s.labels.annotations(s.images.by_path()["e.jpg"].id)] == ["the lamp"]
-    doc.set_text("The  Of")
-    assert doc.phrase is None
+    doc.query.set_text("The  Of")
+    assert doc.query.phrase is None
     phrases = tmp_path / "phrases.txt"
     phrases.write_text("the cup\n\ufeffa of\n", encoding="utf-8")
     for how in (["-p", "the"], ["-p", "the cup", "--phrases-file", str(phrases)]):
@@ -1051,8 +1052,8 @@ def test_a_blank_frame_is_an_image_with_nothing_in_it_not_an_error(tmp_path: Pat
 
 _LOAD_DETECTORS = textwrap.dedent("""
     import json, sys
-    from grounding_desktop.grounding.onnx_detector import OnnxDetector
-    from grounding_desktop.grounding.onnx_runtime import ModelFileError
+    from grounding_desktop.grounding.detectors.onnx_detector import OnnxDetector
+    from grounding_desktop.grounding.detectors.onnx_runtime import ModelFileError
     for model in sys.argv[1:]:
         try:
             OnnxDetector(model)
@@ -1161,7 +1162,7 @@ def test_a_model_that_finishes_loading_after_the_window_closed_is_ignored(qtbot,
     qtbot.waitUntil(lambda: window.host.state == ModelState.LOADING)
     window.close()
     qtbot.wait(800)  # past the load: an answer delivered to a slot now would fail the test (pytest-qt)
-    assert window.host.info is None and window.host.pid is None and window.doc.store is None
+    assert window.host.info is None and window.host.pid is None and window.doc.labels.store is None
 
 
 def test_screenshot_with_an_absurd_phrase_does_not_wait_for_proposals(image_folder, tmp_path):
@@ -1192,7 +1193,7 @@ def test_a_bug_reaches_the_window_as_a_sentence_never_as_python_text(qtbot, imag
     window = make_window(qtbot, store, BuggyGrounder, rescan=False)
     qtbot.waitUntil(lambda: window.host.state == ModelState.READY and not window.folder.folder_pass.running)
     window.phrase_bar.set_text("the dog")
-    qtbot.waitUntil(lambda: window.doc.answer is not None)
+    qtbot.waitUntil(lambda: window.doc.query.answer is not None)
     window.folder.show_search()
     qtbot.keyClicks(window.folder.search.edit, "the dog")
     qtbot.waitUntil(lambda: "failed" in window.folder.search.status.text())

@@ -48,11 +48,11 @@ def open_folder_project(args):
 
 def add_detector_arguments(parser) -> None:
     """--backend, --detector, --detector-classes: which detector proposes the boxes."""
-    from ..core.detector_choice import BACKENDS
+    from ..grounding.detectors.backends import AUTO, BACKEND_NAMES, BACKENDS
 
-    parser.add_argument("--backend", choices=BACKENDS, default="auto",
-                        help="what runs the bundled detector (default auto: torch on a GPU, the faster "
-                             "measured one on a CPU)")
+    parser.add_argument("--backend", choices=BACKEND_NAMES, default=AUTO, metavar="BACKEND",
+                        help=f"what runs the bundled detector (default {AUTO}): "
+                             + "; ".join(f"{b.name}: {b.help}" for b in BACKENDS))
     parser.add_argument("--detector", metavar="FILE.onnx",
                         help="your own ONNX detector (YOLOv5, YOLOv8/YOLO11 or boxes/scores/labels outputs) "
                              "instead of the bundled one; settings in FILE.yaml beside it")
@@ -62,14 +62,14 @@ def add_detector_arguments(parser) -> None:
 
 def detector_choice(args):
     """The ``DetectorChoice`` of --backend/--detector/--detector-classes; a bad one (also the
-    opencv backend on an OpenCV without it) is a CliError."""
+    a backend that cannot run here, as the opencv one on OpenCV 5) is a CliError."""
     from ..core.detector_choice import DetectorChoice, DetectorChoiceError
-    from ..grounding.backends import OpenCVBackendError, check_backend
+    from ..grounding.detectors.backends import BackendUnavailable, check_backend
 
     try:
         choice = DetectorChoice(args.backend, args.detector, args.detector_classes)
         check_backend(choice)
-    except (DetectorChoiceError, OpenCVBackendError) as exc:
+    except (DetectorChoiceError, BackendUnavailable) as exc:
         raise CliError(str(exc)) from exc
     return choice
 
@@ -77,13 +77,13 @@ def detector_choice(args):
 def model_errors() -> tuple[type, ...]:
     """The errors of a model that cannot load (missing weights or encoder, an unusable ONNX file):
     each is one line for the user."""
-    from ..grounding.backends import OpenCVBackendError
-    from ..grounding.efficientnet_lite import WeightsNotFoundError
-    from ..grounding.encoder import EncoderNotFoundError
-    from ..grounding.onnx_runtime import ModelFileError
-    from ..grounding.ssd_weights import SSDWeightsNotFoundError
+    from ..grounding.detectors.backends import BackendUnavailable
+    from ..grounding.recognition.efficientnet_lite import WeightsNotFoundError
+    from ..grounding.text.encoder import EncoderNotFoundError
+    from ..grounding.detectors.onnx_runtime import ModelFileError
+    from ..grounding.detectors.ssd_weights import SSDWeightsNotFoundError
 
-    return SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError, OpenCVBackendError
+    return SSDWeightsNotFoundError, EncoderNotFoundError, WeightsNotFoundError, ModelFileError, BackendUnavailable
 
 
 def checked_phrases(raw: list[str], names: list[str] | None = None) -> list[str]:

@@ -69,13 +69,13 @@ def _facts(device_arg: str) -> dict:
         facts["opencv"] = cv2.__version__
     except ImportError:
         facts["opencv"] = None
-    from ..grounding.backends import opencv_backend_problem
+    from ..grounding.detectors.backends import BACKENDS
 
-    facts["opencv_backend_problem"] = opencv_backend_problem()
+    facts["backend_problems"] = {b.name: problem for b in BACKENDS if (problem := b.problem())}
     try:
         import onnxruntime
 
-        from ..grounding.onnx_runtime import CUDA_PROVIDER
+        from ..grounding.detectors.onnx_runtime import CUDA_PROVIDER
 
         facts["onnxruntime"] = onnxruntime.__version__
         facts["onnxruntime_providers"] = onnxruntime.get_available_providers()
@@ -110,10 +110,10 @@ def _diagnose(device_arg: str, choice) -> dict:
         raise CliError(f"torch is not installed ({exc}); install with: pip install torch") from exc
 
     from ..grounding.device import resolve_device
-    from ..grounding.encoder import EncoderNotFoundError, model_path
+    from ..grounding.text.encoder import EncoderNotFoundError, model_path
     from ..grounder_factory import make_grounder
-    from ..grounding.onnx_runtime import ModelFileError
-    from ..grounding.ssd_weights import SSDWeightsNotFoundError, cache_dir, find_graph_files
+    from ..grounding.detectors.onnx_runtime import ModelFileError
+    from ..grounding.detectors.ssd_weights import SSDWeightsNotFoundError, cache_dir, find_graph_files
 
     try:
         report["device"] = resolve_device(device_arg)
@@ -185,8 +185,8 @@ def _print(report: dict) -> None:
     print(f"MPS           {'yes' if facts.get('mps_available') else 'no'}")
     print(f"CPU threads   {facts.get('cpu_threads')}")
     print(f"OpenCV        {facts.get('opencv')}")
-    if facts.get("opencv_backend_problem"):
-        print(f"warning       {facts['opencv_backend_problem']}")
+    for problem in facts.get("backend_problems", {}).values():
+        print(f"warning       {problem}")
     if facts.get("onnxruntime"):
         cuda_ep = "CUDA provider: yes" if facts.get("onnxruntime_cuda") else "CUDA provider: no (CPU only)"
         print(f"onnxruntime   {facts['onnxruntime']}  ({cuda_ep})")

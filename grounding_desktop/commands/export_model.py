@@ -58,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CliError(f"{out_dir}: cannot create ({exc.strerror or exc})") from exc
 
-    from ..grounding.efficientnet_lite import WeightsNotFoundError
-    from ..grounding.export_onnx import ExportOptions, export_detector
-    from ..grounding.export_recognizer import export_recognizer
-    from ..grounding.ssd_weights import SSDWeightsNotFoundError
+    from ..grounding.recognition.efficientnet_lite import WeightsNotFoundError
+    from ..grounding.detectors.export_onnx import ExportOptions, export_detector
+    from ..grounding.recognition.export_recognizer import export_recognizer
+    from ..grounding.detectors.ssd_weights import SSDWeightsNotFoundError
 
     command = f"grounding-desktop export-model --out {args.out}" + \
         (f" --images {args.images}" if args.images else "") + (" --int8" if args.int8 else "")

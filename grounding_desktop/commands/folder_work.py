@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence
 
+from ..core.grounder import FolderGrounder
 from . import CliError, add_detector_arguments, add_folder_arguments, add_quiet_argument, detector_choice, model_errors
 
 MAX_WORKERS = 1024  # model copies a --engine ray run may ask for (each takes a GPU or a CPU)
@@ -42,7 +43,7 @@ def worker_count(text: Optional[str]) -> Optional[int]:
 class FolderSession:
     store: object          # store.ProjectStore
     features: object       # store.features.FeatureStore
-    grounder: object       # the model in this process (it ranks searches, and is the local engine's)
+    grounder: FolderGrounder  # the model in this process (it ranks searches, and is the local engine's)
     engine: object         # folder.engine.Engine
 
 

@@ -17,6 +17,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from ..core.grounder import LearningGrounder
+
 from . import CliError, add_detector_arguments, checked_phrases, detector_choice, model_errors
 
 
@@ -74,7 +76,7 @@ def _check_image(name: str) -> tuple[int, int]:
         raise CliError(f"{name}: {exc.strerror or exc}") from exc
 
 
-def _teach(grounder, folder: str, phrases: list[str]) -> None:
+def _teach(grounder: LearningGrounder, folder: str, phrases: list[str]) -> None:
     from ..project import open_project
     from ..project_concepts import teach_project
     from ..store import StoreError
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--top-k must be at least 1")
     sizes = [_check_image(name) for name in images]
 
-    from ..core import Grounder, ImageReadError, display_path
+    from ..core import ImageReadError, display_path
     from ..grounder_factory import make_grounder
     from ..grounding.device import DeviceFallbackWarning, resolve_device
     from ..core.phrase_parse import parse_phrase
@@ -110,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:  # an unknown --device name
             raise CliError(str(exc)) from exc
         try:
-            grounder: Grounder = make_grounder(args.device, cache_size=1, detector=choice)
+            grounder = make_grounder(args.device, cache_size=1, detector=choice)
             if args.project:
                 _teach(grounder, args.project, phrases)
             for name, (width, height) in zip(images, sizes):

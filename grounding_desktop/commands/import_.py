@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_folder_project(args)
     with store, TerminalProgress("importing", "entry", args.quiet) as bar:
         try:
-            summary = fmt.read(store, getattr(args, fmt.name), progress=bar, **options)
+            summary = fmt.read(store, getattr(args, fmt.name), options, progress=bar)
         except ImportFileError as exc:
             raise CliError(str(exc)) from exc
     if args.json:

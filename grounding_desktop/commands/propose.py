@@ -47,7 +47,7 @@ def _phrases(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..folder.propose import propose_folder
+    from ..folder.propose import ProposeRun, propose_folder
     from ..io.progress import TerminalProgress
 
     phrases = _phrases(args)
@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     bars = {stage: TerminalProgress(stage, "image", args.quiet) for stage in ("preparing", "proposing")}
     try:
         with folder_session(args, phrases) as s:
-            report = propose_folder(s.store, s.features, s.engine, phrases, args.min_score,
-                                    progress=lambda stage, done, total: bars[stage](done, total))
+            run = ProposeRun(phrases, args.min_score, progress=lambda stage, done, total: bars[stage](done, total))
+            report = propose_folder(s.store, s.features, s.engine, run)
     finally:
         for bar in bars.values():
             bar.close()

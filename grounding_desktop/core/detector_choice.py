@@ -2,8 +2,8 @@
 
 One value that the CLI options (``--backend``, ``--detector``, ``--detector-classes``), the app's
 Grounding → Model… dialog and the project database (``meta`` key ``detector``, so each project
-remembers its own) all mean the same thing by; ``grounding.backends.make_detector`` turns it
-into a detector.
+remembers its own) all mean the same thing by; ``grounding.detectors.backends`` declares the
+backends, checks a choice's (``check_backend``) and turns it into a detector (``make_detector``).
 """
 from __future__ import annotations
 
@@ -13,27 +13,24 @@ from typing import Optional
 
 META_KEY = "detector"  # ProjectStore meta key holding DetectorChoice.to_json()
 
-# The bundled SSD-MobileNetV2 on: the best one for the device (``auto``), the torch port,
-# onnxruntime fp32 or int8 (the ONNX export of the same network), or OpenCV DNN (the reference).
-BACKENDS = ("auto", "torch", "onnxruntime", "onnxruntime-int8", "opencv")
-
 
 class DetectorChoiceError(ValueError):
-    """A choice that names no backend, or a stored setting that cannot be read."""
+    """A choice that names no backend (``backends.check_backend``), or a stored setting that cannot be read."""
 
 
 @dataclass(frozen=True)
 class DetectorChoice:
     """``onnx_file`` set: the user's detector (run by onnxruntime; ``backend`` is not used).
-    Otherwise the bundled SSD on ``backend``. ``classes_file``: class names, one a line."""
+    Otherwise the bundled SSD on ``backend`` (a name of ``grounding.detectors.backends.BACKENDS``).
+    ``classes_file``: class names, one a line."""
 
     backend: str = "auto"
     onnx_file: Optional[str] = None
     classes_file: Optional[str] = None
 
     def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
-            raise DetectorChoiceError(f"unknown backend '{self.backend}' (one of: {', '.join(BACKENDS)})")
+        if not isinstance(self.backend, str) or not self.backend:
+            raise DetectorChoiceError(f"unreadable backend {self.backend!r}")
         if self.classes_file and not self.onnx_file:
             raise DetectorChoiceError("a class file goes with an ONNX detector file (--detector FILE.onnx)")
 

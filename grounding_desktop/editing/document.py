@@ -1,254 +1,204 @@
-"""The document model of the open image: the one owner of what the window edits.
+"""The document model of the open image: the one owner of what the window edits, in two parts
+composed by what they hold, and the rules that take the model's proposals into the labels.
 
-``ImageDocument`` holds the current image, its annotations, the phrase being typed, the model's
-proposals with their highlight and threshold, the one selection, and every editing rule (accept,
-accept all, no target, reject, draw, move, nudge, delete, rename, review and next) as a method.
-Rules turn into ``edits.Edit`` commands pushed on a ``Stack`` (``edit_stack.EditStack``, or the
-window's ``ui.undo.UndoStack`` over it); the stack runs them through ``apply``, which writes the
-store and re-reads what changed. Views subscribe to the signals below and read the state back:
-they keep no copies, so there is nothing to get out of step.
+- ``labels`` (``editing.labels.LabelsDocument``): the project, the image, its annotations, the
+  selection, the threshold, and the rules that need no proposal (move, nudge, delete, rename,
+  relabel, review and next);
+- ``query`` (``editing.query.QuerySession``): the phrase typed, the hint point, the model's
+  answer with the proposals shown and their highlight, a pending accept.
 
-It has no Qt in it (the signals are ``events.Signal``), so the rules are tested without a window.
-The class is written in three modules by what they hold: this one (the project, the image, its
-annotations, the selection, running edits), ``query`` (the phrase, the hint, the model's proposals)
-and ``rules`` (every rule that changes labels).
+``ImageDocument`` keeps the two in step (another image drops the answer; an edit hides the
+proposals it stored) and holds the rules that need both: accept, accept all, no target, reject,
+draw. Views bind to the parts and subscribe to their signals (one ``events.Batch`` coalesces both
+parts' signals per user action) and read their state back: they keep no copies. No Qt, so every
+rule is tested without a window (``tests/unit/test_document.py``).
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Optional, Protocol
+from typing import Optional
 
-from ..core import Box, BoxState, Expression, ImageRecord, Proposal, short_error
+from ..core import BoxState, ImageRecord, clamp_xywh, iou_xywh
 from ..core.geometry import XYWH
-from ..store import ProjectStore, StoreError
-from ..store.phrases import phrase_joined
-from . import edits
-from .events import Batch, Signal
-from .query import QueryRules
-from .rules import LabelRules
-from .state import Annotation, Answer, ModelState, PendingAccept, Selection, SelectionKind, Tone
+from ..store import ProjectStore
+from . import edits, messages
+from .events import Batch
+from .labels import LabelsDocument, Stack
+from .query import QuerySession
+from .state import Answer, PendingAccept
+
+DUPLICATE_IOU = 0.5  # a singular phrase refuses a proposal overlapping its box this much (COCO's match)
 
 
-class Stack(Protocol):
-    """Where edits go: ``push`` runs the edit (through ``ImageDocument.apply``) and keeps it for undo."""
-
-    def push(self, edit: edits.Edit) -> bool:
-        """False if the edit failed (it is then not kept)."""
-        ...
-
-    def clear(self) -> None: ...
-
-    def count(self) -> int: ...
-
-
-class ImageDocument(QueryRules, LabelRules):
-    """The open image of a project, its labels and the grounding state; see the module docstring."""
+class ImageDocument:
+    """The labels and the query session of the open image; see the module docstring."""
 
     def __init__(self) -> None:
-        # -- signals (argument-less ones are coalesced per user action: see ``events.Batch``)
-        self.image_changed = Signal()        # another image, or the current one's record (state, error)
-        self.annotations_changed = Signal()  # the current image's phrases or boxes
-        self.selection_changed = Signal()
-        self.proposals_changed = Signal()    # the proposals shown, or the threshold that dims them
-        self.highlight_changed = Signal()    # only the highlighted proposal moved (Tab)
-        self.hint_changed = Signal()
-        self.query_changed = Signal()        # what the model should be asked (``query``) changed
-        self.phrase_set = Signal()           # (str) the document set the phrase itself (cleared after Enter)
-        self.info = Signal()                 # (str, Tone) the phrase bar's line: what Enter will do, or why not
-        self.notice = Signal()               # (str) a short status message: a rule refused, and why
-        self.error = Signal()                # (str) an edit could not be saved
-        self.record_changed = Signal()       # (ImageRecord) an image's row changed by an edit or a decode
-        self.records_changed = Signal()      # (list[ImageRecord]) many images' rows changed by one edit
-                                             # (proposals for every image: nothing to learn from)
-        self.other_image_edited = Signal()   # (image id) undo/redo changed an image that is not shown
-        self._batch = Batch()
+        self.batch = Batch()
+        self.labels = LabelsDocument(self.batch)
+        self.query = QuerySession(self.labels, self.batch)
 
-        self.store: Optional[ProjectStore] = None
-        self._stack: Optional[Stack] = None
-        self.image: Optional[ImageRecord] = None
-        self.annotations: tuple[Annotation, ...] = ()
-        self.selection: Optional[Selection] = None
-        self.text = ""                         # the phrase bar as typed
-        self.phrase: Optional[str] = None      # ``text`` cleaned, when usable
-        self.plural = False
-        self.hint: Optional[tuple[float, float]] = None
-        self.threshold = 0.5                   # what counts as a confident proposal
-        self.model_state = ModelState.IDLE
-        self.answer: Optional[Answer] = None   # the latest answer taken (its proposals may be filtered)
-        self.proposals: tuple[Proposal, ...] = ()  # shown: the answer minus boxes already stored
-        self.highlight = -1
-        self.pending: Optional[PendingAccept] = None
-        self.wanted: Optional[XYWH] = None     # the proposal to highlight when the answer comes (a search result)
-
-    # ------------------------------------------------------------------ project and image
+    # ------------------------------------------------------------------ keeping the parts in step
     def open_project(self, store: ProjectStore, stack: Stack) -> None:
-        self.store, self._stack = store, stack
+        self.labels.open_project(store, stack)
         self.open_image(None)
 
     def close_project(self) -> None:
         self.open_image(None)
-        if self._stack is not None:
-            self._stack.clear()
-        if self.store is not None:
-            self.store.close()
-        self.store = self._stack = None
-
-    def path_of(self, record: ImageRecord) -> str:
-        return str(Path(self.store.root) / record.path)
+        self.labels.close_project()
 
     def open_image(self, record: Optional[ImageRecord]) -> None:
         """Show ``record`` (None: no image). The typed phrase stays and is asked again."""
-        with self._batch():
-            self.image = record
-            self.selection = None
-            self.pending = None
-            self.wanted = None
-            self.hint = None
-            self._drop_answer()
-            self._reload()
-            self._notify(self.image_changed, self.selection_changed, self.hint_changed, self.query_changed)
-            self._explain()
+        with self.batch():
+            self.labels.show(record)
+            self.query.image_changed(another=True)
 
     def mark_unreadable(self, image_id: int, error: str) -> None:
-        """A file found unreadable at full decode (after the scan said it was fine). Written outside
-        the undo stack on purpose: it sets only ``images.error``, which no edit reads or writes."""
-        rec = self.store.images.get(image_id)
-        if rec is None or rec.error == error:
-            return
-        try:
-            self.store.images.set_error(image_id, error)
-        except StoreError:
-            return  # shown as unreadable anyway; the next decode tries again
-        rec = self.store.images.get(image_id)
-        self.record_changed.emit(rec)
-        if self.image is not None and self.image.id == image_id:
-            with self._batch():
-                self.image = rec
-                self._notify(self.image_changed, self.query_changed)
-                self._explain()
+        """A file found unreadable at full decode (``LabelsDocument.mark_unreadable``)."""
+        with self.batch():
+            if self.labels.mark_unreadable(image_id, error):
+                self.query.image_changed(another=False)
 
     def changed_outside(self, clear_history: bool, what: str) -> None:
-        """The store was written outside the undo stack (an import, a rescan: ``what`` says which). With
-        ``clear_history`` the rows under the stack's edits may have changed, so the stack is
-        cleared (and the user told) rather than left to undo into rows that are not there."""
-        if clear_history and self._stack is not None and self._stack.count():
-            self._stack.clear()
-            self.notice.emit(f"{what}; the undo history was cleared (the edits stay saved)")
-        if self.image is not None:
-            rec = self.store.images.get(self.image.id)
-            with self._batch():
-                self.image = rec if rec is not None and not rec.missing else None
-                self._reload()
-                self._notify(self.image_changed, self.query_changed)
+        """The store was written outside the undo stack (``LabelsDocument.changed_outside``)."""
+        with self.batch():
+            self.labels.changed_outside(clear_history, what)
+            self.query.image_changed(another=False)
 
-    def _reload(self) -> None:
-        """Re-read the current image's annotations; drop a selection whose row is gone."""
-        rows = self.store.labels.annotations(self.image.id) if self.image is not None and self.store else []
-        self.annotations = tuple(Annotation(e, tuple(bs)) for e, bs in rows)
-        self._notify(self.annotations_changed)
-        sel = self.selection
-        if sel is not None and ((sel.kind == SelectionKind.BOX and self.box(sel.id) is None)
-                                or (sel.kind == SelectionKind.PHRASE and self.annotation(sel.id) is None)):
-            self.selection = None
-            self._notify(self.selection_changed)
-        self._filter_proposals()
-
-    # ------------------------------------------------------------------ running edits
     def apply(self, edit: edits.Edit, undo: bool = False) -> bool:
-        """Run ``edit`` (or its undo) on the store and show the result; the stack calls this.
-        A failure (say, the disk is full) is reported and returns False: the stack drops the edit."""
-        ok = True
-        try:
-            edit.undo(self.store) if undo else edit.do(self.store)
-        except Exception as exc:  # noqa: BLE001 - any store failure must reach the user, not the stack
-            ok = False
-            self.error.emit(short_error(exc))
-        if edit.image_id is None:
-            self._applied_to_many(edit.image_ids)
-            return ok
-        rec = self.store.images.get(edit.image_id)
-        if rec is not None:
-            self.record_changed.emit(rec)
-        if self.image is not None and edit.image_id == self.image.id:
-            with self._batch():
-                self.image = rec
-                self._notify(self.image_changed)
-                self._reload()
-        elif rec is not None:
-            self.other_image_edited.emit(edit.image_id)
+        """Run ``edit`` (or its undo) on the store and show the result: the stack calls this. A
+        failure is reported and returns False: the stack drops the edit."""
+        with self.batch():
+            ok = self.labels.apply(edit, undo)
+            self.query.refilter()
         return ok
 
-    def _applied_to_many(self, image_ids: tuple[int, ...]) -> None:
-        """An edit over many images (``ProposeBatch``) ran: their rows, and the open image if it
-        is one of them, are read again; no other image is shown."""
-        records = [r for r in map(self.store.images.get, image_ids) if r is not None]
-        self.records_changed.emit(records)
-        current = next((r for r in records if self.image is not None and r.id == self.image.id), None)
-        if current is not None:
-            with self._batch():
-                self.image = current
-                self._notify(self.image_changed)
-                self._reload()
+    def take_answer(self, answer: Answer) -> None:
+        """The model answered (``QuerySession.take_answer``); an Enter pressed before it came is
+        run now."""
+        with self.batch():
+            pending = self.query.take_answer(answer)
+            if pending == PendingAccept.ONE:
+                self._accept_queued()
+            elif pending == PendingAccept.ALL:
+                self.accept_all()
 
-    def _push(self, edit: edits.Edit) -> bool:
-        return self._stack is not None and self._stack.push(edit)
-
-    # ------------------------------------------------------------------ lookups
-    def is_confident(self, box: Box) -> bool:
-        """A stored proposal the model scores at least the threshold: Space accepts it; weaker
-        ones are drawn faint."""
-        return box.state == BoxState.PROPOSED and box.score is not None and box.score >= self.threshold
-
-    def box(self, box_id: int) -> Optional[Box]:
-        return next((b for a in self.annotations for b in a.boxes if b.id == box_id), None)
-
-    def annotation(self, expression_id: int) -> Optional[Annotation]:
-        return next((a for a in self.annotations if a.expression.id == expression_id), None)
-
-    def annotation_of_box(self, box_id: int) -> Optional[Annotation]:
-        return next((a for a in self.annotations if any(b.id == box_id for b in a.boxes)), None)
-
-    def annotation_of_phrase(self, phrase: str) -> Optional[Annotation]:
-        """The phrase of the image that ``phrase`` joins (``store.phrases.phrase_joined``)."""
-        return phrase_joined(phrase, self.annotations, lambda a: a.expression.text)
-
-    # ------------------------------------------------------------------ selection
-    @property
-    def selected_box(self) -> Optional[Box]:
-        sel = self.selection
-        return self.box(sel.id) if sel is not None and sel.kind == SelectionKind.BOX else None
-
+    # ------------------------------------------------------------------ proposals into labels
     @property
     def stored_proposal_selected(self) -> bool:
         """A proposed box is selected and no phrase is typed: Enter accepts that box."""
-        box = self.selected_box
-        return box is not None and box.state == BoxState.PROPOSED and self.phrase is None
+        box = self.labels.selected_box
+        return box is not None and box.state == BoxState.PROPOSED and self.query.phrase is None
 
-    @property
-    def selected_expression(self) -> Optional[Expression]:
-        """The selected phrase, or the phrase of the selected box."""
-        sel = self.selection
-        if sel is None:
-            return None
-        a = self.annotation_of_box(sel.id) if sel.kind == SelectionKind.BOX else self.annotation(sel.id)
-        return a.expression if a is not None else None
+    def accept(self, index: Optional[int] = None) -> None:
+        """Store one proposal (the highlighted one, or ``index``: a click) as a box of its phrase.
+        A plural phrase stays in the bar for the next one. A singular phrase names one thing: a
+        proposal on the box it already has is refused, and a second box is pointed out."""
+        labels, query = self.labels, self.query
+        if labels.image is None:
+            return
+        if index is None and self.stored_proposal_selected:
+            box = labels.selected_box
+            with self.batch():
+                labels.push(edits.AcceptStored(labels.image, box, labels.annotation_of_box(box.id).expression.text))
+                labels.select_box(box.id)
+            return
+        if index is None and not query.answer_ready(PendingAccept.ONE):
+            return
+        with self.batch():
+            if index is not None:
+                query.set_highlight(index)
+            p = query.current_proposal()
+            if p is None:
+                if query.proposals:
+                    query.say(messages.no_highlight())
+                return
+            phrase = query.answer.query.phrase
+            a = labels.annotation_of_phrase(phrase)
+            had = a.kept if a is not None and not query.plural else ()
+            overlap = max((iou_xywh(p.bbox, b.bbox) for b in had), default=0.0)
+            if overlap >= DUPLICATE_IOU:
+                query.say(messages.duplicate_box(a.expression.text, overlap))
+                return
+            if labels.push(edits.AcceptProposals(labels.image, phrase, [p])):
+                self._after_add(phrase, keep_phrase=query.plural)
+                if had:
+                    labels.notice.emit(messages.second_box(a.expression.text, len(had) + 1))
 
-    def select(self, selection: Optional[Selection]) -> None:
-        if selection is not None and (self.box(selection.id) if selection.kind == SelectionKind.BOX
-                                      else self.annotation(selection.id)) is None:
-            selection = None
-        if selection != self.selection:
-            self.selection = selection
-            self._notify(self.selection_changed)
+    def _accept_queued(self) -> None:
+        """Enter pressed before the answer: accept now, unless the best scores under the threshold.
+        Such a box is accepted only by an Enter pressed after the user could see it."""
+        p = self.query.current_proposal()
+        if p is not None and p.score < self.labels.threshold:
+            self.query.say(messages.not_accepted_unseen(p.score, self.labels.threshold))
+        else:
+            self.accept()
 
-    def select_box(self, box_id: Optional[int]) -> None:
-        self.select(Selection(SelectionKind.BOX, box_id) if box_id is not None else None)
+    def accept_all(self) -> None:
+        """Store every proposal scoring at least the threshold ("the horses")."""
+        labels, query = self.labels, self.query
+        if labels.image is None or not query.answer_ready(PendingAccept.ALL):
+            return
+        chosen = [p for p in query.proposals if p.score >= labels.threshold]
+        if not chosen:
+            query.say(messages.nothing_confident(labels.threshold))
+            return
+        with self.batch():
+            phrase = query.answer.query.phrase
+            if labels.push(edits.AcceptProposals(labels.image, phrase, chosen)):
+                self._after_add(phrase, keep_phrase=False)
 
-    def select_phrase(self, expression_id: int) -> None:
-        self.select(Selection(SelectionKind.PHRASE, expression_id))
+    def accept_no_target(self) -> None:
+        """The phrase names nothing in this image: a negative example. A phrase already stored
+        whose boxes were all rejected may still be said so; one with boxes may not."""
+        labels, phrase = self.labels, self.query.phrase
+        if labels.image is None:
+            return
+        if phrase is None:
+            self.query.say(messages.TYPE_FIRST)
+            return
+        a = labels.annotation_of_phrase(phrase)
+        if a is not None and (a.kept or a.expression.no_target):
+            self.query.say(messages.already_stored(phrase))
+            return
+        with self.batch():
+            if labels.push(edits.AddNoTarget(labels.image, phrase, a.expression.id if a is not None else None)):
+                self._after_add(phrase, keep_phrase=False)
 
-    # ------------------------------------------------------------------ helpers
-    def _notify(self, *signals: Signal) -> None:
-        for s in signals:
-            self._batch.notify(s)
+    def reject(self) -> None:
+        """Store the highlighted proposal as a rejected box ("this box is wrong", a hard negative);
+        it is hidden then. The phrase still needs its box, or Shift+Enter if the thing is absent."""
+        labels, p = self.labels, self.query.current_proposal()
+        if labels.image is None or p is None:
+            return
+        with self.batch():
+            phrase = self.query.answer.query.phrase
+            if labels.push(edits.RejectProposal(labels.image, phrase, p)) and not labels.annotation_of_phrase(phrase).kept:
+                self.query.say(messages.rejected_needs_box(phrase))
 
+    def draw_box(self, bbox: XYWH, phrase: Optional[str] = None) -> bool:
+        """A box drawn by hand, named by ``phrase`` (the user's choice) or else the typed phrase;
+        never by whatever happens to be selected. False when nothing names it: ask, then call again."""
+        labels = self.labels
+        if labels.image is None:
+            return True
+        if phrase is not None:
+            phrase = labels.new_text(phrase)
+            if phrase is None:
+                return True
+        elif self.query.phrase is not None:
+            phrase = self.query.phrase
+        else:
+            return False
+        bbox = clamp_xywh(bbox, labels.image.width, labels.image.height)
+        with self.batch():
+            self.query.clear_highlight()  # the drawn box is the answer: no proposal stays ready for Enter
+            edit = edits.DrawBox(labels.image, phrase, bbox)
+            if labels.push(edit):
+                labels.select_box(edit.boxes[0].id)
+        return True
+
+    def _after_add(self, phrase: str, keep_phrase: bool) -> None:
+        """Select what was just stored, then clear the bar for the next phrase, or keep it
+        (plural) with the hint point dropped."""
+        self.labels.select_newest(phrase)
+        self.query.reset(keep=keep_phrase)

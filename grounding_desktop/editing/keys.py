@@ -62,6 +62,7 @@ def display_keys(keys: tuple[str, ...]) -> str:
     return " / ".join(shown)
 
 
-def key(action: str) -> str:
-    """The key a message names for ``action``: its first, as people name it ("Shift+Enter")."""
-    return display_keys(KEYS[action][:1])
+def key(action: str, which: int = 0) -> str:
+    """The key a message names for ``action``: its first (or ``which``-th), as people name it
+    ("Shift+Enter")."""
+    return display_keys(KEYS[action][which:which + 1])

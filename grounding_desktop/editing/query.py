@@ -1,37 +1,76 @@
-"""The query side of ``ImageDocument`` (see ``editing.document``): the phrase typed, the hint
-point, the model's answer and its proposals with the highlight and threshold, what Enter will
-do before the answer came. A part of the document class, as the store's parts are of ``ProjectStore``:
-it reads and writes the attributes ``ImageDocument.__init__`` sets."""
+"""The query session of the open image: the phrase typed, the hint point, the model's state, its
+answer and the proposals shown with their highlight, and what Enter will do before the answer
+came (a pending accept).
+
+``QuerySession`` is one of the two parts ``editing.document.ImageDocument`` composes (the other is
+``editing.labels.LabelsDocument``). It changes no label: it reads the labels it needs through
+``ShownLabels`` (the image shown, its file, the threshold, the boxes a phrase has already), so it
+is driven and tested with any object that offers those. No Qt: the signals are ``events.Signal``.
+"""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Protocol
 
-from ..core import PhraseError, Proposal, clean_phrase
+from ..core import ImageRecord, PhraseError, Proposal, clean_phrase
 from ..core.geometry import XYWH
-from ..core.proposal import is_stored
 from ..core.phrase_parse import parse_phrase
-from .keys import key
-from .state import Answer, ModelState, PendingAccept, ProposalQuery, Tone
+from ..core.proposal import is_stored
+from . import messages
+from .events import Batch, Signal
+from .messages import Line
+from .state import Answer, ModelState, PendingAccept, ProposalQuery
 
-STANDS_OUT = 2.0  # the best proposal stands out when it scores at least this many times the next
-NO_HIGHLIGHT = f"No proposal is highlighted: {key('next_proposal')} picks one."
+
+class ShownLabels(Protocol):
+    """What the query session reads of the labels (``LabelsDocument`` is one)."""
+
+    image: Optional[ImageRecord]
+    threshold: float
+
+    def path_of(self, record: ImageRecord) -> str: ...
+
+    def stored_boxes(self, phrase: str) -> list[XYWH]: ...  # boxes of the phrase it joins, any state
 
 
-class QueryRules:
-    """The phrase, the hint and the model's proposals of the open image."""
+class QuerySession:
+    """The phrase, the hint and the model's proposals of the open image; see the module docstring.
+    ``batch`` coalesces the signals of one user action (shared with the labels document)."""
 
-    # ------------------------------------------------------------------ phrase, hint, model
+    def __init__(self, labels: ShownLabels, batch: Optional[Batch] = None) -> None:
+        # -- signals (argument-less ones are coalesced per user action: see ``events.Batch``)
+        self.proposals_changed = Signal()    # the proposals shown
+        self.highlight_changed = Signal()    # only the highlighted proposal moved (Tab)
+        self.hint_changed = Signal()
+        self.request_changed = Signal()      # what the model should be asked (``request``) changed
+        self.phrase_set = Signal()           # (str) the session set the phrase itself (cleared after Enter)
+        self.info = Signal()                 # (str, Tone) the phrase bar's line: what Enter will do, or why not
+        self.batch = batch if batch is not None else Batch()
+        self.labels = labels
+
+        self.text = ""                         # the phrase bar as typed
+        self.phrase: Optional[str] = None      # ``text`` cleaned, when usable
+        self.plural = False
+        self.hint: Optional[tuple[float, float]] = None
+        self.model_state = ModelState.IDLE
+        self.answer: Optional[Answer] = None   # the latest answer taken (its proposals may be filtered)
+        self.proposals: tuple[Proposal, ...] = ()  # shown: the answer minus boxes already stored
+        self.highlight = -1
+        self.pending: Optional[PendingAccept] = None
+        self.wanted: Optional[XYWH] = None     # the proposal to highlight when the answer comes (a search result)
+
+    # ------------------------------------------------------------------ what is asked
     @property
-    def query(self) -> Optional[ProposalQuery]:
+    def request(self) -> Optional[ProposalQuery]:
         """What the model should be asked now, or None when nothing can be asked."""
-        if self.phrase is None or self.image is None or not self.image.readable or self.store is None:
+        image = self.labels.image
+        if self.phrase is None or image is None or not image.readable:
             return None
-        return ProposalQuery(self.image.id, self.path_of(self.image), self.phrase, self.hint)
+        return ProposalQuery(image.id, self.labels.path_of(image), self.phrase, self.hint)
 
     @property
     def up_to_date(self) -> bool:
         """The proposals shown answer the phrase typed now, on this image, with this hint."""
-        q = self.query
+        q = self.request
         return q is not None and self.answer is not None and self.answer.query == q and not self.answer.error
 
     @property
@@ -39,150 +78,142 @@ class QueryRules:
         """Proposals for what is typed can still come: a usable phrase on a readable image, a
         model loading or ready, and no answer (nor failure) for it yet. Anything that cannot
         produce proposals is not waiting (an over-long phrase, a failed model, an unreadable file)."""
-        q = self.query
+        q = self.request
         return q is not None and self.model_state.coming \
             and (self.answer is None or self.answer.query != q)
 
     def set_text(self, text: str) -> None:
         """The phrase bar's text changed (each keystroke): clean it, and ask again."""
-        with self._batch():
+        with self.batch():
             self.text = text
             self.wanted = None
             if not text.strip():
                 self.phrase, self.plural = None, False
-                self._drop_answer()
-                self.info.emit("", Tone.NORMAL)
+                self.drop_answer()
+                self.say(messages.CLEARED)
             else:
                 try:
                     self.phrase = clean_phrase(text)
                 except PhraseError as exc:
                     self.phrase, self.plural = None, False
-                    self._drop_answer()
-                    self.info.emit(f"{str(exc)[0].upper()}{str(exc)[1:]}.", Tone.ERROR)
+                    self.drop_answer()
+                    self.say(messages.phrase_error(exc))
                 else:
                     self.plural = parse_phrase(self.phrase).plural
-                    self._explain()
-            self._notify(self.query_changed)
+                    self.explain()
+            self._notify(self.request_changed)
 
     def look_for(self, phrase: str, bbox: XYWH) -> None:
         """Ask for ``phrase`` as if typed, and highlight the proposal at ``bbox`` when the answer
         comes (a search result opened: its best box)."""
-        with self._batch():
+        with self.batch():
             self.set_text(phrase)
             self.phrase_set.emit(self.text)
             self.wanted = tuple(bbox)
 
     def set_hint(self, point: Optional[tuple[float, float]]) -> None:
-        with self._batch():
+        with self.batch():
             self.hint = point
-            self._notify(self.hint_changed, self.query_changed)
+            self._notify(self.hint_changed, self.request_changed)
             if self.phrase:
-                self._explain()
+                self.explain()
             elif point is not None:
-                self.info.emit("Hint point set: now type what is there.", Tone.NORMAL)
-
-    def set_threshold(self, value: float) -> None:
-        """What counts as confident: proposals under it are drawn faint, stored ones too (Space
-        accepts only those at or above it)."""
-        self.threshold = float(value)
-        with self._batch():
-            self._notify(self.proposals_changed, self.annotations_changed)
+                self.say(messages.HINT_SET)
 
     def set_model_state(self, state: ModelState) -> None:
-        with self._batch():
+        with self.batch():
             self.model_state = state
-            self._notify(self.query_changed)
-            self._explain()
+            self._notify(self.request_changed)
+            self.explain()
 
-    def clear_query(self) -> bool:
+    def image_changed(self, another: bool) -> None:
+        """The labels show ``another`` image (the hint, the answer and a pending accept are
+        dropped; the phrase stays and is asked again), or the same image's record or labels
+        changed outside an edit (the proposals they stored are hidden)."""
+        with self.batch():
+            if another:
+                self.pending = None
+                self.wanted = None
+                self.hint = None
+                self.drop_answer()
+                self._notify(self.hint_changed)
+            else:
+                self.refilter()
+            self._notify(self.request_changed)
+            self.explain()
+
+    def clear(self) -> bool:
         """Esc: forget the phrase, the hint and the proposals. False if there was nothing to clear."""
         if not (self.text or self.hint is not None or self.proposals):
             return False
-        with self._batch():
+        with self.batch():
             self.pending = None
-            self._reset_phrase(keep=False)
+            self.reset(keep=False)
         return True
 
-    def _explain(self) -> None:
-        """Say what happens to the phrase typed: looked for, waits for the model, or cannot be."""
-        if self.phrase is None or self.image is None:
-            return
-        if not self.image.readable:
-            self.info.emit("This image cannot be read, so the model cannot look at it.", Tone.ERROR)
-        elif self.model_state == ModelState.FAILED:
-            self.info.emit(f"Model unavailable: draw boxes yourself ({key('draw_mode')}).", Tone.ERROR)
-        elif self.model_state != ModelState.READY:
-            self.info.emit("Model loading… proposals will follow.", Tone.BUSY)
-        elif not self.up_to_date:
-            self.info.emit(f"Looking for “{self.phrase}”…", Tone.BUSY)
+    def reset(self, keep: bool) -> None:
+        """After a phrase was stored: drop the hint point, and the phrase with its proposals unless
+        ``keep`` (a plural phrase stays for its next box)."""
+        self.hint = None
+        if not keep:
+            self.text, self.phrase, self.plural = "", None, False
+            self.drop_answer()
+            self.say(messages.CLEARED)
+        self.phrase_set.emit(self.text)
+        self._notify(self.hint_changed, self.request_changed)
+        self.explain()
 
-    # ------------------------------------------------------------------ proposals
-    def take_answer(self, answer: Answer) -> None:
-        """The model answered ``answer.query``; an answer to anything but the current query is stale."""
-        if answer.query != self.query:
+    def explain(self) -> None:
+        """Say what happens to the phrase typed: looked for, waits for the model, or cannot be."""
+        image = self.labels.image
+        if self.phrase is None or image is None:
             return
-        with self._batch():
+        if not image.readable:
+            self.say(messages.UNREADABLE)
+        elif self.model_state == ModelState.FAILED:
+            self.say(messages.model_unavailable())
+        elif self.model_state != ModelState.READY:
+            self.say(messages.MODEL_LOADING)
+        elif not self.up_to_date:
+            self.say(messages.looking_for(self.phrase))
+
+    def say(self, line: Line) -> None:
+        self.info.emit(*line)
+
+    # ------------------------------------------------------------------ the answer
+    def take_answer(self, answer: Answer) -> Optional[PendingAccept]:
+        """The model answered ``answer.query``; an answer to anything but the current request is
+        stale and dropped. Returns the accept Enter (or Ctrl+Enter) asked for before it came: the
+        caller runs it, inside this action's batch."""
+        if answer.query != self.request:
+            return None
+        with self.batch():
             self.answer = answer
             if answer.error:
                 self._set_proposals(())
-                self.info.emit(f"The model failed on this image: {answer.error}", Tone.ERROR)
+                self.say(messages.model_failed_on_image(answer.error))
                 self.pending = None
-                return
-            self._filter_proposals(keep_highlight=False)
+                return None
+            self.refilter(keep_highlight=False)
             wanted, self.wanted = self.wanted, None
             if wanted is not None:
                 self.set_highlight(next((i for i, p in enumerate(self.proposals) if is_stored(p.bbox, [wanted])),
                                         self.highlight))
-            self.info.emit(*self._answer_message())
+            self.say(messages.answer(answer.query.phrase, len(answer.proposals), [p.score for p in self.proposals],
+                                     self.labels.threshold, self.plural))
             pending, self.pending = self.pending, None
-            if pending == PendingAccept.ONE:
-                self._accept_queued()
-            elif pending == PendingAccept.ALL:
-                self.accept_all()
+            return pending
 
-    def _accept_queued(self) -> None:
-        """Enter pressed before the answer: accept now, unless the best scores under the threshold.
-        Such a box is accepted only by an Enter pressed after the user could see it."""
-        p = self.current_proposal()
-        if p is not None and p.score < self.threshold:
-            self.info.emit(f"Nothing was accepted before you saw it (best {p.score:.2f}, under the "
-                           f"{self.threshold:.2f} threshold): {key('accept')} accepts it, "
-                           f"{key('next_proposal')} shows the others.", Tone.NORMAL)
-        else:
-            self.accept()
-
-    def _answer_message(self) -> tuple[str, Tone]:
-        n, phrase = len(self.proposals), self.answer.query.phrase
-        if not self.answer.proposals:
-            return (f"No match for “{phrase}”: draw it ({key('draw_mode')}) or {key('accept_none')} for "
-                    "“not in image”."), Tone.NORMAL
-        if n == 0:
-            return "Every proposal is already stored for this phrase.", Tone.GOOD
-        best, *others = sorted((p.score for p in self.proposals), reverse=True)
-        if best < self.threshold:
-            # What the scores say, never a verdict: the model's numbers are relative, so a right
-            # box may score under the threshold; whether it stands out of the others is known.
-            if not others or best >= STANDS_OUT * others[0]:
-                ahead = f", far ahead of the next ({others[0]:.2f})" if others else ""
-                return (f"Best match {best:.2f}{ahead} · {key('accept')} accepts · {key('next_proposal')} next",
-                        Tone.NORMAL)
-            return (f"The best matches score alike ({best:.2f}, {others[0]:.2f}): "
-                    f"{key('next_proposal')} to compare, {key('accept')} accepts, {key('accept_none')}: not in image."), Tone.NORMAL
-        if self.plural:
-            return f"{n} proposals · plural: {key('accept_all')} accepts all ≥ threshold", Tone.GOOD
-        return f"{n} proposal{'s' if n != 1 else ''} · {key('accept')} accepts · {key('next_proposal')} next", Tone.GOOD
-
-    def _drop_answer(self) -> None:
+    def drop_answer(self) -> None:
         self.answer = None
         self._set_proposals(())
 
-    def _filter_proposals(self, keep_highlight: bool = True) -> None:
+    def refilter(self, keep_highlight: bool = True) -> None:
         """Hide proposals that coincide with a box already stored for the answered phrase
         (accepted or rejected), so undoing an accept brings its proposal back by itself."""
         if self.answer is None or self.answer.error:
             return
-        a = self.annotation_of_phrase(self.answer.query.phrase)
-        stored = [b.bbox for b in a.boxes] if a is not None else []
+        stored = self.labels.stored_boxes(self.answer.query.phrase)
         self._set_proposals(tuple(p for p in self.answer.proposals if not is_stored(p.bbox, stored)),
                             keep_highlight)
 
@@ -206,6 +237,7 @@ class QueryRules:
         if changed is not None:
             self._notify(changed)
 
+    # ------------------------------------------------------------------ the highlight
     def current_proposal(self) -> Optional[Proposal]:
         return self.proposals[self.highlight] if 0 <= self.highlight < len(self.proposals) else None
 
@@ -226,13 +258,17 @@ class QueryRules:
         if self.highlight != -1:
             self.highlight = -1
             self._notify(self.highlight_changed)
-            self.info.emit(NO_HIGHLIGHT, Tone.NORMAL)
+            self.say(messages.no_highlight())
 
-    def _answer_ready(self, pending: PendingAccept) -> bool:
+    def answer_ready(self, pending: PendingAccept) -> bool:
         """True if the proposals shown answer the phrase typed; else accept once they arrive."""
         if self.up_to_date:
             return True
         if self.waiting:
             self.pending = pending
-            self.info.emit("Will accept when the proposals arrive…", Tone.BUSY)
+            self.say(messages.WILL_ACCEPT)
         return False
+
+    def _notify(self, *signals: Signal) -> None:
+        for s in signals:
+            self.batch.notify(s)

@@ -65,7 +65,7 @@ class Session:
     def step(self, step: int) -> None:
         """Next (1) or previous (-1) image in the list as shown; from none shown, the first or the last."""
         n = self.images.visible_count()
-        row = self.images.visible_row_of(self.doc.image.id if self.doc.image else None)
+        row = self.images.visible_row_of(self.doc.labels.image.id if self.doc.labels.image else None)
         if not n:
             return
         if row is None:
@@ -83,8 +83,8 @@ class Session:
 
     def review_and_next(self) -> None:
         """Space: ``ImageDocument.review_and_next``, then show the next image to do."""
-        current = self.doc.image.id if self.doc.image else None
-        target = self.doc.review_and_next(self.images.visible_after(current))
+        current = self.doc.labels.image.id if self.doc.labels.image else None
+        target = self.doc.labels.review_and_next(self.images.visible_after(current))
         if target is not None:
             self.view.show_image(target)
 
@@ -93,10 +93,10 @@ class Session:
         """Where the person left off in this project (``resume``, if the list shows it), else the
         first image; with none, say why (a scan still running, or no images in the folder)."""
         first = self.images.visible_id_at(0)
-        if self.doc.image is None and first is not None:
+        if self.doc.labels.image is None and first is not None:
             self.view.show_image(resume if self.images.visible_row_of(resume) is not None else first)
         elif first is None:
-            root = str(self.doc.store.root)
+            root = str(self.doc.labels.store.root)
             if self.scanning:
                 self.view.show_placeholder("Scanning the folder…", root, False)
             else:
@@ -115,9 +115,9 @@ class Session:
     def escape(self) -> None:
         """Esc: cancel a drag, leave draw mode, clear the phrase, or go back to the image (from the
         phrase bar) or drop the selection — the first of these that applies."""
-        if self.view.cancel_interaction() or self.view.leave_draw_mode() or self.doc.clear_query():
+        if self.view.cancel_interaction() or self.view.leave_draw_mode() or self.doc.query.clear():
             return
         if self.view.phrase_has_focus():
             self.view.focus_image()
         else:
-            self.doc.select(None)
+            self.doc.labels.select(None)

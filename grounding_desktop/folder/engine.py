@@ -11,6 +11,7 @@ import os
 from typing import Callable, Iterator, Optional, Protocol, Sequence
 
 from ..core import ImageReadError, Proposal
+from ..core.grounder import FolderGrounder, PreparedEntry
 from ..io.scan import quick_hash
 
 class EngineError(RuntimeError):
@@ -43,7 +44,7 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def best_proposals(grounder, entry, phrases: Sequence[str], min_score: float) -> list[tuple[str, list[Proposal]]]:
+def best_proposals(grounder: FolderGrounder, entry: PreparedEntry, phrases: Sequence[str], min_score: float) -> list[tuple[str, list[Proposal]]]:
     """What propose-for-every-image stores of one prepared image: per phrase, its best proposal
     (every match of a plural phrase: "the horses"), those scoring at least ``min_score``. A
     phrase that needs the image's pixels (the second CNN) when its file is gone or changed gets
@@ -61,7 +62,7 @@ def best_proposals(grounder, entry, phrases: Sequence[str], min_score: float) ->
 CHANGED_WHILE_PREPARED = "changed while it was being prepared; prepared again after the next scan"
 
 
-def feature_results(grounder, items: Sequence[tuple[str, object]],
+def feature_results(grounder: FolderGrounder, items: Sequence[tuple[str, object]],
                     pause: Optional[Callable[[], None]] = None) -> list[FeatureResult]:
     """``grounder.compute_features`` of items ``(content hash, image path)`` as results (one
     batch); ``pause`` as ``compute_features`` takes it.
@@ -96,7 +97,7 @@ def _file_state(image, hashed: bool = True):
         return (None, None) if hashed else None  # gone: decoding says so
 
 
-def propose_results(grounder, items: Sequence[tuple[str, str, bytes]], phrases: Sequence[str],
+def propose_results(grounder: FolderGrounder, items: Sequence[tuple[str, str, bytes]], phrases: Sequence[str],
                     min_score: float) -> list[ProposeResult]:
     """``best_proposals`` on items ``(key, image path, record)`` (one batch)."""
     from ..grounding.features import ImageFeatures
@@ -109,7 +110,7 @@ def propose_results(grounder, items: Sequence[tuple[str, str, bytes]], phrases: 
 class LocalEngine:
     """The model in this process, on its device (the GPU when there is one)."""
 
-    def __init__(self, grounder) -> None:
+    def __init__(self, grounder: FolderGrounder) -> None:
         self.grounder = grounder
 
     @property

@@ -26,6 +26,19 @@ DEFAULT_MIN_SCORE = 0.3  # proposals scoring less are not stored
 AnswerRow = tuple[int, str, list[Proposal]]
 
 
+@dataclass(frozen=True)
+class ProposeRun:
+    """What a run asks: the model's best boxes for ``phrases`` (cleaned) scoring at least
+    ``min_score``, ``batch_size`` images a batch; ``progress(stage, done, total)`` reports
+    "preparing" then "proposing", ``cancelled()`` stops after the batch in hand."""
+
+    phrases: Sequence[str]
+    min_score: float = DEFAULT_MIN_SCORE
+    progress: Optional[Callable[[str, int, int], None]] = None
+    cancelled: Optional[Callable[[], bool]] = None
+    batch_size: int = BATCH
+
+
 @dataclass
 class ProposeReport:
     features: PassReport = field(default_factory=PassReport)
@@ -43,16 +56,12 @@ def phrase_lines(text: str) -> list[tuple[int, str]]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
-def proposal_answers(store: ProjectStore, features: FeatureStore, engine: Engine, phrases: Sequence[str],
-                     min_score: float, report: ProposeReport,
-                     progress: Optional[Callable[[str, int, int], None]] = None,
-                     cancelled: Optional[Callable[[], bool]] = None, batch_size: int = BATCH
-                     ) -> Iterator[list[AnswerRow]]:
-    """The model's best boxes for ``phrases`` (cleaned) scoring at least ``min_score`` on every
-    image not yet reviewed, a batch of images at a time, for the caller to store; images are
-    prepared first where needed. ``report`` is filled in as it goes (what was stored is the
-    caller's to count). ``progress(stage, done, total)`` reports "preparing" then "proposing";
-    ``cancelled()`` stops after the batch in hand."""
+def proposal_answers(store: ProjectStore, features: FeatureStore, engine: Engine, run: ProposeRun,
+                     report: ProposeReport) -> Iterator[list[AnswerRow]]:
+    """The answers ``run`` asks for on every image not yet reviewed, a batch of images at a time,
+    for the caller to store; images are prepared first where needed. ``report`` is filled in as it
+    goes (what was stored is the caller's to count)."""
+    progress, cancelled = run.progress, run.cancelled
     report.features = run_feature_pass(
         store, features, engine, cancelled=cancelled,
         progress=None if progress is None else lambda done, total: progress("preparing", done, total))
@@ -67,7 +76,7 @@ def proposal_answers(store: ProjectStore, features: FeatureStore, engine: Engine
              for r in records if r.content_hash in kept]
     report.images = len(items)
     done = 0
-    results = engine.propose(items, list(phrases), min_score, batch_size)
+    results = engine.propose(items, list(run.phrases), run.min_score, run.batch_size)
     try:
         for batch in results:
             yield [(int(key), phrase, found) for key, answers in batch for phrase, found in answers if found]
@@ -81,13 +90,10 @@ def proposal_answers(store: ProjectStore, features: FeatureStore, engine: Engine
         results.close()
 
 
-def propose_folder(store: ProjectStore, features: FeatureStore, engine: Engine, phrases: Sequence[str],
-                   min_score: float, progress: Optional[Callable[[str, int, int], None]] = None,
-                   cancelled: Optional[Callable[[], bool]] = None, batch_size: int = BATCH) -> ProposeReport:
+def propose_folder(store: ProjectStore, features: FeatureStore, engine: Engine, run: ProposeRun) -> ProposeReport:
     """``proposal_answers`` stored as they come, each batch in one transaction."""
     report = ProposeReport()
-    for rows in proposal_answers(store, features, engine, phrases, min_score, report, progress, cancelled,
-                                 batch_size):
+    for rows in proposal_answers(store, features, engine, run, report):
         added = store.proposals.add((image_id, phrase, [proposal_box(p, BoxState.PROPOSED) for p in found])
                                     for image_id, phrase, found in rows)
         report.boxes_added += added.box_count

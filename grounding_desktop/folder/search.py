@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ..core import ImageRecord, Proposal
+from ..core.grounder import FolderGrounder
 from ..store import ProjectStore
 from ..store.features import FeatureStore
 from .engine import Engine
 from .feature_pass import PassReport, kept_features, preparable, run_feature_pass
 
 
-def search_folder(store: ProjectStore, features: FeatureStore, engine: Engine, grounder, phrase: str,
+def search_folder(store: ProjectStore, features: FeatureStore, engine: Engine, grounder: FolderGrounder, phrase: str,
                   top: int, progress: Optional[Callable[[int, int], None]] = None,
                   cancelled: Optional[Callable[[], bool]] = None
                   ) -> tuple[list[tuple[ImageRecord, Proposal]], PassReport]:

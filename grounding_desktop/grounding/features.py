@@ -24,7 +24,7 @@ from typing import Optional
 
 import numpy as np
 
-from .scorer import Scene
+from .scoring.scorer import Scene
 
 FEATURES_FORMAT = 2   # bump when what a record holds, or how it is computed, changes
 EMBEDDED_REGIONS = 16  # regions whose embeddings a feature pass record keeps

@@ -33,16 +33,16 @@ from ..core.model import ImageReadError
 from ..core.phrase import PhraseError, clean_phrase
 from ..core.detector_choice import DetectorChoice
 from ..core.proposal import Proposal
-from .backends import backend_device, make_detector
-from .concepts import ConceptExample, ConceptKey, ConceptMemory, ExampleContext, LabelledBox
+from .detectors.backends import backend_device, make_detector
+from .scoring.concepts import ConceptExample, ConceptKey, ConceptMemory, ExampleContext, LabelledBox
 from .device import is_device_failure, resolve_device, warn_fallback
 from .features import EMBEDDED_REGIONS, FEATURES_FORMAT, ImageFeatures
 from ..core.phrase_parse import ParsedPhrase, parse_phrase
-from .priors import DEFAULT_WEIGHTS, FusedWeights, ScorerWeights, shipped_weights
-from .region_evidence import (ImageEvidence, compute_features, concept_subject, embed_examples,
+from .scoring.priors import DEFAULT_WEIGHTS, FusedWeights, ScorerWeights, shipped_weights
+from .scoring.region_evidence import (ImageEvidence, compute_features, concept_subject, embed_examples,
                               imagenet_subject)
-from .regions import RegionStats, nested_objects
-from .scorer import PhraseScorer, Scene, ScoreResult, SubjectEvidence
+from .scoring.regions import RegionStats, nested_objects
+from .scoring.scorer import PhraseScorer, Scene, ScoreResult, SubjectEvidence
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +172,8 @@ class Grounder:
     @property
     def model_version(self) -> str:
         self.load_detector()
-        from .encoder import MODEL_NAME
-        from .recognizer import VARIANT
+        from .text.encoder import MODEL_NAME
+        from .recognition.recognizer import VARIANT
 
         return f"{self._detector.version}+{MODEL_NAME}+efficientnet-{VARIANT}+{SCORER_VERSION}"
 
@@ -188,8 +188,8 @@ class Grounder:
     def embedding_model(self) -> str:
         """What made the region embeddings ``learn`` returns (stored with them): the network's
         recipe and the context each box is embedded with (``concept_head.context_boxes``)."""
-        from .concept_head import CONTEXT_RECIPE
-        from .recognizer import embedding_model
+        from .scoring.concept_head import CONTEXT_RECIPE
+        from .recognition.recognizer import embedding_model
 
         return f"{embedding_model()}+{CONTEXT_RECIPE}"
 
@@ -235,8 +235,8 @@ class Grounder:
     def load_scorer(self) -> PhraseScorer:
         with self._model_lock:
             if self._scorer is None:
-                from .encoder import ClassPrototypes, PhraseEncoder
-                from .ssd_weights import cache_dir
+                from .text.encoder import ClassPrototypes, PhraseEncoder
+                from .detectors.ssd_weights import cache_dir
 
                 # The encoder embeds a few words per phrase: the CPU is as fast as a GPU for that
                 # and keeps GPU memory for the detector.
@@ -252,7 +252,7 @@ class Grounder:
         """The second CNN (EfficientNet-Lite0, ImageNet-1k), loaded on first need."""
         with self._model_lock:
             if self._recognizer is None:
-                from .recognizer import RegionRecognizer
+                from .recognition.recognizer import RegionRecognizer
 
                 try:
                     self._recognizer = RegionRecognizer(self.device)
@@ -266,19 +266,12 @@ class Grounder:
     def _imagenet_prototypes(self):
         with self._model_lock:
             if self._imagenet is None:
-                from .imagenet import imagenet_prototypes
-                from .ssd_weights import cache_dir
+                from .recognition.imagenet import imagenet_prototypes
+                from .detectors.ssd_weights import cache_dir
 
                 self.load_scorer()
                 self._imagenet = imagenet_prototypes(self._encoder, cache_dir())
             return self._imagenet
-
-    def set_weights(self, weights: ScorerWeights) -> None:
-        """Use other constants in the scorer's modules from now on."""
-        with self._model_lock:
-            self.weights = weights
-            if self._scorer is not None:
-                self._scorer.weights = weights
 
     @property
     def fused(self) -> FusedWeights:
@@ -298,7 +291,7 @@ class Grounder:
         if self._detector is not None:
             self._detector = self._make_detector("cpu")
         if self._recognizer is not None and self._recognizer.device.type != "cpu":
-            from .recognizer import RegionRecognizer
+            from .recognition.recognizer import RegionRecognizer
 
             self._recognizer = RegionRecognizer("cpu")
 
@@ -326,7 +319,7 @@ class Grounder:
             except ImageReadError as exc:
                 raise ImageReadError(f"{image}: {exc}" if is_file else str(exc)) from exc
             return np.asarray(pil), size, stamp
-        from .detector import to_rgb_array
+        from .detectors.detector import to_rgb_array
 
         try:
             rgb = to_rgb_array(image)
@@ -505,10 +498,6 @@ class Grounder:
                 self._cache.pop(str(key), None)
 
     # ------------------------------------------------------------------ phrases
-    def is_plural(self, phrase: str) -> bool:
-        """Whether ``phrase`` asks for every matching object ("the horses", "all people")."""
-        return parse_phrase(clean_phrase(phrase)).plural
-
     def propose(self, image_or_key: ImageInput, phrase: str,
                 hint: Optional[tuple[float, float]] = None, top_k: int = 5,
                 held_out: bool = False) -> list[Proposal]:
@@ -602,7 +591,7 @@ class Grounder:
         coco, exact = self.load_scorer().coco_match(parsed.subject)
         if exact:
             return taught, None
-        from .imagenet import kinds_for
+        from .recognition.imagenet import kinds_for
 
         kinds = kinds_for(self._imagenet_prototypes(), parsed.subject)
         return taught, kinds if kinds is not None and kinds.similarity > coco else None
@@ -616,6 +605,10 @@ class Grounder:
         return kinds is None, concept
 
     # ------------------------------------------------------------------ learning
+    def forget_concepts(self) -> None:
+        """Forget every box ``learn`` was given (a project's lessons are taught afresh)."""
+        self.concepts.clear()
+
     def learn(self, image: ImageInput, boxes: Sequence[LabelledBox],
               size: Optional[tuple[int, int]] = None) -> list[ConceptExample]:
         """Make ``boxes`` the labelled boxes of ``image`` that concepts learn from.

@@ -28,13 +28,13 @@ from ..core.phrase import clean_phrase
 from ..core.proposal import Proposal
 from .features import ImageFeatures
 from ..core.phrase_parse import parse_phrase
-from .scorer import Scene, SubjectEvidence
+from .scoring.scorer import Scene, SubjectEvidence
 
 # A proposal's score is rounded to 4 places: an image whose bound is this close to the worst
 # result may still tie it, and is scored.
 _ROUNDING = 1e-4
 PART_REGIONS = 65536  # regions per part of the table: a vectorised step (bounds the temporaries' memory)
-_KEPT_CHUNK = 8192    # kept embeddings made float at a time (bounds the temporaries' memory)
+_KEPT_CHUNK = 1024    # kept embeddings made float at a time (a few MB: stays in the cache)
 
 
 @dataclass(frozen=True)
@@ -191,10 +191,13 @@ class _Part:
         """(regions,) a learned concept's probability of each region, 0 where none was kept."""
         p = np.zeros(self.regions)
         if len(self.kept) and self.kept.shape[1] == head.weights.shape[0]:
+            import torch  # its int8 -> float conversion and matrix-vector product are several times numpy's
+
+            kept, weights = torch.from_numpy(self.kept), torch.from_numpy(np.asarray(head.weights, np.float32))
             logit = np.empty(len(self.kept), np.float32)
-            for start in range(0, len(self.kept), _KEPT_CHUNK):
-                chunk = self.kept[start:start + _KEPT_CHUNK].astype(np.float32)
-                logit[start:start + len(chunk)] = chunk @ head.weights
+            with torch.inference_mode():
+                for start in range(0, len(kept), _KEPT_CHUNK):
+                    logit[start:start + _KEPT_CHUNK] = (kept[start:start + _KEPT_CHUNK].float() @ weights).numpy()
             p[self.kept_rows] = 1.0 / (1.0 + np.exp(-(logit * self.kept_scale + head.bias).astype(np.float64)))
         return p
 

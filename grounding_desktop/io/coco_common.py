@@ -77,9 +77,13 @@ def info_block(fmt: str) -> dict[str, Any]:
     return {"description": f"grounding-desktop {fmt} export", "version": __version__}
 
 
-def write_coco_splits(selected: Sequence[SelectedImage], layout: ExportLayout, options: ExportOptions,
-                      staged: StagedFiles, ticker: Ticker, categories: Categories,
-                      build: Callable[..., dict[str, Any]]) -> None:
-    """One COCO JSON file, or one per split, all sharing one category list so train/val/test agree."""
-    for split, group in group_by_split(selected, options).items():
-        staged.write(layout.annotations(split), json_chunks(build(group, categories, options, ticker), ticker))
+def coco_splits_writer(build: Callable[..., dict[str, Any]]) -> Callable[..., None]:
+    """A COCO format's ``write``: one JSON file of ``build(images, categories, options, ticker)``, or
+    one per split, all sharing one category list so train/val/test agree."""
+
+    def write(selected: Sequence[SelectedImage], layout: ExportLayout, options: ExportOptions, staged: StagedFiles,
+              ticker: Ticker, categories: Categories) -> None:
+        for split, group in group_by_split(selected, options).items():
+            staged.write(layout.annotations(split), json_chunks(build(group, categories, options, ticker), ticker))
+
+    return write

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .coco_common import OWN_KEY, Categories, coco_annotation, info_block, own_fields, write_coco_splits
-from .export_layout import ExportLayout
+from .coco_common import OWN_KEY, Categories, coco_annotation, coco_splits_writer, info_block, own_fields
 from .export_options import ExportOptions
 from .progress import Ticker
 from .selection import SelectedImage, SelectionRules
-from .staged_files import StagedFiles
 
 FORMAT = "coco"
 LAYOUT_NAME, SUFFIX = "instances", ".json"
@@ -28,11 +26,6 @@ PER_PHRASE_CATEGORIES = True
 
 def rules(options: ExportOptions) -> SelectionRules:
     return SelectionRules(one_box_per_category=True)
-
-
-def write(selected: Sequence[SelectedImage], layout: ExportLayout, options: ExportOptions, staged: StagedFiles,
-          ticker: Ticker, categories: Categories) -> None:
-    write_coco_splits(selected, layout, options, staged, ticker, categories, build)
 
 
 def build(selected: Sequence[SelectedImage], categories: Categories, options: ExportOptions,
@@ -53,3 +46,6 @@ def build(selected: Sequence[SelectedImage], categories: Categories, options: Ex
                                for b in sp.boxes)
     return {"info": info_block(FORMAT), "licenses": [], "images": images, "annotations": annotations,
             "categories": categories.coco()}
+
+
+write = coco_splits_writer(build)

@@ -73,7 +73,7 @@ def plan_coco(req: ImportRequest) -> ImportPlan:
     req.ticker.set_total(len(data.images) + len(data.annotations))
     entries = _image_entries(data, ImageMatcher(req.store.images.all()), summary, problem, req.ticker)
     names = {} if data.grounding else _category_names(data.categories, summary, problem)
-    detection = _annotations(data, entries, names, req.as_proposals, summary, problem, req.ticker)
+    detection = _annotations(data, entries, names, req, summary, problem)
     problem.raise_if_any()
     if data.grounding:
         phrases, reviewed = _grounding_phrases(entries, data.annotations, req.as_proposals, summary, problem)
@@ -163,8 +163,8 @@ def _category_names(categories: list, summary: ImportSummary, problem: Problems)
     return names
 
 
-def _annotations(data: _CocoFile, entries: dict[Any, _ImageEntry], names: dict[Any, str], as_proposals: bool,
-                 summary: ImportSummary, problem: Problems, ticker: Ticker) -> dict[tuple[int, str], list[Box]]:
+def _annotations(data: _CocoFile, entries: dict[Any, _ImageEntry], names: dict[Any, str], req: ImportRequest,
+                 summary: ImportSummary, problem: Problems) -> dict[tuple[int, str], list[Box]]:
     """Check every annotation; a grounding box goes into its entry's span group, a detection box
     into the returned ``(image id, category name) -> boxes``."""
     image_ids = {im.get("id") for im in data.images if isinstance(im, dict) and is_id(im.get("id"))}
@@ -172,7 +172,7 @@ def _annotations(data: _CocoFile, entries: dict[Any, _ImageEntry], names: dict[A
     detection: dict[tuple[int, str], list[Box]] = defaultdict(list)
     seen_ids: set = set()
     for j, ann in enumerate(data.annotations):
-        ticker.step()
+        req.ticker.step()
         where = entry_name("annotations", j, ann)
         if not isinstance(ann, dict):
             problem(f"{where}: must be an object")
@@ -196,7 +196,7 @@ def _annotations(data: _CocoFile, entries: dict[Any, _ImageEntry], names: dict[A
             summary.skipped["crowd annotation (not one object)"] += 1
             continue
         bbox = checked_box(ann.get("bbox"), entry.image, where, problem)
-        box = None if bbox is None else box_from(ann, bbox, as_proposals, where, problem)
+        box = None if bbox is None else box_from(ann, bbox, req.as_proposals, where, problem)
         if box is None:
             continue
         if data.grounding:

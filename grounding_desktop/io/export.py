@@ -17,7 +17,7 @@ from typing import Optional
 from ..core import PROJECT_DIRNAME, PhraseError, require_text
 from .coco_common import categories_for
 from .errors import Cancelled, ExportError
-from .export_images import layout_images, rotated_images, rotation_warning, stage_images
+from .export_images import ImageCopies, layout_images, rotated_images, rotation_warning, stage_images
 from .export_layout import ExportLayout
 from .export_options import ExportOptions, export_options, load_label_map, normalise_label_map, parse_splits
 from .export_summary import ExportSummary
@@ -85,7 +85,6 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
     ticker = Ticker(progress, cancelled, selection_steps(store.counts()))
     ticker.check()
     selected = select(store, options, rules, summary, ticker)
-    summary.count(selected)
     ticker.set_total(ticker.done + 2 * len(selected) + (len(selected) if options.with_images else 0))
     rotated = rotated_images(root, selected, ticker)
     if hasattr(module, "categories"):  # a format of classes (YOLO, VOC)
@@ -101,7 +100,8 @@ def _export(store: LabelStore, fmt: str, out: Path, options: ExportOptions,
         n_annotation_files = len(staged)
         if options.with_images:
             target_of = (lambda si: image_target(layout, si)) if image_target is not None else layout_images(layout)
-            summary.jpeg_encoded = stage_images(root, selected, target_of, set(rotated), staged, ticker, jpeg_only)
+            copies = ImageCopies(root, target_of, frozenset(rotated), jpeg_only)
+            summary.jpeg_encoded = stage_images(selected, copies, staged, ticker)
         ticker.check()  # last chance to cancel: nothing has been renamed yet
         files = staged.commit()
     finally:

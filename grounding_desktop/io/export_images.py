@@ -6,6 +6,7 @@ ones re-encoded upright with the tag removed, the others copied byte for byte.""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -38,21 +39,32 @@ def rotation_warning(rotated: Sequence[str]) -> str:
             f"export with --with-images to write upright copies")
 
 
-def stage_images(root: Path, selected: Sequence[SelectedImage], target_of: Callable[[SelectedImage], Path],
-                 rotated: set[str], staged: StagedFiles, ticker: Ticker, jpeg_only: bool = False) -> int:
-    """Stage each image at ``target_of(image)``; with ``jpeg_only`` an image that is not a JPEG is
-    re-encoded as one (returns how many were)."""
+@dataclass(frozen=True)
+class ImageCopies:
+    """How ``--with-images`` writes the images of the project folder ``root``: each at
+    ``target_of(image)``, the ``rotated`` ones (by path) re-encoded upright, and with ``jpeg_only``
+    (VOC) one that is not a JPEG re-encoded as one."""
+
+    root: Path
+    target_of: Callable[[SelectedImage], Path]
+    rotated: frozenset[str] = frozenset()
+    jpeg_only: bool = False
+
+
+def stage_images(selected: Sequence[SelectedImage], copies: ImageCopies, staged: StagedFiles, ticker: Ticker) -> int:
+    """Stage a copy of each image (``copies`` says where and how); returns how many were re-encoded
+    as JPEG."""
     encoded = 0
     for si in selected:
         ticker.step()
         path = si.image.path
-        target = target_of(si)
-        source = root / path
+        target = copies.target_of(si)
+        source = copies.root / path
         try:
-            if jpeg_only and Path(path).suffix.lower() not in JPEG_SUFFIXES:
+            if copies.jpeg_only and Path(path).suffix.lower() not in JPEG_SUFFIXES:
                 staged.write_bytes(target, jpeg_file_bytes(source))
                 encoded += 1
-            elif path in rotated:
+            elif path in copies.rotated:
                 staged.write_bytes(target, upright_file_bytes(source))
             else:
                 staged.copy(source, target)

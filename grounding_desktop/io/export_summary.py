@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
-
-if TYPE_CHECKING:
-    from .selection import SelectedImage
+from typing import Any, Optional
 
 CLASSES_NAMED = 20  # class names on the summary's line (its JSON lists them all)
 _SINGULAR = {"images": "image", "phrases": "phrase", "boxes": "box"}
@@ -38,19 +35,17 @@ class ExportSummary:
         if n:
             self.skipped[kind][reason] += n
 
-    def count(self, selected: Sequence["SelectedImage"]) -> None:
-        for si in selected:
-            per = self.splits.setdefault(si.split, {"images": 0, "phrases": 0, "boxes": 0}) if si.split else None
-            n_phrases = len(si.phrases)
-            n_box = sum(len(sp.boxes) for sp in si.phrases)
-            self.images += 1
-            self.phrases += n_phrases
-            self.no_target += sum(1 for sp in si.phrases if sp.no_target)
-            self.boxes += n_box
-            if per is not None:
-                per["images"] += 1
-                per["phrases"] += n_phrases
-                per["boxes"] += n_box
+    def count(self, split: Optional[str], phrases: int, no_target: int, boxes: int) -> None:
+        """One image chosen for the export, with its phrases (``no_target`` of them no-target) and boxes."""
+        per = self.splits.setdefault(split, {"images": 0, "phrases": 0, "boxes": 0}) if split else None
+        self.images += 1
+        self.phrases += phrases
+        self.no_target += no_target
+        self.boxes += boxes
+        if per is not None:
+            per["images"] += 1
+            per["phrases"] += phrases
+            per["boxes"] += boxes
 
     def to_dict(self) -> dict[str, Any]:
         return {

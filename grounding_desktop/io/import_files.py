@@ -6,7 +6,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .errors import ImportFileError
 

@@ -15,6 +15,15 @@ from .progress import CancelFn, ProgressFn, Ticker, gc_paused
 from .store_protocol import LabelStore
 
 
+@dataclass(frozen=True)
+class ImportOptions:
+    """How a file is imported: the values of ``importers.IMPORT_OPTIONS`` (``import_options``)."""
+
+    as_proposals: bool = False  # the file's boxes become proposals to review, not labels
+    dry_run: bool = False  # check only: the summary says what would be added
+    max_bytes: int = MAX_FILE_BYTES  # the largest file read
+
+
 @dataclass
 class PlannedPhrase:
     image_id: int
@@ -59,35 +68,33 @@ def finish_plan(phrases: list[PlannedPhrase], reviewed: set[int], summary: Impor
 
 
 def importer(planner: Planner, what: str) -> Callable[..., ImportSummary]:
-    """The public import function of a format: ``(store, path, as_proposals, dry_run, progress,
-    cancelled, max_bytes) -> ImportSummary``, running ``planner`` through :func:`run_import`."""
+    """The public import function of a format: ``(store, path, options, progress, cancelled) ->
+    ImportSummary``, running ``planner`` through :func:`run_import`."""
 
-    def import_file(store: LabelStore, path: os.PathLike | str, as_proposals: bool = False, dry_run: bool = False,
-                    progress: Optional[ProgressFn] = None, cancelled: Optional[CancelFn] = None,
-                    max_bytes: int = MAX_FILE_BYTES) -> ImportSummary:
-        return run_import(store, path, planner, as_proposals, dry_run, progress, cancelled, max_bytes)
+    def import_file(store: LabelStore, path: os.PathLike | str, options: ImportOptions = ImportOptions(),
+                    progress: Optional[ProgressFn] = None, cancelled: Optional[CancelFn] = None) -> ImportSummary:
+        return run_import(store, path, planner, options, progress, cancelled)
 
     import_file.__doc__ = f"Check the {what} ``path`` against the project of ``store`` and add it in one transaction."
     return import_file
 
 
-def run_import(store: LabelStore, path: os.PathLike | str, planner: Planner, as_proposals: bool = False,
-               dry_run: bool = False, progress: Optional[ProgressFn] = None, cancelled: Optional[CancelFn] = None,
-               max_bytes: int = MAX_FILE_BYTES) -> ImportSummary:
+def run_import(store: LabelStore, path: os.PathLike | str, planner: Planner, options: ImportOptions = ImportOptions(),
+               progress: Optional[ProgressFn] = None, cancelled: Optional[CancelFn] = None) -> ImportSummary:
     """Plan the import of ``path`` with ``planner`` (all checks; nothing written), then hand it to
     the store in one transaction. Raises :class:`ImportFileError` or :class:`Cancelled`, in both
-    cases with nothing written. With ``dry_run`` the summary says what would be added."""
+    cases with nothing written. With ``options.dry_run`` the summary says what would be added."""
     ticker = Ticker(progress, cancelled, 1, what="import")
     ticker.check()
     with gc_paused():
-        plan = planner(ImportRequest(store, str(path), as_proposals, ticker, max_bytes))
+        plan = planner(ImportRequest(store, str(path), options.as_proposals, ticker, options.max_bytes))
     ticker.check()  # the last chance to cancel: nothing has been written
     outcome = store.imports.merge_phrases([(p.image_id, p.text, p.boxes, p.spans) for p in plan.phrases], plan.reviewed,
-                                  dry_run=dry_run, categories=plan.categories)
+                                  dry_run=options.dry_run, categories=plan.categories)
     summary = plan.summary
     summary.phrases_added, summary.boxes_added = outcome.phrases_added, outcome.boxes_added
     summary.proposals_promoted, summary.duplicates = outcome.proposals_promoted, outcome.duplicates
     summary.reviewed = outcome.reviewed
-    summary.applied = not dry_run
+    summary.applied = not options.dry_run
     ticker.finish()
     return summary

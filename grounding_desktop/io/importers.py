@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 from .coco_import import import_coco
 from .errors import ImportFileError
 from .import_files import MAX_FILE_BYTES
+from .import_plan import ImportOptions
 from .label_studio_import import import_label_studio
 from .labelme_import import import_labelme
 from .odvg_import import import_odvg
@@ -87,7 +88,7 @@ IMPORT_OPTIONS: tuple[OptionSpec, ...] = (
 )
 
 
-def import_options(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The importer's keyword arguments from the values of ``IMPORT_OPTIONS`` by field (the CLI's
-    parsed arguments or the Import dialog's widgets). Raises :class:`ImportFileError`."""
-    return parsed_values(IMPORT_OPTIONS, raw)
+def import_options(raw: Mapping[str, Any]) -> ImportOptions:
+    """The importer's options from the values of ``IMPORT_OPTIONS`` by field (the CLI's parsed
+    arguments or the Import dialog's widgets). Raises :class:`ImportFileError`."""
+    return ImportOptions(**parsed_values(IMPORT_OPTIONS, raw))

@@ -81,8 +81,10 @@ def plan_label_studio(req: ImportRequest) -> ImportPlan:
             for r, result in enumerate(annotation["result"]):
                 if isinstance(result, dict) and result.get("type") == "labels":
                     continue  # the labels of a bare rectangle or polygon: read with it
-                for text, box in _boxes(result, named, img, req.as_proposals, f"{at}, result[{r}]", problem,
-                                        summary):
+                where = f"{at}, result[{r}]"
+                bbox, texts = _labelled_box(result, named, img, where, problem, summary)
+                box = None if bbox is None else box_from({}, bbox, req.as_proposals, where, problem)
+                for text in texts if box is not None else ():
                     phrase = phrases.setdefault((img.id, text), PlannedPhrase(img.id, text))
                     if all(b.bbox != box.bbox for b in phrase.boxes):
                         phrase.boxes.append(box)
@@ -105,23 +107,24 @@ def _labels_by_id(results: list) -> dict:
             and isinstance(r.get("value"), dict)}
 
 
-def _boxes(result: Any, named: dict, img, as_proposals: bool, at: str, problem: Problems,
-           summary: ImportSummary) -> list:
-    """``(phrase, Box)`` for each label of a rectangle or polygon result (none for other results)."""
+def _labelled_box(result: Any, named: dict, img, at: str, problem: Problems,
+                  summary: ImportSummary) -> tuple[Optional[tuple], list[str]]:
+    """The pixel box of a rectangle or polygon result and its labels as phrases (no box for other
+    results, or one with a problem)."""
     if not isinstance(result, dict) or not isinstance(result.get("value"), dict):
         problem(f"{at}: must be an object with a 'value' object")
-        return []
+        return None, []
     kind, value = result.get("type"), result["value"]
     if kind not in BOX_RESULTS:
         summary.skipped[f"Label Studio {str(kind)[:20]} result (not a box)"] += 1
-        return []
+        return None, []
     size = {"width": result.get("original_width"), "height": result.get("original_height")}
     if not image_size_matches(size, img, img.path, at, problem):
-        return []
+        return None, []
     shape = BOX_RESULTS[kind]
     corners = _corners(shape, value, img.width, img.height, at, problem)
     if corners is None:
-        return []
+        return None, []
     if kind.endswith("labels"):
         labels = value.get(kind)
     else:
@@ -129,18 +132,13 @@ def _boxes(result: Any, named: dict, img, as_proposals: bool, at: str, problem: 
     if not isinstance(labels, list) or not labels:
         problem(f"{at}: '{kind}' must be a non-empty list of labels" if kind.endswith("labels")
                 else f"{at}: a {kind} with no 'labels' result of the same id")
-        return []
+        return None, []
     if shape == "polygon" or len(corners) == 4:
         summary.from_outlines += 1
     xs, ys = [round(c[0], DECIMALS) for c in corners], [round(c[1], DECIMALS) for c in corners]
     bbox = checked_box([min(xs), min(ys), max(xs), max(ys)], img, at, problem, xyxy=True)
-    box = None if bbox is None else box_from({}, bbox, as_proposals, at, problem)
-    out = []
-    for label in labels:
-        text = clean_text(label, "label", at, problem, summary)
-        if text is not None and box is not None:
-            out.append((text, box))
-    return out
+    texts = [clean_text(label, "label", at, problem, summary) for label in labels]
+    return bbox, [t for t in texts if t is not None]
 
 
 def _corners(shape: str, value: dict, width: int, height: int, at: str,

@@ -165,7 +165,8 @@ def selection_steps(counts: dict[str, int]) -> int:
 
 def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, summary: ExportSummary,
            ticker: Ticker) -> list[SelectedImage]:
-    """Apply the selection rules (module docstring) to the project; count what is left out."""
+    """Apply the selection rules (module docstring) to the project; count what is left out and
+    what is chosen in ``summary``."""
     annotations = store.labels.all_annotations(ticker.step)
     images = store.images.all(include_missing=True)
     label_map = options.label_map
@@ -240,6 +241,8 @@ def select(store: LabelStore, options: ExportOptions, rules: SelectionRules, sum
             continue
         split = split_of(img.path, weights) if weights else None
         out.append(SelectedImage(img, tuple(chosen), split))
+        summary.count(split, len(chosen), sum(1 for sp in chosen if sp.no_target),
+                      sum(len(sp.boxes) for sp in chosen))
     return out
 
 

@@ -1,14 +1,16 @@
-"""The app's handle on one model process.
+"""The app's handle on one model process, and its one door to the model: typed methods for every
+request (``load``, ``prepare``, ``propose``, ``cancel_proposals``, ``learn``, ``index_features``)
+and every job (``evaluate``, ``search``, ``features``, ``propose_images``).
 
 The process is started with the spawn method: a fresh interpreter that imports only what the model
 needs (forking the app would copy its Qt, which must never run in a forked child). Requests go
 through a sender thread, so the caller (the GUI thread) never blocks on a full pipe; a reader
 thread hands every answer to ``on_answer(process, answer)`` and, when the process ends by itself
 (a crash, a kill, running out of memory), its exit code to ``on_exit(process, code)``. Both run on
-the reader thread. Long work (evaluate, search, the feature pass, propose for every image) is asked
-for through the typed methods below, each a job of ``jobs.JOBS``; a job's news goes straight to the
-thread waiting for it. These three threads (requests, answers, and the caller's) are plain threads,
-not ``ui.workers.BackgroundTasks``: this module is Qt-free, and the CLI uses it too.
+the reader thread. A job's news goes straight to the thread waiting for it: the job methods block
+their caller (the window calls them from a ``ui.workers.BackgroundTasks`` task). The sender and
+the reader are plain daemon threads, not ``BackgroundTasks``: this module is Qt-free
+(``model_worker`` never imports Qt, so the model process never does).
 """
 from __future__ import annotations
 
@@ -19,15 +21,20 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
-from ..core import Proposal
+from ..core import GrounderFactory, Proposal
+from ..core.detector_choice import DetectorChoice
+from ..editing.state import ProposalQuery
 from ..io.errors import Cancelled
-from .jobs import EVALUATE, FEATURES, PROPOSE_IMAGES, SEARCH
-from .messages import CancelJob, JobDone, JobProgress, StartJob
+from .folder_index import IndexRow
+from .jobs import EvaluateJob, FeaturesJob, Job, ProposeImagesJob, SearchJob
+from .messages import (Cancel, CancelJob, IndexFeatures, JobDone, JobProgress, Learn, Load, Prepare, Propose,
+                       StartJob)
 from .serve import serve
 
 if TYPE_CHECKING:
     from ..evaluation import EvaluationPlan, Outcome
     from ..folder.engine import FeatureResult, ProposeResult
+    from ..project_concepts import Lesson
 
 Progress = Optional[Callable[[int, int], None]]
 IsCancelled = Optional[Callable[[], bool]]
@@ -68,10 +75,37 @@ class ModelProcess:
     def pid(self) -> Optional[int]:
         return self._process.pid
 
-    def send(self, message: Any) -> None:
+    def _send(self, message: Any) -> None:
         """Queue a request (never blocks; dropped once stopped)."""
         if not self._stopped:
             self._outbox.put(message)
+
+    # -- requests: each queued at once; the answers come to ``on_answer`` ------------------------
+    def load(self, generation: int, factory: GrounderFactory, device: Optional[str] = None,
+             detector: Optional[DetectorChoice] = None) -> None:
+        """Build the model (again): ``messages.Load``; ``Loaded`` answers."""
+        self._send(Load(generation, factory, device, detector))
+
+    def prepare(self, path: str, prefetch: bool = False) -> None:
+        """Run the CNN on an image now (the one shown, or with ``prefetch`` the next); ``Prepared`` answers."""
+        self._send(Prepare(path, prefetch))
+
+    def propose(self, rid: int, query: ProposalQuery, top_k: int) -> None:
+        """Proposals for ``query``; ``Proposed`` answers unless a newer request made it stale."""
+        self._send(Propose(rid, query, top_k))
+
+    def cancel_proposals(self, rid: int) -> None:
+        """Every proposal request up to ``rid`` is stale."""
+        self._send(Cancel(rid))
+
+    def learn(self, epoch: int, lessons: Sequence["Lesson"], clear: bool = False, urgent: bool = True) -> None:
+        """Teach the model what these images' boxes are now (``messages.Learn``); ``Learned``
+        answers with the embeddings it made."""
+        self._send(Learn(epoch, tuple(lessons), clear, urgent))
+
+    def index_features(self, rows: Sequence[IndexRow], clear: bool = False) -> None:
+        """Make prepared images searchable (``messages.IndexFeatures``)."""
+        self._send(IndexFeatures(tuple(rows), clear))
 
     def _write(self) -> None:
         while (message := self._outbox.get()) is not None:
@@ -107,36 +141,36 @@ class ModelProcess:
     # -- jobs: each blocks until its result, so call them from a worker thread --------------
     def evaluate(self, plan: "EvaluationPlan", progress: Progress = None, cancelled: IsCancelled = None) -> "Outcome":
         """``evaluation.run_plan`` on the process's model (``evaluation.PlanRunner``)."""
-        return self._run_job(EVALUATE, plan, progress, cancelled)
+        return self._run_job(EvaluateJob(plan), progress, cancelled)
 
     def search(self, phrase: str, top: int, cancelled: IsCancelled = None) -> list[tuple[str, Proposal]]:
         """The ``top`` images (by content hash) of the searchable ones that match ``phrase`` best,
         each with its best proposal, best first."""
-        return self._run_job(SEARCH, (phrase, top), cancelled=cancelled)
+        return self._run_job(SearchJob(phrase, top), cancelled=cancelled)
 
     def features(self, items: Sequence[tuple[str, str]]) -> list["FeatureResult"]:
         """Prepare a batch of (content hash, image path); it waits while the user waits on the model."""
-        return self._run_job(FEATURES, list(items))
+        return self._run_job(FeaturesJob(tuple(items)))
 
     def propose_images(self, items: Sequence[tuple[str, str, bytes]], phrases: Sequence[str],
                        min_score: float) -> list["ProposeResult"]:
         """Proposals for ``phrases`` on a batch of (key, image path, features record)."""
-        return self._run_job(PROPOSE_IMAGES, (list(items), list(phrases), min_score))
+        return self._run_job(ProposeImagesJob(tuple(items), tuple(phrases), min_score))
 
-    def _run_job(self, name: str, payload: Any, progress: Progress = None, cancelled: IsCancelled = None) -> Any:
-        """Run ``jobs.JOBS[name]`` in the process and wait for its result. Progress comes to ``progress(done, total)`` on this thread;
+    def _run_job(self, job: Job, progress: Progress = None, cancelled: IsCancelled = None) -> Any:
+        """Run ``job`` in the process and wait for its result. Progress comes to ``progress(done, total)`` on this thread;
         ``cancelled()`` is asked every 0.1 s. Raises ``Cancelled``, or ``RuntimeError`` with the
         reason it failed (the process ending included)."""
         job_id = next(self._job_ids)
         answers: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         with self._jobs_lock:
             self._jobs[job_id] = answers
-        self.send(StartJob(job_id, name, payload))
+        self._send(StartJob(job_id, job))
         asked_to_stop = False
         try:
             while True:
                 if not asked_to_stop and cancelled is not None and cancelled():
-                    self.send(CancelJob(job_id))
+                    self._send(CancelJob(job_id))
                     asked_to_stop = True
                 try:
                     message = answers.get(timeout=0.1)
@@ -148,7 +182,7 @@ class ModelProcess:
                     if progress is not None:
                         progress(message.done, message.total)
                 elif message.cancelled:
-                    raise Cancelled(f"{name} cancelled")
+                    raise Cancelled("cancelled")
                 elif message.error:
                     raise RuntimeError(message.error)
                 else:

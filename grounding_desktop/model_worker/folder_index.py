@@ -10,7 +10,7 @@ it was made with: loading a model clears it (``serve``), and the app sends the n
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional, Sequence
+from typing import Callable, Sequence
 
 from ..core import Proposal
 from ..io.errors import Cancelled

@@ -7,12 +7,15 @@ app, which stays its one writer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..core import GrounderFactory
 from ..core.detector_choice import DetectorChoice
 from ..editing.state import Answer, ProposalQuery
 from ..project_concepts import Lesson, StoredEmbedding
+
+if TYPE_CHECKING:
+    from .jobs import Job
 
 
 # -- requests ------------------------------------------------------------------------------------
@@ -77,11 +80,10 @@ class IndexFeatures:
 
 @dataclass(frozen=True)
 class StartJob:
-    """Long work with progress and cancel, run beside the proposals (``jobs.JOBS[name]``)."""
+    """Long work with progress and cancel, run on the job thread beside the proposals (``jobs.Job``)."""
 
     job_id: int
-    name: str
-    payload: Any
+    job: "Job"
 
 
 @dataclass(frozen=True)

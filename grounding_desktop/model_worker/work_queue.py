@@ -1,7 +1,8 @@
 """The model process's to-do list: what it was asked and has not done yet, in the order it does it.
 
-The model is the bottleneck, so the process does one thing at a time and reads every request that
-arrived meanwhile before it picks the next: a proposal request supersedes any older one still
+The model is the bottleneck, so the process's main loop does one request at a time (jobs run on
+the job thread beside it, ``serve``) and reads every request that arrived meanwhile before it picks
+the next: a proposal request supersedes any older one still
 queued (typing fast asks once per pause, not once per key), an image the user moved away from is
 not prepared any more, and lessons of a project's older epoch are dropped. Priorities: a new model
 first, then lessons of an edit (the next proposal uses them), proposals, the image shown, then

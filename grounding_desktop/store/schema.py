@@ -108,7 +108,7 @@ CREATE TABLE categories (
 _V4 = "ALTER TABLE images ADD COLUMN review_reason TEXT"
 
 # v5: what the grounding model learned from the user's boxes: a region embedding per labelled box
-# (the concepts of grounding.concepts are made of them), so a reopened project knows its concepts
+# (the concepts of grounding.scoring.concepts are made of them), so a reopened project knows its concepts
 # without looking at its images again. ``model`` names the network that made the vector and
 # x, y, w, h the box it was made for: a vector of another model or of a box since moved is stale.
 # The vector is opaque bytes to the store.

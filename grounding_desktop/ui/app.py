@@ -35,6 +35,7 @@ def run_app(folder: Optional[str], db: Optional[str] = None, factory: Optional[G
     from ..grounder_factory import loaded_grounder
     from ..store import ProjectStore
     from .main_window import MainWindow
+    from .model_start import ModelStart
     from .settings import APPLICATION, ORGANISATION, SETTINGS_ENV, app_settings, recent_folders
     from .style import apply_style
 
@@ -54,8 +55,8 @@ def run_app(folder: Optional[str], db: Optional[str] = None, factory: Optional[G
         folder = next((f for f in recent_folders(settings) if Path(f).is_dir()), None)
     store = ProjectStore.open_folder(folder, db) if folder is not None else None
     # A screenshot without a phrase shows no proposals: it does not wait for (or load) the model.
-    window = MainWindow(store, grounder_factory=factory or loaded_grounder, device=device,
-                        settings=settings, load_model=not screenshot or bool(phrase))
+    model = ModelStart(factory or loaded_grounder, device, load=not screenshot or bool(phrase))
+    window = MainWindow(store, model, settings)
     if screenshot:
         window.resize(1440, 900)
     window.show()
@@ -83,11 +84,11 @@ def screenshot_ready(window, want_proposals: bool) -> bool:
     doc = window.doc
     if window.session.scanning:
         return False
-    if doc.store is not None and doc.image is None and window.image_list.visible_count():
+    if doc.labels.store is not None and doc.labels.image is None and window.image_list.visible_count():
         return False
-    if doc.image is not None and window.last_painted_id != doc.image.id:
+    if doc.labels.image is not None and window.last_painted_id != doc.labels.image.id:
         return False
-    return not (want_proposals and doc.waiting)
+    return not (want_proposals and doc.query.waiting)
 
 
 def take_screenshot(app, window, path: Path, want_proposals: bool) -> int:

@@ -115,12 +115,13 @@ class LabelItem(QGraphicsItem):
 
 
 class BoxItem(QGraphicsItem):
-    """One rectangle in image pixels: a stored box (``box_id``) or a proposal (``proposal_index``)."""
+    """One rectangle in image pixels: a stored box (``box_id``; none while drawn or named) or a
+    proposal (``proposal_index``: its kind is ``ItemKind.PROPOSAL``)."""
 
-    def __init__(self, rect: QRectF, colour: str, label: str = "", kind: ItemKind = ItemKind.BOX,
-                 box_id: Optional[int] = None, proposal_index: Optional[int] = None, weak: bool = False):
+    def __init__(self, rect: QRectF, colour: str, label: str = "", box_id: Optional[int] = None,
+                 proposal_index: Optional[int] = None, weak: bool = False):
         super().__init__()
-        self.kind = kind
+        self.kind = ItemKind.BOX if proposal_index is None else ItemKind.PROPOSAL
         self.weak = weak
         self.box_id = box_id
         self.proposal_index = proposal_index
@@ -131,7 +132,7 @@ class BoxItem(QGraphicsItem):
         self._scale = 1.0
         self._label_at: Optional[QPointF] = None  # the label's top-left (scene), as the canvas placed it
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # the canvas does hit-testing itself
-        self.setZValue(20 if kind == ItemKind.PROPOSAL else 10)
+        self.setZValue(20 if self.kind == ItemKind.PROPOSAL else 10)
         self.label = LabelItem(label, self._colour)
         self._place_label()
 

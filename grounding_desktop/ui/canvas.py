@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLin
 
 from ..core import BoxState
 from ..editing.document import ImageDocument
+from ..editing.keys import key
 from ..editing.state import Tone
-from .box_item import PHRASE_COLOURS, PROPOSAL_COLOUR, BoxItem, Handle, ItemKind
+from .box_item import PHRASE_COLOURS, PROPOSAL_COLOUR, BoxItem, Handle
 from .canvas_input import CanvasInput, Gesture, qrect
 from .proposal_text import proposal_tag, proposal_tooltip
 
@@ -96,11 +97,12 @@ class Canvas(CanvasInput, QGraphicsView):
     def bind(self, doc: ImageDocument) -> None:
         """Draw ``doc``'s image labels from now on, updating only what each signal names."""
         self._doc = doc
-        doc.annotations_changed.connect(self._draw_boxes)
-        doc.selection_changed.connect(self._apply_selection)
-        doc.proposals_changed.connect(self._draw_proposals)
-        doc.highlight_changed.connect(self._apply_highlight)
-        doc.hint_changed.connect(self._draw_hint)
+        doc.labels.annotations_changed.connect(self._draw_boxes)
+        doc.labels.selection_changed.connect(self._apply_selection)
+        doc.query.proposals_changed.connect(self._draw_proposals)
+        doc.labels.threshold_changed.connect(self._draw_proposals)  # weaker ones are drawn faint
+        doc.query.highlight_changed.connect(self._apply_highlight)
+        doc.query.hint_changed.connect(self._draw_hint)
 
     # -- content -----------------------------------------------------------------------------
     @property
@@ -217,14 +219,14 @@ class Canvas(CanvasInput, QGraphicsView):
         for it in self._boxes:
             self._scene.removeItem(it)
         self._boxes = []
-        annotations = self._doc.annotations if self._doc is not None and self._has_image else ()
+        annotations = self._doc.labels.annotations if self._doc is not None and self._has_image else ()
         for i, a in enumerate(annotations):
             colour = PHRASE_COLOURS[i % len(PHRASE_COLOURS)]
             text = a.expression.text
             for b in a.kept:
                 label = (text if len(text) <= 32 else text[:31] + "…") + (" ?" if b.state == BoxState.PROPOSED else "")
-                weak = b.state == BoxState.PROPOSED and not self._doc.is_confident(b)
-                item = BoxItem(qrect(b.bbox), colour, label, ItemKind.BOX, box_id=b.id, weak=weak)
+                weak = b.state == BoxState.PROPOSED and not self._doc.labels.is_confident(b)
+                item = BoxItem(qrect(b.bbox), colour, label, box_id=b.id, weak=weak)
                 item.set_view_scale(self.zoom)
                 self._scene.addItem(item)
                 self._boxes.append(item)
@@ -243,10 +245,10 @@ class Canvas(CanvasInput, QGraphicsView):
             self._scene.removeItem(it)
         self._proposals = []
         doc = self._doc
-        proposals = doc.proposals if doc is not None and self._has_image else ()
+        proposals = doc.query.proposals if doc is not None and self._has_image else ()
         for i, p in enumerate(proposals):
-            item = BoxItem(qrect(p.bbox), PROPOSAL_COLOUR, proposal_tag(i, p), ItemKind.PROPOSAL, proposal_index=i,
-                           weak=p.score < doc.threshold)
+            item = BoxItem(qrect(p.bbox), PROPOSAL_COLOUR, proposal_tag(i, p), proposal_index=i,
+                           weak=p.score < doc.labels.threshold)
             item.set_view_scale(self.zoom)
             item.setToolTip(proposal_tooltip(i, p))
             self._scene.addItem(item)
@@ -258,7 +260,7 @@ class Canvas(CanvasInput, QGraphicsView):
         return list(self._proposals)
 
     def _apply_highlight(self) -> None:
-        index = self._doc.highlight if self._doc is not None else -1
+        index = self._doc.query.highlight if self._doc is not None else -1
         for it in self._proposals:
             it.set_highlighted(it.proposal_index == index)
             it.setVisible(it.highlighted or not it.weak)
@@ -300,7 +302,7 @@ class Canvas(CanvasInput, QGraphicsView):
         ring.setBrush(QColor(0, 229, 255, 60))
         ring.setPos(x, y)
         ring.setZValue(40)
-        ring.setToolTip("Hint point: proposals near it are preferred (Esc clears)")
+        ring.setToolTip(f"Hint point: proposals near it are preferred ({key('clear')} clears)")
         self._scene.addItem(ring)
         items: list[QGraphicsItem] = [ring]
         for dx, dy in ((1, 0), (0, 1)):
@@ -316,7 +318,7 @@ class Canvas(CanvasInput, QGraphicsView):
     @property
     def hint_point(self) -> Optional[tuple[float, float]]:
         """The hint point drawn on the image (the document's, while an image is shown)."""
-        return self._doc.hint if self._doc is not None and self._has_image else None
+        return self._doc.query.hint if self._doc is not None and self._has_image else None
 
     def mark_pending(self, xywh: Optional[tuple]) -> None:
         """Outline a box just drawn while its phrase is asked for; None takes the outline away."""
@@ -324,7 +326,7 @@ class Canvas(CanvasInput, QGraphicsView):
             self._scene.removeItem(self._pending)
             self._pending = None
         if xywh is not None:
-            self._pending = BoxItem(qrect(xywh), "#FFFFFF", "?", ItemKind.BOX)
+            self._pending = BoxItem(qrect(xywh), "#FFFFFF", "?")
             self._pending.set_view_scale(self.zoom)
             self._pending.set_selected(True)
             self._scene.addItem(self._pending)
@@ -336,7 +338,7 @@ class Canvas(CanvasInput, QGraphicsView):
 
     # -- selection ---------------------------------------------------------------------------
     def _selected_item(self) -> Optional[BoxItem]:
-        box = self._doc.selected_box if self._doc is not None else None
+        box = self._doc.labels.selected_box if self._doc is not None else None
         return self.box_item(box.id) if box is not None else None
 
     def _apply_selection(self) -> None:

@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent
 
 from ..core import clamp_point, keep_inside
-from .box_item import BoxItem, Handle, ItemKind
+from .box_item import BoxItem, Handle
 
 CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not a drag
 MIN_BOX_PX = 2.0  # smaller drawn boxes (in image pixels) are taken as slips and ignored
@@ -103,7 +103,7 @@ class CanvasInput:
             self._mode = Gesture.DRAW
             start = self._inside(p)
             self._press_scene = start
-            self._draw_item = BoxItem(QRectF(start, start), "#FFFFFF", "", ItemKind.BOX)
+            self._draw_item = BoxItem(QRectF(start, start), "#FFFFFF", "")
             self._draw_item.set_view_scale(self.zoom)
             self._draw_item.set_selected(True)
             self._scene.addItem(self._draw_item)
@@ -113,7 +113,7 @@ class CanvasInput:
             return
         box = None if self._ctrl_click else self._hit_box(p)
         if box is not None:
-            self._doc.select_box(box.box_id)
+            self._doc.labels.select_box(box.box_id)
             self._mode, self._active = Gesture.MOVE, box
             self._start_rect = box.rect
             return
@@ -174,7 +174,7 @@ class CanvasInput:
             old, new = self._start_rect, item.rect
             if (abs(new.x() - old.x()) + abs(new.y() - old.y()) + abs(new.width() - old.width())
                     + abs(new.height() - old.height())) > 1e-6 and new.width() >= 1 and new.height() >= 1:
-                self._doc.move_box(item.box_id, xywh_of(new), resized=mode == Gesture.RESIZE)
+                self._doc.labels.move_box(item.box_id, xywh_of(new), resized=mode == Gesture.RESIZE)
             else:
                 item.set_rect(old)
             return
@@ -192,9 +192,9 @@ class CanvasInput:
                 if prop is not None:
                     self._doc.accept(prop.proposal_index)
                     return
-            self._doc.select(None)
+            self._doc.labels.select(None)
             if self._has_image and self._image_rect.contains(p):
-                self._doc.set_hint((p.x(), p.y()))
+                self._doc.query.set_hint((p.x(), p.y()))
             return
         super().mouseReleaseEvent(event)
 
@@ -202,7 +202,7 @@ class CanvasInput:
         p = self.mapToScene(event.position().toPoint())
         box = self._hit_box(p)
         if box is not None and event.button() == Qt.MouseButton.LeftButton and not self.draw_mode:
-            self._doc.select_box(box.box_id)
+            self._doc.labels.select_box(box.box_id)
             self.edit_requested.emit(box.box_id)
             return
         super().mouseDoubleClickEvent(event)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTree
 
 from ..core import Box, BoxState, PhraseStatus, Proposal, phrase_status
 from ..editing.document import ImageDocument
+from ..editing.keys import key
 from ..editing.state import Annotation, SelectionKind
 from .box_item import HIGHLIGHT_COLOUR, PHRASE_COLOURS, PROPOSAL_COLOUR
 from .proposal_text import proposal_tooltip
@@ -29,9 +30,9 @@ STATUS_TIPS = {
     PhraseStatus.LABELLED: "Labelled: its accepted boxes are exported.",
     PhraseStatus.TO_REVIEW: "Only proposals to review: accept or reject them; not exported until then.",
     PhraseStatus.NO_TARGET: "Not in this image: exported as a negative example.",
-    PhraseStatus.NEEDS_BOX: "Needs a box: its proposals were rejected. Draw the box (W), accept another "
-                            "proposal, or Shift+Enter on the phrase if the thing is not in the image. "
-                            "Not exported until then.",
+    PhraseStatus.NEEDS_BOX: f"Needs a box: its proposals were rejected. Draw the box ({key('draw_mode')}), accept "
+                            f"another proposal, or {key('accept_none')} on the phrase if the thing is not in the "
+                            "image. Not exported until then.",
 }
 
 
@@ -148,10 +149,10 @@ class ExpressionsPanel(QWidget):
     def bind(self, doc: ImageDocument) -> None:
         """Show ``doc``'s phrases and proposals from now on, updating only what each signal names."""
         self._doc = doc
-        doc.annotations_changed.connect(self._show_annotations)
-        doc.proposals_changed.connect(self._show_proposals)
-        doc.highlight_changed.connect(self._show_highlight)
-        doc.selection_changed.connect(self._show_selection)
+        doc.labels.annotations_changed.connect(self._show_annotations)
+        doc.query.proposals_changed.connect(self._show_proposals)
+        doc.query.highlight_changed.connect(self._show_highlight)
+        doc.labels.selection_changed.connect(self._show_selection)
 
     # -- content -----------------------------------------------------------------------------
     def _proposals_root(self) -> Optional[QTreeWidgetItem]:
@@ -165,8 +166,8 @@ class ExpressionsPanel(QWidget):
             if old is not None:
                 self.tree.takeTopLevelItem(0)
             doc = self._doc
-            if doc.proposals:
-                self.tree.insertTopLevelItem(0, self._proposals_item(doc.answer.query.phrase, doc.proposals))
+            if doc.query.proposals:
+                self.tree.insertTopLevelItem(0, self._proposals_item(doc.query.answer.query.phrase, doc.query.proposals))
                 self.tree.topLevelItem(0).setExpanded(True)
                 self._show_highlight()
         finally:
@@ -182,7 +183,8 @@ class ExpressionsPanel(QWidget):
         root.setForeground(0, QBrush(QColor(PROPOSAL_COLOUR)))
         root.setIcon(0, swatch(PROPOSAL_COLOUR, dashed=True))
         root.setFlags(Qt.ItemFlag.ItemIsEnabled)
-        root.setToolTip(0, f"Proposals for “{phrase}”: Tab moves the highlight, Enter accepts it, Ctrl+R rejects it")
+        root.setToolTip(0, f"Proposals for “{phrase}”: {key('next_proposal')} moves the highlight, "
+                           f"{key('accept')} accepts it, {key('reject')} rejects it")
         for i, p in enumerate(proposals):
             item = QTreeWidgetItem([f"#{i + 1}  {p.label}".rstrip(), "proposed", f"{p.score:.2f}", "model"])
             item.setData(0, KIND_ROLE, RowKind.PROPOSAL)
@@ -201,7 +203,7 @@ class ExpressionsPanel(QWidget):
             return
         for i in range(root.childCount()):
             item = root.child(i)
-            highlighted = i == self._doc.highlight
+            highlighted = i == self._doc.query.highlight
             if item.font(0).bold() == highlighted:
                 continue  # unchanged: a Tab restyles two rows
             f = QFont(item.font(0))
@@ -215,7 +217,7 @@ class ExpressionsPanel(QWidget):
             first = 1 if self._proposals_root() is not None else 0
             while self.tree.topLevelItemCount() > first:
                 self.tree.takeTopLevelItem(first)
-            self.tree.addTopLevelItems([self._phrase_item(n, a) for n, a in enumerate(self._doc.annotations)])
+            self.tree.addTopLevelItems([self._phrase_item(n, a) for n, a in enumerate(self._doc.labels.annotations)])
             for i in range(first, self.tree.topLevelItemCount()):
                 self.tree.topLevelItem(i).setExpanded(True)
         finally:
@@ -233,7 +235,8 @@ class ExpressionsPanel(QWidget):
         item.setData(0, KIND_ROLE, RowKind.PHRASE)
         item.setData(0, ID_ROLE, expr.id)
         item.setIcon(0, swatch(PHRASE_COLOURS[n % len(PHRASE_COLOURS)]))
-        tip = f"“{expr.text}”\n{STATUS_TIPS[status]}\nDouble-click or F2 to edit its text, Del to delete it"
+        tip = (f"“{expr.text}”\n{STATUS_TIPS[status]}\nDouble-click or {key('rename')} to edit its text, "
+               f"{key('delete')} to delete it")
         for c in range(4):
             item.setToolTip(c, tip)  # the whole phrase, however narrow the column
         if status == PhraseStatus.NEEDS_BOX:
@@ -271,7 +274,7 @@ class ExpressionsPanel(QWidget):
 
     # -- selection ---------------------------------------------------------------------------
     def _show_selection(self) -> None:
-        sel = self._doc.selection
+        sel = self._doc.labels.selection
         kind = None if sel is None else (RowKind.BOX if sel.kind == SelectionKind.BOX else RowKind.PHRASE)
         self._building = True
         try:
@@ -291,11 +294,11 @@ class ExpressionsPanel(QWidget):
             return
         kind, ident = items[0].data(0, KIND_ROLE), items[0].data(0, ID_ROLE)
         if kind == RowKind.BOX:
-            self._doc.select_box(ident)
+            self._doc.labels.select_box(ident)
         elif kind == RowKind.PHRASE:
-            self._doc.select_phrase(ident)
+            self._doc.labels.select_phrase(ident)
         elif kind == RowKind.PROPOSAL:
-            self._doc.set_highlight(ident)
+            self._doc.query.set_highlight(ident)
 
     def _on_double_click(self, item: QTreeWidgetItem, column: int) -> None:
         kind = item.data(0, KIND_ROLE)

@@ -37,15 +37,15 @@ class ImageDisplay(QObject):
             else:
                 self.canvas.hold_for_loading()
                 QTimer.singleShot(LOADING_MESSAGE_DELAY_MS, lambda: self._show_loading(rec.id))
-                self.loader.request(rec.id, self.doc.path_of(rec))
+                self.loader.request(rec.id, self.doc.labels.path_of(rec))
 
     def prefetch(self, records: Iterable[ImageRecord]) -> None:
         for rec in records:
             if rec.readable:
-                self.loader.request(rec.id, self.doc.path_of(rec), prefetch=True)
+                self.loader.request(rec.id, self.doc.labels.path_of(rec), prefetch=True)
 
     def _current(self, image_id: int) -> Optional[ImageRecord]:
-        rec = self.doc.image
+        rec = self.doc.labels.image
         return rec if rec is not None and rec.id == image_id else None
 
     def _show_loading(self, image_id: int) -> None:

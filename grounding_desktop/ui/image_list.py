@@ -5,6 +5,7 @@
 each with that confidence; an image marked reviewed leaves it, so Space walks it in order."""
 from __future__ import annotations
 
+from enum import Enum
 from typing import Callable, Iterator, Optional, Sequence
 
 from PySide6.QtCore import (QAbstractListModel, QModelIndex, QPointF, QRectF, QSize, QSortFilterProxyModel, Qt,
@@ -15,10 +16,31 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel
 
 from ..core import ImageRecord, ImageState
 
-DOUBT = "doubt"  # the filter of review by doubt
 STATE_COLOURS = {"new": "#9AA0A6", "in_progress": "#F9AB00", "reviewed": "#34A853", "error": "#EA4335"}
-FILTERS = (("All images", None), ("New", "new"), ("In progress", "in_progress"), ("Reviewed", "reviewed"),
-           ("Unreadable", "error"), ("Not reviewed", "todo"), ("Review by doubt (least sure first)", DOUBT))
+
+
+class ImageFilter(Enum):
+    """What the image list shows (the value is the filter's title, in the order offered)."""
+
+    ALL = "All images"
+    NEW = "New"
+    IN_PROGRESS = "In progress"
+    REVIEWED = "Reviewed"
+    UNREADABLE = "Unreadable"
+    NOT_REVIEWED = "Not reviewed"
+    DOUBT = "Review by doubt (least sure first)"  # images with proposals, the model's least sure first
+
+    def shows(self, status: str) -> bool:
+        """An image of ``status`` (``record_status``) passes (review by doubt also asks for proposals)."""
+        if self == ImageFilter.ALL:
+            return True
+        if self in (ImageFilter.NOT_REVIEWED, ImageFilter.DOUBT):
+            return status != "reviewed"
+        return status == ONE_STATUS[self]
+
+
+ONE_STATUS = {ImageFilter.NEW: "new", ImageFilter.IN_PROGRESS: "in_progress", ImageFilter.REVIEWED: "reviewed",
+              ImageFilter.UNREADABLE: "error"}  # the filters that show the images of one status
 
 
 def record_status(rec: ImageRecord) -> str:
@@ -134,18 +156,18 @@ class ImageFilterProxy(QSortFilterProxyModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._state: Optional[str] = None
+        self._filter = ImageFilter.ALL
         self._text = ""
         self._doubt: dict[int, tuple[int, float]] = {}  # image id -> (rank, confidence)
 
-    def set_state(self, state: Optional[str]) -> None:
-        self._refilter(lambda: setattr(self, "_state", state))
-        self.sort(0 if state == DOUBT else -1)
+    def set_filter(self, shown: ImageFilter) -> None:
+        self._refilter(lambda: setattr(self, "_filter", shown))
+        self.sort(0 if shown == ImageFilter.DOUBT else -1)
 
     def set_doubt(self, ranked: Sequence[tuple[ImageRecord, float]]) -> None:
         """The images to review by doubt, least sure first, with their confidence."""
         self._refilter(lambda: setattr(self, "_doubt", {r.id: (i, c) for i, (r, c) in enumerate(ranked)}))
-        if self._state == DOUBT:
+        if self._filter == ImageFilter.DOUBT:
             self.invalidate()  # sort again by the new ranks
 
     def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802 - Qt's name
@@ -153,15 +175,15 @@ class ImageFilterProxy(QSortFilterProxyModel):
         return rank(left) < rank(right)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and self._state == DOUBT:
+        if role == Qt.ItemDataRole.DisplayRole and self._filter == ImageFilter.DOUBT:
             rec = super().data(index, ImageListModel.RecordRole)
             if rec is not None and rec.id in self._doubt:
                 return f"{self._doubt[rec.id][1]:.2f}  {rec.path}"
         return super().data(index, role)
 
     @property
-    def state(self) -> Optional[str]:
-        return self._state
+    def filter(self) -> ImageFilter:
+        return self._filter
 
     def set_text(self, text: str) -> None:
         self._refilter(lambda: setattr(self, "_text", text.strip().lower()))
@@ -179,13 +201,9 @@ class ImageFilterProxy(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt's name
         idx = self.sourceModel().index(row, 0, parent)
         status = idx.data(ImageListModel.StatusRole)
-        if self._state == DOUBT:
-            if status == "reviewed" or idx.data(ImageListModel.RecordRole).id not in self._doubt:
-                return False
-        elif self._state == "todo":
-            if status == "reviewed":
-                return False
-        elif self._state is not None and status != self._state:
+        if not self._filter.shows(status):
+            return False
+        if self._filter == ImageFilter.DOUBT and idx.data(ImageListModel.RecordRole).id not in self._doubt:
             return False
         if self._text and self._text not in str(idx.data(Qt.ItemDataRole.DisplayRole)).lower():
             return False
@@ -213,8 +231,8 @@ class ImageListPanel(QWidget):
         row = QHBoxLayout()
         self.filter = QComboBox(self)
         self.filter.setObjectName("stateFilter")
-        for label, _ in FILTERS:
-            self.filter.addItem(label)
+        for shown in ImageFilter:
+            self.filter.addItem(shown.value)
         self.filter.setToolTip("Show only images in this state")
         # Its width follows the panel's, never its longest entry's: a longer count beside it (review
         # by doubt: "1 / 3  (of 20)") would otherwise widen the panel and push the image aside.
@@ -314,12 +332,8 @@ class ImageListPanel(QWidget):
         for k in range(n):
             yield self.proxy.index((start + k) % n, 0).data(ImageListModel.RecordRole)
 
-    def set_filter(self, state: Optional[str]) -> None:
-        for i, (_, s) in enumerate(FILTERS):
-            if s == state:
-                self.filter.setCurrentIndex(i)
-                return
-        raise ValueError(state)
+    def set_filter(self, shown: ImageFilter) -> None:
+        self.filter.setCurrentIndex(list(ImageFilter).index(shown))
 
     # -- current image -----------------------------------------------------------------------
     def set_current(self, image_id: Optional[int]) -> None:
@@ -351,15 +365,15 @@ class ImageListPanel(QWidget):
             self.image_chosen.emit(rec.id)
 
     def _on_filter(self, index: int) -> None:
-        state = FILTERS[index][1]
-        if state == DOUBT:
+        shown = list(ImageFilter)[index]
+        if shown == ImageFilter.DOUBT:
             self.proxy.set_doubt(self.doubt_source())
-        self.proxy.set_state(state)
+        self.proxy.set_filter(shown)
         self.set_current(self._current)
 
     def refresh_doubt(self) -> None:
         """Proposals were added or taken away: review by doubt reads its order again."""
-        if self.proxy.state == DOUBT:
+        if self.proxy.filter == ImageFilter.DOUBT:
             self.proxy.set_doubt(self.doubt_source())
             self.set_current(self._current)
 

@@ -17,12 +17,10 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow
 
-from ..core import GrounderFactory
 from ..editing.document import ImageDocument
 from ..editing.keys import key
 from ..editing.session import Session
 from ..editing.state import ModelState
-from ..grounder_factory import loaded_grounder
 from ..store import ProjectStore, StoreError
 from ..store.scan_sync import ScanReport
 from .folder_tools import FolderTools
@@ -30,7 +28,9 @@ from .image_display import ImageDisplay
 from .image_list import status_label
 from .message_boxes import APP_TITLE, model_failed, warn
 from .model_dialog import project_detector
+from .label_sync import LabelSync
 from .model_host import GrounderHost
+from .model_start import ModelStart
 from .phrase_dialog import PhraseQuestions
 from .proposals import ProposalRequester
 from .settings import (DockWidths, add_recent_folder, app_settings, last_image, recent_folders, remember_image,
@@ -43,36 +43,30 @@ from .window_layout import WindowView, build_widgets
 from .welcome import WelcomePage
 from .workers import FolderScanner
 
-# The model starts loading as soon as the event loop runs, beside the first image's decode. (Waiting
-# for the first paint instead measured the same first-paint time and a later model; see
-# benchmarks/gui_responsiveness.py.)
-MODEL_START_DELAY_MS = 0
-
 
 class MainWindow(WindowDialogs, QMainWindow):
-    """``MainWindow(store, grounder_factory=...)``; tests pass a small deterministic grounder (the
-    factory runs in the model process, so it must pickle: ``grounder_factory``'s docstring)."""
+    """``MainWindow(store, ModelStart(factory))``; tests pass a small deterministic grounder."""
 
     image_shown = Signal(int)  # image id, once its pixels (or its placeholder) are painted
 
-    def __init__(self, store: Optional[ProjectStore] = None, grounder_factory: GrounderFactory = loaded_grounder,
-                 device: Optional[str] = None, settings: Optional[QSettings] = None, rescan: bool = True,
-                 load_model: bool = True, model_delay_ms: int = MODEL_START_DELAY_MS):
+    def __init__(self, store: Optional[ProjectStore] = None, model: ModelStart = ModelStart(),
+                 settings: Optional[QSettings] = None, rescan: bool = True):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_TITLE)
         self.settings = settings if settings is not None else app_settings()
         self.doc = ImageDocument()
         self.undo_stack = UndoStack(self.doc, self)
-        self.host = GrounderHost(grounder_factory, device, self)
+        self.host = GrounderHost(model.factory, model.device, self)
+        self.label_sync = LabelSync(self.host, self)
         self.requester = ProposalRequester(self.doc, self.host, self)
         self.scanner = FolderScanner(self)
-        self._load_model = load_model
+        self._load_model = model.load
         self._model_started = False
         self._closing = False
         self.last_painted_id: Optional[int] = None
 
-        build_widgets(self)
+        build_widgets(self, self.undo_stack)
         self.display = ImageDisplay(self.doc, self.canvas, self)
         self.questions = PhraseQuestions(self, self.doc, self.canvas)
         self.folder = FolderTools(self)
@@ -87,22 +81,22 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._update_actions()
         if store is not None:
             self.open_store(store, rescan=rescan)
-        if load_model:
-            QTimer.singleShot(model_delay_ms, self.start_model)
+        if model.load:
+            QTimer.singleShot(model.delay_ms, self.start_model)
 
     # ------------------------------------------------------------------ construction
     def _handlers(self) -> dict[str, Callable[[], None]]:
-        doc, c = self.doc, self.canvas
+        doc, labels, query, c = self.doc, self.doc.labels, self.doc.query, self.canvas
 
         def nudge(dx: int, dy: int) -> Callable[[], None]:
-            return lambda: doc.nudge(dx, dy, big=bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier))
+            return lambda: labels.nudge(dx, dy, big=bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier))
 
         return {
             "open_folder": self.choose_folder, "export": self.show_export, "import": self.show_import,
-            "rescan": self.rescan, "quit": self.close, "delete": doc.delete_selected, "rename": self.questions.edit_selected,
+            "rescan": self.rescan, "quit": self.close, "delete": labels.delete_selected, "rename": self.questions.edit_selected,
             "nudge_left": nudge(-1, 0), "nudge_right": nudge(1, 0), "nudge_up": nudge(0, -1), "nudge_down": nudge(0, 1),
-            "focus_phrase": self.phrase_bar.focus, "next_proposal": lambda: doc.move_highlight(1),
-            "prev_proposal": lambda: doc.move_highlight(-1), "accept": lambda: doc.accept(),
+            "focus_phrase": self.phrase_bar.focus, "next_proposal": lambda: query.move_highlight(1),
+            "prev_proposal": lambda: query.move_highlight(-1), "accept": lambda: doc.accept(),
             "accept_all": doc.accept_all, "accept_none": doc.accept_no_target, "reject": doc.reject,
             "clear": self.session.escape, "next_image": lambda: self.session.step(1),
             "prev_image": lambda: self.session.step(-1), "first_image": lambda: self.session.jump(0),
@@ -115,18 +109,18 @@ class MainWindow(WindowDialogs, QMainWindow):
         }
 
     def _connect(self) -> None:
-        doc, a = self.doc, self.actions_by_name
+        doc, labels, query, a = self.doc, self.doc.labels, self.doc.query, self.actions_by_name
         self.canvas.bind(doc)
         self.panel.bind(doc)
         self.phrase_bar.bind(doc)
-        for signal in (doc.proposals_changed, doc.query_changed, doc.image_changed, doc.selection_changed):
+        for signal in (query.proposals_changed, query.request_changed, labels.image_changed, labels.selection_changed):
             signal.connect(self._update_actions)
-        doc.image_changed.connect(self._update_title)
-        doc.proposals_changed.connect(lambda: self.status.show_answer(doc.answer))
-        doc.record_changed.connect(self.image_list.update_record)
-        doc.other_image_edited.connect(self.show_image)  # undo/redo on another image: show it
-        doc.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        doc.error.connect(lambda msg: warn(self, "Could not save the edit", msg))
+        labels.image_changed.connect(self._update_title)
+        query.proposals_changed.connect(lambda: self.status.show_answer(query.answer))
+        labels.record_changed.connect(self.image_list.update_record)
+        labels.other_image_edited.connect(self.show_image)  # undo/redo on another image: show it
+        labels.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        labels.error.connect(lambda msg: warn(self, "Could not save the edit", msg))
         self.undo_stack.indexChanged.connect(lambda _i: self.phrase_bar.forget_typing_history())
         self.phrase_bar.edit.textChanged.connect(lambda _t: self._update_actions())
         self.canvas.box_drawn.connect(self.questions.name_drawn_box)
@@ -145,8 +139,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.host.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         # Every edit (and its undo) reports its image's record here: the model learns that image's
         # boxes as they are now, before the next proposal.
-        doc.record_changed.connect(lambda rec: self.host.learn(self.doc.store, rec.id))
-        self.host.learn_failed.connect(
+        labels.record_changed.connect(lambda rec: self.label_sync.teach_image(labels.store, rec.id))
+        self.label_sync.learn_failed.connect(
             lambda why: self.statusBar().showMessage(f"The model could not learn from the boxes: {why}", 8000))
         a["draw_mode"].toggled.connect(self._on_draw_mode)
         a["prepare_background"].setChecked(self.folder.folder_pass.auto)
@@ -175,7 +169,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         add_recent_folder(self.settings, store.root)
         choice, problem = project_detector(store)
         self.host.use_detector(choice)
-        self.host.learn(store)  # the whole project's boxes, as soon as the model is there
+        self.label_sync.teach_project(store)  # the whole project's boxes, as soon as the model is there
         self.statusBar().showMessage(problem, 8000)  # '' when the setting is fine
         self.image_list.set_records(store.images.all())
         self.folder.open(store)
@@ -187,28 +181,28 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     def _on_scan_finished(self, report: Optional[ScanReport], error: str) -> None:
         self.session.scanning = False
-        if self.doc.store is None:
+        if self.doc.labels.store is None:
             return
         if error:
             warn(self, "Folder scan failed", error)
-        self.image_list.set_records(self.doc.store.images.all())
+        self.image_list.set_records(self.doc.labels.store.images.all())
         if report is not None:
             news = self.session.rescanned(report)
             if news.relearn:
-                self.host.learn(self.doc.store)
+                self.label_sync.teach_project(self.doc.labels.store)
             if news.refresh_folder:
                 self.folder.rescanned()
-        self.image_list.set_current(self.doc.image.id if self.doc.image else None)
-        self.session.show_first(last_image(self.settings, self.doc.store.db_path))
+        self.image_list.set_current(self.doc.labels.image.id if self.doc.labels.image else None)
+        self.session.show_first(last_image(self.settings, self.doc.labels.store.db_path))
 
     def rescan(self) -> None:
-        if self.doc.store is not None and not self.session.scanning:
+        if self.doc.labels.store is not None and not self.session.scanning:
             self.session.scanning = True
-            self.statusBar().showMessage(f"Scanning {self.doc.store.root}…")
-            self.scanner.scan(self.doc.store)
+            self.statusBar().showMessage(f"Scanning {self.doc.labels.store.root}…")
+            self.scanner.scan(self.doc.labels.store)
 
     def choose_folder(self) -> None:
-        start = str(self.doc.store.root) if self.doc.store else str(Path.home())
+        start = str(self.doc.labels.store.root) if self.doc.labels.store else str(Path.home())
         folder = QFileDialog.getExistingDirectory(self, "Open a folder of images", start)
         if folder:
             self.open_folder(folder)
@@ -232,17 +226,17 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.model_dialog = model_failed(self, reason)
 
     def _prepare_current(self) -> None:
-        rec = self.doc.image
+        rec = self.doc.labels.image
         if rec is not None and rec.readable and self.host.ready:
-            self.host.prepare(self.doc.path_of(rec))
+            self.host.prepare(self.doc.labels.path_of(rec))
 
     # ------------------------------------------------------------------ images
     def show_image(self, image_id: int) -> None:
-        rec = self.doc.store.images.get(image_id) if self.doc.store is not None else None
+        rec = self.doc.labels.store.images.get(image_id) if self.doc.labels.store is not None else None
         if rec is None:
             return
         self.image_list.set_current(rec.id)
-        remember_image(self.settings, self.doc.store.db_path, rec.id)
+        remember_image(self.settings, self.doc.labels.store.db_path, rec.id)
         self.canvas.hold_for_loading()  # nothing of the last image is drawn over the next one
         self.doc.open_image(rec)
         self.display.show(rec)
@@ -251,12 +245,12 @@ class MainWindow(WindowDialogs, QMainWindow):
         nxt, previous = self.image_list.neighbours(rec.id)
         self.display.prefetch([r for r in (nxt, previous) if r is not None])
         if nxt is not None and nxt.readable and self.host.ready:
-            self.host.prepare(self.doc.path_of(nxt), prefetch=True)
+            self.host.prepare(self.doc.labels.path_of(nxt), prefetch=True)
 
     def _on_image_painted(self) -> None:
-        if self.doc.image is not None:
-            self.last_painted_id = self.doc.image.id
-            self.image_shown.emit(self.doc.image.id)
+        if self.doc.labels.image is not None:
+            self.last_painted_id = self.doc.labels.image.id
+            self.image_shown.emit(self.doc.labels.image.id)
         if self._load_model and not self._model_started:
             QTimer.singleShot(0, self.start_model)
 
@@ -264,7 +258,7 @@ class MainWindow(WindowDialogs, QMainWindow):
     def _on_draw_mode(self, on: bool) -> None:
         self.canvas.set_draw_mode(on)
         if on:
-            self.doc.clear_highlight()  # Enter must not accept a proposal while a box is drawn
+            self.doc.query.clear_highlight()  # Enter must not accept a proposal while a box is drawn
         leave = f"{key('draw_mode')} or {key('clear')} leaves"
         self.statusBar().showMessage(f"Draw mode: drag a box on the image ({leave})" if on else "", 0 if on else 1)
 
@@ -273,7 +267,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         update_enabled(self.actions_by_name, self.doc)
 
     def _update_title(self) -> None:
-        rec, store = self.doc.image, self.doc.store
+        rec, store = self.doc.labels.image, self.doc.labels.store
         parts = ([f"{rec.file_name} ({status_label(rec)})"] if rec else []) + ([Path(store.root).name] if store else [])
         self.setWindowTitle(" — ".join(parts + [APP_TITLE]))
         self.status.show_image(rec)
@@ -290,6 +284,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         save_layout(self.settings, self)
         self.hide()
         self.host.shutdown()
+        self.label_sync.shutdown()
         self.folder.shutdown()
         self.display.shutdown()
         self.scanner.shutdown()

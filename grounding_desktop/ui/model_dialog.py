@@ -1,7 +1,7 @@
 """Grounding → Model…: which detector proposes the boxes in this project.
 
 The bundled SSD on a chosen backend, or the user's own ONNX detector (with an optional class file;
-settings in ``FILE.yaml`` beside it, see ``grounding/onnx_detector.py``). The choice is kept in the
+settings in ``FILE.yaml`` beside it, see ``grounding/detectors/onnx_detector.py``). The choice is kept in the
 project database (``meta`` key ``detector``), so each project reopens with its own detector; the
 window then reloads the model in the background (``GrounderHost.use_detector``).
 """
@@ -17,22 +17,17 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.detector_choice import META_KEY, DetectorChoice, DetectorChoiceError
+from ..grounding.detectors import backends
 from ..store import ProjectStore
-
-BACKEND_TITLES = {
-    "auto": "Automatic (the fastest measured here)",
-    "torch": "torch",
-    "onnxruntime": "onnxruntime",
-    "onnxruntime-int8": "onnxruntime int8 (fastest, less accurate)",
-    "opencv": "OpenCV DNN (reference, CPU)",
-}
 
 
 def project_detector(store: ProjectStore) -> tuple[DetectorChoice, str]:
     """The detector this project chose, and a problem to tell the user ('' when none): an
     unreadable setting falls back to the default detector."""
     try:
-        return DetectorChoice.from_json(store.get_meta(META_KEY)), ""
+        choice = DetectorChoice.from_json(store.get_meta(META_KEY))
+        backends.backend(choice.backend)  # a name this version declares
+        return choice, ""
     except DetectorChoiceError as exc:
         return DetectorChoice(), f"{exc}; using the bundled detector"
 
@@ -56,8 +51,8 @@ class ModelDialog(QDialog):
 
         self.bundled = QRadioButton("Bundled detector: SSD-MobileNetV2, COCO's 80 classes", self)
         self.backend = QComboBox(self)
-        for name, title in BACKEND_TITLES.items():
-            self.backend.addItem(title, name)
+        for declared in backends.BACKENDS:
+            self.backend.addItem(declared.title, declared.name)
         self.own = QRadioButton("My ONNX detector (YOLOv5, YOLOv8/YOLO11, or boxes/scores/labels)", self)
         self.model_file = QLineEdit(self)
         self.model_file.setPlaceholderText("FILE.onnx")

@@ -13,9 +13,10 @@ from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QLabel, QLineEdit, QS
 
 from ..core import MAX_PHRASE_CHARS
 from ..editing.document import ImageDocument
+from ..editing.keys import key
 from ..editing.state import Tone
 
-PLACEHOLDER = "Type a phrase, e.g. “the cat on the left”  (Ctrl+L)"  # whole at the first-start width
+PLACEHOLDER = f"Type a phrase, e.g. “the cat on the left”  ({key('focus_phrase')})"  # whole at the first-start width
 
 
 class PhraseEdit(QLineEdit):
@@ -81,7 +82,7 @@ class PhraseBar(QWidget):
         layout.addWidget(self.info, 1, 0, 1, 3)
 
         tl = QLabel("Threshold", self)
-        tl.setToolTip("Ctrl+Enter accepts every proposal scoring at least this")
+        tl.setToolTip(f"{key('accept_all')} accepts every proposal scoring at least this")
         layout.addWidget(tl, 0, 1)
         self.threshold = QDoubleSpinBox(self)
         self.threshold.setObjectName("threshold")
@@ -105,11 +106,11 @@ class PhraseBar(QWidget):
 
     def bind(self, doc: ImageDocument) -> None:
         """Type into ``doc`` and show its phrase, threshold and messages from now on."""
-        self.threshold.setValue(doc.threshold)
-        self.text_edited.connect(doc.set_text)
-        self.threshold.valueChanged.connect(doc.set_threshold)
-        doc.info.connect(self.set_info)
-        doc.phrase_set.connect(self.show_phrase)
+        self.threshold.setValue(doc.labels.threshold)
+        self.text_edited.connect(doc.query.set_text)
+        self.threshold.valueChanged.connect(doc.labels.set_threshold)
+        doc.query.info.connect(self.set_info)
+        doc.query.phrase_set.connect(self.show_phrase)
 
     # -- API ---------------------------------------------------------------------------------
     def focus(self) -> None:

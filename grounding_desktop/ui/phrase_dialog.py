@@ -144,21 +144,21 @@ class PhraseQuestions(QObject):
     def edit_selected(self) -> None:
         """F2 (or a double-click): on a box, give that box alone another phrase; on a phrase,
         change its text (all its boxes follow)."""
-        box, expr = self.doc.selected_box, self.doc.selected_expression
+        box, expr = self.doc.labels.selected_box, self.doc.labels.selected_expression
         if expr is None:
-            self.doc.notice.emit("Select a box or a phrase to edit its phrase")
+            self.doc.labels.notice.emit("Select a box or a phrase to edit its phrase")
         elif box is not None:
             dialog = self._beside(box.bbox, "Phrase for this box", "This box shows (only this box changes):", expr.text)
-            dialog.chosen.connect(lambda text: self.doc.relabel_box(box.id, text))
+            dialog.chosen.connect(lambda text: self.doc.labels.relabel_box(box.id, text))
         else:
             dialog = self._open(PhraseDialog(self.window, "Edit phrase", "Phrase (all its boxes follow):",
                                              text=expr.text))
-            dialog.chosen.connect(lambda text: self.doc.rename(expr.id, text))
+            dialog.chosen.connect(lambda text: self.doc.labels.rename(expr.id, text))
             dialog.open()
 
     def _beside(self, xywh: tuple, title: str, prompt: str, text: str = "") -> PhraseDialog:
         """The dialog for a box, offering the image's phrases, opened beside the box."""
-        dialog = self._open(PhraseDialog(self.window, title, prompt, [a.expression.text for a in self.doc.annotations],
+        dialog = self._open(PhraseDialog(self.window, title, prompt, [a.expression.text for a in self.doc.labels.annotations],
                                          text))
         dialog.show_beside(self.canvas.global_rect(xywh))
         return dialog

@@ -21,18 +21,18 @@ class ProposalRequester(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._ask)
-        doc.query_changed.connect(self._on_query_changed)
+        doc.query.request_changed.connect(self._on_query_changed)
         host.answered.connect(doc.take_answer)
-        host.state_changed.connect(doc.set_model_state)
+        host.state_changed.connect(doc.query.set_model_state)
 
     def _on_query_changed(self) -> None:
-        if self.doc.query is None:
+        if self.doc.query.request is None:
             self._timer.stop()
             self.host.cancel()
-        elif self.doc.waiting:
+        elif self.doc.query.waiting:
             self._timer.start()
 
     def _ask(self) -> None:
-        query = self.doc.query
-        if query is not None and self.host.ready and not self.doc.up_to_date:
+        query = self.doc.query.request
+        if query is not None and self.host.ready and not self.doc.query.up_to_date:
             self.host.request(query, TOP_K)

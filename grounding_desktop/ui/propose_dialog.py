@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFileDialog, QLabel, QPlainTextEdi
 
 from ..core import PhraseError, clean_phrase
 from ..editing.edits import ProposeBatch
-from ..folder.propose import DEFAULT_MIN_SCORE, ProposeReport, phrase_lines, proposal_answers
+from ..editing.keys import key
+from ..folder.propose import DEFAULT_MIN_SCORE, ProposeReport, ProposeRun, phrase_lines, proposal_answers
 from ..model_worker.folder_engine import ProcessEngine
 from ..store import ProjectStore
 from .folder_pass import FolderPass
@@ -39,7 +40,7 @@ class ProposeDialog(WorkerDialog):
         intro = QLabel("Stores the model's best box for each phrase (every match of a plural phrase) scoring at "
                        "least the minimum, on every image not yet reviewed, as proposals to review. Boxes that "
                        "are there are never changed, and no phrase gets a box it has already (accepted, "
-                       "rejected or proposed). One Ctrl+Z takes it all back.")
+                       f"rejected or proposed). One {key('undo')} takes it all back.")
         intro.setWordWrap(True)
         self.form.addRow(intro)
         self.phrases = QPlainTextEdit()
@@ -107,9 +108,9 @@ class ProposeDialog(WorkerDialog):
             self.folder_pass.wait_until_stopped(cancelled)  # its batch in hand written: no image twice
             features = self.folder_pass.indexed_features()
             try:
-                for rows in proposal_answers(store, features, engine, phrases, min_score, report,
-                                             lambda stage, done, total: progress(done, total, stage.capitalize()),
-                                             cancelled):
+                asked = ProposeRun(phrases, min_score,
+                                   lambda stage, done, total: progress(done, total, stage.capitalize()), cancelled)
+                for rows in proposal_answers(store, features, engine, asked, report):
                     if rows:
                         self._hand_over(run, phrases, rows)
             finally:
@@ -138,13 +139,13 @@ class ProposeDialog(WorkerDialog):
                      f"{report.features.prepared:,} prepared now).")
         if self.added:
             lines.append("Review them least sure first: the image list's “Review by doubt” filter. "
-                         "One Ctrl+Z takes them all back.")
+                         f"One {key('undo')} takes them all back.")
         return lines
 
     def _on_failure(self, message: str) -> None:
         if self.added:  # the batches stored before it failed stay, as the run's one undo step
             message = (message.removesuffix("\nNothing was written.") + f"\n{self.added:,} proposals stored "
-                       f"on {len(self.changed):,} images before it stopped are kept; one Ctrl+Z takes them back.")
+                       f"on {len(self.changed):,} images before it stopped are kept; one {key('undo')} takes them back.")
         super()._on_failure(message)
 
     def _on_finished(self) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QKeyEvent, QPainter, QPen, QPix
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QStyle, QVBoxLayout, QWidget
 
 from ..core import ImageRecord, PhraseError, Proposal, clean_phrase, display_path, short_error
+from ..editing.keys import key
 from ..folder.feature_pass import preparable
 from ..io.errors import Cancelled
 from ..store import ProjectStore
@@ -129,7 +130,7 @@ class SearchPanel(QWidget):
         layout.setSpacing(6)
         self.edit = SearchEdit(self)
         self.edit.setObjectName("searchEdit")
-        self.edit.setPlaceholderText("Find images showing…  (Ctrl+F)")
+        self.edit.setPlaceholderText(f"Find images showing…  ({key('search')})")
         self.edit.setClearButtonEnabled(True)
         layout.addWidget(self.edit)
         self.status = QLabel(self)

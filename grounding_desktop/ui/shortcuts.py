@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..editing.keys import KEYS, display_keys
+from ..editing.keys import KEYS, display_keys, key
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("history", "&History", "Edit", "Show every edit of this session; click one to go back to it",
                checkable=True),
     ActionSpec("draw_mode", "&Draw Box", "Edit",
-               "Drag on the image to draw a box for the typed phrase, or name it when asked (Ctrl+B also works "
-               "while typing)",
+               "Drag on the image to draw a box for the typed phrase, or name it when asked "
+               f"({key('draw_mode', 1)} also works while typing)",
                toolbar=True, checkable=True, icon="SP_FileDialogNewFolder", short="Draw"),
     ActionSpec("delete", "&Delete Selected", "Edit",
                "Delete the selected box (the next box of its phrase is selected) or phrase",
@@ -66,7 +66,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("nudge_down", "Nudge Box Down", "Edit", "Move the selected box 1 px down (Shift: 10 px)", canvas_only=True),
     # Grounding
     ActionSpec("focus_phrase", "&Type a Phrase", "Grounding", "Put the cursor in the phrase bar",
-               notes="Esc in an empty phrase bar returns to the image"),
+               notes=f"{key('clear')} in an empty phrase bar returns to the image"),
     ActionSpec("next_proposal", "&Next Proposal", "Grounding", "Highlight the next proposal",
                notes="proposals scoring under the threshold are drawn only while highlighted"),
     ActionSpec("prev_proposal", "&Previous Proposal", "Grounding", "Highlight the previous proposal"),
@@ -108,7 +108,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                                                 "Space+drag pans", short="Reviewed → next"),
     ActionSpec("review_doubt", "Review by &Doubt", "Navigate",
                "List only the images with proposals, the model's least sure first, and show the first",
-               notes="Space then walks them in that order"),
+               notes=f"{key('review_next')} then walks them in that order"),
     ActionSpec("search", "&Search Images…", "Navigate",
                "Rank the folder's images by how well they show a phrase, with the matched box; Enter or a click "
                "opens one with that box highlighted",
@@ -140,7 +140,7 @@ MOUSE: tuple[tuple[str, str], ...] = (
     ("Click a dashed proposal", "Accept it"),
     ("Click the image (Ctrl+click over proposals)", "Hint point: where the model should look"),
     ("Click a box, then drag it or its handles", "Select, move, resize (kept inside the image)"),
-    ("Drag in draw mode (W)", "Draw a box for the current phrase"),
+    (f"Drag in draw mode ({key('draw_mode')})", "Draw a box for the current phrase"),
     ("Double-click a box or phrase", "Edit the phrase (of a box: that box alone)"),
 )
 

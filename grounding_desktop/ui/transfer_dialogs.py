@@ -328,4 +328,4 @@ class ImportDialog(WorkerDialog):
             self.summary.setPlainText(f"Choose the {'folder' if self.chosen.folder else 'file'} to import.")
             return None
         read, path, options = self.chosen.read, self.file.text().strip(), import_options(self.fields.values())
-        return lambda progress, cancelled: read(self.store, path, progress=progress, cancelled=cancelled, **options)
+        return lambda progress, cancelled: read(self.store, path, options, progress=progress, cancelled=cancelled)

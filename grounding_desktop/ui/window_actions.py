@@ -109,17 +109,17 @@ def update_enabled(actions: dict[str, QAction], doc: ImageDocument) -> None:
     """Enable what makes sense now: proposal keys with proposals (Enter also while they are on
     their way: it accepts when they land; or on a selected proposed box), image edits with an image,
     navigation with a project."""
-    has_image = doc.image is not None
-    has_props = bool(doc.proposals) and has_image
+    has_image = doc.labels.image is not None
+    has_props = bool(doc.query.proposals) and has_image
     for name in ("next_proposal", "prev_proposal", "reject"):
         actions[name].setEnabled(has_props)
-    actions["accept"].setEnabled(has_props or doc.waiting or doc.stored_proposal_selected)
-    actions["accept_all"].setEnabled(has_props or doc.waiting)
+    actions["accept"].setEnabled(has_props or doc.query.waiting or doc.stored_proposal_selected)
+    actions["accept_all"].setEnabled(has_props or doc.query.waiting)
     for name in ("review_next", "draw_mode", "delete", "rename", "accept_none"):
         actions[name].setEnabled(has_image)
     for name in ("next_image", "prev_image", "first_image", "last_image", "rescan", "export", "import",
                  "evaluate", "propose_all", "review_doubt", "search"):
-        actions[name].setEnabled(doc.store is not None)
+        actions[name].setEnabled(doc.labels.store is not None)
 
 
 def fill_recent_menu(menu: QMenu, folders: list[str], open_folder: Callable[[str], object]) -> None:

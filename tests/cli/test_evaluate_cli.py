@@ -17,7 +17,7 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module", autouse=True)
 def private_cache(tmp_path_factory):
-    from grounding_desktop.grounding import ssd_weights
+    from grounding_desktop.grounding.detectors import ssd_weights
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ssd_weights.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))

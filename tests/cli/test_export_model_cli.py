@@ -30,7 +30,7 @@ def _test_images() -> list[np.ndarray]:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    from grounding_desktop.grounding import ssd_weights
+    from grounding_desktop.grounding.detectors import ssd_weights
 
     out = tmp_path_factory.mktemp("models")
     with pytest.MonkeyPatch.context() as mp:
@@ -42,8 +42,8 @@ def exported(tmp_path_factory):
 def test_exported_ssd_in_onnxruntime_gives_torch_boxes(exported):
     import onnx
 
-    from grounding_desktop.grounding.detector import COCO_LABELS, SSDDetector
-    from grounding_desktop.grounding.onnx_ssd import OnnxSSDDetector
+    from grounding_desktop.grounding.detectors.detector import COCO_LABELS, SSDDetector
+    from grounding_desktop.grounding.detectors.onnx_ssd import OnnxSSDDetector
 
     path = exported / "ssd_mobilenet_v2_coco.onnx"
     onnx.checker.check_model(str(path), full_check=True)
@@ -66,8 +66,8 @@ def test_exported_ssd_in_onnxruntime_gives_torch_boxes(exported):
 
 def test_int8_copy_and_the_onnxruntime_backend(exported):
     from grounding_desktop.core.detector_choice import DetectorChoice
-    from grounding_desktop.grounding.backends import make_detector
-    from grounding_desktop.grounding.onnx_ssd import OnnxSSDDetector
+    from grounding_desktop.grounding.detectors.backends import make_detector
+    from grounding_desktop.grounding.detectors.onnx_ssd import OnnxSSDDetector
 
     int8 = OnnxSSDDetector(exported / "ssd_mobilenet_v2_coco_int8.onnx", variant="int8")
     cat = _test_images()[1]  # chelsea.jpg: a cat
@@ -87,7 +87,7 @@ def test_exported_region_recogniser_in_onnxruntime_gives_torch_classes(exported)
     import onnxruntime as ort
     import torch
 
-    from grounding_desktop.grounding.recognizer import RegionRecognizer, imagenet_labels
+    from grounding_desktop.grounding.recognition.recognizer import RegionRecognizer, imagenet_labels
 
     path = exported / "efficientnet_lite0_imagenet.onnx"
     onnx.checker.check_model(str(path), full_check=True)

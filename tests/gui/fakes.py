@@ -5,9 +5,11 @@ It runs in the app's model process like the real one (the window is given ``Fake
 Five candidate boxes at fixed fractions of the image; the phrase picks their order (so different
 phrases give different answers), a hint point moves the box holding it to the front, and a plural
 phrase (``grounding.phrase_parse``'s rule, as the real model) returns all of them. ``delay`` simulates model time (sleeping releases the GIL like torch
-does); ``burn`` simulates Python-heavy scoring that holds the GIL.
+does); ``burn`` simulates Python-heavy scoring that holds the GIL; ``prepared_delay`` is the model time of scoring a kept record
+(``propose_prepared``: a slow search).
 
-It also runs a folder's feature pass (``compute_features``: a real ``ImageFeatures`` record of the
+It is a ``core.grounder.FolderGrounder``, not a ``LearningGrounder``: it learns nothing from boxes.
+It runs a folder's feature pass (``compute_features``: a real ``ImageFeatures`` record of the
 five regions and the image's colour; ``feature_delay`` seconds an image) and scores kept records
 (``propose_prepared``: search and propose for every image) as ``expected`` does, every score
 scaled by ``colour_fit``: how much of the image's colour a colour word of the phrase names, so
@@ -86,7 +88,8 @@ class FakeGrounder:
     features_version = "fake-features-1"
 
     def __init__(self, device: Optional[str] = None, detector=None, delay: float = 0.0, burn: float = 0.0,
-                 load_delay: float = 0.0, feature_delay: float = 0.0, scores: Optional[tuple] = None):
+                 load_delay: float = 0.0, feature_delay: float = 0.0, prepared_delay: float = 0.0,
+                 scores: Optional[tuple] = None):
         if load_delay:
             time.sleep(load_delay)
         # Says which detector the project chose, as the real model's runtime does.
@@ -94,6 +97,7 @@ class FakeGrounder:
         self.delay = delay
         self.burn = burn
         self.feature_delay = feature_delay
+        self.prepared_delay = prepared_delay
         self.scores = scores  # instead of SCORES (``propose``)
         self._sizes: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
@@ -146,6 +150,8 @@ class FakeGrounder:
 
     def propose_prepared(self, entry: tuple, phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
         _, features = entry
+        if self.prepared_delay:
+            time.sleep(self.prepared_delay)
         fit = colour_fit(features.colour_frac[0].astype(np.float64), phrase)
         return [replace(p, score=round(p.score * fit, 4))
                 for p in expected((features.width, features.height), phrase, hint, top_k)]

@@ -22,10 +22,10 @@ class Driver:
     # -- state -------------------------------------------------------------------------------
     @property
     def store(self):
-        return self.w.doc.store
+        return self.w.doc.labels.store
 
     def annotations(self, image_id: Optional[int] = None):
-        return self.store.labels.annotations(image_id if image_id is not None else self.w.doc.image.id)
+        return self.store.labels.annotations(image_id if image_id is not None else self.w.doc.labels.image.id)
 
     def only_box(self):
         ann = self.annotations()
@@ -36,7 +36,7 @@ class Driver:
         self.qtbot.waitUntil(condition, timeout=timeout)
 
     def wait_ready(self, timeout: int = 5000) -> None:
-        self.wait(lambda: self.w.doc.image is not None and self.w.last_painted_id == self.w.doc.image.id)
+        self.wait(lambda: self.w.doc.labels.image is not None and self.w.last_painted_id == self.w.doc.labels.image.id)
         self.wait(lambda: self.w.host.state in (ModelState.READY, ModelState.FAILED), timeout)
 
     # -- keyboard ----------------------------------------------------------------------------
@@ -48,7 +48,7 @@ class Driver:
         self.qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
         self.qtbot.keyClicks(edit, text)
         if wait:
-            self.wait(lambda: self.w.doc.up_to_date and self.w.doc.answer.query.phrase == " ".join(text.split()))
+            self.wait(lambda: self.w.doc.query.up_to_date and self.w.doc.query.answer.query.phrase == " ".join(text.split()))
 
     def key(self, key, modifier=None, widget=None) -> None:
         from PySide6.QtCore import Qt
@@ -96,8 +96,9 @@ class Driver:
 
 def make_window(qtbot, store, factory, **kwargs):
     from grounding_desktop.ui.main_window import MainWindow
+    from grounding_desktop.ui.model_start import ModelStart
 
-    window = MainWindow(store, grounder_factory=factory, **kwargs)
+    window = MainWindow(store, ModelStart(factory), **kwargs)
     qtbot.addWidget(window)
     window.resize(1200, 800)
     window.show()

@@ -44,25 +44,25 @@ def test_draw_mode_drag_draws_a_box_for_the_typed_phrase(gui):
 
 def test_drawing_takes_the_highlight_off_the_proposals_so_enter_accepts_none(gui):
     gui.type_phrase("the white square")
-    assert gui.w.doc.current_proposal() is not None  # the best proposal, highlighted
+    assert gui.w.doc.query.current_proposal() is not None  # the best proposal, highlighted
     gui.key(Key.Key_B, Mod.ControlModifier)
-    assert gui.w.doc.current_proposal() is None  # draw mode: no proposal is ready for Enter
+    assert gui.w.doc.query.current_proposal() is None  # draw mode: no proposal is ready for Enter
     assert not any(it.highlighted for it in gui.w.canvas.proposal_items())
     gui.drag_image((250, 190), (310, 230))  # away from every proposal
     expr, drawn = gui.only_box()
     gui.key(Key.Key_Escape)  # draw mode off (the phrase bar kept the focus, and the phrase)
-    assert gui.w.doc.up_to_date
+    assert gui.w.doc.query.up_to_date
     gui.key(Key.Key_Return)
     assert gui.only_box() == (expr, drawn)  # still the one drawn box
     assert "Tab" in gui.w.phrase_bar.info.text()
     gui.key(Key.Key_Tab)  # Tab picks the best proposal again
-    assert gui.w.doc.highlight == 0
+    assert gui.w.doc.query.highlight == 0
 
 
 def test_w_with_a_box_selected_asks_beside_the_box_offering_the_images_phrases(gui):
     expr, first = accept_one(gui)
     gui.click_image(first.bbox[0] + 5, first.bbox[1] + 5)  # select it
-    assert gui.w.doc.selected_box.id == first.id
+    assert gui.w.doc.labels.selected_box.id == first.id
     gui.key(Key.Key_W, widget=gui.w.canvas)
     drawn = (230, 150, 60, 50)
     gui.drag_image(drawn[:2], (drawn[0] + drawn[2], drawn[1] + drawn[3]))
@@ -100,7 +100,7 @@ def test_move_box_by_dragging_then_undo_redo(gui):
     expr, box = accept_one(gui)
     x, y, w, h = box.bbox
     gui.click_image(x + w / 2, y + h / 2)
-    assert gui.w.doc.selected_box.id == box.id
+    assert gui.w.doc.labels.selected_box.id == box.id
     gui.drag_image((x + w / 2, y + h / 2), (x + w / 2 + 20, y + h / 2 + 10))
     moved = gui.store.labels.box(box.id)
     assert moved.bbox == pytest.approx((x + 20, y + 10, w, h), abs=1.0)
@@ -153,8 +153,8 @@ def test_delete_box_then_undo_restores_same_ids(gui):
     target = boxes[0]
     tx, ty, tw, th = target.bbox
     gui.click_image(tx + tw / 2, ty + th / 2)
-    assert gui.w.doc.selected_box is not None
-    chosen = gui.w.doc.selected_box.id
+    assert gui.w.doc.labels.selected_box is not None
+    chosen = gui.w.doc.labels.selected_box.id
     gui.key(Key.Key_Delete, widget=gui.w.canvas)
     assert chosen not in [b.id for b in gui.annotations()[0][1]]
     assert len(gui.annotations()[0][1]) == len(boxes) - 1
@@ -234,12 +234,12 @@ def test_del_on_a_box_selects_the_next_box_of_its_phrase_never_the_phrase(gui):
                and r.parent() is not None)
     gui.qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(row).center())
     gui.key(Key.Key_Delete, widget=gui.w.canvas)
-    assert gui.w.doc.selected_box.id == three.id
+    assert gui.w.doc.labels.selected_box.id == three.id
     assert [i.box_id for i in gui.w.canvas.box_items() if i.selected] == [three.id]
     assert [r.parent() is not None for r in tree.selectedItems()] == [True]  # a box row, not the phrase
     gui.key(Key.Key_Delete, widget=gui.w.canvas)
     gui.key(Key.Key_Delete, widget=gui.w.canvas)
-    assert gui.annotations() == [] and gui.w.doc.selection is None  # the last box took its phrase
+    assert gui.annotations() == [] and gui.w.doc.labels.selection is None  # the last box took its phrase
     undo(gui)
     undo(gui)
     assert [b.id for _, bs in gui.annotations() for b in bs] == [one.id, three.id]

@@ -74,9 +74,9 @@ def test_ctrl_f_ranks_the_image_showing_it_first_and_enter_opens_it_with_that_bo
     gui.key(Key.Key_Down, widget=panel.edit)  # Up/Down choose, Enter opens
     gui.key(Key.Key_Up, widget=panel.edit)
     gui.key(Key.Key_Return, widget=panel.edit)
-    gui.wait(lambda: gui.w.doc.image.id == record.id and gui.w.doc.up_to_date)
+    gui.wait(lambda: gui.w.doc.labels.image.id == record.id and gui.w.doc.query.up_to_date)
     assert gui.w.phrase_bar.text() == "the blue square" and gui.annotations() == []  # Enter accepted nothing
-    assert gui.w.doc.current_proposal().bbox == proposal.bbox
+    assert gui.w.doc.query.current_proposal().bbox == proposal.bbox
     gui.key(Key.Key_Escape, widget=panel.edit)
     assert gui.w.canvas.hasFocus()
 
@@ -93,14 +93,14 @@ def test_keys_in_the_search_results_act_on_the_results_never_on_the_image_shown(
     item = panel.results.item(0)
     gui.qtbot.mouseClick(panel.results.viewport(), Qt.MouseButton.LeftButton,
                          pos=panel.results.visualItemRect(item).center())
-    gui.wait(lambda: gui.w.doc.image.id == first.id and gui.w.doc.up_to_date)
-    assert panel.results.hasFocus() and gui.w.doc.current_proposal() is not None
+    gui.wait(lambda: gui.w.doc.labels.image.id == first.id and gui.w.doc.query.up_to_date)
+    assert panel.results.hasFocus() and gui.w.doc.query.current_proposal() is not None
     gui.key(Key.Key_Down, widget=panel.results)
     gui.key(Key.Key_Space, widget=panel.results)
     gui.key(Key.Key_Return, widget=panel.results)
-    gui.wait(lambda: gui.w.doc.image.id == second.id and gui.w.doc.up_to_date)
+    gui.wait(lambda: gui.w.doc.labels.image.id == second.id and gui.w.doc.query.up_to_date)
     assert gui.annotations(first.id) == [] and gui.store.images.get(first.id).state == ImageState.NEW
-    assert gui.w.doc.current_proposal().bbox == proposal.bbox
+    assert gui.w.doc.query.current_proposal().bbox == proposal.bbox
     gui.key(Key.Key_Escape, widget=panel.results)  # back to the image: Enter accepts there
     assert gui.w.canvas.hasFocus()
     gui.key(Key.Key_Return)
@@ -159,7 +159,7 @@ def test_propose_for_every_image_is_one_undo_step_that_never_touches_a_label(gui
     gui.type_phrase("the white square")
     gui.key(Key.Key_Return)  # a label on a1: the box the model proposes first
     (expr, (label,)), = gui.annotations()
-    a1 = gui.w.doc.image.id
+    a1 = gui.w.doc.labels.image.id
     steps = gui.w.undo_stack.count()
 
     summary = _propose(gui, "the white square", "# a comment line", "the blue square")
@@ -211,7 +211,7 @@ def test_review_by_doubt_walks_the_least_sure_first_and_space_accepts_what_is_on
     c = gui.w.canvas
     gui.key(Key.Key_R, Mod.ControlModifier | Mod.ShiftModifier, widget=c)
     assert gui.w.image_list.visible_ids() == [ids["a2.png"], ids["a10.png"], ids["a1.png"]]
-    assert gui.w.doc.image.path == "a2.png"
+    assert gui.w.doc.labels.image.path == "a2.png"
     assert gui.w.image_list.proxy.index(0, 0).data() == "0.35  a2.png"
 
     weak = gui.annotations()[0][1][0]
@@ -221,9 +221,9 @@ def test_review_by_doubt_walks_the_least_sure_first_and_space_accepts_what_is_on
     gui.key(Key.Key_Return, widget=c)
     assert gui.store.labels.box(weak.id).state == BoxState.ACCEPTED
     gui.key(Key.Key_Space, widget=c)  # reviewed: it leaves the list, the next least sure is shown
-    assert gui.w.doc.image.path == "a10.png" and gui.w.image_list.visible_count() == 2
+    assert gui.w.doc.labels.image.path == "a10.png" and gui.w.image_list.visible_count() == 2
     gui.key(Key.Key_Space, widget=c)
-    assert gui.w.doc.image.path == "a1.png"
+    assert gui.w.doc.labels.image.path == "a1.png"
     gui.key(Key.Key_Space, widget=c)
     assert [b.state for _, bs in gui.annotations(ids["a10.png"]) for b in bs] == [BoxState.ACCEPTED]
     assert [b.state for _, bs in gui.annotations(ids["a1.png"]) for b in bs] == [BoxState.ACCEPTED, BoxState.PROPOSED]

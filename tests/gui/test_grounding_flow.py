@@ -37,7 +37,7 @@ def test_enter_accepts_best_and_undo_redo_restore_same_ids(gui):
     assert box.bbox == pytest.approx(best.bbox)
     assert (box.state, box.source, box.score, box.model_version) == (BoxState.ACCEPTED, BoxSource.MODEL, 0.9, "fake-1")
     assert gui.w.phrase_bar.text() == ""  # ready for the next phrase
-    assert gui.store.images.get(gui.w.doc.image.id).state.value == "in_progress"
+    assert gui.store.images.get(gui.w.doc.labels.image.id).state.value == "in_progress"
     assert [b.box_id for b in gui.w.canvas.box_items()] == [box.id]
 
     gui.key(Key.Key_Z, Mod.ControlModifier)
@@ -52,9 +52,9 @@ def test_tab_and_shift_tab_move_the_highlight_enter_accepts_it(gui):
     props = gui.expected(IMAGE_SIZE, "a thing")
     gui.key(Key.Key_Tab)
     gui.key(Key.Key_Tab)
-    assert gui.w.doc.highlight == 2
+    assert gui.w.doc.query.highlight == 2
     gui.key(Key.Key_Backtab, Mod.ShiftModifier)
-    assert gui.w.doc.highlight == 1
+    assert gui.w.doc.query.highlight == 1
     assert [i.highlighted for i in gui.w.canvas.proposal_items()][1]
     gui.key(Key.Key_Return)
     _, box = gui.only_box()
@@ -79,12 +79,12 @@ def test_click_on_a_proposal_accepts_that_one(gui):
 
 def test_hint_point_before_typing_is_sent_to_the_model(gui):
     gui.click_image(250, 200)  # before typing
-    assert gui.w.doc.hint == pytest.approx((250, 200), abs=1.5)
+    assert gui.w.doc.query.hint == pytest.approx((250, 200), abs=1.5)
     gui.type_phrase("a thing")
-    hint = gui.w.doc.answer.query.hint
+    hint = gui.w.doc.query.answer.query.hint
     assert hint == pytest.approx((250, 200), abs=1.5)
-    assert list(gui.w.doc.proposals) == gui.expected(IMAGE_SIZE, "a thing", hint)  # the model had it
-    best = gui.w.doc.proposals[0]
+    assert list(gui.w.doc.query.proposals) == gui.expected(IMAGE_SIZE, "a thing", hint)  # the model had it
+    best = gui.w.doc.query.proposals[0]
     bx, by, bw, bh = best.bbox
     assert bx <= hint[0] <= bx + bw and by <= hint[1] <= by + bh
     assert gui.w.canvas.hint_point == pytest.approx(hint), "the hint point is drawn"
@@ -93,17 +93,17 @@ def test_hint_point_before_typing_is_sent_to_the_model(gui):
 def test_ctrl_click_while_typing_sets_hint_and_refreshes(gui):
     gui.type_phrase("a thing")
     gui.click_image(20, 200, Mod.ControlModifier)
-    gui.wait(lambda: gui.w.doc.answer.query.hint is not None and gui.w.doc.up_to_date)
-    hint = gui.w.doc.answer.query.hint
+    gui.wait(lambda: gui.w.doc.query.answer.query.hint is not None and gui.w.doc.query.up_to_date)
+    hint = gui.w.doc.query.answer.query.hint
     assert hint == pytest.approx((20, 200), abs=1.5)
-    assert list(gui.w.doc.proposals) == gui.expected(IMAGE_SIZE, "a thing", hint)
+    assert list(gui.w.doc.query.proposals) == gui.expected(IMAGE_SIZE, "a thing", hint)
     assert gui.w.phrase_bar.edit.hasFocus(), "clicking a hint must not take the cursor out of the phrase bar"
 
 
 def test_ctrl_enter_accepts_every_proposal_above_threshold(gui):
     gui.w.phrase_bar.threshold.setValue(0.5)
     gui.type_phrase("the squares")
-    assert gui.w.doc.plural
+    assert gui.w.doc.query.plural
     gui.key(Key.Key_Return, Mod.ControlModifier)
     (expr, boxes), = gui.annotations()
     assert expr.text == "the squares"
@@ -114,7 +114,7 @@ def test_ctrl_enter_accepts_every_proposal_above_threshold(gui):
 
 def test_plural_enter_keeps_phrase_and_remaining_proposals(gui):
     gui.type_phrase("the squares")
-    n = len(gui.w.doc.proposals)
+    n = len(gui.w.doc.query.proposals)
     gui.key(Key.Key_Return)
     gui.key(Key.Key_Return)
     (expr, boxes), = gui.annotations()
@@ -140,8 +140,8 @@ def test_stale_answers_are_dropped(open_window, photos):
         edit.selectAll()
         gui.qtbot.keyClicks(edit, text)
         gui.qtbot.wait(170)  # longer than the debounce, shorter than the model: answers overlap
-    gui.wait(lambda: gui.w.doc.up_to_date)
-    assert gui.w.doc.answer.query.phrase == "cat on the left"
+    gui.wait(lambda: gui.w.doc.query.up_to_date)
+    assert gui.w.doc.query.answer.query.phrase == "cat on the left"
     shown = [i.xywh() for i in gui.w.canvas.proposal_items()]
     assert shown == [p.bbox for p in gui.expected(IMAGE_SIZE, "cat on the left")]
     gui.qtbot.wait(400)  # late answers to earlier phrases must not replace it
@@ -154,7 +154,7 @@ def test_esc_clears_phrase_proposals_and_hint(gui):
     gui.key(Key.Key_Escape)
     assert gui.w.phrase_bar.text() == ""
     assert gui.w.canvas.proposal_items() == []
-    assert gui.w.doc.hint is None and gui.w.canvas.hint_point is None
+    assert gui.w.doc.query.hint is None and gui.w.canvas.hint_point is None
     gui.key(Key.Key_Escape)  # empty phrase bar: Esc goes back to the image
     assert gui.w.canvas.hasFocus()
 
@@ -198,7 +198,7 @@ def test_a_queued_enter_gets_the_weak_match_warning_like_any_enter(open_window, 
     gui.w.phrase_bar.threshold.setValue(0.95)  # every proposal is weak
     gui.type_phrase("the horse", wait=False)
     gui.key(Key.Key_Return)  # before the answer
-    gui.wait(lambda: gui.w.doc.up_to_date)
+    gui.wait(lambda: gui.w.doc.query.up_to_date)
     assert gui.annotations() == []
     assert "Nothing was accepted before you saw it" in gui.w.phrase_bar.info.text()
     gui.key(Key.Key_Return)  # read, and pressed again: accepted
@@ -224,7 +224,7 @@ def test_accepting_the_same_proposal_again_for_a_singular_phrase_is_refused(gui)
     gui.click_image(box.bbox[0] + 5, box.bbox[1] + 5)
     gui.key(Key.Key_Right, Mod.ShiftModifier, widget=gui.w.canvas)  # corrected by hand, 10 px
     gui.type_phrase("the white square")  # the model's box is shown again: no longer the stored one
-    assert gui.w.doc.current_proposal().bbox == pytest.approx(box.bbox)
+    assert gui.w.doc.query.current_proposal().bbox == pytest.approx(box.bbox)
     gui.key(Key.Key_Return)
     assert len(gui.annotations()[0][1]) == 1
     assert "already has this box" in gui.w.phrase_bar.info.text()
@@ -250,9 +250,9 @@ def test_no_target_phrase(gui):
 
 
 def test_typing_letters_in_phrase_bar_does_not_trigger_single_key_shortcuts(gui):
-    first = gui.w.doc.image.id
+    first = gui.w.doc.labels.image.id
     gui.type_phrase("dwa d")  # D, W and A are shortcuts elsewhere; Space too
-    assert gui.w.doc.image.id == first
+    assert gui.w.doc.labels.image.id == first
     assert not gui.w.actions_by_name["draw_mode"].isChecked()
     assert gui.w.phrase_bar.text() == "dwa d"
 
@@ -272,7 +272,7 @@ def test_window_is_usable_while_the_model_loads(qtbot, photos):
     d.key(Key.Key_PageDown, widget=w.canvas)
     assert w.image_list.count.text().startswith("2 /")
     # Once loaded, the phrase typed meanwhile gets its proposals without retyping.
-    d.wait(lambda: w.doc.up_to_date, timeout=10000)
+    d.wait(lambda: w.doc.query.up_to_date, timeout=10000)
     assert len(w.canvas.proposal_items()) == 5
     assert "fake-1" in w.status.model.text()
     w.close()
@@ -307,7 +307,7 @@ def test_a_proposals_tag_and_its_tooltip_name_the_same_thing_on_the_box_and_in_t
     tooltip opens with the tag (what the score rests on), then the model's explanation."""
     gui.type_phrase("the white square")
     rows = gui.w.panel.tree.topLevelItem(0)
-    for i, (item, p) in enumerate(zip(gui.w.canvas.proposal_items(), gui.w.doc.proposals)):
+    for i, (item, p) in enumerate(zip(gui.w.canvas.proposal_items(), gui.w.doc.query.proposals)):
         tag = item.label.text
         assert tag == f"{i + 1}  {p.score:.2f}  {p.label}"
         assert item.toolTip().splitlines()[0] == tag and f"Why: {p.explanation}" in item.toolTip()

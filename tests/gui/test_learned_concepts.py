@@ -16,7 +16,7 @@ Key, Mod = Qt.Key, Qt.KeyboardModifier
 
 def _next_image(gui, name: str) -> None:
     gui.key(Key.Key_D, widget=gui.w.canvas)
-    gui.wait(lambda: gui.w.doc.image.path == name and gui.w.last_painted_id == gui.w.doc.image.id)
+    gui.wait(lambda: gui.w.doc.labels.image.path == name and gui.w.last_painted_id == gui.w.doc.labels.image.id)
 
 
 def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, qtbot):
@@ -29,7 +29,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
     # Picture 1: the model does not know the word; the user draws the box (Ctrl+B, drag).
     (x, y, w, h) = photos[0][1]
     gui.type_phrase("the gizmo")
-    assert iou_xywh(gui.w.doc.proposals[0].bbox, photos[0][1]) < 0.5
+    assert iou_xywh(gui.w.doc.query.proposals[0].bbox, photos[0][1]) < 0.5
     gui.key(Key.Key_B, Mod.ControlModifier)
     gui.drag_image((x, y), (x + w, y + h))
     gui.key(Key.Key_Escape, widget=gui.w.canvas)  # leave draw mode
@@ -37,7 +37,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
     # Picture 2: the user accepts the proposal that holds the thing (Tab to it, Enter).
     _next_image(gui, "gizmo2.png")
     gui.type_phrase("the gizmo")
-    shown = gui.w.doc.proposals
+    shown = gui.w.doc.query.proposals
     best = max(range(len(shown)), key=lambda i: iou_xywh(shown[i].bbox, photos[1][1]))
     assert iou_xywh(shown[best].bbox, photos[1][1]) >= 0.75
     for _ in range(best):
@@ -49,7 +49,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
     # Picture 3: the first proposal is the thing, learned from those two boxes.
     _next_image(gui, "gizmo3.png")
     gui.type_phrase("the gizmo")
-    first = gui.w.doc.proposals[0]
+    first = gui.w.doc.query.proposals[0]
     assert iou_xywh(first.bbox, photos[2][1]) >= 0.75
     assert "learned from 2 of your boxes" in first.explanation
     assert gui.store.embeddings.read(gui.w.host.info.embedding_model).keys() == \
@@ -84,8 +84,8 @@ def test_a_reopened_project_proposes_what_its_boxes_taught_at_once(open_window, 
                              [Box(0, 0, box, BoxState.ACCEPTED, BoxSource.MANUAL)])
     store.close()
     gui = open_window(photos[0][0].parent, factory=loaded_grounder, ready_timeout=240_000)
-    assert gui.w.doc.image.path == "gizmo1.png"
+    assert gui.w.doc.labels.image.path == "gizmo1.png"
     gui.type_phrase("the gizmo")  # the first proposal after the model loaded
-    first = gui.w.doc.proposals[0]
+    first = gui.w.doc.query.proposals[0]
     assert iou_xywh(first.bbox, photos[0][1]) >= 0.75
     assert "learned from 2 of your boxes" in first.explanation

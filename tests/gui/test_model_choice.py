@@ -43,3 +43,18 @@ def test_own_detector_is_used_remembered_and_shown(open_window, photos, tmp_path
     reopened = open_window(photos)
     assert reopened.w.host.runtime == f"fake ({wanted.describe()})"
     assert wanted.describe() in reopened.w.status.model.text()
+
+
+def test_a_stored_backend_this_version_does_not_declare_falls_back_with_a_message(tmp_path):
+    """A project saved by a version with another backend reopens on the default detector, saying so."""
+    from grounding_desktop.store import ProjectStore
+    from grounding_desktop.ui.model_dialog import project_detector
+
+    store = ProjectStore(tmp_path / "p.sqlite", root=tmp_path)
+    try:
+        store.set_meta("detector", '{"backend": "tensorrt"}')
+        choice, problem = project_detector(store)
+    finally:
+        store.close()
+    assert choice == DetectorChoice()
+    assert "unknown backend 'tensorrt'" in problem and "using the bundled detector" in problem

@@ -21,7 +21,7 @@ from gui_helpers import IMAGE_SIZE, make_window
 from grounding_desktop.core import BoxState
 from grounding_desktop.editing.state import ModelState, ProposalQuery
 from grounding_desktop.model_worker.client import ModelProcess
-from grounding_desktop.model_worker.messages import Learn, Learned, Load, Loaded, Prepare, Prepared, Propose, Proposed
+from grounding_desktop.model_worker.messages import Learned, Loaded, Prepared, Proposed
 
 Key, Mod = Qt.Key, Qt.KeyboardModifier
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ class Talk:
         self.answers: "queue.SimpleQueue" = queue.SimpleQueue()
         self.process = ModelProcess(lambda _p, answer: self.answers.put(answer),
                                     lambda _p, code: self.answers.put(("exit", code)))
-        self.process.send(Load(1, factory))
+        self.process.load(1, factory)
         loaded = self.next(Loaded, 240)
         assert loaded.info is not None, loaded.error
         self.info = loaded.info
@@ -77,7 +77,7 @@ def test_a_proposal_request_superseded_while_the_model_is_busy_is_dropped_there(
     path = str(photos / "a1.png")
     phrases = ("c", "ca", "cat", "cat on", "cat on the left")
     for rid, phrase in enumerate(phrases, 1):
-        model.process.send(Propose(rid, ProposalQuery(1, path, phrase), 5))
+        model.process.propose(rid, ProposalQuery(1, path, phrase), 5)
         time.sleep(0.1 if rid == 1 else 0)  # the model takes the first; the others come while it is busy
     answered = [model.next(Proposed)]
     while answered[-1].rid != len(phrases):
@@ -99,11 +99,54 @@ def test_the_feature_pass_gives_way_to_the_image_shown_and_then_goes_on(talk, ph
     results: "queue.SimpleQueue" = queue.SimpleQueue()
     threading.Thread(target=lambda: results.put(model.process.features(items)), daemon=True).start()
     time.sleep(0.3)  # the pass is on its second image
-    model.process.send(Prepare(str(photos / "a1.png")))
+    model.process.prepare(str(photos / "a1.png"))
     assert model.next(Prepared).path == str(photos / "a1.png")
     assert results.empty()  # the image shown went first: the job still had images to do
     done = results.get(timeout=20)
     assert [key for key, data, error in done if data and not error] == [key for key, _ in items]
+
+
+def _searchable(model, photos) -> int:
+    """Make every photo searchable in the model process; returns how many."""
+    from fakes import image_features
+    from grounding_desktop.io.scan import quick_hash
+
+    rows = [(quick_hash(p), str(p), image_features(p).to_bytes()) for p in sorted(photos.iterdir())]
+    model.process.index_features(rows)
+    return len(rows)
+
+
+def test_a_proposal_is_answered_while_a_search_of_the_folder_runs(talk, photos):
+    """A job runs beside the loop that answers the user: a proposal never waits behind a search."""
+    import threading
+
+    model = talk(partial(FakeGrounder, prepared_delay=1.0))  # a search of 3 images: 3 s
+    searchable = _searchable(model, photos)
+    found: "queue.SimpleQueue" = queue.SimpleQueue()
+    threading.Thread(target=lambda: found.put(model.process.search("the cup", 5)), daemon=True).start()
+    time.sleep(0.3)  # the search is on its first image
+    path = str(photos / "a1.png")
+    model.process.propose(1, ProposalQuery(1, path, "the cup"), 5)
+    assert list(model.next(Proposed).answer.proposals) == expected(IMAGE_SIZE, "the cup")
+    assert found.empty(), "the proposal waited for the search"
+    assert len(found.get(timeout=30)) == searchable
+
+
+def test_jobs_run_one_at_a_time_in_the_order_they_came(talk, photos):
+    """Two jobs never use the model at once: a feature batch asked for during a search runs after it."""
+    import threading
+
+    from grounding_desktop.io.scan import quick_hash
+    model = talk(partial(FakeGrounder, prepared_delay=0.5))
+    _searchable(model, photos)
+    done: "queue.SimpleQueue" = queue.SimpleQueue()
+    threading.Thread(target=lambda: done.put(("search", model.process.search("the cup", 5))), daemon=True).start()
+    time.sleep(0.3)  # the search is on its first image
+    items = [(quick_hash(photos / "a1.png"), str(photos / "a1.png"))]
+    threading.Thread(target=lambda: done.put(("features", model.process.features(items))), daemon=True).start()
+    first, second = done.get(timeout=30), done.get(timeout=30)
+    assert [first[0], second[0]] == ["search", "features"]
+    assert [key for key, data, error in second[1] if data and not error] == [items[0][0]]
 
 
 @pytest.mark.model
@@ -113,7 +156,7 @@ def test_the_model_process_proposes_and_learns_as_the_model_in_this_process(talk
     from support import make_gizmo_photos
 
     from grounding_desktop.grounder_factory import loaded_grounder
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
     from grounding_desktop.project_concepts import Lesson, give_lesson
 
     photos = make_gizmo_photos(tmp_path / "gizmos", 2)
@@ -122,10 +165,10 @@ def test_the_model_process_proposes_and_learns_as_the_model_in_this_process(talk
     here = loaded_grounder()
     model = talk(loaded_grounder)
     made_here = give_lesson(here, lesson)
-    model.process.send(Learn(1, (lesson,), clear=True))
+    model.process.learn(1, (lesson,), clear=True)
     assert model.next(Learned).made == tuple(made_here)
     for rid, phrase in enumerate(("the cat", "the blue square on the right", "a tabby", "the gizmo"), 1):
-        model.process.send(Propose(rid, ProposalQuery(1, str(other), phrase), 5))
+        model.process.propose(rid, ProposalQuery(1, str(other), phrase), 5)
         answer = model.next(Proposed).answer
         assert answer.proposals == tuple(here.propose(str(other), phrase, top_k=5)), phrase
     assert answer.proposals[0].modules["evidence"] == "concept"  # the lesson taught the process's model
@@ -178,8 +221,8 @@ def test_a_killed_model_process_restarts_once_and_no_edit_is_lost(gui):
     assert gui.w.host.state == ModelState.RESTARTING
     assert "restarting" in gui.w.status.model.text()
     assert "stopped unexpectedly (killed by SIGKILL)" in gui.w.statusBar().currentMessage()
-    gui.wait(lambda: gui.w.doc.up_to_date)  # proposals return without retyping
-    assert list(gui.w.doc.proposals) == gui.expected(IMAGE_SIZE, "a thing")
+    gui.wait(lambda: gui.w.doc.query.up_to_date)  # proposals return without retyping
+    assert list(gui.w.doc.query.proposals) == gui.expected(IMAGE_SIZE, "a thing")
     (expr, (box,)), = gui.annotations()
     assert expr.text == "the white square" and box.state == BoxState.ACCEPTED
     gui.key(Key.Key_Z, Mod.ControlModifier, widget=gui.w.canvas)  # the undo history is intact
@@ -236,7 +279,7 @@ def test_the_app_killed_leaves_a_model_process_that_ends_quietly(photos, tmp_pat
         app = subprocess.Popen([sys.executable, "-m", "grounding_desktop.cli", str(photos), "--grounder",
                                 "fakes:noisy_at_teardown"], env=env, stdout=subprocess.DEVNULL, stderr=stderr, cwd=REPO)
     deadline = time.monotonic() + 60
-    while not pid_file.exists() and time.monotonic() < deadline:
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
     model = int(pid_file.read_text())
     app.kill()

@@ -8,13 +8,14 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from grounding_desktop.core import ImageState
+from grounding_desktop.ui.image_list import ImageFilter
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
 
 
 def names(gui):
-    return gui.w.doc.image.path
+    return gui.w.doc.labels.image.path
 
 
 def test_next_previous_with_d_a_and_page_keys(gui):
@@ -34,14 +35,14 @@ def test_next_previous_with_d_a_and_page_keys(gui):
     assert names(gui) == "a10.png"
     gui.key(Key.Key_Home, widget=c)
     assert names(gui) == "a1.png"
-    gui.wait(lambda: gui.w.last_painted_id == gui.w.doc.image.id)
+    gui.wait(lambda: gui.w.last_painted_id == gui.w.doc.labels.image.id)
 
 
 def test_page_down_works_from_the_phrase_bar_and_keeps_the_phrase(gui):
     gui.type_phrase("a thing")
     gui.key(Key.Key_PageDown)
     assert names(gui) == "a2.png"
-    gui.wait(lambda: gui.w.doc.up_to_date and gui.w.doc.answer.query.image_id == gui.w.doc.image.id)
+    gui.wait(lambda: gui.w.doc.query.up_to_date and gui.w.doc.query.answer.query.image_id == gui.w.doc.labels.image.id)
     assert len(gui.w.canvas.proposal_items()) == 5
 
 
@@ -65,7 +66,7 @@ def test_space_marks_reviewed_and_goes_to_next_unreviewed(gui):
 def test_editing_a_reviewed_image_sets_it_back_to_in_progress_in_the_same_undo_step(gui):
     gui.type_phrase("x")
     gui.key(Key.Key_Return)
-    image_id = gui.w.doc.image.id
+    image_id = gui.w.doc.labels.image.id
     gui.key(Key.Key_Space, widget=gui.w.canvas)  # reviewed, and on to the next
     gui.key(Key.Key_A, widget=gui.w.canvas)  # back to it
     model = gui.w.image_list.model
@@ -123,15 +124,15 @@ def test_filter_by_state_and_count(gui):
     gui.type_phrase("x")
     gui.key(Key.Key_Return)  # a1 becomes "in progress"
     panel = gui.w.image_list
-    panel.set_filter("in_progress")
+    panel.set_filter(ImageFilter.IN_PROGRESS)
     assert [gui.store.images.get(i).path for i in panel.visible_ids()] == ["a1.png"]
     assert panel.count.text() == "1 / 1  (of 3)"
-    panel.set_filter("new")
+    panel.set_filter(ImageFilter.NEW)
     assert [gui.store.images.get(i).path for i in panel.visible_ids()] == ["a2.png", "a10.png"]
     assert panel.count.text().startswith("– / 2")
     gui.key(Key.Key_D, widget=gui.w.canvas)  # next walks the filtered list
     assert names(gui) == "a2.png"
-    panel.set_filter(None)
+    panel.set_filter(ImageFilter.ALL)
     assert panel.count.text() == "2 / 3"
 
 
@@ -140,18 +141,18 @@ def test_clicking_the_list_shows_that_image(gui):
     idx = gui.w.image_list.proxy.index(2, 0)
     gui.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(idx).center())
     assert names(gui) == "a10.png"
-    gui.wait(lambda: gui.w.last_painted_id == gui.w.doc.image.id)
+    gui.wait(lambda: gui.w.last_painted_id == gui.w.doc.labels.image.id)
     assert gui.w.canvas.has_image
 
 
 def test_undo_of_an_edit_on_another_image_goes_back_to_it(gui):
     gui.type_phrase("x")
     gui.key(Key.Key_Return)
-    first = gui.w.doc.image.id
+    first = gui.w.doc.labels.image.id
     gui.key(Key.Key_PageDown)
-    assert gui.w.doc.image.id != first
+    assert gui.w.doc.labels.image.id != first
     gui.key(Key.Key_Z, Mod.ControlModifier)
-    assert gui.w.doc.image.id == first
+    assert gui.w.doc.labels.image.id == first
     assert gui.annotations(first) == []
 
 

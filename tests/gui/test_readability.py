@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from fakes import FakeGrounder
 from grounding_desktop.project import open_project
 from grounding_desktop.ui.main_window import MainWindow
+from grounding_desktop.ui.model_start import ModelStart
 from grounding_desktop.ui.settings import add_recent_folder, app_settings
 
 Key = Qt.Key
@@ -18,7 +19,7 @@ Mod = Qt.KeyboardModifier
 
 def first_run_window(qtbot, store=None) -> MainWindow:
     """A window at the size and layout of a first start (nothing remembered yet)."""
-    w = MainWindow(store, grounder_factory=FakeGrounder)
+    w = MainWindow(store, ModelStart(FakeGrounder))
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
@@ -101,14 +102,14 @@ def test_with_no_folder_open_the_window_offers_open_and_the_recent_folders(qtbot
     assert w.welcome.isVisible() and not w.canvas.isVisible()
     assert [b.text() for b in w.welcome.recent_buttons] == [str(photos.resolve())]
     qtbot.mouseClick(w.welcome.recent_buttons[0], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.doc.image is not None)
-    assert w.canvas.isVisible() and w.doc.store.root == Path(str(photos.resolve()))
+    qtbot.waitUntil(lambda: w.doc.labels.image is not None)
+    assert w.canvas.isVisible() and w.doc.labels.store.root == Path(str(photos.resolve()))
     w.close()
     other = first_run_window(qtbot)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(photos))
     qtbot.mouseClick(other.welcome.open_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: other.doc.image is not None)
-    assert other.doc.image.path == "a1.png"
+    qtbot.waitUntil(lambda: other.doc.labels.image is not None)
+    assert other.doc.labels.image.path == "a1.png"
     other.close()
 
 
@@ -174,7 +175,7 @@ def test_the_phrases_panel_shows_every_column_whole(qtbot, photos):
     gui.type_phrase("the white square")
     gui.key(Key.Key_Return)
     _, box = gui.only_box()
-    w.doc.move_box(box.id, (5, 5, box.bbox[2], box.bbox[3]))  # model+edited, its longest source
+    w.doc.labels.move_box(box.id, (5, 5, box.bbox[2], box.bbox[3]))  # model+edited, its longest source
     QApplication.processEvents()
     tree, fm = w.panel.tree, w.panel.tree.fontMetrics()
     header = tree.headerItem()

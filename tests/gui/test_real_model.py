@@ -38,15 +38,15 @@ def test_real_model_grounds_a_phrase_on_a_sample_photo(open_window, tmp_path):
     gui = open_window(folder, factory=loaded_grounder, ready_timeout=240_000)
     assert gui.w.host.state == ModelState.READY, gui.w.host.error
     gui.type_phrase(phrase)
-    best = gui.w.doc.proposals[0]
-    rec = gui.w.doc.image
+    best = gui.w.doc.query.proposals[0]
+    rec = gui.w.doc.labels.image
     x, y, w, h = best.bbox
     assert best.modules.get("detector_label") == label
     assert 0 <= x and 0 <= y and x + w <= rec.width + 0.5 and y + h <= rec.height + 0.5
     assert w * h > 0.2 * rec.width * rec.height  # each of these photos is mostly its subject
     assert best.explanation and "ms" in gui.w.status.latency.text()
     # Each proposal's tag names what the model's answer says its score rests on, as its tooltip does.
-    for item, p in zip(gui.w.canvas.proposal_items(), gui.w.doc.proposals):
+    for item, p in zip(gui.w.canvas.proposal_items(), gui.w.doc.query.proposals):
         assert item.label.text.split("  ")[-1] == p.label and item.toolTip().startswith(item.label.text)
     gui.key(Qt.Key.Key_Return)
     expr, box = gui.only_box()
@@ -79,5 +79,5 @@ def test_real_model_search_ranks_the_photo_with_the_thing_first(open_window, tmp
         assert panel.shown()[0][0].path == first, [(r.path, p.score) for r, p in panel.shown()]
     record, proposal = panel.shown()[0]
     gui.key(Qt.Key.Key_Return, widget=panel.edit)
-    gui.wait(lambda: gui.w.doc.image.id == record.id and gui.w.doc.up_to_date, 60_000)
-    assert gui.w.doc.current_proposal().bbox == proposal.bbox  # the box the search matched, highlighted
+    gui.wait(lambda: gui.w.doc.labels.image.id == record.id and gui.w.doc.query.up_to_date, 60_000)
+    assert gui.w.doc.query.current_proposal().bbox == proposal.bbox  # the box the search matched, highlighted

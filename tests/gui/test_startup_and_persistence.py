@@ -73,7 +73,7 @@ def test_every_edit_is_on_disk_at_once_and_after_reopening(open_window, photos, 
     assert [e.text for e, _ in gui2.annotations(gui2.store.images.by_path()["a1.png"].id)] == texts
     # the model's explanation of the accepted box is still its tooltip in the phrases panel
     gui2.w.show_image(gui2.store.images.by_path()["a1.png"].id)
-    gui2.wait(lambda: gui2.w.doc.image.path == "a1.png")
+    gui2.wait(lambda: gui2.w.doc.labels.image.path == "a1.png")
     tree = gui2.w.panel.tree
     tips = [tree.topLevelItem(i).child(j).toolTip(0) for i in range(tree.topLevelItemCount())
             for j in range(tree.topLevelItem(i).childCount())]
@@ -99,7 +99,7 @@ def test_unreadable_image_shows_a_placeholder_with_the_reason(open_window, photo
     good = (photos / "a1.png").read_bytes()
     (photos / "a0.png").write_bytes(good[: len(good) // 3])  # truncated
     gui = open_window(photos)
-    assert gui.w.doc.image.path == "a0.png"
+    assert gui.w.doc.labels.image.path == "a0.png"
     texts = gui.w.canvas.message_lines
     assert any("Cannot show" in t for t in texts)
     assert any("truncated" in t for t in texts)
@@ -107,7 +107,7 @@ def test_unreadable_image_shows_a_placeholder_with_the_reason(open_window, photo
     gui.type_phrase("a thing", wait=False)
     gui.wait(lambda: "cannot be read" in gui.w.phrase_bar.info.text())
     gui.key(Key.Key_Space, widget=gui.w.canvas)  # skips on to a readable image
-    assert gui.w.doc.image.path == "a1.png"
+    assert gui.w.doc.labels.image.path == "a1.png"
 
 
 def test_exif_rotated_image_uses_the_rotated_frame(open_window, tmp_path):
@@ -121,7 +121,7 @@ def test_exif_rotated_image_uses_the_rotated_frame(open_window, tmp_path):
     rect = gui.w.canvas.image_rect
     assert (rect.width(), rect.height()) == (100, 300)
     gui.type_phrase("thing")
-    assert all(p.bbox[0] + p.bbox[2] <= 100 + 1e-6 for p in gui.w.doc.proposals)
+    assert all(p.bbox[0] + p.bbox[2] <= 100 + 1e-6 for p in gui.w.doc.query.proposals)
 
 
 def test_layout_and_recent_folders_are_remembered(open_window, photos, isolated_settings):
@@ -209,8 +209,8 @@ def test_empty_folder_says_so_and_a_rescan_finds_new_images(qtbot, tmp_path):
     d.wait(lambda: "No images here" in w.canvas.message_lines)
     Image.new("RGB", (50, 40), (1, 2, 3)).save(folder / "new.png")
     d.key(Key.Key_F5, widget=w.canvas)
-    d.wait(lambda: w.doc.image is not None and w.last_painted_id == w.doc.image.id)
-    assert w.doc.image.path == "new.png" and w.image_list.count.text() == "1 / 1"
+    d.wait(lambda: w.doc.labels.image is not None and w.last_painted_id == w.doc.labels.image.id)
+    assert w.doc.labels.image.path == "new.png" and w.image_list.count.text() == "1 / 1"
     w.close()
 
 
@@ -234,18 +234,18 @@ def test_huge_image_is_downscaled_for_display_not_for_coordinates(open_window, t
 def test_reopening_a_project_starts_where_the_user_left_off(open_window, photos, tmp_path):
     gui = open_window(photos)
     gui.key(Key.Key_End, widget=gui.w.canvas)
-    assert gui.w.doc.image.path == "a10.png"
+    assert gui.w.doc.labels.image.path == "a10.png"
     gui.w.close()
     again = open_window(photos)
-    assert again.w.doc.image.path == "a10.png" and again.w.image_list.count.text() == "3 / 3"
+    assert again.w.doc.labels.image.path == "a10.png" and again.w.image_list.count.text() == "3 / 3"
     again.w.close()
     other = tmp_path / "other"
     other.mkdir()
     for name in ("b1.png", "b2.png"):
         Image.new("RGB", (40, 30), (9, 9, 9)).save(other / name)
-    assert open_window(other).w.doc.image.path == "b1.png"  # each project has its own place
+    assert open_window(other).w.doc.labels.image.path == "b1.png"  # each project has its own place
     (photos / "a10.png").unlink()  # the image left on is gone (the scan on opening drops it): the first
-    assert open_window(photos).w.doc.image.path == "a1.png"
+    assert open_window(photos).w.doc.labels.image.path == "a1.png"
 
 
 def test_quitting_while_the_model_loads_ends_the_process_at_once(tmp_path, photos):

@@ -110,7 +110,7 @@ def test_main_window_export_and_import_shortcuts(gui, tmp_path):
     exp.close()
 
     data = {
-        "images": [{"id": 1, "file_name": w.doc.image.path, "width": w.doc.image.width, "height": w.doc.image.height,
+        "images": [{"id": 1, "file_name": w.doc.labels.image.path, "width": w.doc.labels.image.width, "height": w.doc.labels.image.height,
                     "caption": "the pale square", "original_id": 7, "tokens_negative": []}],
         "annotations": [{"id": 1, "image_id": 1, "bbox": [40, 40, 81, 101], "area": 8181, "iscrowd": 0,
                          "category_id": 1, "tokens_positive": [[0, 15]]}],

@@ -114,3 +114,105 @@ def test_the_window_and_the_document_stay_readable_in_size():
            for node in ast.walk(ast.parse(path.read_text()))
            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno >= 400]
     assert not big, big
+
+
+def mutual_imports(packages):
+    """Pairs of modules of ``packages`` (names under ``grounding_desktop``) that import each other,
+    counting every import grimp finds: lazy ones inside functions and ``TYPE_CHECKING`` ones too."""
+    import grimp
+
+    graph = grimp.build_graph("grounding_desktop", cache_dir=None)
+    prefixes = tuple(f"grounding_desktop.{p}" for p in packages)
+    ours = [m for m in graph.modules if m.startswith(prefixes)]
+    return sorted({tuple(sorted((m, other))) for m in ours for other in graph.find_modules_directly_imported_by(m)
+                   if other.startswith(prefixes) and m in graph.find_modules_directly_imported_by(other)})
+
+
+MUTUAL_IMPORTS_CHECKED = ("ui", "io", "editing", "store", "core", "folder", "model_worker", "commands", "grounding")
+
+
+def test_no_two_modules_import_each_other():
+    """A circle of imports makes neither module readable alone (issue 22): ``folder_tools`` and
+    ``window_layout`` read the window through ``window_layout.Window``, ``io.selection`` counts what
+    it chose in ``io.export_summary`` rather than the summary reading the selection's records."""
+    assert mutual_imports(MUTUAL_IMPORTS_CHECKED) == []
+
+
+def _strings(path: Path):
+    """The string constants of a module, its docstrings left out (they may name keys)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    return [(n.lineno, n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs]
+
+
+# Keys that are not actions of the key table, named where a widget handles them itself.
+KEYS_OF_THEIR_OWN = ("Enter or a click opens one",)  # the search panel's result list
+
+
+def test_messages_name_keys_only_through_the_key_table():
+    """Issue 22: what the app says names a key through ``editing.keys.key(action)``, so a rebound key
+    is named right everywhere; no string of ``editing`` or ``ui`` writes "W", "Tab", "Shift+Enter"...
+    (single letters are looked for as "(W)"; arrows and Home/End read as words, so they are not)."""
+    import re
+
+    from grounding_desktop.editing.keys import KEYS, display_keys
+
+    names = {display_keys((k,)) for keys in KEYS.values() for k in keys}
+    named = sorted((n for n in names if "+" in n or re.fullmatch(r"F\d+|Tab|Enter|Esc|Del|Backspace|Space|PgUp|PgDown", n)),
+                   key=len, reverse=True)
+    letters = sorted(n for n in names if len(n) == 1)
+    pattern = re.compile(r"(?<![\w+])(" + "|".join(map(re.escape, named)) + r")(?![\w+])|\((" + "|".join(letters) + r")\)")
+    package = REPO / "grounding_desktop"
+    found = [f"{path.name}:{line}: {text[:60]!r}" for folder in ("editing", "ui") for path in (package / folder).glob("*.py")
+             if path.name != "keys.py" for line, text in _strings(path)
+             if pattern.search(text) and not any(own in text for own in KEYS_OF_THEIR_OWN)]
+    assert not found, found
+
+
+def test_the_editing_rules_are_tested_without_qt():
+    """Issue 22: the document's and the session's tests need no Qt application (no ``qapp`` or
+    ``qtbot`` fixture, no PySide6 import): the rules run on the plain undo stack."""
+    for name in ("test_document.py", "test_session.py"):
+        source = (REPO / "tests" / "unit" / name).read_text(encoding="utf-8")
+        assert not any(word in source for word in ("qapp", "qtbot", "PySide6")), name
+
+
+def long_parameter_lists(packages, most: int = 6):
+    """Functions and methods of ``packages`` (names under ``grounding_desktop``) taking more than
+    ``most`` parameters: positional, keyword-only, ``*args`` and ``**kwargs`` count; ``self`` and
+    ``cls`` do not."""
+    import ast
+
+    found = []
+    for package in packages:
+        for path in sorted((REPO / "grounding_desktop" / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    a = node.args
+                    names = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs] + [p.arg for p in (a.vararg, a.kwarg) if p]
+                    names = names[1:] if names[:1] in (["self"], ["cls"]) else names
+                    if len(names) > most:
+                        found.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name} ({len(names)})")
+    return found
+
+
+# grounding/, store/ and folder/ (folder/search.py's search_folder) still have some: add them when they do not.
+PARAMETERS_CHECKED = ("ui", "io", "editing", "core", "commands", "model_worker")
+
+
+def test_no_function_takes_more_than_six_parameters():
+    """Issue 22: a longer parameter list becomes a small record (``io.import_plan.ImportOptions``,
+    ``io.export_images.ImageCopies``, ``folder.propose.ProposeRun``, ``ui.model_start.ModelStart``)."""
+    assert long_parameter_lists(PARAMETERS_CHECKED) == []
+
+
+def test_the_model_keeps_at_most_12_modules_at_its_top_level():
+    """``grounding/`` is grouped by the model's stages (detectors, text, recognition, scoring);
+    only the ``Grounder`` and what spans the stages stay on top."""
+    top = sorted(p.name for p in (REPO / "grounding_desktop" / "grounding").glob("*.py") if p.name != "__init__.py")
+    assert len(top) <= 12, top

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from grounding_desktop.grounding import box_ops
+from grounding_desktop.grounding.detectors import box_ops
 
 
 def _boxes(n: int, generator: torch.Generator) -> torch.Tensor:

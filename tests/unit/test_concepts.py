@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grounding_desktop.grounding import box_search, concept_head
-from grounding_desktop.grounding.concepts import (ConceptExample, ConceptKey, ConceptMemory, ExampleContext,
+from grounding_desktop.grounding.scoring import box_search, concept_head
+from grounding_desktop.grounding.scoring.concepts import (ConceptExample, ConceptKey, ConceptMemory, ExampleContext,
                                                   embedding_bytes, embedding_from_bytes)
 from grounding_desktop.core.phrase_parse import parse_phrase
-from grounding_desktop.grounding.scorer import pairwise_iou
+from grounding_desktop.grounding.scoring.scorer import pairwise_iou
 
 
 def unit(v) -> np.ndarray:

@@ -18,10 +18,10 @@ pytestmark = pytest.mark.model
 torch = pytest.importorskip("torch")
 cv2 = pytest.importorskip("cv2")
 
-from grounding_desktop.grounding import ssd_weights  # noqa: E402
-from grounding_desktop.grounding.detector import (  # noqa: E402
+from grounding_desktop.grounding.detectors import ssd_weights  # noqa: E402
+from grounding_desktop.grounding.detectors.detector import (  # noqa: E402
     COCO_LABELS, Detections, SSDDetector, clip_to_image, generate_anchors, select_detections)
-from grounding_desktop.grounding.ssd_model import tf_same_padding  # noqa: E402
+from grounding_desktop.grounding.detectors.ssd_model import tf_same_padding  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "resources" / "samples"

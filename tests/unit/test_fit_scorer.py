@@ -1,20 +1,21 @@
-"""Fitting the fused score (``grounding.fit_scorer``): on evidence made here with a known rule, the
+"""Fitting the fused score (``grounding.scoring.fit_scorer``): on evidence made here with a known rule, the
 fit recovers a calibrated score on phrases it never saw, keeps every weight >= 0, and leaves a term
 its data never exercise at the prior."""
 from __future__ import annotations
 
 import numpy as np
 
-from grounding_desktop.grounding import fit_scorer
-from grounding_desktop.grounding.fit_scorer import Trial
-from grounding_desktop.grounding.priors import PRIOR_WEIGHTS, TERMS
+from grounding_desktop.grounding.scoring import fit_scorer
+from grounding_desktop.grounding.scoring.fit_scorer import Trial
+from grounding_desktop.grounding.scoring.priors import PRIOR_WEIGHTS, TERMS
 
 TRUE = {"detector": 1.2, "concept": 0.8, "objectness": 0.5, "location": 2.0}
 
 
-def synthetic(n: int, seed: int, ambiguous: float = 0.3) -> list[Trial]:
+def synthetic(n: int, seed: int, ambiguous: float = 0.3, context=None, kind: str = "") -> list[Trial]:
     """Phrases of 4-12 regions whose right region is drawn from the softmax of the true weights over
-    their terms; a share of them has no right region among the candidates (the oracle misses)."""
+    their terms; a share of them has no right region among the candidates (the oracle misses).
+    ``context``: the phrases' ``priors.CONTEXT`` values."""
     rng = np.random.default_rng(seed)
     w = np.array([TRUE.get(t, 0.0) for t in TERMS])
     out = []
@@ -29,7 +30,8 @@ def synthetic(n: int, seed: int, ambiguous: float = 0.3) -> list[Trial]:
         hit = np.zeros(k, bool)
         if rng.random() > ambiguous:
             hit[rng.choice(k, p=p / p.sum())] = True
-        out.append(Trial(terms, hit, f"image{i // 2}"))
+        out.append(Trial(terms, hit, f"{kind}image{i // 2}", kind,
+                         None if context is None else np.asarray(context, np.float64)))
     return out
 
 
@@ -43,6 +45,23 @@ def test_a_fitted_score_is_calibrated_on_phrases_the_fit_never_saw():
     # Ranking as well as the rule that made the data: the prior ranks worse.
     assert figures.accuracy >= fit_scorer.judge(unseen, PRIOR_WEIGHTS).accuracy
     assert figures.log_loss < fit_scorer.judge(unseen, PRIOR_WEIGHTS).log_loss
+
+
+def mixed(n: int, seed: int) -> list[Trial]:
+    """Phrases whose noun the detector knows, and as many whose noun nothing knows: the same
+    evidence, but the thing is far more often missing from the candidates."""
+    return synthetic(n, seed, 0.1, (1.0, 0.0, 0.0, 1.0), "known") + \
+        synthetic(n, seed + 100, 0.7, (0.0, 0.0, 0.0, 1.0), "open")
+
+
+def test_a_fitted_score_is_calibrated_on_each_kind_of_phrase_it_never_saw():
+    """The same utility means less where nothing knows the noun: the calibration reads what the
+    answer rests on (``priors.CONTEXT``), so the score is calibrated on either kind alone."""
+    fitted = fit_scorer.fit(mixed(300, seed=1))
+    unseen = mixed(300, seed=2)
+    for kind in ("known", "open"):
+        assert fit_scorer.judge([t for t in unseen if t.kind == kind], fitted).ece <= 0.08, kind
+    assert fitted.context["coco"] > 0
 
 
 def test_a_term_the_data_never_exercise_keeps_its_prior():
@@ -68,3 +87,12 @@ def test_a_project_refit_is_used_only_when_it_beats_the_shipped_fit_on_the_proje
     assert refitted is not None and refitted.fitted_on.startswith("this project's 80 boxes")
     assert refitted.terms["location"] > shipped.terms["location"]
     assert fit_scorer.judge(unseen, refitted).accuracy > fit_scorer.judge(unseen, shipped).accuracy
+
+
+def test_the_l2_pull_is_the_strongest_whose_held_out_ranking_loss_is_within_a_standard_error_of_the_least():
+    grid = (0.01, 0.1, 1.0, 10.0, 100.0)
+    l2, tried = fit_scorer.choose_l2(synthetic(120, seed=8), grid, prior=np.zeros(len(TERMS)))
+    best = min(tried, key=lambda k: tried[k][0])
+    assert tried[l2][0] <= tried[best][0] + tried[best][1]
+    assert all(tried[k][0] > tried[best][0] + tried[best][1] for k in grid if k > l2)
+    assert l2 < 100.0  # a pull that flattens every weight to the prior (0 here) ranks badly

@@ -16,7 +16,7 @@ from PIL import Image
 from grounding_desktop.core.phrase import PhraseError
 from grounding_desktop.core.proposal import Proposal
 from grounding_desktop.grounding import device as device_mod
-from grounding_desktop.grounding.detector import Detections
+from grounding_desktop.grounding.detectors.detector import Detections
 from grounding_desktop.core import ImageReadError
 from grounding_desktop.grounder_factory import make_grounder
 from grounding_desktop.grounding.grounder import Grounder
@@ -44,7 +44,7 @@ def centre_x(p: Proposal) -> float:
 
 @pytest.fixture(scope="module")
 def grounder(tmp_path_factory):
-    from grounding_desktop.grounding import ssd_weights
+    from grounding_desktop.grounding.detectors import ssd_weights
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ssd_weights.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
@@ -77,7 +77,6 @@ def test_left_and_right_cat(grounder, two_cats):
 
 @pytest.mark.model
 def test_plural_returns_both_cats(grounder, two_cats):
-    assert grounder.is_plural("the cats") and not grounder.is_plural("the cat")
     props = grounder.propose(two_cats, "the cats", top_k=1)
     assert len(props) == 2 and all(p.modules["plural"] for p in props)
     assert sorted(centre_x(p) < 400 for p in props) == [False, True]
@@ -208,12 +207,12 @@ def test_thread_safe_concurrent_proposals(grounder, tmp_path):
 @pytest.mark.model
 def test_a_thing_labelled_on_two_pictures_is_found_on_a_third(grounder, tmp_path):
     from grounding_desktop.core.geometry import iou_xywh
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
     from support import make_gizmo_photos
 
     photos = make_gizmo_photos(tmp_path, 3)
     (third, truth) = photos[2]
-    grounder.concepts.clear()
+    grounder.forget_concepts()
     try:
         unknown = grounder.propose(third, "the gizmo", top_k=1)[0]
         assert iou_xywh(unknown.bbox, truth) < 0.5  # no detector class knows it: the cat wins
@@ -233,7 +232,7 @@ def test_a_thing_labelled_on_two_pictures_is_found_on_a_third(grounder, tmp_path
         grounder.learn(third, [])
         assert "learned from 2 of your boxes" in grounder.propose(third, "the gizmo")[0].explanation
     finally:
-        grounder.concepts.clear()
+        grounder.forget_concepts()
 
 
 @pytest.mark.model
@@ -241,14 +240,14 @@ def test_a_kind_taught_on_three_different_things_is_found_on_a_fourth(grounder, 
     """Category-level: gizmos of three colour schemes teach "gizmo"; a gizmo of a fourth is found,
     and no box off it scores as high."""
     from grounding_desktop.core.geometry import iou_xywh
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
     from support import make_gizmo_photos
 
     colours = [((235, 200, 40), (120, 40, 160)), ((70, 170, 230), (200, 40, 40)),
                ((235, 235, 235), (30, 120, 60)), ((250, 140, 30), (40, 40, 170))]
     photos = make_gizmo_photos(tmp_path, 4, colours=colours)
     (fourth, truth) = photos[3]
-    grounder.concepts.clear()
+    grounder.forget_concepts()
     try:
         for i, (path, box) in enumerate(photos[:3]):
             grounder.learn(path, [LabelledBox(i + 1, "the gizmo", box, accepted=True)])
@@ -257,7 +256,7 @@ def test_a_kind_taught_on_three_different_things_is_found_on_a_fourth(grounder, 
         assert "learned from 3 of your boxes" in found[0].explanation
         assert all(p.score < found[0].score for p in found[1:] if iou_xywh(p.bbox, truth) < 0.3)
     finally:
-        grounder.concepts.clear()
+        grounder.forget_concepts()
 
 
 @pytest.mark.model
@@ -265,7 +264,7 @@ def test_a_taught_box_of_a_coco_class_never_lowers_that_class_on_other_pictures(
     """Issue 20's horse case, with the bundled cat: one box of "the cat" taught on one picture adds
     to what the detector knows on the others; it never hides it."""
     from grounding_desktop.core.geometry import iou_xywh
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     taught = tmp_path / "taught.png"
     compose([("chelsea", (380, 30, 400, 266))]).save(taught)
@@ -274,7 +273,7 @@ def test_a_taught_box_of_a_coco_class_never_lowers_that_class_on_other_pictures(
                                                           ("chelsea", (500, 150, 180, 120))])):
         others.append(tmp_path / f"other{i}.png")
         compose(parts).save(others[-1])
-    grounder.concepts.clear()
+    grounder.forget_concepts()
     try:
         before = [grounder.propose(p, "the cat", top_k=1)[0] for p in others]
         grounder.learn(taught, [LabelledBox(1, "the cat", (380, 30, 400, 266), accepted=True)])
@@ -283,16 +282,16 @@ def test_a_taught_box_of_a_coco_class_never_lowers_that_class_on_other_pictures(
             assert new.score >= old.score - 1e-3, (path.name, old.explanation, new.explanation)
             assert iou_xywh(new.bbox, old.bbox) >= 0.5
     finally:
-        grounder.concepts.clear()
+        grounder.forget_concepts()
 
 
 @pytest.mark.model
 def test_a_project_with_enough_boxes_refits_the_scorer_on_them(grounder, tmp_path):
     """A project's refit runs on its own labelled boxes, and what the Grounder uses afterwards (the
     refit or, where it does not beat it on the project, the shipped fit) is never worse on them."""
-    from grounding_desktop.grounding import fit_scorer
-    from grounding_desktop.grounding.concepts import LabelledBox
-    from grounding_desktop.grounding.priors import shipped_weights
+    from grounding_desktop.grounding.scoring import fit_scorer
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.priors import shipped_weights
     from grounding_desktop.project_concepts import Lesson, project_trials, teach
 
     lessons, n = [], 0
@@ -307,7 +306,7 @@ def test_a_project_with_enough_boxes_refits_the_scorer_on_them(grounder, tmp_pat
             boxes.append(LabelledBox(n := n + 1, phrase, good, accepted=True))
             boxes.append(LabelledBox(n := n + 1, phrase, bad, accepted=False))
         lessons.append(Lesson(str(path), CANVAS, tuple(boxes)))
-    grounder.concepts.clear()
+    grounder.forget_concepts()
     try:
         teach(grounder, lessons[:2], clear=True, refit=True)
         assert grounder.fused == shipped_weights()  # 12 boxes: too few to refit
@@ -319,7 +318,7 @@ def test_a_project_with_enough_boxes_refits_the_scorer_on_them(grounder, tmp_pat
         assert len(trials) == 18 and sum(t.hit.any() for t in trials) >= 12
         assert fit_scorer.judge(trials, in_use).accuracy >= fit_scorer.judge(trials, shipped_weights()).accuracy
     finally:
-        grounder.concepts.clear()
+        grounder.forget_concepts()
         grounder.set_fused(None)
 
 

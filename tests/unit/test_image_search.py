@@ -10,7 +10,7 @@ from PIL import Image
 from support import SAMPLES
 from test_scorer import LABELS, TablePrototypes, make_scene
 from grounding_desktop.core.phrase_parse import parse_phrase
-from grounding_desktop.grounding.scorer import PhraseScorer
+from grounding_desktop.grounding.scoring.scorer import PhraseScorer
 
 PHRASES = ("the dog", "the dogs", "a red car", "the dark horse on the left", "the bigger cat",
            "the second person from the right", "the man on the horse", "the tall thing in the middle",
@@ -125,7 +125,7 @@ def test_search_of_a_learned_concept_over_prepared_features_needs_no_pixels(grou
     are searched: the head judges the region embeddings the records kept, and the picture with
     a gizmo comes first, found where it is."""
     from grounding_desktop.core.geometry import iou_xywh
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
     from grounding_desktop.grounding.features import ImageFeatures
     from grounding_desktop.grounding.image_search import ImageIndex
     from support import make_gizmo_photos
@@ -149,5 +149,15 @@ def test_search_of_a_learned_concept_over_prepared_features_needs_no_pixels(grou
         assert found[0].key == str(query)
         assert iou_xywh(found[0].proposal.bbox, truth) >= 0.5
         assert found[0].proposal.modules["evidence"] == "concept"
+        # The head's one pass over every kept embedding ranks as proposing on each image does.
+        for phrase in ("the gizmo", "the gizmo on the left", "the gizmos"):
+            every = []
+            for p, f in zip(paths, records):
+                best = grounder.propose_prepared(grounder.prepared_from(str(p), f), phrase, top_k=1)
+                if best:
+                    every.append((-best[0].score, len(every), str(p), best[0]))
+            every.sort(key=lambda row: row[:2])
+            assert [(m.key, m.proposal) for m in index.search(phrase, top=3)] == \
+                [(key, proposal) for _, _, key, proposal in every[:3]], phrase
     finally:
         grounder.concepts.clear()

@@ -11,6 +11,7 @@ from grounding_desktop.core import Box, BoxState, ImageState
 from grounding_desktop.io.coco_import import import_coco
 from grounding_desktop.io.errors import ImportFileError
 from grounding_desktop.io.import_checks import BOX_TOLERANCE_PX
+from grounding_desktop.io.import_plan import ImportOptions
 from grounding_desktop.io.export import Cancelled, ExportOptions, export_project
 from grounding_desktop.project import open_project
 from grounding_desktop.store import StoreError
@@ -63,7 +64,7 @@ def test_importing_twice_does_not_double(source, fresh, tmp_path):
 def test_as_proposals(source, fresh, tmp_path):
     out = tmp_path / "g.json"
     export_project(source, "coco-grounding", out)
-    summary = import_coco(fresh, out, as_proposals=True)
+    summary = import_coco(fresh, out, ImportOptions(as_proposals=True))
     assert summary.boxes_added == 5 and summary.reviewed == 0
     boxes = [b for v in fresh.labels.all_annotations().values() for _, bs in v for b in bs]
     assert len(boxes) == 5 and all(b.state == BoxState.PROPOSED for b in boxes)
@@ -74,7 +75,7 @@ def test_dry_run_writes_nothing(source, fresh, tmp_path):
     out = tmp_path / "g.json"
     export_project(source, "coco-grounding", out)
     before = _state(fresh)
-    summary = import_coco(fresh, out, dry_run=True)
+    summary = import_coco(fresh, out, ImportOptions(dry_run=True))
     assert not summary.applied and summary.phrases_added == 6
     assert _state(fresh) == before
 
@@ -95,7 +96,7 @@ def test_plain_coco_detection_import_groups_by_category(fresh, tmp_path):
         {"id": 4, "image_id": 11, "bbox": [0, 0, 50, 50], "category_id": 1, "iscrowd": 1},
         {"id": 5, "image_id": 11, "bbox": [5, 5, 10, 10], "category_id": 7},
     ])
-    summary = import_coco(fresh, f, as_proposals=True)
+    summary = import_coco(fresh, f, ImportOptions(as_proposals=True))
     assert summary.flavour == "coco" and summary.skipped["crowd annotation (not one object)"] == 1
     a = {e.text: bs for e, bs in fresh.labels.annotations(fresh.images.by_path()["a.jpg"].id)}
     assert sorted(a) == ["Dog", "person"]

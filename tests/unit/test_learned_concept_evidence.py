@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grounding_desktop.grounding.concepts import ConceptExample, ConceptKey, ConceptMemory
-from grounding_desktop.grounding.recognizer import RegionRecognizer
-from grounding_desktop.grounding.region_evidence import ImageEvidence, concept_evidence, concept_subject
-from grounding_desktop.grounding.scorer import Scene
+from grounding_desktop.grounding.scoring.concepts import ConceptExample, ConceptKey, ConceptMemory
+from grounding_desktop.grounding.recognition.recognizer import RegionRecognizer
+from grounding_desktop.grounding.scoring.region_evidence import ImageEvidence, concept_evidence, concept_subject
+from grounding_desktop.grounding.scoring.scorer import Scene
 
 pytestmark = pytest.mark.model
 

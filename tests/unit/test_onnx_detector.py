@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from onnx_models import odd_model, triple_model, yolo_model
-from grounding_desktop.grounding.onnx_detector import OnnxDetector, letterbox
-from grounding_desktop.grounding.onnx_runtime import ModelFileError
+from grounding_desktop.grounding.detectors.onnx_detector import OnnxDetector, letterbox
+from grounding_desktop.grounding.detectors.onnx_runtime import ModelFileError
 
 NAMES = ["gadget", "widget"]
 # A 640x320 photo letterboxed into the 320x320 input: scale 0.5, 80 px of padding above and below.
@@ -31,7 +31,7 @@ def test_yolo_layouts_give_the_known_box_through_the_letterbox(tmp_path, layout)
 
 def test_a_users_detector_offers_class_agnostic_candidates_beside_its_classes(tmp_path):
     """Class 0 stays a class; a box the model is barely sure of comes as a candidate with no class."""
-    from grounding_desktop.grounding.regions import NO_CLASS
+    from grounding_desktop.grounding.detectors import NO_CLASS
 
     path = yolo_model(tmp_path / "y.onnx", "yolov8", BOX_IN_INPUT, NAMES.index("gadget"), NAMES,
                       also=[((60, 200, 40, 40), NAMES.index("widget"), 0.03)])

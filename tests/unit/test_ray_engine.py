@@ -20,7 +20,7 @@ def test_the_ray_engine_gives_what_the_local_engine_gives(tmp_path):
     from grounding_desktop.folder.engine import LocalEngine
     from grounding_desktop.folder.ray_engine import RayEngine
     from grounding_desktop.grounder_factory import make_grounder
-    from grounding_desktop.grounding.concepts import LabelledBox
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
     from grounding_desktop.grounding.features import ImageFeatures
     from grounding_desktop.io.scan import quick_hash
     from grounding_desktop.project_concepts import Lesson

@@ -9,8 +9,8 @@ import torch
 from PIL import Image
 
 from support import SAMPLES
-from grounding_desktop.grounding.efficientnet_lite import INPUT_MEAN, INPUT_STD, load_model, weights_path
-from grounding_desktop.grounding.recognizer import RegionRecognizer, imagenet_labels
+from grounding_desktop.grounding.recognition.efficientnet_lite import INPUT_MEAN, INPUT_STD, load_model, weights_path
+from grounding_desktop.grounding.recognition.recognizer import RegionRecognizer, imagenet_labels
 
 pytestmark = pytest.mark.model
 

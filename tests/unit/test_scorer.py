@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from grounding_desktop.grounding.detector import Detections
-from grounding_desktop.grounding.encoder import ClassPrototypes
+from grounding_desktop.grounding.detectors.detector import Detections
+from grounding_desktop.grounding.text.encoder import ClassPrototypes
 from grounding_desktop.grounding.grounder import build_scene
 from grounding_desktop.core.phrase_parse import parse_phrase
-from grounding_desktop.grounding.priors import DEFAULT_WEIGHTS, FusedWeights, ScorerWeights, shipped_weights
-from grounding_desktop.grounding.scorer import PhraseScorer, relation_geometry
+from grounding_desktop.grounding.scoring.priors import DEFAULT_WEIGHTS, FusedWeights, ScorerWeights, shipped_weights
+from grounding_desktop.grounding.scoring.scorer import PhraseScorer, relation_geometry
 
 LABELS = {1: "person", 3: "car", 17: "cat", 18: "dog", 19: "horse", 28: "umbrella", 51: "bowl"}
 WORDS = {"person": 1, "man": 1, "woman": 1, "people": 1, "rider": 1, "car": 3, "cat": 17,

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grounding_desktop.grounding.detector import COCO_LABELS
-from grounding_desktop.grounding.encoder import ClassPrototypes, PhraseEncoder
+from grounding_desktop.grounding.detectors.detector import COCO_LABELS
+from grounding_desktop.grounding.text.encoder import ClassPrototypes, PhraseEncoder
 from grounding_desktop.core.phrase_parse import parse_phrase
-from grounding_desktop.grounding.scorer import PhraseScorer
+from grounding_desktop.grounding.scoring.scorer import PhraseScorer
 
 pytestmark = pytest.mark.model
 
@@ -47,7 +47,7 @@ def test_words_find_their_class_through_embeddings(scorer, prototypes, phrase, c
 
 
 def test_puppy_finds_the_dog_region(scorer):
-    from grounding_desktop.grounding.scorer import Scene
+    from grounding_desktop.grounding.scoring.scorer import Scene
 
     vectors = np.zeros((2, 91))
     vectors[0, NAME_TO_ID["cat"]] = 0.9
@@ -97,7 +97,7 @@ def test_encoder_gives_sentence_transformers_embeddings(monkeypatch, prototypes)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
-    from grounding_desktop.grounding.encoder import model_path
+    from grounding_desktop.grounding.text.encoder import model_path
 
     texts = ["the cat", "a cup on the table", "the woman on the left holding an umbrella", "puppy",
              "Hard_Hat", "the second red car from the right", "x", "über-café ☕", "the " + "very " * 300 + "long dog"]

@@ -50,7 +50,7 @@ class View:
         self.dragging = self.drawing = self.phrase_focus = False
 
     def show_image(self, image_id):
-        self.doc.open_image(self.doc.store.images.get(image_id))
+        self.doc.open_image(self.doc.labels.store.images.get(image_id))
 
     def say(self, text, ms):
         self.said.append(text)
@@ -87,7 +87,7 @@ def session(tmp_path):
 
 
 def shown(s: Session):
-    return s.doc.image.file_name if s.doc.image else None
+    return s.doc.labels.image.file_name if s.doc.labels.image else None
 
 
 def test_steps_walk_the_list_as_shown_and_stop_at_its_ends(session):
@@ -107,7 +107,7 @@ def test_steps_walk_the_list_as_shown_and_stop_at_its_ends(session):
 
 
 def test_a_project_opens_where_the_person_left_off_else_on_the_first_image(session):
-    b = session.doc.store.images.by_path()["b.png"].id
+    b = session.doc.labels.store.images.by_path()["b.png"].id
     session.show_first(resume=b)
     assert shown(session) == "b.png"
     session.doc.open_image(None)
@@ -127,17 +127,17 @@ def test_an_empty_list_says_whether_the_scan_is_still_running(session):
 
 def test_space_marks_the_image_reviewed_and_shows_the_next_not_reviewed(session):
     session.jump(0)
-    session.doc.store.images.set_state(session.doc.store.images.by_path()["b.png"].id, ImageState.REVIEWED)
+    session.doc.labels.store.images.set_state(session.doc.labels.store.images.by_path()["b.png"].id, ImageState.REVIEWED)
     session.review_and_next()
     assert shown(session) == "c.png"
-    assert session.doc.store.images.by_path()["a.png"].state == ImageState.REVIEWED
+    assert session.doc.labels.store.images.by_path()["a.png"].state == ImageState.REVIEWED
 
 
 def test_a_rescan_that_moved_rows_clears_the_history_and_asks_to_relearn(session):
     notices = []
-    session.doc.notice.connect(notices.append)
+    session.doc.labels.notice.connect(notices.append)
     session.jump(0)
-    session.doc.set_text("a thing")
+    session.doc.query.set_text("a thing")
     session.doc.accept_no_target()
     added = session.rescanned(ScanReport(added=["d.png"]))
     assert (added.relearn, added.refresh_folder, notices) == (False, True, [])
@@ -151,13 +151,13 @@ def test_esc_cancels_a_drag_then_leaves_draw_mode_then_clears_the_phrase_then_le
     session.jump(0)
     v = session.view
     v.dragging = v.drawing = v.phrase_focus = True
-    session.doc.set_text("a thing")
+    session.doc.query.set_text("a thing")
     session.escape()
     assert not v.dragging and v.drawing
     session.escape()
-    assert not v.drawing and session.doc.phrase == "a thing"
+    assert not v.drawing and session.doc.query.phrase == "a thing"
     session.escape()
-    assert not session.doc.phrase and v.phrase_focus
+    assert not session.doc.query.phrase and v.phrase_focus
     session.escape()
-    assert not v.phrase_focus and session.doc.selection is None
+    assert not v.phrase_focus and session.doc.labels.selection is None
 

@@ -21,8 +21,8 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from ..core.phrase_parse import NounPhrase, singular
-from ..core.vocabulary import CLASS_SYNONYMS
+from ...core.phrase_parse import NounPhrase, singular
+from ...core.vocabulary import CLASS_SYNONYMS
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +99,6 @@ class PhraseEncoder:
         """Load the model now instead of at the first unseen text."""
         with self._lock:
             self._load()
-
-    def move_to(self, device: str) -> None:
-        """Switch devices (used when CUDA fails and everything falls back to the CPU)."""
-        with self._lock:
-            self.device = device
-            if self._model is not None:
-                self._model.to(device)
 
     def seed(self, texts: Sequence[str], embeddings: np.ndarray) -> None:
         """Put known embeddings (e.g. the prototype words read from disk) into the cache."""

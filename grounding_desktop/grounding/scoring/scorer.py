@@ -28,12 +28,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .encoder import ClassPrototypes
-from ..core.phrase_parse import NounPhrase, ParsedPhrase
+from ..text.encoder import ClassPrototypes
+from ...core.phrase_parse import NounPhrase, ParsedPhrase
 from .priors import (DEFAULT_WEIGHTS, SOURCE_TERMS, TERMS, FusedWeights, ScorerWeights,
                      shipped_weights)
-from .regions import NO_CLASS
-from ..core.vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
+from ..detectors import NO_CLASS
+from ...core.vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
 
 _COLOUR_INDEX = {name: i for i, name in enumerate(COLOUR_NAMES)}
 _TERM = {name: i for i, name in enumerate(TERMS)}
@@ -54,14 +54,33 @@ def strength(p: np.ndarray) -> np.ndarray:
     return np.log1p(np.clip(np.asarray(p, np.float64), 0.0, 1.0) / EVIDENCE_FLOOR)
 
 
-def calibrated(u: np.ndarray, weights: FusedWeights) -> np.ndarray:
-    """Utilities of an image's regions -> probabilities that each is the referent (in the same order)."""
+def calibration_inputs(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each region's share of its image's evidence ``u - logsumexp u``, its margin over the best
+    other region ``u - max of the others``; 0 for a region alone)."""
+    u = np.asarray(u, np.float64)
+    top = float(u.max())
+    share = u - (top + np.log(np.exp(u - top).sum()))
+    if u.size < 2:
+        return share, np.zeros_like(u)
+    first, second = np.partition(u, -2)[[-1, -2]]
+    others = np.where(u >= first, second, first)
+    return share, u - others
+
+
+def calibrated(u: np.ndarray, weights: FusedWeights, context: Optional[np.ndarray] = None) -> np.ndarray:
+    """Utilities of an image's regions -> probabilities that each is the referent (in the same
+    order); ``context``: the answer's ``priors.CONTEXT`` values (``PhraseScorer.context``)."""
     u = np.asarray(u, np.float64)
     if not u.size:
         return u
-    top = float(u.max())
-    share = u - (top + np.log(np.exp(u - top).sum()))
-    return 1.0 / (1.0 + np.exp(-(weights.scale * u + weights.share * share + weights.bias)))
+    share, margin = calibration_inputs(u)
+    return _calibration_map(u, share, margin, context, weights)
+
+
+def _calibration_map(u, share, margin, context, weights: FusedWeights) -> np.ndarray:
+    offset = float(np.dot(weights.context_vector(), context)) if context is not None else 0.0
+    z = weights.scale * u + weights.share * share + weights.margin * margin + offset + weights.bias
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 @dataclass
@@ -163,6 +182,7 @@ class ScoreResult:
     utility: Optional[np.ndarray] = None  # (N,) the weighted sum of the terms, before calibration
     evidence: Optional[np.ndarray] = None  # (N,) the strongest source's p: 0 = nothing names the region
     known: bool = True                 # False: no source knows the noun (objectness and words rank)
+    context: Optional[np.ndarray] = None  # (len(CONTEXT),) what the answer rests on (``PhraseScorer.context``)
 
     def module_values(self, i: int) -> dict[str, float]:
         out = {"subject": float(self.subject[i])}
@@ -297,6 +317,11 @@ class PhraseScorer:
         self.weights = weights
         self.fused = fused if fused is not None else shipped_weights()
         self.labels = prototypes.labels
+        # class id -> its name ("object" for an id with none), for a whole table at once
+        self._names_by_id = np.full(max(self.labels, default=-1) + 1, "object", dtype=object)
+        for c, name in self.labels.items():
+            if c >= 0:
+                self._names_by_id[c] = name
 
     # --- subject
     def class_weights(self, noun_phrase: NounPhrase) -> tuple[np.ndarray, str, bool]:
@@ -365,6 +390,22 @@ class PhraseScorer:
             p = np.maximum(p, scene.objectness)
             cls = np.maximum(cls, scene.objectness) if bound else np.where(candidate, NO_CLASS, cls)
         return p, cls, known
+
+    def context(self, parsed: ParsedPhrase, sources: Sequence[SubjectEvidence] = ()) -> np.ndarray:
+        """What the answer to ``parsed`` rests on (``priors.CONTEXT``), the same for every region of
+        every image: how close the noun comes to a detector class and to the ImageNet kinds asked,
+        whether a learned concept spoke, and how many word modules judge the regions (those
+        ``score`` adds)."""
+        noun = parsed.subject
+        coco = max(self.coco_match(noun)[0], 0.0) if self.class_weights(noun)[2] else 0.0
+        imagenet = max([max(s.match, 0.0) for s in sources if s.source == "imagenet"], default=0.0)
+        concept = float(any(s.source == "concept" for s in sources))
+        attributes = not any(s.judged_attributes for s in sources)
+        relation = bool(parsed.relation) and parsed.obj is not None and self.class_weights(parsed.obj)[2]
+        words = sum(bool(v) for v in (noun.colours and attributes, noun.brightness and attributes,
+                                      noun.sizes, noun.poses, noun.locations, noun.ordinal is not None,
+                                      relation))
+        return np.array([coco, imagenet, concept, words], np.float64)
 
     # --- peers
     def peers(self, scene: Scene, evidence: np.ndarray) -> "Peers":
@@ -497,11 +538,10 @@ class PhraseScorer:
             terms[:, _TERM["detector"]] = strength(p_det)
             terms[:, _TERM["detector_match"]] = strength(p_det) * max(coco, 0.0)
         terms[:, _TERM["objectness"]] = strength(np.clip(scene.objectness, 0.0, 1.0))
-        names = {"objectness": ["object"] * n}
+        names: dict[str, Optional[np.ndarray]] = {"objectness": None}  # None: "object" for every region
         ps = {"objectness": np.clip(scene.objectness, 0.0, 1.0)}
         if known:
-            names["detector"] = [self.labels.get(int(c), "object") for c in cls] if cls is not None \
-                else ["object"] * n
+            names["detector"] = self._class_names(cls) if cls is not None else None
             ps["detector"] = p_det
         # Which regions may be proposed: for a noun the detector knows, those it or another source
         # names (a class-agnostic candidate has no class score); for any other, every region.
@@ -514,7 +554,7 @@ class PhraseScorer:
                 terms[:, _TERM["imagenet_excess"]] = strength(sp) * max(source.match - coco, 0.0)
             else:
                 terms[:, _TERM["concept"]] = strength(sp)
-            names[source.source], ps[source.source] = list(source.labels), sp
+            names[source.source], ps[source.source] = np.asarray(list(source.labels), dtype=object), sp
             evidence = np.maximum(evidence, sp)
             if source.note:
                 notes.append(source.note)
@@ -526,12 +566,28 @@ class PhraseScorer:
         order = [s_ for s_ in ("concept", "imagenet", "detector", "objectness") if s_ in ps]
         table = np.stack([contributions[s_] for s_ in order]) if n else np.zeros((len(order), 0))
         top = table.argmax(0) if n else np.zeros(0, np.int64)
-        chosen = [order[int(k)] for k in top]
-        subject = np.array([ps[src][i] for i, src in enumerate(chosen)], np.float64)
-        labels = [names[src][i] for i, src in enumerate(chosen)]
+        # Per region, the source it rests on: picked from stacked columns (no per-region Python work,
+        # what a table of a whole folder's regions needs, ``upper_bound``).
+        every = np.arange(n)
+        chosen = np.array(order, dtype=object)[top].tolist()
+        subject = np.stack([np.asarray(ps[s_], np.float64) for s_ in order])[top, every] if n else np.zeros(0)
+        labels = np.full(n, "object", dtype=object)
+        for k, s_ in enumerate(order):
+            if names[s_] is not None:
+                rests = top == k
+                labels[rests] = names[s_][rests]
+        labels = labels.tolist()
         result = ScoreResult(scores=np.zeros(n), subject=subject, subject_label=labels, notes=notes,
                              sources=chosen, terms=terms, evidence=evidence, known=known or bool(sources))
         return terms, result
+
+    def _class_names(self, cls: np.ndarray) -> np.ndarray:
+        """(N,) the class name of each class id, "object" for none."""
+        ids = np.asarray(cls, np.int64)
+        named = (ids >= 0) & (ids < len(self._names_by_id))
+        out = np.full(len(ids), "object", dtype=object)
+        out[named] = self._names_by_id[ids[named]]
+        return out
 
     # --- a whole noun phrase
     def score_noun_phrase(self, scene: Scene, noun_phrase: NounPhrase,
@@ -616,7 +672,8 @@ class PhraseScorer:
             result.modules.append(ModuleScore("hint", "click", values, w.hint))
             utility = utility + w.hint * (values - 1.0)
         result.utility = utility
-        result.scores = calibrated(utility, self.fused)
+        result.context = self.context(parsed, sources)
+        result.scores = calibrated(utility, self.fused, result.context)
         return result
 
     def upper_bound(self, scene: Scene, parsed: ParsedPhrase, subject_p: np.ndarray,
@@ -634,7 +691,8 @@ class PhraseScorer:
         size, location and order among peers, a relation) counted as won, the rest (colour share,
         pose, position in the image) computed; every other region's is at least its evidence with
         every module of the phrase lost. Its share of its image's evidence is at most what those
-        bounds leave it.
+        bounds leave it, its margin over the others at most its bound less their best lower bound,
+        and what the answer rests on (``context``) is the same on every image.
         """
         upper, _ = self.score_noun_phrase(scene, parsed.subject, sources, compare=False, detector_p=subject_p)
         low_terms, _ = self.subject_terms(scene, parsed.subject, sources, detector_p=lower_p)
@@ -650,8 +708,20 @@ class PhraseScorer:
         per_image = np.add.reduceat(mass, starts) if len(mass) else mass
         others = np.repeat(per_image, np.diff(np.append(starts, len(mass)))) - mass
         share = (upper - shift) - np.logaddexp(upper - shift, np.log(np.maximum(others, 1e-300)))
-        f = self.fused
-        return 1.0 / (1.0 + np.exp(-(f.scale * upper + f.share * share + f.bias)))
+        # Its margin over the best other region of its image is at most its bound less the best
+        # lower bound of the others (0 for a region alone, as in ``calibration_inputs``).
+        sizes = np.diff(np.append(starts, len(lower)))
+        image = np.repeat(np.arange(len(starts)), sizes)
+        index = np.arange(len(lower))
+        best = np.maximum.reduceat(lower, starts)[image] if len(lower) else lower
+        first_best = np.full(len(starts), len(lower))
+        np.minimum.at(first_best, image[lower >= best], index[lower >= best])
+        rest = lower.copy()
+        rest[first_best[first_best < len(lower)]] = -np.inf
+        second = np.maximum.reduceat(rest, starts)[image] if len(lower) else lower
+        other = np.where(index == first_best[image], second, best)
+        margin = np.where(sizes[image] > 1, upper - other, 0.0)
+        return _calibration_map(upper, share, margin, self.context(parsed, sources), self.fused)
 
     # --- choosing what to show
     def select(self, scene: Scene, result: ScoreResult, top_k: int, plural: bool) -> np.ndarray:

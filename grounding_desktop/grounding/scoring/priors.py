@@ -5,13 +5,17 @@ Every region of an image gets one value per evidence term (``TERMS``): how stron
 objectness) says the region is the phrase's noun, and how well it fits each kind of word (colour,
 size, place, order, relation; each module's value ``s`` in [0, 1] enters as ``s - 1``). The score
 is a utility ``u = sum_t w_t * term_t`` (which ranks the regions) made a probability by a
-calibration map over ``u`` and the region's share of the evidence in its image:
+calibration map over ``u``, the region's share of the evidence in its image, its margin over the
+best other region, and what the whole answer rests on (``CONTEXT``: the same for every region of
+the phrase):
 
-    score = sigmoid(scale * u + share * (u - logsumexp(u over the image's regions)) + bias)
+    score = sigmoid(scale * u + share * (u - logsumexp(u over the image's regions))
+                    + margin * (u - max(u over the other regions)) + sum_c context_c * c + bias)
 
-``FusedWeights`` holds ``w``, ``scale``, ``share`` and ``bias``; with ``scale`` and ``share`` >= 0 the
-map keeps the order of ``u`` within an image, so the best box by the fit is the best scored. They are fitted, not set by hand
-(``grounding/fit_scorer.py``: a conditional logit over each phrase's regions, then a logistic
+``FusedWeights`` holds ``w``, ``scale``, ``share``, ``margin``, the ``context`` coefficients and
+``bias``; with ``scale``, ``share`` and ``margin`` >= 0 the map keeps the order of ``u`` within an
+image, so the best box by the fit is the best scored. They are fitted, not set by hand
+(``grounding/scoring/fit_scorer.py``: a conditional logit over each phrase's regions, then a logistic
 calibration, checked on images the fit never saw) and ship as ``resources/scorer_fit.json`` with
 its card (``models/fused_scorer.md``); a project with enough labelled boxes refits them on its own
 (``fit_scorer.refit``). Every weight is at least 0, so more evidence never lowers a region.
@@ -38,7 +42,16 @@ SOURCE_TERMS = (
 # The words' modules (value - 1, so a module with nothing to say gives 0).
 MODULE_TERMS = ("colour", "brightness", "size", "pose", "location", "ordinal", "relation")
 TERMS = SOURCE_TERMS + MODULE_TERMS
-FIT_FILE = Path(__file__).resolve().parent.parent / "resources" / "scorer_fit.json"
+# What the whole answer rests on, one value per phrase (``PhraseScorer.context``): the same utility
+# means something else when the detector has a class for the noun (its strong evidence is in the
+# sum), when ImageNet's kinds or a learned concept add to it, and when nothing knows the noun.
+CONTEXT = (
+    "coco",              # how close the noun comes to a detector class (0: no class fits it)
+    "imagenet",          # ... to its ImageNet kinds, when they were asked (0: not asked)
+    "concept",           # 1 when a concept learned from the user's boxes spoke
+    "words",             # how many word modules judged the regions (colour, place, relation, ...)
+)
+FIT_FILE = Path(__file__).resolve().parents[2] / "resources" / "scorer_fit.json"
 
 
 @dataclass(frozen=True)
@@ -50,20 +63,29 @@ class FusedWeights:
     share: float = 0.0
     bias: float = 0.0
     fitted_on: str = ""                         # what the weights were fitted on, in words
+    margin: float = 0.0
+    context: dict = field(default_factory=dict)  # CONTEXT name -> coefficient; missing ones are 0
 
     def vector(self) -> "list[float]":
         return [float(self.terms.get(t, 0.0)) for t in TERMS]
 
+    def context_vector(self) -> "list[float]":
+        return [float(self.context.get(c, 0.0)) for c in CONTEXT]
+
     def to_dict(self) -> dict:
         return {"terms": {t: round(float(self.terms.get(t, 0.0)), 6) for t in TERMS},
                 "scale": round(self.scale, 6), "share": round(self.share, 6),
+                "margin": round(self.margin, 6),
+                "context": {c: round(float(self.context.get(c, 0.0)), 6) for c in CONTEXT},
                 "bias": round(self.bias, 6), "fitted_on": self.fitted_on}
 
     @classmethod
     def from_dict(cls, data: dict) -> "FusedWeights":
         return cls({t: float(v) for t, v in data.get("terms", {}).items() if t in TERMS},
                    float(data.get("scale", 1.0)), float(data.get("share", 0.0)),
-                   float(data.get("bias", 0.0)), str(data.get("fitted_on", "")))
+                   float(data.get("bias", 0.0)), str(data.get("fitted_on", "")),
+                   float(data.get("margin", 0.0)),
+                   {c: float(v) for c, v in data.get("context", {}).items() if c in CONTEXT})
 
 
 # What a fit starts from and is pulled toward (L2) where its data say little: a weight per term

@@ -26,11 +26,11 @@ import numpy as np
 
 from .detector import INPUT_SCALE, INPUT_SHIFT
 from .model_card import Card, render
+from .onnx_ssd import INPUT_NAME, OnnxSSDDetector
 from .ssd_weights import INPUT_SIZE, MODEL_NAME, PIP_NAME, atomic_write, cache_dir, load_weights
 
 EXPORT_FORMAT = 1  # bump when the graph's inputs, outputs or metadata change
 OPSET = 17
-INPUT_NAME = "images"
 OUTPUT_NAMES = ("boxes", "scores", "features")
 VARIANTS = ("fp32", "int8")
 INPUT_DESCRIPTION = (f"RGB resized to {INPUT_SIZE}x{INPUT_SIZE} (bilinear, aspect not kept), "
@@ -93,7 +93,7 @@ def finish_model(model, facts: dict[str, str], path: Path) -> Path:
     """Add ``facts`` as metadata, check the graph with ``onnx.checker`` and write it (atomic)."""
     import onnx
 
-    from .. import __version__
+    from ... import __version__
 
     for key, value in facts.items():
         entry = model.metadata_props.add()
@@ -133,8 +133,6 @@ def quantize_int8(fp32_path: Path, path: Path, calibration: Iterable) -> Path:
 
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    from .onnx_ssd import OnnxSSDDetector
 
     preprocess = OnnxSSDDetector(fp32_path).preprocess
     feeds = [{INPUT_NAME: preprocess(rgb)[0].contiguous().numpy()} for rgb in calibration]
@@ -250,7 +248,6 @@ def write_card(card: Card, model: Path, options: ExportOptions, checks: list[str
 def export_detector(options: ExportOptions) -> list[Exported]:
     """The SSD as ONNX (fp32; int8 too when calibration photos are given), each checked and carded."""
     from .detector import SSDDetector
-    from .onnx_ssd import OnnxSSDDetector
 
     torch_detector = SSDDetector("cpu")
     fp32 = export_ssd(options.out_dir / f"{SSD_FILE}.onnx", torch_detector)

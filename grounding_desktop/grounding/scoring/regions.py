@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.vocabulary import COLOUR_NAMES
-
-NO_CLASS = -1  # the label of a region no detector class named (a class-agnostic candidate)
+from ...core.vocabulary import COLOUR_NAMES
+from ..detectors import NO_CLASS
 
 STATS_MAX_SIDE = 192      # colour statistics need little resolution
 INNER = 0.2               # fraction cut from each side before reading a box's colours
@@ -89,11 +88,6 @@ def colour_memberships(rgb: np.ndarray, hsv: tuple[np.ndarray, ...] | None = Non
     black_row[_IDX["black"]] = 1.0
     out[black] = black_row
     return out
-
-
-def colour_names(rgb: np.ndarray) -> np.ndarray:
-    """The single most likely colour name (index into ``COLOUR_NAMES``) of every pixel."""
-    return colour_memberships(rgb).argmax(-1)
 
 
 def nested_objects(boxes: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> list[np.ndarray]:

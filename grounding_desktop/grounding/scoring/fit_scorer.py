@@ -7,11 +7,15 @@ whether the region is right (IoU >= 0.5 with the phrase's box). The fit has two 
    the softmax of ``terms @ w`` over each phrase's regions, maximising the probability of the right
    ones, with an L2 pull toward ``prior`` (``priors.PRIOR_WEIGHTS`` for the shipped fit, so a term
    the data do not exercise keeps its prior; the shipped fit for a project's refit);
-2. the calibration ``sigmoid(scale * u + share * (u - logsumexp u) + bias)`` (``scale`` and
-   ``share`` >= 0, so it keeps the order of the regions): a logistic model of "this region is right" over the top region of each
-   phrase (what Space or Ctrl+Enter accepts),
-   on utilities ``u`` from weights fitted without the phrase's image (cross-fitting), so the map
-   is learned on scores as they are on images the weights never saw.
+2. the calibration ``sigmoid(scale * u + share * (u - logsumexp u) + margin * (u - max of the
+   others) + context . c + bias)`` (``scale``, ``share`` and ``margin`` >= 0, so it keeps the order
+   of the regions; ``c`` is what the whole answer rests on, ``priors.CONTEXT``): a logistic model
+   of "this region is right" over the top region of each phrase (what Space or Ctrl+Enter
+   accepts), on utilities ``u`` from weights fitted without the phrase's image (cross-fitting), so
+   the map is learned on scores as they are on images the weights never saw. The top region is
+   the best of many: its utility overrates it (the winner's curse), which the margin and the share
+   measure; and the same utility means something else for a noun the detector has a class for,
+   one ImageNet's kinds or a learned concept know, and one nothing knows, which the context says.
 
 Cross-validation is by image (``group``): a phrase is never judged by weights fitted on its own
 image. Everything here is numpy and ``scipy.optimize`` on small arrays: a project's refit of a few
@@ -20,19 +24,20 @@ hundred regions takes milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 from scipy.optimize import minimize
 
-from .priors import PRIOR_WEIGHTS, TERMS, FusedWeights
-from .scorer import calibrated
+from .priors import CONTEXT, PRIOR_WEIGHTS, TERMS, FusedWeights
+from .scorer import calibrated, calibration_inputs
 
 HIT_IOU = 0.5
 SHOWN = 5                 # the regions of a phrase a user is shown: the wrong ones' scores are reported
 CALIBRATED = 1            # the best regions of each phrase the calibration is fitted on (the top box)
 FOLDS = 5
 CALIBRATION_L2 = 1e-3
+ORDER_KEEPING = 3         # the calibration's first inputs (u, share, margin) weigh >= 0
 # A project's refit: once it has this many accepted and rejected boxes, pulled toward the shipped
 # fit this hard, judged by this many folds of its images.
 MIN_PROJECT_BOXES = 30
@@ -48,6 +53,10 @@ class Trial:
     hit: np.ndarray       # (N,) bool: the region overlaps the phrase's box by IoU >= HIT_IOU
     group: str            # the image (cross-validation never splits an image)
     kind: str = ""        # where it comes from ("coco8", "refdev project", ...) for reports
+    context: Optional[np.ndarray] = None  # (len(CONTEXT),) ``ScoreResult.context``; None: zeros
+
+    def context_values(self) -> np.ndarray:
+        return np.zeros(len(CONTEXT)) if self.context is None else np.asarray(self.context, np.float64)
 
 
 def _padded(trials: Sequence[Trial]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -88,20 +97,55 @@ def fit_weights(trials: Sequence[Trial], prior: Optional[np.ndarray] = None, l2:
     return res.x
 
 
+def ranking_losses(trials: Sequence[Trial], prior: Optional[np.ndarray] = None, l2: float = 1.0,
+                   folds: int = FOLDS) -> np.ndarray:
+    """Stage 1's own held-out loss, per phrase that has a right region and a wrong one: the
+    negative log-probability of the right regions under the phrase's softmax, with weights fitted
+    without the phrase's image (by image folds)."""
+    trials = [t for t in trials if t.hit.any() and (~t.hit).any()]
+    loss = np.full(len(trials), np.nan)
+    if len({t.group for t in trials}) < 2:
+        return loss
+    for held in _folds(trials, min(folds, len({t.group for t in trials}))):
+        held_set = set(held.tolist())
+        w = fit_weights([t for i, t in enumerate(trials) if i not in held_set], prior, l2)
+        for i in held:
+            u = trials[i].terms @ w
+            p = np.exp(u - u.max())
+            loss[i] = -np.log(max(p[trials[i].hit].sum() / p.sum(), 1e-300))
+    return loss
+
+
+def choose_l2(trials: Sequence[Trial], grid: Sequence[float], prior: Optional[np.ndarray] = None
+              ) -> tuple[float, dict]:
+    """The L2 pull of stage 1 by the one-standard-error rule: the strongest pull in ``grid`` whose
+    cross-validated ranking loss is within one standard error (of the mean over phrases) of the
+    least one. The weakest pull fits the data seen best, and this rule keeps the fit closer to
+    the prior wherever the data cannot tell the two apart (phrases of another kind than ours
+    gain from it: see the transfer figures of the card). Returns (l2, {l2: (mean, standard error)})."""
+    tried = {}
+    for l2 in grid:
+        loss = ranking_losses(trials, prior, l2)
+        tried[l2] = (float(np.mean(loss)), float(np.std(loss, ddof=1) / np.sqrt(len(loss))))
+    best = min(tried, key=lambda k: tried[k][0])
+    bar = tried[best][0] + tried[best][1]
+    return max(k for k, (mean, _) in tried.items() if mean <= bar), tried
+
+
 def _shown(trial: Trial, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Calibration inputs (u, u - logsumexp u) of the ``CALIBRATED`` best regions of a trial under
-    ``w``, and whether each is right."""
+    """Calibration inputs (u, share, margin, the context) of the ``CALIBRATED`` best regions of a
+    trial under ``w``, and whether each is right."""
     u = trial.terms @ w
-    top = u.max()
-    share = u - (top + np.log(np.exp(u - top).sum()))
+    share, margin = calibration_inputs(u)
     best = np.argsort(-u, kind="stable")[:CALIBRATED]
-    return np.stack([u[best], share[best]], 1), trial.hit[best]
+    context = np.repeat(trial.context_values()[None, :], len(best), 0)
+    return np.concatenate([np.stack([u[best], share[best], margin[best]], 1), context], 1), trial.hit[best]
 
 
 def fit_calibration(rows: np.ndarray, hits: np.ndarray, prior: np.ndarray, l2: float = CALIBRATION_L2
                     ) -> np.ndarray:
-    """Stage 2: the coefficients of ``rows`` (all >= 0) and the bias (last) of a logistic model of
-    ``hits``."""
+    """Stage 2: the coefficients of ``rows`` (u, share and margin >= 0; the context's free) and the
+    bias (last) of a logistic model of ``hits``."""
     y = hits.astype(np.float64)
     x = np.concatenate([rows, np.ones((len(rows), 1))], 1)
 
@@ -111,8 +155,8 @@ def fit_calibration(rows: np.ndarray, hits: np.ndarray, prior: np.ndarray, l2: f
         nll = (y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)).sum()
         return nll + l2 * float(((v - prior) ** 2).sum()), x.T @ (p - y) + 2 * l2 * (v - prior)
 
-    bounds = [(0.0, None)] * rows.shape[1] + [(None, None)]
-    start = np.concatenate([np.maximum(prior[:-1], 0.0), prior[-1:]])
+    bounds = [(0.0, None)] * ORDER_KEEPING + [(None, None)] * (rows.shape[1] - ORDER_KEEPING + 1)
+    start = np.concatenate([np.maximum(prior[:ORDER_KEEPING], 0.0), prior[ORDER_KEEPING:]])
     return minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x
 
 
@@ -129,7 +173,7 @@ def fit(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float 
     """Both stages: weights on every trial, calibration on cross-fitted utilities."""
     trials = list(trials)
     prior_w = np.asarray(prior.vector())
-    prior_cal = np.array([prior.scale, prior.share, prior.bias])
+    prior_cal = np.array([prior.scale, prior.share, prior.margin, *prior.context_vector(), prior.bias])
     rows, hits = [], []
     n_folds = min(folds, len({t.group for t in trials}))
     for held in (_folds(trials, n_folds) if n_folds > 1 else [np.arange(len(trials))]):
@@ -142,8 +186,8 @@ def fit(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float 
             hits.append(hit)
     w = fit_weights(trials, prior_w, l2)
     c = fit_calibration(np.concatenate(rows), np.concatenate(hits), prior_cal)
-    return FusedWeights(dict(zip(TERMS, (float(v) for v in w))), float(c[0]), float(c[1]), float(c[2]),
-                        fitted_on)
+    return FusedWeights(dict(zip(TERMS, (float(v) for v in w))), float(c[0]), float(c[1]), float(c[-1]),
+                        fitted_on, float(c[2]), dict(zip(CONTEXT, (float(v) for v in c[3:-1]))))
 
 
 # ----------------------------------------------------------------------------- judging a fit
@@ -180,14 +224,15 @@ def judge(trials: Sequence[Trial], fused: FusedWeights) -> Figures:
 
 
 def cross_validated(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float = 1.0,
-                    folds: int = FOLDS) -> Figures:
-    """Figures of fits judged on the images each fit did not see (by image folds)."""
+                    folds: int = FOLDS, judged: Optional[Callable[[Trial], bool]] = None) -> Figures:
+    """Figures of fits judged on the images each fit did not see (by image folds); with ``judged``,
+    only on the trials it accepts (every trial is fitted on)."""
     trials = list(trials)
     held_sets, fits = [], []
     for held in _folds(trials, min(folds, len({t.group for t in trials}))):
         held_set = set(held.tolist())
         fits.append(fit([t for i, t in enumerate(trials) if i not in held_set], prior, l2, folds))
-        held_sets.append([trials[i] for i in held])
+        held_sets.append([trials[i] for i in held if judged is None or judged(trials[i])])
     return pooled(held_sets, fits)
 
 
@@ -198,7 +243,7 @@ def pooled(trial_sets: Sequence[Sequence[Trial]], fits: Sequence[FusedWeights]) 
     for ts, f in zip(trial_sets, fits):
         w = np.asarray(f.vector())
         for t in ts:
-            sc = calibrated(t.terms @ w, f)
+            sc = calibrated(t.terms @ w, f, t.context_values())
             order = np.argsort(-sc, kind="stable")
             scores.append(sc[order[0]])
             hits.append(bool(t.hit[order[0]]))

@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 
 import yaml
 
-from ..core import shown
+from ...core import shown
 from .onnx_runtime import ModelFileError
 from .yolo_layouts import BOX_FORMATS, LAYOUTS
 

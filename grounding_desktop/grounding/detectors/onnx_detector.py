@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -48,7 +48,7 @@ from .detector_sidecar import (MAX_INPUT_SIDE, checked_input_size, metadata_sett
                                read_sidecar, sidecar_path)
 from .onnx_runtime import (ModelFileError, metadata, open_session, provider_label, run_session,
                            session_device)
-from .regions import NO_CLASS
+from . import NO_CLASS
 from .ssd_weights import file_sha256
 from .yolo_layouts import Layout, LayoutError, decode, find_layout
 

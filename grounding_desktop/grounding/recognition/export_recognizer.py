@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from .efficientnet_lite import INPUT_MEAN, INPUT_STD, NUM_CLASSES, pip_name
-from .export_onnx import ExportOptions, Exported, finish_model, onnx_bytes, write_card
-from .model_card import Card
+from ..detectors.export_onnx import ExportOptions, Exported, finish_model, onnx_bytes, write_card
+from ..detectors.model_card import Card
 from .recognizer import VARIANT, RegionRecognizer, imagenet_labels
 
 FILE = f"efficientnet_{VARIANT}_imagenet"
@@ -79,7 +79,7 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 def export_recognizer(options: ExportOptions) -> list[Exported]:
     """The region recogniser as ONNX (fp32), checked against torch and carded."""
-    from .onnx_runtime import open_session
+    from ..detectors.onnx_runtime import open_session
 
     recognizer = RegionRecognizer("cpu")
     path = export_recognizer_file(options.out_dir / f"{FILE}.onnx", recognizer)

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .ssd_model import ConvBN, InvertedResidual
+from ..detectors.ssd_model import ConvBN, InvertedResidual
 
 # (repeats, kernel, stride, expansion, in, out) per stage, from efficientnet_lite_builder.py.
 _STAGES = ((1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),

@@ -341,7 +341,7 @@ def read_ssd_spec(pbtxt_path: Path, input_size: int = INPUT_SIZE) -> SSDSpec:
 
 
 # --------------------------------------------------------------------------------------------
-# TF names -> torch state_dict of grounding.ssd_model.SSDMobileNetV2
+# TF names -> torch state_dict of grounding.detectors.ssd_model.SSDMobileNetV2
 # --------------------------------------------------------------------------------------------
 
 _BN_SUFFIXES = {"gamma": "weight", "beta": "bias", "moving_mean": "running_mean",

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from .box_ops import batched_nms, nms, roi_align
-from .regions import NO_CLASS
+from . import NO_CLASS
 from .ssd_model import NUM_CLASSES, SSDMobileNetV2
 from .ssd_weights import INPUT_SIZE, MODEL_NAME, SSDSpec, load_weights
 

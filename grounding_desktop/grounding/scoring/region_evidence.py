@@ -20,10 +20,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from . import box_search, concept_head, imagenet
+from . import box_search, concept_head
+from ..recognition import imagenet
 from .concepts import ConceptKey, ConceptMemory
-from .recognizer import RegionFeatures, RegionRecognizer
-from .regions import NO_CLASS, RegionStats
+from ..recognition.recognizer import RegionFeatures, RegionRecognizer
+from ..detectors import NO_CLASS
+from .regions import RegionStats
 from .scorer import Scene, SubjectEvidence, pairwise_iou
 
 MAX_CROPS = 12            # regions classified per image (the most object-like ones)

@@ -15,9 +15,10 @@ from typing import Optional
 import torch
 
 from .detector import SSDDetector, _valid_class_mask
-from .export_onnx import INPUT_NAME
 from .onnx_runtime import ModelFileError, metadata, open_session, provider_label, run_session
 from .ssd_weights import SSDSpec
+
+INPUT_NAME = "images"  # the exported graph's input (``export_onnx`` names it so)
 
 
 class OnnxSSDDetector(SSDDetector):

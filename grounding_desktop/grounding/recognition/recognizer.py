@@ -27,9 +27,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .box_ops import roi_align
+from ..detectors.box_ops import roi_align
 from .efficientnet_lite import INPUT_MEAN, INPUT_STD, load_model, weights_path
-from .ssd_weights import package_file
+from ..detectors.ssd_weights import package_file
 
 VARIANT = "lite0"
 LABELS_FILE = "efficientnet_labels.txt"

@@ -19,7 +19,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from ..core.phrase_parse import ParsedPhrase, singular
+from ...core.phrase_parse import ParsedPhrase, singular
 from . import concept_head
 from .concept_head import ConceptHead, TrainingBox, xyxy
 

@@ -27,10 +27,6 @@ class OpenCVSSDDetector:
     def __init__(self, device: str = "cpu", weights=None) -> None:
         import cv2
 
-        from .backends import require_opencv_backend
-
-        require_opencv_backend()  # OpenCV 5 has no TensorFlow importer: one line naming the fix
-
         files = find_graph_files()
         engine = getattr(cv2.dnn, "ENGINE_NEW", None)
         if engine is not None:

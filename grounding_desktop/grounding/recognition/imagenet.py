@@ -16,8 +16,8 @@ from typing import Optional
 
 import numpy as np
 
-from .encoder import ClassPrototypes, PhraseEncoder
-from ..core.phrase_parse import NounPhrase
+from ..text.encoder import ClassPrototypes, PhraseEncoder
+from ...core.phrase_parse import NounPhrase
 from .recognizer import imagenet_labels
 
 HEAD_FALLBACK = 0.65    # a noun further than this from every kind is also tried by its head word
