@@ -499,6 +499,7 @@ def main() -> None:
     ap.add_argument("--pass-images", type=int, default=200,
                     help="photos for the feature pass runs (made from coco8 and the samples; 0 skips them)")
     ap.add_argument("--pass-only", action="store_true", help="only the feature pass runs")
+    ap.add_argument("--typing-only", action="store_true", help="only the typing runs (stall and Tab)")
     ap.add_argument("--after-paint", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--burn", type=float, default=0.0, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -520,11 +521,11 @@ def main() -> None:
                HF_HUB_OFFLINE="1")
     try:
         print(f"folder {args.folder} · {args.runs} runs · QT_QPA_PLATFORM=offscreen · {os.cpu_count()} CPUs")
-        if args.pass_images:
+        if args.pass_images and not args.typing_only:
             _pass_section(args, tmp, env)
         if args.pass_only:
             return
-        for after_paint in (False, True):
+        for after_paint in (() if args.typing_only else (False, True)):
             paints, ready, states, load_stalls, load_cpu = [], [], [], [], []
             base: dict[str, list] = {"paint": [], "ready": [], "stall": []}
             for r in range(args.runs):
@@ -597,6 +598,8 @@ def main() -> None:
                   f"scoring in the process {_median(r['trip_scoring_ms'] for r in rows):.2f} ms, the trip itself "
                   f"{_median(r['trip_overhead_ms'] for r in rows):.2f} ms  target <= 3 ms")
 
+        if args.typing_only:
+            return
         rows = []
         for r in range(args.runs):
             folder = _sample_folder(tmp / f"kill_{r}", args.folder)
