@@ -89,7 +89,7 @@ def project_lessons(store: ProjectStore, embedding_model: str, phrases: Optional
                     look: bool = True, annotations: Optional[dict] = None) -> list[Lesson]:
     """A lesson for every image of the project that has labelled boxes (only boxes of ``phrases``'
     concepts, if given); files gone from disk teach through their stored embeddings.
-    ``annotations``: ``store.all_annotations()`` when the caller has read it already."""
+    ``annotations``: ``store.labels.all_annotations()`` when the caller has read it already."""
     from .grounding.scoring.concepts import ConceptKey
     from .core.phrase_parse import parse_phrase
 

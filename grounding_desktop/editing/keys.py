@@ -1,5 +1,5 @@
 """Which keys do what: the one table of key bindings, by action name, and how a key is named to
-people. Plain Python, so the document's messages (``editing.document``) name the keys the window
+people. Plain Python, so the document's messages (``editing.messages``) name the keys the window
 binds: ``ui.shortcuts.ACTIONS`` (menus, toolbar, the help dialog, the README's table) reads its
 keys from here. Keys are ``QKeySequence`` portable strings; an action's first key is the one shown.
 """

@@ -82,7 +82,7 @@ class Session:
             self.view.show_image(image_id)
 
     def review_and_next(self) -> None:
-        """Space: ``ImageDocument.review_and_next``, then show the next image to do."""
+        """Space: ``LabelsDocument.review_and_next``, then show the next image to do."""
         current = self.doc.labels.image.id if self.doc.labels.image else None
         target = self.doc.labels.review_and_next(self.images.visible_after(current))
         if target is not None:

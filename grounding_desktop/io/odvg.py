@@ -39,7 +39,6 @@ from .progress import Ticker
 from .selection import SelectedImage, SelectionRules, group_by_split
 from .staged_files import StagedFiles, dump_json, iter_lines
 
-FORMAT = "odvg"
 LAYOUT_NAME, SUFFIX = "odvg", ".jsonl"
 PER_PHRASE_CATEGORIES = False
 SEPARATOR = " . "

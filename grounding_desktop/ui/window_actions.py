@@ -105,21 +105,23 @@ def _follow(action: QAction, dock: QDockWidget) -> None:
     action.blockSignals(False)
 
 
-def update_enabled(actions: dict[str, QAction], doc: ImageDocument) -> None:
-    """Enable what makes sense now: proposal keys with proposals (Enter also while they are on
-    their way: it accepts when they land; or on a selected proposed box), image edits with an image,
-    navigation with a project."""
+def needs_now(doc: ImageDocument) -> dict[str, bool]:
+    """What holds now, for an action's ``ActionSpec.needs``: a project is open, an image is shown,
+    proposals are on screen, proposals are on screen or on their way (Enter accepts when they land),
+    or that or a stored proposal is selected (Enter accepts it)."""
     has_image = doc.labels.image is not None
     has_props = bool(doc.query.proposals) and has_image
-    for name in ("next_proposal", "prev_proposal", "reject"):
-        actions[name].setEnabled(has_props)
-    actions["accept"].setEnabled(has_props or doc.query.waiting or doc.stored_proposal_selected)
-    actions["accept_all"].setEnabled(has_props or doc.query.waiting)
-    for name in ("review_next", "draw_mode", "delete", "rename", "accept_none"):
-        actions[name].setEnabled(has_image)
-    for name in ("next_image", "prev_image", "first_image", "last_image", "rescan", "export", "import",
-                 "evaluate", "propose_all", "review_doubt", "search"):
-        actions[name].setEnabled(doc.labels.store is not None)
+    return {"project": doc.labels.store is not None, "image": has_image, "proposals": has_props,
+            "answer": has_props or doc.query.waiting,
+            "answer_or_proposed_box": has_props or doc.query.waiting or doc.stored_proposal_selected}
+
+
+def update_enabled(actions: dict[str, QAction], doc: ImageDocument) -> None:
+    """Enable each action whose ``needs`` holds now (``needs_now``); one without needs stays enabled."""
+    now = needs_now(doc)
+    for spec in ACTIONS:
+        if spec.needs:
+            actions[spec.name].setEnabled(now[spec.needs])
 
 
 def fill_recent_menu(menu: QMenu, folders: list[str], open_folder: Callable[[str], object]) -> None:

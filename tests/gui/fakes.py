@@ -4,7 +4,7 @@ It runs in the app's model process like the real one (the window is given ``Fake
 
 Five candidate boxes at fixed fractions of the image; the phrase picks their order (so different
 phrases give different answers), a hint point moves the box holding it to the front, and a plural
-phrase (``grounding.phrase_parse``'s rule, as the real model) returns all of them. ``delay`` simulates model time (sleeping releases the GIL like torch
+phrase (``core.phrase_parse``'s rule, as the real model) returns all of them. ``delay`` simulates model time (sleeping releases the GIL like torch
 does); ``burn`` simulates Python-heavy scoring that holds the GIL; ``prepared_delay`` is the model time of scoring a kept record
 (``propose_prepared``: a slow search).
 

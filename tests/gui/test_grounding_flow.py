@@ -10,6 +10,7 @@ from gui_helpers import IMAGE_SIZE, Driver, make_window
 from fakes import FakeGrounder
 from grounding_desktop.core import BoxSource, BoxState
 from grounding_desktop.editing.state import ModelState
+from grounding_desktop.ui.shortcuts import ACTIONS
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
@@ -346,3 +347,15 @@ def test_proposal_tags_cover_neither_each_other_nor_the_selected_boxs_handles(gu
         assert not any(tag.intersects(h) for h in handles), items[i].label.text
         assert not any(tag.intersects(other) for other in tags[i + 1:]), (items[i].label.text, tags)
         assert items[i].label.zValue() > selected.zValue()
+
+
+def test_each_action_is_enabled_exactly_while_what_it_needs_holds(gui):
+    """``ActionSpec.needs``: with an image and no proposals the image's edits are enabled and the
+    proposal keys are not; once proposals are on screen those are too."""
+    enabled = lambda: {a.name for a in ACTIONS if gui.w.actions_by_name[a.name].isEnabled()}  # noqa: E731
+    needing = {a.name: a.needs for a in ACTIONS}
+    before = enabled()
+    assert {n for n, need in needing.items() if need in ("project", "image")} <= before
+    assert not {n for n, need in needing.items() if need in ("proposals", "answer")} & before
+    gui.type_phrase("the white square")
+    assert {n for n, need in needing.items() if need} <= enabled()

@@ -96,3 +96,16 @@ def test_the_l2_pull_is_the_strongest_whose_held_out_ranking_loss_is_within_a_st
     assert tried[l2][0] <= tried[best][0] + tried[best][1]
     assert all(tried[k][0] > tried[best][0] + tried[best][1] for k in grid if k > l2)
     assert l2 < 100.0  # a pull that flattens every weight to the prior (0 here) ranks badly
+
+
+def test_the_shipped_fit_weighs_every_term_and_context_the_scorer_has():
+    """A term or context added to ``priors`` without refitting ``resources/scorer_fit.json`` would
+    weigh 0 there (``FusedWeights.from_dict`` reads a missing one as 0): run
+    ``benchmarks/fit_scorer.py ... --write`` and update ``models/fused_scorer.md``."""
+    import json
+
+    from grounding_desktop.grounding.scoring.priors import CONTEXT, FIT_FILE
+
+    shipped = json.loads(FIT_FILE.read_text(encoding="utf-8"))["weights"]
+    assert set(shipped["terms"]) == set(TERMS)
+    assert set(shipped["context"]) == set(CONTEXT)
