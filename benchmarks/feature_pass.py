@@ -1,7 +1,7 @@
 """Feature-pass throughput against the bare detector, on the same images, in the same run.
 
 The bare detector is the least work that yields detections for an image file: decode it (EXIF
-applied, at most ``Grounder.max_side``) and run ``detector.detect`` (network, NMS, candidates),
+applied, at most ``Grounder.preparation.max_side``) and run ``detector.detect`` (network, NMS, candidates),
 one image after another; it is timed as ``detect`` comes (with the backbone's RoIAlign region
 features) and without those features, which the pass does not ask for (nothing uses them). The
 feature pass is ``prepare``'s whole job on the same files: decode, detect (in batches where the
@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
 
         def bare(region_features: bool) -> None:
             for p in paths:
-                rgb = np.asarray(decode_image(p, grounder.max_side)[0])
-                detector.detect(rgb, grounder.score_threshold, MAX_DETECTIONS, candidates=MAX_CANDIDATES,
+                rgb = np.asarray(decode_image(p, grounder.preparation.max_side)[0])
+                detector.detect(rgb, grounder.preparation.score_threshold, MAX_DETECTIONS, candidates=MAX_CANDIDATES,
                                 region_features=region_features)
 
         sizes: dict[bool, float] = {}

@@ -132,13 +132,14 @@ def labels_of(folder: Path) -> Counter:
 
 def seed_labels(folder: Path) -> None:
     """A few boxes of the user's, which no propose may change or double."""
+    from grounding_desktop.core import Box
     from grounding_desktop.project import open_project
 
     store, _ = open_project(folder)
     with store:
         for i, image in enumerate(store.images.all()[:5]):
             expression, _ = store.labels.add_expression(image.id, "the thing I drew")
-            store.labels.add_box(expression.id, (2 + i, 3, 20, 15))
+            store.labels.add_box(expression.id, Box(0, 0, (2 + i, 3, 20, 15)))
 
 
 def calibrate(base: Path, work: Path, command: str, detector: Path) -> tuple[float, float]:

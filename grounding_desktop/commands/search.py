@@ -23,14 +23,14 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core import display_path
-    from ..folder.search import search_folder
+    from ..folder.search import SearchRun, search_folder
     from ..io.progress import TerminalProgress
 
     phrase = checked_phrases([args.phrase])[0]
     if args.top < 1:
         raise CliError("--top must be at least 1")
     with folder_session(args, [phrase]) as s, TerminalProgress("preparing", "image", args.quiet) as bar:
-        found, report = search_folder(s.store, s.features, s.engine, s.grounder, phrase, args.top, progress=bar)
+        found, report = search_folder(s.store, s.features, s.engine, s.grounder, SearchRun(phrase, args.top, bar))
     report_unprepared(report.failed)
     results = [{"image": display_path(r.path), "score": p.score, "bbox": [round(float(v), 2) for v in p.bbox]}
                for r, p in found]

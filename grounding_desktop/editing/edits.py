@@ -138,8 +138,7 @@ class AddBoxes(Edit):
             self.created_expression = True
         else:
             self.expression = existing
-            self.boxes = [store.labels.add_box(existing.id, b.bbox, b.state, b.source, b.score, b.model_version,
-                                        b.explanation) for b in self.specs]
+            self.boxes = [store.labels.add_box(existing.id, b) for b in self.specs]
             self.was_absent = take_back_absent(store, existing.id, self.boxes)
         self._done_once = True
 

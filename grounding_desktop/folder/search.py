@@ -6,6 +6,7 @@ a second for 10,000 images, less than shipping them anywhere would.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -17,17 +18,26 @@ from .engine import Engine
 from .feature_pass import PassReport, kept_features, preparable, run_feature_pass
 
 
-def search_folder(store: ProjectStore, features: FeatureStore, engine: Engine, grounder: FolderGrounder, phrase: str,
-                  top: int, progress: Optional[Callable[[int, int], None]] = None,
-                  cancelled: Optional[Callable[[], bool]] = None
-                  ) -> tuple[list[tuple[ImageRecord, Proposal]], PassReport]:
-    """The ``top`` images best matching ``phrase``, each with its best proposal, best first (ties
-    in natural path order), and what the feature pass did first. ``grounder`` ranks (in this
+@dataclass(frozen=True)
+class SearchRun:
+    """What a search asks: the ``top`` images best matching ``phrase``; ``progress(done, total)``
+    counts the images the feature pass prepares first, ``cancelled()`` stops after the batch in hand."""
+
+    phrase: str
+    top: int
+    progress: Optional[Callable[[int, int], None]] = None
+    cancelled: Optional[Callable[[], bool]] = None
+
+
+def search_folder(store: ProjectStore, features: FeatureStore, engine: Engine, grounder: FolderGrounder,
+                  run: SearchRun) -> tuple[list[tuple[ImageRecord, Proposal]], PassReport]:
+    """The ``run.top`` images best matching ``run.phrase``, each with its best proposal, best first
+    (ties in natural path order), and what the feature pass did first. ``grounder`` ranks (in this
     process, whatever the engine). Raises ``core.PhraseError`` for an unusable phrase."""
     from ..grounding.features import ImageFeatures
     from ..grounding.image_search import ImageIndex
 
-    report = run_feature_pass(store, features, engine, progress=progress, cancelled=cancelled)
+    report = run_feature_pass(store, features, engine, progress=run.progress, cancelled=run.cancelled)
     records = preparable(store)
     kept = kept_features(features, engine.features_version, records)
     index = ImageIndex(grounder)
@@ -38,4 +48,4 @@ def search_folder(store: ProjectStore, features: FeatureStore, engine: Engine, g
             key = str(Path(store.root) / r.path)
             by_key[key] = r
             index.add(key, ImageFeatures.from_bytes(data))
-    return [(by_key[m.key], m.proposal) for m in index.search(phrase, top, cancelled)], report
+    return [(by_key[m.key], m.proposal) for m in index.search(run.phrase, run.top, run.cancelled)], report

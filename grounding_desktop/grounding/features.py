@@ -73,7 +73,7 @@ class ImageFeatures:
 
     width: int                  # original, EXIF-corrected size
     height: int
-    frame_width: int            # the pixels the detector saw (at most ``Grounder.max_side``)
+    frame_width: int            # the pixels the detector saw (at most ``Grounder.preparation.max_side``)
     frame_height: int
     boxes: np.ndarray           # (N, 4) float32 xyxy in the frame
     labels: np.ndarray          # (N,) int16 class id, ``regions.NO_CLASS`` for a candidate

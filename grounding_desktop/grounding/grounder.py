@@ -63,6 +63,16 @@ ImageInput = Union[str, os.PathLike, bytes, "Image.Image", np.ndarray]  # noqa: 
 ImageLoader = Callable[[Union[str, os.PathLike, io.BytesIO], int], tuple]
 
 
+@dataclass(frozen=True)
+class Preparation:
+    """How ``prepare`` looks at an image, part of what names its features (``features_version``):
+    downscaled to at most ``max_side`` pixels on its long side (never for coordinates), the
+    detector's detections kept down to ``score_threshold``."""
+
+    max_side: int = INFERENCE_MAX_SIDE
+    score_threshold: float = DETECTION_THRESHOLD
+
+
 @dataclass
 class PreparedImage:
     """What ``prepare`` keeps per image: its features, the scorer's view of them, and the way
@@ -129,14 +139,13 @@ class Grounder:
     ``device``: None/'auto' picks CUDA, then MPS, then the CPU; 'cpu', 'cuda', 'cuda:N', 'mps'
     ask for one. ``detector``: a ``DetectorChoice`` (the bundled SSD on a backend, or the user's
     ONNX file), or just a backend name ('auto', 'torch', 'onnxruntime', 'onnxruntime-int8',
-    'opencv'); None is the default choice. See ``backends.py``.
+    'opencv'); None is the default choice. See ``backends.py``. ``preparation``: the inference size
+    and the detection threshold ``prepare`` uses (``Preparation``).
     """
 
     def __init__(self, device: Optional[str] = None, cache_size: int = 32, *,
                  detector: Union[str, DetectorChoice, None] = None, weights: ScorerWeights = DEFAULT_WEIGHTS,
-                 max_side: int = INFERENCE_MAX_SIDE,
-                 score_threshold: float = DETECTION_THRESHOLD,
-                 image_loader: Optional[ImageLoader] = None) -> None:
+                 preparation: Preparation = Preparation(), image_loader: Optional[ImageLoader] = None) -> None:
         self.detector_choice = detector if isinstance(detector, DetectorChoice) \
             else DetectorChoice() if detector is None else DetectorChoice(backend=detector)
         self.requested_device = device
@@ -144,8 +153,7 @@ class Grounder:
         self.cache_size = max(1, int(cache_size))
         self.weights = weights
         self._fused = shipped_weights()
-        self.max_side = max_side
-        self.score_threshold = score_threshold
+        self.preparation = preparation
         self.image_loader = image_loader
         self._detector = None
         self._encoder = None
@@ -181,8 +189,9 @@ class Grounder:
     def features_version(self) -> str:
         """Names what made a prepared image's features: the detector, its settings here and the
         record's format. Kept features of another version are stale (``store.features``)."""
-        return (f"{self.load_detector().version}+features{FEATURES_FORMAT}+side{self.max_side}"
-                f"+score{self.score_threshold:g}+top{MAX_DETECTIONS}+cand{MAX_CANDIDATES}")
+        prep = self.preparation
+        return (f"{self.load_detector().version}+features{FEATURES_FORMAT}+side{prep.max_side}"
+                f"+score{prep.score_threshold:g}+top{MAX_DETECTIONS}+cand{MAX_CANDIDATES}")
 
     @property
     def embedding_model(self) -> str:
@@ -315,7 +324,7 @@ class Grounder:
             is_file = not isinstance(image, bytes)
             stamp = _file_stamp(image) if is_file else None
             try:
-                pil, size = self.image_loader(image if is_file else io.BytesIO(image), self.max_side)
+                pil, size = self.image_loader(image if is_file else io.BytesIO(image), self.preparation.max_side)
             except ImageReadError as exc:
                 raise ImageReadError(f"{image}: {exc}" if is_file else str(exc)) from exc
             return np.asarray(pil), size, stamp
@@ -326,10 +335,11 @@ class Grounder:
         except (ValueError, TypeError) as exc:
             raise ImageReadError(f"not an image: {exc}") from exc
         h, w = rgb.shape[:2]
-        if max(h, w) > self.max_side:
+        max_side = self.preparation.max_side
+        if max(h, w) > max_side:
             import cv2
 
-            s = self.max_side / max(h, w)
+            s = max_side / max(h, w)
             rgb = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))),
                              interpolation=cv2.INTER_AREA)
         return rgb, (w, h), None
@@ -479,10 +489,11 @@ class Grounder:
                 return self._detect_with(self._detector, rgbs)
 
     def _detect_with(self, detector, rgbs: list[np.ndarray]) -> list:
+        threshold = self.preparation.score_threshold
         if hasattr(detector, "detect_batch"):  # the bundled SSD; its RoIAlign features go unused
-            return detector.detect_batch(rgbs, self.score_threshold, MAX_DETECTIONS, MAX_CANDIDATES,
+            return detector.detect_batch(rgbs, threshold, MAX_DETECTIONS, MAX_CANDIDATES,
                                          region_features=False)
-        return [detector.detect(rgb, self.score_threshold, MAX_DETECTIONS, candidates=MAX_CANDIDATES)
+        return [detector.detect(rgb, threshold, MAX_DETECTIONS, candidates=MAX_CANDIDATES)
                 for rgb in rgbs]
 
     def prepared(self, key: str) -> Optional[PreparedImage]:

@@ -118,11 +118,9 @@ class Labels(Part):
         rows = self._file.read(f"SELECT {BOX_COLS} FROM boxes WHERE id=?", (box_id,))
         return box_from(rows[0]) if rows else None
 
-    def add_box(self, expression_id: int, bbox: Sequence[float], state: BoxState | str = BoxState.ACCEPTED,
-                source: BoxSource | str = BoxSource.MANUAL, score: Optional[float] = None,
-                model_version: Optional[str] = None, explanation: Optional[str] = None) -> Box:
-        spec = Box(0, expression_id, tuple(float(v) for v in bbox), BoxState(enum_value(state)),
-                   BoxSource(enum_value(source)), score, model_version, explanation)
+    def add_box(self, expression_id: int, spec: Box) -> Box:
+        """Store box spec ``spec`` (its id and expression id are not taken) as a box of
+        ``expression_id``; returns it as stored."""
         with self._file.transaction() as c:
             expr = require_expression(c, expression_id)
             box = insert_box(c, expression_id, spec)

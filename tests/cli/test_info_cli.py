@@ -4,6 +4,7 @@ import sys
 
 from grounding_desktop import __version__
 from grounding_desktop.cli import main
+from grounding_desktop.core import Box, BoxSource, BoxState
 from grounding_desktop.store import ProjectStore
 
 
@@ -16,7 +17,7 @@ def test_info_counts(image_folder, capsys):
         img = s.images.by_path()["img1.jpg"]
         s.labels.add_expression(img.id, "a thing", [])
         e, _ = s.labels.add_expression(img.id, "two things")
-        s.labels.add_box(e.id, (1, 1, 5, 5), state="proposed", source="model", score=0.5)
+        s.labels.add_box(e.id, Box(0, 0, (1, 1, 5, 5), BoxState.PROPOSED, BoxSource.MODEL, score=0.5))
     assert main(["info", str(image_folder)]) == 0
     out = capsys.readouterr().out
     assert "phrases   2" in out and "proposed 1" in out and "images    5" in out

@@ -20,7 +20,7 @@ cv2 = pytest.importorskip("cv2")
 
 from grounding_desktop.grounding.detectors import ssd_weights  # noqa: E402
 from grounding_desktop.grounding.detectors.detector import (  # noqa: E402
-    COCO_LABELS, Detections, SSDDetector, clip_to_image, generate_anchors, select_detections)
+    COCO_LABELS, ClassNMS, Detections, SSDDetector, clip_to_image, generate_anchors, select_detections)
 from grounding_desktop.grounding.detectors.ssd_model import tf_same_padding  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -222,13 +222,13 @@ def test_select_detections_ranks_per_class_and_suppresses_within_a_class_only():
     scores[0, 1], scores[1, 1], scores[2, 1] = 0.9, 0.8, 0.7  # two overlapping persons
     scores[3, 18] = 0.6                                       # a dog on the first person's box
     scores[1, 17] = 0.04                                      # below the threshold
-    anchors, labels, kept = select_detections(boxes, scores, 0.05, 100, 0.6, 100)
+    anchors, labels, kept = select_detections(boxes, scores, ClassNMS(0.05, 100, 0.6, 100))
     assert anchors.tolist() == [0, 2, 3] and labels.tolist() == [1, 1, 18]
     np.testing.assert_allclose(kept.numpy(), [0.9, 0.7, 0.6])
     # top_k caps the candidates of each class before NMS; max_detections caps the result.
-    anchors, _, _ = select_detections(boxes, scores, 0.05, 100, 0.6, 1)
+    anchors, _, _ = select_detections(boxes, scores, ClassNMS(0.05, 100, 0.6, top_k=1))
     assert anchors.tolist() == [0, 3]
-    anchors, _, _ = select_detections(boxes, scores, 0.05, 2, 0.6, 100)
+    anchors, _, _ = select_detections(boxes, scores, ClassNMS(0.05, max_detections=2, nms_threshold=0.6, top_k=100))
     assert anchors.tolist() == [0, 2]
 
 

@@ -69,7 +69,8 @@ def test_v1_database_is_upgraded_and_keeps_its_rows(tmp_path):
         assert _version(db) == SCHEMA_VERSION >= 2
         (box,) = s.labels.boxes(1)
         assert box.bbox == (1.0, 2.0, 3.0, 4.0) and box.explanation is None
-        e2 = s.labels.add_box(1, (0, 0, 5, 5), source="model", score=0.8, explanation="dog 0.80 · left 0.9")
+        e2 = s.labels.add_box(1, Box(0, 0, (0, 0, 5, 5), source=BoxSource.MODEL, score=0.8,
+                                       explanation="dog 0.80 · left 0.9"))
         assert s.labels.box(e2.id).explanation == "dog 0.80 · left 0.9"
 
 
@@ -300,7 +301,7 @@ def test_expression_with_boxes_and_image_state(store):
 def test_box_update_delete_restore_keep_ids(store):
     img = _image(store)
     expr, _ = store.labels.add_expression(img.id, "a cup")
-    box = store.labels.add_box(expr.id, (10, 10, 20, 20))
+    box = store.labels.add_box(expr.id, Box(0, 0, (10, 10, 20, 20)))
     moved = store.labels.update_box(box.id, bbox=(12, 11, 20, 25), source=BoxSource.MODEL_EDITED)
     assert moved.id == box.id and moved.bbox == (12.0, 11.0, 20.0, 25.0) and moved.source == BoxSource.MODEL_EDITED
     gone = store.labels.delete_box(box.id)
@@ -310,7 +311,7 @@ def test_box_update_delete_restore_keep_ids(store):
     with pytest.raises(StoreError):
         store.labels.update_box(9999, bbox=(0, 0, 1, 1))
     with pytest.raises(StoreError):
-        store.labels.add_box(9999, (0, 0, 1, 1))
+        store.labels.add_box(9999, Box(0, 0, (0, 0, 1, 1)))
 
 
 def test_last_expression_removed_sends_image_back_to_new(store):

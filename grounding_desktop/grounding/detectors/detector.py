@@ -135,19 +135,29 @@ def _valid_class_mask(device: torch.device) -> torch.Tensor:
     return mask.to(device)
 
 
-def select_detections(boxes: torch.Tensor, scores: torch.Tensor, score_threshold: float,
-                      max_detections: int, nms_threshold: float, top_k: int,
+@dataclass(frozen=True)
+class ClassNMS:
+    """How ``select_detections`` keeps an image's class detections: the caller's threshold and
+    limit, and the graph's NMS settings (``SSDSpec.nms_threshold``, ``SSDSpec.top_k``)."""
+
+    score_threshold: float  # (anchor, class) pairs scoring above it are candidates
+    max_detections: int     # survivors kept overall
+    nms_threshold: float    # IoU of the NMS within a class
+    top_k: int              # candidates of each class entering NMS
+
+
+def select_detections(boxes: torch.Tensor, scores: torch.Tensor, settings: ClassNMS,
                       valid_classes: torch.Tensor | None = None
                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per-class NMS the way the graph's ``DetectionOutput`` does it.
 
     ``boxes`` (A, 4) xyxy, ``scores`` (A, 91) with background at column 0. For every class the
     (anchor, class) pairs above the threshold are ranked, the best ``top_k`` go through NMS at
-    IoU ``nms_threshold``, and the best ``max_detections`` survivors overall are kept.
-    Returns (anchor index, class id, score) tensors, best first.
+    IoU ``nms_threshold``, and the best ``max_detections`` survivors overall are kept (each of
+    ``settings``). Returns (anchor index, class id, score) tensors, best first.
     """
     cls_scores = scores[:, 1:]
-    mask = cls_scores > score_threshold
+    mask = cls_scores > settings.score_threshold
     if valid_classes is not None:
         mask &= valid_classes[1:]
     anchor_idx, cls_idx = mask.nonzero(as_tuple=True)
@@ -160,10 +170,10 @@ def select_detections(boxes: torch.Tensor, scores: torch.Tensor, score_threshold
         sorted_labels = labels[order]
         first = torch.searchsorted(sorted_labels, sorted_labels)
         rank = torch.arange(order.numel(), device=order.device) - first
-        order = order[rank < top_k]
+        order = order[rank < settings.top_k]
         anchor_idx, labels, cand_scores = anchor_idx[order], labels[order], cand_scores[order]
-        keep = batched_nms(boxes[anchor_idx], cand_scores, labels, nms_threshold)
-        keep = keep[:max_detections]
+        keep = batched_nms(boxes[anchor_idx], cand_scores, labels, settings.nms_threshold)
+        keep = keep[:settings.max_detections]
         anchor_idx, labels, cand_scores = anchor_idx[keep], labels[keep], cand_scores[keep]
     return anchor_idx, labels, cand_scores
 
@@ -306,6 +316,7 @@ class SSDDetector:
                      region_features: bool = True) -> list[Detections]:
         """``detect`` on each of ``images``, the network running up to ``batch_limit`` of them at
         once (on a GPU a batch costs about what one image does)."""
+        settings = ClassNMS(score_threshold, max_detections, self.spec.nms_threshold, self.spec.top_k)
         out = []
         with torch.inference_mode():
             for start in range(0, len(images), self.batch_limit):
@@ -313,19 +324,15 @@ class SSDDetector:
                 boxes, scores, maps = self.forward(torch.cat([x for x, _ in inputs]))
                 for i, (_, size) in enumerate(inputs):
                     feature_map = maps[REGION_FEATURE_MAP][i:i + 1] if region_features else None
-                    out.append(self._select(boxes[i], scores[i], feature_map, size,
-                                            score_threshold, max_detections, candidates))
+                    out.append(self._select(boxes[i], scores[i], feature_map, size, settings, candidates))
         return out
 
     def _select(self, boxes: torch.Tensor, scores: torch.Tensor, feature_map: Optional[torch.Tensor],
-                size: tuple[int, int], score_threshold: float, max_detections: int,
-                candidates: int) -> Detections:
+                size: tuple[int, int], settings: ClassNMS, candidates: int) -> Detections:
         """One image's ``Detections`` from the network's output for it (region features read
         from ``feature_map``, none without one)."""
         width, height = size
-        anchor_idx, labels, det_scores = select_detections(
-            boxes, scores, score_threshold, max_detections, self.spec.nms_threshold,
-            self.spec.top_k, self._valid_classes)
+        anchor_idx, labels, det_scores = select_detections(boxes, scores, settings, self._valid_classes)
         norm, inside = clip_to_image(boxes[anchor_idx])
         if not bool(inside.all()):
             anchor_idx, labels, det_scores, norm = (
