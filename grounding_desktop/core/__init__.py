@@ -15,8 +15,8 @@ from .model import (Box, BoxSource, BoxState, Expression, ImageReadError, ImageR
 from .proposal import Proposal
 from .errors import short_error
 from .grounder import Grounder, GrounderFactory
-from .phrase import (MAX_PHRASE_CHARS, NamesNothing, PhraseError, clean_phrase, has_control_chars, phrase_key,
-                     require_text)
+from .phrase import (MAX_PHRASE_CHARS, NamesNothing, PhraseError, clean_phrase, has_control_chars, phrase_joined,
+                     phrase_key, require_text)
 from .phrase_parse import GENERIC_CLASS, head_noun
 from .paths import DB_FILENAME, PROJECT_DIRNAME, display_path, natural_path_key
 from .shown import shown
@@ -26,7 +26,7 @@ __all__ = [
     "xywh_to_xyxy", "xyxy_to_xywh",
     "Box", "BoxSource", "BoxState", "Expression", "ImageReadError", "ImageRecord", "ImageState", "PhraseStatus",
     "ScanEntry", "phrase_status",
-    "MAX_PHRASE_CHARS", "NamesNothing", "PhraseError", "clean_phrase", "has_control_chars", "phrase_key",
+    "MAX_PHRASE_CHARS", "NamesNothing", "PhraseError", "clean_phrase", "has_control_chars", "phrase_joined", "phrase_key",
     "require_text", "GENERIC_CLASS", "head_noun", "Proposal",
     "Grounder", "GrounderFactory",
     "DB_FILENAME", "PROJECT_DIRNAME", "display_path", "natural_path_key", "short_error", "shown",

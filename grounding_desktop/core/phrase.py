@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Callable, Iterable, Optional, TypeVar
 
 MAX_PHRASE_CHARS = 500
 # Control characters that are not whitespace (NUL, ESC, DEL, C1): drawn as boxes, never meant.
@@ -36,6 +37,19 @@ def phrase_key(text: str) -> str:
     Exports group phrases into categories by it, label maps are looked up by it, and the project's
     category ids are kept by it."""
     return " ".join(str(text).lower().split())
+
+
+T = TypeVar("T")
+
+
+def phrase_joined(text: str, phrases: Iterable[T], text_of: Callable[[T], str] = lambda e: e.text) -> Optional[T]:
+    """THE rule of which phrase of an image ``text`` joins: the first (oldest) of the image's
+    ``phrases`` (given in creation order) with the same :func:`phrase_key` (case and spacing
+    ignored: "The  Dog" joins "the dog"); None: the text makes a new phrase. A box typed, drawn,
+    accepted, relabelled, proposed or imported for ``text`` goes there, and a phrase renamed onto
+    it merges into it. ``store.phrases.phrases_with_boxes`` indexes an image's phrases by the same rule."""
+    key = phrase_key(text)
+    return next((p for p in phrases if phrase_key(text_of(p)) == key), None)
 
 
 def has_control_chars(text: str) -> bool:

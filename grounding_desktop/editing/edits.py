@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 from ..core import Box, BoxSource, BoxState, Expression, ImageRecord, ImageState, Proposal
 from ..core.geometry import XYWH
 from ..store import ProjectStore, ProposalBatch
-from ..store.phrases import phrase_joined
+from ..core.phrase import phrase_joined
 
 NO_MERGE = -1  # Qt's convention: an edit with this merge id never merges
 NUDGE_MERGE = 1

@@ -17,7 +17,7 @@ from ..core import (Box, BoxState, Expression, ImageRecord, ImageState, PhraseEr
                     short_error)
 from ..core.geometry import XYWH
 from ..store import ProjectStore, StoreError
-from ..store.phrases import phrase_joined
+from ..core.phrase import phrase_joined
 from . import edits, messages
 from .events import Batch, Signal
 from .state import Annotation, Selection, SelectionKind
@@ -194,7 +194,7 @@ class LabelsDocument:
         return next((a for a in self.annotations if any(b.id == box_id for b in a.boxes)), None)
 
     def annotation_of_phrase(self, phrase: str) -> Optional[Annotation]:
-        """The phrase of the image that ``phrase`` joins (``store.phrases.phrase_joined``)."""
+        """The phrase of the image that ``phrase`` joins (``core.phrase_joined``)."""
         return phrase_joined(phrase, self.annotations, lambda a: a.expression.text)
 
     def stored_boxes(self, phrase: str) -> list[XYWH]:

@@ -51,7 +51,7 @@ class QuerySession:
         self.phrase: Optional[str] = None      # ``text`` cleaned, when usable
         self.plural = False
         self.hint: Optional[tuple[float, float]] = None
-        self.model_state = ModelState.IDLE
+        self.model_state = ModelState.IDLE      # the host's, as its ``state_changed`` last said
         self.answer: Optional[Answer] = None   # the latest answer taken (its proposals may be filtered)
         self.proposals: tuple[Proposal, ...] = ()  # shown: the answer minus boxes already stored
         self.highlight = -1
@@ -121,6 +121,7 @@ class QuerySession:
                 self.say(messages.HINT_SET)
 
     def set_model_state(self, state: ModelState) -> None:
+        """The model's state changed (``GrounderHost.state_changed``, its one writer)."""
         with self.batch():
             self.model_state = state
             self._notify(self.request_changed)

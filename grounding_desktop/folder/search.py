@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from ..core import ImageRecord, Proposal
-from ..core.grounder import FolderGrounder
 from ..store import ProjectStore
 from ..store.features import FeatureStore
 from .engine import Engine
 from .feature_pass import PassReport, kept_features, preparable, run_feature_pass
+
+if TYPE_CHECKING:
+    from ..grounding.image_search import IndexedGrounder
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class SearchRun:
     cancelled: Optional[Callable[[], bool]] = None
 
 
-def search_folder(store: ProjectStore, features: FeatureStore, engine: Engine, grounder: FolderGrounder,
+def search_folder(store: ProjectStore, features: FeatureStore, engine: Engine, grounder: IndexedGrounder,
                   run: SearchRun) -> tuple[list[tuple[ImageRecord, Proposal]], PassReport]:
     """The ``run.top`` images best matching ``run.phrase``, each with its best proposal, best first
     (ties in natural path order), and what the feature pass did first. ``grounder`` ranks (in this

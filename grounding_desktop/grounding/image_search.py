@@ -19,16 +19,18 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol
 
 import numpy as np
 
+from ..core.grounder import FolderGrounder
 from ..core.model import ImageReadError
 from ..core.phrase import clean_phrase
 from ..core.proposal import Proposal
 from .features import ImageFeatures
 from ..core.phrase_parse import parse_phrase
-from .scoring.scorer import Scene, SubjectEvidence
+from .scoring.concepts import ConceptMemory
+from .scoring.scorer import PhraseScorer, Scene, SubjectEvidence
 
 # A proposal's score is rounded to 4 places: an image whose bound is this close to the worst
 # result may still tie it, and is scored.
@@ -45,13 +47,26 @@ class Match:
     proposal: Proposal
 
 
+class IndexedGrounder(FolderGrounder, Protocol):
+    """What ``ImageIndex`` asks of the model beyond ``core.FolderGrounder``: its scorer, for the
+    bounds over the region table, and the concepts it learned, whose heads judge the kept region
+    embeddings. ``grounding.grounder.Grounder`` is one."""
+
+    @property
+    def concepts(self) -> ConceptMemory:
+        ...
+
+    def load_scorer(self) -> PhraseScorer:
+        ...
+
+
 class ImageIndex:
     """The prepared images of a folder, for ``search``. Images are added in the order ties rank,
     and may be added between searches (a feature pass going on): the region table grows by parts
     of at most ``part_regions`` regions, and only the last part is built again, so a search after a
     few more images costs about what it did before them."""
 
-    def __init__(self, grounder, part_regions: int = PART_REGIONS) -> None:
+    def __init__(self, grounder: IndexedGrounder, part_regions: int = PART_REGIONS) -> None:
         self.grounder = grounder
         self.part_regions = part_regions
         self._keys: list[str] = []

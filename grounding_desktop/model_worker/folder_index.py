@@ -10,10 +10,13 @@ it was made with: loading a model clears it (``serve``), and the app sends the n
 from __future__ import annotations
 
 import threading
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..core import Proposal
 from ..io.errors import Cancelled
+
+if TYPE_CHECKING:
+    from ..grounding.image_search import IndexedGrounder
 
 # (content hash, image path, feature record): what the app sends of one prepared image.
 IndexRow = tuple[str, str, bytes]
@@ -33,7 +36,8 @@ class FolderIndex:
                 self._pending, self._index = [], None
             self._pending.extend(rows)
 
-    def search(self, grounder, phrase: str, top: int, cancelled: Callable[[], bool]) -> list[tuple[str, Proposal]]:
+    def search(self, grounder: IndexedGrounder, phrase: str, top: int, cancelled: Callable[[], bool]
+               ) -> list[tuple[str, Proposal]]:
         """The ``top`` content hashes whose image matches ``phrase`` best, each with its best
         proposal, best first (``ImageIndex.search``). Raises ``Cancelled`` when ``cancelled()``
         said so meanwhile, ``core.PhraseError`` for an unusable phrase."""

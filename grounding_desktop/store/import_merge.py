@@ -38,7 +38,7 @@ class Imports(Part):
                       categories: Optional[Mapping[str, int]] = None) -> MergeReport:
         """Add imported ``(image_id, text, boxes, spans)`` to what the project already has, in ONE write
         transaction that also does the duplicate check, so two imports of one file at once cannot
-        both find it new. A phrase joins the image's phrase ``store.phrases.phrase_joined`` names
+        both find it new. A phrase joins the image's phrase ``core.phrase_joined`` names
         (case and spacing ignored, as everywhere: "The Dog" joins "the dog"); its boxes are matched
         by coordinates:
 

@@ -1,11 +1,11 @@
 """The rows of the phrases (the ``expressions`` table) that ``store.labels``, the import merge and
 the batch proposals write (``insert_expression``, ``restore_expression_rows``) and read
-(``phrases_with_boxes``); and the one rule of which phrase a text joins (``phrase_joined``), which
-typing, drawing, renaming, relabelling, propose and import all follow."""
+(``phrases_with_boxes``, indexed by the rule of which phrase a text joins, ``core.phrase_joined``,
+which typing, drawing, renaming, relabelling, propose and import all follow)."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable, Iterable, Optional, Sequence, TypeVar
+from typing import Iterable, Sequence
 
 from ..core import Box, Expression, phrase_key
 from .boxes import insert_box
@@ -26,19 +26,6 @@ def restore_expression_rows(c: sqlite3.Connection, expr: Expression, boxes: Iter
                spans_value(expr.spans), int(expr.absent_before)))
     for b in boxes:
         insert_box(c, expr.id, b, keep_id=True)
-
-
-T = TypeVar("T")
-
-
-def phrase_joined(text: str, phrases: Iterable[T], text_of: Callable[[T], str] = lambda e: e.text) -> Optional[T]:
-    """THE rule of which phrase of an image ``text`` joins: the first (oldest) of the image's
-    ``phrases`` (given in creation order) with the same :func:`core.phrase_key` (case and spacing
-    ignored: "The  Dog" joins "the dog"); None: the text makes a new phrase. A box typed, drawn,
-    accepted, relabelled, proposed or imported for ``text`` goes there, and a phrase renamed onto
-    it merges into it. ``phrases_with_boxes`` indexes an image's phrases by the same rule."""
-    key = phrase_key(text)
-    return next((p for p in phrases if phrase_key(text_of(p)) == key), None)
 
 
 def phrases_with_boxes(c: sqlite3.Connection, image_id: int) -> dict[str, tuple[int, dict[tuple, tuple[int, str]]]]:

@@ -38,7 +38,7 @@ class Proposals(Part):
         """Store the model's boxes for phrases on many images as proposals, in ONE transaction
         (propose for every image). ``items`` are ``(image id, phrase, box specs)``.
 
-        A phrase joins the image's phrase ``store.phrases.phrase_joined`` names, or is created;
+        A phrase joins the image's phrase ``core.phrase_joined`` names, or is created;
         one the image has as "not in this image" gets nothing (that is the user's answer).
         A box that is one of that phrase's boxes already, whatever its state (``core.is_stored``:
         a rejected box is not proposed again, a label not doubled), is skipped, so proposing again

@@ -2,8 +2,10 @@
 
 The host starts the process, (re)loads the model in it, hands its answers to the GUI thread,
 restarts it once if it dies (then the model is unavailable and the window keeps working for manual
-labelling), and ends it at quit without waiting for anything, a load included. Its state
-(``ModelState``, the loaded model's ``ModelInfo``) is the window's one copy of the model's. It
+labelling), and ends it at quit without waiting for anything, a load included. It owns the
+model's state (``ModelState``, the loaded model's ``ModelInfo``) and is its one writer: the
+document's ``QuerySession.model_state`` follows ``state_changed`` (wired in ``ui.proposals``), so
+the document's rules read the state without Qt and are tested without a host. It
 passes the window's requests on through ``model_worker.client``'s typed methods; what the model is
 taught when labels change is ``ui.label_sync.LabelSync``'s, which may hold requests back
 (``hold``/``release``) while a project's lessons are read, so no proposal comes before them. An

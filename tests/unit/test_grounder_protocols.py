@@ -74,6 +74,16 @@ def test_the_real_model_is_every_protocol_of_the_model(protocol):
     assert _unmet(Model, protocol) == []
 
 
+def test_the_real_model_is_what_search_indexes_it_as():
+    """``grounding.image_search.IndexedGrounder``: a folder model whose scorer and learned concepts
+    the index reads (``concepts`` is set when the model is built: checked on one, nothing loaded)."""
+    from grounding_desktop.grounding.grounder import Grounder as Model
+    from grounding_desktop.grounding.image_search import IndexedGrounder
+
+    assert _unmet(Model(), IndexedGrounder) == []
+    assert _unmet(Model, IndexedGrounder) == ["concepts: missing"]
+
+
 def test_the_check_finds_what_a_model_lacks():
     class Partial:
         device = "cpu"

@@ -181,7 +181,7 @@ def test_a_box_moves_to_another_phrase_of_its_image_only(store):
 def test_every_way_a_phrase_arrives_joins_the_phrase_of_the_same_key(store):
     """``phrase_joined`` is the one rule: an import and a proposal for "The  Dog" join "the dog"
     (the first phrase of its key), and an imported box takes back that phrase's "not in image"."""
-    from grounding_desktop.store.phrases import phrase_joined
+    from grounding_desktop.core import phrase_joined
 
     img = _image(store)
     dog, _ = store.labels.add_expression(img.id, "the dog", no_target=True)
