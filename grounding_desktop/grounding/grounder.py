@@ -187,11 +187,15 @@ class Grounder:
 
     @property
     def features_version(self) -> str:
-        """Names what made a prepared image's features: the detector, its settings here and the
-        record's format. Kept features of another version are stale (``store.features``)."""
+        """Names what made a prepared image's features: the detector, its settings here, the
+        record's format and the second CNN's recipe of the region embeddings it keeps. Kept
+        features of another version are stale (``store.features``): embeddings a concept's head
+        cannot read are never searched as if they were its own."""
+        from .recognition.recognizer import embedding_model
+
         prep = self.preparation
         return (f"{self.load_detector().version}+features{FEATURES_FORMAT}+side{prep.max_side}"
-                f"+score{prep.score_threshold:g}+top{MAX_DETECTIONS}+cand{MAX_CANDIDATES}")
+                f"+score{prep.score_threshold:g}+top{MAX_DETECTIONS}+cand{MAX_CANDIDATES}+emb{embedding_model()}")
 
     @property
     def embedding_model(self) -> str:

@@ -148,8 +148,8 @@ class ImageIndex:
             full = part.sizes > 0  # a region with no evidence is never proposed
             if full.any():
                 out[part.first:part.first + len(part.sizes)][full] = np.maximum.reduceat(bound, part.starts[full])
-            if concept is not None:  # an image with no kept embeddings is scored on its pixels
-                out[part.first:part.first + len(part.sizes)][~part.embedded] = np.inf
+            if concept is not None:  # an image whose kept embeddings the head cannot judge is scored on its pixels
+                out[part.first:part.first + len(part.sizes)][~part.judged_by(head)] = np.inf
         return out
 
     def _grown(self) -> list["_Part"]:
@@ -202,10 +202,15 @@ class _Part:
         self.kept_scale = np.concatenate([f.embedding_scale for _, f in with_vectors]).astype(np.float32) \
             if with_vectors else np.zeros(0, np.float32)
 
+    def judged_by(self, head) -> np.ndarray:
+        """(images,) whether ``head`` judges an image's kept embeddings: it kept some, of the
+        head's size (records of one ``features_version`` all are)."""
+        return self.embedded & (self.kept.shape[1:] == np.shape(head.weights))
+
     def concept_p(self, head) -> np.ndarray:
         """(regions,) a learned concept's probability of each region, 0 where none was kept."""
         p = np.zeros(self.regions)
-        if len(self.kept) and self.kept.shape[1] == head.weights.shape[0]:
+        if len(self.kept) and self.kept.shape[1:] == np.shape(head.weights):
             import torch  # its int8 -> float conversion and matrix-vector product are several times numpy's
 
             kept, weights = torch.from_numpy(self.kept), torch.from_numpy(np.asarray(head.weights, np.float32))

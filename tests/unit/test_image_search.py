@@ -161,3 +161,13 @@ def test_search_of_a_learned_concept_over_prepared_features_needs_no_pixels(grou
                 [(key, proposal) for _, _, key, proposal in every[:3]], phrase
     finally:
         grounder.concepts.clear()
+
+
+@pytest.mark.model
+def test_kept_features_are_stale_when_the_embeddings_recipe_changes(grounder):
+    """A record's region embeddings are the second CNN's: the version kept features are filed
+    under names its recipe, so embeddings made otherwise are prepared again, not judged by a head
+    that cannot read them."""
+    from grounding_desktop.grounding.recognition.recognizer import embedding_model
+
+    assert grounder.features_version.endswith(f"+emb{embedding_model()}")
