@@ -50,6 +50,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "shortcuts": ("F1", "Ctrl+/"),
     "about": ("Shift+F1",),
 }
+# File → Open Recent: its first nine folders, in order (not actions of their own).
+RECENT_FOLDERS: tuple[str, ...] = tuple(f"Ctrl+Shift+{i}" for i in range(1, 10))
 
 
 def display_keys(keys: tuple[str, ...]) -> str:

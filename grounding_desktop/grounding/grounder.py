@@ -4,7 +4,7 @@
 regions, per-class scores, colour statistics) in a bounded LRU; ``propose(image, phrase)`` then
 only re-scores those regions, so typing a phrase costs milliseconds per keystroke. The same
 records come out of ``compute_features`` (many images, batched on a GPU) for the feature pass to
-keep, and go back in with ``adopt``: an image prepared once is never run through the detector
+keep, and go back in with ``prepared_from``: an image prepared once is never run through the detector
 again. The second CNN (``region_evidence``) adds evidence beside the detector's classes: a concept
 learned from the user's boxes (``learn``) and, for a noun no COCO word list names, ImageNet's
 kinds; that work runs on first need and is cached per image too. The scorer fuses every source
@@ -438,16 +438,11 @@ class Grounder:
                 self._helper_pool = ThreadPoolExecutor(PREPARE_HELPERS, thread_name_prefix="prepare")
             return self._helper_pool
 
-    def adopt(self, key: str, features: ImageFeatures, image: Optional[ImageInput] = None) -> str:
-        """Take ``features`` (kept by the feature pass) as the prepared image ``key``: proposing
-        on it needs no detector pass. Its pixels are decoded only if the second CNN is needed,
-        from ``image`` (by default the key, as a path). Returns ``key``."""
-        self._remember(self.prepared_from(key, features, image))
-        return key
-
     def prepared_from(self, key: str, features: ImageFeatures,
                       image: Optional[ImageInput] = None) -> PreparedImage:
-        """``adopt``'s prepared image, not cached (``propose_prepared`` scores it)."""
+        """Take ``features`` (kept by the feature pass) as the prepared image ``key``, not cached
+        (``propose_prepared`` scores it): no detector pass. Its pixels are decoded only if the
+        second CNN is needed, from ``image`` (by default the key, as a path)."""
         source = key if image is None else image
 
         def pixels() -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..editing.keys import KEYS, display_keys, key
+from ..editing.keys import KEYS, RECENT_FOLDERS, display_keys, key
 from ..io.formats import EXPORT_FORMATS
 from ..io.importers import IMPORT_FORMATS
 
@@ -45,7 +45,9 @@ class ActionSpec:
 ACTIONS: tuple[ActionSpec, ...] = (
     # File
     ActionSpec("open_folder", "&Open Folder…", "File", "Open a folder of images as a project",
-               toolbar=True, icon="SP_DirOpenIcon", short="Open"),
+               toolbar=True, icon="SP_DirOpenIcon", short="Open",
+               notes=f"{display_keys(RECENT_FOLDERS[:1])} … {display_keys(RECENT_FOLDERS[-1:])} open the recent ones "
+                     "(File → Open Recent)"),
     ActionSpec("export", "&Export…", "File",
                f"Write {_either(f.name for f in EXPORT_FORMATS)}, with splits and a summary",
                toolbar=True, icon="SP_DialogSaveButton", short="Export", needs="project"),

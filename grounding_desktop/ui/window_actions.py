@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStyle, QToolBar, QWidget
 
 from ..editing.document import ImageDocument
+from ..editing.keys import RECENT_FOLDERS
 from .shortcuts import ACTIONS, MENUS, ActionSpec
 
 
@@ -129,7 +130,7 @@ def fill_recent_menu(menu: QMenu, folders: list[str], open_folder: Callable[[str
     if not folders:
         menu.addAction("No recent folders").setEnabled(False)
     for i, folder in enumerate(folders):
-        action = menu.addAction(f"&{i + 1}  {folder}" if i < 9 else folder)
-        if i < 9:
-            action.setShortcut(QKeySequence(f"Ctrl+Shift+{i + 1}"))
+        action = menu.addAction(f"&{i + 1}  {folder}" if i < len(RECENT_FOLDERS) else folder)
+        if i < len(RECENT_FOLDERS):
+            action.setShortcut(QKeySequence(RECENT_FOLDERS[i]))
         action.triggered.connect(lambda _c=False, f=folder: open_folder(f))

@@ -111,11 +111,11 @@ def test_search_ranks_images_with_the_thing_first_and_equals_scoring_every_image
         for phrase in ("the cat", "the black cat on the right", "the cups"):
             assert growing.search(phrase, top=3) == at_once.search(phrase, top=3), phrase
 
-    # An image prepared now and one whose kept features were adopted propose alike.
+    # An image prepared now and one prepared from its kept features propose alike.
     fresh = grounder.propose(str(paths[0]), "the cat", top_k=3)
     grounder.forget()
-    grounder.adopt(str(paths[0]), ImageFeatures.from_bytes(records[0].to_bytes()))
-    assert grounder.propose(str(paths[0]), "the cat", top_k=3) == fresh
+    kept = grounder.prepared_from(str(paths[0]), ImageFeatures.from_bytes(records[0].to_bytes()))
+    assert grounder.propose_prepared(kept, "the cat", top_k=3) == fresh
 
 
 
