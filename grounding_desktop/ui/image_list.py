@@ -16,7 +16,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel
 
 from ..core import ImageRecord, ImageState
 
-STATE_COLOURS = {"new": "#9AA0A6", "in_progress": "#F9AB00", "reviewed": "#34A853", "error": "#EA4335"}
+UNREADABLE = "error"  # an image's status when its file cannot be read, beside the ``ImageState`` values
+STATE_COLOURS = {ImageState.NEW: "#9AA0A6", ImageState.IN_PROGRESS: "#F9AB00", ImageState.REVIEWED: "#34A853",
+                 UNREADABLE: "#EA4335"}
 
 
 class ImageFilter(Enum):
@@ -35,17 +37,17 @@ class ImageFilter(Enum):
         if self == ImageFilter.ALL:
             return True
         if self in (ImageFilter.NOT_REVIEWED, ImageFilter.DOUBT):
-            return status != "reviewed"
+            return status != ImageState.REVIEWED
         return status == ONE_STATUS[self]
 
 
-ONE_STATUS = {ImageFilter.NEW: "new", ImageFilter.IN_PROGRESS: "in_progress", ImageFilter.REVIEWED: "reviewed",
-              ImageFilter.UNREADABLE: "error"}  # the filters that show the images of one status
+ONE_STATUS = {ImageFilter.NEW: ImageState.NEW, ImageFilter.IN_PROGRESS: ImageState.IN_PROGRESS,
+              ImageFilter.REVIEWED: ImageState.REVIEWED, ImageFilter.UNREADABLE: UNREADABLE}  # the filters that show the images of one status
 
 
 def record_status(rec: ImageRecord) -> str:
-    """The key of an image's icon, colour and filter: its state, or "error" when unreadable."""
-    return "error" if rec.error else ImageState(rec.state).value
+    """The key of an image's icon, colour and filter: its state's value, or ``UNREADABLE``."""
+    return UNREADABLE if rec.error else ImageState(rec.state).value
 
 
 def status_label(rec: ImageRecord) -> str:
@@ -62,7 +64,7 @@ def state_icon(status: str, size: int = 16, dpr: float = 2.0) -> QIcon:
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     c = QColor(STATE_COLOURS[status])
     r = QRectF(2, 2, size - 4, size - 4)
-    if status == "new":
+    if status == ImageState.NEW:
         p.setPen(QPen(c, 1.8))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawEllipse(r)
@@ -74,17 +76,17 @@ def state_icon(status: str, size: int = 16, dpr: float = 2.0) -> QIcon:
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         p.setPen(pen)
         s = size
-        if status == "reviewed":
+        if status == ImageState.REVIEWED:
             path = QPainterPath(QPointF(s * 0.30, s * 0.52))
             path.lineTo(QPointF(s * 0.45, s * 0.66))
             path.lineTo(QPointF(s * 0.71, s * 0.36))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawPath(path)
-        elif status == "in_progress":
+        elif status == ImageState.IN_PROGRESS:
             p.setBrush(QColor("#FFFFFF"))
             p.setPen(Qt.PenStyle.NoPen)
             p.drawEllipse(QPointF(s / 2, s / 2), s * 0.13, s * 0.13)
-        elif status == "error":
+        elif status == UNREADABLE:
             p.drawLine(QPointF(s / 2, s * 0.28), QPointF(s / 2, s * 0.56))
             p.drawPoint(QPointF(s / 2, s * 0.72))
     p.end()
@@ -142,7 +144,7 @@ class ImageListModel(QAbstractListModel):
             tip = f"{rec.path}\n{size} · {status_label(rec)}"
             return tip + (f"\nUnreadable: {rec.error}" if rec.error else "")
         if role == Qt.ItemDataRole.ForegroundRole and rec.error:
-            return QColor(STATE_COLOURS["error"])
+            return QColor(STATE_COLOURS[UNREADABLE])
         if role == self.RecordRole:
             return rec
         if role == self.StatusRole:
