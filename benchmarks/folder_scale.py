@@ -175,9 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         project.mkdir()
         with ProjectStore(project / "project.sqlite", root=project) as store, \
                 FeatureStore(project / "project.features.sqlite") as fs:
-            for i, (h, f) in enumerate(jittered(records, args.propose_images, seed=1, alike=args.copies_alike)):
-                store.images.apply_scan([ScanEntry(f"img{i:05d}.jpg", 1, 1.0, f.width, f.height, h)])
-                fs.put(version, [(h, f.to_bytes())])
+            copies = list(jittered(records, args.propose_images, seed=1, alike=args.copies_alike))
+            # one scan of the whole folder: a scan marks the images it does not list as missing
+            store.images.apply_scan([ScanEntry(f"img{i:05d}.jpg", 1, 1.0, f.width, f.height, h)
+                                     for i, (h, f) in enumerate(copies)])
+            fs.put(version, [(h, f.to_bytes()) for h, f in copies])
             engine = LocalEngine(grounder)
             first_propose, report = timed(propose_folder, store, fs, engine, ProposeRun(PROPOSE_PHRASES, 0.3))
             again_propose, again = timed(propose_folder, store, fs, engine, ProposeRun(PROPOSE_PHRASES, 0.3))
