@@ -47,6 +47,18 @@ def test_no_region_scores_above_its_bound():
 
 # ------------------------------------------------------------------------------ the real model
 
+def proposing_on_every_image(grounder, paths, records, phrase: str, top: int) -> list:
+    """The ``top`` (key, best proposal) of scoring every image's kept record, best first (ties in
+    the order given): what a search must answer."""
+    every = []
+    for p, f in zip(paths, records):
+        found = grounder.propose_prepared(grounder.prepared_from(str(p), f), phrase, top_k=1)
+        if found:
+            every.append((-found[0].score, len(every), str(p), found[0]))
+    every.sort(key=lambda row: row[:2])
+    return [(key, proposal) for _, _, key, proposal in every[:top]]
+
+
 @pytest.fixture(scope="module")
 def grounder():
     from grounding_desktop.grounder_factory import make_grounder
@@ -91,14 +103,8 @@ def test_search_ranks_images_with_the_thing_first_and_equals_scoring_every_image
     assert index.search("the cup", top=1)[0].key.endswith("cup.jpg")
 
     for phrase in ("the cat", "the black cat on the right", "the cup", "the cats", "a thing on the left"):
-        every = []
-        for p, f in zip(paths, records):
-            found = grounder.propose_prepared(grounder.prepared_from(str(p), f), phrase, top_k=1)
-            if found:
-                every.append((-found[0].score, len(every), str(p), found[0]))
-        every.sort(key=lambda row: row[:2])
         got = [(m.key, m.proposal) for m in index.search(phrase, top=3)]
-        assert got == [(key, proposal) for _, _, key, proposal in every[:3]], phrase
+        assert got == proposing_on_every_image(grounder, paths, records, phrase, top=3), phrase
 
     # Images added between searches (a feature pass going on), into a table of small parts: the
     # same answers as the index built at once.
@@ -151,14 +157,8 @@ def test_search_of_a_learned_concept_over_prepared_features_needs_no_pixels(grou
         assert found[0].proposal.modules["evidence"] == "concept"
         # The head's one pass over every kept embedding ranks as proposing on each image does.
         for phrase in ("the gizmo", "the gizmo on the left", "the gizmos"):
-            every = []
-            for p, f in zip(paths, records):
-                best = grounder.propose_prepared(grounder.prepared_from(str(p), f), phrase, top_k=1)
-                if best:
-                    every.append((-best[0].score, len(every), str(p), best[0]))
-            every.sort(key=lambda row: row[:2])
             assert [(m.key, m.proposal) for m in index.search(phrase, top=3)] == \
-                [(key, proposal) for _, _, key, proposal in every[:3]], phrase
+                proposing_on_every_image(grounder, paths, records, phrase, top=3), phrase
     finally:
         grounder.concepts.clear()
 
