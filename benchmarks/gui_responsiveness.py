@@ -3,6 +3,7 @@ process, the longest GUI-thread stall while proposals are computed for a stream 
 cost of the trip to the model process, and a model process killed in the middle of typing.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/gui_responsiveness.py [--runs 5] [--folder DIR]
+        [--baseline CHECKOUT] [--typing-only | --pass-only]
 
 A 1 ms ``QTimer`` heartbeat on the GUI thread records the gaps between its ticks: the longest gap
 is the longest time the window could not react (paint, a key, a click). Figures:
