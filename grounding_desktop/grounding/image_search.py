@@ -202,15 +202,19 @@ class _Part:
         self.kept_scale = np.concatenate([f.embedding_scale for _, f in with_vectors]).astype(np.float32) \
             if with_vectors else np.zeros(0, np.float32)
 
+    def reads(self, head) -> bool:
+        """Whether the kept embeddings are of ``head``'s size (records of one ``features_version``
+        all are)."""
+        return self.kept.shape[1:] == np.shape(head.weights)
+
     def judged_by(self, head) -> np.ndarray:
-        """(images,) whether ``head`` judges an image's kept embeddings: it kept some, of the
-        head's size (records of one ``features_version`` all are)."""
-        return self.embedded & (self.kept.shape[1:] == np.shape(head.weights))
+        """(images,) whether ``head`` judges an image's kept embeddings: it kept some it reads."""
+        return self.embedded & self.reads(head)
 
     def concept_p(self, head) -> np.ndarray:
         """(regions,) a learned concept's probability of each region, 0 where none was kept."""
         p = np.zeros(self.regions)
-        if len(self.kept) and self.kept.shape[1:] == np.shape(head.weights):
+        if len(self.kept) and self.reads(head):
             import torch  # its int8 -> float conversion and matrix-vector product are several times numpy's
 
             kept, weights = torch.from_numpy(self.kept), torch.from_numpy(np.asarray(head.weights, np.float32))
