@@ -7,6 +7,7 @@ from typing import Iterable, Optional
 from .geometry import XYWH, iou_xywh
 
 SAME_BOX_IOU = 0.9  # a proposal this close to a stored box of its phrase is that box
+SCORE_PLACES = 4    # a proposal's score is rounded to this many decimal places
 
 
 def is_stored(bbox: XYWH, stored: Iterable[XYWH]) -> bool:

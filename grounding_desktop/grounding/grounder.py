@@ -32,7 +32,7 @@ from ..core.geometry import clamp_xywh
 from ..core.model import ImageReadError
 from ..core.phrase import PhraseError, clean_phrase
 from ..core.detector_choice import DetectorChoice
-from ..core.proposal import Proposal
+from ..core.proposal import SCORE_PLACES, Proposal
 from .detectors.backends import backend_device, make_detector
 from .scoring.concepts import ConceptExample, ConceptKey, ConceptMemory, ExampleContext, LabelledBox
 from .device import is_device_failure, resolve_device, warn_fallback
@@ -541,7 +541,7 @@ class Grounder:
             modules["detector_label"] = scorer.labels.get(int(scene.labels[i]), "")
             out.append(Proposal(
                 bbox=self._to_original(entry, scene.boxes[i]),
-                score=round(float(result.scores[i]), 4), label=self._region_label(scene, result, int(i)),
+                score=round(float(result.scores[i]), SCORE_PLACES), label=self._region_label(scene, result, int(i)),
                 explanation=scorer.explain(result, int(i)), modules=modules,
                 model_version=version))
         return out

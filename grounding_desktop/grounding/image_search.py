@@ -26,15 +26,13 @@ import numpy as np
 from ..core.grounder import FolderGrounder
 from ..core.model import ImageReadError
 from ..core.phrase import clean_phrase
-from ..core.proposal import Proposal
+from ..core.proposal import SCORE_PLACES, Proposal
 from .features import ImageFeatures
-from ..core.phrase_parse import parse_phrase
+from ..core.phrase_parse import NounPhrase, parse_phrase
 from .scoring.concepts import ConceptMemory
 from .scoring.scorer import PhraseScorer, Scene, SubjectEvidence
 
-# A proposal's score is rounded to 4 places: an image whose bound is this close to the worst
-# result may still tie it, and is scored.
-_ROUNDING = 1e-4
+_SLACK = 1e-9  # the bound and the exact score are sums taken in other orders: they may differ by this
 PART_REGIONS = 65536  # regions per part of the table: a vectorised step (bounds the temporaries' memory)
 _KEPT_CHUNK = 1024    # kept embeddings made float at a time (a few MB: stays in the cache)
 
@@ -101,8 +99,15 @@ class ImageIndex:
             order = list(range(len(self._keys)))
         kept: list[tuple[float, int, Proposal]] = []  # a min-heap of (score, -index, proposal)
         for i in order:
-            if len(kept) == top and bounds[i] + _ROUNDING < kept[0][0]:
-                break
+            if len(kept) == top:
+                # The best the image can get, as its proposal's score is rounded: an image that cannot
+                # beat the worst result (ties go to the image added first) is not scored; none
+                # after one that cannot reach its score is.
+                reach = round(float(bounds[i]) + _SLACK, SCORE_PLACES)
+                if reach < kept[0][0]:
+                    break
+                if (reach, -i) < kept[0][:2]:
+                    continue
             if cancelled is not None and cancelled():
                 break
             entry = self.grounder.prepared_from(self._keys[i], self._features[i], self._sources[i])
@@ -127,23 +132,20 @@ class ImageIndex:
         parsed = parse_phrase(text)
         scorer = self.grounder.load_scorer()
         noun = parsed.subject
-        if concept is None:
-            cache_key = (noun.noun, noun.head, noun.generic)
-        else:
-            memory = self.grounder.concepts
-            cache_key = (concept, memory.version)
-            head = memory.head(concept)[0]
+        if concept is not None:
+            version = self.grounder.concepts.version
+            head = self.grounder.concepts.head(concept)[0]
         out = np.zeros(len(self._keys))
         for part in self._grown():
-            p = part.subject_p.get(cache_key)
-            if p is None:
-                det = scorer.subject_p(part.table, noun, bound=True)[:2]
-                p = part.subject_p[cache_key] = det if concept is None else (*det, part.concept_p(head))
-            # a learned concept's probability is exact where an image kept embeddings (0 elsewhere)
-            sources = () if concept is None else (SubjectEvidence(p[2], [""] * len(p[2]), source="concept",
-                                                                  judged_attributes=bool(concept.qualifier)),)
-            evidence = p[0] if concept is None else np.maximum(p[0], p[2])
-            bound = np.where(evidence > 0, scorer.upper_bound(part.table, parsed, p[0], p[1], part.starts[part.sizes > 0],
+            det = part.detector_p(scorer, noun)
+            sources, evidence = (), det
+            if concept is not None:
+                # a learned concept's probability is exact where an image kept embeddings (0 elsewhere)
+                p = part.concept_p(concept, version, head)
+                sources = (SubjectEvidence(p, [""] * len(p), source="concept",
+                                           judged_attributes=bool(concept.qualifier)),)
+                evidence = np.maximum(det, p)
+            bound = np.where(evidence > 0, scorer.upper_bound(part.table, parsed, det, part.starts[part.sizes > 0],
                                                               sources), 0.0)
             full = part.sizes > 0  # a region with no evidence is never proposed
             if full.any():
@@ -172,8 +174,8 @@ class ImageIndex:
 
 class _Part:
     """The regions of images ``first`` .. ``first + len(sizes)`` as one scene (per-region frame
-    sizes), where each image starts in it, and the subject's bound per noun (kept for a phrase
-    refined by a word)."""
+    sizes), where each image starts in it, and the subject's evidence over them: the detector's per
+    noun (kept for a phrase refined by a word), a learned concept's while the concepts do not change."""
 
     def __init__(self, first: int, feats: list[ImageFeatures]) -> None:
         self.first = first
@@ -184,13 +186,17 @@ class _Part:
         def cat(name: str, dtype) -> np.ndarray:
             return np.concatenate([getattr(f, name) for f in feats]).astype(dtype, copy=False)
 
-        self.table = Scene(boxes=cat("boxes", np.float32), class_scores=cat("class_scores", np.float16),
+        # Class scores are kept class by class (Fortran order): a bound reads the columns a noun weighs.
+        self.table = Scene(boxes=cat("boxes", np.float32),
+                           class_scores=np.asfortranarray(cat("class_scores", np.float32)),
                            labels=cat("labels", np.int16), scores=cat("scores", np.float32),
                            colour_frac=cat("colour_frac", np.float32), lightness=cat("lightness", np.float32),
                            width=np.repeat([np.float32(f.frame_width) for f in feats], self.sizes),
                            height=np.repeat([np.float32(f.frame_height) for f in feats], self.sizes),
                            objectness=cat("objectness", np.float32))
-        self.subject_p: dict[tuple, np.ndarray] = {}
+        self._detector_p: dict[tuple, np.ndarray] = {}    # the detector's p per noun
+        self._concept_p: dict[object, np.ndarray] = {}    # a learned concept's p, this memory version's
+        self._concepts_version: Optional[int] = None
         # The kept region embeddings: their rows in the table, int8 vectors and scales.
         self.embedded = np.array([len(f.embedded) > 0 for f in feats], bool)
         dims = {f.embeddings.shape[1] for f in feats if len(f.embedded)}
@@ -211,8 +217,26 @@ class _Part:
         """(images,) whether ``head`` judges an image's kept embeddings: it kept some it reads."""
         return self.embedded & self.reads(head)
 
-    def concept_p(self, head) -> np.ndarray:
-        """(regions,) a learned concept's probability of each region, 0 where none was kept."""
+    def detector_p(self, scorer: PhraseScorer, noun: NounPhrase) -> np.ndarray:
+        """(regions,) the detector's p(``noun`` | region), kept per noun (a phrase refined by a
+        word needs it again)."""
+        key = (noun.noun, noun.head, noun.generic)
+        p = self._detector_p.get(key)
+        if p is None:
+            p = self._detector_p[key] = scorer.subject_p(self.table, noun, named=False)[0]
+        return p
+
+    def concept_p(self, concept, version: int, head) -> np.ndarray:
+        """(regions,) a learned concept's probability of each region (its ``head`` when the concepts'
+        memory is at ``version``), 0 where none was kept; kept while the memory does not change."""
+        if version != self._concepts_version:
+            self._concept_p, self._concepts_version = {}, version
+        p = self._concept_p.get(concept)
+        if p is None:
+            p = self._concept_p[concept] = self._head_p(head)
+        return p
+
+    def _head_p(self, head) -> np.ndarray:
         p = np.zeros(self.regions)
         if len(self.kept) and self.reads(head):
             import torch  # its int8 -> float conversion and matrix-vector product are several times numpy's

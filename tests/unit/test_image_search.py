@@ -38,11 +38,31 @@ def test_no_region_scores_above_its_bound():
         for phrase in PHRASES:
             parsed = parse_phrase(phrase)
             scores = scorer.score(scene, parsed).scores
-            p_bound, p_low, _ = scorer.subject_p(scene, parsed.subject, bound=True)
-            exact = scorer.subject_p(scene, parsed.subject)[0]
-            assert np.all(p_bound >= exact) and np.all(p_low <= exact), phrase
-            bound = scorer.upper_bound(scene, parsed, p_bound, p_low, np.array([0]))
+            by_class = scorer.subject_p(scene, parsed.subject, named=False)[0]
+            assert np.array_equal(by_class, scorer.subject_p(scene, parsed.subject)[0]), phrase
+            bound = scorer.upper_bound(scene, parsed, by_class, np.array([0]))
             assert np.all(bound >= scores * (1 - 1e-9)), phrase
+
+
+def test_the_bound_of_a_phrase_that_compares_nothing_is_its_score():
+    """Where nothing is compared with other regions, the bound is the score itself, so a search
+    scores no image that cannot enter its results: a noun no class names, and a learned concept
+    that judged the phrase's colour word (the colour module then judges nothing, and must not be
+    counted as lost for the other regions)."""
+    from grounding_desktop.grounding.scoring.scorer import SubjectEvidence
+
+    scorer = PhraseScorer(TablePrototypes())
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        scene = _random_scene(rng)
+        concept = SubjectEvidence(rng.uniform(0, 1, len(scene)), ["red gizmo"] * len(scene),
+                                  source="concept", judged_attributes=True)
+        for phrase, sources in (("the gizmo", ()), ("the red gizmo", (concept,)), ("the gizmo", (concept,))):
+            parsed = parse_phrase(phrase)
+            scores = scorer.score(scene, parsed, sources=sources).scores
+            detector_p = scorer.subject_p(scene, parsed.subject, named=False)[0]
+            bound = scorer.upper_bound(scene, parsed, detector_p, np.array([0]), sources)
+            assert bound == pytest.approx(scores, rel=1e-9, abs=1e-12), phrase
 
 
 # ------------------------------------------------------------------------------ the real model
@@ -57,6 +77,21 @@ def proposing_on_every_image(grounder, paths, records, phrase: str, top: int) ->
             every.append((-found[0].score, len(every), str(p), found[0]))
     every.sort(key=lambda row: row[:2])
     return [(key, proposal) for _, _, key, proposal in every[:top]]
+
+
+class CountingGrounder:
+    """The model, counting the images it scores exactly (``propose_prepared``)."""
+
+    def __init__(self, grounder) -> None:
+        self.grounder = grounder
+        self.scored = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.grounder, name)
+
+    def propose_prepared(self, *args, **kwargs):
+        self.scored += 1
+        return self.grounder.propose_prepared(*args, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +194,15 @@ def test_search_of_a_learned_concept_over_prepared_features_needs_no_pixels(grou
         for phrase in ("the gizmo", "the gizmo on the left", "the gizmos"):
             assert [(m.key, m.proposal) for m in index.search(phrase, top=3)] == \
                 proposing_on_every_image(grounder, paths, records, phrase, top=3), phrase
+        # Ten copies of the gizmo picture tie: the first three added are the answer, and no other
+        # copy is scored (a tie goes to the image added first), nor any picture without a gizmo.
+        counting = CountingGrounder(grounder)
+        copies = ImageIndex(counting)
+        keys = [f"copy{k}" for k in range(10)] + [str(p) for p in paths[1:]]
+        for key, f in zip(keys, [records[0]] * 10 + records[1:]):
+            copies.add(key, f)
+        assert [m.key for m in copies.search("the gizmo", top=3)] == keys[:3]
+        assert counting.scored == 3
     finally:
         grounder.concepts.clear()
 

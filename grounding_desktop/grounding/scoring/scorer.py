@@ -38,7 +38,6 @@ from ...core.vocabulary import COLOUR_NAMES, COLOUR_NEIGHBOURS, HYPERNYMS
 _COLOUR_INDEX = {name: i for i, name in enumerate(COLOUR_NAMES)}
 _TERM = {name: i for i, name in enumerate(TERMS)}
 _EPS = 1e-6
-BOUND_CLASS_SHARE = 0.02  # ``subject_p(bound=True)`` reads the classes weighing this much of the heaviest
 EVIDENCE_FLOOR = 0.01     # a probability p enters as the strength log(1 + p / EVIDENCE_FLOOR)
 # Which terms belong to which source, and how an explanation names it.
 _SOURCE_OF_TERM = {"detector": "detector", "detector_match": "detector", "imagenet": "imagenet",
@@ -168,6 +167,11 @@ class SubjectEvidence:
     # The evidence already judged the phrase's colour and brightness words (a concept learned
     # from boxes labelled with them): the colour modules must not judge them again.
     judged_attributes: bool = False
+
+
+def _attribute_words_open(sources: Sequence[SubjectEvidence]) -> bool:
+    """Whether the colour and brightness modules judge the phrase's words: no source judged them."""
+    return not any(s.judged_attributes for s in sources)
 
 
 @dataclass
@@ -357,25 +361,21 @@ class PhraseScorer:
         sims, exact = self.prototypes.noun_similarity(noun_phrase, self.weights.min_class_similarity)
         return float(sims.max()), exact
 
-    def subject_p(self, scene: Scene, noun_phrase: NounPhrase, bound: bool = False
+    def subject_p(self, scene: Scene, noun_phrase: NounPhrase, named: bool = True
                   ) -> tuple[np.ndarray, Optional[np.ndarray], bool]:
         """The detector's evidence as arrays: (p(noun | region), the class each value rests on
         (``NO_CLASS``: objectness), whether the noun names something the detector knows).
 
-        With ``bound``, (an upper bound of p, a lower bound of p, known), cheap over a table of many
-        images' regions (``upper_bound``): only the classes weighing at least ``BOUND_CLASS_SHARE``
-        of the heaviest are read; for the upper bound every other counts its weight (as if its
-        score were 1), for the lower bound nothing."""
+        Not ``named``: the same p, read class by class with no class per region (None), cheap over
+        a table of many images' regions whose class scores are kept class by class (``image_search``)."""
         wts, _, known = self.class_weights(noun_phrase)
         wts = wts[:scene.class_scores.shape[1]]
         n = len(scene)
-        if bound:
-            read = wts >= BOUND_CLASS_SHARE * wts.max() if wts.size else wts.astype(bool)
-            low = np.zeros(n)
-            for c in np.nonzero(read)[0]:
-                np.maximum(low, scene.class_scores[:, c] * wts[c], out=low)
-            p = np.maximum(low, float(wts[~read].max()) if (~read).any() else 0.0)
-            cls = low
+        if not named:
+            p = np.zeros(n)
+            for c in np.flatnonzero(wts):
+                np.maximum(p, scene.class_scores[:, c] * wts[c], out=p)
+            cls = None
         else:
             cs = scene.class_scores[:, :len(wts)] * wts[None, :]
             cls = cs.argmax(1) if n else np.zeros(0, np.int64)
@@ -385,10 +385,9 @@ class PhraseScorer:
             # Class-agnostic candidates are for things COCO lacks: their weak class scores must
             # not outbid a detection of the class.
             p = np.where(candidate, 0.0, p)
-            cls = np.where(candidate, 0.0, cls) if bound else cls
         else:
             p = np.maximum(p, scene.objectness)
-            cls = np.maximum(cls, scene.objectness) if bound else np.where(candidate, NO_CLASS, cls)
+            cls = None if cls is None else np.where(candidate, NO_CLASS, cls)
         return p, cls, known
 
     def context(self, parsed: ParsedPhrase, sources: Sequence[SubjectEvidence] = ()) -> np.ndarray:
@@ -400,12 +399,20 @@ class PhraseScorer:
         coco = max(self.coco_match(noun)[0], 0.0) if self.class_weights(noun)[2] else 0.0
         imagenet = max([max(s.match, 0.0) for s in sources if s.source == "imagenet"], default=0.0)
         concept = float(any(s.source == "concept" for s in sources))
-        attributes = not any(s.judged_attributes for s in sources)
-        relation = bool(parsed.relation) and parsed.obj is not None and self.class_weights(parsed.obj)[2]
-        words = sum(bool(v) for v in (noun.colours and attributes, noun.brightness and attributes,
-                                      noun.sizes, noun.poses, noun.locations, noun.ordinal is not None,
-                                      relation))
+        words = len(self.word_modules(parsed, sources))
         return np.array([coco, imagenet, concept, words], np.float64)
+
+    def word_modules(self, parsed: ParsedPhrase, sources: Sequence[SubjectEvidence] = ()) -> list[str]:
+        """The word modules (``TERMS``) ``score`` adds for ``parsed``: one per kind of word the
+        subject has, but not colour and brightness where a source judged them (a concept learned
+        from boxes labelled with them), and the relation only when the detector knows its object."""
+        noun = parsed.subject
+        attributes = _attribute_words_open(sources)
+        relation = bool(parsed.relation) and parsed.obj is not None and self.class_weights(parsed.obj)[2]
+        return [name for name, present in (
+            ("colour", noun.colours and attributes), ("brightness", noun.brightness and attributes),
+            ("size", noun.sizes), ("pose", noun.poses), ("location", noun.locations),
+            ("ordinal", noun.ordinal is not None), ("relation", relation)) if present]
 
     # --- peers
     def peers(self, scene: Scene, evidence: np.ndarray) -> "Peers":
@@ -523,16 +530,17 @@ class PhraseScorer:
 
     # --- the evidence terms
     def subject_terms(self, scene: Scene, noun_phrase: NounPhrase,
-                      sources: Sequence[SubjectEvidence] = (), detector_p: Optional[np.ndarray] = None
-                      ) -> tuple[np.ndarray, ScoreResult]:
+                      sources: Sequence[SubjectEvidence] = (), detector_p: Optional[np.ndarray] = None,
+                      labelled: bool = True) -> tuple[np.ndarray, ScoreResult]:
         """(N, len(TERMS)) terms with every source's columns filled, and a ``ScoreResult`` holding
-        what each region's evidence rests on. ``detector_p``: the detector's p given (a bound)."""
+        what each region's evidence rests on. ``detector_p``: the detector's p given (a bound).
+        Not ``labelled``: the result names no region's source (what a bound needs is the terms)."""
         n = len(scene)
         terms = np.zeros((n, len(TERMS)))
         if detector_p is None:
             p_det, cls, known = self.subject_p(scene, noun_phrase)
         else:
-            p_det, cls, known = detector_p, None, True
+            p_det, cls, known = detector_p, None, self.class_weights(noun_phrase)[2]
         coco, _ = self.coco_match(noun_phrase)
         if known:
             terms[:, _TERM["detector"]] = strength(p_det)
@@ -558,6 +566,9 @@ class PhraseScorer:
             evidence = np.maximum(evidence, sp)
             if source.note:
                 notes.append(source.note)
+        if not labelled:
+            return terms, ScoreResult(scores=np.zeros(n), subject=np.zeros(n), subject_label=[], notes=notes,
+                                      terms=terms, evidence=evidence, known=known or bool(sources))
         w = np.asarray(self.fused.vector())
         contributions = {}
         for t in SOURCE_TERMS:
@@ -594,8 +605,9 @@ class PhraseScorer:
                           sources: Sequence[SubjectEvidence] = (), compare: bool = True,
                           detector_p: Optional[np.ndarray] = None) -> tuple[np.ndarray, ScoreResult]:
         """(utility, result with terms and modules) of one noun phrase. Without ``compare`` no
-        region is compared with others (``upper_bound``): each comparison counts as won."""
-        terms, result = self.subject_terms(scene, noun_phrase, sources, detector_p)
+        region is compared with others (``upper_bound``): each comparison counts as won, and the
+        result names no region's source."""
+        terms, result = self.subject_terms(scene, noun_phrase, sources, detector_p, labelled=compare)
         fused = np.asarray(self.fused.vector())
         utility = terms @ fused
         subject_peers = self.peers(scene, np.exp(utility - utility.max())) if compare and len(scene) \
@@ -608,7 +620,7 @@ class PhraseScorer:
             terms[:, k] = values - 1.0
             utility = utility + fused[k] * terms[:, k]
 
-        attributes = not any(s.judged_attributes for s in sources)
+        attributes = _attribute_words_open(sources)
         if noun_phrase.colours and attributes:
             add("colour", " ".join(noun_phrase.colours),
                 self.colour_module(scene, noun_phrase.colours, subject_peers))
@@ -676,11 +688,10 @@ class PhraseScorer:
         result.scores = calibrated(utility, self.fused, result.context)
         return result
 
-    def upper_bound(self, scene: Scene, parsed: ParsedPhrase, subject_p: np.ndarray,
-                    lower_p: np.ndarray, starts: np.ndarray, sources: Sequence[SubjectEvidence] = ()
-                    ) -> np.ndarray:
-        """(N,) a score no region can exceed in ``score``, given bounds of the detector's evidence
-        (``subject_p(scene, parsed.subject, bound=True)``) and the exact evidence of ``sources``
+    def upper_bound(self, scene: Scene, parsed: ParsedPhrase, detector_p: np.ndarray, starts: np.ndarray,
+                    sources: Sequence[SubjectEvidence] = ()) -> np.ndarray:
+        """(N,) a score no region can exceed in ``score``, given the detector's evidence
+        (``subject_p(scene, parsed.subject, named=False)``) and that of ``sources``
         (a learned concept's head over the regions' kept embeddings), when no other source knows
         the noun (``Grounder.bounded_subject``). ``scene`` holds the regions of many images (``width`` and
         ``height`` given per region), image ``k``'s from ``starts[k]`` on: one pass bounds a whole
@@ -694,15 +705,12 @@ class PhraseScorer:
         bounds leave it, its margin over the others at most its bound less their best lower bound,
         and what the answer rests on (``context``) is the same on every image.
         """
-        upper, _ = self.score_noun_phrase(scene, parsed.subject, sources, compare=False, detector_p=subject_p)
-        low_terms, _ = self.subject_terms(scene, parsed.subject, sources, detector_p=lower_p)
+        upper, result = self.score_noun_phrase(scene, parsed.subject, sources, compare=False, detector_p=detector_p)
         fused = np.asarray(self.fused.vector())
-        words = parsed.subject
-        lost = sum(fused[_TERM[name]] for name, present in (
-            ("colour", words.colours), ("brightness", words.brightness), ("size", words.sizes),
-            ("pose", words.poses), ("location", words.locations), ("ordinal", words.ordinal is not None),
-            ("relation", parsed.relation and parsed.obj is not None)) if present)
-        lower = low_terms @ fused - lost
+        subject_terms = result.terms.copy()
+        subject_terms[:, [_TERM[m.name] for m in result.modules]] = 0.0
+        lost = sum(fused[_TERM[name]] for name in self.word_modules(parsed, sources))
+        lower = subject_terms @ fused - lost
         shift = float(max(upper.max(initial=0.0), lower.max(initial=0.0)))
         mass = np.exp(lower - shift)
         per_image = np.add.reduceat(mass, starts) if len(mass) else mass
