@@ -371,11 +371,12 @@ class PhraseScorer:
         wts, _, known = self.class_weights(noun_phrase)
         wts = wts[:scene.class_scores.shape[1]]
         n = len(scene)
-        if not named:
-            p = np.zeros(n)
+        if not named:  # the products and their maximum in the named branch's type: the same p
+            kind = np.result_type(scene.class_scores.dtype, wts.dtype)
+            best, product = np.zeros(n, kind), np.empty(n, kind)
             for c in np.flatnonzero(wts):
-                np.maximum(p, scene.class_scores[:, c] * wts[c], out=p)
-            cls = None
+                np.maximum(best, np.multiply(scene.class_scores[:, c], wts[c], out=product), out=best)
+            p, cls = best.astype(np.float64), None
         else:
             cs = scene.class_scores[:, :len(wts)] * wts[None, :]
             cls = cs.argmax(1) if n else np.zeros(0, np.int64)
