@@ -8,6 +8,9 @@ import fakes
 from grounding_desktop.editing.state import ModelState
 
 IMAGE_SIZE = (320, 240)
+# How long a test waits for the real model's answer: a first one loads the second CNN and teaches
+# a project's boxes, seconds on a busy 2-core machine (a wait, not a measure of speed).
+REAL_MODEL_MS = 60_000
 
 
 class Driver:
@@ -40,7 +43,8 @@ class Driver:
         self.wait(lambda: self.w.host.state in (ModelState.READY, ModelState.FAILED), timeout)
 
     # -- keyboard ----------------------------------------------------------------------------
-    def type_phrase(self, text: str, wait: bool = True) -> None:
+    def type_phrase(self, text: str, wait: bool = True, timeout: int = 5000) -> None:
+        """Type ``text`` into the phrase bar and (``wait``) wait up to ``timeout`` ms for its answer."""
         from PySide6.QtCore import Qt
 
         edit = self.w.phrase_bar.edit
@@ -48,7 +52,8 @@ class Driver:
         self.qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
         self.qtbot.keyClicks(edit, text)
         if wait:
-            self.wait(lambda: self.w.doc.query.up_to_date and self.w.doc.query.answer.query.phrase == " ".join(text.split()))
+            self.wait(lambda: self.w.doc.query.up_to_date and self.w.doc.query.answer.query.phrase == " ".join(text.split()),
+                      timeout)
 
     def key(self, key, modifier=None, widget=None) -> None:
         from PySide6.QtCore import Qt

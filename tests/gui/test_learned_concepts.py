@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from gui_helpers import REAL_MODEL_MS
 from support import make_gizmo_photos
 from grounding_desktop.core import iou_xywh
 from grounding_desktop.editing.state import ModelState
@@ -28,7 +29,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
 
     # Picture 1: the model does not know the word; the user draws the box (Ctrl+B, drag).
     (x, y, w, h) = photos[0][1]
-    gui.type_phrase("the gizmo")
+    gui.type_phrase("the gizmo", timeout=REAL_MODEL_MS)
     assert iou_xywh(gui.w.doc.query.proposals[0].bbox, photos[0][1]) < 0.5
     gui.key(Key.Key_B, Mod.ControlModifier)
     gui.drag_image((x, y), (x + w, y + h))
@@ -36,7 +37,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
 
     # Picture 2: the user accepts the proposal that holds the thing (Tab to it, Enter).
     _next_image(gui, "gizmo2.png")
-    gui.type_phrase("the gizmo")
+    gui.type_phrase("the gizmo", timeout=REAL_MODEL_MS)
     shown = gui.w.doc.query.proposals
     best = max(range(len(shown)), key=lambda i: iou_xywh(shown[i].bbox, photos[1][1]))
     assert iou_xywh(shown[best].bbox, photos[1][1]) >= 0.75
@@ -48,7 +49,7 @@ def test_boxes_accepted_on_two_pictures_teach_the_third(open_window, tmp_path, q
 
     # Picture 3: the first proposal is the thing, learned from those two boxes.
     _next_image(gui, "gizmo3.png")
-    gui.type_phrase("the gizmo")
+    gui.type_phrase("the gizmo", timeout=REAL_MODEL_MS)
     first = gui.w.doc.query.proposals[0]
     assert iou_xywh(first.bbox, photos[2][1]) >= 0.75
     assert "learned from 2 of your boxes" in first.explanation
@@ -85,7 +86,7 @@ def test_a_reopened_project_proposes_what_its_boxes_taught_at_once(open_window, 
     store.close()
     gui = open_window(photos[0][0].parent, factory=loaded_grounder, ready_timeout=240_000)
     assert gui.w.doc.labels.image.path == "gizmo1.png"
-    gui.type_phrase("the gizmo")  # the first proposal after the model loaded
+    gui.type_phrase("the gizmo", timeout=REAL_MODEL_MS)  # the first proposal after the model loaded
     first = gui.w.doc.query.proposals[0]
     assert iou_xywh(first.bbox, photos[0][1]) >= 0.75
     assert "learned from 2 of your boxes" in first.explanation

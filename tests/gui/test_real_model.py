@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from gui_helpers import REAL_MODEL_MS
 from grounding_desktop.editing.state import ModelState
 
 pytestmark = pytest.mark.model
@@ -37,7 +38,7 @@ def test_real_model_grounds_a_phrase_on_a_sample_photo(open_window, tmp_path):
 
     gui = open_window(folder, factory=loaded_grounder, ready_timeout=240_000)
     assert gui.w.host.state == ModelState.READY, gui.w.host.error
-    gui.type_phrase(phrase)
+    gui.type_phrase(phrase, timeout=REAL_MODEL_MS)
     best = gui.w.doc.query.proposals[0]
     rec = gui.w.doc.labels.image
     x, y, w, h = best.bbox
