@@ -27,17 +27,18 @@ evidence terms (``Grounder.scored``) and whether it hits the box (IoU >= 0.5).
 A fixed share of the images of each set (by a hash of the name) is held out: the fit never sees it,
 and its figures are printed (Acc@0.5 of the top box, ECE of the top box's score over 10 bins, mean
 score of the wrong boxes among the 5 shown), beside the same figures of the prior's weights
-(``priors.PRIOR_WEIGHTS``) and of the fit shipped now (``scorer_fit.json`` as the run found it: whether a
-refit is better on the images neither saw), and cross-validations by image (5 folds) on the fitted part and on every
-phrase, on the phrases whose thing is in the picture and on those whose thing is not, on each
-family of sets (refdev, coco8, imagenet, few-shot) and on refdev + coco8 together (every phrase
-fitted on); and fitted on one family and judged on another (transfer: refdev and coco8 each way,
-and each family judged by a fit on all the others). The L2 pull toward the prior is
-chosen among ``L2_GRID`` by the one-standard-error rule on stage 1's own objective, cross-validated
-by image on the fitted part (``fit_scorer.choose_l2``). ``--write`` writes
-``grounding_desktop/resources/scorer_fit.json`` (weights, what they were fitted on, the figures);
-``models/fused_scorer.md`` is the card that explains it. With ``--cache``, only the sets the cache
-lacks are grounded (and added to it); a run judges only the sets its options name.
+(``priors.PRIOR_WEIGHTS``) and of the fit shipped now (``scorer_fit.json`` as the run found it), and
+cross-validations by image (5 folds) on the fitted part and on every phrase, on the phrases whose
+thing is in the picture and on those whose thing is not, on each family of sets (refdev, coco8,
+imagenet, few-shot) and on refdev + coco8 together (every phrase fitted on); and fitted on one
+family and judged on another (transfer: refdev and coco8 each way, and each family judged by a fit
+on all the others). With sets beyond refdev and coco8, a gate compares refdev + coco8's figures
+fitted on them alone and on every set (``gate``): ship a fit with further sets only where it says
+they help. The L2 pull toward the prior is chosen among ``L2_GRID`` by the one-standard-error rule
+on stage 1's own objective, cross-validated by image on the fitted part (``fit_scorer.choose_l2``).
+``--write`` writes ``grounding_desktop/resources/scorer_fit.json`` (weights, what they were fitted
+on, the figures); ``models/fused_scorer.md`` is the card that explains it. With ``--cache``, only
+the sets the cache lacks are grounded (and added to it); a run judges only the sets its options name.
 """
 from __future__ import annotations
 
