@@ -227,7 +227,8 @@ def ground(g, rows: list[dict], kind: str, held: bool):
 
 def set_names(args) -> list[str]:
     """The sets the options name."""
-    return ((["refdev", "refdev few-shot"] if args.refdev else []) + (["coco8", "coco8 generated"] if args.coco8 else [])
+    return ((["refdev", "refdev few-shot"] if args.refdev else [])
+            + (["coco8", "coco8 generated"] if args.coco8 else [])
             + (["imagenet nouns", "few-shot concepts"] if args.opencv_data else []))
 
 
@@ -320,7 +321,8 @@ def main(argv=None) -> int:
     ap.add_argument("--refdev", type=Path)
     ap.add_argument("--coco8", type=Path)
     ap.add_argument("--opencv-data", type=Path,
-                    help="opencv-doc's examples/data: add benchmarks/imagenet_nouns.py's and few_shot_concepts.py's phrases")
+                    help="opencv-doc's examples/data: add the phrases of benchmarks/imagenet_nouns.py "
+                         "and few_shot_concepts.py")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--cache", type=Path, help="keep the grounded trials here (and read them when there)")
     ap.add_argument("--l2", type=float, nargs="+", default=list(L2_GRID),
@@ -380,7 +382,8 @@ def main(argv=None) -> int:
         figures[f"held_out, {name}"] = fit_scorer.judge([t for t in test_part if which(t)], fitted).as_dict()
         figures[f"held_out, {name}, the shipped fit"] = \
             fit_scorer.judge([t for t in test_part if which(t)], shipped).as_dict()
-        for part, both in (("every phrase", which), ("the thing in the picture", lambda t, w=which: w(t) and present(t))):
+        for part, both in (("every phrase", which),
+                           ("the thing in the picture", lambda t, w=which: w(t) and present(t))):
             figures[f"cross-validated by image, {name}, {part}"] = \
                 fit_scorer.cross_validated(trials, l2=l2, judged=both).as_dict()
     # Transfer: fitted on one family's phrases (or on every other family's), judged on another's.
