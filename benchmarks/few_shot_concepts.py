@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -82,8 +83,10 @@ def chessboards(data: Path) -> list[tuple[Path, tuple]]:
     return out
 
 
-def compositions(data: Path, out: Path, per_thing: int = 8, seed: int = 0) -> dict[str, list]:
-    """``per_thing`` pictures of each of THINGS, each with two other things; {phrase: [(path, box)]}."""
+def compositions(data: Path, out: Path, per_thing: int = 8, seed: int = 0,
+                 holds: Optional[dict] = None) -> dict[str, list]:
+    """``per_thing`` pictures of each of THINGS, each with two other things; {phrase: [(path, box)]}.
+    ``holds``, where given, gets each picture's path (str) -> the phrases of the three things on it."""
     from PIL import Image, ImageEnhance
 
     rng = random.Random(seed)
@@ -95,7 +98,8 @@ def compositions(data: Path, out: Path, per_thing: int = 8, seed: int = 0) -> di
             s = 640 / max(canvas.size)
             canvas = canvas.resize((round(canvas.width * s), round(canvas.height * s)))
             placed, truth = [], None
-            for thing in [name] + rng.sample([n for n in names if n != name], 2):
+            pasted = [name] + rng.sample([n for n in names if n != name], 2)
+            for thing in pasted:
                 file, (x0, y0, x1, y1) = THINGS[thing]
                 with Image.open(data / file) as im:
                     src = im.convert("RGB")
@@ -119,7 +123,32 @@ def compositions(data: Path, out: Path, per_thing: int = 8, seed: int = 0) -> di
             path = out / f"{name.replace(' ', '_')}_{k}.jpg"
             canvas.save(path, quality=92)
             cases.setdefault(f"the {name}", []).append((path, truth))
+            if holds is not None:
+                holds[str(path)] = {f"the {thing}" for thing in pasted}
     return cases
+
+
+def things(data: Path, out: Path, holds: Optional[dict] = None) -> dict[str, list]:
+    """Every thing's pictures, {phrase: [(path, box x, y, w, h)]}: the chessboard photos and the
+    compositions (made in ``out``); ``holds`` as in ``compositions``."""
+    sets = {"the chessboard": chessboards(data)}
+    sets.update(compositions(data, out, holds=holds))
+    if holds is not None:
+        holds.update({str(path): {"the chessboard"} for path, _ in sets["the chessboard"]})
+    return sets
+
+
+def episodes(items: list, support: int, count: int) -> list[tuple[list, list]]:
+    """``count`` draws (seeded, the same every run) of ``support`` of ``items`` to teach, with the
+    others to ground: [(support, queries)]."""
+    import numpy as np
+
+    rng = np.random.RandomState(0)
+    out = []
+    for _ in range(count):
+        order = rng.permutation(len(items))
+        out.append(([items[i] for i in order[:support]], [items[i] for i in order[support:]]))
+    return out
 
 
 def graffiti_pair(data: Path) -> tuple:
@@ -165,8 +194,7 @@ def main(argv=None) -> int:
     from grounding_desktop.grounder_factory import make_grounder
     from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
-    sets = {"the chessboard": chessboards(args.opencv_data)}
-    sets.update(compositions(args.opencv_data, Path(tempfile.mkdtemp(prefix="few-shot-"))))
+    sets = things(args.opencv_data, Path(tempfile.mkdtemp(prefix="few-shot-")))
     g = make_grounder(args.device, cache_size=64)
     g.load()
     learn_ms, propose_ms, scores, example_id = [], [], [], 0
@@ -192,11 +220,7 @@ def main(argv=None) -> int:
 
     results: dict[str, list[float]] = {}
     for phrase, items in sets.items():
-        rng = np.random.RandomState(0)
-        for _ in range(args.episodes):
-            order = rng.permutation(len(items))
-            support = [items[i] for i in order[:args.support]]
-            queries = [items[i] for i in order[args.support:]]
+        for support, queries in episodes(items, args.support, args.episodes):
             results.setdefault(phrase, []).extend(episode(phrase, support, queries))
     pairs = {}
     for phrase, s_file, s_box, q_file, q_box in PAIRS + [graffiti_pair(args.opencv_data)]:

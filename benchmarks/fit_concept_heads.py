@@ -38,15 +38,12 @@ def main(argv=None) -> int:
                     help="jittered copies per box, a multiple of concept_head's JITTER_* counts")
     args = ap.parse_args(argv)
 
-    import numpy as np
-
-    from few_shot_concepts import chessboards, compositions
+    from few_shot_concepts import episodes as drawn, things
     from grounding_desktop.grounder_factory import make_grounder
     from grounding_desktop.grounding.scoring import concept_head
     from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
-    sets = {"the chessboard": chessboards(args.opencv_data)}
-    sets.update(compositions(args.opencv_data, Path(tempfile.mkdtemp(prefix="few-shot-"))))
+    sets = things(args.opencv_data, Path(tempfile.mkdtemp(prefix="few-shot-")))
     g = make_grounder("cpu", cache_size=256)
     g.load()
     for items in sets.values():
@@ -55,11 +52,7 @@ def main(argv=None) -> int:
     # The same support sets for every setting; the embeddings of each support box made once.
     episodes = []
     for phrase, items in sets.items():
-        rng = np.random.RandomState(0)
-        for _ in range(args.episodes):
-            order = rng.permutation(len(items))
-            episodes.append((phrase, [items[i] for i in order[:args.support]],
-                             [items[i] for i in order[args.support:]]))
+        episodes += [(phrase, support, queries) for support, queries in drawn(items, args.support, args.episodes)]
     counts = {k: getattr(concept_head, k) for k in ("JITTER_POSITIVES", "JITTER_REGRESS", "JITTER_NEGATIVES")}
     rows = []
     for jitters in args.jitters:

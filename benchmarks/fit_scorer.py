@@ -2,16 +2,23 @@
 file, with figures on images the fit never saw.
 
     .venv/bin/python benchmarks/fit_scorer.py --refdev ../shared/data/refdev --coco8 ../shared/data/coco8 \
-        [--cache /tmp/fit_trials.npz] [--write]
+        [--opencv-data OPENCV_DATA] [--cache /tmp/fit_trials.npz] [--write]
 
 Phrases (every one has exactly one right box):
 - refdev ``phrases.jsonl`` (composites; ImageNet and open nouns) and ``fewshot.jsonl`` (the queries);
 - coco8 ``phrases.jsonl`` (real photos) and phrases made here from its COCO boxes: "the <class>" for
   a class with one box in the photo; for the outer one of several, "the <class> on the left / on the
-  right / at the top / at the bottom", and "the biggest / smallest <class>" where it clearly is.
+  right / at the top / at the bottom", and "the biggest / smallest <class>" where it clearly is;
+- with ``--opencv-data`` (opencv-doc's examples/data, see benchmarks/imagenet_nouns.py), the phrases
+  of our own two benchmarks of that data, as those benchmarks define them (imported, not copied):
+  benchmarks/imagenet_nouns.py's 17 (whole photos of things COCO does not name, and compositions
+  of them), and benchmarks/few_shot_concepts.py's groundings of its first episode (3 support
+  pictures per thing: the chessboard photos and the compositions of eight cut-out things), its
+  support boxes taught as refdev's few-shot set's are. Those benchmarks then no longer hold out
+  the scorer (their held-out images here do).
 
 Each phrase is grounded twice: with no project, and with a project that holds the other rows of its
-set as accepted boxes (leave-one-image-out; for the few-shot set, its support boxes), so the fit sees
+set as accepted boxes (leave-one-image-out; for a few-shot set, its support boxes), so the fit sees
 learned concepts beside the detector and ImageNet; and once more, with no project, on another image
 of its set that does not hold it ("absent"), so the score learns how little a best box is worth
 where the thing is not there. Every region of the phrase's image gives its
@@ -20,13 +27,18 @@ evidence terms (``Grounder.scored``) and whether it hits the box (IoU >= 0.5).
 A fixed share of the images of each set (by a hash of the name) is held out: the fit never sees it,
 and its figures are printed (Acc@0.5 of the top box, ECE of the top box's score over 10 bins, mean
 score of the wrong boxes among the 5 shown), beside the same figures of the prior's weights
-(``priors.PRIOR_WEIGHTS``) and cross-validations by image (5 folds) on the fitted part and on every
-phrase, on the phrases whose thing is in the picture and on those whose thing is not, and fitted on
-one set (refdev or coco8) and judged on the other (transfer). The L2 pull toward the prior is
-chosen among ``L2_GRID`` by the one-standard-error rule on stage 1's own objective, cross-validated
-by image on the fitted part (``fit_scorer.choose_l2``). ``--write`` writes
-``grounding_desktop/resources/scorer_fit.json`` (weights, what they were fitted on, the figures);
-``models/fused_scorer.md`` is the card that explains it.
+(``priors.PRIOR_WEIGHTS``) and of the fit shipped now (``scorer_fit.json`` as the run found it), and
+cross-validations by image (5 folds) on the fitted part and on every phrase, on the phrases whose
+thing is in the picture and on those whose thing is not, on each family of sets (refdev, coco8,
+imagenet, few-shot) and on refdev + coco8 together (every phrase fitted on); and fitted on one
+family and judged on another (transfer: refdev and coco8 each way, and each family judged by a fit
+on all the others). With sets beyond refdev and coco8, a gate compares refdev + coco8's figures
+fitted on them alone and on every set (``gate``): ship a fit with further sets only where it says
+they help. The L2 pull toward the prior is chosen among ``L2_GRID`` by the one-standard-error rule
+on stage 1's own objective, cross-validated by image on the fitted part (``fit_scorer.choose_l2``).
+``--write`` writes ``grounding_desktop/resources/scorer_fit.json`` (weights, what they were fitted
+on, the figures); ``models/fused_scorer.md`` is the card that explains it. With ``--cache``, only
+the sets the cache lacks are grounded (and added to it); a run judges only the sets its options name.
 """
 from __future__ import annotations
 
@@ -43,6 +55,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 HELD_OUT_SHARE = 0.3
 # COCO-80 ids (0-indexed, as coco8's YOLO labels have them) of the classes coco8 holds: its README.
@@ -52,6 +65,8 @@ MIN_AREA = 0.01            # generated phrases only for boxes covering this shar
 SIDE_GAP = 0.1             # "on the left" only when the outer box's centre is this share of the width apart
 L2_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)  # the L2 pulls cross-validation chooses from
 SIZE_RATIO = 1.5           # "the biggest" only when it is this much bigger than the next
+FEW_SHOT_SUPPORT = 3       # support pictures per thing of few_shot_concepts.py's set (its default)
+DEVELOPMENT = ("refdev", "coco8")  # the families whose figures a new set must not worsen
 
 
 def held_out(image: str) -> bool:
@@ -68,6 +83,7 @@ def xyxy_rows(path: Path, root: Path, set_name: str) -> list[dict]:
                 r["xyxy"] = [x, y, x + w, y + h]
             r["path"] = str(root / r["image"])
             r["set"] = set_name
+            r.setdefault("thing", r.get("coco80_class"))
             rows.append(r)
     return rows
 
@@ -91,7 +107,7 @@ def coco8_generated(root: Path) -> list[dict]:
             def add(phrase, box):
                 if (box[2] - box[0]) * (box[3] - box[1]) >= MIN_AREA * width * height:
                     rows.append({"image": rel, "path": str(image), "phrase": phrase, "xyxy": box,
-                                 "set": "coco8 generated", "coco80_class": c})
+                                 "set": "coco8 generated", "thing": c})
             if len(boxes) == 1:
                 add(f"the {name}", boxes[0])
                 continue
@@ -119,10 +135,38 @@ def coco8_classes(root: Path) -> dict[str, set]:
     return out
 
 
-def elsewhere(queries: list[dict], rows: list[dict], classes: Optional[dict] = None) -> list[dict]:
+def opencv_rows(data: Path, made: Path) -> dict[str, tuple[list[dict], dict]]:
+    """The sets of benchmarks/imagenet_nouns.py and benchmarks/few_shot_concepts.py (its first
+    episode; support rows marked ``"support"``), their pictures made in ``made``, each with what
+    every picture holds ({path: {phrase}}): {set name: (rows, holds)}."""
+    import few_shot_concepts
+    import imagenet_nouns
+
+    def row(path: Path, phrase: str, box, set_name: str, support: bool = False) -> dict:
+        x, y, w, h = box
+        return {"image": f"{set_name}/{path.name}", "path": str(path), "phrase": phrase,
+                "xyxy": [x, y, x + w, y + h], "set": set_name, "thing": phrase, "support": support}
+
+    for sub in ("imagenet", "few-shot"):
+        (made / sub).mkdir(parents=True, exist_ok=True)
+    nouns = [row(path, phrase, box, "imagenet nouns")
+             for path, phrase, box in imagenet_nouns.cases(data, made / "imagenet")]
+    noun_holds = defaultdict(set)
+    for r in nouns:
+        noun_holds[r["path"]].add(r["phrase"])
+    holds: dict = {}
+    few = []
+    for phrase, items in few_shot_concepts.things(data, made / "few-shot", holds).items():
+        support, queries = few_shot_concepts.episodes(items, FEW_SHOT_SUPPORT, 1)[0]
+        few += [row(Path(p), phrase, b, "few-shot concepts", True) for p, b in support]
+        few += [row(Path(p), phrase, b, "few-shot concepts") for p, b in queries]
+    return {"imagenet nouns": (nouns, dict(noun_holds)), "few-shot concepts": (few, holds)}
+
+
+def elsewhere(queries: list[dict], rows: list[dict], holds: Optional[dict] = None) -> list[dict]:
     """Each query's phrase on another image of its set where no row names its head noun and, where
-    the set's labels say which classes a photo holds (``classes``), none of the query's class (the
-    next such image in name order), with no box: nothing there is right ("the rider" is not
+    the set says what each picture holds (``holds``: {path: {thing}}), not the query's ``thing``
+    (the next such image in name order), with no box: nothing there is right ("the rider" is not
     absent from a photo of people on elephants). A score is the probability that a box is right
     whether or not the thing is in the picture (a folder's search, propose)."""
     from grounding_desktop.core.phrase_parse import head_noun
@@ -135,8 +179,7 @@ def elsewhere(queries: list[dict], rows: list[dict], classes: Optional[dict] = N
     for r in queries:
         k = [p for p, _ in images].index(r["path"])
         for path, image in images[k + 1:] + images[:k]:
-            if head_noun(r["phrase"]) not in nouns[path] and \
-                    r.get("coco80_class") not in (classes or {}).get(path, ()):
+            if head_noun(r["phrase"]) not in nouns[path] and r.get("thing") not in (holds or {}).get(path, ()):
                 out.append({**r, "path": path, "image": image, "xyxy": None})
                 break
     return out
@@ -182,25 +225,48 @@ def ground(g, rows: list[dict], kind: str, held: bool):
     return out
 
 
-def collect(args) -> list:
+def set_names(args) -> list[str]:
+    """The sets the options name."""
+    return ((["refdev", "refdev few-shot"] if args.refdev else [])
+            + (["coco8", "coco8 generated"] if args.coco8 else [])
+            + (["imagenet nouns", "few-shot concepts"] if args.opencv_data else []))
+
+
+def set_of(trial) -> str:
+    return trial.kind.removesuffix(" absent").removesuffix(" project")
+
+
+def family(trial) -> str:
+    return trial.kind.split()[0]
+
+
+def collect(args, names: list[str]) -> list:
+    """The trials of the sets ``names``: each set's phrases with no project, on a picture without
+    their thing, and with the set taught (its support rows where it has them, else every row)."""
+    import tempfile
+
     from grounding_desktop.grounder_factory import make_grounder
 
     sets = {}
     if args.refdev:
-        sets["refdev"] = xyxy_rows(args.refdev / "phrases.jsonl", args.refdev, "refdev")
-        sets["refdev few-shot"] = xyxy_rows(args.refdev / "fewshot.jsonl", args.refdev, "refdev few-shot")
+        sets["refdev"] = (xyxy_rows(args.refdev / "phrases.jsonl", args.refdev, "refdev"), None)
+        sets["refdev few-shot"] = (xyxy_rows(args.refdev / "fewshot.jsonl", args.refdev, "refdev few-shot"), None)
     if args.coco8:
-        sets["coco8"] = xyxy_rows(args.coco8 / "phrases.jsonl", args.coco8, "coco8")
-        sets["coco8 generated"] = coco8_generated(args.coco8)
+        classes = coco8_classes(args.coco8)
+        sets["coco8"] = (xyxy_rows(args.coco8 / "phrases.jsonl", args.coco8, "coco8"), classes)
+        sets["coco8 generated"] = (coco8_generated(args.coco8), classes)
+    if args.opencv_data and {"imagenet nouns", "few-shot concepts"} & set(names):
+        sets.update(opencv_rows(args.opencv_data, Path(tempfile.mkdtemp(prefix="fit-scorer-"))))
     g = make_grounder(args.device)
     trials = []
-    for name, rows in sets.items():
+    for name in names:
+        rows, holds = sets[name]
         queries = [r for r in rows if not r.get("support")]
+        support = [r for r in rows if r.get("support")]
         g.concepts.clear()
         trials += ground(g, queries, name, held=False)
-        classes = coco8_classes(args.coco8) if name.startswith("coco8") else None
-        trials += ground(g, elsewhere(queries, rows, classes), name + " absent", held=False)
-        teach(g, [r for r in rows if r.get("support")] if name.endswith("few-shot") else rows)
+        trials += ground(g, elsewhere(queries, rows, holds), name + " absent", held=False)
+        teach(g, support or rows)
         trials += ground(g, queries, name + " project", held=True)
         print(f"  {name}: {len(queries)} phrases", file=sys.stderr)
     g.concepts.clear()
@@ -222,10 +288,41 @@ def load(path: Path):
             for t, h, g, k, c in zip(d["terms"], d["hit"], d["group"], d["kind"], d["context"])]
 
 
+def gate(trials: list, figures: dict, grid: list, prior: np.ndarray) -> str:
+    """Whether sets beyond refdev and coco8 help the fit there: refdev + coco8's figures, cross-validated
+    by image over all their phrases and on their held-out images, fitted on them alone (L2 chosen
+    the same way) against fitted on every set (``figures``; added to it). A set is worth shipping
+    only where neither Acc@0.5 nor ECE gets worse. Returns the lines that say so."""
+    from grounding_desktop.grounding.scoring import fit_scorer
+
+    name = " + ".join(DEVELOPMENT)
+    alone = [t for t in trials if family(t) in DEVELOPMENT]
+    fit_part = [t for t in alone if not held_out(t.group)]
+    l2, _ = fit_scorer.choose_l2(fit_part, grid, prior)
+    figures[f"cross-validated by image, {name}, every phrase, fitted on them alone"] = \
+        fit_scorer.cross_validated(alone, l2=l2).as_dict()
+    figures[f"held_out, {name}, fitted on them alone"] = \
+        fit_scorer.judge([t for t in alone if held_out(t.group)], fit_scorer.fit(fit_part, l2=l2)).as_dict()
+    worse, lines = [], []
+    for before, after, what in ((f"cross-validated by image, {name}, every phrase, fitted on them alone",
+                                 f"cross-validated by image, {name}, every phrase", "cross-validated"),
+                                (f"held_out, {name}, fitted on them alone", f"held_out, {name}", "held out")):
+        b, a = figures[before], figures[after]
+        lines.append(f"{name}, {what}: Acc@0.5 {100 * b['accuracy']:.1f} -> {100 * a['accuracy']:.1f} %, "
+                     f"ECE {b['ece']:.3f} -> {a['ece']:.3f} (fitted on them alone, L2 {l2:g} -> on every set)")
+        worse += [f"{label} {what}" for k, label, sign in (("accuracy", "Acc@0.5", 1), ("ece", "ECE", -1))
+                  if sign * (a[k] - b[k]) < 0]
+    lines.append(f"the further sets {'make ' + ', '.join(worse) + ' worse: do not ship' if worse else 'help'}")
+    return "".join(line + "\n" for line in lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--refdev", type=Path)
     ap.add_argument("--coco8", type=Path)
+    ap.add_argument("--opencv-data", type=Path,
+                    help="opencv-doc's examples/data: add the phrases of benchmarks/imagenet_nouns.py "
+                         "and few_shot_concepts.py")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--cache", type=Path, help="keep the grounded trials here (and read them when there)")
     ap.add_argument("--l2", type=float, nargs="+", default=list(L2_GRID),
@@ -234,15 +331,17 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from grounding_desktop.grounding.scoring import fit_scorer
-    from grounding_desktop.grounding.scoring.priors import FIT_FILE, PRIOR_WEIGHTS
+    from grounding_desktop.grounding.scoring.priors import FIT_FILE, PRIOR_WEIGHTS, shipped_weights
 
     t0 = time.perf_counter()
-    if args.cache and args.cache.is_file():
-        trials = load(args.cache)
-    else:
-        trials = collect(args)
+    names = set_names(args)
+    cached = load(args.cache) if args.cache and args.cache.is_file() else []
+    missing = [n for n in names if n not in {set_of(t) for t in cached}]
+    if missing:
+        cached += collect(args, missing)
         if args.cache:
-            save(trials, args.cache)
+            save(cached, args.cache)
+    trials = [t for t in cached if set_of(t) in names]
     print(f"{len(trials)} grounded phrases ({time.perf_counter() - t0:.0f} s)")
     fit_part = [t for t in trials if not held_out(t.group)]
     test_part = [t for t in trials if held_out(t.group)]
@@ -263,8 +362,10 @@ def main(argv=None) -> int:
                                       f"of its set taught as boxes; L2 {l2:g})")
     print(f"fit in {time.perf_counter() - t0:.2f} s")
     cv = fit_scorer.cross_validated(fit_part, l2=l2)
+    shipped = shipped_weights()
     figures = {"held_out": fit_scorer.judge(test_part, fitted).as_dict(),
                "held_out, the prior's weights": fit_scorer.judge(test_part, PRIOR_WEIGHTS).as_dict(),
+               "held_out, the shipped fit": fit_scorer.judge(test_part, shipped).as_dict(),
                "cross-validated by image, fitted part": cv.as_dict(),
                "cross-validated by image, every phrase": fit_scorer.cross_validated(trials, l2=l2).as_dict()}
     present = lambda t: "absent" not in t.kind  # noqa: E731
@@ -273,10 +374,26 @@ def main(argv=None) -> int:
         figures[f"held_out, {name}"] = fit_scorer.judge([t for t in test_part if which(t)], fitted).as_dict()
         figures[f"cross-validated by image, every phrase, {name}"] = \
             fit_scorer.cross_validated(trials, l2=l2, judged=which).as_dict()
-    # Transfer: fitted on one set's phrases, judged on the other's.
-    family = lambda t: t.kind.split()[0]  # noqa: E731
-    for source, target in (("refdev", "coco8"), ("coco8", "refdev")):
-        other = fit_scorer.fit([t for t in trials if family(t) == source], l2=l2)
+    # Per family, and refdev + coco8 together (what a new set must not worsen), every phrase fitted on.
+    families = sorted({family(t) for t in trials})
+    development = lambda t: family(t) in DEVELOPMENT  # noqa: E731
+    judged_on = [(f, lambda t, f=f: family(t) == f) for f in families] + [(" + ".join(DEVELOPMENT), development)]
+    for name, which in judged_on:
+        figures[f"held_out, {name}"] = fit_scorer.judge([t for t in test_part if which(t)], fitted).as_dict()
+        figures[f"held_out, {name}, the shipped fit"] = \
+            fit_scorer.judge([t for t in test_part if which(t)], shipped).as_dict()
+        for part, both in (("every phrase", which),
+                           ("the thing in the picture", lambda t, w=which: w(t) and present(t))):
+            figures[f"cross-validated by image, {name}, {part}"] = \
+                fit_scorer.cross_validated(trials, l2=l2, judged=both).as_dict()
+    # Transfer: fitted on one family's phrases (or on every other family's), judged on another's.
+    pairs = [(["refdev"], "coco8"), (["coco8"], "refdev")] + \
+        [([f for f in families if f != target], target) for target in families if len(families) > 2]
+    for sources, target in pairs:
+        if not all(f in families for f in [*sources, target]):
+            continue
+        other = fit_scorer.fit([t for t in trials if family(t) in sources], l2=l2)
+        source = sources[0] if len(sources) == 1 else "every other family"
         for name, which in (("every phrase", lambda t: True), ("the thing in the picture", present)):
             judged = [t for t in trials if family(t) == target and which(t)]
             if judged:
@@ -284,7 +401,9 @@ def main(argv=None) -> int:
                     fit_scorer.judge(judged, other).as_dict()
     for kind in sorted({t.kind for t in test_part}):
         figures[f"held_out {kind}"] = fit_scorer.judge([t for t in test_part if t.kind == kind], fitted).as_dict()
+    verdict = gate(trials, figures, args.l2, prior) if set(families) > set(DEVELOPMENT) else ""
     print(json.dumps({"weights": fitted.to_dict(), "figures": figures}, indent=1))
+    print(verdict, end="")
     if args.write:
         FIT_FILE.parent.mkdir(parents=True, exist_ok=True)
         FIT_FILE.write_text(json.dumps({"weights": fitted.to_dict(), "figures": figures}, indent=1) + "\n")

@@ -75,6 +75,11 @@ def compositions(data: Path, out: Path, seed: int = 0) -> list[tuple[Path, str, 
     return cases
 
 
+def cases(data: Path, out: Path) -> list[tuple[Path, str, tuple]]:
+    """Every case, (file, phrase, box x, y, w, h): the photos and the compositions (made in ``out``)."""
+    return [(_path(data, f), p, b) for f, p, b in PHOTOS] + compositions(data, out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("opencv_data", type=Path, help="opencv-doc's examples/data folder")
@@ -87,19 +92,17 @@ def main(argv=None) -> int:
     from grounding_desktop.core.geometry import iou_xywh
     from grounding_desktop.grounder_factory import make_grounder
 
-    tmp = Path(tempfile.mkdtemp(prefix="imagenet-nouns-"))
-    cases = [(_path(args.opencv_data, f), p, b) for f, p, b in PHOTOS]
-    cases += compositions(args.opencv_data, tmp)
+    every = cases(args.opencv_data, Path(tempfile.mkdtemp(prefix="imagenet-nouns-")))
     g = make_grounder(args.device)
     g.load()
     hits, t0 = 0, time.perf_counter()
-    for path, phrase, box in cases:
+    for path, phrase, box in every:
         props = g.propose(str(path), phrase, top_k=1)
         iou = iou_xywh(props[0].bbox, box) if props else 0.0
         hits += iou >= 0.5
         how = props[0].explanation if props else "no proposal"
         print(f"{'hit ' if iou >= 0.5 else 'MISS'} IoU {iou:.2f}  {path.name:<22} {phrase!r:<18} {how}")
-    n = len(cases)
+    n = len(every)
     print(f"Acc@0.5 {hits}/{n} = {100 * hits / n:.1f} %  (target >= 80 %), "
           f"{time.perf_counter() - t0:.1f} s on {g.device}; model {g.model_version}")
     return 0
