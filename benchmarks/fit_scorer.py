@@ -221,7 +221,8 @@ def ground(g, rows: list[dict], kind: str, held: bool):
             x0, y0, x1, y1 = r["xyxy"]
             truth = np.array([x0 / entry.scale_x, y0 / entry.scale_y, x1 / entry.scale_x, y1 / entry.scale_y])
             hit = box_iou(scene.boxes, truth) >= HIT_IOU
-        out.append(Trial(np.asarray(result.terms, np.float64), hit, r["image"], kind, result.context))
+        out.append(Trial(np.asarray(result.terms, np.float64), hit, r["image"], kind, result.context,
+                         np.asarray(scene.boxes, np.float64), np.asarray(result.evidence) > 0))
     return out
 
 
@@ -277,15 +278,19 @@ def save(trials, path: Path) -> None:
     np.savez_compressed(path, terms=np.array([t.terms for t in trials], dtype=object),
                         hit=np.array([t.hit for t in trials], dtype=object),
                         context=np.array([t.context_values() for t in trials]),
-                        group=np.array([t.group for t in trials]), kind=np.array([t.kind for t in trials]))
+                        group=np.array([t.group for t in trials]), kind=np.array([t.kind for t in trials]),
+                        boxes=np.array([t.boxes for t in trials], dtype=object),
+                        proposable=np.array([t.proposable for t in trials], dtype=object))
 
 
 def load(path: Path):
     from grounding_desktop.grounding.scoring.fit_scorer import Trial
 
     d = np.load(path, allow_pickle=True)
-    return [Trial(t, h, str(g), str(k), c)
-            for t, h, g, k, c in zip(d["terms"], d["hit"], d["group"], d["kind"], d["context"])]
+    if "boxes" not in d:
+        raise SystemExit(f"{path}: made before trials kept their boxes; ground again (a new --cache file)")
+    return [Trial(t, h, str(g), str(k), c, b, p) for t, h, g, k, c, b, p in
+            zip(d["terms"], d["hit"], d["group"], d["kind"], d["context"], d["boxes"], d["proposable"])]
 
 
 def gate(trials: list, figures: dict, grid: list, prior: np.ndarray) -> str:

@@ -179,7 +179,8 @@ def project_trials(grounder: LearningGrounder, lessons: Iterable[Lesson]) -> lis
             hit = (pairwise_iou(scene.boxes, truth) >= HIT_IOU).any(1) if len(truth) and len(scene) \
                 else np.zeros(len(scene), bool)
             if len(scene):
-                trials.append(Trial(np.asarray(result.terms), hit, lesson.key, context=result.context))
+                trials.append(Trial(np.asarray(result.terms), hit, lesson.key, context=result.context,
+                                    boxes=np.asarray(scene.boxes), proposable=np.asarray(result.evidence) > 0))
     return trials
 
 

@@ -11,7 +11,9 @@ whether the region is right (IoU >= 0.5 with the phrase's box). The fit has two 
    others) + context . c + bias)`` (``scale``, ``share`` and ``margin`` >= 0, so it keeps the order
    of the regions; ``c`` is what the whole answer rests on, ``priors.CONTEXT``): a logistic model
    of "this region is right" over the top region of each phrase (what Space or Ctrl+Enter
-   accepts), on utilities ``u`` from weights fitted without the phrase's image (cross-fitting), so
+   accepts; fitted on every region shown instead, the map calibrates worse on the top box and no
+   better on the others: see the card), on utilities ``u`` from weights fitted without the
+   phrase's image (cross-fitting), so
    the map is learned on scores as they are on images the weights never saw. The top region is
    the best of many: its utility overrates it (the winner's curse), which the margin and the share
    measure; and the same utility means something else for a noun the detector has a class for,
@@ -29,12 +31,12 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 from scipy.optimize import minimize
 
-from .priors import CONTEXT, PRIOR_WEIGHTS, TERMS, FusedWeights
-from .scorer import calibrated, calibration_inputs
+from .priors import CONTEXT, DEFAULT_WEIGHTS, PRIOR_WEIGHTS, TERMS, FusedWeights
+from .scorer import calibrated, calibration_inputs, one_per_object
 
 HIT_IOU = 0.5
-SHOWN = 5                 # the regions of a phrase a user is shown: the wrong ones' scores are reported
-CALIBRATED = 1            # the best regions of each phrase the calibration is fitted on (the top box)
+SHOWN = 5                 # the regions of a phrase a user is shown (one per object): their scores are judged
+CALIBRATED = 1            # the best shown regions of each phrase the calibration is fitted on (the top box)
 FOLDS = 5
 CALIBRATION_L2 = 1e-3
 ORDER_KEEPING = 3         # the calibration's first inputs (u, share, margin) weigh >= 0
@@ -54,6 +56,8 @@ class Trial:
     group: str            # the image (cross-validation never splits an image)
     kind: str = ""        # where it comes from ("coco8", "refdev project", ...) for reports
     context: Optional[np.ndarray] = None  # (len(CONTEXT),) ``ScoreResult.context``; None: zeros
+    boxes: Optional[np.ndarray] = None    # (N, 4) xyxy; None: every region is an object of its own
+    proposable: Optional[np.ndarray] = None  # (N,) bool: some source names it (``ScoreResult.evidence`` > 0)
 
     def context_values(self) -> np.ndarray:
         return np.zeros(len(CONTEXT)) if self.context is None else np.asarray(self.context, np.float64)
@@ -132,12 +136,21 @@ def choose_l2(trials: Sequence[Trial], grid: Sequence[float], prior: Optional[np
     return max(k for k, (mean, _) in tried.items() if mean <= bar), tried
 
 
+def shown(trial: Trial, u: np.ndarray) -> np.ndarray:
+    """The regions of a trial the product shows for utilities ``u`` (its scores' order), best
+    first: ``SHOWN`` of them, one per object (``scorer.one_per_object``, as proposing chooses)."""
+    if trial.boxes is None:
+        return np.argsort(-u, kind="stable")[:SHOWN]
+    proposable = np.ones(len(u), bool) if trial.proposable is None else trial.proposable
+    return one_per_object(trial.boxes, u, proposable, DEFAULT_WEIGHTS.output_nms_iou)[:SHOWN]
+
+
 def _shown(trial: Trial, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Calibration inputs (u, share, margin, the context) of the ``CALIBRATED`` best regions of a
-    trial under ``w``, and whether each is right."""
+    """Calibration inputs (u, share, margin, the context) of the ``CALIBRATED`` best regions a
+    trial shows under ``w``, and whether each is right."""
     u = trial.terms @ w
     share, margin = calibration_inputs(u)
-    best = np.argsort(-u, kind="stable")[:CALIBRATED]
+    best = shown(trial, u)[:CALIBRATED]
     context = np.repeat(trial.context_values()[None, :], len(best), 0)
     return np.concatenate([np.stack([u[best], share[best], margin[best]], 1), context], 1), trial.hit[best]
 
@@ -199,8 +212,9 @@ class Figures:
     trials: int
     accuracy: float       # the top region is right (Acc@0.5)
     ece: float            # expected calibration error of the top region's score, 10 bins
-    wrong_score: float    # mean score of shown regions (SHOWN best) that are wrong
+    wrong_score: float    # mean score of the shown regions (``shown``) that are wrong
     log_loss: float       # of the top region's score against its hit
+    shown_ece: float = 0.0  # expected calibration error of every shown region's score, 10 bins
 
     def as_dict(self) -> dict:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
@@ -238,23 +252,27 @@ def cross_validated(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS
 
 def pooled(trial_sets: Sequence[Sequence[Trial]], fits: Sequence[FusedWeights]) -> Figures:
     """Figures over several sets of trials, each judged by its own fit: the top region's accuracy
-    and calibration, and the mean score of the wrong regions among those shown."""
-    scores, hits, wrong = [], [], []
+    and calibration, the calibration of every region shown, and the mean score of the wrong ones."""
+    scores, hits, every, every_hit = [], [], [], []
     for ts, f in zip(trial_sets, fits):
         w = np.asarray(f.vector())
         for t in ts:
-            sc = calibrated(t.terms @ w, f, t.context_values())
-            order = np.argsort(-sc, kind="stable")
+            u = t.terms @ w
+            sc = calibrated(u, f, t.context_values())
+            order = shown(t, u)
+            if not len(order):
+                continue
             scores.append(sc[order[0]])
             hits.append(bool(t.hit[order[0]]))
-            shown = order[:SHOWN]
-            wrong.extend(sc[shown][~t.hit[shown]].tolist())
+            every.extend(sc[order].tolist())
+            every_hit.extend(t.hit[order].tolist())
     if not scores:
-        return Figures(0, 0.0, 0.0, 0.0, 0.0)
+        return Figures(0, 0.0, 0.0, 0.0, 0.0, 0.0)
     s, h = np.array(scores), np.array(hits, np.float64)
+    e, eh = np.array(every), np.array(every_hit, bool)
     loss = float(-(h * np.log(s + 1e-6) + (1 - h) * np.log(1 - s + 1e-6)).mean())
     return Figures(len(s), float(h.mean()), expected_calibration_error(s, h),
-                   float(np.mean(wrong)) if wrong else 0.0, loss)
+                   float(e[~eh].mean()) if (~eh).any() else 0.0, loss, expected_calibration_error(e, eh))
 
 
 def refit(trials: Sequence[Trial], shipped: FusedWeights, boxes: int) -> Optional[FusedWeights]:

@@ -223,6 +223,13 @@ def greedy_nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
     return np.asarray(keep, np.int64)
 
 
+def one_per_object(boxes: np.ndarray, scores: np.ndarray, proposable: np.ndarray, iou: float) -> np.ndarray:
+    """The regions that are proposed, best first, one per object: greedy NMS at ``iou`` over the
+    regions, then only those ``proposable`` (some source names them)."""
+    keep = greedy_nms(boxes, scores, iou)
+    return keep[np.asarray(proposable, bool)[keep]]
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -742,8 +749,7 @@ class PhraseScorer:
         best = int(np.argmax(result.scores))
         if top_k == 1 and not plural and result.evidence[best] > 0:
             return np.array([best])  # what the NMS below keeps first (image search asks for one a lot)
-        keep = greedy_nms(scene.boxes, result.scores, w.output_nms_iou)
-        keep = keep[result.evidence[keep] > 0]
+        keep = one_per_object(scene.boxes, result.scores, result.evidence > 0, w.output_nms_iou)
         if plural and keep.size:
             best = float(result.scores[keep[0]])
             bar = max(w.plural_min_score, w.plural_relative * best)
