@@ -109,3 +109,17 @@ def test_the_shipped_fit_weighs_every_term_and_context_the_scorer_has():
     shipped = json.loads(FIT_FILE.read_text(encoding="utf-8"))["weights"]
     assert set(shipped["terms"]) == set(TERMS)
     assert set(shipped["context"]) == set(CONTEXT)
+
+
+def test_a_fit_judges_the_boxes_proposing_shows_one_per_object():
+    """What a user is shown: the best region, then the next ones that are not near-copies of a
+    shown one and that some source names (``scorer.one_per_object``), as proposing chooses."""
+    boxes = np.array([[0, 0, 100, 100], [2, 2, 100, 100], [200, 0, 300, 100], [0, 200, 100, 300],
+                      [400, 0, 500, 100]], np.float64)
+    u = np.array([5.0, 4.0, 3.0, 2.0, 1.0])
+    proposable = np.array([True, True, False, True, True])
+    trial = Trial(np.zeros((5, len(TERMS))), np.array([True, True, False, False, False]), "image",
+                  boxes=boxes, proposable=proposable)
+    assert fit_scorer.shown(trial, u).tolist() == [0, 3, 4]
+    # Without boxes, every region is an object of its own.
+    assert fit_scorer.shown(Trial(trial.terms, trial.hit, "image"), u).tolist() == [0, 1, 2, 3, 4]
