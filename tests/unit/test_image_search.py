@@ -30,18 +30,39 @@ def _random_scene(rng):
     return make_scene(regions)
 
 
+def _table(scenes):
+    """Several images' regions as one scene (frame sizes per region), and where each image starts."""
+    from grounding_desktop.grounding.scoring.scorer import Scene
+
+    def cat(name):
+        return np.concatenate([getattr(s, name) for s in scenes])
+
+    sizes = [len(s) for s in scenes]
+    table = Scene(boxes=cat("boxes"), class_scores=cat("class_scores"), labels=cat("labels"), scores=cat("scores"),
+                  colour_frac=cat("colour_frac"), lightness=cat("lightness"),
+                  width=np.repeat([float(s.width) for s in scenes], sizes),
+                  height=np.repeat([float(s.height) for s in scenes], sizes), objectness=cat("objectness"))
+    return table, np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+
 def test_no_region_scores_above_its_bound():
+    """Each image alone, and eight at a time in one table (as search bounds a folder)."""
     scorer = PhraseScorer(TablePrototypes())
     rng = np.random.default_rng(5)
-    for _ in range(40):
-        scene = _random_scene(rng)
+    for _ in range(10):
+        scenes = [_random_scene(rng) for _ in range(8)]
+        table, starts = _table(scenes)
         for phrase in PHRASES:
             parsed = parse_phrase(phrase)
-            scores = scorer.score(scene, parsed).scores
-            by_class = scorer.subject_p(scene, parsed.subject, named=False)[0]
-            assert np.array_equal(by_class, scorer.subject_p(scene, parsed.subject)[0]), phrase
-            bound = scorer.upper_bound(scene, parsed, by_class, np.array([0]))
-            assert np.all(bound >= scores * (1 - 1e-9)), phrase
+            scores = [scorer.score(scene, parsed).scores for scene in scenes]
+            for scene, score in zip(scenes, scores):
+                by_class = scorer.subject_p(scene, parsed.subject, named=False)[0]
+                assert np.array_equal(by_class, scorer.subject_p(scene, parsed.subject)[0]), phrase
+                bound = scorer.upper_bound(scene, parsed, by_class, np.array([0]))
+                assert np.all(bound >= score * (1 - 1e-9)), phrase
+            by_class = scorer.subject_p(table, parsed.subject, named=False)[0]
+            bound = scorer.upper_bound(table, parsed, by_class, starts)
+            assert np.all(bound >= np.concatenate(scores) * (1 - 1e-9)), phrase
 
 
 def test_the_bound_of_a_phrase_that_compares_nothing_is_its_score():

@@ -24,7 +24,7 @@ takes about a millisecond.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -133,11 +133,22 @@ class Peers:
 
     idx: np.ndarray
     weight: np.ndarray
+    lost: bool = False         # every comparison with another region counts as lost (a lower bound)
 
     @classmethod
     def none(cls, n: int) -> "Peers":
         """No peers: every comparison with another region counts as won."""
         return cls(np.zeros(0, np.int64), np.zeros(n))
+
+    @classmethod
+    def beaten_by_all(cls, n: int) -> "Peers":
+        """Every comparison with another region counts as lost."""
+        return cls(np.zeros(0, np.int64), np.zeros(n), lost=True)
+
+    def rank(self, values: np.ndarray, direction: int = 1) -> np.ndarray:
+        """Each region's evidence-weighted share of the other peers it is at least as far as in
+        ``direction`` (``_relative``); 0 where every comparison is lost."""
+        return np.zeros(len(values)) if self.lost else _relative(values, self.idx, self.weight, direction)
 
 
 @dataclass
@@ -432,7 +443,11 @@ class PhraseScorer:
         return Peers(cand[keep], evidence / evidence.max())
 
     # --- attribute modules
-    def colour_module(self, scene: Scene, colours: tuple[str, ...], peers: "Peers") -> np.ndarray:
+    def colour_module(self, scene: Scene, colours: tuple[str, ...], peers: "Peers",
+                      reference_floor: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> np.ndarray:
+        """Each region's share of the colours, absolute and relative to the most coloured peer.
+        ``reference_floor``: instead of the peers, a function of the regions' shares giving, per
+        region, a share its peers' best is sure to reach (a bound over many images' regions)."""
         w = self.weights
         out = np.zeros(len(scene))
         for c in colours:
@@ -442,8 +457,11 @@ class PhraseScorer:
                     other = b if c == a else a
                     frac += w.colour_neighbour_credit * scene.colour_frac[:, _COLOUR_INDEX[other]]
             absolute = np.clip(frac / w.colour_full_share, 0, 1)
-            ref = max(float(frac[peers.idx].max()) if peers.idx.size else 0.0, _EPS)
-            relative = np.clip(frac / np.maximum(ref, frac), 0, 1)
+            if reference_floor is None:
+                ref = max(float(frac[peers.idx].max()) if peers.idx.size else 0.0, _EPS)
+            else:
+                ref = np.maximum(reference_floor(frac), _EPS)
+            relative = np.zeros(len(frac)) if peers.lost else np.clip(frac / np.maximum(ref, frac), 0, 1)
             out += (1 - w.colour_relative) * absolute + w.colour_relative * relative
         return out / max(len(colours), 1)
 
@@ -456,7 +474,7 @@ class PhraseScorer:
             span = max(w.light_full - w.dark_full, _EPS)
             absolute = np.clip((v - w.dark_full) / span, 0, 1) if direction > 0 else \
                 np.clip((w.light_full - v) / span, 0, 1)
-            relative = _relative(v, peers.idx, peers.weight, direction)
+            relative = peers.rank(v, direction)
             out += (1 - w.colour_relative) * absolute + w.colour_relative * relative
         return out / max(len(words), 1)
 
@@ -466,7 +484,7 @@ class PhraseScorer:
         out = np.zeros(len(scene))
         for measure, direction, _ in sizes:
             m = {"area": scene.w * scene.h, "height": scene.h, "width": scene.w}[measure]
-            out += _relative(m, peers.idx, peers.weight, direction)
+            out += peers.rank(m, direction)
         return out / max(len(sizes), 1)
 
     def pose_module(self, scene: Scene, poses) -> np.ndarray:
@@ -494,7 +512,7 @@ class PhraseScorer:
                 v = scene.cx / scene.width if axis == "x" else scene.cy / scene.height
                 absolute += v if direction > 0 else 1 - v
             absolute /= len(axes)
-            parts.append((1 - beta) * absolute + beta * _relative(absolute, peers.idx, peers.weight))
+            parts.append((1 - beta) * absolute + beta * peers.rank(absolute))
         for loc in locations:
             if loc.axis in ("x", "y"):
                 continue
@@ -508,8 +526,7 @@ class PhraseScorer:
                     0.5 * np.sqrt(scene.w * scene.h / (scene.width * scene.height))
                 values = near if loc.direction > 0 else -near
                 absolute = near if loc.direction > 0 else 1 - near
-            rel = _relative(values, peers.idx, peers.weight)
-            parts.append((1 - beta) * np.clip(absolute, 0, 1) + beta * rel)
+            parts.append((1 - beta) * np.clip(absolute, 0, 1) + beta * peers.rank(values))
         return np.mean(parts, axis=0) if parts else np.ones(len(scene))
 
     def ordinal_module(self, scene: Scene, ordinal, peers: "Peers") -> np.ndarray:
@@ -517,6 +534,8 @@ class PhraseScorer:
         values = scene.cx if ordinal.axis == "x" else scene.cy
         if ordinal.direction > 0:
             values = -values
+        if peers.lost:
+            return np.zeros(len(scene))
         if peers.idx.size == 0:
             return np.ones(len(scene))
         pv, pw = values[peers.idx], peers.weight[peers.idx]
@@ -610,16 +629,18 @@ class PhraseScorer:
 
     # --- a whole noun phrase
     def score_noun_phrase(self, scene: Scene, noun_phrase: NounPhrase,
-                          sources: Sequence[SubjectEvidence] = (), compare: bool = True,
+                          sources: Sequence[SubjectEvidence] = (), compare: Optional[bool] = True,
                           detector_p: Optional[np.ndarray] = None) -> tuple[np.ndarray, ScoreResult]:
-        """(utility, result with terms and modules) of one noun phrase. Without ``compare`` no
-        region is compared with others (``upper_bound``): each comparison counts as won, and the
-        result names no region's source."""
-        terms, result = self.subject_terms(scene, noun_phrase, sources, detector_p, labelled=compare)
+        """(utility, result with terms and modules) of one noun phrase. With ``compare`` False or
+        None no region is compared with others (``upper_bound``): each comparison counts as won
+        (False) or as lost (None), and the result names no region's source."""
+        terms, result = self.subject_terms(scene, noun_phrase, sources, detector_p, labelled=bool(compare))
         fused = np.asarray(self.fused.vector())
         utility = terms @ fused
-        subject_peers = self.peers(scene, np.exp(utility - utility.max())) if compare and len(scene) \
-            else Peers.none(len(scene))
+        if compare and len(scene):
+            subject_peers = self.peers(scene, np.exp(utility - utility.max()))
+        else:
+            subject_peers = Peers.none(len(scene)) if compare is False else Peers.beaten_by_all(len(scene))
 
         def add(name: str, words: str, values: np.ndarray) -> None:
             nonlocal utility
@@ -708,17 +729,37 @@ class PhraseScorer:
         Every weight is at least 0 and every module's term at most 0. A region's utility is at most
         its utility with the modules that compare it with others (relative colour, brightness,
         size, location and order among peers, a relation) counted as won, the rest (colour share,
-        pose, position in the image) computed; every other region's is at least its evidence with
-        every module of the phrase lost. Its share of its image's evidence is at most what those
+        pose, position in the image) computed, and the colour words' reference among the peers at
+        least the share of the region the peers are sure to hold (the image's best by the subject);
+        every other region's is at least its utility with every comparison lost. Its share of its image's evidence is at most what those
         bounds leave it, its margin over the others at most its bound less their best lower bound,
         and what the answer rests on (``context``) is the same on every image.
         """
         upper, result = self.score_noun_phrase(scene, parsed.subject, sources, compare=False, detector_p=detector_p)
         fused = np.asarray(self.fused.vector())
-        subject_terms = result.terms.copy()
-        subject_terms[:, [_TERM[m.name] for m in result.modules]] = 0.0
-        lost = sum(fused[_TERM[name]] for name in self.word_modules(parsed, sources))
-        lower = subject_terms @ fused - lost
+        sizes = np.diff(np.append(starts, len(upper)))
+        image = np.repeat(np.arange(len(starts)), sizes)
+        colour = next((m for m in result.modules if m.name == "colour"), None)
+        if colour is not None and len(upper):
+            # The colour words' peers always hold the region of the image's best subject utility
+            # (``peers`` ranks by it): the most coloured peer has at least its share. Regions
+            # within rounding of the best may be it, so the least of their shares.
+            subject_terms = result.terms.copy()
+            subject_terms[:, [_TERM[m.name] for m in result.modules]] = 0.0
+            subject = subject_terms @ fused
+            best = np.maximum.reduceat(subject, starts)[image]
+            may_lead = subject >= best - 1e-9 * np.maximum(np.abs(best), 1.0)
+
+            def floor(frac: np.ndarray) -> np.ndarray:
+                return np.minimum.reduceat(np.where(may_lead, frac, np.inf), starts)[image]
+
+            tighter = self.colour_module(scene, parsed.subject.colours, Peers.none(len(upper)), floor)
+            upper = upper - colour.weight * (colour.values - tighter)
+        # Every other region's utility is at least its utility with each comparison lost (the
+        # words about the region itself still count) and the relation (scored apart) lost too.
+        lower, _ = self.score_noun_phrase(scene, parsed.subject, sources, compare=None, detector_p=detector_p)
+        if "relation" in self.word_modules(parsed, sources):
+            lower = lower - fused[_TERM["relation"]]
         shift = float(max(upper.max(initial=0.0), lower.max(initial=0.0)))
         mass = np.exp(lower - shift)
         per_image = np.add.reduceat(mass, starts) if len(mass) else mass
@@ -726,8 +767,6 @@ class PhraseScorer:
         share = (upper - shift) - np.logaddexp(upper - shift, np.log(np.maximum(others, 1e-300)))
         # Its margin over the best other region of its image is at most its bound less the best
         # lower bound of the others (0 for a region alone, as in ``calibration_inputs``).
-        sizes = np.diff(np.append(starts, len(lower)))
-        image = np.repeat(np.arange(len(starts)), sizes)
         index = np.arange(len(lower))
         best = np.maximum.reduceat(lower, starts)[image] if len(lower) else lower
         first_best = np.full(len(starts), len(lower))
