@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             refine_s.append(timed(index.search, refined, 20)[0])
         # A learned concept, each phrase searched once (a first search judges every kept region
         # embedding), against the new COCO phrases above.
-        # The first concept searched is not timed: its head's fit imports torch's optimiser, once a process.
+        # The first concept searched is not timed: its head's fit imports scipy's optimiser, once a process.
         warm, *concepts = teach_concepts(grounder, photos, args.runs + 1)
         unbounded = [p for p in concepts if not grounder.bounded_subject(p)[0]]
         if unbounded:

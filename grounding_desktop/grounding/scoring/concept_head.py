@@ -194,28 +194,26 @@ def training_set(boxes: Sequence[TrainingBox]):
 def fit_logistic(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, c: float
                  ) -> tuple[np.ndarray, float]:
     """(weights, bias) minimising c * sum(weight * log loss) + |weights|^2 / 2 (scikit-learn's
-    LogisticRegression objective), by L-BFGS in torch (float64, deterministic on a CPU)."""
-    import torch
-    import torch.nn.functional as F
+    LogisticRegression objective), by scipy's L-BFGS-B in float64 (deterministic). Not torch's
+    optimiser: its first use imports torch's compiler, seconds the first accept would wait."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
 
-    Xt = torch.from_numpy(np.asarray(X, np.float64))
-    yt = torch.from_numpy(np.asarray(y, np.float64))
-    wt = torch.from_numpy(np.asarray(sample_weight, np.float64))
-    params = torch.zeros(Xt.shape[1] + 1, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([params], lr=1.0, max_iter=100, tolerance_grad=1e-5,
-                            line_search_fn="strong_wolfe")
+    X = np.asarray(X, np.float64)
+    y = np.asarray(y, np.float64)
+    sw = np.asarray(sample_weight, np.float64)
 
-    def closure():
-        opt.zero_grad()
-        z = Xt @ params[:-1] + params[-1]
-        loss = c * (wt * F.binary_cross_entropy_with_logits(z, yt, reduction="none")).sum() \
-            + 0.5 * params[:-1].square().sum()
-        loss.backward()
-        return loss
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = params[:-1], params[-1]
+        z = X @ w + b
+        scaled = c * sw
+        value = float(scaled @ (np.logaddexp(0.0, z) - y * z) + 0.5 * w @ w)
+        g = scaled * (expit(z) - y)
+        return value, np.concatenate([X.T @ g + w, [g.sum()]])
 
-    opt.step(closure)
-    out = params.detach().numpy()
-    return out[:-1].astype(np.float32), float(out[-1])
+    res = minimize(loss, np.zeros(X.shape[1] + 1), jac=True, method="L-BFGS-B",
+                   options={"maxiter": 100, "gtol": 1e-5})
+    return res.x[:-1].astype(np.float32), float(res.x[-1])
 
 
 def fit_ridge(X: np.ndarray, T: np.ndarray, alpha: float) -> np.ndarray:
