@@ -112,10 +112,10 @@ class ImageFeatures:
                        embeddings=np.round(vectors / scale[:, None]).astype(np.int8),
                        embedding_scale=scale.astype(np.float16))
 
-    def region_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
-        """(indices of the regions embedded, their (E, D) float32 embeddings)."""
-        return (self.embedded.astype(np.int64),
-                self.embeddings.astype(np.float32) * self.embedding_scale.astype(np.float32)[:, None])
+    def kept_embeddings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indices of the regions embedded, their (E, D) int8 embeddings, their (E,) scales): an
+        embedding is its int8 row times its scale."""
+        return self.embedded.astype(np.int64), self.embeddings, self.embedding_scale.astype(np.float64)
 
     def scene(self) -> Scene:
         """The scorer's view of these regions (float64, as it computes)."""

@@ -453,7 +453,7 @@ class Grounder:
 
         stamp = _file_stamp(source) if isinstance(source, (str, os.PathLike)) else None
         return PreparedImage(key, features, features.scene(),
-                             ImageEvidence(loader=pixels, kept=features.region_embeddings()), stamp)
+                             ImageEvidence(loader=pixels, kept=features.kept_embeddings()), stamp)
 
     def _remember(self, entry: PreparedImage) -> None:
         with self._cache_lock:

@@ -32,9 +32,8 @@ from ..core.phrase_parse import NounPhrase, parse_phrase
 from .scoring.concepts import ConceptMemory
 from .scoring.scorer import PhraseScorer, Scene, SubjectEvidence
 
-_SLACK = 1e-9  # the bound and the exact score are sums taken in other orders: they may differ by this
+_SLACK = 1e-9  # the bound and the exact score are the same float64 sums, taken in other orders by BLAS
 PART_REGIONS = 65536  # regions per part of the table: a vectorised step (bounds the temporaries' memory)
-_KEPT_CHUNK = 1024    # kept embeddings made float at a time (a few MB: stays in the cache)
 
 
 @dataclass(frozen=True)
@@ -90,13 +89,8 @@ class ImageIndex:
         text = clean_phrase(phrase)
         if top < 1 or not self._keys:
             return []
-        bounded, concept = self.grounder.bounded_subject(text)
-        if bounded:
-            bounds = self._image_bounds(text, concept)
-            order = [int(i) for i in np.argsort(-bounds, kind="stable") if bounds[i] > 0]
-        else:
-            bounds = np.full(len(self._keys), np.inf)
-            order = list(range(len(self._keys)))
+        bounds = self.bounds(text)
+        order = [int(i) for i in np.argsort(-bounds, kind="stable") if bounds[i] > 0]
         kept: list[tuple[float, int, Proposal]] = []  # a min-heap of (score, -index, proposal)
         for i in order:
             if len(kept) == top:
@@ -126,9 +120,14 @@ class ImageIndex:
         return [Match(self._keys[-i], p) for _, i, p in kept]
 
     # ------------------------------------------------------------------ bounds
-    def _image_bounds(self, text: str, concept=None) -> np.ndarray:
-        """Per image, the bound of its best region (0: no region has any evidence). ``concept``:
-        the learned concept (``concepts.ConceptKey``) whose head gives the subject's evidence."""
+    def bounds(self, phrase: str) -> np.ndarray:
+        """Per image, a score its best region cannot exceed for ``phrase`` (0: no region has any
+        evidence; inf for every image when the kept features bound nothing: an ImageNet kind, or
+        an image whose kept embeddings a learned concept's head cannot judge)."""
+        text = clean_phrase(phrase)
+        bounded, concept = self.grounder.bounded_subject(text)
+        if not bounded:
+            return np.full(len(self._keys), np.inf)
         parsed = parse_phrase(text)
         scorer = self.grounder.load_scorer()
         noun = parsed.subject
@@ -186,15 +185,17 @@ class _Part:
         def cat(name: str, dtype) -> np.ndarray:
             return np.concatenate([getattr(f, name) for f in feats]).astype(dtype, copy=False)
 
-        # Class scores are kept class by class (Fortran order) as float32: a bound reads the columns a
-        # noun weighs, 8x faster than float16's (364 bytes a region: 240 MB for 10,000 images).
-        self.table = Scene(boxes=cat("boxes", np.float32),
+        # The values an image's scene holds (``ImageFeatures.scene``: float64), so the bound computes
+        # what scoring the image does. Class scores are kept class by class (Fortran order) as float32
+        # (the float16 kept, exactly): a bound reads the columns a noun weighs, 8x faster than
+        # float16's (364 bytes a region: 240 MB for 10,000 images).
+        self.table = Scene(boxes=cat("boxes", np.float64),
                            class_scores=np.asfortranarray(cat("class_scores", np.float32)),
-                           labels=cat("labels", np.int16), scores=cat("scores", np.float32),
-                           colour_frac=cat("colour_frac", np.float32), lightness=cat("lightness", np.float32),
-                           width=np.repeat([np.float32(f.frame_width) for f in feats], self.sizes),
-                           height=np.repeat([np.float32(f.frame_height) for f in feats], self.sizes),
-                           objectness=cat("objectness", np.float32))
+                           labels=cat("labels", np.int16), scores=cat("scores", np.float64),
+                           colour_frac=cat("colour_frac", np.float64), lightness=cat("lightness", np.float64),
+                           width=np.repeat([float(f.frame_width) for f in feats], self.sizes),
+                           height=np.repeat([float(f.frame_height) for f in feats], self.sizes),
+                           objectness=cat("objectness", np.float64))
         self._detector_p: dict[tuple, np.ndarray] = {}    # the detector's p per noun
         self._concept_p: dict[object, np.ndarray] = {}    # a learned concept's p, this memory version's
         self._concepts_version: Optional[int] = None
@@ -206,7 +207,7 @@ class _Part:
             if with_vectors else np.zeros(0, np.int64)
         self.kept = np.concatenate([f.embeddings for _, f in with_vectors]) if len(dims) == 1 \
             else np.zeros((0, 0), np.int8)
-        self.kept_scale = np.concatenate([f.embedding_scale for _, f in with_vectors]).astype(np.float32) \
+        self.kept_scale = np.concatenate([f.embedding_scale for _, f in with_vectors]).astype(np.float64) \
             if with_vectors else np.zeros(0, np.float32)
 
     def reads(self, head) -> bool:
@@ -240,13 +241,6 @@ class _Part:
     def _head_p(self, head) -> np.ndarray:
         p = np.zeros(self.regions)
         if len(self.kept) and self.reads(head):
-            import torch  # its int8 -> float conversion and matrix-vector product are several times numpy's
-
-            kept, weights = torch.from_numpy(self.kept), torch.from_numpy(np.asarray(head.weights, np.float32))
-            logit = np.empty(len(self.kept), np.float32)
-            with torch.inference_mode():
-                for start in range(0, len(kept), _KEPT_CHUNK):
-                    logit[start:start + _KEPT_CHUNK] = (kept[start:start + _KEPT_CHUNK].float() @ weights).numpy()
-            p[self.kept_rows] = 1.0 / (1.0 + np.exp(-(logit * self.kept_scale + head.bias).astype(np.float64)))
+            p[self.kept_rows] = head.kept_probability(self.kept, self.kept_scale)
         return p
 

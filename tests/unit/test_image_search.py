@@ -228,6 +228,61 @@ def test_search_of_a_learned_concept_over_prepared_features_needs_no_pixels(grou
         grounder.concepts.clear()
 
 
+def _made_up_record(rng, like, regions: int):
+    """A record of a made-up picture of ``like``'s sizes: random boxes, scores and colours kept as
+    the feature pass keeps them (float16, so many near ties), and random kept embeddings."""
+    from grounding_desktop.grounding.features import ImageFeatures
+
+    w, h = like.frame_width, like.frame_height
+    corners = rng.uniform(0, 1, (regions, 2, 2)) * [w, h]
+    boxes = np.concatenate([corners.min(1), corners.max(1) + 4], 1).astype(np.float32)
+    classes = rng.random((regions, like.class_scores.shape[1])) ** 6
+    record = ImageFeatures(
+        width=like.width, height=like.height, frame_width=w, frame_height=h, boxes=boxes,
+        labels=classes.argmax(1).astype(np.int16), scores=classes.max(1).astype(np.float16),
+        objectness=rng.random(regions).astype(np.float16), lightness=rng.random(regions).astype(np.float16),
+        class_scores=classes.astype(np.float16),
+        colour_frac=rng.dirichlet(np.ones(like.colour_frac.shape[1]), regions).astype(np.float16))
+    vectors = rng.normal(size=(regions, like.embeddings.shape[1]))
+    return record.with_embeddings(np.arange(regions), vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+
+
+@pytest.mark.model
+def test_search_over_many_records_answers_what_proposing_on_every_image_does(grounder, tmp_path):
+    """The bound is computed over a folder's table, the exact score over one image's record: on
+    150 made-up records (float16 values, many near ties), every phrase, a learned concept's too,
+    ranks as proposing on every image does."""
+    from grounding_desktop.grounding.image_search import ImageIndex
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
+    from support import make_gizmo_photos
+
+    gizmos = make_gizmo_photos(tmp_path / "gizmos", 3)
+    like, = grounder.compute_features([str(gizmos[0][0])])
+    rng = np.random.default_rng(11)
+    records = [_made_up_record(rng, like, int(rng.integers(1, 40))) for _ in range(150)]
+    keys = [f"made-up-{i}" for i in range(len(records))]
+    grounder.concepts.clear()
+    try:
+        for i, (path, box) in enumerate(gizmos):
+            grounder.learn(str(path), [LabelledBox(i + 1, "the red gizmo", box, accepted=True)])
+        index = ImageIndex(grounder, part_regions=1000)
+        for key, f in zip(keys, records):
+            index.add(key, f)
+        for phrase in ("the dog", "the red dog on the left", "the dark cup", "the bigger cat", "the man on the horse",
+                       "a thing at the top", "the red gizmo", "the gizmo on the right", "the white gizmo"):
+            assert [(m.key, m.proposal) for m in index.search(phrase, top=5)] == \
+                proposing_on_every_image(grounder, keys, records, phrase, top=5), phrase
+            # Not only the ranking: no image's best score, unrounded, is above its bound.
+            parsed = parse_phrase(phrase)
+            bounds = index.bounds(phrase)
+            for key, f, bound in zip(keys, records, bounds):
+                result = grounder.scored(grounder.prepared_from(key, f), parsed)[1]
+                best = result.scores[result.evidence > 0].max(initial=0.0)
+                assert bound >= best - 1e-12, (phrase, key, bound, best)
+    finally:
+        grounder.concepts.clear()
+
+
 @pytest.mark.model
 def test_kept_features_are_stale_when_the_embeddings_recipe_changes(grounder):
     """A record's region embeddings are the second CNN's: the version kept features are filed

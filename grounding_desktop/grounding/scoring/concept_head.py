@@ -40,6 +40,7 @@ MIRRORED_EXAMPLES = True  # learn from the boxes seen in the mirrored image too 
 # Set, not fitted: no benchmark has rejected boxes.
 REJECTED_WEIGHT = 3.0     # a rejected box counts as this many negatives
 DELTA_STD = np.array([0.1, 0.1, 0.2, 0.2])  # Fast R-CNN's normalisation of the deltas
+KEPT_CHUNK = 1024         # kept int8 embeddings made float at a time (a few MB: stays in the cache)
 
 
 def xyxy(xywh) -> np.ndarray:
@@ -132,6 +133,21 @@ class ConceptHead:
 
     def probability(self, embeddings: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.logit(embeddings).astype(np.float64)))
+
+    def kept_probability(self, codes: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """(E,) the probability of embeddings kept as int8 ``codes`` (E, D) times ``scale`` (E,)
+        (``features.ImageFeatures``), summed in float64 a chunk of rows at a time: a row gets the
+        same value whatever else is judged with it (a folder's table in search, one image when
+        proposing), which search's bound needs."""
+        import torch  # its int8 -> float conversion and matrix-vector product are several times numpy's
+
+        codes = torch.from_numpy(np.ascontiguousarray(codes))
+        weights = torch.from_numpy(np.asarray(self.weights, np.float64))
+        dot = np.empty(len(codes))
+        with torch.inference_mode():
+            for start in range(0, len(codes), KEPT_CHUNK):
+                dot[start:start + KEPT_CHUNK] = (codes[start:start + KEPT_CHUNK].double() @ weights).numpy()
+        return 1.0 / (1.0 + np.exp(-(dot * np.asarray(scale, np.float64) + self.bias)))
 
     def refine(self, boxes: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
         """(N, 4) xyxy ``boxes`` moved by the regressor's deltas (unchanged without one)."""

@@ -260,7 +260,9 @@ def pooled(trial_sets: Sequence[Sequence[Trial]], fits: Sequence[FusedWeights]) 
             u = t.terms @ w
             sc = calibrated(u, f, t.context_values())
             order = shown(t, u)
-            if not len(order):
+            if not len(order):  # nothing proposed: a miss, with no score shown (0)
+                scores.append(0.0)
+                hits.append(False)
                 continue
             scores.append(sc[order[0]])
             hits.append(bool(t.hit[order[0]]))

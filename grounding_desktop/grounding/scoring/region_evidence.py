@@ -48,8 +48,9 @@ class ImageEvidence:
     classified: Optional[np.ndarray] = None       # indices of the regions whose crops were classified
     probs: Optional[np.ndarray] = None            # (len(classified), 1000)
     concept_answers: dict = field(default_factory=dict)  # (concept, memory version, excluded) -> answer
-    # (region indices, their embeddings) a feature pass record kept (``features.ImageFeatures``)
-    kept: Optional[tuple[np.ndarray, np.ndarray]] = None
+    # (region indices, their int8 embeddings, their scales) a feature pass record kept
+    # (``features.ImageFeatures``)
+    kept: Optional[tuple[np.ndarray, np.ndarray, np.ndarray]] = None
 
     @property
     def rgb(self) -> np.ndarray:
@@ -165,7 +166,8 @@ def concept_evidence(recognizer: RegionRecognizer, memory: ConceptMemory, eviden
     with evidence.lock:
         if evidence.features is None and evidence.kept is not None and len(evidence.kept[0]):
             p = np.zeros(len(scene))
-            p[evidence.kept[0]] = head.probability(evidence.kept[1])
+            regions, codes, scale = evidence.kept
+            p[regions] = head.kept_probability(codes, scale)
             return ConceptEvidence(p, np.zeros((0, 4)), np.zeros(0), np.zeros(0, bool), head.examples,
                                    np.zeros(0, np.int64))
         features = _features(recognizer, evidence)

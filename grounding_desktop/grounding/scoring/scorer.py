@@ -385,18 +385,20 @@ class PhraseScorer:
         (``NO_CLASS``: objectness), whether the noun names something the detector knows).
 
         Not ``named``: the same p, read class by class with no class per region (None), cheap over
-        a table of many images' regions whose class scores are kept class by class (``image_search``)."""
+        a table of many images' regions whose class scores are kept class by class (``image_search``).
+        Either way each product is a float64 one, whatever type the class scores are kept in."""
         wts, _, known = self.class_weights(noun_phrase)
-        wts = wts[:scene.class_scores.shape[1]]
+        wts = wts[:scene.class_scores.shape[1]].astype(np.float64)
         n = len(scene)
-        if not named:  # the products and their maximum in the named branch's type: the same p
-            kind = np.result_type(scene.class_scores.dtype, wts.dtype)
-            best, product = np.zeros(n, kind), np.empty(n, kind)
+        if not named:
+            p, product = np.zeros(n), np.empty(n)
             for c in np.flatnonzero(wts):
-                np.maximum(best, np.multiply(scene.class_scores[:, c], wts[c], out=product), out=best)
-            p, cls = best.astype(np.float64), None
+                product[:] = scene.class_scores[:, c]
+                product *= wts[c]
+                np.maximum(p, product, out=p)
+            cls = None
         else:
-            cs = scene.class_scores[:, :len(wts)] * wts[None, :]
+            cs = scene.class_scores[:, :len(wts)].astype(np.float64) * wts[None, :]
             cls = cs.argmax(1) if n else np.zeros(0, np.int64)
             p = (cs[np.arange(n), cls] if n else np.zeros(0)).astype(np.float64)
         candidate = scene.labels == NO_CLASS
