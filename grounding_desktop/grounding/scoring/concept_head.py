@@ -141,7 +141,7 @@ class ConceptHead:
         proposing), which search's bound needs."""
         import torch  # its int8 -> float conversion and matrix-vector product are several times numpy's
 
-        codes = torch.from_numpy(np.ascontiguousarray(codes))
+        codes = torch.from_numpy(np.require(codes, requirements=["C", "W"]))  # a record's are read-only
         weights = torch.from_numpy(np.asarray(self.weights, np.float64))
         dot = np.empty(len(codes))
         with torch.inference_mode():
