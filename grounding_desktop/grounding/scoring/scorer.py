@@ -23,7 +23,7 @@ takes about a millisecond.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -400,7 +400,7 @@ class PhraseScorer:
         else:
             cs = scene.class_scores[:, :len(wts)].astype(np.float64) * wts[None, :]
             cls = cs.argmax(1) if n else np.zeros(0, np.int64)
-            p = (cs[np.arange(n), cls] if n else np.zeros(0)).astype(np.float64)
+            p = cs[np.arange(n), cls] if n else np.zeros(0)
         candidate = scene.labels == NO_CLASS
         if known and not noun_phrase.generic:
             # Class-agnostic candidates are for things COCO lacks: their weak class scores must
@@ -632,11 +632,17 @@ class PhraseScorer:
     # --- a whole noun phrase
     def score_noun_phrase(self, scene: Scene, noun_phrase: NounPhrase,
                           sources: Sequence[SubjectEvidence] = (), compare: Optional[bool] = True,
-                          detector_p: Optional[np.ndarray] = None) -> tuple[np.ndarray, ScoreResult]:
+                          subject: Optional[tuple[np.ndarray, ScoreResult]] = None
+                          ) -> tuple[np.ndarray, ScoreResult]:
         """(utility, result with terms and modules) of one noun phrase. With ``compare`` False or
         None no region is compared with others (``upper_bound``): each comparison counts as won
-        (False) or as lost (None), and the result names no region's source."""
-        terms, result = self.subject_terms(scene, noun_phrase, sources, detector_p, labelled=bool(compare))
+        (False) or as lost (None), and the result names no region's source. ``subject``: the noun's
+        ``subject_terms`` already made (a bound adds the modules twice), left as they are."""
+        if subject is None:
+            terms, result = self.subject_terms(scene, noun_phrase, sources, labelled=bool(compare))
+        else:
+            terms = subject[0].copy()
+            result = replace(subject[1], terms=terms, modules=[], notes=list(subject[1].notes))
         fused = np.asarray(self.fused.vector())
         utility = terms @ fused
         if compare and len(scene):
@@ -733,11 +739,12 @@ class PhraseScorer:
         size, location and order among peers, a relation) counted as won, the rest (colour share,
         pose, position in the image) computed, and the colour words' reference among the peers at
         least the share of the region the peers are sure to hold (the image's best by the subject);
-        every other region's is at least its utility with every comparison lost. Its share of its image's evidence is at most what those
-        bounds leave it, its margin over the others at most its bound less their best lower bound,
+        every other region's is at least its utility with every comparison lost. Its share of its
+        image's evidence is at most what those bounds leave it, its margin over the others at most its bound less their best lower bound,
         and what the answer rests on (``context``) is the same on every image.
         """
-        upper, result = self.score_noun_phrase(scene, parsed.subject, sources, compare=False, detector_p=detector_p)
+        start = self.subject_terms(scene, parsed.subject, sources, detector_p, labelled=False)
+        upper, result = self.score_noun_phrase(scene, parsed.subject, sources, compare=False, subject=start)
         fused = np.asarray(self.fused.vector())
         sizes = np.diff(np.append(starts, len(upper)))
         image = np.repeat(np.arange(len(starts)), sizes)
@@ -746,9 +753,7 @@ class PhraseScorer:
             # The colour words' peers always hold the region of the image's best subject utility
             # (``peers`` ranks by it): the most coloured peer has at least its share. Regions
             # within rounding of the best may be it, so the least of their shares.
-            subject_terms = result.terms.copy()
-            subject_terms[:, [_TERM[m.name] for m in result.modules]] = 0.0
-            subject = subject_terms @ fused
+            subject = start[0] @ fused
             best = np.maximum.reduceat(subject, starts)[image]
             may_lead = subject >= best - 1e-9 * np.maximum(np.abs(best), 1.0)
 
@@ -759,7 +764,7 @@ class PhraseScorer:
             upper = upper - colour.weight * (colour.values - tighter)
         # Every other region's utility is at least its utility with each comparison lost (the
         # words about the region itself still count) and the relation (scored apart) lost too.
-        lower, _ = self.score_noun_phrase(scene, parsed.subject, sources, compare=None, detector_p=detector_p)
+        lower, _ = self.score_noun_phrase(scene, parsed.subject, sources, compare=None, subject=start)
         if "relation" in self.word_modules(parsed, sources):
             lower = lower - fused[_TERM["relation"]]
         shift = float(max(upper.max(initial=0.0), lower.max(initial=0.0)))
