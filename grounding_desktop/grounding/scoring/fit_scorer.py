@@ -145,7 +145,7 @@ def shown(trial: Trial, u: np.ndarray) -> np.ndarray:
     return one_per_object(trial.boxes, u, proposable, DEFAULT_WEIGHTS.output_nms_iou)[:SHOWN]
 
 
-def _shown(trial: Trial, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _calibration_rows(trial: Trial, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Calibration inputs (u, share, margin, the context) of the ``CALIBRATED`` best regions a
     trial shows under ``w``, and whether each is right."""
     u = trial.terms @ w
@@ -194,7 +194,7 @@ def fit(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float 
         w = fit_weights([t for i, t in enumerate(trials) if i not in held_set] if n_folds > 1 else trials,
                         prior_w, l2)
         for i in held:
-            x, hit = _shown(trials[i], w)
+            x, hit = _calibration_rows(trials[i], w)
             rows.append(x)
             hits.append(hit)
     w = fit_weights(trials, prior_w, l2)
