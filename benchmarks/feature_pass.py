@@ -93,13 +93,13 @@ def main(argv: list[str] | None = None) -> int:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{features_file}{suffix}").unlink(missing_ok=True)
             if not embeddings:  # the pass as it was before records kept region embeddings
-                grounder._with_region_embeddings = lambda built: built
+                grounder._with_second_cnn = lambda built: built
             try:
                 with FeatureStore(features_file) as features:
                     report = run_feature_pass(store, features, LocalEngine(grounder))
                     sizes[embeddings] = sum(len(d) for _, d in features.features(grounder.features_version)) / len(paths)
             finally:
-                grounder.__dict__.pop("_with_region_embeddings", None)
+                grounder.__dict__.pop("_with_second_cnn", None)
             assert report.prepared == len(paths), report
 
         contenders = {"bare detector, detect() as it comes": lambda: bare(True),

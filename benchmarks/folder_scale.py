@@ -1,13 +1,13 @@
 """A folder of 10,000 prepared images: the features file's size and reopen time, search by phrase
-(a new phrase, one refined by a word, one searched again as a feature pass adds images, and a
-concept learned from three boxes against a COCO noun in the same run), and propose for every
-image of 1,000 with 3 phrases.
+(a new phrase, one refined by a word, one searched again as a feature pass adds images, a concept
+learned from three boxes and a noun ImageNet knows, against a COCO noun in the same run), and
+propose for every image of 1,000 with 3 phrases.
 
-A learned concept's search is bounded from the kept features only when ImageNet adds nothing to
-its noun (``Grounder.bounded_subject``: "gizmo", a COCO noun); a noun closer to an ImageNet kind
-than to a COCO class ("widget", "squirrel", most things COCO lacks) is scored image by image, its
-pixels decoded and its 12 most object-like regions classified: that cost is measured on
-``--imagenet-images`` copies whose pixels exist, and printed per 10,000 images.
+A noun closer to an ImageNet kind than to a COCO class ("widget", "squirrel", most things COCO
+lacks) is bounded from the ImageNet kinds the records kept of their classified crops. The baseline,
+in the same run: the same nouns over ``--imagenet-images`` copies whose records kept no kinds (as
+before records kept them), scored image by image, their pixels decoded and their 12 most
+object-like regions classified; printed per 10,000 images.
 
 The records are real: the detector's features of the coco8 photos and the samples (each also
 mirrored), repeated as many times as asked, each copy with its boxes moved by up to a pixel and
@@ -42,7 +42,7 @@ REFINED = (("the dog", "the black dog"), ("the person", "the person on the left"
            ("the cup", "the white cup"), ("the horse", "the brown horse"))
 PROPOSE_PHRASES = ("the person", "the dog", "the cup")
 CONCEPT_COLOURS = ("red", "blue", "green", "yellow", "white", "black", "orange", "purple")
-IMAGENET_PHRASES = ("the widget", "the squirrel")  # nouns ImageNet knows better than COCO: no bound
+IMAGENET_PHRASES = ("the widget", "the squirrel", "the espresso")  # nouns ImageNet knows better than COCO
 
 
 def real_records(grounder, work: Path):
@@ -57,8 +57,8 @@ def real_records(grounder, work: Path):
 def teach_concepts(grounder, photos, count: int) -> list[str]:
     """``count`` concepts, each taught its three boxes: the most object-like region of three
     photos (a concept of its own per phrase, "the red gizmo", "the blue gizmo", ..., so each search
-    judges every kept region anew). Their noun, "gizmo", is none ImageNet knows: the search is
-    bounded (``Grounder.bounded_subject``)."""
+    judges every kept region anew). Their noun, "gizmo", is none ImageNet knows: the head alone
+    adds to the detector's evidence."""
     from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
     phrases = []
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--copies-alike", action="store_true", help="copies keep their photo's scores")
     parser.add_argument("--imagenet-images", type=int, default=24,
-                        help="images (copies whose pixels exist) an ImageNet noun is searched over")
+                        help="images (copies whose pixels exist) the baseline searches image by image")
     args = parser.parse_args(argv)
 
     from grounding_desktop.core import ImageState, ScanEntry
@@ -145,19 +145,19 @@ def main(argv: list[str] | None = None) -> int:
         # embedding), against the new COCO phrases above.
         # The first concept searched is not timed: its head's fit imports scipy's optimiser, once a process.
         warm, *concepts = teach_concepts(grounder, photos, args.runs + 1)
-        unbounded = [p for p in concepts if not grounder.bounded_subject(p)[0]]
-        if unbounded:
-            raise SystemExit(f"{unbounded}: ImageNet adds to the noun, the search is not bounded")
         index.search(warm, 20)
         concept_s, concept_found = zip(*(timed(index.search, phrase, 20) for phrase in concepts))
-        # Nouns with ImageNet kinds: scored image by image, on copies whose pixels exist (a first
-        # search of one image loads the ImageNet kinds' names and the second CNN, untimed).
+        # Nouns with ImageNet kinds, bounded from the kept kinds (a first search of one image loads
+        # the ImageNet kinds' names and the second CNN, untimed). Baseline: records that kept no
+        # kinds, scored image by image on copies whose pixels exist.
         small, one = ImageIndex(grounder), ImageIndex(grounder)
         for i, (h, f) in enumerate(jittered(records, args.imagenet_images, seed=3)):
-            small.add(h, f, image=str(photos[i % len(photos)][0]))
+            small.add(h, replace(f, classified=f.classified[:0], kind_ids=f.kind_ids[:0], kind_probs=f.kind_probs[:0]),
+                      image=str(photos[i % len(photos)][0]))
         one.add("warm", records[0], image=str(photos[0][0]))
         one.search(IMAGENET_PHRASES[0], 1)
-        imagenet_s = [timed(small.search, phrase, 20)[0] for phrase in IMAGENET_PHRASES]
+        imagenet_s, imagenet_found = zip(*(timed(index.search, phrase, 20) for phrase in IMAGENET_PHRASES))
+        pixels_s = [timed(small.search, phrase, 20)[0] for phrase in IMAGENET_PHRASES]
         # A feature pass going on: a batch of 16 more images, then the same phrase again (the app
         # searches again as the pass reaches images). Baseline: the phrase again with nothing added.
         again_s, grown_s = [], []
@@ -196,9 +196,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"search, a learned concept (3 boxes, first search): median {statistics.median(concept_s):.3f} s, "
               f"max {max(concept_s):.3f} s ({statistics.median(concept_s) / statistics.median(new_s):.1f}x a new "
               f"COCO phrase, same run), {min(len(c) for c in concept_found)}+ images found  (target <= 1 s)")
-        print("search, a noun with ImageNet kinds, image by image: " + ", ".join(
+        print(f"search, a noun with ImageNet kinds (from the kept kinds): median {statistics.median(imagenet_s):.3f} s, "
+              f"max {max(imagenet_s):.3f} s ({statistics.median(imagenet_s) / statistics.median(new_s):.1f}x a new "
+              f"COCO phrase, same run), {min(len(c) for c in imagenet_found)}+ images found  (target <= 1 s)")
+        print("    " + ", ".join(f"{p!r} {1000 * t:.0f} ms" for p, t in zip(IMAGENET_PHRASES, imagenet_s)))
+        print("    baseline, records without kept kinds, image by image: " + ", ".join(
             f"{p!r} {t:.2f} s over {args.imagenet_images} images ({t / args.imagenet_images * args.images:.0f} s "
-            f"for {args.images})" for p, t in zip(IMAGENET_PHRASES, imagenet_s)) + "  (target <= 1 s: not met)")
+            f"for {args.images})" for p, t in zip(IMAGENET_PHRASES, pixels_s)))
         print(f"search, refined by a word: median {1000 * statistics.median(refine_s):.0f} ms, "
               f"max {1000 * max(refine_s):.0f} ms  (target <= 100 ms)")
         print("    " + ", ".join(f"{r!r} {1000 * t:.0f} ms" for (_, r), t in zip(REFINED, refine_s)))

@@ -156,9 +156,10 @@ class FolderGrounder(Grounder, Protocol):
         """``propose`` on a prepared entry."""
         ...
 
-    def bounded_subject(self, phrase: str) -> tuple[bool, object]:
-        """(whether the phrase's score is bounded from the kept records alone, the learned concept
-        whose head adds evidence, or None): how search orders its work."""
+    def bounded_subject(self, phrase: str) -> tuple[bool, object, object]:
+        """(whether the phrase's score is bounded from the kept records, the learned concept whose
+        head adds evidence or None, the ImageNet kinds that add theirs or None): how search orders
+        its work."""
         ...
 
 

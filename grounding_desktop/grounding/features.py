@@ -13,7 +13,9 @@ the SSD's 91 classes, 15 KB for an image of 65 regions. A record made by the fea
 holds the second CNN's embeddings (``recognizer.embed``) of the ``EMBEDDED_REGIONS`` most
 object-like regions, what learned concepts are judged on (``concepts``), so searching a folder
 for one needs no CNN pass: int8 with a scale per vector (each keeps a cosine above 0.9999 with
-what was computed), about 2.3 KB a region. ``to_bytes``/``from_bytes`` are a plain header
+what was computed), about 2.3 KB a region. It holds the ImageNet kinds of the crops of its most
+object-like regions too (``region_evidence.classify_regions``, kept as ``imagenet.kept`` keeps
+them: 128 kinds a crop, about 6 KB an image), so searching for an ImageNet noun needs none either. ``to_bytes``/``from_bytes`` are a plain header
 and the arrays back to back, so reading thousands of records costs little more than the copy.
 """
 from __future__ import annotations
@@ -26,11 +28,12 @@ import numpy as np
 
 from .scoring.scorer import Scene
 
-FEATURES_FORMAT = 2   # bump when what a record holds, or how it is computed, changes
+FEATURES_FORMAT = 3   # bump when what a record holds, or how it is computed, changes
 EMBEDDED_REGIONS = 16  # regions whose embeddings a feature pass record keeps
 _MAGIC = b"GDF"
-# magic, format, regions, classes, colours, w, h, frame w, h, embedded regions, embedding size
-_HEADER = struct.Struct("<3sBIHHIIIIHH")
+# magic, format, regions, classes, colours, w, h, frame w, h, embedded regions, embedding size,
+# classified regions, kinds kept a crop
+_HEADER = struct.Struct("<3sBIHHIIIIHHHH")
 HEADER_BYTES = _HEADER.size
 
 
@@ -48,17 +51,21 @@ def record_problem(head: bytes, length: int) -> Optional[str]:
     magic, fmt = bytes(head[:3]), head[3]
     if magic != _MAGIC or fmt != FEATURES_FORMAT:
         return f"image features of another format ({magic!r} {fmt})"
-    _, _, n, c, k, _, _, _, _, e, d = _HEADER.unpack_from(head)
+    _, _, n, c, k, _, _, _, _, e, d, m, kk = _HEADER.unpack_from(head)
     if HEADER_BYTES + sum(int(np.prod(shape)) * np.dtype(dtype).itemsize
-                          for shape, dtype in _layout(n, c, k, e, d)) != length:
+                          for shape, dtype in _layout((n, c, k, e, d, m, kk))) != length:
         return "image features record of the wrong length"
     return None
 
 
-def _layout(n: int, c: int, k: int, e: int, d: int) -> tuple:
-    """(shape, dtype) of each array of a record, in the order ``to_bytes`` writes them."""
+def _layout(counts: tuple[int, ...]) -> tuple:
+    """(shape, dtype) of each array of a record, in the order ``to_bytes`` writes them, for the
+    header's counts: regions, classes, colours, embedded regions, embedding size, classified
+    regions, kinds a crop."""
+    n, c, k, e, d, m, kk = counts
     return (((n, 4), "<f4"), ((n,), "<i2"), ((n,), "<f2"), ((n,), "<f2"), ((n,), "<f2"),
-            ((n, c), "<f2"), ((n, k), "<f2"), ((e,), "<i2"), ((e,), "<f2"), ((e, d), "i1"))
+            ((n, c), "<f2"), ((n, k), "<f2"), ((e,), "<i2"), ((e,), "<f2"), ((e, d), "i1"),
+            ((m,), "<i2"), ((m, kk), "<i2"), ((m, kk), "<f2"))
 
 
 def _rows(values, n: int) -> np.ndarray:
@@ -85,6 +92,9 @@ class ImageFeatures:
     embedded: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))  # (E,) region indices
     embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int8))  # (E, D) int8
     embedding_scale: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float16))  # (E,)
+    classified: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))  # (M,) region indices
+    kind_ids: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int16))  # (M, K) ImageNet ids
+    kind_probs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float16))  # (M, K)
 
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
@@ -112,6 +122,20 @@ class ImageFeatures:
                        embeddings=np.round(vectors / scale[:, None]).astype(np.int8),
                        embedding_scale=scale.astype(np.float16))
 
+    def with_kinds(self, regions: np.ndarray, ids: np.ndarray, probs: np.ndarray) -> "ImageFeatures":
+        """This record with the kept ImageNet kinds (``imagenet.kept``) of its regions ``regions``' crops."""
+        m = len(regions)
+        return replace(self, classified=np.asarray(regions, np.int16).reshape(m),
+                       kind_ids=np.asarray(ids, np.int16).reshape(m, -1 if m else 0),
+                       kind_probs=np.asarray(probs, np.float16).reshape(m, -1 if m else 0))
+
+    def kept_kinds(self) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(indices of the regions classified, their crops' kind ids, probabilities), as
+        ``region_evidence.classify_regions`` gives them; None when the record kept none."""
+        if not len(self.classified):
+            return None
+        return self.classified.astype(np.int64), self.kind_ids, self.kind_probs
+
     def kept_embeddings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(indices of the regions embedded, their (E, D) int8 embeddings, their (E,) scales): an
         embedding is its int8 row times its scale."""
@@ -130,12 +154,14 @@ class ImageFeatures:
     def to_bytes(self) -> bytes:
         n, c, k = len(self), self.class_scores.shape[1], self.colour_frac.shape[1]
         e, d = self.embeddings.shape
+        m, kk = self.kind_ids.shape
         header = _HEADER.pack(_MAGIC, FEATURES_FORMAT, n, c, k, self.width, self.height,
-                              self.frame_width, self.frame_height, e, d if e else 0)
+                              self.frame_width, self.frame_height, e, d if e else 0, m, kk if m else 0)
         return b"".join([header, *(np.ascontiguousarray(a, dt).tobytes() for a, dt in (
             (self.boxes, "<f4"), (self.labels, "<i2"), (self.scores, "<f2"), (self.objectness, "<f2"),
             (self.lightness, "<f2"), (self.class_scores, "<f2"), (self.colour_frac, "<f2"),
-            (self.embedded, "<i2"), (self.embedding_scale, "<f2"), (self.embeddings, "i1")))])
+            (self.embedded, "<i2"), (self.embedding_scale, "<f2"), (self.embeddings, "i1"),
+            (self.classified, "<i2"), (self.kind_ids, "<i2"), (self.kind_probs, "<f2")))])
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "ImageFeatures":
@@ -144,11 +170,12 @@ class ImageFeatures:
         problem = record_problem(data[:HEADER_BYTES], len(data))
         if problem:
             raise FeaturesFormatError(problem)
-        _, _, n, c, k, w, h, fw, fh, e, d = _HEADER.unpack_from(data)
+        _, _, n, c, k, w, h, fw, fh, e, d, m, kk = _HEADER.unpack_from(data)
         arrays, offset = [], _HEADER.size
-        for shape, dtype in _layout(n, c, k, e, d):
+        for shape, dtype in _layout((n, c, k, e, d, m, kk)):
             count = int(np.prod(shape))
             arrays.append(np.frombuffer(data, dtype, count, offset).reshape(shape))
             offset += count * np.dtype(dtype).itemsize
-        *regions, embedded, scale, embeddings = arrays
-        return cls(w, h, fw, fh, *regions, embedded=embedded, embeddings=embeddings, embedding_scale=scale)
+        *regions, embedded, scale, embeddings, classified, kind_ids, kind_probs = arrays
+        return cls(w, h, fw, fh, *regions, embedded=embedded, embeddings=embeddings, embedding_scale=scale,
+                   classified=classified, kind_ids=kind_ids, kind_probs=kind_probs)

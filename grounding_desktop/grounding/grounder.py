@@ -39,8 +39,9 @@ from .device import is_device_failure, resolve_device, warn_fallback
 from .features import EMBEDDED_REGIONS, FEATURES_FORMAT, ImageFeatures
 from ..core.phrase_parse import ParsedPhrase, parse_phrase
 from .scoring.priors import DEFAULT_WEIGHTS, FusedWeights, ScorerWeights, shipped_weights
-from .scoring.region_evidence import (ImageEvidence, compute_features, concept_subject, embed_examples,
-                              imagenet_subject)
+from .recognition.imagenet import Kinds, kinds_for
+from .scoring.region_evidence import (ImageEvidence, classify_regions, compute_features, concept_subject,
+                                      embed_examples, imagenet_subject)
 from .scoring.regions import RegionStats, nested_objects
 from .scoring.scorer import PhraseScorer, Scene, ScoreResult, SubjectEvidence
 
@@ -406,8 +407,8 @@ class Grounder:
         built = [b if isinstance(b, ImageReadError) else b.result() for b in building]
         if keep_pixels:
             return built
-        # The feature pass: its records keep what learned concepts need.
-        return [b if isinstance(b, ImageReadError) else self._with_region_embeddings(b) for b in built]
+        # The feature pass: its records keep what learned concepts and ImageNet kinds need.
+        return [b if isinstance(b, ImageReadError) else self._with_second_cnn(b) for b in built]
 
     def _decoded(self, image: ImageInput):
         try:
@@ -419,10 +420,11 @@ class Grounder:
     def _built(rgb: np.ndarray, size: tuple, stamp: Optional[tuple], detections) -> tuple:
         return rgb, stamp, ImageFeatures.from_scene(build_scene(rgb, detections), size)
 
-    def _with_region_embeddings(self, built: tuple) -> tuple:
+    def _with_second_cnn(self, built: tuple) -> tuple:
         """``_built``'s answer with its record holding the second CNN's embeddings of its most
-        object-like regions (``features.EMBEDDED_REGIONS``): searching a folder for a learned
-        concept then needs no CNN pass."""
+        object-like regions (``features.EMBEDDED_REGIONS``) and the ImageNet kinds of their crops
+        (``region_evidence.classify_regions``): searching a folder for a learned concept or an
+        ImageNet noun then needs no CNN pass."""
         rgb, stamp, features = built
         order = np.argsort(-features.objectness.astype(np.float32), kind="stable")[:EMBEDDED_REGIONS]
         if not len(order):  # no region (a blank frame): nothing to embed
@@ -430,7 +432,8 @@ class Grounder:
         with self._model_lock:
             recognizer = self.load_recognizer()
             vectors = recognizer.embed(recognizer.features(rgb), features.boxes[order])
-        return None, stamp, features.with_embeddings(order, vectors)
+            classified = classify_regions(recognizer, rgb, features.boxes, features.objectness)
+        return None, stamp, features.with_embeddings(order, vectors).with_kinds(*classified)
 
     def _helpers(self) -> ThreadPoolExecutor:
         with self._cache_lock:
@@ -453,7 +456,8 @@ class Grounder:
 
         stamp = _file_stamp(source) if isinstance(source, (str, os.PathLike)) else None
         return PreparedImage(key, features, features.scene(),
-                             ImageEvidence(loader=pixels, kept=features.kept_embeddings()), stamp)
+                             ImageEvidence(loader=pixels, kept=features.kept_embeddings(),
+                                           classified=features.kept_kinds()), stamp)
 
     def _remember(self, entry: PreparedImage) -> None:
         with self._cache_lock:
@@ -601,18 +605,16 @@ class Grounder:
         coco, exact = self.load_scorer().coco_match(parsed.subject)
         if exact:
             return taught, None
-        from .recognition.imagenet import kinds_for
-
         kinds = kinds_for(self._imagenet_prototypes(), parsed.subject)
         return taught, kinds if kinds is not None and kinds.similarity > coco else None
 
-    def bounded_subject(self, phrase: str) -> tuple[bool, Optional[ConceptKey]]:
+    def bounded_subject(self, phrase: str) -> tuple[bool, Optional[ConceptKey], Optional[Kinds]]:
         """(whether ``PhraseScorer.upper_bound`` bounds every region's score of ``phrase`` from the
-        kept features alone, the learned concept whose head adds its evidence, or None). The bound
-        holds when the second CNN's ImageNet kinds add nothing to the detector's classes and a
-        learned concept's head, which judge the kept features (``image_search``)."""
+        kept features: always, here; the learned concept whose head adds its evidence, or None; the
+        ImageNet kinds that add theirs, or None). Both judge what a feature pass kept: the region
+        embeddings and the crops' kinds (``image_search``)."""
         concept, kinds = self._second_cnn_sources(parse_phrase(clean_phrase(phrase)), None)
-        return kinds is None, concept
+        return True, concept, kinds
 
     # ------------------------------------------------------------------ learning
     def forget_concepts(self) -> None:

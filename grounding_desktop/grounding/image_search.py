@@ -12,8 +12,11 @@ the new word and the exact scores.
 A concept learned from the user's boxes is bounded alike: its head judges, in one pass, the region
 embeddings the feature pass kept (``features.ImageFeatures.embeddings``), and an image prepared by
 the pass is scored on those too (``region_evidence.concept_evidence``): no CNN pass, no pixels.
-An ImageNet kind has no bound from the features: every image is scored exactly, its pixels
-decoded on first need (so is an image whose record kept no embeddings, for a concept).
+So is a noun ImageNet knows: the kinds the pass kept of each image's classified crops
+(``features.ImageFeatures.kind_ids``) give every region its evidence in one pass over the table,
+as scoring the image gives it (``region_evidence.imagenet_subject``). An image whose record kept
+neither (made before the pass, or by another version) is scored exactly, its pixels decoded on
+first need.
 """
 from __future__ import annotations
 
@@ -29,7 +32,9 @@ from ..core.phrase import clean_phrase
 from ..core.proposal import SCORE_PLACES, Proposal
 from .features import ImageFeatures
 from ..core.phrase_parse import NounPhrase, parse_phrase
+from .recognition import imagenet
 from .scoring.concepts import ConceptMemory
+from .scoring.region_evidence import classified_crop
 from .scoring.scorer import PhraseScorer, Scene, SubjectEvidence
 
 _SLACK = 1e-9  # the bound and the exact score are the same float64 sums, taken in other orders by BLAS
@@ -122,10 +127,11 @@ class ImageIndex:
     # ------------------------------------------------------------------ bounds
     def bounds(self, phrase: str) -> np.ndarray:
         """Per image, a score its best region cannot exceed for ``phrase`` (0: no region has any
-        evidence; inf for every image when the kept features bound nothing: an ImageNet kind, or
-        an image whose kept embeddings a learned concept's head cannot judge)."""
+        evidence; inf where the kept features bound nothing: every image for a grounder that
+        bounds no phrase, an image whose record kept no embeddings a learned concept's head can
+        judge, or no ImageNet kinds for a noun ImageNet knows)."""
         text = clean_phrase(phrase)
-        bounded, concept = self.grounder.bounded_subject(text)
+        bounded, concept, kinds = self.grounder.bounded_subject(text)
         if not bounded:
             return np.full(len(self._keys), np.inf)
         parsed = parse_phrase(text)
@@ -137,20 +143,26 @@ class ImageIndex:
         out = np.zeros(len(self._keys))
         for part in self._grown():
             det = part.detector_p(scorer, noun)
-            sources, evidence = (), det
+            # Sources in the order ``Grounder._sources`` gives them; each probability is exact where
+            # the image's record kept what it judges (0 elsewhere: those images are scored exactly).
+            sources, evidence, unjudged = [], det, np.zeros(len(part.sizes), bool)
             if concept is not None:
-                # a learned concept's probability is exact where an image kept embeddings (0 elsewhere)
                 p = part.concept_p(concept, version, head)
-                sources = (SubjectEvidence(p, [""] * len(p), source="concept",
-                                           judged_attributes=bool(concept.qualifier)),)
-                evidence = np.maximum(det, p)
+                sources.append(SubjectEvidence(p, [""] * len(p), source="concept",
+                                               judged_attributes=bool(concept.qualifier)))
+                evidence = np.maximum(evidence, p)
+                unjudged |= ~part.judged_by(head)
+            if kinds is not None:
+                p = part.imagenet_p(noun, kinds)
+                sources.append(SubjectEvidence(p, [""] * len(p), source="imagenet", match=kinds.similarity))
+                evidence = np.maximum(evidence, p)
+                unjudged |= ~part.classified
             bound = np.where(evidence > 0, scorer.upper_bound(part.table, parsed, det, part.starts[part.sizes > 0],
                                                               sources), 0.0)
             full = part.sizes > 0  # a region with no evidence is never proposed
             if full.any():
                 out[part.first:part.first + len(part.sizes)][full] = np.maximum.reduceat(bound, part.starts[full])
-            if concept is not None:  # an image whose kept embeddings the head cannot judge is scored on its pixels
-                out[part.first:part.first + len(part.sizes)][~part.judged_by(head)] = np.inf
+            out[part.first:part.first + len(part.sizes)][unjudged] = np.inf
         return out
 
     def _grown(self) -> list["_Part"]:
@@ -173,8 +185,9 @@ class ImageIndex:
 
 class _Part:
     """The regions of images ``first`` .. ``first + len(sizes)`` as one scene (per-region frame
-    sizes), where each image starts in it, and the subject's evidence over them: the detector's per
-    noun (kept for a phrase refined by a word), a learned concept's while the concepts do not change."""
+    sizes), where each image starts in it, and the subject's evidence over them: the detector's and
+    ImageNet's per noun (kept for a phrase refined by a word), a learned concept's while the
+    concepts do not change."""
 
     def __init__(self, first: int, feats: list[ImageFeatures]) -> None:
         self.first = first
@@ -197,6 +210,7 @@ class _Part:
                            height=np.repeat([float(f.frame_height) for f in feats], self.sizes),
                            objectness=cat("objectness", np.float64))
         self._detector_p: dict[tuple, np.ndarray] = {}    # the detector's p per noun
+        self._imagenet_p: dict[tuple, np.ndarray] = {}    # ImageNet's p per noun
         self._concept_p: dict[object, np.ndarray] = {}    # a learned concept's p, this memory version's
         self._concepts_version: Optional[int] = None
         # The kept region embeddings: their rows in the table, int8 vectors and scales.
@@ -209,6 +223,25 @@ class _Part:
             else np.zeros((0, 0), np.int8)
         self.kept_scale = np.concatenate([f.embedding_scale for _, f in with_vectors]).astype(np.float64) \
             if with_vectors else np.zeros(0, np.float32)
+        # The kept ImageNet kinds of the classified crops, and the crop each region takes its
+        # evidence from (``region_evidence.classified_crop``; -1: none).
+        self.classified = np.array([len(f.classified) > 0 for f in feats], bool)
+        with_kinds = [f for f in feats if len(f.classified)]
+        widths = {f.kind_ids.shape[1] for f in with_kinds}
+        self.kind_ids = np.concatenate([f.kind_ids for f in with_kinds]) if len(widths) == 1 \
+            else np.zeros((0, 0), np.int16)
+        self.kind_probs = np.concatenate([f.kind_probs for f in with_kinds]) if len(widths) == 1 \
+            else np.zeros((0, 0), np.float16)
+        if len(widths) > 1:
+            self.classified[:] = False
+        self.region_crop = np.full(self.regions, -1, np.int64)
+        crops = 0
+        for start, f in zip(self.starts, feats):
+            if len(f.classified) and len(widths) == 1:
+                boxes = self.table.boxes[start:start + len(f)]
+                crop = classified_crop(boxes, boxes[f.classified.astype(np.int64)])
+                self.region_crop[start:start + len(f)] = np.where(crop >= 0, crop + crops, -1)
+                crops += len(f.classified)
 
     def reads(self, head) -> bool:
         """Whether the kept embeddings are of ``head``'s size (records of one ``features_version``
@@ -226,6 +259,19 @@ class _Part:
         p = self._detector_p.get(key)
         if p is None:
             p = self._detector_p[key] = scorer.subject_p(self.table, noun, named=False)[0]
+        return p
+
+    def imagenet_p(self, noun: NounPhrase, kinds: imagenet.Kinds) -> np.ndarray:
+        """(regions,) ImageNet's p(``noun`` | region): its classified crop's, 0 for a region that
+        takes none or an image that kept no kinds; kept per noun."""
+        key = (noun.noun, noun.head, noun.generic)
+        p = self._imagenet_p.get(key)
+        if p is None:
+            found = imagenet.probability(self.kind_ids, self.kind_probs, kinds)
+            taken = self.region_crop >= 0
+            p = np.zeros(self.regions)
+            p[taken] = found[self.region_crop[taken]]
+            self._imagenet_p[key] = p
         return p
 
     def concept_p(self, concept, version: int, head) -> np.ndarray:

@@ -143,7 +143,7 @@ class FakeGrounder:
         return out
 
     def bounded_subject(self, phrase: str) -> tuple:
-        return False, None  # no bound: search scores every image
+        return False, None, None  # no bound: search scores every image
 
     def prepared_from(self, key: str, features: ImageFeatures, image=None) -> tuple:
         return key, features

@@ -258,6 +258,25 @@ def test_a_record_keeps_region_embeddings_compactly_and_faithfully():
     assert np.array_equal(back.boxes, f.boxes)
 
 
+def test_a_record_keeps_the_crops_imagenet_kinds_as_an_image_classified_now_has_them():
+    from grounding_desktop.grounding.recognition import imagenet
+
+    f = _record(40)
+    rng = np.random.default_rng(2)
+    probs = rng.dirichlet(np.full(1000, 0.05), 12).astype(np.float32)
+    ids, kept = imagenet.kept(probs)
+    assert ids.shape == kept.shape == (12, imagenet.KEPT_KINDS)
+    assert np.array_equal(kept, np.take_along_axis(probs, ids.astype(np.int64), 1).astype(np.float16))
+    assert (np.diff(kept.astype(np.float32), axis=1) <= 0).all()  # most probable first
+    regions = np.arange(12) * 3
+    data = f.with_kinds(regions, ids, kept).to_bytes()
+    assert len(data) - len(f.to_bytes()) == 12 * (2 + 4 * imagenet.KEPT_KINDS)
+    back = ImageFeatures.from_bytes(data)
+    got_regions, got_ids, got_probs = back.kept_kinds()
+    assert np.array_equal(got_regions, regions) and np.array_equal(got_ids, ids) and np.array_equal(got_probs, kept)
+    assert f.kept_kinds() is None and ImageFeatures.from_bytes(f.to_bytes()).kept_kinds() is None
+
+
 def test_bytes_of_another_kind_are_refused():
     data = _record(3).with_embeddings(np.arange(2), np.ones((2, 8))).to_bytes()
     for bad in (b"", b"GDF", data[:-1], b"XYZ" + data[3:], data[:3] + bytes([99]) + data[4:]):

@@ -228,10 +228,43 @@ def test_search_of_a_learned_concept_over_prepared_features_needs_no_pixels(grou
         grounder.concepts.clear()
 
 
+@pytest.mark.model
+def test_search_for_an_imagenet_noun_over_prepared_features_needs_no_pixels(grounder, tmp_path):
+    """The feature pass keeps the ImageNet kinds of each image's classified crops: a noun ImageNet
+    knows is searched over records whose files are gone, and answers what proposing on every
+    image does."""
+    from grounding_desktop.grounding.features import ImageFeatures
+    from grounding_desktop.grounding.image_search import ImageIndex
+
+    paths = _scenes(tmp_path / "photos")
+    records = [ImageFeatures.from_bytes(f.to_bytes()) for f in grounder.compute_features([str(p) for p in paths])]
+    assert all(f.kept_kinds() is not None for f in records if len(f))
+    assert grounder.bounded_subject("the espresso")[2] is not None  # ImageNet adds to the noun
+    fresh = grounder.propose(str(paths[2]), "the espresso", top_k=3)
+    for p in paths:
+        p.unlink()  # no pixels to read: a search that needed them would skip the image
+    grounder.forget()
+    index = ImageIndex(grounder)
+    for p, f in zip(paths, records):
+        index.add(str(p), f)
+    found = index.search("the espresso", top=3)
+    assert found[0].key.endswith("cup.jpg") and found[0].proposal.modules["evidence"] == "imagenet"
+    assert found[0].proposal == fresh[0]  # the kept kinds score as the image classified now
+    for phrase in ("the espresso", "the espresso on the left", "the espressos", "the tabby", "the missile"):
+        assert [(m.key, m.proposal) for m in index.search(phrase, top=3)] == \
+            proposing_on_every_image(grounder, paths, records, phrase, top=3), phrase
+    # A record made before the pass kept kinds is scored on its pixels: here gone, so it is skipped.
+    old = ImageIndex(grounder)
+    old.add(str(paths[2]), ImageFeatures.from_scene(records[2].scene(), (records[2].width, records[2].height)))
+    assert old.bounds("the espresso")[0] == np.inf and old.search("the espresso") == []
+
+
 def _made_up_record(rng, like, regions: int):
     """A record of a made-up picture of ``like``'s sizes: random boxes, scores and colours kept as
-    the feature pass keeps them (float16, so many near ties), and random kept embeddings."""
+    the feature pass keeps them (float16, so many near ties), random kept embeddings and ImageNet
+    kinds."""
     from grounding_desktop.grounding.features import ImageFeatures
+    from grounding_desktop.grounding.recognition import imagenet
 
     w, h = like.frame_width, like.frame_height
     corners = rng.uniform(0, 1, (regions, 2, 2)) * [w, h]
@@ -244,14 +277,17 @@ def _made_up_record(rng, like, regions: int):
         class_scores=classes.astype(np.float16),
         colour_frac=rng.dirichlet(np.ones(like.colour_frac.shape[1]), regions).astype(np.float16))
     vectors = rng.normal(size=(regions, like.embeddings.shape[1]))
-    return record.with_embeddings(np.arange(regions), vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    crops = np.argsort(-record.objectness.astype(np.float64), kind="stable")[:12]
+    kinds = imagenet.kept(rng.dirichlet(np.full(1000, 0.02), len(crops)))
+    return record.with_embeddings(np.arange(regions), vectors / np.linalg.norm(vectors, axis=1, keepdims=True)) \
+        .with_kinds(crops, *kinds)
 
 
 @pytest.mark.model
 def test_search_over_many_records_answers_what_proposing_on_every_image_does(grounder, tmp_path):
     """The bound is computed over a folder's table, the exact score over one image's record: on
-    150 made-up records (float16 values, many near ties), every phrase, a learned concept's too,
-    ranks as proposing on every image does."""
+    150 made-up records (float16 values, many near ties), every phrase, a learned concept's and an
+    ImageNet noun's too, ranks as proposing on every image does."""
     from grounding_desktop.grounding.image_search import ImageIndex
     from grounding_desktop.grounding.scoring.concepts import LabelledBox
     from support import make_gizmo_photos
@@ -264,12 +300,17 @@ def test_search_over_many_records_answers_what_proposing_on_every_image_does(gro
     grounder.concepts.clear()
     try:
         for i, (path, box) in enumerate(gizmos):
-            grounder.learn(str(path), [LabelledBox(i + 1, "the red gizmo", box, accepted=True)])
+            grounder.learn(str(path), [LabelledBox(i + 1, "the red gizmo", box, accepted=True),
+                                       LabelledBox(i + 10, "the widget", box, accepted=True)])
+        concept, kinds = grounder.bounded_subject("the widget")[1:]
+        assert concept is not None and kinds is not None  # a learned concept and ImageNet both add evidence
         index = ImageIndex(grounder, part_regions=1000)
         for key, f in zip(keys, records):
             index.add(key, f)
         for phrase in ("the dog", "the red dog on the left", "the dark cup", "the bigger cat", "the man on the horse",
-                       "a thing at the top", "the red gizmo", "the gizmo on the right", "the white gizmo"):
+                       "a thing at the top", "the red gizmo", "the gizmo on the right", "the white gizmo",
+                       "the squirrel", "the red espresso on the left", "the biggest tabby", "the widget",
+                       "the widgets on the right"):
             assert [(m.key, m.proposal) for m in index.search(phrase, top=5)] == \
                 proposing_on_every_image(grounder, keys, records, phrase, top=5), phrase
             # Not only the ranking: no image's best score, unrounded, is above its bound.

@@ -57,19 +57,24 @@ def test_the_ray_engine_gives_what_the_local_engine_gives(tmp_path):
         engine.close()
 
     def parts(results):
-        """Each record to the byte but its region embeddings, and those: the second CNN's float
-        sums may round an int8 value the other way in another process."""
+        """Each record to the byte but what the second CNN gave, and that: its float sums may
+        round an int8 embedding value, or a crop's float16 kind probability, the other way in
+        another process (and so swap two kinds of equal probability)."""
         out = []
         for key, data, error in results:
             f = ImageFeatures.from_bytes(data)
-            out.append(((key, replace(f, embeddings=np.zeros_like(f.embeddings)).to_bytes(), error),
-                        f.embeddings.astype(np.int16)))
+            kinds = np.zeros((len(f.classified), 1000))
+            np.put_along_axis(kinds, f.kind_ids.astype(np.int64), f.kind_probs.astype(np.float64), 1)
+            out.append(((key, replace(f, embeddings=np.zeros_like(f.embeddings), kind_ids=np.zeros_like(f.kind_ids),
+                                      kind_probs=np.zeros_like(f.kind_probs)).to_bytes(), error),
+                        f.embeddings.astype(np.int16), kinds))
         return out
 
     assert all(data for _, data, _ in ray_features)
     ray_parts, local_parts = parts(ray_features), parts(sorted(local_features))
-    assert [r for r, _ in ray_parts] == [r for r, _ in local_parts]
-    assert all(np.abs(a - b).max(initial=0) <= 1 for (_, a), (_, b) in zip(ray_parts, local_parts))
+    assert [r for r, _, _ in ray_parts] == [r for r, _, _ in local_parts]
+    assert all(np.abs(a - b).max(initial=0) <= 1 for (_, a, _), (_, b, _) in zip(ray_parts, local_parts))
+    assert all(np.allclose(a, b, rtol=2e-3, atol=1e-4) for (_, _, a), (_, _, b) in zip(ray_parts, local_parts))
 
     def boxes(answers):
         return sorted((key, phrase, [(p.bbox, p.score, p.label, p.explanation) for p in found])

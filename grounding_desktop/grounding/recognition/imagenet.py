@@ -23,6 +23,7 @@ from .recognizer import imagenet_labels
 HEAD_FALLBACK = 0.65    # a noun further than this from every kind is also tried by its head word
 TEMPERATURE = 0.07      # a kind's weight: exp(-(best similarity - its similarity) / T)
 MIN_WEIGHT = 0.01       # kinds weighing less are left out
+KEPT_KINDS = 128       # a crop's most probable kinds kept (float16); the rest count as 0
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,30 @@ def kinds_for(prototypes: ClassPrototypes, noun_phrase: NounPhrase) -> Optional[
     return Kinds(weights.astype(np.float32), prototypes.labels[int(sims.argmax())], best)
 
 
-def evidence(probs: np.ndarray, kinds: Kinds) -> tuple[np.ndarray, list[str]]:
-    """(p(noun | region), the ImageNet label behind it) for (N, 1000) class probabilities."""
-    weighted = np.asarray(probs, np.float64) * kinds.weights[None, :]
+def kept(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What is kept of (M, 1000) class probabilities of M crops: ((M, ``KEPT_KINDS``) int16 kind
+    ids, most probable first, and their float16 probabilities). Kept alike for an image classified
+    now and in a feature pass record (``features.ImageFeatures``), so both score alike, to the bit;
+    the kinds left out hold little (measured in ``models/efficientnet_lite0_imagenet.md``)."""
+    probs = np.asarray(probs, np.float32).reshape(-1, 1000)
+    ids = np.argsort(-probs, axis=1, kind="stable")[:, :KEPT_KINDS]
+    return ids.astype(np.int16), np.take_along_axis(probs, ids, 1).astype(np.float16)
+
+
+def _weighted(ids: np.ndarray, probs: np.ndarray, kinds: Kinds) -> np.ndarray:
+    return np.asarray(probs, np.float64) * kinds.weights.astype(np.float64)[np.asarray(ids, np.int64)]
+
+
+def probability(ids: np.ndarray, probs: np.ndarray, kinds: Kinds) -> np.ndarray:
+    """p(noun | crop) for crops' kept kinds (``kept``): their probabilities weighted by each
+    kind's closeness to the noun. One formula for an image and for a folder's table of crops."""
+    return np.clip(_weighted(ids, probs, kinds).sum(1), 0.0, 1.0)
+
+
+def evidence(ids: np.ndarray, probs: np.ndarray, kinds: Kinds) -> tuple[np.ndarray, list[str]]:
+    """(p(noun | crop), the ImageNet label that weighs most in it) for crops' kept kinds."""
+    weighted = _weighted(ids, probs, kinds)
+    best = np.asarray(ids, np.int64)[np.arange(len(weighted)), weighted.argmax(1)] \
+        if len(weighted) else np.zeros(0, np.int64)
     names = imagenet_labels()
-    best = weighted.argmax(1) if len(weighted) else np.zeros(0, np.int64)
     return np.clip(weighted.sum(1), 0.0, 1.0), [names[int(c)][0] for c in best]

@@ -1,8 +1,9 @@
 """Subject evidence beyond the detector's 80 classes, from the second CNN (``recognizer``).
 
 - ImageNet kinds: the most object-like regions (detections and class-agnostic candidates) are
-  cropped and classified once per image; a noun such as "squirrel" then weighs each region by how
-  much its crop looks like the kinds the noun names.
+  cropped and classified once per image (``classify_regions``; a feature pass keeps the answer in
+  its record, so a folder's search needs no CNN pass); a noun such as "squirrel" then weighs each
+  region by how much its crop looks like the kinds the noun names.
 - Learned concepts: regions, and windows of the learned box shapes searched over the image
   (``box_search``), are embedded on the image's feature maps and judged by the concept's trained
   head (``concepts.ConceptMemory.head``): a probability per region (``concept_evidence``). The
@@ -45,8 +46,9 @@ class ImageEvidence:
     features: Optional[RegionFeatures] = None
     mirrored: Optional[RegionFeatures] = None     # the maps of the image mirrored left to right
     region_embeddings: Optional[np.ndarray] = None  # (N, D) of the scene's regions
-    classified: Optional[np.ndarray] = None       # indices of the regions whose crops were classified
-    probs: Optional[np.ndarray] = None            # (len(classified), 1000)
+    # (indices of the regions whose crops were classified, their kept kinds: ids, probabilities),
+    # ``classify_regions``; a feature pass record's when it kept them
+    classified: Optional[tuple[np.ndarray, np.ndarray, np.ndarray]] = None
     concept_answers: dict = field(default_factory=dict)  # (concept, memory version, excluded) -> answer
     # (region indices, their int8 embeddings, their scales) a feature pass record kept
     # (``features.ImageFeatures``)
@@ -60,6 +62,26 @@ class ImageEvidence:
         return self.pixels
 
 
+def classify_regions(recognizer: RegionRecognizer, rgb: np.ndarray, boxes: np.ndarray,
+                     objectness: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indices of the ``MAX_CROPS`` most object-like regions, their crops' kept ImageNet kinds:
+    ids and probabilities, ``imagenet.kept``): what ImageNet evidence is read from, for an image
+    now and in a feature pass record alike."""
+    order = np.argsort(-np.asarray(objectness, np.float64), kind="stable")[:MAX_CROPS]
+    ids, probs = imagenet.kept(recognizer.classify(rgb, np.asarray(boxes)[order]))
+    return order, ids, probs
+
+
+def classified_crop(boxes: np.ndarray, classified_boxes: np.ndarray) -> np.ndarray:
+    """(N,) for each box, the classified region whose ImageNet evidence it takes: the one it
+    overlaps most, if by IoU >= ``SAME_OBJECT_IOU`` (a window on the same object); -1 for none."""
+    if not len(classified_boxes) or not len(boxes):
+        return np.full(len(boxes), -1, np.int64)
+    overlap = pairwise_iou(boxes, classified_boxes)
+    nearest = overlap.argmax(1)
+    return np.where(overlap[np.arange(len(boxes)), nearest] >= SAME_OBJECT_IOU, nearest, -1)
+
+
 def imagenet_subject(recognizer: RegionRecognizer, evidence: ImageEvidence, scene: Scene,
                      kinds: imagenet.Kinds, noun: str, boxes: Optional[np.ndarray] = None) -> SubjectEvidence:
     """p(noun | region) from the region crops' ImageNet classes, for the ``MAX_CROPS`` most
@@ -68,19 +90,14 @@ def imagenet_subject(recognizer: RegionRecognizer, evidence: ImageEvidence, scen
     region it overlaps most, if by IoU >= 0.5 (a window on the same object), else none."""
     with evidence.lock:
         if evidence.classified is None:
-            order = np.argsort(-scene.objectness, kind="stable")[:MAX_CROPS]
-            evidence.probs = recognizer.classify(evidence.rgb, scene.boxes[order])
-            evidence.classified = order
+            evidence.classified = classify_regions(recognizer, evidence.rgb, scene.boxes, scene.objectness)
+    order, ids, probs = evidence.classified
     boxes = scene.boxes if boxes is None else np.asarray(boxes, np.float64)
-    found, names = imagenet.evidence(evidence.probs, kinds)
-    p = np.zeros(len(boxes))
-    labels = ["object"] * len(boxes)
-    if len(found):
-        overlap = pairwise_iou(boxes, scene.boxes[evidence.classified])
-        nearest = overlap.argmax(1)
-        same = overlap[np.arange(len(boxes)), nearest] >= SAME_OBJECT_IOU
-        p = np.where(same, found[nearest], 0.0)
-        labels = [names[int(k)] if ok else "object" for k, ok in zip(nearest, same)]
+    found, names = imagenet.evidence(ids, probs, kinds)
+    crop = classified_crop(boxes, scene.boxes[order])
+    same = crop >= 0
+    p = np.where(same, found[crop] if len(found) else 0.0, 0.0)
+    labels = [names[int(k)] if ok else "object" for k, ok in zip(crop, same)]
     return SubjectEvidence(p, labels, note=f"ImageNet '{kinds.label}' for '{noun}'",
                            source="imagenet", match=kinds.similarity)
 
