@@ -10,7 +10,8 @@ transaction per batch into a fresh features file. Runs rotate among the three so
 other processes hits all alike; medians of images per second and the ratios are printed (target:
 the pass at least 0.90 of the bare detector). The pass without the second CNN's region embeddings
 (what it was before records kept them) runs in the rotation too: the ratio of the two and the
-record's size per image with and without them are printed.
+record's size per image with and without them are printed; so does the pass with the second CNN's
+crops on the torch port rather than onnxruntime (the ratio is printed).
 
     .venv/bin/python benchmarks/feature_pass.py [--images 48] [--runs 5] [--device cpu] [--backend auto]
 """
@@ -102,10 +103,21 @@ def main(argv: list[str] | None = None) -> int:
                 grounder.__dict__.pop("_with_second_cnn", None)
             assert report.prepared == len(paths), report
 
+        recognizer = grounder.load_recognizer()
+        onnx_crops = recognizer.crop_logits
+
+        def crops_on_torch() -> None:  # the crops on the torch port rather than onnxruntime
+            recognizer.crop_logits = None
+            try:
+                feature_pass()
+            finally:
+                recognizer.crop_logits = onnx_crops
+
         contenders = {"bare detector, detect() as it comes": lambda: bare(True),
                       "bare detector, no region features": lambda: bare(False),
                       "feature pass (kept in the store)": feature_pass,
-                      "feature pass without region embeddings": lambda: feature_pass(False)}
+                      "feature pass without region embeddings": lambda: feature_pass(False),
+                      "feature pass, crops on torch": crops_on_torch}
         for fn in contenders.values():  # warm-up: caches, kernel selection
             fn()
         rates: dict[str, list[float]] = {name: [] for name in contenders}
@@ -124,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         passed = medians["feature pass (kept in the store)"]
         for name in names[:2]:
             print(f"ratio pass / {name}: {passed / medians[name]:.2f}  (target >= 0.90)")
+        if onnx_crops is not None:
+            print(f"ratio pass / the pass with its crops on torch: "
+                  f"{passed / medians['feature pass, crops on torch']:.2f}")
         before = medians["feature pass without region embeddings"]
         print(f"ratio pass / the pass without region embeddings (before they were kept): {passed / before:.2f}; "
               f"record {sizes[True] / 1e3:.1f} KB an image against {sizes[False] / 1e3:.1f} KB")

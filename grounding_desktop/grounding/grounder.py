@@ -275,6 +275,13 @@ class Grounder:
                         raise
                     self._fall_back(exc)
                     self._recognizer = RegionRecognizer("cpu")
+                if self._recognizer.device.type == "cpu":
+                    from .recognition.export_recognizer import use_onnxruntime
+
+                    try:
+                        use_onnxruntime(self._recognizer)
+                    except Exception as exc:  # noqa: BLE001 - e.g. a torch without its ONNX exporter
+                        log.warning("the second CNN's crops run on torch (no ONNX export: %s)", exc)
             return self._recognizer
 
     def _imagenet_prototypes(self):

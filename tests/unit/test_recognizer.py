@@ -54,3 +54,24 @@ def test_crops_follow_the_box_and_embeddings_prefer_the_same_thing():
     emb = recognizer.embed(recognizer.features(img), boxes)
     assert emb.shape[0] == 3 and np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
     assert emb[0] @ emb[1] > emb[0] @ emb[2]
+
+
+def test_onnxruntime_classifies_crops_as_the_torch_port_does(tmp_path, monkeypatch):
+    """On a CPU the crops run on onnxruntime, on the port's ONNX export made once in the cache:
+    the same classes, probabilities within 1e-4, and the export is reused."""
+    from grounding_desktop.grounding.recognition.export_recognizer import cached_file, use_onnxruntime
+
+    monkeypatch.setenv("GROUNDING_DESKTOP_CACHE", str(tmp_path))
+    recognizer = RegionRecognizer("cpu")
+    rgb = np.asarray(Image.open(SAMPLES / "coffee.jpg").convert("RGB"))
+    h, w = rgb.shape[:2]
+    boxes = np.array([[0, 0, w, h], [w / 4, h / 4, 3 * w / 4, 3 * h / 4], [10, 20, 90, 200]], float)
+    by_torch = recognizer.classify(rgb, boxes)
+    use_onnxruntime(recognizer)
+    by_onnxruntime = recognizer.classify(rgb, boxes)
+    assert recognizer.crop_logits is not None
+    assert np.array_equal(by_torch.argmax(1), by_onnxruntime.argmax(1))
+    assert np.abs(by_torch - by_onnxruntime).max() < 1e-4
+    made = cached_file(recognizer).stat().st_mtime_ns
+    use_onnxruntime(RegionRecognizer("cpu"))
+    assert cached_file(recognizer).stat().st_mtime_ns == made

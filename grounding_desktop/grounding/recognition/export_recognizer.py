@@ -11,10 +11,13 @@ check photos (the whole picture and its centre).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .efficientnet_lite import INPUT_MEAN, INPUT_STD, NUM_CLASSES, pip_name
-from ..detectors.export_onnx import ExportOptions, Exported, finish_model, onnx_bytes, write_card
+from ..detectors.export_onnx import EXPORT_FORMAT, ExportOptions, Exported, finish_model, onnx_bytes, write_card
+from ..detectors.ssd_weights import cache_dir
 from ..detectors.model_card import Card
 from .recognizer import VARIANT, RegionRecognizer, imagenet_labels
 
@@ -51,6 +54,26 @@ def export_recognizer_file(path, recognizer: RegionRecognizer):
     facts = {"names": str([names[0] for names in imagenet_labels()]), "imgsz": str([size, size]),
              "model_version": recognizer.version, "input": _input_description(size)}
     return finish_model(onnx.load_from_string(raw), facts, path)
+
+
+def cached_file(recognizer: RegionRecognizer) -> Path:
+    """The recogniser's ONNX export in the cache, made on first use (a few seconds)."""
+    path = cache_dir() / f"{FILE}_{recognizer.version}_onnx{EXPORT_FORMAT}.onnx"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        export_recognizer_file(path, recognizer)
+    return path
+
+
+def use_onnxruntime(recognizer: RegionRecognizer) -> None:
+    """Classify ``recognizer``'s crops with onnxruntime on its export (``cached_file``) from now
+    on: on a CPU about 1.7x faster than the torch port, the same logits to about 1e-5. Raises
+    whatever keeps the export or the session from being made; the torch port stays then."""
+    from ..detectors.onnx_runtime import open_session, run_session
+
+    path = cached_file(recognizer)
+    session = open_session(path, "cpu")
+    recognizer.crop_logits = lambda x: run_session(session, {INPUT_NAME: x}, path)[0]
 
 
 def _parity(recognizer: RegionRecognizer, session, images) -> tuple[float, int, int]:
