@@ -15,8 +15,9 @@ object-like regions, what learned concepts are judged on (``concepts``), so sear
 for one needs no CNN pass: int8 with a scale per vector (each keeps a cosine above 0.9999 with
 what was computed), about 2.3 KB a region. It holds the ImageNet kinds of the crops of its most
 object-like regions too (``region_evidence.classify_regions``, kept as ``imagenet.kept`` keeps
-them: 128 kinds a crop, about 6 KB an image), so searching for an ImageNet noun needs none either. ``to_bytes``/``from_bytes`` are a plain header
-and the arrays back to back, so reading thousands of records costs little more than the copy.
+them: 128 kinds a crop, about 6 KB an image), so searching for an ImageNet noun needs none either.
+``to_bytes``/``from_bytes`` are a plain header and the arrays back to back, so reading thousands
+of records costs little more than the copy.
 """
 from __future__ import annotations
 

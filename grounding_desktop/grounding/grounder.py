@@ -39,9 +39,9 @@ from .device import is_device_failure, resolve_device, warn_fallback
 from .features import EMBEDDED_REGIONS, FEATURES_FORMAT, ImageFeatures
 from ..core.phrase_parse import ParsedPhrase, parse_phrase
 from .scoring.priors import DEFAULT_WEIGHTS, FusedWeights, ScorerWeights, shipped_weights
-from .recognition.imagenet import Kinds, kinds_for
-from .scoring.region_evidence import (ImageEvidence, classify_regions, compute_features, concept_subject,
-                                      embed_examples, imagenet_subject)
+from .recognition.imagenet import KEPT_KINDS, Kinds, kinds_for
+from .scoring.region_evidence import (MAX_CROPS, ImageEvidence, classify_regions, compute_features,
+                                      concept_subject, embed_examples, imagenet_subject)
 from .scoring.regions import RegionStats, nested_objects
 from .scoring.scorer import PhraseScorer, Scene, ScoreResult, SubjectEvidence
 
@@ -189,14 +189,15 @@ class Grounder:
     @property
     def features_version(self) -> str:
         """Names what made a prepared image's features: the detector, its settings here, the
-        record's format and the second CNN's recipe of the region embeddings it keeps. Kept
-        features of another version are stale (``store.features``): embeddings a concept's head
-        cannot read are never searched as if they were its own."""
+        record's format and the second CNN's recipes of the region embeddings and the crops' kinds
+        it keeps. Kept features of another version are stale (``store.features``): embeddings a
+        concept's head cannot read are never searched as if they were its own."""
         from .recognition.recognizer import embedding_model
 
         prep = self.preparation
         return (f"{self.load_detector().version}+features{FEATURES_FORMAT}+side{prep.max_side}"
-                f"+score{prep.score_threshold:g}+top{MAX_DETECTIONS}+cand{MAX_CANDIDATES}+emb{embedding_model()}")
+                f"+score{prep.score_threshold:g}+top{MAX_DETECTIONS}+cand{MAX_CANDIDATES}+emb{embedding_model()}"
+                f"+crops{MAX_CROPS}x{KEPT_KINDS}")
 
     @property
     def embedding_model(self) -> str:
@@ -275,14 +276,19 @@ class Grounder:
                         raise
                     self._fall_back(exc)
                     self._recognizer = RegionRecognizer("cpu")
-                if self._recognizer.device.type == "cpu":
-                    from .recognition.export_recognizer import use_onnxruntime
-
-                    try:
-                        use_onnxruntime(self._recognizer)
-                    except Exception as exc:  # noqa: BLE001 - e.g. a torch without its ONNX exporter
-                        log.warning("the second CNN's crops run on torch (no ONNX export: %s)", exc)
+                self._crops_on_onnxruntime()
             return self._recognizer
+
+    def _crops_on_onnxruntime(self) -> None:
+        """On a CPU the second CNN's crops run on onnxruntime (``export_recognizer``), else on torch."""
+        if self._recognizer.device.type != "cpu":
+            return
+        from .recognition.export_recognizer import use_onnxruntime
+
+        try:
+            use_onnxruntime(self._recognizer)
+        except Exception as exc:  # noqa: BLE001 - e.g. a torch without its ONNX exporter
+            log.warning("the second CNN's crops run on torch (no ONNX export: %s)", exc)
 
     def _imagenet_prototypes(self):
         with self._model_lock:
@@ -315,6 +321,7 @@ class Grounder:
             from .recognition.recognizer import RegionRecognizer
 
             self._recognizer = RegionRecognizer("cpu")
+            self._crops_on_onnxruntime()
 
     # ------------------------------------------------------------------ images
     def _key_for(self, image: ImageInput, key: Optional[str]) -> str:

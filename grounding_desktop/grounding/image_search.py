@@ -15,12 +15,13 @@ the pass is scored on those too (``region_evidence.concept_evidence``): no CNN p
 So is a noun ImageNet knows: the kinds the pass kept of each image's classified crops
 (``features.ImageFeatures.kind_ids``) give every region its evidence in one pass over the table,
 as scoring the image gives it (``region_evidence.imagenet_subject``). An image whose record kept
-neither (made before the pass, or by another version) is scored exactly, its pixels decoded on
-first need.
+neither (one added without them) is scored exactly, its pixels decoded on first need; for a
+concept, so is an image with no region (the head searches its pixels for windows).
 """
 from __future__ import annotations
 
 import heapq
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
@@ -39,6 +40,7 @@ from .scoring.scorer import PhraseScorer, Scene, SubjectEvidence
 
 _SLACK = 1e-9  # the bound and the exact score are the same float64 sums, taken in other orders by BLAS
 PART_REGIONS = 65536  # regions per part of the table: a vectorised step (bounds the temporaries' memory)
+NOUNS_KEPT = 8  # nouns whose evidence a part keeps (a phrase typed letter by letter asks for many)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ class ImageIndex:
                 p = part.imagenet_p(noun, kinds)
                 sources.append(SubjectEvidence(p, [""] * len(p), source="imagenet", match=kinds.similarity))
                 evidence = np.maximum(evidence, p)
-                unjudged |= ~part.classified
+                unjudged |= ~part.classified & (part.sizes > 0)  # no region: nothing to propose
             bound = np.where(evidence > 0, scorer.upper_bound(part.table, parsed, det, part.starts[part.sizes > 0],
                                                               sources), 0.0)
             full = part.sizes > 0  # a region with no evidence is never proposed
@@ -209,8 +211,8 @@ class _Part:
                            width=np.repeat([float(f.frame_width) for f in feats], self.sizes),
                            height=np.repeat([float(f.frame_height) for f in feats], self.sizes),
                            objectness=cat("objectness", np.float64))
-        self._detector_p: dict[tuple, np.ndarray] = {}    # the detector's p per noun
-        self._imagenet_p: dict[tuple, np.ndarray] = {}    # ImageNet's p per noun
+        self._detector_p: OrderedDict[tuple, np.ndarray] = OrderedDict()  # the detector's p per noun
+        self._imagenet_p: OrderedDict[tuple, np.ndarray] = OrderedDict()  # ImageNet's p per noun
         self._concept_p: dict[object, np.ndarray] = {}    # a learned concept's p, this memory version's
         self._concepts_version: Optional[int] = None
         # The kept region embeddings: their rows in the table, int8 vectors and scales.
@@ -225,19 +227,17 @@ class _Part:
             if with_vectors else np.zeros(0, np.float32)
         # The kept ImageNet kinds of the classified crops, and the crop each region takes its
         # evidence from (``region_evidence.classified_crop``; -1: none).
-        self.classified = np.array([len(f.classified) > 0 for f in feats], bool)
+        # Records of one ``features_version`` keep as many kinds a crop; mixed ones are not read.
         with_kinds = [f for f in feats if len(f.classified)]
-        widths = {f.kind_ids.shape[1] for f in with_kinds}
-        self.kind_ids = np.concatenate([f.kind_ids for f in with_kinds]) if len(widths) == 1 \
-            else np.zeros((0, 0), np.int16)
-        self.kind_probs = np.concatenate([f.kind_probs for f in with_kinds]) if len(widths) == 1 \
+        readable = len({f.kind_ids.shape[1] for f in with_kinds}) == 1
+        self.classified = np.array([readable and len(f.classified) > 0 for f in feats], bool)
+        self.kind_ids = np.concatenate([f.kind_ids for f in with_kinds]) if readable else np.zeros((0, 0), np.int16)
+        self.kind_probs = np.concatenate([f.kind_probs for f in with_kinds]) if readable \
             else np.zeros((0, 0), np.float16)
-        if len(widths) > 1:
-            self.classified[:] = False
         self.region_crop = np.full(self.regions, -1, np.int64)
         crops = 0
         for start, f in zip(self.starts, feats):
-            if len(f.classified) and len(widths) == 1:
+            if readable and len(f.classified):
                 boxes = self.table.boxes[start:start + len(f)]
                 crop = classified_crop(boxes, boxes[f.classified.astype(np.int64)])
                 self.region_crop[start:start + len(f)] = np.where(crop >= 0, crop + crops, -1)
@@ -253,26 +253,23 @@ class _Part:
         return self.embedded & self.reads(head)
 
     def detector_p(self, scorer: PhraseScorer, noun: NounPhrase) -> np.ndarray:
-        """(regions,) the detector's p(``noun`` | region), kept per noun (a phrase refined by a
-        word needs it again)."""
-        key = (noun.noun, noun.head, noun.generic)
-        p = self._detector_p.get(key)
-        if p is None:
-            p = self._detector_p[key] = scorer.subject_p(self.table, noun, named=False)[0]
-        return p
+        """(regions,) the detector's p(``noun`` | region), kept for the nouns used last (a phrase
+        refined by a word needs it again)."""
+        return _remembered(self._detector_p, (noun.noun, noun.head, noun.generic),
+                           lambda: scorer.subject_p(self.table, noun, named=False)[0])
 
     def imagenet_p(self, noun: NounPhrase, kinds: imagenet.Kinds) -> np.ndarray:
         """(regions,) ImageNet's p(``noun`` | region): its classified crop's, 0 for a region that
-        takes none or an image that kept no kinds; kept per noun."""
-        key = (noun.noun, noun.head, noun.generic)
-        p = self._imagenet_p.get(key)
-        if p is None:
+        takes none or an image that kept no kinds; kept as the detector's is."""
+
+        def made() -> np.ndarray:
             found = imagenet.probability(self.kind_ids, self.kind_probs, kinds)
             taken = self.region_crop >= 0
             p = np.zeros(self.regions)
             p[taken] = found[self.region_crop[taken]]
-            self._imagenet_p[key] = p
-        return p
+            return p
+
+        return _remembered(self._imagenet_p, (noun.noun, noun.head, noun.generic), made)
 
     def concept_p(self, concept, version: int, head) -> np.ndarray:
         """(regions,) a learned concept's probability of each region (its ``head`` when the concepts'
@@ -290,3 +287,14 @@ class _Part:
             p[self.kept_rows] = head.kept_probability(self.kept, self.kept_scale)
         return p
 
+
+def _remembered(cache: OrderedDict, key, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """``cache[key]``, made by ``make()`` if absent; the ``NOUNS_KEPT`` used last are kept."""
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = make()
+        while len(cache) > NOUNS_KEPT:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return value

@@ -253,6 +253,18 @@ def test_search_for_an_imagenet_noun_over_prepared_features_needs_no_pixels(grou
     for phrase in ("the espresso", "the espresso on the left", "the espressos", "the tabby", "the missile"):
         assert [(m.key, m.proposal) for m in index.search(phrase, top=3)] == \
             proposing_on_every_image(grounder, paths, records, phrase, top=3), phrase
+    # A picture with no region is not scored: it has nothing to propose.
+    like = records[2]
+    blank = ImageFeatures(like.width, like.height, like.frame_width, like.frame_height, np.zeros((0, 4), np.float32),
+                          np.zeros(0, np.int16), *(np.zeros(0, np.float16),) * 3,
+                          np.zeros((0, like.class_scores.shape[1]), np.float16),
+                          np.zeros((0, like.colour_frac.shape[1]), np.float16))
+    counting = CountingGrounder(grounder)
+    with_blank = ImageIndex(counting)
+    for key, f in (("blank", blank), (str(paths[2]), like)):
+        with_blank.add(key, f)
+    assert [m.key for m in with_blank.search("the espresso", top=2)] == [str(paths[2])]
+    assert counting.scored == 1
     # A record made before the pass kept kinds is scored on its pixels: here gone, so it is skipped.
     old = ImageIndex(grounder)
     old.add(str(paths[2]), ImageFeatures.from_scene(records[2].scene(), (records[2].width, records[2].height)))
@@ -325,10 +337,13 @@ def test_search_over_many_records_answers_what_proposing_on_every_image_does(gro
 
 
 @pytest.mark.model
-def test_kept_features_are_stale_when_the_embeddings_recipe_changes(grounder):
-    """A record's region embeddings are the second CNN's: the version kept features are filed
-    under names its recipe, so embeddings made otherwise are prepared again, not judged by a head
-    that cannot read them."""
+def test_kept_features_are_stale_when_the_second_cnns_recipes_change(grounder):
+    """A record's region embeddings and crops' kinds are the second CNN's: the version kept
+    features are filed under names its recipes, so embeddings or kinds made otherwise are prepared
+    again, not judged as if they were this version's."""
+    from grounding_desktop.grounding.recognition.imagenet import KEPT_KINDS
     from grounding_desktop.grounding.recognition.recognizer import embedding_model
+    from grounding_desktop.grounding.scoring.region_evidence import MAX_CROPS
 
-    assert grounder.features_version.endswith(f"+emb{embedding_model()}")
+    assert f"+emb{embedding_model()}+" in grounder.features_version
+    assert grounder.features_version.endswith(f"+crops{MAX_CROPS}x{KEPT_KINDS}")

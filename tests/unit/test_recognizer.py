@@ -75,3 +75,8 @@ def test_onnxruntime_classifies_crops_as_the_torch_port_does(tmp_path, monkeypat
     made = cached_file(recognizer).stat().st_mtime_ns
     use_onnxruntime(RegionRecognizer("cpu"))
     assert cached_file(recognizer).stat().st_mtime_ns == made
+    # A cached file onnxruntime cannot read (a disk error, a crash of another version) is made again.
+    cached_file(recognizer).write_bytes(b"not an ONNX model")
+    again = RegionRecognizer("cpu")
+    use_onnxruntime(again)
+    assert np.array_equal(again.classify(rgb, boxes), by_onnxruntime)

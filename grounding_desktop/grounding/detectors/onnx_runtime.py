@@ -34,8 +34,9 @@ def providers_for(device: Optional[str]) -> list[str]:
     return [CPU_PROVIDER]
 
 
-def open_session(path: str | os.PathLike, device: Optional[str] = None):
-    """An ``onnxruntime.InferenceSession`` on ``path``; ``ModelFileError`` when it cannot be read."""
+def open_session(path: str | os.PathLike, device: Optional[str] = None, threads: Optional[int] = None):
+    """An ``onnxruntime.InferenceSession`` on ``path`` (``threads``: its intra-op threads, by default
+    onnxruntime's choice); ``ModelFileError`` when it cannot be read."""
     import onnxruntime as ort
 
     p = Path(path)
@@ -46,6 +47,8 @@ def open_session(path: str | os.PathLike, device: Optional[str] = None):
     # wait starve the GUI thread and each other on a 2-core machine.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only: the user sees our one line, not ORT's log
+    if threads is not None:
+        options.intra_op_num_threads = threads
     try:
         return ort.InferenceSession(str(p), options, providers=providers_for(device))
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... types

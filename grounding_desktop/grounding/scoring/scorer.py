@@ -728,9 +728,9 @@ class PhraseScorer:
     def upper_bound(self, scene: Scene, parsed: ParsedPhrase, detector_p: np.ndarray, starts: np.ndarray,
                     sources: Sequence[SubjectEvidence] = ()) -> np.ndarray:
         """(N,) a score no region can exceed in ``score``, given the detector's evidence
-        (``subject_p(scene, parsed.subject, named=False)``) and that of ``sources``
-        (a learned concept's head over the regions' kept embeddings), when no other source knows
-        the noun (``Grounder.bounded_subject``). ``scene`` holds the regions of many images (``width`` and
+        (``subject_p(scene, parsed.subject, named=False)``) and that of ``sources`` (a learned
+        concept's head over the regions' kept embeddings, ImageNet's kept kinds of the crops: every
+        other source ``Grounder.bounded_subject`` names). ``scene`` holds the regions of many images (``width`` and
         ``height`` given per region), image ``k``'s from ``starts[k]`` on: one pass bounds a whole
         folder (``image_search``).
 
