@@ -21,6 +21,7 @@ of records costs little more than the copy.
 """
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass, field, replace
 from typing import Optional
@@ -36,6 +37,7 @@ _MAGIC = b"GDF"
 # classified regions, kinds kept a crop
 _HEADER = struct.Struct("<3sBIHHIIIIHHHH")
 HEADER_BYTES = _HEADER.size
+_ITEMSIZE = {"<f4": 4, "<i2": 2, "<f2": 2, "i1": 1}  # bytes a value of each type in ``_layout``
 
 
 class FeaturesFormatError(ValueError):
@@ -53,7 +55,7 @@ def record_problem(head: bytes, length: int) -> Optional[str]:
     if magic != _MAGIC or fmt != FEATURES_FORMAT:
         return f"image features of another format ({magic!r} {fmt})"
     _, _, n, c, k, _, _, _, _, e, d, m, kk = _HEADER.unpack_from(head)
-    if HEADER_BYTES + sum(int(np.prod(shape)) * np.dtype(dtype).itemsize
+    if HEADER_BYTES + sum(math.prod(shape) * _ITEMSIZE[dtype]
                           for shape, dtype in _layout((n, c, k, e, d, m, kk))) != length:
         return "image features record of the wrong length"
     return None
@@ -174,9 +176,9 @@ class ImageFeatures:
         _, _, n, c, k, w, h, fw, fh, e, d, m, kk = _HEADER.unpack_from(data)
         arrays, offset = [], _HEADER.size
         for shape, dtype in _layout((n, c, k, e, d, m, kk)):
-            count = int(np.prod(shape))
+            count = math.prod(shape)
             arrays.append(np.frombuffer(data, dtype, count, offset).reshape(shape))
-            offset += count * np.dtype(dtype).itemsize
+            offset += count * _ITEMSIZE[dtype]
         *regions, embedded, scale, embeddings, classified, kind_ids, kind_probs = arrays
         return cls(w, h, fw, fh, *regions, embedded=embedded, embeddings=embeddings, embedding_scale=scale,
                    classified=classified, kind_ids=kind_ids, kind_probs=kind_probs)
