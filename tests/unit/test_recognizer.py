@@ -80,3 +80,21 @@ def test_onnxruntime_classifies_crops_as_the_torch_port_does(tmp_path, monkeypat
     again = RegionRecognizer("cpu")
     use_onnxruntime(again)
     assert np.array_equal(again.classify(rgb, boxes), by_onnxruntime)
+
+
+def test_crops_go_back_to_torch_when_onnxruntime_fails(caplog):
+    """A session that fails while classifying (a broken runtime) costs one warning: the crops
+    are classified by the torch port then and from then on."""
+    recognizer = RegionRecognizer("cpu")
+    rgb = np.asarray(Image.open(SAMPLES / "coffee.jpg").convert("RGB"))
+    boxes = np.array([[0, 0, 200, 150], [50, 40, 260, 220]], float)
+    by_torch = recognizer.classify(rgb, boxes)
+
+    def broken(x):
+        raise RuntimeError("onnxruntime: bad allocation")
+
+    recognizer.crop_logits = broken
+    with caplog.at_level("WARNING"):
+        assert np.array_equal(recognizer.classify(rgb, boxes), by_torch)
+    assert recognizer.crop_logits is None
+    assert sum("crops run on torch" in r.getMessage() for r in caplog.records) == 1

@@ -19,6 +19,7 @@ The ImageNet label names come from ``efficientnet_labels.txt`` beside the SSD gr
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Optional
@@ -31,6 +32,8 @@ import torch.nn.functional as F
 from ..detectors.box_ops import roi_align
 from .efficientnet_lite import INPUT_MEAN, INPUT_STD, load_model, weights_path
 from ..detectors.ssd_weights import package_file
+
+log = logging.getLogger(__name__)
 
 VARIANT = "lite0"
 LABELS_FILE = "efficientnet_labels.txt"
@@ -108,12 +111,23 @@ class RegionRecognizer:
         with torch.inference_mode():
             for start in range(0, len(boxes), CROP_BATCH):
                 x = self.network_input(self.crops(rgb, boxes[start:start + CROP_BATCH]))
-                if self.crop_logits is not None:
-                    logits = torch.from_numpy(self.crop_logits(x.numpy()))
-                else:
+                logits = self._onnx_logits(x)
+                if logits is None:
                     logits, _ = self.model(x)
                 out[start:start + len(x)] = logits.softmax(1).float().cpu().numpy()
         return out
+
+    def _onnx_logits(self, x: torch.Tensor) -> Optional[torch.Tensor]:
+        """The crops' logits from ``crop_logits``, or None (none set, or it failed: the torch port
+        runs the crops from then on, with one warning)."""
+        if self.crop_logits is None:
+            return None
+        try:
+            return torch.from_numpy(self.crop_logits(x.numpy()))
+        except Exception as exc:  # noqa: BLE001 - onnxruntime's own error types
+            log.warning("the second CNN's crops run on torch from now on (onnxruntime failed: %s)", exc)
+            self.crop_logits = None
+            return None
 
     def features(self, rgb: np.ndarray) -> RegionFeatures:
         """The maps of one pass over the whole image (long side ``DENSE_MAX_SIDE``)."""
