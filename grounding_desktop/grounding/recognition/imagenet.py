@@ -23,7 +23,7 @@ from .recognizer import imagenet_labels
 HEAD_FALLBACK = 0.65    # a noun further than this from every kind is also tried by its head word
 TEMPERATURE = 0.07      # a kind's weight: exp(-(best similarity - its similarity) / T)
 MIN_WEIGHT = 0.01       # kinds weighing less are left out
-KEPT_KINDS = 128       # a crop's most probable kinds kept (float16); the rest count as 0
+KEPT_KINDS = 128        # a crop's most probable kinds kept (float16); the rest count as 0
 
 
 @dataclass(frozen=True)
@@ -78,4 +78,4 @@ def evidence(ids: np.ndarray, probs: np.ndarray, kinds: Kinds) -> tuple[np.ndarr
     best = np.asarray(ids, np.int64)[np.arange(len(weighted)), weighted.argmax(1)] \
         if len(weighted) else np.zeros(0, np.int64)
     names = imagenet_labels()
-    return np.clip(weighted.sum(1), 0.0, 1.0), [names[int(c)][0] for c in best]
+    return probability(ids, probs, kinds), [names[int(c)][0] for c in best]
