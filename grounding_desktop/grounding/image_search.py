@@ -234,14 +234,18 @@ class _Part:
         self.kind_ids = np.concatenate([f.kind_ids for f in with_kinds]) if readable else np.zeros((0, 0), np.int16)
         self.kind_probs = np.concatenate([f.kind_probs for f in with_kinds]) if readable \
             else np.zeros((0, 0), np.float16)
-        self.region_crop = np.full(self.regions, -1, np.int64)
-        crops = 0
-        for start, f in zip(self.starts, feats):
-            if readable and len(f.classified):
-                boxes = self.table.boxes[start:start + len(f)]
-                crop = classified_crop(boxes, boxes[f.classified.astype(np.int64)])
-                self.region_crop[start:start + len(f)] = np.where(crop >= 0, crop + crops, -1)
-                crops += len(f.classified)
+        # Every region against its image's crops at once: (regions, most crops an image has).
+        counts = np.array([len(f.classified) for f in feats], np.int64) * readable
+        first = np.cumsum(counts) - counts
+        rows = np.concatenate([s + f.classified.astype(np.int64) for s, f in zip(self.starts, feats)
+                               if readable and len(f.classified)] or [np.zeros(0, np.int64)])
+        image = np.repeat(np.arange(len(feats)), self.sizes)
+        slots = np.arange(counts.max(initial=0))
+        usable = slots[None, :] < counts[image][:, None]
+        mine = self.table.boxes[rows][np.minimum(first[image][:, None] + slots[None, :], max(len(rows) - 1, 0))] \
+            if len(rows) else np.zeros((self.regions, 0, 4))
+        crop = classified_crop(self.table.boxes, mine, usable)
+        self.region_crop = np.where(crop >= 0, first[image] + crop, -1)
 
     def reads(self, head) -> bool:
         """Whether the kept embeddings are of ``head``'s size (records of one ``features_version``

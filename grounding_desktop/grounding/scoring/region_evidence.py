@@ -27,7 +27,7 @@ from .concepts import ConceptKey, ConceptMemory
 from ..recognition.recognizer import RegionFeatures, RegionRecognizer
 from ..detectors import NO_CLASS
 from .regions import RegionStats
-from .scorer import Scene, SubjectEvidence, pairwise_iou
+from .scorer import Scene, SubjectEvidence, iou
 
 MAX_CROPS = 12            # regions classified per image (the most object-like ones)
 SAME_OBJECT_IOU = 0.5     # a region this close to a classified one shares its ImageNet evidence
@@ -72,12 +72,18 @@ def classify_regions(recognizer: RegionRecognizer, rgb: np.ndarray, boxes: np.nd
     return order, ids, probs
 
 
-def classified_crop(boxes: np.ndarray, classified_boxes: np.ndarray) -> np.ndarray:
-    """(N,) for each box, the classified region whose ImageNet evidence it takes: the one it
-    overlaps most, if by IoU >= ``SAME_OBJECT_IOU`` (a window on the same object); -1 for none."""
-    if not len(classified_boxes) or not len(boxes):
+def classified_crop(boxes: np.ndarray, crops: np.ndarray, usable: Optional[np.ndarray] = None) -> np.ndarray:
+    """(N,) for each xyxy box, the classified region whose ImageNet evidence it takes: the one it
+    overlaps most, if by IoU >= ``SAME_OBJECT_IOU`` (a window on the same object); -1 for none.
+    ``crops``: the classified regions' (M, 4) boxes, or each box's own (N, M, 4) with ``usable``
+    (N, M) saying which are real (a folder's table: each region's image's crops)."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    crops = np.asarray(crops, np.float64)
+    if not crops.shape[-2] or not len(boxes):
         return np.full(len(boxes), -1, np.int64)
-    overlap = pairwise_iou(boxes, classified_boxes)
+    overlap = iou(boxes[:, None, :], crops if crops.ndim == 3 else crops[None])
+    if usable is not None:
+        overlap = np.where(usable, overlap, -1.0)
     nearest = overlap.argmax(1)
     return np.where(overlap[np.arange(len(boxes)), nearest] >= SAME_OBJECT_IOU, nearest, -1)
 
