@@ -230,20 +230,19 @@ class _Part:
         # Records of one ``features_version`` keep as many kinds a crop; mixed ones are not read.
         with_kinds = [f for f in feats if len(f.classified)]
         readable = len({f.kind_ids.shape[1] for f in with_kinds}) == 1
-        self.classified = np.array([readable and len(f.classified) > 0 for f in feats], bool)
         self.kind_ids = np.concatenate([f.kind_ids for f in with_kinds]) if readable else np.zeros((0, 0), np.int16)
         self.kind_probs = np.concatenate([f.kind_probs for f in with_kinds]) if readable \
             else np.zeros((0, 0), np.float16)
+        counts = np.array([len(f.classified) for f in feats], np.int64) * readable  # crops per image
+        self.classified = counts > 0
         # Every region against its image's crops at once: (regions, most crops an image has).
-        counts = np.array([len(f.classified) for f in feats], np.int64) * readable
         first = np.cumsum(counts) - counts
         rows = np.concatenate([s + f.classified.astype(np.int64) for s, f in zip(self.starts, feats)
                                if readable and len(f.classified)] or [np.zeros(0, np.int64)])
         image = np.repeat(np.arange(len(feats)), self.sizes)
         slots = np.arange(counts.max(initial=0))
         usable = slots[None, :] < counts[image][:, None]
-        mine = self.table.boxes[rows][np.minimum(first[image][:, None] + slots[None, :], max(len(rows) - 1, 0))] \
-            if len(rows) else np.zeros((self.regions, 0, 4))
+        mine = self.table.boxes[rows][np.minimum(first[image][:, None] + slots[None, :], len(rows) - 1)]
         crop = classified_crop(self.table.boxes, mine, usable)
         self.region_crop = np.where(crop >= 0, first[image] + crop, -1)
 

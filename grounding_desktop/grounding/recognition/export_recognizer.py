@@ -77,11 +77,11 @@ def use_onnxruntime(recognizer: RegionRecognizer) -> None:
 
     from ..detectors.onnx_runtime import ModelFileError, open_session, run_session
 
-    path = cached_file(recognizer)
+    path, threads = cached_file(recognizer), torch.get_num_threads()
     try:
-        session = open_session(path, "cpu", threads=torch.get_num_threads())
+        session = open_session(path, "cpu", threads=threads)
     except ModelFileError:
-        session = open_session(cached_file(recognizer, again=True), "cpu", threads=torch.get_num_threads())
+        session = open_session(cached_file(recognizer, again=True), "cpu", threads=threads)
     recognizer.crop_logits = lambda x: run_session(session, {INPUT_NAME: x}, path)[0]
 
 
