@@ -336,6 +336,15 @@ def test_a_noun_coco_lacks_is_recognised_among_imagenet_kinds(grounder):
     assert iou_xywh(espresso.bbox, cup.bbox) > 0.7
 
 
+@pytest.mark.model
+def test_imagenet_kinds_come_from_wordnet_or_else_the_embedding(grounder):
+    _, _, butterfly = grounder.bounded_subject("the butterfly on the left")
+    assert butterfly.similarity == 1.0 and np.count_nonzero(butterfly.weights) == 6
+    _, _, tape = grounder.bounded_subject("the tape measure")   # WordNet files no kind under it
+    assert tape.similarity < 1.0 and 0 < np.count_nonzero(tape.weights) < 1000
+    assert grounder.bounded_subject("the dog")[2] is None        # the detector's class
+
+
 def test_an_empty_detection_is_an_empty_scene():
     from grounding_desktop.grounding.grounder import build_scene
 

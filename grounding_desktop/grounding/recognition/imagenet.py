@@ -3,21 +3,26 @@ region's crop (classified by ``recognizer.RegionRecognizer``) looks like them.
 
 A noun no COCO word list names and that comes closer to an ImageNet kind than to any COCO class is
 looked at by ImageNet too (COCO phrases never pay for the second CNN); the scorer weighs that
-evidence by how close the noun comes to the kinds (``Kinds.similarity``: "squirrel" is 0.88 from fox
-squirrel), with weights fitted on data (``priors.FusedWeights``). Several kinds can share a noun ("butterfly":
-monarch, ringlet, cabbage butterfly, ...): each of the 1000 counts by how close its name is, as
-COCO synonyms do, never one nearest label alone.
+evidence by how close the noun comes to the kinds (``Kinds.similarity``), with weights fitted on
+data (``priors.FusedWeights``). The kinds a noun names come from WordNet, the taxonomy ImageNet's
+classes belong to (``resources/imagenet_taxonomy.json``, made by ``tools/make_imagenet_taxonomy.py``):
+"dog" names the 118 breeds and "butterfly" the six butterflies, each fully, and p(noun | crop) is
+the sum of their probabilities. A noun WordNet does not tie to any kind ("widget") is weighed by
+how close its text embedding comes to each kind's name ("squirrel" is 0.88 from fox squirrel), never
+by one nearest label alone.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
 from ..text.encoder import ClassPrototypes, PhraseEncoder
-from ...core.phrase_parse import NounPhrase
+from ...core.phrase_parse import NounPhrase, singular
 from .recognizer import imagenet_labels
 
 HEAD_FALLBACK = 0.65    # a noun further than this from every kind is also tried by its head word
@@ -35,6 +40,39 @@ class Kinds:
     similarity: float       # how close the noun comes to the closest kind (cosine)
 
 
+TAXONOMY_FILE = Path(__file__).resolve().parents[2] / "resources" / "imagenet_taxonomy.json"
+
+
+@lru_cache(maxsize=1)
+def taxonomy() -> dict[str, np.ndarray]:
+    """Each WordNet noun on a kind's hypernym path (the kind's own names too) -> (1000,) bool:
+    the kinds it names ("dog": the breeds; "fruit": lemon, fig, ...)."""
+    data = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
+    under = np.zeros((len(data["synsets"]), len(data["kinds"])), bool)
+    for kind, synsets in enumerate(data["kinds"]):
+        under[synsets, kind] = True
+    named: dict[str, np.ndarray] = {}
+    for synset, lemmas in enumerate(data["synsets"]):
+        for lemma in lemmas:
+            named[lemma] = named.get(lemma, False) | under[synset]
+    return named
+
+
+def named_kinds(noun_phrase: NounPhrase) -> Optional[tuple[str, np.ndarray]]:
+    """(the word, the kinds it names) for the first of the noun, its singular and its last two
+    words that WordNet ties to an ImageNet kind; None when none is. Not the head word alone: a
+    tape measure is a measure, but ImageNet's measures are rulers and measuring cups."""
+    words = noun_phrase.noun.split()
+    if not words:
+        return None
+    sing = " ".join(words[:-1] + [singular(words[-1])])
+    named = taxonomy()
+    for word in (noun_phrase.noun, sing, " ".join(words[-2:]), " ".join(words[-2:-1] + [noun_phrase.head])):
+        if word in named:
+            return word, named[word]
+    return None
+
+
 def imagenet_prototypes(encoder: PhraseEncoder, cache_dir: Optional[Path]) -> ClassPrototypes:
     labels = imagenet_labels()
     return ClassPrototypes(encoder, {i: names[0] for i, names in enumerate(labels)}, cache_dir,
@@ -42,9 +80,19 @@ def imagenet_prototypes(encoder: PhraseEncoder, cache_dir: Optional[Path]) -> Cl
 
 
 def kinds_for(prototypes: ClassPrototypes, noun_phrase: NounPhrase) -> Optional[Kinds]:
-    """The kinds ``noun_phrase`` names, weighted by closeness; None for a phrase about any object."""
+    """The kinds ``noun_phrase`` names, weighted; None for a phrase about any object. Kinds WordNet
+    files under the noun weigh 1 (similarity 1); otherwise ``kinds_by_embedding``."""
     if noun_phrase.generic or not noun_phrase.noun:
         return None
+    named = named_kinds(noun_phrase)
+    if named is not None:
+        return Kinds(named[1].astype(np.float32), named[0], 1.0)
+    return kinds_by_embedding(prototypes, noun_phrase)
+
+
+def kinds_by_embedding(prototypes: ClassPrototypes, noun_phrase: NounPhrase) -> Kinds:
+    """Each kind weighed by how close its name comes to the noun's embedding, relative to the
+    closest kind's."""
     sims, _ = prototypes.noun_similarity(noun_phrase, HEAD_FALLBACK)
     best = float(sims.max())
     weights = np.exp(-(best - sims) / TEMPERATURE)
