@@ -1,7 +1,8 @@
 """Which ImageNet kinds a category noun names: WordNet's taxonomy (what ships) against weighing each
 kind by how close its name comes to the noun's MiniLM embedding (what decided every noun before).
-No image is needed: the kinds WordNet files under a noun are the right ones by definition, and the
-table shows what the embedding's weights give them and how much of their weight goes elsewhere.
+No image is needed: the kinds WordNet files under a noun are the right ones by definition (each
+weighed by how often the noun means the sense it is filed under), and the table shows what the
+embedding's weights give them and how much of their weight goes elsewhere.
 
     .venv/bin/python benchmarks/imagenet_kinds.py [NOUN ...]
 
@@ -18,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-NOUNS = ("monkey snake butterfly fish lizard spider turtle shark beetle frog guitar hat shoe ball fruit "
+NOUNS = ("wheel plant toy monkey snake butterfly fish lizard spider turtle shark beetle frog guitar hat shoe ball fruit "
          "tool bag bottle phone clock keyboard tie bear bird cat dog car truck boat bus chair").split()
 
 
@@ -32,7 +33,8 @@ def main(argv=None) -> int:
     from grounding_desktop.grounding.text.encoder import PhraseEncoder
 
     prototypes = imagenet.imagenet_prototypes(PhraseEncoder(device="cpu"), cache_dir())
-    print(f"{'noun':<10} {'kinds':>5}  embedding: mean weight on them, share of weight elsewhere, top kind")
+    print(f"{'noun':<10} {'kinds':>5}  WordNet: mean weight on them | embedding: mean weight on them, "
+          "share of weight elsewhere, top kind")
     covers, elsewhere = [], []
     for noun in args.nouns:
         phrase = parse_phrase(f"the {noun}").subject
@@ -40,14 +42,15 @@ def main(argv=None) -> int:
         if named is None:
             print(f"{noun:<10}     -  WordNet files no ImageNet kind under it")
             continue
-        under = named[1]
+        under = named[1] > 0
         by_embedding = imagenet.kinds_by_embedding(prototypes, phrase)
         w = by_embedding.weights.astype(np.float64)
         covers.append(w[under].mean())
         elsewhere.append(w[~under].sum() / max(w.sum(), 1e-12))
-        print(f"{noun:<10} {int(under.sum()):5d}  {covers[-1]:.2f}  {elsewhere[-1]:.2f}  {by_embedding.label}")
+        print(f"{noun:<10} {int(under.sum()):5d}  {named[1][under].mean():.2f} | {covers[-1]:.2f}  "
+              f"{elsewhere[-1]:.2f}  {by_embedding.label}")
     if covers:
-        print(f"median over {len(covers)} nouns: the taxonomy 1.00 / 0.00; the embedding "
+        print(f"median over {len(covers)} nouns: the embedding "
               f"{np.median(covers):.2f} / {np.median(elsewhere):.2f}")
     return 0
 

