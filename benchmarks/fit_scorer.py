@@ -21,7 +21,9 @@ Each phrase is grounded twice: with no project, and with a project that holds th
 set as accepted boxes (leave-one-image-out; for a few-shot set, its support boxes), so the fit sees
 learned concepts beside the detector and ImageNet; and once more, with no project, on another image
 of its set that does not hold it ("absent"), so the score learns how little a best box is worth
-where the thing is not there. Every region of the phrase's image gives its
+where the thing is not there. ``--project-absent`` adds those pictures with the project too (what
+proposing a taught phrase over a folder asks of every other picture; tried, not shipped: see
+``models/fused_scorer.md``). Every region of the phrase's image gives its
 evidence terms (``Grounder.scored``) and whether it hits the box (IoU >= 0.5).
 
 A fixed share of the images of each set (by a hash of the name) is held out: the fit never sees it,
@@ -234,7 +236,7 @@ def set_names(args) -> list[str]:
 
 
 def set_of(trial) -> str:
-    return trial.kind.removesuffix(" absent").removesuffix(" project")
+    return trial.kind.removesuffix(" absent").removesuffix(" project")  # "refdev project absent": refdev
 
 
 def family(trial) -> str:
@@ -269,6 +271,8 @@ def collect(args, names: list[str]) -> list:
         trials += ground(g, elsewhere(queries, rows, holds), name + " absent", held=False)
         teach(g, support or rows)
         trials += ground(g, queries, name + " project", held=True)
+        if args.project_absent:
+            trials += ground(g, elsewhere(queries, rows, holds), name + " project absent", held=True)
         print(f"  {name}: {len(queries)} phrases", file=sys.stderr)
     g.concepts.clear()
     return trials
@@ -332,6 +336,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", type=Path, help="keep the grounded trials here (and read them when there)")
     ap.add_argument("--l2", type=float, nargs="+", default=list(L2_GRID),
                     help="the L2 pulls to try; chosen by the one-standard-error rule on the cross-validated ranking loss")
+    ap.add_argument("--project-absent", action="store_true",
+                    help="also ground each phrase with its set taught on a picture without its thing")
     ap.add_argument("--write", action="store_true", help="write grounding_desktop/resources/scorer_fit.json")
     args = ap.parse_args(argv)
 

@@ -64,6 +64,19 @@ def test_a_fitted_score_is_calibrated_on_each_kind_of_phrase_it_never_saw():
     assert fitted.context["coco"] > 0
 
 
+def test_a_learned_concept_never_lowers_the_calibrated_score_even_where_its_phrases_miss_more():
+    """Data where the phrases a concept spoke for miss more often would pull "a concept spoke"
+    below 0; it stays at 0, so teaching a box cannot lower what the other sources say."""
+    spoke = (0.0, 0.0, 1.0, 1.0)
+    trials = synthetic(300, seed=1, ambiguous=0.1, context=(0.0, 0.0, 0.0, 1.0), kind="untaught") + \
+        synthetic(300, seed=2, ambiguous=0.8, context=spoke, kind="taught")
+    fitted = fit_scorer.fit(trials)
+    assert fitted.context["concept"] == 0.0
+    free = fit_scorer.fit_calibration(np.array([[1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]] * 50 + [[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]] * 50),
+                                      np.r_[np.zeros(50, bool), np.ones(50, bool)], np.zeros(8))
+    assert free[3 + 2] == 0.0 and free[0] >= 0.0
+
+
 def test_a_term_the_data_never_exercise_keeps_its_prior():
     fitted = fit_scorer.fit(synthetic(200, seed=3))
     assert fitted.terms["ordinal"] == PRIOR_WEIGHTS.terms["ordinal"]

@@ -9,7 +9,8 @@ whether the region is right (IoU >= 0.5 with the phrase's box). The fit has two 
    the data do not exercise keeps its prior; the shipped fit for a project's refit);
 2. the calibration ``sigmoid(scale * u + share * (u - logsumexp u) + margin * (u - max of the
    others) + context . c + bias)`` (``scale``, ``share`` and ``margin`` >= 0, so it keeps the order
-   of the regions; ``c`` is what the whole answer rests on, ``priors.CONTEXT``): a logistic model
+   of the regions; ``c`` is what the whole answer rests on, ``priors.CONTEXT``, whose "a learned
+   concept spoke" weighs >= 0, so teaching never lowers a score): a logistic model
    of "this region is right" over the top region of each phrase (what Space or Ctrl+Enter
    accepts; fitted on every region shown instead, the map calibrates worse on the top box and no
    better on the others: see the card), on utilities ``u`` from weights fitted without the
@@ -40,6 +41,10 @@ CALIBRATED = 1            # the best shown regions of each phrase the calibratio
 FOLDS = 5
 CALIBRATION_L2 = 1e-3
 ORDER_KEEPING = 3         # the calibration's first inputs (u, share, margin) weigh >= 0
+# Context that weighs >= 0 too: a learned concept only adds to what the other sources say (its
+# term's weight is >= 0 as well), so teaching a box never lowers a region's score (issue 20's
+# horse case holds by construction, not by the data at hand).
+NEVER_LOWERING = ("concept",)
 # A project's refit: once it has this many accepted and rejected boxes, pulled toward the shipped
 # fit this hard, judged by this many folds of its images.
 MIN_PROJECT_BOXES = 30
@@ -157,8 +162,8 @@ def _calibration_rows(trial: Trial, w: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def fit_calibration(rows: np.ndarray, hits: np.ndarray, prior: np.ndarray, l2: float = CALIBRATION_L2
                     ) -> np.ndarray:
-    """Stage 2: the coefficients of ``rows`` (u, share and margin >= 0; the context's free) and the
-    bias (last) of a logistic model of ``hits``."""
+    """Stage 2: the coefficients of ``rows`` (u, share and margin >= 0; the context's free but for
+    ``NEVER_LOWERING``, >= 0) and the bias (last) of a logistic model of ``hits``."""
     y = hits.astype(np.float64)
     x = np.concatenate([rows, np.ones((len(rows), 1))], 1)
 
@@ -168,8 +173,10 @@ def fit_calibration(rows: np.ndarray, hits: np.ndarray, prior: np.ndarray, l2: f
         nll = (y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)).sum()
         return nll + l2 * float(((v - prior) ** 2).sum()), x.T @ (p - y) + 2 * l2 * (v - prior)
 
-    bounds = [(0.0, None)] * ORDER_KEEPING + [(None, None)] * (rows.shape[1] - ORDER_KEEPING + 1)
-    start = np.concatenate([np.maximum(prior[:ORDER_KEEPING], 0.0), prior[ORDER_KEEPING:]])
+    bounds = ([(0.0, None)] * ORDER_KEEPING
+              + [(0.0, None) if name in NEVER_LOWERING else (None, None) for name in CONTEXT]
+              + [(None, None)])
+    start = np.clip(prior, [b[0] if b[0] is not None else -np.inf for b in bounds], np.inf)
     return minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x
 
 
