@@ -45,35 +45,51 @@ TAXONOMY_FILE = Path(__file__).resolve().parents[2] / "resources" / "imagenet_ta
 
 
 @lru_cache(maxsize=1)
-def taxonomy() -> dict[str, np.ndarray]:
-    """Each WordNet noun on a kind's hypernym path (the kind's own names too) -> (1000,) float32:
-    how much each kind counts for the noun. A kind filed under one of the noun's senses counts by
-    that sense's share of the noun's uses (WordNet's tag counts, plus one, over its senses that
-    hold kinds): "dog" counts every breed 1, "wheel" a car wheel 0.93 and a mountain bike 0.07."""
+def _taxonomy() -> tuple[dict, list[np.ndarray], int]:
+    """(each WordNet noun on a kind's hypernym path -> its senses there, as (synset, tag count)
+    pairs; each synset's kinds; how many kinds)."""
     data = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
-    under = np.zeros((len(data["synsets"]), len(data["kinds"])), np.float32)
+    members: list[list[int]] = [[] for _ in data["synsets"]]
     for kind, synsets in enumerate(data["kinds"]):
-        under[synsets, kind] = 1.0
-    named: dict[str, np.ndarray] = {}
-    for lemma, senses in data["senses"].items():
-        synsets, counts = zip(*senses)
-        share = np.asarray(counts, np.float32) + 1.0
-        named[lemma] = np.clip((share / share.sum()) @ under[list(synsets)], 0.0, 1.0)
-    return named
+        for synset in synsets:
+            members[synset].append(kind)
+    return data["senses"], [np.asarray(m, np.int64) for m in members], len(data["kinds"])
+
+
+@lru_cache(maxsize=256)
+def word_kinds(word: str) -> Optional[np.ndarray]:
+    """(1000,) float32: how much each kind counts for ``word``, a WordNet noun on some kind's
+    hypernym path (the kind's own names too); None for any other word. A kind filed under one of
+    the word's senses counts by that sense's share of the word's uses (WordNet's tag counts, plus
+    one, over its senses that hold kinds): "dog" counts every breed 1, "wheel" a car wheel 0.93
+    and a mountain bike 0.07."""
+    senses, members, kinds = _taxonomy()
+    if word not in senses:
+        return None
+    synsets, counts = zip(*senses[word])
+    share = np.asarray(counts, np.float64) + 1.0
+    share /= share.sum()
+    weights = np.zeros(kinds, np.float64)
+    for synset, part in zip(synsets, share):
+        weights[members[synset]] += part
+    out = np.clip(weights, 0.0, 1.0).astype(np.float32)
+    out.setflags(write=False)  # cached: shared by every phrase with the word
+    return out
 
 
 def named_kinds(noun_phrase: NounPhrase) -> Optional[tuple[str, np.ndarray]]:
-    """(the word, how much each kind counts for it: ``taxonomy``) for the first of the noun, its
-    singular and its last two words that WordNet ties to an ImageNet kind; None when none is. Not the head word alone: a
-    tape measure is a measure, but ImageNet's measures are rulers and measuring cups."""
+    """(the word, how much each kind counts for it: ``word_kinds``) for the first of the noun, its
+    singular and its last two words that WordNet ties to an ImageNet kind; None when none is. Not
+    the head word alone: a tape measure is a measure, but ImageNet's measures are rulers and
+    measuring cups."""
     words = noun_phrase.noun.split()
     if not words:
         return None
     sing = " ".join(words[:-1] + [singular(words[-1])])
-    named = taxonomy()
     for word in (noun_phrase.noun, sing, " ".join(words[-2:]), " ".join(words[-2:-1] + [noun_phrase.head])):
-        if word in named:
-            return word, named[word]
+        weights = word_kinds(word)
+        if weights is not None:
+            return word, weights
     return None
 
 
@@ -85,7 +101,7 @@ def imagenet_prototypes(encoder: PhraseEncoder, cache_dir: Optional[Path]) -> Cl
 
 def kinds_for(prototypes: ClassPrototypes, noun_phrase: NounPhrase) -> Optional[Kinds]:
     """The kinds ``noun_phrase`` names, weighted; None for a phrase about any object. Kinds WordNet
-    files under the noun weigh by the share of its senses (``taxonomy``; similarity 1); otherwise
+    files under the noun weigh by the share of its senses (``word_kinds``; similarity 1); otherwise
     ``kinds_by_embedding``."""
     if noun_phrase.generic or not noun_phrase.noun:
         return None
