@@ -347,12 +347,16 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     names = set_names(args)
     cached = load(args.cache) if args.cache and args.cache.is_file() else []
-    missing = [n for n in names if n not in {set_of(t) for t in cached}]
-    if missing:
-        cached += collect(args, missing)
+    taught_absent = lambda t: t.kind.endswith(" project absent")  # noqa: E731
+    have = {set_of(t) for t in cached}
+    if args.project_absent:  # a set cached without them is grounded again
+        have &= {set_of(t) for t in cached if taught_absent(t)}
+    missing = [n for n in names if n not in have]
+    if missing:  # grounded (again) as the options ask
+        cached = [t for t in cached if set_of(t) not in missing] + collect(args, missing)
         if args.cache:
             save(cached, args.cache)
-    trials = [t for t in cached if set_of(t) in names]
+    trials = [t for t in cached if set_of(t) in names and (args.project_absent or not taught_absent(t))]
     print(f"{len(trials)} grounded phrases ({time.perf_counter() - t0:.0f} s)")
     fit_part = [t for t in trials if not held_out(t.group)]
     test_part = [t for t in trials if held_out(t.group)]

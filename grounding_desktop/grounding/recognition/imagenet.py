@@ -8,9 +8,9 @@ data (``priors.FusedWeights``). The kinds a noun names come from WordNet, the ta
 classes belong to (``resources/imagenet_taxonomy.json``, made by ``tools/make_imagenet_taxonomy.py``):
 "dog" names the 118 breeds and "butterfly" the six butterflies, and p(noun | crop) is the sum of
 their probabilities, each kind counted by how often the noun means the sense it is filed under
-("wheel" rarely means a bicycle). A noun WordNet does not tie to any kind ("widget") is weighed by
-how close its text embedding comes to each kind's name ("squirrel" is 0.88 from fox squirrel), never
-by one nearest label alone.
+("wheel" rarely means a bicycle). The noun's other uses, and a noun WordNet ties to no kind
+("widget"), count each kind by how close its name comes to the noun's text embedding ("squirrel"
+is 0.88 from fox squirrel), never by one nearest label alone.
 """
 from __future__ import annotations
 
@@ -46,8 +46,9 @@ TAXONOMY_FILE = Path(__file__).resolve().parents[2] / "resources" / "imagenet_ta
 
 @lru_cache(maxsize=1)
 def _taxonomy() -> tuple[dict, list[np.ndarray], int]:
-    """(each WordNet noun on a kind's hypernym path -> its senses there, as (synset, tag count)
-    pairs; each synset's kinds; how many kinds)."""
+    """(each WordNet noun on a kind's hypernym path, as the phrase parser reads it -> [its senses'
+    tag counts plus one, in all; [synset, tag count] of its senses that hold kinds]; each synset's
+    kinds; how many kinds)."""
     data = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
     members: list[list[int]] = [[] for _ in data["synsets"]]
     for kind, synsets in enumerate(data["kinds"]):
@@ -57,39 +58,37 @@ def _taxonomy() -> tuple[dict, list[np.ndarray], int]:
 
 
 @lru_cache(maxsize=256)
-def word_kinds(word: str) -> Optional[np.ndarray]:
-    """(1000,) float32: how much each kind counts for ``word``, a WordNet noun on some kind's
-    hypernym path (the kind's own names too); None for any other word. A kind filed under one of
-    the word's senses counts by that sense's share of the word's uses (WordNet's tag counts, plus
-    one, over its senses that hold kinds): "dog" counts every breed 1, "wheel" a car wheel 0.93
-    and a mountain bike 0.07."""
+def word_kinds(word: str) -> Optional[tuple[np.ndarray, float]]:
+    """((1000,) float32 how much each kind counts for ``word``, the share of the word's uses its
+    senses that hold kinds have) for a WordNet noun on some kind's hypernym path (the kind's own
+    names too); None for any other word. A sense's share is its tag count in WordNet's semantic
+    concordance plus one, over all the word's senses; a kind counts by the shares of the senses it
+    is filed under: "dog" (0.88 of its uses the animal) counts every breed 0.88, "wheel" a car
+    wheel 0.54 and a mountain bike 0.04, "lid" (mostly a cover) hats 0.14."""
     senses, members, kinds = _taxonomy()
     if word not in senses:
         return None
-    synsets, counts = zip(*senses[word])
-    share = np.asarray(counts, np.float64) + 1.0
-    share /= share.sum()
+    total, held = senses[word]
     weights = np.zeros(kinds, np.float64)
-    for synset, part in zip(synsets, share):
-        weights[members[synset]] += part
-    out = np.clip(weights, 0.0, 1.0).astype(np.float32)
+    for synset, count in held:
+        weights[members[synset]] += (count + 1) / total
+    out = weights.astype(np.float32)
     out.setflags(write=False)  # cached: shared by every phrase with the word
-    return out
+    return out, sum(count + 1 for _, count in held) / total
 
 
-def named_kinds(noun_phrase: NounPhrase) -> Optional[tuple[str, np.ndarray]]:
-    """(the word, how much each kind counts for it: ``word_kinds``) for the first of the noun, its
-    singular and its last two words that WordNet ties to an ImageNet kind; None when none is. Not
-    the head word alone: a tape measure is a measure, but ImageNet's measures are rulers and
-    measuring cups."""
+def named_kinds(noun_phrase: NounPhrase) -> Optional[tuple[str, np.ndarray, float]]:
+    """(the word, ``word_kinds`` of it) for the first of the noun, its singular and its last two
+    words that WordNet ties to an ImageNet kind; None when none is. Not the head word alone: a
+    tape measure is a measure, but ImageNet's measures are rulers and measuring cups."""
     words = noun_phrase.noun.split()
     if not words:
         return None
     sing = " ".join(words[:-1] + [singular(words[-1])])
-    for word in (noun_phrase.noun, sing, " ".join(words[-2:]), " ".join(words[-2:-1] + [noun_phrase.head])):
-        weights = word_kinds(word)
-        if weights is not None:
-            return word, weights
+    for word in dict.fromkeys((noun_phrase.noun, sing, " ".join(words[-2:]), " ".join(words[-2:-1] + [noun_phrase.head]))):
+        found = word_kinds(word)
+        if found is not None:
+            return word, *found
     return None
 
 
@@ -100,15 +99,22 @@ def imagenet_prototypes(encoder: PhraseEncoder, cache_dir: Optional[Path]) -> Cl
 
 
 def kinds_for(prototypes: ClassPrototypes, noun_phrase: NounPhrase) -> Optional[Kinds]:
-    """The kinds ``noun_phrase`` names, weighted; None for a phrase about any object. Kinds WordNet
-    files under the noun weigh by the share of its senses (``word_kinds``; similarity 1); otherwise
-    ``kinds_by_embedding``."""
+    """The kinds ``noun_phrase`` names, weighted; None for a phrase about any object. What the
+    noun means is a mixture of its senses (``word_kinds``): those WordNet files kinds under count
+    their kinds by their share of the noun's uses, and the rest of its uses (a sense no kind is
+    filed under: "lid" as a cover) count as ``kinds_by_embedding`` weighs them, as does a noun
+    WordNet ties to no kind at all. Its closeness is the mixture's: 1 for the senses WordNet ties,
+    the embedding's for the rest."""
     if noun_phrase.generic or not noun_phrase.noun:
         return None
+    by_embedding = kinds_by_embedding(prototypes, noun_phrase)
     named = named_kinds(noun_phrase)
-    if named is not None:
-        return Kinds(named[1], named[0], 1.0)
-    return kinds_by_embedding(prototypes, noun_phrase)
+    if named is None:
+        return by_embedding
+    word, weights, held = named
+    rest = 1.0 - held
+    return Kinds(np.minimum(weights + rest * by_embedding.weights, 1.0).astype(np.float32),
+                 word if held >= rest else by_embedding.label, held + rest * by_embedding.similarity)
 
 
 def kinds_by_embedding(prototypes: ClassPrototypes, noun_phrase: NounPhrase) -> Kinds:

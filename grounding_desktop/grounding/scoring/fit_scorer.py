@@ -10,7 +10,7 @@ whether the region is right (IoU >= 0.5 with the phrase's box). The fit has two 
 2. the calibration ``sigmoid(scale * u + share * (u - logsumexp u) + margin * (u - max of the
    others) + context . c + bias)`` (``scale``, ``share`` and ``margin`` >= 0, so it keeps the order
    of the regions; ``c`` is what the whole answer rests on, ``priors.CONTEXT``, whose "a learned
-   concept spoke" weighs >= 0, so teaching never lowers a score): a logistic model
+   concept spoke" weighs >= 0, so that a concept spoke never lowers a score in itself): a logistic model
    of "this region is right" over the top region of each phrase (what Space or Ctrl+Enter
    accepts; fitted on every region shown instead, the map calibrates worse on the top box and no
    better on the others: see the card), on utilities ``u`` from weights fitted without the
@@ -41,9 +41,9 @@ CALIBRATED = 1            # the best shown regions of each phrase the calibratio
 FOLDS = 5
 CALIBRATION_L2 = 1e-3
 ORDER_KEEPING = 3         # the calibration's first inputs (u, share, margin) weigh >= 0
-# Context that weighs >= 0 too: a learned concept only adds to what the other sources say (its
-# term's weight is >= 0 as well), so teaching a box never lowers a region's score (issue 20's
-# horse case holds by construction, not by the data at hand).
+# Context that weighs >= 0 too: that a learned concept spoke never lowers a score in itself (its
+# term's weight is >= 0 as well; a concept that lifts another region can still lower a region's
+# share and margin), whatever the data at hand say of phrases a concept spoke for.
 NEVER_LOWERING = ("concept",)
 # A project's refit: once it has this many accepted and rejected boxes, pulled toward the shipped
 # fit this hard, judged by this many folds of its images.
