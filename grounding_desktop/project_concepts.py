@@ -85,24 +85,16 @@ def image_lesson(store: ProjectStore, record: ImageRecord, embedding_model: str,
                   tuple(labelled_boxes(annotations, known)), look)
 
 
-def project_lessons(store: ProjectStore, embedding_model: str, phrases: Optional[Iterable[str]] = None,
-                    look: bool = True, annotations: Optional[dict] = None) -> list[Lesson]:
-    """A lesson for every image of the project that has labelled boxes (only boxes of ``phrases``'
-    concepts, if given); files gone from disk teach through their stored embeddings.
-    ``annotations``: ``store.labels.all_annotations()`` when the caller has read it already."""
-    from .grounding.scoring.concepts import ConceptKey
-    from .core.phrase_parse import parse_phrase
-
-    nouns = None if phrases is None else \
-        {k.noun for k in (ConceptKey.of(parse_phrase(p)) for p in phrases) if k is not None}
+def project_lessons(store: ProjectStore, embedding_model: str, look: bool = True,
+                    annotations: Optional[dict] = None) -> list[Lesson]:
+    """A lesson for every image of the project that has labelled boxes; files gone from disk teach
+    through their stored embeddings. ``annotations``: ``store.labels.all_annotations()`` when the
+    caller has read it already."""
     known = store.embeddings.read(embedding_model)
     by_image = store.labels.all_annotations() if annotations is None else annotations
     lessons = []
     for record in store.images.all(include_missing=True):
         chosen = by_image.get(record.id)
-        if chosen and nouns is not None:
-            chosen = [(e, bs) for e, bs in chosen
-                      if (k := ConceptKey.of(parse_phrase(e.text))) is not None and k.noun in nouns]
         if chosen:
             lessons.append(image_lesson(store, record, embedding_model, chosen, known, look))
     return lessons
@@ -209,17 +201,13 @@ def keep_embeddings(store: ProjectStore, embedding_model: str, made: Iterable[St
 
 
 def teach_project(grounder: LearningGrounder, store: ProjectStore, progress: Progress = None,
-                  cancelled: Optional[Callable[[], bool]] = None,
-                  phrases: Optional[Iterable[str]] = None) -> None:
-    """Teach a Grounder in this process the project's boxes, and nothing else it knew (only boxes of
-    ``phrases``' concepts, if given, unless the project has boxes enough for a refit of the scorer:
-    then every box teaches and the scorer is refitted), storing the embeddings it had to make."""
-    from .grounding.scoring.fit_scorer import MIN_PROJECT_BOXES
-
+                  cancelled: Optional[Callable[[], bool]] = None) -> None:
+    """Teach a Grounder in this process every box of the project, and nothing else it knew (the
+    scorer refitted when the project has boxes enough), storing the embeddings it had to make.
+    Every box, whichever phrase is asked: a concept's head learns from the other concepts' boxes
+    as negatives, so the head is the same in the window, ``evaluate``, ``ground``, ``search`` and
+    ``propose``."""
     model = grounder.embedding_model
     lessons = project_lessons(store, model)
-    whole = sum(len(lesson.boxes) for lesson in lessons) >= MIN_PROJECT_BOXES
-    if phrases is not None and not whole:
-        lessons = project_lessons(store, model, phrases)
     made = teach(grounder, lessons, progress, cancelled, clear=True, refit=True)
     keep_embeddings(store, model, made)

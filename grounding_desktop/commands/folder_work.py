@@ -50,7 +50,7 @@ class FolderSession:
 @contextmanager
 def folder_session(args, phrases: Optional[Sequence[str]] = None) -> Iterator[FolderSession]:
     """The project of ``args.folder`` (opened and scanned), its features file, the model having
-    learned what the project's boxes teach about ``phrases``, and the engine of ``args``. A model
+    learned what every box of the project teaches (when ``phrases`` are asked), and the engine of ``args``. A model
     that cannot load, an unreachable cluster or a full disk is a one-line CliError."""
     from ..folder.engine import EngineError, LocalEngine
     from ..grounder_factory import make_grounder
@@ -74,12 +74,12 @@ def folder_session(args, phrases: Optional[Sequence[str]] = None) -> Iterator[Fo
         try:
             grounder = make_grounder(args.device, cache_size=4, detector=choice)
             if phrases:
-                teach_project(grounder, store, phrases=phrases)
+                teach_project(grounder, store)
             if args.engine == "ray":
                 from ..folder.ray_engine import RayEngine
 
                 engine = RayEngine(args.address, workers, args.device, choice,
-                                   project_lessons(store, grounder.embedding_model, phrases, look=False) if phrases else ())
+                                   project_lessons(store, grounder.embedding_model, look=False) if phrases else ())
             else:
                 engine = LocalEngine(grounder)
             yield FolderSession(store, features, grounder, engine)

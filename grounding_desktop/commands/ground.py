@@ -76,7 +76,7 @@ def _check_image(name: str) -> tuple[int, int]:
         raise CliError(f"{name}: {exc.strerror or exc}") from exc
 
 
-def _teach(grounder: LearningGrounder, folder: str, phrases: list[str]) -> None:
+def _teach(grounder: LearningGrounder, folder: str) -> None:
     from ..project import open_project
     from ..project_concepts import teach_project
     from ..store import StoreError
@@ -86,7 +86,7 @@ def _teach(grounder: LearningGrounder, folder: str, phrases: list[str]) -> None:
     except StoreError as exc:
         raise CliError(f"--project: {exc}") from exc
     try:
-        teach_project(grounder, store, phrases=phrases)
+        teach_project(grounder, store)
     finally:
         store.close()
 
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             grounder = make_grounder(args.device, cache_size=1, detector=choice)
             if args.project:
-                _teach(grounder, args.project, phrases)
+                _teach(grounder, args.project)
             for name, (width, height) in zip(images, sizes):
                 key = grounder.prepare(name)
                 results = [(phrase, parse_phrase(phrase).plural,

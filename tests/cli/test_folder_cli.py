@@ -59,6 +59,10 @@ def test_search_then_propose_leaves_labels_alone_and_adds_nothing_the_second_tim
         Box(0, 0, tuple(cup_box["bbox"]), BoxState.REJECTED, BoxSource.MODEL, cup_box["score"])])
     labels = store.labels.all_annotations()
     store.close()
+    # Every command teaches every box of the project: the cat's head knows the cup's boxes as
+    # negatives here too (a search that taught only "the cat" scored the cup photo 0.8).
+    cat_search = _json(capsys, ["search", str(folder), "the cat", "--json", "--top", "3", *model])["results"]
+    assert [r["score"] for r in cat_search if r["image"] == "cup.jpg"][0] < 0.5
 
     phrases = tmp_path / "phrases.txt"
     phrases.write_text("# what to look for\nthe cup\n\n")
