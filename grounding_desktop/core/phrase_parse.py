@@ -107,6 +107,18 @@ def singular(word: str) -> str:
     return word[:-1]
 
 
+def lookup_words(noun: "NounPhrase", head_alone: bool = True) -> tuple[str, ...]:
+    """The words a word list is asked for ``noun``, most specific first: the noun, its singular,
+    its last two words (the second of them singular too) and, with ``head_alone``, its last word
+    and its head word."""
+    words = noun.noun.split()
+    if not words:
+        return ()
+    tried = (noun.noun, " ".join(words[:-1] + [singular(words[-1])]), " ".join(words[-2:]),
+             " ".join(words[-2:-1] + [noun.head]))
+    return tried + (words[-1], noun.head) if head_alone else tried
+
+
 def _is_plural_noun(word: str) -> bool:
     if not word or word in AMBIGUOUS_NUMBER:
         return False

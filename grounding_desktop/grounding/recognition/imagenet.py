@@ -23,7 +23,7 @@ from typing import Optional
 import numpy as np
 
 from ..text.encoder import ClassPrototypes, PhraseEncoder
-from ...core.phrase_parse import NounPhrase, singular
+from ...core.phrase_parse import NounPhrase, lookup_words
 from .recognizer import imagenet_labels
 
 HEAD_FALLBACK = 0.65    # a noun further than this from every kind is also tried by its head word
@@ -81,12 +81,7 @@ def named_kinds(noun_phrase: NounPhrase) -> Optional[tuple[str, np.ndarray, floa
     """(the word, ``word_kinds`` of it) for the first of the noun, its singular and its last two
     words that WordNet ties to an ImageNet kind; None when none is. Not the head word alone: a
     tape measure is a measure, but ImageNet's measures are rulers and measuring cups."""
-    words = noun_phrase.noun.split()
-    if not words:
-        return None
-    sing = " ".join(words[:-1] + [singular(words[-1])])
-    tried = (noun_phrase.noun, sing, " ".join(words[-2:]), " ".join(words[-2:-1] + [noun_phrase.head]))
-    for word in dict.fromkeys(tried):
+    for word in dict.fromkeys(lookup_words(noun_phrase, head_alone=False)):
         found = word_kinds(word)
         if found is not None:
             return word, *found

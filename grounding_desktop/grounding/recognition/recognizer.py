@@ -76,7 +76,7 @@ class RegionRecognizer:
         self.device = torch.device(device)
         # What runs the crops (``classify``): (N, 3, S, S) network input -> (N, 1000) logits. The
         # torch port, unless ``export_recognizer.use_onnxruntime`` set onnxruntime's session of
-        # its ONNX export (on a CPU: about 1.7x faster).
+        # its ONNX export (on a CPU, faster: figures in models/efficientnet_lite0_imagenet.md).
         self.crop_logits: Optional[Callable[[np.ndarray], np.ndarray]] = None
         self.model = load_model(VARIANT, self.device)
         self.version = weights_path(VARIANT).stem

@@ -21,7 +21,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from ...core.phrase_parse import NounPhrase, singular
+from ...core.phrase_parse import NounPhrase, lookup_words
 from ...core.vocabulary import CLASS_SYNONYMS
 
 log = logging.getLogger(__name__)
@@ -224,11 +224,8 @@ class ClassPrototypes:
         otherwise the embedding of the singular noun, and of its head word too when the whole noun
         is further than ``fallback_below`` from every class ("the tabby kitten" -> "kitten").
         """
-        words = noun_phrase.noun.split()
-        sing = " ".join(words[:-1] + [singular(words[-1])]) if words else ""
-        candidates = [noun_phrase.noun, sing, " ".join(words[-2:]),
-                      " ".join(words[-2:-1] + [noun_phrase.head]), words[-1] if words else "",
-                      noun_phrase.head]
+        candidates = lookup_words(noun_phrase)
+        sing = candidates[1] if candidates else ""
         cid = self.lookup(*candidates)
         if cid is not None:
             word = next(c for c in candidates if c in self.lexicon)
