@@ -180,11 +180,14 @@ class Grounder:
 
     @property
     def model_version(self) -> str:
+        """Names what proposes: the networks, the scorer and the fit fusing its evidence (the
+        shipped one or a project's refit), stored with every box the model proposed."""
         self.load_detector()
         from .text.encoder import MODEL_NAME
         from .recognition.recognizer import VARIANT
 
-        return f"{self._detector.version}+{MODEL_NAME}+efficientnet-{VARIANT}+{SCORER_VERSION}"
+        return (f"{self._detector.version}+{MODEL_NAME}+efficientnet-{VARIANT}+{SCORER_VERSION}"
+                f"+fit-{self._fused.fingerprint}")
 
     @property
     def features_version(self) -> str:

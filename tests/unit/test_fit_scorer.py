@@ -136,3 +136,15 @@ def test_a_fit_judges_the_boxes_proposing_shows_one_per_object():
     assert fit_scorer.shown(trial, u).tolist() == [0, 3, 4]
     # Without boxes, every region is an object of its own.
     assert fit_scorer.shown(Trial(trial.terms, trial.hit, "image"), u).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_a_fit_s_fingerprint_changes_with_any_of_its_numbers_and_only_with_them():
+    from dataclasses import replace
+
+    from grounding_desktop.grounding.scoring.priors import FusedWeights, shipped_weights
+
+    shipped = shipped_weights()
+    assert FusedWeights.from_dict(shipped.to_dict()).fingerprint == shipped.fingerprint
+    assert replace(shipped, bias=shipped.bias + 0.01).fingerprint != shipped.fingerprint
+    terms = dict(shipped.terms, detector=shipped.terms["detector"] + 0.01)
+    assert replace(shipped, terms=terms).fingerprint != shipped.fingerprint

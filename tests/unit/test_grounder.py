@@ -332,9 +332,10 @@ def test_a_project_with_enough_boxes_refits_the_scorer_on_them(grounder, tmp_pat
         teach(grounder, lessons[:2], clear=True, refit=True)
         assert grounder.fused == shipped_weights()  # 12 boxes: too few to refit
         teach(grounder, lessons, clear=True, refit=True)
-        in_use = grounder.fused
+        in_use, version = grounder.fused, grounder.model_version
         assert in_use == shipped_weights() or in_use.fitted_on.startswith("this project's 36 boxes")
         grounder.set_fused(None)
+        assert (version != grounder.model_version) == (in_use != shipped_weights())  # names the fit
         trials = project_trials(grounder, lessons)
         assert len(trials) == 18 and sum(t.hit.any() for t in trials) >= 12
         assert fit_scorer.judge(trials, in_use).accuracy >= fit_scorer.judge(trials, shipped_weights()).accuracy

@@ -25,6 +25,7 @@ set from what the words mean.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
@@ -78,6 +79,12 @@ class FusedWeights:
                 "margin": round(self.margin, 6),
                 "context": {c: round(float(self.context.get(c, 0.0)), 6) for c in CONTEXT},
                 "bias": round(self.bias, 6), "fitted_on": self.fitted_on}
+
+    @property
+    def fingerprint(self) -> str:
+        """Eight hex digits that change with any weight: names the fit in ``model_version``."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
 
     @classmethod
     def from_dict(cls, data: dict) -> "FusedWeights":
