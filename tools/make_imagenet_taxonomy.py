@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-OUT = Path(__file__).resolve().parent.parent / "grounding_desktop" / "resources" / "imagenet_taxonomy.json"
+from grounding_desktop.core.kind_names import TAXONOMY_FILE as OUT  # noqa: E402
 
 
 def read_nouns(path: Path) -> dict[int, tuple[list[str], list[int]]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
+from .kind_names import compound_names, longest_compound
 from .vocabulary import (
     AMBIGUOUS_NUMBER,
     ARTICLES,
@@ -26,6 +27,7 @@ from .vocabulary import (
     NOUN_OR_ADJECTIVE,
     ORDINALS,
     PLURAL_MARKERS,
+    PORTION_WORDS,
     POSE_WORDS,
     RELATION_PHRASES,
     SIZE_WORDS,
@@ -192,6 +194,11 @@ def _split_relation(tokens: list[str]) -> tuple[list[str], Optional[str], str, l
                     return tokens[:i], "near", " ".join(tokens[i:len(tokens) - len(rest)]), rest
             if n:  # "furthest from the car": no relation models it; the subject stays itself
                 return tokens[:i], None, "", []
+        name = 0 if seen_content else _name_at(tokens, i)[0]
+        if name:  # "the walking stick", "the bird of prey": one noun, no relation in it
+            seen_content = True
+            i += name
+            continue
         rel, n = _match_relation(tokens, i)
         if rel is None and seen_content and _looks_like_verb(tokens[i]):
             rel, n = "near", 1  # an unknown verb with an object: "the dog chasing the ball"
@@ -222,7 +229,25 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
     plural_marker = False
     content: list[str] = []
     ordinal_axis_words: set[int] = set()
+    name_end = 0  # tokens before this index belong to a known name of several words
+    named = 0     # the words of ``content`` up to the last such name's end
+    complement = False  # after "of": what the noun is of, not the noun
+    name_plural = False
     for i, tok in enumerate(tokens):
+        if i >= name_end and not complement:
+            length, name_plural = _name_at(tokens, i)
+            name_end = i + length
+        if i < name_end:
+            content.append(tok)
+            named = len(content)
+            # Words before the name's noun that say what the thing looks like still do: a black
+            # bear is black, the small boat smaller than the others.
+            if i < name_end - 1 and tok in COLOUR_WORDS:
+                colours.append(COLOUR_WORDS[tok])
+            elif i < name_end - 1 and tok in SIZE_WORDS:
+                measure, direction = SIZE_WORDS[tok]
+                sizes.append((measure, direction, tok))
+            continue
         if tok in ORDINALS and ordinal is None:
             axis, direction = _ordinal_axis(tokens, i)
             ordinal = Ordinal(ORDINALS[tok], axis, direction, tok)
@@ -250,27 +275,52 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
             locations.append(Location(axis, direction, tok))
         elif tok in PLURAL_MARKERS:
             plural_marker = True
+        elif tok == "of" and content and not complement:
+            # "the cup of coffee" is a cup; "the slices of pizza" are pizza
+            if singular(content[-1]) in PORTION_WORDS:
+                plural_marker = plural_marker or _is_plural_noun(content[-1])
+                content.clear()
+            else:
+                complement = True
         elif tok in ARTICLES or tok in _PREPOSITIONS:
             continue
+        elif complement and tok not in LOCATION_FILLER:
+            continue  # the complement's nouns are not the subject's
         elif tok in LOCATION_FILLER and (locations or ordinal or tok not in GENERIC_NOUNS):
             if tok == "one" and not content:
                 content.append(tok)
             continue
         else:
             content.append(tok)
-    # Unknown verbs ("lying" is a pose; "smiling") after the noun are not part of it.
-    while len(content) > 1 and _looks_like_verb(content[-1]):
+    # Unknown verbs ("lying" is a pose; "smiling") after the noun are not part of it; a name's
+    # words are ("indigo bunting").
+    while len(content) > max(1, named) and _looks_like_verb(content[-1]):
         content.pop()
     noun = " ".join(content)
     last = content[-1] if content else ""
     head = singular(last)
     generic = not content or all(t in GENERIC_NOUNS for t in content)
-    plural = plural_marker or _is_plural_noun(last)
+    plural = plural_marker or (name_plural if content and named == len(content) else _is_plural_noun(last))
     return NounPhrase(
         noun=noun, head=head, generic=generic, colours=tuple(colours),
         brightness=tuple(brightness), sizes=tuple(sizes), poses=tuple(poses),
         locations=tuple(locations), ordinal=ordinal, plural=bool(plural), words=tuple(tokens),
     )
+
+
+def _name_at(tokens: list[str], i: int) -> tuple[int, bool]:
+    """(how many tokens from ``tokens[i]`` spell a known name of several words, longest first, 0
+    for none; whether its last word is plural: "traffic lights", not "chest of drawers"). Such a
+    name is one noun: its words are not read as the attributes they would otherwise be ("light",
+    "black"), though a colour in it still says what colour the thing is."""
+    names = compound_names()
+    for n in range(min(longest_compound(), len(tokens) - i), 1, -1):
+        words = tokens[i:i + n]
+        if tuple(words) in names:
+            return n, False
+        if tuple(words[:-1] + [singular(words[-1])]) in names:
+            return n, True
+    return 0, False
 
 
 def _is_noun_here(tokens: list[str], i: int) -> bool:
@@ -305,12 +355,15 @@ GENERIC_CLASS = "object"
 
 def head_noun(text: str) -> str:
     """The class a phrase names: its subject's noun in the singular, "the horses on the left" ->
-    "horse", with the lexicon's two-word names kept whole ("the teddy bears" -> "teddy bear");
-    :data:`GENERIC_CLASS` for a phrase with no noun of its own ("the one on the left")."""
+    "horse", with a known name of several words kept whole ("the teddy bears" -> "teddy bear",
+    "the black widow" -> "black widow", ``kind_names``); :data:`GENERIC_CLASS` for a phrase with
+    no noun of its own ("the one on the left")."""
     subject = parse_phrase(text).subject
     if subject.generic:
         return GENERIC_CLASS
     words = subject.noun.split()
-    if len(words) >= 2 and f"{words[-2]} {subject.head}" in _LEXICON:
-        return f"{words[-2]} {subject.head}"
+    for n in range(len(words), 1, -1):
+        name = words[-n:-1] + [subject.head]
+        if tuple(name) in compound_names():
+            return " ".join(name)
     return subject.head

@@ -222,7 +222,12 @@ RELATION_PHRASES: dict[str, str] = {
     "playing with": "holding", "throwing": "near", "catching": "near", "hitting": "near",
     "walking": "near", "looking at": "near", "watching": "near", "feeding": "near",
     "pulling": "near", "pushing": "near", "leading": "near", "petting": "near",
+    "at": "near",
 }
+
+# A portion of a thing: "the slice of pizza" is pizza to look for, where "the cup of coffee" is a cup.
+PORTION_WORDS = frozenset({"slice", "piece", "bit", "chunk", "portion", "serving", "wedge", "scoop",
+                           "helping", "morsel"})
 
 # Words that tell a plural phrase apart even when the noun does not ("all people").
 PLURAL_MARKERS = frozenset({"all", "both", "every", "each", "many", "several", "two", "three",

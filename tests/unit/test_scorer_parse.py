@@ -131,5 +131,45 @@ def test_head_noun_names_the_class_of_a_phrase():
     from grounding_desktop.core import head_noun
 
     assert [head_noun(t) for t in ("the horses on the left", "the man riding a horse", "The  Red  Block",
-                                   "the teddy bears", "people on the bench", "the one on the left")] == \
-        ["horse", "man", "block", "teddy bear", "person", "object"]
+                                   "the teddy bears", "people on the bench", "the one on the left",
+                                   "the black widows", "the red traffic light", "the cups of coffee")] == \
+        ["horse", "man", "block", "teddy bear", "person", "object", "black widow", "traffic light", "cup"]
+
+
+@pytest.mark.parametrize("phrase,noun,colours,brightness,sizes", [
+    ("the traffic light", "traffic light", (), (), ()),        # not a traffic that is light
+    ("the red traffic lights", "traffic lights", ("red",), (), ()),
+    ("the black widow", "black widow", ("black",), (), ()),   # a black widow is black
+    ("the great white shark", "great white shark", ("white",), (), ("great",)),
+    ("the walking stick on the left", "walking stick", (), (), ()),  # not "walking" the stick
+    ("the indigo bunting", "indigo bunting", (), (), ()),   # "bunting" not a verb here
+    ("the small boat", "small boat", (), (), ("small",)),     # the smaller of the boats
+    ("the chest of drawers", "chest of drawers", (), (), ()),  # one chest
+])
+def test_a_known_name_of_several_words_is_one_noun(phrase, noun, colours, brightness, sizes):
+    p = parse_phrase(phrase)
+    assert p.relation is None and p.plural == phrase.endswith("lights")
+    assert p.subject.noun == noun and p.subject.colours == colours
+    assert p.subject.brightness == brightness and tuple(w for _, _, w in p.subject.sizes) == sizes
+
+
+def test_a_known_name_does_not_swallow_a_relation_after_the_subject():
+    p = parse_phrase("the cat on the chest of drawers")
+    assert p.subject.noun == "cat" and p.relation == "on" and p.obj.noun == "chest of drawers"
+    p = parse_phrase("the boy eating apple")   # "eating apple" is a name, here a verb and its object
+    assert p.subject.noun == "boy" and p.relation is not None and p.obj.noun == "apple"
+
+
+@pytest.mark.parametrize("phrase,noun,plural,relation,obj", [
+    ("the cup of coffee", "cup", False, None, None),          # a cup, not coffee
+    ("the cups of coffee on the left", "cups", True, None, None),
+    ("the glass of red wine", "glass", False, None, None),    # not the kind "red wine"
+    ("the slice of pizza", "pizza", False, None, None),       # a portion is looked for as the thing
+    ("the slices of pizza", "pizza", True, None, None),
+    ("the bunch of bananas", "bananas", True, None, None),
+    ("the man at the table", "man", False, "near", "table"),  # not a "man table"
+])
+def test_the_noun_of_an_of_phrase_is_what_it_is_of_only_for_a_portion(phrase, noun, plural, relation, obj):
+    p = parse_phrase(phrase)
+    assert (p.subject.noun, p.plural, p.relation) == (noun, plural, relation)
+    assert (p.obj.noun if p.obj else None) == obj

@@ -14,7 +14,6 @@ is 0.88 from fox squirrel), never by one nearest label alone.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Optional
 import numpy as np
 
 from ..text.encoder import ClassPrototypes, PhraseEncoder
+from ...core.kind_names import taxonomy
 from ...core.phrase_parse import NounPhrase, lookup_words
 from .recognizer import imagenet_labels
 
@@ -41,15 +41,12 @@ class Kinds:
     similarity: float       # how close the noun comes to the closest kind (cosine)
 
 
-TAXONOMY_FILE = Path(__file__).resolve().parents[2] / "resources" / "imagenet_taxonomy.json"
-
-
 @lru_cache(maxsize=1)
 def _taxonomy() -> tuple[dict, list[np.ndarray], int]:
     """(each WordNet noun on a kind's hypernym path, as the phrase parser reads it -> [its senses'
     tag counts plus one, in all; [synset, tag count] of its senses that hold kinds]; each synset's
     kinds; how many kinds)."""
-    data = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
+    data = taxonomy()
     members: list[list[int]] = [[] for _ in data["synsets"]]
     for kind, synsets in enumerate(data["kinds"]):
         for synset in synsets:
