@@ -41,6 +41,9 @@ _PREPOSITIONS = frozenset({"in", "on", "at", "from", "of", "to", "and", "near"})
 # "closest to the car" relates the subject to a thing; "closest to the camera" is a place in depth.
 _NEAREST = frozenset({"closest", "nearest", "closer", "nearer"})
 _FURTHEST = frozenset({"furthest", "farthest", "further", "farther"})
+# Nouns of place ("the left side", "the far end") that can also start a thing's name ("the side table").
+_PLACE_NOUNS = frozenset({"side", "corner", "part", "edge", "half", "end", "row", "hand", "picture",
+                          "photo", "image", "frame"})
 VIEWER_WORDS = frozenset({"camera", "viewer", "us", "me", "you", "photographer", "lens", "picture",
                           "photo", "image", "foreground", "front"})
 
@@ -287,7 +290,8 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
         elif complement and tok not in LOCATION_FILLER:
             continue  # the complement's nouns are not the subject's
         elif tok in LOCATION_FILLER and (locations or ordinal or tok not in GENERIC_NOUNS):
-            if tok == "one" and not content:
+            # "the left side", "the end of the table" are places; "the dead end sign" a sign
+            if tok == "one" and not content or not (locations or ordinal) and _names_with_next(tokens, i):
                 content.append(tok)
             continue
         else:
@@ -321,6 +325,13 @@ def _name_at(tokens: list[str], i: int) -> tuple[int, bool]:
         if tuple(words[:-1] + [singular(words[-1])]) in names:
             return n, True
     return 0, False
+
+
+def _names_with_next(tokens: list[str], i: int) -> bool:
+    """Whether the place noun ``tokens[i]`` is followed by a noun it is part of ("end" in "the
+    dead end sign", "side" in "the side table"), not by a word of place, relation or description."""
+    return tokens[i] in _PLACE_NOUNS and i + 1 < len(tokens) and not _is_modifier(tokens[i + 1]) \
+        and tokens[i + 1] not in LOCATION_FILLER
 
 
 def _is_noun_here(tokens: list[str], i: int) -> bool:

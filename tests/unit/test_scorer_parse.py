@@ -173,3 +173,15 @@ def test_the_noun_of_an_of_phrase_is_what_it_is_of_only_for_a_portion(phrase, no
     p = parse_phrase(phrase)
     assert (p.subject.noun, p.plural, p.relation) == (noun, plural, relation)
     assert (p.obj.noun if p.obj else None) == obj
+
+
+@pytest.mark.parametrize("phrase,noun,locations", [
+    ("the dead end sign", "dead end sign", []),   # was a "dead sign"
+    ("the side table on the left", "side table", ["left"]),
+    ("the left side", "", ["left"]),              # a place, no thing
+    ("the person on the far end", "person", ["far"]),
+    ("the end of the table", "table", []),
+])
+def test_a_noun_of_place_before_a_noun_is_part_of_its_name(phrase, noun, locations):
+    p = parse_phrase(phrase)
+    assert p.subject.noun == noun and [loc.word for loc in p.subject.locations] == locations
