@@ -130,11 +130,13 @@ class Proposed:
 
 @dataclass(frozen=True)
 class Learned:
-    """Region embeddings the model made while learning, for the project database."""
+    """Region embeddings the model made while learning, for the project database, and the model's
+    version after the lesson (a project's refit of the scorer changes it; "" when it did not)."""
 
     epoch: int
     made: tuple[StoredEmbedding, ...] = ()
     error: str = ""
+    model_version: str = ""
 
 
 @dataclass(frozen=True)

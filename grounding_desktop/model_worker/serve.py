@@ -51,6 +51,7 @@ class Worker:
         self._send_lock = threading.Lock()  # the main loop and the job thread answer on one pipe
         self.queue = WorkQueue()
         self.model: Optional[JobModel] = None  # the loaded model, as each use sees it
+        self.version = ""  # the loaded model's version, as the app was last told it
         self.prepared: set[str] = set()
         self.jobs: dict[int, threading.Event] = {}  # queued and running jobs' cancel flags
         self._job_thread = ThreadPoolExecutor(1, thread_name_prefix="model job")  # one job at a time
@@ -120,6 +121,7 @@ class Worker:
             self.send(Loaded(work.generation, error=short_error(exc)))
             return
         self.model = JobModel(grounder, folder, learning, self.index, self.wait_turn)
+        self.version = info.model_version
         self.send(Loaded(work.generation, info))
 
     def _propose(self, work: Propose) -> Answer:
@@ -161,8 +163,10 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - the boxes are stored all the same; the app says so
             self.send(Learned(work.epoch, error=short_error(exc)))
             return
-        if made:
-            self.send(Learned(work.epoch, tuple(made)))
+        version = self.model.grounder.model_version  # names the fit a refit chose
+        if made or version != self.version:
+            self.send(Learned(work.epoch, tuple(made), model_version="" if version == self.version else version))
+            self.version = version
 
     def _give_turn(self) -> None:
         """Let jobs go on unless something the user waits for is queued (it is done first)."""

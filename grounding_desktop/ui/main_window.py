@@ -135,6 +135,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.scanner.progress.connect(lambda i, n: self.statusBar().showMessage(f"Scanning… {i} / {n} images"))
         self.scanner.finished.connect(self._on_scan_finished)
         self.host.state_changed.connect(self._on_model_state)
+        self.host.info_changed.connect(lambda _: self._show_model())
         self.host.failed.connect(self._on_model_failed)
         self.host.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         # Every edit (and its undo) reports its image's record here: the model learns that image's
@@ -217,10 +218,15 @@ class MainWindow(WindowDialogs, QMainWindow):
             self.host.start_loading()
 
     def _on_model_state(self, state: ModelState) -> None:
-        info = self.host.info
-        self.status.show_model(state, *((info.device, info.model_version, info.runtime) if info is not None else ()))
+        self._show_model()
         if state == ModelState.READY:
             self._prepare_current()
+
+    def _show_model(self) -> None:
+        """The model's state and facts in the status bar (its version names the fit in use)."""
+        info = self.host.info
+        self.status.show_model(self.host.state,
+                               *((info.device, info.model_version, info.runtime) if info is not None else ()))
 
     def _on_model_failed(self, reason: str) -> None:
         self.model_dialog = model_failed(self, reason)

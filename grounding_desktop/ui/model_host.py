@@ -16,6 +16,7 @@ started.
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from typing import Any, Callable, Optional, Sequence
 
 from PySide6.QtCore import QObject, Signal
@@ -46,6 +47,7 @@ class GrounderHost(QObject):
     notice = Signal(str)  # a line for the status bar: the model process stopped and restarts
     loaded = Signal(object)  # ModelInfo, just before the state turns READY (``LabelSync`` teaches it then)
     learned = Signal(object)  # messages.Learned: what the model made while learning
+    info_changed = Signal(object)  # ModelInfo: the loaded model's version changed (a project's refit)
 
     def __init__(self, factory: GrounderFactory = loaded_grounder, device: Optional[str] = None,
                  parent: QObject | None = None):
@@ -186,6 +188,9 @@ class GrounderHost(QObject):
         elif isinstance(message, Prepared):
             self._prepared.add(message.path)
         elif isinstance(message, Learned):
+            if message.model_version and self.info is not None:
+                self.info = replace(self.info, model_version=message.model_version)
+                self.info_changed.emit(self.info)
             self.learned.emit(message)
 
     def _on_loaded(self, loaded: Loaded) -> None:

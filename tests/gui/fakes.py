@@ -157,6 +157,41 @@ class FakeGrounder:
                 for p in expected((features.width, features.height), phrase, hint, top_k)]
 
 
+class RefittingGrounder(FakeGrounder):
+    """A fake that learns (embedding nothing) and whose version names the boxes it was taught, as
+    the real model's names the fit a project's refit chose (``Grounder.model_version``)."""
+
+    embedding_model = "fake-embeddings-1"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._taught: dict[str, int] = {}
+
+    @property
+    def model_version(self) -> str:
+        n = sum(self._taught.values())
+        return FakeGrounder.model_version + (f"+fit-{n}" if n else "")
+
+    def learn(self, image, boxes, size=None) -> list:
+        self._taught[str(image)] = len(boxes)
+        return []
+
+    def forget_concepts(self) -> None:
+        self._taught.clear()
+
+    def prepare_features(self, image, key: Optional[str] = None) -> str:
+        return self.prepare(image, key)
+
+    def prepared(self, key: str):
+        return None
+
+    def scored(self, entry, parsed, hint=None, held_out: bool = False):
+        raise NotImplementedError("a refit needs the real model")
+
+    def set_fused(self, fused) -> None:
+        pass
+
+
 def noisy_at_teardown(device: Optional[str] = None, detector=None) -> FakeGrounder:
     """A model whose process says so on stderr if Python tears it down (as native threads of the
     real model do, noisily: "terminate called without an active exception"). With

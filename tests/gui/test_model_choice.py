@@ -58,3 +58,18 @@ def test_a_stored_backend_this_version_does_not_declare_falls_back_with_a_messag
         store.close()
     assert choice == DetectorChoice()
     assert "unknown backend 'tensorrt'" in problem and "using the bundled detector" in problem
+
+
+def test_the_status_bar_names_the_fit_the_model_proposes_with_after_it_learned(open_window, photos):
+    """The model's version names the fit that fuses its evidence, which a project's refit changes
+    (the stand-in's changes with every box it is taught): the status bar's facts follow, as the
+    boxes it proposes from then on carry the new version."""
+    from fakes import RefittingGrounder
+
+    gui = open_window(photos, factory=RefittingGrounder)
+    assert gui.w.host.info.model_version == "fake-1" and "Model fake-1\n" in gui.w.status.model.toolTip()
+    gui.type_phrase("a thing")
+    gui.key(Qt.Key.Key_Return, widget=gui.w.phrase_bar.edit)  # accept the first proposal: taught
+    gui.wait(lambda: gui.w.host.info.model_version == "fake-1+fit-1")
+    assert "Model fake-1+fit-1\n" in gui.w.status.model.toolTip()
+    assert gui.w.host.ready and gui.w.status.model.text().endswith("· fake")
