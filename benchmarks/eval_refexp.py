@@ -2,7 +2,8 @@
 
     python benchmarks/eval_refexp.py /work/shared/data/coco8/phrases.jsonl /work/shared/data/coco8
 
-Each JSONL row is ``{"image": relative path, "phrase": ..., "bbox_xywh": [x, y, w, h]}``.
+Each JSONL row is ``{"image": relative path, "phrase": ..., "bbox_xywh": [x, y, w, h]}`` or with
+``"xyxy"`` (``refexp_rows``), so refdev's phrases run too.
 Besides the Grounder's accuracy it prints two references computed on the same detections:
 the "class name in phrase" baseline (highest-scoring detection whose COCO name occurs in the
 phrase) and the oracle (the best any re-ranking of these detections could reach).
@@ -16,6 +17,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from refexp_rows import read_rows  # noqa: E402
 
 from grounding_desktop.grounding.detectors.backends import BACKEND_NAMES  # noqa: E402
 
@@ -45,7 +49,7 @@ def main(argv=None) -> int:
     from grounding_desktop.grounder_factory import make_grounder
     from grounding_desktop.core.phrase_parse import tokenize
 
-    rows = [json.loads(line) for line in args.jsonl.read_text().splitlines() if line.strip()]
+    rows = read_rows(args.jsonl)
     choice = DetectorChoice(args.backend, args.detector, args.detector_classes)
     g = make_grounder(args.device, detector=choice)
     hits = baseline_hits = oracle_hits = 0

@@ -59,6 +59,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from refexp_rows import read_rows  # noqa: E402
+
 HELD_OUT_SHARE = 0.3
 # COCO-80 ids (0-indexed, as coco8's YOLO labels have them) of the classes coco8 holds: its README.
 COCO80 = {0: "person", 16: "dog", 17: "horse", 20: "elephant", 22: "zebra", 23: "giraffe",
@@ -76,17 +78,11 @@ def held_out(image: str) -> bool:
 
 
 def xyxy_rows(path: Path, root: Path, set_name: str) -> list[dict]:
-    rows = []
-    for line in path.read_text().splitlines():
-        if line.strip():
-            r = json.loads(line)
-            if "xyxy" not in r:
-                x, y, w, h = r["bbox_xywh"]
-                r["xyxy"] = [x, y, x + w, y + h]
-            r["path"] = str(root / r["image"])
-            r["set"] = set_name
-            r.setdefault("thing", r.get("coco80_class"))
-            rows.append(r)
+    rows = read_rows(path)
+    for r in rows:
+        r["path"] = str(root / r["image"])
+        r["set"] = set_name
+        r.setdefault("thing", r.get("coco80_class"))
     return rows
 
 

@@ -13,7 +13,6 @@ Acc@0.5 and mean IoU with no project and with the project, the gain in points (t
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -24,18 +23,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-
-def rows_of(path: Path) -> list[dict]:
-    rows = []
-    for line in path.read_text().splitlines():
-        if line.strip():
-            r = json.loads(line)
-            if "bbox_xywh" not in r:
-                x0, y0, x1, y1 = r["xyxy"]
-                r["bbox_xywh"] = [x0, y0, x1 - x0, y1 - y0]
-            rows.append(r)
-    return rows
+from refexp_rows import read_rows  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -49,7 +39,7 @@ def main(argv=None) -> int:
     from grounding_desktop.grounder_factory import make_grounder
     from grounding_desktop.project import open_project
 
-    rows = rows_of(args.jsonl)
+    rows = read_rows(args.jsonl)
     root = args.jsonl.parent
     g = make_grounder(args.device)
     t0 = time.perf_counter()
