@@ -1,6 +1,6 @@
 """Few-shot concepts on refdev's fewshot.jsonl: label the support boxes, ground the phrase on the rest.
 
-    .venv/bin/python benchmarks/refdev_fewshot.py REFDEV [--json] [--per-grounding]
+    .venv/bin/python benchmarks/refdev_fewshot.py REFDEV [--json] [--per-grounding] [--absent FOLDER]
 
 REFDEV is the refdev development set (its README says what it is; not shipped here). Each concept
 has 10 composites, 3 of them marked ``"support"``: their boxes are taught (``Grounder.learn``), the
@@ -8,7 +8,9 @@ phrase is grounded on the other 7. Prints Acc@0.5 and mean IoU of the top box pe
 all (targets, issue 20: >= 95 %, >= 0.78), and the mean score of the top box when it hits and when
 it misses; ``--per-grounding`` prints why each grounding went as it did (the concept head's
 probability of the true box and of the top box, whether any candidate region overlaps the truth by
-IoU >= 0.5 at all, and the box regressor's effect). A held-out set: nothing here is fitted on it (the heads' constants are chosen by
+IoU >= 0.5 at all, and the box regressor's effect); ``--absent FOLDER`` grounds each taught concept on
+FOLDER's pictures too, which do not show it, and prints how high the top box scores there and how
+often ``propose`` would store it. A held-out set: nothing here is fitted on it (the heads' constants are chosen by
 cross-validation on benchmarks/few_shot_concepts.py's data).
 """
 from __future__ import annotations
@@ -30,6 +32,9 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")
     ap.add_argument("--per-grounding", action="store_true",
                     help="print the head's view of each grounding (what a failure comes from)")
+    ap.add_argument("--absent", type=Path, metavar="FOLDER",
+                    help="also ground each taught concept on FOLDER's pictures, which do not show it "
+                         "(e.g. coco8's images folder): the top box's score there, which ought to be low")
     args = ap.parse_args(argv)
     rows_file = args.refdev / "fewshot.jsonl"
     if not rows_file.is_file():
@@ -47,6 +52,9 @@ def main(argv=None) -> int:
     g = make_grounder(args.device, cache_size=32)
     g.load()
     results: dict[str, list[tuple[float, float]]] = {}
+    absent = sorted(p for p in args.absent.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")) \
+        if args.absent else []
+    absent_scores: list[float] = []
     for concept in dict.fromkeys(r["concept"] for r in rows):
         mine = [r for r in rows if r["concept"] == concept]
         g.concepts.clear()
@@ -62,6 +70,9 @@ def main(argv=None) -> int:
             if args.per_grounding:
                 print(f"{Path(r['image']).stem:<18} top IoU {iou:.2f}  " + diagnosis(g, str(args.refdev / r["image"]),
                                                                                 r["phrase"], r["xyxy"]))
+        for path in absent:
+            top = g.propose(str(path), mine[0]["phrase"], top_k=1)
+            absent_scores.append(top[0].score if top else 0.0)
     every = np.array([v for vs in results.values() for v in vs])
     hit = every[:, 0] >= 0.5
     summary = {
@@ -73,6 +84,13 @@ def main(argv=None) -> int:
         "score_when_missed": round(float(every[~hit, 1].mean()), 3) if (~hit).any() else None,
         "ece_top_box": round(expected_calibration_error(every[:, 1], hit), 3),
     }
+    if absent_scores:
+        from grounding_desktop.folder.propose import DEFAULT_MIN_SCORE
+
+        scores = np.array(absent_scores)
+        summary["absent"] = {"groundings": len(scores), "mean_top_score": round(float(scores.mean()), 3),
+                             "share_stored_by_propose": round(float((scores >= DEFAULT_MIN_SCORE).mean()), 3),
+                             "min_score": DEFAULT_MIN_SCORE}
     if args.json:
         print(json.dumps(summary))
         return 0
@@ -82,6 +100,10 @@ def main(argv=None) -> int:
           f"over {summary['queries']} groundings (targets >= 95 %, >= 0.78); top score when hit "
           f"{summary['score_when_hit']}, when missed {summary['score_when_missed']}; expected calibration "
           f"error {summary['ece_top_box']} (10 bins)")
+    if "absent" in summary:
+        a = summary["absent"]
+        print(f"On {a['groundings']} pictures without the concept: top score {a['mean_top_score']} on average, "
+              f"{100 * a['share_stored_by_propose']:.0f} % at or above propose's minimum score ({a['min_score']})")
     return 0
 
 
