@@ -19,15 +19,16 @@ from .vocabulary import (
     ARTICLES,
     BRIGHTNESS_WORDS,
     CLASS_SYNONYMS,
+    COLLECTIVE_WORDS,
     COLOUR_WORDS,
     GENERIC_NOUNS,
     IRREGULAR_PLURALS,
     LOCATION_FILLER,
     LOCATION_WORDS,
     NOUN_OR_ADJECTIVE,
+    OF_WHAT_FOLLOWS,
     ORDINALS,
     PLURAL_MARKERS,
-    PORTION_WORDS,
     POSE_WORDS,
     RELATION_PHRASES,
     SIZE_WORDS,
@@ -205,15 +206,28 @@ def _split_relation(tokens: list[str]) -> tuple[list[str], Optional[str], str, l
         rel, n = _match_relation(tokens, i)
         if rel is None and seen_content and _looks_like_verb(tokens[i]):
             rel, n = "near", 1  # an unknown verb with an object: "the dog chasing the ball"
-        if rel is not None and (seen_content or i > 0 or n > 1 or rel != "in"):
+        if rel is not None and (seen_content or i > 0 or n > 1 or tokens[i] not in ("in", "at")):
             rest = tokens[i + n:]
-            if rest and not _only_modifiers(rest):
+            if rest and not _only_modifiers(rest) and not _place_then_relation(rest):
                 return tokens[:i], rel, " ".join(tokens[i:i + n]), rest
         tok = tokens[i]
         if not _is_modifier(tok):
             seen_content = True
         i += 1
     return tokens, None, "", []
+
+
+def _place_then_relation(rest: list[str]) -> bool:
+    """Whether the words after a relation word are a place and then another relation: "at the left"
+    in "the man at the left with a hat" says where the man is; the hat is what he is with. "the
+    right elephant" in "the person on the right elephant" is an object (with its place)."""
+    j = 0
+    while j < len(rest) and _match_relation(rest, j)[0] is None and \
+            (rest[j] in ARTICLES or rest[j] in LOCATION_WORDS or rest[j] in LOCATION_FILLER):
+        j += 1
+    if j == len(rest) or not any(t in LOCATION_WORDS for t in rest[:j]):
+        return False
+    return _match_relation(rest, j)[0] is not None or _looks_like_verb(rest[j])
 
 
 def _ordinal_axis(tokens: list[str], i: int) -> tuple[str, int]:
@@ -236,10 +250,12 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
     named = 0     # the words of ``content`` up to the last such name's end
     complement = False  # after "of": what the noun is of, not the noun
     name_plural = False
+    one_of = False      # "one of the dogs": one dog
     for i, tok in enumerate(tokens):
         if i >= name_end and not complement:
-            length, name_plural = _name_at(tokens, i)
-            name_end = i + length
+            length, is_plural = _name_at(tokens, i)
+            if length:
+                name_end, name_plural = i + length, is_plural
         if i < name_end:
             content.append(tok)
             named = len(content)
@@ -279,10 +295,15 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
         elif tok in PLURAL_MARKERS:
             plural_marker = True
         elif tok == "of" and content and not complement:
-            # "the cup of coffee" is a cup; "the slices of pizza" are pizza
-            if singular(content[-1]) in PORTION_WORDS:
-                plural_marker = plural_marker or _is_plural_noun(content[-1])
+            # "the cup of coffee" is a cup; "the slices of pizza" are pizza, "the pile of books"
+            # books, "one of the dogs" a dog
+            before = singular(content[-1])
+            if before in OF_WHAT_FOLLOWS or before in COLLECTIVE_WORDS or all(t in GENERIC_NOUNS for t in content):
+                many = _is_plural_noun(content[-1])
+                one_of = before in GENERIC_NOUNS and not many
+                plural_marker = plural_marker or before in COLLECTIVE_WORDS or (many and before not in GENERIC_NOUNS)
                 content.clear()
+                named = 0
             else:
                 complement = True
         elif tok in ARTICLES or tok in _PREPOSITIONS:
@@ -291,7 +312,7 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
             continue  # the complement's nouns are not the subject's
         elif tok in LOCATION_FILLER and (locations or ordinal or tok not in GENERIC_NOUNS):
             # "the left side", "the end of the table" are places; "the dead end sign" a sign
-            if tok == "one" and not content or not (locations or ordinal) and _names_with_next(tokens, i):
+            if tok == "one" and not content or content and not (locations or ordinal) and _names_with_next(tokens, i):
                 content.append(tok)
             continue
         else:
@@ -305,6 +326,7 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
     head = singular(last)
     generic = not content or all(t in GENERIC_NOUNS for t in content)
     plural = plural_marker or (name_plural if content and named == len(content) else _is_plural_noun(last))
+    plural = plural and not one_of
     return NounPhrase(
         noun=noun, head=head, generic=generic, colours=tuple(colours),
         brightness=tuple(brightness), sizes=tuple(sizes), poses=tuple(poses),
@@ -328,8 +350,9 @@ def _name_at(tokens: list[str], i: int) -> tuple[int, bool]:
 
 
 def _names_with_next(tokens: list[str], i: int) -> bool:
-    """Whether the place noun ``tokens[i]`` is followed by a noun it is part of ("end" in "the
-    dead end sign", "side" in "the side table"), not by a word of place, relation or description."""
+    """Whether the place noun ``tokens[i]``, after a word of the noun, is followed by a noun it is
+    part of ("end" in "the dead end sign"), not by a word of place, relation or description ("the
+    end zebra" is a zebra at the end, which the caller checks: no word of the noun before it)."""
     return tokens[i] in _PLACE_NOUNS and i + 1 < len(tokens) and not _is_modifier(tokens[i + 1]) \
         and tokens[i + 1] not in LOCATION_FILLER
 
@@ -374,7 +397,9 @@ def head_noun(text: str) -> str:
         return GENERIC_CLASS
     words = subject.noun.split()
     for n in range(len(words), 1, -1):
-        name = words[-n:-1] + [subject.head]
-        if tuple(name) in compound_names():
-            return " ".join(name)
+        for name in (words[-n:], words[-n:-1] + [subject.head]):
+            if tuple(name) in compound_names():
+                # "the brown bears" are bears, a COCO class; "the black widow" is not a widow
+                return subject.head if subject.head in _LEXICON and " ".join(name) not in _LEXICON \
+                    else " ".join(name)
     return subject.head

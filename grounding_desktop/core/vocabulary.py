@@ -225,9 +225,17 @@ RELATION_PHRASES: dict[str, str] = {
     "at": "near",
 }
 
-# A portion of a thing: "the slice of pizza" is pizza to look for, where "the cup of coffee" is a cup.
-PORTION_WORDS = frozenset({"slice", "piece", "bit", "chunk", "portion", "serving", "wedge", "scoop",
-                           "helping", "morsel"})
+# Words before "of" after which what follows is what to look for: a portion or a kind of it ("the
+# slice of pizza", "the kind of dog"), a part of it, seen only with it ("the head of the giraffe"),
+# or an image of it, which looks like it ("the statue of a man"); "the cup of coffee" is a cup.
+# Many of it: COLLECTIVE_WORDS ("the pile of books": books).
+OF_WHAT_FOLLOWS = frozenset({"slice", "piece", "bit", "chunk", "portion", "serving", "wedge", "scoop",
+                             "helping", "morsel", "kind", "type", "sort", "rest",
+                             "head", "tail", "leg", "arm", "face", "nose", "ear", "eye", "wing", "rear",
+                             "reflection", "shadow", "statue", "painting", "drawing", "silhouette",
+                             "sculpture", "figurine"})
+COLLECTIVE_WORDS = frozenset({"pile", "stack", "line", "set", "lot", "team", "heap", "cluster",
+                              "collection", "bundle"})
 
 # Words that tell a plural phrase apart even when the noun does not ("all people").
 PLURAL_MARKERS = frozenset({"all", "both", "every", "each", "many", "several", "two", "three",

@@ -177,11 +177,46 @@ def test_the_noun_of_an_of_phrase_is_what_it_is_of_only_for_a_portion(phrase, no
 
 @pytest.mark.parametrize("phrase,noun,locations", [
     ("the dead end sign", "dead end sign", []),   # was a "dead sign"
-    ("the side table on the left", "side table", ["left"]),
+    ("the side table on the left", "table", ["left"]),  # "side" first: a place word, as before
     ("the left side", "", ["left"]),              # a place, no thing
-    ("the person on the far end", "person", ["far"]),
+    ("the end zebra", "zebra", []),               # a zebra at the end: no word of a name before "end"
+    ("the person at the end", "person", []),
     ("the end of the table", "table", []),
 ])
 def test_a_noun_of_place_before_a_noun_is_part_of_its_name(phrase, noun, locations):
     p = parse_phrase(phrase)
     assert p.subject.noun == noun and [loc.word for loc in p.subject.locations] == locations
+
+
+@pytest.mark.parametrize("phrase,noun,plural", [
+    ("the hot dogs on the left", "hot dogs", True),           # a name's plural survives what follows
+    ("the teddy bears in the front", "teddy bears", True),
+    ("one of the dogs", "dogs", False),                       # one dog
+    ("the left one of the two zebras", "zebras", False),
+    ("the pile of books", "books", True),
+    ("the kind of dog", "dog", False),
+])
+def test_what_an_of_phrase_or_a_name_leaves_plural(phrase, noun, plural):
+    p = parse_phrase(phrase)
+    assert (p.subject.noun, p.plural) == (noun, plural)
+
+
+@pytest.mark.parametrize("phrase,locations,relation,obj", [
+    ("the man at the left with a hat", ["left"], "holding", "hat"),   # a place, then the relation
+    ("the woman at the far right next to the car", ["right"], "near", "car"),
+    ("the man on the left holding an umbrella", ["left"], "holding", "umbrella"),
+    ("the person on the right elephant", [], "on", "elephant"),      # a place of the object's
+])
+def test_a_place_after_a_relation_word_is_the_subject_s_when_another_relation_follows(phrase, locations,
+                                                                                     relation, obj):
+    p = parse_phrase(phrase)
+    assert [loc.word for loc in p.subject.locations] == locations
+    assert p.relation == relation and p.obj.noun == obj
+
+
+def test_a_name_is_a_phrase_s_class_unless_it_only_describes_a_coco_class():
+    from grounding_desktop.core import head_noun
+
+    assert [head_noun(t) for t in ("the chest of drawers", "the brown bears", "the small boat",
+                                   "the killer whale", "the wine glasses")] == \
+        ["chest of drawers", "bear", "boat", "killer whale", "wine glass"]
