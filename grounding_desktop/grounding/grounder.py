@@ -550,9 +550,9 @@ class Grounder:
         text = clean_phrase(phrase)
         parsed = parse_phrase(text)
         scorer = self.load_scorer()
+        version = self.model_version  # before scoring: a refit meanwhile (folder jobs) is not claimed
         scene, result = self.scored(entry, parsed, hint, held_out)
         chosen = scorer.select(scene, result, top_k, parsed.plural)
-        version = self.model_version
         out = []
         for i in chosen:
             modules = {k: round(v, 4) for k, v in result.module_values(int(i)).items()}

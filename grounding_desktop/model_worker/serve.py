@@ -158,14 +158,14 @@ class Worker:
     def _learn(self, work: Learn) -> None:
         if self.model.learning is None:
             return  # a model that does not learn
+        made, error = [], ""
         try:
             made = teach(self.model.learning, work.lessons, clear=work.clear, refit=work.clear)
         except Exception as exc:  # noqa: BLE001 - the boxes are stored all the same; the app says so
-            self.send(Learned(work.epoch, error=short_error(exc)))
-            return
-        version = self.model.grounder.model_version  # names the fit a refit chose
-        if made or version != self.version:
-            self.send(Learned(work.epoch, tuple(made), model_version="" if version == self.version else version))
+            error = short_error(exc)
+        version = self.model.grounder.model_version  # names the fit in use (a refit's, even one cut short)
+        if made or error or version != self.version:
+            self.send(Learned(work.epoch, tuple(made), error, "" if version == self.version else version))
             self.version = version
 
     def _give_turn(self) -> None:

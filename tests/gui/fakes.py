@@ -157,6 +157,9 @@ class FakeGrounder:
                 for p in expected((features.width, features.height), phrase, hint, top_k)]
 
 
+LESSON_CUT_SHORT = "a phrase whose lesson fails once learned"
+
+
 class RefittingGrounder(FakeGrounder):
     """A fake that learns (embedding nothing) and whose version names the boxes it was taught, as
     the real model's names the fit a project's refit chose (``Grounder.model_version``)."""
@@ -174,6 +177,8 @@ class RefittingGrounder(FakeGrounder):
 
     def learn(self, image, boxes, size=None) -> list:
         self._taught[str(image)] = len(boxes)
+        if any(b.phrase == LESSON_CUT_SHORT for b in boxes):
+            raise RuntimeError("the lesson was cut short")
         return []
 
     def forget_concepts(self) -> None:

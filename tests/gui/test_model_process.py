@@ -287,3 +287,24 @@ def test_the_app_killed_leaves_a_model_process_that_ends_quietly(photos, tmp_pat
     _wait_until_gone(model, 10)
     said = err.read_text()
     assert "teardown" not in said and "Traceback" not in said, said
+
+
+def test_a_lesson_says_the_model_s_new_version_even_when_it_failed_after_changing_it(talk, photos):
+    """The app keeps the model's version (the status bar, the boxes' model) from the lessons'
+    answers: a lesson that changed the version says so, and one that fails after changing it says
+    both."""
+    from fakes import LESSON_CUT_SHORT, RefittingGrounder
+
+    from grounding_desktop.grounding.scoring.concepts import LabelledBox
+    from grounding_desktop.project_concepts import Lesson
+
+    model = talk(RefittingGrounder)
+    assert model.info.model_version == "fake-1" and model.info.learns
+    image = str(sorted(photos.glob("*.png"))[0])
+    model.process.learn(1, (Lesson(image, (640, 480), (LabelledBox(1, "a thing", (10, 10, 50, 50), True),)),))
+    learned = model.next(Learned)
+    assert (learned.error, learned.model_version) == ("", "fake-1+fit-1")
+    boxes = (LabelledBox(1, "a thing", (10, 10, 50, 50), True), LabelledBox(2, LESSON_CUT_SHORT, (60, 60, 50, 50), True))
+    model.process.learn(2, (Lesson(image, (640, 480), boxes),))
+    learned = model.next(Learned)
+    assert "cut short" in learned.error and learned.model_version == "fake-1+fit-2"

@@ -145,6 +145,7 @@ def test_a_fit_s_fingerprint_changes_with_any_of_its_numbers_and_only_with_them(
 
     shipped = shipped_weights()
     assert FusedWeights.from_dict(shipped.to_dict()).fingerprint == shipped.fingerprint
+    assert replace(shipped, fitted_on="described otherwise").fingerprint == shipped.fingerprint
     assert replace(shipped, bias=shipped.bias + 0.01).fingerprint != shipped.fingerprint
     terms = dict(shipped.terms, detector=shipped.terms["detector"] + 0.01)
     assert replace(shipped, terms=terms).fingerprint != shipped.fingerprint

@@ -82,8 +82,10 @@ class FusedWeights:
 
     @property
     def fingerprint(self) -> str:
-        """Eight hex digits that change with any weight: names the fit in ``model_version``."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
+        """Eight hex digits that change with any of the fit's numbers and only with them (not with
+        ``fitted_on``, its description): names the fit in ``model_version``."""
+        numbers = {k: v for k, v in self.to_dict().items() if k != "fitted_on"}
+        text = json.dumps(numbers, sort_keys=True)
         return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
 
     @classmethod
