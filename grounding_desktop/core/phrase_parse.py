@@ -42,7 +42,8 @@ _PREPOSITIONS = frozenset({"in", "on", "at", "from", "of", "to", "and", "near"})
 # "closest to the car" relates the subject to a thing; "closest to the camera" is a place in depth.
 _NEAREST = frozenset({"closest", "nearest", "closer", "nearer"})
 _FURTHEST = frozenset({"furthest", "farthest", "further", "farther"})
-# Nouns of place ("the left side", "the far end") that can also start a thing's name ("the side table").
+# Nouns of place ("the left side", "the far end") that can also be part of a thing's name ("the
+# dead end sign").
 _PLACE_NOUNS = frozenset({"side", "corner", "part", "edge", "half", "end", "row", "hand", "picture",
                           "photo", "image", "frame"})
 VIEWER_WORDS = frozenset({"camera", "viewer", "us", "me", "you", "photographer", "lens", "picture",
