@@ -223,8 +223,9 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a + area_b - inter, _EPS)
 
 
-def greedy_nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
-    """Indices kept by greedy NMS, best first (numpy: the sets here are tiny)."""
+def greedy_nms(boxes: np.ndarray, scores: np.ndarray, max_iou: float) -> np.ndarray:
+    """Indices kept by greedy NMS, best first: a box overlapping a kept one by more than
+    ``max_iou`` is dropped (numpy: the sets here are tiny)."""
     order = np.argsort(-scores, kind="stable")
     keep: list[int] = []
     if len(order) == 0:
@@ -235,14 +236,14 @@ def greedy_nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
         if suppressed[i]:
             continue
         keep.append(int(i))
-        suppressed |= ious[i] > iou
+        suppressed |= ious[i] > max_iou
     return np.asarray(keep, np.int64)
 
 
-def one_per_object(boxes: np.ndarray, scores: np.ndarray, proposable: np.ndarray, iou: float) -> np.ndarray:
-    """The regions that are proposed, best first, one per object: greedy NMS at ``iou`` over the
+def one_per_object(boxes: np.ndarray, scores: np.ndarray, proposable: np.ndarray, max_iou: float) -> np.ndarray:
+    """The regions that are proposed, best first, one per object: greedy NMS at ``max_iou`` over the
     regions, then only those ``proposable`` (some source names them)."""
-    keep = greedy_nms(boxes, scores, iou)
+    keep = greedy_nms(boxes, scores, max_iou)
     return keep[np.asarray(proposable, bool)[keep]]
 
 
