@@ -120,7 +120,8 @@ GENERIC_NOUNS = frozenset({"thing", "things", "object", "objects", "one", "ones"
                            "it", "stuff", "something", "region", "area", "anything"})
 
 ARTICLES = frozenset({"the", "a", "an", "this", "that", "these", "those", "its", "his", "her",
-                      "their", "some", "any", "of", "is", "are", "which", "who", "to"})
+                      "their", "some", "any", "of", "is", "are", "which", "who", "to", "other",
+                      "another", "same"})
 
 # Colour names a pixel can get (regions.py assigns them) and the words that mean each.
 COLOUR_NAMES = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black",

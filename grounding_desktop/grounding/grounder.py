@@ -610,12 +610,15 @@ class Grounder:
 
     def _second_cnn_sources(self, parsed: ParsedPhrase, exclude_image: Optional[str]):
         """(the concept the user's boxes taught for the phrase's noun, with its colour words first,
-        then any; or None) and (the ImageNet kinds of a noun no COCO word list names and that comes
+        then any, then the same for its head word alone, so "the shiny gizmo" uses what "the gizmo"
+        taught; or None) and (the ImageNet kinds of a noun no COCO word list names and that comes
         closer to an ImageNet kind than to any COCO class; or None)."""
         concept = ConceptKey.of(parsed)
         taught = None
         if concept is not None:
-            for key in dict.fromkeys((concept, ConceptKey(concept.noun))):
+            head = concept.noun.split()[-1]
+            for key in dict.fromkeys((concept, ConceptKey(concept.noun), ConceptKey(head, concept.qualifier),
+                                      ConceptKey(head))):
                 if self.concepts.count(key, exclude_image):
                     taught = key
                     break

@@ -223,6 +223,9 @@ def test_a_thing_labelled_on_two_pictures_is_found_on_a_third(grounder, tmp_path
         assert iou_xywh(found.bbox, truth) >= 0.75
         assert found.label == "gizmo" and "learned from 2 of your boxes" in found.explanation
         assert found.modules["evidence"] == "concept"
+        # A word more, or another determiner, and the phrase still uses what "the gizmo" taught.
+        for phrase in ("the shiny gizmo", "the other gizmo"):
+            assert "learned from 2 of your boxes" in grounder.propose(third, phrase, top_k=1)[0].explanation, phrase
         # Labelled there too, the third picture is still judged without its own box...
         grounder.learn(third, [LabelledBox(3, "the gizmo", truth, accepted=True)])
         held_out = grounder.propose(third, "the gizmo", top_k=1, held_out=True)[0]
