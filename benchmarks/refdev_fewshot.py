@@ -44,11 +44,12 @@ def main(argv=None) -> int:
     import numpy as np
 
     from few_shot_concepts import expected_calibration_error
+    from refexp_rows import read_rows
     from grounding_desktop.core.geometry import iou_xywh
     from grounding_desktop.grounder_factory import make_grounder
     from grounding_desktop.grounding.scoring.concepts import LabelledBox
 
-    rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
+    rows = read_rows(rows_file)
     g = make_grounder(args.device, cache_size=32)
     g.load()
     results: dict[str, list[tuple[float, float]]] = {}

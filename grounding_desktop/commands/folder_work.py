@@ -50,8 +50,8 @@ class FolderSession:
 @contextmanager
 def folder_session(args, phrases: Optional[Sequence[str]] = None) -> Iterator[FolderSession]:
     """The project of ``args.folder`` (opened and scanned), its features file, the model having
-    learned what every box of the project teaches (when ``phrases`` are asked), and the engine of ``args``. A model
-    that cannot load, an unreachable cluster or a full disk is a one-line CliError."""
+    learned what every box of the project teaches (when ``phrases`` are asked), and the engine of
+    ``args``. A model that cannot load, an unreachable cluster or a full disk is a one-line CliError."""
     from ..folder.engine import EngineError, LocalEngine
     from ..grounder_factory import make_grounder
     from ..grounding.device import resolve_device

@@ -71,7 +71,8 @@ def cached_file(recognizer: RegionRecognizer, again: bool = False) -> Path:
 def use_onnxruntime(recognizer: RegionRecognizer) -> None:
     """Classify ``recognizer``'s crops with onnxruntime on its export (``cached_file``) from now
     on, with as many threads as torch has: on a CPU faster than the torch port (figures in
-    models/efficientnet_lite0_imagenet.md), probabilities within 1e-4 of it. A cached export onnxruntime cannot read is made again once.
+    models/efficientnet_lite0_imagenet.md), probabilities within 1e-4 of it. A cached export
+    onnxruntime cannot read is made again once.
     Raises whatever keeps the export or the session from being made; the torch port stays then."""
     import torch
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 # Evidence from the sources, each a strength log(1 + p / 0.01) of a probability p (0 = no evidence).
@@ -80,10 +80,11 @@ class FusedWeights:
                 "context": {c: round(float(self.context.get(c, 0.0)), 6) for c in CONTEXT},
                 "bias": round(self.bias, 6), "fitted_on": self.fitted_on}
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Eight hex digits that change with any of the fit's numbers and only with them (not with
-        ``fitted_on``, its description): names the fit in ``model_version``."""
+        ``fitted_on``, its description): names the fit in ``model_version``, which every proposal
+        reads (hashed once per fit: the fit is frozen)."""
         numbers = {k: v for k, v in self.to_dict().items() if k != "fitted_on"}
         text = json.dumps(numbers, sort_keys=True)
         return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
