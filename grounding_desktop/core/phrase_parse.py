@@ -9,7 +9,7 @@ rule-based means the explanation shown to the user says exactly which words were
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Optional
 
@@ -19,6 +19,7 @@ from .vocabulary import (
     ARTICLES,
     BRIGHTNESS_WORDS,
     CLASS_SYNONYMS,
+    CLOTHING_WORDS,
     COLLECTIVE_WORDS,
     COLOUR_WORDS,
     GENERIC_NOUNS,
@@ -28,10 +29,12 @@ from .vocabulary import (
     NOUN_OR_ADJECTIVE,
     OF_WHAT_FOLLOWS,
     ORDINALS,
+    PARTICLES,
     PLURAL_MARKERS,
     POSE_WORDS,
     RELATION_PHRASES,
     SIZE_WORDS,
+    WEARING_WORDS,
 )
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -159,6 +162,14 @@ def _looks_like_verb(tok: str) -> bool:
     return len(tok) > 4 and tok.endswith("ing") and tok not in POSE_WORDS and tok not in _LEXICON
 
 
+def _is_particle(tokens: list[str], i: int) -> bool:
+    """Whether ``tokens[i]`` is a particle of the verb before it ("down" in "sitting down")."""
+    if tokens[i] not in PARTICLES or i == 0:
+        return False
+    verb = tokens[i - 1]
+    return verb in POSE_WORDS or len(verb) > 4 and verb.endswith("ing") and verb not in _LEXICON
+
+
 def _distance_words(tokens: list[str], i: int) -> tuple[int, bool]:
     """After a word of distance at ``tokens[i]`` ("closest", "furthest"): (how many tokens its
     complement takes, whether the complement is the viewer). "closest to the camera" -> (3, True),
@@ -207,6 +218,8 @@ def _split_relation(tokens: list[str]) -> tuple[list[str], Optional[str], str, l
         rel, n = _match_relation(tokens, i)
         if rel is None and seen_content and _looks_like_verb(tokens[i]):
             rel, n = "near", 1  # an unknown verb with an object: "the dog chasing the ball"
+        while rel is not None and i + n < len(tokens) and _is_particle(tokens, i + n):
+            n += 1  # "looking up at the kite": the particle is the verb's, the kite its object
         if rel is not None and (seen_content or i > 0 or n > 1 or tokens[i] not in ("in", "at")):
             rest = tokens[i + n:]
             if rest and not _only_modifiers(rest) and not _place_then_relation(rest):
@@ -268,6 +281,8 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
                 measure, direction = SIZE_WORDS[tok]
                 sizes.append((measure, direction, tok))
             continue
+        if _is_particle(tokens, i):
+            continue  # "sitting down" is no place, "facing away" no part of the noun
         if tok in ORDINALS and ordinal is None:
             axis, direction = _ordinal_axis(tokens, i)
             ordinal = Ordinal(ORDINALS[tok], axis, direction, tok)
@@ -376,13 +391,45 @@ def parse_phrase(text: str) -> ParsedPhrase:
     """Parse a cleaned phrase (see ``core.phrase.clean_phrase``); never raises."""
     tokens = tokenize(text)
     subj_tokens, relation, rel_words, obj_tokens = _split_relation(tokens)
+    worn: list[str] = []
+    while rel_words in WEARING_WORDS and _worn_until(obj_tokens):
+        # "the woman in the black dress holding an umbrella": the dress and its colour are the
+        # woman's; what follows it says more of her ("holding an umbrella", "on the left")
+        k = _worn_until(obj_tokens)
+        worn += obj_tokens[:k]
+        more = obj_tokens[k:] if obj_tokens[k:k + 1] != ["and"] else []  # "... and the dog": another thing
+        subj_tokens, relation, rel_words, obj_tokens = _split_relation(subj_tokens + more)
     subject = parse_noun_phrase(subj_tokens)
+    if worn:
+        clothes = parse_noun_phrase(worn)
+        subject = replace(subject, colours=subject.colours + clothes.colours,
+                          brightness=subject.brightness + clothes.brightness)
     obj = parse_noun_phrase(obj_tokens) if relation else None
     if obj is not None and obj.generic:
         # "next to it": nothing to anchor the relation on.
         relation, rel_words, obj = None, "", None
     return ParsedPhrase(text=text, subject=subject, relation=relation, relation_words=rel_words,
                         obj=obj, tokens=tuple(tokens))
+
+
+def _worn_until(tokens: list[str]) -> int:
+    """How many of the tokens after a word of wearing ("in", "with") say what is worn: up to and
+    including the first word of clothing ("the red and white shirt", "a striped shirt") and the
+    clothes after it ("a white shirt and black pants"), or colours alone before another relation
+    ("in black" in "the man in black wearing a hat"); 0 when they name no clothing (a COCO
+    object or another relation comes first: "in the car"; "in the kitchen wearing a hat" is
+    the kitchen's)."""
+    coloured = False
+    for k, tok in enumerate(tokens):
+        if tok in CLOTHING_WORDS:  # "a white shirt and black pants" are worn together
+            more = _worn_until(tokens[k + 2:]) if tokens[k + 1:k + 2] == ["and"] else 0
+            return k + 1 + (more + 1 if more else 0)
+        if _match_relation(tokens, k)[0] is not None or _looks_like_verb(tok):
+            return k if coloured else 0
+        if tok in _LEXICON:
+            return 0
+        coloured = coloured or tok in COLOUR_WORDS or tok in BRIGHTNESS_WORDS
+    return 0
 
 
 GENERIC_CLASS = "object"

@@ -188,11 +188,27 @@ LOCATION_WORDS: dict[str, tuple[str, int]] = {
     "farthest": ("depth", -1), "furthest": ("depth", -1), "far": ("depth", -1),
     "back": ("depth", -1), "background": ("depth", -1), "distant": ("depth", -1),
 }
-# Words that may sit inside a location phrase without changing it.
+# Words that, right after a verb, belong to it ("sitting down", "standing up", "bending over",
+# "facing away", "leaning back"): neither a place in the picture nor an object of a relation.
+PARTICLES = frozenset({"up", "down", "over", "away", "back", "around", "out", "off"})
+# Words that may sit inside a location phrase, or between a noun and what it is in, without
+# changing it ("the man sitting on the left", "the woman dressed in red").
 LOCATION_FILLER = frozenset({"side", "corner", "part", "edge", "half", "end", "row", "one",
                              "most", "hand", "image", "picture", "photo", "frame", "very",
                              "far", "all", "way", "of", "in", "on", "at", "the", "to", "from",
-                             "and", "sitting", "standing", "positioned", "placed", "located"})
+                             "and", "sitting", "standing", "positioned", "placed", "located",
+                             "dressed", "clad"})
+# What people wear: "the girl in the pink shirt" is a girl who looks pink where the shirt is, not a
+# girl inside a shirt ("in", "wearing", "with": WEARING_WORDS). No place word ("top"), and no COCO
+# class ("tie"): the detector's tie is an object a relation can be judged with.
+CLOTHING_WORDS = frozenset({
+    "shirt", "shirts", "tshirt", "blouse", "sweater", "sweatshirt", "hoodie", "jumper", "cardigan",
+    "jacket", "coat", "parka", "vest", "dress", "gown", "skirt", "suit", "uniform", "jersey",
+    "outfit", "clothes", "clothing", "costume", "robe", "apron", "pants", "trousers", "jeans",
+    "shorts", "leggings", "hat", "cap", "beanie", "helmet", "hood", "scarf", "gloves", "boots",
+    "shoes", "sneakers", "socks", "sunglasses", "glasses", "goggles", "wetsuit", "bikini",
+    "swimsuit", "overalls", "sleeves", "jackets", "coats", "dresses", "hats", "helmets", "uniforms"})
+WEARING_WORDS = frozenset({"in", "wearing", "wears", "with"})
 
 ORDINALS: dict[str, int] = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,

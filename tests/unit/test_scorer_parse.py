@@ -202,7 +202,7 @@ def test_what_an_of_phrase_or_a_name_leaves_plural(phrase, noun, plural):
 
 
 @pytest.mark.parametrize("phrase,locations,relation,obj", [
-    ("the man at the left with a hat", ["left"], "holding", "hat"),   # a place, then the relation
+    ("the man at the left with a dog", ["left"], "holding", "dog"),   # a place, then the relation
     ("the woman at the far right next to the car", ["right"], "near", "car"),
     ("the man on the left holding an umbrella", ["left"], "holding", "umbrella"),
     ("the person on the right elephant", [], "on", "elephant"),      # a place of the object's
@@ -220,3 +220,44 @@ def test_a_name_is_a_phrase_s_class_unless_it_only_describes_a_coco_class():
     assert [head_noun(t) for t in ("the chest of drawers", "the brown bears", "the small boat",
                                    "the killer whale", "the wine glasses")] == \
         ["chest of drawers", "bear", "boat", "killer whale", "wine glass"]
+
+
+@pytest.mark.parametrize("phrase,locations,relation,obj", [
+    ("the guy sitting down", [], None, None),                 # "down" is the verb's, not a place
+    ("the man sitting down on the left", ["left"], None, None),
+    ("the kid looking up", [], None, None),
+    ("the man bending over", [], None, None),                 # not a relation to an "over"
+    ("the guy facing away", [], None, None),
+    ("the man bending over the table", [], "near", "table"),  # the particle is the verb's
+    ("the dog looking up at the frisbee", [], "near", "frisbee"),
+    ("the boy picking up the ball", [], "near", "ball"),
+    ("the car down the street", ["down"], None, None),       # after a noun, still a place
+])
+def test_a_particle_after_a_verb_is_neither_a_place_nor_an_object(phrase, locations, relation, obj):
+    p = parse_phrase(phrase)
+    assert [loc.word for loc in p.subject.locations] == locations
+    assert p.relation == relation and (p.obj.noun if p.obj else None) == obj
+    assert p.obj is None or not p.obj.locations
+
+
+@pytest.mark.parametrize("phrase,noun,colours,locations,relation,obj", [
+    ("the girl in the pink shirt", "girl", ("pink",), [], None, None),
+    ("the man wearing a red hat", "man", ("red",), [], None, None),
+    ("the boy in the red and white striped shirt", "boy", ("red", "white"), [], None, None),
+    ("the lady with the pink shirt", "lady", ("pink",), [], None, None),
+    ("the woman dressed in red", "woman", ("red",), [], None, None),
+    ("the man in white shirt and black pants", "man", ("white", "black"), [], None, None),
+    ("the person in the red jacket on the left", "person", ("red",), ["left"], None, None),
+    ("the woman in a black dress holding an umbrella", "woman", ("black",), [], "holding", "umbrella"),
+    ("the man in black wearing a white hat", "man", ("black", "white"), [], None, None),
+    ("the man in the red shirt and the dog", "man", ("red",), [], None, None),
+    # what one is in, or holds, that is not worn stays a relation, with its own colour
+    ("the man in the red car", "man", (), [], "in", "car"),
+    ("the man holding a red jacket", "man", (), [], "holding", "jacket"),
+    ("the man wearing a red tie", "man", (), [], "holding", "tie"),  # a COCO object
+])
+def test_the_colour_of_what_one_wears_is_one_s_own(phrase, noun, colours, locations, relation, obj):
+    p = parse_phrase(phrase)
+    assert (p.subject.noun, p.subject.colours) == (noun, colours)
+    assert [loc.word for loc in p.subject.locations] == locations
+    assert p.relation == relation and (p.obj.noun if p.obj else None) == obj
