@@ -22,7 +22,9 @@ from .vocabulary import (
     CLOTHING_WORDS,
     COLLECTIVE_WORDS,
     COLOUR_WORDS,
+    DEGREE_WORDS,
     GENERIC_NOUNS,
+    IRREGULAR_PARTICIPLES,
     IRREGULAR_PLURALS,
     LOCATION_FILLER,
     LOCATION_WORDS,
@@ -30,6 +32,7 @@ from .vocabulary import (
     OF_WHAT_FOLLOWS,
     ORDINALS,
     PARTICLES,
+    PICTURE_WORDS,
     PLURAL_MARKERS,
     POSE_WORDS,
     RELATION_PHRASES,
@@ -162,12 +165,23 @@ def _looks_like_verb(tok: str) -> bool:
     return len(tok) > 4 and tok.endswith("ing") and tok not in POSE_WORDS and tok not in _LEXICON
 
 
+def _particle_verb(tokens: list[str], i: int) -> int:
+    """The index of the verb whose particle ``tokens[i]`` is ("down" in "sitting down", "off" in
+    "cut off", "away" in "turned away"; words of degree between them: "partially cut off"), or -1
+    when it is none."""
+    j = i - 1
+    while j >= 0 and tokens[j] in DEGREE_WORDS:
+        j -= 1
+    if tokens[i] not in PARTICLES or j < 0:
+        return -1
+    verb = tokens[j]
+    is_verb = verb in POSE_WORDS or verb in IRREGULAR_PARTICIPLES or \
+        len(verb) > 4 and verb.endswith(("ing", "ed")) and verb not in _LEXICON
+    return j if is_verb else -1
+
+
 def _is_particle(tokens: list[str], i: int) -> bool:
-    """Whether ``tokens[i]`` is a particle of the verb before it ("down" in "sitting down")."""
-    if tokens[i] not in PARTICLES or i == 0:
-        return False
-    verb = tokens[i - 1]
-    return verb in POSE_WORDS or len(verb) > 4 and verb.endswith("ing") and verb not in _LEXICON
+    return _particle_verb(tokens, i) >= 0
 
 
 def _distance_words(tokens: list[str], i: int) -> tuple[int, bool]:
@@ -265,6 +279,7 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
     complement = False  # after "of": what the noun is of, not the noun
     name_plural = False
     one_of = False      # "one of the dogs": one dog
+    placed = any(t in LOCATION_WORDS or t in ORDINALS for t in tokens)
     for i, tok in enumerate(tokens):
         if i >= name_end and not complement:
             length, is_plural = _name_at(tokens, i)
@@ -281,8 +296,15 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
                 measure, direction = SIZE_WORDS[tok]
                 sizes.append((measure, direction, tok))
             continue
-        if _is_particle(tokens, i):
-            continue  # "sitting down" is no place, "facing away" no part of the noun
+        verb = _particle_verb(tokens, i)
+        if verb >= 0:  # "sitting down" is no place; "cut off" and "facing away" no part of the noun
+            if len(content) > max(1, named) and content[-1] == tokens[verb]:
+                content.pop()
+            continue
+        if tok in DEGREE_WORDS or tok.isdigit() or tok == "number" and tokens[i + 1:i + 2] and tokens[i + 1].isdigit():
+            continue  # "partially"; a number labels the thing ("player number 5"), it is not one
+        if i and tokens[i - 1] in DEGREE_WORDS and tok not in _LEXICON and not _is_modifier(tok):
+            continue  # what a word of degree says how much of is a state, not the noun ("mostly hidden")
         if tok in ORDINALS and ordinal is None:
             axis, direction = _ordinal_axis(tokens, i)
             ordinal = Ordinal(ORDINALS[tok], axis, direction, tok)
@@ -326,6 +348,9 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
             continue
         elif complement and tok not in LOCATION_FILLER:
             continue  # the complement's nouns are not the subject's
+        elif tok in PICTURE_WORDS and not placed and tokens[i + 1:i + 2] != ["of"] and \
+                (not content or content[-1] in PICTURE_WORDS):
+            content.append(tok)  # "the picture on the wall", "the picture frame"; not "the man in the picture"
         elif tok in LOCATION_FILLER and (locations or ordinal or tok not in GENERIC_NOUNS):
             # "the left side", "the end of the table" are places; "the dead end sign" a sign
             if tok == "one" and not content or content and not (locations or ordinal) and _names_with_next(tokens, i):

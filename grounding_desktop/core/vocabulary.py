@@ -187,10 +187,21 @@ LOCATION_WORDS: dict[str, tuple[str, int]] = {
     "front": ("depth", 1), "foreground": ("depth", 1),
     "farthest": ("depth", -1), "furthest": ("depth", -1), "far": ("depth", -1),
     "back": ("depth", -1), "background": ("depth", -1), "distant": ("depth", -1),
+    "frontmost": ("depth", 1), "backmost": ("depth", -1),
+    "behind": ("depth", -1),  # with nothing after it ("the one behind"); before an object, a relation
 }
 # Words that, right after a verb, belong to it ("sitting down", "standing up", "bending over",
 # "facing away", "leaning back"): neither a place in the picture nor an object of a relation.
 PARTICLES = frozenset({"up", "down", "over", "away", "back", "around", "out", "off"})
+# Participles that are no -ing or -ed form, before a particle: "the person cut off on the left".
+IRREGULAR_PARTICIPLES = frozenset({"cut", "bent", "shut", "held"})
+# Words of degree say how much, not what: "the car partially cut off", "the mostly hidden dog".
+DEGREE_WORDS = frozenset({"partially", "partly", "mostly", "barely", "slightly", "fully", "completely",
+                          "almost", "nearly"})
+# Words for a picture in the picture: the thing a phrase names first ("the picture on the wall", "the
+# picture frame"), but the whole photo after another noun ("the man in the picture"), when a place is
+# said ("the top left of the picture") and before "of" ("the picture of a dog" is looked for as a dog).
+PICTURE_WORDS = frozenset({"picture", "photo", "image", "frame"})
 # Words that may sit inside a location phrase, or between a noun and what it is in, without
 # changing it ("the man sitting on the left", "the woman dressed in red").
 LOCATION_FILLER = frozenset({"side", "corner", "part", "edge", "half", "end", "row", "one",

@@ -261,3 +261,26 @@ def test_the_colour_of_what_one_wears_is_one_s_own(phrase, noun, colours, locati
     assert (p.subject.noun, p.subject.colours) == (noun, colours)
     assert [loc.word for loc in p.subject.locations] == locations
     assert p.relation == relation and (p.obj.noun if p.obj else None) == obj
+
+
+@pytest.mark.parametrize("phrase,noun,generic,locations,relation", [
+    ("the person cut off on the left", "person", False, ["left"], None),   # not a person "cut off"
+    ("the car partially cut off", "car", False, [], None),
+    ("the mostly hidden car on the left", "car", False, ["left"], None),   # a state, not the noun
+    ("a slightly bigger dog", "dog", False, [], None),
+    ("player number 5", "player", False, [], None),                         # a label, not a "5"
+    ("the one behind", "one", True, ["behind"], None),                      # a place in depth
+    ("the man behind the car", "man", False, [], "behind"),                 # a relation
+    ("the frontmost sheep", "sheep", False, ["frontmost"], None),
+    ("the picture on the wall", "picture", False, [], "on"),                # a thing
+    ("the picture frame", "picture frame", False, [], None),
+    ("the man in the picture", "man", False, [], None),                     # the whole photo
+    ("the top left of the picture", "", True, ["top", "left"], None),
+    ("the picture of a dog", "dog", False, [], None),                       # an image of a dog
+])
+def test_states_labels_and_pictures_are_not_nouns_unless_they_name_the_thing(phrase, noun, generic,
+                                                                            locations, relation):
+    p = parse_phrase(phrase)
+    assert (p.subject.noun, p.subject.generic) == (noun, generic)
+    assert [loc.word for loc in p.subject.locations] == locations
+    assert p.relation == relation
