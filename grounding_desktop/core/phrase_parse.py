@@ -422,7 +422,10 @@ def parse_phrase(text: str) -> ParsedPhrase:
         # woman's; what follows it says more of her ("holding an umbrella", "on the left")
         k = _worn_until(obj_tokens)
         worn += obj_tokens[:k]
-        more = obj_tokens[k:] if obj_tokens[k:k + 1] != ["and"] else []  # "... and the dog": another thing
+        more = obj_tokens[k:]
+        if more[:1] == ["and"]:  # "... and sitting on the bench" says more of her; "... and the dog" is another thing
+            more = more[1:] if more[1:] and (_match_relation(more, 1)[0] is not None or _looks_like_verb(more[1])
+                                             or more[1] in POSE_WORDS) else []
         subj_tokens, relation, rel_words, obj_tokens = _split_relation(subj_tokens + more)
     subject = parse_noun_phrase(subj_tokens)
     if worn:

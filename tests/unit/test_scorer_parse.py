@@ -251,6 +251,7 @@ def test_a_particle_after_a_verb_is_neither_a_place_nor_an_object(phrase, locati
     ("the woman in a black dress holding an umbrella", "woman", ("black",), [], "holding", "umbrella"),
     ("the man in black wearing a white hat", "man", ("black", "white"), [], None, None),
     ("the man in the red shirt and the dog", "man", ("red",), [], None, None),
+    ("the man wearing a black shirt and sitting on the bench", "man", ("black",), [], "on", "bench"),
     # what one is in, or holds, that is not worn stays a relation, with its own colour
     ("the man in the red car", "man", (), [], "in", "car"),
     ("the man holding a red jacket", "man", (), [], "holding", "jacket"),
