@@ -44,6 +44,7 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _MAX_RELATION_WORDS = max(len(k.split()) for k in RELATION_PHRASES)
 # Every word the class lexicon knows, with multi-word names kept whole ("teddy bear").
 _LEXICON = frozenset(w for syns in CLASS_SYNONYMS.values() for w in syns)
+_PEOPLE = frozenset(CLASS_SYNONYMS["person"])
 _PREPOSITIONS = frozenset({"in", "on", "at", "from", "of", "to", "and", "near"})
 # "closest to the car" relates the subject to a thing; "closest to the camera" is a place in depth.
 _NEAREST = frozenset({"closest", "nearest", "closer", "nearer"})
@@ -165,6 +166,11 @@ def _looks_like_verb(tok: str) -> bool:
     return len(tok) > 4 and tok.endswith("ing") and tok not in POSE_WORDS and tok not in _LEXICON
 
 
+def _looks_like_participle(tok: str) -> bool:
+    """ "parked", "tipped": a verb's -ed form after the noun ("the car parked on the street")."""
+    return len(tok) > 4 and tok.endswith("ed") and tok not in _LEXICON
+
+
 def _particle_verb(tokens: list[str], i: int) -> int:
     """The index of the verb whose particle ``tokens[i]`` is ("down" in "sitting down", "off" in
     "cut off", "away" in "turned away"; words of degree between them: "partially cut off"), or -1
@@ -234,6 +240,10 @@ def _split_relation(tokens: list[str]) -> tuple[list[str], Optional[str], str, l
             rel, n = "near", 1  # an unknown verb with an object: "the dog chasing the ball"
         while rel is not None and i + n < len(tokens) and _is_particle(tokens, i + n):
             n += 1  # "looking up at the kite": the particle is the verb's, the kite its object
+        if n > 1 and _match_relation(tokens, i + n)[0] is not None:
+            i += n  # "sitting down on a bench": the relation is the next word's ("on")
+            seen_content = True
+            continue
         if rel is not None and (seen_content or i > 0 or n > 1 or tokens[i] not in ("in", "at")):
             rest = tokens[i + n:]
             if rest and not _only_modifiers(rest) and not _place_then_relation(rest):
@@ -358,9 +368,9 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
             continue
         else:
             content.append(tok)
-    # Unknown verbs ("lying" is a pose; "smiling") after the noun are not part of it; a name's
+    # Unknown verbs ("lying" is a pose; "smiling", "parked") after the noun are not part of it; a name's
     # words are ("indigo bunting").
-    while len(content) > max(1, named) and _looks_like_verb(content[-1]):
+    while len(content) > max(1, named) and (_looks_like_verb(content[-1]) or _looks_like_participle(content[-1])):
         content.pop()
     noun = " ".join(content)
     last = content[-1] if content else ""
@@ -417,47 +427,91 @@ def parse_phrase(text: str) -> ParsedPhrase:
     tokens = tokenize(text)
     subj_tokens, relation, rel_words, obj_tokens = _split_relation(tokens)
     worn: list[str] = []
-    while rel_words in WEARING_WORDS and _worn_until(obj_tokens):
+    while rel_words in WEARING_WORDS and _can_wear(subj_tokens) and _worn_until(obj_tokens):
         # "the woman in the black dress holding an umbrella": the dress and its colour are the
         # woman's; what follows it says more of her ("holding an umbrella", "on the left")
         k = _worn_until(obj_tokens)
         worn += obj_tokens[:k]
-        more = obj_tokens[k:]
-        if more[:1] == ["and"]:  # "... and sitting on the bench" says more of her; "... and the dog" is another thing
-            more = more[1:] if more[1:] and (_match_relation(more, 1)[0] is not None or _looks_like_verb(more[1])
-                                             or more[1] in POSE_WORDS) else []
-        subj_tokens, relation, rel_words, obj_tokens = _split_relation(subj_tokens + more)
-    subject = parse_noun_phrase(subj_tokens)
-    if worn:
-        clothes = parse_noun_phrase(worn)
-        subject = replace(subject, colours=subject.colours + clothes.colours,
-                          brightness=subject.brightness + clothes.brightness)
-    obj = parse_noun_phrase(obj_tokens) if relation else None
+        subj_tokens, relation, rel_words, obj_tokens = _split_relation(subj_tokens + _after_and(obj_tokens[k:]))
+    subject = _with_colours_of(parse_noun_phrase(subj_tokens), worn)
+    obj = None
+    if relation:  # "next to the woman in the red dress": the object wears it
+        obj_tokens, obj_worn = _without_worn(obj_tokens)
+        obj = _with_colours_of(parse_noun_phrase(obj_tokens), obj_worn)
     if obj is not None and obj.generic:
-        # "next to it": nothing to anchor the relation on.
+        # "next to it", "over there": nothing to anchor the relation on.
         relation, rel_words, obj = None, "", None
     return ParsedPhrase(text=text, subject=subject, relation=relation, relation_words=rel_words,
                         obj=obj, tokens=tuple(tokens))
 
 
+def _can_wear(tokens: list[str]) -> bool:
+    """Whether the thing ``tokens`` name may wear clothes: not a COCO class other than a person
+    ("the chair with a red jacket on it" is no red chair, "the coat with the red scarf" no red
+    coat; "the guy", "the bride" may)."""
+    head = parse_noun_phrase(tokens).head
+    return (head not in _LEXICON or head in _PEOPLE) and not _is_clothing(head)
+
+
+def _is_clothing(tok: str) -> bool:
+    return tok in CLOTHING_WORDS or singular(tok) in CLOTHING_WORDS
+
+
 def _worn_until(tokens: list[str]) -> int:
     """How many of the tokens after a word of wearing ("in", "with") say what is worn: up to and
-    including the first word of clothing ("the red and white shirt", "a striped shirt") and the
-    clothes after it ("a white shirt and black pants"), or colours alone before another relation
-    ("in black" in "the man in black wearing a hat"); 0 when they name no clothing (a COCO
-    object or another relation comes first: "in the car"; "in the kitchen wearing a hat" is
-    the kitchen's)."""
+    including the clothes ("the red and white shirt", "a striped shirt", "the suit jacket", "the
+    baseball cap", "a white shirt and black pants", "his jacket off"), or colours alone before
+    another relation ("in black" in "the man in black wearing a hat"); 0 when they name no
+    clothing (a COCO object or another relation comes first: "in the car"; "in the kitchen
+    wearing a hat" is the kitchen's)."""
     coloured = False
     for k, tok in enumerate(tokens):
-        if tok in CLOTHING_WORDS:  # "a white shirt and black pants" are worn together
-            more = _worn_until(tokens[k + 2:]) if tokens[k + 1:k + 2] == ["and"] else 0
-            return k + 1 + (more + 1 if more else 0)
+        if _is_clothing(tok):
+            end = k + 1
+            while end < len(tokens) and (tokens[end] in PARTICLES or _is_clothing(tokens[end]) or (
+                    tokens[end] not in _LEXICON and not _is_modifier(tokens[end])
+                    and _match_relation(tokens, end)[0] is None and not _looks_like_verb(tokens[end]))):
+                end += 1  # "the suit jacket", "the jacket pocket", "his jacket off"
+            if tokens[end:end + 1] == ["and"]:  # "a white shirt and black pants" are worn together
+                more = _worn_until(tokens[end + 1:])
+                end += 1 + more if more else 0
+            return end
         if _match_relation(tokens, k)[0] is not None or _looks_like_verb(tok):
             return k if coloured else 0
-        if tok in _LEXICON:
-            return 0
+        if tok in _LEXICON and not (k + 1 < len(tokens) and _is_clothing(tokens[k + 1])):
+            return 0  # a COCO object, unless it says what clothes ("the baseball cap")
         coloured = coloured or tok in COLOUR_WORDS or tok in BRIGHTNESS_WORDS
     return 0
+
+
+def _after_and(tokens: list[str]) -> list[str]:
+    """What follows the clothes that still says something of the wearer: "and sitting on the
+    bench" does, "and tie" does not, "and tie holding a glass" from "holding" on."""
+    if tokens[:1] != ["and"]:
+        return tokens
+    j = 1
+    while j < len(tokens) and _match_relation(tokens, j)[0] is None and not _looks_like_verb(tokens[j]) \
+            and tokens[j] not in POSE_WORDS:
+        j += 1
+    return tokens[j:]
+
+
+def _without_worn(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """(an object's words without what it wears, what it wears): "the woman in the red dress"."""
+    for i, tok in enumerate(tokens):
+        if tok in WEARING_WORDS and i and _can_wear(tokens[:i]):
+            k = _worn_until(tokens[i + 1:])
+            if k:
+                return tokens[:i] + _after_and(tokens[i + 1 + k:]), tokens[i + 1:i + 1 + k]
+    return tokens, []
+
+
+def _with_colours_of(noun: NounPhrase, worn: list[str]) -> NounPhrase:
+    """``noun`` with the colour and brightness words of the clothes it wears."""
+    if not worn:
+        return noun
+    clothes = parse_noun_phrase(worn)
+    return replace(noun, colours=noun.colours + clothes.colours, brightness=noun.brightness + clothes.brightness)
 
 
 GENERIC_CLASS = "object"

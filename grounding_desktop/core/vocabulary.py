@@ -117,7 +117,7 @@ HYPERNYMS: dict[str, tuple[str, ...]] = {
 
 # Nouns that name "whatever object": the subject module then falls back to objectness.
 GENERIC_NOUNS = frozenset({"thing", "things", "object", "objects", "one", "ones", "item", "items",
-                           "it", "stuff", "something", "region", "area", "anything"})
+                           "it", "stuff", "something", "region", "area", "anything", "there", "here"})
 
 ARTICLES = frozenset({"the", "a", "an", "this", "that", "these", "those", "its", "his", "her",
                       "their", "some", "any", "of", "is", "are", "which", "who", "to", "other",
@@ -192,7 +192,7 @@ LOCATION_WORDS: dict[str, tuple[str, int]] = {
 }
 # Words that, right after a verb, belong to it ("sitting down", "standing up", "bending over",
 # "facing away", "leaning back"): neither a place in the picture nor an object of a relation.
-PARTICLES = frozenset({"up", "down", "over", "away", "back", "around", "out", "off"})
+PARTICLES = frozenset({"up", "down", "over", "away", "around", "out", "off"})
 # Participles that are no -ing or -ed form, before a particle: "the person cut off on the left".
 IRREGULAR_PARTICIPLES = frozenset({"cut", "bent", "shut", "held"})
 # Words of degree say how much, not what: "the car partially cut off", "the mostly hidden dog".
@@ -208,17 +208,18 @@ LOCATION_FILLER = frozenset({"side", "corner", "part", "edge", "half", "end", "r
                              "most", "hand", "image", "picture", "photo", "frame", "very",
                              "far", "all", "way", "of", "in", "on", "at", "the", "to", "from",
                              "and", "sitting", "standing", "positioned", "placed", "located",
-                             "dressed", "clad"})
+                             "dressed", "clad", "out"})
 # What people wear: "the girl in the pink shirt" is a girl who looks pink where the shirt is, not a
-# girl inside a shirt ("in", "wearing", "with": WEARING_WORDS). No place word ("top"), and no COCO
-# class ("tie"): the detector's tie is an object a relation can be judged with.
+# girl inside a shirt ("in", "wearing", "with": WEARING_WORDS). No place word ("top"), no COCO
+# class ("tie": the detector's tie is an object a relation can be judged with), nothing else
+# first ("hood": a car's; "glasses": of wine). Plurals are read in the singular.
 CLOTHING_WORDS = frozenset({
-    "shirt", "shirts", "tshirt", "blouse", "sweater", "sweatshirt", "hoodie", "jumper", "cardigan",
+    "shirt", "tshirt", "blouse", "sweater", "sweatshirt", "hoodie", "jumper", "cardigan",
     "jacket", "coat", "parka", "vest", "dress", "gown", "skirt", "suit", "uniform", "jersey",
     "outfit", "clothes", "clothing", "costume", "robe", "apron", "pants", "trousers", "jeans",
-    "shorts", "leggings", "hat", "cap", "beanie", "helmet", "hood", "scarf", "gloves", "boots",
-    "shoes", "sneakers", "socks", "sunglasses", "glasses", "goggles", "wetsuit", "bikini",
-    "swimsuit", "overalls", "sleeves", "jackets", "coats", "dresses", "hats", "helmets", "uniforms"})
+    "shorts", "leggings", "hat", "cap", "beanie", "helmet", "scarf", "gloves", "boots",
+    "shoes", "sneakers", "socks", "sunglasses", "eyeglasses", "goggles", "wetsuit", "bikini",
+    "swimsuit", "overalls", "sleeves", "kimono", "poncho", "sombrero"})
 WEARING_WORDS = frozenset({"in", "wearing", "wears", "with"})
 
 ORDINALS: dict[str, int] = {

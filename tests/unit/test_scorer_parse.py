@@ -232,6 +232,12 @@ def test_a_name_is_a_phrase_s_class_unless_it_only_describes_a_coco_class():
     ("the dog looking up at the frisbee", [], "near", "frisbee"),
     ("the boy picking up the ball", [], "near", "ball"),
     ("the car down the street", ["down"], None, None),       # after a noun, still a place
+    ("a man sitting down on a bench", [], "on", "bench"),     # the next word's relation, not "near"
+    ("the bird flying up in the sky", [], "in", "sky"),
+    ("the man leaning back in his chair", ["back"], "in", "chair"),  # "back" may be a place
+    ("the man over there", [], None, None),                   # no object "there"
+    ("the old man out front", ["front"], None, None),
+    ("the car parked on the street", [], "on", "street"),     # not a car "parked"
 ])
 def test_a_particle_after_a_verb_is_neither_a_place_nor_an_object(phrase, locations, relation, obj):
     p = parse_phrase(phrase)
@@ -252,6 +258,16 @@ def test_a_particle_after_a_verb_is_neither_a_place_nor_an_object(phrase, locati
     ("the man in black wearing a white hat", "man", ("black", "white"), [], None, None),
     ("the man in the red shirt and the dog", "man", ("red",), [], None, None),
     ("the man wearing a black shirt and sitting on the bench", "man", ("black",), [], "on", "bench"),
+    ("the man in the shirt and tie holding a glass", "man", (), [], "holding", "glass"),
+    ("the woman in the suit jacket on the right", "woman", (), ["right"], None, None),
+    ("the man in the baseball cap", "man", (), [], None, None),
+    ("the men in suits", "men", (), [], None, None),
+    ("the guy with his jacket off", "guy", (), [], None, None),
+    ("a man in a suit sitting down at a table", "man", (), [], "near", "table"),
+    # ... and only what may wear it: a chair with a jacket on it is no red chair
+    ("the chair with a red jacket", "chair", (), [], "holding", "jacket"),
+    ("the coat with the red scarf", "coat", (), [], "holding", "scarf"),
+    ("the table with wine glasses", "table", (), [], "holding", "wine glasses"),  # glasses of wine
     # what one is in, or holds, that is not worn stays a relation, with its own colour
     ("the man in the red car", "man", (), [], "in", "car"),
     ("the man holding a red jacket", "man", (), [], "holding", "jacket"),
@@ -285,3 +301,8 @@ def test_states_labels_and_pictures_are_not_nouns_unless_they_name_the_thing(phr
     assert (p.subject.noun, p.subject.generic) == (noun, generic)
     assert [loc.word for loc in p.subject.locations] == locations
     assert p.relation == relation
+
+
+def test_the_object_of_a_relation_wears_what_it_wears():
+    p = parse_phrase("the man next to the woman in the red dress")
+    assert (p.relation, p.obj.noun, p.obj.colours) == ("near", "woman", ("red",))
