@@ -21,9 +21,11 @@ Each phrase is grounded twice: with no project, and with a project that holds th
 set as accepted boxes (leave-one-image-out; for a few-shot set, its support boxes), so the fit sees
 learned concepts beside the detector and ImageNet; and once more, with no project, on another image
 of its set that does not hold it ("absent"), so the score learns how little a best box is worth
-where the thing is not there. ``--project-absent`` adds those pictures with the project too (what
-proposing a taught phrase over a folder asks of every other picture; tried, not shipped: see
-``models/fused_scorer.md``). Every region of the phrase's image gives its
+where the thing is not there; and on that picture once more with the project ("project absent":
+what proposing a taught phrase over a folder asks of every other picture). Those last ones are
+fitted on only by the calibration for a folder (``FusedWeights.folder``, what a folder's propose and
+search score with), which is fitted on every trial; the calibration for a picture the user chose is
+fitted on the others. Every region of the phrase's image gives its
 evidence terms (``Grounder.scored``) and whether it hits the box (IoU >= 0.5).
 
 A fixed share of the images of each set (by a hash of the name) is held out: the fit never sees it,
@@ -267,8 +269,7 @@ def collect(args, names: list[str]) -> list:
         trials += ground(g, elsewhere(queries, rows, holds), name + " absent", held=False)
         teach(g, support or rows)
         trials += ground(g, queries, name + " project", held=True)
-        if args.project_absent:
-            trials += ground(g, elsewhere(queries, rows, holds), name + " project absent", held=True)
+        trials += ground(g, elsewhere(queries, rows, holds), name + " project absent", held=True)
         print(f"  {name}: {len(queries)} phrases", file=sys.stderr)
     g.concepts.clear()
     return trials
@@ -332,8 +333,6 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", type=Path, help="keep the grounded trials here (and read them when there)")
     ap.add_argument("--l2", type=float, nargs="+", default=list(L2_GRID),
                     help="the L2 pulls to try; chosen by the one-standard-error rule on the cross-validated ranking loss")
-    ap.add_argument("--project-absent", action="store_true",
-                    help="also ground each phrase with its set taught on a picture without its thing")
     ap.add_argument("--write", action="store_true", help="write grounding_desktop/resources/scorer_fit.json")
     args = ap.parse_args(argv)
 
@@ -344,18 +343,21 @@ def main(argv=None) -> int:
     names = set_names(args)
     cached = load(args.cache) if args.cache and args.cache.is_file() else []
     taught_absent = lambda t: t.kind.endswith(" project absent")  # noqa: E731
-    have = {set_of(t) for t in cached}
-    if args.project_absent:  # a set cached without them is grounded again
-        have &= {set_of(t) for t in cached if taught_absent(t)}
+    # a set cached without its taught phrases on pictures without their thing is grounded again
+    have = {set_of(t) for t in cached} & {set_of(t) for t in cached if taught_absent(t)}
     missing = [n for n in names if n not in have]
     if missing:  # grounded (again) as the options ask
         cached = [t for t in cached if set_of(t) not in missing] + collect(args, missing)
         if args.cache:
             save(cached, args.cache)
-    trials = [t for t in cached if set_of(t) in names and (args.project_absent or not taught_absent(t))]
-    print(f"{len(trials)} grounded phrases ({time.perf_counter() - t0:.0f} s)")
+    trials = [t for t in cached if set_of(t) in names and not taught_absent(t)]
+    taught = [t for t in cached if set_of(t) in names and taught_absent(t)]
+    print(f"{len(trials)} grounded phrases and {len(taught)} taught ones on pictures without their thing "
+          f"({time.perf_counter() - t0:.0f} s)")
     fit_part = [t for t in trials if not held_out(t.group)]
     test_part = [t for t in trials if held_out(t.group)]
+    taught_fit = [t for t in taught if not held_out(t.group)]
+    taught_test = [t for t in taught if held_out(t.group)]
     groups = lambda ts: len({t.group for t in ts})  # noqa: E731
     print(f"fit on {len(fit_part)} phrases ({groups(fit_part)} images), "
           f"held out {len(test_part)} ({groups(test_part)} images)")
@@ -367,10 +369,11 @@ def main(argv=None) -> int:
     print(f"L2 {l2:g} chosen ({time.perf_counter() - t0:.0f} s)")
     kinds = sorted({t.kind.replace(" project", "") for t in trials})
     t0 = time.perf_counter()
-    fitted = fit_scorer.fit(fit_part, l2=l2,
+    fitted = fit_scorer.fit(fit_part, l2=l2, elsewhere=taught_fit,
                             fitted_on=f"{len(fit_part)} grounded phrases on {groups(fit_part)} images "
                                       f"({', '.join(kinds)}; each with no project and with the other rows "
-                                      f"of its set taught as boxes; L2 {l2:g})")
+                                      f"of its set taught as boxes; L2 {l2:g}); the calibration for a folder "
+                                      f"also on {len(taught_fit)} taught phrases on pictures without their thing")
     print(f"fit in {time.perf_counter() - t0:.2f} s")
     cv = fit_scorer.cross_validated(fit_part, l2=l2)
     shipped = shipped_weights()
@@ -379,6 +382,18 @@ def main(argv=None) -> int:
                "held_out, the shipped fit": fit_scorer.judge(test_part, shipped).as_dict(),
                "cross-validated by image, fitted part": cv.as_dict(),
                "cross-validated by image, every phrase": fit_scorer.cross_validated(trials, l2=l2).as_dict()}
+    # The calibration for a folder: judged on every trial, taught phrases on pictures without their
+    # thing too, beside the calibration for a picture the user chose on the same trials.
+    for name, folder in (("the calibration for a folder", True), ("the calibration for a chosen picture", False)):
+        figures[f"{name}, held_out, every trial"] = fit_scorer.judge(
+            test_part + taught_test, fitted.asked_of_folder if folder else fitted).as_dict()
+        figures[f"{name}, held_out, taught phrases on pictures without their thing"] = fit_scorer.judge(
+            taught_test, fitted.asked_of_folder if folder else fitted).as_dict()
+        for part, which in (("every trial", None), ("taught phrases on pictures without their thing", taught_absent),
+                            ("the thing in the picture", lambda t: "absent" not in t.kind)):
+            judge = fit_scorer.cross_validated_for_folder if folder else fit_scorer.cross_validated
+            figures[f"{name}, cross-validated by image, {part}"] = judge(
+                trials, l2=l2, judged=which, elsewhere=taught).as_dict()
     present = lambda t: "absent" not in t.kind  # noqa: E731
     absent = lambda t: "absent" in t.kind  # noqa: E731
     for name, which in (("the thing in the picture", present), ("the thing not in the picture", absent)):

@@ -152,8 +152,9 @@ class FolderGrounder(Grounder, Protocol):
         ...
 
     def propose_prepared(self, entry: PreparedEntry, phrase: str, hint: Optional[tuple[float, float]] = None,
-                         top_k: int = 5) -> Sequence[Proposal]:
-        """``propose`` on a prepared entry."""
+                         top_k: int = 5, folder: bool = False) -> Sequence[Proposal]:
+        """``propose`` on a prepared entry; ``folder``: asked of every picture of a folder, where
+        the thing may not be (scored with the calibration for that)."""
         ...
 
     def bounded_subject(self, phrase: str) -> tuple[bool, object, object]:

@@ -46,13 +46,15 @@ class Engine(Protocol):
 
 def best_proposals(grounder: FolderGrounder, entry: PreparedEntry, phrases: Sequence[str], min_score: float) -> list[tuple[str, list[Proposal]]]:
     """What propose-for-every-image stores of one prepared image: per phrase, its best proposal
-    (every match of a plural phrase: "the horses"), those scoring at least ``min_score``. A
+    (every match of a plural phrase: "the horses"), those scoring at least ``min_score`` as a
+    phrase asked of a picture that may not hold its thing is scored (``FusedWeights.folder``). A
     phrase that needs the image's pixels (the second CNN) when its file is gone or changed gets
     none: the next rescan and pass see to that image."""
     out = []
     for phrase in phrases:
         try:
-            found = [p for p in grounder.propose_prepared(entry, phrase, top_k=1) if p.score >= min_score]
+            found = [p for p in grounder.propose_prepared(entry, phrase, top_k=1, folder=True)
+                     if p.score >= min_score]
         except ImageReadError:
             found = []
         out.append((phrase, found))

@@ -541,17 +541,19 @@ class Grounder:
         Raises ``core.phrase.PhraseError`` for an unusable phrase.
         """
         text = clean_phrase(phrase)  # an unusable phrase is refused before any image work
-        return self.propose_prepared(self._entry(image_or_key), text, hint, top_k, held_out)
+        return self.propose_prepared(self._entry(image_or_key), text, hint, top_k, held_out=held_out)
 
     def propose_prepared(self, entry: PreparedImage, phrase: str,
                          hint: Optional[tuple[float, float]] = None, top_k: int = 5,
-                         held_out: bool = False) -> list[Proposal]:
-        """``propose`` on a prepared image that need not be in the cache (``prepared_from``)."""
+                         folder: bool = False, held_out: bool = False) -> list[Proposal]:
+        """``propose`` on a prepared image that need not be in the cache (``prepared_from``).
+        ``folder``: the phrase is asked of every picture of a folder, which may not hold its thing
+        (proposing, searching): scored with the fit's calibration for that."""
         text = clean_phrase(phrase)
         parsed = parse_phrase(text)
         scorer = self.load_scorer()
         version = self.model_version  # before scoring: a refit meanwhile (folder jobs) is not claimed
-        scene, result = self.scored(entry, parsed, hint, held_out)
+        scene, result = self.scored(entry, parsed, hint, held_out, folder)
         chosen = scorer.select(scene, result, top_k, parsed.plural)
         out = []
         for i in chosen:
@@ -568,14 +570,14 @@ class Grounder:
         return out
 
     def scored(self, entry: PreparedImage, parsed: ParsedPhrase,
-               hint: Optional[tuple[float, float]] = None, held_out: bool = False
+               hint: Optional[tuple[float, float]] = None, held_out: bool = False, folder: bool = False
                ) -> tuple[Scene, ScoreResult]:
         """Every region of a prepared image scored for ``parsed`` (``hint`` in original pixels), with
         its evidence terms: what ``propose`` chooses from, and what a fit of the scorer learns from."""
         scene, sources = self._sources(entry, parsed, entry.key if held_out else None)
         if hint is not None:
             hint = (float(hint[0]) / entry.scale_x, float(hint[1]) / entry.scale_y)
-        return scene, self.load_scorer().score(scene, parsed, hint, sources)
+        return scene, self.load_scorer().score(scene, parsed, hint, sources, folder)
 
     @staticmethod
     def _to_original(entry: PreparedImage, box: np.ndarray) -> tuple:

@@ -113,7 +113,7 @@ class ImageIndex:
                 break
             entry = self.grounder.prepared_from(self._keys[i], self._features[i], self._sources[i])
             try:
-                found = self.grounder.propose_prepared(entry, text, top_k=1)
+                found = self.grounder.propose_prepared(entry, text, top_k=1, folder=True)
             except ImageReadError:  # the second CNN needed pixels of a file gone or changed since
                 continue
             if not found:
@@ -160,7 +160,7 @@ class ImageIndex:
                 evidence = np.maximum(evidence, p)
                 unjudged |= ~part.classified & (part.sizes > 0)  # no region: nothing to propose
             bound = np.where(evidence > 0, scorer.upper_bound(part.table, parsed, det, part.starts[part.sizes > 0],
-                                                              sources), 0.0)
+                                                              sources, folder=True), 0.0)
             full = part.sizes > 0  # a region with no evidence is never proposed
             if full.any():
                 out[part.first:part.first + len(part.sizes)][full] = np.maximum.reduceat(bound, part.starts[full])

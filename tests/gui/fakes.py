@@ -148,7 +148,8 @@ class FakeGrounder:
     def prepared_from(self, key: str, features: ImageFeatures, image=None) -> tuple:
         return key, features
 
-    def propose_prepared(self, entry: tuple, phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
+    def propose_prepared(self, entry: tuple, phrase: str, hint=None, top_k: int = 5,
+                         folder: bool = False) -> list[Proposal]:
         _, features = entry
         if self.prepared_delay:
             time.sleep(self.prepared_delay)
@@ -229,5 +230,6 @@ class BuggyGrounder(FakeGrounder):
     def propose(self, image_or_key, phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
         raise AttributeError("'NoneType' object has no attribute 'shapes'")
 
-    def propose_prepared(self, entry: tuple, phrase: str, hint=None, top_k: int = 5) -> list[Proposal]:
+    def propose_prepared(self, entry: tuple, phrase: str, hint=None, top_k: int = 5,
+                         folder: bool = False) -> list[Proposal]:
         raise AttributeError("'NoneType' object has no attribute 'shapes'")

@@ -149,3 +149,45 @@ def test_a_fit_s_fingerprint_changes_with_any_of_its_numbers_and_only_with_them(
     assert replace(shipped, bias=shipped.bias + 0.01).fingerprint != shipped.fingerprint
     terms = dict(shipped.terms, detector=shipped.terms["detector"] + 0.01)
     assert replace(shipped, terms=terms).fingerprint != shipped.fingerprint
+
+
+def test_a_folder_s_calibration_learns_what_a_taught_phrase_is_worth_on_pictures_without_its_thing():
+    """Asked of every picture of a folder, a taught phrase meets pictures without its thing, where
+    its concept still speaks a little: the calibration for a folder is fitted on those too and
+    scores them low, calibrated over the folder's mix; the calibration for a picture the user chose
+    is the one fitted without them."""
+    spoke = (0.0, 0.0, 1.0, 1.0)
+
+    def folder_mix(seed: int) -> tuple[list[Trial], list[Trial]]:
+        present = synthetic(300, seed, ambiguous=0.2, context=spoke, kind="taught")
+        absent = synthetic(300, seed + 50, ambiguous=1.0, context=spoke, kind="taught absent")
+        return present, absent
+
+    present, absent = folder_mix(1)
+    fitted = fit_scorer.fit(present, elsewhere=absent)
+    alone = fit_scorer.fit(present)
+    assert fitted.to_dict()["terms"] == alone.to_dict()["terms"]  # no right region: no weight moves
+    assert (fitted.scale, fitted.bias, fitted.context) == (alone.scale, alone.bias, alone.context)
+    assert fitted.folder and not alone.folder and alone.asked_of_folder is alone
+
+    unseen_present, unseen_absent = folder_mix(2)
+    folder, chosen = fitted.asked_of_folder, fitted
+    assert fit_scorer.judge(unseen_present + unseen_absent, folder).ece <= 0.08
+    assert fit_scorer.judge(unseen_present + unseen_absent, folder).ece < \
+        fit_scorer.judge(unseen_present + unseen_absent, chosen).ece
+    assert fit_scorer.judge(unseen_absent, folder).wrong_score < fit_scorer.judge(unseen_absent, chosen).wrong_score
+
+
+def test_a_fit_file_keeps_the_folder_s_calibration_and_its_fingerprint_counts_it():
+    from dataclasses import replace
+
+    from grounding_desktop.grounding.scoring.priors import FusedWeights, shipped_weights
+
+    shipped = shipped_weights()
+    assert shipped.folder, "the shipped fit has a calibration for a folder"
+    again = FusedWeights.from_dict(shipped.to_dict())
+    assert again.folder == shipped.folder and again.fingerprint == shipped.fingerprint
+    moved = dict(shipped.folder, bias=shipped.folder["bias"] + 0.01)
+    assert replace(shipped, folder=moved).fingerprint != shipped.fingerprint
+    assert shipped.asked_of_folder.bias == shipped.folder["bias"]
+    assert shipped.asked_of_folder.terms == shipped.terms

@@ -367,6 +367,22 @@ def test_the_colour_of_what_a_person_wears_picks_the_person(grounder):
 
 
 @pytest.mark.model
+def test_proposing_over_a_folder_scores_as_for_a_picture_that_may_not_hold_the_thing(grounder, tmp_path):
+    """A folder's propose asks every picture, with or without the thing: its boxes are the same,
+    their scores the fit's calibration for a folder (``FusedWeights.folder``), not the one for a
+    picture the user chose."""
+    from grounding_desktop.folder.engine import best_proposals
+
+    path = tmp_path / "cat_and_person.png"
+    compose(CAT_AND_PERSON).save(path)
+    entry = grounder.prepared(grounder.prepare(str(path)))
+    chosen = grounder.propose_prepared(entry, "the cat", top_k=1)[0]
+    folder = grounder.propose_prepared(entry, "the cat", top_k=1, folder=True)[0]
+    assert folder.bbox == chosen.bbox and folder.score != chosen.score
+    assert best_proposals(grounder, entry, ["the cat"], 0.0) == [("the cat", [folder])]
+
+
+@pytest.mark.model
 def test_a_noun_coco_lacks_is_recognised_among_imagenet_kinds(grounder):
     from grounding_desktop.core.geometry import iou_xywh
 

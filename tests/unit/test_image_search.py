@@ -46,22 +46,24 @@ def _table(scenes):
 
 
 def test_no_region_scores_above_its_bound():
-    """Each image alone, and eight at a time in one table (as search bounds a folder)."""
+    """Each image alone, and eight at a time in one table (as search bounds a folder), with the
+    calibration for a picture the user chose and the one for a folder (what search scores with)."""
     scorer = PhraseScorer(TablePrototypes())
+    assert scorer.fused.folder  # the shipped fit has both
     rng = np.random.default_rng(5)
     for _ in range(10):
         scenes = [_random_scene(rng) for _ in range(8)]
         table, starts = _table(scenes)
-        for phrase in PHRASES:
+        for phrase, folder in ((p, f) for p in PHRASES for f in (False, True)):
             parsed = parse_phrase(phrase)
-            scores = [scorer.score(scene, parsed).scores for scene in scenes]
+            scores = [scorer.score(scene, parsed, folder=folder).scores for scene in scenes]
             for scene, score in zip(scenes, scores):
                 by_class = scorer.subject_p(scene, parsed.subject, named=False)[0]
                 assert np.array_equal(by_class, scorer.subject_p(scene, parsed.subject)[0]), phrase
-                bound = scorer.upper_bound(scene, parsed, by_class, np.array([0]))
+                bound = scorer.upper_bound(scene, parsed, by_class, np.array([0]), folder=folder)
                 assert np.all(bound >= score * (1 - 1e-9)), phrase
             by_class = scorer.subject_p(table, parsed.subject, named=False)[0]
-            bound = scorer.upper_bound(table, parsed, by_class, starts)
+            bound = scorer.upper_bound(table, parsed, by_class, starts, folder=folder)
             assert np.all(bound >= np.concatenate(scores) * (1 - 1e-9)), phrase
 
 
@@ -89,11 +91,11 @@ def test_the_bound_of_a_phrase_that_compares_nothing_is_its_score():
 # ------------------------------------------------------------------------------ the real model
 
 def proposing_on_every_image(grounder, paths, records, phrase: str, top: int) -> list:
-    """The ``top`` (key, best proposal) of scoring every image's kept record, best first (ties in
-    the order given): what a search must answer."""
+    """The ``top`` (key, best proposal) of scoring every image's kept record as a folder's pictures
+    are scored, best first (ties in the order given): what a search must answer."""
     every = []
     for p, f in zip(paths, records):
-        found = grounder.propose_prepared(grounder.prepared_from(str(p), f), phrase, top_k=1)
+        found = grounder.propose_prepared(grounder.prepared_from(str(p), f), phrase, top_k=1, folder=True)
         if found:
             every.append((-found[0].score, len(every), str(p), found[0]))
     every.sort(key=lambda row: row[:2])
@@ -240,7 +242,8 @@ def test_search_for_an_imagenet_noun_over_prepared_features_needs_no_pixels(grou
     records = [ImageFeatures.from_bytes(f.to_bytes()) for f in grounder.compute_features([str(p) for p in paths])]
     assert all(f.kept_kinds() is not None for f in records if len(f))
     assert grounder.bounded_subject("the espresso")[2] is not None  # ImageNet adds to the noun
-    fresh = grounder.propose(str(paths[2]), "the espresso", top_k=3)
+    fresh = grounder.propose_prepared(grounder.prepared(grounder.prepare(str(paths[2]))), "the espresso",
+                                      top_k=3, folder=True)  # as search scores a folder's pictures
     for p in paths:
         p.unlink()  # no pixels to read: a search that needed them would skip the image
     grounder.forget()
@@ -329,7 +332,7 @@ def test_search_over_many_records_answers_what_proposing_on_every_image_does(gro
             parsed = parse_phrase(phrase)
             bounds = index.bounds(phrase)
             for key, f, bound in zip(keys, records, bounds):
-                result = grounder.scored(grounder.prepared_from(key, f), parsed)[1]
+                result = grounder.scored(grounder.prepared_from(key, f), parsed, folder=True)[1]
                 best = result.scores[result.evidence > 0].max(initial=0.0)
                 assert bound >= best - 1e-12, (phrase, key, bound, best)
     finally:

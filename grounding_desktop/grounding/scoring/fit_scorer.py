@@ -180,34 +180,51 @@ def fit_calibration(rows: np.ndarray, hits: np.ndarray, prior: np.ndarray, l2: f
     return minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x
 
 
-def _folds(trials: Sequence[Trial], folds: int) -> list[np.ndarray]:
+def _folds(trials: Sequence[Trial], folds: int, elsewhere: Sequence[Trial] = ()) -> list[np.ndarray]:
+    """Indices of ``trials`` (then of ``elsewhere``, after them) by image folds: ``trials``' images
+    are dealt first, so ``elsewhere`` never moves them; an image only ``elsewhere`` has comes after."""
     groups = sorted({t.group for t in trials})
     rng = np.random.default_rng(0)
     order = rng.permutation(len(groups))
     fold_of = {groups[g]: k % folds for k, g in enumerate(order)}
-    return [np.array([i for i, t in enumerate(trials) if fold_of[t.group] == k]) for k in range(folds)]
+    for k, g in enumerate(sorted({t.group for t in elsewhere} - set(fold_of))):
+        fold_of[g] = (len(groups) + k) % folds
+    everything = list(trials) + list(elsewhere)
+    return [np.array([i for i, t in enumerate(everything) if fold_of[t.group] == k], np.int64)
+            for k in range(folds)]
 
 
 def fit(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float = 1.0,
-        folds: int = FOLDS, fitted_on: str = "") -> FusedWeights:
-    """Both stages: weights on every trial, calibration on cross-fitted utilities."""
-    trials = list(trials)
+        folds: int = FOLDS, fitted_on: str = "", elsewhere: Sequence[Trial] = ()) -> FusedWeights:
+    """Both stages: weights on every trial, calibration on cross-fitted utilities. With
+    ``elsewhere`` (phrases asked of pictures without their thing beyond those in ``trials``: taught
+    ones, as proposing over a folder asks them), the calibration for a folder too
+    (``FusedWeights.folder``), fitted on ``trials`` and ``elsewhere`` together. Those have no right
+    region, so they never move the weights (stage 1 learns from phrases with one)."""
+    trials, everything = list(trials), list(trials) + list(elsewhere)
     prior_w = np.asarray(prior.vector())
     prior_cal = np.array([prior.scale, prior.share, prior.margin, *prior.context_vector(), prior.bias])
-    rows, hits = [], []
+    rows, hits, mine = [], [], []
     n_folds = min(folds, len({t.group for t in trials}))
-    for held in (_folds(trials, n_folds) if n_folds > 1 else [np.arange(len(trials))]):
+    for held in (_folds(trials, n_folds, elsewhere) if n_folds > 1 else [np.arange(len(everything))]):
         held_set = set(held.tolist())
-        w = fit_weights([t for i, t in enumerate(trials) if i not in held_set] if n_folds > 1 else trials,
+        w = fit_weights([t for i, t in enumerate(everything) if i not in held_set] if n_folds > 1 else trials,
                         prior_w, l2)
         for i in held:
-            x, hit = _calibration_rows(trials[i], w)
+            x, hit = _calibration_rows(everything[i], w)
             rows.append(x)
             hits.append(hit)
+            mine.append(np.full(len(hit), i < len(trials)))
     w = fit_weights(trials, prior_w, l2)
-    c = fit_calibration(np.concatenate(rows), np.concatenate(hits), prior_cal)
+    rows_, hits_, mine_ = np.concatenate(rows), np.concatenate(hits), np.concatenate(mine)
+    c = fit_calibration(rows_[mine_], hits_[mine_], prior_cal)
+    folder = {}
+    if elsewhere:
+        f = fit_calibration(rows_, hits_, prior_cal)
+        folder = {"scale": float(f[0]), "share": float(f[1]), "margin": float(f[2]), "bias": float(f[-1]),
+                  "context": dict(zip(CONTEXT, (float(v) for v in f[3:-1])))}
     return FusedWeights(dict(zip(TERMS, (float(v) for v in w))), float(c[0]), float(c[1]), float(c[-1]),
-                        fitted_on, float(c[2]), dict(zip(CONTEXT, (float(v) for v in c[3:-1]))))
+                        fitted_on, float(c[2]), dict(zip(CONTEXT, (float(v) for v in c[3:-1]))), folder)
 
 
 # ----------------------------------------------------------------------------- judging a fit
@@ -245,16 +262,35 @@ def judge(trials: Sequence[Trial], fused: FusedWeights) -> Figures:
 
 
 def cross_validated(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float = 1.0,
-                    folds: int = FOLDS, judged: Optional[Callable[[Trial], bool]] = None) -> Figures:
+                    folds: int = FOLDS, judged: Optional[Callable[[Trial], bool]] = None,
+                    elsewhere: Sequence[Trial] = ()) -> Figures:
     """Figures of fits judged on the images each fit did not see (by image folds); with ``judged``,
-    only on the trials it accepts (every trial is fitted on)."""
-    trials = list(trials)
-    held_sets, fits = [], []
-    for held in _folds(trials, min(folds, len({t.group for t in trials}))):
-        held_set = set(held.tolist())
-        fits.append(fit([t for i, t in enumerate(trials) if i not in held_set], prior, l2, folds))
-        held_sets.append([trials[i] for i in held if judged is None or judged(trials[i])])
+    only on the trials it accepts (every trial is fitted on). ``elsewhere``: as ``fit`` takes them,
+    fitted on and judged too (with the calibration for a picture the user chose)."""
+    held_sets, fits = _cross_fits(trials, prior, l2, folds, elsewhere, judged)
     return pooled(held_sets, fits)
+
+
+def cross_validated_for_folder(trials: Sequence[Trial], elsewhere: Sequence[Trial], l2: float = 1.0,
+                               judged: Optional[Callable[[Trial], bool]] = None) -> Figures:
+    """``cross_validated``'s figures with the calibration for a folder (``FusedWeights.folder``)."""
+    held_sets, fits = _cross_fits(trials, PRIOR_WEIGHTS, l2, FOLDS, elsewhere, judged)
+    return pooled(held_sets, [f.asked_of_folder for f in fits])
+
+
+def _cross_fits(trials: Sequence[Trial], prior: FusedWeights, l2: float, folds: int,
+                elsewhere: Sequence[Trial], judged: Optional[Callable[[Trial], bool]]
+                ) -> tuple[list[list[Trial]], list[FusedWeights]]:
+    """(the trials of each image fold that ``judged`` accepts, the fit without that fold)."""
+    everything = list(trials) + list(elsewhere)
+    n = len(trials)
+    held_sets, fits = [], []
+    for held in _folds(everything, min(folds, len({t.group for t in everything}))):
+        held_set = set(held.tolist())
+        fits.append(fit([t for i, t in enumerate(everything[:n]) if i not in held_set], prior, l2, folds,
+                        elsewhere=[t for i, t in enumerate(everything) if i >= n and i not in held_set]))
+        held_sets.append([everything[i] for i in held if judged is None or judged(everything[i])])
+    return held_sets, fits
 
 
 def pooled(trial_sets: Sequence[Sequence[Trial]], fits: Sequence[FusedWeights]) -> Figures:

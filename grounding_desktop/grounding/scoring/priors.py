@@ -14,7 +14,11 @@ the phrase):
 
 ``FusedWeights`` holds ``w``, ``scale``, ``share``, ``margin``, the ``context`` coefficients and
 ``bias``; with ``scale``, ``share`` and ``margin`` >= 0 the map keeps the order of ``u`` within an
-image, so the best box by the fit is the best scored. They are fitted, not set by hand
+image, so the best box by the fit is the best scored. A second calibration of the same form
+(``FusedWeights.folder``) serves a phrase asked of every picture of a folder (proposing, searching),
+where the thing may not be there at all: fitted on phrases asked of pictures without their thing
+too, taught ones among them, it scores lower where only a learned concept's weak evidence speaks.
+The weights and both calibrations are fitted, not set by hand
 (``grounding/scoring/fit_scorer.py``: a conditional logit over each phrase's regions, then a logistic
 calibration, checked on images the fit never saw) and ship as ``resources/scorer_fit.json`` with
 its card (``models/fused_scorer.md``); a project with enough labelled boxes refits them on its own
@@ -30,6 +34,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Optional
 
 # Evidence from the sources, each a strength log(1 + p / 0.01) of a probability p (0 = no evidence).
 SOURCE_TERMS = (
@@ -66,6 +71,9 @@ class FusedWeights:
     fitted_on: str = ""                         # what the weights were fitted on, in words
     margin: float = 0.0
     context: dict = field(default_factory=dict)  # CONTEXT name -> coefficient; missing ones are 0
+    # The calibration (scale, share, margin, context, bias) for a picture not known to hold the
+    # thing (a folder's propose and search); empty: the one above serves there too.
+    folder: dict = field(default_factory=dict)
 
     def vector(self) -> "list[float]":
         return [float(self.terms.get(t, 0.0)) for t in TERMS]
@@ -73,12 +81,30 @@ class FusedWeights:
     def context_vector(self) -> "list[float]":
         return [float(self.context.get(c, 0.0)) for c in CONTEXT]
 
+    @cached_property
+    def asked_of_folder(self) -> "FusedWeights":
+        """These weights with the calibration for a picture not known to hold the thing
+        (``folder``); these very weights when the fit has none (a project's refit)."""
+        if not self.folder:
+            return self
+        f = self.folder
+        return replace(self, scale=float(f["scale"]), share=float(f["share"]), margin=float(f["margin"]),
+                       bias=float(f["bias"]), context={c: float(v) for c, v in f.get("context", {}).items()},
+                       folder={})
+
     def to_dict(self) -> dict:
-        return {"terms": {t: round(float(self.terms.get(t, 0.0)), 6) for t in TERMS},
-                "scale": round(self.scale, 6), "share": round(self.share, 6),
-                "margin": round(self.margin, 6),
-                "context": {c: round(float(self.context.get(c, 0.0)), 6) for c in CONTEXT},
-                "bias": round(self.bias, 6), "fitted_on": self.fitted_on}
+        out = {"terms": {t: round(float(self.terms.get(t, 0.0)), 6) for t in TERMS},
+               "scale": round(self.scale, 6), "share": round(self.share, 6),
+               "margin": round(self.margin, 6),
+               "context": {c: round(float(self.context.get(c, 0.0)), 6) for c in CONTEXT},
+               "bias": round(self.bias, 6), "fitted_on": self.fitted_on}
+        if self.folder:
+            f = self.folder
+            out["folder"] = {"scale": round(float(f["scale"]), 6), "share": round(float(f["share"]), 6),
+                             "margin": round(float(f["margin"]), 6),
+                             "context": {c: round(float(f.get("context", {}).get(c, 0.0)), 6) for c in CONTEXT},
+                             "bias": round(float(f["bias"]), 6)}
+        return out
 
     @cached_property
     def fingerprint(self) -> str:
@@ -95,7 +121,17 @@ class FusedWeights:
                    float(data.get("scale", 1.0)), float(data.get("share", 0.0)),
                    float(data.get("bias", 0.0)), str(data.get("fitted_on", "")),
                    float(data.get("margin", 0.0)),
-                   {c: float(v) for c, v in data.get("context", {}).items() if c in CONTEXT})
+                   {c: float(v) for c, v in data.get("context", {}).items() if c in CONTEXT},
+                   _calibration(data.get("folder")))
+
+
+def _calibration(data: Optional[dict]) -> dict:
+    """A calibration's numbers read from a fit file ({} for none)."""
+    if not data:
+        return {}
+    return {"scale": float(data["scale"]), "share": float(data["share"]), "margin": float(data["margin"]),
+            "bias": float(data["bias"]),
+            "context": {c: float(v) for c, v in data.get("context", {}).items() if c in CONTEXT}}
 
 
 # What a fit starts from and is pulled toward (L2) where its data say little: a weight per term

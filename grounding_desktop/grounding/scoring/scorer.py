@@ -690,9 +690,10 @@ class PhraseScorer:
 
     def score(self, scene: Scene, parsed: ParsedPhrase,
               hint: Optional[tuple[float, float]] = None,
-              sources: Sequence[SubjectEvidence] = ()) -> ScoreResult:
+              sources: Sequence[SubjectEvidence] = (), folder: bool = False) -> ScoreResult:
         """Score every region for ``parsed``; ``sources`` (from the Grounder: ImageNet kinds, a
-        learned concept) add their evidence for the subject noun to the detector's."""
+        learned concept) add their evidence for the subject noun to the detector's. ``folder``: the
+        phrase is asked of a picture not known to hold its thing (``FusedWeights.folder``)."""
         w = self.weights
         n = len(scene)
         if n == 0:
@@ -728,11 +729,11 @@ class PhraseScorer:
             utility = utility + w.hint * (values - 1.0)
         result.utility = utility
         result.context = self.context(parsed, sources)
-        result.scores = calibrated(utility, self.fused, result.context)
+        result.scores = calibrated(utility, self.fused.asked_of_folder if folder else self.fused, result.context)
         return result
 
     def upper_bound(self, scene: Scene, parsed: ParsedPhrase, detector_p: np.ndarray, starts: np.ndarray,
-                    sources: Sequence[SubjectEvidence] = ()) -> np.ndarray:
+                    sources: Sequence[SubjectEvidence] = (), folder: bool = False) -> np.ndarray:
         """(N,) a score no region can exceed in ``score``, given the detector's evidence
         (``subject_p(scene, parsed.subject, named=False)``) and that of ``sources`` (a learned
         concept's head over the regions' kept embeddings, ImageNet's kept kinds of the crops: every
@@ -747,7 +748,8 @@ class PhraseScorer:
         least the share of the region the peers are sure to hold (the image's best by the subject);
         every other region's is at least its utility with every comparison lost. Its share of its
         image's evidence is at most what those bounds leave it, its margin over the others at most its bound less their best lower bound,
-        and what the answer rests on (``context``) is the same on every image.
+        and what the answer rests on (``context``) is the same on every image. ``folder``: bounds
+        ``score`` with the same, the calibration for a picture not known to hold the thing.
         """
         start = self.subject_terms(scene, parsed.subject, sources, detector_p, labelled=False)
         upper, result = self.score_noun_phrase(scene, parsed.subject, sources, compare=False, subject=start)
@@ -789,7 +791,8 @@ class PhraseScorer:
         second = np.maximum.reduceat(rest, starts)[image] if len(lower) else lower
         other = np.where(index == first_best[image], second, best)
         margin = np.where(sizes[image] > 1, upper - other, 0.0)
-        return _calibration_map(upper, share, margin, self.context(parsed, sources), self.fused)
+        return _calibration_map(upper, share, margin, self.context(parsed, sources),
+                                self.fused.asked_of_folder if folder else self.fused)
 
     # --- choosing what to show
     def select(self, scene: Scene, result: ScoreResult, top_k: int, plural: bool) -> np.ndarray:
