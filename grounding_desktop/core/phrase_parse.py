@@ -28,6 +28,7 @@ from .vocabulary import (
     IRREGULAR_PLURALS,
     LOCATION_FILLER,
     LOCATION_WORDS,
+    MORE_PEOPLE,
     NOUN_OR_ADJECTIVE,
     OF_WHAT_FOLLOWS,
     ORDINALS,
@@ -44,7 +45,7 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _MAX_RELATION_WORDS = max(len(k.split()) for k in RELATION_PHRASES)
 # Every word the class lexicon knows, with multi-word names kept whole ("teddy bear").
 _LEXICON = frozenset(w for syns in CLASS_SYNONYMS.values() for w in syns)
-_PEOPLE = frozenset(CLASS_SYNONYMS["person"])
+_PEOPLE = frozenset(CLASS_SYNONYMS["person"]) | MORE_PEOPLE
 _PREPOSITIONS = frozenset({"in", "on", "at", "from", "of", "to", "and", "near"})
 # "closest to the car" relates the subject to a thing; "closest to the camera" is a place in depth.
 _NEAREST = frozenset({"closest", "nearest", "closer", "nearer"})
@@ -372,6 +373,8 @@ def parse_noun_phrase(tokens: list[str]) -> NounPhrase:
     # words are ("indigo bunting").
     while len(content) > max(1, named) and (_looks_like_verb(content[-1]) or _looks_like_participle(content[-1])):
         content.pop()
+    if not named and any(singular(t) in _PEOPLE for t in content) and any(_is_clothing(t) for t in content):
+        content = [t for t in content if not _is_clothing(t)]  # "guy red shirt": the guy wears it ("the cowboy hat" is a name)
     noun = " ".join(content)
     last = content[-1] if content else ""
     head = singular(last)

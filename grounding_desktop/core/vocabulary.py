@@ -221,6 +221,12 @@ CLOTHING_WORDS = frozenset({
     "shoes", "sneakers", "socks", "sunglasses", "eyeglasses", "goggles", "wetsuit", "bikini",
     "swimsuit", "overalls", "sleeves", "kimono", "poncho", "sombrero"})
 WEARING_WORDS = frozenset({"in", "wearing", "wears", "with"})
+# Words for people beyond COCO's person words (``CLASS_SYNONYMS["person"]``) that say who wears
+# the clothes a phrase names without "in": "guy red shirt", "red shirt guy" are a guy. Only the
+# parser reads them: they are no class prototypes (which would move other nouns' classes).
+MORE_PEOPLE = frozenset({"guy", "guys", "dude", "fellow", "mom", "mother", "dad", "father", "teen",
+                         "teenager", "youngster", "cop", "policeman", "policewoman", "officer",
+                         "soldier", "bride", "groom", "students", "student", "tourist", "athlete"})
 
 ORDINALS: dict[str, int] = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,

@@ -268,6 +268,10 @@ def test_a_particle_after_a_verb_is_neither_a_place_nor_an_object(phrase, locati
     ("the chair with a red jacket", "chair", (), [], "holding", "jacket"),
     ("the coat with the red scarf", "coat", (), [], "holding", "scarf"),
     ("the table with wine glasses", "table", (), [], "holding", "wine glasses"),  # glasses of wine
+    # ... and said without "in" after or before who wears it, but not in a name
+    ("guy red shirt", "guy", ("red",), [], None, None),
+    ("the blue jacket guy", "guy", ("blue",), [], None, None),
+    ("the cowboy hat", "cowboy hat", (), [], None, None),
     # what one is in, or holds, that is not worn stays a relation, with its own colour
     ("the man in the red car", "man", (), [], "in", "car"),
     ("the man holding a red jacket", "man", (), [], "holding", "jacket"),
