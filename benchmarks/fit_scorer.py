@@ -384,18 +384,18 @@ def main(argv=None) -> int:
                "cross-validated by image, every phrase": fit_scorer.cross_validated(trials, l2=l2).as_dict()}
     # The calibration for a folder: judged on every trial, taught phrases on pictures without their
     # thing too, beside the calibration for a picture the user chose on the same trials.
-    for name, folder in (("the calibration for a folder", True), ("the calibration for a chosen picture", False)):
-        figures[f"{name}, held_out, every trial"] = fit_scorer.judge(
-            test_part + taught_test, fitted.asked_of_folder if folder else fitted).as_dict()
-        figures[f"{name}, held_out, taught phrases on pictures without their thing"] = fit_scorer.judge(
-            taught_test, fitted.asked_of_folder if folder else fitted).as_dict()
-        for part, which in (("every trial", None), ("taught phrases on pictures without their thing", taught_absent),
-                            ("the thing in the picture", lambda t: "absent" not in t.kind)):
-            judge = fit_scorer.cross_validated_for_folder if folder else fit_scorer.cross_validated
-            figures[f"{name}, cross-validated by image, {part}"] = judge(
-                trials, l2=l2, judged=which, elsewhere=taught).as_dict()
     present = lambda t: "absent" not in t.kind  # noqa: E731
     absent = lambda t: "absent" in t.kind  # noqa: E731
+    cross = fit_scorer.cross_fits(trials, l2=l2, elsewhere=taught)
+    for name, folder in (("the calibration for a folder", True), ("the calibration for a chosen picture", False)):
+        calibrated = (lambda f: f.asked_of_folder) if folder else (lambda f: f)
+        figures[f"{name}, held_out, every trial"] = fit_scorer.judge(test_part + taught_test, calibrated(fitted)).as_dict()
+        figures[f"{name}, held_out, taught phrases on pictures without their thing"] = fit_scorer.judge(
+            taught_test, calibrated(fitted)).as_dict()
+        for part, which in (("every trial", lambda t: True), ("taught phrases on pictures without their thing", taught_absent),
+                            ("the thing in the picture", present)):
+            figures[f"{name}, cross-validated by image, {part}"] = fit_scorer.pooled(
+                [[t for t in held if which(t)] for held in cross[0]], [calibrated(f) for f in cross[1]]).as_dict()
     for name, which in (("the thing in the picture", present), ("the thing not in the picture", absent)):
         figures[f"held_out, {name}"] = fit_scorer.judge([t for t in test_part if which(t)], fitted).as_dict()
         figures[f"cross-validated by image, every phrase, {name}"] = \

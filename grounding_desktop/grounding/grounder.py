@@ -552,7 +552,9 @@ class Grounder:
         text = clean_phrase(phrase)
         parsed = parse_phrase(text)
         scorer = self.load_scorer()
-        version = self.model_version  # before scoring: a refit meanwhile (folder jobs) is not claimed
+        # Before scoring: a refit meanwhile (folder jobs) is not claimed; "+folder": scored with the
+        # fit's calibration for a folder, which exports can tell apart.
+        version = self.model_version + ("+folder" if folder else "")
         scene, result = self.scored(entry, parsed, hint, held_out, folder)
         chosen = scorer.select(scene, result, top_k, parsed.plural)
         out = []

@@ -20,13 +20,17 @@ whether the region is right (IoU >= 0.5 with the phrase's box). The fit has two 
    measure; and the same utility means something else for a noun the detector has a class for,
    one ImageNet's kinds or a learned concept know, and one nothing knows, which the context says.
 
+With ``elsewhere`` trials (a taught phrase asked of a picture without its thing), stage 2 is fitted
+a second time on them and the others together: the calibration for a folder (``FusedWeights.folder``),
+what a folder's propose and search score with; they have no right region, so stage 1 never sees them.
+
 Cross-validation is by image (``group``): a phrase is never judged by weights fitted on its own
 image. Everything here is numpy and ``scipy.optimize`` on small arrays: a project's refit of a few
 hundred regions takes milliseconds.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -204,6 +208,8 @@ def fit(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float 
     trials, everything = list(trials), list(trials) + list(elsewhere)
     prior_w = np.asarray(prior.vector())
     prior_cal = np.array([prior.scale, prior.share, prior.margin, *prior.context_vector(), prior.bias])
+    as_calibration = lambda v: {"scale": float(v[0]), "share": float(v[1]), "margin": float(v[2]),  # noqa: E731
+                                "context": dict(zip(CONTEXT, (float(x) for x in v[3:-1]))), "bias": float(v[-1])}
     rows, hits, mine = [], [], []
     n_folds = min(folds, len({t.group for t in trials}))
     for held in (_folds(trials, n_folds, elsewhere) if n_folds > 1 else [np.arange(len(everything))]):
@@ -217,14 +223,9 @@ def fit(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float 
             mine.append(np.full(len(hit), i < len(trials)))
     w = fit_weights(trials, prior_w, l2)
     rows_, hits_, mine_ = np.concatenate(rows), np.concatenate(hits), np.concatenate(mine)
-    c = fit_calibration(rows_[mine_], hits_[mine_], prior_cal)
-    folder = {}
-    if elsewhere:
-        f = fit_calibration(rows_, hits_, prior_cal)
-        folder = {"scale": float(f[0]), "share": float(f[1]), "margin": float(f[2]), "bias": float(f[-1]),
-                  "context": dict(zip(CONTEXT, (float(v) for v in f[3:-1])))}
-    return FusedWeights(dict(zip(TERMS, (float(v) for v in w))), float(c[0]), float(c[1]), float(c[-1]),
-                        fitted_on, float(c[2]), dict(zip(CONTEXT, (float(v) for v in c[3:-1]))), folder)
+    calibration = as_calibration(fit_calibration(rows_[mine_], hits_[mine_], prior_cal))
+    folder = as_calibration(fit_calibration(rows_, hits_, prior_cal)) if elsewhere else {}
+    return FusedWeights(dict(zip(TERMS, (float(v) for v in w))), fitted_on=fitted_on, folder=folder, **calibration)
 
 
 # ----------------------------------------------------------------------------- judging a fit
@@ -262,26 +263,17 @@ def judge(trials: Sequence[Trial], fused: FusedWeights) -> Figures:
 
 
 def cross_validated(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float = 1.0,
-                    folds: int = FOLDS, judged: Optional[Callable[[Trial], bool]] = None,
-                    elsewhere: Sequence[Trial] = ()) -> Figures:
+                    folds: int = FOLDS, judged: Optional[Callable[[Trial], bool]] = None) -> Figures:
     """Figures of fits judged on the images each fit did not see (by image folds); with ``judged``,
-    only on the trials it accepts (every trial is fitted on). ``elsewhere``: as ``fit`` takes them,
-    fitted on and judged too (with the calibration for a picture the user chose)."""
-    held_sets, fits = _cross_fits(trials, prior, l2, folds, elsewhere, judged)
-    return pooled(held_sets, fits)
+    only on the trials it accepts (every trial is fitted on)."""
+    return pooled(*cross_fits(trials, prior, l2, folds, judged=judged))
 
 
-def cross_validated_for_folder(trials: Sequence[Trial], elsewhere: Sequence[Trial], l2: float = 1.0,
-                               judged: Optional[Callable[[Trial], bool]] = None) -> Figures:
-    """``cross_validated``'s figures with the calibration for a folder (``FusedWeights.folder``)."""
-    held_sets, fits = _cross_fits(trials, PRIOR_WEIGHTS, l2, FOLDS, elsewhere, judged)
-    return pooled(held_sets, [f.asked_of_folder for f in fits])
-
-
-def _cross_fits(trials: Sequence[Trial], prior: FusedWeights, l2: float, folds: int,
-                elsewhere: Sequence[Trial], judged: Optional[Callable[[Trial], bool]]
-                ) -> tuple[list[list[Trial]], list[FusedWeights]]:
-    """(the trials of each image fold that ``judged`` accepts, the fit without that fold)."""
+def cross_fits(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float = 1.0,
+               folds: int = FOLDS, elsewhere: Sequence[Trial] = (),
+               judged: Optional[Callable[[Trial], bool]] = None) -> tuple[list[list[Trial]], list[FusedWeights]]:
+    """(the trials of each image fold that ``judged`` accepts, ``elsewhere``'s among them, the fit
+    without that fold): what ``pooled`` judges, with either calibration of the fits."""
     everything = list(trials) + list(elsewhere)
     n = len(trials)
     held_sets, fits = [], []
@@ -332,7 +324,9 @@ def refit(trials: Sequence[Trial], shipped: FusedWeights, boxes: int) -> Optiona
     base = judge(trials, shipped)
     if (cv.accuracy, -cv.log_loss) <= (base.accuracy, -base.log_loss):
         return None
-    return fit(trials, shipped, PROJECT_L2, PROJECT_FOLDS,
-               fitted_on=f"this project's {boxes} boxes on {len({t.group for t in trials})} images "
-                         f"(cross-validated Acc@0.5 {cv.accuracy:.3f} against {base.accuracy:.3f} "
-                         f"for the shipped fit)")
+    # A project holds no taught phrase asked of a picture without its thing to fit a folder's
+    # calibration on: the shipped one serves (the refit's weights stay near the shipped ones).
+    return replace(fit(trials, shipped, PROJECT_L2, PROJECT_FOLDS,
+                       fitted_on=f"this project's {boxes} boxes on {len({t.group for t in trials})} images "
+                                 f"(cross-validated Acc@0.5 {cv.accuracy:.3f} against {base.accuracy:.3f} "
+                                 f"for the shipped fit)"), folder=dict(shipped.folder))

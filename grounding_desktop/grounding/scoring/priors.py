@@ -81,29 +81,23 @@ class FusedWeights:
     def context_vector(self) -> "list[float]":
         return [float(self.context.get(c, 0.0)) for c in CONTEXT]
 
+    def calibration(self) -> dict:
+        """The calibration's numbers, as ``folder`` keeps the other one: scale, share, margin,
+        context, bias."""
+        return {"scale": self.scale, "share": self.share, "margin": self.margin, "context": dict(self.context),
+                "bias": self.bias}
+
     @cached_property
     def asked_of_folder(self) -> "FusedWeights":
         """These weights with the calibration for a picture not known to hold the thing
-        (``folder``); these very weights when the fit has none (a project's refit)."""
-        if not self.folder:
-            return self
-        f = self.folder
-        return replace(self, scale=float(f["scale"]), share=float(f["share"]), margin=float(f["margin"]),
-                       bias=float(f["bias"]), context={c: float(v) for c, v in f.get("context", {}).items()},
-                       folder={})
+        (``folder``); these very weights when the fit has none."""
+        return replace(self, **_calibration(self.folder), folder={}) if self.folder else self
 
     def to_dict(self) -> dict:
         out = {"terms": {t: round(float(self.terms.get(t, 0.0)), 6) for t in TERMS},
-               "scale": round(self.scale, 6), "share": round(self.share, 6),
-               "margin": round(self.margin, 6),
-               "context": {c: round(float(self.context.get(c, 0.0)), 6) for c in CONTEXT},
-               "bias": round(self.bias, 6), "fitted_on": self.fitted_on}
+               **_rounded(self.calibration()), "fitted_on": self.fitted_on}
         if self.folder:
-            f = self.folder
-            out["folder"] = {"scale": round(float(f["scale"]), 6), "share": round(float(f["share"]), 6),
-                             "margin": round(float(f["margin"]), 6),
-                             "context": {c: round(float(f.get("context", {}).get(c, 0.0)), 6) for c in CONTEXT},
-                             "bias": round(float(f["bias"]), 6)}
+            out["folder"] = _rounded(self.folder)
         return out
 
     @cached_property
@@ -117,21 +111,26 @@ class FusedWeights:
 
     @classmethod
     def from_dict(cls, data: dict) -> "FusedWeights":
+        folder = data.get("folder")
         return cls({t: float(v) for t, v in data.get("terms", {}).items() if t in TERMS},
-                   float(data.get("scale", 1.0)), float(data.get("share", 0.0)),
-                   float(data.get("bias", 0.0)), str(data.get("fitted_on", "")),
-                   float(data.get("margin", 0.0)),
-                   {c: float(v) for c, v in data.get("context", {}).items() if c in CONTEXT},
-                   _calibration(data.get("folder")))
+                   fitted_on=str(data.get("fitted_on", "")), folder=_calibration(folder) if folder else {},
+                   **_calibration(data))
 
 
-def _calibration(data: Optional[dict]) -> dict:
-    """A calibration's numbers read from a fit file ({} for none)."""
-    if not data:
-        return {}
-    return {"scale": float(data["scale"]), "share": float(data["share"]), "margin": float(data["margin"]),
-            "bias": float(data["bias"]),
+def _calibration(data: dict) -> dict:
+    """A calibration's numbers (scale, share, margin, context, bias) read from a fit file's
+    entries, the identity map's where one is missing."""
+    return {"scale": float(data.get("scale", 1.0)), "share": float(data.get("share", 0.0)),
+            "margin": float(data.get("margin", 0.0)), "bias": float(data.get("bias", 0.0)),
             "context": {c: float(v) for c, v in data.get("context", {}).items() if c in CONTEXT}}
+
+
+def _rounded(calibration: dict) -> dict:
+    """A calibration as a fit file keeps it (6 decimals, every ``CONTEXT`` entry)."""
+    return {"scale": round(float(calibration["scale"]), 6), "share": round(float(calibration["share"]), 6),
+            "margin": round(float(calibration["margin"]), 6),
+            "context": {c: round(float(calibration["context"].get(c, 0.0)), 6) for c in CONTEXT},
+            "bias": round(float(calibration["bias"]), 6)}
 
 
 # What a fit starts from and is pulled toward (L2) where its data say little: a weight per term
