@@ -34,7 +34,6 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Optional
 
 # Evidence from the sources, each a strength log(1 + p / 0.01) of a probability p (0 = no evidence).
 SOURCE_TERMS = (
@@ -119,7 +118,7 @@ class FusedWeights:
 
 def _calibration(data: dict) -> dict:
     """A calibration's numbers (scale, share, margin, context, bias) read from a fit file's
-    entries, the identity map's where one is missing."""
+    entries; one missing is scale 1 or 0 for the others."""
     return {"scale": float(data.get("scale", 1.0)), "share": float(data.get("share", 0.0)),
             "margin": float(data.get("margin", 0.0)), "bias": float(data.get("bias", 0.0)),
             "context": {c: float(v) for c, v in data.get("context", {}).items() if c in CONTEXT}}
