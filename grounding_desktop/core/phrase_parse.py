@@ -52,8 +52,7 @@ _NEAREST = frozenset({"closest", "nearest", "closer", "nearer"})
 _FURTHEST = frozenset({"furthest", "farthest", "further", "farther"})
 # Nouns of place ("the left side", "the far end") that can also be part of a thing's name ("the
 # dead end sign").
-_PLACE_NOUNS = frozenset({"side", "corner", "part", "edge", "half", "end", "row", "hand", "picture",
-                          "photo", "image", "frame"})
+_PLACE_NOUNS = frozenset({"side", "corner", "part", "edge", "half", "end", "row", "hand"}) | PICTURE_WORDS
 VIEWER_WORDS = frozenset({"camera", "viewer", "us", "me", "you", "photographer", "lens", "picture",
                           "photo", "image", "foreground", "front"})
 
@@ -176,14 +175,16 @@ def _particle_verb(tokens: list[str], i: int) -> int:
     """The index of the verb whose particle ``tokens[i]`` is ("down" in "sitting down", "off" in
     "cut off", "away" in "turned away"; words of degree between them: "partially cut off"), or -1
     when it is none."""
+    if tokens[i] not in PARTICLES:
+        return -1
     j = i - 1
     while j >= 0 and tokens[j] in DEGREE_WORDS:
         j -= 1
-    if tokens[i] not in PARTICLES or j < 0:
+    if j < 0:
         return -1
     verb = tokens[j]
-    is_verb = verb in POSE_WORDS or verb in IRREGULAR_PARTICIPLES or \
-        len(verb) > 4 and verb.endswith(("ing", "ed")) and verb not in _LEXICON
+    is_verb = verb in POSE_WORDS or verb in IRREGULAR_PARTICIPLES or _looks_like_verb(verb) or \
+        _looks_like_participle(verb)
     return j if is_verb else -1
 
 
@@ -430,10 +431,9 @@ def parse_phrase(text: str) -> ParsedPhrase:
     tokens = tokenize(text)
     subj_tokens, relation, rel_words, obj_tokens = _split_relation(tokens)
     worn: list[str] = []
-    while rel_words in WEARING_WORDS and _can_wear(subj_tokens) and _worn_until(obj_tokens):
+    while rel_words in WEARING_WORDS and _can_wear(subj_tokens) and (k := _worn_until(obj_tokens)):
         # "the woman in the black dress holding an umbrella": the dress and its colour are the
         # woman's; what follows it says more of her ("holding an umbrella", "on the left")
-        k = _worn_until(obj_tokens)
         worn += obj_tokens[:k]
         subj_tokens, relation, rel_words, obj_tokens = _split_relation(subj_tokens + _after_and(obj_tokens[k:]))
     subject = _with_colours_of(parse_noun_phrase(subj_tokens), worn)

@@ -208,8 +208,6 @@ def fit(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float 
     trials, everything = list(trials), list(trials) + list(elsewhere)
     prior_w = np.asarray(prior.vector())
     prior_cal = np.array([prior.scale, prior.share, prior.margin, *prior.context_vector(), prior.bias])
-    as_calibration = lambda v: {"scale": float(v[0]), "share": float(v[1]), "margin": float(v[2]),  # noqa: E731
-                                "context": dict(zip(CONTEXT, (float(x) for x in v[3:-1]))), "bias": float(v[-1])}
     rows, hits, mine = [], [], []
     n_folds = min(folds, len({t.group for t in trials}))
     for held in (_folds(trials, n_folds, elsewhere) if n_folds > 1 else [np.arange(len(everything))]):
@@ -223,9 +221,16 @@ def fit(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2: float 
             mine.append(np.full(len(hit), i < len(trials)))
     w = fit_weights(trials, prior_w, l2)
     rows_, hits_, mine_ = np.concatenate(rows), np.concatenate(hits), np.concatenate(mine)
-    calibration = as_calibration(fit_calibration(rows_[mine_], hits_[mine_], prior_cal))
-    folder = as_calibration(fit_calibration(rows_, hits_, prior_cal)) if elsewhere else {}
+    calibration = _as_calibration(fit_calibration(rows_[mine_], hits_[mine_], prior_cal))
+    folder = _as_calibration(fit_calibration(rows_, hits_, prior_cal)) if elsewhere else {}
     return FusedWeights(dict(zip(TERMS, (float(v) for v in w))), fitted_on=fitted_on, folder=folder, **calibration)
+
+
+def _as_calibration(v: np.ndarray) -> dict:
+    """``fit_calibration``'s coefficients (scale, share, margin, the context's, bias) as
+    ``FusedWeights`` keeps a calibration."""
+    return {"scale": float(v[0]), "share": float(v[1]), "margin": float(v[2]),
+            "context": dict(zip(CONTEXT, (float(x) for x in v[3:-1]))), "bias": float(v[-1])}
 
 
 # ----------------------------------------------------------------------------- judging a fit
@@ -277,7 +282,7 @@ def cross_fits(trials: Sequence[Trial], prior: FusedWeights = PRIOR_WEIGHTS, l2:
     everything = list(trials) + list(elsewhere)
     n = len(trials)
     held_sets, fits = [], []
-    for held in _folds(everything, min(folds, len({t.group for t in everything}))):
+    for held in _folds(trials, min(folds, len({t.group for t in trials})), elsewhere):
         held_set = set(held.tolist())
         fits.append(fit([t for i, t in enumerate(everything[:n]) if i not in held_set], prior, l2, folds,
                         elsewhere=[t for i, t in enumerate(everything) if i >= n and i not in held_set]))
